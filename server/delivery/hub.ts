@@ -1,0 +1,408 @@
+import type { Logger } from 'pino';
+import { CloseCode, ProtocolError } from '../protocol/codes.ts';
+import { parseConv } from '../protocol/ids.ts';
+import type { Conn, ConnConv } from '../gateway/connection.ts';
+import type { ConvState, Store } from '../store/store.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { ConvChannel, type LogEntry } from './channel.ts';
+
+/**
+ * Delivery on one node: which local connections hold which conversations, the ordering
+ * channel per conversation, backlog replay and live push. Subscribe before you read: a
+ * connection joins its conversation's channel before anything is read for it, and a
+ * channel captures bus messages before the head is read, so nothing falls in between.
+ */
+export interface HubOptions {
+  backlogLimit: number;
+  slowConsumerBytes: number;
+  dropReplayBug: boolean;
+  skipGapFillBug: boolean;
+}
+
+interface Chan {
+  ch: ConvChannel;
+  ccs: Set<ConnConv>;
+  /** attaches in progress; the channel stays while any runs */
+  pins: number;
+}
+
+/** Replay waits for the socket to drain past this many unsent bytes. */
+const PACE_BYTES = 256 * 1024;
+const REPLAY_BATCH = 100;
+
+export class Hub {
+  readonly users = new Map<string, Set<Conn>>();
+  readonly conns = new Map<string, Conn>();
+  private readonly chans = new Map<string, Chan>();
+  private readonly store: Store;
+  private readonly log: Logger;
+  private readonly opts: HubOptions;
+  private readonly metrics: Metrics;
+  private dropReplayDone = new WeakSet<Conn>();
+
+  constructor(store: Store, log: Logger, metrics: Metrics, opts: HubOptions) {
+    this.store = store;
+    this.log = log;
+    this.metrics = metrics;
+    this.opts = opts;
+  }
+
+  get channelCount(): number {
+    return this.chans.size;
+  }
+
+  headOf(conv: string): { epoch: string | null; head: number } | null {
+    const c = this.chans.get(conv);
+    return c && c.ch.isLive ? { epoch: c.ch.epoch, head: c.ch.last } : null;
+  }
+
+  // ---- connections ------------------------------------------------------------
+
+  addConn(conn: Conn): void {
+    this.conns.set(conn.id, conn);
+    let set = this.users.get(conn.user);
+    if (!set) this.users.set(conn.user, (set = new Set()));
+    set.add(conn);
+  }
+
+  removeConn(conn: Conn): void {
+    this.conns.delete(conn.id);
+    const set = this.users.get(conn.user);
+    if (set) {
+      set.delete(conn);
+      if (set.size === 0) this.users.delete(conn.user);
+    }
+    for (const cc of conn.convs.values()) this.detach(cc);
+    conn.convs.clear();
+  }
+
+  /**
+   * The connect sequence after `welcome`: every conversation of the user with news gets
+   * `conv`, gaps and its backlog, one conversation after another; then `synced`.
+   */
+  async syncOnConnect(conn: Conn): Promise<void> {
+    const convs = await this.store.userConvs(conn.user);
+    const pinned = convs.map((c) => this.pin(c));
+    try {
+      const [states, cursors] = await Promise.all([this.store.convStates(conn.user, convs), this.store.cursors(conn.user, conn.device)]);
+      const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
+      const stale: string[] = [];
+      for (let i = 0; i < convs.length; i++) {
+        const conv = convs[i]!;
+        const st = states[i]!;
+        const chan = pinned[i]!;
+        chan.ch.start(st.epoch, st.head);
+        if (st.join < 0) {
+          stale.push(conv);
+          continue;
+        }
+        if (st.epoch === null || conn.convs.has(conv)) {
+          // dm without a message yet: attach so its first message flows live.
+          if (st.epoch === null && !conn.convs.has(conv)) this.attach(conn, chan, conv, null, 0);
+          continue;
+        }
+        const stored = cursors.get(conv);
+        const sameEpoch = stored !== undefined && stored.epoch === st.epoch;
+        const cursor = Math.min(st.head, Math.max(sameEpoch ? stored.seq : 0, st.join));
+        const cc = this.attach(conn, chan, conv, st.epoch, cursor);
+        ccs.push({ cc, st, force: stored !== undefined && !sameEpoch });
+      }
+      if (stale.length) void this.store.forgetConvs(conn.user, stale).catch(() => {});
+      for (const { cc, st, force } of ccs) {
+        if (!conn.isOpen) return;
+        await this.replay(cc, st.trimmed, st.head, force);
+      }
+      conn.send('{"t":"synced"}');
+    } finally {
+      for (const c of convs) this.unpin(c);
+    }
+  }
+
+  /** A conversation that became the connection's while it is open (join, first dm message). */
+  async attachLater(conn: Conn, conv: string, joinSeq: number, attempt = 0): Promise<void> {
+    if (!conn.isOpen || conn.convs.has(conv)) return;
+    const chan = this.pin(conv);
+    try {
+      const [st, cursor] = await Promise.all([this.store.convState(conn.user, conv), this.store.cursorOf(conn.user, conn.device, conv)]);
+      if (!conn.isOpen || conn.convs.has(conv)) return;
+      chan.ch.start(st.epoch, st.head);
+      if (st.join < 0) return;
+      const sameEpoch = cursor !== null && cursor.epoch === st.epoch;
+      const pos = Math.min(st.head, Math.max(sameEpoch ? cursor.seq : 0, st.join, joinSeq));
+      const cc = this.attach(conn, chan, conv, st.epoch, pos);
+      await this.replay(cc, st.trimmed, st.head, false);
+    } catch (err) {
+      if (attempt < 30 && conn.isOpen) {
+        const t = setTimeout(() => void this.attachLater(conn, conv, joinSeq, attempt + 1), 1000);
+        t.unref();
+      } else this.log.warn({ err: String(err), conv, conn: conn.id }, 'giving up attaching a conversation');
+    } finally {
+      this.unpin(conv);
+    }
+  }
+
+  private attach(conn: Conn, chan: Chan, conv: string, epoch: string | null, pos: number): ConnConv {
+    const cc: ConnConv = { conn, conv, epoch, pos, until: Infinity, live: false, announced: false, replayGen: 0 };
+    conn.convs.set(conv, cc);
+    chan.ccs.add(cc);
+    return cc;
+  }
+
+  private detach(cc: ConnConv): void {
+    cc.replayGen++;
+    cc.live = false;
+    const chan = this.chans.get(cc.conv);
+    if (!chan) return;
+    chan.ccs.delete(cc);
+    if (chan.ccs.size === 0 && chan.pins === 0) this.chans.delete(cc.conv);
+  }
+
+  private pin(conv: string): Chan {
+    let chan = this.chans.get(conv);
+    if (!chan) {
+      const ccs = new Set<ConnConv>();
+      const ch: ConvChannel = new ConvChannel(conv, this.channelIO(conv, ccs, () => ch));
+      chan = { ch, ccs, pins: 0 };
+      this.chans.set(conv, chan);
+    }
+    chan.pins++;
+    return chan;
+  }
+
+  private unpin(conv: string): void {
+    const chan = this.chans.get(conv);
+    if (!chan) return;
+    chan.pins--;
+    if (chan.pins <= 0 && chan.ccs.size === 0) this.chans.delete(conv);
+  }
+
+  private channelIO(conv: string, ccs: Set<ConnConv>, self: () => ConvChannel) {
+    return {
+      fetch: async (from: number, to: number, count: number): Promise<LogEntry[]> => {
+        this.metrics.gapFills.inc();
+        if (this.opts.skipGapFillBug) return [];
+        return this.store.range(conv, from, to, count);
+      },
+      deliver: (seq: number, frame: string) => {
+        if (ccs.size === 0) return;
+        // Serialized once per node: the same bytes go to every local recipient.
+        const bytes = Buffer.from(frame);
+        for (const cc of ccs) {
+          if (!cc.live || seq <= cc.pos) continue;
+          if (seq > cc.until) {
+            this.detachFromConn(cc);
+            continue;
+          }
+          if (seq !== cc.pos + 1) {
+            // cannot happen while the channel is ordered; recover by replaying from the log
+            cc.live = false;
+            void this.replay(cc, 0, self().last, false);
+            continue;
+          }
+          this.pushLive(cc, seq, bytes);
+        }
+      },
+      skipped: (from: number, to: number) => {
+        for (const cc of ccs) {
+          if (!cc.live || to <= cc.pos) continue;
+          this.announce(cc, self().last);
+          cc.conn.send(`{"t":"gap","conv":${JSON.stringify(conv)},"from":${Math.max(from, cc.pos + 1)},"to":${to},"trimmed":true}`);
+          cc.pos = to;
+        }
+      },
+      epochChanged: (epoch: string) => {
+        for (const cc of ccs) {
+          cc.epoch = epoch;
+          cc.pos = 0;
+          cc.until = Infinity;
+          cc.announced = false;
+          cc.live = false;
+          // the group's join points did not survive either: the whole new epoch is theirs
+          void this.replay(cc, 0, 0, false);
+        }
+      },
+      fillFailed: (err: unknown) => {
+        this.log.warn({ err: String(err), conv }, 'gap fill failed; will retry on resync');
+      },
+    };
+  }
+
+  private pushLive(cc: ConnConv, seq: number, bytes: Buffer): void {
+    const conn = cc.conn;
+    this.announce(cc, seq);
+    conn.send(bytes);
+    cc.pos = seq;
+    this.metrics.deliveries.inc();
+    if (seq >= cc.until) this.detachFromConn(cc);
+    if (conn.ws.bufferedAmount > this.opts.slowConsumerBytes + PACE_BYTES) {
+      this.metrics.slowConsumers.inc();
+      conn.closeNow(CloseCode.slowConsumer, 'slow consumer');
+    }
+  }
+
+  private detachFromConn(cc: ConnConv): void {
+    if (cc.conn.convs.get(cc.conv) === cc) cc.conn.convs.delete(cc.conv);
+    this.detach(cc);
+  }
+
+  private announce(cc: ConnConv, head: number): void {
+    if (cc.announced) return;
+    cc.announced = true;
+    cc.conn.send(`{"t":"conv","conv":${JSON.stringify(cc.conv)},"epoch":${JSON.stringify(cc.epoch ?? '')},"cursor":${cc.pos},"head":${Math.max(head, cc.pos)}}`);
+  }
+
+  /**
+   * Sends the connection its conversation from cc.pos on, paced by the socket draining,
+   * until it has reached what the channel delivered; then the channel pushes live.
+   */
+  async replay(cc: ConnConv, trimmed: number, storeHead: number, forceAnnounce: boolean, attempt = 0): Promise<void> {
+    const gen = ++cc.replayGen;
+    cc.live = false;
+    const conn = cc.conn;
+    const chan = this.chans.get(cc.conv);
+    if (!chan) return;
+    const ch = chan.ch;
+    const epoch = ch.epoch;
+    const convJson = JSON.stringify(cc.conv);
+    const current = () => cc.replayGen === gen && conn.isOpen && ch.epoch === epoch && conn.convs.get(cc.conv) === cc;
+    try {
+      if (cc.epoch !== epoch) {
+        cc.epoch = epoch;
+        cc.announced = false;
+      }
+      let head = Math.min(Math.max(storeHead, ch.last), cc.until);
+      if (forceAnnounce) this.announce(cc, head);
+      if (trimmed > cc.pos && head > cc.pos) {
+        const to = Math.min(trimmed, head);
+        this.announce(cc, head);
+        conn.send(`{"t":"gap","conv":${convJson},"from":${cc.pos + 1},"to":${to},"trimmed":true}`);
+        cc.pos = to;
+      }
+      if (head - cc.pos > this.opts.backlogLimit) {
+        const to = head - this.opts.backlogLimit;
+        this.announce(cc, head);
+        conn.send(`{"t":"gap","conv":${convJson},"from":${cc.pos + 1},"to":${to}}`);
+        cc.pos = to;
+      }
+      let dropOne = this.opts.dropReplayBug && !this.dropReplayDone.has(conn);
+      for (;;) {
+        if (!current()) return;
+        const target = Math.min(cc.until, ch.last);
+        if (cc.pos >= target && !ch.isFilling) break;
+        if (cc.pos >= target) {
+          // the channel is filling a hole; it will deliver, so wait for it
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
+        const entries = await this.store.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
+        if (!current()) return;
+        head = Math.max(head, ch.last);
+        if (entries.length === 0) {
+          // retention removed the rest of what the channel delivered
+          this.announce(cc, head);
+          conn.send(`{"t":"gap","conv":${convJson},"from":${cc.pos + 1},"to":${target},"trimmed":true}`);
+          cc.pos = target;
+          continue;
+        }
+        for (const e of entries) {
+          if (e.seq <= cc.pos) continue;
+          this.announce(cc, Math.max(head, e.seq));
+          if (e.seq > cc.pos + 1) conn.send(`{"t":"gap","conv":${convJson},"from":${cc.pos + 1},"to":${e.seq - 1},"trimmed":true}`);
+          if (dropOne) {
+            dropOne = false;
+            this.dropReplayDone.add(conn);
+          } else conn.send(e.frame);
+          cc.pos = e.seq;
+        }
+        if (conn.ws.bufferedAmount > PACE_BYTES) await conn.sendAndDrain('');
+      }
+      cc.live = true;
+      if (cc.pos >= cc.until) this.detachFromConn(cc);
+    } catch (err) {
+      if (!current()) return;
+      if (attempt < 60) {
+        const t = setTimeout(() => {
+          if (current()) void this.replay(cc, trimmed, storeHead, false, attempt + 1);
+        }, 500);
+        t.unref();
+      } else {
+        this.log.warn({ err: String(err), conv: cc.conv }, 'replay failed; closing the connection so it resumes from its cursor');
+        conn.closeNow(CloseCode.tryAgainLater, 'store unavailable');
+      }
+    }
+  }
+
+  // ---- bus events ----------------------------------------------------------------
+
+  onMessage(conv: string, epoch: string, seq: number, frame: string): void {
+    const chan = this.chans.get(conv);
+    if (chan) return chan.ch.onBus(epoch, seq, frame);
+    // A dm's first message reaches its users' open connections with no reconnect.
+    const ref = parseConv(conv);
+    if (ref?.kind !== 'dm') return;
+    for (const u of [ref.a, ref.b]) {
+      const set = this.users.get(u);
+      if (!set) continue;
+      const pinned = this.pin(conv);
+      pinned.ch.onBus(epoch, seq, frame);
+      for (const conn of set) if (conn.state === 'open') void this.attachLater(conn, conv, 0);
+      this.unpin(conv);
+    }
+  }
+
+  onJoin(conv: string, user: string, atSeq: number): void {
+    const set = this.users.get(user);
+    if (!set) return;
+    for (const conn of set) {
+      if (conn.state !== 'open') continue;
+      const cc = conn.convs.get(conv);
+      if (cc && cc.until !== Infinity) {
+        // left and re-joined: start over from the new join point
+        this.detachFromConn(cc);
+      } else if (cc) continue;
+      void this.attachLater(conn, conv, atSeq);
+    }
+  }
+
+  onLeave(conv: string, user: string, atSeq: number): void {
+    const set = this.users.get(user);
+    if (!set) return;
+    for (const conn of set) {
+      const cc = conn.convs.get(conv);
+      if (!cc) continue;
+      cc.until = atSeq;
+      if (cc.pos >= atSeq) this.detachFromConn(cc);
+    }
+  }
+
+  /** After the bus was lost or stalled: re-read heads and fill from the log. */
+  async resync(): Promise<void> {
+    const convs = [...this.chans.keys()];
+    for (let i = 0; i < convs.length; i += 500) {
+      const batch = convs.slice(i, i + 500);
+      const heads = await this.store.heads(batch);
+      batch.forEach((conv, j) => this.chans.get(conv)?.ch.noteHead(heads[j]!.epoch, heads[j]!.head));
+    }
+    // Joins announced while the bus was away: look at each local user's index again.
+    const users = [...this.users.keys()];
+    for (const user of users) {
+      const set = this.users.get(user);
+      if (!set) continue;
+      const indexed = await this.store.userConvs(user);
+      for (const conn of set) {
+        if (conn.state !== 'open') continue;
+        for (const conv of indexed) if (!conn.convs.has(conv)) void this.attachLater(conn, conv, 0);
+      }
+    }
+  }
+
+  /** Clamp an ack or read mark to what exists: the channel's head, or the store's. */
+  async clampToHead(conn: Conn, conv: string, seq: number): Promise<{ epoch: string; seq: number }> {
+    const cc = conn.convs.get(conv);
+    const chan = this.chans.get(conv);
+    if (cc && chan && chan.ch.isLive && chan.ch.epoch) return { epoch: chan.ch.epoch, seq: Math.min(seq, Math.max(chan.ch.last, cc.pos)) };
+    const st = await this.store.convState(conn.user, conv);
+    if (st.join < 0) throw new ProtocolError(st.epoch === null && conv.startsWith('g:') ? 'not_found' : 'forbidden', `not a member of ${conv}`);
+    return { epoch: st.epoch ?? '', seq: Math.min(seq, st.head) };
+  }
+}

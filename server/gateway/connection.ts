@@ -1,0 +1,99 @@
+import type { WebSocket } from 'ws';
+import type { Identity } from './tokens.ts';
+
+/** One conversation as seen by one connection. */
+export interface ConnConv {
+  readonly conn: Conn;
+  readonly conv: string;
+  /** the epoch `pos` belongs to */
+  epoch: string | null;
+  /** last seq sent to this connection (or its starting cursor) */
+  pos: number;
+  /** a leave took effect at this seq: nothing above it is delivered */
+  until: number;
+  /** true once the backlog is replayed: the channel then pushes to it directly */
+  live: boolean;
+  /** the `conv` frame for the current epoch was sent */
+  announced: boolean;
+  /** bumped to abandon an outdated replay loop */
+  replayGen: number;
+}
+
+export type ConnState = 'hello' | 'open' | 'closed';
+
+/**
+ * One WebSocket connection. Holds only what the connection itself needs: identity,
+ * heartbeat and limit counters, its conversations' positions, coalesced acks and
+ * presence subscriptions. Timers are the gateway's shared sweep, not per connection.
+ */
+export class Conn {
+  readonly id: string;
+  readonly ws: WebSocket;
+  state: ConnState = 'hello';
+  identity: Identity | null = null;
+  readonly openedAt: number;
+  lastSeen: number;
+  lastPing: number;
+  badFrames = 0;
+  readonly convs = new Map<string, ConnConv>();
+  /** conv → highest acked seq not yet written */
+  acks: Map<string, number> | null = null;
+  presenceSubs: Set<string> | null = null;
+  /** frames received before the handshake finished, handled right after it */
+  early: string[] | null = null;
+  /** registered in the store's presence (so it must be deregistered) */
+  registered = false;
+
+  constructor(id: string, ws: WebSocket, now: number) {
+    this.id = id;
+    this.ws = ws;
+    this.openedAt = now;
+    this.lastSeen = now;
+    this.lastPing = now;
+  }
+
+  get user(): string {
+    return this.identity!.user;
+  }
+  get device(): string {
+    return this.identity!.device;
+  }
+  get isOpen(): boolean {
+    return this.state !== 'closed' && this.ws.readyState === 1;
+  }
+
+  send(data: string | Buffer): void {
+    if (this.ws.readyState !== 1) return;
+    this.ws.send(data, { binary: false });
+  }
+
+  /** Sends and resolves once the frame reached the socket (for pacing). */
+  sendAndDrain(data: string | Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState !== 1) return resolve();
+      this.ws.send(data, { binary: false }, () => resolve());
+    });
+  }
+
+  /**
+   * Closes with `code` and drops the socket at once: ws's close handshake would hold the
+   * socket for 30 s behind a buffer the peer is not reading.
+   */
+  closeNow(code: number, reason = ''): void {
+    if (this.ws.readyState === 1) {
+      try {
+        this.ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    }
+    this.ws.terminate();
+  }
+
+  /** Closes with a handshake (the peer is expected to be reading, e.g. on shutdown). */
+  closeGracefully(code: number, reason = ''): void {
+    if (this.ws.readyState === 1) this.ws.close(code, reason);
+    const t = setTimeout(() => this.ws.terminate(), 2000);
+    t.unref();
+  }
+}

@@ -1,0 +1,225 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import type { Hub } from '../delivery/hub.ts';
+import type { Gateway } from '../gateway/gateway.ts';
+import type { SendBuckets } from '../gateway/rate.ts';
+import { TokenError, type Identity, type TokenVerifier } from '../gateway/tokens.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { ProtocolError, errorCodes } from '../protocol/codes.ts';
+import { cmid, convId, groupId, parseConv, userId, USER_ID_RE } from '../protocol/ids.ts';
+import type { RedisLinks } from '../store/links.ts';
+import type { Store } from '../store/store.ts';
+
+/** PROTOCOL.md "HTTP": REST routes, health, metrics, and (DEBUG_ROUTES=1) leak-check helpers. */
+export interface HttpDeps {
+  config: Config;
+  log: Logger;
+  store: Store;
+  links: RedisLinks;
+  hub: Hub;
+  gateway: () => Gateway;
+  tokens: TokenVerifier;
+  buckets: SendBuckets;
+  metrics: Metrics;
+  isReady: () => boolean;
+}
+
+const MAX_REQUEST_BYTES = 1 << 20;
+
+const postMessage = z.object({ conv: convId, cmid, body: z.string() });
+const createGroup = z.object({ id: groupId, members: z.array(userId).max(100_000).default([]) });
+const addMembers = z.object({ users: z.array(userId).min(1, 'must list at least one user').max(100_000) });
+const seqParam = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const historyQuery = z.object({
+  after: seqParam.optional(),
+  before: seqParam.optional(),
+  limit: z.coerce.number().int().min(1, 'must be 1..100').max(100, 'must be 1..100').default(50),
+});
+
+function fail(code: keyof typeof errorCodes, message: string): never {
+  throw new ProtocolError(code, message);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) fail('too_large', `request body over ${MAX_REQUEST_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    fail('bad_request', 'request body is not valid JSON');
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const i = r.error.issues[0]!;
+  fail('bad_request', i.path.length ? `field \`${i.path.join('.')}\`: ${i.message}` : i.message);
+}
+
+export function createHttpHandler(d: HttpDeps) {
+  async function auth(req: IncomingMessage): Promise<Identity> {
+    const h = req.headers.authorization;
+    if (!h || !h.startsWith('Bearer ')) fail('unauthorized', 'missing `Authorization: Bearer <jwt>` header');
+    try {
+      return await d.tokens.verify(h.slice(7).trim());
+    } catch (err) {
+      fail('unauthorized', err instanceof TokenError ? err.message : 'invalid token');
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const parts = path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+
+    if (method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (method === 'GET' && path === '/readyz') {
+      let ok = d.isReady();
+      if (ok) ok = await d.links.cmd.ping().then(() => true, () => false);
+      return json(res, ok ? 200 : 503, ok ? { status: 'ready' } : { code: 'unavailable', message: 'the store is not answering' });
+    }
+    if (method === 'GET' && path === '/metrics') {
+      const text = await d.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': d.metrics.registry.contentType });
+      return void res.end(text);
+    }
+    if (d.config.DEBUG_ROUTES && parts[0] === 'debug') {
+      if (method === 'POST' && path === '/debug/gc') {
+        v8.setFlagsFromString('--expose-gc');
+        const gc = vm.runInNewContext('gc') as () => void;
+        gc();
+        gc();
+        return json(res, 200, { heapUsed: process.memoryUsage().heapUsed });
+      }
+      if (method === 'GET' && path === '/debug/state') {
+        return json(res, 200, {
+          connections: d.gateway().connectionCount,
+          users: d.hub.users.size,
+          channels: d.hub.channelCount,
+          sendBuckets: d.buckets.size,
+          memory: process.memoryUsage(),
+          activeResources: process.getActiveResourcesInfo(),
+          redis: { cmd: d.links.cmd.status, bus: d.links.sub.status },
+        });
+      }
+    }
+
+    if (parts[0] !== 'v1') fail('not_found', `no route ${method} ${path}`);
+    const me = await auth(req);
+
+    // POST /v1/messages
+    if (method === 'POST' && path === '/v1/messages') {
+      const b = parse(postMessage, await readJson(req));
+      const ref = parseConv(b.conv)!;
+      if (ref.kind === 'dm' && ref.a !== me.user && ref.b !== me.user) fail('forbidden', `not a member of ${b.conv}`);
+      if (Buffer.byteLength(b.body) > d.config.MAX_BODY_BYTES) fail('too_large', `body is over ${d.config.MAX_BODY_BYTES} bytes`);
+      if (!d.buckets.take(me.user, Date.now())) fail('rate_limited', `over ${d.config.SEND_RATE} sends/s; slow down and retry`);
+      const r = await d.store.send(b.conv, ref.kind === 'group', ref.kind === 'dm' ? [ref.a, ref.b] : [], me.user, b.cmid, JSON.stringify(b.body));
+      d.metrics.sends.inc({ dup: String(r.dup) });
+      return json(res, r.dup ? 200 : 201, { conv: b.conv, seq: r.seq, cmid: b.cmid, ts: r.ts, dup: r.dup });
+    }
+
+    // GET /v1/conversations
+    if (method === 'GET' && path === '/v1/conversations') {
+      const convs = await d.store.userConvs(me.user);
+      const [states, cursors, reads] = await Promise.all([d.store.convStates(me.user, convs), d.store.cursors(me.user, me.device), d.store.reads(me.user)]);
+      const out = [];
+      for (let i = 0; i < convs.length; i++) {
+        const st = states[i]!;
+        const conv = convs[i]!;
+        if (st.join < 0 || st.epoch === null) continue;
+        const cur = cursors.get(conv);
+        const rd = reads.get(conv);
+        const cursor = Math.min(st.head, Math.max(cur && cur.epoch === st.epoch ? cur.seq : 0, st.join));
+        out.push({ conv, epoch: st.epoch, head: st.head, cursor, read: rd && rd.epoch === st.epoch ? rd.seq : 0 });
+      }
+      return json(res, 200, { convs: out });
+    }
+
+    // GET /v1/conversations/{conv}/messages
+    if (method === 'GET' && parts[1] === 'conversations' && parts.length === 4 && parts[3] === 'messages') {
+      const conv = parse(convId, parts[2]);
+      const ref = parseConv(conv)!;
+      if (ref.kind === 'dm' && ref.a !== me.user && ref.b !== me.user) fail('forbidden', `not a member of ${conv}`);
+      const q = parse(historyQuery, Object.fromEntries(url.searchParams));
+      const page = await d.store.history(me.user, conv, q.after, q.before, q.limit);
+      return json(res, 200, `{"epoch":${JSON.stringify(page.epoch)},"msgs":[${page.json.join(',')}],"more":${page.more}}`);
+    }
+
+    // groups
+    if (parts[1] === 'groups') {
+      if (method === 'POST' && parts.length === 2) {
+        const b = parse(createGroup, await readJson(req));
+        const conv = await d.store.createGroup(me.user, b.id, b.members);
+        return json(res, 201, { conv });
+      }
+      const id = parts[2] !== undefined && USER_ID_RE.test(parts[2]) ? parts[2] : fail('bad_request', 'group id must match ^[A-Za-z0-9_-]{1,64}$');
+      if (method === 'GET' && parts.length === 3) {
+        const g = await d.store.getGroup(me.user, id);
+        return json(res, 200, { id, owner: g.owner || null, members: g.members, head: g.head });
+      }
+      if (method === 'POST' && parts.length === 4 && parts[3] === 'members') {
+        const b = parse(addMembers, await readJson(req));
+        const added = await d.store.joinGroup(me.user, id, b.users);
+        return json(res, 200, { conv: `g:${id}`, added });
+      }
+      if (method === 'DELETE' && parts.length === 5 && parts[3] === 'members') {
+        const user = parse(userId, parts[4]);
+        const removed = await d.store.leaveGroup(me.user, id, user);
+        return json(res, 200, { conv: `g:${id}`, removed });
+      }
+    }
+
+    // GET /v1/presence?users=a,b
+    if (method === 'GET' && path === '/v1/presence') {
+      const raw = url.searchParams.get('users') ?? fail('bad_request', 'query `users` is required: ?users=a,b');
+      const users = [...new Set(raw.split(',').filter(Boolean))];
+      if (users.length > 1000) fail('too_large', 'at most 1000 users per request');
+      for (const u of users) if (!USER_ID_RE.test(u)) fail('bad_request', `query \`users\`: "${u}" is not a valid user id`);
+      const states = await d.store.presence(users);
+      return json(res, 200, { users: Object.fromEntries(users.map((u, i) => [u, states[i]])) });
+    }
+
+    // DELETE /v1/users/{user}/sessions[/{device}]
+    if (method === 'DELETE' && parts[1] === 'users' && parts[3] === 'sessions' && (parts.length === 4 || parts.length === 5)) {
+      if (!me.admin) fail('forbidden', 'operator token (adm) required');
+      const user = parse(userId, parts[2]);
+      const device = parts.length === 5 ? parse(userId, parts[4]) : '*';
+      await d.store.publish(`K\t${user}\t${device}`);
+      return json(res, 200, { user, device: device === '*' ? null : device });
+    }
+
+    fail('not_found', `no route ${method} ${path}`);
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    route(req, res).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof ProtocolError) {
+        d.metrics.errors.inc({ code: err.code });
+        return json(res, errorCodes[err.code].http, { code: err.code, message: err.message });
+      }
+      const correlation = Math.random().toString(36).slice(2, 10);
+      d.log.error({ err: err instanceof Error ? err.stack : String(err), correlation, path: req.url }, 'internal error');
+      d.metrics.errors.inc({ code: 'internal' });
+      json(res, 500, { code: 'internal', message: `internal error (correlation id ${correlation})` });
+    });
+  };
+}

@@ -1,0 +1,71 @@
+import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import client from 'prom-client';
+
+/** The node's Prometheus series (PROTOCOL.md "GET /metrics"). */
+export function createMetrics(sources: { connections: () => number; unsentBytes: () => number; channels: () => number }) {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'imstorm_' });
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+
+  const counter = (name: string, help: string, labelNames: string[] = []) => new client.Counter({ name, help, labelNames, registers: [registry] });
+  const m = {
+    registry,
+    framesIn: counter('imstorm_frames_in_total', 'WebSocket frames received'),
+    framesOut: counter('imstorm_frames_out_total', 'WebSocket frames sent'),
+    sends: counter('imstorm_sends_total', 'messages stored (dup=false) and deduplicated (dup=true)', ['dup']),
+    deliveries: counter('imstorm_deliveries_total', 'live msg frames pushed to connections'),
+    acks: counter('imstorm_acks_total', 'ack frames received'),
+    errors: counter('imstorm_errors_total', 'error replies by code', ['code']),
+    closes: counter('imstorm_closes_total', 'connections closed by the server, by close code', ['code']),
+    gapFills: counter('imstorm_gap_fills_total', 'log reads that filled a hole in the bus'),
+    slowConsumers: counter('imstorm_slow_consumers_total', 'connections cut for not reading'),
+    resyncs: counter('imstorm_resyncs_total', 'bus resyncs (subscriber reconnect or stalled heartbeat)'),
+    sendLatency: new client.Histogram({
+      name: 'imstorm_send_latency_seconds',
+      help: 'send frame received → sent reply',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+  };
+  new client.Gauge({ name: 'imstorm_connections', help: 'open WebSocket connections', registers: [registry], collect() { this.set(sources.connections()); } });
+  new client.Gauge({ name: 'imstorm_unsent_bytes', help: 'bytes queued on all connections, not yet written to the socket', registers: [registry], collect() { this.set(sources.unsentBytes()); } });
+  new client.Gauge({ name: 'imstorm_channels', help: 'conversations with local connections', registers: [registry], collect() { this.set(sources.channels()); } });
+  new client.Gauge({
+    name: 'imstorm_event_loop_lag_seconds',
+    help: 'event-loop delay p99 over the last scrape interval',
+    registers: [registry],
+    collect() {
+      this.set(lag.percentile(99) / 1e9);
+      lag.reset();
+    },
+  });
+  new client.Gauge({
+    name: 'imstorm_open_fds',
+    help: 'open file descriptors of the process',
+    registers: [registry],
+    collect() {
+      try {
+        this.set(readdirSync('/proc/self/fd').length - 1);
+      } catch {
+        this.set(-1);
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'imstorm_active_handles',
+    help: 'active libuv resources by type',
+    labelNames: ['type'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>();
+      for (const t of process.getActiveResourcesInfo()) counts.set(t, (counts.get(t) ?? 0) + 1);
+      for (const [type, n] of counts) this.set({ type }, n);
+    },
+  });
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,161 @@
+import type { Logger } from 'pino';
+import type { Conn } from '../gateway/connection.ts';
+import type { Store } from '../store/store.ts';
+
+/**
+ * Presence on one node: the node's lease, registration of its connections under it,
+ * sweeping dead incarnations, and fan-out of presence changes to local subscribers.
+ * Transitions themselves are decided in Redis scripts (rising `v`, never below Redis
+ * time), so two nodes racing on one user cannot make it go backwards.
+ */
+export class Presence {
+  readonly incarnation: string;
+  private readonly store: Store;
+  private readonly log: Logger;
+  private readonly ttlMs: number;
+  private readonly watchers = new Map<string, Set<Conn>>();
+  /** connections closed while Redis was unreachable; deregistered when it returns */
+  private readonly pendingClose = new Map<string, { user: string; connId: string }>();
+  private renewTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private leaseHeld = false;
+  private stopped = false;
+  /** open registered connections, for re-registration after the lease lapsed */
+  private readonly registered: () => Iterable<Conn>;
+  private readonly maxDevices: number;
+
+  constructor(store: Store, log: Logger, incarnation: string, ttlMs: number, maxDevices: number, registered: () => Iterable<Conn>) {
+    this.store = store;
+    this.log = log;
+    this.incarnation = incarnation;
+    this.ttlMs = ttlMs;
+    this.maxDevices = maxDevices;
+    this.registered = registered;
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  start(): void {
+    const renewEvery = Math.max(50, Math.floor(this.ttlMs / 3));
+    this.renewTimer = setInterval(() => void this.renew(), renewEvery);
+    this.renewTimer.unref();
+    this.sweepTimer = setInterval(() => void this.sweep(), Math.min(1000, renewEvery));
+    this.sweepTimer.unref();
+    void this.renew();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+  }
+
+  /** Registers a connection: null when the user has too many devices open. */
+  async open(conn: Conn): Promise<string[] | null> {
+    const replaced = await this.store.openConn(conn.user, conn.id, this.incarnation, conn.device, this.maxDevices, 'hello');
+    if (replaced) conn.registered = true;
+    return replaced;
+  }
+
+  async close(conn: Conn): Promise<void> {
+    if (!conn.registered) return;
+    conn.registered = false;
+    try {
+      await this.store.closeConn(conn.user, conn.id, this.incarnation);
+    } catch {
+      this.pendingClose.set(conn.id, { user: conn.user, connId: conn.id });
+    }
+  }
+
+  async renew(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const held = await this.store.renewLease(this.incarnation, this.ttlMs);
+      if (!held && this.leaseHeld) this.log.warn('presence lease had lapsed; re-registering connections');
+      if (!held) await this.reregister();
+      this.leaseHeld = true;
+      await this.flushPendingCloses();
+    } catch (err) {
+      if (this.leaseHeld) this.log.warn({ err: String(err) }, 'presence lease renewal failed');
+      this.leaseHeld = false;
+    }
+  }
+
+  /** After a lapse (Redis restarted, or other nodes swept us while cut off). */
+  private async reregister(): Promise<void> {
+    for (const conn of this.registered()) {
+      if (!conn.registered || !conn.isOpen) continue;
+      await this.store.openConn(conn.user, conn.id, this.incarnation, conn.device, this.maxDevices, 'reregister');
+    }
+  }
+
+  private async flushPendingCloses(): Promise<void> {
+    for (const [id, p] of this.pendingClose) {
+      await this.store.closeConn(p.user, p.connId, this.incarnation);
+      this.pendingClose.delete(id);
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.stopped || !this.leaseHeld) return;
+    try {
+      const dead = await this.store.expiredLeases(10);
+      for (const inc of dead) {
+        if (inc === this.incarnation) continue;
+        const n = await this.store.sweepIncarnation(inc, this.incarnation);
+        if (n > 0) this.log.info({ incarnation: inc, connections: n }, 'took a dead node incarnation\'s connections offline');
+      }
+    } catch {
+      // the next sweep tries again
+    }
+  }
+
+  /** Deregisters everything on shutdown. */
+  async shutdown(conns: Iterable<Conn>): Promise<void> {
+    this.stop();
+    for (const c of conns) await this.close(c).catch(() => {});
+    try {
+      await this.flushPendingCloses();
+      await this.store.dropLease(this.incarnation);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'could not deregister on shutdown; other nodes will sweep this incarnation');
+    }
+  }
+
+  // ---- subscriptions ---------------------------------------------------------------
+
+  subscribe(conn: Conn, users: readonly string[]): void {
+    conn.presenceSubs ??= new Set();
+    for (const u of users) {
+      conn.presenceSubs.add(u);
+      let set = this.watchers.get(u);
+      if (!set) this.watchers.set(u, (set = new Set()));
+      set.add(conn);
+    }
+  }
+
+  unsubscribe(conn: Conn, users: Iterable<string>): void {
+    if (!conn.presenceSubs) return;
+    for (const u of [...users]) {
+      conn.presenceSubs.delete(u);
+      const set = this.watchers.get(u);
+      if (!set) continue;
+      set.delete(conn);
+      if (set.size === 0) this.watchers.delete(u);
+    }
+  }
+
+  dropConn(conn: Conn): void {
+    if (conn.presenceSubs) this.unsubscribe(conn, conn.presenceSubs);
+    conn.presenceSubs = null;
+  }
+
+  onChange(user: string, status: string, v: number, ts: number): void {
+    const set = this.watchers.get(user);
+    if (!set) return;
+    const frame = Buffer.from(`{"t":"presence","user":${JSON.stringify(user)},"status":"${status}","v":${v},"ts":${ts}}`);
+    for (const c of set) c.send(frame);
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { cmid, convId, userId } from './ids.ts';
+
+/**
+ * Client → server frames (PROTOCOL.md "Frames from the client"). Unknown fields are
+ * ignored (additions are allowed by the protocol); a missing or ill-typed field is
+ * `bad_request` naming the field.
+ */
+const requestId = z.string().max(64, 'must be at most 64 characters');
+const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const helloFrame = z.object({ t: z.literal('hello'), v: z.literal(1), token: z.string().min(1), id: requestId.optional() });
+
+export const sendFrame = z.object({ t: z.literal('send'), id: requestId.optional(), conv: convId, cmid, body: z.string() });
+export const ackFrame = z.object({ t: z.literal('ack'), id: requestId.optional(), conv: convId, seq });
+export const readFrame = z.object({ t: z.literal('read'), id: requestId.optional(), conv: convId, seq });
+export const historyFrame = z.object({
+  t: z.literal('history'),
+  id: requestId.optional(),
+  conv: convId,
+  before: seq.optional(),
+  after: seq.optional(),
+  limit: z.number().int().min(1, 'must be 1..100').max(100, 'must be 1..100').optional(),
+});
+export const presenceSubFrame = z.object({
+  t: z.enum(['presence.sub', 'presence.unsub']),
+  id: requestId.optional(),
+  users: z.array(userId).max(100_000),
+});
+export const authFrame = z.object({ t: z.literal('auth'), id: requestId.optional(), token: z.string().min(1) });
+export const pingFrame = z.object({ t: z.literal('ping'), id: requestId.optional() });
+
+export const clientFrame = z.discriminatedUnion('t', [
+  helloFrame,
+  sendFrame,
+  ackFrame,
+  readFrame,
+  historyFrame,
+  presenceSubFrame,
+  authFrame,
+  pingFrame,
+]);
+
+export type ClientFrame = z.infer<typeof clientFrame>;
+export type SendFrame = z.infer<typeof sendFrame>;
+export type HistoryFrame = z.infer<typeof historyFrame>;
+
+/** Server → client frame shapes (serialized by hand on hot paths; these types document them). */
+export interface StoredMessage {
+  seq: number;
+  from: string;
+  cmid: string;
+  body: string;
+  ts: number;
+}
+
+export function describeZodError(err: z.ZodError): string {
+  const issue = err.issues[0];
+  if (!issue) return 'invalid frame';
+  const path = issue.path.join('.');
+  if (issue.code === 'invalid_union' || (issue.code === 'invalid_value' && path === 't')) return 'unknown frame type `t`';
+  return path ? `field \`${path}\`: ${issue.message}` : issue.message;
+}

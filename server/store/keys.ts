@@ -1,0 +1,33 @@
+/**
+ * Redis key layout. Hash tags keep everything about a conversation in one slot
+ * (`{<conv>}`) and everything about a user in another (`{<user>}`), so every script
+ * touches one slot and the layout works unchanged on Redis Cluster.
+ */
+export const keys = {
+  /** hash: epoch, head, tlow (last trimmed seq), ddlow/ddnext (dedupe expiry mark), tnext, owner, jc, created */
+  meta: (conv: string) => `c:{${conv}}:m`,
+  /** stream: entry id `<seq>-0`, fields f (from), m (cmid), b (body as a JSON string literal), t (ts) */
+  log: (conv: string) => `c:{${conv}}:l`,
+  /** hash: `<sender>\n<cmid>` → `<seq>:<ts>` */
+  dedupe: (conv: string) => `c:{${conv}}:d`,
+  /** hash: member → join seq (groups only) */
+  members: (conv: string) => `c:{${conv}}:mem`,
+  /** sorted set: member → join order (groups only; ownership passes to the earliest) */
+  joinOrder: (conv: string) => `c:{${conv}}:ord`,
+  /** hash: conv → 1; a superset of the user's conversations (membership is decided by the conv side) */
+  userConvs: (user: string) => `u:{${user}}:convs`,
+  /** hash: conv → `<epoch>|<seq>`, one per device */
+  cursors: (user: string, device: string) => `u:{${user}}:cur:${device}`,
+  /** hash: conv → `<epoch>|<seq>` read marks of the user (all devices) */
+  reads: (user: string) => `u:{${user}}:read`,
+  /** hash: connection id → `<incarnation>|<device>` */
+  conns: (user: string) => `u:{${user}}:conns`,
+  /** hash: status, v, ts */
+  presence: (user: string) => `u:{${user}}:p`,
+  /** sorted set: incarnation → lease expiry (Redis ms) */
+  leases: () => `imstorm:leases`,
+  /** set: `<user>\t<connId>` registered under one incarnation */
+  nodeConns: (incarnation: string) => `n:{${incarnation}}:conns`,
+  nodeSweep: (incarnation: string) => `n:{${incarnation}}:sweep`,
+  busChannel: () => `imstorm:bus`,
+} as const;

@@ -1,0 +1,155 @@
+import { EventEmitter } from 'node:events';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+
+/**
+ * The node's two Redis links: `cmd` for commands and scripts, `sub` for the bus.
+ *
+ * Both fail fast instead of queueing: no offline queue and no resend of unfulfilled
+ * commands, so a command that timed out is never replayed behind the caller's back (the
+ * caller already answered `unavailable`). Each link is probed every STORE_TIMEOUT_MS/2;
+ * a link that has not answered for STORE_TIMEOUT_MS (handshake included) is dropped and
+ * reopened, because a stalled TCP link otherwise looks healthy for minutes.
+ */
+export interface LinksEvents {
+  /** the cmd link became usable (first time or after an outage) */
+  up: [];
+  down: [];
+  /** the bus link (re)subscribed: whatever was published meanwhile may be lost */
+  busUp: [];
+  busDown: [];
+  message: [payload: string];
+}
+
+export class RedisLinks extends EventEmitter<LinksEvents> {
+  readonly cmd: Redis;
+  readonly sub: Redis;
+  private readonly timeoutMs: number;
+  private readonly channel: string;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private lastCmdOk = Date.now();
+  private lastSubOk = Date.now();
+  private cmdUp = false;
+  private subUp = false;
+  private closed = false;
+
+  private readonly log: Logger;
+
+  constructor(url: string, timeoutMs: number, channel: string, log: Logger) {
+    super();
+    this.log = log;
+    this.timeoutMs = timeoutMs;
+    this.channel = channel;
+    const base: RedisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: timeoutMs,
+      connectTimeout: timeoutMs,
+      enableReadyCheck: true,
+      retryStrategy: (times) => Math.min(100 * times, 1000),
+      reconnectOnError: () => false,
+    };
+    this.cmd = new Redis(url, { ...base, connectionName: 'imstorm-cmd' });
+    this.sub = new Redis(url, { ...base, connectionName: 'imstorm-bus', autoResubscribe: false });
+    // ioredis emits 'error' for every failed reconnect; the probe and the state
+    // transitions below are what we log.
+    this.cmd.on('error', () => {});
+    this.sub.on('error', () => {});
+    this.cmd.on('ready', () => this.setCmd(true));
+    this.cmd.on('close', () => this.setCmd(false));
+    this.sub.on('ready', () => void this.subscribe());
+    this.sub.on('close', () => this.setSub(false));
+    this.sub.on('message', (_ch: string, payload: string) => {
+      this.lastSubOk = Date.now();
+      this.emit('message', payload);
+    });
+  }
+
+  get isCmdUp(): boolean {
+    return this.cmdUp;
+  }
+  get isBusUp(): boolean {
+    return this.subUp;
+  }
+
+  start(): void {
+    this.cmd.connect().catch(() => {});
+    this.sub.connect().catch(() => {});
+    this.probeTimer = setInterval(() => void this.probe(), Math.max(25, Math.floor(this.timeoutMs / 2)));
+    this.probeTimer.unref();
+  }
+
+  /** Drops and reopens the bus link (used when the node's own heartbeat did not come back). */
+  reopenBus(reason: string): void {
+    if (this.closed) return;
+    this.log.warn({ reason }, 'reopening the bus link');
+    this.lastSubOk = Date.now();
+    this.setSub(false);
+    this.sub.disconnect(true);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.cmd.disconnect(false);
+    this.sub.disconnect(false);
+  }
+
+  private async subscribe(): Promise<void> {
+    try {
+      await this.sub.subscribe(this.channel);
+      this.lastSubOk = Date.now();
+      this.setSub(true);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'bus subscribe failed; reopening');
+      this.sub.disconnect(true);
+    }
+  }
+
+  private setCmd(up: boolean): void {
+    if (up === this.cmdUp) return;
+    this.cmdUp = up;
+    if (up) this.lastCmdOk = Date.now();
+    this.log[up ? 'info' : 'warn']({ link: 'cmd' }, up ? 'redis link up' : 'redis link down');
+    this.emit(up ? 'up' : 'down');
+  }
+
+  private setSub(up: boolean): void {
+    if (up === this.subUp) return;
+    this.subUp = up;
+    this.log[up ? 'info' : 'warn']({ link: 'bus' }, up ? 'bus link up' : 'bus link down');
+    this.emit(up ? 'busUp' : 'busDown');
+  }
+
+  private async probe(): Promise<void> {
+    if (this.closed) return;
+    const now = Date.now();
+    await Promise.all([this.probeOne(this.cmd, now, true), this.probeOne(this.sub, now, false)]);
+  }
+
+  private async probeOne(link: Redis, now: number, isCmd: boolean): Promise<void> {
+    const last = isCmd ? this.lastCmdOk : this.lastSubOk;
+    if (link.status === 'ready' && (isCmd || this.subUp)) {
+      try {
+        await link.ping();
+        if (isCmd) this.lastCmdOk = Date.now();
+        else this.lastSubOk = Date.now();
+        return;
+      } catch {
+        // falls through to the staleness check
+      }
+    }
+    if (Date.now() - last > this.timeoutMs && !this.closed) {
+      if (isCmd) {
+        this.lastCmdOk = now;
+        this.setCmd(false);
+      } else {
+        this.lastSubOk = now;
+        this.setSub(false);
+      }
+      if (link.status !== 'reconnecting') link.disconnect(true);
+    }
+  }
+}
