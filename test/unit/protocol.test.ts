@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, ConfigError } from '../../server/config/config.ts';
+import { clientFrame, describeZodError } from '../../server/protocol/frames.ts';
+import { dmConv, parseConv } from '../../server/protocol/ids.ts';
+
+const userIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+
+describe('conversation ids', () => {
+  it('parses dm ids only when a < b and both are user ids', () => {
+    expect(parseConv('dm:a:b')).toEqual({ kind: 'dm', id: 'dm:a:b', a: 'a', b: 'b' });
+    expect(parseConv('dm:b:a')).toBeNull();
+    expect(parseConv('dm:a:a')).toBeNull();
+    expect(parseConv('dm:a')).toBeNull();
+    expect(parseConv('g:team-1')).toEqual({ kind: 'group', id: 'g:team-1', group: 'team-1' });
+    expect(parseConv('g:')).toBeNull();
+    expect(parseConv('x:a:b')).toBeNull();
+  });
+
+  it('dmConv(a, b) round-trips through parseConv for any two distinct user ids', () => {
+    fc.assert(
+      fc.property(userIdArb, userIdArb, (a, b) => {
+        fc.pre(a !== b);
+        const ref = parseConv(dmConv(a, b));
+        expect(ref?.kind).toBe('dm');
+        expect(new Set([ref!.kind === 'dm' && ref!.a, ref!.kind === 'dm' && ref!.b])).toEqual(new Set([a, b]));
+      }),
+    );
+  });
+});
+
+describe('client frames', () => {
+  it('accepts the frames of PROTOCOL.md and ignores unknown fields', () => {
+    for (const f of [
+      { t: 'send', id: 'r1', conv: 'dm:u1:u2', cmid: 'c-1', body: 'hi', extra: 1 },
+      { t: 'ack', conv: 'g:x', seq: 7 },
+      { t: 'read', id: 'r', conv: 'g:x', seq: 0 },
+      { t: 'history', id: 'r2', conv: 'g:x', before: 50, limit: 100 },
+      { t: 'presence.sub', id: 'r3', users: ['u2', 'u3'] },
+      { t: 'presence.unsub', users: [] },
+      { t: 'auth', id: 'r5', token: 'x.y.z' },
+      { t: 'ping', id: 'r4' },
+    ]) {
+      expect(clientFrame.safeParse(f).success, JSON.stringify(f)).toBe(true);
+    }
+  });
+
+  it('names the field that is wrong', () => {
+    const r = clientFrame.safeParse({ t: 'send', conv: 'dm:u1:u2', cmid: 'bad cmid!', body: 'x' });
+    expect(r.success).toBe(false);
+    expect(describeZodError(r.error!)).toMatch(/`cmid`/);
+    const h = clientFrame.safeParse({ t: 'history', conv: 'g:x', limit: 101 });
+    expect(describeZodError(h.error!)).toMatch(/`limit`.*1\.\.100/);
+    const u = clientFrame.safeParse({ t: 'nope' });
+    expect(describeZodError(u.error!)).toMatch(/unknown frame type/);
+    const id = clientFrame.safeParse({ t: 'ping', id: 'x'.repeat(65) });
+    expect(describeZodError(id.error!)).toMatch(/`id`/);
+  });
+});
+
+describe('configuration', () => {
+  it('reads env and flags, flags winning, and applies PROTOCOL.md defaults', () => {
+    const c = loadConfig({ JWT_SECRET: 's', PORT: '9000' }, ['--port', '9001', '--allow-volatile-store']);
+    expect(c.PORT).toBe(9001);
+    expect(c.ALLOW_VOLATILE_STORE).toBe(true);
+    expect(c.HEARTBEAT_MS).toBe(25000);
+    expect(c.BACKLOG_LIMIT).toBe(500);
+  });
+
+  it('names the variable and the flag in every error', () => {
+    expect(() => loadConfig({}, [])).toThrow(/JWT_SECRET \/ --jwt-secret: is required/);
+    expect(() => loadConfig({ JWT_SECRET: 's', PORT: 'abc' })).toThrow(/PORT \/ --port.*got "abc"/);
+    expect(() => loadConfig({ JWT_SECRET: 's' }, ['--nope'])).toThrow(ConfigError);
+  });
+
+  it('honours deliberate bugs only with NODE_ENV=test', () => {
+    expect(loadConfig({ JWT_SECRET: 's', TEST_BUGS: 'skip_dedupe' }).testBugs.size).toBe(0);
+    expect(loadConfig({ JWT_SECRET: 's', TEST_BUGS: 'skip_dedupe', NODE_ENV: 'test' }).testBugs.has('skip_dedupe')).toBe(true);
+    expect(() => loadConfig({ JWT_SECRET: 's', TEST_BUGS: 'nonsense' })).toThrow(/unknown bug/);
+  });
+});
