@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config/config.ts';
 import { Hub } from './delivery/hub.ts';
 import { Bus } from './bus/bus.ts';
 import { Gateway } from './gateway/gateway.ts';
+import { frameStats } from './gateway/connection.ts';
 import { SendBuckets } from './gateway/rate.ts';
 import { TokenVerifier } from './gateway/tokens.ts';
 import { createHttpHandler } from './http/http.ts';
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     skipDedupe: config.testBugs.has('skip_dedupe'),
   });
   let gateway: Gateway;
-  const metrics = createMetrics({ connections: () => gateway?.connectionCount ?? 0, unsentBytes: () => gateway?.unsentBytes() ?? 0, channels: () => hub.channelCount });
+  const metrics = createMetrics({ connections: () => gateway?.connectionCount ?? 0, unsentBytes: () => gateway?.unsentBytes() ?? 0, channels: () => hub.channelCount, framesOut: () => frameStats.out });
   const hub = new Hub(store, log, metrics, {
     backlogLimit: config.BACKLOG_LIMIT,
     slowConsumerBytes: config.SLOW_CONSUMER_BYTES,

@@ -304,17 +304,21 @@ export class Hub {
           cc.pos = target;
           continue;
         }
-        for (const e of entries) {
+        let written: Promise<void> | null = null;
+        for (let i = 0; i < entries.length; i++) {
+          const e = entries[i]!;
           if (e.seq <= cc.pos) continue;
           this.announce(cc, Math.max(head, e.seq));
           if (e.seq > cc.pos + 1) conn.send(`{"t":"gap","conv":${convJson},"from":${cc.pos + 1},"to":${e.seq - 1},"trimmed":true}`);
           if (dropOne) {
             dropOne = false;
             this.dropReplayDone.add(conn);
-          } else conn.send(e.frame);
+          } else if (i === entries.length - 1) written = conn.sendAndDrain(e.frame);
+          else conn.send(e.frame);
           cc.pos = e.seq;
         }
-        if (conn.ws.bufferedAmount > PACE_BYTES) await conn.sendAndDrain('');
+        // Paced by the socket: the batch's last frame reaching the kernel means the rest did.
+        if (written && conn.ws.bufferedAmount > PACE_BYTES) await written;
       }
       cc.live = true;
       if (cc.pos >= cc.until) this.detachFromConn(cc);
@@ -398,6 +402,8 @@ export class Hub {
 
   /** Clamp an ack or read mark to what exists: the channel's head, or the store's. */
   async clampToHead(conn: Conn, conv: string, seq: number): Promise<{ epoch: string; seq: number }> {
+    const ref = parseConv(conv);
+    if (ref?.kind === 'dm' && ref.a !== conn.user && ref.b !== conn.user) throw new ProtocolError('forbidden', `not a member of ${conv}`);
     const cc = conn.convs.get(conv);
     const chan = this.chans.get(conv);
     if (cc && chan && chan.ch.isLive && chan.ch.epoch) return { epoch: chan.ch.epoch, seq: Math.min(seq, Math.max(chan.ch.last, cc.pos)) };

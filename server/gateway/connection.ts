@@ -1,6 +1,9 @@
 import type { WebSocket } from 'ws';
 import type { Identity } from './tokens.ts';
 
+/** Frames written by every connection of this process (read by /metrics). */
+export const frameStats = { out: 0 };
+
 /** One conversation as seen by one connection. */
 export interface ConnConv {
   readonly conn: Conn;
@@ -64,6 +67,7 @@ export class Conn {
 
   send(data: string | Buffer): void {
     if (this.ws.readyState !== 1) return;
+    frameStats.out++;
     this.ws.send(data, { binary: false });
   }
 
@@ -71,6 +75,7 @@ export class Conn {
   sendAndDrain(data: string | Buffer): Promise<void> {
     return new Promise((resolve) => {
       if (this.ws.readyState !== 1) return resolve();
+      frameStats.out++;
       this.ws.send(data, { binary: false }, () => resolve());
     });
   }

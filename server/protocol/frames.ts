@@ -27,7 +27,8 @@ export const presenceSubFrame = z.object({
   id: requestId.optional(),
   users: z.array(userId).max(100_000),
 });
-export const authFrame = z.object({ t: z.literal('auth'), id: requestId.optional(), token: z.string().min(1) });
+// A missing or malformed token is `unauthorized` (and close 4401), not `bad_request`.
+export const authFrame = z.object({ t: z.literal('auth'), id: requestId.optional(), token: z.unknown() });
 export const pingFrame = z.object({ t: z.literal('ping'), id: requestId.optional() });
 
 export const clientFrame = z.discriminatedUnion('t', [
