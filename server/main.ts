@@ -111,7 +111,10 @@ async function main(): Promise<void> {
         process.stderr.write(`imstorm server: refusing to run: ${problem}\n`);
         process.exit(1);
       }
-      if (!durable) log.info('store ready');
+      if (!durable) {
+        log.info('store ready');
+        await presence.renew();
+      }
       durable = true;
       // The lease and the bus may have missed everything while the link was away.
       if (cmdWasDown) {

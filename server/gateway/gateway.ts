@@ -115,9 +115,11 @@ export class Gateway {
     conn.state = 'closed';
     this.all.delete(conn);
     if (conn.identity && wasOpen) {
+      // flushAcks reads each conversation's epoch synchronously, before removeConn forgets them
+      const flushed = this.flushAcks(conn);
       this.d.hub.removeConn(conn);
       this.d.presence.dropConn(conn);
-      await this.flushAcks(conn);
+      await flushed;
     }
     await this.d.presence.close(conn);
   }

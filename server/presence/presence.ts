@@ -54,6 +54,10 @@ export class Presence {
 
   /** Registers a connection: null when the user has too many devices open. */
   async open(conn: Conn): Promise<string[] | null> {
+    // A connection registered before the lease exists could never be swept if this
+    // node died: hold the lease first.
+    if (!this.leaseHeld) await this.renew();
+    if (!this.leaseHeld) throw new Error('presence lease not held');
     const replaced = await this.store.openConn(conn.user, conn.id, this.incarnation, conn.device, this.maxDevices, 'hello');
     if (replaced) conn.registered = true;
     return replaced;
