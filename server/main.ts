@@ -138,7 +138,8 @@ async function main(): Promise<void> {
   });
   const addr = http.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
-  log.info({ port, host: config.HOST, incarnation, maxConnections, fdLimit }, 'listening');
+  // PROTOCOL.md: this line is always written, whatever LOG_LEVEL says.
+  log.child({}, { level: 'info' }).info({ port, host: config.HOST, incarnation, maxConnections, fdLimit }, 'listening');
 
   links.start();
   bus.start();

@@ -47,10 +47,6 @@ export class ConvChannel {
     return !this.capturing;
   }
 
-  get isFilling(): boolean {
-    return this.filling;
-  }
-
   /**
    * Ends capture: the store said the head was `head` in `epoch` at a time after capture
    * began, so captured messages at or below it are already covered and the rest follow.

@@ -287,13 +287,10 @@ export class Hub {
       let dropOne = this.opts.dropReplayBug && !this.dropReplayDone.has(conn);
       for (;;) {
         if (!current()) return;
+        // Caught up with what the channel delivered: it pushes everything above (a hole
+        // it is filling included), in order, from here on.
         const target = Math.min(cc.until, ch.last);
-        if (cc.pos >= target && !ch.isFilling) break;
-        if (cc.pos >= target) {
-          // the channel is filling a hole; it will deliver, so wait for it
-          await new Promise((r) => setTimeout(r, 20));
-          continue;
-        }
+        if (cc.pos >= target) break;
         const entries = await this.store.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
         if (!current()) return;
         head = Math.max(head, ch.last);

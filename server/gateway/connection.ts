@@ -39,8 +39,8 @@ export class Conn {
   lastPing: number;
   badFrames = 0;
   readonly convs = new Map<string, ConnConv>();
-  /** conv → highest acked seq not yet written */
-  acks: Map<string, number> | null = null;
+  /** conv → highest acked mark not yet written (with its epoch: an epoch change must not carry it over) */
+  acks: Map<string, { epoch: string; seq: number }> | null = null;
   presenceSubs: Set<string> | null = null;
   /** frames received before the handshake finished, handled right after it */
   early: string[] | null = null;

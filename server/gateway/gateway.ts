@@ -115,7 +115,6 @@ export class Gateway {
     conn.state = 'closed';
     this.all.delete(conn);
     if (conn.identity && wasOpen) {
-      // flushAcks reads each conversation's epoch synchronously, before removeConn forgets them
       const flushed = this.flushAcks(conn);
       this.d.hub.removeConn(conn);
       this.d.presence.dropConn(conn);
@@ -226,8 +225,11 @@ export class Gateway {
         case 'ack': {
           this.d.metrics.acks.inc();
           const mark = await this.d.hub.clampToHead(conn, f.conv, f.seq);
-          conn.acks ??= new Map();
-          if (mark.seq > (conn.acks.get(f.conv) ?? -1)) conn.acks.set(f.conv, mark.seq);
+          if (mark.epoch) {
+            conn.acks ??= new Map();
+            const prev = conn.acks.get(f.conv);
+            if (!prev || prev.epoch !== mark.epoch || mark.seq > prev.seq) conn.acks.set(f.conv, mark);
+          }
           return this.ok(conn, f.id);
         }
         case 'read': {
@@ -389,19 +391,14 @@ export class Gateway {
     const acks = conn.acks;
     if (!acks?.size) return;
     conn.acks = null;
-    const marks: { conv: string; epoch: string; seq: number }[] = [];
-    for (const [conv, seq] of acks) {
-      const head = this.d.hub.headOf(conv);
-      const epoch = head?.epoch ?? conn.convs.get(conv)?.epoch;
-      if (epoch) marks.push({ conv, epoch, seq });
-    }
+    const marks = [...acks].map(([conv, m]) => ({ conv, epoch: m.epoch, seq: m.seq }));
     try {
       await this.d.store.advanceCursors(conn.user, conn.device, marks);
     } catch {
-      // Redis away: keep them for the next flush (merged with newer acks)
+      // Redis away: keep them for the next flush, unless newer acks replaced them meanwhile
       if (conn.state !== 'closed') {
         conn.acks ??= new Map();
-        for (const [conv, seq] of acks) if (seq > (conn.acks.get(conv) ?? -1)) conn.acks.set(conv, seq);
+        for (const [conv, m] of acks) if (!conn.acks.has(conv)) conn.acks.set(conv, m);
       }
     }
   }
