@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Plain-JS entry point: Node >= 22.18 strips TypeScript types natively, so the
+// CLI runs from its .ts source with no build step. Older Nodes can't load it,
+// which usually means the machine's node was picked instead of the project's.
+
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+const stripsTypes = major > 23 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18);
+if (!stripsTypes) {
+  process.stderr.write(
+    `imstorm needs Node >= 22.18 to run its TypeScript sources, but this is Node ${process.version}.\n` +
+      "Run it through 'npx imstorm ...' or an 'npm run' script so the project's own Node 22\n" +
+      '(node_modules/.bin/node, from the `node` devDependency) is used.\n',
+  );
+  process.exit(2);
+}
+
+const { main } = await import('../harness/cli.ts');
+process.exitCode = await main(process.argv.slice(2));
