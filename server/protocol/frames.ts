@@ -28,7 +28,7 @@ export const presenceSubFrame = z.object({
   users: z.array(userId).max(100_000),
 });
 // A missing or malformed token is `unauthorized` (and close 4401), not `bad_request`.
-export const authFrame = z.object({ t: z.literal('auth'), id: requestId.optional(), token: z.unknown() });
+export const authFrame = z.object({ t: z.literal('auth'), id: requestId.optional(), token: z.unknown().optional() });
 export const pingFrame = z.object({ t: z.literal('ping'), id: requestId.optional() });
 
 export const clientFrame = z.discriminatedUnion('t', [

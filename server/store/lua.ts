@@ -26,11 +26,14 @@ if not epoch then
 end
 if ARGV[7] == 'group' and redis.call('HEXISTS', KEYS[4], ARGV[1]) == 0 then return {'forbidden'} end
 local dkey = ARGV[1] .. '\\n' .. ARGV[2]
+local ddcut = now - tonumber(ARGV[10])
 if ARGV[13] ~= '1' then
   local d = redis.call('HGET', dd, dkey)
   if d then
     local i = string.find(d, ':', 1, true)
-    return {'dup', tonumber(string.sub(d, 1, i - 1)), tonumber(string.sub(d, i + 1)), epoch}
+    local dts = tonumber(string.sub(d, i + 1))
+    -- an entry past DEDUPE_TTL_MS that the sweep has not reached yet is forgotten
+    if dts > ddcut then return {'dup', tonumber(string.sub(d, 1, i - 1)), dts, epoch} end
   end
 end
 local seq = redis.call('HINCRBY', meta, 'head', 1)
@@ -43,10 +46,16 @@ local function fields(e)
   return h
 end
 local function seqOf(id) return tonumber(string.sub(id, 1, string.find(id, '-', 1, true) - 1)) end
+-- Deletes a message's dedupe entry unless the same (sender, cmid) was stored again
+-- after it expired: then the entry belongs to the newer seq.
+local function forget(h, s)
+  local key = h.f .. '\\n' .. h.m
+  local v = redis.call('HGET', dd, key)
+  if v and tonumber(string.sub(v, 1, string.find(v, ':', 1, true) - 1)) == s then redis.call('HDEL', dd, key) end
+end
 
 -- Dedupe expiry: bounded work per send (up to 8 entries), skipped while the oldest
 -- remembered entry is known to be young, so a send usually reads nothing.
-local ddcut = now - tonumber(ARGV[10])
 local ddnext = tonumber(redis.call('HGET', meta, 'ddnext') or '0')
 if ddnext <= ddcut then
   local ddlow = tonumber(redis.call('HGET', meta, 'ddlow') or '0')
@@ -55,8 +64,8 @@ if ddnext <= ddcut then
   for _, e in ipairs(es) do
     local h = fields(e)
     if tonumber(h.t) > ddcut then nextts = tonumber(h.t); break end
-    redis.call('HDEL', dd, h.f .. '\\n' .. h.m)
     ddlow = seqOf(e[1])
+    forget(h, ddlow)
   end
   redis.call('HSET', meta, 'ddlow', ddlow, 'ddnext', nextts)
 end
@@ -74,7 +83,7 @@ if len > maxn or tnext <= rcut then
     local h = fields(e)
     local s = seqOf(e[1])
     if not (len > maxn or tonumber(h.t) <= rcut) or s == seq then nextts = tonumber(h.t); break end
-    if s > ddlow then redis.call('HDEL', dd, h.f .. '\\n' .. h.m) end
+    if s > ddlow then forget(h, s) end
     trimmed = s
     len = len - 1
   end
