@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * The facts a run records: compact, raw, append-only. Fleets write them, checkers and
+ * reports read them after the run (DESIGN.md: checks read recorded facts, not live
+ * guesses). Times are ms since the Unix epoch on the harness machine's clock.
+ *
+ * Identity of a simulated device: `client` = `<user>/<device>`. `conn` is the server's
+ * connection id from `welcome` (or `pending:<n>` before it), so a reconnect is a new conn.
+ */
+const t = z.number();
+const seq = z.number().int().nonnegative();
+
+export const sendFact = z.object({
+  k: z.literal('send'),
+  client: z.string(),
+  conn: z.string(),
+  conv: z.string(),
+  cmid: z.string(),
+  /** when the open-loop schedule wanted it sent (latency counts from here: no coordinated omission) */
+  intendedAt: t,
+  /** when it was actually written to the socket (the last attempt) */
+  sentAt: t,
+  /** how many times it was sent (resends with the same cmid after a reconnect) */
+  attempts: z.number().int().positive(),
+  /** sent = stored (dup=false), dup = the server answered an earlier seq, error = a code, none = never answered */
+  outcome: z.enum(['sent', 'dup', 'error', 'none']),
+  answeredAt: t.optional(),
+  seq: seq.optional(),
+  epoch: z.string().optional(),
+  code: z.string().optional(),
+});
+
+/** A `msg` frame received (raw: duplicates across connections and replays are kept). */
+export const recvFact = z.object({
+  k: z.literal('recv'),
+  client: z.string(),
+  conn: z.string(),
+  conv: z.string(),
+  epoch: z.string(),
+  seq,
+  from: z.string(),
+  cmid: z.string(),
+  at: t,
+  /** live | backlog (before `synced`) | history (fetched by a history request) */
+  via: z.enum(['live', 'backlog', 'history']),
+});
+
+/** A `conv` frame: where the following msgs of that conversation continue from. */
+export const convFact = z.object({ k: z.literal('conv'), client: z.string(), conn: z.string(), conv: z.string(), epoch: z.string(), cursor: seq, head: seq, at: t });
+
+export const gapFact = z.object({ k: z.literal('gap'), client: z.string(), conn: z.string(), conv: z.string(), from: seq, to: seq, trimmed: z.boolean(), at: t });
+
+export const presenceFact = z.object({
+  k: z.literal('presence'),
+  client: z.string(),
+  conn: z.string(),
+  user: z.string(),
+  status: z.enum(['online', 'offline']),
+  v: z.number(),
+  at: t,
+});
+
+export const connFact = z.object({
+  k: z.literal('conn'),
+  client: z.string(),
+  conn: z.string(),
+  event: z.enum(['connect', 'welcome', 'synced', 'close', 'error']),
+  at: t,
+  node: z.string().optional(),
+  code: z.number().int().optional(),
+  detail: z.string().optional(),
+});
+
+/** Group membership as the harness changed it; `seq` is the head at which it took effect, when known. */
+export const memberFact = z.object({ k: z.literal('member'), conv: z.string(), user: z.string(), op: z.enum(['join', 'leave']), at: t, seq: seq.optional() });
+
+export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact]);
+
+export type SendFact = z.infer<typeof sendFact>;
+export type RecvFact = z.infer<typeof recvFact>;
+export type ConvFact = z.infer<typeof convFact>;
+export type GapFact = z.infer<typeof gapFact>;
+export type PresenceFact = z.infer<typeof presenceFact>;
+export type ConnFact = z.infer<typeof connFact>;
+export type MemberFact = z.infer<typeof memberFact>;
+export type Fact = z.infer<typeof fact>;
+
+/** One action on the fault timeline (a toxic, a disabled link, a killed or paused process). */
+export const faultEvent = z.object({
+  id: z.string(),
+  /** e.g. toxic:latency, link:disable, node:kill, node:pause, node:restart, redis:kill, redis:restart */
+  kind: z.string(),
+  /** e.g. node-2, redis, client-link:node-1, redis-link:node-2 */
+  target: z.string(),
+  start: t,
+  /** when it was healed (undefined while it lasts or for instantaneous actions) */
+  end: t.optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+export type FaultEvent = z.infer<typeof faultEvent>;
+
+/** Who was supposed to get what: the workload's users, devices and conversations. */
+export const population = z.object({
+  users: z.array(z.object({ user: z.string(), devices: z.array(z.string()) })),
+  /** initial members per conversation (dm: its two users; groups: as created) */
+  convs: z.array(z.object({ conv: z.string(), members: z.array(z.string()) })),
+});
+export type Population = z.infer<typeof population>;
