@@ -1,0 +1,101 @@
+/**
+ * A fleet process: runs its share of simulated devices, driven over IPC by the
+ * orchestrator. Separate processes, not worker threads: open files are capped per process,
+ * and each process stays under ~18k sockets.
+ */
+import { createWriteStream } from 'node:fs';
+import { SignJWT } from 'jose';
+import { MemoryRecorder } from './recorder.ts';
+import { SimClient } from './sim-client.ts';
+import type { FleetInit, FleetMessage, OrchestratorCommand } from './protocol.ts';
+
+let init: FleetInit | null = null;
+let clients: SimClient[] = [];
+const recorder = new MemoryRecorder();
+let progressTimer: NodeJS.Timeout | null = null;
+
+function send(m: FleetMessage): void {
+  process.send?.(m);
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function handle(cmd: OrchestratorCommand): Promise<void> {
+  switch (cmd.type) {
+    case 'init': {
+      init = cmd;
+      const key = new TextEncoder().encode(cmd.jwtSecret);
+      clients = cmd.devices.map((plan, i) => {
+        const token = () => new SignJWT({ dev: plan.device }).setProtectedHeader({ alg: 'HS256' }).setSubject(plan.user).setExpirationTime('12h').sign(key);
+        return new SimClient(plan, {
+          url: cmd.urls[(cmd.urlOffset + i) % cmd.urls.length]!,
+          localAddress: cmd.localAddresses.length ? cmd.localAddresses[i % cmd.localAddresses.length] : undefined,
+          token,
+          recorder,
+          workload: cmd.workload,
+        });
+      });
+      progressTimer = setInterval(() => {
+        send({ type: 'progress', index: cmd.index, at: Date.now(), open: clients.filter((c) => c.isOpen).length, synced: clients.filter((c) => c.isSynced).length, counts: Object.fromEntries(recorder.counts) });
+      }, 1000);
+      break;
+    }
+    case 'connect':
+      await pool(clients, init!.connectConcurrency, async (c) => {
+        c.start();
+        await c.whenSynced();
+      });
+      break;
+    case 'load':
+      for (const c of clients) c.startLoad();
+      break;
+    case 'stopLoad':
+      for (const c of clients) c.stopLoad();
+      break;
+    case 'drain': {
+      // wait for answers to what was sent (bounded)
+      const until = Date.now() + cmd.timeoutMs;
+      while (Date.now() < until && clients.some((c) => c.unanswered > 0 && (c.state === 'open' || c.state === 'backoff' || c.state === 'connecting'))) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      break;
+    }
+    case 'resync':
+      await pool(clients, init!.connectConcurrency, (c) => c.resync());
+      break;
+    case 'finish': {
+      if (progressTimer) clearInterval(progressTimer);
+      await Promise.all(clients.map((c) => c.stop()));
+      for (const c of clients) c.finalizeSends();
+      const out = createWriteStream(init!.factsPath);
+      for (const f of recorder.facts) out.write(`${JSON.stringify(f)}\n`);
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      send({
+        type: 'done',
+        index: init!.index,
+        factsPath: init!.factsPath,
+        facts: recorder.facts.length,
+        latencies: Object.fromEntries(recorder.latencies),
+        counts: Object.fromEntries(recorder.counts),
+        rssPerClient: clients.length ? Math.round(process.memoryUsage().rss / clients.length) : 0,
+      });
+      return;
+    }
+  }
+  send({ type: 'ack', index: init?.index ?? -1, of: cmd.type });
+}
+
+process.on('message', (cmd: OrchestratorCommand) => {
+  handle(cmd).catch((err: unknown) => {
+    send({ type: 'fatal', index: init?.index ?? -1, message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    process.exit(1);
+  });
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,177 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fact as factSchema, type Fact } from '../model/facts.ts';
+import type { FleetDone, FleetMessage, FleetProgress, OrchestratorCommand } from './protocol.ts';
+import type { DevicePlan, Workload } from './workload.ts';
+
+const FLEET_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fleet-process.ts');
+
+/** Most sockets one fleet process holds: the open-file cap is 20,000 per process here. */
+export const MAX_CLIENTS_PER_PROCESS = 18_000;
+
+export interface FleetOptions {
+  devices: DevicePlan[];
+  urls: string[];
+  processes?: number;
+  localAddresses?: string[];
+  jwtSecret: string;
+  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect'>;
+  outDir: string;
+  connectConcurrency?: number;
+  onProgress?: (p: FleetTotals) => void;
+}
+
+export interface FleetTotals {
+  at: number;
+  open: number;
+  synced: number;
+  counts: Record<string, number>;
+}
+
+export interface FleetResult {
+  facts: Fact[];
+  latencies: Record<string, number[]>;
+  counts: Record<string, number>;
+  rssPerClient: number;
+  processes: number;
+}
+
+/**
+ * Runs a fleet as child processes, coordinated over IPC. Each phase is a command sent to
+ * every process; the phase ends when all of them acknowledge it.
+ */
+export class Fleet {
+  private readonly children: ChildProcess[] = [];
+  private readonly progress = new Map<number, FleetProgress>();
+  private readonly waiters = new Map<string, { left: Set<number>; resolve: () => void; reject: (e: Error) => void }>();
+  private readonly done = new Map<number, FleetDone>();
+  private failed: Error | null = null;
+  private readonly o: FleetOptions;
+
+  constructor(o: FleetOptions) {
+    this.o = o;
+  }
+
+  get size(): number {
+    return this.children.length;
+  }
+
+  async start(): Promise<void> {
+    const n = Math.max(this.o.processes ?? 1, Math.ceil(this.o.devices.length / MAX_CLIENTS_PER_PROCESS));
+    const per = Math.ceil(this.o.devices.length / n);
+    for (let i = 0; i < n; i++) {
+      const child = fork(FLEET_ENTRY, [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      this.children.push(child);
+      child.on('message', (m: FleetMessage) => this.onMessage(m));
+      child.on('exit', (code) => {
+        if (code !== 0 && !this.done.has(i)) this.fail(new Error(`fleet process ${i} exited with code ${code}`));
+      });
+      const devices = this.o.devices.slice(i * per, (i + 1) * per);
+      child.send({
+        type: 'init',
+        index: i,
+        devices,
+        urls: this.o.urls,
+        urlOffset: i * per,
+        localAddresses: this.o.localAddresses ?? [],
+        jwtSecret: this.o.jwtSecret,
+        workload: this.o.workload,
+        factsPath: path.join(this.o.outDir, `facts-${i}.ndjson`),
+        connectConcurrency: this.o.connectConcurrency ?? 200,
+      } satisfies OrchestratorCommand);
+    }
+    await this.phase('init');
+  }
+
+  /** Connects every device and waits until all are synced (or gave up). */
+  connect(): Promise<void> {
+    return this.command({ type: 'connect' });
+  }
+  startLoad(): Promise<void> {
+    return this.command({ type: 'load' });
+  }
+  stopLoad(): Promise<void> {
+    return this.command({ type: 'stopLoad' });
+  }
+  drain(timeoutMs: number): Promise<void> {
+    return this.command({ type: 'drain', timeoutMs });
+  }
+  /** The final sync: every device reconnects and fetches what it lacks. */
+  resync(): Promise<void> {
+    return this.command({ type: 'resync' });
+  }
+
+  async finish(): Promise<FleetResult> {
+    for (const c of this.children) c.send({ type: 'finish' } satisfies OrchestratorCommand);
+    const deadline = Date.now() + 120_000;
+    while (this.done.size < this.children.length) {
+      if (this.failed) throw this.failed;
+      if (Date.now() > deadline) throw new Error('fleet processes did not finish within 120 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const facts: Fact[] = [];
+    const latencies: Record<string, number[]> = {};
+    const counts: Record<string, number> = {};
+    let rss = 0;
+    for (const d of this.done.values()) {
+      for (const line of readFileSync(d.factsPath, 'utf8').split('\n')) {
+        if (line) facts.push(factSchema.parse(JSON.parse(line)));
+      }
+      for (const [k, v] of Object.entries(d.latencies)) (latencies[k] ??= []).push(...v);
+      for (const [k, v] of Object.entries(d.counts)) counts[k] = (counts[k] ?? 0) + v;
+      rss += d.rssPerClient;
+    }
+    return { facts, latencies, counts, rssPerClient: Math.round(rss / this.done.size), processes: this.children.length };
+  }
+
+  kill(): void {
+    for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
+  }
+
+  totals(): FleetTotals {
+    const t: FleetTotals = { at: Date.now(), open: 0, synced: 0, counts: {} };
+    for (const p of this.progress.values()) {
+      t.open += p.open;
+      t.synced += p.synced;
+      for (const [k, v] of Object.entries(p.counts)) t.counts[k] = (t.counts[k] ?? 0) + v;
+    }
+    return t;
+  }
+
+  private async command(cmd: OrchestratorCommand): Promise<void> {
+    const p = this.phase(cmd.type);
+    for (const c of this.children) c.send(cmd);
+    await p;
+  }
+
+  private phase(type: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.failed) return reject(this.failed);
+      this.waiters.set(type, { left: new Set(this.children.map((_, i) => i)), resolve, reject });
+    });
+  }
+
+  private onMessage(m: FleetMessage): void {
+    if (m.type === 'progress') {
+      this.progress.set(m.index, m);
+      this.o.onProgress?.(this.totals());
+    } else if (m.type === 'ack') {
+      const w = this.waiters.get(m.of);
+      if (!w) return;
+      w.left.delete(m.index);
+      if (w.left.size === 0) {
+        this.waiters.delete(m.of);
+        w.resolve();
+      }
+    } else if (m.type === 'done') this.done.set(m.index, m);
+    else if (m.type === 'fatal') this.fail(new Error(`fleet process ${m.index} failed: ${m.message}`));
+  }
+
+  private fail(err: Error): void {
+    this.failed ??= err;
+    for (const w of this.waiters.values()) w.reject(err);
+    this.waiters.clear();
+  }
+}

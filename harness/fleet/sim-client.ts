@@ -1,0 +1,477 @@
+import WebSocket from 'ws';
+import type { SendFact } from '../model/facts.ts';
+import type { Recorder } from './recorder.ts';
+import { Rng } from './rng.ts';
+import type { DevicePlan, Workload } from './workload.ts';
+
+/**
+ * One simulated device speaking PROTOCOL.md: hello, conv/msg/gap handling with history
+ * fill, cumulative acks by policy, presence subscriptions, reconnect with exponential
+ * backoff and full jitter, resume from cursors, and resend of unanswered sends with the
+ * same cmid. Sends follow an open-loop schedule: each has an intended time, and latency
+ * counts from it, so a stalled server cannot hide its stalls.
+ */
+export interface ClientOptions {
+  url: string;
+  localAddress?: string;
+  token: () => Promise<string>;
+  recorder: Recorder;
+  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect'>;
+  /** how long a request may stay unanswered before it counts as never answered on this connection */
+  requestTimeoutMs?: number;
+}
+
+interface PendingSend {
+  fact: SendFact;
+  /** request id on the current connection, once written */
+  reqId: string | null;
+}
+
+interface ConvView {
+  epoch: string;
+  /** highest seq this device holds every message up to (what a cumulative ack may say) */
+  contig: number;
+  maxSeq: number;
+  acked: number;
+  /** a history fill is running; contig waits for it */
+  filling: number;
+}
+
+type State = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed';
+
+const ACK_BATCH_MS = 500;
+
+export class SimClient {
+  readonly client: string;
+  readonly plan: DevicePlan;
+  private readonly o: ClientOptions;
+  private readonly rng: Rng;
+  private ws: WebSocket | null = null;
+  state: State = 'idle';
+  private conn = '';
+  private connSeq = 0;
+  private synced = false;
+  private everSynced = false;
+  private attempts = 0;
+  private reqSeq = 0;
+  private sendSeq = 0;
+  private connectStartedAt = 0;
+  private readonly pending = new Map<string, PendingSend>();
+  private readonly queued: PendingSend[] = [];
+  private readonly convs = new Map<string, ConvView>();
+  private readonly historyWaiters = new Map<string, (f: Record<string, unknown>) => void>();
+  private sendTimer: NodeJS.Timeout | null = null;
+  private churnTimer: NodeJS.Timeout | null = null;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private sending = false;
+  private readonly syncedWaiters: (() => void)[] = [];
+
+  constructor(plan: DevicePlan, options: ClientOptions) {
+    this.plan = plan;
+    this.o = options;
+    this.client = `${plan.user}/${plan.device}`;
+    this.rng = new Rng(plan.seed);
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+  get isSynced(): boolean {
+    return this.state === 'open' && this.synced;
+  }
+  get unanswered(): number {
+    return this.pending.size + this.queued.length;
+  }
+
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.connect();
+  }
+
+  /** Begins the open-loop send schedule (and churn, if planned). */
+  startLoad(): void {
+    this.sending = true;
+    if (this.plan.sendRate > 0 && this.plan.convs.length) this.scheduleSend(Date.now());
+    if (this.plan.churnRate > 0) this.scheduleChurn();
+  }
+
+  stopLoad(): void {
+    this.sending = false;
+    if (this.sendTimer) clearTimeout(this.sendTimer);
+    if (this.churnTimer) clearTimeout(this.churnTimer);
+    this.sendTimer = this.churnTimer = null;
+  }
+
+  /** Resolves when this device is connected and synced (or has given up). */
+  whenSynced(): Promise<void> {
+    if (this.isSynced || this.state === 'failed' || this.state === 'replaced' || this.state === 'stopped') return Promise.resolve();
+    return new Promise((r) => this.syncedWaiters.push(r));
+  }
+
+  /** Drops the connection abruptly (as a network would) and lets reconnect logic run. */
+  drop(): void {
+    this.ws?.terminate();
+  }
+
+  /** The end-of-run resync: a fresh connection replays everything above the cursor. */
+  async resync(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'failed') return;
+    if (this.state === 'replaced') this.state = 'backoff';
+    const ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      await this.flushAcks();
+      ws.close(1000, 'final sync');
+      await new Promise((r) => ws.once('close', r));
+    } else if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.connect();
+    }
+    await this.whenSynced();
+    await this.waitFills();
+  }
+
+  async stop(): Promise<void> {
+    this.stopLoad();
+    this.state = 'stopped';
+    if (this.ackTimer) clearInterval(this.ackTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.close(1000, 'done');
+      await new Promise((r) => {
+        const t = setTimeout(r, 2000);
+        ws.once('close', () => {
+          clearTimeout(t);
+          r(undefined);
+        });
+      });
+    } else ws?.terminate();
+    for (const w of this.syncedWaiters.splice(0)) w();
+  }
+
+  /** Sends never answered become facts with outcome `none`. */
+  finalizeSends(): void {
+    for (const p of [...this.pending.values(), ...this.queued]) this.o.recorder.fact(p.fact);
+    this.pending.clear();
+    this.queued.length = 0;
+  }
+
+  // ---- connection ------------------------------------------------------------------
+
+  private connect(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'connecting';
+    this.synced = false;
+    this.conn = `pending:${this.client}:${++this.connSeq}`;
+    this.connectStartedAt = Date.now();
+    this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'connect', at: this.connectStartedAt });
+    this.o.recorder.count('connects');
+    const ws = new WebSocket(this.o.url, { perMessageDeflate: false, localAddress: this.o.localAddress, handshakeTimeout: 10_000 });
+    this.ws = ws;
+    ws.on('open', () => {
+      this.o.recorder.latency('connect', Date.now() - this.connectStartedAt);
+      void this.o.token().then((token) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'hello', v: 1, token }));
+      });
+    });
+    ws.on('message', (data) => this.onFrame(data.toString()));
+    ws.on('error', (err) => this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'error', at: Date.now(), detail: err.message.slice(0, 200) }));
+    ws.on('close', (code) => this.onClose(ws, code));
+  }
+
+  private onClose(ws: WebSocket, code: number): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'close', at: Date.now(), code });
+    this.o.recorder.count('closes');
+    if (this.ackTimer) clearInterval(this.ackTimer);
+    this.ackTimer = null;
+    // what was written but not answered goes out again, same cmid, after the reconnect
+    for (const p of this.pending.values()) {
+      p.reqId = null;
+      this.queued.push(p);
+    }
+    this.pending.clear();
+    for (const w of this.historyWaiters.values()) w({ t: 'error', code: 'closed' });
+    this.historyWaiters.clear();
+    for (const v of this.convs.values()) v.filling = 0;
+    if (this.state === 'stopped') return;
+    if (code === 4409) {
+      // PROTOCOL.md: a client closed with 4409 must not reconnect by itself
+      this.state = 'replaced';
+      for (const w of this.syncedWaiters.splice(0)) w();
+      return;
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const r = this.o.workload.reconnect;
+    if (this.attempts >= r.attempts) {
+      this.state = 'failed';
+      for (const w of this.syncedWaiters.splice(0)) w();
+      return;
+    }
+    // exponential backoff with full jitter
+    const delay = this.rng.next() * Math.min(r.capMs, r.baseMs * 2 ** this.attempts);
+    this.attempts++;
+    this.state = 'backoff';
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  // ---- frames ----------------------------------------------------------------------
+
+  private onFrame(text: string): void {
+    let f: Record<string, unknown>;
+    try {
+      f = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const now = Date.now();
+    switch (f.t) {
+      case 'welcome':
+        this.conn = String(f.conn);
+        this.state = 'open';
+        this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'welcome', at: now, node: String(f.node) });
+        this.o.recorder.latency('welcome', now - this.connectStartedAt);
+        if (this.plan.presenceSubs.length) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });
+        if (this.o.workload.ack === 'batched') this.ackTimer = setInterval(() => void this.flushAcks(), ACK_BATCH_MS);
+        return;
+      case 'synced':
+        this.synced = true;
+        this.attempts = 0;
+        this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'synced', at: now });
+        this.o.recorder.latency(this.everSynced ? 'reconnect_synced' : 'synced', now - this.connectStartedAt);
+        this.everSynced = true;
+        for (const w of this.syncedWaiters.splice(0)) w();
+        this.flushQueued();
+        return;
+      case 'conv': {
+        const conv = String(f.conv);
+        const cursor = Number(f.cursor);
+        this.o.recorder.fact({ k: 'conv', client: this.client, conn: this.conn, conv, epoch: String(f.epoch), cursor, head: Number(f.head), at: now });
+        this.convs.set(conv, { epoch: String(f.epoch), contig: cursor, maxSeq: cursor, acked: cursor, filling: 0 });
+        return;
+      }
+      case 'msg':
+        return this.onMsg(f, now, this.synced ? 'live' : 'backlog');
+      case 'gap': {
+        const conv = String(f.conv);
+        const from = Number(f.from);
+        const to = Number(f.to);
+        const trimmed = f.trimmed === true;
+        this.o.recorder.fact({ k: 'gap', client: this.client, conn: this.conn, conv, from, to, trimmed, at: now });
+        const v = this.convs.get(conv);
+        if (v) {
+          v.maxSeq = Math.max(v.maxSeq, to);
+          if (trimmed) {
+            if (v.contig >= from - 1) v.contig = Math.max(v.contig, to);
+          } else void this.fillGap(conv, from, to);
+        }
+        return;
+      }
+      case 'presence':
+        this.o.recorder.fact({ k: 'presence', client: this.client, conn: this.conn, user: String(f.user), status: f.status === 'online' ? 'online' : 'offline', v: Number(f.v), at: now });
+        return;
+      case 'sent':
+      case 'error':
+      case 'page':
+      case 'ok':
+      case 'pong':
+        return this.onReply(f, now);
+      default:
+        return;
+    }
+  }
+
+  private onMsg(f: Record<string, unknown>, now: number, via: 'live' | 'backlog' | 'history', convOverride?: string, epochOverride?: string): void {
+    const conv = convOverride ?? String(f.conv);
+    const seq = Number(f.seq);
+    let v = this.convs.get(conv);
+    if (!v && via !== 'history') {
+      // a conversation that started during the connection without a conv frame: protocol
+      // says a conv frame comes first, so this is recorded as is and the order checker judges
+      v = { epoch: '', contig: seq - 1, maxSeq: seq - 1, acked: 0, filling: 0 };
+      this.convs.set(conv, v);
+    }
+    const epoch = epochOverride ?? v?.epoch ?? '';
+    this.o.recorder.fact({ k: 'recv', client: this.client, conn: this.conn, conv, epoch, seq, from: String(f.from), cmid: String(f.cmid), at: now, via });
+    this.o.recorder.count('delivered');
+    const i = intendedOf(f.body);
+    if (i !== null && via !== 'history') this.o.recorder.latency('delivered', now - i);
+    if (!v || via === 'history') return;
+    v.maxSeq = Math.max(v.maxSeq, seq);
+    if (!v.filling && seq === v.contig + 1) v.contig = seq;
+    if (this.o.workload.ack === 'immediate' && v.contig > v.acked) {
+      v.acked = v.contig;
+      this.ws?.send(JSON.stringify({ t: 'ack', conv, seq: v.contig }));
+    }
+  }
+
+  private async fillGap(conv: string, from: number, to: number): Promise<void> {
+    const v = this.convs.get(conv);
+    if (!v) return;
+    v.filling++;
+    let after = from - 1;
+    try {
+      for (let guard = 0; guard < 10_000; guard++) {
+        const page = await this.requestReply({ t: 'history', conv, after, before: to + 1, limit: 100 });
+        if (page.t !== 'page') return;
+        const msgs = page.msgs as Record<string, unknown>[];
+        const now = Date.now();
+        for (const m of msgs) this.onMsg(m, now, 'history', conv, String(page.epoch));
+        if (!msgs.length || page.more !== true) break;
+        after = Number(msgs[msgs.length - 1]!.seq);
+      }
+      if (--v.filling === 0) v.contig = Math.max(v.contig, v.maxSeq);
+    } catch {
+      v.filling = Math.max(0, v.filling - 1);
+    }
+  }
+
+  private async waitFills(): Promise<void> {
+    for (let i = 0; i < 600; i++) {
+      if (![...this.convs.values()].some((v) => v.filling > 0)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async flushAcks(): Promise<void> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.o.workload.ack === 'never') return;
+    for (const [conv, v] of this.convs) {
+      if (v.contig > v.acked) {
+        v.acked = v.contig;
+        ws.send(JSON.stringify({ t: 'ack', conv, seq: v.contig }));
+      }
+    }
+  }
+
+  // ---- requests ----------------------------------------------------------------------
+
+  private request(frame: Record<string, unknown>): string {
+    const id = `q${++this.reqSeq}`;
+    this.ws?.send(JSON.stringify({ ...frame, id }));
+    return id;
+  }
+
+  private requestReply(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return reject(new Error('not connected'));
+      const id = this.request(frame);
+      const timer = setTimeout(() => {
+        this.historyWaiters.delete(id);
+        reject(new Error('request timed out'));
+      }, this.o.requestTimeoutMs ?? 15_000);
+      this.historyWaiters.set(id, (f) => {
+        clearTimeout(timer);
+        resolve(f);
+      });
+    });
+  }
+
+  private onReply(f: Record<string, unknown>, now: number): void {
+    const id = typeof f.id === 'string' ? f.id : null;
+    if (!id) return;
+    const waiter = this.historyWaiters.get(id);
+    if (waiter) {
+      this.historyWaiters.delete(id);
+      return waiter(f);
+    }
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    const fact = p.fact;
+    fact.answeredAt = now;
+    if (f.t === 'sent') {
+      fact.outcome = f.dup === true ? 'dup' : 'sent';
+      fact.seq = Number(f.seq);
+      this.o.recorder.latency('sent', now - fact.intendedAt);
+      this.o.recorder.count('sent');
+      this.o.recorder.fact(fact);
+      return;
+    }
+    if (f.t === 'error') {
+      const code = String(f.code);
+      this.o.recorder.count('errors');
+      if (f.retryable === true && code !== 'rate_limited') {
+        // unknown outcome: retry with the same cmid (PROTOCOL.md guarantee 2)
+        fact.code = code;
+        p.reqId = null;
+        this.queued.push(p);
+        setTimeout(() => this.flushQueued(), 200).unref();
+        return;
+      }
+      fact.outcome = 'error';
+      fact.code = code;
+      this.o.recorder.fact(fact);
+    }
+  }
+
+  // ---- load --------------------------------------------------------------------------
+
+  private scheduleSend(after: number): void {
+    const at = after + this.rng.expMs(this.plan.sendRate);
+    this.sendTimer = setTimeout(() => {
+      this.sendTimer = null;
+      if (!this.sending) return;
+      this.enqueueSend(at);
+      this.scheduleSend(at);
+    }, Math.max(0, at - Date.now()));
+  }
+
+  private enqueueSend(intendedAt: number): void {
+    const conv = this.plan.convs[this.rng.int(this.plan.convs.length)]!;
+    const cmid = `${this.plan.user}.${this.plan.device}.${++this.sendSeq}`;
+    const p: PendingSend = {
+      fact: { k: 'send', client: this.client, conn: this.conn, conv, cmid, intendedAt, sentAt: 0, attempts: 0, outcome: 'none' },
+      reqId: null,
+    };
+    this.queued.push(p);
+    this.flushQueued();
+  }
+
+  private flushQueued(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.state !== 'open' || !this.synced) return;
+    const now = Date.now();
+    for (const p of this.queued.splice(0)) {
+      const id = `s${++this.reqSeq}`;
+      p.reqId = id;
+      p.fact.conn = this.conn;
+      p.fact.sentAt = now;
+      p.fact.attempts++;
+      this.pending.set(id, p);
+      ws.send(`{"t":"send","id":"${id}","conv":${JSON.stringify(p.fact.conv)},"cmid":${JSON.stringify(p.fact.cmid)},"body":${JSON.stringify(bodyFor(p.fact.intendedAt, this.o.workload.bodyBytes))}}`);
+    }
+  }
+
+  private scheduleChurn(): void {
+    const delay = this.rng.expMs(this.plan.churnRate);
+    this.churnTimer = setTimeout(() => {
+      this.churnTimer = null;
+      if (!this.sending) return;
+      if (this.state === 'open') this.drop();
+      this.scheduleChurn();
+    }, delay);
+  }
+}
+
+/** A body that carries its intended send time, so any receiver can measure send→delivered. */
+export function bodyFor(intendedAt: number, bytes: number): string {
+  const head = `{"i":${intendedAt},"p":"`;
+  return head + 'x'.repeat(Math.max(0, bytes - head.length - 2)) + '"}';
+}
+
+function intendedOf(body: unknown): number | null {
+  if (typeof body !== 'string' || !body.startsWith('{"i":')) return null;
+  const end = body.indexOf(',', 5);
+  const n = Number(body.slice(5, end));
+  return Number.isFinite(n) ? n : null;
+}
