@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { workloadSchema } from '../fleet/workload.ts';
+
+/**
+ * A scenario says what load, for how long, which faults when, and what thresholds pass
+ * (k6 style); the report answers those thresholds first. Faults are data, not code, so a
+ * run's fault timeline can be stored, shown and replayed against a fix.
+ */
+const toxicSpec = z.object({
+  type: z.enum(['latency', 'bandwidth', 'slow_close', 'timeout', 'reset_peer', 'slicer', 'limit_data']),
+  stream: z.enum(['upstream', 'downstream']).default('downstream'),
+  toxicity: z.number().min(0).max(1).default(1),
+  attributes: z.record(z.string(), z.number()).default({}),
+});
+
+/** A link is `client:<node>` (clients → that node) or `redis:<node>` (that node → Redis); nodes are node-1, node-2, … */
+const linkRef = z.string().regex(/^(client|redis):node-\d+$/, 'must be client:node-N or redis:node-N');
+const processRef = z.string().regex(/^(node-\d+|redis)$/, 'must be node-N or redis');
+
+export const faultStep = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('toxic'), at: z.number().nonnegative(), duration: z.number().positive(), link: linkRef, toxic: toxicSpec }),
+  z.object({ kind: z.literal('cut'), at: z.number().nonnegative(), duration: z.number().positive(), link: linkRef }),
+  z.object({ kind: z.literal('kill'), at: z.number().nonnegative(), target: processRef, restartAfter: z.number().nonnegative().optional() }),
+  z.object({ kind: z.literal('restart'), at: z.number().nonnegative(), target: processRef }),
+  z.object({ kind: z.literal('pause'), at: z.number().nonnegative(), duration: z.number().positive(), target: processRef }),
+]);
+export type FaultStep = z.infer<typeof faultStep>;
+
+export const thresholdSchema = z.object({
+  /** e.g. `latency.sent.p99`, `latency.delivered.p99`, `latency.synced.p95`, `rate.errors`, `count.sent` */
+  metric: z.string().regex(/^(latency\.[a-z_]+\.p(50|90|95|99|999|max)|rate\.[a-z_]+|count\.[a-z_]+)$/, 'must be latency.<metric>.p<NN>, rate.<counter> or count.<counter>'),
+  op: z.enum(['<', '<=', '>', '>=']),
+  limit: z.number(),
+});
+export type ThresholdDef = z.infer<typeof thresholdSchema>;
+
+export const scenarioSchema = z.object({
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  description: z.string(),
+  /** one line per thing this scenario proves (listed by `imstorm list` and the README) */
+  proves: z.array(z.string()).min(1),
+  topology: z.object({
+    nodes: z.number().int().min(1).max(64),
+    redisBehindProxy: z.boolean().default(true),
+    /** proxy every client link (true), none (false), or this many clients per node (a sample: each proxied link costs two fds) */
+    clientLinksBehindProxy: z.union([z.boolean(), z.number().int().nonnegative()]).default(true),
+    serverEnv: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  }),
+  workload: workloadSchema,
+  /** load phase length; faults are timed from its start */
+  durationMs: z.number().int().positive(),
+  faults: z.array(faultStep).default([]),
+  thresholds: z.array(thresholdSchema).default([]),
+  checks: z
+    .object({
+      /** the liveness bound for a device that stayed connected, after faults healed */
+      unseenWithinMs: z.number().int().positive().default(5000),
+      presence: z.boolean().default(true),
+      leaks: z.boolean().default(true),
+    })
+    .default({ unseenWithinMs: 5000, presence: true, leaks: true }),
+  /** autocannon runs against the HTTP routes after the load phase */
+  http: z.object({ durationSec: z.number().positive().max(60).default(3), connections: z.number().int().min(1).max(100).default(10) }).optional(),
+});
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+
+export function defineScenario(input: ScenarioInput): Scenario {
+  const r = scenarioSchema.safeParse(input);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`invalid scenario "${String((input as { name?: unknown }).name)}":\n${lines.join('\n')}`);
+  }
+  for (const f of r.data.faults) {
+    const node = 'link' in f ? Number(f.link.split('-')[1]) : f.target === 'redis' ? 0 : Number(f.target.split('-')[1]);
+    if (node > r.data.topology.nodes) throw new Error(`invalid scenario "${r.data.name}": fault at ${f.at} ms targets node-${node}, but the topology has ${r.data.topology.nodes} nodes`);
+    if ('link' in f && f.link.startsWith('redis:') && !r.data.topology.redisBehindProxy) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.redisBehindProxy`);
+    if ('link' in f && f.link.startsWith('client:') && r.data.topology.clientLinksBehindProxy === false) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.clientLinksBehindProxy`);
+  }
+  return r.data;
+}
