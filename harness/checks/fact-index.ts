@@ -1,0 +1,377 @@
+import type { ConnFact, Fact, MemberFact, PresenceFact, RecvFact, SendFact } from '../model/facts.ts';
+import { faultTimeline, type FaultTimeline } from './faults.ts';
+import { addChange, newTimeline, sealTimeline, type MemberTimeline } from './membership.ts';
+import type { CheckInput } from './verdict.ts';
+
+/**
+ * One pass over the facts builds every map the checkers need; checkers then only look
+ * things up (no scans of all facts per item). The index is cached per input object, so
+ * runAllCheckers indexes once.
+ */
+
+/** The user part of a `<user>/<device>` client id. */
+export function userOf(client: string): string {
+  const i = client.indexOf('/');
+  return i < 0 ? client : client.slice(0, i);
+}
+
+/** One connection's lifecycle, from its ConnFacts (first of each kind). */
+export interface ConnLife {
+  conn: string;
+  client: string;
+  connectAt?: number;
+  welcome?: ConnFact;
+  synced?: ConnFact;
+  /** the first `close` (or, for a connection that never recorded one, its first `error`): the connection is over from then on */
+  end?: ConnFact;
+}
+
+/** A stored message as the facts show it: identified by (conv, epoch, seq, from, cmid). */
+export interface Message {
+  conv: string;
+  epoch: string;
+  seq: number;
+  /** sender user */
+  from: string;
+  cmid: string;
+  /** sends answered `sent` or `dup` with this seq */
+  acked: SendFact[];
+  /** it was stored no earlier than this (min intendedAt of its acked sends) */
+  storedLow?: number;
+  /** it was stored no later than this (min of its acked sends' answeredAt and its first receipt) */
+  storedHigh?: number;
+  firstRecv?: RecvFact;
+  /** client → time of its earliest receipt (any connection, any via) */
+  receivedBy: Map<string, number>;
+  /** another message claiming the same (conv, epoch, seq): a reused seq */
+  other?: Message;
+}
+
+export interface EpochLog {
+  epoch: string;
+  /** first and last time the epoch was seen (conv frames, receipts, sends) */
+  firstAt: number;
+  lastAt: number;
+  msgs: Map<number, Message>;
+}
+
+export interface ConvLog {
+  conv: string;
+  epochs: Map<string, EpochLog>;
+  /** the epoch seen to start last: messages of earlier epochs were lost with the store's data */
+  current: string;
+  members: MemberTimeline;
+}
+
+/** How a send's epoch was known: recorded, from a receipt of the same message, the only epoch the conversation had, by time, or not at all. */
+export type EpochSource = 'recorded' | 'receipt' | 'only' | 'time' | 'none';
+
+/** What one (conv, sender, cmid) was seen as: each distinct (epoch, seq) with its earliest fact, and whether any device received it. */
+export interface CmidLog {
+  conv: string;
+  from: string;
+  cmid: string;
+  seen: { epoch: string; seq: number; fact: SendFact | RecvFact; received: boolean }[];
+}
+
+export interface FactIndex {
+  input: CheckInput;
+  runStart: number;
+  runEnd: number;
+  faults: FaultTimeline;
+  convs: Map<string, ConvLog>;
+  /** every send, with the epoch it is attributed to (parallel arrays) */
+  sends: SendFact[];
+  sendEpochs: { epoch: string; source: EpochSource }[];
+  /** facts naming a connection, per connection, in recorded order */
+  byConn: Map<string, Fact[]>;
+  conns: Map<string, ConnLife>;
+  /** welcomed connections per client, by welcome time */
+  welcomedByClient: Map<string, ConnLife[]>;
+  /** devices (clients) per user: the Population's, plus any client that was welcomed */
+  clientsByUser: Map<string, string[]>;
+  presence: PresenceFact[];
+  /** acked sends whose epoch is only guessed by time (left out of the cmid logs) */
+  guessedEpoch: Set<SendFact>;
+  /** built on first use: see clientFacts() and cmidLogs() */
+  lazy: { byClient?: Map<string, Fact[]>; cmids?: Map<string, CmidLog> };
+}
+
+const cache = new WeakMap<CheckInput, FactIndex>();
+
+export function indexFacts(input: CheckInput): FactIndex {
+  const hit = cache.get(input);
+  if (hit) return hit;
+  const ix = build(input);
+  cache.set(input, ix);
+  return ix;
+}
+
+const SEP = '\u0000';
+
+function build(input: CheckInput): FactIndex {
+  const { facts, population } = input;
+  const convs = new Map<string, ConvLog>();
+  const byConn = new Map<string, Fact[]>();
+  const conns = new Map<string, ConnLife>();
+  const presence: PresenceFact[] = [];
+  const sends: SendFact[] = [];
+  const memberFacts: MemberFact[] = [];
+  let runStart = Infinity;
+  let runEnd = -Infinity;
+
+  const initial = new Map<string, string[]>();
+  for (const c of population.convs) initial.set(c.conv, c.members);
+  const convLog = (conv: string): ConvLog => {
+    let c = convs.get(conv);
+    if (!c) convs.set(conv, (c = { conv, epochs: new Map(), current: '', members: newTimeline(conv, initial.get(conv)) }));
+    return c;
+  };
+  const epochLog = (c: ConvLog, epoch: string, at: number): EpochLog => {
+    let e = c.epochs.get(epoch);
+    if (!e) c.epochs.set(epoch, (e = { epoch, firstAt: at, lastAt: at, msgs: new Map() }));
+    else {
+      if (at < e.firstAt) e.firstAt = at;
+      if (at > e.lastAt) e.lastAt = at;
+    }
+    return e;
+  };
+  const push = (m: Map<string, Fact[]>, key: string, f: Fact) => {
+    const l = m.get(key);
+    if (l) l.push(f);
+    else m.set(key, [f]);
+  };
+
+  for (const f of facts) {
+    const at = f.k === 'send' ? f.sentAt : f.at;
+    if (at < runStart) runStart = at;
+    if (at > runEnd) runEnd = at;
+    if (f.k === 'send' && f.answeredAt !== undefined && f.answeredAt > runEnd) runEnd = f.answeredAt;
+    if (f.k === 'member') {
+      memberFacts.push(f);
+      continue;
+    }
+    push(byConn, f.conn, f);
+    switch (f.k) {
+      case 'send':
+        sends.push(f);
+        break;
+      case 'recv': {
+        const c = convLog(f.conv);
+        const e = epochLog(c, f.epoch, f.at);
+        const m = message(e, f.conv, f.seq, f.from, f.cmid);
+        if (!m.firstRecv || f.at < m.firstRecv.at) m.firstRecv = f;
+        if (m.storedHigh === undefined || f.at < m.storedHigh) m.storedHigh = f.at;
+        const prev = m.receivedBy.get(f.client);
+        if (prev === undefined || f.at < prev) m.receivedBy.set(f.client, f.at);
+        break;
+      }
+      case 'conv':
+        epochLog(convLog(f.conv), f.epoch, f.at);
+        break;
+      case 'presence':
+        presence.push(f);
+        break;
+      case 'conn': {
+        let life = conns.get(f.conn);
+        if (!life) conns.set(f.conn, (life = { conn: f.conn, client: f.client }));
+        if (f.event === 'connect' && life.connectAt === undefined) life.connectAt = f.at;
+        else if (f.event === 'welcome' && !life.welcome) life.welcome = f;
+        else if (f.event === 'synced' && !life.synced) life.synced = f;
+        else if (f.event === 'close' && (!life.end || life.end.event === 'error')) life.end = f;
+        else if (f.event === 'error' && !life.end) life.end = f;
+        break;
+      }
+      case 'gap':
+        break;
+    }
+  }
+  if (runStart === Infinity) runStart = runEnd = 0;
+  if (input.options?.runEnd !== undefined) runEnd = input.options.runEnd;
+
+  for (const f of memberFacts) addChange(convLog(f.conv).members, f);
+  for (const c of population.convs) convLog(c.conv);
+
+  // sends: the epoch each belongs to, then attach acked sends to their messages
+  const sendEpochs: { epoch: string; source: EpochSource }[] = [];
+  const guessedEpoch = new Set<SendFact>();
+  for (const s of sends) {
+    const c = convLog(s.conv);
+    if (s.epoch !== undefined) epochLog(c, s.epoch, s.answeredAt ?? s.sentAt);
+  }
+  const byFirstSeen = new Map<ConvLog, EpochLog[]>();
+  for (const c of convs.values()) {
+    sealTimeline(c.members);
+    const list = [...c.epochs.values()].sort((a, b) => a.firstAt - b.firstAt);
+    byFirstSeen.set(c, list);
+    c.current = list.length ? list[list.length - 1]!.epoch : '';
+  }
+  // (all epochs first: a receipt-matched epoch must not see the sends attached below)
+  for (const s of sends) {
+    const c = convLog(s.conv);
+    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!));
+  }
+  for (let i = 0; i < sends.length; i++) {
+    const s = sends[i]!;
+    const r = sendEpochs[i]!;
+    const c = convLog(s.conv);
+    const from = userOf(s.client);
+    if (!((s.outcome === 'sent' || s.outcome === 'dup') && s.seq !== undefined)) continue;
+    const e = epochLog(c, r.epoch, s.answeredAt ?? s.sentAt);
+    const m = message(e, s.conv, s.seq!, from, s.cmid);
+    m.acked.push(s);
+    if (m.storedLow === undefined || s.intendedAt < m.storedLow) m.storedLow = s.intendedAt;
+    const high = s.answeredAt ?? Infinity;
+    if (m.storedHigh === undefined || high < m.storedHigh) m.storedHigh = high;
+    if (r.source === 'time') guessedEpoch.add(s);
+  }
+
+  const welcomedByClient = new Map<string, ConnLife[]>();
+  for (const life of conns.values()) {
+    if (!life.welcome) continue;
+    const l = welcomedByClient.get(life.client);
+    if (l) l.push(life);
+    else welcomedByClient.set(life.client, [life]);
+  }
+  for (const l of welcomedByClient.values()) l.sort((a, b) => a.welcome!.at - b.welcome!.at);
+
+  const clientsByUser = new Map<string, string[]>();
+  const seenClient = new Set<string>();
+  const addClient = (client: string) => {
+    if (seenClient.has(client)) return;
+    seenClient.add(client);
+    const u = userOf(client);
+    const l = clientsByUser.get(u);
+    if (l) l.push(client);
+    else clientsByUser.set(u, [client]);
+  };
+  for (const u of population.users) for (const d of u.devices) addClient(`${u.user}/${d}`);
+  for (const client of welcomedByClient.keys()) addClient(client);
+
+  return {
+    input,
+    runStart,
+    runEnd,
+    faults: faultTimeline(input.faults ?? [], runEnd),
+    convs,
+    sends,
+    sendEpochs,
+    byConn,
+    conns,
+    welcomedByClient,
+    clientsByUser,
+    presence,
+    guessedEpoch,
+    lazy: {},
+  };
+}
+
+/** The message at (epoch, seq) with this identity, created on first sight. */
+function message(e: EpochLog, conv: string, seq: number, from: string, cmid: string): Message {
+  let m = e.msgs.get(seq);
+  if (!m) {
+    m = { conv, epoch: e.epoch, seq, from, cmid, acked: [], receivedBy: new Map() };
+    e.msgs.set(seq, m);
+    return m;
+  }
+  for (let x: Message | undefined = m; x; x = x.other) if (x.from === from && x.cmid === cmid) return x;
+  const n: Message = { conv, epoch: e.epoch, seq, from, cmid, acked: [], receivedBy: new Map(), other: m.other };
+  m.other = n;
+  return n;
+}
+
+/** Facts naming a client, per client, in recorded order (built on first use: only witnesses need it). */
+export function clientFacts(ix: FactIndex, client: string): readonly Fact[] {
+  let m = ix.lazy.byClient;
+  if (!m) {
+    m = ix.lazy.byClient = new Map();
+    for (const f of ix.input.facts) {
+      if (f.k === 'member') continue;
+      const l = m.get(f.client);
+      if (l) l.push(f);
+      else m.set(f.client, [f]);
+    }
+  }
+  return m.get(client) ?? [];
+}
+
+export function cmidKey(conv: string, from: string, cmid: string): string {
+  return conv + SEP + from + SEP + cmid;
+}
+
+/**
+ * What each (conv, sender, cmid) was seen as, from the messages: per (epoch, seq) its
+ * earliest fact among its first receipt and its acked sends (sends whose epoch is only
+ * guessed by time left out). Built on first use.
+ */
+export function cmidLogs(ix: FactIndex): Map<string, CmidLog> {
+  if (ix.lazy.cmids) return ix.lazy.cmids;
+  const cmids = new Map<string, CmidLog>();
+  for (const c of ix.convs.values()) {
+    for (const e of c.epochs.values()) {
+      for (const m of messagesOf(e)) {
+        let fact: SendFact | RecvFact | undefined = m.firstRecv;
+        for (const s of m.acked) if (!ix.guessedEpoch.has(s) && (!fact || s.sentAt < factTime(fact))) fact = s;
+        if (!fact) continue;
+        const key = cmidKey(m.conv, m.from, m.cmid);
+        const log = cmids.get(key);
+        const seen = { epoch: e.epoch, seq: m.seq, fact, received: m.firstRecv !== undefined };
+        if (log) log.seen.push(seen);
+        else cmids.set(key, { conv: m.conv, from: m.from, cmid: m.cmid, seen: [seen] });
+      }
+    }
+  }
+  return (ix.lazy.cmids = cmids);
+}
+
+/** The epoch a send belongs to, most certain source first. */
+function sendEpoch(s: SendFact, from: string, c: ConvLog, epochs: EpochLog[]): { epoch: string; source: EpochSource } {
+  if (s.epoch !== undefined) return { epoch: s.epoch, source: 'recorded' };
+  if (s.seq !== undefined) {
+    for (const e of epochs) {
+      for (let m = e.msgs.get(s.seq); m; m = m.other) if (m.from === from && m.cmid === s.cmid && m.firstRecv) return { epoch: e.epoch, source: 'receipt' };
+    }
+  }
+  if (epochs.length === 0) return { epoch: '', source: 'none' };
+  if (epochs.length === 1) return { epoch: epochs[0]!.epoch, source: 'only' };
+  const t = s.answeredAt ?? s.sentAt;
+  let pick = epochs[0]!;
+  for (const e of epochs) if (e.firstAt <= t) pick = e;
+  return { epoch: pick.epoch, source: 'time' };
+}
+
+/** When a fact happened: `at`, or for a send the time it was written. */
+export function factTime(f: Fact): number {
+  return f.k === 'send' ? f.sentAt : f.at;
+}
+
+/** Every message of a conversation epoch, the reused-seq ones included. */
+export function* messagesOf(e: EpochLog): Generator<Message> {
+  for (const m of e.msgs.values()) for (let x: Message | undefined = m; x; x = x.other) yield x;
+}
+
+/** The client's connection welcomed last at or before `t`, if any. */
+export function connAt(ix: FactIndex, client: string, t: number): ConnLife | undefined {
+  const l = ix.welcomedByClient.get(client);
+  if (!l) return undefined;
+  let lo = 0;
+  let hi = l.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (l[mid]!.welcome!.at <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? l[lo - 1] : undefined;
+}
+
+/** `t+12.345s` from the run's start: readable and stable in witness messages. */
+export function fmtT(ix: FactIndex, t: number): string {
+  return `t+${((t - ix.runStart) / 1000).toFixed(3)}s`;
+}
+
+/** The acked send of a message answered first. */
+export function firstAck(m: Message): SendFact {
+  let best = m.acked[0]!;
+  for (const s of m.acked) if ((s.answeredAt ?? s.sentAt) < (best.answeredAt ?? best.sentAt)) best = s;
+  return best;
+}

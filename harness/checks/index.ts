@@ -1,0 +1,33 @@
+/**
+ * The guarantee checkers: pure functions over a run's recorded facts (harness/model/facts.ts)
+ * and server samples. Each module has one job, `check(input) → Verdict`; runAllCheckers
+ * runs them over one shared index of the facts.
+ */
+import { check as checkDuplicate } from './duplicate.ts';
+import { indexFacts } from './fact-index.ts';
+import { check as checkLeaks } from './leaks.ts';
+import { check as checkLost } from './lost.ts';
+import { check as checkOrder } from './order.ts';
+import { check as checkPresence } from './presence.ts';
+import { check as checkUnseen } from './unseen.ts';
+import type { CheckInput, Verdict } from './verdict.ts';
+
+export { checkDuplicate, checkLeaks, checkLost, checkOrder, checkPresence, checkUnseen };
+/** The leak checker over samples alone (no facts needed). */
+export { checkLeaks as checkLeakSamples } from './leaks.ts';
+export type { CheckInput, CheckOptions, Evidence, Guarantee, PresenceOptions, Verdict, Witness } from './verdict.ts';
+export type { GoneKeysSample, LeakInput, ServerSample } from './samples.ts';
+export { heapTolerance } from './leaks.ts';
+export { isUnknownOutcome } from './lost.ts';
+
+/**
+ * Every checker over one input, in the order lost, unseen, duplicate, order, presence,
+ * leaks. `leaks` is left out when the input has no server samples (rather than passing
+ * with nothing checked).
+ */
+export function runAllCheckers(input: CheckInput): Verdict[] {
+  indexFacts(input);
+  const out = [checkLost(input), checkUnseen(input), checkDuplicate(input), checkOrder(input), checkPresence(input)];
+  if (input.leaks) out.push(checkLeaks(input));
+  return out;
+}

@@ -1,0 +1,132 @@
+import type { FaultEvent } from '../model/facts.ts';
+import { faultTimeline, faultsOverlapping } from './faults.ts';
+import type { GoneKeysSample, LeakInput, ServerSample } from './samples.ts';
+import { DEFAULTS, Findings, plural, type CheckInput, type CheckOptions, type Verdict, type Witness } from './verdict.ts';
+
+/**
+ * leaks — guarantee 5: after every client left, per node (matched to its baseline by
+ * `node`): the open-connection gauge is 0, open fds are exactly at baseline, heap in use
+ * after GC is at most max(5%, 4 MiB) above baseline, no active handle type has more
+ * handles than at baseline; no Redis keys of gone connections remain; and across repeated
+ * identical runs the post-run heap of a node does not rise at every run by more than the
+ * tolerance in all (the signal that catches slow leaks; one dip clears it as noise).
+ *
+ * checked = comparisons made (one per gauge, fd count, heap, handle type, key count, series).
+ */
+export function check(input: CheckInput): Verdict {
+  if (!input.leaks) return { guarantee: 'leaks', ok: true, checked: 0, violations: [], violationCount: 0, summary: 'not checked: no server samples given' };
+  return checkLeaks(input.leaks, input.options, input.faults);
+}
+
+/** What a leak witness points at: a server sample or the gone-keys reading. */
+type Sample = ServerSample | GoneKeysSample;
+
+export const MiB = 1024 * 1024;
+
+/** The heap tolerance above a baseline: max(5%, 4 MiB). */
+export function heapTolerance(baseline: number): number {
+  return Math.max(0.05 * baseline, 4 * MiB);
+}
+
+export function checkLeaks(leaks: LeakInput, options: CheckOptions = {}, faults: readonly FaultEvent[] = []): Verdict {
+  const findings = new Findings();
+  const all: Sample[] = [...leaks.baseline, ...leaks.after, ...(leaks.runs ?? []).flat()];
+  if (leaks.goneConnectionKeys) all.push(leaks.goneConnectionKeys);
+  const end = all.reduce((m, s) => Math.max(m, s.at), 0);
+  const tl = faultTimeline(faults, end);
+  const margin = options.faultMarginMs ?? DEFAULTS.faultMarginMs;
+  const w = (message: string, first: Sample, trail: Sample[]): Witness => ({
+    message,
+    first,
+    at: first.at,
+    trail: trail.slice().sort((a, b) => a.at - b.at),
+    trailOmitted: 0,
+    faultWindow: faultsOverlapping(tl, first.at - margin, first.at + margin),
+  });
+
+  const base = new Map<string, ServerSample>();
+  for (const s of leaks.baseline) base.set(s.node, s);
+  let checked = 0;
+  const unmatched: string[] = [];
+  for (const a of leaks.after) {
+    const b = base.get(a.node);
+    checked++;
+    if (a.connections !== 0) {
+      findings.add(a.at, () => w(`${a.node}: open-connection gauge is ${a.connections} after every client left (must be 0)`, a, b ? [b, a] : [a]));
+    }
+    if (!b) {
+      unmatched.push(a.node);
+      continue;
+    }
+    checked++;
+    if (a.openFds !== b.openFds) {
+      const d = a.openFds - b.openFds;
+      findings.add(a.at, () => w(`${a.node}: ${a.openFds} open fds after every client left, baseline ${b.openFds} (${d > 0 ? '+' : ''}${d})`, a, [b, a]));
+    }
+    checked++;
+    const tol = heapTolerance(b.heapUsedAfterGc);
+    if (a.heapUsedAfterGc - b.heapUsedAfterGc > tol) {
+      findings.add(a.at, () =>
+        w(
+          `${a.node}: heap after GC ${mib(a.heapUsedAfterGc)} after every client left, baseline ${mib(b.heapUsedAfterGc)} (+${mib(a.heapUsedAfterGc - b.heapUsedAfterGc)}, tolerance ${mib(tol)})`,
+          a,
+          [b, a],
+        ),
+      );
+    }
+    const types = new Set([...Object.keys(a.activeHandles), ...Object.keys(b.activeHandles)]);
+    for (const type of [...types].sort()) {
+      checked++;
+      const n = a.activeHandles[type] ?? 0;
+      const n0 = b.activeHandles[type] ?? 0;
+      if (n > n0) findings.add(a.at, () => w(`${a.node}: ${n} active ${type} handles after every client left, baseline ${n0} (+${n - n0})`, a, [b, a]));
+    }
+  }
+
+  const gone = leaks.goneConnectionKeys;
+  if (gone) {
+    checked++;
+    if (gone.count > 0) {
+      const eg = gone.examples?.length ? ` (e.g. ${gone.examples.slice(0, 3).join(', ')})` : '';
+      findings.add(gone.at, () => w(`redis: ${plural(gone.count, 'key')} of gone connections remain after every client left${eg}`, gone, [gone]));
+    }
+  }
+
+  const series = new Map<string, ServerSample[]>();
+  for (const run of leaks.runs ?? []) {
+    for (const s of run) {
+      const l = series.get(s.node);
+      if (l) l.push(s);
+      else series.set(s.node, [s]);
+    }
+  }
+  for (const [node, l] of series) {
+    if (l.length < 2) continue;
+    checked++;
+    const first = l[0]!;
+    const tol = heapTolerance(base.get(node)?.heapUsedAfterGc ?? first.heapUsedAfterGc);
+    const rising = l.every((s, i) => i === 0 || s.heapUsedAfterGc > l[i - 1]!.heapUsedAfterGc);
+    const last = l[l.length - 1]!;
+    const rise = last.heapUsedAfterGc - first.heapUsedAfterGc;
+    if (!rising || rise <= tol) continue;
+    const over = l.find((s) => s.heapUsedAfterGc - first.heapUsedAfterGc > tol)!;
+    findings.add(over.at, () =>
+      w(
+        `${node}: heap after GC rose after every one of ${l.length} identical runs: ${l.map((s) => (s.heapUsedAfterGc / MiB).toFixed(1)).join(' → ')} MiB (+${mib(rise)}, tolerance ${mib(tol)})`,
+        over,
+        l,
+      ),
+    );
+  }
+
+  const notes = [`${plural(checked, 'comparison')} over ${plural(leaks.after.length, 'node')}`];
+  if (unmatched.length) notes.push(`no baseline for ${unmatched.join(', ')} (only its gauge checked)`);
+  if (series.size) notes.push(`heap series over ${plural(Math.max(...[...series.values()].map((l) => l.length)), 'run')}`);
+  return findings.verdict('leaks', checked, notes.join('; '), options.maxWitnesses ?? DEFAULTS.maxWitnesses);
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / MiB).toFixed(1)} MiB`;
+}
+
+export type { GoneKeysSample, LeakInput, ServerSample };

@@ -1,0 +1,171 @@
+import type { ConvFact, Fact, GapFact, RecvFact } from '../model/facts.ts';
+import { fmtT, indexFacts, userOf, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
+import { memberAt } from './membership.ts';
+import { DEFAULTS, Findings, plural, type CheckInput, type Verdict, type Witness } from './verdict.ts';
+import { connFacts, witness } from './witness.ts';
+
+/**
+ * order — guarantee 3: on one connection, per conversation and epoch, the pushed `msg`
+ * seqs start right after the `conv` frame's cursor (or after a `gap`'s `to`) and rise by
+ * exactly 1: no holes, no repeats. Receipts via `history` answer the client's own requests
+ * and are not part of the push order.
+ *
+ * Per (connection, conversation) a stream holds the epoch, the next expected seq and the
+ * highest seq pushed so far:
+ * - a `conv` frame (re)anchors it: next = cursor + 1 (a new epoch starts a new stream; a
+ *   later frame in the same epoch may move forward, as a rejoin does);
+ * - a `gap` must start at or before the next expected seq (else seqs were skipped without
+ *   being announced); next moves past its `to`;
+ * - a msg above the next expected seq is a hole; a msg at or below the highest pushed is a
+ *   repeat or went back; after a violation the stream follows the msg, so one fault is
+ *   reported once.
+ * - a conversation that started during the connection, without a conv frame (the device
+ *   was caught up at connect, or a new epoch began): its first msg must be the first seq
+ *   stored after the connection was welcomed. It is a hole when a lower seq of that epoch
+ *   is known to have been stored after the welcome (its send was scheduled after it:
+ *   storedLow ≥ welcome) while the device's user was a member; seqs are stored in order,
+ *   so the scan down stops at the first seq known to have been stored before the welcome.
+ *
+ * Facts of a connection are read in recorded order. checked = pushed receipts examined.
+ */
+export function check(input: CheckInput): Verdict {
+  const ix = indexFacts(input);
+  const findings = new Findings();
+  let checked = 0;
+  let unanchored = 0;
+
+  for (const [conn, facts] of ix.byConn) {
+    const streams = new Map<string, Stream>();
+    const life = ix.conns.get(conn);
+    for (const f of facts) {
+      if (f.k === 'conv') {
+        const st = streams.get(f.conv);
+        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, { epoch: f.epoch, next: f.cursor + 1, max: 0, after: f });
+        else {
+          st.epoch = f.epoch;
+          st.next = f.cursor + 1;
+          st.after = f;
+        }
+      } else if (f.k === 'gap') {
+        let st = streams.get(f.conv);
+        if (!st) streams.set(f.conv, (st = { epoch: undefined, next: undefined, max: 0, after: f }));
+        if (st.next !== undefined && f.from > st.next) {
+          const exp = st.next;
+          const after = st.after;
+          findings.add(f.at, () =>
+            orderWitness(ix, conn, f, `connection ${conn} of ${f.client}: ${f.conv} gap ${f.from}..${f.to} skips seq ${exp}, expected ${afterText(after)}: ${missing(exp, f.from - 1)} neither pushed nor announced`, exp),
+          );
+        }
+        st.next = Math.max(st.next ?? 0, f.to + 1);
+        st.after = f;
+      } else if (f.k === 'recv' && f.via !== 'history') {
+        checked++;
+        let st = streams.get(f.conv);
+        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, (st = { epoch: f.epoch, next: undefined, max: 0, after: undefined }));
+        st.epoch = f.epoch;
+        if (st.next === undefined) {
+          unanchored++;
+          startCheck(ix, findings, conn, life, f);
+        } else if (f.seq <= st.max) {
+          const after = st.after;
+          const max = st.max;
+          const what =
+            after?.k === 'recv' && after.seq === f.seq
+              ? `repeated seq ${f.seq} (cmid ${f.cmid}) right after itself`
+              : `went back to seq ${f.seq} (cmid ${f.cmid}) ${afterText(after)}${after?.k === 'recv' && after.seq === max ? '' : `, having pushed up to ${max}`}`;
+          findings.add(f.at, () => orderWitness(ix, conn, f, `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) ${what}`, f.seq));
+          st.next = Math.max(st.next, f.seq + 1);
+          st.after = f;
+          continue;
+        } else if (f.seq !== st.next) {
+          const exp = st.next;
+          const after = st.after;
+          findings.add(f.at, () =>
+            orderWitness(
+              ix,
+              conn,
+              f,
+              `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) pushed seq ${f.seq} (cmid ${f.cmid}) where seq ${exp} was expected ${afterText(after)}: ${missing(exp, f.seq - 1)} missing`,
+              exp,
+            ),
+          );
+        }
+        st.next = f.seq + 1;
+        st.max = f.seq;
+        st.after = f;
+      }
+    }
+  }
+  const notes = [`${plural(checked, 'pushed receipt')} checked on ${plural(ix.byConn.size, 'connection')}`];
+  if (unanchored) notes.push(`${plural(unanchored, 'stream')} started without a conv frame, checked against the seqs stored after the welcome`);
+  return findings.verdict('order', checked, notes.join('; '), input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
+}
+
+interface Stream {
+  /** undefined only for a stream opened by a gap without a conv frame (adopts the next msg's epoch) */
+  epoch: string | undefined;
+  /** the next expected seq; undefined until the stream is anchored */
+  next: number | undefined;
+  /** the highest seq pushed in this stream */
+  max: number;
+  /** what `next` follows: a conv frame, a gap or the last msg */
+  after: ConvFact | GapFact | RecvFact | undefined;
+}
+
+/** `seq 5 is` / `seqs 5..7 are` */
+function missing(from: number, to: number): string {
+  return from === to ? `seq ${from} is` : `seqs ${from}..${to} are`;
+}
+
+function afterText(after: Stream['after']): string {
+  if (!after) return 'at the start';
+  if (after.k === 'conv') return `after the conv frame's cursor ${after.cursor}`;
+  if (after.k === 'gap') return `after gap ${after.from}..${after.to}`;
+  return `after seq ${after.seq}`;
+}
+
+const MAX_SCAN = 10_000;
+
+/** First msg of a stream without a conv frame: was a lower seq stored after the welcome? */
+function startCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnLife | undefined, f: RecvFact): void {
+  const welcomeAt = life?.welcome?.at;
+  if (welcomeAt === undefined) return;
+  const c = ix.convs.get(f.conv);
+  const e = c?.epochs.get(f.epoch);
+  if (!c || !e) return;
+  const user = userOf(f.client);
+  const floor = Math.max(0, f.seq - MAX_SCAN);
+  for (let s = f.seq - 1; s > floor; s--) {
+    let missed: Message | undefined;
+    let before = false;
+    for (let m = e.msgs.get(s); m; m = m.other) {
+      if (m.storedHigh !== undefined && m.storedHigh < welcomeAt) before = true;
+      else if (m.storedLow !== undefined && m.storedLow >= welcomeAt && memberAt(c.members, user, s, m.storedLow, m.storedHigh) === true) missed = m;
+    }
+    if (before) return;
+    if (missed) {
+      const m = missed;
+      findings.add(f.at, () =>
+        orderWitness(
+          ix,
+          conn,
+          f,
+          `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) started without a conv frame at seq ${f.seq} (cmid ${f.cmid}), ` +
+            `but seq ${m.seq} (cmid ${m.cmid} from ${m.from}) was stored after the connection was welcomed at ${fmtT(ix, welcomeAt)}: ${missing(m.seq, f.seq - 1)} missing`,
+          m.seq,
+          m,
+        ),
+      );
+      return;
+    }
+  }
+}
+
+/** The connection's lifecycle and frames of that conv, with the receipts of seqs in [from - 3, first's seq + 3]. */
+function orderWitness(ix: FactIndex, conn: string, first: RecvFact | GapFact, message: string, from: number, missed?: Message): Witness {
+  const hi = first.k === 'recv' ? first.seq : first.to;
+  const lo = Math.min(from, first.k === 'recv' ? first.seq : first.from);
+  const near = (g: Fact) => g.k !== 'recv' || (g.seq >= lo - 3 && g.seq <= hi + 3);
+  const extra: Fact[] = missed ? [...missed.acked] : [];
+  return witness(ix, message, first, [...extra, ...connFacts(ix, conn, first.conv, near)]);
+}

@@ -1,0 +1,45 @@
+/**
+ * Server samples the leak checker reads (guarantee 5). harness/measure fills them from each
+ * node's /metrics (and DEBUG_ROUTES) and Redis; the checker only compares them.
+ */
+
+/** One reading of one server node. */
+export interface ServerSample {
+  /** ms since the Unix epoch, harness clock */
+  at: number;
+  /** NODE_ID of the node */
+  node: string;
+  /** the node's open-connection gauge */
+  connections: number;
+  /** the process's open file descriptors */
+  openFds: number;
+  /** heap in use (bytes) right after forced GCs */
+  heapUsedAfterGc: number;
+  /** active libuv handles by type (e.g. Socket, Timeout, TCPServerWrap) */
+  activeHandles: Record<string, number>;
+}
+
+/** Redis keys that still name connections that are gone, read once every client left. */
+export interface GoneKeysSample {
+  at: number;
+  count: number;
+  examples?: readonly string[];
+}
+
+/** What the leak checker compares; every field but `baseline` and `after` is optional. */
+export interface LeakInput {
+  /** one sample per node before any client connected */
+  baseline: readonly ServerSample[];
+  /** one sample per node after every client left */
+  after: readonly ServerSample[];
+  /**
+   * Redis keys still naming connections that are gone (connection registrations, presence
+   * entries of closed connections): how many, and a few of them for the witness.
+   */
+  goneConnectionKeys?: GoneKeysSample;
+  /**
+   * Post-run samples of repeated identical runs, in run order (run 1, run 2, …), any
+   * nodes: the heap series per node must not rise monotonically beyond the tolerance.
+   */
+  runs?: readonly (readonly ServerSample[])[];
+}

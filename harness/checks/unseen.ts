@@ -1,0 +1,83 @@
+import type { Fact, SendFact } from '../model/facts.ts';
+import { connAt, firstAck, fmtT, indexFacts, messagesOf, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
+import { deliveryDeadline } from './faults.ts';
+import { everMembers, memberAt } from './membership.ts';
+import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
+import { deviceFacts, witness } from './witness.ts';
+
+/**
+ * unseen — guarantee 1, liveness half (the part a final sync would hide): a member device
+ * that stayed connected must receive an acked message live, within `unseenWithinMs` of it
+ * being stored, or of the end of any fault overlapping that window (faults healing matter:
+ * "within a few seconds of any fault healing, with no reconnect needed").
+ *
+ * storedAt: the facts never show the moment Redis applied a message, only bounds. This
+ * checker uses the earliest proof that it was stored — the first answer `sent`/`dup` to
+ * its sender or its first receipt by any device, whichever came first (message.storedHigh).
+ * It is never before the real storedAt, so the deadline is never early: a violation is
+ * real up to clock skew between fleet machines, and lateness is measured from when the
+ * harness knew the message existed.
+ *
+ * A (message, device) pair is examined when the device was a member at that message and
+ * had a connection welcomed at or before storedAt that stayed open (no end: ConnLife.end)
+ * until past the deadline; a deadline after the end of the run (an open connection) is not
+ * examined. Any receipt by the device (any via) at or before the deadline satisfies it.
+ * Only the conversation's current epoch is checked, as in `lost`.
+ *
+ * checked = eligible (message, connected device) pairs.
+ */
+export function check(input: CheckInput): Verdict {
+  const ix = indexFacts(input);
+  const within = input.options?.unseenWithinMs ?? DEFAULTS.unseenWithinMs;
+  const findings = new Findings();
+  let checked = 0;
+  let extended = 0;
+
+  for (const c of ix.convs.values()) {
+    const e = c.epochs.get(c.current);
+    if (!e) continue;
+    const users = everMembers(c.members);
+    for (const m of messagesOf(e)) {
+      if (m.acked.length === 0 || m.storedHigh === undefined || !Number.isFinite(m.storedHigh)) continue;
+      const storedAt = m.storedHigh;
+      const due = deliveryDeadline(ix.faults, storedAt, within);
+      if (due.since !== storedAt) extended++;
+      for (const user of users) {
+        if (memberAt(c.members, user, m.seq, m.storedLow, m.storedHigh) !== true) continue;
+        for (const client of ix.clientsByUser.get(user) ?? []) {
+          const life = connAt(ix, client, storedAt);
+          if (!life) continue;
+          if (life.end ? life.end.at <= due.deadline : due.deadline > ix.runEnd) continue;
+          checked++;
+          const got = m.receivedBy.get(client);
+          if (got !== undefined && got <= due.deadline) continue;
+          const ack = firstAck(m);
+          findings.add(ack.sentAt, () => unseenWitness(ix, m, ack, client, life, storedAt, due, within, got));
+        }
+      }
+    }
+  }
+  const notes = [`${plural(checked, 'delivery', 'deliveries')} to devices connected throughout checked against ${within} ms`];
+  if (extended) notes.push(`${plural(extended, 'message')} had the deadline moved past a fault healing`);
+  return findings.verdict('unseen', checked, notes.join('; '), input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
+}
+
+function unseenWitness(
+  ix: FactIndex,
+  m: Message,
+  ack: SendFact,
+  client: string,
+  life: ConnLife,
+  storedAt: number,
+  due: { since: number; deadline: number },
+  within: number,
+  got: number | undefined,
+) {
+  const healed = due.since !== storedAt ? `, ${within} ms after faults healed at ${fmtT(ix, due.since)}` : '';
+  const message =
+    `device ${client} on connection ${life.conn} (welcomed ${fmtT(ix, life.welcome!.at)}, open past the deadline) did not receive ` +
+    `${m.conv} seq ${m.seq} (epoch ${m.epoch || '?'}, cmid ${m.cmid} from ${m.from}) within ${within} ms: stored by ${fmtT(ix, storedAt)}, ` +
+    `due by ${fmtT(ix, due.deadline)}${healed}, ${got === undefined ? 'never received' : `received at ${fmtT(ix, got)}`}`;
+  const near = (f: Fact) => f.k !== 'recv' || Math.abs(f.seq - m.seq) <= 3;
+  return witness(ix, message, ack, [...m.acked, ...deviceFacts(ix, client, m.conv, near)]);
+}

@@ -1,0 +1,115 @@
+import type { Fact, FaultEvent, Population } from '../model/facts.ts';
+import type { GoneKeysSample, LeakInput, ServerSample } from './samples.ts';
+
+/** The five guarantees of PROTOCOL.md, the first split into its safety and liveness halves. */
+export type Guarantee = 'lost' | 'unseen' | 'duplicate' | 'order' | 'presence' | 'leaks';
+
+/** A recorded fact or a server sample: what a witness points at (facts carry `k`, samples do not). */
+export type Evidence = Fact | ServerSample | GoneKeysSample;
+
+/**
+ * A Jepsen-style witness: one violation a human can read and replay in their head.
+ * `trail` is in time order and includes `first`.
+ */
+export interface Witness {
+  /** one precise sentence naming conv, seq, cmid, user/device, conn as relevant */
+  message: string;
+  /** the first violating fact (the operation that broke the guarantee) */
+  first: Evidence;
+  /** when `first` happened (ms since the Unix epoch, harness clock) */
+  at: number;
+  /** the relevant facts around it, in time order (capped; see trailOmitted) */
+  trail: Evidence[];
+  /** how many relevant facts were left out of `trail` by the cap */
+  trailOmitted: number;
+  /** the fault events overlapping [at - faultMarginMs, at + faultMarginMs] */
+  faultWindow: FaultEvent[];
+}
+
+export interface Verdict {
+  guarantee: Guarantee;
+  ok: boolean;
+  /** how many items were examined (the unit is named in `summary`) */
+  checked: number;
+  /** the earliest violations, in time order, at most `maxWitnesses` of them */
+  violations: Witness[];
+  /** how many violations there were in all (> violations.length when capped) */
+  violationCount: number;
+  summary: string;
+}
+
+export interface PresenceOptions {
+  /**
+   * Quiescence: the time after which connects and disconnects stopped. A user whose
+   * connections changed after it (up to `at`) is not held to convergence yet and is skipped.
+   * Omitted: no user is skipped.
+   */
+  quiescentAt?: number;
+  /** when the subscribers' views are read (default: the run's last fact) */
+  at?: number;
+  /** explicit truth (user → online?) instead of the one derived from connection facts */
+  truth?: Readonly<Record<string, boolean>> | ReadonlyMap<string, boolean>;
+}
+
+export interface CheckOptions {
+  /** unseen: how long after storage (or after faults healed) a connected device may wait; default 5000 */
+  unseenWithinMs?: number;
+  /** witnesses list faults overlapping ±this around the violation; default 5000 */
+  faultMarginMs?: number;
+  /** most witnesses built per verdict (the count is kept); default 100 */
+  maxWitnesses?: number;
+  /** most facts in a witness trail; default 40 */
+  trailCap?: number;
+  /** the end of the run (default: the last fact's time); open connections and unended faults last until it */
+  runEnd?: number;
+  presence?: PresenceOptions;
+}
+
+export interface CheckInput {
+  /**
+   * The run's facts. Facts of one connection must be in the order the fleet recorded them
+   * (each fleet process appends its own); facts of different connections may interleave in
+   * any order (e.g. several fleet files concatenated).
+   */
+  facts: readonly Fact[];
+  population: Population;
+  faults?: readonly FaultEvent[];
+  /** server samples for the leak checker (omitted: runAllCheckers skips `leaks`) */
+  leaks?: LeakInput;
+  options?: CheckOptions;
+}
+
+export const DEFAULTS = {
+  unseenWithinMs: 5000,
+  faultMarginMs: 5000,
+  maxWitnesses: 100,
+  trailCap: 40,
+} as const;
+
+/**
+ * Collects violations cheaply (a time and a closure) and builds full witnesses only for
+ * the earliest `cap` of them: a broken run may have 100k violations, and trails cost.
+ */
+export class Findings {
+  private readonly items: { at: number; n: number; build: () => Witness }[] = [];
+
+  add(at: number, build: () => Witness): void {
+    this.items.push({ at, n: this.items.length, build });
+  }
+
+  get count(): number {
+    return this.items.length;
+  }
+
+  verdict(guarantee: Guarantee, checked: number, summary: string, cap: number): Verdict {
+    const items = this.items.slice().sort((a, b) => a.at - b.at || a.n - b.n);
+    const violations = items.slice(0, cap).map((i) => i.build());
+    const n = items.length;
+    const head = n === 0 ? 'ok' : `${n} violation${n === 1 ? '' : 's'}${n > cap ? ` (first ${cap} shown)` : ''}`;
+    return { guarantee, ok: n === 0, checked, violations, violationCount: n, summary: `${head}: ${summary}` };
+  }
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}

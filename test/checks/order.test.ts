@@ -1,0 +1,176 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { check } from '../../harness/checks/order.ts';
+import type { Fact, RecvFact } from '../../harness/model/facts.ts';
+import { connect, convFrame, gap, input, member, population, recv, send } from './build.ts';
+import { simulate, specArb, toInput } from './model.ts';
+
+const DM = 'dm:u1:u2';
+const r = (seq: number, at: number, via: RecvFact['via'] = 'live', epoch = 'e1') => recv('u2/d1', 'c2', DM, seq, 'u1', `m${seq}`, at, via, epoch);
+const frame = (cursor: number, head: number, at: number, epoch = 'e1') => convFrame('u2/d1', 'c2', DM, cursor, head, at, epoch);
+const sendSeq = (seq: number, at: number) => send('u1/d1', 'c1', DM, `m${seq}`, seq, at);
+
+describe('order (hand-made)', () => {
+  it('passes seqs that start after the cursor or a gap and rise by one; history receipts are not push order', () => {
+    const v = check(
+      input([
+        connect('u2/d1', 'c2', 0),
+        frame(0, 15, 2),
+        gap('u2/d1', 'c2', DM, 1, 10, 2, true),
+        r(11, 3, 'backlog'),
+        r(12, 3, 'backlog'),
+        r(3, 4, 'history'),
+        r(13, 5),
+        // a rejoin moves the cursor forward
+        frame(20, 21, 6),
+        r(21, 7),
+        // a new epoch starts over after its conv frame
+        frame(0, 1, 8, 'e2'),
+        r(1, 9, 'live', 'e2'),
+        r(2, 10, 'live', 'e2'),
+      ]),
+    );
+    expect(v).toMatchObject({ guarantee: 'order', ok: true, checked: 6 });
+    expect(v.summary).toBe('ok: 6 pushed receipts checked on 1 connection');
+  });
+
+  it('flags a hole, naming the connection, conv, expected and pushed seqs', () => {
+    const six = r(6, 30);
+    const v = check(input([connect('u2/d1', 'c2', 0), frame(3, 4, 10), r(4, 20), six, r(7, 40)]));
+    expect(v.violationCount).toBe(1);
+    expect(v.violations[0]!.message).toBe('connection c2 of u2/d1: dm:u1:u2 (epoch e1) pushed seq 6 (cmid m6) where seq 5 was expected after seq 4: seq 5 is missing');
+    expect(v.violations[0]!.first).toBe(six);
+    expect(v.violations[0]!.trail.map((f) => ('k' in f ? f.k : ''))).toEqual(['conn', 'conn', 'conv', 'recv', 'recv', 'recv']);
+  });
+
+  it('flags a first msg that skips past the conv frame cursor', () => {
+    const v = check(input([connect('u2/d1', 'c2', 0), frame(3, 9, 10), r(6, 20)]));
+    expect(v.violations[0]!.message).toBe("connection c2 of u2/d1: dm:u1:u2 (epoch e1) pushed seq 6 (cmid m6) where seq 4 was expected after the conv frame's cursor 3: seqs 4..5 are missing");
+  });
+
+  it('flags a repeat and a step back', () => {
+    const v = check(input([connect('u2/d1', 'c2', 0), frame(0, 9, 10), r(1, 20), r(2, 21), r(2, 22), r(3, 23), r(1, 24), r(4, 25)]));
+    expect(v.violations.map((w) => w.message)).toEqual([
+      'connection c2 of u2/d1: dm:u1:u2 (epoch e1) repeated seq 2 (cmid m2) right after itself',
+      'connection c2 of u2/d1: dm:u1:u2 (epoch e1) went back to seq 1 (cmid m1) after seq 3',
+    ]);
+  });
+
+  it('flags a conv frame that rewinds below what was pushed by the repeats that follow', () => {
+    const v = check(input([connect('u2/d1', 'c2', 0), frame(0, 9, 10), r(1, 20), r(2, 21), frame(1, 9, 22), r(2, 23), r(3, 24)]));
+    expect(v.violations.map((w) => w.message)).toEqual([
+      "connection c2 of u2/d1: dm:u1:u2 (epoch e1) went back to seq 2 (cmid m2) after the conv frame's cursor 1, having pushed up to 2",
+    ]);
+  });
+
+  it('flags a gap that leaves seqs neither pushed nor announced', () => {
+    const g = gap('u2/d1', 'c2', DM, 3, 10, 10);
+    const v = check(input([connect('u2/d1', 'c2', 0), frame(0, 12, 10), g, r(11, 11)]));
+    expect(v.violations[0]!.message).toBe("connection c2 of u2/d1: dm:u1:u2 gap 3..10 skips seq 1, expected after the conv frame's cursor 0: seqs 1..2 are neither pushed nor announced");
+    expect(v.violations[0]!.first).toBe(g);
+  });
+
+  it('without a conv frame: starts at the first seq stored after the welcome', () => {
+    // seq 1 was stored before the connection (no backlog due); 2 after it: pushed live
+    const ok = check(input([sendSeq(1, 0), connect('u2/d1', 'c2', 100), sendSeq(2, 200), r(2, 201)]));
+    expect(ok).toMatchObject({ ok: true, checked: 1 });
+    expect(ok.summary).toContain('1 stream started without a conv frame');
+    // 2 and 3 were stored after the welcome; only 3 was pushed
+    const three = r(3, 301);
+    const bad = check(input([sendSeq(1, 0), connect('u2/d1', 'c2', 100), sendSeq(2, 200), sendSeq(3, 300), three]));
+    expect(bad.violations.map((w) => w.message)).toEqual([
+      'connection c2 of u2/d1: dm:u1:u2 (epoch e1) started without a conv frame at seq 3 (cmid m3), but seq 2 (cmid m2 from u1) was stored after the connection was welcomed at t+0.101s: seq 2 is missing',
+    ]);
+    expect(bad.violations[0]!.first).toBe(three);
+    expect(bad.violations[0]!.trail).toContainEqual(sendSeq(2, 200));
+  });
+
+  it('without a conv frame: a joiner starts after its join seq', () => {
+    const G = 'g:team';
+    const pop = population({ u1: ['d1'], u3: ['d1'] }, { [G]: ['u1'] });
+    const gsend = (seq: number, at: number) => send('u1/d1', 'c1', G, `m${seq}`, seq, at);
+    const facts = (joinSeq: number) => [
+      connect('u3/d1', 'c3', 0),
+      gsend(1, 100),
+      member(G, 'u3', 'join', 150, joinSeq),
+      gsend(2, 200),
+      recv('u3/d1', 'c3', G, 2, 'u1', 'm2', 201),
+    ];
+    expect(check(input(facts(1), { population: pop })).ok).toBe(true);
+    expect(check(input(facts(0), { population: pop })).violations[0]!.message).toContain('seq 1 is missing');
+  });
+
+  it('treats a msg of a new epoch without a conv frame as a new stream', () => {
+    const v = check(input([connect('u2/d1', 'c2', 0), frame(0, 2, 10), r(1, 11), r(2, 12), r(1, 30, 'live', 'e2'), r(2, 31, 'live', 'e2')]));
+    expect(v.ok).toBe(true);
+  });
+});
+
+/** The pushed receipts of each (conn, conv) stream between conv frames, in recorded order. */
+function streams(facts: Fact[]): RecvFact[][] {
+  const open = new Map<string, RecvFact[]>();
+  const all: RecvFact[][] = [];
+  for (const f of facts) {
+    if (f.k === 'conv') open.delete(f.conn + '\0' + f.conv);
+    if (f.k !== 'recv' || f.via === 'history') continue;
+    const k = f.conn + '\0' + f.conv;
+    const l = open.get(k);
+    if (l) l.push(f);
+    else {
+      open.set(k, [f]);
+      all.push(open.get(k)!);
+    }
+  }
+  return all;
+}
+
+describe('order (generated runs)', () => {
+  it('a run that keeps the guarantee passes', () => {
+    fc.assert(
+      fc.property(specArb, (spec) => {
+        const v = check(toInput(simulate(spec)));
+        expect(v.violations.map((w) => w.message)).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('skipping one seq on a connection is flagged exactly, at the next msg', () => {
+    fc.assert(
+      fc.property(specArb, fc.nat(), fc.nat(), (spec, p1, p2) => {
+        const run = simulate(spec);
+        const long = streams(run.facts).filter((s) => s.length >= 2);
+        fc.pre(long.length > 0);
+        const s = long[p1 % long.length]!;
+        const i = p2 % (s.length - 1);
+        const [victim, next] = [s[i]!, s[i + 1]!];
+        const v = check(toInput(run, run.facts.filter((f) => f !== victim)));
+        expect(v.violationCount).toBe(1);
+        expect(v.violations[0]!.first).toBe(next);
+        expect(v.violations[0]!.message).toMatch(new RegExp(`^connection ${next.conn} of ${next.client}: ${next.conv} \\(epoch e1\\) .* seq ${victim.seq} is missing$`));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('swapping two msgs on a connection is flagged, first at the one that came early', () => {
+    fc.assert(
+      fc.property(specArb, fc.nat(), fc.nat(), (spec, p1, p2) => {
+        const run = simulate(spec);
+        const long = streams(run.facts).filter((s) => s.length >= 2);
+        fc.pre(long.length > 0);
+        const s = long[p1 % long.length]!;
+        const i = p2 % (s.length - 1);
+        const [a, b] = [s[i]!, s[i + 1]!];
+        const b2 = { ...b, at: a.at };
+        const a2 = { ...a, at: b.at };
+        const facts = run.facts.map((f) => (f === a ? b2 : f === b ? a2 : f));
+        const v = check(toInput(run, facts));
+        expect(v.violationCount).toBeGreaterThanOrEqual(1);
+        expect(v.violations[0]!.first).toBe(b2);
+        for (const w of v.violations) expect(w.message.startsWith(`connection ${a.conn} of ${a.client}: ${a.conv} `)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,125 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { check } from '../../harness/checks/presence.ts';
+import type { PresenceFact } from '../../harness/model/facts.ts';
+import { close, connect, input, population, presence, t } from './build.ts';
+import { simulate, specArb, toInput } from './model.ts';
+
+const pop = population({ u1: ['d1'], u2: ['d1'], u3: ['d1'] }, {});
+
+/** u1 (c1) and u3 (c3) stay; u2 (c2) leaves at 500. u1 subscribes to u2 and u3. */
+function base() {
+  return [
+    connect('u1/d1', 'c1', 0),
+    connect('u2/d1', 'c2', 10),
+    connect('u3/d1', 'c3', 20),
+    presence('u1/d1', 'c1', 'u2', 'online', 1, 30),
+    presence('u1/d1', 'c1', 'u3', 'online', 2, 30),
+    close('u2/d1', 'c2', 500),
+  ];
+}
+
+describe('presence (hand-made)', () => {
+  it("passes when each open subscriber's highest-v frame matches the connections", () => {
+    // the offline frame (v 3) arrives before a stale online one (v 1 again): highest v wins
+    const v = check(input([...base(), presence('u1/d1', 'c1', 'u2', 'offline', 3, 510), presence('u1/d1', 'c1', 'u2', 'online', 1, 520)], { population: pop }));
+    expect(v).toMatchObject({ guarantee: 'presence', ok: true, checked: 2 });
+    expect(v.summary).toBe('ok: 2 (subscriber, user) views checked at t+0.520s');
+  });
+
+  it('flags a subscriber holding online for a user without an open connection', () => {
+    const v = check(input(base(), { population: pop }));
+    expect(v.violationCount).toBe(1);
+    const w = v.violations[0]!;
+    expect(w.message).toBe('subscriber u1/d1 (connection c1) holds u2 online (v 1, received t+0.030s) at t+0.500s, but u2 has no open connection (last c2 of u2/d1 ended t+0.500s code 1006)');
+    expect(w.first).toEqual(presence('u1/d1', 'c1', 'u2', 'online', 1, 30));
+    // the frames it holds about u2 and u2's connection lifecycle
+    expect(w.trail.map((f) => ('k' in f && f.k === 'conn' ? `${f.client}:${f.event}` : 'k' in f ? f.k : ''))).toEqual(['u2/d1:connect', 'u2/d1:welcome', 'presence', 'u2/d1:close']);
+  });
+
+  it('flags a subscriber holding offline for a user with an open connection', () => {
+    const v = check(input([...base(), presence('u1/d1', 'c1', 'u2', 'offline', 3, 510), presence('u1/d1', 'c1', 'u3', 'offline', 4, 600)], { population: pop }));
+    expect(v.violations.map((w) => w.message)).toEqual([
+      'subscriber u1/d1 (connection c1) holds u3 offline (v 4, received t+0.600s) at t+0.600s, but u3 has open connection c3 (u3/d1, welcomed t+0.021s)',
+    ]);
+  });
+
+  it('keeps the highest v a device saw on any of its connections, and examines only open subscribers', () => {
+    const facts = [
+      ...base(),
+      presence('u1/d1', 'c1', 'u2', 'offline', 3, 510),
+      close('u1/d1', 'c1', 600),
+      connect('u1/d1', 'c4', 700),
+      // the new connection's subscription answer is older than what c1 saw
+      presence('u1/d1', 'c4', 'u2', 'online', 1, 702),
+      // u3 subscribed on c3 to u1 but c3 is closed by the reading: not examined
+      presence('u3/d1', 'c3', 'u1', 'offline', 9, 703),
+      close('u3/d1', 'c3', 800),
+    ];
+    const v = check(input(facts, { population: pop }));
+    expect(v).toMatchObject({ ok: true, checked: 1 });
+  });
+
+  it('skips users still connecting or disconnecting after quiescence, reads at the given time, or against a given truth', () => {
+    expect(check(input(base(), { population: pop, options: { presence: { quiescentAt: t(400) } } }))).toMatchObject({ ok: true, checked: 1 });
+    expect(check(input(base(), { population: pop, options: { presence: { quiescentAt: t(400) } } })).summary).toContain('1 view of users still connecting or disconnecting after quiescence skipped');
+    expect(check(input(base(), { population: pop, options: { presence: { at: t(400) } } })).ok).toBe(true);
+    const given = check(input(base(), { population: pop, options: { presence: { truth: { u2: true, u3: false } } } }));
+    expect(given.violations.map((w) => w.message.replace(/.*, but /, ''))).toEqual(['the truth given says offline']);
+    expect(check(input(base(), { population: pop, options: { presence: { truth: new Map([['u2', true], ['u3', true]]) } } })).ok).toBe(true);
+  });
+
+  it('ends a connection at its close, or at its error when it recorded no close', () => {
+    const err = (client: string, conn: string, at: number) => ({ k: 'conn' as const, client, conn, event: 'error' as const, at: t(at), detail: 'ECONNRESET' });
+    const facts = [connect('u1/d1', 'c1', 0), connect('u2/d1', 'c2', 0), presence('u1/d1', 'c1', 'u2', 'online', 1, 5)];
+    // an error, then the close later: open until the close
+    expect(check(input([...facts, err('u2/d1', 'c2', 100), close('u2/d1', 'c2', 300)], { population: pop, options: { presence: { at: t(200) } } })).ok).toBe(true);
+    // an error and no close: over at the error
+    const v = check(input([...facts, err('u2/d1', 'c2', 100)], { population: pop, options: { presence: { at: t(200) } } }));
+    expect(v.violations[0]!.message).toContain('but u2 has no open connection (last c2 of u2/d1 ended t+0.100s)');
+  });
+
+  it('says so when nothing could be examined', () => {
+    expect(check(input([connect('u1/d1', 'c1', 0)], { population: pop })).summary).toBe('ok: 0 (subscriber, user) views checked at t+0.001s; nothing to check: no open connection held presence frames');
+  });
+});
+
+describe('presence (generated runs)', () => {
+  it('a run that keeps the guarantee passes', () => {
+    fc.assert(
+      fc.property(specArb, (spec) => {
+        const v = check(toInput(simulate(spec)));
+        expect(v.violations.map((w) => w.message)).toEqual([]);
+        expect(v.checked).toBeGreaterThan(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("flipping the frame a subscriber holds for a user is flagged exactly", () => {
+    fc.assert(
+      fc.property(specArb, fc.nat(), (spec, pick) => {
+        const run = simulate(spec);
+        const openConns = new Set(run.conns.filter((c) => c.closeAt === undefined).map((c) => c.conn));
+        // the frames held: per (client, user) the highest v; only subscribers open at the end
+        const held = new Map<string, PresenceFact>();
+        for (const f of run.facts) {
+          if (f.k !== 'presence') continue;
+          const k = f.client + '\0' + f.user;
+          const h = held.get(k);
+          if (!h || f.v > h.v || (f.v === h.v && f.at >= h.at)) held.set(k, f);
+        }
+        const subscribedOpen = new Set(run.facts.filter((f) => f.k === 'presence' && openConns.has(f.conn)).map((f) => (f as PresenceFact).client + '\0' + (f as PresenceFact).user));
+        const candidates = [...held.entries()].filter(([k]) => subscribedOpen.has(k)).map(([, f]) => f);
+        fc.pre(candidates.length > 0);
+        const victim = candidates[pick % candidates.length]!;
+        const flipped: PresenceFact = { ...victim, status: victim.status === 'online' ? 'offline' : 'online' };
+        const v = check(toInput(run, run.facts.map((f) => (f === victim ? flipped : f))));
+        expect(v.violationCount).toBe(1);
+        expect(v.violations[0]!.first).toBe(flipped);
+        expect(v.violations[0]!.message).toMatch(new RegExp(`^subscriber ${victim.client} \\(connection c\\d+\\) holds ${victim.user} ${flipped.status} \\(v ${victim.v},`));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
