@@ -104,7 +104,10 @@ export class Hub {
         const stored = cursors.get(conv);
         const sameEpoch = stored !== undefined && stored.epoch === st.epoch;
         const cursor = Math.min(st.head, Math.max(sameEpoch ? stored.seq : 0, st.join));
+        // a former member: only what was stored while it was a member, if this device lacks it
+        if (st.left >= 0 && cursor >= st.left) continue;
         const cc = this.attach(conn, chan, conv, st.epoch, cursor);
+        if (st.left >= 0) cc.until = st.left;
         ccs.push({ cc, st, force: stored !== undefined && !sameEpoch });
       }
       if (stale.length) void this.store.forgetConvs(conn.user, stale).catch(() => {});
@@ -129,7 +132,9 @@ export class Hub {
       if (st.join < 0) return;
       const sameEpoch = cursor !== null && cursor.epoch === st.epoch;
       const pos = Math.min(st.head, Math.max(sameEpoch ? cursor.seq : 0, st.join, joinSeq));
+      if (st.left >= 0 && pos >= st.left) return;
       const cc = this.attach(conn, chan, conv, st.epoch, pos);
+      if (st.left >= 0) cc.until = st.left;
       await this.replay(cc, st.trimmed, st.head, false);
     } catch (err) {
       if (attempt < 30 && conn.isOpen) {
@@ -408,6 +413,6 @@ export class Hub {
     if (cc && chan && chan.ch.isLive && chan.ch.epoch) return { epoch: chan.ch.epoch, seq: Math.min(seq, Math.max(chan.ch.last, cc.pos)) };
     const st = await this.store.convState(conn.user, conv);
     if (st.join < 0) throw new ProtocolError(st.epoch === null && conv.startsWith('g:') ? 'not_found' : 'forbidden', `not a member of ${conv}`);
-    return { epoch: st.epoch ?? '', seq: Math.min(seq, st.head) };
+    return { epoch: st.epoch ?? '', seq: Math.min(seq, st.left >= 0 ? st.left : st.head) };
   }
 }

@@ -144,7 +144,7 @@ export function createHttpHandler(d: HttpDeps) {
       for (let i = 0; i < convs.length; i++) {
         const st = states[i]!;
         const conv = convs[i]!;
-        if (st.join < 0 || st.epoch === null) continue;
+        if (st.join < 0 || st.left >= 0 || st.epoch === null) continue;
         const cur = cursors.get(conv);
         const rd = reads.get(conv);
         const cursor = Math.min(st.head, Math.max(cur && cur.epoch === st.epoch ? cur.seq : 0, st.join));

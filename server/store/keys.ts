@@ -12,6 +12,8 @@ export const keys = {
   dedupe: (conv: string) => `c:{${conv}}:d`,
   /** hash: member → join seq (groups only) */
   members: (conv: string) => `c:{${conv}}:mem`,
+  /** hash: former member → `<joinSeq>|<leaveSeq>` (groups only): its devices still get what it was a member for */
+  leavers: (conv: string) => `c:{${conv}}:left`,
   /** sorted set: member → join order (groups only; ownership passes to the earliest) */
   joinOrder: (conv: string) => `c:{${conv}}:ord`,
   /** hash: conv → 1; a superset of the user's conversations (membership is decided by the conv side) */

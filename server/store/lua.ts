@@ -101,18 +101,28 @@ return {'ok', seq, now, epoch}
 `;
 
 /**
- * convState — KEYS: meta, members; ARGV: 1 user, 2 is group ('1'|'0')
- * → {epoch|false, head, tlow, joinSeq (-1 when not a member of the group)}
+ * convState — KEYS: meta, members, leavers; ARGV: 1 user, 2 is group ('1'|'0')
+ * → {epoch|false, head, tlow, joinSeq (-1 when not a member of the group), leftAt (-1 unless a former member)}
+ * A former member's devices still get the messages stored while it was a member.
  */
 export const CONV_STATE = `
 local m = redis.call('HMGET', KEYS[1], 'epoch', 'head', 'tlow')
-if not m[1] then return {false, 0, 0, -1} end
-local join = 0
+if not m[1] then return {false, 0, 0, -1, -1} end
+local join, left = 0, -1
 if ARGV[2] == '1' then
   local j = redis.call('HGET', KEYS[2], ARGV[1])
-  if not j then join = -1 else join = tonumber(j) end
+  if j then join = tonumber(j)
+  else
+    join = -1
+    local l = redis.call('HGET', KEYS[3], ARGV[1])
+    if l then
+      local bar = string.find(l, '|', 1, true)
+      join = tonumber(string.sub(l, 1, bar - 1))
+      left = tonumber(string.sub(l, bar + 1))
+    end
+  end
 end
-return {m[1], tonumber(m[2]), tonumber(m[3]), join}
+return {m[1], tonumber(m[2]), tonumber(m[3]), join, left}
 `;
 
 /**
@@ -154,7 +164,7 @@ return {'ok', epoch, more, asc}
 `;
 
 /**
- * groupCreate — KEYS: meta, members, joinOrder; ARGV: 1 owner, 2 group max, 3 epoch, 4 channel, 5 conv, 6.. members
+ * groupCreate — KEYS: meta, members, joinOrder, leavers; ARGV: 1 owner, 2 group max, 3 epoch, 4 channel, 5 conv, 6.. members
  * → {'ok', epoch} | {'conflict'} | {'too_large'}
  */
 export const GROUP_CREATE = `${NOW}
@@ -168,13 +178,14 @@ redis.call('HSET', KEYS[1], 'epoch', ARGV[3], 'head', 0, 'tlow', 0, 'ddlow', 0, 
 for i, u in ipairs(list) do
   redis.call('HSET', KEYS[2], u, 0)
   redis.call('ZADD', KEYS[3], i, u)
+  redis.call('HDEL', KEYS[4], u)
   redis.call('PUBLISH', ARGV[4], 'j\\t' .. ARGV[5] .. '\\t' .. ARGV[3] .. '\\t' .. u .. '\\t0')
 end
 return {'ok', ARGV[3]}
 `;
 
 /**
- * groupJoin — KEYS: meta, members, joinOrder; ARGV: 1 caller, 2 group max, 3 channel, 4 conv, 5.. users
+ * groupJoin — KEYS: meta, members, joinOrder, leavers; ARGV: 1 caller, 2 group max, 3 channel, 4 conv, 5.. users
  * → {'ok', head, joined...} | {'not_found'} | {'forbidden'} | {'too_large'}
  */
 export const GROUP_JOIN = `
@@ -192,6 +203,7 @@ for _, u in ipairs(add) do
   local jc = redis.call('HINCRBY', KEYS[1], 'jc', 1)
   redis.call('HSET', KEYS[2], u, m[2])
   redis.call('ZADD', KEYS[3], jc, u)
+  redis.call('HDEL', KEYS[4], u)
   redis.call('PUBLISH', ARGV[3], 'j\\t' .. ARGV[4] .. '\\t' .. m[1] .. '\\t' .. u .. '\\t' .. m[2])
   out[#out + 1] = u
 end
@@ -199,15 +211,18 @@ return out
 `;
 
 /**
- * groupLeave — KEYS: meta, members, joinOrder; ARGV: 1 caller, 2 user, 3 channel, 4 conv
+ * groupLeave — KEYS: meta, members, joinOrder, leavers; ARGV: 1 caller, 2 user, 3 channel, 4 conv
  * → {'ok', removed (0|1)} | {'not_found'} | {'forbidden'}
  */
 export const GROUP_LEAVE = `
 local m = redis.call('HMGET', KEYS[1], 'epoch', 'head', 'owner')
 if not m[1] then return {'not_found'} end
 if ARGV[1] ~= ARGV[2] and m[3] ~= ARGV[1] then return {'forbidden'} end
-if redis.call('HDEL', KEYS[2], ARGV[2]) == 0 then return {'ok', 0} end
+local joined = redis.call('HGET', KEYS[2], ARGV[2])
+if not joined then return {'ok', 0} end
+redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('HSET', KEYS[4], ARGV[2], joined .. '|' .. m[2])
 if m[3] == ARGV[2] then
   local first = redis.call('ZRANGE', KEYS[3], 0, 0)
   redis.call('HSET', KEYS[1], 'owner', first[1] or '')

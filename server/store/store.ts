@@ -35,8 +35,10 @@ export interface ConvState {
   head: number;
   /** last seq removed by retention */
   trimmed: number;
-  /** join seq for a group member, 0 for a dm, -1 when the user is not a member */
+  /** join seq for a group member (or former member), 0 for a dm, -1 when the user never was a member */
   join: number;
+  /** for a former group member: the head when it left (its devices get messages up to it); else -1 */
+  left: number;
 }
 
 export interface HistoryPage {
@@ -63,11 +65,11 @@ type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 const scripts = {
   imSend: { keys: 4, lua: lua.SEND },
-  imConvState: { keys: 2, lua: lua.CONV_STATE },
+  imConvState: { keys: 3, lua: lua.CONV_STATE },
   imHistory: { keys: 3, lua: lua.HISTORY },
-  imGroupCreate: { keys: 3, lua: lua.GROUP_CREATE },
-  imGroupJoin: { keys: 3, lua: lua.GROUP_JOIN },
-  imGroupLeave: { keys: 3, lua: lua.GROUP_LEAVE },
+  imGroupCreate: { keys: 4, lua: lua.GROUP_CREATE },
+  imGroupJoin: { keys: 4, lua: lua.GROUP_JOIN },
+  imGroupLeave: { keys: 4, lua: lua.GROUP_LEAVE },
   imGroupGet: { keys: 3, lua: lua.GROUP_GET },
   imCursorsAdvance: { keys: 1, lua: lua.CURSORS_ADVANCE },
   imReadAdvance: { keys: 1, lua: lua.READ_ADVANCE },
@@ -177,12 +179,12 @@ export class Store {
     if (!convs.length) return [];
     return this.call(async () => {
       const p = this.r.pipeline();
-      for (const c of convs) (p as unknown as Record<string, ScriptFn>).imConvState!(keys.meta(c), keys.members(c), user, c.startsWith('g:') ? '1' : '0');
+      for (const c of convs) (p as unknown as Record<string, ScriptFn>).imConvState!(keys.meta(c), keys.members(c), keys.leavers(c), user, c.startsWith('g:') ? '1' : '0');
       const res = (await p.exec()) ?? [];
       return res.map(([err, v]) => {
         if (err) throw err;
-        const [epoch, head, trimmed, join] = v as [string | null, number, number, number];
-        return { epoch: epoch || null, head, trimmed, join };
+        const [epoch, head, trimmed, join, left] = v as [string | null, number, number, number, number];
+        return { epoch: epoch || null, head, trimmed, join, left };
       });
     });
   }
@@ -278,7 +280,7 @@ export class Store {
     return this.call(async () => {
       const all = [owner, ...members];
       await Promise.all(all.map((u) => this.r.hset(keys.userConvs(u), conv, 1)));
-      const res = (await this.r.imGroupCreate(keys.meta(conv), keys.members(conv), keys.joinOrder(conv), owner, this.limits.groupMax, newEpoch(), this.channel, conv, ...members)) as string[];
+      const res = (await this.r.imGroupCreate(keys.meta(conv), keys.members(conv), keys.joinOrder(conv), keys.leavers(conv), owner, this.limits.groupMax, newEpoch(), this.channel, conv, ...members)) as string[];
       if (res[0] === 'conflict') throw new ProtocolError('conflict', `group ${group} exists already`);
       if (res[0] === 'too_large') throw new ProtocolError('too_large', `a group has at most ${this.limits.groupMax} members`);
       return conv;
@@ -291,7 +293,7 @@ export class Store {
       // Index first: a crash after this leaves a harmless superset, never a member
       // whose conversation cannot be found.
       await Promise.all(users.map((u) => this.r.hset(keys.userConvs(u), conv, 1)));
-      const res = (await this.r.imGroupJoin(keys.meta(conv), keys.members(conv), keys.joinOrder(conv), caller, this.limits.groupMax, this.channel, conv, ...users)) as (string | number)[];
+      const res = (await this.r.imGroupJoin(keys.meta(conv), keys.members(conv), keys.joinOrder(conv), keys.leavers(conv), caller, this.limits.groupMax, this.channel, conv, ...users)) as (string | number)[];
       if (res[0] === 'not_found') throw new ProtocolError('not_found', `no such group: ${group}`);
       if (res[0] === 'forbidden') throw new ProtocolError('forbidden', `only members may add members to ${group}`);
       if (res[0] === 'too_large') throw new ProtocolError('too_large', `a group has at most ${this.limits.groupMax} members`);
@@ -302,10 +304,10 @@ export class Store {
   async leaveGroup(caller: string, group: string, user: string): Promise<boolean> {
     const conv = `g:${group}`;
     return this.call(async () => {
-      const res = (await this.r.imGroupLeave(keys.meta(conv), keys.members(conv), keys.joinOrder(conv), caller, user, this.channel, conv)) as (string | number)[];
+      const res = (await this.r.imGroupLeave(keys.meta(conv), keys.members(conv), keys.joinOrder(conv), keys.leavers(conv), caller, user, this.channel, conv)) as (string | number)[];
       if (res[0] === 'not_found') throw new ProtocolError('not_found', `no such group: ${group}`);
       if (res[0] === 'forbidden') throw new ProtocolError('forbidden', `only the owner or the user itself may remove ${user}`);
-      if (res[1] === 1) await this.r.hdel(keys.userConvs(user), conv);
+      // The index entry stays: the user's offline devices still replay up to the leave.
       return res[1] === 1;
     });
   }

@@ -315,6 +315,48 @@ describe('group membership while connected', () => {
   });
 });
 
+describe('group membership while a device is offline', () => {
+  it('a device offline while its user is removed still gets, at its next connect, what was stored while the user was a member — and nothing after', async () => {
+    const o = uid('o');
+    const m = uid('m');
+    const gid = await createGroup(A, o, [m]);
+    const conv = `g:${gid}`;
+    const co = await connectAs(A, o);
+    const phone = await connectAs(B, m, 'phone');
+    await send(co, conv, 'one');
+    await waitMsg(phone, conv, 1);
+    expect(await phone.request({ t: 'ack', conv, seq: 1 })).toMatchObject({ t: 'ok' });
+    phone.close();
+    await phone.waitClose();
+    await send(co, conv, 'two');
+    await send(co, conv, 'three');
+    const del = await api(A.url, 'DELETE', `/v1/groups/${gid}/members/${m}`, { token: await token({ sub: o }) });
+    expect(del.status, del.text).toBe(200);
+    await send(co, conv, 'after-leave');
+
+    // the phone (cursor 1) comes back: seqs 2 and 3, stored while m was a member, and not 4
+    const back = await connectAs(B, m, 'phone');
+    await back.waitSynced();
+    expect(back.frames.find((f) => f.t === 'conv' && f.conv === conv)).toMatchObject({ cursor: 1 });
+    expect(back.msgs(conv).map((x) => x.seq)).toEqual([2, 3]);
+    // a device that never connected gets all three; one that had everything gets nothing
+    const tablet = await connectAs(A, m, 'tablet');
+    await tablet.waitSynced();
+    expect(tablet.msgs(conv).map((x) => x.seq)).toEqual([1, 2, 3]);
+    expect(await back.request({ t: 'ack', conv, seq: 3 })).toMatchObject({ t: 'ok' });
+    back.close();
+    await back.waitClose();
+    await send(co, conv, 'later');
+    const again = await connectAs(B, m, 'phone');
+    await again.waitSynced();
+    await sleep(300);
+    expect(again.frames.filter((f) => f.conv === conv)).toEqual([]);
+    // and the group is not listed as the user's any more
+    const convs = await api(A.url, 'GET', '/v1/conversations', { token: await token({ sub: m, dev: 'tablet' }) });
+    expect((convs.body.convs as Frame[]).map((c) => c.conv)).not.toContain(conv);
+  });
+});
+
 describe('device replacement across nodes', () => {
   it('a second connection of the same device on another node closes the first with 4409; only the new one gets messages', async () => {
     const u = uid('u');
