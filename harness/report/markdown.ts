@@ -1,0 +1,94 @@
+// summary.md: for CI job summaries ($GITHUB_STEP_SUMMARY and the like). The verdict
+// table first, then the key figures; report.html has the rest.
+import { faultEnd, seriesCounted } from './charts.ts';
+import { fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit, mdCell as c } from './format.ts';
+import type { Report } from './schema.ts';
+
+const mark = (pass: boolean): string => (pass ? '✅ pass' : '❌ **FAIL**');
+
+function maxOf(col: ReadonlyArray<number | null> | undefined): number | null {
+  const xs = (col ?? []).filter((v): v is number => v !== null);
+  return xs.length ? Math.max(...xs) : null;
+}
+
+export function renderSummary(r: Report): string {
+  const out: string[] = [];
+  const v = r.verdict;
+  out.push(`## imstorm \`${c(r.scenario.name)}\`: ${v.pass ? '✅ PASS' : '❌ FAIL'}`);
+  out.push('');
+  out.push(
+    `${fmtTime(r.startedAt)} · ${fmtDuration(r.durationMs)} · seed \`${c(String(r.seed))}\` · ` +
+      `${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} thresholds · ${v.guarantees.total - v.guarantees.failed}/${v.guarantees.total} guarantees · ${r.faults.length} fault(s)`,
+  );
+  out.push('');
+  if (r.thresholds.length || r.checks.length) {
+    out.push('| result | check | observed | limit |');
+    out.push('|---|---|--:|--:|');
+    for (const t of r.thresholds) {
+      out.push(`| ${mark(t.pass)} | ${c(t.name)} | ${t.observed === null ? `no data${t.note ? ` (${c(t.note)})` : ''}` : c(fmtUnit(t.observed, t.unit))} | ${c(fmtOp(t.op))} ${c(fmtUnit(t.limit, t.unit))} |`);
+    }
+    for (const k of r.checks) {
+      out.push(`| ${mark(k.ok)} | guarantee **${k.guarantee}**: ${c(k.summary)} | ${fmtNumber(k.violationsTotal)} violation(s) of ${fmtNumber(k.checked)} checked | 0 |`);
+    }
+    out.push('');
+  } else {
+    out.push('_No thresholds stated and no checkers run._', '');
+  }
+  for (const k of r.checks.filter((x) => x.violations.length)) {
+    out.push(`<details><summary><b>${k.guarantee}</b>: ${k.violationsTotal} witness(es)</summary>`, '');
+    for (const w of k.violations.slice(0, 20)) {
+      const faults = w.faultWindow.map((f) => `${f.kind} on ${f.target} at ${fmtClock(f.start)}`).join('; ');
+      out.push(`- ${c(w.message)}${faults ? ` — during: ${c(faults)}` : ''}`);
+    }
+    if (k.violationsTotal > 20) out.push(`- … ${k.violationsTotal - 20} more in report.json`);
+    out.push('', '</details>', '');
+  }
+
+  out.push('### Key figures', '');
+  if (r.latency.metrics.length) {
+    out.push('| latency | count | p50 | p90 | p99 | p99.9 | max |');
+    out.push('|---|--:|--:|--:|--:|--:|--:|');
+    for (const m of r.latency.metrics) {
+      out.push(`| ${c(m.label)} | ${fmtNumber(m.count)} | ${fmtMs(m.percentiles.p50)} | ${fmtMs(m.percentiles.p90)} | ${fmtMs(m.percentiles.p99)} | ${fmtMs(m.percentiles['p99.9'])} | ${fmtMs(m.max)} |`);
+    }
+    out.push('');
+  }
+  const s = r.series;
+  if (seriesCounted(r)) {
+    const total = (k: string): number => (s.counters[k] ?? []).reduce((a, b) => a + b, 0);
+    const secs = (s.t.length * s.intervalMs) / 1000;
+    out.push(
+      `Throughput: ${fmtNumber(total('sends'))} sends (${fmtNumber(total('sends') / secs)}/s), ${fmtNumber(total('deliveries'))} deliveries (${fmtNumber(total('deliveries') / secs)}/s), ` +
+        `${fmtNumber(total('errors'))} errors; peak ${fmtNumber(Math.max(0, ...s.connections))} open connections.`,
+      '',
+    );
+  }
+  const nodes = r.server?.targets.filter((t) => t.kind === 'node') ?? [];
+  if (nodes.length) {
+    out.push('| node | peak RSS | peak heap | fds first → last | peak lag | scrape gaps |');
+    out.push('|---|--:|--:|--:|--:|--:|');
+    for (const n of nodes) {
+      const fds = (n.values['openFds'] ?? []).filter((x): x is number => x !== null);
+      out.push(
+        `| ${c(n.target)} | ${fmtBytes(maxOf(n.values['rssBytes']))} | ${fmtBytes(maxOf(n.values['heapUsedBytes']))} | ${fmtNumber(fds[0] ?? null)} → ${fmtNumber(fds[fds.length - 1] ?? null)} | ${fmtMs(maxOf(n.values['eventLoopLagMs']))} | ${n.gaps.length} |`,
+      );
+    }
+    out.push('');
+  }
+  if (r.http.length) {
+    out.push('| HTTP route | responses | req/s | p50 | p99 | non-2xx | errors |');
+    out.push('|---|--:|--:|--:|--:|--:|--:|');
+    for (const x of r.http) {
+      out.push(`| \`${c(x.method)} ${c(x.path)}\` | ${fmtNumber(x.total)} | ${fmtNumber(x.rps.mean)} | ${fmtMs(x.latency.p50)} | ${fmtMs(x.latency.p99)} | ${fmtNumber(x.non2xx)} | ${fmtNumber(x.errors)} |`);
+    }
+    out.push('');
+  }
+  if (r.faults.length) {
+    out.push('Faults: ' + r.faults.map((f, i) => {
+      const e = faultEnd(f, r.endedAt);
+      return `F${i + 1} \`${c(f.kind)}\` on ${c(f.target)} at +${fmtNumber((f.start - r.startedAt) / 1000, 1)} s${e.instant ? '' : e.healed ? ` for ${fmtDuration(e.end - f.start)}` : ' (not healed)'}`;
+    }).join(' · '), '');
+  }
+  out.push(`Run \`${c(r.id)}\` — full report: \`report.html\` (charts, witnesses, fault timeline), data: \`report.json\`.`, '');
+  return out.join('\n');
+}
