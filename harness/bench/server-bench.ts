@@ -11,9 +11,10 @@ import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { startNode, REPO_ROOT } from '../../test/helpers/nodes.ts';
-import { startRedis } from '../../test/helpers/redis.ts';
-import { DEFAULT_JWT_SECRET } from '../../test/helpers/tokens.ts';
+import { randomBytes } from 'node:crypto';
+import { REPO_ROOT } from '../env/paths.ts';
+import { startRedisProcess } from '../env/redis-process.ts';
+import { startServerNode } from '../env/server-node.ts';
 
 const argsSchema = z.object({
   connections: z.coerce.number().int().min(1).max(18_000),
@@ -42,7 +43,8 @@ if (opts.fanout > opts.connections) {
   process.exit(2);
 }
 
-const key = new TextEncoder().encode(DEFAULT_JWT_SECRET);
+const jwtSecret = randomBytes(32).toString('hex');
+const key = new TextEncoder().encode(jwtSecret);
 const tokenFor = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('2h').sign(key);
 const user = (i: number) => `b${i}`;
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
@@ -59,8 +61,8 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number)
   );
 }
 
-const redis = await startRedis({ appendfsync: 'everysec' });
-const node = await startNode({ redisUrl: redis.url, env: { DEBUG_ROUTES: 1, SEND_RATE: 100000, SEND_BURST: 100000, LOG_LEVEL: 'warn' } });
+const redis = await startRedisProcess({ appendfsync: 'everysec' });
+const node = await startServerNode({ redisUrl: redis.url, jwtSecret, env: { DEBUG_ROUTES: 1, SEND_RATE: 100000, SEND_BURST: 100000, LOG_LEVEL: 'warn' } });
 const sockets: WebSocket[] = [];
 try {
   const state = async () => {

@@ -1,0 +1,6 @@
+// Where the repository and the server entry are, wherever the harness is run from.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SERVER_ENTRY = path.join(REPO_ROOT, 'server', 'main.ts');

@@ -1,0 +1,294 @@
+// A redis-server child process on 127.0.0.1: free port, its own data dir, AOF on by
+// default (so a kill and a restart keep the data), and the process controls the fault
+// timeline needs (kill, graceful stop, pause/resume, start again on the same port and dir).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { exited, freePort, onExit, sleep, track } from './procs.ts';
+
+/** What to install when redis-server is missing, for every message that says so. */
+export const REDIS_INSTALL_HINT = 'install it: apt-get install -y redis-server (Debian/Ubuntu) or brew install redis (macOS)';
+
+export interface RedisProcessOptions {
+  /** Path of redis-server; default REDIS_SERVER_BIN, else `redis-server` found on PATH. */
+  bin?: string;
+  /** `appendonly yes` (default) or `no` (volatile). */
+  appendonly?: boolean;
+  /** AOF fsync policy; default `always` so a SIGKILL of redis-server loses no acked write. */
+  appendfsync?: 'always' | 'everysec' | 'no';
+  /** Data directory; a fresh temp dir when omitted (and then removed by cleanup()). */
+  dir?: string;
+  /** Port to listen on; a free one when omitted. */
+  port?: number;
+  /** Bind address; default 127.0.0.1. */
+  host?: string;
+  /** default noeviction (what the server requires). */
+  maxmemoryPolicy?: string;
+  extraArgs?: string[];
+  /** How long to wait for PING after a start; default 10 s. */
+  startTimeoutMs?: number;
+}
+
+export interface RedisProcessHandle {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly bin: string;
+  /** Captured stdout/stderr lines (all incarnations, the last 2000). */
+  readonly logs: string[];
+  readonly running: boolean;
+  readonly paused: boolean;
+  /** The current child process (undefined before the first start). */
+  readonly process: ChildProcess | undefined;
+  /** SIGKILL, resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** Graceful SHUTDOWN (SIGTERM, SIGKILL after 10 s), resolves once the process is gone. */
+  stop(): Promise<void>;
+  /** Start again on the same port and dir (with AOF the data survives); no-op if running. */
+  start(): Promise<void>;
+  /** stop() if running, then start(). */
+  restart(): Promise<void>;
+  /** SIGSTOP: the process holds its sockets but answers nothing. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+  /** One raw command over a short-lived connection, e.g. command('CONFIG', 'GET', 'appendonly'). */
+  command(...args: string[]): Promise<unknown>;
+  /** Stop (SIGKILL) if running, remove the temp dir if we created it. */
+  cleanup(): Promise<void>;
+}
+
+/** Thrown when redis-server cannot be found or run; the message says what to install. */
+export class RedisNotInstalledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisNotInstalledError';
+  }
+}
+
+/** The redis-server binary to use, or undefined when there is none. */
+export function findRedisServer(bin = process.env.REDIS_SERVER_BIN): string | undefined {
+  const executable = (p: string) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (bin) return executable(bin) ? bin : undefined;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, 'redis-server');
+    if (executable(candidate)) return candidate;
+  }
+  // Debian installs it in /usr/bin, Homebrew in /opt/homebrew/bin or /usr/local/bin.
+  for (const candidate of ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/opt/homebrew/bin/redis-server']) {
+    if (executable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** `redis-server --version` of `bin`, or undefined when it does not run. */
+export function redisServerVersion(bin: string): string | undefined {
+  const res = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000 });
+  if (res.status !== 0) return undefined;
+  return /v=(\S+)/.exec(res.stdout)?.[1] ?? res.stdout.trim();
+}
+
+export async function startRedisProcess(opts: RedisProcessOptions = {}): Promise<RedisProcessHandle> {
+  const bin = opts.bin ?? findRedisServer();
+  if (!bin) throw new RedisNotInstalledError(`redis-server not found on PATH (or REDIS_SERVER_BIN); ${REDIS_INSTALL_HINT}`);
+  const appendonly = opts.appendonly ?? true;
+  const host = opts.host ?? '127.0.0.1';
+  const startTimeoutMs = opts.startTimeoutMs ?? 10_000;
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'imstorm-redis-'));
+  const port = opts.port ?? (await freePort());
+  const unregister = ownDir ? onExit(() => rmSync(dir, { recursive: true, force: true })) : () => {};
+  const args = [
+    '--port', String(port),
+    '--bind', host,
+    '--dir', dir,
+    '--appendonly', appendonly ? 'yes' : 'no',
+    '--appendfsync', opts.appendfsync ?? 'always',
+    '--save', '',
+    '--maxmemory-policy', opts.maxmemoryPolicy ?? 'noeviction',
+    '--protected-mode', 'no',
+    '--daemonize', 'no',
+    ...(opts.extraArgs ?? []),
+  ];
+  let child: ChildProcess | undefined;
+  let paused = false;
+  const logs: string[] = [];
+
+  async function launch(): Promise<void> {
+    const c = spawn(bin!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    track(c);
+    child = c;
+    paused = false;
+    const onData = (buf: Buffer) => {
+      for (const line of buf.toString('utf8').split('\n')) if (line.trim()) logs.push(line);
+      if (logs.length > 2000) logs.splice(0, logs.length - 2000);
+    };
+    c.stdout?.on('data', onData);
+    c.stderr?.on('data', onData);
+    let spawnError: Error | undefined;
+    c.once('error', (err) => (spawnError = err));
+    const deadline = Date.now() + startTimeoutMs;
+    for (;;) {
+      if (spawnError) throw new RedisNotInstalledError(`cannot start ${bin}: ${spawnError.message} (${REDIS_INSTALL_HINT})`);
+      if (c.exitCode !== null || c.signalCode !== null) {
+        throw new Error(`redis-server exited (${c.exitCode ?? c.signalCode}) on port ${port}:\n${logs.slice(-20).join('\n')}`);
+      }
+      if (await ping(host, port)) return;
+      if (Date.now() > deadline) {
+        c.kill('SIGKILL');
+        throw new Error(`redis-server on port ${port} did not answer PING within ${startTimeoutMs} ms:\n${logs.slice(-20).join('\n')}`);
+      }
+      await sleep(30);
+    }
+  }
+
+  const isRunning = () => !!child && child.exitCode === null && child.signalCode === null;
+  const signal = (sig: NodeJS.Signals) => {
+    if (child && isRunning()) child.kill(sig);
+  };
+
+  await launch();
+
+  const handle: RedisProcessHandle = {
+    url: `redis://${host}:${port}`,
+    host,
+    port,
+    dir,
+    bin,
+    logs,
+    get running() {
+      return isRunning();
+    },
+    get paused() {
+      return paused && isRunning();
+    },
+    get process() {
+      return child;
+    },
+    async kill() {
+      if (!child || !isRunning()) return;
+      const done = exited(child);
+      child.kill('SIGKILL');
+      await done;
+    },
+    async stop() {
+      if (!child || !isRunning()) return;
+      const c = child;
+      const done = exited(c);
+      c.kill('SIGTERM');
+      if (paused) c.kill('SIGCONT'); // a stopped process only acts on SIGTERM once continued
+      const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(timer);
+    },
+    async start() {
+      if (isRunning()) return;
+      await launch();
+    },
+    async restart() {
+      if (isRunning()) await handle.stop();
+      await launch();
+    },
+    pause() {
+      signal('SIGSTOP');
+      if (isRunning()) paused = true;
+    },
+    resume() {
+      signal('SIGCONT');
+      paused = false;
+    },
+    command(...cmd: string[]) {
+      return rawRedisCommand(port, cmd, 2000, host);
+    },
+    async cleanup() {
+      await handle.kill();
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+      unregister();
+    },
+  };
+  return handle;
+}
+
+export function ping(host: string, port: number): Promise<boolean> {
+  return rawRedisCommand(port, ['PING'], 500, host).then(
+    (r) => r === 'PONG',
+    () => false,
+  );
+}
+
+/** Minimal RESP client for one command: enough for PING, INFO, CONFIG GET/SET, DBSIZE, GET/SET. */
+export function rawRedisCommand(port: number, cmd: string[], timeoutMs = 2000, host = '127.0.0.1'): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, host);
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`redis command ${cmd[0]} timed out`));
+    }, timeoutMs);
+    const finish = (err: Error | null, val?: unknown) => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(val);
+    };
+    sock.on('error', (err) => finish(err));
+    sock.on('connect', () => {
+      let out = `*${cmd.length}\r\n`;
+      for (const a of cmd) out += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+      sock.write(out);
+    });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const parsed = parseResp(buf, 0);
+      if (parsed) finish(parsed.value instanceof Error ? parsed.value : null, parsed.value);
+    });
+    sock.on('close', () => finish(new Error(`redis connection closed before answering ${cmd[0]}`)));
+  });
+}
+
+function parseResp(buf: Buffer, at: number): { value: unknown; end: number } | undefined {
+  const eol = buf.indexOf('\r\n', at);
+  if (eol < 0) return undefined;
+  const type = String.fromCharCode(buf[at] ?? 0);
+  const line = buf.toString('utf8', at + 1, eol);
+  switch (type) {
+    case '+':
+      return { value: line, end: eol + 2 };
+    case '-':
+      return { value: new Error(line), end: eol + 2 };
+    case ':':
+      return { value: Number(line), end: eol + 2 };
+    case '$': {
+      const n = Number(line);
+      if (n < 0) return { value: null, end: eol + 2 };
+      if (buf.length < eol + 2 + n + 2) return undefined;
+      return { value: buf.toString('utf8', eol + 2, eol + 2 + n), end: eol + 2 + n + 2 };
+    }
+    case '*': {
+      const n = Number(line);
+      if (n < 0) return { value: null, end: eol + 2 };
+      const items: unknown[] = [];
+      let pos = eol + 2;
+      for (let i = 0; i < n; i++) {
+        const item = parseResp(buf, pos);
+        if (!item) return undefined;
+        items.push(item.value);
+        pos = item.end;
+      }
+      return { value: items, end: pos };
+    }
+    default:
+      return { value: new Error(`unexpected RESP type ${type}`), end: buf.length };
+  }
+}
