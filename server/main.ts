@@ -128,8 +128,22 @@ async function main(): Promise<void> {
     }
   });
 
-  const http = createServer(createHttpHandler({ config, log, store, links, hub, gateway: () => gateway, tokens, buckets, metrics, isReady: () => durable && links.isCmdUp }));
-  http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  // Plain HTTP sockets open right now (upgraded ones become WebSocket connections): leak
+  // checks subtract them, so a sampler's keep-alive socket does not read as a leak.
+  let httpSockets = 0;
+  const upgraded = new WeakSet<object>();
+  const http = createServer(createHttpHandler({ config, log, store, links, hub, gateway: () => gateway, tokens, buckets, metrics, isReady: () => durable && links.isCmdUp, httpSockets: () => httpSockets }));
+  http.on('connection', (socket) => {
+    httpSockets++;
+    socket.once('close', () => {
+      if (!upgraded.has(socket)) httpSockets--;
+    });
+  });
+  http.on('upgrade', (req, socket, head) => {
+    upgraded.add(socket);
+    httpSockets--;
+    gateway.handleUpgrade(req, socket, head);
+  });
   http.on('clientError', (_err, socket) => socket.destroy());
   http.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { httpCall } from '../util/http-call.ts';
 import type { GroupPlan } from './workload.ts';
 
 /** Creates the plan's groups through the HTTP API (bounded concurrency, clear errors). */
@@ -13,13 +14,12 @@ export async function createGroups(groups: readonly GroupPlan[], baseUrl: string
         const others = g.members.filter((m) => m !== g.owner);
         for (let i = 0; i === 0 || i < others.length; i += 900) {
           const first = i === 0;
-          const res = await fetch(first ? `${baseUrl}/v1/groups` : `${baseUrl}/v1/groups/${encodeURIComponent(g.id)}/members`, {
+          const res = await httpCall(first ? `${baseUrl}/v1/groups` : `${baseUrl}/v1/groups/${encodeURIComponent(g.id)}/members`, {
             method: 'POST',
-            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-            body: JSON.stringify(first ? { id: g.id, members: others.slice(0, 900) } : { users: others.slice(i, i + 900) }),
-            signal: AbortSignal.timeout(10_000),
+            token,
+            body: first ? { id: g.id, members: others.slice(0, 900) } : { users: others.slice(i, i + 900) },
           });
-          if (res.status >= 300) throw new Error(`creating group ${g.id}: HTTP ${res.status} ${await res.text()}`);
+          if (res.status >= 300) throw new Error(`creating group ${g.id}: HTTP ${res.status} ${res.text}`);
         }
       }
     }),

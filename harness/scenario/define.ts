@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { workloadSchema } from '../fleet/workload.ts';
+import { parseThreshold } from '../report/thresholds.ts';
 
 /**
  * A scenario says what load, for how long, which faults when, and what thresholds pass
@@ -13,8 +14,8 @@ const toxicSpec = z.object({
   attributes: z.record(z.string(), z.number()).default({}),
 });
 
-/** A link is `client:<node>` (clients → that node) or `redis:<node>` (that node → Redis); nodes are node-1, node-2, … */
-const linkRef = z.string().regex(/^(client|redis):node-\d+$/, 'must be client:node-N or redis:node-N');
+/** A link is `client-link:node-N` (clients → that node) or `redis-link:node-N` (that node → Redis), as on the topology's timeline. */
+const linkRef = z.string().regex(/^(client|redis)-link:node-\d+$/, 'must be client-link:node-N or redis-link:node-N');
 const processRef = z.string().regex(/^(node-\d+|redis)$/, 'must be node-N or redis');
 
 export const faultStep = z.discriminatedUnion('kind', [
@@ -26,13 +27,14 @@ export const faultStep = z.discriminatedUnion('kind', [
 ]);
 export type FaultStep = z.infer<typeof faultStep>;
 
-export const thresholdSchema = z.object({
-  /** e.g. `latency.sent.p99`, `latency.delivered.p99`, `latency.synced.p95`, `rate.errors`, `count.sent` */
-  metric: z.string().regex(/^(latency\.[a-z_]+\.p(50|90|95|99|999|max)|rate\.[a-z_]+|count\.[a-z_]+)$/, 'must be latency.<metric>.p<NN>, rate.<counter> or count.<counter>'),
-  op: z.enum(['<', '<=', '>', '>=']),
-  limit: z.number(),
+/** k6-style threshold text, e.g. "latency.sendToDelivered.p99 < 500" (metric paths: harness/report/SCHEMA.md). */
+export const thresholdSchema = z.string().superRefine((spec, ctx) => {
+  try {
+    parseThreshold(spec);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+  }
 });
-export type ThresholdDef = z.infer<typeof thresholdSchema>;
 
 export const scenarioSchema = z.object({
   name: z.string().regex(/^[a-z0-9-]+$/),
@@ -74,8 +76,8 @@ export function defineScenario(input: ScenarioInput): Scenario {
   for (const f of r.data.faults) {
     const node = 'link' in f ? Number(f.link.split('-')[1]) : f.target === 'redis' ? 0 : Number(f.target.split('-')[1]);
     if (node > r.data.topology.nodes) throw new Error(`invalid scenario "${r.data.name}": fault at ${f.at} ms targets node-${node}, but the topology has ${r.data.topology.nodes} nodes`);
-    if ('link' in f && f.link.startsWith('redis:') && !r.data.topology.redisBehindProxy) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.redisBehindProxy`);
-    if ('link' in f && f.link.startsWith('client:') && r.data.topology.clientLinksBehindProxy === false) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.clientLinksBehindProxy`);
+    if ('link' in f && f.link.startsWith('redis-link:') && !r.data.topology.redisBehindProxy) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.redisBehindProxy`);
+    if ('link' in f && f.link.startsWith('client-link:') && r.data.topology.clientLinksBehindProxy === false) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.clientLinksBehindProxy`);
   }
   return r.data;
 }

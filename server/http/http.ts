@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readdirSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Logger } from 'pino';
@@ -26,6 +27,8 @@ export interface HttpDeps {
   buckets: SendBuckets;
   metrics: Metrics;
   isReady: () => boolean;
+  /** plain (not upgraded) HTTP sockets open now */
+  httpSockets: () => number;
 }
 
 const MAX_REQUEST_BYTES = 1 << 20;
@@ -106,7 +109,19 @@ export function createHttpHandler(d: HttpDeps) {
         const gc = vm.runInNewContext('gc') as () => void;
         gc();
         gc();
-        return json(res, 200, { heapUsed: process.memoryUsage().heapUsed });
+        let openFds = -1;
+        try {
+          openFds = readdirSync('/proc/self/fd').length - 1;
+        } catch {
+          // not Linux
+        }
+        return json(res, 200, {
+          heapUsed: process.memoryUsage().heapUsed,
+          openFds,
+          httpSockets: d.httpSockets(),
+          connections: d.gateway().connectionCount,
+          activeResources: process.getActiveResourcesInfo(),
+        });
       }
       if (method === 'GET' && path === '/debug/state') {
         return json(res, 200, {
