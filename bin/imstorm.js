@@ -15,4 +15,6 @@ if (!stripsTypes) {
 }
 
 const { main } = await import('../harness/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+// Exit with the command's code as soon as it is done: a library's idle keep-alive socket
+// or timer must not keep a finished run (or a CI job) waiting.
+process.exit(await main(process.argv.slice(2)));

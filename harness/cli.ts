@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { startToxiproxyServer } from './faults/proxy-server.ts';
 import { ENV_CHOICES, EnvUnavailableError, leaveSignalsToCaller, startTopology, type EnvChoice, type Topology } from './env/index.ts';
 import { compareCommand, reportCommand } from './report/cli.ts';
+import { listCommand, runCommand, serverCommand } from './scenario/cli.ts';
 
 /** Where a command writes; swappable so commands can be driven in-process. */
 export interface CliIo {
@@ -285,7 +286,7 @@ const envCommand: Subcommand = {
   },
 };
 
-export const SUBCOMMANDS: readonly Subcommand[] = [toxiproxyCommand, envCommand, reportCommand, compareCommand];
+export const SUBCOMMANDS: readonly Subcommand[] = [runCommand, listCommand, envCommand, reportCommand, compareCommand, serverCommand, toxiproxyCommand];
 
 function globalUsage(): string {
   const width = Math.max(...SUBCOMMANDS.map((command) => command.name.length));

@@ -18,15 +18,11 @@ export default defineScenario({
   workload: { users: 150, devicesPerUser: 2, dmsPerUser: 1, groups: 10, groupSize: 8, sendRate: 60, bodyBytes: 128, churnRate: 1, presenceSubs: 3, ack: 'batched' },
   durationMs: 30_000,
   faults: [
-    { kind: 'toxic', at: 5_000, duration: 6_000, link: 'client:node-1', toxic: { type: 'latency', attributes: { latency: 150, jitter: 50 } } },
-    { kind: 'toxic', at: 12_000, duration: 5_000, link: 'redis:node-2', toxic: { type: 'latency', attributes: { latency: 300 } } },
+    { kind: 'toxic', at: 5_000, duration: 6_000, link: 'client-link:node-1', toxic: { type: 'latency', attributes: { latency: 150, jitter: 50 } } },
+    { kind: 'toxic', at: 12_000, duration: 5_000, link: 'redis-link:node-2', toxic: { type: 'latency', attributes: { latency: 300 } } },
     { kind: 'restart', at: 20_000, target: 'node-3' },
   ],
-  thresholds: [
-    { metric: 'latency.sent.p99', op: '<', limit: 2000 },
-    { metric: 'latency.delivered.p99', op: '<', limit: 3000 },
-    { metric: 'count.sent', op: '>', limit: 500 },
-  ],
+  thresholds: ['latency.sendToSent.p99 < 2000', 'latency.sendToDelivered.p99 < 3000', 'throughput.sent.total > 500'],
   checks: { unseenWithinMs: 5000, presence: true, leaks: true },
   http: { durationSec: 3, connections: 10 },
 });

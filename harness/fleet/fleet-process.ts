@@ -43,7 +43,7 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
         });
       });
       progressTimer = setInterval(() => {
-        send({ type: 'progress', index: cmd.index, at: Date.now(), open: clients.filter((c) => c.isOpen).length, synced: clients.filter((c) => c.isSynced).length, counts: Object.fromEntries(recorder.counts) });
+        send({ type: 'progress', index: cmd.index, at: Date.now(), open: clients.filter((c) => c.isOpen).length, synced: clients.filter((c) => c.isSynced).length, counts: Object.fromEntries(recorder.counts), sentP99: recorder.takeWindowP99() });
       }, 1000);
       break;
     }

@@ -28,6 +28,8 @@ export interface FleetTotals {
   open: number;
   synced: number;
   counts: Record<string, number>;
+  /** the worst fleet process's send→sent p99 over the last second, ms */
+  sentP99: number | null;
 }
 
 export interface FleetResult {
@@ -131,10 +133,11 @@ export class Fleet {
   }
 
   totals(): FleetTotals {
-    const t: FleetTotals = { at: Date.now(), open: 0, synced: 0, counts: {} };
+    const t: FleetTotals = { at: Date.now(), open: 0, synced: 0, counts: {}, sentP99: null };
     for (const p of this.progress.values()) {
       t.open += p.open;
       t.synced += p.synced;
+      if (p.sentP99 !== null) t.sentP99 = Math.max(t.sentP99 ?? 0, p.sentP99);
       for (const [k, v] of Object.entries(p.counts)) t.counts[k] = (t.counts[k] ?? 0) + v;
     }
     return t;

@@ -33,6 +33,8 @@ export interface FleetProgress {
   open: number;
   synced: number;
   counts: Record<string, number>;
+  /** p99 of send→sent over the last second, ms (null when nothing was answered) */
+  sentP99: number | null;
 }
 
 export interface FleetDone {

@@ -10,18 +10,36 @@ export interface Recorder {
   count(what: 'sent' | 'delivered' | 'errors' | 'connects' | 'closes', n?: number): void;
 }
 
-/** Keeps facts in memory (the fleet process writes them out at the end). */
+/**
+ * Keeps facts in memory (the fleet process writes them out at the end). Latencies that
+ * facts cannot give (connect) are kept whole; send→sent only for the live progress window,
+ * since the report derives it from the facts.
+ */
 export class MemoryRecorder implements Recorder {
   readonly facts: Fact[] = [];
   readonly latencies = new Map<LatencyMetric, number[]>();
   readonly counts = new Map<string, number>();
+  private window: number[] = [];
   fact(f: Fact): void {
     this.facts.push(f);
   }
   latency(metric: LatencyMetric, ms: number): void {
+    if (metric === 'sent') {
+      this.window.push(ms);
+      return;
+    }
+    if (metric !== 'connect') return;
     let a = this.latencies.get(metric);
     if (!a) this.latencies.set(metric, (a = []));
     a.push(ms);
+  }
+  /** p99 of send→sent since the last call (null when nothing was answered) */
+  takeWindowP99(): number | null {
+    const w = this.window;
+    this.window = [];
+    if (!w.length) return null;
+    w.sort((a, b) => a - b);
+    return w[Math.min(w.length - 1, Math.floor(w.length * 0.99))]!;
   }
   count(what: string, n = 1): void {
     this.counts.set(what, (this.counts.get(what) ?? 0) + n);

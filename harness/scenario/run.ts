@@ -148,6 +148,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     phase = 'finishing';
     const result = await f.finish();
     fleet = null;
+    if (progressTimer) clearInterval(progressTimer);
     o.log(`fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
     notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);
 

@@ -48,7 +48,7 @@ describe('fleet', () => {
         }
       }
       expect(missing).toEqual([]);
-      expect(result.latencies.sent?.length).toBe(stored.length);
+      expect(result.latencies.connect?.length).toBeGreaterThanOrEqual(plan.devices.length);
     } finally {
       fleet.kill();
     }

@@ -1,0 +1,216 @@
+import { randomInt } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { z } from 'zod';
+import { scenarios, suites } from '../../scenarios/index.ts';
+import { ENV_CHOICES, EnvUnavailableError, type EnvChoice } from '../env/index.ts';
+import { RedisNotInstalledError } from '../env/redis-process.ts';
+import { REPO_ROOT } from '../env/paths.ts';
+import type { CliIo, Subcommand } from '../cli.ts';
+import { RunSetupError, runScenario, type LiveProgress } from './run.ts';
+
+/** `imstorm run`, `imstorm list` and `imstorm server`. */
+class RunUsageError extends Error {}
+
+const runFlags = z.object({
+  env: z.enum(ENV_CHOICES as [EnvChoice, ...EnvChoice[]], { message: `--env must be one of ${ENV_CHOICES.join(', ')}` }),
+  nodes: z.coerce.number({ message: '--nodes must be a whole number' }).int().min(1).max(64, '--nodes must be 1..64').optional(),
+  clients: z.coerce.number({ message: '--clients must be a whole number' }).int().min(2, '--clients must be at least 2').max(1_000_000).optional(),
+  duration: z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m)?$/, '--duration takes a number of seconds, or 500ms / 30s / 2m')
+    .transform((v) => {
+      const n = Number.parseFloat(v);
+      return v.endsWith('ms') ? n : v.endsWith('m') ? n * 60_000 : n * 1000;
+    })
+    .optional(),
+  seed: z.coerce.number({ message: '--seed must be a whole number' }).int().min(0).max(2 ** 32 - 1).optional(),
+  out: z.string().optional(),
+  processes: z.coerce.number().int().min(1).max(64, '--processes must be 1..64').optional(),
+});
+
+const RUN_USAGE = [
+  'Usage: imstorm run <scenario|suite> [options]',
+  '',
+  'Brings up Redis, fault proxies and server nodes, drives a client fleet, injects the',
+  "scenario's faults, checks the delivery guarantees and writes a report under reports/.",
+  'Exit 0 when every threshold and guarantee holds, 1 when one fails, 2 for usage or',
+  'environment errors.',
+  '',
+  'Options:',
+  `  --env ENV          ${ENV_CHOICES.join('|')} (default auto: containers when a Docker engine answers, else local)`,
+  '  --nodes N          server nodes (default: the scenario\'s)',
+  '  --clients N        simulated devices (default: the scenario\'s users × devices per user)',
+  '  --duration T       load phase length: seconds, or 500ms / 30s / 2m (default: the scenario\'s)',
+  '  --seed N           repeat a run: every random choice derives from it (default: random, printed)',
+  '  --out DIR          reports root (default reports/)',
+  '  --processes N      fleet processes (default: one per 18,000 devices)',
+  '  -h, --help         show this help',
+  '',
+  "Run 'imstorm list' for scenarios and suites.",
+].join('\n');
+
+function parseRun(args: readonly string[]): { target: string; flags: z.output<typeof runFlags> } | 'help' {
+  let values: Record<string, unknown>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        env: { type: 'string', default: 'auto' },
+        nodes: { type: 'string' },
+        clients: { type: 'string' },
+        duration: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        processes: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new RunUsageError((err as Error).message);
+  }
+  if (values.help) return 'help';
+  if (positionals.length !== 1) throw new RunUsageError(positionals.length ? `one scenario or suite, got ${positionals.join(' ')}` : 'name a scenario or suite (imstorm list shows them)');
+  const r = runFlags.safeParse(values);
+  if (!r.success) throw new RunUsageError(r.error.issues.map((i) => i.message).join('; '));
+  return { target: positionals[0]!, flags: r.data };
+}
+
+/** A live line on a terminal (redrawn), a plain line every 5 s elsewhere (CI logs). */
+function progressPrinter(io: CliIo): { onProgress: (p: LiveProgress) => void; done: () => void } {
+  const tty = process.stdout.isTTY === true;
+  let last: { at: number; sent: number; delivered: number } | null = null;
+  let lastPlain = 0;
+  return {
+    onProgress(p) {
+      const f = p.fleet;
+      if (!f) return;
+      const sent = f.counts.sent ?? 0;
+      const delivered = f.counts.delivered ?? 0;
+      const dt = last ? (f.at - last.at) / 1000 : 0;
+      const rate = (now: number, before: number | undefined) => (last && dt > 0 ? Math.round((now - (before ?? 0)) / dt) : 0);
+      const line = `[${p.phase}] ${Math.round(p.elapsedMs / 1000)}s  conns ${f.open}  sent/s ${rate(sent, last?.sent)}  delivered/s ${rate(delivered, last?.delivered)}  p99 send→sent ${f.sentP99 === null ? '–' : `${Math.round(f.sentP99)}ms`}  errors ${f.counts.errors ?? 0}  faults ${p.activeFaults.length ? p.activeFaults.join(', ') : 'none'}`;
+      last = { at: f.at, sent, delivered };
+      if (tty) process.stdout.write(`\r\x1b[2K${line}`);
+      else if (f.at - lastPlain >= 5000) {
+        lastPlain = f.at;
+        io.out(line);
+      }
+    },
+    done() {
+      if (tty) process.stdout.write('\r\x1b[2K');
+    },
+  };
+}
+
+export const runCommand: Subcommand = {
+  name: 'run',
+  summary: 'Run a scenario or suite against a fresh environment and write a report',
+  usage: RUN_USAGE,
+  async run(args, io) {
+    let parsed;
+    try {
+      parsed = parseRun(args);
+    } catch (err) {
+      if (err instanceof RunUsageError) {
+        io.err(`imstorm run: ${err.message}\n\n${RUN_USAGE}`);
+        return 2;
+      }
+      throw err;
+    }
+    if (parsed === 'help') {
+      io.out(RUN_USAGE);
+      return 0;
+    }
+    const { target, flags } = parsed;
+    const names = suites.get(target)?.scenarios ?? (scenarios.has(target) ? [target] : null);
+    if (!names) {
+      io.err(`imstorm run: no scenario or suite named "${target}"; known: ${[...scenarios.keys(), ...suites.keys()].join(', ')}`);
+      return 2;
+    }
+    const seed = flags.seed ?? randomInt(0, 2 ** 31);
+    io.out(`imstorm run ${target} --seed ${seed}  (repeat this run with the same --seed)`);
+    let failed = 0;
+    for (const name of names) {
+      const s = scenarios.get(name)!;
+      const printer = progressPrinter(io);
+      try {
+        const r = await runScenario(s, {
+          env: flags.env,
+          seed,
+          outRoot: flags.out ? path.resolve(flags.out) : path.join(REPO_ROOT, 'reports'),
+          users: flags.clients === undefined ? undefined : Math.max(2, Math.ceil(flags.clients / s.workload.devicesPerUser)),
+          nodes: flags.nodes,
+          durationMs: flags.duration,
+          processes: flags.processes,
+          log: (l) => {
+            printer.done();
+            io.out(l);
+          },
+          onProgress: printer.onProgress,
+        });
+        printer.done();
+        const v = r.report.verdict;
+        io.out('');
+        io.out(`${name}: ${v.pass ? 'PASS' : 'FAIL'} — thresholds ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total}, guarantees ${v.guarantees.total - v.guarantees.failed}/${v.guarantees.total}`);
+        for (const c of r.report.checks) io.out(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.guarantee.padEnd(9)} ${c.summary}`);
+        for (const t of r.report.thresholds) io.out(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.name} (observed ${t.observed ?? 'nothing'})`);
+        for (const line of v.failures) io.out(`  → ${line}`);
+        io.out(`report: ${path.relative(process.cwd(), r.dir) || r.dir}/report.html (also report.json, summary.md, junit.xml)`);
+        if (!v.pass) failed++;
+      } catch (err) {
+        printer.done();
+        if (err instanceof RunSetupError || err instanceof EnvUnavailableError || err instanceof RedisNotInstalledError) {
+          io.err(`imstorm run: ${err.message}`);
+          return 2;
+        }
+        throw err;
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};
+
+export const listCommand: Subcommand = {
+  name: 'list',
+  summary: 'List scenarios (with what each proves) and suites',
+  usage: 'Usage: imstorm list',
+  async run(args, io) {
+    if (args.includes('--help') || args.includes('-h')) {
+      io.out(this.usage);
+      return 0;
+    }
+    if (args.length) {
+      io.err(`imstorm list: takes no arguments\n\n${this.usage}`);
+      return 2;
+    }
+    io.out('Scenarios:');
+    for (const s of scenarios.values()) {
+      io.out(`  ${s.name} — ${s.description}`);
+      io.out(`    ${s.topology.nodes} nodes, ${s.workload.users * s.workload.devicesPerUser} devices, ${s.durationMs / 1000} s, ${s.faults.length} faults`);
+      for (const p of s.proves) io.out(`    proves: ${p}`);
+    }
+    io.out('Suites:');
+    for (const [name, suite] of suites) io.out(`  ${name} — ${suite.description}: ${suite.scenarios.join(', ')}`);
+    return 0;
+  },
+};
+
+export const serverCommand: Subcommand = {
+  name: 'server',
+  summary: 'Run one IM server node (same as npm run server; flags per README "Server configuration")',
+  usage: 'Usage: imstorm server [--port N] [--redis-url URL] [--jwt-secret S] [--node-id ID] [...every PROTOCOL.md variable as a --kebab-case flag]',
+  async run(args, io) {
+    if (args.includes('--help') || args.includes('-h')) {
+      io.out(this.usage);
+      return 0;
+    }
+    // The server reads its flags from process.argv; it runs in this process and exits by itself.
+    process.argv = [process.argv[0]!, path.join(REPO_ROOT, 'server', 'main.ts'), ...args];
+    await import('../../server/main.ts');
+    return new Promise<number>(() => {});
+  },
+};

@@ -1,0 +1,9 @@
+import type { Scenario } from '../harness/scenario/define.ts';
+import smoke from './smoke.ts';
+
+/** Every scenario by name, and suites (named lists of scenarios run one after another). */
+export const scenarios: ReadonlyMap<string, Scenario> = new Map([[smoke.name, smoke]]);
+
+export const suites: ReadonlyMap<string, { description: string; scenarios: string[] }> = new Map([
+  ['ci', { description: 'what CI runs on every change', scenarios: ['smoke'] }],
+]);
