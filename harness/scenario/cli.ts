@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { z } from 'zod';
 import { scenarios, suites } from '../../scenarios/index.ts';
-import { ENV_CHOICES, EnvUnavailableError, type EnvChoice } from '../env/index.ts';
+import { ENV_CHOICES, EnvUnavailableError, containersAvailability, type EnvChoice } from '../env/index.ts';
+import { ensureSystemPackages, missingPackages } from '../util/system-deps.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { REPO_ROOT } from '../env/paths.ts';
 import type { CliIo, Subcommand } from '../cli.ts';
@@ -27,6 +28,7 @@ const runFlags = z.object({
   seed: z.coerce.number({ message: '--seed must be a whole number' }).int().min(0).max(2 ** 32 - 1).optional(),
   out: z.string().optional(),
   processes: z.coerce.number().int().min(1).max(64, '--processes must be 1..64').optional(),
+  'source-addresses': z.coerce.number().int().min(1).max(1000, '--source-addresses must be 1..1000').optional(),
 });
 
 const RUN_USAGE = [
@@ -45,6 +47,7 @@ const RUN_USAGE = [
   '  --seed N           repeat a run: every random choice derives from it (default: random, printed)',
   '  --out DIR          reports root (default reports/)',
   '  --processes N      fleet processes (default: one per 18,000 devices)',
+  '  --source-addresses N  spread connections over 127.0.0.2 … (N addresses; past ~28k per node)',
   '  -h, --help         show this help',
   '',
   "Run 'imstorm list' for scenarios and suites.",
@@ -66,6 +69,7 @@ function parseRun(args: readonly string[]): { target: string; flags: z.output<ty
         seed: { type: 'string' },
         out: { type: 'string' },
         processes: { type: 'string' },
+        'source-addresses': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -131,6 +135,9 @@ export const runCommand: Subcommand = {
       io.err(`imstorm run: no scenario or suite named "${target}"; known: ${[...scenarios.keys(), ...suites.keys()].join(', ')}`);
       return 2;
     }
+    // Nothing done by hand: without Docker, the local environment needs redis-server; install
+    // it from Debian's packages when we can, else the environment error says what to install.
+    if (flags.env === 'local' || (flags.env === 'auto' && missingPackages(['redis']).length && !(await containersAvailability()).ok)) ensureSystemPackages(['redis'], io.err);
     const seed = flags.seed ?? randomInt(0, 2 ** 31);
     io.out(`imstorm run ${target} --seed ${seed}  (repeat this run with the same --seed)`);
     let failed = 0;
@@ -146,6 +153,7 @@ export const runCommand: Subcommand = {
           nodes: flags.nodes,
           durationMs: flags.duration,
           processes: flags.processes,
+          sourceAddresses: flags['source-addresses'],
           log: (l) => {
             printer.done();
             io.out(l);

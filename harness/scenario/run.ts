@@ -6,7 +6,7 @@ import { runAllCheckers } from '../checks/index.ts';
 import type { ServerSample } from '../checks/samples.ts';
 import type { EnvChoice } from '../env/environment.ts';
 import { startTopology, type Topology } from '../env/topology.ts';
-import { checkLimits } from '../fleet/limits.ts';
+import { checkLimits, sourceAddresses } from '../fleet/limits.ts';
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type FleetTotals } from '../fleet/orchestrator.ts';
 import { createGroups } from '../fleet/setup.ts';
 import { planWorkload } from '../fleet/workload.ts';
@@ -36,6 +36,8 @@ export interface RunOptions {
   nodes?: number;
   durationMs?: number;
   processes?: number;
+  /** spread fleet connections over this many loopback source addresses (127.0.0.2, …) */
+  sourceAddresses?: number;
   /** progress lines (plain text) */
   log: (line: string) => void;
   /** live totals about once a second (the CLI draws them) */
@@ -69,7 +71,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
   const devicesTotal = s.workload.users * s.workload.devicesPerUser;
   const processes = o.processes ?? Math.max(1, Math.ceil(devicesTotal / MAX_CLIENTS_PER_PROCESS));
 
-  const limits = checkLimits({ connections: devicesTotal, processes, nodes: s.topology.nodes, sourceAddresses: 1, serverLocal: o.env !== 'external', churn: s.workload.churnRate > 0 });
+  const limits = checkLimits({ connections: devicesTotal, processes, nodes: s.topology.nodes, sourceAddresses: o.sourceAddresses ?? 1, serverLocal: o.env !== 'external', churn: s.workload.churnRate > 0 });
   const bad = limits.filter((l) => !l.ok);
   if (bad.length) throw new RunSetupError(`this machine's limits do not fit the plan:\n${bad.map((l) => `  - ${l.what}: ${l.value}\n    fix: ${l.fix}`).join('\n')}`);
 
@@ -116,6 +118,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
       jwtSecret: t.jwtSecret,
       workload: s.workload,
       outDir: workDir,
+      localAddresses: o.sourceAddresses ? sourceAddresses(o.sourceAddresses) : [],
     });
     const f = fleet;
     progressTimer = setInterval(() => {
