@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { REPO_ROOT } from '../env/paths.ts';
 import { startRedisProcess } from '../env/redis-process.ts';
 import { startServerNode } from '../env/server-node.ts';
+import { pool } from '../util/pool.ts';
 
 const argsSchema = z.object({
   connections: z.coerce.number().int().min(1).max(18_000),
@@ -49,17 +50,6 @@ const tokenFor = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS2
 const user = (i: number) => `b${i}`;
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 
-async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
 
 const redis = await startRedisProcess({ appendfsync: 'everysec' });
 const node = await startServerNode({ redisUrl: redis.url, jwtSecret, env: { DEBUG_ROUTES: 1, SEND_RATE: 100000, SEND_BURST: 100000, LOG_LEVEL: 'warn' } });

@@ -8,6 +8,7 @@ import { SignJWT } from 'jose';
 import { MemoryRecorder } from './recorder.ts';
 import { SimClient } from './sim-client.ts';
 import type { FleetInit, FleetMessage, OrchestratorCommand } from './protocol.ts';
+import { pool } from '../util/pool.ts';
 
 let init: FleetInit | null = null;
 let clients: SimClient[] = [];
@@ -18,14 +19,6 @@ function send(m: FleetMessage): void {
   process.send?.(m);
 }
 
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 async function handle(cmd: OrchestratorCommand): Promise<void> {
   switch (cmd.type) {

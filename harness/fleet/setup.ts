@@ -1,27 +1,22 @@
 import { SignJWT } from 'jose';
 import { httpCall } from '../util/http-call.ts';
+import { pool } from '../util/pool.ts';
 import type { GroupPlan } from './workload.ts';
 
 /** Creates the plan's groups through the HTTP API (bounded concurrency, clear errors). */
 export async function createGroups(groups: readonly GroupPlan[], baseUrl: string, jwtSecret: string, concurrency = 16): Promise<void> {
   const key = new TextEncoder().encode(jwtSecret);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, groups.length) }, async () => {
-      while (next < groups.length) {
-        const g = groups[next++]!;
-        const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(g.owner).setExpirationTime('1h').sign(key);
-        const others = g.members.filter((m) => m !== g.owner);
-        for (let i = 0; i === 0 || i < others.length; i += 900) {
-          const first = i === 0;
-          const res = await httpCall(first ? `${baseUrl}/v1/groups` : `${baseUrl}/v1/groups/${encodeURIComponent(g.id)}/members`, {
-            method: 'POST',
-            token,
-            body: first ? { id: g.id, members: others.slice(0, 900) } : { users: others.slice(i, i + 900) },
-          });
-          if (res.status >= 300) throw new Error(`creating group ${g.id}: HTTP ${res.status} ${res.text}`);
-        }
-      }
-    }),
-  );
+  await pool(groups, concurrency, async (g) => {
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(g.owner).setExpirationTime('1h').sign(key);
+    const others = g.members.filter((m) => m !== g.owner);
+    for (let i = 0; i === 0 || i < others.length; i += 900) {
+      const first = i === 0;
+      const res = await httpCall(first ? `${baseUrl}/v1/groups` : `${baseUrl}/v1/groups/${encodeURIComponent(g.id)}/members`, {
+        method: 'POST',
+        token,
+        body: first ? { id: g.id, members: others.slice(0, 900) } : { users: others.slice(i, i + 900) },
+      });
+      if (res.status >= 300) throw new Error(`creating group ${g.id}: HTTP ${res.status} ${res.text}`);
+    }
+  });
 }

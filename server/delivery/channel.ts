@@ -100,12 +100,7 @@ export class ConvChannel {
   }
 
   private drainPending(): void {
-    for (;;) {
-      const next = this.pending.get(this.last + 1);
-      if (next === undefined) break;
-      this.pending.delete(this.last + 1);
-      this.advance(this.last + 1, next);
-    }
+    this.drainPendingContiguous();
     // Anything left above a hole keeps a fill going.
     if (this.pending.size > 0 && !this.filling) {
       let max = 0;

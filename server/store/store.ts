@@ -235,15 +235,7 @@ export class Store {
   }
 
   async cursors(user: string, device: string): Promise<Map<string, StoredMark>> {
-    return this.call(async () => {
-      const all = await this.r.hgetall(keys.cursors(user, device));
-      const out = new Map<string, StoredMark>();
-      for (const [conv, v] of Object.entries(all)) {
-        const m = parseMark(v);
-        if (m) out.set(conv, m);
-      }
-      return out;
-    });
+    return this.marks(keys.cursors(user, device));
   }
 
   async cursorOf(user: string, device: string, conv: string): Promise<StoredMark | null> {
@@ -251,10 +243,13 @@ export class Store {
   }
 
   async reads(user: string): Promise<Map<string, StoredMark>> {
+    return this.marks(keys.reads(user));
+  }
+
+  private async marks(key: string): Promise<Map<string, StoredMark>> {
     return this.call(async () => {
-      const all = await this.r.hgetall(keys.reads(user));
       const out = new Map<string, StoredMark>();
-      for (const [conv, v] of Object.entries(all)) {
+      for (const [conv, v] of Object.entries(await this.r.hgetall(key))) {
         const m = parseMark(v);
         if (m) out.set(conv, m);
       }
