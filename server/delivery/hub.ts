@@ -240,9 +240,10 @@ export class Hub {
     this.metrics.deliveries.inc();
     if (seq >= cc.until) this.detachFromConn(cc);
     if (conn.ws.bufferedAmount > this.opts.slowConsumerBytes + PACE_BYTES) {
-      this.metrics.slowConsumers.inc();
-      this.metrics.closes.inc({ code: String(CloseCode.slowConsumer) });
-      conn.closeNow(CloseCode.slowConsumer, 'slow consumer');
+      if (conn.closeNow(CloseCode.slowConsumer, 'slow consumer')) {
+        this.metrics.slowConsumers.inc();
+        this.metrics.closes.inc({ code: String(CloseCode.slowConsumer) });
+      }
     }
   }
 
@@ -334,8 +335,7 @@ export class Hub {
         t.unref();
       } else {
         this.log.warn({ err: String(err), conv: cc.conv }, 'replay failed; closing the connection so it resumes from its cursor');
-        this.metrics.closes.inc({ code: String(CloseCode.tryAgainLater) });
-        conn.closeNow(CloseCode.tryAgainLater, 'store unavailable');
+        if (conn.closeNow(CloseCode.tryAgainLater, 'store unavailable')) this.metrics.closes.inc({ code: String(CloseCode.tryAgainLater) });
       }
     }
   }

@@ -84,7 +84,8 @@ export class Conn {
    * Closes with `code` and drops the socket at once: ws's close handshake would hold the
    * socket for 30 s behind a buffer the peer is not reading.
    */
-  closeNow(code: number, reason = ''): void {
+  closeNow(code: number, reason = ''): boolean {
+    const first = this.ws.readyState === 1 || this.ws.readyState === 0;
     if (this.ws.readyState === 1) {
       try {
         this.ws.close(code, reason);
@@ -93,6 +94,8 @@ export class Conn {
       }
     }
     this.ws.terminate();
+    // false when it was already closing: callers count each connection's close once
+    return first;
   }
 
   /** Closes with a handshake (the peer is expected to be reading, e.g. on shutdown). */

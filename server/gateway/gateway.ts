@@ -324,8 +324,7 @@ export class Gateway {
   }
 
   close(conn: Conn, code: number, reason: string): void {
-    this.d.metrics.closes.inc({ code: String(code) });
-    conn.closeNow(code, reason);
+    if (conn.closeNow(code, reason)) this.d.metrics.closes.inc({ code: String(code) });
   }
 
   /** Closes a local connection by id (a replacement seen on the bus). */
@@ -378,12 +377,14 @@ export class Gateway {
   }
 
   private shedOutbound(total: number): void {
-    const byBytes = [...this.all].filter((c) => c.state === 'open').sort((a, b) => b.ws.bufferedAmount - a.ws.bufferedAmount);
+    const byBytes = [...this.all].filter((c) => c.state === 'open' && c.ws.readyState === 1).sort((a, b) => b.ws.bufferedAmount - a.ws.bufferedAmount);
     for (const conn of byBytes) {
       if (total <= this.d.config.NODE_OUTBOUND_BYTES) break;
       total -= conn.ws.bufferedAmount;
-      this.d.metrics.slowConsumers.inc();
-      this.close(conn, CloseCode.slowConsumer, 'node outbound limit');
+      if (conn.closeNow(CloseCode.slowConsumer, 'node outbound limit')) {
+        this.d.metrics.slowConsumers.inc();
+        this.d.metrics.closes.inc({ code: String(CloseCode.slowConsumer) });
+      }
     }
   }
 
