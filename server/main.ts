@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   // checks subtract them, so a sampler's keep-alive socket does not read as a leak.
   let httpSockets = 0;
   const upgraded = new WeakSet<object>();
-  const http = createServer(createHttpHandler({ config, log, store, links, hub, gateway: () => gateway, tokens, buckets, metrics, isReady: () => durable && links.isCmdUp, httpSockets: () => httpSockets }));
+  const http = createServer(createHttpHandler({ config, log, store, links, hub, gateway: () => gateway, tokens, buckets, metrics, isReady: () => durable && links.isCmdUp, httpSockets: () => httpSockets, backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }) }));
   http.on('connection', (socket) => {
     httpSockets++;
     socket.once('close', () => {

@@ -5,10 +5,23 @@ import { httpCall } from '../util/http-call.ts';
  * One leak sample of a node: two full GCs (POST /debug/gc, so the node must run with
  * DEBUG_ROUTES=1), then its gauges from /metrics.
  */
-export async function leakSample(node: { id: string; url: string }): Promise<ServerSample> {
+interface GcAnswer {
+  heapUsed: number;
+  openFds: number;
+  httpSockets: number;
+  connections: number;
+  activeResources: string[];
+  storeCommands?: number;
+  pendingDeregistrations?: number;
+}
+
+async function gcAnswer(node: { id: string; url: string }): Promise<GcAnswer> {
   const gc = await httpCall(`${node.url}/debug/gc`, { method: 'POST' });
   if (gc.status !== 200) throw new Error(`${node.id}: POST /debug/gc answered ${gc.status}; leak checks need DEBUG_ROUTES=1 on the server`);
-  const g = JSON.parse(gc.text) as { heapUsed: number; openFds: number; httpSockets: number; connections: number; activeResources: string[] };
+  return JSON.parse(gc.text) as GcAnswer;
+}
+
+function toSample(node: { id: string }, g: GcAnswer): ServerSample {
   const handles: Record<string, number> = {};
   for (const type of g.activeResources) handles[type] = (handles[type] ?? 0) + 1;
   // HTTP sockets of whoever is asking (this request, a sampler's keep-alive) are not the server's leak
@@ -17,18 +30,25 @@ export async function leakSample(node: { id: string; url: string }): Promise<Ser
   return { at: Date.now(), node: node.id, connections: g.connections, openFds: g.openFds - sockets, heapUsedAfterGc: g.heapUsed, activeHandles: handles };
 }
 
+export async function leakSample(node: { id: string; url: string }): Promise<ServerSample> {
+  return toSample(node, await gcAnswer(node));
+}
+
 /**
- * Samples until three in a row agree on connections and fds and no client is connected
- * (closing sockets take a moment), bounded; the last sample is returned either way.
+ * Waits until the node is idle — no client connected, no Redis command in flight (each
+ * holds a timeout timer), no deregistration pending — and its fds hold still over three
+ * samples, then returns that sample; bounded by `timeoutMs` (the last sample either way).
+ * Leaks are what stays once the work is done, not work still being done.
  */
-export async function settledLeakSample(node: { id: string; url: string }, timeoutMs = 10_000): Promise<ServerSample> {
+export async function settledLeakSample(node: { id: string; url: string }, timeoutMs = 30_000): Promise<ServerSample> {
   const until = Date.now() + timeoutMs;
-  const seen: ServerSample[] = [await leakSample(node)];
+  const seen: GcAnswer[] = [];
   for (;;) {
-    await new Promise((r) => setTimeout(r, 400));
-    seen.push(await leakSample(node));
+    seen.push(await gcAnswer(node));
     const last = seen.slice(-3);
-    const steady = last.length === 3 && last.every((x) => x.connections === 0 && x.openFds === last[0]!.openFds);
-    if (steady || Date.now() > until) return seen.at(-1)!;
+    const idle = (g: GcAnswer) => g.connections === 0 && !g.storeCommands && !g.pendingDeregistrations;
+    const steady = last.length === 3 && last.every((g) => idle(g) && g.openFds - g.httpSockets === last[0]!.openFds - last[0]!.httpSockets);
+    if (steady || Date.now() > until) return toSample(node, seen.at(-1)!);
+    await new Promise((r) => setTimeout(r, 400));
   }
 }

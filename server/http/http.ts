@@ -29,6 +29,8 @@ export interface HttpDeps {
   isReady: () => boolean;
   /** plain (not upgraded) HTTP sockets open now */
   httpSockets: () => number;
+  /** work still in flight after clients left: Redis commands queued, deregistrations pending */
+  backlog: () => { storeCommands: number; pendingDeregistrations: number };
 }
 
 const MAX_REQUEST_BYTES = 1 << 20;
@@ -121,6 +123,7 @@ export function createHttpHandler(d: HttpDeps) {
           httpSockets: d.httpSockets(),
           connections: d.gateway().connectionCount,
           activeResources: process.getActiveResourcesInfo(),
+          ...d.backlog(),
         });
       }
       if (method === 'GET' && path === '/debug/state') {

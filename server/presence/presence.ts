@@ -33,6 +33,11 @@ export class Presence {
     this.registered = registered;
   }
 
+  /** deregistrations waiting for Redis */
+  get pendingCloses(): number {
+    return this.pendingClose.size;
+  }
+
   get watcherCount(): number {
     return this.watchers.size;
   }
