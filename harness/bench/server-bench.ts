@@ -1,37 +1,53 @@
 /**
- * `npm run bench`: quick figures for one server node on this machine — memory per idle
- * connection (each in 5 group conversations) and group fan-out / send throughput.
- * Starts its own redis-server and node; everything on 127.0.0.1; bounded in count and time.
+ * `npm run bench`: figures for the server on this machine.
+ *  1. idle: N devices held open by fleet *processes* (the open-file cap is per process)
+ *     across enough nodes, each device in 5 group conversations → server KiB per idle
+ *     connection (RSS and heap after GC, summed over nodes) and client KiB per connection;
+ *  2. fan-out: one group of F connected receivers, M messages → stored sends/s and
+ *     deliveries/s.
+ * Starts its own redis-server and nodes; everything on 127.0.0.1; bounded in count and time.
  *
- *   npm run bench -- --connections 10000 --fanout 1000 --messages 200
+ *   npm run bench -- --connections 20000 --fanout 1000 --messages 200
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { randomBytes } from 'node:crypto';
 import { REPO_ROOT } from '../env/paths.ts';
 import { startRedisProcess } from '../env/redis-process.ts';
-import { startServerNode } from '../env/server-node.ts';
-import { pool } from '../util/pool.ts';
+import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
+import { Fleet, MAX_CLIENTS_PER_PROCESS } from '../fleet/orchestrator.ts';
+import { createGroups } from '../fleet/setup.ts';
+import type { DevicePlan, GroupPlan } from '../fleet/workload.ts';
+import { httpCall } from '../util/http-call.ts';
+
+/** Connections per node in the idle phase: well under the ~19.5k a node allows here. */
+const PER_NODE = 15_000;
 
 const argsSchema = z.object({
-  connections: z.coerce.number().int().min(1).max(18_000),
-  fanout: z.coerce.number().int().min(1).max(18_000),
+  connections: z.coerce.number().int().min(10).max(200_000),
+  fanout: z.coerce.number().int().min(1).max(15_000),
   messages: z.coerce.number().int().min(1).max(100_000),
   out: z.string().optional(),
 });
-
-const { values } = parseArgs({
-  options: {
-    connections: { type: 'string', default: '10000' },
-    fanout: { type: 'string', default: '1000' },
-    messages: { type: 'string', default: '200' },
-    out: { type: 'string' },
-  },
-});
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      connections: { type: 'string', default: '20000' },
+      fanout: { type: 'string', default: '1000' },
+      messages: { type: 'string', default: '200' },
+      out: { type: 'string' },
+    },
+  }));
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--connections N] [--fanout N] [--messages N] [--out FILE]\n`);
+  process.exit(2);
+}
 const parsed = argsSchema.safeParse(values);
 if (!parsed.success) {
   const i = parsed.error.issues[0]!;
@@ -39,83 +55,105 @@ if (!parsed.success) {
   process.exit(2);
 }
 const opts = parsed.data;
-if (opts.fanout > opts.connections) {
-  process.stderr.write('bench: --fanout must not exceed --connections\n');
-  process.exit(2);
-}
+const n = opts.connections;
+const nodesWanted = Math.ceil(n / PER_NODE);
+const processes = Math.max(2, Math.ceil(n / MAX_CLIENTS_PER_PROCESS));
 
 const jwtSecret = randomBytes(32).toString('hex');
 const key = new TextEncoder().encode(jwtSecret);
 const tokenFor = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('2h').sign(key);
 const user = (i: number) => `b${i}`;
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function memory(node: ServerNodeHandle): Promise<{ rss: number; heapUsed: number }> {
+  const gc = JSON.parse((await httpCall(`${node.url}/debug/gc`, { method: 'POST' })).text) as { heapUsed: number };
+  const st = JSON.parse((await httpCall(`${node.url}/debug/state`)).text) as { memory: NodeJS.MemoryUsage };
+  return { rss: st.memory.rss, heapUsed: gc.heapUsed };
+}
+async function totalMemory(nodes: ServerNodeHandle[]) {
+  const all = await Promise.all(nodes.map(memory));
+  return { rss: all.reduce((a, m) => a + m.rss, 0), heapUsed: all.reduce((a, m) => a + m.heapUsed, 0) };
+}
 
+const workDir = mkdtempSync(path.join(os.tmpdir(), 'imstorm-bench-'));
 const redis = await startRedisProcess({ appendfsync: 'everysec' });
-const node = await startServerNode({ redisUrl: redis.url, jwtSecret, env: { DEBUG_ROUTES: 1, SEND_RATE: 100000, SEND_BURST: 100000, LOG_LEVEL: 'warn' } });
+const nodes: ServerNodeHandle[] = [];
+let fleet: Fleet | null = null;
 const sockets: WebSocket[] = [];
 try {
-  const state = async () => {
-    await fetch(`${node.url}/debug/gc`, { method: 'POST' });
-    const s = (await (await fetch(`${node.url}/debug/state`)).json()) as { memory: NodeJS.MemoryUsage };
-    return s.memory;
-  };
-  const n = opts.connections;
+  const env = { DEBUG_ROUTES: 1, SEND_RATE: 100000, SEND_BURST: 100000, LOG_LEVEL: 'warn', HEARTBEAT_MS: 60000 };
+  for (let i = 0; i < nodesWanted; i++) nodes.push(await startServerNode({ redisUrl: redis.url, jwtSecret, nodeId: `bench-${i + 1}`, env }));
+
+  // every user owns one group with its next 4 neighbours, so each is in 5 conversations
+  const groups: GroupPlan[] = Array.from({ length: n }, (_, k) => ({ id: `g${k}`, owner: user(k), members: [0, 1, 2, 3, 4].map((d) => user((k + d) % n)) }));
   log(`creating ${n} groups of 5 (each user is in 5 conversations)`);
-  const tokens = await Promise.all(Array.from({ length: n }, (_, i) => tokenFor(user(i))));
-  await pool(tokens, 32, async (tok, k) => {
-    const members = [1, 2, 3, 4].map((d) => user((k + d) % n)).filter((u) => u !== user(k));
-    const res = await fetch(`${node.url}/v1/groups`, { method: 'POST', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: `g${k}`, members }) });
-    if (res.status !== 201) throw new Error(`group create answered ${res.status}: ${await res.text()}`);
-  });
-  const base = await state();
+  await createGroups(groups, nodes[0]!.url, jwtSecret, 32);
+  await sleep(1000);
+  const base = await totalMemory(nodes);
 
-  log(`connecting ${n} clients`);
+  // idle devices: no sends, no acks, no churn
+  const devices: DevicePlan[] = Array.from({ length: n }, (_, i) => ({ user: user(i), device: 'd0', convs: [], sendRate: 0, churnRate: 0, presenceSubs: [], seed: i }));
+  fleet = new Fleet({
+    devices,
+    urls: nodes.map((x) => x.wsUrl),
+    processes,
+    jwtSecret,
+    workload: { bodyBytes: 64, ack: 'never', reconnect: { baseMs: 200, capMs: 5000, attempts: 10 } },
+    outDir: workDir,
+    connectConcurrency: 300,
+  });
+  log(`connecting ${n} idle devices from ${processes} fleet processes to ${nodes.length} node(s)`);
   const t0 = performance.now();
-  await pool(tokens, 200, async (tok) => {
-    const ws = new WebSocket(node.wsUrl, { perMessageDeflate: false });
-    sockets.push(ws);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no synced within 30 s')), 30_000);
-      ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, token: tok })));
-      ws.on('message', (d) => {
-        if (d.toString().includes('"t":"synced"')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      ws.on('error', reject);
-    });
-  });
+  await fleet.start();
+  await fleet.connect();
   const connectSecs = (performance.now() - t0) / 1000;
-  await new Promise((r) => setTimeout(r, 2000));
-  const loaded = await state();
-  const perConn = {
-    rssBytes: Math.round((loaded.rss - base.rss) / n),
-    heapBytes: Math.round((loaded.heapUsed - base.heapUsed) / n),
-  };
-  log(`connected ${n} in ${connectSecs.toFixed(1)} s (${Math.round(n / connectSecs)}/s); per idle connection: RSS ${(perConn.rssBytes / 1024).toFixed(2)} KiB, heap ${(perConn.heapBytes / 1024).toFixed(2)} KiB`);
+  await sleep(3000);
+  const open = fleet.totals().synced;
+  const loaded = await totalMemory(nodes);
+  const perConn = { rssKiB: +((loaded.rss - base.rss) / n / 1024).toFixed(2), heapKiB: +((loaded.heapUsed - base.heapUsed) / n / 1024).toFixed(2) };
+  const result = await fleet.finish();
+  fleet = null;
+  const clientKiB = +(result.rssPerClient / 1024).toFixed(2);
+  log(`${n} idle connections (${open} open and synced now) in ${connectSecs.toFixed(1)} s (${Math.round(n / connectSecs)}/s)`);
+  log(`server per idle connection: RSS ${perConn.rssKiB} KiB, heap ${perConn.heapKiB} KiB (5 conversations each; summed over ${nodes.length} node(s))`);
+  log(`client (fleet) per connection: RSS ${clientKiB} KiB`);
+  await sleep(2000);
 
-  // Fan-out: one group of `fanout` connected receivers, one sender, `messages` messages.
+  // Fan-out: one group of F connected receivers on node 1, one sender, M messages.
   const F = opts.fanout;
   const M = opts.messages;
-  const ownerTok = tokens[0]!;
-  const members = Array.from({ length: F - 1 }, (_, i) => user(i + 1));
-  for (let i = 0; i < members.length; i += 900) {
-    const body = i === 0 ? { id: 'fan', members: members.slice(0, 900) } : { users: members.slice(i, i + 900) };
-    const url = i === 0 ? `${node.url}/v1/groups` : `${node.url}/v1/groups/fan/members`;
-    const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${ownerTok}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (res.status >= 300) throw new Error(`fan group answered ${res.status}: ${await res.text()}`);
-  }
-  await new Promise((r) => setTimeout(r, 1000));
+  const fanUsers = Array.from({ length: F }, (_, i) => `fan${i}`);
+  await createGroups([{ id: 'fan', owner: fanUsers[0]!, members: fanUsers }], nodes[0]!.url, jwtSecret);
+  const fanTokens = await Promise.all(fanUsers.map(tokenFor));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 200 }, async () => {
+      while (next < fanTokens.length) {
+        const tok = fanTokens[next++]!;
+        const ws = new WebSocket(nodes[0]!.wsUrl, { perMessageDeflate: false });
+        sockets.push(ws);
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no synced within 30 s')), 30_000);
+          ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, token: tok })));
+          ws.on('message', (d) => {
+            if (d.toString().includes('"t":"synced"')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          ws.on('error', reject);
+        });
+      }
+    }),
+  );
   let received = 0;
   const want = F * M;
   let doneAt = 0;
   const allIn = new Promise<void>((resolve) => {
-    for (let i = 0; i < F; i++) {
-      sockets[i]!.on('message', (d) => {
-        const s = d.toString();
-        if (s.startsWith('{"t":"msg","conv":"g:fan"') && ++received === want) {
+    for (const ws of sockets) {
+      ws.on('message', (d) => {
+        if (d.toString().startsWith('{"t":"msg","conv":"g:fan"') && ++received === want) {
           doneAt = performance.now();
           resolve();
         }
@@ -146,14 +184,23 @@ try {
   };
   log(`fan-out: ${M} messages to ${F} receivers in ${fan.seconds} s — ${fan.sendsPerSec} sends/s stored, ${fan.deliveriesPerSec} deliveries/s`);
 
-  const report = { kind: 'imstorm-server-bench', version: 1, at: new Date().toISOString(), node: process.version, connections: n, connectPerSec: Math.round(n / connectSecs), perIdleConnection: perConn, memory: { base, loaded }, fanout: fan };
+  const report = {
+    kind: 'imstorm-server-bench',
+    version: 2,
+    at: new Date().toISOString(),
+    node: process.version,
+    idle: { connections: n, nodes: nodes.length, fleetProcesses: processes, connectPerSec: Math.round(n / connectSecs), serverPerConnection: perConn, clientRssKiBPerConnection: clientKiB, memory: { base, loaded } },
+    fanout: fan,
+  };
   const out = opts.out ?? path.join(REPO_ROOT, 'reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2));
   log(`report: ${path.relative(process.cwd(), out)}`);
 } finally {
+  fleet?.kill();
   for (const s of sockets) s.terminate();
-  await node.kill();
+  await Promise.all(nodes.map((x) => x.kill()));
   await redis.cleanup();
+  rmSync(workDir, { recursive: true, force: true });
 }
 process.exit(0);

@@ -428,7 +428,7 @@ export class SimClient {
 
   private enqueueSend(intendedAt: number): void {
     const conv = this.plan.convs[this.rng.int(this.plan.convs.length)]!;
-    const cmid = `${this.plan.user}.${this.plan.device}.${++this.sendSeq}`;
+    const cmid = `${this.plan.user}.${this.plan.device}.${this.plan.tag ? `${this.plan.tag}.` : ''}${++this.sendSeq}`;
     const p: PendingSend = {
       fact: { k: 'send', client: this.client, conn: this.conn, conv, cmid, intendedAt, sentAt: 0, attempts: 0, outcome: 'none' },
       reqId: null,

@@ -39,6 +39,8 @@ export interface DevicePlan {
   churnRate: number;
   presenceSubs: string[];
   seed: number;
+  /** part of every cmid this device makes (repeated runs on one store must not reuse cmids) */
+  tag?: string;
 }
 
 export interface GroupPlan {

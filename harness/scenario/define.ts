@@ -59,8 +59,13 @@ export const scenarioSchema = z.object({
       unseenWithinMs: z.number().int().positive().default(5000),
       presence: z.boolean().default(true),
       leaks: z.boolean().default(true),
+      /**
+       * identical storms run one after another on the same nodes (connect, load, faults,
+       * final sync, everyone leaves); with leaks on, heap after each must not keep rising
+       */
+      storms: z.number().int().min(1).max(10).default(1),
     })
-    .default({ unseenWithinMs: 5000, presence: true, leaks: true }),
+    .default({ unseenWithinMs: 5000, presence: true, leaks: true, storms: 1 }),
   /** autocannon runs against the HTTP routes after the load phase */
   http: z.object({ durationSec: z.number().positive().max(60).default(3), connections: z.number().int().min(1).max(100).default(10) }).optional(),
 });

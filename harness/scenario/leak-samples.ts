@@ -1,4 +1,5 @@
-import type { ServerSample } from '../checks/samples.ts';
+import { Redis } from 'ioredis';
+import type { GoneKeysSample, ServerSample } from '../checks/samples.ts';
 import { httpCall } from '../util/http-call.ts';
 
 /**
@@ -50,5 +51,46 @@ export async function settledLeakSample(node: { id: string; url: string }, timeo
     const steady = last.length === 3 && last.every((g) => idle(g) && g.openFds - g.httpSockets === last[0]!.openFds - last[0]!.httpSockets);
     if (steady || Date.now() > until) return toSample(node, seen.at(-1)!);
     await new Promise((r) => setTimeout(r, 400));
+  }
+}
+
+/**
+ * Redis keys that still name connections once every client left: each user's connection
+ * registrations (`u:{user}:conns`) and each live node incarnation's registry
+ * (`n:{incarnation}:conns`). Read with pipelined HLEN/SCAN in batches, on its own link.
+ */
+export async function goneConnectionKeys(redisUrl: string, users: readonly string[]): Promise<GoneKeysSample> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'imstorm-leak-check' });
+  await redis.connect();
+  try {
+    const examples: string[] = [];
+    let count = 0;
+    for (let i = 0; i < users.length; i += 1000) {
+      const p = redis.pipeline();
+      const batch = users.slice(i, i + 1000);
+      for (const u of batch) p.hlen(`u:{${u}}:conns`);
+      const res = (await p.exec()) ?? [];
+      res.forEach(([, n], j) => {
+        if (Number(n) > 0) {
+          count++;
+          if (examples.length < 5) examples.push(`u:{${batch[j]}}:conns (${String(n)} entries)`);
+        }
+      });
+    }
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'n:{*}:conns', 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) {
+        const n = await redis.scard(k);
+        if (n > 0) {
+          count++;
+          if (examples.length < 5) examples.push(`${k} (${n} members)`);
+        }
+      }
+    } while (cursor !== '0');
+    return { at: Date.now(), count, examples };
+  } finally {
+    redis.disconnect();
   }
 }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { runAllCheckers } from '../checks/index.ts';
-import type { ServerSample } from '../checks/samples.ts';
+import type { GoneKeysSample, ServerSample } from '../checks/samples.ts';
+import type { Fact } from '../model/facts.ts';
 import type { EnvChoice } from '../env/environment.ts';
 import { startTopology, type Topology } from '../env/topology.ts';
 import { checkLimits, sourceAddresses } from '../fleet/limits.ts';
@@ -18,7 +19,7 @@ import { imRoutes, runHttpLoad, type HttpResult } from '../measure/http-load.ts'
 import { buildReport } from '../report/build.ts';
 import { writeReport } from '../report/write.ts';
 import type { Report } from '../report/schema.ts';
-import { settledLeakSample } from './leak-samples.ts';
+import { goneConnectionKeys, settledLeakSample } from './leak-samples.ts';
 import type { FaultStep, Scenario } from './define.ts';
 
 /**
@@ -111,49 +112,65 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     const links = t.clientLinks(plan.devices.length);
     notes.push(links.note);
     const urls = plan.devices.map((_, i) => links.wsUrl(i));
-    fleet = new Fleet({
-      devices: plan.devices,
-      urls,
-      processes,
-      jwtSecret: t.jwtSecret,
-      workload: s.workload,
-      outDir: workDir,
-      localAddresses: o.sourceAddresses ? sourceAddresses(o.sourceAddresses) : [],
-    });
-    const f = fleet;
-    progressTimer = setInterval(() => {
-      o.onProgress?.({ phase, elapsedMs: loadStart.at ? Date.now() - loadStart.at : 0, fleet: f.totals(), activeFaults: t.timeline.filter((e) => e.end === undefined && !/restart|kill/.test(e.kind)).map((e) => `${e.kind} ${e.target}`) });
-    }, 1000);
-    progressTimer.unref();
-    await f.start();
-    phase = 'connecting';
-    o.log(`connecting ${plan.devices.length} devices`);
-    await f.connect();
-    phase = 'load';
-    o.log('load started');
-    loadStart.at = Date.now();
-    await f.startLoad();
-    const faultRuns = s.faults.map((step) => runFault(t, step, loadStart.at, restarted, o.log));
-    await sleep(s.durationMs);
-    await Promise.all(faultRuns);
-    await t.heal();
-    phase = 'draining';
-    o.log('load stopped; waiting for answers');
-    await f.stopLoad();
-    await f.drain(15_000);
-    phase = 'final sync';
-    o.log('final sync: every device reconnects and fetches what it lacks');
-    await f.resync();
-    // presence settles after the resync's reconnects: one sweep plus propagation
-    await sleep(1500);
-    const presenceAt = Date.now();
-    const quiescentAt = presenceAt - 1000;
-    phase = 'finishing';
-    const result = await f.finish();
-    fleet = null;
-    if (progressTimer) clearInterval(progressTimer);
-    o.log(`fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
-    notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);
+    const facts: Fact[] = [];
+    const connectLatencies: number[] = [];
+    const runs: ServerSample[][] = [];
+    let presenceAt = 0;
+    let quiescentAt = 0;
+    for (let storm = 1; storm <= s.checks.storms; storm++) {
+      const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';
+      const f = new Fleet({
+        devices: storm === 1 ? plan.devices : plan.devices.map((d) => ({ ...d, tag: `s${storm}`, seed: (d.seed + storm * 7919) >>> 0 })),
+        urls,
+        processes,
+        jwtSecret: t.jwtSecret,
+        workload: s.workload,
+        outDir: workDir,
+        localAddresses: o.sourceAddresses ? sourceAddresses(o.sourceAddresses) : [],
+      });
+      fleet = f;
+      progressTimer = setInterval(() => {
+        o.onProgress?.({ phase: `${label}${phase}`, elapsedMs: loadStart.at ? Date.now() - loadStart.at : 0, fleet: f.totals(), activeFaults: t.timeline.filter((e) => e.end === undefined && !/restart|kill/.test(e.kind)).map((e) => `${e.kind} ${e.target}`) });
+      }, 1000);
+      progressTimer.unref();
+      await f.start();
+      phase = 'connecting';
+      o.log(`${label}connecting ${plan.devices.length} devices`);
+      await f.connect();
+      phase = 'load';
+      o.log(`${label}load started`);
+      loadStart.at = Date.now();
+      await f.startLoad();
+      const faultRuns = s.faults.map((step) => runFault(t, step, loadStart.at, restarted, o.log));
+      await sleep(s.durationMs);
+      await Promise.all(faultRuns);
+      await t.heal();
+      phase = 'draining';
+      o.log(`${label}load stopped; waiting for answers`);
+      await f.stopLoad();
+      await f.drain(15_000);
+      phase = 'final sync';
+      o.log(`${label}final sync: every device reconnects and fetches what it lacks`);
+      await f.resync();
+      // presence settles after the resync's reconnects: one sweep plus propagation
+      await sleep(1500);
+      presenceAt = Date.now();
+      quiescentAt = presenceAt - 1000;
+      phase = 'finishing';
+      const result = await f.finish();
+      fleet = null;
+      clearInterval(progressTimer);
+      progressTimer = null;
+      for (const x of result.facts) facts.push(x);
+      connectLatencies.push(...(result.latencies.connect ?? []));
+      o.log(`${label}fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
+      if (storm === s.checks.storms) notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);
+      if (s.checks.leaks && s.checks.storms > 1) {
+        phase = 'leak samples';
+        const alive = t.nodes.filter((n) => !restarted.has(n.id) && n.running);
+        runs.push(await Promise.all(alive.map((n) => settledLeakSample({ id: n.id, url: n.directUrl }))));
+      }
+    }
 
     let http: HttpResult[] = [];
     if (s.http) {
@@ -167,11 +184,13 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     }
 
     const after: ServerSample[] = [];
+    let goneKeys: GoneKeysSample | undefined;
     const stable = t.nodes.filter((n) => !restarted.has(n.id) && n.running);
     if (s.checks.leaks) {
       phase = 'leak samples';
       await sleep(1000);
       for (const n of stable) after.push(await settledLeakSample({ id: n.id, url: n.directUrl }));
+      goneKeys = await goneConnectionKeys(t.redis.url, plan.population.users.map((u) => u.user));
       if (restarted.size) notes.push(`leaks: ${[...restarted].join(', ')} restarted during the run, so only ${stable.map((n) => n.id).join(', ') || 'no node'} is compared with its baseline`);
     }
     const serverSamples = await sampler.stop();
@@ -179,16 +198,16 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
 
     phase = 'checks';
     const verdicts = runAllCheckers({
-      facts: result.facts,
+      facts,
       population: plan.population,
       faults: t.timeline,
-      leaks: s.checks.leaks ? { baseline: baseline.filter((b) => stable.some((n) => n.id === b.node)), after } : undefined,
+      leaks: s.checks.leaks ? { baseline: baseline.filter((b) => stable.some((n) => n.id === b.node)), after, goneConnectionKeys: goneKeys, runs: runs.length > 1 ? runs : undefined } : undefined,
       options: { unseenWithinMs: s.checks.unseenWithinMs, presence: s.checks.presence ? { quiescentAt, at: presenceAt } : undefined },
     }).filter((v) => s.checks.presence || v.guarantee !== 'presence');
     const latency = new LatencySet();
     const series = new ThroughputSeries();
-    recordFacts(result.facts, { latency, series });
-    for (const ms of result.latencies.connect ?? []) latency.record('connect', ms);
+    recordFacts(facts, { latency, series });
+    for (const ms of connectLatencies) latency.record('connect', ms);
 
     const endedAt = Date.now();
     const report = buildReport({
@@ -196,7 +215,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
       seed: o.seed,
       startedAt,
       endedAt,
-      config: { scenario: s, fleetProcesses: processes, devices: plan.devices.length },
+      config: { scenario: s, fleetProcesses: processes, devices: plan.devices.length, storms: s.checks.storms },
       environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: n.directUrl })) },
       thresholds: s.thresholds,
       verdicts,
