@@ -19,6 +19,8 @@ export class Presence {
   private renewTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private leaseHeld = false;
+  /** the lease generation registrations are written under (a new one after every lapse) */
+  private generation = 0;
   private stopped = false;
   /** open registered connections, for re-registration after the lease lapsed */
   private readonly registered: () => Iterable<Conn>;
@@ -63,7 +65,7 @@ export class Presence {
     // node died: hold the lease first.
     if (!this.leaseHeld) await this.renew();
     if (!this.leaseHeld) throw new Error('presence lease not held');
-    const replaced = await this.store.openConn(conn.user, conn.id, this.incarnation, conn.device, this.maxDevices, 'hello');
+    const replaced = await this.store.openConn(conn.user, conn.id, this.incarnation, this.generation, conn.device, this.maxDevices, 'hello');
     if (replaced) conn.registered = true;
     return replaced;
   }
@@ -81,8 +83,9 @@ export class Presence {
   async renew(): Promise<void> {
     if (this.stopped) return;
     try {
-      const held = await this.store.renewLease(this.incarnation, this.ttlMs);
-      if (!held && this.leaseHeld) this.log.warn('presence lease had lapsed; re-registering connections');
+      const { held, generation } = await this.store.renewLease(this.incarnation, this.ttlMs);
+      this.generation = generation;
+      if (!held && this.leaseHeld) this.log.warn({ generation }, 'presence lease had lapsed; re-registering connections');
       if (!held) await this.reregister();
       this.leaseHeld = true;
       await this.flushPendingCloses();
@@ -96,7 +99,7 @@ export class Presence {
   private async reregister(): Promise<void> {
     for (const conn of this.registered()) {
       if (!conn.registered || !conn.isOpen) continue;
-      await this.store.openConn(conn.user, conn.id, this.incarnation, conn.device, this.maxDevices, 'reregister');
+      await this.store.openConn(conn.user, conn.id, this.incarnation, this.generation, conn.device, this.maxDevices, 'reregister');
     }
   }
 

@@ -26,10 +26,13 @@ export const keys = {
   conns: (user: string) => `u:{${user}}:conns`,
   /** hash: status, v, ts */
   presence: (user: string) => `u:{${user}}:p`,
-  /** sorted set: incarnation → lease expiry (Redis ms) */
-  leases: () => `imstorm:leases`,
+  /** sorted set: incarnation → lease expiry (Redis ms); the lease keys share one slot */
+  leases: () => `imstorm:{leases}:expiry`,
+  /** hash: incarnation → lease generation, bumped whenever a lapsed lease is taken up again */
+  leaseGens: () => `imstorm:{leases}:gen`,
+  /** string: which node is sweeping a dead incarnation (a claim with an expiry) */
+  leaseSweep: (incarnation: string) => `imstorm:{leases}:sweep:${incarnation}`,
   /** set: `<user>\t<connId>` registered under one incarnation */
   nodeConns: (incarnation: string) => `n:{${incarnation}}:conns`,
-  nodeSweep: (incarnation: string) => `n:{${incarnation}}:sweep`,
   busChannel: () => `imstorm:bus`,
 } as const;

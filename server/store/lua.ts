@@ -287,7 +287,7 @@ end
 `;
 
 /**
- * connOpen — KEYS: conns, presence; ARGV: 1 channel, 2 user, 3 conn id, 4 incarnation, 5 device,
+ * connOpen — KEYS: conns, presence; ARGV: 1 channel, 2 user, 3 conn id, 4 `<incarnation>#<lease generation>`, 5 device,
  * 6 max devices, 7 mode (hello | reregister)
  * → {'ok', replaced conn ids...} | {'too_many_devices'}
  * A device already open replaces itself (its older connections are announced for 4409).
@@ -316,25 +316,62 @@ for _, c in ipairs(replaced) do out[#out + 1] = c end
 return out
 `;
 
-/** connClose — KEYS: conns, presence; ARGV: 1 channel, 2 user, 3 conn id → 1 if it was registered */
+/**
+ * connClose — KEYS: conns, presence; ARGV: 1 channel, 2 user, 3 conn id, [4 incarnation, 5 max generation]
+ * → 1 removed, 0 not registered, -1 kept (a sweep's call found it re-registered under a
+ * newer lease generation of that incarnation: the node came back, the connection lives).
+ */
 export const CONN_CLOSE = `${NOW}${PRESENCE_BUMP}
+if ARGV[4] then
+  local v = redis.call('HGET', KEYS[1], ARGV[3])
+  if not v then return 0 end
+  local hash = string.find(v, '#', 1, true)
+  local bar = string.find(v, '|', 1, true)
+  if not hash or string.sub(v, 1, hash - 1) ~= ARGV[4] or tonumber(string.sub(v, hash + 1, bar - 1)) > tonumber(ARGV[5]) then return -1 end
+end
 if redis.call('HDEL', KEYS[1], ARGV[3]) == 0 then return 0 end
 if redis.call('HLEN', KEYS[1]) == 0 then setPresence('offline') end
 return 1
 `;
 
 /**
- * leaseRenew — KEYS: leases; ARGV: 1 incarnation, 2 ttl ms
- * → 1 when the lease was still held, 0 when it had expired or vanished (the caller re-registers).
+ * leaseRenew — KEYS: leases, generations; ARGV: 1 incarnation, 2 ttl ms
+ * → {held (1 when the lease was still held, 0 when it had lapsed or vanished), generation}.
+ * A lapse starts a new generation: registrations written under it survive a sweep of the old one.
  */
 export const LEASE_RENEW = `${NOW}
 local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-if cur and tonumber(cur) >= now then return 1 end
-return 0
+local gen = redis.call('HGET', KEYS[2], ARGV[1])
+if cur and tonumber(cur) >= now and gen then return {1, tonumber(gen)} end
+return {0, redis.call('HINCRBY', KEYS[2], ARGV[1], 1)}
 `;
 
 /** leasesExpired — KEYS: leases; ARGV: 1 limit → expired incarnations */
 export const LEASES_EXPIRED = `${NOW}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[1]))
+`;
+
+/**
+ * sweepClaim — KEYS: leases, generations, claim; ARGV: 1 incarnation, 2 sweeper, 3 claim ms
+ * → the generation to sweep, or -1 (the lease is held again, or another node sweeps it)
+ */
+export const SWEEP_CLAIM = `${NOW}
+local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not exp or tonumber(exp) >= now then return -1 end
+if not redis.call('SET', KEYS[3], ARGV[2], 'PX', tonumber(ARGV[3]), 'NX') then return -1 end
+return tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+`;
+
+/**
+ * sweepFinish — KEYS: leases, generations, claim; ARGV: 1 incarnation
+ * → 1 when the incarnation was forgotten, 0 when its lease is held again (it came back)
+ */
+export const SWEEP_FINISH = `${NOW}
+redis.call('DEL', KEYS[3])
+local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if exp and tonumber(exp) >= now then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
 `;

@@ -75,8 +75,10 @@ const scripts = {
   imReadAdvance: { keys: 1, lua: lua.READ_ADVANCE },
   imConnOpen: { keys: 2, lua: lua.CONN_OPEN },
   imConnClose: { keys: 2, lua: lua.CONN_CLOSE },
-  imLeaseRenew: { keys: 1, lua: lua.LEASE_RENEW },
+  imLeaseRenew: { keys: 2, lua: lua.LEASE_RENEW },
   imLeasesExpired: { keys: 1, lua: lua.LEASES_EXPIRED },
+  imSweepClaim: { keys: 3, lua: lua.SWEEP_CLAIM },
+  imSweepFinish: { keys: 3, lua: lua.SWEEP_FINISH },
 } as const;
 
 export function newEpoch(): string {
@@ -319,12 +321,15 @@ export class Store {
 
   // ---- presence and leases -------------------------------------------------------
 
-  /** Registers a connection; `null` when the user has MAX_DEVICES other devices open. */
-  async openConn(user: string, connId: string, incarnation: string, device: string, maxDevices: number, mode: 'hello' | 'reregister'): Promise<string[] | null> {
+  /**
+   * Registers a connection under `incarnation` and its current lease `generation`; `null`
+   * when the user has MAX_DEVICES other devices open.
+   */
+  async openConn(user: string, connId: string, incarnation: string, generation: number, device: string, maxDevices: number, mode: 'hello' | 'reregister'): Promise<string[] | null> {
     return this.call(async () => {
       // Node registry first, so a sweeper can always find what this incarnation registered.
       await this.r.sadd(keys.nodeConns(incarnation), `${user}\t${connId}`);
-      const res = (await this.r.imConnOpen(keys.conns(user), keys.presence(user), this.channel, user, connId, incarnation, device, maxDevices, mode)) as string[];
+      const res = (await this.r.imConnOpen(keys.conns(user), keys.presence(user), this.channel, user, connId, `${incarnation}#${generation}`, device, maxDevices, mode)) as string[];
       if (res[0] === 'too_many_devices') {
         await this.r.srem(keys.nodeConns(incarnation), `${user}\t${connId}`);
         return null;
@@ -354,9 +359,12 @@ export class Store {
     });
   }
 
-  /** true when the lease was still held; false means it lapsed and connections must re-register. */
-  async renewLease(incarnation: string, ttlMs: number): Promise<boolean> {
-    return this.call(async () => (await this.r.imLeaseRenew(keys.leases(), incarnation, ttlMs)) === 1);
+  /** held: false means it had lapsed, and connections must re-register under `generation`. */
+  async renewLease(incarnation: string, ttlMs: number): Promise<{ held: boolean; generation: number }> {
+    return this.call(async () => {
+      const [held, generation] = (await this.r.imLeaseRenew(keys.leases(), keys.leaseGens(), incarnation, ttlMs)) as [number, number];
+      return { held: held === 1, generation };
+    });
   }
 
   async expiredLeases(limit: number): Promise<string[]> {
@@ -364,13 +372,15 @@ export class Store {
   }
 
   /**
-   * Takes a dead incarnation's connections offline. Safe to run on several nodes at once
-   * (closing a connection twice is a no-op); a claim keeps them from doing the work twice.
+   * Takes a dead incarnation's connections offline. Safe to run on several nodes at once (a
+   * claim keeps them from doing the work twice) and against a node that comes back while it
+   * runs: only registrations of the lapsed lease generation are removed, so connections the
+   * node re-registers under its new generation stay online and stay in its registry.
    */
   async sweepIncarnation(dead: string, sweeper: string): Promise<number> {
     return this.call(async () => {
-      const claimed = await this.r.set(keys.nodeSweep(dead), sweeper, 'PX', 10_000, 'NX');
-      if (claimed !== 'OK') return 0;
+      const generation = Number(await this.r.imSweepClaim(keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead, sweeper, 10_000));
+      if (generation < 0) return 0;
       let n = 0;
       let cursor = '0';
       do {
@@ -379,13 +389,13 @@ export class Store {
         for (const m of members) {
           const tab = m.indexOf('\t');
           const user = m.slice(0, tab);
-          await this.r.imConnClose(keys.conns(user), keys.presence(user), this.channel, user, m.slice(tab + 1));
-          n++;
+          const res = Number(await this.r.imConnClose(keys.conns(user), keys.presence(user), this.channel, user, m.slice(tab + 1), dead, generation));
+          if (res >= 0) await this.r.srem(keys.nodeConns(dead), m);
+          if (res === 1) n++;
         }
       } while (cursor !== '0');
-      await this.r.del(keys.nodeConns(dead));
-      await this.r.zrem(keys.leases(), dead);
-      await this.r.del(keys.nodeSweep(dead));
+      const forgotten = Number(await this.r.imSweepFinish(keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead));
+      if (forgotten === 1 && (await this.r.scard(keys.nodeConns(dead))) === 0) await this.r.del(keys.nodeConns(dead));
       return n;
     });
   }
@@ -393,6 +403,7 @@ export class Store {
   async dropLease(incarnation: string): Promise<void> {
     await this.call(async () => {
       await this.r.zrem(keys.leases(), incarnation);
+      await this.r.hdel(keys.leaseGens(), incarnation);
       await this.r.del(keys.nodeConns(incarnation));
     });
   }

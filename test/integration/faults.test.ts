@@ -267,6 +267,40 @@ describe("one node's Redis link cut or stalled", () => {
   });
 });
 
+describe('a node cut from Redis for longer than PRESENCE_TTL_MS', () => {
+  it('its users go offline (swept by another node), then online again under a new lease when the link returns; the connection stays open', async () => {
+    const redis: RedisHandle = await startRedis();
+    cleanups.push(() => redis.cleanup());
+    const relay: Relay = await startRelay(redis.port);
+    cleanups.push(() => relay.close());
+    const env = { PRESENCE_TTL_MS: 2000, STORE_TIMEOUT_MS: 500 };
+    const A = await startNode({ redisUrl: redis.url, env });
+    const B = await startNode({ redisUrl: relay.url, env });
+    cleanups.push(() => A.kill(), () => B.kill());
+    const u = uid('u');
+    const w = await connectAs(A, uid('w'));
+    expect((await w.request({ t: 'presence.sub', users: [u] })).t).toBe('ok');
+    const cu = await connectAs(B, u);
+    await cu.waitSynced();
+    const on = await w.waitFor((f) => f.t === 'presence' && f.user === u && f.status === 'online');
+
+    relay.cut();
+    const off = await w.waitFor((f) => f.t === 'presence' && f.user === u && f.status === 'offline' && f.v > on.v, 10_000);
+    relay.restore();
+    const back = await w.waitFor((f) => f.t === 'presence' && f.user === u && f.status === 'online' && f.v > off.v, 15_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\nnode B:\n${B.tail(30)}`);
+    });
+    expect(back.v).toBeGreaterThan(off.v);
+    // it stays online: no later sweep of the old lease generation takes it away again
+    await sleep(3000);
+    const last = w.frames.filter((f) => f.t === 'presence' && f.user === u).sort((a, b) => b.v - a.v)[0]!;
+    expect(last.status).toBe('online');
+    expect(cu.closed).toBeUndefined();
+    const p = await api(A.url, 'GET', `/v1/presence?users=${u}`, { token: await token({ sub: uid('q') }) });
+    expect(p.body.users[u].status).toBe('online');
+  });
+});
+
 describe('a volatile Redis (appendonly no, ALLOW_VOLATILE_STORE=1) restarted empty', () => {
   it('announces a new epoch in a conv frame; sends, backlog, history and presence carry on', async () => {
     const cl = await cluster({ nodes: 2, redis: { appendonly: false }, env: { ALLOW_VOLATILE_STORE: 1, STORE_TIMEOUT_MS: 1000 } });
