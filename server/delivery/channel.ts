@@ -9,36 +9,45 @@ export interface LogEntry {
   frame: string;
 }
 
-export interface ChannelIO {
+/**
+ * What a channel needs from its node. One object serves every channel of a node (each
+ * callback gets the channel), so a conversation costs a channel and not a set of closures.
+ */
+export interface ChannelIO<M> {
   /** reads the log from `from` to `to` (inclusive, at most `count` entries), ascending */
-  fetch(from: number, to: number, count: number): Promise<LogEntry[]>;
+  fetch(ch: ConvChannel<M>, from: number, to: number, count: number): Promise<LogEntry[]>;
   /** the next seq, in order */
-  deliver(seq: number, frame: string): void;
+  deliver(ch: ConvChannel<M>, seq: number, frame: string): void;
   /** seqs from..to will never come: retention removed them before the node read them */
-  skipped(from: number, to: number): void;
+  skipped(ch: ConvChannel<M>, from: number, to: number): void;
   /** the conversation's data was lost and recreated under `epoch`; seqs start over */
-  epochChanged(epoch: string): void;
+  epochChanged(ch: ConvChannel<M>, epoch: string): void;
   /** a fill failed (store unavailable); the caller retries through `noteHead` later */
-  fillFailed(err: unknown): void;
+  fillFailed(ch: ConvChannel<M>, err: unknown): void;
 }
 
 const FILL_BATCH = 200;
 /** Out-of-order bus messages kept while a fill runs; beyond this they are re-read from the log. */
 const MAX_PENDING = 10_000;
 
-export class ConvChannel {
+export class ConvChannel<M = unknown> {
   readonly conv: string;
   epoch: string | null = null;
   /** highest seq delivered, contiguously */
   last = 0;
+  /** the local connections' views of this conversation */
+  readonly members = new Set<M>();
+  /** attaches in progress; the channel stays while any runs */
+  pins = 0;
   private capturing = true;
-  private captured: { epoch: string; seq: number; frame: string }[] = [];
-  private readonly pending = new Map<number, string>();
+  // allocated on first use: most channels never see an out-of-order message
+  private captured: { epoch: string; seq: number; frame: string }[] | null = null;
+  private pending: Map<number, string> | null = null;
   private fillTarget = 0;
   private filling = false;
-  private readonly io: ChannelIO;
+  private readonly io: ChannelIO<M>;
 
-  constructor(conv: string, io: ChannelIO) {
+  constructor(conv: string, io: ChannelIO<M>) {
     this.conv = conv;
     this.io = io;
   }
@@ -57,14 +66,14 @@ export class ConvChannel {
     this.epoch = epoch;
     this.last = head;
     const captured = this.captured;
-    this.captured = [];
-    for (const m of captured) this.onBus(m.epoch, m.seq, m.frame);
+    this.captured = null;
+    if (captured) for (const m of captured) this.onBus(m.epoch, m.seq, m.frame);
   }
 
   /** A message from the bus. */
   onBus(epoch: string, seq: number, frame: string): void {
     if (this.capturing) {
-      this.captured.push({ epoch, seq, frame });
+      (this.captured ??= []).push({ epoch, seq, frame });
       return;
     }
     if (epoch !== this.epoch) this.resetEpoch(epoch);
@@ -74,6 +83,7 @@ export class ConvChannel {
       this.drainPending();
       return;
     }
+    this.pending ??= new Map();
     if (this.pending.size < MAX_PENDING) this.pending.set(seq, frame);
     this.fillTo(seq - 1);
   }
@@ -89,20 +99,20 @@ export class ConvChannel {
   private resetEpoch(epoch: string): void {
     this.epoch = epoch;
     this.last = 0;
-    this.pending.clear();
+    this.pending = null;
     this.fillTarget = 0;
-    this.io.epochChanged(epoch);
+    this.io.epochChanged(this, epoch);
   }
 
   private advance(seq: number, frame: string): void {
     this.last = seq;
-    this.io.deliver(seq, frame);
+    this.io.deliver(this, seq, frame);
   }
 
   private drainPending(): void {
     this.drainPendingContiguous();
     // Anything left above a hole keeps a fill going.
-    if (this.pending.size > 0 && !this.filling) {
+    if (this.pending && this.pending.size > 0 && !this.filling) {
       let max = 0;
       for (const s of this.pending.keys()) if (s > max) max = s;
       this.fillTo(max - 1);
@@ -120,32 +130,32 @@ export class ConvChannel {
     const epoch = this.epoch;
     try {
       while (this.last < this.fillTarget && this.epoch === epoch) {
-        if (this.pending.has(this.last + 1)) {
+        if (this.pending?.has(this.last + 1)) {
           this.drainPendingContiguous();
           continue;
         }
         const to = Math.min(this.fillTarget, this.last + FILL_BATCH);
-        const entries = await this.io.fetch(this.last + 1, to, FILL_BATCH);
+        const entries = await this.io.fetch(this, this.last + 1, to, FILL_BATCH);
         if (this.epoch !== epoch) break;
         if (entries.length === 0) {
           // The log has nothing there: retention trimmed it, or the conversation was lost.
-          this.io.skipped(this.last + 1, to);
+          this.io.skipped(this, this.last + 1, to);
           this.last = to;
           continue;
         }
         for (const e of entries) {
           if (e.seq <= this.last) continue;
           if (e.seq > this.last + 1) {
-            this.io.skipped(this.last + 1, e.seq - 1);
+            this.io.skipped(this, this.last + 1, e.seq - 1);
             this.last = e.seq - 1;
           }
-          this.pending.delete(e.seq);
+          this.pending?.delete(e.seq);
           this.advance(e.seq, e.frame);
         }
       }
     } catch (err) {
       this.filling = false;
-      this.io.fillFailed(err);
+      this.io.fillFailed(this, err);
       return;
     }
     this.filling = false;
@@ -153,6 +163,7 @@ export class ConvChannel {
   }
 
   private drainPendingContiguous(): void {
+    if (!this.pending) return;
     for (;;) {
       const next = this.pending.get(this.last + 1);
       if (next === undefined) return;

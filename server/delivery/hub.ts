@@ -4,7 +4,7 @@ import { parseConv } from '../protocol/ids.ts';
 import type { Conn, ConnConv } from '../gateway/connection.ts';
 import type { ConvState, Store } from '../store/store.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { ConvChannel, type LogEntry } from './channel.ts';
+import { ConvChannel, type ChannelIO, type LogEntry } from './channel.ts';
 
 /**
  * Delivery on one node: which local connections hold which conversations, the ordering
@@ -19,12 +19,7 @@ export interface HubOptions {
   skipGapFillBug: boolean;
 }
 
-interface Chan {
-  ch: ConvChannel;
-  ccs: Set<ConnConv>;
-  /** attaches in progress; the channel stays while any runs */
-  pins: number;
-}
+type Chan = ConvChannel<ConnConv>;
 
 /** Replay waits for the socket to drain past this many unsent bytes. */
 const PACE_BYTES = 256 * 1024;
@@ -53,7 +48,7 @@ export class Hub {
 
   headOf(conv: string): { epoch: string | null; head: number } | null {
     const c = this.chans.get(conv);
-    return c && c.ch.isLive ? { epoch: c.ch.epoch, head: c.ch.last } : null;
+    return c && c.isLive ? { epoch: c.epoch, head: c.last } : null;
   }
 
   // ---- connections ------------------------------------------------------------
@@ -91,7 +86,7 @@ export class Hub {
         const conv = convs[i]!;
         const st = states[i]!;
         const chan = pinned[i]!;
-        chan.ch.start(st.epoch, st.head);
+        chan.start(st.epoch, st.head);
         if (st.join < 0) {
           stale.push(conv);
           continue;
@@ -128,7 +123,7 @@ export class Hub {
     try {
       const [st, cursor] = await Promise.all([this.store.convState(conn.user, conv), this.store.cursorOf(conn.user, conn.device, conv)]);
       if (!conn.isOpen || conn.convs.has(conv)) return;
-      chan.ch.start(st.epoch, st.head);
+      chan.start(st.epoch, st.head);
       if (st.join < 0) return;
       const sameEpoch = cursor !== null && cursor.epoch === st.epoch;
       const pos = Math.min(st.head, Math.max(sameEpoch ? cursor.seq : 0, st.join, joinSeq));
@@ -149,7 +144,7 @@ export class Hub {
   private attach(conn: Conn, chan: Chan, conv: string, epoch: string | null, pos: number): ConnConv {
     const cc: ConnConv = { conn, conv, epoch, pos, until: Infinity, live: false, announced: false, replayGen: 0 };
     conn.convs.set(conv, cc);
-    chan.ccs.add(cc);
+    chan.members.add(cc);
     return cc;
   }
 
@@ -158,16 +153,14 @@ export class Hub {
     cc.live = false;
     const chan = this.chans.get(cc.conv);
     if (!chan) return;
-    chan.ccs.delete(cc);
-    if (chan.ccs.size === 0 && chan.pins === 0) this.chans.delete(cc.conv);
+    chan.members.delete(cc);
+    if (chan.members.size === 0 && chan.pins === 0) this.chans.delete(cc.conv);
   }
 
   private pin(conv: string): Chan {
     let chan = this.chans.get(conv);
     if (!chan) {
-      const ccs = new Set<ConnConv>();
-      const ch: ConvChannel = new ConvChannel(conv, this.channelIO(conv, ccs, () => ch));
-      chan = { ch, ccs, pins: 0 };
+      chan = new ConvChannel<ConnConv>(conv, this.channelIO);
       this.chans.set(conv, chan);
     }
     chan.pins++;
@@ -178,59 +171,58 @@ export class Hub {
     const chan = this.chans.get(conv);
     if (!chan) return;
     chan.pins--;
-    if (chan.pins <= 0 && chan.ccs.size === 0) this.chans.delete(conv);
+    if (chan.pins <= 0 && chan.members.size === 0) this.chans.delete(conv);
   }
 
-  private channelIO(conv: string, ccs: Set<ConnConv>, self: () => ConvChannel) {
-    return {
-      fetch: async (from: number, to: number, count: number): Promise<LogEntry[]> => {
-        this.metrics.gapFills.inc();
-        if (this.opts.skipGapFillBug) return [];
-        return this.store.range(conv, from, to, count);
-      },
-      deliver: (seq: number, frame: string) => {
-        if (ccs.size === 0) return;
-        // Serialized once per node: the same bytes go to every local recipient.
-        const bytes = Buffer.from(frame);
-        for (const cc of ccs) {
-          if (!cc.live || seq <= cc.pos) continue;
-          if (seq > cc.until) {
-            this.detachFromConn(cc);
-            continue;
-          }
-          if (seq !== cc.pos + 1) {
-            // cannot happen while the channel is ordered; recover by replaying from the log
-            cc.live = false;
-            void this.replay(cc, 0, self().last, false);
-            continue;
-          }
-          this.pushLive(cc, seq, bytes);
+  /** One IO object for every channel of this node. */
+  private readonly channelIO: ChannelIO<ConnConv> = {
+    fetch: async (ch, from, to, count): Promise<LogEntry[]> => {
+      this.metrics.gapFills.inc();
+      if (this.opts.skipGapFillBug) return [];
+      return this.store.range(ch.conv, from, to, count);
+    },
+    deliver: (ch, seq, frame) => {
+      if (ch.members.size === 0) return;
+      // Serialized once per node: the same bytes go to every local recipient.
+      const bytes = Buffer.from(frame);
+      for (const cc of ch.members) {
+        if (!cc.live || seq <= cc.pos) continue;
+        if (seq > cc.until) {
+          this.detachFromConn(cc);
+          continue;
         }
-      },
-      skipped: (from: number, to: number) => {
-        for (const cc of ccs) {
-          if (!cc.live || to <= cc.pos) continue;
-          this.announce(cc, self().last);
-          cc.conn.send(`{"t":"gap","conv":${JSON.stringify(conv)},"from":${Math.max(from, cc.pos + 1)},"to":${to},"trimmed":true}`);
-          cc.pos = to;
-        }
-      },
-      epochChanged: (epoch: string) => {
-        for (const cc of ccs) {
-          cc.epoch = epoch;
-          cc.pos = 0;
-          cc.until = Infinity;
-          cc.announced = false;
+        if (seq !== cc.pos + 1) {
+          // cannot happen while the channel is ordered; recover by replaying from the log
           cc.live = false;
-          // the group's join points did not survive either: the whole new epoch is theirs
-          void this.replay(cc, 0, 0, false);
+          void this.replay(cc, 0, ch.last, false);
+          continue;
         }
-      },
-      fillFailed: (err: unknown) => {
-        this.log.warn({ err: String(err), conv }, 'gap fill failed; will retry on resync');
-      },
-    };
-  }
+        this.pushLive(cc, seq, bytes);
+      }
+    },
+    skipped: (ch, from, to) => {
+      for (const cc of ch.members) {
+        if (!cc.live || to <= cc.pos) continue;
+        this.announce(cc, ch.last);
+        cc.conn.send(`{"t":"gap","conv":${JSON.stringify(ch.conv)},"from":${Math.max(from, cc.pos + 1)},"to":${to},"trimmed":true}`);
+        cc.pos = to;
+      }
+    },
+    epochChanged: (ch, epoch) => {
+      for (const cc of ch.members) {
+        cc.epoch = epoch;
+        cc.pos = 0;
+        cc.until = Infinity;
+        cc.announced = false;
+        cc.live = false;
+        // the group's join points did not survive either: the whole new epoch is theirs
+        void this.replay(cc, 0, 0, false);
+      }
+    },
+    fillFailed: (ch, err) => {
+      this.log.warn({ err: String(err), conv: ch.conv }, 'gap fill failed; will retry on resync');
+    },
+  };
 
   private pushLive(cc: ConnConv, seq: number, bytes: Buffer): void {
     const conn = cc.conn;
@@ -266,9 +258,8 @@ export class Hub {
     const gen = ++cc.replayGen;
     cc.live = false;
     const conn = cc.conn;
-    const chan = this.chans.get(cc.conv);
-    if (!chan) return;
-    const ch = chan.ch;
+    const ch = this.chans.get(cc.conv);
+    if (!ch) return;
     const epoch = ch.epoch;
     const convJson = JSON.stringify(cc.conv);
     const current = () => cc.replayGen === gen && conn.isOpen && ch.epoch === epoch && conn.convs.get(cc.conv) === cc;
@@ -344,7 +335,7 @@ export class Hub {
 
   onMessage(conv: string, epoch: string, seq: number, frame: string): void {
     const chan = this.chans.get(conv);
-    if (chan) return chan.ch.onBus(epoch, seq, frame);
+    if (chan) return chan.onBus(epoch, seq, frame);
     // A dm's first message reaches its users' open connections with no reconnect.
     const ref = parseConv(conv);
     if (ref?.kind !== 'dm') return;
@@ -352,7 +343,7 @@ export class Hub {
       const set = this.users.get(u);
       if (!set) continue;
       const pinned = this.pin(conv);
-      pinned.ch.onBus(epoch, seq, frame);
+      pinned.onBus(epoch, seq, frame);
       for (const conn of set) if (conn.state === 'open') void this.attachLater(conn, conv, 0);
       this.unpin(conv);
     }
@@ -389,7 +380,7 @@ export class Hub {
     for (let i = 0; i < convs.length; i += 500) {
       const batch = convs.slice(i, i + 500);
       const heads = await this.store.heads(batch);
-      batch.forEach((conv, j) => this.chans.get(conv)?.ch.noteHead(heads[j]!.epoch, heads[j]!.head));
+      batch.forEach((conv, j) => this.chans.get(conv)?.noteHead(heads[j]!.epoch, heads[j]!.head));
     }
     // Joins announced while the bus was away: look at each local user's index again.
     const users = [...this.users.keys()];
@@ -410,7 +401,7 @@ export class Hub {
     if (ref?.kind === 'dm' && ref.a !== conn.user && ref.b !== conn.user) throw new ProtocolError('forbidden', `not a member of ${conv}`);
     const cc = conn.convs.get(conv);
     const chan = this.chans.get(conv);
-    if (cc && chan && chan.ch.isLive && chan.ch.epoch) return { epoch: chan.ch.epoch, seq: Math.min(seq, Math.max(chan.ch.last, cc.pos)) };
+    if (cc && chan && chan.isLive && chan.epoch) return { epoch: chan.epoch, seq: Math.min(seq, Math.max(chan.last, cc.pos)) };
     const st = await this.store.convState(conn.user, conv);
     if (st.join < 0) throw new ProtocolError(st.epoch === null && conv.startsWith('g:') ? 'not_found' : 'forbidden', `not a member of ${conv}`);
     return { epoch: st.epoch ?? '', seq: Math.min(seq, st.left >= 0 ? st.left : st.head) };

@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConvChannel, type ChannelIO, type LogEntry } from '../../server/delivery/channel.ts';
+import { ConvChannel, type LogEntry } from '../../server/delivery/channel.ts';
 
 /** A model log 1..n, and a channel wired to it; deliveries must be exactly 1..n in order. */
-function harness(n: number, fetchWrap: (f: ChannelIO['fetch']) => ChannelIO['fetch'] = (f) => f, trimmedUpTo = 0, startHead = 0) {
+type Fetch = (from: number, to: number, count: number) => Promise<LogEntry[]>;
+
+function harness(n: number, fetchWrap: (f: Fetch) => Fetch = (f) => f, trimmedUpTo = 0, startHead = 0) {
   const delivered: number[] = [];
   let expectedNext = startHead + 1;
   const skipped: [number, number][] = [];
@@ -12,15 +14,16 @@ function harness(n: number, fetchWrap: (f: ChannelIO['fetch']) => ChannelIO['fet
     for (let s = Math.max(from, trimmedUpTo + 1); s <= Math.min(to, n) && out.length < count; s++) out.push({ seq: s, frame: `f${s}` });
     return out;
   };
+  const wrapped = fetchWrap(fetch);
   const ch = new ConvChannel('g:x', {
-    fetch: fetchWrap(fetch),
-    deliver(seq, frame) {
+    fetch: (_ch, from, to, count) => wrapped(from, to, count),
+    deliver(_ch, seq, frame) {
       if (seq !== expectedNext) throw new Error(`out of order: got ${seq}, expected ${expectedNext}`);
       expectedNext = seq + 1;
       if (frame !== `f${seq}`) throw new Error(`wrong frame for ${seq}`);
       delivered.push(seq);
     },
-    skipped: (from, to) => {
+    skipped: (_ch, from, to) => {
       if (from !== expectedNext) throw new Error(`skipped from ${from}, expected ${expectedNext}`);
       skipped.push([from, to]);
       expectedNext = to + 1;
@@ -28,7 +31,7 @@ function harness(n: number, fetchWrap: (f: ChannelIO['fetch']) => ChannelIO['fet
     epochChanged: () => {
       throw new Error('no epoch change in this model');
     },
-    fillFailed: (err) => {
+    fillFailed: (_ch, err) => {
       throw err;
     },
   });
@@ -93,9 +96,9 @@ describe('ConvChannel (ordering and hole fill)', () => {
     const delivered: string[] = [];
     const ch = new ConvChannel('dm:a:b', {
       fetch: async () => [],
-      deliver: (seq, frame) => void delivered.push(`${seq}:${frame}`),
+      deliver: (_ch, seq, frame) => void delivered.push(`${seq}:${frame}`),
       skipped: () => {},
-      epochChanged: (e) => void changes.push(e),
+      epochChanged: (_ch, e) => void changes.push(e),
       fillFailed: () => {},
     });
     ch.start('old', 7);
