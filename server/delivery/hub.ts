@@ -46,11 +46,6 @@ export class Hub {
     return this.chans.size;
   }
 
-  headOf(conv: string): { epoch: string | null; head: number } | null {
-    const c = this.chans.get(conv);
-    return c && c.isLive ? { epoch: c.epoch, head: c.last } : null;
-  }
-
   // ---- connections ------------------------------------------------------------
 
   addConn(conn: Conn): void {
