@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     presence: (user, status, v, ts) => presence.onChange(user, status, v, ts),
     read: (user, conv, seq, origin) => {
       const frame = `{"t":"read","conv":${JSON.stringify(conv)},"seq":${seq}}`;
-      for (const c of hub.users.get(user) ?? []) if (c.id !== origin && c.state === 'open') c.send(frame);
+      for (const c of hub.connsOf(user)) if (c.id !== origin && c.state === 'open') c.send(frame);
     },
     kick: (_user, connId, code) => gateway.kick(connId, code),
     kickUser: (user, device) => gateway.kickUser(user, device),

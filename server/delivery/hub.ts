@@ -26,7 +26,8 @@ const PACE_BYTES = 256 * 1024;
 const REPLAY_BATCH = 100;
 
 export class Hub {
-  readonly users = new Map<string, Set<Conn>>();
+  /** user → its local connections (most users have one, so a lone Conn is kept as itself) */
+  private readonly byUser = new Map<string, Conn | Set<Conn>>();
   readonly conns = new Map<string, Conn>();
   private readonly chans = new Map<string, Chan>();
   private readonly store: Store;
@@ -48,19 +49,36 @@ export class Hub {
 
   // ---- connections ------------------------------------------------------------
 
+  /** The user's open connections on this node. */
+  connsOf(user: string): readonly Conn[] {
+    const v = this.byUser.get(user);
+    return v === undefined ? [] : v instanceof Set ? [...v] : [v];
+  }
+
+  get userCount(): number {
+    return this.byUser.size;
+  }
+
+  localUsers(): string[] {
+    return [...this.byUser.keys()];
+  }
+
   addConn(conn: Conn): void {
     this.conns.set(conn.id, conn);
-    let set = this.users.get(conn.user);
-    if (!set) this.users.set(conn.user, (set = new Set()));
-    set.add(conn);
+    const v = this.byUser.get(conn.user);
+    if (v === undefined) this.byUser.set(conn.user, conn);
+    else if (v instanceof Set) v.add(conn);
+    else if (v !== conn) this.byUser.set(conn.user, new Set([v, conn]));
   }
 
   removeConn(conn: Conn): void {
     this.conns.delete(conn.id);
-    const set = this.users.get(conn.user);
-    if (set) {
-      set.delete(conn);
-      if (set.size === 0) this.users.delete(conn.user);
+    const v = this.byUser.get(conn.user);
+    if (v === conn) this.byUser.delete(conn.user);
+    else if (v instanceof Set) {
+      v.delete(conn);
+      if (v.size === 1) this.byUser.set(conn.user, v.values().next().value!);
+      else if (v.size === 0) this.byUser.delete(conn.user);
     }
     for (const cc of conn.convs.values()) this.detach(cc);
     conn.convs.clear();
@@ -335,8 +353,8 @@ export class Hub {
     const ref = parseConv(conv);
     if (ref?.kind !== 'dm') return;
     for (const u of [ref.a, ref.b]) {
-      const set = this.users.get(u);
-      if (!set) continue;
+      const set = this.connsOf(u);
+      if (!set.length) continue;
       const pinned = this.pin(conv);
       pinned.onBus(epoch, seq, frame);
       for (const conn of set) if (conn.state === 'open') void this.attachLater(conn, conv, 0);
@@ -345,9 +363,7 @@ export class Hub {
   }
 
   onJoin(conv: string, user: string, atSeq: number): void {
-    const set = this.users.get(user);
-    if (!set) return;
-    for (const conn of set) {
+    for (const conn of this.connsOf(user)) {
       if (conn.state !== 'open') continue;
       const cc = conn.convs.get(conv);
       if (cc && cc.until !== Infinity) {
@@ -359,9 +375,7 @@ export class Hub {
   }
 
   onLeave(conv: string, user: string, atSeq: number): void {
-    const set = this.users.get(user);
-    if (!set) return;
-    for (const conn of set) {
+    for (const conn of this.connsOf(user)) {
       const cc = conn.convs.get(conv);
       if (!cc) continue;
       cc.until = atSeq;
@@ -378,10 +392,9 @@ export class Hub {
       batch.forEach((conv, j) => this.chans.get(conv)?.noteHead(heads[j]!.epoch, heads[j]!.head));
     }
     // Joins announced while the bus was away: look at each local user's index again.
-    const users = [...this.users.keys()];
-    for (const user of users) {
-      const set = this.users.get(user);
-      if (!set) continue;
+    for (const user of this.localUsers()) {
+      const set = this.connsOf(user);
+      if (!set.length) continue;
       const indexed = await this.store.userConvs(user);
       for (const conn of set) {
         if (conn.state !== 'open') continue;

@@ -129,7 +129,7 @@ export function createHttpHandler(d: HttpDeps) {
       if (method === 'GET' && path === '/debug/state') {
         return json(res, 200, {
           connections: d.gateway().connectionCount,
-          users: d.hub.users.size,
+          users: d.hub.userCount,
           channels: d.hub.channelCount,
           sendBuckets: d.buckets.size,
           memory: process.memoryUsage(),
