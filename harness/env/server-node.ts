@@ -4,7 +4,7 @@
 // DEBUG_ROUTES and the rest.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { exited, sleep, track } from './procs.ts';
-import { REPO_ROOT, SERVER_ENTRY } from './paths.ts';
+import { REPO_ROOT, SERVER_ENTRY, SERVER_TEST_ENTRY } from './paths.ts';
 
 export { REPO_ROOT, SERVER_ENTRY };
 
@@ -114,7 +114,9 @@ export async function startServerNode(opts: ServerNodeOptions): Promise<ServerNo
   async function launch(waitReady: boolean, fixedPort?: number): Promise<void> {
     const launchEnv = { ...env };
     if (fixedPort) launchEnv.PORT = String(fixedPort);
-    const c = spawn(process.execPath, [opts.entry ?? SERVER_ENTRY, ...(opts.args ?? [])], {
+    // A node asked for deliberate bugs runs the test entry; production main.ts refuses TEST_BUGS.
+    const entry = opts.entry ?? (launchEnv.TEST_BUGS ? SERVER_TEST_ENTRY : SERVER_ENTRY);
+    const c = spawn(process.execPath, [entry, ...(opts.args ?? [])], {
       cwd: REPO_ROOT,
       env: launchEnv,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,28 +1,18 @@
 import type { Logger } from 'pino';
-import type { RedisLinks } from '../store/links.ts';
-import type { Store } from '../store/store.ts';
+import type { BusLink } from './link.ts';
+import { decodeBusPayload, type BusPayload } from './payloads.ts';
 
 /**
- * Cross-node delivery on Redis pub/sub. The bus is lossy — a subscriber that reconnects
- * or a link that stalls misses messages — so the node publishes a heartbeat of its own
- * and, when it does not come back within STORE_TIMEOUT_MS or the subscriber reconnects,
- * asks for a resync (re-read heads, fill from the log).
- *
- * Payloads: a tab-separated header; a `msg` carries its frame after a newline.
- *   m conv epoch seq \n frame     — a stored message
- *   j conv epoch user atSeq       — a group join
- *   l conv epoch user atSeq       — a group leave
- *   p user status v ts            — a presence change
- *   r user conv seq originConn    — a read mark moved
- *   k user connId code            — close one connection (4409 replacement)
- *   K user device|*               — operator kick (4401)
- *   h incarnation n               — a node's heartbeat
+ * Cross-node delivery over a lossy BusLink (link.ts). The node publishes a heartbeat of
+ * its own and, when it does not come back within STORE_TIMEOUT_MS or the link comes back
+ * after a drop, asks for a resync (re-read heads, fill from the log). Payloads and their
+ * text form: payloads.ts.
  */
 export interface BusHandlers {
   message(conv: string, epoch: string, seq: number, frame: string): void;
   join(conv: string, user: string, atSeq: number): void;
   leave(conv: string, user: string, atSeq: number): void;
-  presence(user: string, status: string, v: number, ts: number): void;
+  presence(user: string, status: 'online' | 'offline', v: number, ts: number): void;
   read(user: string, conv: string, seq: number, originConn: string): void;
   kick(user: string, connId: string, code: number): void;
   kickUser(user: string, device: string | null): void;
@@ -31,8 +21,7 @@ export interface BusHandlers {
 }
 
 export class Bus {
-  private readonly links: RedisLinks;
-  private readonly store: Store;
+  private readonly link: BusLink;
   private readonly log: Logger;
   private readonly handlers: BusHandlers;
   private readonly incarnation: string;
@@ -43,16 +32,15 @@ export class Bus {
   private timer: NodeJS.Timeout | null = null;
   private wasDown = false;
 
-  constructor(links: RedisLinks, store: Store, log: Logger, incarnation: string, timeoutMs: number, handlers: BusHandlers) {
-    this.links = links;
-    this.store = store;
+  constructor(link: BusLink, log: Logger, incarnation: string, timeoutMs: number, handlers: BusHandlers) {
+    this.link = link;
     this.log = log;
     this.incarnation = incarnation;
     this.timeoutMs = timeoutMs;
     this.handlers = handlers;
-    links.on('message', (p) => this.dispatch(p));
-    links.on('busDown', () => (this.wasDown = true));
-    links.on('busUp', () => {
+    link.on('payload', (p) => this.dispatch(p));
+    link.on('down', () => (this.wasDown = true));
+    link.on('up', () => {
       if (this.wasDown) handlers.resync('bus link reconnected');
       this.wasDown = false;
     });
@@ -68,49 +56,57 @@ export class Bus {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /** For payloads no store write carries (operator kicks). */
+  publish(payload: BusPayload): Promise<void> {
+    return this.link.publish(payload);
+  }
+
   private beat(): void {
     const now = Date.now();
-    if (!this.links.isBusUp || !this.links.isCmdUp) return;
+    if (!this.link.isUp) return;
     if (this.hbSeen < this.hbSent && now - this.hbSentAt > this.timeoutMs) {
       // Our own publication did not come back: the subscriber is stalled or lost.
       this.hbSeen = this.hbSent;
-      this.links.reopenBus('own heartbeat did not come back');
+      this.link.reopen('own heartbeat did not come back');
       return;
     }
     if (this.hbSeen < this.hbSent) return;
     this.hbSent++;
     this.hbSentAt = now;
-    this.store.publish(`h\t${this.incarnation}\t${this.hbSent}`).catch(() => {});
+    this.link.publish({ k: 'h', incarnation: this.incarnation, n: this.hbSent }).catch(() => {});
   }
 
-  private dispatch(payload: string): void {
+  private dispatch(text: string): void {
+    let p: BusPayload;
     try {
-      const nl = payload.indexOf('\n');
-      const head = (nl < 0 ? payload : payload.slice(0, nl)).split('\t');
-      const h = this.handlers;
-      switch (head[0]) {
+      p = decodeBusPayload(text);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'bus payload ignored');
+      return;
+    }
+    const h = this.handlers;
+    try {
+      switch (p.k) {
         case 'm':
-          return h.message(head[1]!, head[2]!, Number(head[3]), payload.slice(nl + 1));
+          return h.message(p.conv, p.epoch, p.seq, p.frame);
         case 'j':
-          return h.join(head[1]!, head[3]!, Number(head[4]));
+          return h.join(p.conv, p.user, p.atSeq);
         case 'l':
-          return h.leave(head[1]!, head[3]!, Number(head[4]));
+          return h.leave(p.conv, p.user, p.atSeq);
         case 'p':
-          return h.presence(head[1]!, head[2]!, Number(head[3]), Number(head[4]));
+          return h.presence(p.user, p.status, p.v, p.ts);
         case 'r':
-          return h.read(head[1]!, head[2]!, Number(head[3]), head[4]!);
+          return h.read(p.user, p.conv, p.seq, p.originConn);
         case 'k':
-          return h.kick(head[1]!, head[2]!, Number(head[3]));
+          return h.kick(p.user, p.connId, p.code);
         case 'K':
-          return h.kickUser(head[1]!, head[2] === '*' ? null : head[2]!);
+          return h.kickUser(p.user, p.device);
         case 'h':
-          if (head[1] === this.incarnation) this.hbSeen = Math.max(this.hbSeen, Number(head[2]));
+          if (p.incarnation === this.incarnation) this.hbSeen = Math.max(this.hbSeen, p.n);
           return;
-        default:
-          this.log.warn({ kind: head[0] }, 'unknown bus payload ignored');
       }
     } catch (err) {
-      this.log.error({ err: String(err) }, 'bus dispatch failed');
+      this.log.error({ err: String(err), kind: p.k }, 'bus dispatch failed');
     }
   }
 }

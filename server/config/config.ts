@@ -42,15 +42,9 @@ export const configSchema = z.object({
   ALLOW_VOLATILE_STORE: flag.default(false),
   DEBUG_ROUTES: flag.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  NODE_ENV: z.string().default('production'),
-  /** Deliberate bugs for the harness's own tests; honoured only when NODE_ENV=test. */
-  TEST_BUGS: z.string().default(''),
 });
 
-export type Config = z.infer<typeof configSchema> & { testBugs: ReadonlySet<TestBug> };
-
-export const testBugs = ['skip_dedupe', 'drop_replay', 'skip_gap_fill'] as const;
-export type TestBug = (typeof testBugs)[number];
+export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
@@ -86,12 +80,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  const bugs = new Set<TestBug>();
-  if (parsed.data.TEST_BUGS) {
-    for (const b of parsed.data.TEST_BUGS.split(',').map((s) => s.trim()).filter(Boolean)) {
-      if (!(testBugs as readonly string[]).includes(b)) throw new ConfigError(`invalid configuration:\n  TEST_BUGS: unknown bug "${b}" (known: ${testBugs.join(', ')})`);
-      if (parsed.data.NODE_ENV === 'test') bugs.add(b as TestBug);
-    }
-  }
-  return { ...parsed.data, testBugs: bugs };
+  return parsed.data;
 }

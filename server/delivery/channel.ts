@@ -1,13 +1,4 @@
-/**
- * Ordering state of one conversation on this node (DESIGN.md: per node and conversation,
- * not per connection). The bus is lossy and may skip seqs; the channel hands seqs to its
- * listener strictly in order, each once, filling holes from the log — one fill at a time
- * per conversation, however many local connections it has.
- */
-export interface LogEntry {
-  seq: number;
-  frame: string;
-}
+import type { LogEntry } from '../store/log.ts';
 
 /**
  * What a channel needs from its node. One object serves every channel of a node (each
@@ -30,6 +21,12 @@ const FILL_BATCH = 200;
 /** Out-of-order bus messages kept while a fill runs; beyond this they are re-read from the log. */
 const MAX_PENDING = 10_000;
 
+/**
+ * Ordering state of one conversation on this node (DESIGN.md: per node and conversation,
+ * not per connection). The bus is lossy and may skip seqs; the channel hands seqs to its
+ * listener strictly in order, each once, filling holes from the log — one fill at a time
+ * per conversation, however many local connections it has.
+ */
 export class ConvChannel<M = unknown> {
   readonly conv: string;
   epoch: string | null = null;

@@ -1,22 +1,17 @@
 import type { Logger } from 'pino';
 import { CloseCode, ProtocolError } from '../protocol/codes.ts';
-import { parseConv } from '../protocol/ids.ts';
+import { convForUser, parseConv } from '../protocol/ids.ts';
+import { encode } from '../protocol/server-frames.ts';
 import type { Conn, ConnConv } from '../gateway/connection.ts';
-import type { ConvState, Store } from '../store/store.ts';
+import type { ConvState, LogEntry } from '../store/log.ts';
+import type { Stores } from '../store/stores.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { ConvChannel, type ChannelIO, type LogEntry } from './channel.ts';
+import { ConvChannel, type ChannelIO } from './channel.ts';
+import { cursorOfOtherEpoch, startCursor } from './cursor.ts';
 
-/**
- * Delivery on one node: which local connections hold which conversations, the ordering
- * channel per conversation, backlog replay and live push. Subscribe before you read: a
- * connection joins its conversation's channel before anything is read for it, and a
- * channel captures bus messages before the head is read, so nothing falls in between.
- */
 export interface HubOptions {
   backlogLimit: number;
   slowConsumerBytes: number;
-  dropReplayBug: boolean;
-  skipGapFillBug: boolean;
 }
 
 type Chan = ConvChannel<ConnConv>;
@@ -25,18 +20,26 @@ type Chan = ConvChannel<ConnConv>;
 const PACE_BYTES = 256 * 1024;
 const REPLAY_BATCH = 100;
 
+/**
+ * Delivery on one node: which local connections hold which conversations, the ordering
+ * channel per conversation, backlog replay and live push, and the resync after the bus
+ * lost messages. Subscribe before you read: a connection joins its conversation's channel
+ * before anything is read for it, and a channel captures bus messages before the head is
+ * read, so nothing falls in between.
+ */
 export class Hub {
   /** user → its local connections (most users have one, so a lone Conn is kept as itself) */
   private readonly byUser = new Map<string, Conn | Set<Conn>>();
   readonly conns = new Map<string, Conn>();
   private readonly chans = new Map<string, Chan>();
-  private readonly store: Store;
+  private readonly store: Pick<Stores, 'log' | 'cursors' | 'groups'>;
   private readonly log: Logger;
   private readonly opts: HubOptions;
   private readonly metrics: Metrics;
-  private dropReplayDone = new WeakSet<Conn>();
+  private resyncing = false;
+  private resyncAgain = false;
 
-  constructor(store: Store, log: Logger, metrics: Metrics, opts: HubOptions) {
+  constructor(store: Pick<Stores, 'log' | 'cursors' | 'groups'>, log: Logger, metrics: Metrics, opts: HubOptions) {
     this.store = store;
     this.log = log;
     this.metrics = metrics;
@@ -89,10 +92,10 @@ export class Hub {
    * `conv`, gaps and its backlog, one conversation after another; then `synced`.
    */
   async syncOnConnect(conn: Conn): Promise<void> {
-    const convs = await this.store.userConvs(conn.user);
+    const convs = await this.store.groups.userConvs(conn.user);
     const pinned = convs.map((c) => this.pin(c));
     try {
-      const [states, cursors] = await Promise.all([this.store.convStates(conn.user, convs), this.store.cursors(conn.user, conn.device)]);
+      const [states, cursors] = await Promise.all([this.store.log.states(conn.user, convs), this.store.cursors.cursors(conn.user, conn.device)]);
       const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
       const stale: string[] = [];
       for (let i = 0; i < convs.length; i++) {
@@ -110,20 +113,19 @@ export class Hub {
           continue;
         }
         const stored = cursors.get(conv);
-        const sameEpoch = stored !== undefined && stored.epoch === st.epoch;
-        const cursor = Math.min(st.head, Math.max(sameEpoch ? stored.seq : 0, st.join));
+        const cursor = startCursor(st, stored);
         // a former member: only what was stored while it was a member, if this device lacks it
         if (st.left >= 0 && cursor >= st.left) continue;
         const cc = this.attach(conn, chan, conv, st.epoch, cursor);
         if (st.left >= 0) cc.until = st.left;
-        ccs.push({ cc, st, force: stored !== undefined && !sameEpoch });
+        ccs.push({ cc, st, force: cursorOfOtherEpoch(st, stored) });
       }
-      if (stale.length) void this.store.forgetConvs(conn.user, stale).catch(() => {});
+      if (stale.length) void this.store.groups.forgetConvs(conn.user, stale).catch(() => {});
       for (const { cc, st, force } of ccs) {
         if (!conn.isOpen) return;
         await this.replay(cc, st.trimmed, st.head, force);
       }
-      conn.send('{"t":"synced"}');
+      conn.send(encode.synced());
     } finally {
       for (const c of convs) this.unpin(c);
     }
@@ -134,12 +136,11 @@ export class Hub {
     if (!conn.isOpen || conn.convs.has(conv)) return;
     const chan = this.pin(conv);
     try {
-      const [st, cursor] = await Promise.all([this.store.convState(conn.user, conv), this.store.cursorOf(conn.user, conn.device, conv)]);
+      const [st, cursor] = await Promise.all([this.convState(conn.user, conv), this.store.cursors.cursorOf(conn.user, conn.device, conv)]);
       if (!conn.isOpen || conn.convs.has(conv)) return;
       chan.start(st.epoch, st.head);
       if (st.join < 0) return;
-      const sameEpoch = cursor !== null && cursor.epoch === st.epoch;
-      const pos = Math.min(st.head, Math.max(sameEpoch ? cursor.seq : 0, st.join, joinSeq));
+      const pos = startCursor(st, cursor, joinSeq);
       if (st.left >= 0 && pos >= st.left) return;
       const cc = this.attach(conn, chan, conv, st.epoch, pos);
       if (st.left >= 0) cc.until = st.left;
@@ -191,8 +192,7 @@ export class Hub {
   private readonly channelIO: ChannelIO<ConnConv> = {
     fetch: async (ch, from, to, count): Promise<LogEntry[]> => {
       this.metrics.gapFills.inc();
-      if (this.opts.skipGapFillBug) return [];
-      return this.store.range(ch.conv, from, to, count);
+      return this.store.log.range(ch.conv, from, to, count);
     },
     deliver: (ch, seq, frame) => {
       if (ch.members.size === 0) return;
@@ -217,7 +217,7 @@ export class Hub {
       for (const cc of ch.members) {
         if (!cc.live || to <= cc.pos) continue;
         this.announce(cc, ch.last);
-        cc.conn.send(`{"t":"gap","conv":${JSON.stringify(ch.conv)},"from":${Math.max(from, cc.pos + 1)},"to":${to},"trimmed":true}`);
+        cc.conn.send(encode.gap(ch.conv, Math.max(from, cc.pos + 1), to, true));
         cc.pos = to;
       }
     },
@@ -260,7 +260,7 @@ export class Hub {
   private announce(cc: ConnConv, head: number): void {
     if (cc.announced) return;
     cc.announced = true;
-    cc.conn.send(`{"t":"conv","conv":${JSON.stringify(cc.conv)},"epoch":${JSON.stringify(cc.epoch ?? '')},"cursor":${cc.pos},"head":${Math.max(head, cc.pos)}}`);
+    cc.conn.send(encode.conv(cc.conv, cc.epoch ?? '', cc.pos, Math.max(head, cc.pos)));
   }
 
   /**
@@ -274,7 +274,6 @@ export class Hub {
     const ch = this.chans.get(cc.conv);
     if (!ch) return;
     const epoch = ch.epoch;
-    const convJson = JSON.stringify(cc.conv);
     const current = () => cc.replayGen === gen && conn.isOpen && ch.epoch === epoch && conn.convs.get(cc.conv) === cc;
     try {
       if (cc.epoch !== epoch) {
@@ -286,29 +285,28 @@ export class Hub {
       if (trimmed > cc.pos && head > cc.pos) {
         const to = Math.min(trimmed, head);
         this.announce(cc, head);
-        conn.send(`{"t":"gap","conv":${convJson},"from":${cc.pos + 1},"to":${to},"trimmed":true}`);
+        conn.send(encode.gap(cc.conv, cc.pos + 1, to, true));
         cc.pos = to;
       }
       if (head - cc.pos > this.opts.backlogLimit) {
         const to = head - this.opts.backlogLimit;
         this.announce(cc, head);
-        conn.send(`{"t":"gap","conv":${convJson},"from":${cc.pos + 1},"to":${to}}`);
+        conn.send(encode.gap(cc.conv, cc.pos + 1, to, false));
         cc.pos = to;
       }
-      let dropOne = this.opts.dropReplayBug && !this.dropReplayDone.has(conn);
       for (;;) {
         if (!current()) return;
         // Caught up with what the channel delivered: it pushes everything above (a hole
         // it is filling included), in order, from here on.
         const target = Math.min(cc.until, ch.last);
         if (cc.pos >= target) break;
-        const entries = await this.store.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
+        const entries = await this.store.log.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
         if (!current()) return;
         head = Math.max(head, ch.last);
         if (entries.length === 0) {
           // retention removed the rest of what the channel delivered
           this.announce(cc, head);
-          conn.send(`{"t":"gap","conv":${convJson},"from":${cc.pos + 1},"to":${target},"trimmed":true}`);
+          conn.send(encode.gap(cc.conv, cc.pos + 1, target, true));
           cc.pos = target;
           continue;
         }
@@ -317,11 +315,8 @@ export class Hub {
           const e = entries[i]!;
           if (e.seq <= cc.pos) continue;
           this.announce(cc, Math.max(head, e.seq));
-          if (e.seq > cc.pos + 1) conn.send(`{"t":"gap","conv":${convJson},"from":${cc.pos + 1},"to":${e.seq - 1},"trimmed":true}`);
-          if (dropOne) {
-            dropOne = false;
-            this.dropReplayDone.add(conn);
-          } else if (i === entries.length - 1) written = conn.sendAndDrain(e.frame);
+          if (e.seq > cc.pos + 1) conn.send(encode.gap(cc.conv, cc.pos + 1, e.seq - 1, true));
+          if (i === entries.length - 1) written = conn.sendAndDrain(e.frame);
           else conn.send(e.frame);
           cc.pos = e.seq;
         }
@@ -383,19 +378,53 @@ export class Hub {
     }
   }
 
-  /** After the bus was lost or stalled: re-read heads and fill from the log. */
+  /** A read mark moved (bus `r`): the user's other local connections learn it. */
+  onRead(user: string, conv: string, seq: number, originConn: string): void {
+    let frame: string | null = null;
+    for (const c of this.connsOf(user)) {
+      if (c.id === originConn || c.state !== 'open') continue;
+      c.send((frame ??= encode.read(conv, seq)));
+    }
+  }
+
+  /**
+   * The bus may have lost messages (its link dropped or stalled, or the store link came
+   * back): resync. Requests while one runs coalesce into one more run after it; a failed
+   * run is retried.
+   */
+  requestResync(reason: string): void {
+    if (this.resyncing) return void (this.resyncAgain = true);
+    this.resyncing = true;
+    this.metrics.resyncs.inc();
+    this.log.info({ reason }, 'resync: re-reading heads and filling from the log');
+    void (async () => {
+      try {
+        do {
+          this.resyncAgain = false;
+          await this.resync();
+        } while (this.resyncAgain);
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'resync failed; retrying');
+        setTimeout(() => this.requestResync('retry'), 500).unref();
+      } finally {
+        this.resyncing = false;
+      }
+    })();
+  }
+
+  /** Re-reads heads and fills from the log; attaches conversations joined meanwhile. */
   async resync(): Promise<void> {
     const convs = [...this.chans.keys()];
     for (let i = 0; i < convs.length; i += 500) {
       const batch = convs.slice(i, i + 500);
-      const heads = await this.store.heads(batch);
+      const heads = await this.store.log.heads(batch);
       batch.forEach((conv, j) => this.chans.get(conv)?.noteHead(heads[j]!.epoch, heads[j]!.head));
     }
     // Joins announced while the bus was away: look at each local user's index again.
     for (const user of this.localUsers()) {
       const set = this.connsOf(user);
       if (!set.length) continue;
-      const indexed = await this.store.userConvs(user);
+      const indexed = await this.store.groups.userConvs(user);
       for (const conn of set) {
         if (conn.state !== 'open') continue;
         for (const conv of indexed) if (!conn.convs.has(conv)) void this.attachLater(conn, conv, 0);
@@ -405,13 +434,16 @@ export class Hub {
 
   /** Clamp an ack or read mark to what exists: the channel's head, or the store's. */
   async clampToHead(conn: Conn, conv: string, seq: number): Promise<{ epoch: string; seq: number }> {
-    const ref = parseConv(conv);
-    if (ref?.kind === 'dm' && ref.a !== conn.user && ref.b !== conn.user) throw new ProtocolError('forbidden', `not a member of ${conv}`);
+    convForUser(conv, conn.user);
     const cc = conn.convs.get(conv);
     const chan = this.chans.get(conv);
     if (cc && chan && chan.isLive && chan.epoch) return { epoch: chan.epoch, seq: Math.min(seq, Math.max(chan.last, cc.pos)) };
-    const st = await this.store.convState(conn.user, conv);
+    const st = await this.convState(conn.user, conv);
     if (st.join < 0) throw new ProtocolError(st.epoch === null && conv.startsWith('g:') ? 'not_found' : 'forbidden', `not a member of ${conv}`);
     return { epoch: st.epoch ?? '', seq: Math.min(seq, st.left >= 0 ? st.left : st.head) };
+  }
+
+  private async convState(user: string, conv: string): Promise<ConvState> {
+    return (await this.store.log.states(user, [conv]))[0]!;
   }
 }

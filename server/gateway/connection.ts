@@ -1,5 +1,19 @@
-import type { WebSocket } from 'ws';
 import type { Identity } from './tokens.ts';
+
+/**
+ * What a connection needs of its socket: the part of `ws`'s WebSocket the server uses.
+ * A seam so the delivery core runs in-process in unit tests over an in-memory socket.
+ */
+export interface ClientSocket {
+  /** 0 connecting, 1 open, 2 closing, 3 closed (WebSocket's) */
+  readonly readyState: number;
+  /** bytes queued but not yet written to the kernel */
+  readonly bufferedAmount: number;
+  send(data: string | Buffer, opts: { binary: boolean }, cb?: (err?: Error) => void): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  ping(): void;
+}
 
 /** Frames written by every connection of this process (read by /metrics). */
 export const frameStats = { out: 0 };
@@ -31,7 +45,7 @@ export type ConnState = 'hello' | 'open' | 'closed';
  */
 export class Conn {
   readonly id: string;
-  readonly ws: WebSocket;
+  readonly ws: ClientSocket;
   state: ConnState = 'hello';
   identity: Identity | null = null;
   readonly openedAt: number;
@@ -47,7 +61,7 @@ export class Conn {
   /** registered in the store's presence (so it must be deregistered) */
   registered = false;
 
-  constructor(id: string, ws: WebSocket, now: number) {
+  constructor(id: string, ws: ClientSocket, now: number) {
     this.id = id;
     this.ws = ws;
     this.openedAt = now;

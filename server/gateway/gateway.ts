@@ -7,10 +7,12 @@ import type { Config } from '../config/config.ts';
 import type { Hub } from '../delivery/hub.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Presence } from '../presence/presence.ts';
-import { CloseCode, ProtocolError, errorCodes, type ErrorCode } from '../protocol/codes.ts';
+import { CloseCode, ProtocolError, type ErrorCode } from '../protocol/codes.ts';
 import { clientFrame, describeZodError, helloFrame, type ClientFrame } from '../protocol/frames.ts';
-import { parseConv } from '../protocol/ids.ts';
-import type { Store } from '../store/store.ts';
+import { convForUser } from '../protocol/ids.ts';
+import { encode } from '../protocol/server-frames.ts';
+import type { MessageSender } from '../messaging/send.ts';
+import type { Stores } from '../store/stores.ts';
 import { Conn } from './connection.ts';
 import type { SendBuckets } from './rate.ts';
 import { Semaphore } from './semaphore.ts';
@@ -24,7 +26,8 @@ const HANDSHAKE_CONCURRENCY = 256;
 export interface GatewayDeps {
   config: Config;
   log: Logger;
-  store: Store;
+  store: Pick<Stores, 'log' | 'cursors'>;
+  sender: MessageSender;
   hub: Hub;
   presence: Presence;
   tokens: TokenVerifier;
@@ -227,9 +230,7 @@ export class Gateway {
     conn.state = 'open';
     this.d.hub.addConn(conn);
     const c = this.d.config;
-    conn.send(
-      `{"t":"welcome","v":1,"user":${JSON.stringify(conn.user)},"device":${JSON.stringify(conn.device)},"conn":${JSON.stringify(conn.id)},"node":${JSON.stringify(this.d.nodeId)},"heartbeatMs":${c.HEARTBEAT_MS},"maxBodyBytes":${c.MAX_BODY_BYTES}${frame.id !== undefined ? `,"id":${JSON.stringify(frame.id)}` : ''}}`,
-    );
+    conn.send(encode.welcome({ user: conn.user, device: conn.device, conn: conn.id, node: this.d.nodeId, heartbeatMs: c.HEARTBEAT_MS, maxBodyBytes: c.MAX_BODY_BYTES, id: frame.id }));
     const early = conn.early;
     conn.early = null;
     const sync = this.d.hub.syncOnConnect(conn).catch((err) => {
@@ -259,13 +260,13 @@ export class Gateway {
         }
         case 'read': {
           const mark = await this.d.hub.clampToHead(conn, f.conv, f.seq);
-          if (mark.epoch) await this.d.store.advanceRead(conn.user, f.conv, mark.epoch, mark.seq, conn.id);
+          if (mark.epoch) await this.d.store.cursors.advanceRead(conn.user, { conv: f.conv, epoch: mark.epoch, seq: mark.seq }, conn.id);
           return this.ok(conn, f.id);
         }
         case 'history': {
-          this.checkMember(conn.user, f.conv);
-          const page = await this.d.store.history(conn.user, f.conv, f.after, f.before, f.limit ?? 50);
-          conn.send(`{"t":"page"${f.id !== undefined ? `,"id":${JSON.stringify(f.id)}` : ''},"conv":${JSON.stringify(f.conv)},"epoch":${JSON.stringify(page.epoch)},"msgs":[${page.json.join(',')}],"more":${page.more}}`);
+          convForUser(f.conv, conn.user);
+          const page = await this.d.store.log.history(conn.user, f.conv, { after: f.after, before: f.before, limit: f.limit ?? 50 });
+          conn.send(encode.page(f.id, f.conv, page.epoch, page.msgsJson, page.more));
           return;
         }
         case 'presence.sub': {
@@ -278,10 +279,10 @@ export class Gateway {
           this.d.presence.subscribe(conn, unique);
           this.ok(conn, f.id);
           const users = [...new Set(f.users)];
-          const states = await this.d.store.presence(users);
+          const states = await this.d.presence.states(users);
           users.forEach((u, i) => {
             const s = states[i]!;
-            if (conn.presenceSubs?.has(u)) conn.send(`{"t":"presence","user":${JSON.stringify(u)},"status":"${s.status}","v":${s.v},"ts":${s.ts}}`);
+            if (conn.presenceSubs?.has(u)) conn.send(encode.presence(u, s.status, s.v, s.ts));
           });
           return;
         }
@@ -304,7 +305,7 @@ export class Gateway {
           return this.ok(conn, f.id);
         }
         case 'ping':
-          conn.send(`{"t":"pong"${f.id !== undefined ? `,"id":${JSON.stringify(f.id)}` : ''},"ts":${Date.now()}}`);
+          conn.send(encode.pong(f.id, Date.now()));
           return;
       }
     } catch (err) {
@@ -313,27 +314,14 @@ export class Gateway {
   }
 
   private async onSend(conn: Conn, f: Extract<ClientFrame, { t: 'send' }>): Promise<void> {
-    const started = process.hrtime.bigint();
-    const ref = this.checkMember(conn.user, f.conv);
-    if (Buffer.byteLength(f.body) > this.d.config.MAX_BODY_BYTES) throw new ProtocolError('too_large', `body is over ${this.d.config.MAX_BODY_BYTES} bytes`);
-    if (!this.d.buckets.take(conn.user, Date.now())) throw new ProtocolError('rate_limited', `over ${this.d.config.SEND_RATE} sends/s (burst ${this.d.config.SEND_BURST}); slow down and retry`);
-    const res = await this.d.store.send(f.conv, ref.kind === 'group', ref.kind === 'dm' ? [ref.a, ref.b] : [], conn.user, f.cmid, JSON.stringify(f.body));
-    this.d.metrics.sends.inc({ dup: String(res.dup) });
-    this.d.metrics.sendLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    conn.send(`{"t":"sent"${f.id !== undefined ? `,"id":${JSON.stringify(f.id)}` : ''},"conv":${JSON.stringify(f.conv)},"seq":${res.seq},"cmid":${JSON.stringify(f.cmid)},"ts":${res.ts},"dup":${res.dup}}`);
-  }
-
-  /** dm membership is in the id; a group's is checked by the store script. */
-  private checkMember(user: string, conv: string) {
-    const ref = parseConv(conv)!;
-    if (ref.kind === 'dm' && ref.a !== user && ref.b !== user) throw new ProtocolError('forbidden', `not a member of ${conv}`);
-    return ref;
+    const res = await this.d.sender.send(conn.user, f.conv, f.cmid, f.body);
+    conn.send(encode.sent(f.id, f.conv, res.seq, f.cmid, res.ts, res.dup));
   }
 
   // ---- replies and closes --------------------------------------------------------
 
   private ok(conn: Conn, id: string | undefined): void {
-    if (id !== undefined) conn.send(`{"t":"ok","id":${JSON.stringify(id)}}`);
+    if (id !== undefined) conn.send(encode.ok(id));
   }
 
   private replyError(conn: Conn, id: string | undefined, err: unknown): void {
@@ -345,7 +333,7 @@ export class Gateway {
 
   private sendError(conn: Conn, id: string | undefined, code: ErrorCode, message: string): void {
     this.d.metrics.errors.inc({ code });
-    conn.send(`{"t":"error"${id !== undefined ? `,"id":${JSON.stringify(id)}` : ''},"code":"${code}","message":${JSON.stringify(message)},"retryable":${errorCodes[code].retryable}}`);
+    conn.send(encode.error(id, code, message));
   }
 
   close(conn: Conn, code: number, reason: string): void {
@@ -419,7 +407,7 @@ export class Gateway {
     conn.acks = null;
     const marks = [...acks].map(([conv, m]) => ({ conv, epoch: m.epoch, seq: m.seq }));
     try {
-      await this.d.store.advanceCursors(conn.user, conn.device, marks);
+      await this.d.store.cursors.advanceCursors(conn.user, conn.device, marks);
     } catch {
       // Redis away: keep them for the next flush, unless newer acks replaced them meanwhile
       if (conn.state !== 'closed') {

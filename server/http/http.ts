@@ -11,15 +11,20 @@ import type { SendBuckets } from '../gateway/rate.ts';
 import { TokenError, type Identity, type TokenVerifier } from '../gateway/tokens.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { ProtocolError, errorCodes } from '../protocol/codes.ts';
-import { cmid, convId, groupId, parseConv, userId, USER_ID_RE } from '../protocol/ids.ts';
+import { cmid, convForUser, convId, groupId, userId, USER_ID_RE } from '../protocol/ids.ts';
+import type { Bus } from '../bus/bus.ts';
+import { startCursor } from '../delivery/cursor.ts';
+import type { MessageSender } from '../messaging/send.ts';
 import type { RedisLinks } from '../store/links.ts';
-import type { Store } from '../store/store.ts';
+import type { Stores } from '../store/stores.ts';
 
 /** PROTOCOL.md "HTTP": REST routes, health, metrics, and (DEBUG_ROUTES=1) leak-check helpers. */
 export interface HttpDeps {
   config: Config;
   log: Logger;
-  store: Store;
+  store: Pick<Stores, 'log' | 'cursors' | 'groups' | 'presence'>;
+  sender: MessageSender;
+  bus: Bus;
   links: RedisLinks;
   hub: Hub;
   gateway: () => Gateway;
@@ -145,28 +150,21 @@ export function createHttpHandler(d: HttpDeps) {
     // POST /v1/messages
     if (method === 'POST' && path === '/v1/messages') {
       const b = parse(postMessage, await readJson(req));
-      const ref = parseConv(b.conv)!;
-      if (ref.kind === 'dm' && ref.a !== me.user && ref.b !== me.user) fail('forbidden', `not a member of ${b.conv}`);
-      if (Buffer.byteLength(b.body) > d.config.MAX_BODY_BYTES) fail('too_large', `body is over ${d.config.MAX_BODY_BYTES} bytes`);
-      if (!d.buckets.take(me.user, Date.now())) fail('rate_limited', `over ${d.config.SEND_RATE} sends/s; slow down and retry`);
-      const r = await d.store.send(b.conv, ref.kind === 'group', ref.kind === 'dm' ? [ref.a, ref.b] : [], me.user, b.cmid, JSON.stringify(b.body));
-      d.metrics.sends.inc({ dup: String(r.dup) });
+      const r = await d.sender.send(me.user, b.conv, b.cmid, b.body);
       return json(res, r.dup ? 200 : 201, { conv: b.conv, seq: r.seq, cmid: b.cmid, ts: r.ts, dup: r.dup });
     }
 
     // GET /v1/conversations
     if (method === 'GET' && path === '/v1/conversations') {
-      const convs = await d.store.userConvs(me.user);
-      const [states, cursors, reads] = await Promise.all([d.store.convStates(me.user, convs), d.store.cursors(me.user, me.device), d.store.reads(me.user)]);
+      const convs = await d.store.groups.userConvs(me.user);
+      const [states, cursors, reads] = await Promise.all([d.store.log.states(me.user, convs), d.store.cursors.cursors(me.user, me.device), d.store.cursors.reads(me.user)]);
       const out = [];
       for (let i = 0; i < convs.length; i++) {
         const st = states[i]!;
         const conv = convs[i]!;
         if (st.join < 0 || st.left >= 0 || st.epoch === null) continue;
-        const cur = cursors.get(conv);
         const rd = reads.get(conv);
-        const cursor = Math.min(st.head, Math.max(cur && cur.epoch === st.epoch ? cur.seq : 0, st.join));
-        out.push({ conv, epoch: st.epoch, head: st.head, cursor, read: rd && rd.epoch === st.epoch ? rd.seq : 0 });
+        out.push({ conv, epoch: st.epoch, head: st.head, cursor: startCursor(st, cursors.get(conv)), read: rd && rd.epoch === st.epoch ? rd.seq : 0 });
       }
       return json(res, 200, { convs: out });
     }
@@ -174,33 +172,32 @@ export function createHttpHandler(d: HttpDeps) {
     // GET /v1/conversations/{conv}/messages
     if (method === 'GET' && parts[1] === 'conversations' && parts.length === 4 && parts[3] === 'messages') {
       const conv = parse(convId, parts[2]);
-      const ref = parseConv(conv)!;
-      if (ref.kind === 'dm' && ref.a !== me.user && ref.b !== me.user) fail('forbidden', `not a member of ${conv}`);
+      convForUser(conv, me.user);
       const q = parse(historyQuery, Object.fromEntries(url.searchParams));
-      const page = await d.store.history(me.user, conv, q.after, q.before, q.limit);
-      return json(res, 200, `{"epoch":${JSON.stringify(page.epoch)},"msgs":[${page.json.join(',')}],"more":${page.more}}`);
+      const page = await d.store.log.history(me.user, conv, q);
+      return json(res, 200, `{"epoch":${JSON.stringify(page.epoch)},"msgs":[${page.msgsJson.join(',')}],"more":${page.more}}`);
     }
 
     // groups
     if (parts[1] === 'groups') {
       if (method === 'POST' && parts.length === 2) {
         const b = parse(createGroup, await readJson(req));
-        const conv = await d.store.createGroup(me.user, b.id, b.members);
+        const conv = await d.store.groups.createGroup(me.user, b.id, b.members);
         return json(res, 201, { conv });
       }
       const id = parts[2] !== undefined && USER_ID_RE.test(parts[2]) ? parts[2] : fail('bad_request', 'group id must match ^[A-Za-z0-9_-]{1,64}$');
       if (method === 'GET' && parts.length === 3) {
-        const g = await d.store.getGroup(me.user, id);
+        const g = await d.store.groups.getGroup(me.user, id);
         return json(res, 200, { id, owner: g.owner || null, members: g.members, head: g.head });
       }
       if (method === 'POST' && parts.length === 4 && parts[3] === 'members') {
         const b = parse(addMembers, await readJson(req));
-        const added = await d.store.joinGroup(me.user, id, b.users);
+        const added = await d.store.groups.joinGroup(me.user, id, b.users);
         return json(res, 200, { conv: `g:${id}`, added });
       }
       if (method === 'DELETE' && parts.length === 5 && parts[3] === 'members') {
         const user = parse(userId, parts[4]);
-        const removed = await d.store.leaveGroup(me.user, id, user);
+        const removed = await d.store.groups.leaveGroup(me.user, id, user);
         return json(res, 200, { conv: `g:${id}`, removed });
       }
     }
@@ -211,7 +208,7 @@ export function createHttpHandler(d: HttpDeps) {
       const users = [...new Set(raw.split(',').filter(Boolean))];
       if (users.length > 1000) fail('too_large', 'at most 1000 users per request');
       for (const u of users) if (!USER_ID_RE.test(u)) fail('bad_request', `query \`users\`: "${u}" is not a valid user id`);
-      const states = await d.store.presence(users);
+      const states = await d.store.presence.presence(users);
       return json(res, 200, { users: Object.fromEntries(users.map((u, i) => [u, states[i]])) });
     }
 
@@ -220,7 +217,7 @@ export function createHttpHandler(d: HttpDeps) {
       if (!me.admin) fail('forbidden', 'operator token (adm) required');
       const user = parse(userId, parts[2]);
       const device = parts.length === 5 ? parse(userId, parts[4]) : '*';
-      await d.store.publish(`K\t${user}\t${device}`);
+      await d.bus.publish({ k: 'K', user, device: device === '*' ? null : device });
       return json(res, 200, { user, device: device === '*' ? null : device });
     }
 

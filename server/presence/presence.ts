@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Conn } from '../gateway/connection.ts';
-import type { Store } from '../store/store.ts';
+import { encode, type PresenceStatus } from '../protocol/server-frames.ts';
+import type { PresenceStore } from '../store/presence-store.ts';
 
 /**
  * Presence on one node: the node's lease, registration of its connections under it,
@@ -10,7 +11,7 @@ import type { Store } from '../store/store.ts';
  */
 export class Presence {
   readonly incarnation: string;
-  private readonly store: Store;
+  private readonly store: PresenceStore;
   private readonly log: Logger;
   private readonly ttlMs: number;
   private readonly watchers = new Map<string, Set<Conn>>();
@@ -26,7 +27,7 @@ export class Presence {
   private readonly registered: () => Iterable<Conn>;
   private readonly maxDevices: number;
 
-  constructor(store: Store, log: Logger, incarnation: string, ttlMs: number, maxDevices: number, registered: () => Iterable<Conn>) {
+  constructor(store: PresenceStore, log: Logger, incarnation: string, ttlMs: number, maxDevices: number, registered: () => Iterable<Conn>) {
     this.store = store;
     this.log = log;
     this.incarnation = incarnation;
@@ -65,9 +66,13 @@ export class Presence {
     // node died: hold the lease first.
     if (!this.leaseHeld) await this.renew();
     if (!this.leaseHeld) throw new Error('presence lease not held');
-    const replaced = await this.store.openConn(conn.user, conn.id, this.incarnation, this.generation, conn.device, this.maxDevices, 'hello');
+    const replaced = await this.store.openConn(this.registration(conn), this.maxDevices, 'hello');
     if (replaced) conn.registered = true;
     return replaced;
+  }
+
+  private registration(conn: Conn) {
+    return { user: conn.user, connId: conn.id, device: conn.device, incarnation: this.incarnation, generation: this.generation };
   }
 
   async close(conn: Conn): Promise<void> {
@@ -99,7 +104,7 @@ export class Presence {
   private async reregister(): Promise<void> {
     for (const conn of this.registered()) {
       if (!conn.registered || !conn.isOpen) continue;
-      await this.store.openConn(conn.user, conn.id, this.incarnation, this.generation, conn.device, this.maxDevices, 'reregister');
+      await this.store.openConn(this.registration(conn), this.maxDevices, 'reregister');
     }
   }
 
@@ -138,6 +143,11 @@ export class Presence {
 
   // ---- subscriptions ---------------------------------------------------------------
 
+  /** Current states, for a new subscription's first frames. */
+  states(users: readonly string[]) {
+    return this.store.presence(users);
+  }
+
   subscribe(conn: Conn, users: readonly string[]): void {
     conn.presenceSubs ??= new Set();
     for (const u of users) {
@@ -164,10 +174,10 @@ export class Presence {
     conn.presenceSubs = null;
   }
 
-  onChange(user: string, status: string, v: number, ts: number): void {
+  onChange(user: string, status: PresenceStatus, v: number, ts: number): void {
     const set = this.watchers.get(user);
     if (!set) return;
-    const frame = Buffer.from(`{"t":"presence","user":${JSON.stringify(user)},"status":"${status}","v":${v},"ts":${ts}}`);
+    const frame = Buffer.from(encode.presence(user, status, v, ts));
     for (const c of set) c.send(frame);
   }
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { cmid, convId, userId } from './ids.ts';
 
 /**
- * Client → server frames (PROTOCOL.md "Frames from the client"). Unknown fields are
+ * Client → server frames (PROTOCOL.md "Frames from the client"); the server's frames are
+ * in server-frames.ts. Unknown fields are
  * ignored (additions are allowed by the protocol); a missing or ill-typed field is
  * `bad_request` naming the field.
  */
@@ -45,15 +46,6 @@ export const clientFrame = z.discriminatedUnion('t', [
 export type ClientFrame = z.infer<typeof clientFrame>;
 export type SendFrame = z.infer<typeof sendFrame>;
 export type HistoryFrame = z.infer<typeof historyFrame>;
-
-/** Server → client frame shapes (serialized by hand on hot paths; these types document them). */
-export interface StoredMessage {
-  seq: number;
-  from: string;
-  cmid: string;
-  body: string;
-  ts: number;
-}
 
 export function describeZodError(err: z.ZodError): string {
   const issue = err.issues[0];

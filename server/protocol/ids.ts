@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProtocolError } from './codes.ts';
 
 /** Identifier rules of PROTOCOL.md "Identifiers"; shared by the server and the harness. */
 export const USER_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -43,4 +44,16 @@ export const convId = z.string().refine((s) => parseConv(s) !== null, {
 
 export function isMemberOfDm(ref: ConvRef, user: string): boolean {
   return ref.kind === 'dm' && (ref.a === user || ref.b === user);
+}
+
+/**
+ * The one membership check the edge makes: a dm's members are in its id, so a dm of two
+ * other users is refused here; a group's membership is the store's to check (atomically
+ * with the operation). `conv` must already be a valid conversation id.
+ */
+export function convForUser(conv: string, user: string): ConvRef {
+  const ref = parseConv(conv);
+  if (ref === null) throw new ProtocolError('bad_request', `\`conv\` ${JSON.stringify(conv)} is not a conversation id`);
+  if (ref.kind === 'dm' && !isMemberOfDm(ref, user)) throw new ProtocolError('forbidden', `not a member of ${conv}`);
+  return ref;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConvChannel, type LogEntry } from '../../server/delivery/channel.ts';
+import { ConvChannel } from '../../server/delivery/channel.ts';
+import type { LogEntry } from '../../server/store/log.ts';
 
 /** A model log 1..n, and a channel wired to it; deliveries must be exactly 1..n in order. */
 type Fetch = (from: number, to: number, count: number) => Promise<LogEntry[]>;

@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { SERVER_ENTRY, SERVER_TEST_ENTRY } from '../../harness/env/paths.ts';
+import { parseTestBugs } from '../../server/testing/faulty-stores.ts';
 import { loadConfig, ConfigError } from '../../server/config/config.ts';
 import { clientFrame, describeZodError } from '../../server/protocol/frames.ts';
 import { dmConv, parseConv } from '../../server/protocol/ids.ts';
@@ -73,9 +76,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ JWT_SECRET: 's' }, ['--nope'])).toThrow(ConfigError);
   });
 
-  it('honours deliberate bugs only with NODE_ENV=test', () => {
-    expect(loadConfig({ JWT_SECRET: 's', TEST_BUGS: 'skip_dedupe' }).testBugs.size).toBe(0);
-    expect(loadConfig({ JWT_SECRET: 's', TEST_BUGS: 'skip_dedupe', NODE_ENV: 'test' }).testBugs.has('skip_dedupe')).toBe(true);
-    expect(() => loadConfig({ JWT_SECRET: 's', TEST_BUGS: 'nonsense' })).toThrow(/unknown bug/);
+  it('deliberate bugs exist only in the test entry: production main.ts refuses TEST_BUGS, the test entry names unknown ones', () => {
+    expect(parseTestBugs('skip_dedupe, drop_replay')).toEqual(['skip_dedupe', 'drop_replay']);
+    expect(() => parseTestBugs('nonsense')).toThrow(/unknown bug "nonsense" \(known: skip_dedupe, drop_replay, skip_gap_fill\)/);
+    const prod = spawnSync(process.execPath, [SERVER_ENTRY], { env: { ...process.env, JWT_SECRET: 's', TEST_BUGS: 'skip_dedupe' }, encoding: 'utf8', timeout: 20_000 });
+    expect(prod.status).toBe(2);
+    expect(prod.stderr).toMatch(/TEST_BUGS is read only by the test entry/);
+    const test = spawnSync(process.execPath, [SERVER_TEST_ENTRY], { env: { ...process.env, JWT_SECRET: 's', TEST_BUGS: 'nonsense' }, encoding: 'utf8', timeout: 20_000 });
+    expect(test.status).toBe(2);
+    expect(test.stderr).toMatch(/unknown bug "nonsense"/);
   });
 });

@@ -1,0 +1,18 @@
+import type { StoredMark } from '../store/cursors.ts';
+import type { ConvState } from '../store/log.ts';
+
+/**
+ * Where a device's delivery of a conversation starts (PROTOCOL.md "Connect" 3 and 6): after
+ * its stored cursor when that was taken in the conversation's current epoch (another
+ * epoch's counts as 0), never before the user's join point (or `joinSeq`, a join the
+ * caller learnt of on the bus), and never past the head.
+ */
+export function startCursor(st: ConvState, stored: StoredMark | null | undefined, joinSeq = 0): number {
+  const own = stored && stored.epoch === st.epoch ? stored.seq : 0;
+  return Math.min(st.head, Math.max(own, st.join, joinSeq));
+}
+
+/** A cursor exists but was taken in another epoch: the device must be told the new one. */
+export function cursorOfOtherEpoch(st: ConvState, stored: StoredMark | null | undefined): boolean {
+  return stored !== undefined && stored !== null && stored.epoch !== st.epoch;
+}

@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config/config.ts';
+import { Bus } from './bus/bus.ts';
+import { RedisBusLink } from './bus/redis-bus-link.ts';
+import { Hub } from './delivery/hub.ts';
+import { Gateway } from './gateway/gateway.ts';
+import { frameStats } from './gateway/connection.ts';
+import { SendBuckets } from './gateway/rate.ts';
+import { TokenVerifier } from './gateway/tokens.ts';
+import { createHttpHandler } from './http/http.ts';
+import { MessageSender } from './messaging/send.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { Presence } from './presence/presence.ts';
+import { checkDurability } from './store/durability.ts';
+import { keys } from './store/keys.ts';
+import { RedisLinks } from './store/links.ts';
+import { RedisCursorStore } from './store/redis/redis-cursors.ts';
+import { RedisGroupStore } from './store/redis/redis-groups.ts';
+import { RedisConversationLog } from './store/redis/redis-log.ts';
+import { RedisPresenceStore } from './store/redis/redis-presence.ts';
+import type { Stores } from './store/stores.ts';
+
+/** The process's open-file soft limit (Linux), or null when it cannot be read. */
+function openFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The Redis implementations of every seam, on the node's command link. */
+export function redisStores(links: RedisLinks, config: Config): Stores {
+  return {
+    log: new RedisConversationLog(links.cmd, { retentionMaxMsgs: config.RETENTION_MAX_MSGS, retentionMs: config.RETENTION_MS, dedupeTtlMs: config.DEDUPE_TTL_MS }),
+    cursors: new RedisCursorStore(links.cmd),
+    groups: new RedisGroupStore(links.cmd, config.GROUP_MAX),
+    presence: new RedisPresenceStore(links.cmd),
+    bus: new RedisBusLink(links, keys.busChannel()),
+  };
+}
+
+export interface NodeOptions {
+  /** Wraps the seams before anything uses them (server/test-main.ts wires deliberately faulty ones). */
+  wrapStores?: (stores: Stores, links: RedisLinks) => Stores;
+  /** Logged as a warning at start (what the wrapper changed). */
+  warning?: string;
+}
+
+/**
+ * One server node: wires the parts together, listens, and stops on SIGTERM/SIGINT.
+ * Every behaviour lives in the part named after it (see README "How the server works").
+ */
+export async function runNode(config: Config, opts: NodeOptions = {}): Promise<void> {
+  const log = createLogger(config.LOG_LEVEL, config.NODE_ID);
+  const incarnation = `${config.NODE_ID}.${randomBytes(4).toString('hex')}`;
+  if (opts.warning) log.warn(opts.warning);
+  if (config.ALLOW_VOLATILE_STORE) log.warn('ALLOW_VOLATILE_STORE=1: a Redis without appendonly is accepted; a restart can lose acked messages');
+
+  const fdLimit = openFileLimit();
+  const maxConnections = fdLimit ? Math.max(1, Math.min(config.MAX_CONNECTIONS, fdLimit - 512)) : config.MAX_CONNECTIONS;
+
+  const links = new RedisLinks(config.REDIS_URL, config.STORE_TIMEOUT_MS, keys.busChannel(), log);
+  let stores = redisStores(links, config);
+  if (opts.wrapStores) stores = opts.wrapStores(stores, links);
+
+  let gateway: Gateway;
+  const metrics = createMetrics({ connections: () => gateway?.connectionCount ?? 0, unsentBytes: () => gateway?.unsentBytes() ?? 0, channels: () => hub.channelCount, framesOut: () => frameStats.out });
+  const hub = new Hub(stores, log, metrics, { backlogLimit: config.BACKLOG_LIMIT, slowConsumerBytes: config.SLOW_CONSUMER_BYTES });
+  const presence = new Presence(stores.presence, log, incarnation, config.PRESENCE_TTL_MS, config.MAX_DEVICES, () => hub.conns.values());
+  const tokens = new TokenVerifier(config.JWT_SECRET);
+  const buckets = new SendBuckets(config.SEND_RATE, config.SEND_BURST);
+  const sender = new MessageSender(stores.log, buckets, metrics, config);
+  gateway = new Gateway({ config, log, store: stores, sender, hub, presence, tokens, buckets, metrics, nodeId: config.NODE_ID, maxConnections });
+
+  const bus = new Bus(stores.bus, log, incarnation, config.STORE_TIMEOUT_MS, {
+    message: (conv, epoch, seq, frame) => hub.onMessage(conv, epoch, seq, frame),
+    join: (conv, user, at) => hub.onJoin(conv, user, at),
+    leave: (conv, user, at) => hub.onLeave(conv, user, at),
+    presence: (user, status, v, ts) => presence.onChange(user, status, v, ts),
+    read: (user, conv, seq, origin) => hub.onRead(user, conv, seq, origin),
+    kick: (_user, connId, code) => gateway.kick(connId, code),
+    kickUser: (user, device) => gateway.kickUser(user, device),
+    resync: (reason) => hub.requestResync(reason),
+  });
+
+  let durable = false;
+  let cmdWasDown = false;
+  links.on('down', () => (cmdWasDown = true));
+  links.on('up', async () => {
+    try {
+      const problem = await checkDurability(links.cmd, config.ALLOW_VOLATILE_STORE);
+      if (problem) {
+        log.fatal({ problem }, 'refusing to run on this Redis');
+        process.stderr.write(`imstorm server: refusing to run: ${problem}\n`);
+        process.exit(1);
+      }
+      if (!durable) {
+        log.info('store ready');
+        await presence.renew();
+      }
+      durable = true;
+      // The lease and the bus may have missed everything while the link was away.
+      if (cmdWasDown) {
+        cmdWasDown = false;
+        void presence.renew();
+        hub.requestResync('redis link returned');
+      }
+    } catch (err) {
+      log.warn({ err: String(err) }, 'durability check failed; will retry when the link returns');
+      links.cmd.disconnect(true);
+    }
+  });
+
+  // Plain HTTP sockets open right now (upgraded ones become WebSocket connections): leak
+  // checks subtract them, so a sampler's keep-alive socket does not read as a leak.
+  let httpSockets = 0;
+  const upgraded = new WeakSet<object>();
+  const http = createServer(
+    createHttpHandler({
+      config, log, store: stores, sender, bus, links, hub, gateway: () => gateway, tokens, buckets, metrics,
+      isReady: () => durable && links.isCmdUp,
+      httpSockets: () => httpSockets,
+      backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }),
+    }),
+  );
+  http.on('connection', (socket) => {
+    httpSockets++;
+    socket.once('close', () => {
+      if (!upgraded.has(socket)) httpSockets--;
+    });
+  });
+  http.on('upgrade', (req, socket, head) => {
+    upgraded.add(socket);
+    httpSockets--;
+    gateway.handleUpgrade(req, socket, head);
+  });
+  http.on('clientError', (_err, socket) => socket.destroy());
+  http.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const addr = http.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+  // PROTOCOL.md: this line is always written, whatever LOG_LEVEL says.
+  log.child({}, { level: 'info' }).info({ port, host: config.HOST, incarnation, maxConnections, fdLimit }, 'listening');
+
+  links.start();
+  bus.start();
+  presence.start();
+  gateway.start();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, connections: gateway.connectionCount, drainMs: config.DRAIN_MS }, 'shutting down');
+    gateway.stopAccepting();
+    http.close();
+    await gateway.drain(config.DRAIN_MS);
+    // let close frames and their handlers run before deregistering
+    await new Promise((r) => setTimeout(r, 100));
+    await presence.shutdown(gateway.connections());
+    gateway.stop();
+    bus.stop();
+    await links.close();
+    http.closeAllConnections();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

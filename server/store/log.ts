@@ -1,0 +1,80 @@
+/**
+ * The conversation log: the truth of every conversation (DESIGN.md "The conversation log
+ * is the truth"). Redis implementation: redis/redis-log.ts; in-memory: memory/memory-store.ts.
+ *
+ * Contract for every method: it completes, or throws a ProtocolError — `unavailable` when
+ * the store did not confirm in time (the effect is then unknown: the caller must not
+ * assume it failed), the protocol's own codes (`forbidden`, `not_found`) for refusals.
+ * Seqs of a conversation start at 1 and rise by exactly 1 within an epoch; an epoch is
+ * a random id that changes when the conversation's data was lost and recreated.
+ */
+export interface ConversationLog {
+  /**
+   * Stores one message, atomically: membership check (groups), dedupe, append, retention
+   * and publication of the `m` bus payload happen as one step, so the bus never carries a
+   * message the log does not hold, and two sends of one (conv, sender, cmid) within
+   * DEDUPE_TTL_MS get one seq (the second answers `dup` with the first's seq and ts).
+   * A dm's first message indexes the conversation for both users before it is stored.
+   */
+  send(req: SendRequest): Promise<SendResult>;
+  /** One state per conversation, in order, for `user`, in one round trip. */
+  states(user: string, convs: readonly string[]): Promise<ConvState[]>;
+  /** Epoch and head per conversation (no membership check), in one round trip. */
+  heads(convs: readonly string[]): Promise<ConvHead[]>;
+  /** Stored messages with from ≤ seq ≤ to (to null: no bound), at most `count`, ascending. */
+  range(conv: string, from: number, to: number | null, count: number): Promise<LogEntry[]>;
+  /** A history page as PROTOCOL.md `history` defines it; checks membership. */
+  history(user: string, conv: string, q: HistoryQuery): Promise<HistoryPage>;
+}
+
+export interface SendRequest {
+  conv: string;
+  isGroup: boolean;
+  /** a dm's two users (indexed before its first message); empty for a group */
+  dmUsers: readonly string[];
+  sender: string;
+  cmid: string;
+  /** the body as a JSON string literal (JSON.stringify(body)): stored and pushed as is */
+  bodyJson: string;
+}
+
+export interface SendResult {
+  seq: number;
+  ts: number;
+  epoch: string;
+  dup: boolean;
+}
+
+export interface ConvHead {
+  /** null when the conversation does not exist (yet, or any more) */
+  epoch: string | null;
+  head: number;
+}
+
+export interface ConvState extends ConvHead {
+  /** last seq removed by retention */
+  trimmed: number;
+  /** join seq for a group member (or former member), 0 for a dm, -1 when the user never was a member */
+  join: number;
+  /** for a former group member: the head when it left (its devices get messages up to it); else -1 */
+  left: number;
+}
+
+/** One stored message: its seq and its `msg` frame, ready to write to a socket. */
+export interface LogEntry {
+  seq: number;
+  frame: string;
+}
+
+export interface HistoryQuery {
+  after?: number | undefined;
+  before?: number | undefined;
+  limit: number;
+}
+
+export interface HistoryPage {
+  epoch: string;
+  /** each message as a JSON object text (encode.storedMessage), ascending seq */
+  msgsJson: string[];
+  more: boolean;
+}

@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import { keys } from '../keys.ts';
+import type { ConvMark, CursorStore, StoredMark } from '../cursors.ts';
+import { defineScripts, parseMark, storeCall, type ScriptName } from './scripts.ts';
+
+/** CursorStore on Redis: one hash of `<epoch>|<seq>` per device (cursors) and per user (reads). */
+export class RedisCursorStore implements CursorStore {
+  private readonly redis: Redis;
+  private readonly scripts: Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+  private readonly channel = keys.busChannel();
+
+  constructor(redis: Redis) {
+    this.redis = redis;
+    this.scripts = defineScripts(redis);
+  }
+
+  cursors(user: string, device: string): Promise<Map<string, StoredMark>> {
+    return this.marks(keys.cursors(user, device));
+  }
+
+  cursorOf(user: string, device: string, conv: string): Promise<StoredMark | null> {
+    return storeCall(async () => parseMark(await this.redis.hget(keys.cursors(user, device), conv)));
+  }
+
+  reads(user: string): Promise<Map<string, StoredMark>> {
+    return this.marks(keys.reads(user));
+  }
+
+  private marks(key: string): Promise<Map<string, StoredMark>> {
+    return storeCall(async () => {
+      const out = new Map<string, StoredMark>();
+      for (const [conv, v] of Object.entries(await this.redis.hgetall(key))) {
+        const m = parseMark(v);
+        if (m) out.set(conv, m);
+      }
+      return out;
+    });
+  }
+
+  async advanceCursors(user: string, device: string, marks: readonly ConvMark[]): Promise<void> {
+    if (!marks.length) return;
+    const args: (string | number)[] = [];
+    for (const m of marks) args.push(m.conv, m.epoch, m.seq);
+    await storeCall(() => this.scripts['cursors-advance'](keys.cursors(user, device), ...args));
+  }
+
+  advanceRead(user: string, mark: ConvMark, originConn: string): Promise<boolean> {
+    return storeCall(async () => (await this.scripts['read-advance'](keys.reads(user), mark.conv, mark.epoch, mark.seq, this.channel, user, originConn)) === 1);
+  }
+}

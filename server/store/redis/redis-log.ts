@@ -1,0 +1,126 @@
+import type { Redis } from 'ioredis';
+import { ProtocolError } from '../../protocol/codes.ts';
+import { encode, msgFrameParts } from '../../protocol/server-frames.ts';
+import { keys } from '../keys.ts';
+import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, SendRequest, SendResult } from '../log.ts';
+import { defineScripts, newEpoch, pipelineScript, storeCall, type ScriptName } from './scripts.ts';
+
+export interface LogLimits {
+  retentionMaxMsgs: number;
+  retentionMs: number;
+  dedupeTtlMs: number;
+}
+
+/** A stream entry as XRANGE returns it: `<seq>-0` and fields f (from), m (cmid), b (body JSON), t (ts). */
+interface RawEntry {
+  seq: number;
+  f: string;
+  m: string;
+  b: string;
+  t: number;
+}
+
+function parseEntry(e: unknown): RawEntry {
+  const [id, flat] = e as [string, string[]];
+  const h: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+  return { seq: Number(id.slice(0, id.indexOf('-'))), f: h.f!, m: h.m!, b: h.b!, t: Number(h.t) };
+}
+
+/** ConversationLog on Redis: a Stream per conversation whose entry id is the seq (keys.ts). */
+export class RedisConversationLog implements ConversationLog {
+  protected readonly redis: Redis;
+  private readonly scripts: Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+  private readonly limits: LogLimits;
+  private readonly channel = keys.busChannel();
+
+  constructor(redis: Redis, limits: LogLimits) {
+    this.redis = redis;
+    this.limits = limits;
+    this.scripts = defineScripts(redis);
+  }
+
+  async send(req: SendRequest): Promise<SendResult> {
+    const { head, mid } = msgFrameParts(req.conv, req.sender, req.cmid);
+    const l = this.limits;
+    const run = (mode: 'group' | 'dm' | 'dm-indexed') =>
+      this.scripts.send(
+        keys.meta(req.conv), keys.log(req.conv), keys.dedupe(req.conv), keys.members(req.conv),
+        req.sender, req.cmid, req.bodyJson, head, mid, newEpoch(), mode,
+        l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, this.channel, req.conv,
+      ) as Promise<[string, number?, number?, string?]>;
+    return storeCall(async () => {
+      let res = await run(req.isGroup ? 'group' : 'dm');
+      if (res[0] === 'need_index') {
+        // Cross-slot order that loses nothing on a crash: both users index the
+        // conversation before its first message exists.
+        await Promise.all(req.dmUsers.map((u) => this.redis.hset(keys.userConvs(u), req.conv, 1)));
+        res = await run('dm-indexed');
+      }
+      switch (res[0]) {
+        case 'ok':
+        case 'dup':
+          return { seq: res[1]!, ts: res[2]!, epoch: res[3]!, dup: res[0] === 'dup' };
+        case 'not_found':
+          throw new ProtocolError('not_found', `no such group: ${req.conv}`);
+        case 'forbidden':
+          throw new ProtocolError('forbidden', `not a member of ${req.conv}`);
+        default:
+          throw new ProtocolError('internal', `unexpected store answer ${String(res[0])}`);
+      }
+    });
+  }
+
+  async states(user: string, convs: readonly string[]): Promise<ConvState[]> {
+    if (!convs.length) return [];
+    return storeCall(async () => {
+      const p = this.redis.pipeline();
+      for (const c of convs) pipelineScript(p, 'conv-state', keys.meta(c), keys.members(c), keys.leavers(c), user, c.startsWith('g:') ? '1' : '0');
+      const res = (await p.exec()) ?? [];
+      return res.map(([err, v]) => {
+        if (err) throw err;
+        const [epoch, head, trimmed, join, left] = v as [string | null, number, number, number, number];
+        return { epoch: epoch || null, head, trimmed, join, left };
+      });
+    });
+  }
+
+  async heads(convs: readonly string[]): Promise<ConvHead[]> {
+    if (!convs.length) return [];
+    return storeCall(async () => {
+      const p = this.redis.pipeline();
+      for (const c of convs) p.hmget(keys.meta(c), 'epoch', 'head');
+      const res = (await p.exec()) ?? [];
+      return res.map(([err, v]) => {
+        if (err) throw err;
+        const [epoch, head] = v as [string | null, string | null];
+        return { epoch: epoch ?? null, head: Number(head ?? 0) };
+      });
+    });
+  }
+
+  async range(conv: string, from: number, to: number | null, count: number): Promise<LogEntry[]> {
+    return storeCall(async () => {
+      const es = (await this.redis.xrange(keys.log(conv), `${from}-0`, to === null ? '+' : `${to}-0`, 'COUNT', count)) as unknown[];
+      return es.map((raw) => {
+        const e = parseEntry(raw);
+        return { seq: e.seq, frame: encode.msg(conv, e.seq, e.f, e.m, e.b, e.t) };
+      });
+    });
+  }
+
+  async history(user: string, conv: string, q: HistoryQuery): Promise<HistoryPage> {
+    const isGroup = conv.startsWith('g:');
+    return storeCall(async () => {
+      const res = (await this.scripts.history(keys.meta(conv), keys.log(conv), keys.members(conv), user, isGroup ? '1' : '0', q.after ?? '', q.before ?? '', q.limit)) as [string, string?, number?, unknown[]?];
+      if (res[0] === 'not_found') throw new ProtocolError('not_found', `no such group: ${conv}`);
+      if (res[0] === 'forbidden') throw new ProtocolError('forbidden', `not a member of ${conv}`);
+      const entries = (res[3] ?? []).map(parseEntry);
+      return {
+        epoch: res[1] ?? '',
+        more: res[2] === 1,
+        msgsJson: entries.map((e) => encode.storedMessage(e.seq, e.f, e.m, e.b, e.t)),
+      };
+    });
+  }
+}

@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+import { keys } from '../keys.ts';
+import type { PresenceState, PresenceStore, Registration } from '../presence-store.ts';
+import { defineScripts, storeCall, type ScriptName } from './scripts.ts';
+
+/** PresenceStore on Redis: leases in one slot, registrations and status in each user's, a registry per incarnation. */
+export class RedisPresenceStore implements PresenceStore {
+  private readonly redis: Redis;
+  private readonly scripts: Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+  private readonly channel = keys.busChannel();
+
+  constructor(redis: Redis) {
+    this.redis = redis;
+    this.scripts = defineScripts(redis);
+  }
+
+  openConn(reg: Registration, maxDevices: number, mode: 'hello' | 'reregister'): Promise<string[] | null> {
+    const member = `${reg.user}\t${reg.connId}`;
+    return storeCall(async () => {
+      await this.redis.sadd(keys.nodeConns(reg.incarnation), member);
+      const res = (await this.scripts['conn-open'](keys.conns(reg.user), keys.presence(reg.user), this.channel, reg.user, reg.connId, `${reg.incarnation}#${reg.generation}`, reg.device, maxDevices, mode)) as string[];
+      if (res[0] === 'too_many_devices') {
+        await this.redis.srem(keys.nodeConns(reg.incarnation), member);
+        return null;
+      }
+      return res.slice(1);
+    });
+  }
+
+  async closeConn(user: string, connId: string, incarnation: string): Promise<void> {
+    await storeCall(async () => {
+      await this.scripts['conn-close'](keys.conns(user), keys.presence(user), this.channel, user, connId);
+      await this.redis.srem(keys.nodeConns(incarnation), `${user}\t${connId}`);
+    });
+  }
+
+  presence(users: readonly string[]): Promise<PresenceState[]> {
+    if (!users.length) return Promise.resolve([]);
+    return storeCall(async () => {
+      const p = this.redis.pipeline();
+      for (const u of users) p.hmget(keys.presence(u), 'status', 'v', 'ts');
+      const res = (await p.exec()) ?? [];
+      return res.map(([err, v]) => {
+        if (err) throw err;
+        const [status, ver, ts] = v as (string | null)[];
+        return { status: status === 'online' ? 'online' : 'offline', v: Number(ver ?? 0), ts: Number(ts ?? 0) } as const;
+      });
+    });
+  }
+
+  renewLease(incarnation: string, ttlMs: number): Promise<{ held: boolean; generation: number }> {
+    return storeCall(async () => {
+      const [held, generation] = (await this.scripts['lease-renew'](keys.leases(), keys.leaseGens(), incarnation, ttlMs)) as [number, number];
+      return { held: held === 1, generation };
+    });
+  }
+
+  expiredLeases(limit: number): Promise<string[]> {
+    return storeCall(async () => (await this.scripts['leases-expired'](keys.leases(), limit)) as string[]);
+  }
+
+  sweepIncarnation(dead: string, sweeper: string): Promise<number> {
+    return storeCall(async () => {
+      const generation = Number(await this.scripts['sweep-claim'](keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead, sweeper, 10_000));
+      if (generation < 0) return 0;
+      let n = 0;
+      let cursor = '0';
+      do {
+        const [next, members] = await this.redis.sscan(keys.nodeConns(dead), cursor, 'COUNT', 500);
+        cursor = next;
+        for (const m of members) {
+          const tab = m.indexOf('\t');
+          const user = m.slice(0, tab);
+          const res = Number(await this.scripts['conn-close'](keys.conns(user), keys.presence(user), this.channel, user, m.slice(tab + 1), dead, generation));
+          if (res >= 0) await this.redis.srem(keys.nodeConns(dead), m);
+          if (res === 1) n++;
+        }
+      } while (cursor !== '0');
+      const forgotten = Number(await this.scripts['sweep-finish'](keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead));
+      if (forgotten === 1 && (await this.redis.scard(keys.nodeConns(dead))) === 0) await this.redis.del(keys.nodeConns(dead));
+      return n;
+    });
+  }
+
+  async dropLease(incarnation: string): Promise<void> {
+    await storeCall(async () => {
+      await this.redis.zrem(keys.leases(), incarnation);
+      await this.redis.hdel(keys.leaseGens(), incarnation);
+      await this.redis.del(keys.nodeConns(incarnation));
+    });
+  }
+}

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ProtocolError } from '../../protocol/codes.ts';
+
+/**
+ * The store's Lua scripts, one file each in ./lua, read once at start. A line
+ * `--!include <file>` is replaced by that file (the shared clock and presence snippets).
+ * Every script touches keys of one hash slot only, and uses Redis time (TIME) as its
+ * clock, so nodes with skewed clocks still agree on ts, presence v and leases.
+ */
+const scriptKeys = {
+  send: 4,
+  'conv-state': 3,
+  history: 3,
+  'group-create': 4,
+  'group-join': 4,
+  'group-leave': 4,
+  'group-get': 3,
+  'cursors-advance': 1,
+  'read-advance': 1,
+  'conn-open': 2,
+  'conn-close': 2,
+  'lease-renew': 2,
+  'leases-expired': 1,
+  'sweep-claim': 3,
+  'sweep-finish': 3,
+} as const;
+
+export type ScriptName = keyof typeof scriptKeys;
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+const LUA_DIR = new URL('./lua/', import.meta.url);
+
+export function loadLua(name: string, seen: readonly string[] = []): string {
+  if (seen.includes(name)) throw new Error(`lua include cycle: ${[...seen, name].join(' → ')}`);
+  const text = readFileSync(new URL(name, LUA_DIR), 'utf8');
+  return text.replace(/^--!include (\S+)$/gm, (_, file: string) => loadLua(file, [...seen, name]).trimEnd());
+}
+
+const commandName = (name: ScriptName) => `im_${name.replace(/-/g, '_')}`;
+
+/** Defines every script as a command on `redis` (EVALSHA with a fallback to EVAL). */
+export function defineScripts(redis: Redis): Record<ScriptName, ScriptFn> {
+  const out = {} as Record<ScriptName, ScriptFn>;
+  const cmds = redis as unknown as Record<string, ScriptFn>;
+  for (const [name, numberOfKeys] of Object.entries(scriptKeys) as [ScriptName, number][]) {
+    const cmd = commandName(name);
+    if (!(cmd in cmds)) redis.defineCommand(cmd, { numberOfKeys, lua: loadLua(`${name}.lua`) });
+    out[name] = (...args) => cmds[cmd]!.apply(redis, args);
+  }
+  return out;
+}
+
+/** The same scripts queued on a pipeline. */
+export function pipelineScript(pipeline: unknown, name: ScriptName, ...args: (string | number)[]): void {
+  (pipeline as Record<string, ScriptFn>)[commandName(name)]!(...args);
+}
+
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+/** Redis failures become `unavailable`; a broken script is a bug and becomes `internal`. */
+export function storeError(err: unknown): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/Error running script|ERR user_script|WRONGTYPE|@user_script/i.test(msg)) return new ProtocolError('internal', 'store script failed');
+  return new ProtocolError('unavailable', 'the store did not confirm in time; retry with the same cmid');
+}
+
+/** Runs a store call under the seams' error contract (see ../log.ts). */
+export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw storeError(err);
+  }
+}
+
+/** `<epoch>|<seq>` as cursors and read marks are stored. */
+export function parseMark(v: string | null | undefined): { epoch: string; seq: number } | null {
+  if (!v) return null;
+  const bar = v.indexOf('|');
+  return { epoch: v.slice(0, bar), seq: Number(v.slice(bar + 1)) };
+}

@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+import { keys } from '../store/keys.ts';
+import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
+import type { Stores } from '../store/stores.ts';
+
+/**
+ * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
+ * guarantee, so a test can show that the checker for it fails (and names the message).
+ * Only server/test-main.ts wires them; production code has no switch for them.
+ */
+export const testBugs = {
+  /** every retry of a stored (conversation, sender, cmid) is stored again: breaks guarantee 2 (`duplicate`) */
+  skip_dedupe: (s: Stores, redis: Redis): Stores => ({ ...s, log: new ForgetfulDedupeLog(s.log, redis) }),
+  /** a replay (backlog) read loses its first message, announced as trimmed: breaks guarantee 1 (`lost`) */
+  drop_replay: (s: Stores): Stores => ({ ...s, log: new LossyReplayLog(s.log) }),
+  /** hole fills (bounded log reads) come back empty, so holes are announced as trimmed: breaks guarantee 1 */
+  skip_gap_fill: (s: Stores): Stores => ({ ...s, log: new EmptyFillLog(s.log) }),
+} as const;
+
+export type TestBug = keyof typeof testBugs;
+
+export function parseTestBugs(text: string): TestBug[] {
+  const out: TestBug[] = [];
+  for (const b of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!Object.hasOwn(testBugs, b)) throw new Error(`TEST_BUGS: unknown bug "${b}" (known: ${Object.keys(testBugs).join(', ')})`);
+    out.push(b as TestBug);
+  }
+  return out;
+}
+
+/** Passes every call through; subclasses override the one they break. */
+export class LogWrapper implements ConversationLog {
+  protected readonly inner: ConversationLog;
+  constructor(inner: ConversationLog) {
+    this.inner = inner;
+  }
+  send(req: SendRequest) {
+    return this.inner.send(req);
+  }
+  states(user: string, convs: readonly string[]) {
+    return this.inner.states(user, convs);
+  }
+  heads(convs: readonly string[]) {
+    return this.inner.heads(convs);
+  }
+  range(conv: string, from: number, to: number | null, count: number) {
+    return this.inner.range(conv, from, to, count);
+  }
+  history(...args: Parameters<ConversationLog['history']>) {
+    return this.inner.history(...args);
+  }
+}
+
+/** Stores as usual, then deletes the dedupe entry it just wrote. */
+class ForgetfulDedupeLog extends LogWrapper {
+  private readonly redis: Redis;
+  constructor(inner: ConversationLog, redis: Redis) {
+    super(inner);
+    this.redis = redis;
+  }
+  override async send(req: SendRequest): Promise<SendResult> {
+    const res = await this.inner.send(req);
+    if (!res.dup) await this.redis.hdel(keys.dedupe(req.conv), `${req.sender}\n${req.cmid}`).catch(() => {});
+    return res;
+  }
+}
+
+/** Replays read with no upper bound (the hub's backlog reads); their first entry goes missing. */
+export class LossyReplayLog extends LogWrapper {
+  override async range(conv: string, from: number, to: number | null, count: number): Promise<LogEntry[]> {
+    const entries = await this.inner.range(conv, from, to, count);
+    return to === null ? entries.slice(1) : entries;
+  }
+}
+
+/** Bounded reads (the channels' hole fills) find nothing. */
+export class EmptyFillLog extends LogWrapper {
+  override async range(conv: string, from: number, to: number | null, count: number): Promise<LogEntry[]> {
+    return to === null ? this.inner.range(conv, from, to, count) : [];
+  }
+}

@@ -1,0 +1,143 @@
+// In-process server nodes over the in-memory seams (server/store/memory): the real Hub,
+// Presence and Bus, with connections on an in-memory socket. For unit and property tests
+// of the delivery core; the integration suites run the same code against real Redis.
+import { pino } from 'pino';
+import { Bus } from '../../server/bus/bus.ts';
+import { Hub } from '../../server/delivery/hub.ts';
+import { Conn, type ClientSocket } from '../../server/gateway/connection.ts';
+import { createMetrics } from '../../server/observability/metrics.ts';
+import { Presence } from '../../server/presence/presence.ts';
+import { decodeServerFrame, encode, type ServerFrame } from '../../server/protocol/server-frames.ts';
+import { MemoryBroker, type MemoryBusLink } from '../../server/store/memory/memory-bus.ts';
+import { MemoryStore, type MemoryStoreOptions } from '../../server/store/memory/memory-store.ts';
+import type { ConversationLog } from '../../server/store/log.ts';
+
+const silent = pino({ level: 'silent' });
+// one registry's worth of series per node would pile up across thousands of cases
+const sharedMetrics = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0 });
+
+/** A socket that keeps what the server wrote, decoded through the server's own codec. */
+export class MemorySocket implements ClientSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly frames: ServerFrame[] = [];
+  closeCode: number | null = null;
+  onClosed: (() => void) | null = null;
+
+  send(data: string | Buffer, _opts: { binary: boolean }, cb?: (err?: Error) => void): void {
+    this.frames.push(decodeServerFrame(data.toString()));
+    if (cb) queueMicrotask(() => cb());
+  }
+  close(code: number): void {
+    if (this.readyState >= 2) return;
+    this.closeCode = code;
+    this.terminate();
+  }
+  terminate(): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    queueMicrotask(() => this.onClosed?.());
+  }
+  ping(): void {}
+}
+
+export interface SimConn {
+  conn: Conn;
+  socket: MemorySocket;
+  node: SimNode;
+}
+
+let connSeq = 0;
+
+export class SimNode {
+  readonly name: string;
+  readonly hub: Hub;
+  readonly presence: Presence;
+  readonly bus: Bus;
+  readonly link: MemoryBusLink;
+  readonly incarnation: string;
+  private readonly store: MemoryStore;
+
+  constructor(name: string, store: MemoryStore, broker: MemoryBroker, opts: { backlogLimit?: number; presenceTtlMs?: number; log?: ConversationLog } = {}) {
+    this.name = name;
+    this.store = store;
+    this.incarnation = `${name}.${++connSeq}`;
+    this.link = broker.link(name);
+    this.hub = new Hub({ log: opts.log ?? store, cursors: store, groups: store }, silent, sharedMetrics, { backlogLimit: opts.backlogLimit ?? 500, slowConsumerBytes: 1 << 20 });
+    this.presence = new Presence(store, silent, this.incarnation, opts.presenceTtlMs ?? 30_000, 10, () => this.hub.conns.values());
+    this.bus = new Bus(this.link, silent, this.incarnation, 2000, {
+      message: (conv, epoch, seq, frame) => this.hub.onMessage(conv, epoch, seq, frame),
+      join: (conv, user, at) => this.hub.onJoin(conv, user, at),
+      leave: (conv, user, at) => this.hub.onLeave(conv, user, at),
+      presence: (user, status, v, ts) => this.presence.onChange(user, status, v, ts),
+      read: (user, conv, seq, origin) => this.hub.onRead(user, conv, seq, origin),
+      kick: (_user, connId, code) => this.hub.conns.get(connId)?.closeNow(code),
+      kickUser: (user, device) => {
+        for (const c of this.hub.connsOf(user)) if (device === null || c.device === device) c.closeNow(4401);
+      },
+      resync: (reason) => this.hub.requestResync(reason),
+    });
+  }
+
+  /**
+   * The gateway's sequence after a valid hello (server/gateway/gateway.ts onHello):
+   * register, take over the device, welcome, connect sync. Resolves once synced.
+   */
+  async connect(user: string, device: string, presenceSubs: readonly string[] = []): Promise<SimConn> {
+    const socket = new MemorySocket();
+    const conn = new Conn(`${this.name}.c${++connSeq}`, socket, Date.now());
+    conn.identity = { user, device, admin: false, expMs: Date.now() + 3_600_000 };
+    socket.onClosed = () => void this.onClose(conn);
+    const replaced = await this.presence.open(conn);
+    if (replaced === null) throw new Error(`${user}/${device}: too many devices`);
+    for (const id of replaced) this.hub.conns.get(id)?.closeNow(4409);
+    for (const other of this.hub.connsOf(user)) if (other !== conn && other.device === device) other.closeNow(4409);
+    conn.state = 'open';
+    this.hub.addConn(conn);
+    socket.send(encode.welcome({ user, device, conn: conn.id, node: this.name, heartbeatMs: 25_000, maxBodyBytes: 16_384 }), { binary: false });
+    if (presenceSubs.length) {
+      this.presence.subscribe(conn, presenceSubs);
+      const states = await this.presence.states(presenceSubs);
+      presenceSubs.forEach((u, i) => conn.send(encode.presence(u, states[i]!.status, states[i]!.v, states[i]!.ts)));
+    }
+    await this.hub.syncOnConnect(conn);
+    return { conn, socket, node: this };
+  }
+
+  /** The gateway's close handling (onClose): flush acks, leave the hub, deregister. */
+  private async onClose(conn: Conn): Promise<void> {
+    if (conn.state === 'closed') return;
+    const wasOpen = conn.state === 'open';
+    conn.state = 'closed';
+    if (wasOpen) {
+      const acks = conn.acks;
+      conn.acks = null;
+      this.hub.removeConn(conn);
+      this.presence.dropConn(conn);
+      if (acks?.size) await this.store.advanceCursors(conn.user, conn.device, [...acks].map(([conv, m]) => ({ conv, ...m }))).catch(() => {});
+    }
+    await this.presence.close(conn);
+  }
+
+  /** The gateway's `ack` (clamped to the head, coalesced until the connection closes). */
+  async ack(c: SimConn, conv: string, seq: number): Promise<void> {
+    const mark = await this.hub.clampToHead(c.conn, conv, seq);
+    if (!mark.epoch) return;
+    c.conn.acks ??= new Map();
+    const prev = c.conn.acks.get(conv);
+    if (!prev || prev.epoch !== mark.epoch || mark.seq > prev.seq) c.conn.acks.set(conv, mark);
+  }
+}
+
+/** A cluster of simulated nodes sharing one in-memory store and bus. */
+export function simCluster(nodes: number, opts: MemoryStoreOptions & { autoBus?: boolean; backlogLimit?: number; wrapLog?: (log: ConversationLog) => ConversationLog } = {}) {
+  const broker = new MemoryBroker({ auto: opts.autoBus ?? true });
+  const store = new MemoryStore(broker, opts);
+  const list = Array.from({ length: nodes }, (_, i) => new SimNode(`n${i + 1}`, store, broker, { backlogLimit: opts.backlogLimit, log: opts.wrapLog?.(store) }));
+  return { store, broker, nodes: list };
+}
+
+/** Lets every queued promise, microtask and immediate run (the in-memory store answers at once). */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
