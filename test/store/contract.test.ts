@@ -1,0 +1,249 @@
+// The store seams' contracts (server/store/{log,cursors,groups,presence-store}.ts), one
+// suite run against both implementations: Redis (a real redis-server, the production
+// scripts) and memory (what the in-process core tests stand on). If the two ever
+// disagree, the in-process tests stop meaning anything; this suite is what says so.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeBusPayload, type BusPayload } from '../../server/bus/payloads.ts';
+import { decodeServerFrame } from '../../server/protocol/server-frames.ts';
+import { keys } from '../../server/store/keys.ts';
+import { MemoryBroker, type MemoryBusLink } from '../../server/store/memory/memory-bus.ts';
+import { MemoryStore } from '../../server/store/memory/memory-store.ts';
+import { RedisCursorStore } from '../../server/store/redis/redis-cursors.ts';
+import { RedisGroupStore } from '../../server/store/redis/redis-groups.ts';
+import { RedisConversationLog } from '../../server/store/redis/redis-log.ts';
+import { RedisPresenceStore } from '../../server/store/redis/redis-presence.ts';
+import type { Stores } from '../../server/store/stores.ts';
+import { startRedis, type RedisHandle } from '../helpers/redis.ts';
+
+const GROUP_MAX = 4;
+
+interface Impl {
+  stores: Omit<Stores, 'bus'>;
+  /** payloads published since the last call, in order */
+  published(): Promise<BusPayload[]>;
+}
+
+let redis: RedisHandle;
+const clients: Redis[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+}, 60_000);
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  await redis?.cleanup();
+});
+
+async function redisImpl(): Promise<Impl> {
+  const cmd = new Redis(redis.url);
+  const sub = new Redis(redis.url);
+  clients.push(cmd, sub);
+  const got: string[] = [];
+  sub.on('message', (_ch, text: string) => got.push(text));
+  await sub.subscribe(keys.busChannel());
+  const limits = { retentionMaxMsgs: 1000, retentionMs: 3_600_000, dedupeTtlMs: 3_600_000 };
+  return {
+    stores: { log: new RedisConversationLog(cmd, limits), cursors: new RedisCursorStore(cmd), groups: new RedisGroupStore(cmd, GROUP_MAX), presence: new RedisPresenceStore(cmd) },
+    async published() {
+      // a PING on the subscriber comes back after every message published before it
+      await sub.ping();
+      return got.splice(0).map(decodeBusPayload).filter((p) => p.k !== 'h');
+    },
+  };
+}
+
+async function memoryImpl(): Promise<Impl> {
+  const broker = new MemoryBroker({ auto: false });
+  const link: MemoryBusLink = broker.link('observer');
+  const store = new MemoryStore(broker, { limits: { groupMax: GROUP_MAX } });
+  return {
+    stores: { log: store, cursors: store, groups: store, presence: store },
+    async published() {
+      return link.inbox.splice(0).map(decodeBusPayload);
+    },
+  };
+}
+
+const uid = (p: string) => `${p}${randomBytes(4).toString('hex')}`;
+const dmOf = (a: string, b: string) => (a < b ? `dm:${a}:${b}` : `dm:${b}:${a}`);
+const sendReq = (conv: string, sender: string, cmid: string, body = 'hi') => ({
+  conv,
+  isGroup: conv.startsWith('g:'),
+  dmUsers: conv.startsWith('dm:') ? conv.slice(3).split(':') : [],
+  sender,
+  cmid,
+  bodyJson: JSON.stringify(body),
+});
+
+describe.each([
+  ['redis', redisImpl],
+  ['memory', memoryImpl],
+])('store contract: %s', (_name, make) => {
+  let impl: Impl;
+  beforeAll(async () => {
+    impl = await make();
+  });
+
+  it('send: seqs from 1, a dm indexed for both users, one seq per (sender, cmid), the m payload carries the msg frame', async () => {
+    const { log, groups } = impl.stores;
+    const [a, b] = [uid('a'), uid('b')];
+    const conv = dmOf(a, b);
+    await impl.published();
+    const first = await log.send(sendReq(conv, a, 'c1', 'he said "hi"\n'));
+    expect(first).toMatchObject({ seq: 1, dup: false });
+    expect(typeof first.epoch).toBe('string');
+    expect(await groups.userConvs(a)).toContain(conv);
+    expect(await groups.userConvs(b)).toContain(conv);
+    const again = await log.send(sendReq(conv, a, 'c1', 'other body'));
+    expect(again).toEqual({ ...first, dup: true });
+    expect((await log.send(sendReq(conv, b, 'c1'))).seq).toBe(2);
+    const pub = await impl.published();
+    expect(pub.map((p) => p.k)).toEqual(['m', 'm']);
+    const m = pub[0]!;
+    if (m.k !== 'm') throw new Error('expected m');
+    expect(m).toMatchObject({ conv, epoch: first.epoch, seq: 1 });
+    expect(decodeServerFrame(m.frame)).toEqual({ t: 'msg', conv, seq: 1, from: a, cmid: 'c1', body: 'he said "hi"\n', ts: first.ts });
+  });
+
+  it('send to a group: not_found without it, forbidden for a non-member', async () => {
+    const { log, groups } = impl.stores;
+    const [o, x] = [uid('o'), uid('x')];
+    const g = uid('g');
+    await expect(log.send(sendReq(`g:${g}`, o, 'c'))).rejects.toMatchObject({ code: 'not_found' });
+    await groups.createGroup(o, g, []);
+    await expect(log.send(sendReq(`g:${g}`, x, 'c'))).rejects.toMatchObject({ code: 'forbidden' });
+    expect((await log.send(sendReq(`g:${g}`, o, 'c'))).seq).toBe(1);
+  });
+
+  it('states, heads and range: join points, leave points, a missing conversation', async () => {
+    const { log, groups } = impl.stores;
+    const [o, m, late, out] = [uid('o'), uid('m'), uid('l'), uid('z')];
+    const g = uid('g');
+    const conv = `g:${g}`;
+    await groups.createGroup(o, g, [m]);
+    for (let i = 1; i <= 3; i++) await log.send(sendReq(conv, o, `c${i}`));
+    expect(await groups.joinGroup(o, g, [late, m])).toEqual([late]);
+    await log.send(sendReq(conv, o, 'c4'));
+    expect(await groups.leaveGroup(m, g, m)).toBe(true);
+    await log.send(sendReq(conv, o, 'c5'));
+    const [so, sm, sl, sz] = await log.states(o, [conv]).then(async (r) => [r[0]!, ...(await log.states(m, [conv])), ...(await log.states(late, [conv])), ...(await log.states(out, [conv]))]);
+    expect(so).toMatchObject({ head: 5, trimmed: 0, join: 0, left: -1 });
+    expect(sm).toMatchObject({ head: 5, join: 0, left: 4 });
+    expect(sl).toMatchObject({ head: 5, join: 3, left: -1 });
+    expect(sz).toMatchObject({ join: -1, left: -1 });
+    const [missing] = await log.states(o, [`g:${uid('nope')}`]);
+    expect(missing).toEqual({ epoch: null, head: 0, trimmed: 0, join: -1, left: -1 });
+    expect(await log.heads([conv, 'dm:nobody1:nobody2'])).toEqual([{ epoch: so!.epoch, head: 5 }, { epoch: null, head: 0 }]);
+    expect((await log.range(conv, 2, 4, 100)).map((e) => e.seq)).toEqual([2, 3, 4]);
+    expect((await log.range(conv, 2, null, 2)).map((e) => e.seq)).toEqual([2, 3]);
+    expect(decodeServerFrame((await log.range(conv, 5, 5, 1))[0]!.frame)).toMatchObject({ t: 'msg', conv, seq: 5, cmid: 'c5' });
+  });
+
+  it('history: after, before, both, neither, and more', async () => {
+    const { log } = impl.stores;
+    const [a, b] = [uid('a'), uid('b')];
+    const conv = dmOf(a, b);
+    for (let i = 1; i <= 7; i++) await log.send(sendReq(conv, a, `c${i}`, `m${i}`));
+    const seqs = async (q: { after?: number; before?: number; limit: number }) => {
+      const p = await log.history(a, conv, q);
+      return { seqs: p.msgsJson.map((j) => (JSON.parse(j) as { seq: number }).seq), more: p.more };
+    };
+    expect(await seqs({ after: 2, limit: 3 })).toEqual({ seqs: [3, 4, 5], more: true });
+    expect(await seqs({ after: 5, limit: 3 })).toEqual({ seqs: [6, 7], more: false });
+    expect(await seqs({ before: 5, limit: 2 })).toEqual({ seqs: [3, 4], more: true });
+    expect(await seqs({ after: 1, before: 4, limit: 10 })).toEqual({ seqs: [2, 3], more: false });
+    expect(await seqs({ limit: 3 })).toEqual({ seqs: [5, 6, 7], more: true });
+    expect(JSON.parse((await log.history(a, conv, { after: 0, limit: 1 })).msgsJson[0]!)).toMatchObject({ seq: 1, from: a, cmid: 'c1', body: 'm1' });
+    await expect(log.history(a, `g:${uid('nope')}`, { limit: 5 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('cursors and read marks: forward only within an epoch, replaced by another epoch; a read that moved is announced', async () => {
+    const { cursors } = impl.stores;
+    const u = uid('u');
+    await cursors.advanceCursors(u, 'd1', [{ conv: 'g:x', epoch: 'E1', seq: 5 }, { conv: 'g:y', epoch: 'E1', seq: 2 }]);
+    await cursors.advanceCursors(u, 'd1', [{ conv: 'g:x', epoch: 'E1', seq: 3 }]);
+    expect(await cursors.cursorOf(u, 'd1', 'g:x')).toEqual({ epoch: 'E1', seq: 5 });
+    await cursors.advanceCursors(u, 'd1', [{ conv: 'g:x', epoch: 'E2', seq: 1 }]);
+    expect(await cursors.cursors(u, 'd1')).toEqual(new Map([['g:x', { epoch: 'E2', seq: 1 }], ['g:y', { epoch: 'E1', seq: 2 }]]));
+    expect(await cursors.cursors(u, 'd2')).toEqual(new Map());
+    await impl.published();
+    expect(await cursors.advanceRead(u, { conv: 'g:x', epoch: 'E1', seq: 4 }, 'conn1')).toBe(true);
+    expect(await cursors.advanceRead(u, { conv: 'g:x', epoch: 'E1', seq: 4 }, 'conn1')).toBe(false);
+    expect(await cursors.reads(u)).toEqual(new Map([['g:x', { epoch: 'E1', seq: 4 }]]));
+    expect(await impl.published()).toEqual([{ k: 'r', user: u, conv: 'g:x', seq: 4, originConn: 'conn1' }]);
+  });
+
+  it('groups: create, conflict, size, who may add and remove, ownership, join and leave announced with their seq', async () => {
+    const { groups, log } = impl.stores;
+    const [o, m1, m2, m3, m4] = [uid('o'), uid('a'), uid('b'), uid('c'), uid('d')];
+    const g = uid('g');
+    const conv = `g:${g}`;
+    await impl.published();
+    expect(await groups.createGroup(o, g, [m1, m1, o])).toBe(conv);
+    await expect(groups.createGroup(o, g, [])).rejects.toMatchObject({ code: 'conflict' });
+    await expect(groups.createGroup(o, uid('g'), [m1, m2, m3, m4])).rejects.toMatchObject({ code: 'too_large' });
+    await expect(groups.joinGroup(m2, g, [m3])).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(groups.joinGroup(o, uid('nope'), [m3])).rejects.toMatchObject({ code: 'not_found' });
+    await log.send(sendReq(conv, o, 'c1'));
+    expect(await groups.joinGroup(m1, g, [m2])).toEqual([m2]);
+    await expect(groups.joinGroup(o, g, [m3, m4])).rejects.toMatchObject({ code: 'too_large' });
+    await expect(groups.leaveGroup(m1, g, m2)).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await groups.leaveGroup(o, g, o)).toBe(true);
+    expect(await groups.leaveGroup(o, g, o)).toBe(false);
+    expect(await groups.getGroup(m1, g)).toEqual({ owner: m1, head: 1, members: [m1, m2] });
+    await expect(groups.getGroup(o, g)).rejects.toMatchObject({ code: 'forbidden' });
+    const events = (await impl.published()).filter((p) => p.k === 'j' || p.k === 'l');
+    expect(events.map((p) => (p.k === 'j' || p.k === 'l' ? `${p.k} ${p.user === o ? 'o' : p.user === m1 ? 'm1' : 'm2'} ${p.atSeq}` : ''))).toEqual(['j o 0', 'j m1 0', 'j m2 1', 'l o 1']);
+    await groups.forgetConvs(o, [conv]);
+    expect(await groups.userConvs(o)).not.toContain(conv);
+  });
+
+  it('presence: online with the first connection, a device replaces itself (k 4409), at most maxDevices, offline with the last; v rises', async () => {
+    const { presence } = impl.stores;
+    const u = uid('u');
+    const inc = uid('n');
+    await presence.renewLease(inc, 10_000);
+    await impl.published();
+    const reg = (connId: string, device: string) => ({ user: u, connId, device, incarnation: inc, generation: 1 });
+    expect(await presence.openConn(reg('c1', 'd1'), 2, 'hello')).toEqual([]);
+    expect(await presence.openConn(reg('c2', 'd1'), 2, 'hello')).toEqual(['c1']);
+    expect(await presence.openConn(reg('c3', 'd2'), 2, 'hello')).toEqual([]);
+    expect(await presence.openConn(reg('c4', 'd3'), 2, 'hello')).toBeNull();
+    const [online] = await presence.presence([u]);
+    expect(online!.status).toBe('online');
+    await presence.closeConn(u, 'c2', inc);
+    expect((await presence.presence([u]))[0]!.status).toBe('online');
+    await presence.closeConn(u, 'c3', inc);
+    await presence.closeConn(u, 'c3', inc);
+    const [offline] = await presence.presence([u]);
+    expect(offline!.status).toBe('offline');
+    expect(offline!.v).toBeGreaterThan(online!.v);
+    expect(online!.v).toBeGreaterThan(Date.now() - 60_000);
+    expect((await impl.published()).map((p) => (p.k === 'p' ? `p ${p.status}` : p.k === 'k' ? `k ${p.connId} ${p.code}` : p.k))).toEqual(['p online', 'k c1 4409', 'p offline']);
+    expect(await presence.presence([uid('never')])).toEqual([{ status: 'offline', v: 0, ts: 0 }]);
+  });
+
+  it('leases: a lapsed lease starts a new generation; a held lease is not swept; a sweep takes a lapsed incarnation offline once', async () => {
+    const { presence } = impl.stores;
+    const [u1, u2] = [uid('u'), uid('u')];
+    const dead = uid('n');
+    expect(await presence.renewLease(dead, 150)).toEqual({ held: false, generation: 1 });
+    expect(await presence.renewLease(dead, 150)).toEqual({ held: true, generation: 1 });
+    await presence.openConn({ user: u1, connId: 'c1', device: 'd', incarnation: dead, generation: 1 }, 10, 'hello');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await presence.expiredLeases(1000)).toContain(dead);
+    // the node comes back: a new generation; it re-registers and opens another connection
+    expect(await presence.renewLease(dead, 150)).toEqual({ held: false, generation: 2 });
+    await presence.openConn({ user: u1, connId: 'c1', device: 'd', incarnation: dead, generation: 2 }, 10, 'reregister');
+    await presence.openConn({ user: u2, connId: 'c2', device: 'd', incarnation: dead, generation: 2 }, 10, 'hello');
+    expect(await presence.sweepIncarnation(dead, 'sweeper')).toBe(0);
+    expect((await presence.presence([u1, u2])).map((s) => s.status)).toEqual(['online', 'online']);
+    // then it dies for good
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await presence.sweepIncarnation(dead, 'sweeper')).toBe(2);
+    expect(await presence.sweepIncarnation(dead, 'sweeper')).toBe(0);
+    expect((await presence.presence([u1, u2])).map((s) => s.status)).toEqual(['offline', 'offline']);
+    expect(await presence.expiredLeases(1000)).not.toContain(dead);
+  });
+});
