@@ -6,8 +6,8 @@ import { defineScenario, type ScenarioInput } from '../../harness/scenario/defin
 import { runScenario } from '../../harness/scenario/run.ts';
 
 /**
- * The harness catches a broken server: each deliberate bug (honoured only with
- * NODE_ENV=test) must make exactly the checker for its guarantee fail, with a witness that
+ * The harness catches a broken server: each deliberate bug (a faulty seam the test entry
+ * server/test-main.ts wires) must make exactly the checker for its guarantee fail, with a witness that
  * names the message. Real processes, real Redis, the embedded proxy, a real fleet.
  */
 const out = mkdtempSync(path.join(os.tmpdir(), 'imstorm-broken-'));
@@ -18,7 +18,7 @@ function scenario(name: string, bug: string, extra: Partial<ScenarioInput> = {})
     name,
     description: `a server with TEST_BUGS=${bug}`,
     proves: ['the harness notices'],
-    topology: { nodes: 2, redisBehindProxy: false, clientLinksBehindProxy: true, serverEnv: { NODE_ENV: 'test', TEST_BUGS: bug, SEND_RATE: 1000, SEND_BURST: 1000 } },
+    topology: { nodes: 2, redisBehindProxy: false, clientLinksBehindProxy: true, serverEnv: { TEST_BUGS: bug, SEND_RATE: 1000, SEND_BURST: 1000 } },
     workload: { users: 12, devicesPerUser: 1, dmsPerUser: 1, groups: 2, groupSize: 4, sendRate: 60, bodyBytes: 64, ack: 'batched' },
     durationMs: 4000,
     checks: { unseenWithinMs: 5000, presence: false, leaks: false },
