@@ -85,6 +85,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     read: (user, conv, seq, origin) => hub.onRead(user, conv, seq, origin),
     kick: (_user, connId, code) => gateway.kick(connId, code),
     kickUser: (user, device) => gateway.kickUser(user, device),
+    busDown: () => hub.onBusDown(),
     resync: (reason) => hub.requestResync(reason),
   });
 

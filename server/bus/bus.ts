@@ -16,6 +16,8 @@ export interface BusHandlers {
   read(user: string, conv: string, seq: number, originConn: string): void;
   kick(user: string, connId: string, code: number): void;
   kickUser(user: string, device: string | null): void;
+  /** the link dropped: what follows may come after lost payloads */
+  busDown(): void;
   /** the bus may have lost messages: re-read and fill */
   resync(reason: string): void;
 }
@@ -39,7 +41,10 @@ export class Bus {
     this.timeoutMs = timeoutMs;
     this.handlers = handlers;
     link.on('payload', (p) => this.dispatch(p));
-    link.on('down', () => (this.wasDown = true));
+    link.on('down', () => {
+      this.wasDown = true;
+      handlers.busDown();
+    });
     link.on('up', () => {
       if (this.wasDown) handlers.resync('bus link reconnected');
       this.wasDown = false;

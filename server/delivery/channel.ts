@@ -37,6 +37,10 @@ export class ConvChannel<M = unknown> {
   /** attaches in progress; the channel stays while any runs */
   pins = 0;
   private capturing = true;
+  /** the bus may be losing messages: buffer what arrives until a resync `resume`s */
+  private held = false;
+  /** highest seq seen while held beyond what the buffer keeps */
+  private heldMax = 0;
   // allocated on first use: most channels never see an out-of-order message
   private captured: { epoch: string; seq: number; frame: string }[] | null = null;
   private pending: Map<number, string> | null = null;
@@ -67,10 +71,36 @@ export class ConvChannel<M = unknown> {
     if (captured) for (const m of captured) this.onBus(m.epoch, m.seq, m.frame);
   }
 
+  /**
+   * The bus link dropped: what it brings next may come after a hole, or after a membership
+   * change it lost. Nothing is delivered until a resync has read the head (and the hub the
+   * memberships) and calls `resume`.
+   */
+  hold(): void {
+    if (!this.capturing) this.held = true;
+  }
+
+  /** The end of `hold`: fill up to the store's head, then take what arrived meanwhile, in order. */
+  resume(epoch: string | null, head: number): void {
+    if (!this.held) return this.noteHead(epoch, head);
+    this.held = false;
+    const captured = this.captured;
+    const heldMax = this.heldMax;
+    this.captured = null;
+    this.heldMax = 0;
+    this.noteHead(epoch, head);
+    if (captured) for (const m of captured) this.onBus(m.epoch, m.seq, m.frame);
+    if (heldMax > this.last) this.fillTo(heldMax);
+  }
+
   /** A message from the bus. */
   onBus(epoch: string, seq: number, frame: string): void {
-    if (this.capturing) {
-      (this.captured ??= []).push({ epoch, seq, frame });
+    if (this.capturing || this.held) {
+      this.captured ??= [];
+      // bounded: beyond it only the highest seq is kept, and the log fills up to it
+      if (this.held && this.captured.length >= MAX_PENDING) {
+        if (epoch === this.epoch) this.heldMax = Math.max(this.heldMax, seq);
+      } else this.captured.push({ epoch, seq, frame });
       return;
     }
     if (epoch !== this.epoch) this.resetEpoch(epoch);

@@ -140,7 +140,8 @@ export class Hub {
       if (!conn.isOpen || conn.convs.has(conv)) return;
       chan.start(st.epoch, st.head);
       if (st.join < 0) return;
-      const pos = startCursor(st, cursor, joinSeq);
+      const done = conn.finished?.get(conv);
+      const pos = Math.max(startCursor(st, cursor, joinSeq), done && done.epoch === st.epoch ? done.pos : 0);
       if (st.left >= 0 && pos >= st.left) return;
       const cc = this.attach(conn, chan, conv, st.epoch, pos);
       if (st.left >= 0) cc.until = st.left;
@@ -192,7 +193,12 @@ export class Hub {
   private readonly channelIO: ChannelIO<ConnConv> = {
     fetch: async (ch, from, to, count): Promise<LogEntry[]> => {
       this.metrics.gapFills.inc();
-      return this.store.log.range(ch.conv, from, to, count);
+      if (!ch.conv.startsWith('g:')) return this.store.log.range(ch.conv, from, to, count);
+      // A log read can run ahead of the bus: a leave published before these messages may
+      // not have arrived yet. Membership read after the log (same link, so applied after
+      // it) tells which of the local members left before what the read returned.
+      const [entries] = await Promise.all([this.store.log.range(ch.conv, from, to, count), this.reconcileMembership(ch.conv)]);
+      return entries;
     },
     deliver: (ch, seq, frame) => {
       if (ch.members.size === 0) return;
@@ -252,8 +258,42 @@ export class Hub {
     }
   }
 
+  /** Reads the membership of the group's local members and applies it (see applyMembership). */
+  private async reconcileMembership(conv: string): Promise<void> {
+    const ch = this.chans.get(conv);
+    if (!ch || !conv.startsWith('g:') || ch.members.size === 0) return;
+    const users = [...new Set([...ch.members].map((cc) => cc.conn.user))];
+    const states = await Promise.all(users.map((u) => this.store.log.states(u, [conv])));
+    const byUser = new Map(users.map((u, i) => [u, states[i]![0]!]));
+    for (const cc of [...ch.members]) {
+      const st = byUser.get(cc.conn.user);
+      if (st) this.applyMembership(cc, st);
+    }
+  }
+
+  /**
+   * Membership learnt from the store rather than the bus: a leave sets the connection's
+   * last seq; a join point past its position means the user left and joined again
+   * meanwhile (PROTOCOL.md: each join restarts at the head), so it starts over from there.
+   */
+  private applyMembership(cc: ConnConv, st: ConvState): void {
+    if (st.epoch !== cc.epoch) return;
+    if (st.join > cc.pos) {
+      cc.until = Math.min(cc.until, cc.pos);
+      this.detachFromConn(cc);
+      if (st.left < 0 && cc.conn.state === 'open') void this.attachLater(cc.conn, cc.conv, st.join);
+      return;
+    }
+    if (st.left >= 0) cc.until = Math.min(cc.until, st.left);
+    else if (st.join < 0) cc.until = Math.min(cc.until, cc.pos);
+  }
+
   private detachFromConn(cc: ConnConv): void {
-    if (cc.conn.convs.get(cc.conv) === cc) cc.conn.convs.delete(cc.conv);
+    if (cc.conn.convs.get(cc.conv) === cc) {
+      cc.conn.convs.delete(cc.conv);
+      // a leaver's view ends here: a later attach (resync, a repeated join) must not replay below it
+      if (cc.until !== Infinity) (cc.conn.finished ??= new Map()).set(cc.conv, { epoch: cc.epoch, pos: cc.pos });
+    }
     this.detach(cc);
   }
 
@@ -300,8 +340,15 @@ export class Hub {
         // it is filling included), in order, from here on.
         const target = Math.min(cc.until, ch.last);
         if (cc.pos >= target) break;
-        const entries = await this.store.log.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
+        const read = this.store.log.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
+        // as in the channel's fills: membership read after the log, so a leave the bus has
+        // not brought yet still stops the replay at the leave point
+        const [entries, states] = await Promise.all([read, cc.conv.startsWith('g:') ? this.store.log.states(conn.user, [cc.conv]) : null]);
         if (!current()) return;
+        if (states) {
+          this.applyMembership(cc, states[0]!);
+          if (!current()) return;
+        }
         head = Math.max(head, ch.last);
         if (entries.length === 0) {
           // retention removed the rest of what the channel delivered
@@ -314,6 +361,7 @@ export class Hub {
         for (let i = 0; i < entries.length; i++) {
           const e = entries[i]!;
           if (e.seq <= cc.pos) continue;
+          if (e.seq > cc.until) break;
           this.announce(cc, Math.max(head, e.seq));
           if (e.seq > cc.pos + 1) conn.send(encode.gap(cc.conv, cc.pos + 1, e.seq - 1, true));
           if (i === entries.length - 1) written = conn.sendAndDrain(e.frame);
@@ -365,6 +413,7 @@ export class Hub {
         // left and re-joined: start over from the new join point
         this.detachFromConn(cc);
       } else if (cc) continue;
+      conn.finished?.delete(conv);
       void this.attachLater(conn, conv, atSeq);
     }
   }
@@ -412,13 +461,23 @@ export class Hub {
     })();
   }
 
-  /** Re-reads heads and fills from the log; attaches conversations joined meanwhile. */
+  /** The bus link dropped: hold every channel until a resync has read heads and memberships. */
+  onBusDown(): void {
+    for (const ch of this.chans.values()) ch.hold();
+  }
+
+  /**
+   * Re-reads heads and the memberships of local members (leaves and re-joins the bus may
+   * have lost), then fills from the log; attaches conversations joined meanwhile.
+   */
   async resync(): Promise<void> {
     const convs = [...this.chans.keys()];
     for (let i = 0; i < convs.length; i += 500) {
       const batch = convs.slice(i, i + 500);
       const heads = await this.store.log.heads(batch);
-      batch.forEach((conv, j) => this.chans.get(conv)?.noteHead(heads[j]!.epoch, heads[j]!.head));
+      // read after the heads, so every leave before a message up to them is seen
+      await Promise.all(batch.map((conv) => this.reconcileMembership(conv)));
+      batch.forEach((conv, j) => this.chans.get(conv)?.resume(heads[j]!.epoch, heads[j]!.head));
     }
     // Joins announced while the bus was away: look at each local user's index again.
     for (const user of this.localUsers()) {

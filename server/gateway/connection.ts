@@ -56,6 +56,8 @@ export class Conn {
   /** conv → highest acked mark not yet written (with its epoch: an epoch change must not carry it over) */
   acks: Map<string, { epoch: string; seq: number }> | null = null;
   presenceSubs: Set<string> | null = null;
+  /** conversations whose delivery ended at a leave: conv → where it ended (rare; allocated on first use) */
+  finished: Map<string, { epoch: string | null; pos: number }> | null = null;
   /** frames received before the handshake finished, handled right after it */
   early: string[] | null = null;
   /** registered in the store's presence (so it must be deregistered) */

@@ -7,8 +7,9 @@ import { settle, simCluster, type SimConn, type SimNode } from './sim-node.ts';
 /**
  * The delivery core in-process (hub, replay, connect sync, presence, bus handling) on the
  * in-memory seams, under fast-check: random interleavings of sends (with resent cmids),
- * bus deliveries, lost bus payloads, bus links dropping and coming back, connects on
- * either node, disconnects, device takeovers and acks. After everything heals, the
+ * bus deliveries, bus links dropping (losing what was in flight, as pub/sub does) and
+ * coming back, connects on either node, disconnects, device takeovers, acks, and a member
+ * leaving and re-joining a group. After everything heals, the
  * guarantees of PROTOCOL.md must hold: every stored message reached every member device
  * (1), one seq per (conv, sender, cmid) (2), per-connection order after `conv`/`gap` (3),
  * presence as the connections are (4).
@@ -29,22 +30,25 @@ const CONVS = [
 type Op =
   | { k: 'send'; conv: number; from: number; cmid: number }
   | { k: 'deliver'; node: number; n: number }
-  | { k: 'drop'; node: number }
   | { k: 'down'; node: number }
   | { k: 'up'; node: number }
   | { k: 'connect'; device: number; node: number }
   | { k: 'disconnect'; device: number }
-  | { k: 'ack'; device: number };
+  | { k: 'ack'; device: number }
+  /** u3 leaves g:team (removed by the owner or by itself) or is added back */
+  | { k: 'leave'; byOwner: boolean }
+  | { k: 'join' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), conv: fc.nat(CONVS.length - 1), from: fc.nat(2), cmid: fc.nat(6) }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('deliver' as const), node: fc.nat(1), n: fc.integer({ min: 1, max: 5 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('drop' as const), node: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('down' as const), node: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('up' as const), node: fc.nat(1) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('connect' as const), device: fc.nat(DEVICES.length - 1), node: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('disconnect' as const), device: fc.nat(DEVICES.length - 1) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('ack' as const), device: fc.nat(DEVICES.length - 1) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('leave' as const), byOwner: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('join' as const) }) },
 );
 
 /** Per connection and conversation: frames in order after `conv`/`gap` (guarantee 3); returns the seqs received. */
@@ -86,6 +90,9 @@ async function runCase(ops: Op[], wrapLog?: (log: ConversationLog) => Conversati
   const ever: { device: number; c: SimConn }[] = [];
   const seqOf = new Map<string, number>();
   const problems: string[] = [];
+  // u3's membership of g:team as (after, upTo] seq intervals: it is owed exactly those
+  const u3Team: { after: number; upTo: number }[] = [{ after: 0, upTo: Infinity }];
+  const teamHead = async () => (await store.heads(['g:team']))[0]!.head;
 
   const connect = async (device: number, node: SimNode) => {
     const d = DEVICES[device]!;
@@ -104,7 +111,13 @@ async function runCase(ops: Op[], wrapLog?: (log: ConversationLog) => Conversati
         const cv = CONVS[op.conv]!;
         const from = cv.members[op.from % cv.members.length]!;
         const cmid = `c${op.cmid}`;
-        const r = await store.send({ conv: cv.conv, isGroup: cv.conv.startsWith('g:'), dmUsers: cv.conv.startsWith('dm:') ? cv.members : [], sender: from, cmid, bodyJson: '"x"' });
+        const member = from !== 'u3' || cv.conv !== 'g:team' || u3Team.at(-1)!.upTo === Infinity;
+        const sent = store.send({ conv: cv.conv, isGroup: cv.conv.startsWith('g:'), dmUsers: cv.conv.startsWith('dm:') ? cv.members : [], sender: from, cmid, bodyJson: '"x"' });
+        if (!member) {
+          await expect(sent).rejects.toMatchObject({ code: 'forbidden' });
+          break;
+        }
+        const r = await sent;
         const key = `${cv.conv}|${from}|${cmid}`;
         const before = seqOf.get(key);
         if (before !== undefined && before !== r.seq) problems.push(`${key} stored twice: seq ${before} and ${r.seq}`);
@@ -113,9 +126,6 @@ async function runCase(ops: Op[], wrapLog?: (log: ConversationLog) => Conversati
       }
       case 'deliver':
         for (let i = 0; i < op.n; i++) nodes[op.node]!.link.deliverNext();
-        break;
-      case 'drop':
-        nodes[op.node]!.link.dropNext();
         break;
       case 'down':
         nodes[op.node]!.link.goDown();
@@ -131,7 +141,20 @@ async function runCase(ops: Op[], wrapLog?: (log: ConversationLog) => Conversati
         break;
       case 'ack': {
         const c = liveConn(op.device);
-        if (c) for (const [conv, seq] of contiguous(c)) await c.node.ack(c, conv, seq);
+        if (c) for (const [conv, seq] of contiguous(c)) await c.node.ack(c, conv, seq).catch(() => {});
+        break;
+      }
+      case 'leave': {
+        const open = u3Team.at(-1)!;
+        if (open.upTo !== Infinity) break;
+        await store.leaveGroup(op.byOwner ? 'u1' : 'u3', 'team', 'u3');
+        open.upTo = await teamHead();
+        break;
+      }
+      case 'join': {
+        if (u3Team.at(-1)!.upTo === Infinity) break;
+        await store.joinGroup('u1', 'team', ['u3']);
+        u3Team.push({ after: await teamHead(), upTo: Infinity });
         break;
       }
     }
@@ -171,7 +194,19 @@ async function runCase(ops: Op[], wrapLog?: (log: ConversationLog) => Conversati
     const { user, device } = DEVICES[d]!;
     for (const cv of CONVS) {
       if (!(cv.members as readonly string[]).includes(user)) continue;
+      // PROTOCOL.md "Connect" 6: each join sets the cursor to the head at that join, so a
+      // device offline across a leave and a re-join is owed only the latest membership;
+      // what was stored while the user was not a member must never reach it.
+      const inside = (m: { after: number; upTo: number }, seq: number) => seq > m.after && seq <= m.upTo;
+      const special = user === 'u3' && cv.conv === 'g:team';
+      const owed = (seq: number) => !special || inside(u3Team.at(-1)!, seq);
+      const allowed = (seq: number) => !special || u3Team.some((m) => inside(m, seq));
       for (const seq of store.storedSeqs(cv.conv)) {
+        if (!allowed(seq)) {
+          if (received.get(d)?.get(cv.conv)?.has(seq)) problems.push(`${cv.conv}#${seq} reached ${user}/${device}, stored while it was not a member`);
+          continue;
+        }
+        if (!owed(seq)) continue;
         if (!received.get(d)?.get(cv.conv)?.has(seq)) problems.push(`${cv.conv}#${seq} never reached ${user}/${device}`);
       }
     }
@@ -188,6 +223,9 @@ async function runCase(ops: Op[], wrapLog?: (log: ConversationLog) => Conversati
   if (problems.length) throw new Error(`${problems.length} problem(s):\n${problems.join('\n')}`);
 }
 
+/** IMSTORM_PROPERTY_RUNS=20000 explores longer (the default keeps `npm test` fast). */
+const RUNS = Number(process.env.IMSTORM_PROPERTY_RUNS ?? 400);
+
 describe('delivery core, in-process on the in-memory seams', () => {
   it('holds guarantees 1–4 under random interleavings of sends, bus loss, link drops, reconnects and acks', async () => {
     const started = Date.now();
@@ -197,10 +235,10 @@ describe('delivery core, in-process on the in-memory seams', () => {
         cases++;
         await runCase(ops);
       }),
-      { numRuns: 400 },
+      { numRuns: RUNS },
     );
     const perSecond = (cases * 1000) / (Date.now() - started);
-    expect(cases).toBe(400);
+    expect(cases).toBe(RUNS);
     console.log(`delivery property: ${cases} cases, ${perSecond.toFixed(0)} cases/s`);
   });
 

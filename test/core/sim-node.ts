@@ -75,6 +75,7 @@ export class SimNode {
       kickUser: (user, device) => {
         for (const c of this.hub.connsOf(user)) if (device === null || c.device === device) c.closeNow(4401);
       },
+      busDown: () => this.hub.onBusDown(),
       resync: (reason) => this.hub.requestResync(reason),
     });
   }

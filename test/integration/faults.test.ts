@@ -267,6 +267,47 @@ describe("one node's Redis link cut or stalled", () => {
   });
 });
 
+describe("a member removed while its node's bus link is down", () => {
+  it('gets nothing stored after the removal once the link is back (the lost leave is read from the store), and everything before it', async () => {
+    const redis: RedisHandle = await startRedis();
+    cleanups.push(() => redis.cleanup());
+    const relay: Relay = await startRelay(redis.port);
+    cleanups.push(() => relay.close());
+    const env = { STORE_TIMEOUT_MS: 1000 };
+    const A = await startNode({ redisUrl: redis.url, env });
+    const B = await startNode({ redisUrl: relay.url, env });
+    cleanups.push(() => A.kill(), () => B.kill());
+    const [owner, member, stays] = [uid('o'), uid('m'), uid('s')];
+    const group = uid('g');
+    const conv = `g:${group}`;
+    const created = await api(A.url, 'POST', '/v1/groups', { token: await token({ sub: owner }), body: { id: group, members: [member, stays] } });
+    expect(created.status, created.text).toBe(201);
+    const co = await connectAs(A, owner);
+    const cm = await connectAs(B, member);
+    const cs = await connectAs(B, stays);
+    for (const c of [co, cm, cs]) await c.waitFor((f) => f.t === 'synced');
+    expect((await co.request({ t: 'send', conv, cmid: 'before', body: 'x' })).t).toBe('sent');
+    await waitMsg(cm, conv, 1);
+    await waitMsg(cs, conv, 1);
+
+    // B loses Redis (its bus with it); the owner removes the member through A, then writes
+    relay.cut();
+    await waitReadyz(B, 503, 10_000);
+    const removed = await api(A.url, 'DELETE', `/v1/groups/${group}/members/${member}`, { token: await token({ sub: owner }) });
+    expect(removed.body).toMatchObject({ removed: true });
+    expect((await co.request({ t: 'send', conv, cmid: 'during', body: 'secret 1' })).seq).toBe(2);
+    relay.restore();
+    await waitReadyz(B, 200);
+    expect((await co.request({ t: 'send', conv, cmid: 'after', body: 'secret 2' })).seq).toBe(3);
+    // the member who stays on the same node gets both, live; by then B has resynced
+    await waitMsg(cs, conv, 3, 15_000);
+    await sleep(300);
+    expect(cm.msgs(conv).map((m) => m.seq), cm.describe()).toEqual([1]);
+    expect(cs.msgs(conv).map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(checkOrder(cs.frames).problems).toEqual([]);
+  });
+});
+
 describe('a node cut from Redis for longer than PRESENCE_TTL_MS', () => {
   it('its users go offline (swept by another node), then online again under a new lease when the link returns; the connection stays open', async () => {
     const redis: RedisHandle = await startRedis();
