@@ -4,12 +4,14 @@
  * touches one slot and the layout works unchanged on Redis Cluster.
  */
 export const keys = {
-  /** hash: epoch, head, tlow (last trimmed seq), ddlow/ddnext (dedupe expiry mark), tnext, owner, jc, created */
+  /** hash: epoch, head, tlow (last trimmed seq), ddlow/ddnext (dedupe expiry mark), dxnext (oldest orphan), tnext, owner, jc, created */
   meta: (conv: string) => `c:{${conv}}:m`,
   /** stream: entry id `<seq>-0`, fields f (from), m (cmid), b (body as a JSON string literal), t (ts) */
   log: (conv: string) => `c:{${conv}}:l`,
   /** hash: `<sender>\n<cmid>` → `<seq>:<ts>` */
   dedupe: (conv: string) => `c:{${conv}}:d`,
+  /** sorted set: dedupe entries of trimmed messages until they expire; score ts, member `<seq>\n<sender>\n<cmid>` */
+  dedupeOrphans: (conv: string) => `c:{${conv}}:dx`,
   /** hash: member → join seq (groups only) */
   members: (conv: string) => `c:{${conv}}:mem`,
   /** hash: former member → `<joinSeq>|<leaveSeq>` (groups only): its devices still get what it was a member for */

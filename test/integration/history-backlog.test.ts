@@ -328,6 +328,19 @@ describe('retention (RETENTION_MAX_MSGS=5, BACKLOG_LIMIT=3, RETENTION_MS=2500)',
     expect(await send(cs, conv, 'm13')).toMatchObject({ seq: 13 });
   });
 
+  it('a retry after retention trimmed the message still answers its first seq with dup (guarantee 2 outlives retention)', async () => {
+    const s = uid('s');
+    const r = uid('r');
+    const conv = dm(s, r);
+    const cs = await connectAs(A, s);
+    await sendMany(cs, conv, 8, 'keep');
+    const page = await cs.request({ t: 'history', conv, after: 0 });
+    expect(seqs(page.msgs)).toEqual([4, 5, 6, 7, 8]);
+    const retry = await cs.request({ t: 'send', conv, cmid: 'keep1', body: 'again' });
+    expect(retry).toMatchObject({ t: 'sent', seq: 1, dup: true });
+    expect((await cs.request({ t: 'send', conv, cmid: 'keep9', body: 'new' })).seq).toBe(9);
+  });
+
   it('RETENTION_MS: messages older than it are gone at the latest at the next write (a trimmed gap)', async () => {
     const s = uid('s');
     const r = uid('r');

@@ -21,6 +21,8 @@ const GROUP_MAX = 4;
 
 interface Impl {
   stores: Omit<Stores, 'bus'>;
+  /** a log keeping at most `retentionMaxMsgs` messages per conversation */
+  smallLog(retentionMaxMsgs: number): Stores['log'];
   /** payloads published since the last call, in order */
   published(): Promise<BusPayload[]>;
 }
@@ -45,6 +47,7 @@ async function redisImpl(): Promise<Impl> {
   const limits = { retentionMaxMsgs: 1000, retentionMs: 3_600_000, dedupeTtlMs: 3_600_000 };
   return {
     stores: { log: new RedisConversationLog(cmd, limits), cursors: new RedisCursorStore(cmd), groups: new RedisGroupStore(cmd, GROUP_MAX), presence: new RedisPresenceStore(cmd) },
+    smallLog: (retentionMaxMsgs) => new RedisConversationLog(cmd, { ...limits, retentionMaxMsgs }),
     async published() {
       // a PING on the subscriber comes back after every message published before it
       await sub.ping();
@@ -59,6 +62,7 @@ async function memoryImpl(): Promise<Impl> {
   const store = new MemoryStore(broker, { limits: { groupMax: GROUP_MAX } });
   return {
     stores: { log: store, cursors: store, groups: store, presence: store },
+    smallLog: (retentionMaxMsgs) => new MemoryStore(broker, { limits: { groupMax: GROUP_MAX, retentionMaxMsgs } }),
     async published() {
       return link.inbox.splice(0).map(decodeBusPayload);
     },
@@ -104,6 +108,18 @@ describe.each([
     if (m.k !== 'm') throw new Error('expected m');
     expect(m).toMatchObject({ conv, epoch: first.epoch, seq: 1 });
     expect(decodeServerFrame(m.frame)).toEqual({ t: 'msg', conv, seq: 1, from: a, cmid: 'c1', body: 'he said "hi"\n', ts: first.ts });
+  });
+
+  it('retention trims by count; a trimmed message keeps its dedupe entry (a retry answers its seq, dup)', async () => {
+    const log = impl.smallLog(3);
+    const [a, b] = [uid('a'), uid('b')];
+    const conv = dmOf(a, b);
+    for (let i = 1; i <= 6; i++) await log.send(sendReq(conv, a, `c${i}`));
+    const [st] = await log.states(a, [conv]);
+    expect(st).toMatchObject({ head: 6, trimmed: 3 });
+    expect((await log.range(conv, 1, null, 10)).map((e) => e.seq)).toEqual([4, 5, 6]);
+    expect(await log.send(sendReq(conv, a, 'c1'))).toMatchObject({ seq: 1, dup: true });
+    expect(await log.send(sendReq(conv, a, 'c7'))).toMatchObject({ seq: 7, dup: false });
   });
 
   it('send to a group: not_found without it, forbidden for a non-member', async () => {

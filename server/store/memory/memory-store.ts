@@ -129,13 +129,14 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
     });
   }
 
-  /** Retention as the send script does it: by count and age, never the message just stored. */
+  /**
+   * Retention as the send script does it: by count and age, never the message just stored.
+   * Dedupe entries outlive their trimmed messages until DEDUPE_TTL_MS (expired ones are
+   * ignored by `send`; memory here is a test's to bound).
+   */
   private retain(c: Conversation, now: number): void {
     while (c.log.length > 1 && (c.log.length > this.limits.retentionMaxMsgs || c.log[0]!.ts <= now - this.limits.retentionMs)) {
-      const e = c.log.shift()!;
-      c.trimmed = e.seq;
-      const key = `${e.from}\n${e.cmid}`;
-      if (c.dedupe.get(key)?.seq === e.seq) c.dedupe.delete(key);
+      c.trimmed = c.log.shift()!.seq;
     }
   }
 

@@ -45,7 +45,7 @@ export class RedisConversationLog implements ConversationLog {
     const l = this.limits;
     const run = (mode: 'group' | 'dm' | 'dm-indexed') =>
       this.scripts.send(
-        keys.meta(req.conv), keys.log(req.conv), keys.dedupe(req.conv), keys.members(req.conv),
+        keys.meta(req.conv), keys.log(req.conv), keys.dedupe(req.conv), keys.members(req.conv), keys.dedupeOrphans(req.conv),
         req.sender, req.cmid, req.bodyJson, head, mid, newEpoch(), mode,
         l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, this.channel, req.conv,
       ) as Promise<[string, number?, number?, string?]>;

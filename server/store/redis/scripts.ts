@@ -10,7 +10,7 @@ import { ProtocolError } from '../../protocol/codes.ts';
  * clock, so nodes with skewed clocks still agree on ts, presence v and leases.
  */
 const scriptKeys = {
-  send: 4,
+  send: 5,
   'conv-state': 3,
   history: 3,
   'group-create': 4,

@@ -1,11 +1,11 @@
 -- send: stores one message — membership check, dedupe, append, retention and publish in one
 -- atomic step, so the bus never carries a message the log does not hold.
--- KEYS: meta, log, dedupe, members (all in the conversation's slot)
+-- KEYS: meta, log, dedupe, members, dedupe orphans (all in the conversation's slot)
 -- → {status, seq, ts, epoch}; status ok | dup | need_index | not_found | forbidden
 -- Publishes the bus payload `m` (server/bus/payloads.ts) with the `msg` frame assembled
 -- from the parts msgFrameParts() (server/protocol/server-frames.ts) encodes.
 --!include now.lua
-local meta, log, dd, members = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local meta, log, dd, members, orphans = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local sender, cmid, body = ARGV[1], ARGV[2], ARGV[3]
 local frameHead, frameMid = ARGV[4], ARGV[5]
 -- the epoch a conversation gets when this message creates it
@@ -41,12 +41,31 @@ local function fields(e)
   return h
 end
 local function seqOf(id) return tonumber(string.sub(id, 1, string.find(id, '-', 1, true) - 1)) end
--- Deletes a message's dedupe entry unless the same (sender, cmid) was stored again
--- after it expired: then the entry belongs to the newer seq.
-local function forget(h, s)
-  local key = h.f .. '\n' .. h.m
+-- The dedupe entry of `key` if it still belongs to seq s (the same (sender, cmid) stored
+-- again after it expired owns the entry then), as {seq, ts}; else nil.
+local function entryOf(key, s)
   local v = redis.call('HGET', dd, key)
-  if v and tonumber(string.sub(v, 1, string.find(v, ':', 1, true) - 1)) == s then redis.call('HDEL', dd, key) end
+  if not v then return nil end
+  local i = string.find(v, ':', 1, true)
+  if tonumber(string.sub(v, 1, i - 1)) ~= s then return nil end
+  return tonumber(string.sub(v, i + 1))
+end
+local function forget(key, s)
+  if entryOf(key, s) then redis.call('HDEL', dd, key) end
+end
+
+-- Dedupe entries of trimmed messages outlive them (PROTOCOL.md guarantee 2): they wait in
+-- the orphans zset (score: ts, member: `<seq>\n<sender>\n<cmid>`) until DEDUPE_TTL_MS.
+local dxnext = tonumber(redis.call('HGET', meta, 'dxnext') or '0')
+if dxnext > 0 and dxnext <= ddcut then
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', orphans, '-inf', ddcut, 'LIMIT', 0, 8)) do
+    local nl = string.find(m, '\n', 1, true)
+    forget(string.sub(m, nl + 1), tonumber(string.sub(m, 1, nl - 1)))
+    redis.call('ZREM', orphans, m)
+  end
+  local first = redis.call('ZRANGE', orphans, 0, 0, 'WITHSCORES')
+  dxnext = tonumber(first[2] or '0')
+  redis.call('HSET', meta, 'dxnext', dxnext)
 end
 
 -- Dedupe expiry: bounded work per send (up to 8 entries), skipped while the oldest
@@ -60,12 +79,13 @@ if ddnext <= ddcut then
     local h = fields(e)
     if tonumber(h.t) > ddcut then nextts = tonumber(h.t); break end
     ddlow = seqOf(e[1])
-    forget(h, ddlow)
+    forget(h.f .. '\n' .. h.m, ddlow)
   end
   redis.call('HSET', meta, 'ddlow', ddlow, 'ddnext', nextts)
 end
 
--- Retention: trim by count and age, deleting the trimmed messages' dedupe entries with them.
+-- Retention: trim by count and age; a trimmed message's dedupe entry that has not expired
+-- yet becomes an orphan (above), so a retry after the trim still answers its seq.
 local maxn, rcut = retentionMax, now - retentionMs
 local len = redis.call('XLEN', log)
 local tnext = tonumber(redis.call('HGET', meta, 'tnext') or '0')
@@ -78,7 +98,19 @@ if len > maxn or tnext <= rcut then
     local h = fields(e)
     local s = seqOf(e[1])
     if not (len > maxn or tonumber(h.t) <= rcut) or s == seq then nextts = tonumber(h.t); break end
-    if s > ddlow then forget(h, s) end
+    if s > ddlow then
+      local key = h.f .. '\n' .. h.m
+      local ts = entryOf(key, s)
+      if ts and ts > ddcut then
+        redis.call('ZADD', orphans, ts, s .. '\n' .. key)
+        if dxnext == 0 or ts < dxnext then
+          dxnext = ts
+          redis.call('HSET', meta, 'dxnext', ts)
+        end
+      elseif ts then
+        redis.call('HDEL', dd, key)
+      end
+    end
     trimmed = s
     len = len - 1
   end
