@@ -40,6 +40,15 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.LOG_LEVEL, config.NODE_ID);
   const incarnation = `${config.NODE_ID}.${randomBytes(4).toString('hex')}`;
+  // An error nothing caught may have left state half-updated: log it with context and exit 1,
+  // so the supervisor starts a fresh incarnation (clients reconnect and replay from their
+  // cursors; this incarnation's presence lapses after PRESENCE_TTL_MS). README "Failures".
+  const die = (kind: string) => (err: unknown) => {
+    log.fatal({ kind, err: err instanceof Error ? err.stack : String(err), incarnation }, `${kind}: exiting (code 1) for the supervisor to restart the node`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', die('uncaughtException'));
+  process.on('unhandledRejection', die('unhandledRejection'));
   if (config.testBugs.size) log.warn({ bugs: [...config.testBugs] }, 'DELIBERATE BUGS ENABLED (NODE_ENV=test)');
   if (config.ALLOW_VOLATILE_STORE) log.warn('ALLOW_VOLATILE_STORE=1: a Redis without appendonly is accepted; a restart can lose acked messages');
 
@@ -154,6 +163,8 @@ async function main(): Promise<void> {
   const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
   // PROTOCOL.md: this line is always written, whatever LOG_LEVEL says.
   log.child({}, { level: 'info' }).info({ port, host: config.HOST, incarnation, maxConnections, fdLimit }, 'listening');
+
+  if (config.testBugs.has('throw_uncaught')) setTimeout(() => { throw new Error('deliberate uncaught exception (TEST_BUGS=throw_uncaught)'); }, 100);
 
   links.start();
   bus.start();

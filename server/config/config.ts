@@ -49,7 +49,7 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema> & { testBugs: ReadonlySet<TestBug> };
 
-export const testBugs = ['skip_dedupe', 'drop_replay', 'skip_gap_fill'] as const;
+export const testBugs = ['skip_dedupe', 'drop_replay', 'skip_gap_fill', 'throw_uncaught'] as const;
 export type TestBug = (typeof testBugs)[number];
 
 export class ConfigError extends Error {}

@@ -19,6 +19,9 @@ import { TokenError, type TokenVerifier } from './tokens.ts';
 const BAD_FRAMES_LIMIT = 10;
 const connOf = new WeakMap<WebSocket, Conn>();
 const noop = () => {};
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
 const HANDSHAKE_CONCURRENCY = 256;
 
 export interface GatewayDeps {
@@ -84,6 +87,9 @@ export class Gateway {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node's HTTP server drops its own listeners from an upgrade socket: without one, a peer
+    // that resets the socket while we answer would throw ECONNRESET out of the process.
+    socket.on('error', destroySocket);
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"code":"not_found","message":"WebSocket path is /ws"}');
@@ -93,6 +99,8 @@ export class Gateway {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
+    // ws puts its own 'error' listener on the socket first thing, then the WebSocket's
+    socket.off('error', destroySocket);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
   }
 

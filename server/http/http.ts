@@ -55,13 +55,22 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** The client went away (reset, aborted) before its request was read: nothing to answer, nothing to log. */
+class ClientGone extends Error {}
+
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) fail('too_large', `request body over ${MAX_REQUEST_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_REQUEST_BYTES) fail('too_large', `request body over ${MAX_REQUEST_BYTES} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err;
+    // the request stream fails only when its socket does (ECONNRESET, "aborted")
+    throw new ClientGone(String(err));
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -229,7 +238,7 @@ export function createHttpHandler(d: HttpDeps) {
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((err: unknown) => {
-      if (res.headersSent) return void res.destroy();
+      if (res.headersSent || err instanceof ClientGone) return void res.destroy();
       if (err instanceof ProtocolError) {
         d.metrics.errors.inc({ code: err.code });
         return json(res, errorCodes[err.code].http, { code: err.code, message: err.message });
