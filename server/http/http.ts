@@ -38,11 +38,13 @@ const MAX_REQUEST_BYTES = 1 << 20;
 const postMessage = z.object({ conv: convId, cmid, body: z.string() });
 const createGroup = z.object({ id: groupId, members: z.array(userId).max(100_000).default([]) });
 const addMembers = z.object({ users: z.array(userId).min(1, 'must list at least one user').max(100_000) });
-const seqParam = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+// Query numbers are plain decimal integers: no "", "1e3", "0x10", " 7" or "Infinity" (which Number() would take).
+const decimal = (what: string) => z.string().regex(/^(0|[1-9][0-9]{0,15})$/, `must be ${what}`).transform(Number);
+const seqParam = decimal('an integer 0..9007199254740991').pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'must be an integer 0..9007199254740991'));
 const historyQuery = z.object({
   after: seqParam.optional(),
   before: seqParam.optional(),
-  limit: z.coerce.number().int().min(1, 'must be 1..100').max(100, 'must be 1..100').default(50),
+  limit: decimal('1..100').pipe(z.number().min(1, 'must be 1..100').max(100, 'must be 1..100')).default(50),
 });
 
 function fail(code: keyof typeof errorCodes, message: string): never {
@@ -98,10 +100,16 @@ export function createHttpHandler(d: HttpDeps) {
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    let parts: string[];
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    } catch {
+      fail('bad_request', 'malformed request target: the path must be a valid URL path with valid percent-encoding (e.g. %2F, not %ZZ)');
+    }
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const parts = path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
 
     if (method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
     if (method === 'GET' && path === '/readyz') {

@@ -1,11 +1,15 @@
 // Issue 8, "Server hardening": what a client or attacker can send must never crash a node,
 // answer `internal`, or leak a stack trace. Real redis-server, real server processes, raw
 // sockets where the attack needs them.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, startCluster, type Cluster } from '../helpers/cluster.ts';
-import type { NodeHandle } from '../helpers/nodes.ts';
-import { exited, sleep } from '../helpers/procs.ts';
+import { api } from '../helpers/http.ts';
+import { dm } from '../helpers/ids.ts';
+import { REPO_ROOT, type NodeHandle } from '../helpers/nodes.ts';
+import { exited, sleep, track } from '../helpers/procs.ts';
 import { token } from '../helpers/tokens.ts';
 
 let cl: Cluster;
@@ -106,5 +110,92 @@ describe('item 1: reset sockets', () => {
     const fatal = n.logs.find((l) => l.json?.level === 60);
     expect(fatal?.json, n.tail()).toMatchObject({ kind: 'uncaughtException', msg: expect.stringMatching(/exiting \(code 1\)/) });
     expect(String(fatal!.json!.err)).toMatch(/deliberate uncaught exception/);
+  });
+});
+
+describe('item 8: attacker-triggered internal errors', () => {
+  it('history with seqs past 1e14 (Lua would print them as 1e+14) answers a page, never `internal`', async () => {
+    const u = `h${Date.now()}`;
+    const conv = dm(u, `${u}x`);
+    const c = cl.track(await connectAs(node, u));
+    for (let i = 1; i <= 3; i++) expect((await c.request({ t: 'send', conv, cmid: `m${i}`, body: `b${i}` })).t).toBe('sent');
+    for (const q of [{ after: 99999999999999 }, { after: 99999999999999, before: Number.MAX_SAFE_INTEGER }, { after: Number.MAX_SAFE_INTEGER }, { after: Number.MAX_SAFE_INTEGER - 1, before: Number.MAX_SAFE_INTEGER }]) {
+      const r = await c.request({ t: 'history', conv, ...q });
+      expect(r, JSON.stringify(q)).toMatchObject({ t: 'page', msgs: [], more: false });
+    }
+    for (const before of [99999999999999, 100000000000001, Number.MAX_SAFE_INTEGER]) {
+      const r = await c.request({ t: 'history', conv, before, limit: 2 });
+      expect(r, `before ${before}`).toMatchObject({ t: 'page', more: true });
+      expect(r.msgs.map((m: { seq: number }) => m.seq)).toEqual([2, 3]);
+    }
+    const r = await c.request({ t: 'history', conv, after: 1, before: 100000000000000 });
+    expect(r.msgs.map((m: { seq: number }) => m.seq)).toEqual([2, 3]);
+    // past the largest exact integer: bad_request naming the field
+    const bad = await c.request({ t: 'history', conv, after: 2 ** 53 });
+    expect(bad).toMatchObject({ t: 'error', code: 'bad_request' });
+    expect(bad.message).toMatch(/after/);
+
+    const t = await token({ sub: u });
+    const ok = await api(node.url, 'GET', `/v1/conversations/${conv}/messages?after=99999999999999`, { token: t });
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body).toMatchObject({ msgs: [], more: false });
+    const back = await api(node.url, 'GET', `/v1/conversations/${conv}/messages?before=99999999999999&limit=1`, { token: t });
+    expect(back.body.msgs.map((m: { seq: number }) => m.seq)).toEqual([3]);
+    expect(errorLines(node)).toEqual([]);
+  });
+
+  it('HTTP query numbers are plain decimal integers in range: anything else is 400 bad_request naming the parameter', async () => {
+    const u = `q${Date.now()}`;
+    const conv = dm(u, `${u}x`);
+    const t = await token({ sub: u });
+    for (const q of ['after=', 'after=1e3', 'after=0x10', 'after=-1', 'after=%201', 'before=9007199254740992', 'after=99999999999999999999', 'limit=Infinity', 'limit=0', 'limit=101', 'limit=5.5']) {
+      const r = await api(node.url, 'GET', `/v1/conversations/${conv}/messages?${q}`, { token: t });
+      expect(r.status, `${q}: ${r.text}`).toBe(400);
+      expect(r.body, q).toMatchObject({ code: 'bad_request', message: expect.stringContaining(q.split('=')[0]!) });
+    }
+  });
+
+  it('malformed percent-encoding in the path answers 400 bad_request JSON, with no stack trace and no error logged', async () => {
+    for (const path of ['/%ZZ', '/v1/%ZZ', '/v1/groups/%E0%A4%A', '/v1/conversations/%/messages', '/debug/%ff%fe']) {
+      const res = await fetch(node.url + path, { signal: AbortSignal.timeout(5000) });
+      const text = await res.text();
+      expect(res.status, `${path}: ${text}`).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      const body = JSON.parse(text);
+      expect(Object.keys(body).sort()).toEqual(['code', 'message']);
+      expect(body.code).toBe('bad_request');
+      expect(text).not.toMatch(/\bat .*\.ts:\d+|URIError/);
+    }
+    expect(errorLines(node)).toEqual([]);
+    await expectAlive(node);
+  });
+
+  it('a flood of error lines while stdout is not read neither blocks the event loop nor grows without bound; drops are counted and reported', async () => {
+    const c = spawn(process.execPath, [path.join(REPO_ROOT, 'test/helpers/fixtures/log-flood.ts'), '50000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    track(c);
+    // stdout is not read (no 'data' listener): the pipe fills after a few dozen KiB
+    let err = '';
+    c.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    const report = await new Promise<{ ms: number; maxGap: number } | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 20_000);
+      c.stderr!.on('data', () => {
+        const line = err.split('\n').find((l) => l.includes('"done"'));
+        if (line) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line));
+        }
+      });
+    });
+    expect(report, `the logging process was blocked by its stalled stdout (stderr: ${err})`).not.toBeNull();
+    expect(report!.maxGap, 'longest event-loop stall while logging, ms').toBeLessThan(500);
+    let out = '';
+    c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    expect(await exited(c)).toBe(0);
+    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const drops = lines.filter((l) => l.msg?.startsWith('log lines dropped'));
+    expect(drops.length, 'a dropped-lines warning').toBeGreaterThan(0);
+    const errorsWritten = lines.filter((l) => l.msg === 'internal error').length;
+    expect(errorsWritten).toBeGreaterThan(1000);
+    expect(errorsWritten + drops.at(-1)!.droppedTotal).toBeGreaterThanOrEqual(50_000);
   });
 });
