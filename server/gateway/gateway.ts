@@ -285,13 +285,9 @@ export class Gateway {
           }
           this.d.presence.subscribe(conn, unique);
           this.ok(conn, f.id);
-          const users = [...new Set(f.users)];
-          const states = await this.d.store.presence(users);
-          users.forEach((u, i) => {
-            const s = states[i]!;
-            if (conn.presenceSubs?.has(u)) conn.send(`{"t":"presence","user":${JSON.stringify(u)},"status":"${s.status}","v":${s.v},"ts":${s.ts}}`);
-          });
-          return;
+          // `ok` is this id's one final reply (PROTOCOL.md): a failed read of the current
+          // states is retried, never answered with a second reply
+          return void this.sendPresenceStates(conn, [...new Set(f.users)], 0);
         }
         case 'presence.unsub':
           this.d.presence.unsubscribe(conn, f.users);
@@ -317,6 +313,32 @@ export class Gateway {
       }
     } catch (err) {
       this.replyError(conn, f.id, err);
+    }
+  }
+
+  /** users whose current presence a connection still waits for, while a retry is scheduled */
+  private readonly presenceRetries = new WeakMap<Conn, Set<string>>();
+
+  /** Sends the current presence of `users` still subscribed; on a store failure retries (backing off up to 5 s) while the connection is open. */
+  private async sendPresenceStates(conn: Conn, users: string[], attempt: number): Promise<void> {
+    try {
+      const states = await this.d.store.presence(users);
+      users.forEach((u, i) => {
+        const s = states[i]!;
+        if (conn.presenceSubs?.has(u)) conn.send(`{"t":"presence","user":${JSON.stringify(u)},"status":"${s.status}","v":${s.v},"ts":${s.ts}}`);
+      });
+    } catch {
+      if (!conn.isOpen) return;
+      let pending = this.presenceRetries.get(conn);
+      const scheduled = pending !== undefined;
+      if (!pending) this.presenceRetries.set(conn, (pending = new Set()));
+      for (const u of users) if (conn.presenceSubs?.has(u)) pending.add(u);
+      if (scheduled) return;
+      setTimeout(() => {
+        this.presenceRetries.delete(conn);
+        const again = [...pending].filter((u) => conn.presenceSubs?.has(u));
+        if (again.length && conn.isOpen) void this.sendPresenceStates(conn, again, attempt + 1);
+      }, Math.min(5000, 250 * 2 ** attempt)).unref();
     }
   }
 

@@ -90,10 +90,11 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 
 export function createHttpHandler(d: HttpDeps) {
   async function auth(req: IncomingMessage): Promise<Identity> {
-    const h = req.headers.authorization;
-    if (!h || !h.startsWith('Bearer ')) fail('unauthorized', 'missing `Authorization: Bearer <jwt>` header');
+    // RFC 7235: the scheme name is case-insensitive
+    const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+    if (!m) fail('unauthorized', 'missing `Authorization: Bearer <jwt>` header');
     try {
-      return await d.tokens.verify(h.slice(7).trim());
+      return await d.tokens.verify(m[1]);
     } catch (err) {
       fail('unauthorized', err instanceof TokenError ? err.message : 'invalid token');
     }

@@ -199,3 +199,51 @@ describe('item 8: attacker-triggered internal errors', () => {
     expect(errorsWritten + drops.at(-1)!.droppedTotal).toBeGreaterThanOrEqual(50_000);
   });
 });
+
+describe('item 13: one final reply per request id; the Bearer scheme in any case', () => {
+  let c2: Cluster;
+  beforeAll(async () => {
+    c2 = await startCluster({ env: { STORE_TIMEOUT_MS: 300 } });
+  });
+  afterAll(async () => {
+    await c2?.cleanup();
+  });
+
+  it('presence.sub while the store does not answer: exactly one reply (`ok`) for its id, and the current state once the store is back', async () => {
+    const n = c2.nodes[0]!;
+    const target = `pt${Date.now()}`;
+    c2.track(await connectAs(n, target));
+    const w = c2.track(await connectAs(n, `pw${Date.now()}`));
+    await w.waitSynced();
+    c2.redis.pause();
+    try {
+      w.send({ t: 'presence.sub', id: 'ps1', users: [target, `${target}-never`] });
+      await w.waitFor((f) => f.id === 'ps1');
+      // several store timeouts pass: nothing else may answer ps1
+      await sleep(1500);
+    } finally {
+      c2.redis.resume();
+    }
+    const early = w.frames.filter((f) => f.id === 'ps1');
+    expect(early, JSON.stringify(early)).toEqual([{ t: 'ok', id: 'ps1' }]);
+    const online = await w.waitFor((f) => f.t === 'presence' && f.user === target && f.status === 'online', 15_000);
+    expect(online.v).toBeGreaterThan(0);
+    await w.waitFor((f) => f.t === 'presence' && f.user === `${target}-never`, 5000);
+    const replies = w.frames.filter((f) => f.id === 'ps1');
+    expect(replies, JSON.stringify(replies)).toEqual([{ t: 'ok', id: 'ps1' }]);
+  });
+
+  it('the Authorization scheme is matched case-insensitively (RFC 7235); other schemes are 401', async () => {
+    const n = c2.nodes[0]!;
+    const t = await token({ sub: `b${Date.now()}` });
+    for (const h of [`Bearer ${t}`, `bearer ${t}`, `BEARER ${t}`, `bEaReR  ${t}`, `Bearer\t${t}`]) {
+      const res = await fetch(`${n.url}/v1/conversations`, { headers: { authorization: h }, signal: AbortSignal.timeout(5000) });
+      expect(res.status, `${h.slice(0, 8)}…: ${await res.clone().text()}`).toBe(200);
+    }
+    for (const h of [`Bearerx ${t}`, `Basic ${t}`, `Bearer`, `Bearer ${t} extra`]) {
+      const res = await fetch(`${n.url}/v1/conversations`, { headers: { authorization: h }, signal: AbortSignal.timeout(5000) });
+      expect(res.status, h.slice(0, 12)).toBe(401);
+      expect(await res.json()).toMatchObject({ code: 'unauthorized' });
+    }
+  });
+});
