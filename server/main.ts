@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     skipGapFillBug: config.testBugs.has('skip_gap_fill'),
   });
   const presence = new Presence(store, log, incarnation, config.PRESENCE_TTL_MS, config.MAX_DEVICES, () => hub.conns.values());
-  const tokens = new TokenVerifier(config.JWT_SECRET);
+  const tokens = new TokenVerifier({ secret: config.JWT_SECRET, adminSecret: config.ADMIN_JWT_SECRET, audience: config.JWT_AUDIENCE, issuer: config.JWT_ISSUER, maxAgeS: config.JWT_MAX_AGE_S });
   const buckets = new SendBuckets(config.SEND_RATE, config.SEND_BURST);
   gateway = new Gateway({ config, log, store, hub, presence, tokens, buckets, metrics, nodeId: config.NODE_ID, maxConnections });
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -18,7 +19,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .default('redis://127.0.0.1:6379'),
-  JWT_SECRET: z.string({ error: 'is required (the HS256 secret tokens are signed with)' }).min(1, 'must not be empty'),
+  // Secrets come from the environment or a file, never a flag (see SECRET_VARS below).
+  JWT_SECRET: z.string().optional(),
+  JWT_SECRET_FILE: z.string().min(1).optional(),
+  ADMIN_JWT_SECRET: z.string().optional(),
+  ADMIN_JWT_SECRET_FILE: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_MAX_AGE_S: int(0).default(86400),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match ^[A-Za-z0-9_.-]{1,64}$').default(hostname().slice(0, 64).replace(/[^A-Za-z0-9_.-]/g, '-') || 'node'),
   HELLO_TIMEOUT_MS: int(1).default(5000),
   HEARTBEAT_MS: int(1).default(25000),
@@ -47,7 +55,19 @@ export const configSchema = z.object({
   TEST_BUGS: z.string().default(''),
 });
 
-export type Config = z.infer<typeof configSchema> & { testBugs: ReadonlySet<TestBug> };
+export type Config = Omit<z.infer<typeof configSchema>, 'JWT_SECRET' | 'ADMIN_JWT_SECRET'> & {
+  /** resolved from JWT_SECRET or JWT_SECRET_FILE, at least MIN_SECRET_BYTES */
+  JWT_SECRET: string;
+  /** resolved from ADMIN_JWT_SECRET or ADMIN_JWT_SECRET_FILE when one is set */
+  ADMIN_JWT_SECRET: string | undefined;
+  testBugs: ReadonlySet<TestBug>;
+};
+
+/** PROTOCOL.md: the HS256 secret is at least 32 bytes. */
+export const MIN_SECRET_BYTES = 32;
+/** Never accepted as flags: a command line is visible to every user of the machine (`ps`). */
+const SECRET_VARS = new Set(['JWT_SECRET', 'ADMIN_JWT_SECRET']);
+const SECRET_HINT = 'e.g. `openssl rand -hex 32`';
 
 export const testBugs = ['skip_dedupe', 'drop_replay', 'skip_gap_fill', 'throw_uncaught'] as const;
 export type TestBug = (typeof testBugs)[number];
@@ -63,6 +83,11 @@ export function parseFlags(argv: readonly string[]): Record<string, string> {
     const eq = arg.indexOf('=');
     const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).toUpperCase().replace(/-/g, '_');
     if (!(name in configSchema.shape)) throw new ConfigError(`unknown option --${arg.slice(2).split('=')[0]}; see README.md "Server configuration"`);
+    if (SECRET_VARS.has(name)) {
+      throw new ConfigError(
+        `invalid configuration:\n  ${name}: must not be passed as a flag (--${arg.slice(2).split('=')[0]}): command lines are visible to every user of the machine; set the ${name} environment variable or ${name}_FILE=<path of a file holding it> instead`,
+      );
+    }
     if (eq >= 0) out[name] = arg.slice(eq + 1);
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) out[name] = argv[++i]!;
     else out[name] = '1';
@@ -86,6 +111,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  const jwtSecret = resolveSecret('JWT_SECRET', parsed.data.JWT_SECRET, parsed.data.JWT_SECRET_FILE);
+  if (jwtSecret === undefined) {
+    throw new ConfigError(`invalid configuration:\n  JWT_SECRET: is required (the HS256 secret tokens are signed with): set the JWT_SECRET environment variable to at least ${MIN_SECRET_BYTES} bytes (${SECRET_HINT}), or JWT_SECRET_FILE=<path of a file holding it>`);
+  }
+  const adminSecret = resolveSecret('ADMIN_JWT_SECRET', parsed.data.ADMIN_JWT_SECRET, parsed.data.ADMIN_JWT_SECRET_FILE);
+  if (adminSecret !== undefined && adminSecret === jwtSecret) {
+    throw new ConfigError('invalid configuration:\n  ADMIN_JWT_SECRET: must differ from JWT_SECRET (operator tokens need their own key); generate another one, ' + SECRET_HINT);
+  }
   const bugs = new Set<TestBug>();
   if (parsed.data.TEST_BUGS) {
     for (const b of parsed.data.TEST_BUGS.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -93,5 +126,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
       if (parsed.data.NODE_ENV === 'test') bugs.add(b as TestBug);
     }
   }
-  return { ...parsed.data, testBugs: bugs };
+  return { ...parsed.data, JWT_SECRET: jwtSecret, ADMIN_JWT_SECRET: adminSecret, testBugs: bugs };
+}
+
+/** A secret from `NAME` or the file `NAME_FILE` (one trailing newline dropped), checked for length. */
+function resolveSecret(name: string, value: string | undefined, file: string | undefined): string | undefined {
+  if (value !== undefined && file !== undefined) throw new ConfigError(`invalid configuration:\n  ${name}: both ${name} and ${name}_FILE are set; set only one`);
+  let secret = value;
+  if (file !== undefined) {
+    try {
+      secret = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`invalid configuration:\n  ${name}_FILE: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? String(err)}); point it at a readable file holding the secret`);
+    }
+  }
+  if (secret === undefined) return undefined;
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < MIN_SECRET_BYTES) {
+    const from = file !== undefined ? `${name}_FILE ("${file}")` : name;
+    throw new ConfigError(`invalid configuration:\n  ${name}: must be at least ${MIN_SECRET_BYTES} bytes (got ${bytes} from ${from}); use a random secret, ${SECRET_HINT}`);
+  }
+  return secret;
 }

@@ -11,7 +11,7 @@ export interface Cluster {
   /** Clients opened through track(); closed by cleanup(). */
   track<C extends Client>(c: C): C;
   /** Start one more node on this Redis. */
-  addNode(env?: Record<string, string | number>, opts?: Partial<NodeOptions>): Promise<NodeHandle>;
+  addNode(env?: Record<string, string | number | undefined>, opts?: Partial<NodeOptions>): Promise<NodeHandle>;
   cleanup(): Promise<void>;
 }
 

@@ -2,15 +2,18 @@
 // answer `internal`, or leak a stack trace. Real redis-server, real server processes, raw
 // sockets where the attack needs them.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, startCluster, type Cluster } from '../helpers/cluster.ts';
 import { api } from '../helpers/http.ts';
 import { dm } from '../helpers/ids.ts';
-import { REPO_ROOT, type NodeHandle } from '../helpers/nodes.ts';
+import { REPO_ROOT, startNode, type NodeHandle } from '../helpers/nodes.ts';
+import { Client } from '../helpers/client.ts';
 import { exited, sleep, track } from '../helpers/procs.ts';
-import { token } from '../helpers/tokens.ts';
+import { token, tokenWithClaims } from '../helpers/tokens.ts';
 
 let cl: Cluster;
 let node: NodeHandle;
@@ -245,5 +248,126 @@ describe('item 13: one final reply per request id; the Bearer scheme in any case
       expect(res.status, h.slice(0, 12)).toBe(401);
       expect(await res.json()).toMatchObject({ code: 'unauthorized' });
     }
+  });
+});
+
+describe('item 12: tokens', () => {
+  const SECRET = 'item12-user-secret-0123456789abcdef0123456789';
+  const ADMIN = 'item12-admin-secret-0123456789abcdef012345678';
+
+  /** Starts a node that must refuse to start; resolves with its exit code and output. */
+  async function refusedStart(env: Record<string, string | undefined>, args: string[] = []): Promise<{ code: number | null; out: string }> {
+    const err = await startNode({ redisUrl: cl.redis.url, env, args, timeoutMs: 10_000 }).then(
+      async (n) => {
+        await n.kill();
+        return null;
+      },
+      (e: unknown) => String(e),
+    );
+    expect(err, `a node with ${JSON.stringify(env)} ${args.join(' ')} started`).not.toBeNull();
+    const code = /exited \((\w+)\)/.exec(err!)?.[1];
+    return { code: code === undefined ? null : Number(code), out: err! };
+  }
+
+  it('the secret is never a flag: --jwt-secret stops the server with exit 2, naming JWT_SECRET and JWT_SECRET_FILE', async () => {
+    for (const args of [['--jwt-secret', SECRET], [`--jwt-secret=${SECRET}`], ['--admin-jwt-secret', ADMIN]]) {
+      const r = await refusedStart({ JWT_SECRET: args[0]!.startsWith('--admin') ? SECRET : undefined }, args);
+      expect(r.code, r.out).toBe(2);
+      const name = args[0]!.startsWith('--admin') ? 'ADMIN_JWT_SECRET' : 'JWT_SECRET';
+      expect(r.out).toMatch(new RegExp(`${name}: must not be passed as a flag`));
+      expect(r.out).toContain(`${name}_FILE=`);
+    }
+  });
+
+  it('a secret under 32 bytes stops the server with exit 2, naming the variable and how to make one', async () => {
+    for (const [env, name] of [
+      [{ JWT_SECRET: 'change-me' }, 'JWT_SECRET'],
+      [{ JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET'],
+      [{ JWT_SECRET: SECRET, ADMIN_JWT_SECRET: 's' }, 'ADMIN_JWT_SECRET'],
+    ] as const) {
+      const r = await refusedStart(env);
+      expect(r.code, r.out).toBe(2);
+      expect(r.out).toMatch(new RegExp(`${name}: must be at least 32 bytes`));
+      expect(r.out).toContain('openssl rand -hex 32');
+    }
+    const same = await refusedStart({ JWT_SECRET: SECRET, ADMIN_JWT_SECRET: SECRET });
+    expect(same.out).toMatch(/ADMIN_JWT_SECRET: must differ from JWT_SECRET/);
+  });
+
+  it('JWT_SECRET_FILE: the secret read from a file (trailing newline dropped) signs the tokens', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'imstorm-secret-'));
+    try {
+      const file = path.join(dir, 'jwt');
+      writeFileSync(file, `${SECRET}\n`, { mode: 0o600 });
+      const n = await cl.addNode({ JWT_SECRET: undefined, JWT_SECRET_FILE: file });
+      const ok = await api(n.url, 'GET', '/v1/conversations', { token: await token({ sub: 'f1', secret: SECRET }) });
+      expect(ok.status, ok.text).toBe(200);
+      const other = await api(n.url, 'GET', '/v1/conversations', { token: await token({ sub: 'f1' }) });
+      expect(other.status).toBe(401);
+      await n.kill();
+      const missing = await refusedStart({ JWT_SECRET: undefined, JWT_SECRET_FILE: path.join(dir, 'nope') });
+      expect(missing.out).toMatch(/JWT_SECRET_FILE: cannot read .*ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ADMIN_JWT_SECRET: operator routes take `adm` tokens signed with it only; user tokens keep working', async () => {
+    const n = await cl.addNode({ ADMIN_JWT_SECRET: ADMIN });
+    const route = '/v1/users/victim/sessions';
+    const userKeyAdm = await api(n.url, 'DELETE', route, { token: await token({ sub: 'op', adm: true }) });
+    expect(userKeyAdm.status, userKeyAdm.text).toBe(401);
+    expect(userKeyAdm.body.code).toBe('unauthorized');
+    const adminKeyAdm = await api(n.url, 'DELETE', route, { token: await token({ sub: 'op', adm: true, secret: ADMIN }) });
+    expect(adminKeyAdm.status, adminKeyAdm.text).toBe(200);
+    const adminKeyNoAdm = await api(n.url, 'DELETE', route, { token: await token({ sub: 'op', secret: ADMIN }) });
+    expect(adminKeyNoAdm.status).toBe(403);
+    const user = await api(n.url, 'GET', '/v1/conversations', { token: await token({ sub: 'plain' }) });
+    expect(user.status).toBe(200);
+    await n.kill();
+  });
+
+  it('JWT_AUDIENCE / JWT_ISSUER: when set, `aud` and `iss` must match', async () => {
+    const n = await cl.addNode({ JWT_AUDIENCE: 'imstorm', JWT_ISSUER: 'https://auth.example' });
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const cases: Array<[Record<string, unknown>, number]> = [
+      [{ sub: 'a1', exp, aud: 'imstorm', iss: 'https://auth.example' }, 200],
+      [{ sub: 'a1', exp, aud: ['other', 'imstorm'], iss: 'https://auth.example' }, 200],
+      [{ sub: 'a1', exp, iss: 'https://auth.example' }, 401],
+      [{ sub: 'a1', exp, aud: 'other', iss: 'https://auth.example' }, 401],
+      [{ sub: 'a1', exp, aud: 'imstorm' }, 401],
+      [{ sub: 'a1', exp, aud: 'imstorm', iss: 'https://evil.example' }, 401],
+    ];
+    for (const [claims, status] of cases) {
+      const r = await api(n.url, 'GET', '/v1/conversations', { token: await tokenWithClaims(claims) });
+      expect(r.status, `${JSON.stringify(claims)}: ${r.text}`).toBe(status);
+    }
+    const ws = await Client.connect(n.wsUrl);
+    ws.send({ t: 'hello', v: 1, token: await token({ sub: 'a2' }) });
+    const refused = await ws.waitFor((f) => f.t === 'error' || f.t === 'welcome');
+    expect(refused, JSON.stringify(refused)).toMatchObject({ t: 'error', code: 'unauthorized', message: expect.stringMatching(/token `(aud|iss)` is required/) });
+    await n.kill();
+  });
+
+  it('JWT_MAX_AGE_S (default 86400): a token issued longer ago, or living longer, is refused; 0 lifts the limit', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = await tokenWithClaims({ sub: 'm1', iat: now - 86400 - 60, exp: now + 600 });
+    const long = await tokenWithClaims({ sub: 'm1', exp: now + 2 * 86400 });
+    const longWithIat = await tokenWithClaims({ sub: 'm1', iat: now, exp: now + 86400 + 60 });
+    const fine = await tokenWithClaims({ sub: 'm1', iat: now - 3600, exp: now + 3600 });
+    for (const t of [old, long, longWithIat]) {
+      const r = await api(node.url, 'GET', '/v1/conversations', { token: t });
+      expect(r.status, r.text).toBe(401);
+      expect(r.body.message).toMatch(/token too old|lifetime over 86400 s/);
+    }
+    expect((await api(node.url, 'GET', '/v1/conversations', { token: fine })).status).toBe(200);
+    const ws = await Client.connect(node.wsUrl);
+    ws.send({ t: 'hello', v: 1, token: long });
+    expect(await ws.waitFor((f) => f.t === 'error' || f.t === 'welcome')).toMatchObject({ t: 'error', code: 'unauthorized' });
+    expect((await ws.waitClose()).code).toBe(4401);
+
+    const n = await cl.addNode({ JWT_MAX_AGE_S: 0 });
+    for (const t of [old, long, longWithIat]) expect((await api(n.url, 'GET', '/v1/conversations', { token: t })).status).toBe(200);
+    await n.kill();
   });
 });

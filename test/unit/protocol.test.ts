@@ -58,9 +58,11 @@ describe('client frames', () => {
   });
 });
 
+const S = 'test-secret-of-at-least-32-bytes-0123456789';
+
 describe('configuration', () => {
   it('reads env and flags, flags winning, and applies PROTOCOL.md defaults', () => {
-    const c = loadConfig({ JWT_SECRET: 's', PORT: '9000' }, ['--port', '9001', '--allow-volatile-store']);
+    const c = loadConfig({ JWT_SECRET: S, PORT: '9000' }, ['--port', '9001', '--allow-volatile-store']);
     expect(c.PORT).toBe(9001);
     expect(c.ALLOW_VOLATILE_STORE).toBe(true);
     expect(c.HEARTBEAT_MS).toBe(25000);
@@ -68,14 +70,14 @@ describe('configuration', () => {
   });
 
   it('names the variable and the flag in every error', () => {
-    expect(() => loadConfig({}, [])).toThrow(/JWT_SECRET \/ --jwt-secret: is required/);
-    expect(() => loadConfig({ JWT_SECRET: 's', PORT: 'abc' })).toThrow(/PORT \/ --port.*got "abc"/);
-    expect(() => loadConfig({ JWT_SECRET: 's' }, ['--nope'])).toThrow(ConfigError);
+    expect(() => loadConfig({}, [])).toThrow(/JWT_SECRET: is required.*JWT_SECRET_FILE/);
+    expect(() => loadConfig({ JWT_SECRET: S, PORT: 'abc' })).toThrow(/PORT \/ --port.*got "abc"/);
+    expect(() => loadConfig({ JWT_SECRET: S }, ['--nope'])).toThrow(ConfigError);
   });
 
   it('honours deliberate bugs only with NODE_ENV=test', () => {
-    expect(loadConfig({ JWT_SECRET: 's', TEST_BUGS: 'skip_dedupe' }).testBugs.size).toBe(0);
-    expect(loadConfig({ JWT_SECRET: 's', TEST_BUGS: 'skip_dedupe', NODE_ENV: 'test' }).testBugs.has('skip_dedupe')).toBe(true);
-    expect(() => loadConfig({ JWT_SECRET: 's', TEST_BUGS: 'nonsense' })).toThrow(/unknown bug/);
+    expect(loadConfig({ JWT_SECRET: S, TEST_BUGS: 'skip_dedupe' }).testBugs.size).toBe(0);
+    expect(loadConfig({ JWT_SECRET: S, TEST_BUGS: 'skip_dedupe', NODE_ENV: 'test' }).testBugs.has('skip_dedupe')).toBe(true);
+    expect(() => loadConfig({ JWT_SECRET: S, TEST_BUGS: 'nonsense' })).toThrow(/unknown bug/);
   });
 });
