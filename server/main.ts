@@ -141,7 +141,20 @@ async function main(): Promise<void> {
   // checks subtract them, so a sampler's keep-alive socket does not read as a leak.
   let httpSockets = 0;
   const upgraded = new WeakSet<object>();
-  const http = createServer(createHttpHandler({ config, log, store, links, hub, gateway: () => gateway, tokens, buckets, metrics, isReady: () => durable && links.isCmdUp, httpSockets: () => httpSockets, backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }) }));
+  const httpDeps = { config, log, store, links, hub, gateway: () => gateway, tokens, buckets, metrics, isReady: () => durable && links.isCmdUp, httpSockets: () => httpSockets, backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }) };
+  const withAdmin = config.ADMIN_PORT !== undefined;
+  const http = createServer(createHttpHandler(httpDeps, withAdmin ? 'public' : 'all'));
+  // ADMIN_PORT: /metrics and the debug routes on their own listener (PROTOCOL.md)
+  const admin = withAdmin ? createServer(createHttpHandler(httpDeps, 'admin')) : null;
+  if (admin) {
+    admin.on('connection', (socket) => {
+      httpSockets++;
+      socket.once('close', () => httpSockets--);
+    });
+    admin.on('clientError', (_err, socket) => socket.destroy());
+    admin.keepAliveTimeout = 5000;
+  }
+  if (config.DEBUG_ROUTES) log.warn({ host: withAdmin ? config.ADMIN_HOST : config.HOST, forced: config.FORCE_DEBUG_ON_PUBLIC_HOST }, 'DEBUG_ROUTES=1: POST /debug/gc and GET /debug/state are served without authentication');
   http.on('connection', (socket) => {
     httpSockets++;
     socket.once('close', () => {
@@ -161,8 +174,17 @@ async function main(): Promise<void> {
   });
   const addr = http.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+  let adminPort: number | undefined;
+  if (admin) {
+    await new Promise<void>((resolve, reject) => {
+      admin.once('error', reject);
+      admin.listen(config.ADMIN_PORT, config.ADMIN_HOST, () => resolve());
+    });
+    const a = admin.address();
+    adminPort = typeof a === 'object' && a ? a.port : config.ADMIN_PORT;
+  }
   // PROTOCOL.md: this line is always written, whatever LOG_LEVEL says.
-  log.child({}, { level: 'info' }).info({ port, host: config.HOST, incarnation, maxConnections, fdLimit }, 'listening');
+  log.child({}, { level: 'info' }).info({ port, host: config.HOST, ...(admin ? { adminPort, adminHost: config.ADMIN_HOST } : {}), incarnation, maxConnections, fdLimit }, 'listening');
 
   if (config.testBugs.has('throw_uncaught')) setTimeout(() => { throw new Error('deliberate uncaught exception (TEST_BUGS=throw_uncaught)'); }, 100);
 
@@ -178,6 +200,7 @@ async function main(): Promise<void> {
     log.info({ signal, connections: gateway.connectionCount, drainMs: config.DRAIN_MS }, 'shutting down');
     gateway.stopAccepting();
     http.close();
+    // the admin listener stays up while draining: /metrics shows the drain
     await gateway.drain(config.DRAIN_MS);
     // let close frames and their handlers run before deregistering
     await new Promise((r) => setTimeout(r, 100));
@@ -186,6 +209,7 @@ async function main(): Promise<void> {
     bus.stop();
     await links.close();
     http.closeAllConnections();
+    admin?.closeAllConnections();
     log.info('stopped');
     process.exit(0);
   };

@@ -47,8 +47,13 @@ export const configSchema = z.object({
   RETENTION_MS: int(1000).default(2592000000),
   GROUP_MAX: int(1).default(1000),
   DRAIN_MS: int(0).default(10000),
+  ADMIN_PORT: int(0, 65535).optional(),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_TOKEN: z.string().min(1).optional(),
   ALLOW_VOLATILE_STORE: flag.default(false),
   DEBUG_ROUTES: flag.default(false),
+  /** serve DEBUG_ROUTES / honour TEST_BUGS on a non-loopback bind anyway */
+  FORCE_DEBUG_ON_PUBLIC_HOST: flag.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('production'),
   /** Deliberate bugs for the harness's own tests; honoured only when NODE_ENV=test. */
@@ -126,7 +131,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
       if (parsed.data.NODE_ENV === 'test') bugs.add(b as TestBug);
     }
   }
+  const d = parsed.data;
+  if (d.ADMIN_PORT !== undefined && d.ADMIN_PORT !== 0 && d.ADMIN_PORT === d.PORT) {
+    throw new ConfigError(`invalid configuration:\n  ADMIN_PORT / --admin-port: must differ from PORT (${d.PORT}); leave it unset to serve /metrics and the debug routes on PORT`);
+  }
+  if (!d.FORCE_DEBUG_ON_PUBLIC_HOST) {
+    // the debug routes are on the admin listener when there is one, else on the public one
+    const [debugVar, debugHost] = d.ADMIN_PORT !== undefined ? ['ADMIN_HOST', d.ADMIN_HOST] : ['HOST', d.HOST];
+    if (d.DEBUG_ROUTES && !isLoopback(debugHost)) {
+      throw new ConfigError(
+        `invalid configuration:\n  DEBUG_ROUTES / --debug-routes: refused on the non-loopback ${debugVar} "${debugHost}" (the debug routes need no token and force full GCs); serve them on loopback (${debugVar}=127.0.0.1${debugVar === 'HOST' ? ', or ADMIN_PORT with ADMIN_HOST=127.0.0.1' : ''}), turn them off, or set FORCE_DEBUG_ON_PUBLIC_HOST=1`,
+      );
+    }
+    if (bugs.size && !isLoopback(d.HOST)) {
+      throw new ConfigError(`invalid configuration:\n  TEST_BUGS / --test-bugs: deliberate bugs refused on the non-loopback HOST "${d.HOST}"; bind HOST=127.0.0.1, drop TEST_BUGS, or set FORCE_DEBUG_ON_PUBLIC_HOST=1`);
+    }
+  }
   return { ...parsed.data, JWT_SECRET: jwtSecret, ADMIN_JWT_SECRET: adminSecret, testBugs: bugs };
+}
+
+/** 127.0.0.0/8, ::1, localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** A secret from `NAME` or the file `NAME_FILE` (one trailing newline dropped), checked for length. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -88,13 +89,30 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   fail('bad_request', i.path.length ? `field \`${i.path.join('.')}\`: ${i.message}` : i.message);
 }
 
-export function createHttpHandler(d: HttpDeps) {
+/** RFC 7235: the scheme name is case-insensitive. */
+function bearer(req: IncomingMessage): string | null {
+  return /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (x: string) => createHash('sha256').update(x).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Which routes a listener serves: `all` (one port: PROTOCOL.md's default), or, with
+ * ADMIN_PORT set, `public` (REST, health) on PORT and `admin` (/metrics, debug, health) on
+ * ADMIN_PORT.
+ */
+export type HttpSurface = 'all' | 'public' | 'admin';
+
+export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
+  const operator = surface !== 'public';
   async function auth(req: IncomingMessage): Promise<Identity> {
-    // RFC 7235: the scheme name is case-insensitive
-    const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
-    if (!m) fail('unauthorized', 'missing `Authorization: Bearer <jwt>` header');
+    const jwt = bearer(req);
+    if (!jwt) fail('unauthorized', 'missing `Authorization: Bearer <jwt>` header');
     try {
-      return await d.tokens.verify(m[1]);
+      return await d.tokens.verify(jwt);
     } catch (err) {
       fail('unauthorized', err instanceof TokenError ? err.message : 'invalid token');
     }
@@ -118,12 +136,17 @@ export function createHttpHandler(d: HttpDeps) {
       if (ok) ok = await d.links.cmd.ping().then(() => true, () => false);
       return json(res, ok ? 200 : 503, ok ? { status: 'ready' } : { code: 'unavailable', message: 'the store is not answering' });
     }
-    if (method === 'GET' && path === '/metrics') {
+    if (operator && method === 'GET' && path === '/metrics') {
+      const want = d.config.METRICS_TOKEN;
+      if (want !== undefined) {
+        const given = bearer(req);
+        if (given === null || !sameSecret(given, want)) fail('unauthorized', '/metrics needs `Authorization: Bearer <METRICS_TOKEN>`');
+      }
       const text = await d.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': d.metrics.registry.contentType });
       return void res.end(text);
     }
-    if (d.config.DEBUG_ROUTES && parts[0] === 'debug') {
+    if (operator && d.config.DEBUG_ROUTES && parts[0] === 'debug') {
       if (method === 'POST' && path === '/debug/gc') {
         v8.setFlagsFromString('--expose-gc');
         const gc = vm.runInNewContext('gc') as () => void;
@@ -135,6 +158,7 @@ export function createHttpHandler(d: HttpDeps) {
         } catch {
           // not Linux
         }
+        d.metrics.refreshProcessSamples();
         return json(res, 200, {
           heapUsed: process.memoryUsage().heapUsed,
           openFds,
@@ -157,7 +181,7 @@ export function createHttpHandler(d: HttpDeps) {
       }
     }
 
-    if (parts[0] !== 'v1') fail('not_found', `no route ${method} ${path}`);
+    if (parts[0] !== 'v1' || surface === 'admin') fail('not_found', `no route ${method} ${path}`);
     const me = await auth(req);
 
     // POST /v1/messages

@@ -371,3 +371,98 @@ describe('item 12: tokens', () => {
     await n.kill();
   });
 });
+
+describe('item 4: operator surfaces', () => {
+  const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+  const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+
+  it('ADMIN_PORT: /metrics and the debug routes move to the admin listener (404 on PORT); the admin listener serves no API', async () => {
+    const n = await cl.addNode({ ADMIN_PORT: 0, METRICS_TOKEN });
+    expect(n.adminUrl).not.toBe(n.url);
+    const listening = n.logs.find((l) => l.json?.msg === 'listening')!.json!;
+    expect(listening).toMatchObject({ adminHost: '127.0.0.1', adminPort: expect.any(Number) });
+    for (const [method, route] of [['GET', '/metrics'], ['POST', '/debug/gc'], ['GET', '/debug/state']] as const) {
+      const r = await api(n.url, method, route, { token: METRICS_TOKEN });
+      expect(r.status, `${method} ${route} on PORT: ${r.text}`).toBe(404);
+      expect(r.body).toMatchObject({ code: 'not_found' });
+    }
+    expect((await api(n.url, 'GET', '/v1/conversations', { token: await token({ sub: 'adm1' }) })).status).toBe(200);
+    expect((await api(n.url, 'GET', '/healthz')).status).toBe(200);
+
+    const m = await api(n.adminUrl, 'GET', '/metrics', { token: METRICS_TOKEN });
+    expect(m.status, m.text).toBe(200);
+    expect(m.text).toMatch(/^imstorm_connections \d+$/m);
+    expect((await api(n.adminUrl, 'POST', '/debug/gc')).status).toBe(200);
+    expect((await api(n.adminUrl, 'GET', '/debug/state')).status).toBe(200);
+    expect((await api(n.adminUrl, 'GET', '/readyz')).status).toBe(200);
+    const noApi = await api(n.adminUrl, 'GET', '/v1/conversations', { token: await token({ sub: 'adm1' }) });
+    expect(noApi.status).toBe(404);
+    await n.kill();
+  });
+
+  it('METRICS_TOKEN: /metrics answers 401 JSON without `Authorization: Bearer <METRICS_TOKEN>` (scheme in any case), 200 with it', async () => {
+    const n = await cl.addNode({ METRICS_TOKEN });
+    for (const auth of [undefined, 'Bearer wrong', `Basic ${METRICS_TOKEN}`, `Bearer ${METRICS_TOKEN}x`, `Bearer ${await token({ sub: 'u', adm: true })}`]) {
+      const res = await fetch(`${n.url}/metrics`, { headers: auth ? { authorization: auth } : {}, signal: AbortSignal.timeout(5000) });
+      expect(res.status, String(auth)).toBe(401);
+      expect(await res.json()).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('METRICS_TOKEN') });
+    }
+    for (const auth of [`Bearer ${METRICS_TOKEN}`, `bearer ${METRICS_TOKEN}`]) {
+      const res = await fetch(`${n.url}/metrics`, { headers: { authorization: auth }, signal: AbortSignal.timeout(5000) });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^imstorm_connections \d+$/m);
+    }
+    await n.kill();
+  });
+
+  it('DEBUG_ROUTES and TEST_BUGS are refused on a non-loopback bind unless FORCE_DEBUG_ON_PUBLIC_HOST=1; when on, the node warns at start', async () => {
+    const refused = async (env: Record<string, string | number | undefined>, what: RegExp) => {
+      const err = await startNode({ redisUrl: cl.redis.url, host: '0.0.0.0', env, timeoutMs: 10_000 }).then(
+        async (n) => {
+          await n.kill();
+          return null;
+        },
+        (e: unknown) => String(e),
+      );
+      expect(err, `started on 0.0.0.0 with ${JSON.stringify(env)}`).not.toBeNull();
+      expect(err).toMatch(/exited \(2\)/);
+      expect(err).toMatch(what);
+      expect(err).toContain('FORCE_DEBUG_ON_PUBLIC_HOST=1');
+    };
+    await refused({ DEBUG_ROUTES: 1 }, /DEBUG_ROUTES \/ --debug-routes: refused on the non-loopback HOST "0.0.0.0"/);
+    await refused({ DEBUG_ROUTES: 1, ADMIN_PORT: 0, ADMIN_HOST: '0.0.0.0' }, /refused on the non-loopback ADMIN_HOST "0.0.0.0"/);
+    await refused({ DEBUG_ROUTES: 0, TEST_BUGS: 'skip_dedupe' }, /TEST_BUGS \/ --test-bugs: deliberate bugs refused on the non-loopback HOST "0.0.0.0"/);
+
+    // debug routes on a loopback admin listener while the API is public: fine
+    const a = await startNode({ redisUrl: cl.redis.url, host: '0.0.0.0', env: { DEBUG_ROUTES: 1, ADMIN_PORT: 0 } });
+    expect((await api(a.adminUrl, 'POST', '/debug/gc')).status).toBe(200);
+    await a.waitForLog((l) => l.json?.level === 40 && /DEBUG_ROUTES=1/.test(String(l.json.msg)), 2000);
+    await a.kill();
+    // forced
+    const f = await startNode({ redisUrl: cl.redis.url, host: '0.0.0.0', env: { DEBUG_ROUTES: 1, FORCE_DEBUG_ON_PUBLIC_HOST: 1 } });
+    await f.waitForLog((l) => l.json?.level === 40 && /DEBUG_ROUTES=1/.test(String(l.json.msg)) && l.json.forced === true, 2000);
+    expect((await api(f.url, 'POST', '/debug/gc')).status).toBe(200);
+    await f.kill();
+  });
+
+  it('the expensive gauges (open fds, active handles) are sampled at most every few seconds, not on every scrape', async () => {
+    const n = await cl.addNode();
+    const scrape = async () => (await api(n.url, 'GET', '/metrics')).text;
+    await api(n.url, 'POST', '/debug/gc'); // takes a fresh sample now
+    const before = await scrape();
+    const fds = gauge(before, 'imstorm_open_fds');
+    expect(fds).toBeGreaterThan(5);
+    expect(gauge(before, 'process_open_fds')).toBe(fds);
+    // prom-client's per-scrape enumerations are gone
+    expect(before).not.toMatch(/^nodejs_active_handles/m);
+    expect(before).not.toMatch(/^nodejs_active_resources/m);
+    const sockets = (await Promise.all(Array.from({ length: 40 }, () => rawSocket(n.port)))).filter((s): s is net.Socket => s !== null);
+    await sleep(100);
+    const during = await scrape();
+    expect(gauge(during, 'imstorm_open_fds'), 'a scrape right after the last sample reuses it').toBe(fds);
+    await api(n.url, 'POST', '/debug/gc');
+    expect(gauge(await scrape(), 'imstorm_open_fds')).toBeGreaterThanOrEqual(fds + 40);
+    for (const s of sockets) s.destroy();
+    await n.kill();
+  });
+});
