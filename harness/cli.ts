@@ -124,7 +124,7 @@ const EnvUpFlags = z.object({
   'toxiproxy-image': z.string().optional(),
   'redis-url': z.string().optional(),
   'toxiproxy-url': z.string().optional(),
-  'jwt-secret': z.string().min(1, { message: '--jwt-secret must not be empty' }).optional(),
+  'jwt-secret': z.string().refine((s) => Buffer.byteLength(s) >= 32, { message: '--jwt-secret must be at least 32 bytes (the server refuses shorter secrets); e.g. `openssl rand -hex 32`' }).optional(),
   'server-env': z
     .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, { message: '--server-env takes KEY=VALUE' }))
     .default([]),

@@ -58,6 +58,15 @@ export interface NodeOptions {
 export async function runNode(config: Config, opts: NodeOptions = {}): Promise<void> {
   const log = createLogger(config.LOG_LEVEL, config.NODE_ID);
   const incarnation = `${config.NODE_ID}.${randomBytes(4).toString('hex')}`;
+  // An error nothing caught may have left state half-updated: log it with context and exit 1,
+  // so the supervisor starts a fresh incarnation (clients reconnect and replay from their
+  // cursors; this incarnation's presence lapses after PRESENCE_TTL_MS). README "Failures".
+  const die = (kind: string) => (err: unknown) => {
+    log.fatal({ kind, err: err instanceof Error ? err.stack : String(err), incarnation }, `${kind}: exiting (code 1) for the supervisor to restart the node`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', die('uncaughtException'));
+  process.on('unhandledRejection', die('unhandledRejection'));
   if (opts.warning) log.warn(opts.warning);
   if (config.ALLOW_VOLATILE_STORE) log.warn('ALLOW_VOLATILE_STORE=1: a Redis without appendonly is accepted; a restart can lose acked messages');
 
@@ -72,7 +81,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   const metrics = createMetrics({ connections: () => gateway?.connectionCount ?? 0, unsentBytes: () => gateway?.unsentBytes() ?? 0, channels: () => hub.channelCount, framesOut: () => frameStats.out });
   const hub = new Hub(stores, log, metrics, { backlogLimit: config.BACKLOG_LIMIT, slowConsumerBytes: config.SLOW_CONSUMER_BYTES });
   const presence = new Presence(stores.presence, log, incarnation, config.PRESENCE_TTL_MS, config.MAX_DEVICES, () => hub.conns.values());
-  const tokens = new TokenVerifier(config.JWT_SECRET);
+  const tokens = new TokenVerifier({ secret: config.JWT_SECRET, adminSecret: config.ADMIN_JWT_SECRET, audience: config.JWT_AUDIENCE, issuer: config.JWT_ISSUER, maxAgeS: config.JWT_MAX_AGE_S });
   const buckets = new SendBuckets(config.SEND_RATE, config.SEND_BURST);
   const sender = new MessageSender(stores.log, buckets, metrics, config);
   gateway = new Gateway({ config, log, store: stores, sender, hub, presence, tokens, buckets, metrics, nodeId: config.NODE_ID, maxConnections });
@@ -121,14 +130,25 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   // checks subtract them, so a sampler's keep-alive socket does not read as a leak.
   let httpSockets = 0;
   const upgraded = new WeakSet<object>();
-  const http = createServer(
-    createHttpHandler({
-      config, log, store: stores, sender, bus, links, hub, gateway: () => gateway, tokens, buckets, metrics,
-      isReady: () => durable && links.isCmdUp,
-      httpSockets: () => httpSockets,
-      backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }),
-    }),
-  );
+  const httpDeps = {
+    config, log, store: stores, sender, bus, links, hub, gateway: () => gateway, tokens, buckets, metrics,
+    isReady: () => durable && links.isCmdUp,
+    httpSockets: () => httpSockets,
+    backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }),
+  };
+  const withAdmin = config.ADMIN_PORT !== undefined;
+  const http = createServer(createHttpHandler(httpDeps, withAdmin ? 'public' : 'all'));
+  // ADMIN_PORT: /metrics and the debug routes on their own listener (PROTOCOL.md)
+  const admin = withAdmin ? createServer(createHttpHandler(httpDeps, 'admin')) : null;
+  if (admin) {
+    admin.on('connection', (socket) => {
+      httpSockets++;
+      socket.once('close', () => httpSockets--);
+    });
+    admin.on('clientError', (_err, socket) => socket.destroy());
+    admin.keepAliveTimeout = 5000;
+  }
+  if (config.DEBUG_ROUTES) log.warn({ host: withAdmin ? config.ADMIN_HOST : config.HOST, forced: config.FORCE_DEBUG_ON_PUBLIC_HOST }, 'DEBUG_ROUTES=1: POST /debug/gc and GET /debug/state are served without authentication');
   http.on('connection', (socket) => {
     httpSockets++;
     socket.once('close', () => {
@@ -148,8 +168,17 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   });
   const addr = http.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+  let adminPort: number | undefined;
+  if (admin) {
+    await new Promise<void>((resolve, reject) => {
+      admin.once('error', reject);
+      admin.listen(config.ADMIN_PORT, config.ADMIN_HOST, () => resolve());
+    });
+    const a = admin.address();
+    adminPort = typeof a === 'object' && a ? a.port : config.ADMIN_PORT;
+  }
   // PROTOCOL.md: this line is always written, whatever LOG_LEVEL says.
-  log.child({}, { level: 'info' }).info({ port, host: config.HOST, incarnation, maxConnections, fdLimit }, 'listening');
+  log.child({}, { level: 'info' }).info({ port, host: config.HOST, ...(admin ? { adminPort, adminHost: config.ADMIN_HOST } : {}), incarnation, maxConnections, fdLimit }, 'listening');
 
   links.start();
   bus.start();
@@ -163,6 +192,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     log.info({ signal, connections: gateway.connectionCount, drainMs: config.DRAIN_MS }, 'shutting down');
     gateway.stopAccepting();
     http.close();
+    // the admin listener stays up while draining: /metrics shows the drain
     await gateway.drain(config.DRAIN_MS);
     // let close frames and their handlers run before deregistering
     await new Promise((r) => setTimeout(r, 100));
@@ -171,6 +201,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     bus.stop();
     await links.close();
     http.closeAllConnections();
+    admin?.closeAllConnections();
     log.info('stopped');
     process.exit(0);
   };

@@ -1,6 +1,6 @@
-import { loadConfig } from './config/config.ts';
+import { isLoopback, loadConfig } from './config/config.ts';
 import { runNode } from './node.ts';
-import { parseTestBugs, testBugs } from './testing/faulty-stores.ts';
+import { isStoreBug, parseTestBugs, processBugs, storeBugs } from './testing/faulty-stores.ts';
 
 /**
  * `TEST_BUGS=drop_replay node server/test-main.ts`: a server node with deliberately faulty
@@ -12,6 +12,9 @@ let bugs;
 try {
   config = loadConfig(process.env, process.argv.slice(2));
   bugs = parseTestBugs(process.env.TEST_BUGS ?? '');
+  if (bugs.length && !isLoopback(config.HOST) && !config.FORCE_DEBUG_ON_PUBLIC_HOST) {
+    throw new Error(`TEST_BUGS: deliberate bugs refused on the non-loopback HOST "${config.HOST}"; bind HOST=127.0.0.1, drop TEST_BUGS, or set FORCE_DEBUG_ON_PUBLIC_HOST=1`);
+  }
 } catch (err) {
   process.stderr.write(`imstorm test server: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(2);
@@ -19,8 +22,9 @@ try {
 try {
   await runNode(config, {
     warning: bugs.length ? `DELIBERATE BUGS ENABLED: ${bugs.join(', ')} (server/test-main.ts)` : undefined,
-    wrapStores: (stores, links) => bugs.reduce((s, b) => testBugs[b](s, links.cmd), stores),
+    wrapStores: (stores, links) => bugs.filter(isStoreBug).reduce((s, b) => storeBugs[b](s, links.cmd), stores),
   });
+  for (const b of bugs) if (!isStoreBug(b)) processBugs[b]();
 } catch (err) {
   process.stderr.write(`imstorm test server: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);

@@ -67,8 +67,8 @@ const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function memory(node: ServerNodeHandle): Promise<{ rss: number; heapUsed: number }> {
-  const gc = JSON.parse((await httpCall(`${node.url}/debug/gc`, { method: 'POST' })).text) as { heapUsed: number };
-  const st = JSON.parse((await httpCall(`${node.url}/debug/state`)).text) as { memory: NodeJS.MemoryUsage };
+  const gc = JSON.parse((await httpCall(`${node.adminUrl}/debug/gc`, { method: 'POST' })).text) as { heapUsed: number };
+  const st = JSON.parse((await httpCall(`${node.adminUrl}/debug/state`)).text) as { memory: NodeJS.MemoryUsage };
   return { rss: st.memory.rss, heapUsed: gc.heapUsed };
 }
 async function totalMemory(nodes: ServerNodeHandle[]) {

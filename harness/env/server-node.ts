@@ -46,6 +46,10 @@ export interface ServerNodeHandle {
   readonly url: string;
   /** ws://host:port/ws */
   readonly wsUrl: string;
+  /** where /metrics and the debug routes are: the ADMIN_PORT listener when the node has one, else `url` */
+  readonly adminUrl: string;
+  /** METRICS_TOKEN the node was given (send it as `Authorization: Bearer …` to /metrics) */
+  readonly metricsToken: string | undefined;
   readonly logs: LogLine[];
   readonly process: ChildProcess;
   readonly running: boolean;
@@ -94,6 +98,8 @@ export async function startServerNode(opts: ServerNodeOptions): Promise<ServerNo
 
   let child!: ChildProcess;
   let port = 0;
+  let adminPort: number | undefined;
+  let adminHost = '127.0.0.1';
   let paused = false;
   const logs: LogLine[] = [];
   const logWaiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
@@ -155,6 +161,9 @@ export async function startServerNode(opts: ServerNodeOptions): Promise<ServerNo
       const line = logs.slice(startIdx).find((l) => l.json?.msg === 'listening' && typeof l.json.port === 'number');
       if (line) {
         port = line.json?.port as number;
+        adminPort = typeof line.json?.adminPort === 'number' ? line.json.adminPort : undefined;
+        const ah = typeof line.json?.adminHost === 'string' ? line.json.adminHost : '127.0.0.1';
+        adminHost = ah === '0.0.0.0' || ah === '::' ? '127.0.0.1' : ah;
         break;
       }
       if (c.exitCode !== null || c.signalCode !== null) {
@@ -201,6 +210,12 @@ export async function startServerNode(opts: ServerNodeOptions): Promise<ServerNo
     },
     get wsUrl() {
       return `ws://${host}:${port}/ws`;
+    },
+    get adminUrl() {
+      return adminPort === undefined ? `http://${host}:${port}` : `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${adminPort}`;
+    },
+    get metricsToken() {
+      return env.METRICS_TOKEN;
     },
     logs,
     get process() {

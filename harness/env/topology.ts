@@ -70,6 +70,10 @@ export interface TopologyNode {
   readonly index: number;
   readonly directUrl: string;
   readonly directWsUrl: string;
+  /** /metrics and the debug routes: the node's ADMIN_PORT listener when it has one, else directUrl */
+  readonly adminUrl: string;
+  /** METRICS_TOKEN of the node, if it was given one */
+  readonly metricsToken: string | undefined;
   /** Through client-link:<id>; undefined when client links are not behind proxies. */
   readonly proxiedUrl: string | undefined;
   readonly proxiedWsUrl: string | undefined;
@@ -227,6 +231,12 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       process: handle,
       directUrl: handle.url,
       directWsUrl: handle.wsUrl,
+      get adminUrl() {
+        return handle.adminUrl;
+      },
+      get metricsToken() {
+        return handle.metricsToken;
+      },
       proxiedUrl: proxiedHost ? `http://${proxiedHost}` : undefined,
       proxiedWsUrl: proxiedHost ? `ws://${proxiedHost}/ws` : undefined,
       get url() {

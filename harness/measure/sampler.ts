@@ -92,8 +92,10 @@ export interface ServerSamples {
 
 export interface SamplerNode {
   id: string;
-  /** base URL, e.g. http://127.0.0.1:8080 */
+  /** base URL of the listener serving /metrics (the node's ADMIN_PORT one when it has one), e.g. http://127.0.0.1:8080 */
   url: string;
+  /** sent as `Authorization: Bearer …` when the node has a METRICS_TOKEN */
+  metricsToken?: string | undefined;
 }
 
 export interface ServerSamplerOptions {
@@ -159,10 +161,12 @@ function describeError(err: unknown): string {
 }
 
 /** GET a URL with a hard deadline and a body cap; resolves with the status and text. */
-function getText(url: string, agent: http.Agent, timeoutMs: number, maxBytes: number): Promise<{ status: number; text: string }> {
+function getText(url: string, agent: http.Agent, timeoutMs: number, maxBytes: number, bearer?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const lib = url.startsWith('https:') ? https : http;
-    const req = lib.get(url, { agent, headers: { accept: 'text/plain' } }, (res) => {
+    const headers: Record<string, string> = { accept: 'text/plain' };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const req = lib.get(url, { agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -291,7 +295,7 @@ export class ServerSampler {
   private async scrapeNode(r: TargetRecorder, node: SamplerNode, t: number): Promise<void> {
     const url = `${node.url.replace(/\/$/, '')}/metrics`;
     const agent = url.startsWith('https:') ? this.httpsAgent : this.agent;
-    const res = await getText(url, agent, this.timeoutMs, this.opts.maxBodyBytes ?? 8 * 1024 * 1024);
+    const res = await getText(url, agent, this.timeoutMs, this.opts.maxBodyBytes ?? 8 * 1024 * 1024, node.metricsToken);
     if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
     const p = new PromSnapshot(res.text);
     if (p.parsed.samples.length === 0) throw new Error('no samples in /metrics');

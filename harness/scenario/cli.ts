@@ -210,7 +210,7 @@ export const listCommand: Subcommand = {
 export const serverCommand: Subcommand = {
   name: 'server',
   summary: 'Run one IM server node (same as npm run server; flags per README "Server configuration")',
-  usage: 'Usage: imstorm server [--port N] [--redis-url URL] [--jwt-secret S] [--node-id ID] [...every PROTOCOL.md variable as a --kebab-case flag]',
+  usage: 'Usage: JWT_SECRET=<at least 32 bytes> imstorm server [--port N] [--redis-url URL] [--node-id ID] [...every PROTOCOL.md variable as a --kebab-case flag, except secrets: JWT_SECRET / JWT_SECRET_FILE and ADMIN_JWT_SECRET come from the environment]',
   async run(args, io) {
     if (args.includes('--help') || args.includes('-h')) {
       io.out(this.usage);

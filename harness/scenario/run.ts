@@ -99,7 +99,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     const t = topo;
     o.log(`environment: ${t.env.kind}; Toxiproxy API ${t.toxiproxyUrl}; nodes ${t.nodes.map((n) => `${n.id} ${n.directUrl}`).join(', ')}`);
 
-    sampler = new ServerSampler({ nodes: () => t.nodes.filter((n) => n.running).map((n) => ({ id: n.id, url: n.directUrl })), redisUrl: t.redis.url, intervalMs: 1000 });
+    sampler = new ServerSampler({ nodes: () => t.nodes.filter((n) => n.running).map((n) => ({ id: n.id, url: n.adminUrl, metricsToken: n.metricsToken })), redisUrl: t.redis.url, intervalMs: 1000 });
     sampler.start();
 
     const plan = planWorkload(s.workload, o.seed, `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`);
@@ -107,7 +107,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     await createGroups(plan.groups, t.nodes[0]!.directUrl, t.jwtSecret);
 
     const baseline: ServerSample[] = [];
-    if (s.checks.leaks) for (const n of t.nodes) baseline.push(await settledLeakSample({ id: n.id, url: n.directUrl }));
+    if (s.checks.leaks) for (const n of t.nodes) baseline.push(await settledLeakSample({ id: n.id, url: n.adminUrl }));
 
     const links = t.clientLinks(plan.devices.length);
     notes.push(links.note);
@@ -168,7 +168,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
       if (s.checks.leaks && s.checks.storms > 1) {
         phase = 'leak samples';
         const alive = t.nodes.filter((n) => !restarted.has(n.id) && n.running);
-        runs.push(await Promise.all(alive.map((n) => settledLeakSample({ id: n.id, url: n.directUrl }))));
+        runs.push(await Promise.all(alive.map((n) => settledLeakSample({ id: n.id, url: n.adminUrl }))));
       }
     }
 
@@ -189,7 +189,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     if (s.checks.leaks) {
       phase = 'leak samples';
       await sleep(1000);
-      for (const n of stable) after.push(await settledLeakSample({ id: n.id, url: n.directUrl }));
+      for (const n of stable) after.push(await settledLeakSample({ id: n.id, url: n.adminUrl }));
       goneKeys = await goneConnectionKeys(t.redis.url, plan.population.users.map((u) => u.user));
       if (restarted.size) notes.push(`leaks: ${[...restarted].join(', ')} restarted during the run, so only ${stable.map((n) => n.id).join(', ') || 'no node'} is compared with its baseline`);
     }

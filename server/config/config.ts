@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -18,7 +19,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .default('redis://127.0.0.1:6379'),
-  JWT_SECRET: z.string({ error: 'is required (the HS256 secret tokens are signed with)' }).min(1, 'must not be empty'),
+  // Secrets come from the environment or a file, never a flag (see SECRET_VARS below).
+  JWT_SECRET: z.string().optional(),
+  JWT_SECRET_FILE: z.string().min(1).optional(),
+  ADMIN_JWT_SECRET: z.string().optional(),
+  ADMIN_JWT_SECRET_FILE: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_MAX_AGE_S: int(0).default(86400),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match ^[A-Za-z0-9_.-]{1,64}$').default(hostname().slice(0, 64).replace(/[^A-Za-z0-9_.-]/g, '-') || 'node'),
   HELLO_TIMEOUT_MS: int(1).default(5000),
   HEARTBEAT_MS: int(1).default(25000),
@@ -39,12 +47,28 @@ export const configSchema = z.object({
   RETENTION_MS: int(1000).default(2592000000),
   GROUP_MAX: int(1).default(1000),
   DRAIN_MS: int(0).default(10000),
+  ADMIN_PORT: int(0, 65535).optional(),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_TOKEN: z.string().min(1).optional(),
   ALLOW_VOLATILE_STORE: flag.default(false),
   DEBUG_ROUTES: flag.default(false),
+  /** serve DEBUG_ROUTES / honour TEST_BUGS on a non-loopback bind anyway */
+  FORCE_DEBUG_ON_PUBLIC_HOST: flag.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = Omit<z.infer<typeof configSchema>, 'JWT_SECRET' | 'ADMIN_JWT_SECRET'> & {
+  /** resolved from JWT_SECRET or JWT_SECRET_FILE, at least MIN_SECRET_BYTES */
+  JWT_SECRET: string;
+  /** resolved from ADMIN_JWT_SECRET or ADMIN_JWT_SECRET_FILE when one is set */
+  ADMIN_JWT_SECRET: string | undefined;
+};
+
+/** PROTOCOL.md: the HS256 secret is at least 32 bytes. */
+export const MIN_SECRET_BYTES = 32;
+/** Never accepted as flags: a command line is visible to every user of the machine (`ps`). */
+const SECRET_VARS = new Set(['JWT_SECRET', 'ADMIN_JWT_SECRET']);
+const SECRET_HINT = 'e.g. `openssl rand -hex 32`';
 
 export class ConfigError extends Error {}
 
@@ -57,6 +81,11 @@ export function parseFlags(argv: readonly string[]): Record<string, string> {
     const eq = arg.indexOf('=');
     const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).toUpperCase().replace(/-/g, '_');
     if (!(name in configSchema.shape)) throw new ConfigError(`unknown option --${arg.slice(2).split('=')[0]}; see README.md "Server configuration"`);
+    if (SECRET_VARS.has(name)) {
+      throw new ConfigError(
+        `invalid configuration:\n  ${name}: must not be passed as a flag (--${arg.slice(2).split('=')[0]}): command lines are visible to every user of the machine; set the ${name} environment variable or ${name}_FILE=<path of a file holding it> instead`,
+      );
+    }
     if (eq >= 0) out[name] = arg.slice(eq + 1);
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) out[name] = argv[++i]!;
     else out[name] = '1';
@@ -80,5 +109,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  const jwtSecret = resolveSecret('JWT_SECRET', parsed.data.JWT_SECRET, parsed.data.JWT_SECRET_FILE);
+  if (jwtSecret === undefined) {
+    throw new ConfigError(`invalid configuration:\n  JWT_SECRET: is required (the HS256 secret tokens are signed with): set the JWT_SECRET environment variable to at least ${MIN_SECRET_BYTES} bytes (${SECRET_HINT}), or JWT_SECRET_FILE=<path of a file holding it>`);
+  }
+  const adminSecret = resolveSecret('ADMIN_JWT_SECRET', parsed.data.ADMIN_JWT_SECRET, parsed.data.ADMIN_JWT_SECRET_FILE);
+  if (adminSecret !== undefined && adminSecret === jwtSecret) {
+    throw new ConfigError('invalid configuration:\n  ADMIN_JWT_SECRET: must differ from JWT_SECRET (operator tokens need their own key); generate another one, ' + SECRET_HINT);
+  }
+  const d = parsed.data;
+  if (d.ADMIN_PORT !== undefined && d.ADMIN_PORT !== 0 && d.ADMIN_PORT === d.PORT) {
+    throw new ConfigError(`invalid configuration:\n  ADMIN_PORT / --admin-port: must differ from PORT (${d.PORT}); leave it unset to serve /metrics and the debug routes on PORT`);
+  }
+  if (!d.FORCE_DEBUG_ON_PUBLIC_HOST) {
+    // the debug routes are on the admin listener when there is one, else on the public one
+    const [debugVar, debugHost] = d.ADMIN_PORT !== undefined ? ['ADMIN_HOST', d.ADMIN_HOST] : ['HOST', d.HOST];
+    if (d.DEBUG_ROUTES && !isLoopback(debugHost)) {
+      throw new ConfigError(
+        `invalid configuration:\n  DEBUG_ROUTES / --debug-routes: refused on the non-loopback ${debugVar} "${debugHost}" (the debug routes need no token and force full GCs); serve them on loopback (${debugVar}=127.0.0.1${debugVar === 'HOST' ? ', or ADMIN_PORT with ADMIN_HOST=127.0.0.1' : ''}), turn them off, or set FORCE_DEBUG_ON_PUBLIC_HOST=1`,
+      );
+    }
+  }
+  return { ...parsed.data, JWT_SECRET: jwtSecret, ADMIN_JWT_SECRET: adminSecret };
+}
+
+/** 127.0.0.0/8, ::1, localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** A secret from `NAME` or the file `NAME_FILE` (one trailing newline dropped), checked for length. */
+function resolveSecret(name: string, value: string | undefined, file: string | undefined): string | undefined {
+  if (value !== undefined && file !== undefined) throw new ConfigError(`invalid configuration:\n  ${name}: both ${name} and ${name}_FILE are set; set only one`);
+  let secret = value;
+  if (file !== undefined) {
+    try {
+      secret = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`invalid configuration:\n  ${name}_FILE: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? String(err)}); point it at a readable file holding the secret`);
+    }
+  }
+  if (secret === undefined) return undefined;
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < MIN_SECRET_BYTES) {
+    const from = file !== undefined ? `${name}_FILE ("${file}")` : name;
+    throw new ConfigError(`invalid configuration:\n  ${name}: must be at least ${MIN_SECRET_BYTES} bytes (got ${bytes} from ${from}); use a random secret, ${SECRET_HINT}`);
+  }
+  return secret;
 }

@@ -21,6 +21,9 @@ import { TokenError, type TokenVerifier } from './tokens.ts';
 const BAD_FRAMES_LIMIT = 10;
 const connOf = new WeakMap<WebSocket, Conn>();
 const noop = () => {};
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
 const HANDSHAKE_CONCURRENCY = 256;
 
 export interface GatewayDeps {
@@ -87,6 +90,9 @@ export class Gateway {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node's HTTP server drops its own listeners from an upgrade socket: without one, a peer
+    // that resets the socket while we answer would throw ECONNRESET out of the process.
+    socket.on('error', destroySocket);
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"code":"not_found","message":"WebSocket path is /ws"}');
@@ -96,6 +102,8 @@ export class Gateway {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
+    // ws puts its own 'error' listener on the socket first thing, then the WebSocket's
+    socket.off('error', destroySocket);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
   }
 
@@ -278,13 +286,9 @@ export class Gateway {
           }
           this.d.presence.subscribe(conn, unique);
           this.ok(conn, f.id);
-          const users = [...new Set(f.users)];
-          const states = await this.d.presence.states(users);
-          users.forEach((u, i) => {
-            const s = states[i]!;
-            if (conn.presenceSubs?.has(u)) conn.send(encode.presence(u, s.status, s.v, s.ts));
-          });
-          return;
+          // `ok` is this id's one final reply (PROTOCOL.md): a failed read of the current
+          // states is retried, never answered with a second reply
+          return void this.sendPresenceStates(conn, [...new Set(f.users)], 0);
         }
         case 'presence.unsub':
           this.d.presence.unsubscribe(conn, f.users);
@@ -310,6 +314,32 @@ export class Gateway {
       }
     } catch (err) {
       this.replyError(conn, f.id, err);
+    }
+  }
+
+  /** users whose current presence a connection still waits for, while a retry is scheduled */
+  private readonly presenceRetries = new WeakMap<Conn, Set<string>>();
+
+  /** Sends the current presence of `users` still subscribed; on a store failure retries (backing off up to 5 s) while the connection is open. */
+  private async sendPresenceStates(conn: Conn, users: string[], attempt: number): Promise<void> {
+    try {
+      const states = await this.d.presence.states(users);
+      users.forEach((u, i) => {
+        const s = states[i]!;
+        if (conn.presenceSubs?.has(u)) conn.send(encode.presence(u, s.status, s.v, s.ts));
+      });
+    } catch {
+      if (!conn.isOpen) return;
+      let pending = this.presenceRetries.get(conn);
+      const scheduled = pending !== undefined;
+      if (!pending) this.presenceRetries.set(conn, (pending = new Set()));
+      for (const u of users) if (conn.presenceSubs?.has(u)) pending.add(u);
+      if (scheduled) return;
+      setTimeout(() => {
+        this.presenceRetries.delete(conn);
+        const again = [...pending].filter((u) => conn.presenceSubs?.has(u));
+        if (again.length && conn.isOpen) void this.sendPresenceStates(conn, again, attempt + 1);
+      }, Math.min(5000, 250 * 2 ** attempt)).unref();
     }
   }
 

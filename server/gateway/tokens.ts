@@ -1,4 +1,4 @@
-import { jwtVerify, errors as joseErrors } from 'jose';
+import { jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { USER_ID_RE } from '../protocol/ids.ts';
 
 /** A verified token's identity. */
@@ -12,27 +12,72 @@ export interface Identity {
 
 export class TokenError extends Error {}
 
-/** Verifies an HS256 JWT per PROTOCOL.md "Tokens"; throws TokenError naming what is wrong. */
+export interface TokenRules {
+  /** JWT_SECRET: signs user tokens (and operator tokens when `adminSecret` is unset) */
+  secret: string;
+  /** ADMIN_JWT_SECRET: when set, the only key `adm` tokens are accepted with */
+  adminSecret?: string | undefined;
+  /** JWT_AUDIENCE / JWT_ISSUER: when set, `aud` / `iss` must match */
+  audience?: string | undefined;
+  issuer?: string | undefined;
+  /** JWT_MAX_AGE_S: no token lives longer than this (0: no limit) */
+  maxAgeS: number;
+}
+
+/** Verifies an HS256 JWT per PROTOCOL.md "Tokens" and README "Tokens"; throws TokenError naming what is wrong. */
 export class TokenVerifier {
   private readonly key: Uint8Array;
-  constructor(secret: string) {
-    this.key = new TextEncoder().encode(secret);
+  private readonly adminKey: Uint8Array | null;
+  private readonly options: { algorithms: string[]; requiredClaims: string[]; audience?: string; issuer?: string };
+  private readonly maxAgeS: number;
+
+  constructor(rules: TokenRules) {
+    const enc = new TextEncoder();
+    this.key = enc.encode(rules.secret);
+    this.adminKey = rules.adminSecret ? enc.encode(rules.adminSecret) : null;
+    this.options = { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] };
+    if (rules.audience) this.options.audience = rules.audience;
+    if (rules.issuer) this.options.issuer = rules.issuer;
+    this.maxAgeS = rules.maxAgeS;
   }
 
   async verify(token: unknown): Promise<Identity> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw new TokenError('missing token');
-    let payload;
+    let payload: JWTPayload;
+    let byAdminKey = false;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] }));
+      ({ payload } = await jwtVerify(token, this.key, this.options));
     } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new TokenError('token expired');
-      throw new TokenError('invalid token');
+      if (!(this.adminKey && err instanceof joseErrors.JWSSignatureVerificationFailed)) throw tokenError(err);
+      try {
+        ({ payload } = await jwtVerify(token, this.adminKey, this.options));
+        byAdminKey = true;
+      } catch (err2) {
+        throw tokenError(err2);
+      }
     }
     const sub = payload.sub;
     const dev = payload.dev ?? 'default';
     if (typeof sub !== 'string' || !USER_ID_RE.test(sub)) throw new TokenError('token `sub` is not a valid user id');
     if (typeof dev !== 'string' || !USER_ID_RE.test(dev)) throw new TokenError('token `dev` is not a valid device id');
     if (typeof payload.exp !== 'number') throw new TokenError('token `exp` is required');
-    return { user: sub, device: dev, admin: payload.adm === true, expMs: payload.exp * 1000 };
+    if (this.maxAgeS > 0) {
+      const now = Date.now() / 1000;
+      const iat = typeof payload.iat === 'number' ? payload.iat : null;
+      if (iat !== null && now - iat > this.maxAgeS) throw new TokenError(`token too old: issued (\`iat\`) more than ${this.maxAgeS} s ago`);
+      if (payload.exp - (iat ?? now) > this.maxAgeS) throw new TokenError(`token lifetime over ${this.maxAgeS} s: \`exp\` too far after \`iat\` (or now)`);
+    }
+    const adm = payload.adm === true;
+    if (adm && this.adminKey && !byAdminKey) throw new TokenError('operator tokens (`adm`) must be signed with the operator key');
+    return { user: sub, device: dev, admin: adm, expMs: payload.exp * 1000 };
   }
+}
+
+function tokenError(err: unknown): TokenError {
+  if (err instanceof joseErrors.JWTExpired) return new TokenError('token expired');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = err.claim;
+    return new TokenError(err.reason === 'missing' ? `token \`${claim}\` is required` : `token \`${claim}\` is not accepted here`);
+  }
+  return new TokenError('invalid token');
 }

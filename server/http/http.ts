@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -43,11 +44,13 @@ const MAX_REQUEST_BYTES = 1 << 20;
 const postMessage = z.object({ conv: convId, cmid, body: z.string() });
 const createGroup = z.object({ id: groupId, members: z.array(userId).max(100_000).default([]) });
 const addMembers = z.object({ users: z.array(userId).min(1, 'must list at least one user').max(100_000) });
-const seqParam = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+// Query numbers are plain decimal integers: no "", "1e3", "0x10", " 7" or "Infinity" (which Number() would take).
+const decimal = (what: string) => z.string().regex(/^(0|[1-9][0-9]{0,15})$/, `must be ${what}`).transform(Number);
+const seqParam = decimal('an integer 0..9007199254740991').pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'must be an integer 0..9007199254740991'));
 const historyQuery = z.object({
   after: seqParam.optional(),
   before: seqParam.optional(),
-  limit: z.coerce.number().int().min(1, 'must be 1..100').max(100, 'must be 1..100').default(50),
+  limit: decimal('1..100').pipe(z.number().min(1, 'must be 1..100').max(100, 'must be 1..100')).default(50),
 });
 
 function fail(code: keyof typeof errorCodes, message: string): never {
@@ -60,13 +63,22 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** The client went away (reset, aborted) before its request was read: nothing to answer, nothing to log. */
+class ClientGone extends Error {}
+
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) fail('too_large', `request body over ${MAX_REQUEST_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_REQUEST_BYTES) fail('too_large', `request body over ${MAX_REQUEST_BYTES} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err;
+    // the request stream fails only when its socket does (ECONNRESET, "aborted")
+    throw new ClientGone(String(err));
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -82,22 +94,46 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   fail('bad_request', i.path.length ? `field \`${i.path.join('.')}\`: ${i.message}` : i.message);
 }
 
-export function createHttpHandler(d: HttpDeps) {
+/** RFC 7235: the scheme name is case-insensitive. */
+function bearer(req: IncomingMessage): string | null {
+  return /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (x: string) => createHash('sha256').update(x).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Which routes a listener serves: `all` (one port: PROTOCOL.md's default), or, with
+ * ADMIN_PORT set, `public` (REST, health) on PORT and `admin` (/metrics, debug, health) on
+ * ADMIN_PORT.
+ */
+export type HttpSurface = 'all' | 'public' | 'admin';
+
+export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
+  const operator = surface !== 'public';
   async function auth(req: IncomingMessage): Promise<Identity> {
-    const h = req.headers.authorization;
-    if (!h || !h.startsWith('Bearer ')) fail('unauthorized', 'missing `Authorization: Bearer <jwt>` header');
+    const jwt = bearer(req);
+    if (!jwt) fail('unauthorized', 'missing `Authorization: Bearer <jwt>` header');
     try {
-      return await d.tokens.verify(h.slice(7).trim());
+      return await d.tokens.verify(jwt);
     } catch (err) {
       fail('unauthorized', err instanceof TokenError ? err.message : 'invalid token');
     }
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    let parts: string[];
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    } catch {
+      fail('bad_request', 'malformed request target: the path must be a valid URL path with valid percent-encoding (e.g. %2F, not %ZZ)');
+    }
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const parts = path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
 
     if (method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
     if (method === 'GET' && path === '/readyz') {
@@ -105,12 +141,17 @@ export function createHttpHandler(d: HttpDeps) {
       if (ok) ok = await d.links.cmd.ping().then(() => true, () => false);
       return json(res, ok ? 200 : 503, ok ? { status: 'ready' } : { code: 'unavailable', message: 'the store is not answering' });
     }
-    if (method === 'GET' && path === '/metrics') {
+    if (operator && method === 'GET' && path === '/metrics') {
+      const want = d.config.METRICS_TOKEN;
+      if (want !== undefined) {
+        const given = bearer(req);
+        if (given === null || !sameSecret(given, want)) fail('unauthorized', '/metrics needs `Authorization: Bearer <METRICS_TOKEN>`');
+      }
       const text = await d.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': d.metrics.registry.contentType });
       return void res.end(text);
     }
-    if (d.config.DEBUG_ROUTES && parts[0] === 'debug') {
+    if (operator && d.config.DEBUG_ROUTES && parts[0] === 'debug') {
       if (method === 'POST' && path === '/debug/gc') {
         v8.setFlagsFromString('--expose-gc');
         const gc = vm.runInNewContext('gc') as () => void;
@@ -122,6 +163,7 @@ export function createHttpHandler(d: HttpDeps) {
         } catch {
           // not Linux
         }
+        d.metrics.refreshProcessSamples();
         return json(res, 200, {
           heapUsed: process.memoryUsage().heapUsed,
           openFds,
@@ -144,7 +186,7 @@ export function createHttpHandler(d: HttpDeps) {
       }
     }
 
-    if (parts[0] !== 'v1') fail('not_found', `no route ${method} ${path}`);
+    if (parts[0] !== 'v1' || surface === 'admin') fail('not_found', `no route ${method} ${path}`);
     const me = await auth(req);
 
     // POST /v1/messages
@@ -226,7 +268,7 @@ export function createHttpHandler(d: HttpDeps) {
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((err: unknown) => {
-      if (res.headersSent) return void res.destroy();
+      if (res.headersSent || err instanceof ClientGone) return void res.destroy();
       if (err instanceof ProtocolError) {
         d.metrics.errors.inc({ code: err.code });
         return json(res, errorCodes[err.code].http, { code: err.code, message: err.message });

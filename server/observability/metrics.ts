@@ -2,11 +2,50 @@ import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import client from 'prom-client';
 
+/**
+ * How often the expensive process gauges (open fds: a /proc/self/fd scan; active handles:
+ * an enumeration of every libuv resource) are sampled. A scrape reads the last sample, so
+ * scraping often — or an attacker scraping — costs no more than one scan per interval.
+ */
+export const PROCESS_SAMPLE_MS = 5000;
+
+/** `fn()`, computed at most once per `everyMs` (the cached value in between); `refresh()` recomputes now. */
+export function sampled<T>(fn: () => T, everyMs: number): { get(): T; refresh(): T } {
+  let at = -Infinity;
+  let value: T;
+  const refresh = () => {
+    at = Date.now();
+    return (value = fn());
+  };
+  return { get: () => (Date.now() - at >= everyMs ? refresh() : value), refresh };
+}
+
+function countOpenFds(): number {
+  try {
+    return readdirSync('/proc/self/fd').length - 1;
+  } catch {
+    return -1;
+  }
+}
+
+function countResources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of process.getActiveResourcesInfo()) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return counts;
+}
+
 /** The node's Prometheus series (PROTOCOL.md "GET /metrics"). */
 export function createMetrics(sources: { connections: () => number; unsentBytes: () => number; channels: () => number; framesOut: () => number }) {
   const registry = new client.Registry();
   // Standard names (process_*, nodejs_*), so stock dashboards work.
   client.collectDefaultMetrics({ register: registry });
+  // prom-client's own versions scan /proc/self/fd and enumerate every handle on each scrape;
+  // ours below sample them at most once per PROCESS_SAMPLE_MS
+  for (const name of ['process_open_fds', 'nodejs_active_handles', 'nodejs_active_handles_total', 'nodejs_active_requests', 'nodejs_active_requests_total', 'nodejs_active_resources', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
+  const openFds = sampled(countOpenFds, PROCESS_SAMPLE_MS);
+  const resources = sampled(countResources, PROCESS_SAMPLE_MS);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
 
@@ -14,6 +53,11 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
   const counter = (name: string, help: string, labelNames: string[] = []) => new client.Counter({ name, help, labelNames, registers: [registry] });
   const m = {
     registry,
+    /** fresh samples of the process gauges now (POST /debug/gc, whose caller wants exact numbers) */
+    refreshProcessSamples(): void {
+      openFds.refresh();
+      resources.refresh();
+    },
     framesIn: counter('imstorm_frames_in_total', 'WebSocket frames received'),
     framesOut: new client.Counter({
       name: 'imstorm_frames_out_total',
@@ -55,26 +99,28 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
   });
   new client.Gauge({
     name: 'imstorm_open_fds',
-    help: 'open file descriptors of the process',
+    help: `open file descriptors of the process (sampled at most every ${PROCESS_SAMPLE_MS / 1000} s)`,
     registers: [registry],
     collect() {
-      try {
-        this.set(readdirSync('/proc/self/fd').length - 1);
-      } catch {
-        this.set(-1);
-      }
+      this.set(openFds.get());
+    },
+  });
+  new client.Gauge({
+    name: 'process_open_fds',
+    help: `Number of open file descriptors (sampled at most every ${PROCESS_SAMPLE_MS / 1000} s).`,
+    registers: [registry],
+    collect() {
+      this.set(openFds.get());
     },
   });
   new client.Gauge({
     name: 'imstorm_active_handles',
-    help: 'active libuv resources by type',
+    help: `active libuv resources by type (sampled at most every ${PROCESS_SAMPLE_MS / 1000} s)`,
     labelNames: ['type'],
     registers: [registry],
     collect() {
       this.reset();
-      const counts = new Map<string, number>();
-      for (const t of process.getActiveResourcesInfo()) counts.set(t, (counts.get(t) ?? 0) + 1);
-      for (const [type, n] of counts) this.set({ type }, n);
+      for (const [type, n] of resources.get()) this.set({ type }, n);
     },
   });
   return m;

@@ -8,7 +8,7 @@ import type { Stores } from '../store/stores.ts';
  * guarantee, so a test can show that the checker for it fails (and names the message).
  * Only server/test-main.ts wires them; production code has no switch for them.
  */
-export const testBugs = {
+export const storeBugs = {
   /** every retry of a stored (conversation, sender, cmid) is stored again: breaks guarantee 2 (`duplicate`) */
   skip_dedupe: (s: Stores, redis: Redis): Stores => ({ ...s, log: new ForgetfulDedupeLog(s.log, redis) }),
   /** a replay (backlog) read loses its first message, announced as trimmed: breaks guarantee 1 (`lost`) */
@@ -17,12 +17,24 @@ export const testBugs = {
   skip_gap_fill: (s: Stores): Stores => ({ ...s, log: new EmptyFillLog(s.log) }),
 } as const;
 
-export type TestBug = keyof typeof testBugs;
+/** Faults of the process rather than a seam, started once the node listens. */
+export const processBugs = {
+  /** an uncaught exception 100 ms after `listening`: the node must log it and exit 1 */
+  throw_uncaught: (): void => {
+    setTimeout(() => {
+      throw new Error('deliberate uncaught exception (TEST_BUGS=throw_uncaught)');
+    }, 100);
+  },
+} as const;
+
+export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;
+export const isStoreBug = (b: TestBug): b is keyof typeof storeBugs => Object.hasOwn(storeBugs, b);
 
 export function parseTestBugs(text: string): TestBug[] {
+  const known = [...Object.keys(storeBugs), ...Object.keys(processBugs)];
   const out: TestBug[] = [];
   for (const b of text.split(',').map((x) => x.trim()).filter(Boolean)) {
-    if (!Object.hasOwn(testBugs, b)) throw new Error(`TEST_BUGS: unknown bug "${b}" (known: ${Object.keys(testBugs).join(', ')})`);
+    if (!known.includes(b)) throw new Error(`TEST_BUGS: unknown bug "${b}" (known: ${known.join(', ')})`);
     out.push(b as TestBug);
   }
   return out;

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imRoutes, runHttpLoad, runRoute } from '../../harness/measure/http-load.ts';
 import { NODE_SERIES, REDIS_SERIES, ServerSampler } from '../../harness/measure/sampler.ts';
+import { leakSample } from '../../harness/scenario/leak-samples.ts';
 import { connectAs, startCluster, type Cluster } from '../helpers/cluster.ts';
 import { token } from '../helpers/tokens.ts';
 
@@ -122,6 +123,21 @@ describe('ServerSampler', () => {
     expect(r.values['rssBytes']!.at(-1)).toBeGreaterThan(0);
     expect(r.totals['sendsPerSec']).toBe(3);
     expect(r.values['sendsPerSec']!.every((v) => v === null || v >= 0)).toBe(true);
+  });
+
+  it('scrapes a node with ADMIN_PORT and METRICS_TOKEN on its admin listener (leak samples too)', async () => {
+    const node = await cluster.addNode({ ADMIN_PORT: 0, METRICS_TOKEN: 'sampler-metrics-token-0123456789' });
+    expect(node.adminUrl).not.toBe(node.url);
+    const sampler = new ServerSampler({ nodes: [{ id: 'adm', url: node.adminUrl, metricsToken: node.metricsToken }], intervalMs: 200 }).start();
+    cluster.track(await connectAs(node, 'erin', 'd1'));
+    await sleep(700);
+    const r = (await sampler.stop()).targets[0]!;
+    expect(r.gaps).toEqual([]);
+    expect(r.values['connections']!.at(-1)).toBe(1);
+    const leak = await leakSample({ id: 'adm', url: node.adminUrl });
+    expect(leak.connections).toBe(1);
+    expect(leak.openFds).toBeGreaterThan(10);
+    await node.kill();
   });
 });
 

@@ -61,9 +61,11 @@ describe('client frames', () => {
   });
 });
 
+const S = 'test-secret-of-at-least-32-bytes-0123456789';
+
 describe('configuration', () => {
   it('reads env and flags, flags winning, and applies PROTOCOL.md defaults', () => {
-    const c = loadConfig({ JWT_SECRET: 's', PORT: '9000' }, ['--port', '9001', '--allow-volatile-store']);
+    const c = loadConfig({ JWT_SECRET: S, PORT: '9000' }, ['--port', '9001', '--allow-volatile-store']);
     expect(c.PORT).toBe(9001);
     expect(c.ALLOW_VOLATILE_STORE).toBe(true);
     expect(c.HEARTBEAT_MS).toBe(25000);
@@ -71,18 +73,18 @@ describe('configuration', () => {
   });
 
   it('names the variable and the flag in every error', () => {
-    expect(() => loadConfig({}, [])).toThrow(/JWT_SECRET \/ --jwt-secret: is required/);
-    expect(() => loadConfig({ JWT_SECRET: 's', PORT: 'abc' })).toThrow(/PORT \/ --port.*got "abc"/);
-    expect(() => loadConfig({ JWT_SECRET: 's' }, ['--nope'])).toThrow(ConfigError);
+    expect(() => loadConfig({}, [])).toThrow(/JWT_SECRET: is required.*JWT_SECRET_FILE/);
+    expect(() => loadConfig({ JWT_SECRET: S, PORT: 'abc' })).toThrow(/PORT \/ --port.*got "abc"/);
+    expect(() => loadConfig({ JWT_SECRET: S }, ['--nope'])).toThrow(ConfigError);
   });
 
   it('deliberate bugs exist only in the test entry: production main.ts refuses TEST_BUGS, the test entry names unknown ones', () => {
     expect(parseTestBugs('skip_dedupe, drop_replay')).toEqual(['skip_dedupe', 'drop_replay']);
-    expect(() => parseTestBugs('nonsense')).toThrow(/unknown bug "nonsense" \(known: skip_dedupe, drop_replay, skip_gap_fill\)/);
-    const prod = spawnSync(process.execPath, [SERVER_ENTRY], { env: { ...process.env, JWT_SECRET: 's', TEST_BUGS: 'skip_dedupe' }, encoding: 'utf8', timeout: 20_000 });
+    expect(() => parseTestBugs('nonsense')).toThrow(/unknown bug "nonsense" \(known: skip_dedupe, drop_replay, skip_gap_fill, throw_uncaught\)/);
+    const prod = spawnSync(process.execPath, [SERVER_ENTRY], { env: { ...process.env, JWT_SECRET: S, TEST_BUGS: 'skip_dedupe' }, encoding: 'utf8', timeout: 20_000 });
     expect(prod.status).toBe(2);
     expect(prod.stderr).toMatch(/TEST_BUGS is read only by the test entry/);
-    const test = spawnSync(process.execPath, [SERVER_TEST_ENTRY], { env: { ...process.env, JWT_SECRET: 's', TEST_BUGS: 'nonsense' }, encoding: 'utf8', timeout: 20_000 });
+    const test = spawnSync(process.execPath, [SERVER_TEST_ENTRY], { env: { ...process.env, JWT_SECRET: S, TEST_BUGS: 'nonsense' }, encoding: 'utf8', timeout: 20_000 });
     expect(test.status).toBe(2);
     expect(test.stderr).toMatch(/unknown bug "nonsense"/);
   });
