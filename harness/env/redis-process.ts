@@ -1,12 +1,13 @@
 // A redis-server child process on 127.0.0.1: free port, its own data dir, AOF on by
 // default (so a kill and a restart keep the data), and the process controls the fault
 // timeline needs (kill, graceful stop, pause/resume, start again on the same port and dir).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { exited, freePort, onExit, sleep, track } from './procs.ts';
+import { ManagedProcess, SpawnError, type OutputLine } from './child-process.ts';
+import { freePort, onExit } from './procs.ts';
 
 /** What to install when redis-server is missing, for every message that says so. */
 export const REDIS_INSTALL_HINT = 'install it: apt-get install -y redis-server (Debian/Ubuntu) or brew install redis (macOS)';
@@ -37,8 +38,8 @@ export interface RedisProcessHandle {
   readonly port: number;
   readonly dir: string;
   readonly bin: string;
-  /** Captured stdout/stderr lines (all incarnations, the last 2000). */
-  readonly logs: string[];
+  /** Captured stdout/stderr lines (all incarnations, about the last 2000). */
+  readonly logs: readonly OutputLine[];
   readonly running: boolean;
   readonly paused: boolean;
   /** The current child process (undefined before the first start). */
@@ -121,42 +122,23 @@ export async function startRedisProcess(opts: RedisProcessOptions = {}): Promise
     '--daemonize', 'no',
     ...(opts.extraArgs ?? []),
   ];
-  let child: ChildProcess | undefined;
-  let paused = false;
-  const logs: string[] = [];
+  const proc = new ManagedProcess({ name: `redis-server on port ${port}`, maxLines: 2000, toLine: (l) => l });
 
   async function launch(): Promise<void> {
-    const c = spawn(bin!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    track(c);
-    child = c;
-    paused = false;
-    const onData = (buf: Buffer) => {
-      for (const line of buf.toString('utf8').split('\n')) if (line.trim()) logs.push(line);
-      if (logs.length > 2000) logs.splice(0, logs.length - 2000);
-    };
-    c.stdout?.on('data', onData);
-    c.stderr?.on('data', onData);
-    let spawnError: Error | undefined;
-    c.once('error', (err) => (spawnError = err));
-    const deadline = Date.now() + startTimeoutMs;
-    for (;;) {
-      if (spawnError) throw new RedisNotInstalledError(`cannot start ${bin}: ${spawnError.message} (${REDIS_INSTALL_HINT})`);
-      if (c.exitCode !== null || c.signalCode !== null) {
-        throw new Error(`redis-server exited (${c.exitCode ?? c.signalCode}) on port ${port}:\n${logs.slice(-20).join('\n')}`);
-      }
-      if (await ping(host, port)) return;
-      if (Date.now() > deadline) {
-        c.kill('SIGKILL');
-        throw new Error(`redis-server on port ${port} did not answer PING within ${startTimeoutMs} ms:\n${logs.slice(-20).join('\n')}`);
-      }
-      await sleep(30);
+    proc.start(bin!, args);
+    try {
+      await proc.waitReady(async () => ((await ping(host, port)) ? true : undefined), {
+        before: 'answering PING',
+        timeout: 'did not answer PING',
+        deadline: Date.now() + startTimeoutMs,
+        timeoutMs: startTimeoutMs,
+        intervalMs: 30,
+      });
+    } catch (err) {
+      if (err instanceof SpawnError) throw new RedisNotInstalledError(`${err.message} (${REDIS_INSTALL_HINT})`);
+      throw err;
     }
   }
-
-  const isRunning = () => !!child && child.exitCode === null && child.signalCode === null;
-  const signal = (sig: NodeJS.Signals) => {
-    if (child && isRunning()) child.kill(sig);
-  };
 
   await launch();
 
@@ -166,48 +148,30 @@ export async function startRedisProcess(opts: RedisProcessOptions = {}): Promise
     port,
     dir,
     bin,
-    logs,
+    logs: proc.logs,
     get running() {
-      return isRunning();
+      return proc.running;
     },
     get paused() {
-      return paused && isRunning();
+      return proc.paused;
     },
     get process() {
-      return child;
+      return proc.child;
     },
-    async kill() {
-      if (!child || !isRunning()) return;
-      const done = exited(child);
-      child.kill('SIGKILL');
-      await done;
-    },
+    kill: () => proc.kill(),
     async stop() {
-      if (!child || !isRunning()) return;
-      const c = child;
-      const done = exited(c);
-      c.kill('SIGTERM');
-      if (paused) c.kill('SIGCONT'); // a stopped process only acts on SIGTERM once continued
-      const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(timer);
+      await proc.stop(10_000);
     },
     async start() {
-      if (isRunning()) return;
+      if (proc.running) return;
       await launch();
     },
     async restart() {
-      if (isRunning()) await handle.stop();
+      await handle.stop();
       await launch();
     },
-    pause() {
-      signal('SIGSTOP');
-      if (isRunning()) paused = true;
-    },
-    resume() {
-      signal('SIGCONT');
-      paused = false;
-    },
+    pause: () => proc.pause(),
+    resume: () => proc.resume(),
     command(...cmd: string[]) {
       return rawRedisCommand(port, cmd, 2000, host);
     },
