@@ -3,9 +3,9 @@
 // timeline needs (kill, graceful stop, pause/resume, start again on the same port and dir).
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { ManagedProcess, SpawnError, type OutputLine } from './child-process.ts';
 import { freePort, onExit } from './procs.ts';
 
@@ -191,68 +191,38 @@ export function ping(host: string, port: number): Promise<boolean> {
   );
 }
 
-/** Minimal RESP client for one command: enough for PING, INFO, CONFIG GET/SET, DBSIZE, GET/SET. */
-export function rawRedisCommand(port: number, cmd: string[], timeoutMs = 2000, host = '127.0.0.1'): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, host);
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`redis command ${cmd[0]} timed out`));
-    }, timeoutMs);
-    const finish = (err: Error | null, val?: unknown) => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(val);
-    };
-    sock.on('error', (err) => finish(err));
-    sock.on('connect', () => {
-      let out = `*${cmd.length}\r\n`;
-      for (const a of cmd) out += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-      sock.write(out);
-    });
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      const parsed = parseResp(buf, 0);
-      if (parsed) finish(parsed.value instanceof Error ? parsed.value : null, parsed.value);
-    });
-    sock.on('close', () => finish(new Error(`redis connection closed before answering ${cmd[0]}`)));
+/**
+ * One command over a short-lived ioredis connection (PING, INFO, CONFIG GET/SET, DBSIZE,
+ * GET/SET, …): no retries, no offline queue beyond the connect, no commands of its own
+ * (no ready check, no CLIENT SETINFO). Resolves with the reply as ioredis gives it
+ * (string, number, array, null); an error reply, a refused connection or no answer
+ * within `timeoutMs` (connect included) rejects.
+ */
+export async function rawRedisCommand(port: number, cmd: string[], timeoutMs = 2000, host = '127.0.0.1'): Promise<unknown> {
+  const [name, ...args] = cmd;
+  if (!name) throw new Error('rawRedisCommand: no command');
+  const redis = new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableReadyCheck: false,
+    disableClientInfo: true,
   });
-}
-
-function parseResp(buf: Buffer, at: number): { value: unknown; end: number } | undefined {
-  const eol = buf.indexOf('\r\n', at);
-  if (eol < 0) return undefined;
-  const type = String.fromCharCode(buf[at] ?? 0);
-  const line = buf.toString('utf8', at + 1, eol);
-  switch (type) {
-    case '+':
-      return { value: line, end: eol + 2 };
-    case '-':
-      return { value: new Error(line), end: eol + 2 };
-    case ':':
-      return { value: Number(line), end: eol + 2 };
-    case '$': {
-      const n = Number(line);
-      if (n < 0) return { value: null, end: eol + 2 };
-      if (buf.length < eol + 2 + n + 2) return undefined;
-      return { value: buf.toString('utf8', eol + 2, eol + 2 + n), end: eol + 2 + n + 2 };
-    }
-    case '*': {
-      const n = Number(line);
-      if (n < 0) return { value: null, end: eol + 2 };
-      const items: unknown[] = [];
-      let pos = eol + 2;
-      for (let i = 0; i < n; i++) {
-        const item = parseResp(buf, pos);
-        if (!item) return undefined;
-        items.push(item.value);
-        pos = item.end;
-      }
-      return { value: items, end: pos };
-    }
-    default:
-      return { value: new Error(`unexpected RESP type ${type}`), end: buf.length };
+  // the command's promise carries the failure; a socket error (ECONNREFUSED…) says more than its "Connection is closed."
+  let socketError: Error | undefined;
+  redis.on('error', (err: Error) => (socketError = err));
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis command ${name} timed out`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([redis.connect().then(() => redis.call(name, ...args)), timedOut]);
+  } catch (err) {
+    throw socketError && err instanceof Error && /Connection is closed/.test(err.message) ? socketError : err;
+  } finally {
+    clearTimeout(timer);
+    redis.disconnect();
   }
 }
