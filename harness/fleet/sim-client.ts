@@ -1,3 +1,8 @@
+// One simulated device speaking PROTOCOL.md: hello, conv/msg/gap handling with history
+// fill, cumulative acks by policy, presence subscriptions, reconnect with exponential
+// backoff and full jitter, resume from cursors, and resend of unanswered sends with the
+// same cmid. Sends follow an open-loop schedule: each has an intended time, and latency
+// counts from it, so a stalled server cannot hide its stalls.
 import WebSocket from 'ws';
 import { decodeServerFrame, type FrameOf, type ServerFrame, type StoredMessage } from '../../server/protocol/server-frames.ts';
 import type { SendFact } from '../model/facts.ts';
@@ -5,13 +10,6 @@ import type { Recorder } from './recorder.ts';
 import { Rng } from './rng.ts';
 import type { DevicePlan, Workload } from './workload.ts';
 
-/**
- * One simulated device speaking PROTOCOL.md: hello, conv/msg/gap handling with history
- * fill, cumulative acks by policy, presence subscriptions, reconnect with exponential
- * backoff and full jitter, resume from cursors, and resend of unanswered sends with the
- * same cmid. Sends follow an open-loop schedule: each has an intended time, and latency
- * counts from it, so a stalled server cannot hide its stalls.
- */
 export interface ClientOptions {
   url: string;
   localAddress?: string;

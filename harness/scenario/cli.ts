@@ -1,3 +1,4 @@
+// `imstorm run`, `imstorm list` and `imstorm server`.
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { REPO_ROOT } from '../env/paths.ts';
 import { EXIT_USAGE, type CliIo, type Subcommand } from '../subcommand.ts';
 import { RunSetupError, runScenario, type LiveProgress } from './run.ts';
 
-/** `imstorm run`, `imstorm list` and `imstorm server`. */
+/** Bad flags or arguments of `imstorm run`: printed with the usage, exit code 2. */
 class RunUsageError extends Error {}
 
 const runFlags = z.object({

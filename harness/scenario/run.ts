@@ -1,3 +1,6 @@
+// Runs one scenario end to end, one named phase after the other: topology, groups, the
+// storms (each: connect, load and faults, heal, final sync), HTTP load, leak samples,
+// judge, report. Everything it starts is stopped on the way out, whatever happens.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,12 +25,6 @@ import { writeReport } from '../report/write.ts';
 import type { Report } from '../report/schema.ts';
 import { goneConnectionKeys, settledLeakSample } from './leak-samples.ts';
 import type { FaultStep, Scenario } from './define.ts';
-
-/**
- * Runs one scenario end to end, one named phase after the other: topology, groups, the
- * storms (each: connect, load and faults, heal, final sync), HTTP load, leak samples,
- * judge, report. Everything it starts is stopped on the way out, whatever happens.
- */
 
 export interface RunOptions {
   env: EnvChoice;
