@@ -8,30 +8,7 @@ import { startToxiproxyServer } from './faults/proxy-server.ts';
 import { ENV_CHOICES, EnvUnavailableError, leaveSignalsToCaller, startTopology, type EnvChoice, type Topology } from './env/index.ts';
 import { compareCommand, reportCommand } from './report/cli.ts';
 import { listCommand, runCommand, serverCommand } from './scenario/cli.ts';
-
-/** Where a command writes; swappable so commands can be driven in-process. */
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-export interface Subcommand {
-  readonly name: string;
-  readonly summary: string;
-  readonly usage: string;
-  /** Resolves to the process exit code. */
-  run(args: readonly string[], io: CliIo): Promise<number>;
-}
-
-/** Bad flags or arguments: reported with the usage and exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-export const EXIT_USAGE = 2;
+import { EXIT_USAGE, UsageError, type CliIo, type Subcommand } from './subcommand.ts';
 
 const processIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),

@@ -15,7 +15,8 @@ import type { CheckInput, Verdict } from './verdict.ts';
 export { checkDuplicate, checkLeaks, checkLost, checkOrder, checkPresence, checkUnseen };
 /** The leak checker over samples alone (no facts needed). */
 export { checkLeaks as checkLeakSamples } from './leaks.ts';
-export type { CheckInput, CheckOptions, Evidence, Guarantee, PresenceOptions, Verdict, Witness } from './verdict.ts';
+export type { CheckInput, CheckOptions, Evidence, PresenceOptions, Verdict, Witness } from './verdict.ts';
+export type { Guarantee } from '../model/guarantees.ts';
 export type { GoneKeysSample, LeakInput, ServerSample } from './samples.ts';
 export { heapTolerance } from './leaks.ts';
 export { isUnknownOutcome } from './lost.ts';

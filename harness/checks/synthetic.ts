@@ -1,13 +1,11 @@
+// A large synthetic run that keeps every guarantee, for benchmarking the checkers: dm
+// pairs and groups, every device connected from the start, a share of devices dropping
+// out for a while and catching up through a conv frame and backlog, presence
+// subscriptions to users that stay online, and a final close of everything. Deterministic
+// for a seed. `breakReceipts` drops that many live receipts at random afterwards (each a
+// lost, unseen and usually an order violation), to time witness building too.
 import type { Fact, Population } from '../model/facts.ts';
 
-/**
- * A large synthetic run that keeps every guarantee, for benchmarking the checkers: dm
- * pairs and groups, every device connected from the start, a share of devices dropping
- * out for a while and catching up through a conv frame and backlog, presence
- * subscriptions to users that stay online, and a final close of everything. Deterministic
- * for a seed. `breakReceipts` drops that many live receipts at random afterwards (each a
- * lost, unseen and usually an order violation), to time witness building too.
- */
 export interface SyntheticOptions {
   /** stop adding sends once this many facts exist (default 1,000,000) */
   facts?: number;

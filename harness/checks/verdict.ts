@@ -1,8 +1,6 @@
 import type { Fact, FaultEvent, Population } from '../model/facts.ts';
+import type { Guarantee } from '../model/guarantees.ts';
 import type { GoneKeysSample, LeakInput, ServerSample } from './samples.ts';
-
-/** The five guarantees of PROTOCOL.md, the first split into its safety and liveness halves. */
-export type Guarantee = 'lost' | 'unseen' | 'duplicate' | 'order' | 'presence' | 'leaks';
 
 /** A recorded fact or a server sample: what a witness points at (facts carry `k`, samples do not). */
 export type Evidence = Fact | ServerSample | GoneKeysSample;

@@ -1,12 +1,13 @@
 // A redis-server child process on 127.0.0.1: free port, its own data dir, AOF on by
 // default (so a kill and a restart keep the data), and the process controls the fault
 // timeline needs (kill, graceful stop, pause/resume, start again on the same port and dir).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { exited, freePort, onExit, sleep, track } from './procs.ts';
+import { Redis } from 'ioredis';
+import { ManagedProcess, SpawnError, type OutputLine } from './child-process.ts';
+import { freePort, onExit } from './procs.ts';
 
 /** What to install when redis-server is missing, for every message that says so. */
 export const REDIS_INSTALL_HINT = 'install it: apt-get install -y redis-server (Debian/Ubuntu) or brew install redis (macOS)';
@@ -37,8 +38,8 @@ export interface RedisProcessHandle {
   readonly port: number;
   readonly dir: string;
   readonly bin: string;
-  /** Captured stdout/stderr lines (all incarnations, the last 2000). */
-  readonly logs: string[];
+  /** Captured stdout/stderr lines (all incarnations, about the last 2000). */
+  readonly logs: readonly OutputLine[];
   readonly running: boolean;
   readonly paused: boolean;
   /** The current child process (undefined before the first start). */
@@ -121,42 +122,23 @@ export async function startRedisProcess(opts: RedisProcessOptions = {}): Promise
     '--daemonize', 'no',
     ...(opts.extraArgs ?? []),
   ];
-  let child: ChildProcess | undefined;
-  let paused = false;
-  const logs: string[] = [];
+  const proc = new ManagedProcess({ name: `redis-server on port ${port}`, maxLines: 2000, toLine: (l) => l });
 
   async function launch(): Promise<void> {
-    const c = spawn(bin!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    track(c);
-    child = c;
-    paused = false;
-    const onData = (buf: Buffer) => {
-      for (const line of buf.toString('utf8').split('\n')) if (line.trim()) logs.push(line);
-      if (logs.length > 2000) logs.splice(0, logs.length - 2000);
-    };
-    c.stdout?.on('data', onData);
-    c.stderr?.on('data', onData);
-    let spawnError: Error | undefined;
-    c.once('error', (err) => (spawnError = err));
-    const deadline = Date.now() + startTimeoutMs;
-    for (;;) {
-      if (spawnError) throw new RedisNotInstalledError(`cannot start ${bin}: ${spawnError.message} (${REDIS_INSTALL_HINT})`);
-      if (c.exitCode !== null || c.signalCode !== null) {
-        throw new Error(`redis-server exited (${c.exitCode ?? c.signalCode}) on port ${port}:\n${logs.slice(-20).join('\n')}`);
-      }
-      if (await ping(host, port)) return;
-      if (Date.now() > deadline) {
-        c.kill('SIGKILL');
-        throw new Error(`redis-server on port ${port} did not answer PING within ${startTimeoutMs} ms:\n${logs.slice(-20).join('\n')}`);
-      }
-      await sleep(30);
+    proc.start(bin!, args);
+    try {
+      await proc.waitReady(async () => ((await ping(host, port)) ? true : undefined), {
+        before: 'answering PING',
+        timeout: 'did not answer PING',
+        deadline: Date.now() + startTimeoutMs,
+        timeoutMs: startTimeoutMs,
+        intervalMs: 30,
+      });
+    } catch (err) {
+      if (err instanceof SpawnError) throw new RedisNotInstalledError(`${err.message} (${REDIS_INSTALL_HINT})`);
+      throw err;
     }
   }
-
-  const isRunning = () => !!child && child.exitCode === null && child.signalCode === null;
-  const signal = (sig: NodeJS.Signals) => {
-    if (child && isRunning()) child.kill(sig);
-  };
 
   await launch();
 
@@ -166,48 +148,30 @@ export async function startRedisProcess(opts: RedisProcessOptions = {}): Promise
     port,
     dir,
     bin,
-    logs,
+    logs: proc.logs,
     get running() {
-      return isRunning();
+      return proc.running;
     },
     get paused() {
-      return paused && isRunning();
+      return proc.paused;
     },
     get process() {
-      return child;
+      return proc.child;
     },
-    async kill() {
-      if (!child || !isRunning()) return;
-      const done = exited(child);
-      child.kill('SIGKILL');
-      await done;
-    },
+    kill: () => proc.kill(),
     async stop() {
-      if (!child || !isRunning()) return;
-      const c = child;
-      const done = exited(c);
-      c.kill('SIGTERM');
-      if (paused) c.kill('SIGCONT'); // a stopped process only acts on SIGTERM once continued
-      const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(timer);
+      await proc.stop(10_000);
     },
     async start() {
-      if (isRunning()) return;
+      if (proc.running) return;
       await launch();
     },
     async restart() {
-      if (isRunning()) await handle.stop();
+      await handle.stop();
       await launch();
     },
-    pause() {
-      signal('SIGSTOP');
-      if (isRunning()) paused = true;
-    },
-    resume() {
-      signal('SIGCONT');
-      paused = false;
-    },
+    pause: () => proc.pause(),
+    resume: () => proc.resume(),
     command(...cmd: string[]) {
       return rawRedisCommand(port, cmd, 2000, host);
     },
@@ -227,68 +191,38 @@ export function ping(host: string, port: number): Promise<boolean> {
   );
 }
 
-/** Minimal RESP client for one command: enough for PING, INFO, CONFIG GET/SET, DBSIZE, GET/SET. */
-export function rawRedisCommand(port: number, cmd: string[], timeoutMs = 2000, host = '127.0.0.1'): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, host);
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`redis command ${cmd[0]} timed out`));
-    }, timeoutMs);
-    const finish = (err: Error | null, val?: unknown) => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(val);
-    };
-    sock.on('error', (err) => finish(err));
-    sock.on('connect', () => {
-      let out = `*${cmd.length}\r\n`;
-      for (const a of cmd) out += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-      sock.write(out);
-    });
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      const parsed = parseResp(buf, 0);
-      if (parsed) finish(parsed.value instanceof Error ? parsed.value : null, parsed.value);
-    });
-    sock.on('close', () => finish(new Error(`redis connection closed before answering ${cmd[0]}`)));
+/**
+ * One command over a short-lived ioredis connection (PING, INFO, CONFIG GET/SET, DBSIZE,
+ * GET/SET, …): no retries, no offline queue beyond the connect, no commands of its own
+ * (no ready check, no CLIENT SETINFO). Resolves with the reply as ioredis gives it
+ * (string, number, array, null); an error reply, a refused connection or no answer
+ * within `timeoutMs` (connect included) rejects.
+ */
+export async function rawRedisCommand(port: number, cmd: string[], timeoutMs = 2000, host = '127.0.0.1'): Promise<unknown> {
+  const [name, ...args] = cmd;
+  if (!name) throw new Error('rawRedisCommand: no command');
+  const redis = new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableReadyCheck: false,
+    disableClientInfo: true,
   });
-}
-
-function parseResp(buf: Buffer, at: number): { value: unknown; end: number } | undefined {
-  const eol = buf.indexOf('\r\n', at);
-  if (eol < 0) return undefined;
-  const type = String.fromCharCode(buf[at] ?? 0);
-  const line = buf.toString('utf8', at + 1, eol);
-  switch (type) {
-    case '+':
-      return { value: line, end: eol + 2 };
-    case '-':
-      return { value: new Error(line), end: eol + 2 };
-    case ':':
-      return { value: Number(line), end: eol + 2 };
-    case '$': {
-      const n = Number(line);
-      if (n < 0) return { value: null, end: eol + 2 };
-      if (buf.length < eol + 2 + n + 2) return undefined;
-      return { value: buf.toString('utf8', eol + 2, eol + 2 + n), end: eol + 2 + n + 2 };
-    }
-    case '*': {
-      const n = Number(line);
-      if (n < 0) return { value: null, end: eol + 2 };
-      const items: unknown[] = [];
-      let pos = eol + 2;
-      for (let i = 0; i < n; i++) {
-        const item = parseResp(buf, pos);
-        if (!item) return undefined;
-        items.push(item.value);
-        pos = item.end;
-      }
-      return { value: items, end: pos };
-    }
-    default:
-      return { value: new Error(`unexpected RESP type ${type}`), end: buf.length };
+  // the command's promise carries the failure; a socket error (ECONNREFUSED…) says more than its "Connection is closed."
+  let socketError: Error | undefined;
+  redis.on('error', (err: Error) => (socketError = err));
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis command ${name} timed out`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([redis.connect().then(() => redis.call(name, ...args)), timedOut]);
+  } catch (err) {
+    throw socketError && err instanceof Error && /Connection is closed/.test(err.message) ? socketError : err;
+  } finally {
+    clearTimeout(timer);
+    redis.disconnect();
   }
 }

@@ -2,18 +2,15 @@
 // the server itself, not a wrapper), configured through the environment (PROTOCOL.md,
 // "Configuration"). Nothing test-specific is assumed: callers pass JWT_SECRET, NODE_ENV,
 // DEBUG_ROUTES and the rest.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { exited, sleep, track } from './procs.ts';
+import type { ChildProcess } from 'node:child_process';
+import { ManagedProcess, type OutputLine } from './child-process.ts';
 import { REPO_ROOT, SERVER_ENTRY, SERVER_TEST_ENTRY } from './paths.ts';
 
 export { REPO_ROOT, SERVER_ENTRY };
 
-export interface LogLine {
+export interface LogLine extends OutputLine {
   /** Parsed JSON object (pino line), or undefined for a non-JSON line. */
   json: Record<string, unknown> | undefined;
-  text: string;
-  stream: 'stdout' | 'stderr';
-  at: number;
 }
 
 export interface ServerNodeOptions {
@@ -96,109 +93,43 @@ export async function startServerNode(opts: ServerNodeOptions): Promise<ServerNo
     else env[k] = String(v);
   }
 
-  let child!: ChildProcess;
   let port = 0;
   let adminPort: number | undefined;
   let adminHost = '127.0.0.1';
-  let paused = false;
-  const logs: LogLine[] = [];
-  const logWaiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
-
-  const push = (line: LogLine) => {
-    logs.push(line);
-    if (logs.length > maxLogLines) logs.splice(0, Math.ceil(maxLogLines / 4));
-    for (const w of logWaiters) {
-      if (w.pred(line)) {
-        logWaiters.delete(w);
-        w.resolve(line);
-      }
-    }
-  };
-
-  const tail = (n = 30) => logs.slice(-n).map((l) => `[${l.stream}] ${l.text}`).join('\n');
+  const proc = new ManagedProcess<LogLine>({ name: `server ${nodeId}`, maxLines: maxLogLines, toLine: (l) => ({ ...l, json: jsonObject(l.text) }) });
 
   async function launch(waitReady: boolean, fixedPort?: number): Promise<void> {
     const launchEnv = { ...env };
     if (fixedPort) launchEnv.PORT = String(fixedPort);
     // A node asked for deliberate bugs runs the test entry; production main.ts refuses TEST_BUGS.
     const entry = opts.entry ?? (launchEnv.TEST_BUGS ? SERVER_TEST_ENTRY : SERVER_ENTRY);
-    const c = spawn(process.execPath, [entry, ...(opts.args ?? [])], {
-      cwd: REPO_ROOT,
-      env: launchEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    track(c);
-    child = c;
-    paused = false;
-    const reader = (stream: 'stdout' | 'stderr') => {
-      let rest = '';
-      return (buf: Buffer) => {
-        rest += buf.toString('utf8');
-        let nl: number;
-        while ((nl = rest.indexOf('\n')) >= 0) {
-          const text = rest.slice(0, nl);
-          rest = rest.slice(nl + 1);
-          if (!text.trim()) continue;
-          let json: Record<string, unknown> | undefined;
-          try {
-            const v: unknown = JSON.parse(text);
-            if (v && typeof v === 'object' && !Array.isArray(v)) json = v as Record<string, unknown>;
-          } catch {
-            json = undefined;
-          }
-          push({ json, text, stream, at: Date.now() });
-        }
-      };
-    };
-    c.stdout?.on('data', reader('stdout'));
-    c.stderr?.on('data', reader('stderr'));
-    c.once('exit', (code, signal) => push({ json: undefined, text: `[process exited: code ${code} signal ${signal}]`, stream: 'stderr', at: Date.now() }));
-
-    const startIdx = logs.length;
+    const startIdx = proc.logs.length;
+    proc.start(process.execPath, [entry, ...(opts.args ?? [])], { cwd: REPO_ROOT, env: launchEnv });
     const deadline = Date.now() + timeoutMs;
     // 1. the "listening" line with the bound port
-    for (;;) {
-      const line = logs.slice(startIdx).find((l) => l.json?.msg === 'listening' && typeof l.json.port === 'number');
-      if (line) {
-        port = line.json?.port as number;
-        adminPort = typeof line.json?.adminPort === 'number' ? line.json.adminPort : undefined;
-        const ah = typeof line.json?.adminHost === 'string' ? line.json.adminHost : '127.0.0.1';
-        adminHost = ah === '0.0.0.0' || ah === '::' ? '127.0.0.1' : ah;
-        break;
-      }
-      if (c.exitCode !== null || c.signalCode !== null) {
-        throw new Error(`server ${nodeId} exited (${c.exitCode ?? c.signalCode}) before listening:\n${tail()}`);
-      }
-      if (Date.now() > deadline) {
-        c.kill('SIGKILL');
-        throw new Error(`server ${nodeId} did not log "listening" within ${timeoutMs} ms:\n${tail()}`);
-      }
-      await sleep(20);
-    }
+    port = await proc.waitReady(() => {
+      const line = proc.logs.slice(startIdx).find((l) => l.json?.msg === 'listening' && typeof l.json.port === 'number');
+      if (!line) return undefined;
+      adminPort = typeof line.json?.adminPort === 'number' ? line.json.adminPort : undefined;
+      const ah = typeof line.json?.adminHost === 'string' ? line.json.adminHost : '127.0.0.1';
+      adminHost = ah === '0.0.0.0' || ah === '::' ? '127.0.0.1' : ah;
+      return line.json!.port as number;
+    }, { before: 'listening', timeout: 'did not log "listening"', deadline, timeoutMs, intervalMs: 20 });
     if (!waitReady) return;
     // 2. GET /readyz 200
-    for (;;) {
+    await proc.waitReady(async () => {
       try {
         const res = await fetch(`http://${host}:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
         await res.arrayBuffer();
-        if (res.status === 200) return;
+        return res.status === 200 ? true : undefined;
       } catch {
-        // not answering yet
+        return undefined; // not answering yet
       }
-      if (c.exitCode !== null || c.signalCode !== null) {
-        throw new Error(`server ${nodeId} exited (${c.exitCode ?? c.signalCode}) before ready:\n${tail()}`);
-      }
-      if (Date.now() > deadline) {
-        c.kill('SIGKILL');
-        throw new Error(`server ${nodeId} not ready (GET /readyz != 200) within ${timeoutMs} ms:\n${tail()}`);
-      }
-      await sleep(50);
-    }
+    }, { before: 'ready', timeout: 'not ready (GET /readyz != 200)', deadline, timeoutMs, intervalMs: 50 });
   }
 
   await launch(opts.waitReady ?? true);
 
-  const isRunning = () => child.exitCode === null && child.signalCode === null;
   const handle: ServerNodeHandle = {
     nodeId,
     host,
@@ -217,69 +148,39 @@ export async function startServerNode(opts: ServerNodeOptions): Promise<ServerNo
     get metricsToken() {
       return env.METRICS_TOKEN;
     },
-    logs,
+    logs: proc.logs,
     get process() {
-      return child;
+      return proc.child!;
     },
     get running() {
-      return isRunning();
+      return proc.running;
     },
     get paused() {
-      return paused && isRunning();
+      return proc.paused;
     },
-    async kill() {
-      if (!isRunning()) return;
-      const done = exited(child);
-      child.kill('SIGKILL');
-      await done;
-    },
-    async stop(stopTimeoutMs = 30_000) {
-      if (!isRunning()) return child.exitCode;
-      const c = child;
-      const done = exited(c);
-      c.kill('SIGTERM');
-      if (paused) c.kill('SIGCONT'); // a stopped process acts on SIGTERM only once continued
-      const timer = setTimeout(() => c.kill('SIGKILL'), stopTimeoutMs);
-      const code = await done;
-      clearTimeout(timer);
-      return code;
-    },
+    kill: () => proc.kill(),
+    stop: (stopTimeoutMs = 30_000) => proc.stop(stopTimeoutMs),
     async restart(o = {}) {
-      if (isRunning()) await handle.kill();
+      await proc.kill();
       await launch(o.waitReady ?? true, port || undefined);
     },
     async start(o = {}) {
-      if (isRunning()) return;
+      if (proc.running) return;
       await launch(o.waitReady ?? true, port || undefined);
     },
-    pause() {
-      if (!isRunning()) return;
-      child.kill('SIGSTOP');
-      paused = true;
-    },
-    resume() {
-      if (isRunning()) child.kill('SIGCONT');
-      paused = false;
-    },
-    waitForLog(pred, waitMs = 10_000) {
-      const found = logs.find(pred);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const w = {
-          pred,
-          resolve: (l: LogLine) => {
-            clearTimeout(timer);
-            resolve(l);
-          },
-        };
-        const timer = setTimeout(() => {
-          logWaiters.delete(w);
-          reject(new Error(`server ${nodeId}: no matching log line within ${waitMs} ms:\n${tail()}`));
-        }, waitMs);
-        logWaiters.add(w);
-      });
-    },
-    tail,
+    pause: () => proc.pause(),
+    resume: () => proc.resume(),
+    waitForLog: (pred, waitMs = 10_000) => proc.waitForLine(pred, waitMs),
+    tail: (n?: number) => proc.tail(n),
   };
   return handle;
+}
+
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,10 +1,8 @@
+// The operating-system limits a big fleet meets, checked before a run so it fails with a
+// precise instruction instead of EMFILE or EADDRNOTAVAIL halfway through.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
-/**
- * The operating-system limits a big fleet meets, checked before a run so it fails with a
- * precise instruction instead of EMFILE or EADDRNOTAVAIL halfway through.
- */
 export interface LimitFinding {
   what: string;
   value: string;

@@ -1,6 +1,6 @@
+// IPC between the orchestrator and a fleet process (never through the Redis under test).
 import type { DevicePlan, Workload } from './workload.ts';
 
-/** IPC between the orchestrator and a fleet process (never through the Redis under test). */
 export interface FleetInit {
   type: 'init';
   index: number;

@@ -1,16 +1,15 @@
+// One simulated device speaking PROTOCOL.md: hello, conv/msg/gap handling with history
+// fill, cumulative acks by policy, presence subscriptions, reconnect with exponential
+// backoff and full jitter, resume from cursors, and resend of unanswered sends with the
+// same cmid. Sends follow an open-loop schedule: each has an intended time, and latency
+// counts from it, so a stalled server cannot hide its stalls.
 import WebSocket from 'ws';
+import { decodeServerFrame, type FrameOf, type ServerFrame, type StoredMessage } from '../../server/protocol/server-frames.ts';
 import type { SendFact } from '../model/facts.ts';
 import type { Recorder } from './recorder.ts';
 import { Rng } from './rng.ts';
 import type { DevicePlan, Workload } from './workload.ts';
 
-/**
- * One simulated device speaking PROTOCOL.md: hello, conv/msg/gap handling with history
- * fill, cumulative acks by policy, presence subscriptions, reconnect with exponential
- * backoff and full jitter, resume from cursors, and resend of unanswered sends with the
- * same cmid. Sends follow an open-loop schedule: each has an intended time, and latency
- * counts from it, so a stalled server cannot hide its stalls.
- */
 export interface ClientOptions {
   url: string;
   localAddress?: string;
@@ -59,7 +58,8 @@ export class SimClient {
   private readonly pending = new Map<string, PendingSend>();
   private readonly queued: PendingSend[] = [];
   private readonly convs = new Map<string, ConvView>();
-  private readonly historyWaiters = new Map<string, (f: Record<string, unknown>) => void>();
+  /** request id → who waits for its reply; called with null when the connection closes first */
+  private readonly historyWaiters = new Map<string, (f: ServerFrame | null) => void>();
   private sendTimer: NodeJS.Timeout | null = null;
   private churnTimer: NodeJS.Timeout | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -194,7 +194,7 @@ export class SimClient {
       this.queued.push(p);
     }
     this.pending.clear();
-    for (const w of this.historyWaiters.values()) w({ t: 'error', code: 'closed' });
+    for (const w of this.historyWaiters.values()) w(null);
     this.historyWaiters.clear();
     for (const v of this.convs.values()) v.filling = 0;
     if (this.state === 'stopped') return;
@@ -227,18 +227,19 @@ export class SimClient {
   // ---- frames ----------------------------------------------------------------------
 
   private onFrame(text: string): void {
-    let f: Record<string, unknown>;
+    let f: ServerFrame;
     try {
-      f = JSON.parse(text) as Record<string, unknown>;
+      // the server's own codec: a frame it would not write is not taken as one here
+      f = decodeServerFrame(text);
     } catch {
       return;
     }
     const now = Date.now();
     switch (f.t) {
       case 'welcome':
-        this.conn = String(f.conn);
+        this.conn = f.conn;
         this.state = 'open';
-        this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'welcome', at: now, node: String(f.node) });
+        this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'welcome', at: now, node: f.node });
         this.o.recorder.latency('welcome', now - this.connectStartedAt);
         if (this.plan.presenceSubs.length) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });
         if (this.o.workload.ack === 'batched') this.ackTimer = setInterval(() => void this.flushAcks(), ACK_BATCH_MS);
@@ -253,18 +254,15 @@ export class SimClient {
         this.flushQueued();
         return;
       case 'conv': {
-        const conv = String(f.conv);
-        const cursor = Number(f.cursor);
-        this.o.recorder.fact({ k: 'conv', client: this.client, conn: this.conn, conv, epoch: String(f.epoch), cursor, head: Number(f.head), at: now });
-        this.convs.set(conv, { epoch: String(f.epoch), contig: cursor, maxSeq: cursor, acked: cursor, filling: 0 });
+        const { conv, cursor } = f;
+        this.o.recorder.fact({ k: 'conv', client: this.client, conn: this.conn, conv, epoch: f.epoch, cursor, head: f.head, at: now });
+        this.convs.set(conv, { epoch: f.epoch, contig: cursor, maxSeq: cursor, acked: cursor, filling: 0 });
         return;
       }
       case 'msg':
-        return this.onMsg(f, now, this.synced ? 'live' : 'backlog');
+        return this.onMsg(f, f.conv, now, this.synced ? 'live' : 'backlog');
       case 'gap': {
-        const conv = String(f.conv);
-        const from = Number(f.from);
-        const to = Number(f.to);
+        const { conv, from, to } = f;
         const trimmed = f.trimmed === true;
         this.o.recorder.fact({ k: 'gap', client: this.client, conn: this.conn, conv, from, to, trimmed, at: now });
         const v = this.convs.get(conv);
@@ -277,7 +275,7 @@ export class SimClient {
         return;
       }
       case 'presence':
-        this.o.recorder.fact({ k: 'presence', client: this.client, conn: this.conn, user: String(f.user), status: f.status === 'online' ? 'online' : 'offline', v: Number(f.v), at: now });
+        this.o.recorder.fact({ k: 'presence', client: this.client, conn: this.conn, user: f.user, status: f.status, v: f.v, at: now });
         return;
       case 'sent':
       case 'error':
@@ -285,14 +283,14 @@ export class SimClient {
       case 'ok':
       case 'pong':
         return this.onReply(f, now);
-      default:
+      case 'read':
         return;
     }
   }
 
-  private onMsg(f: Record<string, unknown>, now: number, via: 'live' | 'backlog' | 'history', convOverride?: string, epochOverride?: string): void {
-    const conv = convOverride ?? String(f.conv);
-    const seq = Number(f.seq);
+  /** A `msg` frame, or a message of a history page (`epochOverride`: the page's epoch). */
+  private onMsg(f: StoredMessage, conv: string, now: number, via: 'live' | 'backlog' | 'history', epochOverride?: string): void {
+    const seq = f.seq;
     let v = this.convs.get(conv);
     if (!v && via !== 'history') {
       // a conversation that started during the connection without a conv frame: protocol
@@ -301,7 +299,7 @@ export class SimClient {
       this.convs.set(conv, v);
     }
     const epoch = epochOverride ?? v?.epoch ?? '';
-    this.o.recorder.fact({ k: 'recv', client: this.client, conn: this.conn, conv, epoch, seq, from: String(f.from), cmid: String(f.cmid), at: now, via });
+    this.o.recorder.fact({ k: 'recv', client: this.client, conn: this.conn, conv, epoch, seq, from: f.from, cmid: f.cmid, at: now, via });
     this.o.recorder.count('delivered');
     const i = intendedOf(f.body);
     if (i !== null && via !== 'history') this.o.recorder.latency('delivered', now - i);
@@ -322,12 +320,12 @@ export class SimClient {
     try {
       for (let guard = 0; guard < 10_000; guard++) {
         const page = await this.requestReply({ t: 'history', conv, after, before: to + 1, limit: 100 });
-        if (page.t !== 'page') return;
-        const msgs = page.msgs as Record<string, unknown>[];
+        if (page?.t !== 'page') return;
+        const msgs = page.msgs;
         const now = Date.now();
-        for (const m of msgs) this.onMsg(m, now, 'history', conv, String(page.epoch));
-        if (!msgs.length || page.more !== true) break;
-        after = Number(msgs[msgs.length - 1]!.seq);
+        for (const m of msgs) this.onMsg(m, conv, now, 'history', page.epoch);
+        if (!msgs.length || !page.more) break;
+        after = msgs[msgs.length - 1]!.seq;
       }
       if (--v.filling === 0) v.contig = Math.max(v.contig, v.maxSeq);
     } catch {
@@ -361,7 +359,8 @@ export class SimClient {
     return id;
   }
 
-  private requestReply(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /** Resolves with the reply echoing the request's id, or null when the connection closed first. */
+  private requestReply(frame: Record<string, unknown>): Promise<ServerFrame | null> {
     return new Promise((resolve, reject) => {
       if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return reject(new Error('not connected'));
       const id = this.request(frame);
@@ -376,8 +375,8 @@ export class SimClient {
     });
   }
 
-  private onReply(f: Record<string, unknown>, now: number): void {
-    const id = typeof f.id === 'string' ? f.id : null;
+  private onReply(f: FrameOf<'sent' | 'error' | 'page' | 'ok' | 'pong'>, now: number): void {
+    const id = f.id;
     if (!id) return;
     const waiter = this.historyWaiters.get(id);
     if (waiter) {
@@ -390,17 +389,17 @@ export class SimClient {
     const fact = p.fact;
     fact.answeredAt = now;
     if (f.t === 'sent') {
-      fact.outcome = f.dup === true ? 'dup' : 'sent';
-      fact.seq = Number(f.seq);
+      fact.outcome = f.dup ? 'dup' : 'sent';
+      fact.seq = f.seq;
       this.o.recorder.latency('sent', now - fact.intendedAt);
       this.o.recorder.count('sent');
       this.o.recorder.fact(fact);
       return;
     }
     if (f.t === 'error') {
-      const code = String(f.code);
+      const code = f.code;
       this.o.recorder.count('errors');
-      if (f.retryable === true && code !== 'rate_limited') {
+      if (f.retryable && code !== 'rate_limited') {
         // unknown outcome: retry with the same cmid (PROTOCOL.md guarantee 2)
         fact.code = code;
         p.reqId = null;
@@ -469,8 +468,8 @@ export function bodyFor(intendedAt: number, bytes: number): string {
   return head + 'x'.repeat(Math.max(0, bytes - head.length - 2)) + '"}';
 }
 
-function intendedOf(body: unknown): number | null {
-  if (typeof body !== 'string' || !body.startsWith('{"i":')) return null;
+function intendedOf(body: string): number | null {
+  if (!body.startsWith('{"i":')) return null;
   const end = body.indexOf(',', 5);
   const n = Number(body.slice(5, end));
   return Number.isFinite(n) ? n : null;

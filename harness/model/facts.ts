@@ -1,13 +1,11 @@
+// The facts a run records: compact, raw, append-only. Fleets write them, checkers and
+// reports read them after the run (DESIGN.md: checks read recorded facts, not live
+// guesses). Times are ms since the Unix epoch on the harness machine's clock.
+//
+// Identity of a simulated device: `client` = `<user>/<device>`. `conn` is the server's
+// connection id from `welcome` (or `pending:<n>` before it), so a reconnect is a new conn.
 import { z } from 'zod';
 
-/**
- * The facts a run records: compact, raw, append-only. Fleets write them, checkers and
- * reports read them after the run (DESIGN.md: checks read recorded facts, not live
- * guesses). Times are ms since the Unix epoch on the harness machine's clock.
- *
- * Identity of a simulated device: `client` = `<user>/<device>`. `conn` is the server's
- * connection id from `welcome` (or `pending:<n>` before it), so a reconnect is a new conn.
- */
 const t = z.number();
 const seq = z.number().int().nonnegative();
 

@@ -10,7 +10,11 @@ import { collectEnvironment } from './environment.ts';
 import { fmtUnit } from './format.ts';
 import { REPORT_KIND, REPORT_VERSION, reportSchema, type CheckResult, type EnvironmentReport, type LatencyMetricReport, type Report } from './schema.ts';
 import { evaluateThresholds, type ThresholdSpec } from './thresholds.ts';
-import { GUARANTEES, GUARANTEE_TITLES, type Verdict } from './verdict.ts';
+import type { Verdict, Witness } from '../checks/verdict.ts';
+import { GUARANTEES, GUARANTEE_TITLES } from '../model/guarantees.ts';
+
+/** What the report keeps of a checker's verdict. */
+export type VerdictInput = Pick<Verdict, 'guarantee' | 'ok' | 'checked' | 'summary'> & { violations: readonly Pick<Witness, 'message' | 'trail' | 'faultWindow'>[] };
 
 export interface ReportInput {
   scenario: string | { name: string; description?: string; suite?: string };
@@ -22,7 +26,7 @@ export interface ReportInput {
   /** a full environment, or fields laid over collectEnvironment()'s (provider, nodes, …) */
   environment?: EnvironmentReport | Partial<EnvironmentReport>;
   thresholds?: readonly ThresholdSpec[];
-  verdicts?: readonly Verdict[];
+  verdicts?: readonly VerdictInput[];
   faults?: readonly FaultEvent[];
   /** merged recorders, or one merged snapshot */
   latency?: LatencySet | LatencySetSnapshot;
@@ -65,8 +69,8 @@ function plain<T>(x: T): T {
   return JSON.parse(JSON.stringify(x ?? null)) as T;
 }
 
-function checksFrom(verdicts: readonly Verdict[], limits: { violations: number; trail: number }): CheckResult[] {
-  const order = (g: string): number => GUARANTEES.indexOf(g as (typeof GUARANTEES)[number]);
+function checksFrom(verdicts: readonly VerdictInput[], limits: { violations: number; trail: number }): CheckResult[] {
+  const order = (g: Verdict['guarantee']): number => GUARANTEES.indexOf(g);
   return [...verdicts]
     .sort((a, b) => order(a.guarantee) - order(b.guarantee))
     .map((v) => ({

@@ -1,12 +1,9 @@
 // `imstorm report <dir>` and `imstorm compare <a> <b>` (entries of harness/cli.ts's
-// SUBCOMMANDS). Only types come from ../cli.ts, so importing this module never runs
-// the dispatcher's module first (no import cycle at load time).
+// SUBCOMMANDS).
 import { parseArgs } from 'node:util';
-import type { CliIo, Subcommand } from '../cli.ts';
+import { EXIT_USAGE, type CliIo, type Subcommand } from '../subcommand.ts';
 import { compare, formatComparisonMarkdown, formatComparisonText } from './compare.ts';
 import { loadReport, rerenderReport } from './write.ts';
-
-const EXIT_USAGE = 2;
 
 function parse(args: readonly string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']): { values: Record<string, unknown>; positionals: string[] } | Error {
   try {

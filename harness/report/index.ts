@@ -1,5 +1,5 @@
 // Reports: report.json (schema), report.html, summary.md, junit.xml, the runs index, compare.
-export * from './verdict.ts';
+export * from '../model/guarantees.ts';
 export * from './schema.ts';
 export * from './thresholds.ts';
 export * from './environment.ts';

@@ -4,7 +4,7 @@
 // bumps REPORT_VERSION (and readers say which versions they accept).
 import { z } from 'zod';
 import { faultEvent } from '../model/facts.ts';
-import { GUARANTEES, violation } from './verdict.ts';
+import { GUARANTEES } from '../model/guarantees.ts';
 
 export const REPORT_KIND = 'imstorm.report';
 export const REPORT_VERSION = 1;
@@ -34,7 +34,18 @@ export const thresholdResult = z.object({
 });
 export type ThresholdResult = z.infer<typeof thresholdResult>;
 
-/** A checker verdict as stored: the checker's fields plus title and truncation counts. */
+/** A witness as stored: the first violating operation, the facts that show it, the faults around it. */
+export const violation = z.object({
+  /** one line naming exactly what broke, e.g. "dm:a:b seq 7 (cmid c-3) never reached b/d1" */
+  message: z.string(),
+  /** the facts (or log lines) that show the violation, oldest first */
+  trail: z.array(z.unknown()),
+  /** the fault events overlapping the violation's time span */
+  faultWindow: z.array(faultEvent),
+});
+export type Violation = z.infer<typeof violation>;
+
+/** A checker verdict (harness/checks/verdict.ts) as stored: the checker's fields plus title and truncation counts. */
 export const checkResult = z.object({
   guarantee: z.enum(GUARANTEES),
   /** the guarantee in words */

@@ -1,7 +1,7 @@
 // Thresholds, k6 style: a scenario states "this metric, this operator, this limit"; the
 // report answers each one with the observed value and pass/fail. Metrics are named by
 // paths into the report (SCHEMA.md, "Metric paths"), e.g. `latency.sendToDelivered.p99`.
-import { GUARANTEES } from './verdict.ts';
+import { GUARANTEES } from '../model/guarantees.ts';
 import type { Report, ThresholdOp, ThresholdResult } from './schema.ts';
 
 export interface Threshold {

@@ -1,3 +1,4 @@
+// `imstorm run`, `imstorm list` and `imstorm server`.
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
@@ -7,10 +8,10 @@ import { ENV_CHOICES, EnvUnavailableError, containersAvailability, type EnvChoic
 import { ensureSystemPackages, missingPackages } from '../util/system-deps.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { REPO_ROOT } from '../env/paths.ts';
-import type { CliIo, Subcommand } from '../cli.ts';
+import { EXIT_USAGE, type CliIo, type Subcommand } from '../subcommand.ts';
 import { RunSetupError, runScenario, type LiveProgress } from './run.ts';
 
-/** `imstorm run`, `imstorm list` and `imstorm server`. */
+/** Bad flags or arguments of `imstorm run`: printed with the usage, exit code 2. */
 class RunUsageError extends Error {}
 
 const runFlags = z.object({
@@ -121,7 +122,7 @@ export const runCommand: Subcommand = {
     } catch (err) {
       if (err instanceof RunUsageError) {
         io.err(`imstorm run: ${err.message}\n\n${RUN_USAGE}`);
-        return 2;
+        return EXIT_USAGE;
       }
       throw err;
     }
@@ -133,7 +134,7 @@ export const runCommand: Subcommand = {
     const names = suites.get(target)?.scenarios ?? (scenarios.has(target) ? [target] : null);
     if (!names) {
       io.err(`imstorm run: no scenario or suite named "${target}"; known: ${[...scenarios.keys(), ...suites.keys()].join(', ')}`);
-      return 2;
+      return EXIT_USAGE;
     }
     // Nothing done by hand: without Docker, the local environment needs redis-server; install
     // it from Debian's packages when we can, else the environment error says what to install.
@@ -173,7 +174,7 @@ export const runCommand: Subcommand = {
         printer.done();
         if (err instanceof RunSetupError || err instanceof EnvUnavailableError || err instanceof RedisNotInstalledError) {
           io.err(`imstorm run: ${err.message}`);
-          return 2;
+          return EXIT_USAGE;
         }
         throw err;
       }
@@ -193,7 +194,7 @@ export const listCommand: Subcommand = {
     }
     if (args.length) {
       io.err(`imstorm list: takes no arguments\n\n${this.usage}`);
-      return 2;
+      return EXIT_USAGE;
     }
     io.out('Scenarios:');
     for (const s of scenarios.values()) {

@@ -1,12 +1,10 @@
+// A scenario says what load, for how long, which faults when, and what thresholds pass
+// (k6 style); the report answers those thresholds first. Faults are data, not code, so a
+// run's fault timeline can be stored, shown and replayed against a fix.
 import { z } from 'zod';
 import { workloadSchema } from '../fleet/workload.ts';
 import { parseThreshold } from '../report/thresholds.ts';
 
-/**
- * A scenario says what load, for how long, which faults when, and what thresholds pass
- * (k6 style); the report answers those thresholds first. Faults are data, not code, so a
- * run's fault timeline can be stored, shown and replayed against a fix.
- */
 const toxicSpec = z.object({
   type: z.enum(['latency', 'bandwidth', 'slow_close', 'timeout', 'reset_peer', 'slicer', 'limit_data']),
   stream: z.enum(['upstream', 'downstream']).default('downstream'),

@@ -1,11 +1,9 @@
+// Leak samples: what a node holds once its clients are gone (fds, heap after GC, handles,
+// connections) and the Redis keys gone connections left behind.
 import { Redis } from 'ioredis';
 import type { GoneKeysSample, ServerSample } from '../checks/samples.ts';
 import { httpCall } from '../util/http-call.ts';
 
-/**
- * One leak sample of a node: two full GCs (POST /debug/gc, so the node must run with
- * DEBUG_ROUTES=1), then its gauges from /metrics.
- */
 interface GcAnswer {
   heapUsed: number;
   openFds: number;
@@ -31,6 +29,10 @@ function toSample(node: { id: string }, g: GcAnswer): ServerSample {
   return { at: Date.now(), node: node.id, connections: g.connections, openFds: g.openFds - sockets, heapUsedAfterGc: g.heapUsed, activeHandles: handles };
 }
 
+/**
+ * One leak sample of a node: two full GCs (POST /debug/gc, so the node must run with
+ * DEBUG_ROUTES=1), then its gauges from /metrics.
+ */
 export async function leakSample(node: { id: string; url: string }): Promise<ServerSample> {
   return toSample(node, await gcAnswer(node));
 }

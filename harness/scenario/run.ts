@@ -1,19 +1,23 @@
+// Runs one scenario end to end, one named phase after the other: topology, groups, the
+// storms (each: connect, load and faults, heal, final sync), HTTP load, leak samples,
+// judge, report. Everything it starts is stopped on the way out, whatever happens.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { runAllCheckers } from '../checks/index.ts';
 import type { GoneKeysSample, ServerSample } from '../checks/samples.ts';
+import type { Verdict } from '../checks/verdict.ts';
 import type { Fact } from '../model/facts.ts';
 import type { EnvChoice } from '../env/environment.ts';
 import { startTopology, type Topology } from '../env/topology.ts';
 import { checkLimits, sourceAddresses } from '../fleet/limits.ts';
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type FleetTotals } from '../fleet/orchestrator.ts';
 import { createGroups } from '../fleet/setup.ts';
-import { planWorkload } from '../fleet/workload.ts';
+import { planWorkload, type Plan } from '../fleet/workload.ts';
 import { LatencySet } from '../measure/latency.ts';
 import { recordFacts } from '../measure/from-facts.ts';
-import { ServerSampler } from '../measure/sampler.ts';
+import { ServerSampler, type ServerSamples } from '../measure/sampler.ts';
 import { ThroughputSeries } from '../measure/series.ts';
 import { imRoutes, runHttpLoad, type HttpResult } from '../measure/http-load.ts';
 import { buildReport } from '../report/build.ts';
@@ -22,11 +26,6 @@ import type { Report } from '../report/schema.ts';
 import { goneConnectionKeys, settledLeakSample } from './leak-samples.ts';
 import type { FaultStep, Scenario } from './define.ts';
 
-/**
- * Runs one scenario end to end: environment and topology, groups, fleet, faults on their
- * schedule, final sync, checkers, HTTP load, leak samples, report. Everything it starts is
- * stopped on the way out, whatever happens.
- */
 export interface RunOptions {
   env: EnvChoice;
   seed: number;
@@ -58,187 +57,313 @@ export interface RunResult {
   pass: boolean;
 }
 
+/** A problem with the machine or the plan, found before anything ran (exit 2). */
+export class RunSetupError extends Error {}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What the phases of one run share; what is started here is stopped by teardown(). */
+interface Run {
+  readonly s: Scenario;
+  readonly o: RunOptions;
+  readonly startedAt: number;
+  readonly processes: number;
+  readonly workDir: string;
+  /** what the live progress line says the run is doing */
+  phase: string;
+  readonly notes: string[];
+  /** nodes killed or restarted by a fault: their leak samples have no baseline */
+  readonly restarted: Set<string>;
+  /** when the latest storm's load started (0 before the first) */
+  loadStartAt: number;
+  topo: Topology | null;
+  sampler: ServerSampler | null;
+  fleet: Fleet | null;
+  progressTimer: NodeJS.Timeout | null;
+}
+
+/** What the storms leave for the judge. */
+interface StormsResult {
+  facts: Fact[];
+  connectLatencies: number[];
+  /** leak samples after each storm (only with more than one storm) */
+  runs: ServerSample[][];
+  /** when presence was read as settled, and the quiet point before it */
+  presenceAt: number;
+  quiescentAt: number;
+}
+
+interface LeakSamples {
+  baseline: ServerSample[];
+  after: ServerSample[];
+  goneKeys: GoneKeysSample | undefined;
+  /** nodes up the whole run: the only ones compared with their baseline */
+  stable: string[];
+}
+
 export async function runScenario(scenario: Scenario, o: RunOptions): Promise<RunResult> {
-  const s: Scenario = {
+  const s = withOverrides(scenario, o);
+  const startedAt = Date.now();
+  const processes = o.processes ?? Math.max(1, Math.ceil(deviceCount(s) / MAX_CLIENTS_PER_PROCESS));
+  checkMachine(s, o, processes);
+  const run: Run = {
+    s, o, startedAt, processes,
+    workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
+    phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0,
+    topo: null, sampler: null, fleet: null, progressTimer: null,
+  };
+  try {
+    o.log(`${s.name}: ${s.description}`);
+    o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${processes} fleet process(es); ${Math.round(s.durationMs / 1000)} s of load`);
+    const t = await startTopologyPhase(run);
+    const plan = planWorkload(s.workload, o.seed, `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`);
+    run.phase = 'groups';
+    await createGroups(plan.groups, t.nodes[0]!.directUrl, t.jwtSecret);
+    const baseline = await leakBaseline(run, t);
+    const storms = await runStorms(run, t, plan);
+    const http = await httpPhase(run, t, plan);
+    const leaks = await leakSamplesAfter(run, t, plan, baseline);
+    const serverSamples = await run.sampler!.stop();
+    run.sampler = null;
+    const verdicts = judge(run, t, plan, storms, leaks);
+    return await reportPhase(run, t, plan, { verdicts, storms, http, serverSamples });
+  } finally {
+    await teardown(run);
+  }
+}
+
+function withOverrides(scenario: Scenario, o: RunOptions): Scenario {
+  return {
     ...scenario,
     topology: { ...scenario.topology, nodes: o.nodes ?? scenario.topology.nodes },
     workload: { ...scenario.workload, users: o.users ?? scenario.workload.users },
     durationMs: o.durationMs ?? scenario.durationMs,
   };
-  const startedAt = Date.now();
-  const notes: string[] = [];
-  const devicesTotal = s.workload.users * s.workload.devicesPerUser;
-  const processes = o.processes ?? Math.max(1, Math.ceil(devicesTotal / MAX_CLIENTS_PER_PROCESS));
-
-  const limits = checkLimits({ connections: devicesTotal, processes, nodes: s.topology.nodes, sourceAddresses: o.sourceAddresses ?? 1, serverLocal: o.env !== 'external', churn: s.workload.churnRate > 0 });
-  const bad = limits.filter((l) => !l.ok);
-  if (bad.length) throw new RunSetupError(`this machine's limits do not fit the plan:\n${bad.map((l) => `  - ${l.what}: ${l.value}\n    fix: ${l.fix}`).join('\n')}`);
-
-  let phase = 'starting';
-  let topo: Topology | null = null;
-  let fleet: Fleet | null = null;
-  let sampler: ServerSampler | null = null;
-  const workDir = mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`));
-  const restarted = new Set<string>();
-  let progressTimer: NodeJS.Timeout | null = null;
-  const loadStart = { at: 0 };
-  try {
-    o.log(`${s.name}: ${s.description}`);
-    o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${processes} fleet process(es); ${Math.round(s.durationMs / 1000)} s of load`);
-    topo = await startTopology({
-      nodes: s.topology.nodes,
-      redisBehindProxy: s.topology.redisBehindProxy,
-      clientLinksBehindProxy: s.topology.clientLinksBehindProxy !== false,
-      serverEnv: { DEBUG_ROUTES: 1, LOG_LEVEL: 'warn', ...s.topology.serverEnv },
-      envChoice: o.env,
-      maxProxiedClients: typeof s.topology.clientLinksBehindProxy === 'number' ? s.topology.clientLinksBehindProxy * s.topology.nodes : Number.MAX_SAFE_INTEGER,
-      log: o.log,
-    });
-    const t = topo;
-    o.log(`environment: ${t.env.kind}; Toxiproxy API ${t.toxiproxyUrl}; nodes ${t.nodes.map((n) => `${n.id} ${n.directUrl}`).join(', ')}`);
-
-    sampler = new ServerSampler({ nodes: () => t.nodes.filter((n) => n.running).map((n) => ({ id: n.id, url: n.adminUrl, metricsToken: n.metricsToken })), redisUrl: t.redis.url, intervalMs: 1000 });
-    sampler.start();
-
-    const plan = planWorkload(s.workload, o.seed, `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`);
-    phase = 'groups';
-    await createGroups(plan.groups, t.nodes[0]!.directUrl, t.jwtSecret);
-
-    const baseline: ServerSample[] = [];
-    if (s.checks.leaks) for (const n of t.nodes) baseline.push(await settledLeakSample({ id: n.id, url: n.adminUrl }));
-
-    const links = t.clientLinks(plan.devices.length);
-    notes.push(links.note);
-    const urls = plan.devices.map((_, i) => links.wsUrl(i));
-    const facts: Fact[] = [];
-    const connectLatencies: number[] = [];
-    const runs: ServerSample[][] = [];
-    let presenceAt = 0;
-    let quiescentAt = 0;
-    for (let storm = 1; storm <= s.checks.storms; storm++) {
-      const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';
-      const f = new Fleet({
-        devices: storm === 1 ? plan.devices : plan.devices.map((d) => ({ ...d, tag: `s${storm}`, seed: (d.seed + storm * 7919) >>> 0 })),
-        urls,
-        processes,
-        jwtSecret: t.jwtSecret,
-        workload: s.workload,
-        outDir: workDir,
-        localAddresses: o.sourceAddresses ? sourceAddresses(o.sourceAddresses) : [],
-      });
-      fleet = f;
-      progressTimer = setInterval(() => {
-        o.onProgress?.({ phase: `${label}${phase}`, elapsedMs: loadStart.at ? Date.now() - loadStart.at : 0, fleet: f.totals(), activeFaults: t.timeline.filter((e) => e.end === undefined && !/restart|kill/.test(e.kind)).map((e) => `${e.kind} ${e.target}`) });
-      }, 1000);
-      progressTimer.unref();
-      await f.start();
-      phase = 'connecting';
-      o.log(`${label}connecting ${plan.devices.length} devices`);
-      await f.connect();
-      phase = 'load';
-      o.log(`${label}load started`);
-      loadStart.at = Date.now();
-      await f.startLoad();
-      const faultRuns = s.faults.map((step) => runFault(t, step, loadStart.at, restarted, o.log));
-      await sleep(s.durationMs);
-      await Promise.all(faultRuns);
-      await t.heal();
-      phase = 'draining';
-      o.log(`${label}load stopped; waiting for answers`);
-      await f.stopLoad();
-      await f.drain(15_000);
-      phase = 'final sync';
-      o.log(`${label}final sync: every device reconnects and fetches what it lacks`);
-      await f.resync();
-      // presence settles after the resync's reconnects: one sweep plus propagation
-      await sleep(1500);
-      presenceAt = Date.now();
-      quiescentAt = presenceAt - 1000;
-      phase = 'finishing';
-      const result = await f.finish();
-      fleet = null;
-      clearInterval(progressTimer);
-      progressTimer = null;
-      for (const x of result.facts) facts.push(x);
-      connectLatencies.push(...(result.latencies.connect ?? []));
-      o.log(`${label}fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
-      if (storm === s.checks.storms) notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);
-      if (s.checks.leaks && s.checks.storms > 1) {
-        phase = 'leak samples';
-        const alive = t.nodes.filter((n) => !restarted.has(n.id) && n.running);
-        runs.push(await Promise.all(alive.map((n) => settledLeakSample({ id: n.id, url: n.adminUrl }))));
-      }
-    }
-
-    let http: HttpResult[] = [];
-    if (s.http) {
-      phase = 'http';
-      // one conversation, every member's token in turn: spreads the per-user send bucket
-      const key = new TextEncoder().encode(t.jwtSecret);
-      const target = plan.population.convs[0]!;
-      const tokens = await Promise.all(target.members.map((u) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(u).setExpirationTime('1h').sign(key)));
-      o.log(`HTTP load: ${s.http.durationSec} s per route, ${s.http.connections} connections`);
-      http = await runHttpLoad({ baseUrl: t.nodes[0]!.directUrl, token: tokens, routes: imRoutes({ conv: target.conv }), connections: s.http.connections, durationSec: s.http.durationSec });
-    }
-
-    const after: ServerSample[] = [];
-    let goneKeys: GoneKeysSample | undefined;
-    const stable = t.nodes.filter((n) => !restarted.has(n.id) && n.running);
-    if (s.checks.leaks) {
-      phase = 'leak samples';
-      await sleep(1000);
-      for (const n of stable) after.push(await settledLeakSample({ id: n.id, url: n.adminUrl }));
-      goneKeys = await goneConnectionKeys(t.redis.url, plan.population.users.map((u) => u.user));
-      if (restarted.size) notes.push(`leaks: ${[...restarted].join(', ')} restarted during the run, so only ${stable.map((n) => n.id).join(', ') || 'no node'} is compared with its baseline`);
-    }
-    const serverSamples = await sampler.stop();
-    sampler = null;
-
-    phase = 'checks';
-    const verdicts = runAllCheckers({
-      facts,
-      population: plan.population,
-      faults: t.timeline,
-      leaks: s.checks.leaks ? { baseline: baseline.filter((b) => stable.some((n) => n.id === b.node)), after, goneConnectionKeys: goneKeys, runs: runs.length > 1 ? runs : undefined } : undefined,
-      options: { unseenWithinMs: s.checks.unseenWithinMs, presence: s.checks.presence ? { quiescentAt, at: presenceAt } : undefined },
-    }).filter((v) => s.checks.presence || v.guarantee !== 'presence');
-    const latency = new LatencySet();
-    const series = new ThroughputSeries();
-    recordFacts(facts, { latency, series });
-    for (const ms of connectLatencies) latency.record('connect', ms);
-
-    const endedAt = Date.now();
-    const report = buildReport({
-      scenario: { name: s.name, description: s.description },
-      seed: o.seed,
-      startedAt,
-      endedAt,
-      config: { scenario: s, fleetProcesses: processes, devices: plan.devices.length, storms: s.checks.storms },
-      environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: n.directUrl })) },
-      thresholds: s.thresholds,
-      verdicts,
-      faults: t.timeline,
-      latency,
-      series,
-      server: serverSamples,
-      http,
-      notes,
-    });
-    const written = await writeReport(report, { root: o.outRoot });
-    return { report, dir: written.dir, pass: report.verdict.pass };
-  } finally {
-    if (progressTimer) clearInterval(progressTimer);
-    fleet?.kill();
-    if (sampler) await sampler.stop().catch(() => {});
-    if (topo) await topo.stop().catch((err: unknown) => o.log(`teardown: ${String(err)}`));
-    rmSync(workDir, { recursive: true, force: true });
-  }
 }
 
-/** A problem with the machine or the plan, found before anything ran (exit 2). */
-export class RunSetupError extends Error {}
+const deviceCount = (s: Scenario): number => s.workload.users * s.workload.devicesPerUser;
+
+/** Throws RunSetupError when this machine's limits do not fit the plan. */
+function checkMachine(s: Scenario, o: RunOptions, processes: number): void {
+  const limits = checkLimits({ connections: deviceCount(s), processes, nodes: s.topology.nodes, sourceAddresses: o.sourceAddresses ?? 1, serverLocal: o.env !== 'external', churn: s.workload.churnRate > 0 });
+  const bad = limits.filter((l) => !l.ok);
+  if (bad.length) throw new RunSetupError(`this machine's limits do not fit the plan:\n${bad.map((l) => `  - ${l.what}: ${l.value}\n    fix: ${l.fix}`).join('\n')}`);
+}
+
+// ---- topology ------------------------------------------------------------------------
+
+/** Redis, the nodes and their proxies, and the server sampler. */
+async function startTopologyPhase(run: Run): Promise<Topology> {
+  const { s, o } = run;
+  const t = await startTopology({
+    nodes: s.topology.nodes,
+    redisBehindProxy: s.topology.redisBehindProxy,
+    clientLinksBehindProxy: s.topology.clientLinksBehindProxy !== false,
+    serverEnv: { DEBUG_ROUTES: 1, LOG_LEVEL: 'warn', ...s.topology.serverEnv },
+    envChoice: o.env,
+    maxProxiedClients: typeof s.topology.clientLinksBehindProxy === 'number' ? s.topology.clientLinksBehindProxy * s.topology.nodes : Number.MAX_SAFE_INTEGER,
+    log: o.log,
+  });
+  run.topo = t;
+  o.log(`environment: ${t.env.kind}; Toxiproxy API ${t.toxiproxyUrl}; nodes ${t.nodes.map((n) => `${n.id} ${n.directUrl}`).join(', ')}`);
+  const sampler = new ServerSampler({ nodes: () => t.nodes.filter((n) => n.running).map((n) => ({ id: n.id, url: n.adminUrl, metricsToken: n.metricsToken })), redisUrl: t.redis.url, intervalMs: 1000 });
+  run.sampler = sampler;
+  sampler.start();
+  return t;
+}
+
+async function leakBaseline(run: Run, t: Topology): Promise<ServerSample[]> {
+  const baseline: ServerSample[] = [];
+  if (run.s.checks.leaks) for (const n of t.nodes) baseline.push(await settledLeakSample({ id: n.id, url: n.adminUrl }));
+  return baseline;
+}
+
+// ---- storms: connect, load and faults, heal, final sync --------------------------------
+
+async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResult> {
+  const { s } = run;
+  const links = t.clientLinks(plan.devices.length);
+  run.notes.push(links.note);
+  const urls = plan.devices.map((_, i) => links.wsUrl(i));
+  const out: StormsResult = { facts: [], connectLatencies: [], runs: [], presenceAt: 0, quiescentAt: 0 };
+  for (let storm = 1; storm <= s.checks.storms; storm++) {
+    const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';
+    const f = await connectPhase(run, t, plan, urls, storm, label);
+    await loadAndFaultsPhase(run, t, f, label);
+    await healPhase(run, t, f, label);
+    out.presenceAt = await finalSyncPhase(run, f, label);
+    out.quiescentAt = out.presenceAt - 1000;
+    await collectFleet(run, f, label, storm === s.checks.storms, out);
+    if (s.checks.leaks && s.checks.storms > 1) {
+      run.phase = 'leak samples';
+      const alive = t.nodes.filter((n) => !run.restarted.has(n.id) && n.running);
+      out.runs.push(await Promise.all(alive.map((n) => settledLeakSample({ id: n.id, url: n.adminUrl }))));
+    }
+  }
+  return out;
+}
+
+/** Starts the fleet processes (and the live progress line) and connects every device. */
+async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], storm: number, label: string): Promise<Fleet> {
+  const { s, o } = run;
+  const f = new Fleet({
+    devices: storm === 1 ? plan.devices : plan.devices.map((d) => ({ ...d, tag: `s${storm}`, seed: (d.seed + storm * 7919) >>> 0 })),
+    urls,
+    processes: run.processes,
+    jwtSecret: t.jwtSecret,
+    workload: s.workload,
+    outDir: run.workDir,
+    localAddresses: o.sourceAddresses ? sourceAddresses(o.sourceAddresses) : [],
+  });
+  run.fleet = f;
+  startProgress(run, t, f, label);
+  await f.start();
+  run.phase = 'connecting';
+  o.log(`${label}connecting ${plan.devices.length} devices`);
+  await f.connect();
+  return f;
+}
+
+/** Progress about once a second while this storm's fleet lives; `loadStartAt` is 0 until load starts. */
+function startProgress(run: Run, t: Topology, f: Fleet, label: string): void {
+  run.progressTimer = setInterval(() => {
+    const loadStartAt = run.loadStartAt;
+    run.o.onProgress?.({ phase: `${label}${run.phase}`, elapsedMs: loadStartAt ? Date.now() - loadStartAt : 0, fleet: f.totals(), activeFaults: t.timeline.filter((e) => e.end === undefined && !/restart|kill/.test(e.kind)).map((e) => `${e.kind} ${e.target}`) });
+  }, 1000);
+  run.progressTimer.unref();
+}
+
+/** The open-loop load for the scenario's duration, with its faults on their schedule. */
+async function loadAndFaultsPhase(run: Run, t: Topology, f: Fleet, label: string): Promise<void> {
+  const { s, o } = run;
+  run.phase = 'load';
+  o.log(`${label}load started`);
+  run.loadStartAt = Date.now();
+  await f.startLoad();
+  const faultRuns = s.faults.map((step) => runFault(t, step, run.loadStartAt, run.restarted, o.log));
+  await sleep(s.durationMs);
+  await Promise.all(faultRuns);
+}
+
+/** Every fault healed, the load stopped, outstanding requests answered (or given up on). */
+async function healPhase(run: Run, t: Topology, f: Fleet, label: string): Promise<void> {
+  await t.heal();
+  run.phase = 'draining';
+  run.o.log(`${label}load stopped; waiting for answers`);
+  await f.stopLoad();
+  await f.drain(15_000);
+}
+
+/** Every device reconnects and fetches what it lacks; returns when presence is read as settled. */
+async function finalSyncPhase(run: Run, f: Fleet, label: string): Promise<number> {
+  run.phase = 'final sync';
+  run.o.log(`${label}final sync: every device reconnects and fetches what it lacks`);
+  await f.resync();
+  // presence settles after the resync's reconnects: one sweep plus propagation
+  await sleep(1500);
+  return Date.now();
+}
+
+/** Stops the fleet and takes its facts and connect latencies. */
+async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolean, out: StormsResult): Promise<void> {
+  run.phase = 'finishing';
+  const result = await f.finish();
+  run.fleet = null;
+  stopProgress(run);
+  for (const x of result.facts) out.facts.push(x);
+  out.connectLatencies.push(...(result.latencies.connect ?? []));
+  run.o.log(`${label}fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
+  if (lastStorm) run.notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);
+}
+
+function stopProgress(run: Run): void {
+  if (run.progressTimer) clearInterval(run.progressTimer);
+  run.progressTimer = null;
+}
+
+// ---- HTTP, leak samples ----------------------------------------------------------------
+
+/** The scenario's HTTP load, if any: one conversation, every member's token in turn (spreads the per-user send bucket). */
+async function httpPhase(run: Run, t: Topology, plan: Plan): Promise<HttpResult[]> {
+  const { s, o } = run;
+  if (!s.http) return [];
+  run.phase = 'http';
+  const key = new TextEncoder().encode(t.jwtSecret);
+  const target = plan.population.convs[0]!;
+  const tokens = await Promise.all(target.members.map((u) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(u).setExpirationTime('1h').sign(key)));
+  o.log(`HTTP load: ${s.http.durationSec} s per route, ${s.http.connections} connections`);
+  return runHttpLoad({ baseUrl: t.nodes[0]!.directUrl, token: tokens, routes: imRoutes({ conv: target.conv }), connections: s.http.connections, durationSec: s.http.durationSec });
+}
+
+/** Samples of the nodes up the whole run, and the Redis keys of gone connections. */
+async function leakSamplesAfter(run: Run, t: Topology, plan: Plan, baseline: ServerSample[]): Promise<LeakSamples> {
+  const stable = t.nodes.filter((n) => !run.restarted.has(n.id) && n.running);
+  const leaks: LeakSamples = { baseline, after: [], goneKeys: undefined, stable: stable.map((n) => n.id) };
+  if (!run.s.checks.leaks) return leaks;
+  run.phase = 'leak samples';
+  await sleep(1000);
+  for (const n of stable) leaks.after.push(await settledLeakSample({ id: n.id, url: n.adminUrl }));
+  leaks.goneKeys = await goneConnectionKeys(t.redis.url, plan.population.users.map((u) => u.user));
+  if (run.restarted.size) run.notes.push(`leaks: ${[...run.restarted].join(', ')} restarted during the run, so only ${leaks.stable.join(', ') || 'no node'} is compared with its baseline`);
+  return leaks;
+}
+
+// ---- judge, report -----------------------------------------------------------------------
+
+/** Every checker over the recorded facts and samples. */
+function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: LeakSamples): Verdict[] {
+  const { s } = run;
+  run.phase = 'checks';
+  return runAllCheckers({
+    facts: storms.facts,
+    population: plan.population,
+    faults: t.timeline,
+    leaks: s.checks.leaks ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
+    options: { unseenWithinMs: s.checks.unseenWithinMs, presence: s.checks.presence ? { quiescentAt: storms.quiescentAt, at: storms.presenceAt } : undefined },
+  }).filter((v) => s.checks.presence || v.guarantee !== 'presence');
+}
+
+async function reportPhase(
+  run: Run,
+  t: Topology,
+  plan: Plan,
+  r: { verdicts: Verdict[]; storms: StormsResult; http: HttpResult[]; serverSamples: ServerSamples },
+): Promise<RunResult> {
+  const { s, o } = run;
+  const latency = new LatencySet();
+  const series = new ThroughputSeries();
+  recordFacts(r.storms.facts, { latency, series });
+  for (const ms of r.storms.connectLatencies) latency.record('connect', ms);
+  const report = buildReport({
+    scenario: { name: s.name, description: s.description },
+    seed: o.seed,
+    startedAt: run.startedAt,
+    endedAt: Date.now(),
+    config: { scenario: s, fleetProcesses: run.processes, devices: plan.devices.length, storms: s.checks.storms },
+    environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: n.directUrl })) },
+    thresholds: s.thresholds,
+    verdicts: r.verdicts,
+    faults: t.timeline,
+    latency,
+    series,
+    server: r.serverSamples,
+    http: r.http,
+    notes: run.notes,
+  });
+  const written = await writeReport(report, { root: o.outRoot });
+  return { report, dir: written.dir, pass: report.verdict.pass };
+}
+
+/** Stops whatever is still running, whatever happened. */
+async function teardown(run: Run): Promise<void> {
+  stopProgress(run);
+  run.fleet?.kill();
+  if (run.sampler) await run.sampler.stop().catch(() => {});
+  if (run.topo) await run.topo.stop().catch((err: unknown) => run.o.log(`teardown: ${String(err)}`));
+  rmSync(run.workDir, { recursive: true, force: true });
+}
+
+// ---- faults ------------------------------------------------------------------------------
 
 async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, log: (l: string) => void): Promise<void> {
   const wait = loadStartAt + step.at - Date.now();

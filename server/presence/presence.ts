@@ -49,7 +49,7 @@ export class Presence {
     const renewEvery = Math.max(50, Math.floor(this.ttlMs / 3));
     this.renewTimer = setInterval(() => void this.renew(), renewEvery);
     this.renewTimer.unref();
-    this.sweepTimer = setInterval(() => void this.sweep(), Math.min(1000, renewEvery));
+    this.sweepTimer = setInterval(() => void this.sweepDead(), Math.min(1000, renewEvery));
     this.sweepTimer.unref();
     void this.renew();
   }
@@ -115,18 +115,22 @@ export class Presence {
     }
   }
 
-  private async sweep(): Promise<void> {
-    if (this.stopped || !this.leaseHeld) return;
+  /** One sweep (the timer runs it every second): takes lapsed incarnations' connections offline; returns how many. */
+  async sweepDead(): Promise<number> {
+    if (this.stopped || !this.leaseHeld) return 0;
+    let total = 0;
     try {
       const dead = await this.store.expiredLeases(10);
       for (const inc of dead) {
         if (inc === this.incarnation) continue;
         const n = await this.store.sweepIncarnation(inc, this.incarnation);
+        total += n;
         if (n > 0) this.log.info({ incarnation: inc, connections: n }, 'took a dead node incarnation\'s connections offline');
       }
     } catch {
       // the next sweep tries again
     }
+    return total;
   }
 
   /** Deregisters everything on shutdown. */

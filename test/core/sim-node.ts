@@ -131,10 +131,10 @@ export class SimNode {
 }
 
 /** A cluster of simulated nodes sharing one in-memory store and bus. */
-export function simCluster(nodes: number, opts: MemoryStoreOptions & { autoBus?: boolean; backlogLimit?: number; wrapLog?: (log: ConversationLog) => ConversationLog } = {}) {
+export function simCluster(nodes: number, opts: MemoryStoreOptions & { autoBus?: boolean; backlogLimit?: number; presenceTtlMs?: number; wrapLog?: (log: ConversationLog) => ConversationLog } = {}) {
   const broker = new MemoryBroker({ auto: opts.autoBus ?? true });
   const store = new MemoryStore(broker, opts);
-  const list = Array.from({ length: nodes }, (_, i) => new SimNode(`n${i + 1}`, store, broker, { backlogLimit: opts.backlogLimit, log: opts.wrapLog?.(store) }));
+  const list = Array.from({ length: nodes }, (_, i) => new SimNode(`n${i + 1}`, store, broker, { backlogLimit: opts.backlogLimit, presenceTtlMs: opts.presenceTtlMs, log: opts.wrapLog?.(store) }));
   return { store, broker, nodes: list };
 }
 

@@ -1,8 +1,15 @@
 // A small protocol client over `ws` (PROTOCOL.md, "WebSocket") that records every frame.
 import WebSocket from 'ws';
+import { decodeServerFrame, FrameDecodeError, type ServerFrame } from '../../server/protocol/server-frames.ts';
 
+/**
+ * A frame as decoded by the server's own codec. `t` narrows it to one frame type; the
+ * index signature lets an assertion read a field without narrowing first.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Frame = Record<string, any> & { t: string };
+export type Frame = ServerFrame & { readonly [field: string]: any };
+
+export type MsgFrame = Extract<Frame, { t: 'msg' }>;
 
 export interface Received {
   frame: Frame;
@@ -38,8 +45,12 @@ export class Client {
 
   readonly ws: WebSocket;
   readonly received: Received[] = [];
-  /** Non-JSON or non-object text frames, should there be any. */
-  readonly junk: string[] = [];
+  /**
+   * Text the server sent that its own codec does not decode (not JSON, an unknown `t`, a
+   * field of the wrong type), kept raw with the reason, so a test sees the malformed
+   * output itself instead of only a frame that never matched.
+   */
+  readonly junk: Array<{ text: string; error: string }> = [];
   closed: CloseInfo | undefined;
   readonly openedAt = Date.now();
   private waiters = new Set<() => void>();
@@ -50,18 +61,16 @@ export class Client {
     Client.all.add(this);
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
-      let frame: unknown;
+      let frame: Frame;
       try {
-        frame = JSON.parse(text);
-      } catch {
-        this.junk.push(text);
+        frame = decodeServerFrame(text) as Frame;
+      } catch (err) {
+        if (!(err instanceof FrameDecodeError)) throw err;
+        this.junk.push({ text, error: err.message });
+        this.notify();
         return;
       }
-      if (!frame || typeof frame !== 'object' || Array.isArray(frame)) {
-        this.junk.push(text);
-        return;
-      }
-      this.received.push({ frame: frame as Frame, at: Date.now(), index: this.received.length });
+      this.received.push({ frame, at: Date.now(), index: this.received.length });
       this.notify();
     });
     ws.on('close', (code, reason) => {
@@ -200,8 +209,8 @@ export class Client {
   }
 
   /** The `msg` frames received for `conv`, in arrival order. */
-  msgs(conv: string): Frame[] {
-    return this.frames.filter((f) => f.t === 'msg' && f.conv === conv);
+  msgs(conv: string): MsgFrame[] {
+    return this.frames.filter((f): f is MsgFrame => f.t === 'msg' && f.conv === conv);
   }
 
   /** Stop reading from the socket (TCP backpressure builds up; pings go unanswered). */
@@ -227,6 +236,7 @@ export class Client {
       const s = JSON.stringify(r.frame);
       return s.length > 200 ? `${s.slice(0, 200)}…` : s;
     });
-    return `${this.received.length} frames${this.received.length > last ? ` (last ${last})` : ''}: ${tail.join(' ')}`;
+    const junk = this.junk.length ? `; ${this.junk.length} undecodable, first: ${this.junk[0]!.error}` : '';
+    return `${this.received.length} frames${this.received.length > last ? ` (last ${last})` : ''}: ${tail.join(' ')}${junk}`;
   }
 }

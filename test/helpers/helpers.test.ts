@@ -9,6 +9,8 @@ import { startNode, REPO_ROOT } from './nodes.ts';
 import { killAll } from './procs.ts';
 import { DEFAULT_JWT_SECRET, token, unsignedToken } from './tokens.ts';
 import { dm } from './ids.ts';
+import type { Frame } from './client.ts';
+import { encode } from '../../server/protocol/server-frames.ts';
 
 const handles: RedisHandle[] = [];
 afterAll(async () => {
@@ -139,22 +141,13 @@ describe('token helper and ids', () => {
 describe('order checker', () => {
   it('accepts conv/gap/msg sequences that continue, and names holes and repeats', async () => {
     const { checkOrder } = await import('./order.ts');
-    const ok = checkOrder([
-      { t: 'conv', conv: 'c', cursor: 2, head: 9 },
-      { t: 'gap', conv: 'c', from: 3, to: 5 },
-      { t: 'msg', conv: 'c', seq: 6 },
-      { t: 'msg', conv: 'c', seq: 7 },
-      { t: 'msg', conv: 'd', seq: 4 },
-      { t: 'msg', conv: 'd', seq: 5 },
-    ]);
+    const conv = (c: string, cursor: number, head: number): Frame => ({ t: 'conv', conv: c, epoch: 'e1', cursor, head });
+    const gap = (c: string, from: number, to: number): Frame => ({ t: 'gap', conv: c, from, to });
+    const msg = (c: string, seq: number): Frame => ({ t: 'msg', conv: c, seq, from: 'u', cmid: `m${seq}`, body: '', ts: 0 });
+    const ok = checkOrder([conv('c', 2, 9), gap('c', 3, 5), msg('c', 6), msg('c', 7), msg('d', 4), msg('d', 5)]);
     expect(ok.problems).toEqual([]);
     expect(ok.convs.get('c')!.seqs).toEqual([6, 7]);
-    const bad = checkOrder([
-      { t: 'conv', conv: 'c', cursor: 0, head: 3 },
-      { t: 'msg', conv: 'c', seq: 1 },
-      { t: 'msg', conv: 'c', seq: 3 },
-      { t: 'msg', conv: 'c', seq: 3 },
-    ]);
+    const bad = checkOrder([conv('c', 0, 3), msg('c', 1), msg('c', 3), msg('c', 3)]);
     expect(bad.problems).toEqual(['c: msg seq 3 where 2 was expected', 'c: msg seq 3 where 4 was expected']);
   });
 });
@@ -166,14 +159,20 @@ describe('protocol client (against an in-process ws server)', () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise((r) => wss.once('listening', r));
     const port = (wss.address() as { port: number }).port;
+    const welcome = { user: 'u', device: 'd', conn: 'c1', node: 'n1', heartbeatMs: 25_000, maxBodyBytes: 4096 };
     wss.on('connection', (ws) => {
-      ws.send(JSON.stringify({ t: 'welcome', v: 1 }));
+      ws.send(encode.welcome(welcome));
       ws.on('message', (data) => {
-        const f = JSON.parse(data.toString());
-        if (f.t === 'hello') ws.send(JSON.stringify({ t: 'synced' }));
+        const f = JSON.parse(data.toString()); // a client frame: not the server codec's to decode
+        if (f.t === 'hello') ws.send(encode.synced());
         if (f.t === 'ping') {
-          ws.send(JSON.stringify({ t: 'msg', conv: 'x', seq: 1 })); // unrelated frame first
-          ws.send(JSON.stringify({ t: 'pong', id: f.id, ts: 1 }));
+          ws.send(encode.msg('x', 1, 'u', 'm1', '"b"', 1)); // unrelated frame first
+          ws.send(encode.pong(f.id, 1));
+        }
+        if (f.t === 'junk') {
+          ws.send('not json');
+          ws.send('{"t":"msg","conv":"x","seq":"2","from":"u","cmid":"m2","body":"b","ts":1}');
+          ws.send(encode.read('x', 1));
         }
         if (f.t === 'bye') ws.close(4409, 'replaced');
       });
@@ -186,11 +185,20 @@ describe('protocol client (against an in-process ws server)', () => {
       const pong = await c.request({ t: 'ping' });
       expect(pong.t).toBe('pong');
       expect(String(pong.id)).toMatch(/^r\d+$/);
-      expect(await c.waitFor((f) => f.t === 'welcome')).toEqual({ t: 'welcome', v: 1 }); // past
-      await expect(c.waitFor((f) => f.t === 'never', 100)).rejects.toThrow(/no matching frame/);
+      expect(await c.waitFor((f) => f.t === 'welcome')).toEqual({ t: 'welcome', v: 1, ...welcome }); // past
+      await expect(c.waitFor((f) => f.t === 'gap', 100)).rejects.toThrow(/no matching frame/);
+      // what the server's codec does not decode is kept raw with the reason, not as a frame
+      c.send({ t: 'junk' });
+      await c.waitFor((f) => f.t === 'read');
+      expect(c.junk).toEqual([
+        { text: 'not json', error: expect.stringMatching(/^not JSON/) },
+        { text: expect.stringContaining('"seq":"2"'), error: expect.stringMatching(/msg frame: field `seq` must be number/) },
+      ]);
+      expect(c.msgs('x').map((m) => m.seq)).toEqual([1]);
+      expect(c.describe()).toMatch(/2 undecodable, first: not JSON/);
       c.send({ t: 'bye' });
       expect(await c.waitClose()).toMatchObject({ code: 4409, reason: 'replaced' });
-      await expect(c.waitFor((f) => f.t === 'never')).rejects.toThrow(/closed \(4409/);
+      await expect(c.waitFor((f) => f.t === 'gap')).rejects.toThrow(/closed \(4409/);
       expect(c.received.every((r, i) => r.index === i && r.at > 0)).toBe(true);
     } finally {
       await new Promise((r) => wss.close(r));

@@ -9,7 +9,7 @@ import { ThroughputSeries } from '../../harness/measure/series.ts';
 import { buildReport } from '../../harness/report/build.ts';
 import type { Report } from '../../harness/report/schema.ts';
 import type { ThresholdSpec } from '../../harness/report/thresholds.ts';
-import type { Verdict } from '../../harness/report/verdict.ts';
+import type { VerdictInput } from '../../harness/report/build.ts';
 
 /** mulberry32: small, seeded, good enough for test data. */
 export function prng(seed: number): () => number {
@@ -113,9 +113,9 @@ function httpResults(t0: number): HttpResult[] {
   ];
 }
 
-function verdicts(faults: FaultEvent[], t0: number, failLost: boolean): Verdict[] {
-  const ok = (guarantee: Verdict['guarantee'], checked: number, summary: string): Verdict => ({ guarantee, ok: true, checked, violations: [], summary });
-  const lost: Verdict = failLost
+function verdicts(faults: FaultEvent[], t0: number, failLost: boolean): VerdictInput[] {
+  const ok = (guarantee: VerdictInput['guarantee'], checked: number, summary: string): VerdictInput => ({ guarantee, ok: true, checked, violations: [], summary });
+  const lost: VerdictInput = failLost
     ? {
         guarantee: 'lost',
         ok: false,

@@ -1,0 +1,15 @@
+// The guarantees a run is judged on: one name per checker (harness/checks), in the order
+// reports list them, with the words reports show for each.
+
+/** The five guarantees of PROTOCOL.md, the first split into its safety and liveness halves, and leaks. */
+export const GUARANTEES = ['lost', 'unseen', 'duplicate', 'order', 'presence', 'leaks'] as const;
+export type Guarantee = (typeof GUARANTEES)[number];
+
+export const GUARANTEE_TITLES: Record<Guarantee, string> = {
+  lost: 'No acked message is lost',
+  unseen: 'Connected devices receive live once faults heal',
+  duplicate: 'Idempotent sends, no repeats on a connection',
+  order: 'Per-connection order: no holes, no repeats',
+  presence: 'Presence converges',
+  leaks: 'No leaks (connections, fds, heap, handles, keys)',
+};

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { PresenceFrame } from '../../server/protocol/server-frames.ts';
+import { settle, simCluster, type SimConn } from './sim-node.ts';
+
+/**
+ * Presence in-process (server/presence/presence.ts on the in-memory seams), on a store
+ * clock the test moves: a node that dies is swept by another once its lease lapses, and
+ * a node cut off past its lease that comes back re-registers its connections under a new
+ * generation — without waiting PRESENCE_TTL_MS of real time.
+ */
+const TTL = 1000;
+
+function lastPresence(c: SimConn, user: string): PresenceFrame | undefined {
+  const seen = c.socket.frames.filter((f): f is PresenceFrame => f.t === 'presence' && f.user === user);
+  return seen.reduce<PresenceFrame | undefined>((best, f) => (best && best.v >= f.v ? best : f), undefined);
+}
+
+describe('presence, in-process', () => {
+  it('a dead node’s users go offline when another node sweeps its lapsed lease; subscribers see it with a higher v', async () => {
+    let now = 1_000_000;
+    const { store, nodes } = simCluster(2, { now: () => now, presenceTtlMs: TTL });
+    const [n1, n2] = nodes as [typeof nodes[0], typeof nodes[0]];
+    const watcher = await n1.connect('w', 'd', ['u']);
+    await n2.connect('u', 'd');
+    await settle();
+    const online = lastPresence(watcher, 'u');
+    expect(online).toMatchObject({ status: 'online' });
+    // n2 dies: no renewals, no deregistration
+    n2.presence.stop();
+    now += TTL - 1;
+    expect(await n1.presence.sweepDead()).toBe(0);
+    now += 2;
+    await n1.presence.renew();
+    expect(await n1.presence.sweepDead()).toBe(1);
+    await settle();
+    const offline = lastPresence(watcher, 'u');
+    expect(offline).toMatchObject({ status: 'offline' });
+    expect(offline!.v).toBeGreaterThan(online!.v);
+    expect(store.statusOf('u')?.status).toBe('offline');
+    expect(store.registeredConns('u')).toEqual([]);
+  });
+
+  it('a node whose lease lapsed while cut off re-registers its connections under a new generation: its users are online again', async () => {
+    let now = 5_000_000;
+    const { store, nodes } = simCluster(2, { now: () => now, presenceTtlMs: TTL });
+    const [n1, n2] = nodes as [typeof nodes[0], typeof nodes[0]];
+    const watcher = await n1.connect('w', 'd', ['u']);
+    const u = await n2.connect('u', 'd');
+    // cut off: the store refuses n2's renewals only while the clock passes the lease
+    now += TTL + 10;
+    await n1.presence.renew();
+    expect(await n1.presence.sweepDead()).toBe(1);
+    await settle();
+    expect(lastPresence(watcher, 'u')).toMatchObject({ status: 'offline' });
+    // n2's link returns: its renewal finds the lease lapsed and re-registers the connection
+    await n2.presence.renew();
+    await settle();
+    expect(u.conn.isOpen).toBe(true);
+    expect(store.registeredConns('u')).toEqual([u.conn.id]);
+    expect(lastPresence(watcher, 'u')).toMatchObject({ status: 'online' });
+    // and a later sweep of the old generation does not take it offline again
+    expect(await n1.presence.sweepDead()).toBe(0);
+    expect(store.statusOf('u')?.status).toBe('online');
+  });
+});
