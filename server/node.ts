@@ -7,7 +7,7 @@ import { RedisBusLink } from './bus/redis-bus-link.ts';
 import { Hub } from './delivery/hub.ts';
 import { Gateway } from './gateway/gateway.ts';
 import { frameStats } from './gateway/connection.ts';
-import { SendBuckets } from './gateway/rate.ts';
+import { RateBuckets } from './gateway/rate.ts';
 import { TokenVerifier } from './gateway/tokens.ts';
 import { createHttpHandler } from './http/http.ts';
 import { MessageSender } from './messaging/send.ts';
@@ -38,7 +38,7 @@ export function redisStores(links: RedisLinks, config: Config): Stores {
   return {
     log: new RedisConversationLog(links.cmd, { retentionMaxMsgs: config.RETENTION_MAX_MSGS, retentionMs: config.RETENTION_MS, dedupeTtlMs: config.DEDUPE_TTL_MS }),
     cursors: new RedisCursorStore(links.cmd),
-    groups: new RedisGroupStore(links.cmd, config.GROUP_MAX),
+    groups: new RedisGroupStore(links.cmd, { groupMax: config.GROUP_MAX, maxGroupsPerUser: config.MAX_GROUPS_PER_USER }),
     presence: new RedisPresenceStore(links.cmd),
     bus: new RedisBusLink(links, keys.busChannel()),
   };
@@ -82,7 +82,8 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   const hub = new Hub(stores, log, metrics, { backlogLimit: config.BACKLOG_LIMIT, slowConsumerBytes: config.SLOW_CONSUMER_BYTES });
   const presence = new Presence(stores.presence, log, incarnation, config.PRESENCE_TTL_MS, config.MAX_DEVICES, () => hub.conns.values());
   const tokens = new TokenVerifier({ secret: config.JWT_SECRET, adminSecret: config.ADMIN_JWT_SECRET, audience: config.JWT_AUDIENCE, issuer: config.JWT_ISSUER, maxAgeS: config.JWT_MAX_AGE_S });
-  const buckets = new SendBuckets(config.SEND_RATE, config.SEND_BURST);
+  const buckets = new RateBuckets(config.SEND_RATE, config.SEND_BURST);
+  const groupBuckets = new RateBuckets(config.GROUP_OPS_RATE, config.GROUP_OPS_BURST);
   const sender = new MessageSender(stores.log, buckets, metrics, config);
   gateway = new Gateway({ config, log, store: stores, sender, hub, presence, tokens, buckets, metrics, nodeId: config.NODE_ID, maxConnections });
 
@@ -131,7 +132,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   let httpSockets = 0;
   const upgraded = new WeakSet<object>();
   const httpDeps = {
-    config, log, store: stores, sender, bus, links, hub, gateway: () => gateway, tokens, buckets, metrics,
+    config, log, store: stores, sender, bus, links, hub, gateway: () => gateway, tokens, buckets, groupBuckets, metrics,
     isReady: () => durable && links.isCmdUp,
     httpSockets: () => httpSockets,
     backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }),

@@ -19,6 +19,8 @@ type Chan = ConvChannel<ConnConv>;
 /** Replay waits for the socket to drain past this many unsent bytes. */
 const PACE_BYTES = 256 * 1024;
 const REPLAY_BATCH = 100;
+/** conversations whose state one connect reads per round trip */
+const STATE_BATCH = 250;
 
 /**
  * Delivery on one node: which local connections hold which conversations, the ordering
@@ -95,7 +97,7 @@ export class Hub {
     const convs = await this.store.groups.userConvs(conn.user);
     const pinned = convs.map((c) => this.pin(c));
     try {
-      const [states, cursors] = await Promise.all([this.store.log.states(conn.user, convs), this.store.cursors.cursors(conn.user, conn.device)]);
+      const [states, cursors] = await Promise.all([this.statesInBatches(conn.user, convs), this.store.cursors.cursors(conn.user, conn.device)]);
       const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
       const stale: string[] = [];
       for (let i = 0; i < convs.length; i++) {
@@ -500,6 +502,16 @@ export class Hub {
     const st = await this.convState(conn.user, conv);
     if (st.join < 0) throw new ProtocolError(st.epoch === null && conv.startsWith('g:') ? 'not_found' : 'forbidden', `not a member of ${conv}`);
     return { epoch: st.epoch ?? '', seq: Math.min(seq, st.left >= 0 ? st.left : st.head) };
+  }
+
+  /**
+   * A user in thousands of conversations is read in bounded round trips, one after the
+   * other, so one connect neither sends Redis one huge pipeline nor times out as one.
+   */
+  private async statesInBatches(user: string, convs: readonly string[]): Promise<ConvState[]> {
+    const out: ConvState[] = [];
+    for (let i = 0; i < convs.length; i += STATE_BATCH) out.push(...(await this.store.log.states(user, convs.slice(i, i + STATE_BATCH))));
+    return out;
   }
 
   private async convState(user: string, conv: string): Promise<ConvState> {

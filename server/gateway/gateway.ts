@@ -14,7 +14,7 @@ import { encode } from '../protocol/server-frames.ts';
 import type { MessageSender } from '../messaging/send.ts';
 import type { Stores } from '../store/stores.ts';
 import { Conn } from './connection.ts';
-import type { SendBuckets } from './rate.ts';
+import type { RateBuckets } from './rate.ts';
 import { Semaphore } from './semaphore.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 
@@ -34,7 +34,7 @@ export interface GatewayDeps {
   hub: Hub;
   presence: Presence;
   tokens: TokenVerifier;
-  buckets: SendBuckets;
+  buckets: RateBuckets;
   metrics: Metrics;
   nodeId: string;
   maxConnections: number;

@@ -1,9 +1,10 @@
 /**
- * Send token buckets, one per user on this node, shared by WebSocket and HTTP sends.
+ * Token buckets, one per user on this node: sends (WebSocket and HTTP share one set) and
+ * group operations each have their own.
  * Refilled lazily on use; idle full buckets are forgotten by `prune` so memory follows
  * active senders, not every user ever seen.
  */
-export class SendBuckets {
+export class RateBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly rate: number;
   private readonly burst: number;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import type { Hub } from '../delivery/hub.ts';
 import type { Gateway } from '../gateway/gateway.ts';
-import type { SendBuckets } from '../gateway/rate.ts';
+import type { RateBuckets } from '../gateway/rate.ts';
 import { TokenError, type Identity, type TokenVerifier } from '../gateway/tokens.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { ProtocolError, errorCodes } from '../protocol/codes.ts';
@@ -30,7 +30,9 @@ export interface HttpDeps {
   hub: Hub;
   gateway: () => Gateway;
   tokens: TokenVerifier;
-  buckets: SendBuckets;
+  buckets: RateBuckets;
+  /** per-user buckets for the group routes that change something */
+  groupBuckets: RateBuckets;
   metrics: Metrics;
   isReady: () => boolean;
   /** plain (not upgraded) HTTP sockets open now */
@@ -222,8 +224,19 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
 
     // groups
     if (parts[1] === 'groups') {
+      // a change is paced per user, and its list is bounded by GROUP_MAX, before anything is read or written
+      const changing = method === 'POST' || method === 'DELETE';
+      if (changing) {
+        const now = Date.now();
+        if (d.groupBuckets.size > 10_000) d.groupBuckets.prune(now);
+        if (!d.groupBuckets.take(me.user, now)) fail('rate_limited', `over ${d.config.GROUP_OPS_RATE} group changes/s (burst ${d.config.GROUP_OPS_BURST}); slow down and retry`);
+      }
+      const capList = (list: readonly string[], field: string) => {
+        if (list.length > d.config.GROUP_MAX) fail('too_large', `field \`${field}\`: at most ${d.config.GROUP_MAX} users (GROUP_MAX)`);
+      };
       if (method === 'POST' && parts.length === 2) {
         const b = parse(createGroup, await readJson(req));
+        capList(b.members, 'members');
         const conv = await d.store.groups.createGroup(me.user, b.id, b.members);
         return json(res, 201, { conv });
       }
@@ -234,6 +247,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
       }
       if (method === 'POST' && parts.length === 4 && parts[3] === 'members') {
         const b = parse(addMembers, await readJson(req));
+        capList(b.users, 'users');
         const added = await d.store.groups.joinGroup(me.user, id, b.users);
         return json(res, 200, { conv: `g:${id}`, added });
       }

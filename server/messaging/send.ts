@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.ts';
-import type { SendBuckets } from '../gateway/rate.ts';
+import type { RateBuckets } from '../gateway/rate.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { ProtocolError } from '../protocol/codes.ts';
 import { convForUser } from '../protocol/ids.ts';
@@ -12,11 +12,11 @@ import type { ConversationLog, SendResult } from '../store/log.ts';
  */
 export class MessageSender {
   private readonly log: ConversationLog;
-  private readonly buckets: SendBuckets;
+  private readonly buckets: RateBuckets;
   private readonly metrics: Metrics;
   private readonly limits: Pick<Config, 'MAX_BODY_BYTES' | 'SEND_RATE' | 'SEND_BURST'>;
 
-  constructor(log: ConversationLog, buckets: SendBuckets, metrics: Metrics, limits: Pick<Config, 'MAX_BODY_BYTES' | 'SEND_RATE' | 'SEND_BURST'>) {
+  constructor(log: ConversationLog, buckets: RateBuckets, metrics: Metrics, limits: Pick<Config, 'MAX_BODY_BYTES' | 'SEND_RATE' | 'SEND_BURST'>) {
     this.log = log;
     this.buckets = buckets;
     this.metrics = metrics;

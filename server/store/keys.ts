@@ -20,6 +20,8 @@ export const keys = {
   joinOrder: (conv: string) => `c:{${conv}}:ord`,
   /** hash: conv → 1; a superset of the user's conversations (membership is decided by the conv side) */
   userConvs: (user: string) => `u:{${user}}:convs`,
+  /** string: how many `g:` entries the user's index holds (MAX_GROUPS_PER_USER) */
+  userGroupCount: (user: string) => `u:{${user}}:ng`,
   /** hash: conv → `<epoch>|<seq>`, one per device */
   cursors: (user: string, device: string) => `u:{${user}}:cur:${device}`,
   /** hash: conv → `<epoch>|<seq>` read marks of the user (all devices) */

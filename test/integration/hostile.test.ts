@@ -466,3 +466,56 @@ describe('item 4: operator surfaces', () => {
     await n.kill();
   });
 });
+
+describe('item 3: group routes authorize before they write, lists are bounded, changes are paced, groups per user are capped', () => {
+  let c3: Cluster;
+  const GROUP_MAX = 5;
+  beforeAll(async () => {
+    c3 = await startCluster({ env: { GROUP_MAX, MAX_GROUPS_PER_USER: 3, GROUP_OPS_RATE: 1, GROUP_OPS_BURST: 4 } });
+  });
+  afterAll(async () => {
+    await c3?.cleanup();
+  });
+  const tag = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const post = async (sub: string, p: string, body: unknown) => api(c3.nodes[0]!.url, 'POST', p, { token: await token({ sub }), body });
+  const keysOf = async (user: string) => Number(await c3.redis.command('EXISTS', `u:{${user}}:convs`, `u:{${user}}:ng`));
+
+  it('a refused create or join (conflict, non-member, unknown group, list over GROUP_MAX) leaves no key behind for the users it lists', async () => {
+    const t = tag();
+    const owner = `o${t}`;
+    const victims = Array.from({ length: GROUP_MAX + 1 }, (_, i) => `v${i}${t}`);
+    expect((await post(owner, '/v1/groups', { id: `g${t}`, members: [] })).status).toBe(201);
+    const refused = [
+      [await post(`x1${t}`, '/v1/groups', { id: `g${t}`, members: victims.slice(0, 3) }), 409],
+      [await post(`x2${t}`, `/v1/groups/g${t}/members`, { users: victims.slice(0, 3) }), 403],
+      [await post(`x3${t}`, `/v1/groups/nope${t}/members`, { users: victims.slice(0, 3) }), 404],
+      [await post(`x4${t}`, '/v1/groups', { id: `h${t}`, members: victims }), 413],
+      [await post(owner, `/v1/groups/g${t}/members`, { users: victims }), 413],
+    ] as const;
+    for (const [res, status] of refused) expect(res.status, res.text).toBe(status);
+    expect(refused[3]![0].body.message).toMatch(/at most 5 users \(GROUP_MAX\)/);
+    for (const u of [...victims, `x1${t}`, `x2${t}`, `x4${t}`]) expect(await keysOf(u), u).toBe(0);
+  });
+
+  it('group changes are paced per user: past GROUP_OPS_BURST they answer 429 rate_limited; another user is not affected', async () => {
+    const t = tag();
+    const spammer = `s${t}`;
+    const codes: number[] = [(await post(spammer, '/v1/groups', { id: `r${t}`, members: [] })).status];
+    for (let i = 0; i < 5; i++) codes.push((await api(c3.nodes[0]!.url, 'DELETE', `/v1/groups/r${t}/members/nobody${i}`, { token: await token({ sub: spammer }) })).status);
+    expect(codes).toEqual([201, 200, 200, 200, 429, 429]);
+    expect((await post(`other${t}`, '/v1/groups', { id: `q${t}`, members: [] })).status).toBe(201);
+  });
+
+  it('MAX_GROUPS_PER_USER: a user in that many groups is not added to more (413 naming it); it still connects and syncs', async () => {
+    const t = tag();
+    const victim = `victim${t}`;
+    for (let i = 0; i < 3; i++) expect((await post(`a${i}${t}`, '/v1/groups', { id: `m${i}${t}`, members: [victim] })).status).toBe(201);
+    const bystander = `b${t}`;
+    const res = await post(`a9${t}`, '/v1/groups', { id: `m9${t}`, members: [bystander, victim] });
+    expect(res.status, res.text).toBe(413);
+    expect(res.body.message).toContain(victim);
+    expect(await keysOf(bystander)).toBe(0);
+    const c = c3.track(await connectAs(c3.nodes[0]!, victim));
+    await c.waitSynced();
+  });
+});

@@ -18,6 +18,7 @@ import type { Stores } from '../../server/store/stores.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
 
 const GROUP_MAX = 4;
+const MAX_GROUPS = 3;
 
 interface Impl {
   stores: Omit<Stores, 'bus'>;
@@ -46,7 +47,7 @@ async function redisImpl(): Promise<Impl> {
   await sub.subscribe(keys.busChannel());
   const limits = { retentionMaxMsgs: 1000, retentionMs: 3_600_000, dedupeTtlMs: 3_600_000 };
   return {
-    stores: { log: new RedisConversationLog(cmd, limits), cursors: new RedisCursorStore(cmd), groups: new RedisGroupStore(cmd, GROUP_MAX), presence: new RedisPresenceStore(cmd) },
+    stores: { log: new RedisConversationLog(cmd, limits), cursors: new RedisCursorStore(cmd), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }), presence: new RedisPresenceStore(cmd) },
     smallLog: (retentionMaxMsgs) => new RedisConversationLog(cmd, { ...limits, retentionMaxMsgs }),
     async published() {
       // a PING on the subscriber comes back after every message published before it
@@ -59,7 +60,7 @@ async function redisImpl(): Promise<Impl> {
 async function memoryImpl(): Promise<Impl> {
   const broker = new MemoryBroker({ auto: false });
   const link: MemoryBusLink = broker.link('observer');
-  const store = new MemoryStore(broker, { limits: { groupMax: GROUP_MAX } });
+  const store = new MemoryStore(broker, { limits: { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS } });
   return {
     stores: { log: store, cursors: store, groups: store, presence: store },
     smallLog: (retentionMaxMsgs) => new MemoryStore(broker, { limits: { groupMax: GROUP_MAX, retentionMaxMsgs } }),
@@ -213,6 +214,33 @@ describe.each([
     expect(events.map((p) => (p.k === 'j' || p.k === 'l' ? `${p.k} ${p.user === o ? 'o' : p.user === m1 ? 'm1' : 'm2'} ${p.atSeq}` : ''))).toEqual(['j o 0', 'j m1 0', 'j m2 1', 'l o 1']);
     await groups.forgetConvs(o, [conv]);
     expect(await groups.userConvs(o)).not.toContain(conv);
+  });
+
+  it('a refused group change writes nothing: no index entries for a non-member\'s join, a conflicting create or an oversized one', async () => {
+    const { groups } = impl.stores;
+    const [o, x, v1, v2] = [uid('o'), uid('x'), uid('v'), uid('v')];
+    const g = uid('g');
+    await groups.createGroup(o, g, []);
+    await expect(groups.joinGroup(x, g, [v1])).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(groups.createGroup(x, g, [v1])).rejects.toMatchObject({ code: 'conflict' });
+    await expect(groups.createGroup(x, uid('g'), [v1, v2, uid('a'), uid('b')])).rejects.toMatchObject({ code: 'too_large' });
+    await expect(groups.joinGroup(o, uid('nope'), [v2])).rejects.toMatchObject({ code: 'not_found' });
+    for (const u of [x, v1, v2]) expect(await groups.userConvs(u)).toEqual([]);
+  });
+
+  it('MAX_GROUPS_PER_USER: a user in that many groups is not added to another (nobody in that change is); forgetting frees a place', async () => {
+    const { groups } = impl.stores;
+    const [o, full, other] = [uid('o'), uid('f'), uid('u')];
+    const gs = [uid('g'), uid('g'), uid('g')];
+    for (const g of gs) await groups.createGroup(o === full ? o : uid('o'), g, [full]);
+    const extra = uid('g');
+    await expect(groups.createGroup(o, extra, [other, full])).rejects.toMatchObject({ code: 'too_large', message: expect.stringContaining(full) });
+    expect(await groups.userConvs(other)).toEqual([]);
+    const g2 = uid('g');
+    await groups.createGroup(o, g2, [other]);
+    await expect(groups.joinGroup(o, g2, [full])).rejects.toMatchObject({ code: 'too_large' });
+    await groups.forgetConvs(full, [`g:${gs[0]}`]);
+    expect(await groups.joinGroup(o, g2, [full])).toEqual([full]);
   });
 
   it('presence: online with the first connection, a device replaces itself (k 4409), at most maxDevices, offline with the last; v rises', async () => {

@@ -32,6 +32,7 @@ export interface MemoryLimits {
   retentionMs: number;
   dedupeTtlMs: number;
   groupMax: number;
+  maxGroupsPerUser: number;
 }
 
 interface Entry {
@@ -83,7 +84,7 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
 
   constructor(broker: MemoryBroker, opts: MemoryStoreOptions = {}) {
     this.broker = broker;
-    this.limits = { retentionMaxMsgs: 100_000, retentionMs: 30 * 86_400_000, dedupeTtlMs: 86_400_000, groupMax: 1000, ...opts.limits };
+    this.limits = { retentionMaxMsgs: 100_000, retentionMs: 30 * 86_400_000, dedupeTtlMs: 86_400_000, groupMax: 1000, maxGroupsPerUser: 10_000, ...opts.limits };
     this.now = opts.now ?? Date.now;
     this.mintEpoch = opts.newEpoch ?? (() => `e${++epochs}`);
     const schedule = opts.schedule;
@@ -247,6 +248,19 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
     s.add(conv);
   }
 
+  private groupCount(user: string): number {
+    let n = 0;
+    for (const c of this.index.get(user) ?? []) if (c.startsWith('g:')) n++;
+    return n;
+  }
+
+  /** As the Redis store: refuses the whole change when one user holds MAX_GROUPS_PER_USER groups. */
+  private indexGroup(users: readonly string[], conv: string): void {
+    const full = users.filter((u) => !this.index.get(u)?.has(conv) && this.groupCount(u) >= this.limits.maxGroupsPerUser);
+    if (full.length) throw new ProtocolError('too_large', `${full.slice(0, 5).join(', ')}${full.length > 5 ? ` and ${full.length - 5} more` : ''} already in ${this.limits.maxGroupsPerUser} groups (MAX_GROUPS_PER_USER)`);
+    for (const u of users) this.indexConv(u, conv);
+  }
+
   userConvs(user: string): Promise<string[]> {
     return this.run('userConvs', () => [...(this.index.get(user) ?? [])]);
   }
@@ -261,9 +275,9 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
     const conv = `g:${group}`;
     return this.run(`createGroup ${group}`, () => {
       const all = [...new Set([owner, ...members])];
-      for (const u of all) this.indexConv(u, conv);
       if (this.convs.has(conv)) throw new ProtocolError('conflict', `group ${group} exists already`);
       if (all.length > this.limits.groupMax) throw new ProtocolError('too_large', `a group has at most ${this.limits.groupMax} members`);
+      this.indexGroup(all, conv);
       const c = this.newConv(conv, new Map(all.map((u) => [u, 0])), owner);
       for (const u of all) this.publish({ k: 'j', conv, epoch: c.epoch, user: u, atSeq: 0 });
       return conv;
@@ -273,12 +287,12 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
   joinGroup(caller: string, group: string, users: readonly string[]): Promise<string[]> {
     const conv = `g:${group}`;
     return this.run(`joinGroup ${group}`, () => {
-      for (const u of users) this.indexConv(u, conv);
       const c = this.convs.get(conv);
       if (!c?.members) throw new ProtocolError('not_found', `no such group: ${group}`);
       if (!c.members.has(caller)) throw new ProtocolError('forbidden', `only members may add members to ${group}`);
       const add = [...new Set(users)].filter((u) => !c.members!.has(u));
       if (c.members.size + add.length > this.limits.groupMax) throw new ProtocolError('too_large', `a group has at most ${this.limits.groupMax} members`);
+      this.indexGroup(add, conv);
       for (const u of add) {
         c.members.set(u, c.head);
         c.leavers.delete(u);

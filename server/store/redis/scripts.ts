@@ -17,6 +17,8 @@ const scriptKeys = {
   'group-join': 4,
   'group-leave': 4,
   'group-get': 3,
+  'index-group': 2,
+  'forget-convs': 2,
   'cursors-advance': 1,
   'read-advance': 1,
   'conn-open': 2,
