@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/config.ts';
+import { CloseCode } from './protocol/codes.ts';
 import { Bus } from './bus/bus.ts';
 import { RedisBusLink } from './bus/redis-bus-link.ts';
 import { Hub } from './delivery/hub.ts';
@@ -80,7 +81,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   let gateway: Gateway;
   const metrics = createMetrics({ connections: () => gateway?.connectionCount ?? 0, unsentBytes: () => gateway?.unsentBytes() ?? 0, channels: () => hub.channelCount, framesOut: () => frameStats.out });
   const hub = new Hub(stores, log, metrics, { backlogLimit: config.BACKLOG_LIMIT, slowConsumerBytes: config.SLOW_CONSUMER_BYTES });
-  const presence = new Presence(stores.presence, log, incarnation, config.PRESENCE_TTL_MS, config.MAX_DEVICES, () => hub.conns.values());
+  const presence = new Presence(stores.presence, log, incarnation, config.PRESENCE_TTL_MS, config.MAX_DEVICES, () => hub.conns.values(), (conn) => gateway.close(conn, CloseCode.replaced, 'replaced by a newer connection'));
   const tokens = new TokenVerifier({ secret: config.JWT_SECRET, adminSecret: config.ADMIN_JWT_SECRET, audience: config.JWT_AUDIENCE, issuer: config.JWT_ISSUER, maxAgeS: config.JWT_MAX_AGE_S });
   const buckets = new RateBuckets(config.SEND_RATE, config.SEND_BURST);
   const groupBuckets = new RateBuckets(config.GROUP_OPS_RATE, config.GROUP_OPS_BURST);
@@ -96,7 +97,10 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     kick: (_user, connId, code) => gateway.kick(connId, code),
     kickUser: (user, device) => gateway.kickUser(user, device),
     busDown: () => hub.onBusDown(),
-    resync: (reason) => hub.requestResync(reason),
+    resync: (reason) => {
+      hub.requestResync(reason);
+      presence.requestReconcile();
+    },
   });
 
   let durable = false;
@@ -120,6 +124,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
         cmdWasDown = false;
         void presence.renew();
         hub.requestResync('redis link returned');
+        presence.requestReconcile();
       }
     } catch (err) {
       log.warn({ err: String(err) }, 'durability check failed; will retry when the link returns');

@@ -273,8 +273,12 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
       if (!me.admin) fail('forbidden', 'operator token (adm) required');
       const user = parse(userId, parts[2]);
       const device = parts.length === 5 ? parse(userId, parts[4]) : '*';
+      // what the kick targets: the connections registered for that user (and device) now,
+      // on whichever nodes hold them; each node closes its own when the `K` reaches it
+      const regs = await d.store.presence.registrations(user);
+      const connections = [...regs].filter(([, dev]) => device === '*' || dev === device).map(([id]) => id);
       await d.bus.publish({ k: 'K', user, device: device === '*' ? null : device });
-      return json(res, 200, { user, device: device === '*' ? null : device });
+      return json(res, 200, { user, device: device === '*' ? null : device, connections });
     }
 
     fail('not_found', `no route ${method} ${path}`);

@@ -9,12 +9,15 @@ import type { PresenceStore } from '../store/presence-store.ts';
  * Transitions themselves are decided in Redis scripts (rising `v`, never below Redis
  * time), so two nodes racing on one user cannot make it go backwards.
  */
+const RECONCILE_BATCH = 500;
+
 export class Presence {
   readonly incarnation: string;
   private readonly store: PresenceStore;
   private readonly log: Logger;
   private readonly ttlMs: number;
-  private readonly watchers = new Map<string, Set<Conn>>();
+  /** watched user → its local subscribers and the highest `v` broadcast to all of them */
+  private readonly watchers = new Map<string, { conns: Set<Conn>; v: number }>();
   /** connections closed while Redis was unreachable; deregistered when it returns */
   private readonly pendingClose = new Map<string, { user: string; connId: string }>();
   private renewTimer: NodeJS.Timeout | null = null;
@@ -27,7 +30,13 @@ export class Presence {
   private readonly registered: () => Iterable<Conn>;
   private readonly maxDevices: number;
 
-  constructor(store: PresenceStore, log: Logger, incarnation: string, ttlMs: number, maxDevices: number, registered: () => Iterable<Conn>) {
+  /** closes a local connection the store says was replaced (its 4409 may have been lost with the bus) */
+  private readonly closeReplaced: (conn: Conn) => void;
+  private reconciling = false;
+  private reconcileAgain = false;
+
+  constructor(store: PresenceStore, log: Logger, incarnation: string, ttlMs: number, maxDevices: number, registered: () => Iterable<Conn>, closeReplaced: (conn: Conn) => void = (c) => c.closeNow(4409, 'replaced by a newer connection')) {
+    this.closeReplaced = closeReplaced;
     this.store = store;
     this.log = log;
     this.incarnation = incarnation;
@@ -147,7 +156,10 @@ export class Presence {
 
   // ---- subscriptions ---------------------------------------------------------------
 
-  /** Current states, for a new subscription's first frames. */
+  /**
+   * Current states, for a new subscription's first frames. (They go to that connection
+   * alone, so they do not raise the `v` the watchers were all sent.)
+   */
   states(users: readonly string[]) {
     return this.store.presence(users);
   }
@@ -156,9 +168,9 @@ export class Presence {
     conn.presenceSubs ??= new Set();
     for (const u of users) {
       conn.presenceSubs.add(u);
-      let set = this.watchers.get(u);
-      if (!set) this.watchers.set(u, (set = new Set()));
-      set.add(conn);
+      let w = this.watchers.get(u);
+      if (!w) this.watchers.set(u, (w = { conns: new Set(), v: 0 }));
+      w.conns.add(conn);
     }
   }
 
@@ -166,10 +178,10 @@ export class Presence {
     if (!conn.presenceSubs) return;
     for (const u of [...users]) {
       conn.presenceSubs.delete(u);
-      const set = this.watchers.get(u);
-      if (!set) continue;
-      set.delete(conn);
-      if (set.size === 0) this.watchers.delete(u);
+      const w = this.watchers.get(u);
+      if (!w) continue;
+      w.conns.delete(conn);
+      if (w.conns.size === 0) this.watchers.delete(u);
     }
   }
 
@@ -179,9 +191,66 @@ export class Presence {
   }
 
   onChange(user: string, status: PresenceStatus, v: number, ts: number): void {
-    const set = this.watchers.get(user);
-    if (!set) return;
+    const w = this.watchers.get(user);
+    if (!w) return;
+    if (v > w.v) w.v = v;
     const frame = Buffer.from(encode.presence(user, status, v, ts));
-    for (const c of set) c.send(frame);
+    for (const c of w.conns) c.send(frame);
+  }
+
+  // ---- after the bus lost payloads ---------------------------------------------------
+
+  /**
+   * The bus may have lost presence changes and device replacements (`p`, `k`): re-read
+   * the watched users' states (subscribers get any newer `v`) and the local users'
+   * registrations (a local connection whose device registered another connection
+   * meanwhile was replaced: it is closed 4409). Runs coalesce; a failed run is retried.
+   */
+  requestReconcile(): void {
+    if (this.reconciling) return void (this.reconcileAgain = true);
+    this.reconciling = true;
+    void (async () => {
+      try {
+        do {
+          this.reconcileAgain = false;
+          await this.reconcile();
+        } while (this.reconcileAgain);
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'presence reconcile failed; retrying');
+        setTimeout(() => this.requestReconcile(), 500).unref();
+      } finally {
+        this.reconciling = false;
+      }
+    })();
+  }
+
+  async reconcile(): Promise<void> {
+    const watched = [...this.watchers.keys()];
+    for (let i = 0; i < watched.length; i += RECONCILE_BATCH) {
+      const batch = watched.slice(i, i + RECONCILE_BATCH);
+      const states = await this.store.presence(batch);
+      batch.forEach((u, j) => {
+        const s = states[j]!;
+        if (s.v > (this.watchers.get(u)?.v ?? Infinity)) this.onChange(u, s.status, s.v, s.ts);
+      });
+    }
+    const byUser = new Map<string, Conn[]>();
+    for (const c of this.registered()) {
+      if (!c.registered || !c.isOpen) continue;
+      const list = byUser.get(c.user);
+      if (list) list.push(c);
+      else byUser.set(c.user, [c]);
+    }
+    const users = [...byUser.keys()];
+    for (let i = 0; i < users.length; i += RECONCILE_BATCH) {
+      const batch = users.slice(i, i + RECONCILE_BATCH);
+      const regs = await Promise.all(batch.map((u) => this.store.registrations(u)));
+      batch.forEach((u, j) => {
+        const devices = new Set(regs[j]!.values());
+        for (const c of byUser.get(u)!) {
+          if (!regs[j]!.has(c.id) && devices.has(c.device)) this.closeReplaced(c);
+        }
+      });
+    }
   }
 }

@@ -23,6 +23,8 @@ export interface PresenceStore {
   openConn(reg: Registration, maxDevices: number, mode: 'hello' | 'reregister'): Promise<string[] | null>;
   /** Removes a registration (idempotent); the user goes offline with its last one. */
   closeConn(user: string, connId: string, incarnation: string): Promise<void>;
+  /** The user's registered connections: connection id → device. */
+  registrations(user: string): Promise<Map<string, string>>;
   /** Current status per user, in order. */
   presence(users: readonly string[]): Promise<PresenceState[]>;
   /** Renews the incarnation's lease for ttlMs; held: false means it had lapsed (a new generation began). */

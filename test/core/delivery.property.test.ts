@@ -171,8 +171,24 @@ async function runCase(ops: Op[], wrapLog?: (log: ConversationLog) => Conversati
   };
   for (const n of nodes) if (!n.link.isUp) n.link.reopen();
   await drain();
-  for (const n of nodes) n.hub.requestResync('test heal');
   await drain();
+  // Before anyone reconnects (which would hide it): one live connection per device, and a
+  // live subscriber's view of each watched user is the truth (guarantee 4), also where the
+  // bus lost the change or the 4409.
+  for (let d = 0; d < DEVICES.length; d++) {
+    const live = ever.filter((e) => e.device === d && e.c.conn.isOpen);
+    if (live.length > 1) problems.push(`${DEVICES[d]!.user}/${DEVICES[d]!.device} has ${live.length} live connections`);
+  }
+  const watcher = liveConn(0) ?? liveConn(1);
+  if (watcher) {
+    for (const u of ['u2', 'u3']) {
+      const seen = watcher.socket.frames.filter((f) => f.t === 'presence' && f.user === u);
+      const best = seen.reduce<(typeof seen)[number] | undefined>((a, f) => (a && a.t === 'presence' && f.t === 'presence' && a.v >= f.v ? a : f), undefined);
+      const truth = store.statusOf(u)?.status ?? 'offline';
+      const view = best && best.t === 'presence' ? best.status : 'offline';
+      if (view !== truth) problems.push(`${watcher.conn.user}/${watcher.conn.device} sees ${u} ${view}, but it is ${truth}`);
+    }
+  }
   for (let d = 0; d < DEVICES.length; d++) {
     const c = liveConn(d);
     if (c) {

@@ -76,7 +76,10 @@ export class SimNode {
         for (const c of this.hub.connsOf(user)) if (device === null || c.device === device) c.closeNow(4401);
       },
       busDown: () => this.hub.onBusDown(),
-      resync: (reason) => this.hub.requestResync(reason),
+      resync: (reason) => {
+        this.hub.requestResync(reason);
+        this.presence.requestReconcile();
+      },
     });
   }
 

@@ -308,6 +308,44 @@ describe("a member removed while its node's bus link is down", () => {
   });
 });
 
+describe("a device replaced, and a user gone offline, while a node's bus link is down", () => {
+  it('once the link is back, that node closes the replaced connection 4409 and its subscribers learn the newer presence', async () => {
+    const redis: RedisHandle = await startRedis();
+    cleanups.push(() => redis.cleanup());
+    const relay: Relay = await startRelay(redis.port);
+    cleanups.push(() => relay.close());
+    const env = { STORE_TIMEOUT_MS: 1000 };
+    const A = await startNode({ redisUrl: redis.url, env });
+    const B = await startNode({ redisUrl: relay.url, env });
+    cleanups.push(() => A.kill(), () => B.kill());
+    const [mover, leaver, watcher] = [uid('m'), uid('l'), uid('w')];
+    const old = await connectAs(B, mover, 'phone');
+    const gone = await connectAs(A, leaver);
+    const w = await connectAs(B, watcher);
+    for (const c of [old, gone, w]) await c.waitFor((f) => f.t === 'synced');
+    w.send({ t: 'presence.sub', id: 's1', users: [leaver] });
+    await w.waitFor((f) => f.t === 'presence' && f.user === leaver && f.status === 'online');
+
+    relay.cut();
+    await waitReadyz(B, 503, 10_000);
+    // the same device connects to A (B misses the 4409 on the bus); the leaver goes offline (B misses it)
+    const fresh = await connectAs(A, mover, 'phone');
+    await fresh.waitFor((f) => f.t === 'synced');
+    gone.terminate();
+    await waitUntil(async () => (await presenceOf(A, leaver))?.status === 'offline', { what: 'leaver offline', timeoutMs: 10_000, intervalMs: 100 });
+    await sleep(200);
+    expect(old.closed).toBeUndefined();
+    relay.restore();
+    await waitReadyz(B, 200);
+    await waitUntil(() => old.closed !== undefined, { what: 'the replaced connection on B to close', timeoutMs: 10_000, intervalMs: 50 });
+    expect(old.closed!.code).toBe(4409);
+    const off = await w.waitFor((f) => f.t === 'presence' && f.user === leaver && f.status === 'offline', 10_000);
+    const on = w.frames.find((f) => f.t === 'presence' && f.user === leaver && f.status === 'online')!;
+    expect(off.v).toBeGreaterThan(on.v);
+    expect(fresh.closed).toBeUndefined();
+  });
+});
+
 describe('a node cut from Redis for longer than PRESENCE_TTL_MS', () => {
   it('its users go offline (swept by another node), then online again under a new lease when the link returns; the connection stays open', async () => {
     const redis: RedisHandle = await startRedis();

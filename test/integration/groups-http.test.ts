@@ -230,12 +230,15 @@ describe('admin: DELETE /v1/users/{user}/sessions[/{device}]', () => {
 
     const one = await api(B.url, 'DELETE', `/v1/users/${u}/sessions/d1`, { token: await tok('ops', { adm: true }) });
     expect(one.status, one.text).toBe(200);
+    // it answers what it did: the connections it closes, wherever they are
+    expect(one.body).toEqual({ user: u, device: 'd1', connections: [d1.welcome.conn] });
     expect((await d1.waitClose()).code).toBe(4401);
     await alive(d2);
     await alive(d3);
 
     const all = await api(A.url, 'DELETE', `/v1/users/${u}/sessions`, { token: await tok('ops', { adm: true }) });
     expect(all.status, all.text).toBe(200);
+    expect([...all.body.connections].sort()).toEqual([d2.welcome.conn, d3.welcome.conn].sort());
     expect((await d2.waitClose()).code).toBe(4401);
     expect((await d3.waitClose()).code).toBe(4401);
     await alive(bystander);

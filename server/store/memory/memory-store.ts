@@ -389,6 +389,10 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
     });
   }
 
+  registrations(user: string): Promise<Map<string, string>> {
+    return this.run('registrations', () => new Map([...(this.conns.get(user) ?? [])].map(([id, r]) => [id, r.device])));
+  }
+
   presence(users: readonly string[]): Promise<PresenceState[]> {
     return this.run('presence', () => users.map((u) => ({ ...(this.status.get(u) ?? { status: 'offline', v: 0, ts: 0 }) })));
   }

@@ -34,6 +34,15 @@ export class RedisPresenceStore implements PresenceStore {
     });
   }
 
+  registrations(user: string): Promise<Map<string, string>> {
+    return storeCall(async () => {
+      const out = new Map<string, string>();
+      // value: `<incarnation>#<generation>|<device>`
+      for (const [id, v] of Object.entries(await this.redis.hgetall(keys.conns(user)))) out.set(id, v.slice(v.indexOf('|') + 1));
+      return out;
+    });
+  }
+
   presence(users: readonly string[]): Promise<PresenceState[]> {
     if (!users.length) return Promise.resolve([]);
     return storeCall(async () => {
