@@ -3,6 +3,7 @@
 // "Configuration"). Nothing test-specific is assumed: callers pass JWT_SECRET, NODE_ENV,
 // DEBUG_ROUTES and the rest.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { httpCall } from '../util/http-call.ts';
 import { exited, sleep, track } from './procs.ts';
 import { REPO_ROOT, SERVER_ENTRY } from './paths.ts';
 
@@ -177,8 +178,9 @@ export async function startServerNode(opts: ServerNodeOptions): Promise<ServerNo
     // 2. GET /readyz 200
     for (;;) {
       try {
-        const res = await fetch(`http://${host}:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
+        // one request on its own connection: no keep-alive socket left on the node (every
+        // socket counts toward its MAX_CONNECTIONS, and leak checks count its fds)
+        const res = await httpCall(`http://${host}:${port}/readyz`, { timeoutMs: 1000 });
         if (res.status === 200) return;
       } catch {
         // not answering yet
