@@ -201,6 +201,24 @@ describe('item 8: attacker-triggered internal errors', () => {
     expect(errorsWritten).toBeGreaterThan(1000);
     expect(errorsWritten + drops.at(-1)!.droppedTotal).toBeGreaterThanOrEqual(50_000);
   });
+
+  it('a log reader that stalls and then goes away (EPIPE) does not keep the process from exiting', async () => {
+    // the reader leaves before the process exits (its flush meets EPIPE), or after it wanted to (the flush meets a full pipe)
+    const run = async (goneAfterMs: number) => {
+      const c = spawn(process.execPath, [path.join(REPO_ROOT, 'test/helpers/fixtures/log-flood.ts'), '50000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      track(c);
+      let err = '';
+      c.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+      setTimeout(() => c.stdout!.destroy(), goneAfterMs);
+      const code = await Promise.race([exited(c), sleep(15_000).then(() => 'hung' as const)]);
+      if (code === 'hung') c.kill('SIGKILL');
+      return { code, err };
+    };
+    for (const r of await Promise.all([run(1500), run(4000)])) {
+      expect(r.code, `stderr: ${r.err}`).toBe(0);
+      expect(r.err).toContain('"done":true');
+    }
+  });
 });
 
 describe('item 13: one final reply per request id; the Bearer scheme in any case', () => {
