@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/config.ts';
 import { CloseCode } from './protocol/codes.ts';
@@ -7,6 +8,7 @@ import { Bus } from './bus/bus.ts';
 import { RedisBusLink } from './bus/redis-bus-link.ts';
 import { Hub } from './delivery/hub.ts';
 import { Gateway } from './gateway/gateway.ts';
+import { Admission, parseTrustedProxies } from './gateway/admission.ts';
 import { frameStats } from './gateway/connection.ts';
 import { RateBuckets } from './gateway/rate.ts';
 import { TokenVerifier } from './gateway/tokens.ts';
@@ -143,9 +145,19 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }),
   };
   const withAdmin = config.ADMIN_PORT !== undefined;
-  const http = createServer(createHttpHandler(httpDeps, withAdmin ? 'public' : 'all'));
+  // Every socket on PORT counts toward MAX_CONNECTIONS (and MAX_CONNECTIONS_PER_ADDRESS), see admission.ts
+  const admission = new Admission(maxConnections, config.MAX_CONNECTIONS_PER_ADDRESS, parseTrustedProxies(config.TRUSTED_PROXIES));
+  const publicHandler = createHttpHandler(httpDeps, withAdmin ? 'public' : 'all');
+  const httpOptions = { headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, config.HTTP_HEADERS_TIMEOUT_MS) };
+  const http = createServer(httpOptions, (req, res) => {
+    if (!admission.isOverLimit(req.socket)) return publicHandler(req, res);
+    metrics.errors.inc({ code: 'unavailable' });
+    const body = '{"code":"unavailable","message":"connection limit reached; try again later"}';
+    res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  });
   // ADMIN_PORT: /metrics and the debug routes on their own listener (PROTOCOL.md)
-  const admin = withAdmin ? createServer(createHttpHandler(httpDeps, 'admin')) : null;
+  const admin = withAdmin ? createServer(httpOptions, createHttpHandler(httpDeps, 'admin')) : null;
   if (admin) {
     admin.on('connection', (socket) => {
       httpSockets++;
@@ -156,6 +168,10 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   }
   if (config.DEBUG_ROUTES) log.warn({ host: withAdmin ? config.ADMIN_HOST : config.HOST, forced: config.FORCE_DEBUG_ON_PUBLIC_HOST }, 'DEBUG_ROUTES=1: POST /debug/gc and GET /debug/state are served without authentication');
   http.on('connection', (socket) => {
+    if (!admission.accept(socket)) {
+      metrics.closes.inc({ code: 'refused' });
+      return void socket.destroy();
+    }
     httpSockets++;
     socket.once('close', () => {
       if (!upgraded.has(socket)) httpSockets--;
@@ -164,7 +180,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   http.on('upgrade', (req, socket, head) => {
     upgraded.add(socket);
     httpSockets--;
-    gateway.handleUpgrade(req, socket, head);
+    gateway.handleUpgrade(req, socket, head, admission.isOverLimit(socket) || !admission.admitForwarded(socket as Socket, req));
   });
   http.on('clientError', (_err, socket) => socket.destroy());
   http.keepAliveTimeout = 5000;

@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { ManagedProcess, type OutputLine } from './child-process.ts';
 import { REPO_ROOT, SERVER_ENTRY, SERVER_TEST_ENTRY } from './paths.ts';
+import { httpCall } from '../util/http-call.ts';
 
 export { REPO_ROOT, SERVER_ENTRY };
 
@@ -119,8 +120,9 @@ export async function startServerNode(opts: ServerNodeOptions): Promise<ServerNo
     // 2. GET /readyz 200
     await proc.waitReady(async () => {
       try {
-        const res = await fetch(`http://${host}:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
+        // one request on its own connection: no keep-alive socket left on the node (every
+        // socket counts toward its MAX_CONNECTIONS, and leak checks count its fds)
+        const res = await httpCall(`http://${host}:${port}/readyz`, { timeoutMs: 1000 });
         return res.status === 200 ? true : undefined;
       } catch {
         return undefined; // not answering yet

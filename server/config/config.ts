@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseTrustedProxies } from '../gateway/admission.ts';
 
 /**
  * Server configuration: PROTOCOL.md's table, read from the environment and from
@@ -42,6 +43,10 @@ export const configSchema = z.object({
   SLOW_CONSUMER_BYTES: int(1024).default(1048576),
   NODE_OUTBOUND_BYTES: int(1024).default(536870912),
   MAX_CONNECTIONS: int(1).default(200000),
+  MAX_CONNECTIONS_PER_ADDRESS: int(0).default(0),
+  TRUSTED_PROXIES: z.string().default(''),
+  HTTP_HEADERS_TIMEOUT_MS: int(100).default(10000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100).default(30000),
   DEDUPE_TTL_MS: int(1000).default(86400000),
   RETENTION_MAX_MSGS: int(1).default(100000),
   RETENTION_MS: int(1000).default(2592000000),
@@ -121,6 +126,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     throw new ConfigError('invalid configuration:\n  ADMIN_JWT_SECRET: must differ from JWT_SECRET (operator tokens need their own key); generate another one, ' + SECRET_HINT);
   }
   const d = parsed.data;
+  try {
+    parseTrustedProxies(d.TRUSTED_PROXIES);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  TRUSTED_PROXIES / --trusted-proxies: ${(err as Error).message}`);
+  }
+  if (d.HTTP_HEADERS_TIMEOUT_MS > d.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(`invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS / --http-headers-timeout-ms: must not exceed HTTP_REQUEST_TIMEOUT_MS (${d.HTTP_REQUEST_TIMEOUT_MS}) (got "${d.HTTP_HEADERS_TIMEOUT_MS}")`);
+  }
   if (d.ADMIN_PORT !== undefined && d.ADMIN_PORT !== 0 && d.ADMIN_PORT === d.PORT) {
     throw new ConfigError(`invalid configuration:\n  ADMIN_PORT / --admin-port: must differ from PORT (${d.PORT}); leave it unset to serve /metrics and the debug routes on PORT`);
   }

@@ -7,6 +7,7 @@ import type { ConvState, LogEntry } from '../store/log.ts';
 import type { Stores } from '../store/stores.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { ConvChannel, type ChannelIO } from './channel.ts';
+import { CoalescedWork } from '../util/coalesced.ts';
 import { cursorOfOtherEpoch, startCursor } from './cursor.ts';
 
 export interface HubOptions {
@@ -38,14 +39,14 @@ export class Hub {
   private readonly log: Logger;
   private readonly opts: HubOptions;
   private readonly metrics: Metrics;
-  private resyncing = false;
-  private resyncAgain = false;
+  private readonly resyncs: CoalescedWork;
 
   constructor(store: Pick<Stores, 'log' | 'cursors' | 'groups'>, log: Logger, metrics: Metrics, opts: HubOptions) {
     this.store = store;
     this.log = log;
     this.metrics = metrics;
     this.opts = opts;
+    this.resyncs = new CoalescedWork(() => this.resync(), (err) => this.log.warn({ err: String(err) }, 'resync failed; retrying'));
   }
 
   get channelCount(): number {
@@ -444,23 +445,9 @@ export class Hub {
    * run is retried.
    */
   requestResync(reason: string): void {
-    if (this.resyncing) return void (this.resyncAgain = true);
-    this.resyncing = true;
+    if (!this.resyncs.request()) return;
     this.metrics.resyncs.inc();
     this.log.info({ reason }, 'resync: re-reading heads and filling from the log');
-    void (async () => {
-      try {
-        do {
-          this.resyncAgain = false;
-          await this.resync();
-        } while (this.resyncAgain);
-      } catch (err) {
-        this.log.warn({ err: String(err) }, 'resync failed; retrying');
-        setTimeout(() => this.requestResync('retry'), 500).unref();
-      } finally {
-        this.resyncing = false;
-      }
-    })();
   }
 
   /** The bus link dropped: hold every channel until a resync has read heads and memberships. */

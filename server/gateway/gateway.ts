@@ -89,7 +89,8 @@ export class Gateway {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /** `overLimit`: admission counted this socket over a connection limit; it is closed 1013 once upgraded. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, overLimit = false): void {
     // Node's HTTP server drops its own listeners from an upgrade socket: without one, a peer
     // that resets the socket while we answer would throw ECONNRESET out of the process.
     socket.on('error', destroySocket);
@@ -104,11 +105,11 @@ export class Gateway {
     }
     // ws puts its own 'error' listener on the socket first thing, then the WebSocket's
     socket.off('error', destroySocket);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, overLimit));
   }
 
-  private onConnection(ws: WebSocket): void {
-    if (this.all.size >= this.d.maxConnections) {
+  private onConnection(ws: WebSocket, overLimit: boolean): void {
+    if (overLimit || this.all.size >= this.d.maxConnections) {
       this.d.metrics.closes.inc({ code: String(CloseCode.tryAgainLater) });
       ws.close(CloseCode.tryAgainLater, 'connection limit reached');
       setTimeout(() => ws.terminate(), 1000).unref();

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Conn } from '../gateway/connection.ts';
 import { encode, type PresenceStatus } from '../protocol/server-frames.ts';
+import { CoalescedWork } from '../util/coalesced.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
 
 /**
@@ -32,11 +33,11 @@ export class Presence {
 
   /** closes a local connection the store says was replaced (its 4409 may have been lost with the bus) */
   private readonly closeReplaced: (conn: Conn) => void;
-  private reconciling = false;
-  private reconcileAgain = false;
+  private readonly reconciles: CoalescedWork;
 
   constructor(store: PresenceStore, log: Logger, incarnation: string, ttlMs: number, maxDevices: number, registered: () => Iterable<Conn>, closeReplaced: (conn: Conn) => void = (c) => c.closeNow(4409, 'replaced by a newer connection')) {
     this.closeReplaced = closeReplaced;
+    this.reconciles = new CoalescedWork(() => this.reconcile(), (err) => this.log.warn({ err: String(err) }, 'presence reconcile failed; retrying'));
     this.store = store;
     this.log = log;
     this.incarnation = incarnation;
@@ -207,21 +208,7 @@ export class Presence {
    * meanwhile was replaced: it is closed 4409). Runs coalesce; a failed run is retried.
    */
   requestReconcile(): void {
-    if (this.reconciling) return void (this.reconcileAgain = true);
-    this.reconciling = true;
-    void (async () => {
-      try {
-        do {
-          this.reconcileAgain = false;
-          await this.reconcile();
-        } while (this.reconcileAgain);
-      } catch (err) {
-        this.log.warn({ err: String(err) }, 'presence reconcile failed; retrying');
-        setTimeout(() => this.requestReconcile(), 500).unref();
-      } finally {
-        this.reconciling = false;
-      }
-    })();
+    this.reconciles.request();
   }
 
   async reconcile(): Promise<void> {

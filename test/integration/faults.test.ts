@@ -203,16 +203,22 @@ describe('a node killed with SIGKILL', () => {
   });
 });
 
+/** A Redis, node A on it directly, node B through a relay that cuts or stalls B's Redis link (bus and commands). */
+async function relayedPair(): Promise<{ redis: RedisHandle; relay: Relay; A: NodeHandle; B: NodeHandle }> {
+  const redis = await startRedis();
+  cleanups.push(() => redis.cleanup());
+  const relay = await startRelay(redis.port);
+  cleanups.push(() => relay.close());
+  const env = { STORE_TIMEOUT_MS: 1000 };
+  const A = await startNode({ redisUrl: redis.url, env });
+  const B = await startNode({ redisUrl: relay.url, env });
+  cleanups.push(() => A.kill(), () => B.kill());
+  return { redis, relay, A, B };
+}
+
 describe("one node's Redis link cut or stalled", () => {
   it('the last message sent meanwhile still arrives live on that node\'s connection, without reconnect', async () => {
-    const redis: RedisHandle = await startRedis();
-    cleanups.push(() => redis.cleanup());
-    const relay: Relay = await startRelay(redis.port);
-    cleanups.push(() => relay.close());
-    const env = { STORE_TIMEOUT_MS: 1000 };
-    const A = await startNode({ redisUrl: redis.url, env });
-    const B = await startNode({ redisUrl: relay.url, env });
-    cleanups.push(() => A.kill(), () => B.kill());
+    const { A, B, relay } = await relayedPair();
     const s = uid('s');
     const r = uid('r');
     const conv = dm(s, r);
@@ -269,14 +275,7 @@ describe("one node's Redis link cut or stalled", () => {
 
 describe("a member removed while its node's bus link is down", () => {
   it('gets nothing stored after the removal once the link is back (the lost leave is read from the store), and everything before it', async () => {
-    const redis: RedisHandle = await startRedis();
-    cleanups.push(() => redis.cleanup());
-    const relay: Relay = await startRelay(redis.port);
-    cleanups.push(() => relay.close());
-    const env = { STORE_TIMEOUT_MS: 1000 };
-    const A = await startNode({ redisUrl: redis.url, env });
-    const B = await startNode({ redisUrl: relay.url, env });
-    cleanups.push(() => A.kill(), () => B.kill());
+    const { A, B, relay } = await relayedPair();
     const [owner, member, stays] = [uid('o'), uid('m'), uid('s')];
     const group = uid('g');
     const conv = `g:${group}`;
@@ -310,14 +309,7 @@ describe("a member removed while its node's bus link is down", () => {
 
 describe("a device replaced, and a user gone offline, while a node's bus link is down", () => {
   it('once the link is back, that node closes the replaced connection 4409 and its subscribers learn the newer presence', async () => {
-    const redis: RedisHandle = await startRedis();
-    cleanups.push(() => redis.cleanup());
-    const relay: Relay = await startRelay(redis.port);
-    cleanups.push(() => relay.close());
-    const env = { STORE_TIMEOUT_MS: 1000 };
-    const A = await startNode({ redisUrl: redis.url, env });
-    const B = await startNode({ redisUrl: relay.url, env });
-    cleanups.push(() => A.kill(), () => B.kill());
+    const { A, B, relay } = await relayedPair();
     const [mover, leaver, watcher] = [uid('m'), uid('l'), uid('w')];
     const old = await connectAs(B, mover, 'phone');
     const gone = await connectAs(A, leaver);

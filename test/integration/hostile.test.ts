@@ -201,6 +201,24 @@ describe('item 8: attacker-triggered internal errors', () => {
     expect(errorsWritten).toBeGreaterThan(1000);
     expect(errorsWritten + drops.at(-1)!.droppedTotal).toBeGreaterThanOrEqual(50_000);
   });
+
+  it('a log reader that stalls and then goes away (EPIPE) does not keep the process from exiting', async () => {
+    // the reader leaves before the process exits (its flush meets EPIPE), or after it wanted to (the flush meets a full pipe)
+    const run = async (goneAfterMs: number) => {
+      const c = spawn(process.execPath, [path.join(REPO_ROOT, 'test/helpers/fixtures/log-flood.ts'), '50000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      track(c);
+      let err = '';
+      c.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+      setTimeout(() => c.stdout!.destroy(), goneAfterMs);
+      const code = await Promise.race([exited(c), sleep(15_000).then(() => 'hung' as const)]);
+      if (code === 'hung') c.kill('SIGKILL');
+      return { code, err };
+    };
+    for (const r of await Promise.all([run(1500), run(4000)])) {
+      expect(r.code, `stderr: ${r.err}`).toBe(0);
+      expect(r.err).toContain('"done":true');
+    }
+  });
 });
 
 describe('item 13: one final reply per request id; the Bearer scheme in any case', () => {
@@ -209,7 +227,9 @@ describe('item 13: one final reply per request id; the Bearer scheme in any case
     c2 = await startCluster({ env: { STORE_TIMEOUT_MS: 300 } });
   });
   afterAll(async () => {
-    await c2?.cleanup();
+    // not c2.cleanup(): that kills every tracked process, the file's main cluster included
+    await Promise.all(c2?.nodes.map((n) => n.kill()) ?? []);
+    await c2?.redis.cleanup();
   });
 
   it('presence.sub while the store does not answer: exactly one reply (`ok`) for its id, and the current state once the store is back', async () => {
@@ -517,5 +537,134 @@ describe('item 3: group routes authorize before they write, lists are bounded, c
     expect(await keysOf(bystander)).toBe(0);
     const c = c3.track(await connectAs(c3.nodes[0]!, victim));
     await c.waitSynced();
+  });
+});
+
+describe('item 9: connection floods', () => {
+  /** Resolves with how the server ended a socket that sends nothing more: what it wrote, and after how long; null if still open after `ms`. */
+  function endedBy(s: net.Socket, ms: number): Promise<{ data: string; afterMs: number } | null> {
+    const t0 = Date.now();
+    let data = '';
+    s.on('data', (b: Buffer) => (data += b.toString()));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), ms);
+      s.once('close', () => {
+        clearTimeout(timer);
+        resolve({ data, afterMs: Date.now() - t0 });
+      });
+    });
+  }
+
+  async function rawFrom(port: number, localAddress: string): Promise<net.Socket> {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress });
+    s.on('error', () => {});
+    await new Promise<void>((res, rej) => {
+      s.once('connect', () => res());
+      s.once('error', rej);
+    });
+    return s;
+  }
+
+  it('every socket counts toward MAX_CONNECTIONS: silent pre-upgrade sockets make an upgrade close 1013 and a plain request 503; far past it, sockets are refused', async () => {
+    const n = await cl.addNode({ MAX_CONNECTIONS: 5 });
+    const idle = (await Promise.all(Array.from({ length: 5 }, () => rawSocket(n.port)))).filter((s): s is net.Socket => s !== null);
+    expect(idle).toHaveLength(5);
+    await sleep(100);
+    const ws = await Client.connect(n.wsUrl);
+    ws.send({ t: 'hello', v: 1, token: await token({ sub: 'flood1' }) });
+    expect((await ws.waitClose()).code).toBe(1013);
+    expect(ws.frames.some((f) => f.t === 'welcome')).toBe(false);
+    const busy = await api(n.url, 'GET', '/healthz');
+    expect(busy.status, busy.text).toBe(503);
+    expect(busy.body).toMatchObject({ code: 'unavailable' });
+
+    // past MAX_CONNECTIONS + 128 sockets are not even kept open
+    const more = (await Promise.all(Array.from({ length: 128 }, () => rawSocket(n.port)))).filter((s): s is net.Socket => s !== null);
+    await sleep(200);
+    const extra = await rawSocket(n.port);
+    const ended = await endedBy(extra!, 2000);
+    expect(ended, 'a socket far past the limit stays open').not.toBeNull();
+    expect(ended!.data).toBe('');
+    for (const s of [...idle, ...more]) s.destroy();
+
+    // room again once they left
+    await sleep(300);
+    const ok = cl.track(await connectAs(n, 'flood2'));
+    expect((await ok.request({ t: 'ping' })).t).toBe('pong');
+    ok.terminate();
+    await n.kill();
+  });
+
+  it('MAX_CONNECTIONS_PER_ADDRESS caps the sockets of one source address; other addresses are not affected', async () => {
+    const n = await cl.addNode({ MAX_CONNECTIONS_PER_ADDRESS: 3 });
+    const mine = await Promise.all([1, 2, 3].map(() => rawFrom(n.port, '127.0.0.5')));
+    await sleep(100);
+    const fourth = await rawFrom(n.port, '127.0.0.5');
+    const ended = await endedBy(fourth, 2000);
+    expect(ended, 'a 4th socket from one address stays open').not.toBeNull();
+    expect(ended!.data).toBe('');
+    // another address is fine, WebSocket included
+    const other = await Client.connect(n.wsUrl, { ws: { localAddress: '127.0.0.6' } });
+    await other.hello(await token({ sub: 'addr6' }));
+    other.terminate();
+    // a socket that leaves frees its slot
+    mine[0]!.destroy();
+    await sleep(200);
+    const again = await Client.connect(n.wsUrl, { ws: { localAddress: '127.0.0.5' } });
+    await again.hello(await token({ sub: 'addr5' }));
+    again.terminate();
+    for (const s of mine) s.destroy();
+    await n.kill();
+  });
+
+  it('TRUSTED_PROXIES: a proxy is not capped itself; the client address in X-Forwarded-For is (an untrusted peer cannot forge one)', async () => {
+    const n = await cl.addNode({ MAX_CONNECTIONS_PER_ADDRESS: 2, TRUSTED_PROXIES: '127.0.0.7, 10.1.0.0/16' });
+    const via = (ip: string, from = '127.0.0.7') => Client.connect(n.wsUrl, { ws: { localAddress: from, headers: { 'x-forwarded-for': ip } } });
+    // the client's own (forgeable) entry comes first, then what trusted proxies appended
+    const a = await via('6.6.6.6, 10.0.0.1, 10.1.2.3');
+    await a.hello(await token({ sub: 'px1' }));
+    const b = await via('10.0.0.1');
+    await b.hello(await token({ sub: 'px2' }));
+    const c = await via('7.7.7.7, 10.0.0.1');
+    c.send({ t: 'hello', v: 1, token: await token({ sub: 'px3' }) });
+    expect((await c.waitClose()).code).toBe(1013);
+    const d = await via('10.0.0.2');
+    await d.hello(await token({ sub: 'px4' }));
+    // the proxy's own sockets are not capped at 2
+    const plain = await Promise.all([1, 2, 3].map(() => rawFrom(n.port, '127.0.0.7')));
+    expect((await endedBy(plain[2]!, 500))).toBeNull();
+    // an untrusted peer's X-Forwarded-For is ignored: it is counted as itself
+    const e1 = await via('10.9.9.9', '127.0.0.8');
+    await e1.hello(await token({ sub: 'px5' }));
+    const e2 = await via('10.9.9.8', '127.0.0.8');
+    await e2.hello(await token({ sub: 'px6' }));
+    const e3 = await Client.connect(n.wsUrl, { ws: { localAddress: '127.0.0.8', headers: { 'x-forwarded-for': '10.9.9.7' } } }).catch(() => null);
+    expect(e3, 'a third socket from 127.0.0.8 was accepted').toBeNull();
+    for (const x of [a, b, d, e1, e2]) x.terminate();
+    for (const s of plain) s.destroy();
+    await n.kill();
+  });
+
+  it('HTTP_HEADERS_TIMEOUT_MS: a socket that sends no request, or only part of its headers (slowloris), is closed in time', async () => {
+    const n = await cl.addNode({ HTTP_HEADERS_TIMEOUT_MS: 1000 });
+    const silent = await rawSocket(n.port);
+    const slow = await rawSocket(n.port);
+    slow!.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    const drip = setInterval(() => slow!.write('X-a: b\r\n'), 300);
+    const [a, b] = await Promise.all([endedBy(silent!, 5000), endedBy(slow!, 5000)]);
+    clearInterval(drip);
+    expect(a, 'a silent socket stayed open 5 s').not.toBeNull();
+    expect(b, 'a slowloris socket stayed open 5 s').not.toBeNull();
+    expect(b!.afterMs).toBeLessThan(3500);
+    await expectAlive(n);
+    await n.kill();
+    const bad = await startNode({ redisUrl: cl.redis.url, env: { HTTP_HEADERS_TIMEOUT_MS: 5000, HTTP_REQUEST_TIMEOUT_MS: 1000 }, timeoutMs: 10_000 }).then(
+      async (x) => {
+        await x.kill();
+        return null;
+      },
+      (e: unknown) => String(e),
+    );
+    expect(bad).toMatch(/HTTP_HEADERS_TIMEOUT_MS .*must not exceed HTTP_REQUEST_TIMEOUT_MS/);
   });
 });

@@ -1,18 +1,9 @@
-import type { Redis } from 'ioredis';
 import { keys } from '../keys.ts';
 import type { ConvMark, CursorStore, StoredMark } from '../cursors.ts';
-import { defineScripts, parseMark, storeCall, type ScriptName } from './scripts.ts';
+import { parseMark, ScriptedStore, storeCall } from './scripts.ts';
 
 /** CursorStore on Redis: one hash of `<epoch>|<seq>` per device (cursors) and per user (reads). */
-export class RedisCursorStore implements CursorStore {
-  private readonly redis: Redis;
-  private readonly scripts: Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
-  private readonly channel = keys.busChannel();
-
-  constructor(redis: Redis) {
-    this.redis = redis;
-    this.scripts = defineScripts(redis);
-  }
+export class RedisCursorStore extends ScriptedStore implements CursorStore {
 
   cursors(user: string, device: string): Promise<Map<string, StoredMark>> {
     return this.marks(keys.cursors(user, device));

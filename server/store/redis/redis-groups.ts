@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { ProtocolError } from '../../protocol/codes.ts';
 import { keys } from '../keys.ts';
 import type { GroupInfo, GroupStore } from '../groups.ts';
-import { defineScripts, newEpoch, storeCall, type ScriptName } from './scripts.ts';
+import { newEpoch, ScriptedStore, storeCall } from './scripts.ts';
 
 export interface GroupLimits {
   groupMax: number;
@@ -14,18 +14,14 @@ export interface GroupLimits {
  * its group count in each user's. A change is decided first (the group script in `check`
  * mode writes nothing), then the users are indexed, then the group script writes.
  */
-export class RedisGroupStore implements GroupStore {
-  private readonly redis: Redis;
-  private readonly scripts: Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+export class RedisGroupStore extends ScriptedStore implements GroupStore {
   private readonly groupMax: number;
   private readonly maxGroupsPerUser: number;
-  private readonly channel = keys.busChannel();
 
   constructor(redis: Redis, limits: GroupLimits) {
-    this.redis = redis;
+    super(redis);
     this.groupMax = limits.groupMax;
     this.maxGroupsPerUser = limits.maxGroupsPerUser;
-    this.scripts = defineScripts(redis);
   }
 
   userConvs(user: string): Promise<string[]> {

@@ -3,7 +3,7 @@ import { ProtocolError } from '../../protocol/codes.ts';
 import { encode, msgFrameParts } from '../../protocol/server-frames.ts';
 import { keys } from '../keys.ts';
 import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, SendRequest, SendResult } from '../log.ts';
-import { defineScripts, newEpoch, pipelineScript, storeCall, type ScriptName } from './scripts.ts';
+import { newEpoch, pipelineScript, ScriptedStore, storeCall } from './scripts.ts';
 
 export interface LogLimits {
   retentionMaxMsgs: number;
@@ -28,16 +28,12 @@ function parseEntry(e: unknown): RawEntry {
 }
 
 /** ConversationLog on Redis: a Stream per conversation whose entry id is the seq (keys.ts). */
-export class RedisConversationLog implements ConversationLog {
-  protected readonly redis: Redis;
-  private readonly scripts: Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+export class RedisConversationLog extends ScriptedStore implements ConversationLog {
   private readonly limits: LogLimits;
-  private readonly channel = keys.busChannel();
 
   constructor(redis: Redis, limits: LogLimits) {
-    this.redis = redis;
+    super(redis);
     this.limits = limits;
-    this.scripts = defineScripts(redis);
   }
 
   async send(req: SendRequest): Promise<SendResult> {

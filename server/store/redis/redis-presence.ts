@@ -1,18 +1,9 @@
-import type { Redis } from 'ioredis';
 import { keys } from '../keys.ts';
 import type { PresenceState, PresenceStore, Registration } from '../presence-store.ts';
-import { defineScripts, storeCall, type ScriptName } from './scripts.ts';
+import { ScriptedStore, storeCall } from './scripts.ts';
 
 /** PresenceStore on Redis: leases in one slot, registrations and status in each user's, a registry per incarnation. */
-export class RedisPresenceStore implements PresenceStore {
-  private readonly redis: Redis;
-  private readonly scripts: Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
-  private readonly channel = keys.busChannel();
-
-  constructor(redis: Redis) {
-    this.redis = redis;
-    this.scripts = defineScripts(redis);
-  }
+export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
 
   openConn(reg: Registration, maxDevices: number, mode: 'hello' | 'reregister'): Promise<string[] | null> {
     const member = `${reg.user}\t${reg.connId}`;

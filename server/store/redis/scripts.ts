@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ProtocolError } from '../../protocol/codes.ts';
+import { keys } from '../keys.ts';
 
 /**
  * The store's Lua scripts, one file each in ./lua, read once at start. A line
@@ -85,4 +86,16 @@ export function parseMark(v: string | null | undefined): { epoch: string; seq: n
   if (!v) return null;
   const bar = v.indexOf('|');
   return { epoch: v.slice(0, bar), seq: Number(v.slice(bar + 1)) };
+}
+
+/** What every Redis seam implementation starts from: the command link, its scripts and the bus channel its scripts publish on. */
+export abstract class ScriptedStore {
+  protected readonly redis: Redis;
+  protected readonly scripts: Record<ScriptName, ScriptFn>;
+  protected readonly channel = keys.busChannel();
+
+  constructor(redis: Redis) {
+    this.redis = redis;
+    this.scripts = defineScripts(redis);
+  }
 }
