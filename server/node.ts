@@ -167,15 +167,17 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     admin.keepAliveTimeout = 5000;
   }
   if (config.DEBUG_ROUTES) log.warn({ host: withAdmin ? config.ADMIN_HOST : config.HOST, forced: config.FORCE_DEBUG_ON_PUBLIC_HOST }, 'DEBUG_ROUTES=1: POST /debug/gc and GET /debug/state are served without authentication');
+  // one listener for every socket, not a closure each (see Admission.accept)
+  const onHttpSocketClose = function (this: object) {
+    if (!upgraded.has(this)) httpSockets--;
+  };
   http.on('connection', (socket) => {
     if (!admission.accept(socket)) {
       metrics.closes.inc({ code: 'refused' });
       return void socket.destroy();
     }
     httpSockets++;
-    socket.once('close', () => {
-      if (!upgraded.has(socket)) httpSockets--;
-    });
+    socket.on('close', onHttpSocketClose);
   });
   http.on('upgrade', (req, socket, head) => {
     upgraded.add(socket);
@@ -218,7 +220,8 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     await gateway.drain(config.DRAIN_MS);
     // let close frames and their handlers run before deregistering
     await new Promise((r) => setTimeout(r, 100));
-    await presence.shutdown(gateway.connections());
+    // deregistering may not hold the exit either: other nodes sweep what is left
+    await presence.shutdown(gateway.connections(), 2 * config.STORE_TIMEOUT_MS);
     gateway.stop();
     bus.stop();
     await links.close();

@@ -73,11 +73,25 @@ export class Admission {
     }
     this.total++;
     if (this.total > this.maxConnections) this.overLimit.add(socket);
-    socket.once('close', () => {
-      this.total--;
-      if (key !== null) this.release(key);
-    });
+    // one listener shared by every socket (`on`, not `once`: 'close' comes once, and `once`
+    // would wrap it per socket) — idle connections are counted in bytes
+    if (key !== null) this.addressOf.set(socket, key);
+    socket.on('close', this.onClose);
     return true;
+  }
+
+  private readonly addressOf = new WeakMap<object, string>();
+  private readonly onClose = (() => {
+    const admission = this;
+    return function (this: Socket) {
+      admission.closed(this);
+    };
+  })();
+
+  private closed(socket: object): void {
+    this.total--;
+    const key = this.addressOf.get(socket);
+    if (key !== undefined) this.release(key);
   }
 
   /** Accepted over MAX_CONNECTIONS: its upgrade is closed 1013, its requests answered 503. */

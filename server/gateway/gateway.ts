@@ -25,6 +25,8 @@ function destroySocket(this: Duplex): void {
   this.destroy();
 }
 const HANDSHAKE_CONCURRENCY = 256;
+/** cursor flushes in flight during a drain */
+const DRAIN_FLUSHES = 32;
 
 export interface GatewayDeps {
   config: Config;
@@ -449,19 +451,30 @@ export class Gateway {
   }
 
   /** Shutdown: close the i-th of n connections with 1001 at about i·DRAIN_MS/n. */
+  /**
+   * Shutdown: close the i-th of n connections with 1001 at about i·DRAIN_MS/n. Each one's
+   * pending acks are flushed on the way, at most DRAIN_FLUSHES at a time and never past
+   * DRAIN_MS + STORE_TIMEOUT_MS in all, so a stalled Redis cannot hold the exit.
+   */
   async drain(drainMs: number): Promise<void> {
     const conns = [...this.all];
     const n = conns.length;
     const start = Date.now();
+    const deadline = start + drainMs + this.d.config.STORE_TIMEOUT_MS;
+    const flushing = new Set<Promise<void>>();
+    const untilDeadline = () => new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref());
     for (let i = 0; i < n; i++) {
       const due = start + (i * drainMs) / n;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const conn = conns[i]!;
       if (conn.state === 'closed') continue;
-      await this.flushAcks(conn);
+      if (flushing.size >= DRAIN_FLUSHES) await Promise.race([...flushing, untilDeadline()]);
+      const f = this.flushAcks(conn).finally(() => flushing.delete(f));
+      flushing.add(f);
       this.d.metrics.closes.inc({ code: String(CloseCode.shutdown) });
       conn.closeGracefully(CloseCode.shutdown, 'server shutting down');
     }
+    if (flushing.size) await Promise.race([Promise.allSettled(flushing), untilDeadline()]);
   }
 }

@@ -144,14 +144,23 @@ export class Presence {
   }
 
   /** Deregisters everything on shutdown. */
-  async shutdown(conns: Iterable<Conn>): Promise<void> {
+  async shutdown(conns: Iterable<Conn>, deadlineMs: number): Promise<void> {
     this.stop();
-    for (const c of conns) await this.close(c).catch(() => {});
-    try {
+    const work = (async () => {
+      // 32 at a time: a store that does not answer costs STORE_TIMEOUT_MS per round, not per connection
+      const list = [...conns];
+      for (let i = 0; i < list.length; i += 32) await Promise.all(list.slice(i, i + 32).map((c) => this.close(c).catch(() => {})));
       await this.flushPendingCloses();
       await this.store.dropLease(this.incarnation);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deadlineMs)));
+    try {
+      if ((await Promise.race([work, late])) === 'late') this.log.warn({ deadlineMs }, 'deregistration did not finish in time; other nodes will sweep this incarnation');
     } catch (err) {
       this.log.warn({ err: String(err) }, 'could not deregister on shutdown; other nodes will sweep this incarnation');
+    } finally {
+      clearTimeout(timer);
     }
   }
 

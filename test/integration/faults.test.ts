@@ -490,6 +490,35 @@ describe('SIGTERM', () => {
     expect(res.body.convs.find((c: Frame) => c.conv === conv)).toMatchObject({ cursor: 2 });
     await expect(fetch(`${A.url}/healthz`)).rejects.toThrow();
   });
+
+  it('with Redis not answering, still exits 0 within DRAIN_MS plus a few STORE_TIMEOUT_MS — not one store timeout per connection (issue 8 item 11)', async () => {
+    const DRAIN_MS = 1000;
+    const STORE_TIMEOUT_MS = 500;
+    const cl = await cluster({ nodes: 1, env: { DRAIN_MS, STORE_TIMEOUT_MS } });
+    const A = cl.nodes[0]!;
+    const s = uid('s');
+    const users = Array.from({ length: 40 }, () => uid('u'));
+    const conns = await Promise.all(users.map((u) => connectAs(A, u)));
+    for (const c of conns) await c.waitFor((f) => f.t === 'synced');
+    // every connection holds an unflushed ack when Redis stops answering
+    const cs = await connectAs(A, s);
+    for (const [i, u] of users.entries()) {
+      expect((await cs.request({ t: 'send', conv: dm(s, u), cmid: `m${i}`, body: 'x' })).t).toBe('sent');
+      await waitMsg(conns[i]!, dm(s, u), 1);
+      conns[i]!.send({ t: 'ack', conv: dm(s, u), seq: 1 });
+    }
+    cl.redis.pause();
+    try {
+      const t0 = Date.now();
+      const code = await A.stop();
+      const took = Date.now() - t0;
+      expect(code, A.tail()).toBe(0);
+      expect(took).toBeLessThan(DRAIN_MS + 6 * STORE_TIMEOUT_MS + 2000);
+      for (const c of conns) expect((await c.waitClose()).code).toBe(1001);
+    } finally {
+      cl.redis.resume();
+    }
+  });
 });
 
 describe('an unfit or unreachable Redis', () => {
