@@ -10,6 +10,7 @@ import type { Presence } from '../presence/presence.ts';
 import { CloseCode, ProtocolError, type ErrorCode } from '../protocol/codes.ts';
 import { clientFrame, describeZodError, helloFrame, type ClientFrame } from '../protocol/frames.ts';
 import { convForUser } from '../protocol/ids.ts';
+import { nestsDeeperThan } from '../protocol/json-depth.ts';
 import { encode } from '../protocol/server-frames.ts';
 import type { MessageSender } from '../messaging/send.ts';
 import type { Stores } from '../store/stores.ts';
@@ -25,6 +26,9 @@ function destroySocket(this: Duplex): void {
   this.destroy();
 }
 const HANDSHAKE_CONCURRENCY = 256;
+const MAX_JSON_DEPTH = 8;
+/** frames a client may send after hello before its welcome; they wait for the handshake */
+const MAX_EARLY_FRAMES = 64;
 /** cursor flushes in flight during a drain */
 const DRAIN_FLUSHES = 32;
 
@@ -172,6 +176,7 @@ export class Gateway {
     if (conn.state === 'hello') {
       if (conn.early) {
         // the handshake is running; keep order
+        if (conn.early.length >= MAX_EARLY_FRAMES) return this.close(conn, CloseCode.badFrames, `more than ${MAX_EARLY_FRAMES} frames before welcome`);
         if (text !== null) conn.early.push(text);
         return;
       }
@@ -184,6 +189,8 @@ export class Gateway {
     let raw: unknown;
     try {
       if (text === null) throw new ProtocolError('bad_request', 'binary frames are not accepted; send JSON text frames');
+      // a frame of PROTOCOL.md nests two levels; short frames cannot cost much to parse
+      if (text.length > 256 && nestsDeeperThan(text, MAX_JSON_DEPTH)) throw new ProtocolError('bad_request', `frame nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`);
       try {
         raw = JSON.parse(text);
       } catch {

@@ -668,3 +668,26 @@ describe('item 9: connection floods', () => {
     expect(bad).toMatch(/HTTP_HEADERS_TIMEOUT_MS .*must not exceed HTTP_REQUEST_TIMEOUT_MS/);
   });
 });
+
+describe('item 2 (parts): deep nesting and frames piled up before welcome', () => {
+  it('a valid 64 KiB frame nested 32k deep is refused before parsing (bad_request naming the depth); the connection goes on', async () => {
+    const c = cl.track(await connectAs(node, `deep${Date.now()}`));
+    await c.waitSynced();
+    const deep = `{"t":"ping","id":"d1","x":${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
+    c.send(deep);
+    // refused unparsed, so its id is not known: the error carries none
+    const err = await c.waitFor((f) => f.t === 'error');
+    expect(err).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/deeper than 8 levels/) });
+    expect((await c.request({ t: 'ping' })).t).toBe('pong');
+  });
+
+  it('more than 64 frames after hello and before welcome close the connection 4400', async () => {
+    const c = await Client.connect(node.wsUrl, { autoPong: true });
+    cl.track(c);
+    c.send({ t: 'hello', v: 1, token: await token({ sub: `early${Date.now()}` }) });
+    for (let i = 0; i < 200; i++) c.send({ t: 'ping', id: `e${i}` });
+    const closed = await c.waitClose();
+    expect(closed.code).toBe(4400);
+    expect(c.frames.filter((f) => f.t === 'pong').length).toBeLessThanOrEqual(64);
+  });
+});
