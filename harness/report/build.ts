@@ -14,7 +14,11 @@ import type { Verdict, Witness } from '../checks/verdict.ts';
 import { GUARANTEES, GUARANTEE_TITLES } from '../model/guarantees.ts';
 
 /** What the report keeps of a checker's verdict. */
-export type VerdictInput = Pick<Verdict, 'guarantee' | 'ok' | 'checked' | 'summary'> & { violations: readonly Pick<Witness, 'message' | 'trail' | 'faultWindow'>[] };
+export type VerdictInput = Pick<Verdict, 'guarantee' | 'ok' | 'checked' | 'summary'> & {
+  violations: readonly Pick<Witness, 'message' | 'trail' | 'faultWindow'>[];
+  /** all violations found (the checker keeps a capped list of witnesses); the list's length when absent */
+  violationCount?: number;
+};
 
 export interface ReportInput {
   scenario: string | { name: string; description?: string; suite?: string };
@@ -84,7 +88,8 @@ function checksFrom(verdicts: readonly VerdictInput[], limits: { violations: num
         trail: plain(x.trail.slice(0, limits.trail)),
         faultWindow: plain(x.faultWindow),
       })),
-      violationsTotal: v.violations.length,
+      // the checker keeps at most a capped list of witnesses; the count is of all of them
+      violationsTotal: v.violationCount ?? v.violations.length,
     }));
 }
 
