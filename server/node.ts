@@ -26,6 +26,9 @@ import { RedisConversationLog } from './store/redis/redis-log.ts';
 import { RedisPresenceStore } from './store/redis/redis-presence.ts';
 import type { Stores } from './store/stores.ts';
 
+/** How often a running node checks that its Redis is still fit (appendonly, noeviction). */
+const FITNESS_CHECK_MS = 5000;
+
 /** The process's open-file soft limit (Linux), or null when it cannot be read. */
 function openFileLimit(): number | null {
   try {
@@ -106,16 +109,36 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   });
 
   let durable = false;
+  /** why the Redis this node runs on is not fit any more (its configuration changed), or null */
+  let unfit: string | null = null;
   let cmdWasDown = false;
   links.on('down', () => (cmdWasDown = true));
+  /**
+   * At start an unfit Redis stops the node (exit 1). Once running, a Redis whose
+   * configuration changes under it makes the node unready and say why, every node alike,
+   * instead of every node exiting at once; it is checked again every FITNESS_CHECK_MS.
+   */
+  const checkFitness = async (): Promise<boolean> => {
+    const problem = await checkDurability(links.cmd, config.ALLOW_VOLATILE_STORE);
+    if (problem && !durable) {
+      log.fatal({ problem }, 'refusing to run on this Redis');
+      process.stderr.write(`imstorm server: refusing to run: ${problem}\n`);
+      process.exit(1);
+    }
+    if (problem !== unfit) {
+      if (problem) log.error({ problem }, 'the Redis configuration changed under this node: not ready until it is fixed');
+      else if (unfit) log.warn('the Redis configuration is fit again: ready');
+    }
+    unfit = problem;
+    return problem === null;
+  };
+  const fitnessTimer = setInterval(() => {
+    if (durable && links.isCmdUp) checkFitness().catch(() => {});
+  }, FITNESS_CHECK_MS);
+  fitnessTimer.unref();
   links.on('up', async () => {
     try {
-      const problem = await checkDurability(links.cmd, config.ALLOW_VOLATILE_STORE);
-      if (problem) {
-        log.fatal({ problem }, 'refusing to run on this Redis');
-        process.stderr.write(`imstorm server: refusing to run: ${problem}\n`);
-        process.exit(1);
-      }
+      if (!(await checkFitness())) return;
       if (!durable) {
         log.info('store ready');
         await presence.renew();
@@ -140,7 +163,8 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   const upgraded = new WeakSet<object>();
   const httpDeps = {
     config, log, store: stores, sender, bus, links, hub, gateway: () => gateway, tokens, buckets, groupBuckets, metrics,
-    isReady: () => durable && links.isCmdUp,
+    isReady: () => durable && unfit === null && links.isCmdUp,
+    notReadyReason: () => (unfit ? `Redis is not fit to run on: ${unfit}` : null),
     httpSockets: () => httpSockets,
     backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }),
   };
@@ -223,6 +247,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     // deregistering may not hold the exit either: other nodes sweep what is left
     await presence.shutdown(gateway.connections(), 2 * config.STORE_TIMEOUT_MS);
     gateway.stop();
+    clearInterval(fitnessTimer);
     bus.stop();
     await links.close();
     http.closeAllConnections();

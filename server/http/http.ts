@@ -35,6 +35,8 @@ export interface HttpDeps {
   groupBuckets: RateBuckets;
   metrics: Metrics;
   isReady: () => boolean;
+  /** why the node is not ready, when it knows more than "the store is not answering" */
+  notReadyReason?: () => string | null;
   /** plain (not upgraded) HTTP sockets open now */
   httpSockets: () => number;
   /** work still in flight after clients left: Redis commands queued, deregistrations pending */
@@ -141,7 +143,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
     if (method === 'GET' && path === '/readyz') {
       let ok = d.isReady();
       if (ok) ok = await d.links.cmd.ping().then(() => true, () => false);
-      return json(res, ok ? 200 : 503, ok ? { status: 'ready' } : { code: 'unavailable', message: 'the store is not answering' });
+      return json(res, ok ? 200 : 503, ok ? { status: 'ready' } : { code: 'unavailable', message: d.notReadyReason?.() ?? 'the store is not answering' });
     }
     if (operator && method === 'GET' && path === '/metrics') {
       const want = d.config.METRICS_TOKEN;

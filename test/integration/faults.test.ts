@@ -564,6 +564,18 @@ describe('an unfit or unreachable Redis', () => {
     await expectNeverReady(redis.url);
   });
 
+  it('a Redis whose configuration turns unfit under running nodes makes them unready, saying why — they do not exit — and ready again once fixed', async () => {
+    const cl = await cluster({ nodes: 2 });
+    const [A, B] = cl.nodes as [NodeHandle, NodeHandle];
+    await cl.redis.command('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+    for (const n of [A, B]) await waitReadyz(n, 503, 15_000);
+    const res = await fetch(`${A.url}/readyz`);
+    expect(await res.json()).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/Redis is not fit to run on: .*maxmemory-policy is allkeys-lru/) });
+    expect(A.running && B.running).toBe(true);
+    await cl.redis.command('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    for (const n of [A, B]) await waitReadyz(n, 200, 15_000);
+  });
+
   it('waits, not ready, while Redis is unreachable, and becomes ready by itself once it answers', async () => {
     const port = await freePort();
     const node = await startNode({ redisUrl: `redis://127.0.0.1:${port}`, waitReady: false, env: { STORE_TIMEOUT_MS: 1000 } });

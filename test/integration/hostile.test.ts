@@ -684,10 +684,20 @@ describe('item 2 (parts): deep nesting and frames piled up before welcome', () =
   it('more than 64 frames after hello and before welcome close the connection 4400', async () => {
     const c = await Client.connect(node.wsUrl, { autoPong: true });
     cl.track(c);
-    c.send({ t: 'hello', v: 1, token: await token({ sub: `early${Date.now()}` }) });
-    for (let i = 0; i < 200; i++) c.send({ t: 'ping', id: `e${i}` });
-    const closed = await c.waitClose();
-    expect(closed.code).toBe(4400);
-    expect(c.frames.filter((f) => f.t === 'pong').length).toBeLessThanOrEqual(64);
+    const t = await token({ sub: `early${Date.now()}` });
+    // Redis paused holds the handshake (it registers the connection), so every frame below
+    // arrives before the welcome, however the machine schedules the sockets
+    cl.redis.pause();
+    try {
+      c.send({ t: 'hello', v: 1, token: t });
+      for (let i = 0; i < 200; i++) c.send({ t: 'ping', id: `e${i}` });
+      const closed = await c.waitClose();
+      // 4400 — or 1006 when the server's close meets pings it has not read yet: the kernel
+      // then answers with a reset, which may overtake the close frame
+      expect([4400, 1006]).toContain(closed.code);
+      expect(c.frames.filter((f) => f.t === 'pong' || f.t === 'welcome')).toEqual([]);
+    } finally {
+      cl.redis.resume();
+    }
   });
 });
