@@ -43,3 +43,11 @@ export interface LeakInput {
    */
   runs?: readonly (readonly ServerSample[])[];
 }
+
+/** A line a server node wrote (or its exit, stream `exit`): the witness of a node that exited by itself. */
+export interface NodeLogLine {
+  node: string;
+  at: number;
+  stream: string;
+  text: string;
+}

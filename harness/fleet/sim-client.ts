@@ -151,9 +151,16 @@ export class SimClient {
     for (const w of this.syncedWaiters.splice(0)) w();
   }
 
-  /** Sends never answered become facts with outcome `none`. */
+  /**
+   * Sends never answered become facts with outcome `none`; sends never written (the device
+   * had no connection from their intended time on, e.g. it gave up reconnecting) are only
+   * counted (`never_written`): the server never saw them.
+   */
   finalizeSends(): void {
-    for (const p of [...this.pending.values(), ...this.queued]) this.o.recorder.fact(p.fact);
+    for (const p of [...this.pending.values(), ...this.queued]) {
+      if (p.fact.attempts > 0) this.o.recorder.fact(p.fact);
+      else this.o.recorder.count('never_written');
+    }
     this.pending.clear();
     this.queued.length = 0;
   }

@@ -1,8 +1,8 @@
 // The guarantees a run is judged on: one name per checker (harness/checks), in the order
 // reports list them, with the words reports show for each.
 
-/** The five guarantees of PROTOCOL.md, the first split into its safety and liveness halves, and leaks. */
-export const GUARANTEES = ['lost', 'unseen', 'duplicate', 'order', 'presence', 'leaks'] as const;
+/** The five guarantees of PROTOCOL.md, the first split into its safety and liveness halves, and leaks; and no node exiting by itself. */
+export const GUARANTEES = ['lost', 'unseen', 'duplicate', 'order', 'presence', 'leaks', 'nodes'] as const;
 export type Guarantee = (typeof GUARANTEES)[number];
 
 export const GUARANTEE_TITLES: Record<Guarantee, string> = {
@@ -12,4 +12,5 @@ export const GUARANTEE_TITLES: Record<Guarantee, string> = {
   order: 'Per-connection order: no holes, no repeats',
   presence: 'Presence converges',
   leaks: 'No leaks (connections, fds, heap, handles, keys)',
+  nodes: 'No node exits unless the scenario stops it',
 };

@@ -45,6 +45,8 @@ export const scenarioSchema = z.object({
     /** proxy every client link (true), none (false), or this many clients per node (a sample: each proxied link costs two fds) */
     clientLinksBehindProxy: z.union([z.boolean(), z.number().int().nonnegative()]).default(true),
     serverEnv: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+    /** more environment for one node, over serverEnv, e.g. { 'node-2': { TEST_BUGS: 'throw_uncaught' } } */
+    nodeEnv: z.record(z.string().regex(/^node-\d+$/, 'must be node-N'), z.record(z.string(), z.union([z.string(), z.number()]))).default({}),
   }),
   workload: workloadSchema,
   /** load phase length; faults are timed from its start */

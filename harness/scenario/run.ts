@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { runAllCheckers } from '../checks/index.ts';
+import type { NodeExit } from '../checks/node-exits.ts';
 import type { GoneKeysSample, ServerSample } from '../checks/samples.ts';
 import type { Verdict } from '../checks/verdict.ts';
 import type { Fact } from '../model/facts.ts';
@@ -160,6 +161,7 @@ async function startTopologyPhase(run: Run): Promise<Topology> {
     redisBehindProxy: s.topology.redisBehindProxy,
     clientLinksBehindProxy: s.topology.clientLinksBehindProxy !== false,
     serverEnv: { DEBUG_ROUTES: 1, LOG_LEVEL: 'warn', ...s.topology.serverEnv },
+    nodeEnv: Array.from({ length: s.topology.nodes }, (_, i) => s.topology.nodeEnv[`node-${i + 1}`]),
     envChoice: o.env,
     maxProxiedClients: typeof s.topology.clientLinksBehindProxy === 'number' ? s.topology.clientLinksBehindProxy * s.topology.nodes : Number.MAX_SAFE_INTEGER,
     log: o.log,
@@ -318,9 +320,16 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
     facts: storms.facts,
     population: plan.population,
     faults: t.timeline,
+    nodes: nodeExits(t),
     leaks: s.checks.leaks ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
     options: { unseenWithinMs: s.checks.unseenWithinMs, presence: s.checks.presence ? { quiescentAt: storms.quiescentAt, at: storms.presenceAt } : undefined },
   }).filter((v) => s.checks.presence || v.guarantee !== 'presence');
+}
+
+/** Every node, and each exit of one that the scenario's faults (or a failed start) did not ask for. */
+function nodeExits(t: Topology): { watched: string[]; exits: NodeExit[] } {
+  const exits = t.nodes.flatMap((n) => n.process.exits.filter((e) => !e.expected).map((e) => ({ node: n.id, at: e.at, code: e.code, signal: e.signal, lastLines: e.lastLines })));
+  return { watched: t.nodes.map((n) => n.id), exits };
 }
 
 async function reportPhase(

@@ -25,6 +25,12 @@ export const processBugs = {
       throw new Error('deliberate uncaught exception (TEST_BUGS=throw_uncaught)');
     }, 100);
   },
+  /** the same 4 s after `listening`: a node that serves for a while, then dies by itself mid-run */
+  throw_uncaught_later: (): void => {
+    setTimeout(() => {
+      throw new Error('deliberate uncaught exception (TEST_BUGS=throw_uncaught_later)');
+    }, 4000);
+  },
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;
