@@ -242,9 +242,33 @@ async function loadAndFaultsPhase(run: Run, t: Topology, f: Fleet, label: string
   o.log(`${label}load started`);
   run.loadStartAt = Date.now();
   await f.startLoad();
-  const faultRuns = s.faults.map((step) => runFault(t, step, run.loadStartAt, run.restarted, o.log));
-  await sleep(s.durationMs);
-  await Promise.all(faultRuns);
+  // A fault step that fails (a proxy API error, a process that will not start) ends the
+  // run as a setup error at once: what follows would judge a run that did not happen.
+  let failed: (err: RunSetupError) => void = () => {};
+  const failure = new Promise<never>((_, reject) => (failed = reject));
+  failure.catch(() => {});
+  const faultRuns = s.faults.map((step) =>
+    runFault(t, step, run.loadStartAt, run.restarted, o.log).catch((err: unknown) => {
+      const e = new RunSetupError(`fault step failed: ${describeStep(step)}: ${err instanceof Error ? err.message : String(err)}`);
+      failed(e);
+      throw e;
+    }),
+  );
+  for (const r of faultRuns) r.catch(() => {});
+  await Promise.race([sleep(s.durationMs), failure]);
+  await Promise.race([Promise.all(faultRuns), failure]);
+}
+
+/** One fault step in words, for errors: "toxic latency on client-link:node-1 at 5000 ms". */
+function describeStep(step: FaultStep): string {
+  switch (step.kind) {
+    case 'toxic':
+      return `toxic ${step.toxic.type} ${JSON.stringify(step.toxic.attributes)} on ${step.link} at ${step.at} ms`;
+    case 'cut':
+      return `cut ${step.link} at ${step.at} ms`;
+    default:
+      return `${step.kind} ${step.target} at ${step.at} ms`;
+  }
 }
 
 /** Every fault healed, the load stopped, outstanding requests answered (or given up on). */
