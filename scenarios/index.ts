@@ -1,10 +1,11 @@
 import type { Scenario } from '../harness/scenario/define.ts';
+import membershipChurn from './membership-churn.ts';
 import smoke from './smoke.ts';
 import soak from './soak.ts';
 
 /** Every scenario by name, and suites (named lists of scenarios run one after another). */
-export const scenarios: ReadonlyMap<string, Scenario> = new Map([smoke, soak].map((s) => [s.name, s]));
+export const scenarios: ReadonlyMap<string, Scenario> = new Map([smoke, soak, membershipChurn].map((s) => [s.name, s]));
 
 export const suites: ReadonlyMap<string, { description: string; scenarios: string[] }> = new Map([
-  ['ci', { description: 'what CI runs on every change', scenarios: ['smoke', 'soak'] }],
+  ['ci', { description: 'what CI runs on every change', scenarios: ['smoke', 'soak', 'membership-churn'] }],
 ]);

@@ -66,6 +66,8 @@ export const scenarioSchema = z.object({
       storms: z.number().int().min(1).max(10).default(1),
     })
     .default({ unseenWithinMs: 5000, presence: true, leaks: true, storms: 1 }),
+  /** group membership changes during the load (harness/fleet/membership-churn.ts): joins and leaves through every node in turn */
+  membership: z.object({ changesPerSec: z.number().positive().max(1000) }).optional(),
   /** autocannon runs against the HTTP routes after the load phase */
   http: z.object({ durationSec: z.number().positive().max(60).default(3), connections: z.number().int().min(1).max(100).default(10) }).optional(),
 });

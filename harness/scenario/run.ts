@@ -14,6 +14,7 @@ import type { EnvChoice } from '../env/environment.ts';
 import { startTopology, type Topology } from '../env/topology.ts';
 import { checkLimits, sourceAddresses } from '../fleet/limits.ts';
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type FleetTotals } from '../fleet/orchestrator.ts';
+import { MembershipChurn, MembershipChurnError } from '../fleet/membership-churn.ts';
 import { createGroups } from '../fleet/setup.ts';
 import { planWorkload, type Plan } from '../fleet/workload.ts';
 import { LatencySet } from '../measure/latency.ts';
@@ -77,6 +78,8 @@ interface Run {
   readonly restarted: Set<string>;
   /** when the latest storm's load started (0 before the first) */
   loadStartAt: number;
+  /** joins and leaves the harness made (scenario `membership`), for the checkers */
+  readonly memberFacts: Fact[];
   topo: Topology | null;
   sampler: ServerSampler | null;
   fleet: Fleet | null;
@@ -110,7 +113,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
   const run: Run = {
     s, o, startedAt, processes,
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
-    phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0,
+    phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [],
     topo: null, sampler: null, fleet: null, progressTimer: null,
   };
   try {
@@ -191,7 +194,7 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
   for (let storm = 1; storm <= s.checks.storms; storm++) {
     const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';
     const f = await connectPhase(run, t, plan, urls, storm, label);
-    await loadAndFaultsPhase(run, t, f, label);
+    await loadAndFaultsPhase(run, t, plan, f, label);
     await healPhase(run, t, f, label);
     out.presenceAt = await finalSyncPhase(run, f, label);
     out.quiescentAt = out.presenceAt - 1000;
@@ -236,12 +239,39 @@ function startProgress(run: Run, t: Topology, f: Fleet, label: string): void {
 }
 
 /** The open-loop load for the scenario's duration, with its faults on their schedule. */
-async function loadAndFaultsPhase(run: Run, t: Topology, f: Fleet, label: string): Promise<void> {
+async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, label: string): Promise<void> {
   const { s, o } = run;
   run.phase = 'load';
   o.log(`${label}load started`);
   run.loadStartAt = Date.now();
   await f.startLoad();
+  const churn = s.membership
+    ? new MembershipChurn({
+        groups: plan.groups,
+        users: plan.population.users.map((u) => u.user),
+        nodeUrls: () => t.nodes.filter((n) => n.running && !n.paused).map((n) => n.directUrl),
+        jwtSecret: t.jwtSecret,
+        ratePerSec: s.membership.changesPerSec,
+        seed: o.seed ^ 0x6d656d,
+      })
+    : null;
+  churn?.start();
+  try {
+    await faultsDuringLoad(run, t);
+  } finally {
+    if (churn) {
+      const facts = await churn.stop().catch((err: unknown) => {
+        throw err instanceof MembershipChurnError ? new RunSetupError(`membership churn: ${err.message}`) : err;
+      });
+      run.memberFacts.push(...facts);
+      o.log(`${label}membership: ${facts.filter((x) => x.op === 'join').length} joins, ${facts.filter((x) => x.op === 'leave').length} leaves`);
+    }
+  }
+}
+
+/** The scenario's faults on their schedule while the load runs for its duration. */
+async function faultsDuringLoad(run: Run, t: Topology): Promise<void> {
+  const { s, o } = run;
   // A fault step that fails (a proxy API error, a process that will not start) ends the
   // run as a setup error at once: what follows would judge a run that did not happen.
   let failed: (err: RunSetupError) => void = () => {};
@@ -297,6 +327,7 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   run.fleet = null;
   stopProgress(run);
   for (const x of result.facts) out.facts.push(x);
+  for (const x of run.memberFacts.splice(0)) out.facts.push(x);
   out.connectLatencies.push(...(result.latencies.connect ?? []));
   run.o.log(`${label}fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
   if (lastStorm) run.notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);

@@ -1,4 +1,7 @@
+import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
+import type { BusLink, BusLinkEvents } from '../bus/link.ts';
+import type { BusPayload } from '../bus/payloads.ts';
 import { keys } from '../store/keys.ts';
 import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
 import type { Stores } from '../store/stores.ts';
@@ -15,6 +18,8 @@ export const storeBugs = {
   drop_replay: (s: Stores): Stores => ({ ...s, log: new LossyReplayLog(s.log) }),
   /** hole fills (bounded log reads) come back empty, so holes are announced as trimmed: breaks guarantee 1 */
   skip_gap_fill: (s: Stores): Stores => ({ ...s, log: new EmptyFillLog(s.log) }),
+  /** leave payloads (`l`) never reach the node: a leaver's open connections keep getting the group's messages, breaking privacy (`unexpected`) */
+  lose_leaves: (s: Stores): Stores => ({ ...s, bus: new LeaveLosingBus(s.bus) }),
 } as const;
 
 /** Faults of the process rather than a seam, started once the node listens. */
@@ -95,5 +100,28 @@ export class LossyReplayLog extends LogWrapper {
 export class EmptyFillLog extends LogWrapper {
   override async range(conv: string, from: number, to: number | null, count: number): Promise<LogEntry[]> {
     return to === null ? this.inner.range(conv, from, to, count) : [];
+  }
+}
+
+/** The bus as usual, except that leave payloads published by any node never arrive. */
+export class LeaveLosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
+  private readonly inner: BusLink;
+  constructor(inner: BusLink) {
+    super();
+    this.inner = inner;
+    inner.on('payload', (text) => {
+      if (!text.startsWith('l\t')) this.emit('payload', text);
+    });
+    inner.on('up', () => this.emit('up'));
+    inner.on('down', () => this.emit('down'));
+  }
+  publish(payload: BusPayload): Promise<void> {
+    return this.inner.publish(payload);
+  }
+  get isUp(): boolean {
+    return this.inner.isUp;
+  }
+  reopen(reason: string): void {
+    this.inner.reopen(reason);
   }
 }
