@@ -1,7 +1,7 @@
 import type { Fact, FaultEvent, Population } from '../model/facts.ts';
 import type { Guarantee } from '../model/guarantees.ts';
 import type { NodeExit } from './node-exits.ts';
-import type { GoneKeysSample, LeakInput, NodeLogLine, ServerSample } from './samples.ts';
+import type { GoneKeysSample, LeakInput, NodeLogLine, ReclaimSample, ServerSample } from './samples.ts';
 
 /** A recorded fact, a server sample or a node's log line: what a witness points at (facts carry `k`, the others do not). */
 export type Evidence = Fact | ServerSample | GoneKeysSample | NodeLogLine;
@@ -75,6 +75,8 @@ export interface CheckInput {
   faults?: readonly FaultEvent[];
   /** server samples for the leak checker (omitted: runAllCheckers skips `leaks`) */
   leaks?: LeakInput;
+  /** blackholed client links and how fast their nodes reclaimed the connections (omitted or empty: runAllCheckers skips `reclaim`) */
+  reclaims?: readonly ReclaimSample[];
   /** the nodes watched and their exits nobody asked for (omitted: runAllCheckers skips `nodes`) */
   nodes?: { watched: readonly string[]; exits: readonly NodeExit[] };
   options?: CheckOptions;

@@ -2,7 +2,7 @@
 // reports list them, with the words reports show for each.
 
 /** The five guarantees of PROTOCOL.md, the first split into its safety and liveness halves and its privacy (no message to a non-member), and leaks; and no node exiting by itself. */
-export const GUARANTEES = ['lost', 'unexpected', 'unseen', 'duplicate', 'order', 'presence', 'leaks', 'nodes'] as const;
+export const GUARANTEES = ['lost', 'unexpected', 'unseen', 'duplicate', 'order', 'presence', 'leaks', 'reclaim', 'nodes'] as const;
 export type Guarantee = (typeof GUARANTEES)[number];
 
 export const GUARANTEE_TITLES: Record<Guarantee, string> = {
@@ -13,5 +13,6 @@ export const GUARANTEE_TITLES: Record<Guarantee, string> = {
   order: 'Per-connection order: no holes, no repeats',
   presence: 'Presence converges',
   leaks: 'No leaks (connections, fds, heap, handles, keys)',
+  reclaim: 'Half-open connections are reclaimed in time',
   nodes: 'No node exits unless the scenario stops it',
 };

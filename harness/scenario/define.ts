@@ -19,6 +19,12 @@ const processRef = z.string().regex(/^(node-\d+|redis)$/, 'must be node-N or red
 export const faultStep = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('toxic'), at: z.number().nonnegative(), duration: z.number().positive(), link: linkRef, toxic: toxicSpec }),
   z.object({ kind: z.literal('cut'), at: z.number().nonnegative(), duration: z.number().positive(), link: linkRef }),
+  /**
+   * Clients behind client-link:node-N vanish without a FIN: every byte both ways is dropped
+   * (timeout toxics with timeout 0) for `duration`. The node must have closed all of their
+   * connections within `reclaimWithinMs` of the start (checked as `reclaim`).
+   */
+  z.object({ kind: z.literal('blackhole'), at: z.number().nonnegative(), duration: z.number().positive(), link: z.string().regex(/^client-link:node-\d+$/, 'must be client-link:node-N'), reclaimWithinMs: z.number().int().positive() }),
   z.object({ kind: z.literal('kill'), at: z.number().nonnegative(), target: processRef, restartAfter: z.number().nonnegative().optional() }),
   z.object({ kind: z.literal('restart'), at: z.number().nonnegative(), target: processRef }),
   z.object({ kind: z.literal('pause'), at: z.number().nonnegative(), duration: z.number().positive(), target: processRef }),

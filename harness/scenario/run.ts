@@ -7,7 +7,8 @@ import path from 'node:path';
 import { SignJWT } from 'jose';
 import { runAllCheckers } from '../checks/index.ts';
 import type { NodeExit } from '../checks/node-exits.ts';
-import type { GoneKeysSample, ServerSample } from '../checks/samples.ts';
+import type { GoneKeysSample, ReclaimSample, ServerSample } from '../checks/samples.ts';
+import { httpCall } from '../util/http-call.ts';
 import type { Verdict } from '../checks/verdict.ts';
 import type { Fact } from '../model/facts.ts';
 import type { EnvChoice } from '../env/environment.ts';
@@ -80,6 +81,8 @@ interface Run {
   loadStartAt: number;
   /** joins and leaves the harness made (scenario `membership`), for the checkers */
   readonly memberFacts: Fact[];
+  /** blackholed client links and how fast their nodes reclaimed the connections */
+  readonly reclaims: ReclaimSample[];
   topo: Topology | null;
   sampler: ServerSampler | null;
   fleet: Fleet | null;
@@ -113,7 +116,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
   const run: Run = {
     s, o, startedAt, processes,
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
-    phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [],
+    phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
     topo: null, sampler: null, fleet: null, progressTimer: null,
   };
   try {
@@ -278,7 +281,7 @@ async function faultsDuringLoad(run: Run, t: Topology): Promise<void> {
   const failure = new Promise<never>((_, reject) => (failed = reject));
   failure.catch(() => {});
   const faultRuns = s.faults.map((step) =>
-    runFault(t, step, run.loadStartAt, run.restarted, o.log).catch((err: unknown) => {
+    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log).catch((err: unknown) => {
       const e = new RunSetupError(`fault step failed: ${describeStep(step)}: ${err instanceof Error ? err.message : String(err)}`);
       failed(e);
       throw e;
@@ -289,13 +292,32 @@ async function faultsDuringLoad(run: Run, t: Topology): Promise<void> {
   await Promise.race([Promise.all(faultRuns), failure]);
 }
 
+/** The node's open-connection gauge (GET /debug/state; the harness runs nodes with DEBUG_ROUTES=1). */
+async function openConnections(adminUrl: string): Promise<number> {
+  const res = await httpCall(`${adminUrl}/debug/state`, { timeoutMs: 2000 });
+  if (res.status !== 200) throw new Error(`GET ${adminUrl}/debug/state answered ${res.status}`);
+  return (JSON.parse(res.text) as { connections: number }).connections;
+}
+
+/** Polls the gauge every 100 ms from the blackhole's start until it reads 0 or the deadline passes. */
+async function watchReclaim(adminUrl: string, r: Omit<ReclaimSample, 'connectionsAtDeadline' | 'reclaimedAt'>): Promise<ReclaimSample> {
+  for (;;) {
+    const n = await openConnections(adminUrl);
+    const now = Date.now();
+    if (n === 0) return { ...r, reclaimedAt: now, connectionsAtDeadline: 0 };
+    if (now >= r.deadline) return { ...r, connectionsAtDeadline: n };
+    await sleep(Math.min(100, r.deadline - now));
+  }
+}
+
 /** One fault step in words, for errors: "toxic latency on client-link:node-1 at 5000 ms". */
 function describeStep(step: FaultStep): string {
   switch (step.kind) {
     case 'toxic':
       return `toxic ${step.toxic.type} ${JSON.stringify(step.toxic.attributes)} on ${step.link} at ${step.at} ms`;
     case 'cut':
-      return `cut ${step.link} at ${step.at} ms`;
+    case 'blackhole':
+      return `${step.kind} ${step.link} at ${step.at} ms`;
     default:
       return `${step.kind} ${step.target} at ${step.at} ms`;
   }
@@ -376,6 +398,7 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
     population: plan.population,
     faults: t.timeline,
     nodes: nodeExits(t),
+    reclaims: run.reclaims,
     leaks: s.checks.leaks ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
     options: { unseenWithinMs: s.checks.unseenWithinMs, presence: s.checks.presence ? { quiescentAt: storms.quiescentAt, at: storms.presenceAt } : undefined },
   }).filter((v) => s.checks.presence || v.guarantee !== 'presence');
@@ -429,7 +452,7 @@ async function teardown(run: Run): Promise<void> {
 
 // ---- faults ------------------------------------------------------------------------------
 
-async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, log: (l: string) => void): Promise<void> {
+async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void): Promise<void> {
   const wait = loadStartAt + step.at - Date.now();
   if (wait > 0) await sleep(wait);
   switch (step.kind) {
@@ -438,6 +461,19 @@ async function runFault(t: Topology, step: FaultStep, loadStartAt: number, resta
       const toxic = await t.addToxic(step.link, { type: step.toxic.type, stream: step.toxic.stream, toxicity: step.toxic.toxicity, attributes: step.toxic.attributes });
       await sleep(step.duration);
       await toxic.remove();
+      return;
+    }
+    case 'blackhole': {
+      log(`fault: ${step.link} blackholed for ${step.duration} ms (reclaim bound ${step.reclaimWithinMs} ms)`);
+      const node = t.link(step.link).node;
+      const url = t.node(node).adminUrl;
+      const connectionsAtStart = await openConnections(url);
+      const start = Date.now();
+      const toxics = [];
+      for (const stream of ['upstream', 'downstream'] as const) toxics.push(await t.addToxic(step.link, { type: 'timeout', stream, attributes: { timeout: 0 } }));
+      reclaims.push(await watchReclaim(url, { link: step.link, node, start, deadline: start + step.reclaimWithinMs, connectionsAtStart }));
+      await sleep(start + step.duration - Date.now());
+      for (const x of toxics) await x.remove();
       return;
     }
     case 'cut':

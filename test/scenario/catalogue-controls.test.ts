@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Scenario } from '../../harness/scenario/define.ts';
 import { runScenario } from '../../harness/scenario/run.ts';
+import halfOpen from '../../scenarios/half-open.ts';
 import membershipChurn from '../../scenarios/membership-churn.ts';
 
 /**
@@ -37,5 +38,26 @@ describe('membership-churn', () => {
     const r = await runScenario({ ...membershipChurn, durationMs: 12_000 }, { env: 'local', seed: 31, outRoot: out, log });
     expect(r.report.verdict.failures).toEqual([]);
     expect(r.report.checks.find((x) => x.guarantee === 'unexpected')!.checked).toBeGreaterThan(1000);
+  });
+});
+
+describe('half-open', () => {
+  // the first blackhole only, and a shorter load
+  const short: Scenario = { ...halfOpen, durationMs: 8000, faults: halfOpen.faults.slice(0, 1) };
+
+  it('control HEARTBEAT_MS far above the window (30 s): `reclaim` fails, naming the node and the connections behind the blackhole', async () => {
+    const s = { ...short, topology: { ...short.topology, serverEnv: { ...short.topology.serverEnv, HEARTBEAT_MS: 30_000 } } };
+    const r = await runScenario(s, { env: 'local', seed: 32, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const c = r.report.checks.find((x) => x.guarantee === 'reclaim')!;
+    expect(c).toMatchObject({ ok: false, checked: 1, violationsTotal: 1 });
+    // "node-1 still held 30 connections 3000 ms after client-link:node-1 was blackholed at t+… (it had 30; the truth is 0): the connections behind it: node-1.….a (…u0/d0), …"
+    expect(c.violations[0]!.message).toMatch(/^node-1 still held \d+ connections 3000 ms after client-link:node-1 was blackholed at t\+[\d.]+s \(it had \d+; the truth is 0\): the connections behind it: \S+ \(\S+\/d0\), /);
+  });
+
+  it('the correct server reclaims them in time', async () => {
+    const r = await runScenario(short, { env: 'local', seed: 32, outRoot: out, log });
+    expect(r.report.verdict.failures).toEqual([]);
+    expect(r.report.checks.find((x) => x.guarantee === 'reclaim')).toMatchObject({ ok: true, checked: 1 });
   });
 });
