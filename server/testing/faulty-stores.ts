@@ -74,16 +74,27 @@ export class LogWrapper implements ConversationLog {
   }
 }
 
-/** Stores as usual, then deletes the dedupe entry it just wrote. */
+/** Stores as usual, then deletes the dedupe entry it just wrote (or, for a send that failed and may still commit, before the next send). */
 class ForgetfulDedupeLog extends LogWrapper {
   private readonly redis: Redis;
   constructor(inner: ConversationLog, redis: Redis) {
     super(inner);
     this.redis = redis;
   }
+  /** dedupe entries of sends that failed (they may have committed after all), deleted before the next send */
+  private readonly forget: { conv: string; field: string }[] = [];
   override async send(req: SendRequest): Promise<SendResult> {
-    const res = await this.inner.send(req);
-    if (!res.dup) await this.redis.hdel(keys.dedupe(req.conv), `${req.sender}\n${req.cmid}`).catch(() => {});
+    for (const f of this.forget.splice(0)) await this.redis.hdel(keys.dedupe(f.conv), f.field).catch(() => this.forget.push(f));
+    const field = `${req.sender}\n${req.cmid}`;
+    let res: SendResult;
+    try {
+      res = await this.inner.send(req);
+    } catch (err) {
+      // unanswered (a store timeout): the write may still commit, and its retry must not find it
+      this.forget.push({ conv: req.conv, field });
+      throw err;
+    }
+    if (!res.dup) await this.redis.hdel(keys.dedupe(req.conv), field).catch(() => {});
     return res;
   }
 }

@@ -6,6 +6,8 @@ import type { Scenario } from '../../harness/scenario/define.ts';
 import { runScenario } from '../../harness/scenario/run.ts';
 import halfOpen from '../../scenarios/half-open.ts';
 import membershipChurn from '../../scenarios/membership-churn.ts';
+import nodeCrash from '../../scenarios/node-crash.ts';
+import redisOutage from '../../scenarios/redis-outage.ts';
 
 /**
  * The catalogue's controls: each scenario of scenarios/ against a deliberately broken
@@ -59,5 +61,26 @@ describe('half-open', () => {
     const r = await runScenario(short, { env: 'local', seed: 32, outRoot: out, log });
     expect(r.report.verdict.failures).toEqual([]);
     expect(r.report.checks.find((x) => x.guarantee === 'reclaim')).toMatchObject({ ok: true, checked: 1 });
+  });
+});
+
+describe('node-crash', () => {
+  it('control drop_replay (a replay loses its first message): `lost` fails, naming the message and a device that failed over', async () => {
+    const r = await runScenario(withBug(nodeCrash, 'drop_replay', 10_000), { env: 'local', seed: 33, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const c = r.report.checks.find((x) => x.guarantee === 'lost')!;
+    expect(c.ok).toBe(false);
+    expect(c.violations[0]!.message).toMatch(/^(dm|g):\S+ seq \d+ \(epoch \S+, cmid \S+ from \S+, answered sent at t\+[\d.]+s\) never reached member \S+ on device \S+\/d\d /);
+    expect(r.report.checks.find((x) => x.guarantee === 'duplicate')!.ok).toBe(true);
+  });
+});
+
+describe('redis-outage', () => {
+  it('control skip_dedupe (a retried cmid stored again): `duplicate` fails, naming the cmid and its seqs', async () => {
+    const r = await runScenario(withBug(redisOutage, 'skip_dedupe', 16_000), { env: 'local', seed: 34, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const c = r.report.checks.find((x) => x.guarantee === 'duplicate')!;
+    expect(c.ok).toBe(false);
+    expect(c.violations[0]!.message).toMatch(/^(dm|g):\S+ epoch \S+: cmid \S+ from \S+ has \d+ seqs: \d+ \(/);
   });
 });
