@@ -65,7 +65,7 @@ describe('half-open', () => {
 });
 
 describe('node-crash', () => {
-  it('control drop_replay (a replay loses its first message): `lost` fails, naming the message and a device that failed over', async () => {
+  it('control drop_replay (a replay loses its first message): `lost` fails, naming the message and the device', async () => {
     const r = await runScenario(withBug(nodeCrash, 'drop_replay', 10_000), { env: 'local', seed: 33, outRoot: out, log });
     expect(r.pass).toBe(false);
     const c = r.report.checks.find((x) => x.guarantee === 'lost')!;
