@@ -1,10 +1,14 @@
 import type { Scenario } from '../harness/scenario/define.ts';
+import halfOpen from './half-open.ts';
+import membershipChurn from './membership-churn.ts';
+import nodeCrash from './node-crash.ts';
+import redisOutage from './redis-outage.ts';
 import smoke from './smoke.ts';
 import soak from './soak.ts';
 
 /** Every scenario by name, and suites (named lists of scenarios run one after another). */
-export const scenarios: ReadonlyMap<string, Scenario> = new Map([smoke, soak].map((s) => [s.name, s]));
+export const scenarios: ReadonlyMap<string, Scenario> = new Map([smoke, soak, membershipChurn, halfOpen, nodeCrash, redisOutage].map((s) => [s.name, s]));
 
 export const suites: ReadonlyMap<string, { description: string; scenarios: string[] }> = new Map([
-  ['ci', { description: 'what CI runs on every change', scenarios: ['smoke', 'soak'] }],
+  ['ci', { description: 'what CI runs on every change', scenarios: ['smoke', 'soak', 'membership-churn', 'half-open', 'node-crash', 'redis-outage'] }],
 ]);

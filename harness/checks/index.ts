@@ -7,12 +7,16 @@ import { check as checkDuplicate } from './duplicate.ts';
 import { indexFacts } from './fact-index.ts';
 import { check as checkLeaks } from './leaks.ts';
 import { check as checkLost } from './lost.ts';
+import { check as checkNodeExits } from './node-exits.ts';
 import { check as checkOrder } from './order.ts';
 import { check as checkPresence } from './presence.ts';
+import { check as checkReclaim } from './reclaim.ts';
+import { check as checkUnexpected } from './unexpected.ts';
 import { check as checkUnseen } from './unseen.ts';
 import type { CheckInput, Verdict } from './verdict.ts';
 
-export { checkDuplicate, checkLeaks, checkLost, checkOrder, checkPresence, checkUnseen };
+export { checkDuplicate, checkLeaks, checkLost, checkNodeExits, checkOrder, checkPresence, checkReclaim, checkUnexpected, checkUnseen };
+export type { NodeExit } from './node-exits.ts';
 /** The leak checker over samples alone (no facts needed). */
 export { checkLeaks as checkLeakSamples } from './leaks.ts';
 export type { CheckInput, CheckOptions, Evidence, PresenceOptions, Verdict, Witness } from './verdict.ts';
@@ -22,13 +26,16 @@ export { heapTolerance } from './leaks.ts';
 export { isUnknownOutcome } from './lost.ts';
 
 /**
- * Every checker over one input, in the order lost, unseen, duplicate, order, presence,
- * leaks. `leaks` is left out when the input has no server samples (rather than passing
- * with nothing checked).
+ * Every checker over one input, in the order lost, unexpected, unseen, duplicate, order, presence,
+ * leaks, reclaim, nodes. `leaks` is left out when the input has no server samples,
+ * `reclaim` when it has no blackholes, `nodes` when it names no nodes (rather than
+ * passing with nothing checked).
  */
 export function runAllCheckers(input: CheckInput): Verdict[] {
   indexFacts(input);
-  const out = [checkLost(input), checkUnseen(input), checkDuplicate(input), checkOrder(input), checkPresence(input)];
+  const out = [checkLost(input), checkUnexpected(input), checkUnseen(input), checkDuplicate(input), checkOrder(input), checkPresence(input)];
   if (input.leaks) out.push(checkLeaks(input));
+  if (input.reclaims?.length) out.push(checkReclaim(input));
+  if (input.nodes) out.push(checkNodeExits(input.nodes.watched, input.nodes.exits, input.faults, input.options?.maxWitnesses));
   return out;
 }

@@ -8,8 +8,9 @@ import type { MemberFact } from '../model/facts.ts';
  * A change with a known `seq` takes effect at that head: joined at J → member of messages
  * with seq > J; left at L → member of messages with seq ≤ L (both: "the change precedes
  * the messages above its seq"). A change without a seq is placed by time against the
- * interval in which the message was stored, [storedLow, storedHigh]: made at or before
- * storedLow it precedes, at or after storedHigh it follows, in between it is ambiguous and
+ * interval in which the message was stored, [storedLow, storedHigh]: a change that took
+ * effect somewhere in [at, until] (until absent: at) precedes when until ≤ storedLow,
+ * follows when at ≥ storedHigh, and otherwise overlaps the send: it is ambiguous and
  * the membership is unknown (undefined) — a checker then skips that member rather than
  * guess.
  */
@@ -63,7 +64,7 @@ export function memberAt(tl: MemberTimeline, user: string, seq: number, storedLo
   for (const c of list) {
     let precedes: boolean | undefined;
     if (c.seq !== undefined) precedes = seq > c.seq;
-    else if (storedLow !== undefined && c.at <= storedLow) precedes = true;
+    else if (storedLow !== undefined && (c.until ?? c.at) <= storedLow) precedes = true;
     else if (storedHigh !== undefined && c.at >= storedHigh) precedes = false;
     else precedes = undefined;
     if (precedes === true) {

@@ -43,3 +43,29 @@ export interface LeakInput {
    */
   runs?: readonly (readonly ServerSample[])[];
 }
+
+/** A line a server node wrote (or its exit, stream `exit`): the witness of a node that exited by itself. */
+export interface NodeLogLine {
+  node: string;
+  at: number;
+  stream: string;
+  text: string;
+}
+
+/** How fast a node closed the connections of clients that vanished without a FIN (a blackholed client link). */
+export interface ReclaimSample {
+  /** client-link:node-N */
+  link: string;
+  /** NODE_ID behind the link */
+  node: string;
+  /** when the blackhole began */
+  start: number;
+  /** start + the scenario's bound */
+  deadline: number;
+  /** the node's open connections when the blackhole began */
+  connectionsAtStart: number;
+  /** when its gauge first read 0 (read every 100 ms; undefined: a reading at or after the deadline was above 0) */
+  reclaimedAt?: number;
+  /** its gauge at the deadline (or when it read 0) */
+  connectionsAtDeadline: number;
+}

@@ -1,9 +1,10 @@
 import type { Fact, FaultEvent, Population } from '../model/facts.ts';
 import type { Guarantee } from '../model/guarantees.ts';
-import type { GoneKeysSample, LeakInput, ServerSample } from './samples.ts';
+import type { NodeExit } from './node-exits.ts';
+import type { GoneKeysSample, LeakInput, NodeLogLine, ReclaimSample, ServerSample } from './samples.ts';
 
-/** A recorded fact or a server sample: what a witness points at (facts carry `k`, samples do not). */
-export type Evidence = Fact | ServerSample | GoneKeysSample;
+/** A recorded fact, a server sample or a node's log line: what a witness points at (facts carry `k`, the others do not). */
+export type Evidence = Fact | ServerSample | GoneKeysSample | NodeLogLine;
 
 /**
  * A Jepsen-style witness: one violation a human can read and replay in their head.
@@ -74,6 +75,10 @@ export interface CheckInput {
   faults?: readonly FaultEvent[];
   /** server samples for the leak checker (omitted: runAllCheckers skips `leaks`) */
   leaks?: LeakInput;
+  /** blackholed client links and how fast their nodes reclaimed the connections (omitted or empty: runAllCheckers skips `reclaim`) */
+  reclaims?: readonly ReclaimSample[];
+  /** the nodes watched and their exits nobody asked for (omitted: runAllCheckers skips `nodes`) */
+  nodes?: { watched: readonly string[]; exits: readonly NodeExit[] };
   options?: CheckOptions;
 }
 

@@ -31,15 +31,29 @@ export interface ReadyWait {
   intervalMs: number;
 }
 
+/** One incarnation's end: `expected` when kill() or stop() asked for it, else it exited by itself. */
+export interface ProcessExit {
+  at: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  expected: boolean;
+  /** the last output lines before the exit */
+  lastLines: OutputLine[];
+}
+
 /** The process could not be spawned at all (e.g. the binary is missing). */
 export class SpawnError extends Error {}
 
 export class ManagedProcess<L extends OutputLine = OutputLine> {
   readonly logs: L[] = [];
+  /** every incarnation's exit, in order */
+  readonly exits: ProcessExit[] = [];
   readonly #o: ManagedProcessOptions<L>;
   #child: ChildProcess | undefined;
   #paused = false;
   #spawnError: Error | undefined;
+  /** the incarnation kill() or stop() was asked to end */
+  #ending: ChildProcess | undefined;
   readonly #lineWaiters = new Set<{ pred: (l: L) => boolean; resolve: (l: L) => void }>();
 
   constructor(options: ManagedProcessOptions<L>) {
@@ -71,7 +85,12 @@ export class ManagedProcess<L extends OutputLine = OutputLine> {
     c.once('error', (err) => (this.#spawnError = err));
     c.stdout?.on('data', this.#reader('stdout'));
     c.stderr?.on('data', this.#reader('stderr'));
-    c.once('exit', (code, signal) => this.#push({ text: `[process exited: code ${code} signal ${signal}]`, stream: 'stderr', at: Date.now() }));
+    c.once('exit', (code, signal) => {
+      const at = Date.now();
+      const lastLines = this.logs.slice(-20).map(({ text, stream, at: t }) => ({ text, stream, at: t }));
+      this.exits.push({ at, code, signal, expected: this.#ending === c, lastLines });
+      this.#push({ text: `[process exited: code ${code} signal ${signal}]`, stream: 'stderr', at });
+    });
     return c;
   }
 
@@ -88,6 +107,7 @@ export class ManagedProcess<L extends OutputLine = OutputLine> {
       if (this.#spawnError) throw new SpawnError(`cannot start ${this.name}: ${this.#spawnError.message}`);
       if (c.exitCode !== null || c.signalCode !== null) throw new Error(`${this.name} exited (${c.exitCode ?? c.signalCode}) before ${w.before}:\n${this.tail()}`);
       if (Date.now() > w.deadline) {
+        this.#ending = c;
         c.kill('SIGKILL');
         throw new Error(`${this.name} ${w.timeout} within ${w.timeoutMs} ms:\n${this.tail()}`);
       }
@@ -125,6 +145,7 @@ export class ManagedProcess<L extends OutputLine = OutputLine> {
     const c = this.#child;
     if (!c || !this.running) return;
     const done = exited(c);
+    this.#ending = c;
     c.kill('SIGKILL');
     await done;
   }
@@ -135,6 +156,7 @@ export class ManagedProcess<L extends OutputLine = OutputLine> {
     if (!c) return null;
     if (!this.running) return c.exitCode;
     const done = exited(c);
+    this.#ending = c;
     c.kill('SIGTERM');
     if (this.#paused) c.kill('SIGCONT'); // a stopped process acts on SIGTERM only once continued
     const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);

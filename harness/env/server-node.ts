@@ -3,11 +3,12 @@
 // "Configuration"). Nothing test-specific is assumed: callers pass JWT_SECRET, NODE_ENV,
 // DEBUG_ROUTES and the rest.
 import type { ChildProcess } from 'node:child_process';
-import { ManagedProcess, type OutputLine } from './child-process.ts';
+import { ManagedProcess, type OutputLine, type ProcessExit } from './child-process.ts';
 import { REPO_ROOT, SERVER_ENTRY, SERVER_TEST_ENTRY } from './paths.ts';
 import { httpCall } from '../util/http-call.ts';
 
 export { REPO_ROOT, SERVER_ENTRY };
+export type { ProcessExit };
 
 export interface LogLine extends OutputLine {
   /** Parsed JSON object (pino line), or undefined for a non-JSON line. */
@@ -49,6 +50,8 @@ export interface ServerNodeHandle {
   /** METRICS_TOKEN the node was given (send it as `Authorization: Bearer …` to /metrics) */
   readonly metricsToken: string | undefined;
   readonly logs: LogLine[];
+  /** every exit so far, each marked expected (kill/stop/restart asked for it) or not, with its last output lines */
+  readonly exits: readonly ProcessExit[];
   readonly process: ChildProcess;
   readonly running: boolean;
   readonly paused: boolean;
@@ -151,6 +154,7 @@ export async function startServerNode(opts: ServerNodeOptions): Promise<ServerNo
       return env.METRICS_TOKEN;
     },
     logs: proc.logs,
+    exits: proc.exits,
     get process() {
       return proc.child!;
     },

@@ -20,6 +20,17 @@ function send(m: FleetMessage): void {
 }
 
 
+/** The other distinct URLs after device j's, in order (device j+k is on node j+k mod N). */
+function fallbacks(urls: string[], j: number): string[] {
+  const own = urls[j % urls.length]!;
+  const out: string[] = [];
+  for (let k = 1; k < Math.min(urls.length, 64); k++) {
+    const u = urls[(j + k) % urls.length]!;
+    if (u !== own && !out.includes(u)) out.push(u);
+  }
+  return out;
+}
+
 async function handle(cmd: OrchestratorCommand): Promise<void> {
   switch (cmd.type) {
     case 'init': {
@@ -29,6 +40,7 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
         const token = () => new SignJWT({ dev: plan.device }).setProtectedHeader({ alg: 'HS256' }).setSubject(plan.user).setExpirationTime('12h').sign(key);
         return new SimClient(plan, {
           url: cmd.urls[(cmd.urlOffset + i) % cmd.urls.length]!,
+          fallbackUrls: cmd.workload.failover ? fallbacks(cmd.urls, cmd.urlOffset + i) : undefined,
           localAddress: cmd.localAddresses.length ? cmd.localAddresses[i % cmd.localAddresses.length] : undefined,
           token,
           recorder,

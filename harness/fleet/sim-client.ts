@@ -12,6 +12,8 @@ import type { DevicePlan, Workload } from './workload.ts';
 
 export interface ClientOptions {
   url: string;
+  /** other nodes' URLs: a connection that closes before its welcome moves the device to the next one (failover) */
+  fallbackUrls?: string[];
   localAddress?: string;
   token: () => Promise<string>;
   recorder: Recorder;
@@ -64,6 +66,10 @@ export class SimClient {
   private churnTimer: NodeJS.Timeout | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** index into [url, ...fallbackUrls] of the URL the next connection uses */
+  private urlIndex = 0;
+  /** the current connection was welcomed */
+  private welcomed = false;
   private sending = false;
   private readonly syncedWaiters: (() => void)[] = [];
 
@@ -151,9 +157,16 @@ export class SimClient {
     for (const w of this.syncedWaiters.splice(0)) w();
   }
 
-  /** Sends never answered become facts with outcome `none`. */
+  /**
+   * Sends never answered become facts with outcome `none`; sends never written (the device
+   * had no connection from their intended time on, e.g. it gave up reconnecting) are only
+   * counted (`never_written`): the server never saw them.
+   */
   finalizeSends(): void {
-    for (const p of [...this.pending.values(), ...this.queued]) this.o.recorder.fact(p.fact);
+    for (const p of [...this.pending.values(), ...this.queued]) {
+      if (p.fact.attempts > 0) this.o.recorder.fact(p.fact);
+      else this.o.recorder.count('never_written');
+    }
     this.pending.clear();
     this.queued.length = 0;
   }
@@ -168,7 +181,9 @@ export class SimClient {
     this.connectStartedAt = Date.now();
     this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'connect', at: this.connectStartedAt });
     this.o.recorder.count('connects');
-    const ws = new WebSocket(this.o.url, { perMessageDeflate: false, localAddress: this.o.localAddress, handshakeTimeout: 10_000 });
+    this.welcomed = false;
+    const urls = [this.o.url, ...(this.o.fallbackUrls ?? [])];
+    const ws = new WebSocket(urls[this.urlIndex % urls.length]!, { perMessageDeflate: false, localAddress: this.o.localAddress, handshakeTimeout: 10_000 });
     this.ws = ws;
     ws.on('open', () => {
       this.o.recorder.latency('connect', Date.now() - this.connectStartedAt);
@@ -198,6 +213,8 @@ export class SimClient {
     this.historyWaiters.clear();
     for (const v of this.convs.values()) v.filling = 0;
     if (this.state === 'stopped') return;
+    // failover: a node that cannot even welcome us is tried again only after the others
+    if (!this.welcomed && this.o.fallbackUrls?.length) this.urlIndex++;
     if (code === 4409) {
       // PROTOCOL.md: a client closed with 4409 must not reconnect by itself
       this.state = 'replaced';
@@ -239,6 +256,7 @@ export class SimClient {
       case 'welcome':
         this.conn = f.conn;
         this.state = 'open';
+        this.welcomed = true;
         this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'welcome', at: now, node: f.node });
         this.o.recorder.latency('welcome', now - this.connectStartedAt);
         if (this.plan.presenceSubs.length) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });

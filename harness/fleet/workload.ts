@@ -21,6 +21,8 @@ export const workloadSchema = z.object({
   churnRate: z.number().nonnegative().default(0),
   /** presence subscriptions per device (to random other users) */
   presenceSubs: z.number().int().min(0).max(1000).default(0),
+  /** a device whose connection closes before its welcome reconnects to the next node (failover), else always to its own */
+  failover: z.boolean().default(false),
   reconnect: z
     .object({ baseMs: z.number().int().min(1).default(100), capMs: z.number().int().min(1).default(5000), attempts: z.number().int().min(1).default(50) })
     .default({ baseMs: 100, capMs: 5000, attempts: 50 }),

@@ -71,7 +71,17 @@ export const connFact = z.object({
 });
 
 /** Group membership as the harness changed it; `seq` is the head at which it took effect, when known. */
-export const memberFact = z.object({ k: z.literal('member'), conv: z.string(), user: z.string(), op: z.enum(['join', 'leave']), at: t, seq: seq.optional() });
+export const memberFact = z.object({
+  k: z.literal('member'),
+  conv: z.string(),
+  user: z.string(),
+  op: z.enum(['join', 'leave']),
+  /** when the change was asked for (it took effect at or after this) */
+  at: t,
+  /** when it was answered (it took effect at or before this); absent: at `at` */
+  until: t.optional(),
+  seq: seq.optional(),
+});
 
 export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact]);
 

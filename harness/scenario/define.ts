@@ -19,6 +19,12 @@ const processRef = z.string().regex(/^(node-\d+|redis)$/, 'must be node-N or red
 export const faultStep = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('toxic'), at: z.number().nonnegative(), duration: z.number().positive(), link: linkRef, toxic: toxicSpec }),
   z.object({ kind: z.literal('cut'), at: z.number().nonnegative(), duration: z.number().positive(), link: linkRef }),
+  /**
+   * Clients behind client-link:node-N vanish without a FIN: every byte both ways is dropped
+   * (timeout toxics with timeout 0) for `duration`. The node must have closed all of their
+   * connections within `reclaimWithinMs` of the start (checked as `reclaim`).
+   */
+  z.object({ kind: z.literal('blackhole'), at: z.number().nonnegative(), duration: z.number().positive(), link: z.string().regex(/^client-link:node-\d+$/, 'must be client-link:node-N'), reclaimWithinMs: z.number().int().positive() }),
   z.object({ kind: z.literal('kill'), at: z.number().nonnegative(), target: processRef, restartAfter: z.number().nonnegative().optional() }),
   z.object({ kind: z.literal('restart'), at: z.number().nonnegative(), target: processRef }),
   z.object({ kind: z.literal('pause'), at: z.number().nonnegative(), duration: z.number().positive(), target: processRef }),
@@ -45,6 +51,8 @@ export const scenarioSchema = z.object({
     /** proxy every client link (true), none (false), or this many clients per node (a sample: each proxied link costs two fds) */
     clientLinksBehindProxy: z.union([z.boolean(), z.number().int().nonnegative()]).default(true),
     serverEnv: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+    /** more environment for one node, over serverEnv, e.g. { 'node-2': { TEST_BUGS: 'throw_uncaught' } } */
+    nodeEnv: z.record(z.string().regex(/^node-\d+$/, 'must be node-N'), z.record(z.string(), z.union([z.string(), z.number()]))).default({}),
   }),
   workload: workloadSchema,
   /** load phase length; faults are timed from its start */
@@ -64,6 +72,8 @@ export const scenarioSchema = z.object({
       storms: z.number().int().min(1).max(10).default(1),
     })
     .default({ unseenWithinMs: 5000, presence: true, leaks: true, storms: 1 }),
+  /** group membership changes during the load (harness/fleet/membership-churn.ts): joins and leaves through every node in turn */
+  membership: z.object({ changesPerSec: z.number().positive().max(1000) }).optional(),
   /** autocannon runs against the HTTP routes after the load phase */
   http: z.object({ durationSec: z.number().positive().max(60).default(3), connections: z.number().int().min(1).max(100).default(10) }).optional(),
 });

@@ -6,13 +6,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { runAllCheckers } from '../checks/index.ts';
-import type { GoneKeysSample, ServerSample } from '../checks/samples.ts';
+import type { NodeExit } from '../checks/node-exits.ts';
+import type { GoneKeysSample, ReclaimSample, ServerSample } from '../checks/samples.ts';
+import { httpCall } from '../util/http-call.ts';
 import type { Verdict } from '../checks/verdict.ts';
 import type { Fact } from '../model/facts.ts';
 import type { EnvChoice } from '../env/environment.ts';
 import { startTopology, type Topology } from '../env/topology.ts';
 import { checkLimits, sourceAddresses } from '../fleet/limits.ts';
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type FleetTotals } from '../fleet/orchestrator.ts';
+import { MembershipChurn, MembershipChurnError } from '../fleet/membership-churn.ts';
 import { createGroups } from '../fleet/setup.ts';
 import { planWorkload, type Plan } from '../fleet/workload.ts';
 import { LatencySet } from '../measure/latency.ts';
@@ -76,6 +79,10 @@ interface Run {
   readonly restarted: Set<string>;
   /** when the latest storm's load started (0 before the first) */
   loadStartAt: number;
+  /** joins and leaves the harness made (scenario `membership`), for the checkers */
+  readonly memberFacts: Fact[];
+  /** blackholed client links and how fast their nodes reclaimed the connections */
+  readonly reclaims: ReclaimSample[];
   topo: Topology | null;
   sampler: ServerSampler | null;
   fleet: Fleet | null;
@@ -109,7 +116,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
   const run: Run = {
     s, o, startedAt, processes,
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
-    phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0,
+    phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
     topo: null, sampler: null, fleet: null, progressTimer: null,
   };
   try {
@@ -160,6 +167,7 @@ async function startTopologyPhase(run: Run): Promise<Topology> {
     redisBehindProxy: s.topology.redisBehindProxy,
     clientLinksBehindProxy: s.topology.clientLinksBehindProxy !== false,
     serverEnv: { DEBUG_ROUTES: 1, LOG_LEVEL: 'warn', ...s.topology.serverEnv },
+    nodeEnv: Array.from({ length: s.topology.nodes }, (_, i) => s.topology.nodeEnv[`node-${i + 1}`]),
     envChoice: o.env,
     maxProxiedClients: typeof s.topology.clientLinksBehindProxy === 'number' ? s.topology.clientLinksBehindProxy * s.topology.nodes : Number.MAX_SAFE_INTEGER,
     log: o.log,
@@ -189,7 +197,7 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
   for (let storm = 1; storm <= s.checks.storms; storm++) {
     const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';
     const f = await connectPhase(run, t, plan, urls, storm, label);
-    await loadAndFaultsPhase(run, t, f, label);
+    await loadAndFaultsPhase(run, t, plan, f, label);
     await healPhase(run, t, f, label);
     out.presenceAt = await finalSyncPhase(run, f, label);
     out.quiescentAt = out.presenceAt - 1000;
@@ -234,15 +242,85 @@ function startProgress(run: Run, t: Topology, f: Fleet, label: string): void {
 }
 
 /** The open-loop load for the scenario's duration, with its faults on their schedule. */
-async function loadAndFaultsPhase(run: Run, t: Topology, f: Fleet, label: string): Promise<void> {
+async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, label: string): Promise<void> {
   const { s, o } = run;
   run.phase = 'load';
   o.log(`${label}load started`);
   run.loadStartAt = Date.now();
   await f.startLoad();
-  const faultRuns = s.faults.map((step) => runFault(t, step, run.loadStartAt, run.restarted, o.log));
-  await sleep(s.durationMs);
-  await Promise.all(faultRuns);
+  const churn = s.membership
+    ? new MembershipChurn({
+        groups: plan.groups,
+        users: plan.population.users.map((u) => u.user),
+        nodeUrls: () => t.nodes.filter((n) => n.running && !n.paused).map((n) => n.directUrl),
+        jwtSecret: t.jwtSecret,
+        ratePerSec: s.membership.changesPerSec,
+        seed: o.seed ^ 0x6d656d,
+      })
+    : null;
+  churn?.start();
+  try {
+    await faultsDuringLoad(run, t);
+  } finally {
+    if (churn) {
+      const facts = await churn.stop().catch((err: unknown) => {
+        throw err instanceof MembershipChurnError ? new RunSetupError(`membership churn: ${err.message}`) : err;
+      });
+      run.memberFacts.push(...facts);
+      o.log(`${label}membership: ${facts.filter((x) => x.op === 'join').length} joins, ${facts.filter((x) => x.op === 'leave').length} leaves`);
+    }
+  }
+}
+
+/** The scenario's faults on their schedule while the load runs for its duration. */
+async function faultsDuringLoad(run: Run, t: Topology): Promise<void> {
+  const { s, o } = run;
+  // A fault step that fails (a proxy API error, a process that will not start) ends the
+  // run as a setup error at once: what follows would judge a run that did not happen.
+  let failed: (err: RunSetupError) => void = () => {};
+  const failure = new Promise<never>((_, reject) => (failed = reject));
+  failure.catch(() => {});
+  const faultRuns = s.faults.map((step) =>
+    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log).catch((err: unknown) => {
+      const e = new RunSetupError(`fault step failed: ${describeStep(step)}: ${err instanceof Error ? err.message : String(err)}`);
+      failed(e);
+      throw e;
+    }),
+  );
+  for (const r of faultRuns) r.catch(() => {});
+  await Promise.race([sleep(s.durationMs), failure]);
+  await Promise.race([Promise.all(faultRuns), failure]);
+}
+
+/** The node's open-connection gauge (GET /debug/state; the harness runs nodes with DEBUG_ROUTES=1). */
+async function openConnections(adminUrl: string): Promise<number> {
+  const res = await httpCall(`${adminUrl}/debug/state`, { timeoutMs: 2000 });
+  if (res.status !== 200) throw new Error(`GET ${adminUrl}/debug/state answered ${res.status}`);
+  return (JSON.parse(res.text) as { connections: number }).connections;
+}
+
+/** Polls the gauge every 100 ms from the blackhole's start until it reads 0 or the deadline passes. */
+async function watchReclaim(adminUrl: string, r: Omit<ReclaimSample, 'connectionsAtDeadline' | 'reclaimedAt'>): Promise<ReclaimSample> {
+  for (;;) {
+    const n = await openConnections(adminUrl);
+    const now = Date.now();
+    if (n === 0) return { ...r, reclaimedAt: now, connectionsAtDeadline: 0 };
+    if (now >= r.deadline) return { ...r, connectionsAtDeadline: n };
+    await sleep(Math.min(100, r.deadline - now));
+  }
+}
+
+/** One fault step in words, for errors: "toxic latency on client-link:node-1 at 5000 ms". */
+function describeStep(step: FaultStep): string {
+  switch (step.kind) {
+    case 'toxic':
+      return `toxic ${step.toxic.type} ${JSON.stringify(step.toxic.attributes)} on ${step.link} at ${step.at} ms`;
+    case 'cut':
+    case 'blackhole':
+      return `${step.kind} ${step.link} at ${step.at} ms`;
+    default:
+      return `${step.kind} ${step.target} at ${step.at} ms`;
+  }
 }
 
 /** Every fault healed, the load stopped, outstanding requests answered (or given up on). */
@@ -271,6 +349,7 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   run.fleet = null;
   stopProgress(run);
   for (const x of result.facts) out.facts.push(x);
+  for (const x of run.memberFacts.splice(0)) out.facts.push(x);
   out.connectLatencies.push(...(result.latencies.connect ?? []));
   run.o.log(`${label}fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
   if (lastStorm) run.notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);
@@ -318,9 +397,17 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
     facts: storms.facts,
     population: plan.population,
     faults: t.timeline,
+    nodes: nodeExits(t),
+    reclaims: run.reclaims,
     leaks: s.checks.leaks ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
     options: { unseenWithinMs: s.checks.unseenWithinMs, presence: s.checks.presence ? { quiescentAt: storms.quiescentAt, at: storms.presenceAt } : undefined },
   }).filter((v) => s.checks.presence || v.guarantee !== 'presence');
+}
+
+/** Every node, and each exit of one that the scenario's faults (or a failed start) did not ask for. */
+function nodeExits(t: Topology): { watched: string[]; exits: NodeExit[] } {
+  const exits = t.nodes.flatMap((n) => n.process.exits.filter((e) => !e.expected).map((e) => ({ node: n.id, at: e.at, code: e.code, signal: e.signal, lastLines: e.lastLines })));
+  return { watched: t.nodes.map((n) => n.id), exits };
 }
 
 async function reportPhase(
@@ -365,7 +452,7 @@ async function teardown(run: Run): Promise<void> {
 
 // ---- faults ------------------------------------------------------------------------------
 
-async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, log: (l: string) => void): Promise<void> {
+async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void): Promise<void> {
   const wait = loadStartAt + step.at - Date.now();
   if (wait > 0) await sleep(wait);
   switch (step.kind) {
@@ -374,6 +461,19 @@ async function runFault(t: Topology, step: FaultStep, loadStartAt: number, resta
       const toxic = await t.addToxic(step.link, { type: step.toxic.type, stream: step.toxic.stream, toxicity: step.toxic.toxicity, attributes: step.toxic.attributes });
       await sleep(step.duration);
       await toxic.remove();
+      return;
+    }
+    case 'blackhole': {
+      log(`fault: ${step.link} blackholed for ${step.duration} ms (reclaim bound ${step.reclaimWithinMs} ms)`);
+      const node = t.link(step.link).node;
+      const url = t.node(node).adminUrl;
+      const connectionsAtStart = await openConnections(url);
+      const start = Date.now();
+      const toxics = [];
+      for (const stream of ['upstream', 'downstream'] as const) toxics.push(await t.addToxic(step.link, { type: 'timeout', stream, attributes: { timeout: 0 } }));
+      reclaims.push(await watchReclaim(url, { link: step.link, node, start, deadline: start + step.reclaimWithinMs, connectionsAtStart }));
+      await sleep(start + step.duration - Date.now());
+      for (const x of toxics) await x.remove();
       return;
     }
     case 'cut':

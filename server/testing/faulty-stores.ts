@@ -1,4 +1,7 @@
+import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
+import type { BusLink, BusLinkEvents } from '../bus/link.ts';
+import type { BusPayload } from '../bus/payloads.ts';
 import { keys } from '../store/keys.ts';
 import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
 import type { Stores } from '../store/stores.ts';
@@ -15,6 +18,8 @@ export const storeBugs = {
   drop_replay: (s: Stores): Stores => ({ ...s, log: new LossyReplayLog(s.log) }),
   /** hole fills (bounded log reads) come back empty, so holes are announced as trimmed: breaks guarantee 1 */
   skip_gap_fill: (s: Stores): Stores => ({ ...s, log: new EmptyFillLog(s.log) }),
+  /** leave payloads (`l`) never reach the node: a leaver's open connections keep getting the group's messages, breaking privacy (`unexpected`) */
+  lose_leaves: (s: Stores): Stores => ({ ...s, bus: new LeaveLosingBus(s.bus) }),
 } as const;
 
 /** Faults of the process rather than a seam, started once the node listens. */
@@ -24,6 +29,12 @@ export const processBugs = {
     setTimeout(() => {
       throw new Error('deliberate uncaught exception (TEST_BUGS=throw_uncaught)');
     }, 100);
+  },
+  /** the same 4 s after `listening`: a node that serves for a while, then dies by itself mid-run */
+  throw_uncaught_later: (): void => {
+    setTimeout(() => {
+      throw new Error('deliberate uncaught exception (TEST_BUGS=throw_uncaught_later)');
+    }, 4000);
   },
 } as const;
 
@@ -63,16 +74,27 @@ export class LogWrapper implements ConversationLog {
   }
 }
 
-/** Stores as usual, then deletes the dedupe entry it just wrote. */
+/** Stores as usual, then deletes the dedupe entry it just wrote (or, for a send that failed and may still commit, before the next send). */
 class ForgetfulDedupeLog extends LogWrapper {
   private readonly redis: Redis;
   constructor(inner: ConversationLog, redis: Redis) {
     super(inner);
     this.redis = redis;
   }
+  /** dedupe entries of sends that failed (they may have committed after all), deleted before the next send */
+  private readonly forget: { conv: string; field: string }[] = [];
   override async send(req: SendRequest): Promise<SendResult> {
-    const res = await this.inner.send(req);
-    if (!res.dup) await this.redis.hdel(keys.dedupe(req.conv), `${req.sender}\n${req.cmid}`).catch(() => {});
+    for (const f of this.forget.splice(0)) await this.redis.hdel(keys.dedupe(f.conv), f.field).catch(() => this.forget.push(f));
+    const field = `${req.sender}\n${req.cmid}`;
+    let res: SendResult;
+    try {
+      res = await this.inner.send(req);
+    } catch (err) {
+      // unanswered (a store timeout): the write may still commit, and its retry must not find it
+      this.forget.push({ conv: req.conv, field });
+      throw err;
+    }
+    if (!res.dup) await this.redis.hdel(keys.dedupe(req.conv), field).catch(() => {});
     return res;
   }
 }
@@ -89,5 +111,28 @@ export class LossyReplayLog extends LogWrapper {
 export class EmptyFillLog extends LogWrapper {
   override async range(conv: string, from: number, to: number | null, count: number): Promise<LogEntry[]> {
     return to === null ? this.inner.range(conv, from, to, count) : [];
+  }
+}
+
+/** The bus as usual, except that leave payloads published by any node never arrive. */
+export class LeaveLosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
+  private readonly inner: BusLink;
+  constructor(inner: BusLink) {
+    super();
+    this.inner = inner;
+    inner.on('payload', (text) => {
+      if (!text.startsWith('l\t')) this.emit('payload', text);
+    });
+    inner.on('up', () => this.emit('up'));
+    inner.on('down', () => this.emit('down'));
+  }
+  publish(payload: BusPayload): Promise<void> {
+    return this.inner.publish(payload);
+  }
+  get isUp(): boolean {
+    return this.inner.isUp;
+  }
+  reopen(reason: string): void {
+    this.inner.reopen(reason);
   }
 }

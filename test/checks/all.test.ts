@@ -17,6 +17,7 @@ describe('runAllCheckers', () => {
     const verdicts = runAllCheckers(input(facts));
     expect(verdicts.map((v) => [v.guarantee, v.ok])).toEqual([
       ['lost', true],
+      ['unexpected', true],
       ['unseen', true],
       ['duplicate', true],
       ['order', true],

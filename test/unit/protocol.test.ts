@@ -80,7 +80,7 @@ describe('configuration', () => {
 
   it('deliberate bugs exist only in the test entry: production main.ts refuses TEST_BUGS, the test entry names unknown ones', () => {
     expect(parseTestBugs('skip_dedupe, drop_replay')).toEqual(['skip_dedupe', 'drop_replay']);
-    expect(() => parseTestBugs('nonsense')).toThrow(/unknown bug "nonsense" \(known: skip_dedupe, drop_replay, skip_gap_fill, throw_uncaught\)/);
+    expect(() => parseTestBugs('nonsense')).toThrow(/unknown bug "nonsense" \(known: skip_dedupe, drop_replay, skip_gap_fill, lose_leaves, throw_uncaught, throw_uncaught_later\)/);
     const prod = spawnSync(process.execPath, [SERVER_ENTRY], { env: { ...process.env, JWT_SECRET: S, TEST_BUGS: 'skip_dedupe' }, encoding: 'utf8', timeout: 20_000 });
     expect(prod.status).toBe(2);
     expect(prod.stderr).toMatch(/TEST_BUGS is read only by the test entry/);

@@ -1,0 +1,111 @@
+import { SignJWT } from 'jose';
+import type { MemberFact } from '../model/facts.ts';
+import { httpCall } from '../util/http-call.ts';
+import { Rng } from './rng.ts';
+import type { GroupPlan } from './workload.ts';
+
+export interface MembershipChurnOptions {
+  groups: readonly GroupPlan[];
+  /** every user of the run (joiners are drawn from those outside a group) */
+  users: readonly string[];
+  /** base URLs of the nodes to send changes to, in turn (those running now) */
+  nodeUrls: () => string[];
+  jwtSecret: string;
+  /** membership changes per second over the whole run (one at a time) */
+  ratePerSec: number;
+  seed: number;
+  /** how long one change may keep failing (every node tried in turn) before the run fails */
+  giveUpAfterMs?: number;
+}
+
+/** A membership change that no node would make: the run cannot know who is a member. */
+export class MembershipChurnError extends Error {}
+
+/**
+ * Joins and leaves during the load, from the orchestrator, through the HTTP API of each
+ * node in turn: the owner of a group adds a user outside it, or removes a member (never
+ * itself, and never below two members). Each change that took effect becomes a `member`
+ * fact with the window in which it did: from its first attempt to the answer that made
+ * it (a retry on another node after an error answer may find it done already; an add or
+ * remove is idempotent, so the answer still means the change holds).
+ */
+export class MembershipChurn {
+  readonly facts: MemberFact[] = [];
+  readonly #o: MembershipChurnOptions;
+  readonly #rng: Rng;
+  readonly #members = new Map<string, Set<string>>();
+  readonly #tokens = new Map<string, string>();
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #next = 0;
+
+  constructor(o: MembershipChurnOptions) {
+    this.#o = o;
+    this.#rng = new Rng(o.seed);
+    for (const g of o.groups) this.#members.set(g.id, new Set(g.members));
+  }
+
+  start(): void {
+    if (this.#running || this.#o.groups.length === 0 || this.#o.ratePerSec <= 0) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops after the change in flight; rejects with MembershipChurnError if one could not be made. */
+  async stop(): Promise<MemberFact[]> {
+    this.#running = false;
+    await this.#loop;
+    return this.facts;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      await new Promise((r) => setTimeout(r, this.#rng.expMs(this.#o.ratePerSec)));
+      if (!this.#running) return;
+      await this.#change();
+    }
+  }
+
+  async #change(): Promise<void> {
+    const g = this.#o.groups[this.#rng.int(this.#o.groups.length)]!;
+    const members = this.#members.get(g.id)!;
+    const leavers = [...members].filter((u) => u !== g.owner);
+    const joiners = this.#o.users.filter((u) => !members.has(u));
+    const leave = joiners.length === 0 || (members.size > 2 && this.#rng.next() < 0.5);
+    const pool = leave ? leavers : joiners;
+    if (pool.length === 0) return;
+    const user = pool[this.#rng.int(pool.length)]!;
+    const token = await this.#token(g.owner);
+    const path = leave ? `/v1/groups/${encodeURIComponent(g.id)}/members/${encodeURIComponent(user)}` : `/v1/groups/${encodeURIComponent(g.id)}/members`;
+    const at = Date.now();
+    const deadline = at + (this.#o.giveUpAfterMs ?? 15_000);
+    let last = '';
+    for (;;) {
+      const urls = this.#o.nodeUrls();
+      const url = urls[this.#next++ % Math.max(1, urls.length)];
+      if (url) {
+        try {
+          const res = await httpCall(`${url}${path}`, { method: leave ? 'DELETE' : 'POST', token, body: leave ? undefined : { users: [user] }, timeoutMs: 3000 });
+          if (res.status === 200) break;
+          last = `HTTP ${res.status} ${res.text}`;
+        } catch (err) {
+          last = err instanceof Error ? err.message : String(err);
+        }
+      } else last = 'no node running';
+      if (Date.now() > deadline) throw new MembershipChurnError(`${leave ? 'removing' : 'adding'} ${user} ${leave ? 'from' : 'to'} group ${g.id} failed on every node for ${Date.now() - at} ms; last: ${last}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (leave) members.delete(user);
+    else members.add(user);
+    this.facts.push({ k: 'member', conv: `g:${g.id}`, user, op: leave ? 'leave' : 'join', at, until: Date.now() });
+  }
+
+  async #token(user: string): Promise<string> {
+    let t = this.#tokens.get(user);
+    if (!t) {
+      t = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('1h').sign(new TextEncoder().encode(this.#o.jwtSecret));
+      this.#tokens.set(user, t);
+    }
+    return t;
+  }
+}

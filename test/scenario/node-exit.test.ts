@@ -1,0 +1,38 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { defineScenario } from '../../harness/scenario/define.ts';
+import { runScenario } from '../../harness/scenario/run.ts';
+
+/**
+ * A node that exits during a run without the scenario having stopped it fails the run:
+ * the `nodes` check names the node and carries its last log lines (here the deliberate
+ * uncaught exception of TEST_BUGS=throw_uncaught_later on node-2 alone). Real processes,
+ * real Redis, a real fleet. A killed node (fault-kinds.test.ts) does not count.
+ */
+const out = mkdtempSync(path.join(os.tmpdir(), 'imstorm-exit-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+it('a node that dies by itself mid-run: `nodes` fails with its last log lines as the witness', async () => {
+  const s = defineScenario({
+    name: 'node-exits',
+    description: 'node-2 throws an uncaught exception 4 s after it listens',
+    proves: ['the harness notices a node that exits by itself'],
+    topology: { nodes: 2, redisBehindProxy: false, clientLinksBehindProxy: false, nodeEnv: { 'node-2': { TEST_BUGS: 'throw_uncaught_later' } } },
+    // devices of the dead node give up quickly instead of retrying for minutes
+    workload: { users: 8, devicesPerUser: 1, dmsPerUser: 1, sendRate: 20, reconnect: { baseMs: 50, capMs: 200, attempts: 3 } },
+    durationMs: 6000,
+    checks: { unseenWithinMs: 5000, presence: false, leaks: false },
+  });
+  const r = await runScenario(s, { env: 'local', seed: 21, outRoot: out, log: () => {} });
+  expect(r.pass).toBe(false);
+  const nodes = r.report.checks.find((c) => c.guarantee === 'nodes')!;
+  expect(nodes).toMatchObject({ ok: false, checked: 2, violationsTotal: 1 });
+  const w = nodes.violations[0]!;
+  expect(w.message).toMatch(/^node-2 exited by itself \(code 1\) without the scenario stopping it/);
+  const lines = w.trail.map((x) => (x as { text: string }).text).join('\n');
+  expect(lines).toMatch(/deliberate uncaught exception \(TEST_BUGS=throw_uncaught_later\)/);
+  expect(lines).toMatch(/\[exited: code 1\]/);
+  expect(readFileSync(path.join(r.dir, 'junit.xml'), 'utf8')).toMatch(/node-2 exited by itself/);
+});
