@@ -52,6 +52,7 @@ export const configSchema = z.object({
   RETENTION_MS: int(1000).default(2592000000),
   GROUP_MAX: int(1).default(1000),
   MAX_GROUPS_PER_USER: int(1).default(10000),
+  NEW_CONVERSATIONS_PER_MINUTE: int(1).default(60),
   GROUP_OPS_RATE: z.coerce.number().positive().default(5),
   GROUP_OPS_BURST: int(1).default(20),
   DRAIN_MS: int(0).default(10000),

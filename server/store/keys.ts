@@ -20,6 +20,8 @@ export const keys = {
   joinOrder: (conv: string) => `c:{${conv}}:ord`,
   /** hash: conv → 1; a superset of the user's conversations (membership is decided by the conv side) */
   userConvs: (user: string) => `u:{${user}}:convs`,
+  /** string: dm conversations the user started in the current minute (NEW_CONVERSATIONS_PER_MINUTE) */
+  newConversations: (user: string) => `u:{${user}}:newc`,
   /** string: how many `g:` entries the user's index holds (MAX_GROUPS_PER_USER) */
   userGroupCount: (user: string) => `u:{${user}}:ng`,
   /** hash: conv → `<epoch>|<seq>`, one per device */

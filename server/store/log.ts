@@ -14,7 +14,8 @@ export interface ConversationLog {
    * and publication of the `m` bus payload happen as one step, so the bus never carries a
    * message the log does not hold, and two sends of one (conv, sender, cmid) within
    * DEDUPE_TTL_MS get one seq (the second answers `dup` with the first's seq and ts).
-   * A dm's first message indexes the conversation for both users before it is stored.
+   * A dm's first message indexes the conversation for both users before it is stored,
+   * and may be refused `rate_limited` when its sender started too many dms this minute.
    */
   send(req: SendRequest): Promise<SendResult>;
   /** One state per conversation, in order, for `user`, in one round trip. */

@@ -701,3 +701,26 @@ describe('item 2 (parts): deep nesting and frames piled up before welcome', () =
     }
   });
 });
+
+describe('item 5 (parts): how many conversations one account may open', () => {
+  let c5: Cluster;
+  beforeAll(async () => {
+    c5 = await startCluster({ env: { NEW_CONVERSATIONS_PER_MINUTE: 3 } });
+  });
+  afterAll(async () => {
+    await c5?.cleanup();
+  });
+
+  it('NEW_CONVERSATIONS_PER_MINUTE: past it, a first message to a new peer is rate_limited and writes nothing; existing dms go on', async () => {
+    const t = Date.now().toString(36);
+    const spammer = `sp${t}`;
+    const c = c5.track(await connectAs(c5.nodes[0]!, spammer));
+    await c.waitSynced();
+    const peers = [0, 1, 2, 3].map((i) => `peer${i}${t}`);
+    for (const p of peers.slice(0, 3)) expect((await c.request({ t: 'send', conv: dm(spammer, p), cmid: 'hi', body: 'x' })).t).toBe('sent');
+    const refused = await c.request({ t: 'send', conv: dm(spammer, peers[3]!), cmid: 'hi', body: 'x' });
+    expect(refused).toMatchObject({ t: 'error', code: 'rate_limited', retryable: true, message: expect.stringContaining('NEW_CONVERSATIONS_PER_MINUTE') });
+    expect(Number(await c5.redis.command('EXISTS', `u:{${peers[3]}}:convs`))).toBe(0);
+    expect((await c.request({ t: 'send', conv: dm(spammer, peers[0]!), cmid: 'again', body: 'x' })).t).toBe('sent');
+  });
+});

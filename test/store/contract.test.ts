@@ -22,8 +22,8 @@ const MAX_GROUPS = 3;
 
 interface Impl {
   stores: Omit<Stores, 'bus'>;
-  /** a log keeping at most `retentionMaxMsgs` messages per conversation */
-  smallLog(retentionMaxMsgs: number): Stores['log'];
+  /** a log with other limits: at most `retentionMaxMsgs` messages per conversation, `newConversationsPerMinute` */
+  limitedLog(limits: { retentionMaxMsgs?: number; newConversationsPerMinute?: number }): Pick<Stores, 'log' | 'groups'>;
   /** payloads published since the last call, in order */
   published(): Promise<BusPayload[]>;
 }
@@ -48,7 +48,7 @@ async function redisImpl(): Promise<Impl> {
   const limits = { retentionMaxMsgs: 1000, retentionMs: 3_600_000, dedupeTtlMs: 3_600_000 };
   return {
     stores: { log: new RedisConversationLog(cmd, limits), cursors: new RedisCursorStore(cmd), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }), presence: new RedisPresenceStore(cmd) },
-    smallLog: (retentionMaxMsgs) => new RedisConversationLog(cmd, { ...limits, retentionMaxMsgs }),
+    limitedLog: (l) => ({ log: new RedisConversationLog(cmd, { ...limits, ...l }), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }) }),
     async published() {
       // a PING on the subscriber comes back after every message published before it
       await sub.ping();
@@ -63,7 +63,10 @@ async function memoryImpl(): Promise<Impl> {
   const store = new MemoryStore(broker, { limits: { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS } });
   return {
     stores: { log: store, cursors: store, groups: store, presence: store },
-    smallLog: (retentionMaxMsgs) => new MemoryStore(broker, { limits: { groupMax: GROUP_MAX, retentionMaxMsgs } }),
+    limitedLog: (l) => {
+      const other = new MemoryStore(broker, { limits: { groupMax: GROUP_MAX, ...l } });
+      return { log: other, groups: other };
+    },
     async published() {
       return link.inbox.splice(0).map(decodeBusPayload);
     },
@@ -112,7 +115,7 @@ describe.each([
   });
 
   it('retention trims by count; a trimmed message keeps its dedupe entry (a retry answers its seq, dup)', async () => {
-    const log = impl.smallLog(3);
+    const { log } = impl.limitedLog({ retentionMaxMsgs: 3 });
     const [a, b] = [uid('a'), uid('b')];
     const conv = dmOf(a, b);
     for (let i = 1; i <= 6; i++) await log.send(sendReq(conv, a, `c${i}`));
@@ -121,6 +124,18 @@ describe.each([
     expect((await log.range(conv, 1, null, 10)).map((e) => e.seq)).toEqual([4, 5, 6]);
     expect(await log.send(sendReq(conv, a, 'c1'))).toMatchObject({ seq: 1, dup: true });
     expect(await log.send(sendReq(conv, a, 'c7'))).toMatchObject({ seq: 7, dup: false });
+  });
+
+  it('NEW_CONVERSATIONS_PER_MINUTE: a sender starting more dms in a minute is refused rate_limited (nothing indexed); its existing dms and other senders go on', async () => {
+    const { log, groups } = impl.limitedLog({ newConversationsPerMinute: 2 });
+    const [a, b] = [uid('a'), uid('b')];
+    const peers = [uid('p'), uid('p'), uid('p')];
+    await log.send(sendReq(dmOf(a, peers[0]!), a, 'c'));
+    await log.send(sendReq(dmOf(a, peers[1]!), a, 'c'));
+    await expect(log.send(sendReq(dmOf(a, peers[2]!), a, 'c'))).rejects.toMatchObject({ code: 'rate_limited', message: expect.stringContaining('NEW_CONVERSATIONS_PER_MINUTE') });
+    expect(await groups.userConvs(peers[2]!)).toEqual([]);
+    expect((await log.send(sendReq(dmOf(a, peers[0]!), a, 'c2'))).seq).toBe(2);
+    expect((await log.send(sendReq(dmOf(b, peers[2]!), b, 'c'))).seq).toBe(1);
   });
 
   it('send to a group: not_found without it, forbidden for a non-member', async () => {

@@ -33,6 +33,8 @@ export interface MemoryLimits {
   dedupeTtlMs: number;
   groupMax: number;
   maxGroupsPerUser: number;
+  /** dms one user may start per minute; absent: no limit */
+  newConversationsPerMinute?: number;
 }
 
 interface Entry {
@@ -74,6 +76,7 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
 
   private readonly convs = new Map<string, Conversation>();
   private readonly index = new Map<string, Set<string>>();
+  private readonly newConvs = new Map<string, { since: number; n: number }>();
   private readonly cursorMarks = new Map<string, Map<string, StoredMark>>();
   private readonly readMarks = new Map<string, Map<string, StoredMark>>();
   private readonly conns = new Map<string, Map<string, ConnReg>>();
@@ -114,6 +117,7 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
       let c = this.convs.get(req.conv);
       if (!c) {
         if (req.isGroup) throw new ProtocolError('not_found', `no such group: ${req.conv}`);
+        this.countNewConversation(req.sender, now);
         for (const u of req.dmUsers) this.indexConv(u, req.conv);
         c = this.newConv(req.conv, null, '');
       }
@@ -128,6 +132,17 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
       this.publish({ k: 'm', conv: req.conv, epoch: c.epoch, seq, frame: encode.msg(req.conv, seq, req.sender, req.cmid, req.bodyJson, now) });
       return { seq, ts: now, epoch: c.epoch, dup: false };
     });
+  }
+
+  /** As the Redis store: a fixed one-minute window per sender. */
+  private countNewConversation(sender: string, now: number): void {
+    const most = this.limits.newConversationsPerMinute;
+    if (most === undefined) return;
+    const w = this.newConvs.get(sender);
+    const win = w && now - w.since < 60_000 ? w : { since: now, n: 0 };
+    win.n++;
+    this.newConvs.set(sender, win);
+    if (win.n > most) throw new ProtocolError('rate_limited', `at most ${most} new conversations a minute (NEW_CONVERSATIONS_PER_MINUTE); retry later`);
   }
 
   /**

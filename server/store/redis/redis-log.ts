@@ -9,6 +9,8 @@ export interface LogLimits {
   retentionMaxMsgs: number;
   retentionMs: number;
   dedupeTtlMs: number;
+  /** dms one user may start per minute (their first message); absent: no limit */
+  newConversationsPerMinute?: number;
 }
 
 /** A stream entry as XRANGE returns it: `<seq>-0` and fields f (from), m (cmid), b (body JSON), t (ts). */
@@ -48,6 +50,10 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
     return storeCall(async () => {
       let res = await run(req.isGroup ? 'group' : 'dm');
       if (res[0] === 'need_index') {
+        const most = this.limits.newConversationsPerMinute;
+        if (most !== undefined && (await this.scripts['new-conversation'](keys.newConversations(req.sender), most, 60_000)) === 0) {
+          throw new ProtocolError('rate_limited', `at most ${most} new conversations a minute (NEW_CONVERSATIONS_PER_MINUTE); retry later`);
+        }
         // Cross-slot order that loses nothing on a crash: both users index the
         // conversation before its first message exists.
         await Promise.all(req.dmUsers.map((u) => this.redis.hset(keys.userConvs(u), req.conv, 1)));

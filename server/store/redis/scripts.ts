@@ -20,6 +20,7 @@ const scriptKeys = {
   'group-get': 3,
   'index-group': 2,
   'forget-convs': 2,
+  'new-conversation': 1,
   'cursors-advance': 1,
   'read-advance': 1,
   'conn-open': 2,
