@@ -18,8 +18,17 @@ export interface ChannelIO<M> {
 }
 
 const FILL_BATCH = 200;
-/** Out-of-order bus messages kept while a fill runs; beyond this they are re-read from the log. */
-const MAX_PENDING = 10_000;
+
+/**
+ * Bus messages a channel keeps while it cannot deliver them (out of order during a fill,
+ * or captured before its start or while held), by count and by bytes; beyond either, a
+ * message is not kept and the log fills up to it instead.
+ */
+export interface ChannelLimits {
+  messages: number;
+  bytes: number;
+}
+const DEFAULT_LIMITS: ChannelLimits = { messages: 10_000, bytes: 4 * 1024 * 1024 };
 
 /**
  * Ordering state of one conversation on this node (DESIGN.md: per node and conversation,
@@ -39,18 +48,23 @@ export class ConvChannel<M = unknown> {
   private capturing = true;
   /** the bus may be losing messages: buffer what arrives until a resync `resume`s */
   private held = false;
-  /** highest seq seen while held beyond what the buffer keeps */
-  private heldMax = 0;
   // allocated on first use: most channels never see an out-of-order message
   private captured: { epoch: string; seq: number; frame: string }[] | null = null;
   private pending: Map<number, string> | null = null;
+  /** characters of the frames in `captured` and `pending` */
+  private keptChars = 0;
+  /** the highest captured seq not kept (the limits), and its epoch: filled from the log on start/resume */
+  private overflowSeq = 0;
+  private overflowEpoch: string | null = null;
   private fillTarget = 0;
   private filling = false;
   private readonly io: ChannelIO<M>;
+  private readonly limits: ChannelLimits;
 
-  constructor(conv: string, io: ChannelIO<M>) {
+  constructor(conv: string, io: ChannelIO<M>, limits: ChannelLimits = DEFAULT_LIMITS) {
     this.conv = conv;
     this.io = io;
+    this.limits = limits;
   }
 
   get isLive(): boolean {
@@ -66,9 +80,7 @@ export class ConvChannel<M = unknown> {
     this.capturing = false;
     this.epoch = epoch;
     this.last = head;
-    const captured = this.captured;
-    this.captured = null;
-    if (captured) for (const m of captured) this.onBus(m.epoch, m.seq, m.frame);
+    this.replayCaptured();
   }
 
   /**
@@ -84,23 +96,41 @@ export class ConvChannel<M = unknown> {
   resume(epoch: string | null, head: number): void {
     if (!this.held) return this.noteHead(epoch, head);
     this.held = false;
-    const captured = this.captured;
-    const heldMax = this.heldMax;
-    this.captured = null;
-    this.heldMax = 0;
     this.noteHead(epoch, head);
-    if (captured) for (const m of captured) this.onBus(m.epoch, m.seq, m.frame);
-    if (heldMax > this.last) this.fillTo(heldMax);
+    this.replayCaptured();
+  }
+
+  /** What arrived while capturing or held, in order; then the log up to what was not kept. */
+  private replayCaptured(): void {
+    const captured = this.captured;
+    this.captured = null;
+    if (captured) {
+      for (const m of captured) {
+        this.keptChars -= m.frame.length;
+        this.onBus(m.epoch, m.seq, m.frame);
+      }
+    }
+    const { overflowSeq, overflowEpoch } = this;
+    this.overflowSeq = 0;
+    if (overflowSeq > this.last && overflowEpoch === this.epoch) this.fillTo(overflowSeq);
+  }
+
+  /** Room for one more kept frame (counted in when there is). */
+  private keep(frame: string): boolean {
+    const count = (this.captured?.length ?? 0) + (this.pending?.size ?? 0);
+    if (count >= this.limits.messages || this.keptChars + frame.length > this.limits.bytes) return false;
+    this.keptChars += frame.length;
+    return true;
   }
 
   /** A message from the bus. */
   onBus(epoch: string, seq: number, frame: string): void {
     if (this.capturing || this.held) {
-      this.captured ??= [];
-      // bounded: beyond it only the highest seq is kept, and the log fills up to it
-      if (this.held && this.captured.length >= MAX_PENDING) {
-        if (epoch === this.epoch) this.heldMax = Math.max(this.heldMax, seq);
-      } else this.captured.push({ epoch, seq, frame });
+      if (this.keep(frame)) (this.captured ??= []).push({ epoch, seq, frame });
+      else if (seq > this.overflowSeq || epoch !== this.overflowEpoch) {
+        this.overflowSeq = seq;
+        this.overflowEpoch = epoch;
+      }
       return;
     }
     if (epoch !== this.epoch) this.resetEpoch(epoch);
@@ -110,9 +140,20 @@ export class ConvChannel<M = unknown> {
       this.drainPending();
       return;
     }
-    this.pending ??= new Map();
-    if (this.pending.size < MAX_PENDING) this.pending.set(seq, frame);
-    this.fillTo(seq - 1);
+    if (this.pending?.has(seq)) return;
+    if (this.keep(frame)) {
+      (this.pending ??= new Map()).set(seq, frame);
+      this.fillTo(seq - 1);
+    } else this.fillTo(seq); // not kept: the log brings it with the rest
+  }
+
+  private takePending(seq: number): string | undefined {
+    const frame = this.pending?.get(seq);
+    if (frame !== undefined) {
+      this.pending!.delete(seq);
+      this.keptChars -= frame.length;
+    }
+    return frame;
   }
 
   /** The store's head, learnt out of band (a resync after the bus was lost). */
@@ -126,6 +167,7 @@ export class ConvChannel<M = unknown> {
   private resetEpoch(epoch: string): void {
     this.epoch = epoch;
     this.last = 0;
+    for (const f of this.pending?.values() ?? []) this.keptChars -= f.length;
     this.pending = null;
     this.fillTarget = 0;
     this.io.epochChanged(this, epoch);
@@ -176,7 +218,7 @@ export class ConvChannel<M = unknown> {
             this.io.skipped(this, this.last + 1, e.seq - 1);
             this.last = e.seq - 1;
           }
-          this.pending?.delete(e.seq);
+          this.takePending(e.seq);
           this.advance(e.seq, e.frame);
         }
       }
@@ -192,10 +234,11 @@ export class ConvChannel<M = unknown> {
   private drainPendingContiguous(): void {
     if (!this.pending) return;
     for (;;) {
-      const next = this.pending.get(this.last + 1);
-      if (next === undefined) return;
-      this.pending.delete(this.last + 1);
+      const next = this.takePending(this.last + 1);
+      if (next === undefined) break;
       this.advance(this.last + 1, next);
     }
+    // what a skip (retention) passed over will never be delivered
+    for (const seq of this.pending.keys()) if (seq <= this.last) this.takePending(seq);
   }
 }

@@ -282,6 +282,12 @@ export class Hub {
   private applyMembership(cc: ConnConv, st: ConvState): void {
     if (st.epoch !== cc.epoch) return;
     if (st.join > cc.pos) {
+      if (st.prevLeft > cc.pos) {
+        // still owed up to where the earlier membership ended, then from the new join
+        cc.until = Math.min(cc.until, st.prevLeft);
+        (cc.conn.rejoins ??= new Map()).set(cc.conv, st.join);
+        return;
+      }
       cc.until = Math.min(cc.until, cc.pos);
       this.detachFromConn(cc);
       if (st.left < 0 && cc.conn.state === 'open') void this.attachLater(cc.conn, cc.conv, st.join);
@@ -292,10 +298,18 @@ export class Hub {
   }
 
   private detachFromConn(cc: ConnConv): void {
-    if (cc.conn.convs.get(cc.conv) === cc) {
-      cc.conn.convs.delete(cc.conv);
+    const conn = cc.conn;
+    if (conn.convs.get(cc.conv) === cc) {
+      conn.convs.delete(cc.conv);
       // a leaver's view ends here: a later attach (resync, a repeated join) must not replay below it
-      if (cc.until !== Infinity) (cc.conn.finished ??= new Map()).set(cc.conv, { epoch: cc.epoch, pos: cc.pos });
+      if (cc.until !== Infinity) (conn.finished ??= new Map()).set(cc.conv, { epoch: cc.epoch, pos: cc.pos });
+      // the user joined again while this view still owed the earlier membership: go on from the join
+      const rejoin = conn.rejoins?.get(cc.conv);
+      if (rejoin !== undefined) {
+        conn.rejoins!.delete(cc.conv);
+        conn.finished?.delete(cc.conv);
+        if (conn.state === 'open') void this.attachLater(conn, cc.conv, rejoin);
+      }
     }
     this.detach(cc);
   }
@@ -413,7 +427,11 @@ export class Hub {
       if (conn.state !== 'open') continue;
       const cc = conn.convs.get(conv);
       if (cc && cc.until !== Infinity) {
-        // left and re-joined: start over from the new join point
+        // left and re-joined: what the earlier membership is owed first, then from the new join point
+        if (cc.pos < cc.until) {
+          (conn.rejoins ??= new Map()).set(conv, atSeq);
+          continue;
+        }
         this.detachFromConn(cc);
       } else if (cc) continue;
       conn.finished?.delete(conv);

@@ -58,6 +58,8 @@ export class Conn {
   presenceSubs: Set<string> | null = null;
   /** conversations whose delivery ended at a leave: conv → where it ended (rare; allocated on first use) */
   finished: Map<string, { epoch: string | null; pos: number }> | null = null;
+  /** conversations the user joined again while this connection was still owed the earlier membership: conv → new join seq (rare) */
+  rejoins: Map<string, number> | null = null;
   /** frames received before the handshake finished, handled right after it */
   early: string[] | null = null;
   /** registered in the store's presence (so it must be deregistered) */

@@ -59,6 +59,11 @@ export interface ConvState extends ConvHead {
   join: number;
   /** for a former group member: the head when it left (its devices get messages up to it); else -1 */
   left: number;
+  /**
+   * for a member who left and joined again: where that earlier membership ended (an open
+   * connection still behind it is owed up to there, then from `join`); else -1
+   */
+  prevLeft: number;
 }
 
 /** One stored message: its seq and its `msg` frame, ready to write to a socket. */

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConvChannel } from '../../server/delivery/channel.ts';
+import { ConvChannel, type ChannelLimits } from '../../server/delivery/channel.ts';
 import type { LogEntry } from '../../server/store/log.ts';
 
 /** A model log 1..n, and a channel wired to it; deliveries must be exactly 1..n in order. */
 type Fetch = (from: number, to: number, count: number) => Promise<LogEntry[]>;
 
-function harness(n: number, fetchWrap: (f: Fetch) => Fetch = (f) => f, trimmedUpTo = 0, startHead = 0) {
+function harness(n: number, fetchWrap: (f: Fetch) => Fetch = (f) => f, trimmedUpTo = 0, startHead = 0, limits?: ChannelLimits) {
   const delivered: number[] = [];
   let expectedNext = startHead + 1;
   const skipped: [number, number][] = [];
@@ -35,13 +35,33 @@ function harness(n: number, fetchWrap: (f: Fetch) => Fetch = (f) => f, trimmedUp
     fillFailed: (_ch, err) => {
       throw err;
     },
-  });
+  }, limits);
   return { ch, delivered, skipped };
 }
 
 const seqs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe('ConvChannel (ordering and hole fill)', () => {
+  it('keeps at most its limits of out-of-order and captured messages (count and bytes); what it does not keep comes from the log, in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(fc.constant(n), fc.shuffledSubarray(seqs(n), { minLength: n, maxLength: n }))),
+        fc.record({ messages: fc.integer({ min: 1, max: 4 }), bytes: fc.integer({ min: 2, max: 12 }) }),
+        fc.boolean(),
+        async (s, [n, order], limits, captureFirst) => {
+          const { ch, delivered } = harness(n, (f) => s.scheduleFunction(f), 0, 0, limits);
+          if (!captureFirst) ch.start('e1', 0);
+          for (const seq of order) void s.schedule(Promise.resolve(seq)).then((q) => ch.onBus('e1', q, `f${q}`));
+          if (captureFirst) void s.schedule(Promise.resolve()).then(() => ch.start('e1', 0));
+          await s.waitAll();
+          expect(delivered).toEqual(seqs(n));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('delivers 1..n in order, once, whatever the bus drops, repeats or reorders, once the head is learnt', async () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 1, max: 40 }), fc.array(fc.constantFrom('deliver', 'drop', 'twice'), { minLength: 40, maxLength: 40 }), async (s, n, fate) => {

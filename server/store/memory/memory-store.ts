@@ -166,16 +166,18 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
     return this.run('states', () =>
       convs.map((conv) => {
         const c = this.convs.get(conv);
-        if (!c) return { epoch: null, head: 0, trimmed: 0, join: -1, left: -1 };
+        if (!c) return { epoch: null, head: 0, trimmed: 0, join: -1, left: -1, prevLeft: -1 };
         let join = 0;
         let left = -1;
+        let prevLeft = -1;
         if (c.members) {
           const j = c.members.get(user);
           const l = c.leavers.get(user);
           join = j ?? l?.join ?? -1;
           if (j === undefined && l) left = l.left;
+          if (j !== undefined && l) prevLeft = l.left;
         }
-        return { epoch: c.epoch, head: c.head, trimmed: c.trimmed, join, left };
+        return { epoch: c.epoch, head: c.head, trimmed: c.trimmed, join, left, prevLeft };
       }),
     );
   }
@@ -310,7 +312,7 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
       this.indexGroup(add, conv);
       for (const u of add) {
         c.members.set(u, c.head);
-        c.leavers.delete(u);
+        // the leave record stays: it ends what the user's open connections are still owed
         this.publish({ k: 'j', conv, epoch: c.epoch, user: u, atSeq: c.head });
       }
       return add;

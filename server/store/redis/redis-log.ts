@@ -81,8 +81,8 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
       const res = (await p.exec()) ?? [];
       return res.map(([err, v]) => {
         if (err) throw err;
-        const [epoch, head, trimmed, join, left] = v as [string | null, number, number, number, number];
-        return { epoch: epoch || null, head, trimmed, join, left };
+        const [epoch, head, trimmed, join, left, prevLeft] = v as [string | null, number, number, number, number, number];
+        return { epoch: epoch || null, head, trimmed, join, left, prevLeft };
       });
     });
   }
