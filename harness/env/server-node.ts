@@ -1,7 +1,7 @@
 // A server node as a child process: `process.execPath server/main.ts` (so signals reach
 // the server itself, not a wrapper), configured through the environment (PROTOCOL.md,
-// "Configuration"). Nothing test-specific is assumed: callers pass JWT_SECRET, NODE_ENV,
-// DEBUG_ROUTES and the rest.
+// "Configuration"). Nothing test-specific is assumed: callers pass JWT_SECRET, DEBUG_ROUTES,
+// TEST_BUGS (which starts server/test-main.ts instead) and the rest.
 import type { ChildProcess } from 'node:child_process';
 import { ManagedProcess, type OutputLine, type ProcessExit } from './child-process.ts';
 import { REPO_ROOT, SERVER_ENTRY, SERVER_TEST_ENTRY } from './paths.ts';

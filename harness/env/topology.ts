@@ -24,7 +24,7 @@ export interface TopologyOptions {
   redisBehindProxy?: boolean;
   /** Each node gets a proxy in front of it for clients (client-link:<node>); default true. */
   clientLinksBehindProxy?: boolean;
-  /** Environment of every node (PROTOCOL.md's variables, NODE_ENV, DEBUG_ROUTES, ...). */
+  /** Environment of every node (PROTOCOL.md's variables, DEBUG_ROUTES, TEST_BUGS, ...). */
   serverEnv?: ServerEnv;
   /** Extra environment per node, by index. */
   nodeEnv?: Array<ServerEnv | undefined>;

@@ -9,7 +9,7 @@ import { sleep, waitUntil } from '../helpers/procs.ts';
 import { token } from '../helpers/tokens.ts';
 
 /** What the tests pass to every node (the harness assumes none of it). */
-export const TEST_SERVER_ENV = { NODE_ENV: 'test', DEBUG_ROUTES: '1', LOG_LEVEL: 'warn', STORE_TIMEOUT_MS: '500' };
+export const TEST_SERVER_ENV = { DEBUG_ROUTES: '1', LOG_LEVEL: 'warn', STORE_TIMEOUT_MS: '500' };
 
 async function status(url: string): Promise<number> {
   try {
