@@ -67,6 +67,11 @@ export class ConvChannel<M = unknown> {
     this.limits = limits;
   }
 
+  /** What it keeps now while it cannot deliver (held back by the limits). */
+  get kept(): { messages: number; chars: number } {
+    return { messages: (this.captured?.length ?? 0) + (this.pending?.size ?? 0), chars: this.keptChars };
+  }
+
   get isLive(): boolean {
     return !this.capturing;
   }
@@ -89,7 +94,8 @@ export class ConvChannel<M = unknown> {
    * memberships) and calls `resume`.
    */
   hold(): void {
-    if (!this.capturing) this.held = true;
+    // a channel still capturing stays held after its start, until the resync's resume
+    this.held = true;
   }
 
   /** The end of `hold`: fill up to the store's head, then take what arrived meanwhile, in order. */

@@ -40,6 +40,8 @@ export class Hub {
   private readonly opts: HubOptions;
   private readonly metrics: Metrics;
   private readonly resyncs: CoalescedWork;
+  /** the bus link dropped and no resync has begun since */
+  private busDown = false;
 
   constructor(store: Pick<Stores, 'log' | 'cursors' | 'groups'>, log: Logger, metrics: Metrics, opts: HubOptions) {
     this.store = store;
@@ -179,6 +181,8 @@ export class Hub {
     let chan = this.chans.get(conv);
     if (!chan) {
       chan = new ConvChannel<ConnConv>(conv, this.channelIO);
+      // opened while the bus is down: held like the others until the resync
+      if (this.busDown) chan.hold();
       this.chans.set(conv, chan);
     }
     chan.pins++;
@@ -470,6 +474,7 @@ export class Hub {
 
   /** The bus link dropped: hold every channel until a resync has read heads and memberships. */
   onBusDown(): void {
+    this.busDown = true;
     for (const ch of this.chans.values()) ch.hold();
   }
 
@@ -478,12 +483,20 @@ export class Hub {
    * have lost), then fills from the log; attaches conversations joined meanwhile.
    */
   async resync(): Promise<void> {
+    // channels opened from here on read their state after the link came back
+    this.busDown = false;
     const convs = [...this.chans.keys()];
     for (let i = 0; i < convs.length; i += 500) {
       const batch = convs.slice(i, i + 500);
       const heads = await this.store.log.heads(batch);
-      // read after the heads, so every leave before a message up to them is seen
-      await Promise.all(batch.map((conv) => this.reconcileMembership(conv)));
+      // Read after the heads, so every leave before a message up to them is seen. A
+      // channel behind the head (or in another epoch) reads membership anyway with the fill
+      // or replay that follows, after its log read: only the others need it here.
+      const upToDate = batch.filter((conv, j) => {
+        const ch = this.chans.get(conv);
+        return ch !== undefined && heads[j]!.epoch === ch.epoch && heads[j]!.head <= ch.last;
+      });
+      await Promise.all(upToDate.map((conv) => this.reconcileMembership(conv)));
       batch.forEach((conv, j) => this.chans.get(conv)?.resume(heads[j]!.epoch, heads[j]!.head));
     }
     // Joins announced while the bus was away: look at each local user's index again.

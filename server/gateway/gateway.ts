@@ -457,7 +457,6 @@ export class Gateway {
     }
   }
 
-  /** Shutdown: close the i-th of n connections with 1001 at about i·DRAIN_MS/n. */
   /**
    * Shutdown: close the i-th of n connections with 1001 at about i·DRAIN_MS/n. Each one's
    * pending acks are flushed on the way, at most DRAIN_FLUSHES at a time and never past

@@ -80,7 +80,7 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
     resyncs: counter('imstorm_resyncs_total', 'bus resyncs (subscriber reconnect or stalled heartbeat)'),
     sendLatency: new client.Histogram({
       name: 'imstorm_send_latency_seconds',
-      help: 'send frame received → sent reply',
+      help: 'a send (WebSocket frame or POST /v1/messages) received → stored and answered',
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers: [registry],
     }),

@@ -164,10 +164,12 @@ export function checkServerFrame(raw: unknown): ServerFrame {
   return raw as ServerFrame;
 }
 
+const STORED_MESSAGE_FIELDS = [['seq', 'number'], ['from', 'string'], ['cmid', 'string'], ['body', 'string'], ['ts', 'number']] as const;
+
 function checkStoredMessage(m: unknown): void {
   if (typeof m !== 'object' || m === null) throw new FrameDecodeError('page frame: every element of `msgs` must be an object');
   const rec = m as Record<string, unknown>;
-  for (const [name, kind] of [['seq', 'number'], ['from', 'string'], ['cmid', 'string'], ['body', 'string'], ['ts', 'number']] as const) {
+  for (const [name, kind] of STORED_MESSAGE_FIELDS) {
     if (typeof rec[name] !== kind) throw new FrameDecodeError(`page frame: msgs[].${name} must be a ${kind}`);
   }
 }
