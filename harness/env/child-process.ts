@@ -85,7 +85,9 @@ export class ManagedProcess<L extends OutputLine = OutputLine> {
     c.once('error', (err) => (this.#spawnError = err));
     c.stdout?.on('data', this.#reader('stdout'));
     c.stderr?.on('data', this.#reader('stderr'));
-    c.once('exit', (code, signal) => {
+    // 'close', not 'exit': it comes once stdout and stderr are read to the end, so the
+    // last lines (a fatal error's stack) are in the record
+    c.once('close', (code, signal) => {
       const at = Date.now();
       const lastLines = this.logs.slice(-20).map(({ text, stream, at: t }) => ({ text, stream, at: t }));
       this.exits.push({ at, code, signal, expected: this.#ending === c, lastLines });

@@ -37,6 +37,8 @@ export class MembershipChurn {
   readonly #tokens = new Map<string, string>();
   #running = false;
   #loop: Promise<void> | null = null;
+  /** a change that could not be made: the loop ends, and stop() rethrows it */
+  #error: unknown = null;
   #next = 0;
 
   constructor(o: MembershipChurnOptions) {
@@ -48,13 +50,18 @@ export class MembershipChurn {
   start(): void {
     if (this.#running || this.#o.groups.length === 0 || this.#o.ratePerSec <= 0) return;
     this.#running = true;
-    this.#loop = this.#run();
+    // caught here, not left to stop(): a failure mid-run must not be an unhandled rejection
+    this.#loop = this.#run().catch((err: unknown) => {
+      this.#error = err;
+      this.#running = false;
+    });
   }
 
   /** Stops after the change in flight; rejects with MembershipChurnError if one could not be made. */
   async stop(): Promise<MemberFact[]> {
     this.#running = false;
     await this.#loop;
+    if (this.#error !== null) throw this.#error;
     return this.facts;
   }
 

@@ -249,6 +249,8 @@ export class SimClient {
       // the server's own codec: a frame it would not write is not taken as one here
       f = decodeServerFrame(text);
     } catch {
+      // counted and reported: a server breaking the protocol must not pass unseen
+      this.o.recorder.count('bad_frames');
       return;
     }
     const now = Date.now();

@@ -38,7 +38,7 @@ const RUN_USAGE = [
   'Brings up Redis, fault proxies and server nodes, drives a client fleet, injects the',
   "scenario's faults, checks the delivery guarantees and writes a report under reports/.",
   'Exit 0 when every threshold and guarantee holds, 1 when one fails, 2 for usage or',
-  'environment errors.',
+  'environment errors and for a fault step that fails (e.g. a proxy API error).',
   '',
   'Options:',
   `  --env ENV          ${ENV_CHOICES.join('|')} (default auto: containers when a Docker engine answers, else local)`,

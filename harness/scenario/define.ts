@@ -91,6 +91,11 @@ export function defineScenario(input: ScenarioInput): Scenario {
     if (node > r.data.topology.nodes) throw new Error(`invalid scenario "${r.data.name}": fault at ${f.at} ms targets node-${node}, but the topology has ${r.data.topology.nodes} nodes`);
     if ('link' in f && f.link.startsWith('redis-link:') && !r.data.topology.redisBehindProxy) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.redisBehindProxy`);
     if ('link' in f && f.link.startsWith('client-link:') && r.data.topology.clientLinksBehindProxy === false) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.clientLinksBehindProxy`);
+    if (f.kind === 'blackhole') {
+      // the reclaim check counts every connection of the node: all of them must be behind the link
+      if (r.data.topology.clientLinksBehindProxy !== true) throw new Error(`invalid scenario "${r.data.name}": a blackhole fault needs topology.clientLinksBehindProxy: true (every client behind the link), got ${String(r.data.topology.clientLinksBehindProxy)}`);
+      if (f.reclaimWithinMs > f.duration) throw new Error(`invalid scenario "${r.data.name}": blackhole at ${f.at} ms: reclaimWithinMs (${f.reclaimWithinMs}) must not exceed its duration (${f.duration})`);
+    }
   }
   return r.data;
 }

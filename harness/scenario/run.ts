@@ -9,6 +9,7 @@ import { runAllCheckers } from '../checks/index.ts';
 import type { NodeExit } from '../checks/node-exits.ts';
 import type { GoneKeysSample, ReclaimSample, ServerSample } from '../checks/samples.ts';
 import { httpCall } from '../util/http-call.ts';
+import { sleep } from '../env/procs.ts';
 import type { Verdict } from '../checks/verdict.ts';
 import type { Fact } from '../model/facts.ts';
 import type { EnvChoice } from '../env/environment.ts';
@@ -63,7 +64,6 @@ export interface RunResult {
 /** A problem with the machine or the plan, found before anything ran (exit 2). */
 export class RunSetupError extends Error {}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What the phases of one run share; what is started here is stopped by teardown(). */
 interface Run {
@@ -87,6 +87,8 @@ interface Run {
   sampler: ServerSampler | null;
   fleet: Fleet | null;
   progressTimer: NodeJS.Timeout | null;
+  /** aborted when the run ends early or is torn down: fault steps still waiting stop there */
+  readonly faults: AbortController;
 }
 
 /** What the storms leave for the judge. */
@@ -117,7 +119,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     s, o, startedAt, processes,
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
-    topo: null, sampler: null, fleet: null, progressTimer: null,
+    topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(),
   };
   try {
     o.log(`${s.name}: ${s.description}`);
@@ -281,8 +283,10 @@ async function faultsDuringLoad(run: Run, t: Topology): Promise<void> {
   const failure = new Promise<never>((_, reject) => (failed = reject));
   failure.catch(() => {});
   const faultRuns = s.faults.map((step) =>
-    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log).catch((err: unknown) => {
+    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log, run.faults.signal).catch((err: unknown) => {
       const e = new RunSetupError(`fault step failed: ${describeStep(step)}: ${err instanceof Error ? err.message : String(err)}`);
+      // the other steps stop at their next wait: nothing may restart a node after teardown
+      run.faults.abort();
       failed(e);
       throw e;
     }),
@@ -301,8 +305,10 @@ async function openConnections(adminUrl: string): Promise<number> {
 
 /** Polls the gauge every 100 ms from the blackhole's start until it reads 0 or the deadline passes. */
 async function watchReclaim(adminUrl: string, r: Omit<ReclaimSample, 'connectionsAtDeadline' | 'reclaimedAt'>): Promise<ReclaimSample> {
+  let n = r.connectionsAtStart;
   for (;;) {
-    const n = await openConnections(adminUrl);
+    // a poll that fails or is late (a busy node) is a reading that is not 0, not a setup error
+    n = await openConnections(adminUrl).catch(() => n);
     const now = Date.now();
     if (n === 0) return { ...r, reclaimedAt: now, connectionsAtDeadline: 0 };
     if (now >= r.deadline) return { ...r, connectionsAtDeadline: n };
@@ -353,6 +359,14 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   out.connectLatencies.push(...(result.latencies.connect ?? []));
   run.o.log(`${label}fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
   if (lastStorm) run.notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);
+  // sends a device gave up on before writing them (no connection came back in time): not facts, but said
+  const neverWritten = result.counts.never_written ?? 0;
+  if (neverWritten > 0) run.notes.push(`${label}${neverWritten} send(s) never written: their device had no connection before it gave up (the server never saw them)`);
+  const badFrames = result.counts.bad_frames ?? 0;
+  if (badFrames > 0) {
+    run.notes.push(`${label}${badFrames} frame(s) from the server that PROTOCOL.md does not allow (the server's codec refused them); the devices ignored them`);
+    run.o.log(`${label}WARNING: ${badFrames} frame(s) from the server broke the protocol`);
+  }
 }
 
 function stopProgress(run: Run): void {
@@ -443,6 +457,7 @@ async function reportPhase(
 
 /** Stops whatever is still running, whatever happened. */
 async function teardown(run: Run): Promise<void> {
+  run.faults.abort();
   stopProgress(run);
   run.fleet?.kill();
   if (run.sampler) await run.sampler.stop().catch(() => {});
@@ -452,14 +467,27 @@ async function teardown(run: Run): Promise<void> {
 
 // ---- faults ------------------------------------------------------------------------------
 
-async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void): Promise<void> {
-  const wait = loadStartAt + step.at - Date.now();
-  if (wait > 0) await sleep(wait);
+/** Waits `ms`; false when the run's faults were aborted meanwhile (the step then stops). */
+function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve(!signal.aborted);
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void, signal: AbortSignal): Promise<void> {
+  const pause = (ms: number) => waitUnlessAborted(ms, signal);
+  if (!(await pause(loadStartAt + step.at - Date.now()))) return;
   switch (step.kind) {
     case 'toxic': {
       log(`fault: ${step.toxic.type} on ${step.link} for ${step.duration} ms`);
       const toxic = await t.addToxic(step.link, { type: step.toxic.type, stream: step.toxic.stream, toxicity: step.toxic.toxicity, attributes: step.toxic.attributes });
-      await sleep(step.duration);
+      if (!(await pause(step.duration))) return;
       await toxic.remove();
       return;
     }
@@ -472,14 +500,14 @@ async function runFault(t: Topology, step: FaultStep, loadStartAt: number, resta
       const toxics = [];
       for (const stream of ['upstream', 'downstream'] as const) toxics.push(await t.addToxic(step.link, { type: 'timeout', stream, attributes: { timeout: 0 } }));
       reclaims.push(await watchReclaim(url, { link: step.link, node, start, deadline: start + step.reclaimWithinMs, connectionsAtStart }));
-      await sleep(start + step.duration - Date.now());
+      if (!(await pause(start + step.duration - Date.now()))) return;
       for (const x of toxics) await x.remove();
       return;
     }
     case 'cut':
       log(`fault: ${step.link} cut for ${step.duration} ms`);
       await t.disableLink(step.link);
-      await sleep(step.duration);
+      if (!(await pause(step.duration))) return;
       await t.enableLink(step.link);
       return;
     case 'kill':
@@ -490,7 +518,7 @@ async function runFault(t: Topology, step: FaultStep, loadStartAt: number, resta
         await t.killNode(step.target);
       }
       if (step.restartAfter !== undefined) {
-        await sleep(step.restartAfter);
+        if (!(await pause(step.restartAfter))) return;
         if (step.target === 'redis') await t.startRedis();
         else await t.startNode(step.target);
       }
@@ -507,7 +535,7 @@ async function runFault(t: Topology, step: FaultStep, loadStartAt: number, resta
       log(`fault: pause ${step.target} for ${step.duration} ms`);
       if (step.target === 'redis') await t.pauseRedis();
       else await t.pauseNode(step.target);
-      await sleep(step.duration);
+      if (!(await pause(step.duration))) return;
       if (step.target === 'redis') await t.resumeRedis();
       else await t.resumeNode(step.target);
       return;
