@@ -227,9 +227,7 @@ describe('item 13: one final reply per request id; the Bearer scheme in any case
     c2 = await startCluster({ env: { STORE_TIMEOUT_MS: 300 } });
   });
   afterAll(async () => {
-    // not c2.cleanup(): that kills every tracked process, the file's main cluster included
-    await Promise.all(c2?.nodes.map((n) => n.kill()) ?? []);
-    await c2?.redis.cleanup();
+    await c2?.cleanup();
   });
 
   it('presence.sub while the store does not answer: exactly one reply (`ok`) for its id, and the current state once the store is back', async () => {

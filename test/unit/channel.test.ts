@@ -51,11 +51,20 @@ describe('ConvChannel (ordering and hole fill)', () => {
         fc.boolean(),
         async (s, [n, order], limits, captureFirst) => {
           const { ch, delivered } = harness(n, (f) => s.scheduleFunction(f), 0, 0, limits);
+          let peak = { messages: 0, chars: 0 };
+          const onBus = (q: number) => {
+            ch.onBus('e1', q, `f${q}`);
+            const k = ch.kept;
+            peak = { messages: Math.max(peak.messages, k.messages), chars: Math.max(peak.chars, k.chars) };
+          };
           if (!captureFirst) ch.start('e1', 0);
-          for (const seq of order) void s.schedule(Promise.resolve(seq)).then((q) => ch.onBus('e1', q, `f${q}`));
+          for (const seq of order) void s.schedule(Promise.resolve(seq)).then(onBus);
           if (captureFirst) void s.schedule(Promise.resolve()).then(() => ch.start('e1', 0));
           await s.waitAll();
           expect(delivered).toEqual(seqs(n));
+          expect(peak.messages).toBeLessThanOrEqual(limits.messages);
+          expect(peak.chars).toBeLessThanOrEqual(limits.bytes);
+          expect(ch.kept).toEqual({ messages: 0, chars: 0 });
         },
       ),
       { numRuns: 300 },
