@@ -1,3 +1,4 @@
+import type { RequestPace } from './request-pacer.ts';
 import type { Identity } from './tokens.ts';
 
 /**
@@ -13,6 +14,9 @@ export interface ClientSocket {
   close(code: number, reason: string): void;
   terminate(): void;
   ping(): void;
+  /** stop / go on reading the peer's frames (backpressure on a client over its request limits) */
+  pause(): void;
+  resume(): void;
 }
 
 /** Frames written by every connection of this process (read by /metrics). */
@@ -62,6 +66,8 @@ export class Conn {
   rejoins: Map<string, number> | null = null;
   /** frames received before the handshake finished, handled right after it */
   early: string[] | null = null;
+  /** request budgets and in-flight counts, from the first frame after `welcome` on */
+  pace: RequestPace | null = null;
   /** registered in the store's presence (so it must be deregistered) */
   registered = false;
 

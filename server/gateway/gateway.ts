@@ -16,6 +16,7 @@ import type { MessageSender } from '../messaging/send.ts';
 import type { Stores } from '../store/stores.ts';
 import { Conn } from './connection.ts';
 import type { RateBuckets } from './rate.ts';
+import { RequestPace, type Request } from './request-pacer.ts';
 import { Semaphore } from './semaphore.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 
@@ -29,6 +30,12 @@ const HANDSHAKE_CONCURRENCY = 256;
 const MAX_JSON_DEPTH = 8;
 /** frames a client may send after hello before its welcome; they wait for the handshake */
 const MAX_EARLY_FRAMES = 64;
+/**
+ * Bulk reads (history pages, presence states) of the whole node at once: with one command
+ * link per node, a send waits behind whatever replies are queued on it, so bulk replies
+ * are let onto it a few at a time.
+ */
+const BULK_READS = 8;
 /** cursor flushes in flight during a drain */
 const DRAIN_FLUSHES = 32;
 
@@ -54,6 +61,7 @@ export class Gateway {
   readonly wss: WebSocketServer;
   private readonly d: GatewayDeps;
   private readonly handshakes = new Semaphore(HANDSHAKE_CONCURRENCY);
+  private readonly bulkReads = new Semaphore(BULK_READS);
   private readonly all = new Set<Conn>();
   private readonly bootId = randomBytes(4).toString('hex');
   private seq = 0;
@@ -201,12 +209,71 @@ export class Gateway {
       if (!parsed.success) throw new ProtocolError('bad_request', describeZodError(parsed.error));
       if (parsed.data.t === 'hello') throw new ProtocolError('bad_request', 'hello was already accepted on this connection');
       conn.badFrames = 0;
-      void this.dispatch(conn, parsed.data);
+      this.submit(conn, { frame: parsed.data });
     } catch (err) {
       const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' && (raw as { id: string }).id.length <= 64 ? (raw as { id: string }).id : undefined;
-      this.replyError(conn, id, err);
+      this.submit(conn, { bad: { id, err } });
       if (++conn.badFrames >= BAD_FRAMES_LIMIT) this.close(conn, CloseCode.badFrames, 'too many bad frames');
     }
+  }
+
+  // ---- pacing: requests start within the connection's limits (request-pacer.ts) -----------
+
+  private submit(conn: Conn, req: Request): void {
+    const pace = (conn.pace ??= new RequestPace(Date.now()));
+    if (pace.waiting) {
+      // The socket is paused; these are the frames ws had already read. Bounded by what one
+      // socket read holds (64 KiB of frames), so the queue needs no cap of its own.
+      pace.waiting.push(req);
+      return;
+    }
+    if (this.tryStart(conn, pace, req)) return;
+    pace.waiting = [req];
+    conn.ws.pause();
+  }
+
+  /** Starts `req` if the limits allow it now; otherwise arranges for pump() to try again. */
+  private tryStart(conn: Conn, pace: RequestPace, req: Request): boolean {
+    const wait = pace.admit(req, Date.now());
+    if (wait === 0) {
+      void this.run(conn, pace, req);
+      return true;
+    }
+    // Infinity: a request in flight ends first, and its end pumps
+    if (wait !== Infinity && !pace.timer) {
+      pace.timer = setTimeout(() => {
+        pace.timer = null;
+        this.pump(conn, pace);
+      }, wait);
+      pace.timer.unref();
+    }
+    return false;
+  }
+
+  private async run(conn: Conn, pace: RequestPace, req: Request): Promise<void> {
+    try {
+      if ('frame' in req) await this.dispatch(conn, req.frame);
+      else await this.replyError(conn, req.bad.id, req.bad.err);
+    } finally {
+      pace.finish(req);
+      if (pace.waiting) this.pump(conn, pace);
+    }
+  }
+
+  /** Starts the held requests in order as far as the limits allow; reading resumes once none is left. */
+  private pump(conn: Conn, pace: RequestPace): void {
+    const waiting = pace.waiting;
+    if (!waiting) return;
+    if (conn.state === 'closed') {
+      pace.waiting = null;
+      return;
+    }
+    while (waiting.length) {
+      if (!this.tryStart(conn, pace, waiting[0]!)) return;
+      waiting.shift();
+    }
+    pace.waiting = null;
+    conn.ws.resume();
   }
 
   private async onHello(conn: Conn, text: string | null): Promise<void> {
@@ -261,6 +328,7 @@ export class Gateway {
     await sync;
   }
 
+  /** Handles one request; resolves once its final reply reached the socket (pacing counts on it). */
   private async dispatch(conn: Conn, f: ClientFrame): Promise<void> {
     try {
       switch (f.t) {
@@ -274,18 +342,24 @@ export class Gateway {
             const prev = conn.acks.get(f.conv);
             if (!prev || prev.epoch !== mark.epoch || mark.seq > prev.seq) conn.acks.set(f.conv, mark);
           }
-          return this.ok(conn, f.id);
+          return await this.ok(conn, f.id);
         }
         case 'read': {
           const mark = await this.d.hub.clampToHead(conn, f.conv, f.seq);
           if (mark.epoch) await this.d.store.cursors.advanceRead(conn.user, { conv: f.conv, epoch: mark.epoch, seq: mark.seq }, conn.id);
-          return this.ok(conn, f.id);
+          return await this.ok(conn, f.id);
         }
         case 'history': {
           convForUser(f.conv, conn.user);
-          const page = await this.d.store.log.history(conn.user, f.conv, { after: f.after, before: f.before, limit: f.limit ?? 50 });
-          conn.send(encode.page(f.id, f.conv, page.epoch, page.msgsJson, page.more));
-          return;
+          await this.bulkReads.acquire();
+          let page;
+          try {
+            page = await this.d.store.log.history(conn.user, f.conv, { after: f.after, before: f.before, limit: f.limit ?? 50 });
+          } finally {
+            this.bulkReads.release();
+          }
+          // in flight until the page reached the kernel: a reader that does not drain holds its history budget
+          return await conn.sendAndDrain(encode.page(f.id, f.conv, page.epoch, page.msgsJson, page.more));
         }
         case 'presence.sub': {
           const subs = conn.presenceSubs;
@@ -295,49 +369,51 @@ export class Gateway {
             throw new ProtocolError('too_large', `at most ${this.d.config.PRESENCE_SUBS_MAX} presence subscriptions per connection`);
           }
           this.d.presence.subscribe(conn, unique);
-          this.ok(conn, f.id);
+          const ok = this.ok(conn, f.id);
           // `ok` is this id's one final reply (PROTOCOL.md): a failed read of the current
           // states is retried, never answered with a second reply
-          return void this.sendPresenceStates(conn, [...new Set(f.users)], 0);
+          await Promise.all([ok, this.sendPresenceStates(conn, [...new Set(f.users)], 0)]);
+          return;
         }
         case 'presence.unsub':
           this.d.presence.unsubscribe(conn, f.users);
-          return this.ok(conn, f.id);
+          return await this.ok(conn, f.id);
         case 'auth': {
           let id;
           try {
             id = await this.d.tokens.verify(f.token);
           } catch (err) {
-            this.sendError(conn, f.id, 'unauthorized', err instanceof TokenError ? err.message : 'invalid token');
+            void this.sendError(conn, f.id, 'unauthorized', err instanceof TokenError ? err.message : 'invalid token');
             return this.close(conn, CloseCode.unauthorized, 'unauthorized');
           }
           if (id.user !== conn.user || id.device !== conn.device) {
-            this.sendError(conn, f.id, 'unauthorized', 'the new token must have the same `sub` and `dev`');
+            void this.sendError(conn, f.id, 'unauthorized', 'the new token must have the same `sub` and `dev`');
             return this.close(conn, CloseCode.unauthorized, 'unauthorized');
           }
           conn.identity = { ...conn.identity!, expMs: id.expMs };
-          return this.ok(conn, f.id);
+          return await this.ok(conn, f.id);
         }
         case 'ping':
-          conn.send(encode.pong(f.id, Date.now()));
-          return;
+          return await conn.sendAndDrain(encode.pong(f.id, Date.now()));
       }
     } catch (err) {
-      this.replyError(conn, f.id, err);
+      await this.replyError(conn, f.id, err);
     }
   }
 
   /** users whose current presence a connection still waits for, while a retry is scheduled */
   private readonly presenceRetries = new WeakMap<Conn, Set<string>>();
 
-  /** Sends the current presence of `users` still subscribed; on a store failure retries (backing off up to 5 s) while the connection is open. */
+  /**
+   * Sends the current presence of `users` still subscribed, and resolves once the frames
+   * reached the socket; on a store failure retries (backing off up to 5 s) while the
+   * connection is open, and resolves at once.
+   */
   private async sendPresenceStates(conn: Conn, users: string[], attempt: number): Promise<void> {
+    let states;
+    await this.bulkReads.acquire();
     try {
-      const states = await this.d.presence.states(users);
-      users.forEach((u, i) => {
-        const s = states[i]!;
-        if (conn.presenceSubs?.has(u)) conn.send(encode.presence(u, s.status, s.v, s.ts));
-      });
+      states = await this.d.presence.states(users);
     } catch {
       if (!conn.isOpen) return;
       let pending = this.presenceRetries.get(conn);
@@ -350,30 +426,41 @@ export class Gateway {
         const again = [...pending].filter((u) => conn.presenceSubs?.has(u));
         if (again.length && conn.isOpen) void this.sendPresenceStates(conn, again, attempt + 1);
       }, Math.min(5000, 250 * 2 ** attempt)).unref();
+      return;
+    } finally {
+      this.bulkReads.release();
     }
+    let last: Promise<void> | undefined;
+    users.forEach((u, i) => {
+      const s = states[i]!;
+      if (conn.presenceSubs?.has(u)) last = conn.sendAndDrain(encode.presence(u, s.status, s.v, s.ts));
+    });
+    // frames on one socket are written in order: the last one written means all were
+    await last;
   }
 
   private async onSend(conn: Conn, f: Extract<ClientFrame, { t: 'send' }>): Promise<void> {
     const res = await this.d.sender.send(conn.user, f.conv, f.cmid, f.body);
-    conn.send(encode.sent(f.id, f.conv, res.seq, f.cmid, res.ts, res.dup));
+    await conn.sendAndDrain(encode.sent(f.id, f.conv, res.seq, f.cmid, res.ts, res.dup));
   }
 
   // ---- replies and closes --------------------------------------------------------
 
-  private ok(conn: Conn, id: string | undefined): void {
-    if (id !== undefined) conn.send(encode.ok(id));
+  private async ok(conn: Conn, id: string | undefined): Promise<void> {
+    if (id !== undefined) await conn.sendAndDrain(encode.ok(id));
   }
 
-  private replyError(conn: Conn, id: string | undefined, err: unknown): void {
+  /** The error reply to a request; resolves once it reached the socket. */
+  private replyError(conn: Conn, id: string | undefined, err: unknown): Promise<void> {
     if (err instanceof ProtocolError) return this.sendError(conn, id, err.code, err.message);
     const correlation = randomBytes(6).toString('hex');
     this.d.log.error({ err: err instanceof Error ? err.stack : String(err), correlation, conn: conn.id }, 'internal error');
-    this.sendError(conn, id, 'internal', `internal error (correlation id ${correlation})`);
+    return this.sendError(conn, id, 'internal', `internal error (correlation id ${correlation})`);
   }
 
-  private sendError(conn: Conn, id: string | undefined, code: ErrorCode, message: string): void {
+  private sendError(conn: Conn, id: string | undefined, code: ErrorCode, message: string): Promise<void> {
     this.d.metrics.errors.inc({ code });
-    conn.send(encode.error(id, code, message));
+    return conn.sendAndDrain(encode.error(id, code, message));
   }
 
   close(conn: Conn, code: number, reason: string): void {

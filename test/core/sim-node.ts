@@ -39,6 +39,9 @@ export class MemorySocket implements ClientSocket {
     queueMicrotask(() => this.onClosed?.());
   }
   ping(): void {}
+  /** the core tests drive the hub, not the gateway's reading: nothing to pause */
+  pause(): void {}
+  resume(): void {}
 }
 
 export interface SimConn {
