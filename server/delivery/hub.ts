@@ -8,6 +8,7 @@ import type { Stores } from '../store/stores.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { ConvChannel, type ChannelIO } from './channel.ts';
 import { CoalescedWork } from '../util/coalesced.ts';
+import { Semaphore } from '../util/semaphore.ts';
 import { cursorOfOtherEpoch, startCursor } from './cursor.ts';
 
 export interface HubOptions {
@@ -22,6 +23,25 @@ const PACE_BYTES = 256 * 1024;
 const REPLAY_BATCH = 100;
 /** conversations whose state one connect reads per round trip */
 const STATE_BATCH = 250;
+/**
+ * Connect-sync and replay reads of the whole node in flight at once: a connect storm's
+ * reads then queue here, not on the node's Redis link ahead of other users' sends.
+ */
+const SYNC_READS = 64;
+/** a resync's conversations per heads read, membership reads at once, user indexes at once */
+const RESYNC_HEADS = 500;
+const RESYNC_MEMBERSHIPS = 50;
+const RESYNC_USERS = 32;
+
+/** Where a resync got to: a failed run goes on from here; a new request starts a fresh plan. */
+interface ResyncPlan {
+  convs: string[];
+  convsDone: number;
+  users: string[];
+  usersDone: number;
+}
+
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Delivery on one node: which local connections hold which conversations, the ordering
@@ -42,6 +62,10 @@ export class Hub {
   private readonly resyncs: CoalescedWork;
   /** the bus link dropped and no resync has begun since */
   private busDown = false;
+  private readonly syncReads = new Semaphore(SYNC_READS);
+  private resyncPlan: ResyncPlan | null = null;
+  /** a resync was requested since the current plan was made: start over */
+  private resyncFresh = false;
 
   constructor(store: Pick<Stores, 'log' | 'cursors' | 'groups'>, log: Logger, metrics: Metrics, opts: HubOptions) {
     this.store = store;
@@ -97,10 +121,10 @@ export class Hub {
    * `conv`, gaps and its backlog, one conversation after another; then `synced`.
    */
   async syncOnConnect(conn: Conn): Promise<void> {
-    const convs = await this.store.groups.userConvs(conn.user);
+    const convs = await this.syncReads.run(() => this.store.groups.userConvs(conn.user));
     const pinned = convs.map((c) => this.pin(c));
     try {
-      const [states, cursors] = await Promise.all([this.statesInBatches(conn.user, convs), this.store.cursors.cursors(conn.user, conn.device)]);
+      const [states, cursors] = await Promise.all([this.statesInBatches(conn.user, convs), this.syncReads.run(() => this.store.cursors.cursors(conn.user, conn.device))]);
       const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
       const stale: string[] = [];
       for (let i = 0; i < convs.length; i++) {
@@ -361,10 +385,12 @@ export class Hub {
         // it is filling included), in order, from here on.
         const target = Math.min(cc.until, ch.last);
         if (cc.pos >= target) break;
-        const read = this.store.log.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
         // as in the channel's fills: membership read after the log, so a leave the bus has
         // not brought yet still stops the replay at the leave point
-        const [entries, states] = await Promise.all([read, cc.conv.startsWith('g:') ? this.store.log.states(conn.user, [cc.conv]) : null]);
+        const [entries, states] = await this.syncReads.run(() => {
+          const read = this.store.log.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
+          return Promise.all([read, cc.conv.startsWith('g:') ? this.store.log.states(conn.user, [cc.conv]) : null]);
+        });
         if (!current()) return;
         if (states) {
           this.applyMembership(cc, states[0]!);
@@ -467,6 +493,7 @@ export class Hub {
    * run is retried.
    */
   requestResync(reason: string): void {
+    this.resyncFresh = true;
     if (!this.resyncs.request()) return;
     this.metrics.resyncs.inc();
     this.log.info({ reason }, 'resync: re-reading heads and filling from the log');
@@ -480,14 +507,21 @@ export class Hub {
 
   /**
    * Re-reads heads and the memberships of local members (leaves and re-joins the bus may
-   * have lost), then fills from the log; attaches conversations joined meanwhile.
+   * have lost), then fills from the log; attaches conversations joined meanwhile. Paced
+   * (bounded batches, a turn of the event loop between them) and resumable: a run that
+   * failed (Redis timed out) goes on where it stopped; a new request starts over.
    */
   async resync(): Promise<void> {
-    // channels opened from here on read their state after the link came back
-    this.busDown = false;
-    const convs = [...this.chans.keys()];
-    for (let i = 0; i < convs.length; i += 500) {
-      const batch = convs.slice(i, i + 500);
+    if (this.resyncFresh || !this.resyncPlan) {
+      this.resyncFresh = false;
+      // channels opened from here on read their state after the link came back
+      this.busDown = false;
+      this.resyncPlan = { convs: [...this.chans.keys()], convsDone: 0, users: this.localUsers(), usersDone: 0 };
+    }
+    const plan = this.resyncPlan;
+    while (plan.convsDone < plan.convs.length) {
+      if (this.resyncFresh) return;
+      const batch = plan.convs.slice(plan.convsDone, plan.convsDone + RESYNC_HEADS);
       const heads = await this.store.log.heads(batch);
       // Read after the heads, so every leave before a message up to them is seen. A
       // channel behind the head (or in another epoch) reads membership anyway with the fill
@@ -496,18 +530,31 @@ export class Hub {
         const ch = this.chans.get(conv);
         return ch !== undefined && heads[j]!.epoch === ch.epoch && heads[j]!.head <= ch.last;
       });
-      await Promise.all(upToDate.map((conv) => this.reconcileMembership(conv)));
+      for (let i = 0; i < upToDate.length; i += RESYNC_MEMBERSHIPS) {
+        await Promise.all(upToDate.slice(i, i + RESYNC_MEMBERSHIPS).map((conv) => this.reconcileMembership(conv)));
+      }
       batch.forEach((conv, j) => this.chans.get(conv)?.resume(heads[j]!.epoch, heads[j]!.head));
+      plan.convsDone += batch.length;
+      await nextTurn();
     }
     // Joins announced while the bus was away: look at each local user's index again.
-    for (const user of this.localUsers()) {
-      const set = this.connsOf(user);
-      if (!set.length) continue;
-      const indexed = await this.store.groups.userConvs(user);
-      for (const conn of set) {
-        if (conn.state !== 'open') continue;
-        for (const conv of indexed) if (!conn.convs.has(conv)) void this.attachLater(conn, conv, 0);
-      }
+    while (plan.usersDone < plan.users.length) {
+      if (this.resyncFresh) return;
+      const batch = plan.users.slice(plan.usersDone, plan.usersDone + RESYNC_USERS);
+      await Promise.all(batch.map((user) => this.attachIndexed(user)));
+      plan.usersDone += batch.length;
+      await nextTurn();
+    }
+    this.resyncPlan = null;
+  }
+
+  /** Attaches the user's local connections to indexed conversations they do not hold yet. */
+  private async attachIndexed(user: string): Promise<void> {
+    if (!this.connsOf(user).length) return;
+    const indexed = await this.store.groups.userConvs(user);
+    for (const conn of this.connsOf(user)) {
+      if (conn.state !== 'open') continue;
+      for (const conv of indexed) if (!conn.convs.has(conv)) void this.attachLater(conn, conv, 0);
     }
   }
 
@@ -528,7 +575,7 @@ export class Hub {
    */
   private async statesInBatches(user: string, convs: readonly string[]): Promise<ConvState[]> {
     const out: ConvState[] = [];
-    for (let i = 0; i < convs.length; i += STATE_BATCH) out.push(...(await this.store.log.states(user, convs.slice(i, i + STATE_BATCH))));
+    for (let i = 0; i < convs.length; i += STATE_BATCH) out.push(...(await this.syncReads.run(() => this.store.log.states(user, convs.slice(i, i + STATE_BATCH)))));
     return out;
   }
 

@@ -17,7 +17,7 @@ import type { Stores } from '../store/stores.ts';
 import { Conn } from './connection.ts';
 import type { RateBuckets } from './rate.ts';
 import { RequestPace, type Request } from './request-pacer.ts';
-import { Semaphore } from './semaphore.ts';
+import { Semaphore } from '../util/semaphore.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 
 const BAD_FRAMES_LIMIT = 10;
@@ -351,13 +351,7 @@ export class Gateway {
         }
         case 'history': {
           convForUser(f.conv, conn.user);
-          await this.bulkReads.acquire();
-          let page;
-          try {
-            page = await this.d.store.log.history(conn.user, f.conv, { after: f.after, before: f.before, limit: f.limit ?? 50 });
-          } finally {
-            this.bulkReads.release();
-          }
+          const page = await this.bulkReads.run(() => this.d.store.log.history(conn.user, f.conv, { after: f.after, before: f.before, limit: f.limit ?? 50 }));
           // in flight until the page reached the kernel: a reader that does not drain holds its history budget
           return await conn.sendAndDrain(encode.page(f.id, f.conv, page.epoch, page.msgsJson, page.more));
         }
@@ -411,9 +405,8 @@ export class Gateway {
    */
   private async sendPresenceStates(conn: Conn, users: string[], attempt: number): Promise<void> {
     let states;
-    await this.bulkReads.acquire();
     try {
-      states = await this.d.presence.states(users);
+      states = await this.bulkReads.run(() => this.d.presence.states(users));
     } catch {
       if (!conn.isOpen) return;
       let pending = this.presenceRetries.get(conn);
@@ -427,8 +420,6 @@ export class Gateway {
         if (again.length && conn.isOpen) void this.sendPresenceStates(conn, again, attempt + 1);
       }, Math.min(5000, 250 * 2 ** attempt)).unref();
       return;
-    } finally {
-      this.bulkReads.release();
     }
     let last: Promise<void> | undefined;
     users.forEach((u, i) => {

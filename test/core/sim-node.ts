@@ -11,6 +11,7 @@ import { decodeServerFrame, encode, type ServerFrame } from '../../server/protoc
 import { MemoryBroker, type MemoryBusLink } from '../../server/store/memory/memory-bus.ts';
 import { MemoryStore, type MemoryStoreOptions } from '../../server/store/memory/memory-store.ts';
 import type { ConversationLog } from '../../server/store/log.ts';
+import type { GroupStore } from '../../server/store/groups.ts';
 
 const silent = pino({ level: 'silent' });
 // one registry's worth of series per node would pile up across thousands of cases
@@ -61,12 +62,12 @@ export class SimNode {
   readonly incarnation: string;
   private readonly store: MemoryStore;
 
-  constructor(name: string, store: MemoryStore, broker: MemoryBroker, opts: { backlogLimit?: number; presenceTtlMs?: number; log?: ConversationLog } = {}) {
+  constructor(name: string, store: MemoryStore, broker: MemoryBroker, opts: { backlogLimit?: number; presenceTtlMs?: number; log?: ConversationLog; groups?: GroupStore } = {}) {
     this.name = name;
     this.store = store;
     this.incarnation = `${name}.${++connSeq}`;
     this.link = broker.link(name);
-    this.hub = new Hub({ log: opts.log ?? store, cursors: store, groups: store }, silent, sharedMetrics, { backlogLimit: opts.backlogLimit ?? 500, slowConsumerBytes: 1 << 20 });
+    this.hub = new Hub({ log: opts.log ?? store, cursors: store, groups: opts.groups ?? store }, silent, sharedMetrics, { backlogLimit: opts.backlogLimit ?? 500, slowConsumerBytes: 1 << 20 });
     this.presence = new Presence(store, silent, this.incarnation, opts.presenceTtlMs ?? 30_000, 10, () => this.hub.conns.values());
     this.bus = new Bus(this.link, silent, this.incarnation, 2000, {
       message: (conv, epoch, seq, frame) => this.hub.onMessage(conv, epoch, seq, frame),
@@ -137,10 +138,13 @@ export class SimNode {
 }
 
 /** A cluster of simulated nodes sharing one in-memory store and bus. */
-export function simCluster(nodes: number, opts: MemoryStoreOptions & { autoBus?: boolean; backlogLimit?: number; presenceTtlMs?: number; wrapLog?: (log: ConversationLog) => ConversationLog } = {}) {
+export function simCluster(
+  nodes: number,
+  opts: MemoryStoreOptions & { autoBus?: boolean; backlogLimit?: number; presenceTtlMs?: number; wrapLog?: (log: ConversationLog) => ConversationLog; wrapGroups?: (groups: GroupStore) => GroupStore } = {},
+) {
   const broker = new MemoryBroker({ auto: opts.autoBus ?? true });
   const store = new MemoryStore(broker, opts);
-  const list = Array.from({ length: nodes }, (_, i) => new SimNode(`n${i + 1}`, store, broker, { backlogLimit: opts.backlogLimit, presenceTtlMs: opts.presenceTtlMs, log: opts.wrapLog?.(store) }));
+  const list = Array.from({ length: nodes }, (_, i) => new SimNode(`n${i + 1}`, store, broker, { backlogLimit: opts.backlogLimit, presenceTtlMs: opts.presenceTtlMs, log: opts.wrapLog?.(store), groups: opts.wrapGroups?.(store) }));
   return { store, broker, nodes: list };
 }
 

@@ -1,4 +1,8 @@
-/** Bounds concurrent handshakes so a connect storm is paced instead of stampeding Redis. */
+/**
+ * At most `max` holders at once; the others wait in arrival order. Paces bursts of store
+ * work (a connect storm's handshakes and syncs, bulk reads) instead of letting them
+ * stampede the node's Redis link ahead of other users' requests.
+ */
 export class Semaphore {
   private active = 0;
   private readonly waiters: (() => void)[] = [];
@@ -17,5 +21,14 @@ export class Semaphore {
     const next = this.waiters.shift();
     if (next) next();
     else this.active--;
+  }
+  /** Runs `work` holding one place. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await work();
+    } finally {
+      this.release();
+    }
   }
 }
