@@ -71,7 +71,9 @@ export class Gateway {
 
   constructor(deps: GatewayDeps) {
     this.d = deps;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
+    // maxPendingAutoPongs: a client that floods pings and does not read its pongs is cut once
+    // 60 are owed, instead of the node buffering every pong (ws's default, made explicit)
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, maxPendingAutoPongs: 60 });
   }
 
   get connectionCount(): number {

@@ -98,6 +98,24 @@ describe('item 2: a client that pipelines requests and never reads', () => {
   });
 });
 
+describe('item 2: WebSocket ping floods', () => {
+  it('a client that floods pings and never reads does not grow the node by the pongs it is owed', async () => {
+    const n = await cl.addNode({ HEARTBEAT_MS: 3000 });
+    const ws = await nonReader(n, 'pinger');
+    const before = rssBytes(n);
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(n))), 50);
+    // 400k pings of 125 bytes (the most a control frame carries): ~50 MB of pongs owed
+    const payload = Buffer.alloc(125, 7);
+    for (let i = 0; i < 400_000; i++) ws.ping(payload);
+    await sleep(3000);
+    clearInterval(sampler);
+    expect(peak - before, `node RSS grew from ${before} to ${peak} bytes`).toBeLessThan(25 * 1024 * 1024);
+    expect(n.running, n.tail()).toBe(true);
+    ws.terminate();
+  });
+});
+
 describe('item 2: per-frame-type budgets hold a connection back instead of letting it flood the store', () => {
   it('`read` marks (a store write and a bus message each) start at most 50 at once and then 20 a second; each is answered once', async () => {
     const n = await cl.addNode();
