@@ -25,7 +25,10 @@ import { RedisGroupStore } from './store/redis/redis-groups.ts';
 import { RedisConversationLog } from './store/redis/redis-log.ts';
 import { RedisPresenceStore } from './store/redis/redis-presence.ts';
 import type { Stores } from './store/stores.ts';
+import { Semaphore } from './util/semaphore.ts';
 
+/** bulk reads of the whole node in flight at once */
+const BULK_READS = 8;
 /** How often a running node checks that its Redis is still fit (appendonly, noeviction). */
 const FITNESS_CHECK_MS = 5000;
 
@@ -91,7 +94,11 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   const buckets = new RateBuckets(config.SEND_RATE, config.SEND_BURST);
   const groupBuckets = new RateBuckets(config.GROUP_OPS_RATE, config.GROUP_OPS_BURST);
   const sender = new MessageSender(stores.log, buckets, metrics, config);
-  gateway = new Gateway({ config, log, store: stores, sender, hub, presence, tokens, buckets, metrics, nodeId: config.NODE_ID, maxConnections });
+  // History pages, presence states and conversation lists, over WebSocket and HTTP: with
+  // one command link per node, a send waits behind whatever replies are queued on it, so
+  // bulk reads are let onto it a few at a time.
+  const bulkReads = new Semaphore(BULK_READS);
+  gateway = new Gateway({ config, log, store: stores, sender, hub, presence, tokens, buckets, metrics, nodeId: config.NODE_ID, maxConnections, bulkReads });
 
   const bus = new Bus(stores.bus, log, incarnation, config.STORE_TIMEOUT_MS, {
     message: (conv, epoch, seq, frame) => hub.onMessage(conv, epoch, seq, frame),
@@ -162,7 +169,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   let httpSockets = 0;
   const upgraded = new WeakSet<object>();
   const httpDeps = {
-    config, log, store: stores, sender, bus, links, hub, gateway: () => gateway, tokens, buckets, groupBuckets, metrics,
+    config, log, store: stores, sender, bus, links, hub, gateway: () => gateway, tokens, buckets, groupBuckets, metrics, bulkReads,
     isReady: () => durable && unfit === null && links.isCmdUp,
     notReadyReason: () => (unfit ? `Redis is not fit to run on: ${unfit}` : null),
     httpSockets: () => httpSockets,

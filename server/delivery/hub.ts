@@ -9,6 +9,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { ConvChannel, type ChannelIO } from './channel.ts';
 import { CoalescedWork } from '../util/coalesced.ts';
 import { Semaphore } from '../util/semaphore.ts';
+import { statesInBatches } from '../store/batched-states.ts';
 import { cursorOfOtherEpoch, startCursor } from './cursor.ts';
 
 export interface HubOptions {
@@ -21,8 +22,6 @@ type Chan = ConvChannel<ConnConv>;
 /** Replay waits for the socket to drain past this many unsent bytes. */
 const PACE_BYTES = 256 * 1024;
 const REPLAY_BATCH = 100;
-/** conversations whose state one connect reads per round trip */
-const STATE_BATCH = 250;
 /**
  * Connect-sync and replay reads of the whole node in flight at once: a connect storm's
  * reads then queue here, not on the node's Redis link ahead of other users' sends.
@@ -124,7 +123,7 @@ export class Hub {
     const convs = await this.syncReads.run(() => this.store.groups.userConvs(conn.user));
     const pinned = convs.map((c) => this.pin(c));
     try {
-      const [states, cursors] = await Promise.all([this.statesInBatches(conn.user, convs), this.syncReads.run(() => this.store.cursors.cursors(conn.user, conn.device))]);
+      const [states, cursors] = await Promise.all([statesInBatches(this.store.log, this.syncReads, conn.user, convs), this.syncReads.run(() => this.store.cursors.cursors(conn.user, conn.device))]);
       const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
       const stale: string[] = [];
       for (let i = 0; i < convs.length; i++) {
@@ -567,16 +566,6 @@ export class Hub {
     const st = await this.convState(conn.user, conv);
     if (st.join < 0) throw new ProtocolError(st.epoch === null && conv.startsWith('g:') ? 'not_found' : 'forbidden', `not a member of ${conv}`);
     return { epoch: st.epoch ?? '', seq: Math.min(seq, st.left >= 0 ? st.left : st.head) };
-  }
-
-  /**
-   * A user in thousands of conversations is read in bounded round trips, one after the
-   * other, so one connect neither sends Redis one huge pipeline nor times out as one.
-   */
-  private async statesInBatches(user: string, convs: readonly string[]): Promise<ConvState[]> {
-    const out: ConvState[] = [];
-    for (let i = 0; i < convs.length; i += STATE_BATCH) out.push(...(await this.syncReads.run(() => this.store.log.states(user, convs.slice(i, i + STATE_BATCH)))));
-    return out;
   }
 
   private async convState(user: string, conv: string): Promise<ConvState> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import type { Config } from '../config/config.ts';
 import type { Hub } from '../delivery/hub.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -30,12 +30,6 @@ const HANDSHAKE_CONCURRENCY = 256;
 const MAX_JSON_DEPTH = 8;
 /** frames a client may send after hello before its welcome; they wait for the handshake */
 const MAX_EARLY_FRAMES = 64;
-/**
- * Bulk reads (history pages, presence states) of the whole node at once: with one command
- * link per node, a send waits behind whatever replies are queued on it, so bulk replies
- * are let onto it a few at a time.
- */
-const BULK_READS = 8;
 /** cursor flushes in flight during a drain */
 const DRAIN_FLUSHES = 32;
 
@@ -51,6 +45,8 @@ export interface GatewayDeps {
   metrics: Metrics;
   nodeId: string;
   maxConnections: number;
+  /** the node's bulk reads (history pages, presence states), shared with the HTTP routes */
+  bulkReads: Semaphore;
 }
 
 /**
@@ -61,7 +57,6 @@ export class Gateway {
   readonly wss: WebSocketServer;
   private readonly d: GatewayDeps;
   private readonly handshakes = new Semaphore(HANDSHAKE_CONCURRENCY);
-  private readonly bulkReads = new Semaphore(BULK_READS);
   private readonly all = new Set<Conn>();
   private readonly bootId = randomBytes(4).toString('hex');
   private seq = 0;
@@ -72,8 +67,10 @@ export class Gateway {
   constructor(deps: GatewayDeps) {
     this.d = deps;
     // maxPendingAutoPongs: a client that floods pings and does not read its pongs is cut once
-    // 60 are owed, instead of the node buffering every pong (ws's default, made explicit)
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, maxPendingAutoPongs: 60 });
+    // 60 are owed, instead of the node buffering every pong (ws 8.23's default, made
+    // explicit; @types/ws does not know the option yet)
+    const options: ServerOptions & { maxPendingAutoPongs: number } = { noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, maxPendingAutoPongs: 60 };
+    this.wss = new WebSocketServer(options);
   }
 
   get connectionCount(): number {
@@ -353,7 +350,7 @@ export class Gateway {
         }
         case 'history': {
           convForUser(f.conv, conn.user);
-          const page = await this.bulkReads.run(() => this.d.store.log.history(conn.user, f.conv, { after: f.after, before: f.before, limit: f.limit ?? 50 }));
+          const page = await this.d.bulkReads.run(() => this.d.store.log.history(conn.user, f.conv, { after: f.after, before: f.before, limit: f.limit ?? 50 }));
           // in flight until the page reached the kernel: a reader that does not drain holds its history budget
           return await conn.sendAndDrain(encode.page(f.id, f.conv, page.epoch, page.msgsJson, page.more));
         }
@@ -408,7 +405,7 @@ export class Gateway {
   private async sendPresenceStates(conn: Conn, users: string[], attempt: number): Promise<void> {
     let states;
     try {
-      states = await this.bulkReads.run(() => this.d.presence.states(users));
+      states = await this.d.bulkReads.run(() => this.d.presence.states(users));
     } catch {
       if (!conn.isOpen) return;
       let pending = this.presenceRetries.get(conn);

@@ -18,6 +18,8 @@ import { startCursor } from '../delivery/cursor.ts';
 import type { MessageSender } from '../messaging/send.ts';
 import type { RedisLinks } from '../store/links.ts';
 import type { Stores } from '../store/stores.ts';
+import { statesInBatches } from '../store/batched-states.ts';
+import type { Semaphore } from '../util/semaphore.ts';
 
 /** PROTOCOL.md "HTTP": REST routes, health, metrics, and (DEBUG_ROUTES=1) leak-check helpers. */
 export interface HttpDeps {
@@ -37,6 +39,8 @@ export interface HttpDeps {
   isReady: () => boolean;
   /** why the node is not ready, when it knows more than "the store is not answering" */
   notReadyReason?: () => string | null;
+  /** the node's bulk reads, shared with the WebSocket requests */
+  bulkReads: Semaphore;
   /** plain (not upgraded) HTTP sockets open now */
   httpSockets: () => number;
   /** work still in flight after clients left: Redis commands queued, deregistrations pending */
@@ -202,8 +206,11 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
 
     // GET /v1/conversations
     if (method === 'GET' && path === '/v1/conversations') {
-      const convs = await d.store.groups.userConvs(me.user);
-      const [states, cursors, reads] = await Promise.all([d.store.log.states(me.user, convs), d.store.cursors.cursors(me.user, me.device), d.store.cursors.reads(me.user)]);
+      const convs = await d.bulkReads.run(() => d.store.groups.userConvs(me.user));
+      const [states, cursors, reads] = await Promise.all([
+        statesInBatches(d.store.log, d.bulkReads, me.user, convs),
+        d.bulkReads.run(() => Promise.all([d.store.cursors.cursors(me.user, me.device), d.store.cursors.reads(me.user)])),
+      ]).then(([st, [cu, rd]]) => [st, cu, rd] as const);
       const out = [];
       for (let i = 0; i < convs.length; i++) {
         const st = states[i]!;
@@ -220,7 +227,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
       const conv = parse(convId, parts[2]);
       convForUser(conv, me.user);
       const q = parse(historyQuery, Object.fromEntries(url.searchParams));
-      const page = await d.store.log.history(me.user, conv, q);
+      const page = await d.bulkReads.run(() => d.store.log.history(me.user, conv, q));
       return json(res, 200, `{"epoch":${JSON.stringify(page.epoch)},"msgs":[${page.msgsJson.join(',')}],"more":${page.more}}`);
     }
 
@@ -266,7 +273,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
       const users = [...new Set(raw.split(',').filter(Boolean))];
       if (users.length > 1000) fail('too_large', 'at most 1000 users per request');
       for (const u of users) if (!USER_ID_RE.test(u)) fail('bad_request', `query \`users\`: "${u}" is not a valid user id`);
-      const states = await d.store.presence.presence(users);
+      const states = await d.bulkReads.run(() => d.store.presence.presence(users));
       return json(res, 200, { users: Object.fromEntries(users.map((u, i) => [u, states[i]])) });
     }
 
