@@ -9,13 +9,13 @@ export default defineScenario({
   description: 'Three nodes, a few hundred devices in dm and group conversations for ~30 s, with a slow client link, a slow Redis link and a node restart.',
   proves: [
     'no acked message is lost across a degraded client link, a degraded node→Redis link and a node restart',
-    'sends are idempotent: resends after reconnects never create a second seq',
+    'sends are idempotent: resends after reconnects never create a second seq, while senders reuse each other\'s cmids (numbered from 1, as real clients do)',
     'every connection sees each conversation in order, with no holes or repeats',
     'presence converges after the churn stops',
     'connection gauges, fds and heap return to baseline once every client leaves',
   ],
   topology: { nodes: 3, redisBehindProxy: true, clientLinksBehindProxy: true, serverEnv: { PRESENCE_TTL_MS: 5000, SEND_RATE: 200, SEND_BURST: 400 } },
-  workload: { users: 150, devicesPerUser: 2, dmsPerUser: 1, groups: 10, groupSize: 8, sendRate: 60, bodyBytes: 128, churnRate: 1, presenceSubs: 3, ack: 'batched' },
+  workload: { users: 150, devicesPerUser: 2, dmsPerUser: 1, groups: 10, groupSize: 8, sendRate: 60, bodyBytes: 128, churnRate: 1, presenceSubs: 3, ack: 'batched', cmids: 'counter' },
   durationMs: 30_000,
   faults: [
     { kind: 'toxic', at: 5_000, duration: 6_000, link: 'client-link:node-1', toxic: { type: 'latency', attributes: { latency: 150, jitter: 50 } } },

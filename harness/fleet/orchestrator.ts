@@ -17,7 +17,7 @@ export interface FleetOptions {
   processes?: number;
   localAddresses?: string[];
   jwtSecret: string;
-  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'failover'>;
+  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'failover' | 'cmids'>;
   outDir: string;
   connectConcurrency?: number;
   onProgress?: (p: FleetTotals) => void;

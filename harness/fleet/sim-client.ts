@@ -17,7 +17,7 @@ export interface ClientOptions {
   localAddress?: string;
   token: () => Promise<string>;
   recorder: Recorder;
-  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect'>;
+  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'cmids'>;
   /** how long a request may stay unanswered before it counts as never answered on this connection */
   requestTimeoutMs?: number;
 }
@@ -447,7 +447,8 @@ export class SimClient {
 
   private enqueueSend(intendedAt: number): void {
     const conv = this.plan.convs[this.rng.int(this.plan.convs.length)]!;
-    const cmid = `${this.plan.user}.${this.plan.device}.${this.plan.tag ? `${this.plan.tag}.` : ''}${++this.sendSeq}`;
+    const tag = this.plan.tag ? `${this.plan.tag}.` : '';
+    const cmid = this.o.workload.cmids === 'counter' ? `${this.plan.device}.${tag}${++this.sendSeq}` : `${this.plan.user}.${this.plan.device}.${tag}${++this.sendSeq}`;
     const p: PendingSend = {
       fact: { k: 'send', client: this.client, conn: this.conn, conv, cmid, intendedAt, sentAt: 0, attempts: 0, outcome: 'none' },
       reqId: null,

@@ -21,6 +21,13 @@ export const workloadSchema = z.object({
   churnRate: z.number().nonnegative().default(0),
   /** presence subscriptions per device (to random other users) */
   presenceSubs: z.number().int().min(0).max(1000).default(0),
+  /**
+   * How devices make their cmids: `unique` (user, device and a counter: never shared), or
+   * `counter` (the device name and a number from 1, as many real clients do: different
+   * senders then reuse the same cmids in one conversation, and only the sender tells them
+   * apart — PROTOCOL.md keys dedupe by (conversation, sender, cmid))
+   */
+  cmids: z.enum(['unique', 'counter']).default('unique'),
   /** a device whose connection closes before its welcome reconnects to the next node (failover), else always to its own */
   failover: z.boolean().default(false),
   reconnect: z

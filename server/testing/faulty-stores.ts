@@ -14,6 +14,8 @@ import type { Stores } from '../store/stores.ts';
 export const storeBugs = {
   /** every retry of a stored (conversation, sender, cmid) is stored again: breaks guarantee 2 (`duplicate`) */
   skip_dedupe: (s: Stores, redis: Redis): Stores => ({ ...s, log: new ForgetfulDedupeLog(s.log, redis) }),
+  /** dedupe keyed by (conversation, cmid) without the sender: a second sender reusing a cmid is answered `dup` with the first one's seq and its message is never stored — breaks guarantee 1 (`lost`) */
+  dedupe_ignores_sender: (s: Stores, redis: Redis): Stores => ({ ...s, log: new SenderBlindDedupeLog(s.log, redis) }),
   /** a replay (backlog) read loses its first message, announced as trimmed: breaks guarantee 1 (`lost`) */
   drop_replay: (s: Stores): Stores => ({ ...s, log: new LossyReplayLog(s.log) }),
   /** hole fills (bounded log reads) come back empty, so holes are announced as trimmed: breaks guarantee 1 */
@@ -95,6 +97,30 @@ class ForgetfulDedupeLog extends LogWrapper {
       throw err;
     }
     if (!res.dup) await this.redis.hdel(keys.dedupe(req.conv), field).catch(() => {});
+    return res;
+  }
+}
+
+/**
+ * Remembers each (conversation, cmid) in Redis, so every node sees it, and answers a later
+ * send of that cmid by another sender as a duplicate of the first: what a server whose
+ * dedupe key forgot the sender does to clients that number their cmids from 1.
+ */
+class SenderBlindDedupeLog extends LogWrapper {
+  private readonly redis: Redis;
+  constructor(inner: ConversationLog, redis: Redis) {
+    super(inner);
+    this.redis = redis;
+  }
+  override async send(req: SendRequest): Promise<SendResult> {
+    const key = `testbug:cmid:{${req.conv}}:${req.cmid}`;
+    const first = await this.redis.get(key);
+    if (first) {
+      const [sender, epoch, seq, ts] = first.split('\n');
+      if (sender !== req.sender) return { seq: Number(seq), ts: Number(ts), epoch: epoch!, dup: true };
+    }
+    const res = await this.inner.send(req);
+    await this.redis.set(key, [req.sender, res.epoch, res.seq, res.ts].join('\n'), 'PX', 3_600_000, 'NX');
     return res;
   }
 }

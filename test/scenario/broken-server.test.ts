@@ -48,6 +48,19 @@ describe('a deliberately broken server', () => {
     expect(readFileSync(path.join(r.dir, 'summary.md'), 'utf8')).toMatch(/FAIL/);
   });
 
+  it('dedupe_ignores_sender with clients numbering cmids from 1: `lost` fails, naming a message answered with another sender\'s seq; the same run with unique cmids cannot see the bug', async () => {
+    const counter = scenario('broken-cmid-key', 'dedupe_ignores_sender', { workload: { users: 12, devicesPerUser: 1, dmsPerUser: 1, groups: 2, groupSize: 4, sendRate: 60, bodyBytes: 64, ack: 'batched', cmids: 'counter' } });
+    const r = await runScenario(counter, { env: 'local', seed: 14, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const lost = r.report.checks.find((c) => c.guarantee === 'lost')!;
+    expect(lost.ok).toBe(false);
+    expect(lost.violations[0]!.message).toMatch(/^(dm|g):\S+ seq \d+ .*cmid d0\.\d+ from \S+/);
+    expect(r.report.checks.find((c) => c.guarantee === 'order')!.ok).toBe(true);
+    // unique cmids never collide, so the broken key goes unnoticed: why smoke numbers from 1
+    const unique = await runScenario(scenario('broken-cmid-key-unique', 'dedupe_ignores_sender'), { env: 'local', seed: 14, outRoot: out, log });
+    expect(unique.report.checks.find((c) => c.guarantee === 'lost')!.ok).toBe(true);
+  });
+
   it('skip_dedupe (a resent cmid stored again): `duplicate` fails and names the two seqs', async () => {
     // replies held back by a slow server→client link, then the link cut: sends stored but
     // never answered; the fleet resends them with the same cmid after reconnecting, and the
