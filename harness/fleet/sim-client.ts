@@ -419,6 +419,8 @@ export class SimClient {
     if (f.t === 'error') {
       const code = f.code;
       this.o.recorder.count('errors');
+      // every answer, retried ones too: the report breaks errors down by code
+      this.o.recorder.count(`error.${code}`);
       if (f.retryable && code !== 'rate_limited') {
         // unknown outcome: retry with the same cmid (PROTOCOL.md guarantee 2)
         fact.code = code;

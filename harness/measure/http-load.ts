@@ -8,8 +8,10 @@ export interface HttpRoute {
   /** stable name for reports and thresholds, e.g. `postMessage` (`http.postMessage.p99`) */
   name: string;
   method: HttpMethod;
-  /** path and query, e.g. /v1/conversations/dm%3Aa%3Ab/messages?limit=50 */
+  /** path and query, e.g. /v1/conversations/dm%3Aa%3Ab/messages?limit=50 (the first request's, when `pathFor` is set) */
   path: string;
+  /** the n-th request's path, when it depends on whose token it carries */
+  pathFor?: (i: number) => string;
   /** JSON body; a function is called for every request (e.g. a fresh cmid each time) */
   body?: unknown | ((i: number) => unknown);
   /** send the bearer token (default true) */
@@ -63,17 +65,25 @@ export interface HttpResult {
   capped: boolean;
 }
 
-/** The three routes ISSUE 4 names: POST /v1/messages, history, /healthz. */
-export function imRoutes(opts: { conv: string; cmidPrefix?: string; body?: string; historyLimit?: number }): HttpRoute[] {
+/**
+ * The three routes ISSUE 4 names: POST /v1/messages, history, /healthz. `convs[i]` is a
+ * conversation of the user whose token is the i-th of HttpLoadOptions.token: request n
+ * carries token n mod k and uses that user's conversation, so many users share the load
+ * and the per-user send bucket does not decide the figures.
+ */
+export function imRoutes(opts: { convs: readonly string[]; cmidPrefix?: string; body?: string; historyLimit?: number }): HttpRoute[] {
+  if (opts.convs.length === 0) throw new Error('imRoutes: convs must name at least one conversation');
   const prefix = opts.cmidPrefix ?? `ac-${Date.now().toString(36)}`;
+  const convOf = (i: number) => opts.convs[i % opts.convs.length]!;
+  const historyPath = (i: number) => `/v1/conversations/${encodeURIComponent(convOf(i))}/messages?limit=${opts.historyLimit ?? 50}`;
   return [
     {
       name: 'postMessage',
       method: 'POST',
       path: '/v1/messages',
-      body: (i: number) => ({ conv: opts.conv, cmid: `${prefix}-${i}`, body: opts.body ?? 'autocannon' }),
+      body: (i: number) => ({ conv: convOf(i), cmid: `${prefix}-${i}`, body: opts.body ?? 'autocannon' }),
     },
-    { name: 'history', method: 'GET', path: `/v1/conversations/${encodeURIComponent(opts.conv)}/messages?limit=${opts.historyLimit ?? 50}` },
+    { name: 'history', method: 'GET', path: historyPath(0), pathFor: historyPath },
     { name: 'healthz', method: 'GET', path: '/healthz', auth: false },
   ];
 }
@@ -99,7 +109,7 @@ export function runRoute(opts: HttpLoadOptions, route: HttpRoute): Promise<HttpR
     const b = typeof route.body === 'function' ? (route.body as (i: number) => unknown)(n) : route.body;
     return typeof b === 'string' ? b : JSON.stringify(b);
   };
-  const dynamic = typeof route.body === 'function' || tokens.length > 1;
+  const dynamic = typeof route.body === 'function' || tokens.length > 1 || route.pathFor !== undefined;
   const staticBody = dynamic ? undefined : bodyOf(0);
   const startedAt = Date.now();
   return new Promise((resolve, reject) => {
@@ -122,7 +132,12 @@ export function runRoute(opts: HttpLoadOptions, route: HttpRoute): Promise<HttpR
                 setupRequest: (req: autocannon.Request) => {
                   const n = i++;
                   const body = bodyOf(n);
-                  return { ...req, headers: headersFor(route, tokens[n % Math.max(1, tokens.length)], body !== undefined), ...(body !== undefined ? { body } : {}) };
+                  return {
+                    ...req,
+                    ...(route.pathFor ? { path: route.pathFor(n) } : {}),
+                    headers: headersFor(route, tokens[n % Math.max(1, tokens.length)], body !== undefined),
+                    ...(body !== undefined ? { body } : {}),
+                  };
                 },
               },
             ],

@@ -37,6 +37,8 @@ export interface ReportInput {
   series?: ThroughputSeries | SeriesSnapshot;
   server?: ServerSamples;
   http?: readonly HttpResult[];
+  /** `error` answers by code, as the fleets counted them */
+  errorsByCode?: Readonly<Record<string, number>>;
   notes?: readonly string[];
   /** evidence kept per guarantee (default 50 violations, 200 facts per trail) */
   limits?: { violations?: number; trail?: number };
@@ -176,6 +178,7 @@ export function buildReport(input: ReportInput): Report {
     series: { intervalMs: cols.intervalMs, t: cols.t, counters: cols.counters, connections: cols.connections },
     ...(server ? { server } : {}),
     http: (input.http ?? []).map((h) => plain(h)),
+    ...(input.errorsByCode ? { errorsByCode: { ...input.errorsByCode } } : {}),
     limits,
     notes: [...(input.notes ?? [])],
   } satisfies Omit<Report, 'verdict'> as Omit<Report, 'verdict'>;

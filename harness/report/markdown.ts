@@ -1,7 +1,7 @@
 // summary.md: for CI job summaries ($GITHUB_STEP_SUMMARY and the like). The verdict
 // table first, then the key figures; report.html has the rest.
 import { faultEnd, seriesCounted } from './charts.ts';
-import { fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit, mdCell as c } from './format.ts';
+import { errorCodes, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit, mdCell as c } from './format.ts';
 import type { Report } from './schema.ts';
 
 const mark = (pass: boolean): string => (pass ? '✅ pass' : '❌ **FAIL**');
@@ -59,7 +59,7 @@ export function renderSummary(r: Report): string {
     const secs = (s.t.length * s.intervalMs) / 1000;
     out.push(
       `Throughput: ${fmtNumber(total('sends'))} sends (${fmtNumber(total('sends') / secs)}/s), ${fmtNumber(total('deliveries'))} deliveries (${fmtNumber(total('deliveries') / secs)}/s), ` +
-        `${fmtNumber(total('errors'))} errors; peak ${fmtNumber(Math.max(0, ...s.connections))} open connections.`,
+        `${fmtNumber(total('errors'))} errors${errorCodes(r)}; peak ${fmtNumber(Math.max(0, ...s.connections))} open connections.`,
       '',
     );
   }
@@ -76,10 +76,11 @@ export function renderSummary(r: Report): string {
     out.push('');
   }
   if (r.http.length) {
-    out.push('| HTTP route | responses | req/s | p50 | p99 | non-2xx | errors |');
-    out.push('|---|--:|--:|--:|--:|--:|--:|');
+    out.push('| HTTP route | responses | req/s | p50 | p99 | non-2xx | errors | status codes |');
+    out.push('|---|--:|--:|--:|--:|--:|--:|---|');
     for (const x of r.http) {
-      out.push(`| \`${c(x.method)} ${c(x.path)}\` | ${fmtNumber(x.total)} | ${fmtNumber(x.rps.mean)} | ${fmtMs(x.latency.p50)} | ${fmtMs(x.latency.p99)} | ${fmtNumber(x.non2xx)} | ${fmtNumber(x.errors)} |`);
+      const codes = Object.entries(x.statusCodes).map(([code, n]) => `${code}: ${fmtNumber(n)}`).join(', ');
+      out.push(`| \`${c(x.method)} ${c(x.path)}\` | ${fmtNumber(x.total)} | ${fmtNumber(x.rps.mean)} | ${fmtMs(x.latency.p50)} | ${fmtMs(x.latency.p99)} | ${fmtNumber(x.non2xx)} | ${fmtNumber(x.errors)} | ${c(codes)} |`);
     }
     out.push('');
   }
@@ -92,3 +93,4 @@ export function renderSummary(r: Report): string {
   out.push(`Run \`${c(r.id)}\` — full report: \`report.html\` (charts, witnesses, fault timeline), data: \`report.json\`.`, '');
   return out.join('\n');
 }
+

@@ -241,6 +241,8 @@ export const reportSchema = z.object({
   series: seriesReport,
   server: serverReport.optional(),
   http: z.array(httpReport),
+  /** `error` answers the fleets got, by code (every answer, a retried send's included); absent in reports before it existed */
+  errorsByCode: z.record(z.string(), z.number()).optional(),
   /** how much evidence was kept (violations per guarantee, facts per trail) */
   limits: z.object({ violations: z.number(), trail: z.number() }),
   /** free remarks: warnings, skipped parts */

@@ -16,7 +16,7 @@ export interface Threshold {
 export type ThresholdSpec = Threshold | string;
 
 /** The parts of a report metrics are read from. */
-export type MetricSource = Pick<Report, 'latency' | 'series' | 'server' | 'http' | 'checks' | 'faults' | 'durationMs'>;
+export type MetricSource = Pick<Report, 'latency' | 'series' | 'server' | 'http' | 'checks' | 'faults' | 'durationMs' | 'errorsByCode'>;
 
 const OPS: readonly ThresholdOp[] = ['<=', '>=', '==', '!=', '<', '>'];
 
@@ -207,12 +207,15 @@ export function resolveMetric(src: MetricSource, metric: string): Resolved {
       return resolveHttp(src, rest);
     case 'checks':
       return resolveChecks(src, rest);
+    case 'errors':
+      // a code no device got is 0, not "no data": a threshold like `errors.internal == 0` holds then
+      return /^[a-z_]+$/.test(rest) ? { value: src.errorsByCode?.[rest] ?? 0, unit: 'count' } : none('count', `expected errors.<code> (e.g. errors.unavailable), got "${metric}"`);
     case 'faults':
       return rest === 'count' ? { value: src.faults.length, unit: 'count' } : none('count', 'faults has only .count');
     case 'run':
       return rest === 'durationSec' ? { value: src.durationMs / 1000, unit: 's' } : none('s', 'run has only .durationSec');
     default:
-      return none('', `unknown metric path "${metric}" (latency., throughput., server., http., checks., faults.count, run.durationSec)`);
+      return none('', `unknown metric path "${metric}" (latency., throughput., server., http., checks., errors., faults.count, run.durationSec)`);
   }
 }
 

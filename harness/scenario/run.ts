@@ -100,6 +100,8 @@ interface StormsResult {
   /** when presence was read as settled, and the quiet point before it */
   presenceAt: number;
   quiescentAt: number;
+  /** `error` answers by code, over every storm */
+  errorsByCode: Record<string, number>;
 }
 
 interface LeakSamples {
@@ -195,7 +197,7 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
   const links = t.clientLinks(plan.devices.length);
   run.notes.push(links.note);
   const urls = plan.devices.map((_, i) => links.wsUrl(i));
-  const out: StormsResult = { facts: [], connectLatencies: [], runs: [], presenceAt: 0, quiescentAt: 0 };
+  const out: StormsResult = { facts: [], connectLatencies: [], runs: [], presenceAt: 0, quiescentAt: 0, errorsByCode: {} };
   for (let storm = 1; storm <= s.checks.storms; storm++) {
     const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';
     const f = await connectPhase(run, t, plan, urls, storm, label);
@@ -357,6 +359,7 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   for (const x of result.facts) out.facts.push(x);
   for (const x of run.memberFacts.splice(0)) out.facts.push(x);
   out.connectLatencies.push(...(result.latencies.connect ?? []));
+  for (const [k, n] of Object.entries(result.counts)) if (k.startsWith('error.')) out.errorsByCode[k.slice(6)] = (out.errorsByCode[k.slice(6)] ?? 0) + n;
   run.o.log(`${label}fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
   if (lastStorm) run.notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);
   // sends a device gave up on before writing them (no connection came back in time): not facts, but said
@@ -376,16 +379,22 @@ function stopProgress(run: Run): void {
 
 // ---- HTTP, leak samples ----------------------------------------------------------------
 
-/** The scenario's HTTP load, if any: one conversation, every member's token in turn (spreads the per-user send bucket). */
+/**
+ * The scenario's HTTP load, if any: every user of the plan in turn, each posting to and
+ * reading one of its own conversations, so the figures measure the routes rather than
+ * one user's send bucket.
+ */
 async function httpPhase(run: Run, t: Topology, plan: Plan): Promise<HttpResult[]> {
   const { s, o } = run;
   if (!s.http) return [];
   run.phase = 'http';
   const key = new TextEncoder().encode(t.jwtSecret);
-  const target = plan.population.convs[0]!;
-  const tokens = await Promise.all(target.members.map((u) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(u).setExpirationTime('1h').sign(key)));
-  o.log(`HTTP load: ${s.http.durationSec} s per route, ${s.http.connections} connections`);
-  return runHttpLoad({ baseUrl: t.nodes[0]!.directUrl, token: tokens, routes: imRoutes({ conv: target.conv }), connections: s.http.connections, durationSec: s.http.durationSec });
+  const convOf = new Map<string, string>();
+  for (const c of plan.population.convs) for (const u of c.members) if (!convOf.has(u)) convOf.set(u, c.conv);
+  const users = [...convOf.keys()];
+  const tokens = await Promise.all(users.map((u) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(u).setExpirationTime('1h').sign(key)));
+  o.log(`HTTP load: ${s.http.durationSec} s per route, ${s.http.connections} connections, ${users.length} users' tokens in turn`);
+  return runHttpLoad({ baseUrl: t.nodes[0]!.directUrl, token: tokens, routes: imRoutes({ convs: users.map((u) => convOf.get(u)!) }), connections: s.http.connections, durationSec: s.http.durationSec });
 }
 
 /** Samples of the nodes up the whole run, and the Redis keys of gone connections. */
@@ -449,6 +458,7 @@ async function reportPhase(
     series,
     server: r.serverSamples,
     http: r.http,
+    errorsByCode: r.storms.errorsByCode,
     notes: run.notes,
   });
   const written = await writeReport(report, { root: o.outRoot });

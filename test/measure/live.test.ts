@@ -154,7 +154,7 @@ describe('HTTP load (autocannon)', () => {
     });
     expect(created.status).toBe(201);
     const started = Date.now();
-    const results = await runHttpLoad({ baseUrl: node.url, token: tokens, routes: imRoutes({ conv: 'g:ac-team' }), durationSec: 1, connections: 4 });
+    const results = await runHttpLoad({ baseUrl: node.url, token: tokens, routes: imRoutes({ convs: ['g:ac-team'] }), durationSec: 1, connections: 4 });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(results.map((r) => r.name)).toEqual(['postMessage', 'history', 'healthz']);
     const [post, history, health] = results;
@@ -169,6 +169,17 @@ describe('HTTP load (autocannon)', () => {
     expect(health!.rps.mean).toBeGreaterThan(50);
     expect(health!.latency.p99).toBeGreaterThanOrEqual(health!.latency.p50);
     expect(results.every((r) => !r.capped && r.errors === 0)).toBe(true);
+  });
+
+  it('with many users, each request uses its token\'s own conversation: no send bucket decides the figures, no history read is forbidden', async () => {
+    const node = cluster.nodes[0]!;
+    const users = Array.from({ length: 40 }, (_, i) => `hm${i}`);
+    const tokens = await Promise.all(users.map((sub) => token({ sub })));
+    // each user's own dm: a request carrying another user's token would be answered 403
+    const convs = users.map((u, i) => `dm:${u}:hn${i}`);
+    const [post, history] = await runHttpLoad({ baseUrl: node.url, token: tokens, routes: imRoutes({ convs }).slice(0, 2), amount: 1200, connections: 4 });
+    expect(post!.statusCodes).toEqual({ '201': 1200 });
+    expect(history!.statusCodes).toEqual({ '200': 1200 });
   });
 
   it('stops at the hard cap against a server that never answers', async () => {

@@ -32,6 +32,16 @@ describe('resolveMetric', () => {
     expect(resolveMetric(report, 'latency.sendToDelivered.p50').unit).toBe('ms');
   });
 
+  it('reads error answers by code: a code nobody got is 0; a malformed path says what it expects', () => {
+    const withErrors = { ...report, errorsByCode: { unavailable: 12, rate_limited: 3 } };
+    expect(resolveMetric(withErrors, 'errors.unavailable')).toEqual({ value: 12, unit: 'count' });
+    expect(resolveMetric(withErrors, 'errors.internal').value).toBe(0);
+    expect(resolveMetric(report, 'errors.unavailable').value).toBe(0);
+    expect(resolveMetric(withErrors, 'errors.Unavail.able')).toMatchObject({ value: null, reason: expect.stringMatching(/expected errors\.<code>/) });
+    expect(evaluateThreshold('errors.internal == 0', withErrors).pass).toBe(true);
+    expect(evaluateThreshold('errors.unavailable < 10', withErrors).pass).toBe(false);
+  });
+
   it('reads throughput totals and rates', () => {
     const sends = report.series.counters['sends']!;
     const total = sends.reduce((a, b) => a + b, 0);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,8 @@ describe('redis-outage', () => {
     const c = r.report.checks.find((x) => x.guarantee === 'duplicate')!;
     expect(c.ok).toBe(false);
     expect(c.violations[0]!.message).toMatch(/^(dm|g):\S+ epoch \S+: cmid \S+ from \S+ has \d+ seqs: \d+ \(/);
+    // sends answered `unavailable` while Redis was paused: counted by code, and said in the summary
+    expect(r.report.errorsByCode?.['unavailable']).toBeGreaterThan(0);
+    expect(readFileSync(path.join(r.dir, 'summary.md'), 'utf8')).toMatch(/ errors \((\w+ [\d,]+, )*unavailable [\d,]+/);
   });
 });
