@@ -65,6 +65,9 @@ export interface HttpResult {
   capped: boolean;
 }
 
+/** the routes imRoutes() drives, by name (`http.<name>.<stat>` in thresholds) */
+export const HTTP_ROUTE_NAMES = ['postMessage', 'history', 'healthz'] as const;
+
 /**
  * The three routes ISSUE 4 names: POST /v1/messages, history, /healthz. `convs[i]` is a
  * conversation of the user whose token is the i-th of HttpLoadOptions.token: request n

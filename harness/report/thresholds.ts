@@ -1,6 +1,11 @@
 // Thresholds, k6 style: a scenario states "this metric, this operator, this limit"; the
 // report answers each one with the observed value and pass/fail. Metrics are named by
 // paths into the report (SCHEMA.md, "Metric paths"), e.g. `latency.sendToDelivered.p99`.
+import { errorCodes } from '../../server/protocol/codes.ts';
+import { HTTP_ROUTE_NAMES } from '../measure/http-load.ts';
+import { LATENCY_METRICS } from '../measure/latency.ts';
+import { NODE_SERIES, REDIS_SERIES } from '../measure/sampler.ts';
+import { THROUGHPUT_COUNTERS } from '../measure/series.ts';
 import { GUARANTEES } from '../model/guarantees.ts';
 import type { Report, ThresholdOp, ThresholdResult } from './schema.ts';
 
@@ -188,6 +193,44 @@ function resolveChecks(src: MetricSource, rest: string): Resolved {
   if (stat === 'checked') return { value: c.checked, unit: 'count' };
   if (stat === 'ok') return { value: c.ok ? 1 : 0, unit: 'bool' };
   return none('count', `unknown check stat "${stat}" (violations, checked, ok)`);
+}
+
+/**
+ * Why `metric` can never name a value in a report (a typo: an unknown head, metric,
+ * counter, series, route, guarantee, code or statistic), or null when it can. Checked when
+ * a scenario is defined, so a misspelt threshold fails before the run, not after it.
+ */
+export function metricPathProblem(metric: string): string | null {
+  const path = normalizeMetric(metric);
+  const parts = path.split('.');
+  const [head] = parts;
+  const oneOf = (what: string, got: string | undefined, known: readonly string[]) => (got !== undefined && known.includes(got) ? null : `${what} "${got ?? ''}" in "${metric}" is not one of ${known.join(', ')}`);
+  const tail = (n: number) => parts.slice(n).join('.');
+  switch (head) {
+    case 'latency':
+      return oneOf('latency metric', parts[1], LATENCY_METRICS) ?? oneOf('latency statistic', tail(2), LATENCY_STATS);
+    case 'throughput':
+      return oneOf('throughput counter', parts[1], [...Object.keys(THROUGHPUT_COUNTERS), 'connections']) ?? oneOf('throughput aggregate', tail(2), SERIES_AGGS);
+    case 'server': {
+      const target = parts[1] ?? '';
+      if (!/^(\*|redis|node-\d+)$/.test(target)) return `server target "${target}" in "${metric}" must be *, redis or node-N`;
+      const keys = target === 'redis' ? REDIS_SERIES.map((s) => s.key) : NODE_SERIES.map((s) => s.key);
+      return oneOf(`${target === 'redis' ? 'Redis' : 'node'} series`, parts.slice(2, -1).join('.') || undefined, keys) ?? oneOf('server aggregate', parts.length > 3 ? parts.at(-1) : undefined, SERVER_AGGS);
+    }
+    case 'http':
+      return oneOf('HTTP route', parts[1], HTTP_ROUTE_NAMES) ?? oneOf('HTTP statistic', tail(2), HTTP_STATS);
+    case 'checks':
+      if (parts.length === 2) return oneOf('checks total', parts[1], ['violations', 'failed']);
+      return oneOf('guarantee', parts[1], GUARANTEES) ?? oneOf('check statistic', tail(2), ['violations', 'checked', 'ok']);
+    case 'errors':
+      return oneOf('error code', tail(1), Object.keys(errorCodes));
+    case 'faults':
+      return path === 'faults.count' ? null : `"${metric}": faults has only .count`;
+    case 'run':
+      return path === 'run.durationSec' ? null : `"${metric}": run has only .durationSec`;
+    default:
+      return `unknown metric path "${metric}" (latency., throughput., server., http., checks., errors., faults.count, run.durationSec)`;
+  }
 }
 
 /** The value of a metric path in a report. */

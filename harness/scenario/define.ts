@@ -3,7 +3,7 @@
 // run's fault timeline can be stored, shown and replayed against a fix.
 import { z } from 'zod';
 import { workloadSchema } from '../fleet/workload.ts';
-import { parseThreshold } from '../report/thresholds.ts';
+import { metricPathProblem, parseThreshold } from '../report/thresholds.ts';
 
 const toxicSpec = z.object({
   type: z.enum(['latency', 'bandwidth', 'slow_close', 'timeout', 'reset_peer', 'slicer', 'limit_data']),
@@ -34,7 +34,8 @@ export type FaultStep = z.infer<typeof faultStep>;
 /** k6-style threshold text, e.g. "latency.sendToDelivered.p99 < 500" (metric paths: harness/report/SCHEMA.md). */
 export const thresholdSchema = z.string().superRefine((spec, ctx) => {
   try {
-    parseThreshold(spec);
+    const problem = metricPathProblem(parseThreshold(spec).metric);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
   }
