@@ -86,8 +86,8 @@ export function fmtOp(op: string): string {
   return op === '<=' ? '≤' : op === '>=' ? '≥' : op === '!=' ? '≠' : op;
 }
 
-/** " (unavailable 12, rate_limited 3)": the error answers by code, most frequent first. */
+/** "unavailable 12, rate_limited 3": the error answers by code, most frequent first ("" when none). */
 export function errorCodes(r: { errorsByCode?: Readonly<Record<string, number>> }): string {
   const e = Object.entries(r.errorsByCode ?? {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
-  return e.length ? ` (${e.map(([code, n]) => `${code} ${fmtNumber(n)}`).join(', ')})` : '';
+  return e.map(([code, n]) => `${code} ${fmtNumber(n)}`).join(', ');
 }

@@ -134,7 +134,7 @@ function throughputTable(r: Report): string {
       return `<tr><td class="mono">${h(name)}</td><td class="num">${fmtNumber(total)}</td><td class="num">${fmtNumber(total / col.length / perSec)}/s</td><td class="num">${fmtNumber(Math.max(...col) / perSec)}/s</td></tr>`;
     });
   const codes = errorCodes(r);
-  if (codes) rows.push(`<tr><td class="mono">error answers by code</td><td class="num" colspan="3">${h(codes.slice(2, -1))}</td></tr>`);
+  if (codes) rows.push(`<tr><td class="mono">error answers by code (every attempt)</td><td class="num" colspan="3">${h(codes)}</td></tr>`);
   rows.push(`<tr><td class="mono">connections (open)</td><td class="num">—</td><td class="num">—</td><td class="num">peak ${fmtNumber(Math.max(0, ...s.connections))}</td></tr>`);
   return `<table><thead><tr><th>counter</th><th class="num">total</th><th class="num">mean</th><th class="num">peak</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }

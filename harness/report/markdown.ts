@@ -59,7 +59,8 @@ export function renderSummary(r: Report): string {
     const secs = (s.t.length * s.intervalMs) / 1000;
     out.push(
       `Throughput: ${fmtNumber(total('sends'))} sends (${fmtNumber(total('sends') / secs)}/s), ${fmtNumber(total('deliveries'))} deliveries (${fmtNumber(total('deliveries') / secs)}/s), ` +
-        `${fmtNumber(total('errors'))} errors${errorCodes(r)}; peak ${fmtNumber(Math.max(0, ...s.connections))} open connections.`,
+        `${fmtNumber(total('errors'))} errors; peak ${fmtNumber(Math.max(0, ...s.connections))} open connections.` +
+        (errorCodes(r) ? ` Error answers by code, every attempt counted (a send retried after \`unavailable\` counts each time): ${errorCodes(r)}.` : ''),
       '',
     );
   }

@@ -10,6 +10,8 @@ import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { REPO_ROOT } from '../env/paths.ts';
 import { EXIT_USAGE, type CliIo, type Subcommand } from '../subcommand.ts';
 import { RunSetupError, runScenario, type LiveProgress } from './run.ts';
+import type { Scenario } from './define.ts';
+import { loadScenarioFile, looksLikeScenarioFile, ScenarioFileError } from './load-file.ts';
 
 /** Bad flags or arguments of `imstorm run`: printed with the usage, exit code 2. */
 class RunUsageError extends Error {}
@@ -33,7 +35,7 @@ const runFlags = z.object({
 });
 
 const RUN_USAGE = [
-  'Usage: imstorm run <scenario|suite> [options]',
+  'Usage: imstorm run <scenario|suite|./file.ts> [options]',
   '',
   'Brings up Redis, fault proxies and server nodes, drives a client fleet, injects the',
   "scenario's faults, checks the delivery guarantees and writes a report under reports/.",
@@ -51,7 +53,9 @@ const RUN_USAGE = [
   '  --source-addresses N  spread connections over 127.0.0.2 … (N addresses; past ~28k per node)',
   '  -h, --help         show this help',
   '',
-  "Run 'imstorm list' for scenarios and suites.",
+  "Run 'imstorm list' for scenarios and suites. A path (with a / or ending in .ts or .js)",
+  "runs that file's default export: export default defineScenario({ … }), with",
+  "import { defineScenario } from 'imstorm'.",
 ].join('\n');
 
 function parseRun(args: readonly string[]): { target: string; flags: z.output<typeof runFlags> } | 'help' {
@@ -131,10 +135,22 @@ export const runCommand: Subcommand = {
       return 0;
     }
     const { target, flags } = parsed;
-    const names = suites.get(target)?.scenarios ?? (scenarios.has(target) ? [target] : null);
-    if (!names) {
-      io.err(`imstorm run: no scenario or suite named "${target}"; known: ${[...scenarios.keys(), ...suites.keys()].join(', ')}`);
-      return EXIT_USAGE;
+    let list: Scenario[];
+    if (!suites.has(target) && !scenarios.has(target) && looksLikeScenarioFile(target)) {
+      try {
+        list = [await loadScenarioFile(target)];
+      } catch (err) {
+        if (!(err instanceof ScenarioFileError)) throw err;
+        io.err(`imstorm run: ${err.message}`);
+        return EXIT_USAGE;
+      }
+    } else {
+      const names = suites.get(target)?.scenarios ?? (scenarios.has(target) ? [target] : null);
+      if (!names) {
+        io.err(`imstorm run: no scenario or suite named "${target}", and no file path (a path has a / or ends in .ts or .js); known: ${[...scenarios.keys(), ...suites.keys()].join(', ')}`);
+        return EXIT_USAGE;
+      }
+      list = names.map((n) => scenarios.get(n)!);
     }
     // Nothing done by hand: without Docker, the local environment needs redis-server; install
     // it from Debian's packages when we can, else the environment error says what to install.
@@ -142,8 +158,8 @@ export const runCommand: Subcommand = {
     const seed = flags.seed ?? randomInt(0, 2 ** 31);
     io.out(`imstorm run ${target} --seed ${seed}  (repeat this run with the same --seed)`);
     let failed = 0;
-    for (const name of names) {
-      const s = scenarios.get(name)!;
+    for (const s of list) {
+      const name = s.name;
       const printer = progressPrinter(io);
       try {
         const r = await runScenario(s, {

@@ -1,0 +1,7 @@
+// The public entry of the `imstorm` package: what a scenario file of your own imports,
+// e.g. `import { defineScenario } from 'imstorm';` (a file anywhere in this repository; a
+// project that installs imstorm as a dependency imports the same).
+export { defineScenario, scenarioSchema, faultStep, type FaultStep, type Scenario, type ScenarioInput } from './scenario/define.ts';
+export { runScenario, RunSetupError, type RunOptions, type RunResult, type LiveProgress } from './scenario/run.ts';
+export { workloadSchema, type Workload } from './fleet/workload.ts';
+export { GUARANTEES, type Guarantee } from './model/guarantees.ts';

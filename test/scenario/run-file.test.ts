@@ -1,0 +1,54 @@
+// `imstorm run ./file.ts`: a scenario file of one's own, importing from the public entry
+// 'imstorm', run end to end through bin/imstorm.js (real processes, real Redis).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = path.join(ROOT, 'bin/imstorm.js');
+// inside the repository, so `import … from 'imstorm'` resolves to the package itself
+const dir = mkdtempSync(path.join(ROOT, 'test/scenario/.tmp-run-file-'));
+const out = mkdtempSync(path.join(os.tmpdir(), 'imstorm-run-file-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+});
+
+function imstorm(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function file(name: string, text: string): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return path.relative(ROOT, p);
+}
+
+describe('imstorm run <file>', () => {
+  it('runs the example scenario file end to end and writes its report', () => {
+    const r = imstorm('run', './examples/cut-redis-link.ts', '--env', 'local', '--duration', '5s', '--seed', '7', '--out', out);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^cut-redis-link: PASS — thresholds 2\/2, guarantees 6\/6$/m);
+    expect(r.stdout).toMatch(/report: .*cut-redis-link\/report\.html/);
+  });
+
+  it.each([
+    ['a missing file', () => './no/such/scenario.ts', /no scenario file at .*no\/such\/scenario\.ts/],
+    ['a file without a default export', () => file('none.ts', "export const x = 1;\n"), /has no default export; write `export default defineScenario\(\{ … \}\)`/],
+    ['a file that does not load', () => file('broken.ts', "import { nothing } from './nowhere.ts';\nexport default nothing;\n"), /cannot load .*broken\.ts: .*nowhere\.ts/],
+    [
+      'a scenario with a misspelt threshold',
+      () => file('typo.ts', "import { defineScenario } from 'imstorm';\nexport default { name: 'typo', description: 'x', proves: ['x'], topology: { nodes: 1 }, workload: { users: 2 }, durationMs: 1000, thresholds: ['latency.sendToSnet.p99 < 5'] };\n"),
+      /typo\.ts: invalid scenario "typo":\n\s+thresholds\.0: latency metric "sendToSnet"/,
+    ],
+  ])('%s: exit 2 with one clear line, nothing started', (_what, target, message) => {
+    const r = imstorm('run', target(), '--env', 'local');
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).not.toMatch(/connecting/);
+  });
+});
