@@ -95,6 +95,15 @@ export function checkLimits(p: LimitPlan): LimitFinding[] {
   return out;
 }
 
+/**
+ * Client links one fault proxy process can carry: it holds two descriptors per link (client
+ * side and server side) under the same open-file limit as everything else, less a reserve.
+ */
+export function proxiedLinkBudget(): number {
+  const fd = nofile();
+  return fd && Number.isFinite(fd.soft) ? Math.max(0, Math.floor((fd.soft - 2048) / 2)) : Number.MAX_SAFE_INTEGER;
+}
+
 /** 127.0.0.2 … : source addresses on loopback, all routable without configuration on Linux. */
 export function sourceAddresses(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `127.0.${Math.floor((i + 2) / 256)}.${(i + 2) % 256}`);

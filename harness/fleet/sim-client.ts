@@ -260,6 +260,7 @@ export class SimClient {
         this.state = 'open';
         this.welcomed = true;
         this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'welcome', at: now, node: f.node });
+        this.o.recorder.count('welcomes');
         this.o.recorder.latency('welcome', now - this.connectStartedAt);
         if (this.plan.presenceSubs.length) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });
         if (this.o.workload.ack === 'batched') this.ackTimer = setInterval(() => void this.flushAcks(), ACK_BATCH_MS);

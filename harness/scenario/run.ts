@@ -14,7 +14,7 @@ import type { Verdict } from '../checks/verdict.ts';
 import type { Fact } from '../model/facts.ts';
 import type { EnvChoice } from '../env/environment.ts';
 import { startTopology, type Topology } from '../env/topology.ts';
-import { checkLimits, sourceAddresses } from '../fleet/limits.ts';
+import { checkLimits, proxiedLinkBudget, sourceAddresses } from '../fleet/limits.ts';
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type FleetTotals } from '../fleet/orchestrator.ts';
 import { MembershipChurn, MembershipChurnError } from '../fleet/membership-churn.ts';
 import { createGroups } from '../fleet/setup.ts';
@@ -46,11 +46,16 @@ export interface RunOptions {
   log: (line: string) => void;
   /** live totals about once a second (the CLI draws them) */
   onProgress?: (p: LiveProgress) => void;
+  /** a phase that waits on every device fails when nothing moved for this long (default 30 s) */
+  stallMs?: number;
 }
 
 export interface LiveProgress {
   phase: string;
+  /** since the load started (0 before) */
   elapsedMs: number;
+  /** since the current phase began */
+  phaseElapsedMs: number;
   fleet: FleetTotals | null;
   activeFaults: string[];
 }
@@ -163,6 +168,25 @@ function checkMachine(s: Scenario, o: RunOptions, processes: number): void {
 
 // ---- topology ------------------------------------------------------------------------
 
+/**
+ * How many client links go through the fault proxies: the scenario's sample, or every
+ * link — unless that is more than the proxy can hold (2 fds a link under the open-file
+ * limit), in which case an evenly spread sample of what it can (and the run says so).
+ */
+function maxProxiedClients(run: Run): number {
+  const { s, o } = run;
+  if (typeof s.topology.clientLinksBehindProxy === 'number') return s.topology.clientLinksBehindProxy * s.topology.nodes;
+  const budget = proxiedLinkBudget();
+  const devices = deviceCount(s);
+  if (s.topology.clientLinksBehindProxy && devices > budget) {
+    const note = `client links: ${devices} devices are more than the fault proxy can carry (2 open files a link: about ${budget} links here), so an evenly spread sample of ${budget} goes through it; client-link faults apply to those`;
+    run.notes.push(note);
+    o.log(note);
+    return budget;
+  }
+  return Number.MAX_SAFE_INTEGER;
+}
+
 /** Redis, the nodes and their proxies, and the server sampler. */
 async function startTopologyPhase(run: Run): Promise<Topology> {
   const { s, o } = run;
@@ -173,7 +197,7 @@ async function startTopologyPhase(run: Run): Promise<Topology> {
     serverEnv: { DEBUG_ROUTES: 1, LOG_LEVEL: 'warn', ...s.topology.serverEnv },
     nodeEnv: Array.from({ length: s.topology.nodes }, (_, i) => s.topology.nodeEnv[`node-${i + 1}`]),
     envChoice: o.env,
-    maxProxiedClients: typeof s.topology.clientLinksBehindProxy === 'number' ? s.topology.clientLinksBehindProxy * s.topology.nodes : Number.MAX_SAFE_INTEGER,
+    maxProxiedClients: maxProxiedClients(run),
     log: o.log,
   });
   run.topo = t;
@@ -203,7 +227,7 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
     const f = await connectPhase(run, t, plan, urls, storm, label);
     await loadAndFaultsPhase(run, t, plan, f, label);
     await healPhase(run, t, f, label);
-    out.presenceAt = await finalSyncPhase(run, f, label);
+    out.presenceAt = await finalSyncPhase(run, t, f, label, plan.devices.length);
     out.quiescentAt = out.presenceAt - 1000;
     await collectFleet(run, f, label, storm === s.checks.storms, out);
     if (s.checks.leaks && s.checks.storms > 1) {
@@ -232,15 +256,70 @@ async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], s
   await f.start();
   run.phase = 'connecting';
   o.log(`${label}connecting ${plan.devices.length} devices`);
-  await f.connect();
+  await watchedFleetPhase(run, t, f, `${label}connecting`, plan.devices.length, f.connect());
   return f;
+}
+
+/**
+ * A fleet phase that waits on every device (connecting, the final sync): it fails as a
+ * setup error, saying what stalled and what to change, when nothing moved for `stallMs`
+ * (no device welcomed or synced) or past its deadline
+ * (a minute plus 5 ms a device), instead of waiting for ever.
+ */
+async function watchedFleetPhase(run: Run, t: Topology, f: Fleet, what: string, devices: number, work: Promise<void>): Promise<void> {
+  const stallMs = run.o.stallMs ?? 30_000;
+  const deadlineMs = 60_000 + devices * 5;
+  const start = Date.now();
+  // progress is a device welcomed or synced; connects refused and retried are not
+  const signature = () => {
+    const x = f.totals();
+    return `${x.synced}/${x.counts.welcomes ?? 0}`;
+  };
+  let last = signature();
+  let movedAt = start;
+  let timer: NodeJS.Timeout | undefined;
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const now = Date.now();
+      const sig = signature();
+      if (sig !== last) {
+        last = sig;
+        movedAt = now;
+      }
+      const stalled = now - movedAt >= stallMs;
+      if (!stalled && now - start < deadlineMs) return;
+      const x = f.totals();
+      const errors = Object.entries(x.counts).filter(([k]) => k.startsWith('error.')).map(([k, n]) => `${k.slice(6)} ${n}`).join(', ');
+      const down = t.nodes.filter((n) => !n.running).map((n) => `${n.id} is not running`);
+      reject(
+        new RunSetupError(
+          `${what} ${stalled ? `stalled: nothing moved for ${Math.round(stallMs / 1000)} s` : `passed its deadline of ${Math.round(deadlineMs / 1000)} s`}` +
+            ` — ${x.synced} of ${devices} devices synced, ${x.open} connections open${errors ? `, error answers: ${errors}` : ''}${down.length ? `; ${down.join(', ')}` : ''}.` +
+            ` Check the nodes' last log lines; whether this machine can hold the plan (open files: each proxied client link costs the proxy 2; --processes, --nodes, --source-addresses); or run fewer --clients.`,
+        ),
+      );
+    }, 1000);
+    timer.unref();
+  });
+  watchdog.catch(() => {});
+  try {
+    await Promise.race([work, watchdog]);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** Progress about once a second while this storm's fleet lives; `loadStartAt` is 0 until load starts. */
 function startProgress(run: Run, t: Topology, f: Fleet, label: string): void {
+  let phase = run.phase;
+  let phaseStart = Date.now();
   run.progressTimer = setInterval(() => {
     const loadStartAt = run.loadStartAt;
-    run.o.onProgress?.({ phase: `${label}${run.phase}`, elapsedMs: loadStartAt ? Date.now() - loadStartAt : 0, fleet: f.totals(), activeFaults: t.timeline.filter((e) => e.end === undefined && !/restart|kill/.test(e.kind)).map((e) => `${e.kind} ${e.target}`) });
+    if (run.phase !== phase) {
+      phase = run.phase;
+      phaseStart = Date.now();
+    }
+    run.o.onProgress?.({ phase: `${label}${run.phase}`, elapsedMs: loadStartAt ? Date.now() - loadStartAt : 0, phaseElapsedMs: Date.now() - phaseStart, fleet: f.totals(), activeFaults: t.timeline.filter((e) => e.end === undefined && !/restart|kill/.test(e.kind)).map((e) => `${e.kind} ${e.target}`) });
   }, 1000);
   run.progressTimer.unref();
 }
@@ -341,10 +420,10 @@ async function healPhase(run: Run, t: Topology, f: Fleet, label: string): Promis
 }
 
 /** Every device reconnects and fetches what it lacks; returns when presence is read as settled. */
-async function finalSyncPhase(run: Run, f: Fleet, label: string): Promise<number> {
+async function finalSyncPhase(run: Run, t: Topology, f: Fleet, label: string, devices: number): Promise<number> {
   run.phase = 'final sync';
   run.o.log(`${label}final sync: every device reconnects and fetches what it lacks`);
-  await f.resync();
+  await watchedFleetPhase(run, t, f, `${label}final sync`, devices, f.resync());
   // presence settles after the resync's reconnects: one sweep plus propagation
   await sleep(1500);
   return Date.now();
