@@ -96,24 +96,25 @@ function tooLarge(cap: RequestCap): ProtocolError {
 }
 
 /**
- * The request body, at most `cap.bytes`. An announced Content-Length over it is refused
- * before anything is read; a body that grows past it is refused at once and the rest is
- * read and discarded (not buffered), so the 413 reaches the client instead of a reset.
+ * The request body, at most `cap.bytes`. A body over it (announced by Content-Length or
+ * not) is read to its end and discarded, never buffered, and then answered 413: a server
+ * that answers and closes while the client still writes makes the client see a reset
+ * (EPIPE, ECONNRESET) instead of the answer. HTTP_REQUEST_TIMEOUT_MS bounds the read.
  */
 function readBody(req: IncomingMessage, cap: RequestCap): Promise<Buffer> {
-  if (Number(req.headers['content-length'] ?? 0) > cap.bytes) return Promise.reject(tooLarge(cap));
   if (req.destroyed) return Promise.reject(new ClientGone('closed before the request body was read'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = Number(req.headers['content-length'] ?? 0) > cap.bytes;
     req.on('data', (chunk: Buffer) => {
-      if (size > cap.bytes) return;
+      if (over) return;
       size += chunk.length;
-      if (size <= cap.bytes) return void chunks.push(chunk);
-      chunks.length = 0;
-      reject(tooLarge(cap));
+      over = size > cap.bytes;
+      if (over) chunks.length = 0;
+      else chunks.push(chunk);
     });
-    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('end', () => (over ? reject(tooLarge(cap)) : resolve(Buffer.concat(chunks))));
     // the request stream fails or closes early only when its socket does (ECONNRESET, "aborted")
     req.once('error', (err) => reject(new ClientGone(String(err))));
     req.once('close', () => {
