@@ -13,6 +13,7 @@ import { frameStats } from './gateway/connection.ts';
 import { RateBuckets } from './gateway/rate.ts';
 import { TokenVerifier } from './gateway/tokens.ts';
 import { createHttpHandler } from './http/http.ts';
+import { Reclaimer } from './messaging/reclaimer.ts';
 import { MessageSender } from './messaging/send.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -91,6 +92,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   const buckets = new RateBuckets(config.SEND_RATE, config.SEND_BURST);
   const groupBuckets = new RateBuckets(config.GROUP_OPS_RATE, config.GROUP_OPS_BURST);
   const sender = new MessageSender(stores.log, buckets, metrics, config);
+  const reclaimer = new Reclaimer(stores.log, metrics, log, config.RECLAIM_INTERVAL_MS, () => links.isCmdUp);
   gateway = new Gateway({ config, log, store: stores, sender, hub, presence, tokens, buckets, metrics, nodeId: config.NODE_ID, maxConnections });
 
   const bus = new Bus(stores.bus, log, incarnation, config.STORE_TIMEOUT_MS, {
@@ -232,6 +234,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   bus.start();
   presence.start();
   gateway.start();
+  reclaimer.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -247,6 +250,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     // deregistering may not hold the exit either: other nodes sweep what is left
     await presence.shutdown(gateway.connections(), 2 * config.STORE_TIMEOUT_MS);
     gateway.stop();
+    reclaimer.stop();
     clearInterval(fitnessTimer);
     bus.stop();
     await links.close();

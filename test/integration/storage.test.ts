@@ -110,3 +110,60 @@ function chunkedPost(n: NodeHandle, path: string, tok: string, total: number): P
     pump();
   });
 }
+
+describe('conversations nobody writes to any more are reclaimed in the background', () => {
+  const RETENTION_MS = 1000;
+  const DEDUPE_TTL_MS = 6000;
+  let rc: Cluster;
+  beforeAll(async () => {
+    // two nodes: both run the reclaimer over the same conversations
+    rc = await startCluster({ nodes: 2, env: { RETENTION_MS, DEDUPE_TTL_MS, RECLAIM_INTERVAL_MS: 200 } });
+  });
+  afterAll(async () => {
+    await rc?.cleanup();
+  });
+
+  const exists = (key: string) => rc.redis.command('EXISTS', key).then(Number);
+
+  it('RETENTION_MS holds within a bounded delay without another write (a retry still answers dup, a device gets a trimmed gap), then DEDUPE_TTL_MS; counted once in imstorm_reclaimed_total', async () => {
+    const [a, b] = [uid('a'), uid('b')];
+    const conv = dm(a, b);
+    const group = uid('g');
+    const tokA = await token({ sub: a });
+    expect((await api(rc.nodes[0]!.url, 'POST', '/v1/groups', { token: tokA, body: { id: group, members: [b] } })).status).toBe(201);
+    const ca = rc.track(await connectAs(rc.nodes[0]!, a));
+    for (let i = 1; i <= 3; i++) expect(await ca.request({ t: 'send', conv, cmid: `c${i}`, body: `m${i}` })).toMatchObject({ t: 'sent', seq: i });
+    for (let i = 1; i <= 2; i++) expect(await ca.request({ t: 'send', conv: `g:${group}`, cmid: `g${i}`, body: `m${i}` })).toMatchObject({ t: 'sent', seq: i });
+    const sentAt = Date.now();
+
+    await waitUntil(async () => (await xlen(rc, conv)) === 0 && (await xlen(rc, `g:${group}`)) === 0, { what: 'the idle dm and group trimmed', timeoutMs: 15_000, intervalMs: 100 });
+    const trimmedAfter = Date.now() - sentAt;
+    expect(trimmedAfter).toBeGreaterThanOrEqual(RETENTION_MS - 100);
+    // guarantee 2: the dedupe entry outlives its trimmed message
+    expect(await ca.request({ t: 'send', conv, cmid: 'c2', body: 'again' })).toMatchObject({ t: 'sent', seq: 2, dup: true });
+    const cb = rc.track(await connectAs(rc.nodes[1]!, b));
+    await cb.waitSynced();
+    expect(cb.frames.filter((f) => f.conv === conv && (f.t === 'conv' || f.t === 'gap' || f.t === 'msg'))).toEqual([
+      expect.objectContaining({ t: 'conv', cursor: 0, head: 3 }),
+      expect.objectContaining({ t: 'gap', from: 1, to: 3, trimmed: true }),
+    ]);
+
+    await waitUntil(async () => (await exists(`c:{${conv}}:d`)) + (await exists(`c:{${conv}}:dx`)) + (await exists(`c:{g:${group}}:d`)) === 0, { what: 'the dedupe entries expired', timeoutMs: 20_000, intervalMs: 200 });
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(DEDUPE_TTL_MS - 100);
+    const reclaimed = async (what: string) => {
+      let n = 0;
+      for (const node of rc.nodes) n += counter(await (await fetch(`${node.url}/metrics`)).text(), `imstorm_reclaimed_total{what="${what}"}`);
+      return n;
+    };
+    expect(await reclaimed('messages')).toBe(5);
+    expect(await reclaimed('dedupe_entries')).toBe(5);
+    // everything expired: the cmid is forgotten, and the conversation is reclaimed again
+    expect(await ca.request({ t: 'send', conv, cmid: 'c2', body: 'new' })).toMatchObject({ t: 'sent', seq: 4, dup: false });
+    await waitUntil(async () => (await xlen(rc, conv)) === 0, { what: 'the dm trimmed again', timeoutMs: 15_000, intervalMs: 100 });
+  }, 60_000);
+});
+
+function counter(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
