@@ -242,6 +242,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     stopping = true;
     log.info({ signal, connections: gateway.connectionCount, drainMs: config.DRAIN_MS }, 'shutting down');
     gateway.stopAccepting();
+    reclaimer.stop();
     http.close();
     // the admin listener stays up while draining: /metrics shows the drain
     await gateway.drain(config.DRAIN_MS);
@@ -250,7 +251,6 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     // deregistering may not hold the exit either: other nodes sweep what is left
     await presence.shutdown(gateway.connections(), 2 * config.STORE_TIMEOUT_MS);
     gateway.stop();
-    reclaimer.stop();
     clearInterval(fitnessTimer);
     bus.stop();
     await links.close();

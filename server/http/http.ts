@@ -47,7 +47,7 @@ export interface HttpDeps {
  * Room in a request body for everything around its payload: field names, a conversation
  * id (≤ 132 characters), a cmid or group id (≤ 64), whitespace.
  */
-export const REQUEST_ENVELOPE_BYTES = 1024;
+const REQUEST_ENVELOPE_BYTES = 1024;
 /** JSON may spell any byte as a 6-byte `\u00XX` escape, so a payload of n bytes may take up to 6n on the wire. */
 const JSON_ESCAPE_FACTOR = 6;
 /** A user id is at most 64 characters, written as a JSON string and a comma. */
@@ -58,7 +58,7 @@ const LISTED_ID_BYTES = JSON_ESCAPE_FACTOR * 64 + 3;
  * request that could only be refused later is refused before it is buffered: every way of
  * writing a body within MAX_BODY_BYTES (or GROUP_MAX ids) in JSON fits; more is 413.
  */
-export function requestBodyCaps(c: Pick<Config, 'MAX_BODY_BYTES' | 'GROUP_MAX'>) {
+function requestBodyCaps(c: Pick<Config, 'MAX_BODY_BYTES' | 'GROUP_MAX'>) {
   return {
     message: { bytes: JSON_ESCAPE_FACTOR * c.MAX_BODY_BYTES + REQUEST_ENVELOPE_BYTES, rule: `${JSON_ESCAPE_FACTOR} × MAX_BODY_BYTES + ${REQUEST_ENVELOPE_BYTES}` },
     group: { bytes: LISTED_ID_BYTES * c.GROUP_MAX + REQUEST_ENVELOPE_BYTES, rule: `${LISTED_ID_BYTES} × GROUP_MAX + ${REQUEST_ENVELOPE_BYTES}` },

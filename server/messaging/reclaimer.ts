@@ -63,8 +63,9 @@ export class Reclaimer {
         this.failing = false;
       }
     } catch (err) {
-      // claimed conversations are taken up again after the claim's lease; log once per outage
-      if (!this.failing) this.logger.warn({ err: String(err) }, 'reclaim step failed; retrying every RECLAIM_INTERVAL_MS');
+      // claimed conversations are taken up again after the claim's lease; log once per
+      // outage, and not for the step that shutdown cut short
+      if (!this.failing && !this.stopped) this.logger.warn({ err: String(err) }, 'reclaim step failed; retrying every RECLAIM_INTERVAL_MS');
       this.failing = true;
     }
     this.schedule(more ? RECLAIM_PAUSE_MS : this.intervalMs);

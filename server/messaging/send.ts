@@ -15,7 +15,7 @@ import type { ConversationLog, SendResult } from '../store/log.ts';
 export const STORED_BODY_FACTOR = 2;
 
 /** A body's stored size: the UTF-8 bytes of its JSON string literal without the quotes. */
-export function storedBodyBytes(bodyJson: string): number {
+function storedBodyBytes(bodyJson: string): number {
   return Buffer.byteLength(bodyJson) - 2;
 }
 

@@ -4,6 +4,7 @@
 // background (RETENTION_MS, DEDUPE_TTL_MS) — real redis-server, real server processes.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PromSnapshot } from '../../harness/measure/prometheus.ts';
 import { connectAs, startCluster, type Cluster } from '../helpers/cluster.ts';
 import { api } from '../helpers/http.ts';
 import { dm, uid } from '../helpers/ids.ts';
@@ -152,7 +153,7 @@ describe('conversations nobody writes to any more are reclaimed in the backgroun
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(DEDUPE_TTL_MS - 100);
     const reclaimed = async (what: string) => {
       let n = 0;
-      for (const node of rc.nodes) n += counter(await (await fetch(`${node.url}/metrics`)).text(), `imstorm_reclaimed_total{what="${what}"}`);
+      for (const node of rc.nodes) n += new PromSnapshot(await (await fetch(`${node.url}/metrics`)).text()).value('imstorm_reclaimed_total', { what }) ?? 0;
       return n;
     };
     expect(await reclaimed('messages')).toBe(5);
@@ -162,8 +163,3 @@ describe('conversations nobody writes to any more are reclaimed in the backgroun
     await waitUntil(async () => (await xlen(rc, conv)) === 0, { what: 'the dm trimmed again', timeoutMs: 15_000, intervalMs: 100 });
   }, 60_000);
 });
-
-function counter(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
