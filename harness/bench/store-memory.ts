@@ -1,8 +1,9 @@
 // Redis memory per stored message: stores messages through the server's own send script
 // into a fresh redis-server and prints used_memory growth per message — dedupe entries,
 // per-conversation keys (users' indexes, the reclaim index) included — for each body size:
-// in one conversation, spread 20 a conversation over many dms, and, in one conversation,
-// trimmed by retention at once while their dedupe entries wait for DEDUPE_TTL_MS.
+// in one conversation, spread 20 a conversation over many dms, one a conversation (at most
+// 2000 of them), and, in one conversation, trimmed by retention at once while their dedupe
+// entries wait for DEDUPE_TTL_MS.
 //   npm run bench:store [-- --messages 20000 --body 100,16384]
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -25,18 +26,22 @@ const used = async () => Number(/used_memory:(\d+)/.exec(await cmd.info('memory'
 const day = 86_400_000;
 const kept = new RedisConversationLog(cmd, { retentionMaxMsgs: 1_000_000, retentionMs: 30 * day, dedupeTtlMs: day });
 const trimmedAtOnce = new RedisConversationLog(cmd, { retentionMaxMsgs: 1, retentionMs: 30 * day, dedupeTtlMs: day });
+/** Conversations one layout may open: a stream's first node takes about 4 KiB however little it holds. */
+const MOST_CONVERSATIONS = 2000;
 const layouts = [
   { label: 'in one conversation', log: kept, perConv: Infinity, stored: true },
   { label: '20 a conversation', log: kept, perConv: 20, stored: true },
+  { label: 'one a conversation (each a dm\'s first message)', log: kept, perConv: 1, stored: true },
   { label: 'trimmed by retention at once, dedupe entries kept', log: trimmedAtOnce, perConv: Infinity, stored: false },
 ];
 let run = 0;
 try {
   for (const bodyBytes of bodies) {
-    const n = Math.min(most, Math.max(100, Math.floor(BYTES_PER_RUN / bodyBytes)));
+    const count = Math.min(most, Math.max(100, Math.floor(BYTES_PER_RUN / bodyBytes)));
     const bodyJson = JSON.stringify('x'.repeat(bodyBytes));
     for (const { label, log, perConv, stored } of layouts) {
       run++;
+      const n = Math.min(count, perConv * MOST_CONVERSATIONS);
       const before = await used();
       for (let i = 0; i < n; i++) {
         const peer = `peer${run}x${Number.isFinite(perConv) ? Math.floor(i / perConv) : 0}`;
