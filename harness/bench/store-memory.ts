@@ -3,12 +3,16 @@
 // per-conversation keys (users' indexes, the reclaim index) included — for each body size:
 // in one conversation, spread 20 a conversation over many dms, one a conversation (at most
 // 2000 of them), and, in one conversation, trimmed by retention at once while their dedupe
-// entries wait for DEDUPE_TTL_MS.
+// entries wait for DEDUPE_TTL_MS. Then what the background reclaimer gives back: 10,000
+// one-message dms left alone past RETENTION_MS and DEDUPE_TTL_MS (1 s each), reclaimed in
+// steps of RECLAIM_BATCH as a node does, with the time it took.
 //   npm run bench:store [-- --messages 20000 --body 100,16384]
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedisProcess } from '../env/redis-process.ts';
+import { RECLAIM_BATCH } from '../../server/messaging/reclaimer.ts';
 import { RedisConversationLog } from '../../server/store/redis/redis-log.ts';
+import { sleep } from '../env/procs.ts';
 
 /** Bodies stored per body size at most: big bodies get fewer messages, so a run stays near this. */
 const BYTES_PER_RUN = 48 << 20;
@@ -52,7 +56,39 @@ try {
       console.log(`[store] ${n} messages, ${bodyBytes}-byte bodies, ${label}: ${perMsg.toFixed(0)} bytes of Redis memory per message${beyond}`);
     }
   }
+  await reclaimed(10_000);
 } finally {
   cmd.disconnect();
   await redis.cleanup();
+}
+
+/** Idle dms reclaimed: Redis memory each before and after, and how long the steps took. */
+async function reclaimed(dms: number): Promise<void> {
+  // another database, so this log's 1 s limits meet none of the conversations above
+  const db = new Redis(redis.url, { db: 1 });
+  try {
+    const log = new RedisConversationLog(db, { retentionMaxMsgs: 1000, retentionMs: 1000, dedupeTtlMs: 1000 });
+    const before = await used();
+    for (let i = 0; i < dms; i += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, dms - i) }, (_, j) => log.send({ conv: `dm:bob:idle${i + j}`, isGroup: false, dmUsers: ['bob', `idle${i + j}`], sender: 'bob', cmid: 'c', bodyJson: JSON.stringify('x'.repeat(100)) })));
+    }
+    const stored = await used();
+    await sleep(1100);
+    const started = Date.now();
+    let steps = 0;
+    let longest = 0;
+    let messages = 0;
+    for (let more = true; more; steps++) {
+      const at = Date.now();
+      const r = await log.reclaim(RECLAIM_BATCH);
+      longest = Math.max(longest, Date.now() - at);
+      messages += r.messages;
+      more = r.more;
+    }
+    const took = Date.now() - started;
+    const per = (bytes: number) => ((bytes - before) / dms).toFixed(0);
+    console.log(`[reclaim] ${dms} idle dms of one 100-byte message: ${per(stored)} bytes of Redis memory each stored, ${per(await used())} after the reclaimer (${messages} messages in ${steps} steps of ${RECLAIM_BATCH}, ${took} ms, longest step ${longest} ms)`);
+  } finally {
+    db.disconnect();
+  }
 }
