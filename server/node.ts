@@ -13,6 +13,7 @@ import { frameStats } from './gateway/connection.ts';
 import { RateBuckets } from './gateway/rate.ts';
 import { TokenVerifier } from './gateway/tokens.ts';
 import { createHttpHandler } from './http/http.ts';
+import { Reclaimer } from './messaging/reclaimer.ts';
 import { MessageSender } from './messaging/send.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -98,6 +99,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   // one command link per node, a send waits behind whatever replies are queued on it, so
   // bulk reads are let onto it a few at a time.
   const bulkReads = new Semaphore(BULK_READS);
+  const reclaimer = new Reclaimer(stores.log, metrics, log, config.RECLAIM_INTERVAL_MS, () => links.isCmdUp);
   gateway = new Gateway({ config, log, store: stores, sender, hub, presence, tokens, buckets, metrics, nodeId: config.NODE_ID, maxConnections, bulkReads });
 
   const bus = new Bus(stores.bus, log, incarnation, config.STORE_TIMEOUT_MS, {
@@ -239,6 +241,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   bus.start();
   presence.start();
   gateway.start();
+  reclaimer.start();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -246,6 +249,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     stopping = true;
     log.info({ signal, connections: gateway.connectionCount, drainMs: config.DRAIN_MS }, 'shutting down');
     gateway.stopAccepting();
+    reclaimer.stop();
     http.close();
     // the admin listener stays up while draining: /metrics shows the drain
     await gateway.drain(config.DRAIN_MS);

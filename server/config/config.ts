@@ -50,6 +50,12 @@ export const configSchema = z.object({
   DEDUPE_TTL_MS: int(1000).default(86400000),
   RETENTION_MAX_MSGS: int(1).default(100000),
   RETENTION_MS: int(1000).default(2592000000),
+  RECLAIM_INTERVAL_MS: z.coerce
+    .number({ message: 'must be the milliseconds between background reclaim steps; use 100..3600000, e.g. 10000' })
+    .int('must be a whole number of milliseconds; use 100..3600000, e.g. 10000')
+    .min(100, 'must be at least 100 ms (each step claims and trims up to 200 conversations); use 100..3600000, e.g. 10000')
+    .max(3_600_000, 'must be at most 3600000 (an hour): RETENTION_MS holds within about this much; use 100..3600000, e.g. 10000')
+    .default(10000),
   GROUP_MAX: int(1).default(1000),
   MAX_GROUPS_PER_USER: int(1).default(10000),
   NEW_CONVERSATIONS_PER_MINUTE: int(1).default(60),

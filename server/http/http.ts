@@ -47,7 +47,28 @@ export interface HttpDeps {
   backlog: () => { storeCommands: number; pendingDeregistrations: number };
 }
 
-const MAX_REQUEST_BYTES = 1 << 20;
+/**
+ * Room in a request body for everything around its payload: field names, a conversation
+ * id (≤ 132 characters), a cmid or group id (≤ 64), whitespace.
+ */
+const REQUEST_ENVELOPE_BYTES = 1024;
+/** JSON may spell any byte as a 6-byte `\u00XX` escape, so a payload of n bytes may take up to 6n on the wire. */
+const JSON_ESCAPE_FACTOR = 6;
+/** A user id is at most 64 characters, written as a JSON string and a comma. */
+const LISTED_ID_BYTES = JSON_ESCAPE_FACTOR * 64 + 3;
+
+/**
+ * The largest request body a route reads, derived from the limits of what it carries, so a
+ * request that could only be refused later is refused before it is buffered: every way of
+ * writing a body within MAX_BODY_BYTES (or GROUP_MAX ids) in JSON fits; more is 413.
+ */
+function requestBodyCaps(c: Pick<Config, 'MAX_BODY_BYTES' | 'GROUP_MAX'>) {
+  return {
+    message: { bytes: JSON_ESCAPE_FACTOR * c.MAX_BODY_BYTES + REQUEST_ENVELOPE_BYTES, rule: `${JSON_ESCAPE_FACTOR} × MAX_BODY_BYTES + ${REQUEST_ENVELOPE_BYTES}` },
+    group: { bytes: LISTED_ID_BYTES * c.GROUP_MAX + REQUEST_ENVELOPE_BYTES, rule: `${LISTED_ID_BYTES} × GROUP_MAX + ${REQUEST_ENVELOPE_BYTES}` },
+  };
+}
+type RequestCap = ReturnType<typeof requestBodyCaps>['message'];
 
 const postMessage = z.object({ conv: convId, cmid, body: z.string() });
 const createGroup = z.object({ id: groupId, members: z.array(userId).max(100_000).default([]) });
@@ -74,22 +95,42 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 /** The client went away (reset, aborted) before its request was read: nothing to answer, nothing to log. */
 class ClientGone extends Error {}
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
+function tooLarge(cap: RequestCap): ProtocolError {
+  return new ProtocolError('too_large', `request body over ${cap.bytes} bytes (${cap.rule})`);
+}
+
+/**
+ * The request body, at most `cap.bytes`. A body over it (announced by Content-Length or
+ * not) is read to its end and discarded, never buffered, and then answered 413: a server
+ * that answers and closes while the client still writes makes the client see a reset
+ * (EPIPE, ECONNRESET) instead of the answer. HTTP_REQUEST_TIMEOUT_MS bounds the read.
+ */
+function readBody(req: IncomingMessage, cap: RequestCap): Promise<Buffer> {
+  if (req.destroyed) return Promise.reject(new ClientGone('closed before the request body was read'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = Number(req.headers['content-length'] ?? 0) > cap.bytes;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      over = size > cap.bytes;
+      if (over) chunks.length = 0;
+      else chunks.push(chunk);
+    });
+    req.once('end', () => (over ? reject(tooLarge(cap)) : resolve(Buffer.concat(chunks))));
+    // the request stream fails or closes early only when its socket does (ECONNRESET, "aborted")
+    req.once('error', (err) => reject(new ClientGone(String(err))));
+    req.once('close', () => {
+      if (!req.complete) reject(new ClientGone('closed before the request body ended'));
+    });
+  });
+}
+
+async function readJson(req: IncomingMessage, cap: RequestCap): Promise<unknown> {
+  const body = await readBody(req, cap);
   try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_REQUEST_BYTES) fail('too_large', `request body over ${MAX_REQUEST_BYTES} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (err instanceof ProtocolError) throw err;
-    // the request stream fails only when its socket does (ECONNRESET, "aborted")
-    throw new ClientGone(String(err));
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     fail('bad_request', 'request body is not valid JSON');
   }
@@ -121,6 +162,7 @@ export type HttpSurface = 'all' | 'public' | 'admin';
 
 export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
   const operator = surface !== 'public';
+  const caps = requestBodyCaps(d.config);
   async function auth(req: IncomingMessage): Promise<Identity> {
     const jwt = bearer(req);
     if (!jwt) fail('unauthorized', 'missing `Authorization: Bearer <jwt>` header');
@@ -199,7 +241,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
 
     // POST /v1/messages
     if (method === 'POST' && path === '/v1/messages') {
-      const b = parse(postMessage, await readJson(req));
+      const b = parse(postMessage, await readJson(req, caps.message));
       const r = await d.sender.send(me.user, b.conv, b.cmid, b.body);
       return json(res, r.dup ? 200 : 201, { conv: b.conv, seq: r.seq, cmid: b.cmid, ts: r.ts, dup: r.dup });
     }
@@ -244,7 +286,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
         if (list.length > d.config.GROUP_MAX) fail('too_large', `field \`${field}\`: at most ${d.config.GROUP_MAX} users (GROUP_MAX)`);
       };
       if (method === 'POST' && parts.length === 2) {
-        const b = parse(createGroup, await readJson(req));
+        const b = parse(createGroup, await readJson(req, caps.group));
         capList(b.members, 'members');
         const conv = await d.store.groups.createGroup(me.user, b.id, b.members);
         return json(res, 201, { conv });
@@ -255,7 +297,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
         return json(res, 200, { id, owner: g.owner || null, members: g.members, head: g.head });
       }
       if (method === 'POST' && parts.length === 4 && parts[3] === 'members') {
-        const b = parse(addMembers, await readJson(req));
+        const b = parse(addMembers, await readJson(req, caps.group));
         capList(b.users, 'users');
         const added = await d.store.groups.joinGroup(me.user, id, b.users);
         return json(res, 200, { conv: `g:${id}`, added });

@@ -6,6 +6,20 @@ import { convForUser } from '../protocol/ids.ts';
 import type { ConversationLog, SendResult } from '../store/log.ts';
 
 /**
+ * How much bigger than MAX_BODY_BYTES a body may be in the form it is stored and pushed in
+ * (its JSON string literal, quotes not counted). Every character JSON escapes in two bytes
+ * (`\n`, `\t`, `"`, `\\`, a lone surrogate: 3 UTF-8 bytes as 6) stays within 2×, so any
+ * text — code, quotes, line breaks — that fits MAX_BODY_BYTES is stored; only bodies made
+ * mostly of the C0 control characters JSON writes as `\u00XX` (1 byte → 6) are refused.
+ */
+export const STORED_BODY_FACTOR = 2;
+
+/** A body's stored size: the UTF-8 bytes of its JSON string literal without the quotes. */
+function storedBodyBytes(bodyJson: string): number {
+  return Buffer.byteLength(bodyJson) - 2;
+}
+
+/**
  * Sending a message, the one way both the WebSocket `send` and `POST /v1/messages` take:
  * membership (a dm's from its id; a group's in the store, atomically), body size, the
  * user's send bucket, then the log's atomic store-and-publish.
@@ -27,9 +41,16 @@ export class MessageSender {
     const started = process.hrtime.bigint();
     const ref = convForUser(conv, user);
     const l = this.limits;
-    if (Buffer.byteLength(body) > l.MAX_BODY_BYTES) throw new ProtocolError('too_large', `body is over ${l.MAX_BODY_BYTES} bytes`);
+    // PROTOCOL.md sizes a body by its UTF-8 bytes; what Redis holds is its JSON text, which
+    // escapes may make up to 6× larger, so that is bounded too (STORED_BODY_FACTOR).
+    if (Buffer.byteLength(body) > l.MAX_BODY_BYTES) throw new ProtocolError('too_large', `body is over ${l.MAX_BODY_BYTES} bytes (MAX_BODY_BYTES)`);
+    const bodyJson = JSON.stringify(body);
+    const storedMax = STORED_BODY_FACTOR * l.MAX_BODY_BYTES;
+    if (storedBodyBytes(bodyJson) > storedMax) {
+      throw new ProtocolError('too_large', `body is over ${storedMax} bytes once JSON-escaped (${STORED_BODY_FACTOR} × MAX_BODY_BYTES; control characters take 6 bytes each)`);
+    }
     if (!this.buckets.take(user, Date.now())) throw new ProtocolError('rate_limited', `over ${l.SEND_RATE} sends/s (burst ${l.SEND_BURST}); slow down and retry`);
-    const res = await this.log.send({ conv, isGroup: ref.kind === 'group', dmUsers: ref.kind === 'dm' ? [ref.a, ref.b] : [], sender: user, cmid, bodyJson: JSON.stringify(body) });
+    const res = await this.log.send({ conv, isGroup: ref.kind === 'group', dmUsers: ref.kind === 'dm' ? [ref.a, ref.b] : [], sender: user, cmid, bodyJson });
     this.metrics.sends.inc({ dup: String(res.dup) });
     this.metrics.sendLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return res;

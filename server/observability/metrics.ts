@@ -78,6 +78,7 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
     gapFills: counter('imstorm_gap_fills_total', 'log reads that filled a hole in the bus'),
     slowConsumers: counter('imstorm_slow_consumers_total', 'connections cut for not reading'),
     resyncs: counter('imstorm_resyncs_total', 'bus resyncs (subscriber reconnect or stalled heartbeat)'),
+    reclaimed: counter('imstorm_reclaimed_total', 'what the background reclaimer removed: conversations it trimmed or forgot something in, messages past RETENTION_MS, dedupe entries past DEDUPE_TTL_MS', ['what']),
     sendLatency: new client.Histogram({
       name: 'imstorm_send_latency_seconds',
       help: 'a send (WebSocket frame or POST /v1/messages) received → stored and answered',

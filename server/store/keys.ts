@@ -4,7 +4,7 @@
  * touches one slot and the layout works unchanged on Redis Cluster.
  */
 export const keys = {
-  /** hash: epoch, head, tlow (last trimmed seq), ddlow/ddnext (dedupe expiry mark), dxnext (oldest orphan), tnext, owner, jc, created */
+  /** hash: epoch, head, tlow (last trimmed seq), ddlow/ddnext (dedupe expiry mark), dxnext (oldest orphan), tnext, rx (1: in the reclaim index), owner, jc, created */
   meta: (conv: string) => `c:{${conv}}:m`,
   /** stream: entry id `<seq>-0`, fields f (from), m (cmid), b (body as a JSON string literal), t (ts) */
   log: (conv: string) => `c:{${conv}}:l`,
@@ -12,6 +12,12 @@ export const keys = {
   dedupe: (conv: string) => `c:{${conv}}:d`,
   /** sorted set: dedupe entries of trimmed messages until they expire; score ts, member `<seq>\n<sender>\n<cmid>` */
   dedupeOrphans: (conv: string) => `c:{${conv}}:dx`,
+  /**
+   * sorted set: conversation → when it next holds a message or dedupe entry to expire (ms;
+   * a fractional score is a reclaimer's claim). One key for all conversations: sends write
+   * it beside (before) their script, never from inside it, so every script keeps to one slot.
+   */
+  reclaimIndex: () => `imstorm:{reclaim}:due`,
   /** hash: member → join seq (groups only) */
   members: (conv: string) => `c:{${conv}}:mem`,
   /** hash: former member → `<joinSeq>|<leaveSeq>` (groups only): its devices still get what it was a member for */

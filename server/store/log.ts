@@ -26,6 +26,26 @@ export interface ConversationLog {
   range(conv: string, from: number, to: number | null, count: number): Promise<LogEntry[]>;
   /** A history page as PROTOCOL.md `history` defines it; checks membership. */
   history(user: string, conv: string, q: HistoryQuery): Promise<HistoryPage>;
+  /**
+   * Reclaims, in up to `limit` conversations, what expired (sends trim only the conversation
+   * they write to, so one nobody writes to any more is reached only here): messages stored
+   * RETENTION_MS ago or earlier are trimmed as a send trims them (the conversation's head,
+   * epoch and trimmed mark stay; a trimmed message's dedupe entry still answers `dup` until
+   * DEDUPE_TTL_MS), dedupe entries past DEDUPE_TTL_MS are deleted. Every conversation with
+   * something to expire is reached within a bounded delay of its expiry by calling this
+   * repeatedly (at once again while `more`). Safe to call from several nodes at once (each
+   * conversation's step is atomic and idempotent); bounded work per call.
+   */
+  reclaim(limit: number): Promise<ReclaimResult>;
+}
+
+export interface ReclaimResult {
+  /** conversations in which something was trimmed or forgotten */
+  conversations: number;
+  messages: number;
+  dedupeEntries: number;
+  /** more conversations may be due now than `limit` took */
+  more: boolean;
 }
 
 export interface SendRequest {

@@ -74,6 +74,9 @@ export class LogWrapper implements ConversationLog {
   history(...args: Parameters<ConversationLog['history']>) {
     return this.inner.history(...args);
   }
+  reclaim(limit: number) {
+    return this.inner.reclaim(limit);
+  }
 }
 
 /** Stores as usual, then deletes the dedupe entry it just wrote (or, for a send that failed and may still commit, before the next send). */

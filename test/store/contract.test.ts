@@ -15,6 +15,7 @@ import { RedisGroupStore } from '../../server/store/redis/redis-groups.ts';
 import { RedisConversationLog } from '../../server/store/redis/redis-log.ts';
 import { RedisPresenceStore } from '../../server/store/redis/redis-presence.ts';
 import type { Stores } from '../../server/store/stores.ts';
+import { waitUntil } from '../helpers/procs.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
 
 const GROUP_MAX = 4;
@@ -22,8 +23,14 @@ const MAX_GROUPS = 3;
 
 interface Impl {
   stores: Omit<Stores, 'bus'>;
-  /** a log with other limits: at most `retentionMaxMsgs` messages per conversation, `newConversationsPerMinute` */
+  /** a log with other limits: at most `retentionMaxMsgs` messages per conversation, `newConversationsPerMinute`, retention and dedupe times */
   limitedLog(limits: { retentionMaxMsgs?: number; newConversationsPerMinute?: number }): Pick<Stores, 'log' | 'groups'>;
+  /**
+   * a log with these retention and dedupe times on a store of its own (Redis: another
+   * database, so its reclaimer meets no other test's conversations), and what a
+   * conversation there holds: stored messages plus remembered dedupe entries (an orphan once)
+   */
+  reclaimingLog(limits: { retentionMs: number; dedupeTtlMs: number }): { log: Stores['log']; entriesHeld(conv: string): Promise<number> };
   /** payloads published since the last call, in order */
   published(): Promise<BusPayload[]>;
 }
@@ -49,6 +56,17 @@ async function redisImpl(): Promise<Impl> {
   return {
     stores: { log: new RedisConversationLog(cmd, limits), cursors: new RedisCursorStore(cmd), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }), presence: new RedisPresenceStore(cmd) },
     limitedLog: (l) => ({ log: new RedisConversationLog(cmd, { ...limits, ...l }), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }) }),
+    reclaimingLog(l) {
+      const other = new Redis(redis.url, { db: 1 });
+      clients.push(other);
+      return {
+        log: new RedisConversationLog(other, { ...limits, ...l }),
+        async entriesHeld(conv) {
+          const [len, dedupe] = await Promise.all([other.xlen(keys.log(conv)), other.hlen(keys.dedupe(conv))]);
+          return len + dedupe;
+        },
+      };
+    },
     async published() {
       // a PING on the subscriber comes back after every message published before it
       await sub.ping();
@@ -66,6 +84,10 @@ async function memoryImpl(): Promise<Impl> {
     limitedLog: (l) => {
       const other = new MemoryStore(broker, { limits: { groupMax: GROUP_MAX, ...l } });
       return { log: other, groups: other };
+    },
+    reclaimingLog(l) {
+      const other = new MemoryStore(broker, { limits: l });
+      return { log: other, entriesHeld: async (conv) => other.storedSeqs(conv).length + other.dedupeEntries(conv) };
     },
     async published() {
       return link.inbox.splice(0).map(decodeBusPayload);
@@ -125,6 +147,51 @@ describe.each([
     expect(await log.send(sendReq(conv, a, 'c1'))).toMatchObject({ seq: 1, dup: true });
     expect(await log.send(sendReq(conv, a, 'c7'))).toMatchObject({ seq: 7, dup: false });
   });
+
+  it('reclaim: a conversation nobody writes to loses its messages after RETENTION_MS (a retry still answers dup), its dedupe entries after DEDUPE_TTL_MS; written again, it is reclaimed again', async () => {
+    const retentionMs = 1000;
+    const dedupeTtlMs = 4000;
+    const { log, entriesHeld } = impl.reclaimingLog({ retentionMs, dedupeTtlMs });
+    const [a, b, c] = [uid('a'), uid('b'), uid('c')];
+    const idle = dmOf(a, b);
+    const total = { conversations: 0, messages: 0, dedupeEntries: 0 };
+    // two reclaimers at once, as two nodes run them: each expiry is still counted once
+    const reclaimer = async () => {
+      for (let more = true; more; ) {
+        const r = await log.reclaim(100);
+        total.conversations += r.conversations;
+        total.messages += r.messages;
+        total.dedupeEntries += r.dedupeEntries;
+        more = r.more;
+      }
+    };
+    const reclaimAll = async () => {
+      await Promise.all([reclaimer(), reclaimer()]);
+      return total;
+    };
+    const trimmed = async () => (await log.states(a, [idle]))[0]!.trimmed;
+    for (let i = 1; i <= 3; i++) await log.send(sendReq(idle, a, `c${i}`));
+    expect(await reclaimAll()).toEqual({ conversations: 0, messages: 0, dedupeEntries: 0 });
+    expect(await entriesHeld(idle)).toBe(6);
+
+    await waitUntil(async () => (await reclaimAll(), (await trimmed()) === 3), { what: 'the idle conversation trimmed', timeoutMs: 10_000, intervalMs: 100 });
+    expect(total).toEqual({ conversations: 1, messages: 3, dedupeEntries: 0 });
+    expect(await log.range(idle, 1, null, 10)).toEqual([]);
+    expect((await log.states(a, [idle]))[0]).toMatchObject({ head: 3, trimmed: 3 });
+    expect(await log.send(sendReq(idle, a, 'c2'))).toMatchObject({ seq: 2, dup: true });
+    // a conversation written just now is left alone
+    const young = dmOf(a, c);
+    await log.send(sendReq(young, a, 'y1'));
+    await reclaimAll();
+    expect(await entriesHeld(young)).toBe(2);
+
+    await waitUntil(async () => (await reclaimAll(), (await entriesHeld(idle)) === 0), { what: 'the dedupe entries expired', timeoutMs: 15_000, intervalMs: 100 });
+    expect(total.dedupeEntries).toBeGreaterThanOrEqual(3);
+    // written again after everything expired: a new seq (the cmid is forgotten), reclaimed again
+    expect(await log.send(sendReq(idle, a, 'c1'))).toMatchObject({ seq: 4, dup: false });
+    await waitUntil(async () => (await reclaimAll(), (await trimmed()) === 4), { what: 'the conversation reclaimed again', timeoutMs: 10_000, intervalMs: 100 });
+    expect((await log.states(a, [idle]))[0]).toMatchObject({ head: 4, trimmed: 4 });
+  }, 40_000);
 
   it('NEW_CONVERSATIONS_PER_MINUTE: a sender starting more dms in a minute is refused rate_limited (nothing indexed); its existing dms and other senders go on', async () => {
     const { log, groups } = impl.limitedLog({ newConversationsPerMinute: 2 });

@@ -76,6 +76,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ JWT_SECRET: S }, ['--nope'])).toThrow(ConfigError);
   });
 
+  it('RECLAIM_INTERVAL_MS: 100..3600000 ms (default 10000); anything else names the variable, the range and an example', () => {
+    expect(loadConfig({ JWT_SECRET: S }).RECLAIM_INTERVAL_MS).toBe(10000);
+    expect(loadConfig({ JWT_SECRET: S }, ['--reclaim-interval-ms', '250']).RECLAIM_INTERVAL_MS).toBe(250);
+    for (const bad of ['abc', '50', '1.5', '4000000']) {
+      expect(() => loadConfig({ JWT_SECRET: S, RECLAIM_INTERVAL_MS: bad })).toThrow(new RegExp(`RECLAIM_INTERVAL_MS / --reclaim-interval-ms: .*100\\.\\.3600000, e\\.g\\. 10000.*got "${bad.replace('.', '\\.')}"`));
+    }
+  });
+
   it('the test entry knows its deliberate bugs and names unknown ones', () => {
     expect(parseTestBugs('skip_dedupe, drop_replay')).toEqual(['skip_dedupe', 'drop_replay']);
     expect(() => parseTestBugs('nonsense')).toThrow(/unknown bug "nonsense" \(known: skip_dedupe, dedupe_ignores_sender, drop_replay, skip_gap_fill, lose_leaves, throw_uncaught, throw_uncaught_later\)/);

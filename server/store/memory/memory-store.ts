@@ -3,7 +3,7 @@ import { encode } from '../../protocol/server-frames.ts';
 import { encodeBusPayload, type BusPayload } from '../../bus/payloads.ts';
 import type { ConvMark, CursorStore, StoredMark } from '../cursors.ts';
 import type { GroupInfo, GroupStore } from '../groups.ts';
-import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, SendRequest, SendResult } from '../log.ts';
+import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, ReclaimResult, SendRequest, SendResult } from '../log.ts';
 import type { PresenceState, PresenceStore, Registration } from '../presence-store.ts';
 import type { MemoryBroker } from './memory-bus.ts';
 
@@ -128,7 +128,7 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
       const seq = ++c.head;
       c.log.push({ seq, from: req.sender, cmid: req.cmid, bodyJson: req.bodyJson, ts: now });
       c.dedupe.set(key, { seq, ts: now });
-      this.retain(c, now);
+      this.trim(c, now, 1);
       this.publish({ k: 'm', conv: req.conv, epoch: c.epoch, seq, frame: encode.msg(req.conv, seq, req.sender, req.cmid, req.bodyJson, now) });
       return { seq, ts: now, epoch: c.epoch, dup: false };
     });
@@ -146,14 +146,39 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
   }
 
   /**
-   * Retention as the send script does it: by count and age, never the message just stored.
-   * Dedupe entries outlive their trimmed messages until DEDUPE_TTL_MS (expired ones are
-   * ignored by `send`; memory here is a test's to bound).
+   * Retention as the send script does it: by count and age, keeping the newest `keep`
+   * messages (a send keeps the one it just stored). Dedupe entries outlive their trimmed
+   * messages until DEDUPE_TTL_MS (`send` ignores expired ones; `reclaim` deletes them).
+   * → messages trimmed
    */
-  private retain(c: Conversation, now: number): void {
-    while (c.log.length > 1 && (c.log.length > this.limits.retentionMaxMsgs || c.log[0]!.ts <= now - this.limits.retentionMs)) {
+  private trim(c: Conversation, now: number, keep: number): number {
+    const before = c.log.length;
+    while (c.log.length > keep && (c.log.length > this.limits.retentionMaxMsgs || c.log[0]!.ts <= now - this.limits.retentionMs)) {
       c.trimmed = c.log.shift()!.seq;
     }
+    return before - c.log.length;
+  }
+
+  /** As the Redis reclaimer: every conversation with something expired, up to `limit` of them. */
+  reclaim(limit: number): Promise<ReclaimResult> {
+    return this.run('reclaim', () => {
+      const now = this.now();
+      const out: ReclaimResult = { conversations: 0, messages: 0, dedupeEntries: 0, more: false };
+      for (const c of this.convs.values()) {
+        const expired = [...c.dedupe].filter(([, d]) => d.ts <= now - this.limits.dedupeTtlMs);
+        const due = expired.length > 0 || (c.log.length > 0 && c.log[0]!.ts <= now - this.limits.retentionMs);
+        if (!due) continue;
+        if (out.conversations === limit) {
+          out.more = true;
+          break;
+        }
+        out.conversations++;
+        out.messages += this.trim(c, now, 0);
+        for (const [key] of expired) c.dedupe.delete(key);
+        out.dedupeEntries += expired.length;
+      }
+      return out;
+    });
   }
 
   private newConv(conv: string, members: Map<string, number> | null, owner: string): Conversation {
@@ -471,6 +496,11 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
   /** Every stored seq of a conversation (after retention), ascending. */
   storedSeqs(conv: string): number[] {
     return (this.convs.get(conv)?.log ?? []).map((e) => e.seq);
+  }
+
+  /** How many dedupe entries a conversation holds, expired ones included until reclaimed. */
+  dedupeEntries(conv: string): number {
+    return this.convs.get(conv)?.dedupe.size ?? 0;
   }
 
   statusOf(user: string): PresenceState | undefined {

@@ -1,8 +1,9 @@
+import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ProtocolError } from '../../protocol/codes.ts';
 import { encode, msgFrameParts } from '../../protocol/server-frames.ts';
 import { keys } from '../keys.ts';
-import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, SendRequest, SendResult } from '../log.ts';
+import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, ReclaimResult, SendRequest, SendResult } from '../log.ts';
 import { newEpoch, pipelineScript, ScriptedStore, storeCall } from './scripts.ts';
 
 export interface LogLimits {
@@ -12,6 +13,14 @@ export interface LogLimits {
   /** dms one user may start per minute (their first message); absent: no limit */
   newConversationsPerMinute?: number;
 }
+
+/**
+ * How long a reclaimer's claim on a batch of conversations lasts: another node takes them up
+ * after it if this one stopped (crashed, lost Redis) before rescheduling them.
+ */
+export const RECLAIM_LEASE_MS = 60_000;
+/** Most entries of each kind (messages, dedupe entries, orphans) one conversation's reclaim step handles; more is taken up at the next call. */
+export const RECLAIM_STEP_ENTRIES = 128;
 
 /** A stream entry as XRANGE returns it: `<seq>-0` and fields f (from), m (cmid), b (body JSON), t (ts). */
 interface RawEntry {
@@ -41,23 +50,31 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
   async send(req: SendRequest): Promise<SendResult> {
     const { head, mid } = msgFrameParts(req.conv, req.sender, req.cmid);
     const l = this.limits;
-    const run = (mode: 'group' | 'dm' | 'dm-indexed') =>
+    const run = (mode: 'group' | 'dm' | 'dm-indexed', reclaimIndexed: boolean) =>
       this.scripts.send(
         keys.meta(req.conv), keys.log(req.conv), keys.dedupe(req.conv), keys.members(req.conv), keys.dedupeOrphans(req.conv),
         req.sender, req.cmid, req.bodyJson, head, mid, newEpoch(), mode,
-        l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, this.channel, req.conv,
+        l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, this.channel, req.conv, reclaimIndexed ? '1' : '0',
       ) as Promise<[string, number?, number?, string?]>;
     return storeCall(async () => {
-      let res = await run(req.isGroup ? 'group' : 'dm');
+      let mode: 'group' | 'dm' | 'dm-indexed' = req.isGroup ? 'group' : 'dm';
+      let res = await run(mode, false);
       if (res[0] === 'need_index') {
         const most = this.limits.newConversationsPerMinute;
         if (most !== undefined && (await this.scripts['new-conversation'](keys.newConversations(req.sender), most, 60_000)) === 0) {
           throw new ProtocolError('rate_limited', `at most ${most} new conversations a minute (NEW_CONVERSATIONS_PER_MINUTE); retry later`);
         }
-        // Cross-slot order that loses nothing on a crash: both users index the
-        // conversation before its first message exists.
-        await Promise.all(req.dmUsers.map((u) => this.redis.hset(keys.userConvs(u), req.conv, 1)));
-        res = await run('dm-indexed');
+        // Cross-slot order that loses nothing on a crash: both users index the conversation
+        // before its first message exists, and so does the reclaim index (score 0: the
+        // reclaimer reads its real next expiry at once).
+        await Promise.all([...req.dmUsers.map((u) => this.redis.hset(keys.userConvs(u), req.conv, 1)), this.redis.zadd(keys.reclaimIndex(), 0, req.conv)]);
+        mode = 'dm-indexed';
+        res = await run(mode, true);
+      }
+      if (res[0] === 'need_reclaim_index') {
+        // a plain ZADD: it must replace a reclaimer's claim (reclaim-finish.lua then leaves it)
+        await this.redis.zadd(keys.reclaimIndex(), res[1]!, req.conv);
+        res = await run(mode, true);
       }
       switch (res[0]) {
         case 'ok':
@@ -70,6 +87,30 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
         default:
           throw new ProtocolError('internal', `unexpected store answer ${String(res[0])}`);
       }
+    });
+  }
+
+  async reclaim(limit: number): Promise<ReclaimResult> {
+    const l = this.limits;
+    const index = keys.reclaimIndex();
+    return storeCall(async () => {
+      const [claim, more, ...convs] = (await this.scripts['reclaim-claim'](index, limit, RECLAIM_LEASE_MS, randomInt(1, 2048))) as [string, number, ...string[]];
+      const out: ReclaimResult = { conversations: 0, messages: 0, dedupeEntries: 0, more: more === 1 };
+      if (!convs.length) return out;
+      const p = this.redis.pipeline();
+      for (const c of convs) pipelineScript(p, 'reclaim', keys.meta(c), keys.log(c), keys.dedupe(c), keys.dedupeOrphans(c), l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, RECLAIM_STEP_ENTRIES);
+      const steps = (await p.exec()) ?? [];
+      const reschedule: (string | number)[] = [];
+      steps.forEach(([err, v], i) => {
+        if (err) throw err;
+        const [nextAt, messages, dedupeEntries] = v as [number, number, number];
+        reschedule.push(convs[i]!, nextAt);
+        if (messages + dedupeEntries > 0) out.conversations++;
+        out.messages += messages;
+        out.dedupeEntries += dedupeEntries;
+      });
+      await this.scripts['reclaim-finish'](index, claim, ...reschedule);
+      return out;
     });
   }
 

@@ -12,6 +12,9 @@ import { keys } from '../keys.ts';
  */
 const scriptKeys = {
   send: 5,
+  reclaim: 4,
+  'reclaim-claim': 1,
+  'reclaim-finish': 1,
   'conv-state': 3,
   history: 3,
   'group-create': 4,

@@ -1,7 +1,9 @@
 -- send: stores one message — membership check, dedupe, append, retention and publish in one
 -- atomic step, so the bus never carries a message the log does not hold.
 -- KEYS: meta, log, dedupe, members, dedupe orphans (all in the conversation's slot)
--- → {status, seq, ts, epoch}; status ok | dup | need_index | not_found | forbidden
+-- → {status, seq, ts, epoch}; status ok | dup | need_index | need_reclaim_index | not_found | forbidden
+--   need_reclaim_index (nothing written): {status, when} — put the conversation in the
+--   reclaim index (keys.reclaimIndex) at `when`, then send again with reclaimIndexed = 1.
 -- Publishes the bus payload `m` (server/bus/payloads.ts) with the `msg` frame assembled
 -- from the parts msgFrameParts() (server/protocol/server-frames.ts) encodes.
 --!include now.lua
@@ -14,6 +16,9 @@ local newEpoch = ARGV[6]
 local mode = ARGV[7]
 local retentionMax, retentionMs, dedupeTtlMs = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local channel, conv = ARGV[11], ARGV[12]
+-- '1' when the caller put the conversation in the reclaim index before this call
+local reclaimIndexed = ARGV[13]
+--!include retention.lua
 local epoch = redis.call('HGET', meta, 'epoch')
 if not epoch then
   if mode == 'group' then return {'not_found'} end
@@ -31,97 +36,25 @@ if d then
   -- an entry past DEDUPE_TTL_MS that the sweep has not reached yet is forgotten
   if dts > ddcut then return {'dup', tonumber(string.sub(d, 1, i - 1)), dts, epoch} end
 end
+-- A conversation the reclaimer may have dropped from its index (`rx` unset: it held nothing
+-- left to expire) is indexed again before anything expirable is written (a crash in between
+-- leaves an index entry too many, never one too few): at its next expiry, this message's included.
+if redis.call('HGET', meta, 'rx') ~= '1' then
+  if reclaimIndexed ~= '1' then
+    local at, mine = nextExpiry(retentionMs, dedupeTtlMs), now + math.min(retentionMs, dedupeTtlMs)
+    if at == 0 or mine < at then at = mine end
+    return {'need_reclaim_index', at}
+  end
+  redis.call('HSET', meta, 'rx', 1)
+end
 local seq = redis.call('HINCRBY', meta, 'head', 1)
 redis.call('XADD', log, seq .. '-0', 'f', sender, 'm', cmid, 'b', body, 't', now)
 redis.call('HSET', dd, dkey, seq .. ':' .. now)
 
-local function fields(e)
-  local h = {}
-  for i = 1, #e[2], 2 do h[e[2][i]] = e[2][i + 1] end
-  return h
-end
-local function seqOf(id) return tonumber(string.sub(id, 1, string.find(id, '-', 1, true) - 1)) end
--- The dedupe entry of `key` if it still belongs to seq s (the same (sender, cmid) stored
--- again after it expired owns the entry then), as {seq, ts}; else nil.
-local function entryOf(key, s)
-  local v = redis.call('HGET', dd, key)
-  if not v then return nil end
-  local i = string.find(v, ':', 1, true)
-  if tonumber(string.sub(v, 1, i - 1)) ~= s then return nil end
-  return tonumber(string.sub(v, i + 1))
-end
-local function forget(key, s)
-  if entryOf(key, s) then redis.call('HDEL', dd, key) end
-end
-
--- Dedupe entries of trimmed messages outlive them (PROTOCOL.md guarantee 2): they wait in
--- the orphans zset (score: ts, member: `<seq>\n<sender>\n<cmid>`) until DEDUPE_TTL_MS.
-local dxnext = tonumber(redis.call('HGET', meta, 'dxnext') or '0')
-if dxnext > 0 and dxnext <= ddcut then
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', orphans, '-inf', ddcut, 'LIMIT', 0, 8)) do
-    local nl = string.find(m, '\n', 1, true)
-    forget(string.sub(m, nl + 1), tonumber(string.sub(m, 1, nl - 1)))
-    redis.call('ZREM', orphans, m)
-  end
-  local first = redis.call('ZRANGE', orphans, 0, 0, 'WITHSCORES')
-  dxnext = tonumber(first[2] or '0')
-  redis.call('HSET', meta, 'dxnext', dxnext)
-end
-
--- Dedupe expiry: bounded work per send (up to 8 entries), skipped while the oldest
--- remembered entry is known to be young, so a send usually reads nothing.
-local ddnext = tonumber(redis.call('HGET', meta, 'ddnext') or '0')
-if ddnext <= ddcut then
-  local ddlow = tonumber(redis.call('HGET', meta, 'ddlow') or '0')
-  local es = redis.call('XRANGE', log, (ddlow + 1) .. '-0', '+', 'COUNT', 8)
-  local nextts = 0
-  for _, e in ipairs(es) do
-    local h = fields(e)
-    if tonumber(h.t) > ddcut then nextts = tonumber(h.t); break end
-    ddlow = seqOf(e[1])
-    forget(h.f .. '\n' .. h.m, ddlow)
-  end
-  redis.call('HSET', meta, 'ddlow', ddlow, 'ddnext', nextts)
-end
-
--- Retention: trim by count and age; a trimmed message's dedupe entry that has not expired
--- yet becomes an orphan (above), so a retry after the trim still answers its seq.
-local maxn, rcut = retentionMax, now - retentionMs
-local len = redis.call('XLEN', log)
-local tnext = tonumber(redis.call('HGET', meta, 'tnext') or '0')
-if len > maxn or tnext <= rcut then
-  local tlow = tonumber(redis.call('HGET', meta, 'tlow') or '0')
-  local ddlow = tonumber(redis.call('HGET', meta, 'ddlow') or '0')
-  local nextts, trimmed = 0, tlow
-  local es = redis.call('XRANGE', log, '-', '+', 'COUNT', 16)
-  for _, e in ipairs(es) do
-    local h = fields(e)
-    local s = seqOf(e[1])
-    if not (len > maxn or tonumber(h.t) <= rcut) or s == seq then nextts = tonumber(h.t); break end
-    if s > ddlow then
-      local key = h.f .. '\n' .. h.m
-      local ts = entryOf(key, s)
-      if ts and ts > ddcut then
-        redis.call('ZADD', orphans, ts, s .. '\n' .. key)
-        if dxnext == 0 or ts < dxnext then
-          dxnext = ts
-          redis.call('HSET', meta, 'dxnext', ts)
-        end
-      elseif ts then
-        redis.call('HDEL', dd, key)
-      end
-    end
-    trimmed = s
-    len = len - 1
-  end
-  if trimmed > tlow then
-    redis.call('XTRIM', log, 'MINID', (trimmed + 1) .. '-0')
-    redis.call('HSET', meta, 'tlow', trimmed)
-    -- ddnext stays a lower bound of the next remembered message's ts, so it needs no reset.
-    if ddlow < trimmed then redis.call('HSET', meta, 'ddlow', trimmed) end
-  end
-  redis.call('HSET', meta, 'tnext', nextts)
-end
+-- bounded work per send: up to 8 orphans, 8 dedupe entries and 16 messages
+expireOrphans(ddcut, 8)
+expireDedupe(ddcut, 8)
+trim(retentionMax, now - retentionMs, ddcut, seq, 16)
 
 redis.call('PUBLISH', channel, 'm\t' .. conv .. '\t' .. epoch .. '\t' .. seq .. '\n' .. frameHead .. seq .. frameMid .. body .. ',"ts":' .. now .. '}')
 return {'ok', seq, now, epoch}
