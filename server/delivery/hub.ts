@@ -62,6 +62,8 @@ export class Hub {
   /** the bus link dropped and no resync has begun since */
   private busDown = false;
   private readonly syncReads = new Semaphore(SYNC_READS);
+  /** `conn id + "\n" + conv` → attaches under way (so a burst of a new dm's messages starts one, not one each) */
+  private readonly attaching = new Map<string, number>();
   private resyncPlan: ResyncPlan | null = null;
   /** a resync was requested since the current plan was made: start over */
   private resyncFresh = false;
@@ -162,6 +164,9 @@ export class Hub {
   /** A conversation that became the connection's while it is open (join, first dm message). */
   async attachLater(conn: Conn, conv: string, joinSeq: number, attempt = 0): Promise<void> {
     if (!conn.isOpen || conn.convs.has(conv)) return;
+    // counted, never refused: a join's attach must run even while another attach reads
+    const key = conn.id + '\n' + conv;
+    this.attaching.set(key, (this.attaching.get(key) ?? 0) + 1);
     const chan = this.pin(conv);
     try {
       const [st, cursor] = await Promise.all([this.convState(conn.user, conv), this.store.cursors.cursorOf(conn.user, conn.device, conv)]);
@@ -180,6 +185,9 @@ export class Hub {
         t.unref();
       } else this.log.warn({ err: String(err), conv, conn: conn.id }, 'giving up attaching a conversation');
     } finally {
+      const n = this.attaching.get(key)! - 1;
+      if (n) this.attaching.set(key, n);
+      else this.attaching.delete(key);
       this.unpin(conv);
     }
   }
@@ -437,18 +445,34 @@ export class Hub {
 
   onMessage(conv: string, epoch: string, seq: number, frame: string): void {
     const chan = this.chans.get(conv);
-    if (chan) return chan.onBus(epoch, seq, frame);
+    if (chan) {
+      chan.onBus(epoch, seq, frame);
+      // The channel may exist for one user of a new dm only (a resync read that user's index
+      // after the dm began and the other's before): the other's connections join it now.
+      if (conv.startsWith('dm:')) this.attachDmUsers(conv, null);
+      return;
+    }
     // A dm's first message reaches its users' open connections with no reconnect.
+    this.attachDmUsers(conv, { epoch, seq, frame });
+  }
+
+  /** Attaches the local open connections of a dm's two users that do not hold it yet (none, mostly: checked without allocating). */
+  private attachDmUsers(conv: string, first: { epoch: string; seq: number; frame: string } | null): void {
     const ref = parseConv(conv);
     if (ref?.kind !== 'dm') return;
     for (const u of [ref.a, ref.b]) {
-      const set = this.connsOf(u);
-      if (!set.length) continue;
+      const v = this.byUser.get(u);
+      if (v === undefined) continue;
+      if (!first && (v instanceof Set ? ![...v].some((c) => this.needsAttach(c, conv)) : !this.needsAttach(v, conv))) continue;
       const pinned = this.pin(conv);
-      pinned.onBus(epoch, seq, frame);
-      for (const conn of set) if (conn.state === 'open') void this.attachLater(conn, conv, 0);
+      if (first) pinned.onBus(first.epoch, first.seq, first.frame);
+      for (const conn of this.connsOf(u)) if (this.needsAttach(conn, conv)) void this.attachLater(conn, conv, 0);
       this.unpin(conv);
     }
+  }
+
+  private needsAttach(conn: Conn, conv: string): boolean {
+    return conn.state === 'open' && !conn.convs.has(conv) && !this.attaching.has(conn.id + '\n' + conv);
   }
 
   onJoin(conv: string, user: string, atSeq: number): void {
