@@ -94,9 +94,158 @@ export function check(input: CheckInput): Verdict {
     }
   }
   const notes = [`${plural(checked, '(subscriber, user) view')} checked at ${fmtT(ix, at)}${explicit !== undefined ? ' against the given truth' : ''}`];
+  if (opts.overTime && explicit === undefined) {
+    const { windows } = checkOverTime(ix, input.faults ?? [], opts.overTime, findings);
+    const versions = checkSameV(ix, findings);
+    notes.push(`${plural(windows, 'settled stretch', 'settled stretches')} of (subscriber connection, user) checked over time (settle ${opts.overTime.settleMs} ms, ${opts.overTime.afterFaultMs} ms after a fault); ${plural(versions, '(user, v)')} checked for one status`);
+    checked += windows + versions;
+  }
   if (skipped) notes.push(`${plural(skipped, 'view')} of users still connecting or disconnecting after quiescence skipped`);
   if (checked === 0 && skipped === 0) notes.push('nothing to check: no open connection held presence frames');
   return findings.verdict('presence', checked, notes.join('; '), input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
+}
+
+/** A stretch of time in which a user's real state did not change. */
+interface Stretch {
+  from: number;
+  to: number;
+  online: boolean;
+}
+
+/** The user's real state over the run: online while one of its connections is welcomed and not ended. */
+function truthStretches(lives: readonly ConnLife[], start: number, end: number): Stretch[] {
+  const edges: Array<[number, number]> = [];
+  for (const l of lives) {
+    if (!l.welcome) continue;
+    edges.push([l.welcome.at, +1]);
+    if (l.end) edges.push([Math.max(l.end.at, l.welcome.at), -1]);
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const out: Stretch[] = [];
+  let open = 0;
+  let since = start;
+  for (const [at, d] of edges) {
+    const was = open > 0;
+    open += d;
+    if (open > 0 !== was) {
+      if (at > since) out.push({ from: since, to: at, online: was });
+      since = at;
+    }
+  }
+  if (end > since) out.push({ from: since, to: end, online: open > 0 });
+  return out;
+}
+
+/**
+ * Presence over time: within every stretch in which a user's real state held (from
+ * `settleMs` after it began, or `afterFaultMs` after a fault ended, to `settleMs` before it
+ * ended), each subscriber
+ * connection that had been open for `settleMs` must show that state — its device's
+ * highest-v view — the whole time it stays open. A wrong offline that a final sync would
+ * hide (everyone reconnects at the end) shows here.
+ */
+function checkOverTime(ix: FactIndex, faults: readonly { start: number; end?: number; kind: string }[], o: { settleMs: number; afterFaultMs: number }, findings: Findings): { windows: number } {
+  // a fault quiets presence from its start until afterFaultMs past its end
+  const quiet = faults
+    .map((f) => ({ from: f.start, to: (f.end ?? (/kill|restart/.test(f.kind) ? f.start : ix.runEnd)) + o.afterFaultMs }))
+    .sort((a, b) => a.from - b.from);
+  // per client and user: its presence frames by arrival; per connection: users it got frames for
+  const framesOf = new Map<string, PresenceFact[]>();
+  const usersOfConn = new Map<string, Set<string>>();
+  for (const f of ix.presence) {
+    const key = f.client + '\u0000' + f.user;
+    const list = framesOf.get(key);
+    if (list) list.push(f);
+    else framesOf.set(key, [f]);
+    let u = usersOfConn.get(f.conn);
+    if (!u) usersOfConn.set(f.conn, (u = new Set()));
+    u.add(f.user);
+  }
+  for (const list of framesOf.values()) list.sort((a, b) => a.at - b.at);
+  const livesOf = new Map<string, ConnLife[]>();
+  for (const life of ix.conns.values()) {
+    const u = userOf(life.client);
+    const l = livesOf.get(u);
+    if (l) l.push(life);
+    else livesOf.set(u, [life]);
+  }
+  const stretchesOf = new Map<string, Stretch[]>();
+  let windows = 0;
+  for (const sub of ix.conns.values()) {
+    if (!sub.welcome) continue;
+    const subFrom = sub.welcome.at + o.settleMs;
+    const subTo = sub.end?.at ?? ix.runEnd;
+    for (const user of usersOfConn.get(sub.conn) ?? []) {
+      let stretches = stretchesOf.get(user);
+      if (!stretches) stretchesOf.set(user, (stretches = truthStretches(livesOf.get(user) ?? [], ix.runStart, ix.runEnd)));
+      const frames = framesOf.get(sub.client + '\u0000' + user)!;
+      for (const st of stretches) {
+        const from = Math.max(st.from + o.settleMs, subFrom);
+        // the server may learn a change before the user's own device records it (it closed
+        // the connection, or answered the close first): the stretch's last settleMs is open too
+        const to = Math.min(st.to < ix.runEnd ? st.to - o.settleMs : st.to, subTo);
+        for (const [a, b] of outside(from, to, quiet)) {
+          windows++;
+          const w = firstWrong(frames, a, b, st.online);
+          if (!w) continue;
+          findings.add(Math.max(a, w.at), () => {
+            const message =
+              `subscriber ${sub.client} (connection ${sub.conn}) showed ${user} ${w.status} (v ${w.v}, received ${fmtT(ix, w.at)}) within ${fmtT(ix, a)}–${fmtT(ix, b)}, ` +
+              `while ${user} was ${st.online ? 'online' : 'offline'} from ${fmtT(ix, st.from)} to ${fmtT(ix, st.to)} (checked from ${o.settleMs} ms after that began and after the subscriber connected${a > from ? `, and ${o.afterFaultMs} ms after a fault` : ''})`;
+            return witness(ix, message, w, presenceTrail(ix, sub.client, user));
+          });
+        }
+      }
+    }
+  }
+  return { windows };
+}
+
+/** [from, to) less the quiet intervals (sorted by start). */
+function outside(from: number, to: number, quiet: readonly { from: number; to: number }[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let a = from;
+  for (const q of quiet) {
+    if (a >= to) break;
+    if (q.to <= a || q.from >= to) continue;
+    if (q.from > a) out.push([a, q.from]);
+    a = Math.max(a, q.to);
+  }
+  if (a < to) out.push([a, to]);
+  return out;
+}
+
+/**
+ * The first time within [from, to) that the device's view (its highest-v frame so far;
+ * equal v: the later) says other than `online`: the view held at `from`, or a frame that
+ * arrived in the window. A device with no frame yet at `from` is judged from its first.
+ */
+function firstWrong(frames: readonly PresenceFact[], from: number, to: number, online: boolean): PresenceFact | undefined {
+  const wrong = (f: PresenceFact) => (f.status === 'online') !== online;
+  let held: PresenceFact | undefined;
+  let i = 0;
+  const better = (f: PresenceFact) => !held || f.v > held.v || (f.v === held.v && f.at >= held.at);
+  for (; i < frames.length && frames[i]!.at < from; i++) if (better(frames[i]!)) held = frames[i];
+  if (held && wrong(held)) return held;
+  for (; i < frames.length && frames[i]!.at < to; i++) {
+    if (better(frames[i]!)) held = frames[i];
+    if (held && wrong(held)) return held;
+  }
+  return undefined;
+}
+
+/** Two presence frames for one user with the same `v` and different statuses: `v` must name one state. */
+function checkSameV(ix: FactIndex, findings: Findings): number {
+  const first = new Map<string, PresenceFact>();
+  for (const f of ix.presence) {
+    const key = f.user + '\u0000' + f.v;
+    const seen = first.get(key);
+    if (!seen) first.set(key, f);
+    else if (seen.status !== f.status) {
+      findings.add(f.at, () => witness(ix, `${f.user} v ${f.v} is ${seen.status} to ${seen.client} (${fmtT(ix, seen.at)}) but ${f.status} to ${f.client} (${fmtT(ix, f.at)}): one v must name one state`, f, presenceTrail(ix, f.client, f.user)));
+    }
+  }
+  return first.size;
 }
 
 /** The subscriber's frames about the user, and the user's connection lifecycles. */

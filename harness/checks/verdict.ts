@@ -48,6 +48,14 @@ export interface PresenceOptions {
   at?: number;
   /** explicit truth (user → online?) instead of the one derived from connection facts */
   truth?: Readonly<Record<string, boolean>> | ReadonlyMap<string, boolean>;
+  /**
+   * Presence over time, not only at the end: whenever a user's real state held longer than
+   * `settleMs`, every subscriber connection open (and subscribed) for that long must have
+   * shown it for the rest of that stretch. A fault moves the start of a stretch to
+   * `afterFaultMs` past the fault's end (a killed node's users stay online until its
+   * lease lapses). Omitted: only the end state is checked.
+   */
+  overTime?: { settleMs: number; afterFaultMs: number };
 }
 
 export interface CheckOptions {

@@ -65,6 +65,12 @@ export const scenarioSchema = z.object({
       /** the liveness bound for a device that stayed connected, after faults healed */
       unseenWithinMs: z.number().int().positive().default(5000),
       presence: z.boolean().default(true),
+      /**
+       * presence is also judged over time: a user's real state that held longer than this
+       * must be what every subscriber shows (from this long after it began, and from
+       * PRESENCE_TTL_MS + 3 s after a fault ends)
+       */
+      presenceSettleMs: z.number().int().positive().default(2000),
       leaks: z.boolean().default(true),
       /**
        * identical storms run one after another on the same nodes (connect, load, faults,
@@ -72,7 +78,7 @@ export const scenarioSchema = z.object({
        */
       storms: z.number().int().min(1).max(10).default(1),
     })
-    .default({ unseenWithinMs: 5000, presence: true, leaks: true, storms: 1 }),
+    .default({ unseenWithinMs: 5000, presence: true, presenceSettleMs: 2000, leaks: true, storms: 1 }),
   /** group membership changes during the load (harness/fleet/membership-churn.ts): joins and leaves through every node in turn */
   membership: z.object({ changesPerSec: z.number().positive().max(1000) }).optional(),
   /** autocannon runs against the HTTP routes after the load phase */

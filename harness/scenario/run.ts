@@ -502,7 +502,17 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
     nodes: nodeExits(t),
     reclaims: run.reclaims,
     leaks: s.checks.leaks ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
-    options: { unseenWithinMs: s.checks.unseenWithinMs, presence: s.checks.presence ? { quiescentAt: storms.quiescentAt, at: storms.presenceAt } : undefined },
+    options: {
+      unseenWithinMs: s.checks.unseenWithinMs,
+      presence: s.checks.presence
+        ? {
+            quiescentAt: storms.quiescentAt,
+            at: storms.presenceAt,
+            // a killed or cut-off node's users stay online until its lease lapses
+            overTime: { settleMs: s.checks.presenceSettleMs, afterFaultMs: Number(s.topology.serverEnv.PRESENCE_TTL_MS ?? 30_000) + 3000 },
+          }
+        : undefined,
+    },
   }).filter((v) => s.checks.presence || v.guarantee !== 'presence');
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { check } from '../../harness/checks/presence.ts';
 import type { PresenceFact } from '../../harness/model/facts.ts';
-import { close, connect, input, population, presence, t } from './build.ts';
+import { close, connect, fault, input, population, presence, t } from './build.ts';
 import { simulate, specArb, toInput } from './model.ts';
 
 const pop = population({ u1: ['d1'], u2: ['d1'], u3: ['d1'] }, {});
@@ -121,5 +121,52 @@ describe('presence (generated runs)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('presence over time (overTime)', () => {
+  const overTime = { settleMs: 1000, afterFaultMs: 3000 };
+  /** u2 leaves at 500 and stays away; the run goes on to 6000 (u3 keeps sending frames' worth of time) */
+  const late = (offlineAt: number) => [...base(), presence('u1/d1', 'c1', 'u2', 'offline', 3, offlineAt), presence('u1/d1', 'c1', 'u3', 'online', 2, 6000)];
+
+  it('passes when the subscriber learns the change within the settle time', () => {
+    const v = check(input(late(520), { population: pop, options: { presence: { overTime } } }));
+    expect(v.ok).toBe(true);
+    expect(v.summary).toMatch(/settled stretches of \(subscriber connection, user\) checked over time \(settle 1000 ms, 3000 ms after a fault\); \d+ \(user, v\)s? checked for one status/);
+  });
+
+  it('flags a wrong online the end state no longer shows (the offline came 4 s late)', () => {
+    const facts = late(4800);
+    // read at the end, the view is right: this is what a final sync hides
+    expect(check(input(facts, { population: pop })).ok).toBe(true);
+    const v = check(input(facts, { population: pop, options: { presence: { overTime } } }));
+    expect(v.violations.map((w) => w.message)).toEqual([
+      'subscriber u1/d1 (connection c1) showed u2 online (v 1, received t+0.030s) within t+1.500s–t+6.000s, while u2 was offline from t+0.500s to t+6.000s (checked from 1000 ms after that began and after the subscriber connected)',
+    ]);
+  });
+
+  it('does not judge presence while a fault and afterFaultMs past it quiet it', () => {
+    const v = check(input(late(4800), { population: pop, faults: [fault('f1', 'node:kill', 'node-2', 400)], options: { presence: { overTime } } }));
+    // the kill at 400 quiets 400..3400; from 3400 to 4800 the view is still wrong
+    expect(v.violations.map((w) => w.message)).toEqual([
+      'subscriber u1/d1 (connection c1) showed u2 online (v 1, received t+0.030s) within t+3.400s–t+6.000s, while u2 was offline from t+0.500s to t+6.000s (checked from 1000 ms after that began and after the subscriber connected, and 3000 ms after a fault)',
+    ]);
+    const healed = check(input(late(3300), { population: pop, faults: [fault('f1', 'node:kill', 'node-2', 400)], options: { presence: { overTime } } }));
+    expect(healed.ok).toBe(true);
+  });
+
+  it('lets the server learn a change before the user\'s own device records it (the last settleMs of a stretch is open)', () => {
+    // u2's offline reaches the subscriber 400 ms before u2's device records its close
+    const facts = [...connect('u1/d1', 'c1', 0), ...connect('u2/d1', 'c2', 10), presence('u1/d1', 'c1', 'u2', 'online', 1, 30), presence('u1/d1', 'c1', 'u2', 'offline', 2, 4600), close('u2/d1', 'c2', 5000), presence('u1/d1', 'c1', 'u2', 'offline', 2, 8000)];
+    expect(check(input(facts, { population: pop, options: { presence: { overTime } } })).ok).toBe(true);
+    // 1.4 s early is more than the settle time allows
+    const early = [...connect('u1/d1', 'c1', 0), ...connect('u2/d1', 'c2', 10), presence('u1/d1', 'c1', 'u2', 'online', 1, 30), presence('u1/d1', 'c1', 'u2', 'offline', 2, 2600), close('u2/d1', 'c2', 5000), presence('u1/d1', 'c1', 'u2', 'offline', 2, 8000)];
+    expect(check(input(early, { population: pop, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/^subscriber u1\/d1 \(connection c1\) showed u2 offline \(v 2, received t\+2\.600s\) within t\+1\.011s–t\+4\.000s, while u2 was online from t\+0\.011s to t\+5\.000s/);
+  });
+
+  it('flags one v that two subscribers saw with different statuses', () => {
+    const facts = [...late(520), ...connect('u3/d1', 'c5', 40), presence('u3/d1', 'c5', 'u2', 'offline', 1, 600)];
+    const v = check(input(facts, { population: pop, options: { presence: { overTime } } }));
+    expect(v.violations.map((w) => w.message)).toContain('u2 v 1 is online to u1/d1 (t+0.030s) but offline to u3/d1 (t+0.600s): one v must name one state');
   });
 });
