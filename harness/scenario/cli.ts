@@ -100,7 +100,8 @@ function progressPrinter(io: CliIo): { onProgress: (p: LiveProgress) => void; do
       const sent = f.counts.sent ?? 0;
       const delivered = f.counts.delivered ?? 0;
       const dt = last ? (f.at - last.at) / 1000 : 0;
-      const rate = (now: number, before: number | undefined) => (last && dt > 0 ? Math.round((now - (before ?? 0)) / dt) : 0);
+      // a storm's new fleet counts from 0 again: no negative rates across the change
+      const rate = (now: number, before: number | undefined) => (last && dt > 0 && now >= (before ?? 0) ? Math.round((now - (before ?? 0)) / dt) : 0);
       const line = `[${p.phase} ${Math.round(p.phaseElapsedMs / 1000)}s]${p.elapsedMs ? ` load ${Math.round(p.elapsedMs / 1000)}s` : ''}  conns ${f.open}  sent/s ${rate(sent, last?.sent)}  delivered/s ${rate(delivered, last?.delivered)}  p99 send→sent ${f.sentP99 === null ? '–' : `${Math.round(f.sentP99)}ms`}  errors ${f.counts.errors ?? 0}  faults ${p.activeFaults.length ? p.activeFaults.join(', ') : 'none'}`;
       last = { at: f.at, sent, delivered };
       if (tty) process.stdout.write(`\r\x1b[2K${line}`);
