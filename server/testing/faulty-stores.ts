@@ -21,7 +21,9 @@ export const storeBugs = {
   /** hole fills (bounded log reads) come back empty, so holes are announced as trimmed: breaks guarantee 1 */
   skip_gap_fill: (s: Stores): Stores => ({ ...s, log: new EmptyFillLog(s.log) }),
   /** leave payloads (`l`) never reach the node: a leaver's open connections keep getting the group's messages, breaking privacy (`unexpected`) */
-  lose_leaves: (s: Stores): Stores => ({ ...s, bus: new LeaveLosingBus(s.bus) }),
+  lose_leaves: (s: Stores): Stores => ({ ...s, bus: new LosingBus(s.bus, (text) => text.startsWith('l\t')) }),
+  /** presence payloads saying `offline` never reach the node: its subscribers keep showing users online who left (`presence`, over time) */
+  lose_presence_offline: (s: Stores): Stores => ({ ...s, bus: new LosingBus(s.bus, (text) => text.startsWith('p\t') && text.split('\t')[2] === 'offline') }),
 } as const;
 
 /** Faults of the process rather than a seam, started once the node listens. */
@@ -143,14 +145,14 @@ export class EmptyFillLog extends LogWrapper {
   }
 }
 
-/** The bus as usual, except that leave payloads published by any node never arrive. */
-export class LeaveLosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
+/** The bus as usual, except that the payloads `lost` picks (published by any node) never arrive. */
+export class LosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
   private readonly inner: BusLink;
-  constructor(inner: BusLink) {
+  constructor(inner: BusLink, lost: (text: string) => boolean) {
     super();
     this.inner = inner;
     inner.on('payload', (text) => {
-      if (!text.startsWith('l\t')) this.emit('payload', text);
+      if (!lost(text)) this.emit('payload', text);
     });
     inner.on('up', () => this.emit('up'));
     inner.on('down', () => this.emit('down'));
