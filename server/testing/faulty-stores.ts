@@ -5,6 +5,7 @@ import type { BusPayload } from '../bus/payloads.ts';
 import { keys } from '../store/keys.ts';
 import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
 import type { Stores } from '../store/stores.ts';
+import { upgradeWithoutErrorListener } from './faulty-gateway.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -36,6 +37,8 @@ export const processBugs = {
       throw new Error('deliberate uncaught exception (TEST_BUGS=throw_uncaught_later)');
     }, 4000);
   },
+  /** issue 8 item 1 back: a non-/ws upgrade answered on a raw socket without an 'error' listener, so a reset during the answer kills the node */
+  upgrade_socket_no_error_listener: upgradeWithoutErrorListener,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;
