@@ -7,14 +7,16 @@ import { httpAttempt } from './raw-tcp.ts';
 
 /** What refused group requests named: none of it may exist in Redis afterwards. */
 export interface GroupRefusals {
-  /** group ids whose creation was refused and that no request created */
-  groups: Set<string>;
+  /** group ids whose creation was refused and that no request created → the refused request and its answer */
+  groups: Map<string, string>;
   /** (conversation, user) pairs a refused request listed: the user must not be a member nor have it in its index */
-  members: { conv: string; user: string }[];
+  members: { conv: string; user: string; why: string }[];
+  /** group ids some request may have created (answered 201, 5xx or not at all): their keys may exist */
+  unsure: Set<string>;
 }
 
 export function newRefusals(): GroupRefusals {
-  return { groups: new Set(), members: [] };
+  return { groups: new Map(), members: [], unsure: new Set() };
 }
 
 const refused = (answer: string) => /^http:4\d\d:/.test(answer);
@@ -22,21 +24,25 @@ const refused = (answer: string) => /^http:4\d\d:/.test(answer);
 export async function groupSpam(ctx: AttackContext, node: AttackNode, rounds: number, burst: number, out: GroupRefusals, created: Set<string>): Promise<void> {
   await timed(ctx, 'group-spam', node, async () => {
     let requests = 0;
+    let why = '';
     const post = async (kind: string, user: string, path: string, body: unknown): Promise<string> => {
       requests++;
       const a = await httpAttempt(`${node.url}${path}`, { method: 'POST', token: await userToken(ctx.jwtSecret, user), rawBody: typeof body === 'string' ? body : JSON.stringify(body) });
       ctx.log.one('group-spam', kind, node.id, `POST ${path} ${(typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 100)}`, a);
+      why = `${kind} by ${user} on ${node.id} answered ${a}`;
       return a;
     };
     const victims = (n: number) => Array.from({ length: n }, () => attackerUser(ctx, 'v'));
     const gid = () => attackerUser(ctx, 'g');
     const refuseCreate = (id: string, members: string[], a: string) => {
       if (refused(a)) {
-        if (!created.has(id)) out.groups.add(id);
-        for (const user of members) out.members.push({ conv: `g:${id}`, user });
-      } else if (a.startsWith('http:201')) {
-        created.add(id);
+        if (!created.has(id) && !out.unsure.has(id)) out.groups.set(id, why);
+        for (const user of members) out.members.push({ conv: `g:${id}`, user, why });
+      } else {
+        // created, or an outcome the attack cannot know (no answer, 5xx): not a refusal
+        if (a.startsWith('http:201')) created.add(id);
         out.groups.delete(id);
+        out.unsure.add(id);
       }
     };
     for (let r = 0; going(ctx, r, rounds); r++) {
@@ -53,13 +59,13 @@ export async function groupSpam(ctx: AttackContext, node: AttackNode, rounds: nu
       // an add by a non-member; an add to a group that does not exist; an add over GROUP_MAX
       v = victims(3);
       const a = await post('group.add-not-member', attackerUser(ctx, 's'), `/v1/groups/${existing}/members`, { users: v });
-      if (refused(a)) for (const user of v) out.members.push({ conv: `g:${existing}`, user });
+      if (refused(a)) for (const user of v) out.members.push({ conv: `g:${existing}`, user, why });
       id = gid();
       v = victims(2);
       refuseCreate(id, v, await post('group.add-no-group', attackerUser(ctx, 's'), `/v1/groups/${id}/members`, { users: v }));
       v = victims(ctx.limits.groupMax + 1);
       const big = await post('group.add-too-many', owner, `/v1/groups/${existing}/members`, { users: v });
-      if (refused(big)) for (const user of v.slice(0, 20)) out.members.push({ conv: `g:${existing}`, user });
+      if (refused(big)) for (const user of v.slice(0, 20)) out.members.push({ conv: `g:${existing}`, user, why });
       // malformed: a bad group id, bad member ids, not JSON
       await post('group.bad-request', attackerUser(ctx, 's'), '/v1/groups', { id: '../etc', members: [] });
       id = gid();

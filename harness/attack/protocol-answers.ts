@@ -11,7 +11,9 @@ export interface AnswerRule {
 const badRequest = (allowed: string[] = ['error:bad_request#id']): AnswerRule => ({ allowed, rule: 'PROTOCOL.md Error codes: bad_request — not JSON, not an object, unknown `t`, missing or ill-typed field, bad id; a request with an id gets one final reply echoing it' });
 const http = (status: number, code: string, also: string[] = []): AnswerRule => ({ allowed: [`http:${status}:${code}`, ...also], rule: `PROTOCOL.md HTTP: errors are JSON {code, message} with the status of the code (${status} ${code}), never a stack trace` });
 const unauthorizedClose: AnswerRule = { allowed: ['error:unauthorized#id+close:4401'], rule: 'PROTOCOL.md Tokens / Connect: a bad token is `error` `unauthorized` and close 4401' };
-const flood = (result: string): AnswerRule => ({ allowed: [`${result}#id`, 'error:rate_limited#id', 'close:4408', 'close:4413'], rule: 'PROTOCOL.md: every request gets its one reply (or rate_limited), replies paced by the socket draining; a reader that never drains is cut 4408 or 4413' });
+const flood = (result: string): AnswerRule => ({ allowed: [`${result}#id`, 'error:rate_limited#id', 'error:unavailable#id', 'close:4408', 'close:4413'], rule: 'PROTOCOL.md: every request gets its one reply (rate_limited, or unavailable when the store did not confirm within STORE_TIMEOUT_MS), replies paced by the socket draining; a reader that never drains is cut 4408 or 4413' });
+/** a route that writes or reads the store may also answer 503 unavailable (PROTOCOL.md: the store did not confirm within STORE_TIMEOUT_MS) */
+const store = (r: AnswerRule): AnswerRule => ({ allowed: [...r.allowed, 'http:503:unavailable'], rule: `${r.rule}; or 503 unavailable when the store did not confirm within STORE_TIMEOUT_MS` });
 
 export const PROTOCOL_ANSWERS: Readonly<Record<string, AnswerRule>> = {
   // protocol fuzz on welcomed connections
@@ -30,7 +32,8 @@ export const PROTOCOL_ANSWERS: Readonly<Record<string, AnswerRule>> = {
   'frame.not-member': { allowed: ['error:forbidden#id'], rule: 'PROTOCOL.md Error codes: forbidden — not a member of conv' },
   'frame.proto-extra': { allowed: ['pong#id'], rule: 'PROTOCOL.md: unknown fields are ignored (`__proto__` and `constructor` are fields like any other)' },
   'frame.proto-users': { allowed: ['ok#id'], rule: 'PROTOCOL.md: presence.sub / presence.unsub answer ok; `__proto__` is a valid user id' },
-  'frame.ack-past-head': { allowed: ['ok#id'], rule: 'PROTOCOL.md: an ack never moves the cursor past the head; with an id it answers ok' },
+  'frame.ack-past-head': { allowed: ['ok#id', 'error:unavailable#id'], rule: 'PROTOCOL.md: an ack never moves the cursor past the head; with an id it answers ok (or unavailable when the store did not confirm in time)' },
+  'frame.ack-implicit-dm': { allowed: ['ok#id', 'error:forbidden#id', 'error:unavailable#id'], rule: 'an ack in the own dm before its first message (its store failed): PROTOCOL.md says a dm exists implicitly, the server answers forbidden until it is stored; either is taken' },
   'frame.unsub-unknown': { allowed: ['ok#id'], rule: 'PROTOCOL.md: presence.unsub answers ok' },
   'frame.ten-bad': { allowed: ['close:4400'], rule: 'PROTOCOL.md: ten bad_request frames in a row close the connection 4400' },
   'frame.extra-reply': { allowed: [], rule: 'PROTOCOL.md: exactly one final reply per request; nothing else answers' },
@@ -58,14 +61,14 @@ export const PROTOCOL_ANSWERS: Readonly<Record<string, AnswerRule>> = {
   'flood.presence': flood('ok'),
   'http.metrics': { allowed: ['http:200:text'], rule: 'PROTOCOL.md /metrics: Prometheus text (no METRICS_TOKEN set)' },
   // group spam
-  'group.create': { allowed: ['http:201:json'], rule: 'PROTOCOL.md POST /v1/groups: 201' },
+  'group.create': store({ allowed: ['http:201:json'], rule: 'PROTOCOL.md POST /v1/groups: 201' }),
   'group.create-too-many': http(413, 'too_large'),
-  'group.create-existing': http(409, 'conflict'),
-  'group.add-not-member': http(403, 'forbidden'),
-  'group.add-no-group': http(404, 'not_found'),
+  'group.create-existing': store(http(409, 'conflict')),
+  'group.add-not-member': store(http(403, 'forbidden')),
+  'group.add-no-group': store(http(404, 'not_found')),
   'group.add-too-many': http(413, 'too_large'),
   'group.bad-request': http(400, 'bad_request'),
-  'group.burst': { allowed: ['http:201:json', 'http:429:rate_limited'], rule: 'README GROUP_OPS_RATE/BURST: past the per-user bucket, 429 rate_limited' },
+  'group.burst': store({ allowed: ['http:201:json', 'http:429:rate_limited'], rule: 'README GROUP_OPS_RATE/BURST: past the per-user bucket, 429 rate_limited' }),
   // HTTP fuzz
   'http.bad-token': http(401, 'unauthorized'),
   'http.bad-body': http(400, 'bad_request'),

@@ -36,11 +36,13 @@ async function fuzzSession(ctx: AttackContext, node: AttackNode, seed: number, c
   const foreignDm = `dm:${ctx.prefix}x1:${ctx.prefix}x2`;
   const frames = sampled(badFrames({ ownDm, foreignDm, maxBodyBytes: ctx.limits.maxBodyBytes, presenceSubsMax: ctx.limits.presenceSubsMax }), seed, count);
   const s = await WsSession.hello(node.wsUrl, await userToken(ctx.jwtSecret, me));
+  let stocked = false;
   if (s) {
     // one message, so the own dm exists (an ack past its head is then clamped: `ok`)
     const first = s;
     first.text(JSON.stringify({ t: 'send', id: 'stock', conv: ownDm, cmid: 'stock', body: 'x' }));
     await first.until(() => first.byId.has('stock') || first.closeCode !== null, 5000);
+    stocked = first.byId.get('stock')?.[0]?.t === 'sent';
   }
   let sent = 0;
   let n = 0;
@@ -76,7 +78,7 @@ async function fuzzSession(ctx: AttackContext, node: AttackNode, seed: number, c
   }
   const sess = s;
   await sess.until(() => later.every((w) => sess.byId.has(w.id)) || sess.closeCode !== null, ASYNC_WAIT_MS);
-  for (const w of later) ctx.log.one('protocol-fuzz', w.frame.kind, node.id, w.text, sess.answerFor(w.id));
+  for (const w of later) ctx.log.one('protocol-fuzz', w.frame.kind === 'frame.ack-past-head' && !stocked ? 'frame.ack-implicit-dm' : w.frame.kind, node.id, w.text, sess.answerFor(w.id));
   // ten bad frames in a row: PROTOCOL.md closes the connection 4400
   if (sess.closeCode === null) {
     for (let i = 0; i < 10; i++) sess.text('not json');

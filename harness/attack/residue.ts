@@ -58,12 +58,14 @@ export class Residue {
   }
 
   async after(refusals: GroupRefusals, created: ReadonlySet<string>): Promise<ResidueSample> {
+    // keys of groups created or perhaps created are expected; those of refused ones are not
     return this.#with(async (r) => {
       const found: string[] = [];
       const add = (what: string) => found.length < MAX_FOUND && found.push(what);
       const after = await scanCount(r, `c:{g:${this.#prefix}*`, (key) => {
         const id = /^c:\{g:([^}]+)\}/.exec(key)?.[1];
-        if (id && !created.has(id)) add(`${key} (group ${id} was never created: its creation was refused)`);
+        const why = id === undefined ? undefined : refusals.groups.get(id);
+        if (why) add(`${key}: group ${id} was never created (refused: ${why})`);
       });
       const p = r.pipeline();
       const pairs = refusals.members.slice(0, MAX_PAIRS);
@@ -72,9 +74,9 @@ export class Residue {
         p.hexists(keys.members(conv), user);
       }
       const res = (await p.exec()) ?? [];
-      pairs.forEach(({ conv, user }, i) => {
-        if (res[2 * i]?.[1] === 1) add(`${keys.userConvs(user)} lists ${conv} (a refused request listed ${user})`);
-        if (res[2 * i + 1]?.[1] === 1) add(`${keys.members(conv)} has ${user} (a refused request listed it)`);
+      pairs.forEach(({ conv, user, why }, i) => {
+        if (res[2 * i]?.[1] === 1) add(`${keys.userConvs(user)} lists ${conv}, but the request that listed ${user} was refused: ${why}`);
+        if (res[2 * i + 1]?.[1] === 1) add(`${keys.members(conv)} has ${user}, but the request that listed it was refused: ${why}`);
       });
       return { at: Date.now(), groupKeysBefore: this.#before, groupKeysAfter: after, createdGroups: created.size, refusedGroups: refusals.groups.size, refusedMembers: pairs.length, found };
     });
