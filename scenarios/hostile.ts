@@ -20,7 +20,7 @@ const base = {
     nodes: 2,
     redisBehindProxy: false,
     clientLinksBehindProxy: false,
-    serverEnv: { PRESENCE_TTL_MS: 5000, SEND_RATE: 200, SEND_BURST: 400, HELLO_TIMEOUT_MS: 2000, HTTP_HEADERS_TIMEOUT_MS: 2000 },
+    serverEnv: { PRESENCE_TTL_MS: 5000, SEND_RATE: 200, SEND_BURST: 400, HTTP_HEADERS_TIMEOUT_MS: 2000 },
   },
   workload: { users: 40, devicesPerUser: 2, dmsPerUser: 1, groups: 4, groupSize: 6, sendRate: 30, bodyBytes: 64, ack: 'batched', presenceSubs: 2, failover: true, reconnect: { baseMs: 100, capMs: 1000, attempts: 30 } },
   // send→sent p99 of the workload's users runs at 5–40 ms here without the attack; 300 MiB is about twice a node's RSS under this load

@@ -52,7 +52,7 @@ async function resets(ctx: AttackContext, node: AttackNode, rounds: number): Pro
   }
   for (const path of OTHER_PATHS) {
     if (Date.now() > ctx.deadline) break;
-    const a = await exchange(node.port, [upgradeRequest(path)], 0, 3000);
+    const a = await exchange(node.port, [upgradeRequest(path)], 0, 5000);
     ctx.log.one('upgrade-other-path', 'tcp.upgrade-other-path', node.id, `upgrade ${path.slice(0, 40)}`, a ? rawHttpAnswer(a) : 'refused');
   }
   return { rounds, paths: PATHS.length };
@@ -60,8 +60,9 @@ async function resets(ctx: AttackContext, node: AttackNode, rounds: number): Pro
 
 /** Slowloris (a header byte every 300 ms), idle TCP sockets and WebSocket sessions that never say hello: each must be closed by the node. */
 async function idleSockets(ctx: AttackContext, node: AttackNode, count: number): Promise<Record<string, unknown>> {
-  const headersWait = ctx.limits.headersTimeoutMs + 2500;
-  const helloWait = ctx.limits.helloTimeoutMs + 2000;
+  // the node checks its sockets' header deadline about once a second; the rest is slack for a busy machine
+  const headersWait = ctx.limits.headersTimeoutMs + 1000 + 3000;
+  const helloWait = ctx.limits.helloTimeoutMs + 3000;
   const slow = [...'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(200)];
   const jobs: Promise<void>[] = [];
   for (let i = 0; i < count && Date.now() < ctx.deadline; i++) {
