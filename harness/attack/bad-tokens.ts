@@ -3,7 +3,7 @@
 // on a welcomed connection (the same), and as an HTTP Bearer (401 `unauthorized`).
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { attackerUser, going, timed, userToken, type AttackContext, type AttackNode } from './context.ts';
+import { attackerUser, going, timed, userToken, welcomed, type AttackContext, type AttackNode } from './context.ts';
 import { httpAttempt } from './raw-tcp.ts';
 import { WsSession } from './ws-session.ts';
 
@@ -47,7 +47,7 @@ export async function tokenAttacks(ctx: AttackContext, node: AttackNode, rounds:
           s.kill();
         } else ctx.log.one('bad-tokens', 'token.hello', node.id, name, 'refused');
         // auth on a welcomed connection
-        const w = await WsSession.hello(node.wsUrl, await userToken(ctx.jwtSecret, sub));
+        const w = await welcomed(ctx, node, 'bad-tokens', sub);
         if (w) {
           w.text(JSON.stringify({ t: 'auth', id: 'a', token }));
           await w.until(() => w.closeCode !== null, 5000);

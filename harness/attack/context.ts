@@ -2,6 +2,7 @@
 // and counts), tokens for attacker users, and the fault timeline to mark its span on.
 import { SignJWT } from 'jose';
 import type { AnswerLog } from './answers.ts';
+import { WsSession } from './ws-session.ts';
 
 export interface AttackNode {
   id: string;
@@ -64,6 +65,14 @@ export async function timed(ctx: AttackContext, kind: string, node: AttackNode, 
     else ctx.active.delete(key);
     end(detail);
   }
+}
+
+/** A welcomed session of `user` on `node` for `attack`; null when the node did not welcome it (its answer is recorded as kind hello.valid). */
+export async function welcomed(ctx: AttackContext, node: AttackNode, attack: string, user: string): Promise<WsSession | null> {
+  const s = await WsSession.hello(node.wsUrl, await userToken(ctx.jwtSecret, user));
+  if (typeof s !== 'string') return s;
+  ctx.log.one(attack, 'hello.valid', node.id, `hello of ${user} with a valid token`, s);
+  return null;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

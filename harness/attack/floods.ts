@@ -1,7 +1,7 @@
 // Request floods: `history` and `presence.sub` pipelines from clients that stop reading
 // (PROTOCOL.md: pages are paced by the socket draining; a reader that never drains is cut
 // by the heartbeat, 4408, or as a slow consumer, 4413), and /metrics scrapes.
-import { attackerUser, going, sleep, timed, userToken, type AttackContext, type AttackNode } from './context.ts';
+import { attackerUser, going, sleep, timed, welcomed, type AttackContext, type AttackNode } from './context.ts';
 import { httpAttempt } from './raw-tcp.ts';
 import { WsSession } from './ws-session.ts';
 
@@ -55,11 +55,8 @@ async function pipeline(ctx: AttackContext, s: WsSession, node: AttackNode, atta
 async function historyFlood(ctx: AttackContext, node: AttackNode, p: FloodParams): Promise<Record<string, unknown>> {
   const me = attackerUser(ctx, 'h');
   const conv = `dm:${[me, `${me}p`].sort().join(':')}`;
-  const s = await WsSession.hello(node.wsUrl, await userToken(ctx.jwtSecret, me));
-  if (!s) {
-    ctx.log.one('history-pipeline', 'flood.history', node.id, 'hello with a valid token', 'no-welcome');
-    return {};
-  }
+  const s = await welcomed(ctx, node, 'history-pipeline', me);
+  if (!s) return {};
   for (let i = 0; i < STOCK; i++) s.text(JSON.stringify({ t: 'send', id: `s${i}`, conv, cmid: `c${i}`, body: STOCK_BODY }));
   await s.until(() => s.byId.has(`s${STOCK - 1}`) || s.closeCode !== null, 10_000);
   const n = await pipeline(ctx, s, node, 'history-pipeline', 'flood.history', (id) => JSON.stringify({ t: 'history', id, conv, limit: 100 }), p.historyRequests, p.holdMs);
@@ -68,11 +65,8 @@ async function historyFlood(ctx: AttackContext, node: AttackNode, p: FloodParams
 
 async function presenceFlood(ctx: AttackContext, node: AttackNode, p: FloodParams): Promise<Record<string, unknown>> {
   const me = attackerUser(ctx, 'p');
-  const s = await WsSession.hello(node.wsUrl, await userToken(ctx.jwtSecret, me));
-  if (!s) {
-    ctx.log.one('presence-pipeline', 'flood.presence', node.id, 'hello with a valid token', 'no-welcome');
-    return {};
-  }
+  const s = await welcomed(ctx, node, 'presence-pipeline', me);
+  if (!s) return {};
   const users = JSON.stringify(Array.from({ length: ctx.limits.presenceSubsMax }, (_, i) => `${ctx.prefix}w${i}`));
   const n = await pipeline(ctx, s, node, 'presence-pipeline', 'flood.presence', (id) => `{"t":"presence.sub","id":"${id}","users":${users}}`, p.presenceRequests, p.holdMs);
   return { requests: n, usersPerRequest: ctx.limits.presenceSubsMax };

@@ -38,7 +38,7 @@ export const PROTOCOL_ANSWERS: Readonly<Record<string, AnswerRule>> = {
   'frame.ten-bad': { allowed: ['close:4400'], rule: 'PROTOCOL.md: ten bad_request frames in a row close the connection 4400' },
   'frame.extra-reply': { allowed: [], rule: 'PROTOCOL.md: exactly one final reply per request; nothing else answers' },
   'hello.not-hello': { allowed: ['error:unauthorized+close:4401'], rule: 'PROTOCOL.md Connect: any other first frame: error unauthorized, close 4401' },
-  'hello.valid': { allowed: [], rule: 'a valid hello is welcomed' },
+  'hello.valid': { allowed: ['error:unavailable#id+close:1013'], rule: 'PROTOCOL.md Connect: a valid hello is welcomed; if the store fails during the handshake, error unavailable, close 1013' },
   // tokens
   'token.hello': unauthorizedClose,
   'token.auth': unauthorizedClose,

@@ -3,7 +3,7 @@
 // ten in a row), every frame's answer matched to it: by its id when it carried one, else
 // in order among the error frames without an id that came before the window's pong.
 // Each session ends with ten bad frames in a row, which must close it 4400.
-import { attackerUser, going, timed, userToken, type AttackContext, type AttackNode } from './context.ts';
+import { attackerUser, going, timed, welcomed, type AttackContext, type AttackNode } from './context.ts';
 import { badFrames, notHello, sampled, type BadFrame } from './frames.ts';
 import { WsSession } from './ws-session.ts';
 
@@ -35,7 +35,7 @@ async function fuzzSession(ctx: AttackContext, node: AttackNode, seed: number, c
   const ownDm = `dm:${[me, `${me}p`].sort().join(':')}`;
   const foreignDm = `dm:${ctx.prefix}x1:${ctx.prefix}x2`;
   const frames = sampled(badFrames({ ownDm, foreignDm, maxBodyBytes: ctx.limits.maxBodyBytes, presenceSubsMax: ctx.limits.presenceSubsMax }), seed, count);
-  const s = await WsSession.hello(node.wsUrl, await userToken(ctx.jwtSecret, me));
+  const s = await welcomed(ctx, node, 'protocol-fuzz', me);
   let stocked = false;
   if (s) {
     // one message, so the own dm exists (an ack past its head is then clamped: `ok`)
@@ -72,10 +72,7 @@ async function fuzzSession(ctx: AttackContext, node: AttackNode, seed: number, c
     for (const e of queue) ctx.log.answer('protocol-fuzz', 'frame.extra-reply', node.id, window.map((w) => w.text).join(' | '), `error:${e.code}`);
     if (sess.closeCode !== null) break;
   }
-  if (!s) {
-    ctx.log.one('protocol-fuzz', 'hello.valid', node.id, 'hello with a valid token', 'no-welcome');
-    return { frames: 0 };
-  }
+  if (!s) return { frames: 0 };
   const sess = s;
   await sess.until(() => later.every((w) => sess.byId.has(w.id)) || sess.closeCode !== null, ASYNC_WAIT_MS);
   for (const w of later) ctx.log.one('protocol-fuzz', w.frame.kind === 'frame.ack-past-head' && !stocked ? 'frame.ack-implicit-dm' : w.frame.kind, node.id, w.text, sess.answerFor(w.id));

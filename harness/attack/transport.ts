@@ -2,7 +2,7 @@
 // slowloris, sockets that never speak, WebSocket sessions that never say hello, ping
 // floods, oversized, fragmented, binary and invalid UTF-8 frames.
 import { show } from './answers.ts';
-import { attackerUser, going, sleep, timed, userToken, type AttackContext, type AttackNode } from './context.ts';
+import { attackerUser, going, sleep, timed, welcomed, type AttackContext, type AttackNode } from './context.ts';
 import { exchange, rawHttpAnswer, sendAndReset, upgradeRequest } from './raw-tcp.ts';
 import { WsSession } from './ws-session.ts';
 
@@ -83,11 +83,7 @@ async function idleSockets(ctx: AttackContext, node: AttackNode, count: number):
 }
 
 /** A welcomed session of a fresh attacker user (null: the node would not welcome it, recorded as the answer). */
-async function session(ctx: AttackContext, node: AttackNode, attack: string, kind: string): Promise<WsSession | null> {
-  const s = await WsSession.hello(node.wsUrl, await userToken(ctx.jwtSecret, attackerUser(ctx, 't')));
-  if (!s) ctx.log.one(attack, kind, node.id, 'hello with a valid token', 'no-welcome');
-  return s;
-}
+const session = (ctx: AttackContext, node: AttackNode, attack: string) => welcomed(ctx, node, attack, attackerUser(ctx, 't'));
 
 /** The answer a closed (or closing) session got: its close code, or that it stayed open. */
 async function closeOf(s: WsSession, ms = 5000): Promise<string> {
@@ -100,7 +96,7 @@ async function frameAbuse(ctx: AttackContext, node: AttackNode, p: TransportPara
   const max = ctx.limits.maxFrameBytes;
   for (let r = 0; going(ctx, r, p.frameRounds); r++) {
     // a ping flood, then a request: the connection still answers
-    let s = await session(ctx, node, 'ping-flood', 'ws.ping-flood');
+    let s = await session(ctx, node, 'ping-flood');
     if (s) {
       for (let i = 0; i < p.pingFlood; i++) s.ping();
       s.text('{"t":"ping","id":"after-flood"}');
@@ -110,7 +106,7 @@ async function frameAbuse(ctx: AttackContext, node: AttackNode, p: TransportPara
       s.kill();
     }
     // a frame over MAX_FRAME_BYTES, after and before hello
-    if ((s = await session(ctx, node, 'oversized-frame', 'ws.oversized'))) {
+    if ((s = await session(ctx, node, 'oversized-frame'))) {
       s.text(`{"t":"ping","pad":"${'o'.repeat(max)}"}`);
       ctx.log.one('oversized-frame', 'ws.oversized', node.id, `text frame of ${max + 20} bytes`, await closeOf(s));
     }
@@ -120,7 +116,7 @@ async function frameAbuse(ctx: AttackContext, node: AttackNode, p: TransportPara
       ctx.log.one('oversized-frame', 'ws.oversized', node.id, `first frame of ${max + 1} bytes`, await closeOf(pre));
     }
     // fragments of one request; and fragments that add up past MAX_FRAME_BYTES
-    if ((s = await session(ctx, node, 'fragmented-frame', 'ws.fragmented'))) {
+    if ((s = await session(ctx, node, 'fragmented-frame'))) {
       s.text('{"t":"pi', false);
       s.text('ng","id":"fr', false);
       s.text('ag"}', true);
@@ -132,7 +128,7 @@ async function frameAbuse(ctx: AttackContext, node: AttackNode, p: TransportPara
       ctx.log.one('fragmented-frame', 'ws.fragmented-oversized', node.id, `4 fragments adding up to ${3 * part + 1} bytes`, await closeOf(s));
     }
     // binary frames, after and before hello
-    if ((s = await session(ctx, node, 'binary-frame', 'ws.binary'))) {
+    if ((s = await session(ctx, node, 'binary-frame'))) {
       const b = Buffer.from(JSON.stringify({ t: 'ping', id: 'bin' }));
       s.binary(b);
       s.text('{"t":"ping","id":"after-bin"}');
@@ -146,7 +142,7 @@ async function frameAbuse(ctx: AttackContext, node: AttackNode, p: TransportPara
       ctx.log.one('binary-frame', 'ws.first-frame', node.id, 'a binary first frame', `${s.unaddressed[0] ? `error:${s.unaddressed[0].code}` : 'no-error'}+${close}`);
     }
     // a text frame that is not UTF-8
-    if ((s = await session(ctx, node, 'invalid-utf8', 'ws.invalid-utf8'))) {
+    if ((s = await session(ctx, node, 'invalid-utf8'))) {
       const bad = Buffer.from([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]);
       s.text(bad);
       ctx.log.one('invalid-utf8', 'ws.invalid-utf8', node.id, show(bad), await closeOf(s));

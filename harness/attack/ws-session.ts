@@ -67,17 +67,16 @@ export class WsSession {
     return s;
   }
 
-  /** Opens and says hello with `token`; null unless welcomed. */
-  static async hello(url: string, token: string): Promise<WsSession | null> {
+  /** Opens and says hello with `token`: the session once welcomed, else the answer it got instead (`refused`, `error:…#id+close:…`). */
+  static async hello(url: string, token: string): Promise<WsSession | string> {
     const s = await WsSession.open(url);
-    if (!s) return null;
+    if (!s) return 'refused';
     s.text(JSON.stringify({ t: 'hello', v: 1, token, id: 'hello' }));
     await s.until(() => s.byId.has('hello') || s.closeCode !== null, OPEN_TIMEOUT_MS);
-    if (s.byId.get('hello')?.[0]?.t !== 'welcome') {
-      s.kill();
-      return null;
-    }
-    return s;
+    if (s.byId.get('hello')?.[0]?.t === 'welcome') return s;
+    await s.until(() => s.closeCode !== null, 1000);
+    s.kill();
+    return `${s.answerFor('hello')}+close:${s.closeCode ?? 'none'}`;
   }
 
   get isOpen(): boolean {
