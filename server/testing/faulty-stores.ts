@@ -4,6 +4,7 @@ import type { BusLink, BusLinkEvents } from '../bus/link.ts';
 import type { BusPayload } from '../bus/payloads.ts';
 import { keys } from '../store/keys.ts';
 import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
+import type { GroupStore } from '../store/groups.ts';
 import type { Stores } from '../store/stores.ts';
 import { upgradeWithoutErrorListener } from './faulty-gateway.ts';
 
@@ -21,6 +22,8 @@ export const storeBugs = {
   skip_gap_fill: (s: Stores): Stores => ({ ...s, log: new EmptyFillLog(s.log) }),
   /** leave payloads (`l`) never reach the node: a leaver's open connections keep getting the group's messages, breaking privacy (`unexpected`) */
   lose_leaves: (s: Stores): Stores => ({ ...s, bus: new LeaveLosingBus(s.bus) }),
+  /** issue 8 item 3 back: a group create or add writes the group into every listed user's index before it is authorized, so refused requests leave keys (`residue`) */
+  index_before_authorize: (s: Stores, redis: Redis): Stores => ({ ...s, groups: indexFirst(s.groups, redis) }),
 } as const;
 
 /** Faults of the process rather than a seam, started once the node listens. */
@@ -138,4 +141,25 @@ export class LeaveLosingBus extends EventEmitter<BusLinkEvents> implements BusLi
   reopen(reason: string): void {
     this.inner.reopen(reason);
   }
+}
+
+/** The group store as usual, except that a create or add first indexes the group for every listed user, refused or not. */
+function indexFirst(inner: GroupStore, redis: Redis): GroupStore {
+  const index = async (group: string, users: readonly string[]) => {
+    if (users.length) await redis.pipeline(users.map((u) => ['hset', keys.userConvs(u), `g:${group}`, '1'])).exec();
+  };
+  return {
+    userConvs: (user) => inner.userConvs(user),
+    forgetConvs: (user, convs) => inner.forgetConvs(user, convs),
+    createGroup: async (owner, group, members) => {
+      await index(group, members);
+      return inner.createGroup(owner, group, members);
+    },
+    joinGroup: async (caller, group, users) => {
+      await index(group, users);
+      return inner.joinGroup(caller, group, users);
+    },
+    leaveGroup: (caller, group, user) => inner.leaveGroup(caller, group, user),
+    getGroup: (caller, group) => inner.getGroup(caller, group),
+  };
 }

@@ -11,7 +11,8 @@ import { hostileCi } from '../../scenarios/hostile.ts';
  * upgrade_socket_no_error_listener: a non-/ws upgrade answered on a raw socket without an
  * 'error' listener), the attack's upgrade resets kill a node and `nodes` fails, its witness
  * naming the attack in flight and carrying the node's last lines (ECONNRESET). The same
- * tiny run passes against the correct server. Tiny: 6 s of attack, no request floods (the
+ * tiny run passes against the correct server; with item 3 put back (TEST_BUGS=
+ * index_before_authorize) `residue` fails instead. Tiny: 6 s of attack, no request floods (the
  * floods are issue 8 item 2's, not this control's).
  */
 const out = mkdtempSync(path.join(os.tmpdir(), 'imstorm-hostile-'));
@@ -38,6 +39,17 @@ describe('hostile', () => {
     const lines = w.trail.map((x) => (x as { text: string }).text).join('\n');
     expect(lines).toMatch(/uncaughtException/);
     expect(lines).toMatch(/\[exited: code 1\]/);
+  });
+
+  it('control index_before_authorize (issue 8 item 3 back: listed users indexed before the request is authorized): `residue` fails, naming the key and the refused request', async () => {
+    const s = { ...tiny, topology: { ...tiny.topology, serverEnv: { ...tiny.topology.serverEnv, TEST_BUGS: 'index_before_authorize' } } };
+    const r = await runScenario(s, { env: 'local', seed: 41, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const residue = r.report.checks.find((c) => c.guarantee === 'residue')!;
+    expect(residue.ok).toBe(false);
+    // "redis: u:{hx…v…}:convs lists g:hx…g…, but the request that listed hx…v… was refused: group.create-too-many by hx…s… on node-1 answered http:413:too_large"
+    expect(residue.violations[0]!.message).toMatch(/^redis: u:\{hx\w+\}:convs lists g:hx\w+, but the request that listed hx\w+ was refused: group\.[a-z-]+ by hx\w+ on node-\d answered http:4\d\d:[a-z_]+$/);
+    for (const g of ['nodes', 'answers']) expect(r.report.checks.find((c) => c.guarantee === g)!.ok, g).toBe(true);
   });
 
   it('the correct server passes the same run', async () => {
