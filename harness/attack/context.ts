@@ -35,6 +35,8 @@ export interface AttackContext {
   jwtSecret: string;
   /** opens an attack's event on the run's fault timeline (witnesses name the attacks in flight); the returned function ends it with what it counted */
   begin: (kind: string, node: string) => (detail: Record<string, unknown>) => void;
+  /** attacker users made so far (attackerUser) */
+  users: { next: number };
   /** attacks running now (`<kind> on <node>`), to say which one stalled */
   active: Map<string, number>;
 }
@@ -42,9 +44,8 @@ export interface AttackContext {
 /** True while the attack may go on: before the deadline and under its count. */
 export const going = (ctx: AttackContext, done: number, count: number): boolean => done < count && Date.now() < ctx.deadline;
 
-let nextUser = 0;
 /** A fresh attacker user id (one per session, so MAX_DEVICES and 4409 replacements never come into play). */
-export const attackerUser = (ctx: AttackContext, tag: string): string => `${ctx.prefix}${tag}${(nextUser++).toString(36)}`;
+export const attackerUser = (ctx: AttackContext, tag: string): string => `${ctx.prefix}${tag}${(ctx.users.next++).toString(36)}`;
 
 /** A valid user token for `sub` (HS256 with the nodes' secret, 1 h). */
 export function userToken(secret: string, sub: string, dev = 'd0'): Promise<string> {

@@ -60,7 +60,7 @@ export class HostileAttack {
     const { params: p, nodes } = this.#o;
     await this.#residue.before();
     this.#start = Date.now();
-    const ctx: AttackContext = { nodes, log: this.#log, limits: this.#o.limits, deadline: this.#start + p.durationMs, seed: this.#o.seed, prefix: this.#o.prefix, jwtSecret: this.#o.jwtSecret, begin: this.#o.begin, active: this.#active };
+    const ctx: AttackContext = { nodes, log: this.#log, limits: this.#o.limits, deadline: this.#start + p.durationMs, seed: this.#o.seed, prefix: this.#o.prefix, jwtSecret: this.#o.jwtSecret, begin: this.#o.begin, active: this.#active, users: { next: 0 } };
     this.#o.log(`attack: seed ${this.#o.seed}; ${nodes.length} nodes; ${p.protocolFrames} protocol frames per node; for at most ${p.durationMs} ms`);
     const perNode = nodes.map((node, i) =>
       Promise.all([
