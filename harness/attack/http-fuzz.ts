@@ -43,6 +43,8 @@ function requests(me: string): fc.Arbitrary<FuzzRequest> {
     fc.constantFrom('/%ZZ', '/v1/%ZZ', '/v1/groups/%E0%A4%A', '/v1/conversations/%/messages').map((path): FuzzRequest => ({ kind: 'http.bad-percent', method: 'GET', path, token: 'user' })),
     fc.string({ minLength: 1, maxLength: 12 }).filter((s) => /^[a-z]+$/.test(s) && !['messages', 'conversations', 'groups', 'presence', 'users'].includes(s)).map((s): FuzzRequest => ({ kind: 'http.unknown-route', method: 'GET', path: `/v1/${s}`, token: 'user' })),
     fc.constantFrom('PUT', 'PATCH', 'DELETE').map((method): FuzzRequest => ({ kind: 'http.unknown-route', method, path: '/v1/messages', token: 'user' })),
+    fc.tuple(fc.constantFrom('/healthz', '/readyz'), fc.string({ maxLength: 20 })).map(([p, q]): FuzzRequest => ({ kind: 'http.health', method: 'GET', path: `${p}?${encodeURIComponent(q)}`, token: 'none' })),
+    fc.constantFrom('/healthz', '/readyz', '/metrics').chain((path) => fc.constantFrom('POST', 'PUT', 'DELETE').map((method): FuzzRequest => ({ kind: 'http.unknown-route', method, path, token: 'none', body: '{}' }))),
     fc.constant<FuzzRequest>({ kind: 'http.not-operator', method: 'DELETE', path: '/v1/users/hxv/sessions', token: 'user' }),
     fc.constant<FuzzRequest>({ kind: 'http.not-member', method: 'GET', path: `/v1/conversations/dm:hxa1:hxa2/messages`, token: 'user' }),
   );

@@ -77,6 +77,7 @@ export const PROTOCOL_ANSWERS: Readonly<Record<string, AnswerRule>> = {
   'http.bad-percent': http(400, 'bad_request'),
   'http.unknown-route': http(404, 'not_found'),
   'http.not-operator': http(403, 'forbidden'),
+  'http.health': { allowed: ['http:200:json', 'http:503:unavailable'], rule: 'PROTOCOL.md: GET /healthz answers 200 while the process runs; GET /readyz 200 when the store answers, else 503 (the query is ignored)' },
   'http.not-member': http(403, 'forbidden'),
   'http.body-past-cap': http(413, 'too_large'),
 };
