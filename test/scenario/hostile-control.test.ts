@@ -26,14 +26,20 @@ const tiny: Scenario = {
   attack: { ...hostileCi.attack!, at: 1000, durationMs: 6000, protocolFrames: 1000, notHello: 10, historyClients: 0, presenceClients: 0, metricsScrapes: 10, groupRounds: 1, httpFuzz: 100, bigBodies: 1 },
 };
 
+/** Runs `tiny` with one deliberate bug; the run must fail, and `guarantee` with it. */
+async function failsWith(bug: string, guarantee: string) {
+  const s = { ...tiny, topology: { ...tiny.topology, serverEnv: { ...tiny.topology.serverEnv, TEST_BUGS: bug } } };
+  const r = await runScenario(s, { env: 'local', seed: 41, outRoot: out, log });
+  expect(r.pass).toBe(false);
+  const c = r.report.checks.find((x) => x.guarantee === guarantee)!;
+  expect(c.ok).toBe(false);
+  return { r, c };
+}
+
 describe('hostile', () => {
   it('control upgrade_socket_no_error_listener: a node dies under the upgrade resets and `nodes` fails, naming the attack and the ECONNRESET', async () => {
-    const s = { ...tiny, topology: { ...tiny.topology, serverEnv: { ...tiny.topology.serverEnv, TEST_BUGS: 'upgrade_socket_no_error_listener' } } };
-    const r = await runScenario(s, { env: 'local', seed: 41, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const nodes = r.report.checks.find((c) => c.guarantee === 'nodes')!;
-    expect(nodes.ok).toBe(false);
-    const w = nodes.violations[0]!;
+    const { c } = await failsWith('upgrade_socket_no_error_listener', 'nodes');
+    const w = c.violations[0]!;
     // "node-1 exited by itself (code 1) without the scenario stopping it; its last log line: {…ECONNRESET…}; in flight on node-1: attack:upgrade-reset, …"
     expect(w.message).toMatch(/^node-\d exited by itself \(code 1\) without the scenario stopping it; its last log line: .*ECONNRESET.*; in flight on node-\d: .*attack:upgrade-reset/);
     const lines = w.trail.map((x) => (x as { text: string }).text).join('\n');
@@ -42,11 +48,7 @@ describe('hostile', () => {
   });
 
   it('control index_before_authorize (issue 8 item 3 back: listed users indexed before the request is authorized): `residue` fails, naming the key and the refused request', async () => {
-    const s = { ...tiny, topology: { ...tiny.topology, serverEnv: { ...tiny.topology.serverEnv, TEST_BUGS: 'index_before_authorize' } } };
-    const r = await runScenario(s, { env: 'local', seed: 41, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const residue = r.report.checks.find((c) => c.guarantee === 'residue')!;
-    expect(residue.ok).toBe(false);
+    const { r, c: residue } = await failsWith('index_before_authorize', 'residue');
     // "redis: u:{hx…v…}:convs lists g:hx…g…, but the request that listed hx…v… was refused: group.create-too-many by hx…s… on node-1 answered http:413:too_large"
     expect(residue.violations[0]!.message).toMatch(/^redis: u:\{hx\w+\}:convs lists g:hx\w+, but the request that listed hx\w+ was refused: group\.[a-z-]+ by hx\w+ on node-\d answered http:4\d\d:[a-z_]+$/);
     for (const g of ['nodes', 'answers']) expect(r.report.checks.find((c) => c.guarantee === g)!.ok, g).toBe(true);
