@@ -15,3 +15,16 @@ export function upgradeWithoutErrorListener(): void {
     socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"code":"not_found","message":"WebSocket path is /ws"}');
   };
 }
+
+/**
+ * TEST_BUGS=error_reply_without_id: an error that answers a request leaves out the request's
+ * id (PROTOCOL.md: every request with an id gets one final reply echoing it), so clients
+ * cannot tell which request failed.
+ */
+export function errorRepliesWithoutId(): void {
+  const proto = Gateway.prototype as unknown as { replyError: (conn: unknown, id: string | undefined, err: unknown) => void };
+  const replyError = proto.replyError;
+  proto.replyError = function (this: Gateway, conn: unknown, _id: string | undefined, err: unknown): void {
+    replyError.call(this, conn, undefined, err);
+  };
+}

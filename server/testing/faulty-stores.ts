@@ -6,7 +6,7 @@ import { keys } from '../store/keys.ts';
 import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
 import type { GroupStore } from '../store/groups.ts';
 import type { Stores } from '../store/stores.ts';
-import { upgradeWithoutErrorListener } from './faulty-gateway.ts';
+import { errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -42,6 +42,8 @@ export const processBugs = {
   },
   /** issue 8 item 1 back: a non-/ws upgrade answered on a raw socket without an 'error' listener, so a reset during the answer kills the node */
   upgrade_socket_no_error_listener: upgradeWithoutErrorListener,
+  /** an `error` answering a request leaves out its id: breaks PROTOCOL.md's one reply per id (`answers`) */
+  error_reply_without_id: errorRepliesWithoutId,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;

@@ -12,7 +12,8 @@ import { hostileCi } from '../../scenarios/hostile.ts';
  * 'error' listener), the attack's upgrade resets kill a node and `nodes` fails, its witness
  * naming the attack in flight and carrying the node's last lines (ECONNRESET). The same
  * tiny run passes against the correct server; with item 3 put back (TEST_BUGS=
- * index_before_authorize) `residue` fails instead. Tiny: 6 s of attack, no request floods (the
+ * index_before_authorize) `residue` fails instead, and with errors that leave out the request's id
+ * (TEST_BUGS=error_reply_without_id) `answers`. Tiny: 6 s of attack, no request floods (the
  * floods are issue 8 item 2's, not this control's).
  */
 const out = mkdtempSync(path.join(os.tmpdir(), 'imstorm-hostile-'));
@@ -52,6 +53,13 @@ describe('hostile', () => {
     // "redis: u:{hx…v…}:convs lists g:hx…g…, but the request that listed hx…v… was refused: group.create-too-many by hx…s… on node-1 answered http:413:too_large"
     expect(residue.violations[0]!.message).toMatch(/^redis: u:\{hx\w+\}:convs lists g:hx\w+, but the request that listed hx\w+ was refused: group\.[a-z-]+ by hx\w+ on node-\d answered http:4\d\d:[a-z_]+$/);
     for (const g of ['nodes', 'answers']) expect(r.report.checks.find((c) => c.guarantee === g)!.ok, g).toBe(true);
+  });
+
+  it('control error_reply_without_id (an error answering a request leaves out its id): `answers` fails, naming the kind, the rule and an input', async () => {
+    const { r, c } = await failsWith('error_reply_without_id', 'answers');
+    // "protocol-fuzz: 123 inputs of kind frame.mistyped answered none, but the answer is error:bad_request#id (PROTOCOL.md Error codes: …); e.g. on node-1: {…}"
+    expect(c.violations.map((w) => w.message)).toContainEqual(expect.stringMatching(/^protocol-fuzz: \d+ inputs? of kind frame\.mistyped answered none, but the answer is error:bad_request#id \(PROTOCOL\.md .*\); e\.g\. on node-\d: \{.*"id":"f\d+"\}$/));
+    expect(r.report.checks.find((x) => x.guarantee === 'nodes')!.ok).toBe(true);
   });
 
   it('the correct server passes the same run', async () => {
