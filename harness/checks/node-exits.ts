@@ -27,9 +27,12 @@ export function check(nodes: readonly string[], exits: readonly NodeExit[], faul
       const how = e.code !== null ? `code ${e.code}` : `signal ${e.signal}`;
       const last = e.lastLines.at(-1)?.text ?? '(no output)';
       const exit: NodeLogLine = { node: e.node, at: e.at, stream: 'exit', text: `[exited: ${how}]` };
+      // what was being done to that node when it went: the scenario's faults and attacks on it then
+      const onIt = faultsOverlapping(tl, e.at - 1000, e.at).filter((f) => f.target === e.node).map((f) => f.kind);
+      const during = onIt.length ? `; in flight on ${e.node}: ${[...new Set(onIt)].join(', ')}` : '';
       const trail: NodeLogLine[] = [...e.lastLines.map((l) => ({ node: e.node, at: l.at, stream: l.stream, text: l.text })), exit];
       return {
-        message: `${e.node} exited by itself (${how}) without the scenario stopping it; its last log line: ${last}`,
+        message: `${e.node} exited by itself (${how}) without the scenario stopping it; its last log line: ${last}${during}`,
         first: exit,
         at: e.at,
         trail,

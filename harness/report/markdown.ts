@@ -91,6 +91,9 @@ export function renderSummary(r: Report): string {
       return `F${i + 1} \`${c(f.kind)}\` on ${c(f.target)} at +${fmtNumber((f.start - r.startedAt) / 1000, 1)} s${e.instant ? '' : e.healed ? ` for ${fmtDuration(e.end - f.start)}` : ' (not healed)'}`;
     }).join(' · '), '');
   }
+  // what a scenario's attack tried, per attack, and its figures (the report's notes that say so)
+  const attack = r.notes.filter((n) => n.startsWith('attack'));
+  if (attack.length) out.push(...attack.map((n) => `- ${c(n)}`), '');
   out.push(`Run \`${c(r.id)}\` — full report: \`report.html\` (charts, witnesses, fault timeline), data: \`report.json\`.`, '');
   return out.join('\n');
 }

@@ -2,6 +2,7 @@
 // (k6 style); the report answers those thresholds first. Faults are data, not code, so a
 // run's fault timeline can be stored, shown and replayed against a fix.
 import { z } from 'zod';
+import { attackSchema } from '../attack/params.ts';
 import { workloadSchema } from '../fleet/workload.ts';
 import { metricPathProblem, parseThreshold } from '../report/thresholds.ts';
 
@@ -81,6 +82,8 @@ export const scenarioSchema = z.object({
     .default({ unseenWithinMs: 5000, presence: true, presenceSettleMs: 2000, leaks: true, storms: 1 }),
   /** group membership changes during the load (harness/fleet/membership-churn.ts): joins and leaves through every node in turn */
   membership: z.object({ changesPerSec: z.number().positive().max(1000) }).optional(),
+  /** hostile clients attacking every node during the load (harness/attack) */
+  attack: attackSchema.optional(),
   /** autocannon runs against the HTTP routes after the load phase */
   http: z.object({ durationSec: z.number().positive().max(60).default(3), connections: z.number().int().min(1).max(100).default(10) }).optional(),
 });
@@ -93,6 +96,8 @@ export function defineScenario(input: ScenarioInput): Scenario {
     const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`invalid scenario "${String((input as { name?: unknown }).name)}":\n${lines.join('\n')}`);
   }
+  const a = r.data.attack;
+  if (a && a.at + a.durationMs > r.data.durationMs) throw new Error(`invalid scenario "${r.data.name}": attack.at (${a.at}) + attack.durationMs (${a.durationMs}) must not exceed durationMs (${r.data.durationMs}): the attack runs while the workload does`);
   for (const f of r.data.faults) {
     const node = 'link' in f ? Number(f.link.split('-')[1]) : f.target === 'redis' ? 0 : Number(f.target.split('-')[1]);
     if (node > r.data.topology.nodes) throw new Error(`invalid scenario "${r.data.name}": fault at ${f.at} ms targets node-${node}, but the topology has ${r.data.topology.nodes} nodes`);

@@ -28,6 +28,8 @@ import { buildReport } from '../report/build.ts';
 import { writeReport } from '../report/write.ts';
 import type { Report } from '../report/schema.ts';
 import { goneConnectionKeys, settledLeakSample } from './leak-samples.ts';
+import { attackNotes, attackVerdicts, startAttack } from './attack-phase.ts';
+import type { HostileResult } from '../attack/index.ts';
 import type { FaultStep, Scenario } from './define.ts';
 
 export interface RunOptions {
@@ -94,6 +96,8 @@ interface Run {
   progressTimer: NodeJS.Timeout | null;
   /** aborted when the run ends early or is torn down: fault steps still waiting stop there */
   readonly faults: AbortController;
+  /** what the scenario's hostile clients recorded (scenario `attack`), once they ended */
+  attack: HostileResult | null;
 }
 
 /** What the storms leave for the judge. */
@@ -126,7 +130,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     s, o, startedAt, processes,
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
-    topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(),
+    topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null,
   };
   try {
     o.log(`${s.name}: ${s.description}`);
@@ -149,6 +153,9 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
 }
 
 function withOverrides(scenario: Scenario, o: RunOptions): Scenario {
+  const a = scenario.attack;
+  const durationMs = o.durationMs ?? scenario.durationMs;
+  if (a && a.at + a.durationMs > durationMs) throw new RunSetupError(`--duration ${durationMs} ms is too short for ${scenario.name}'s attack (from ${a.at} ms for ${a.durationMs} ms): give at least ${a.at + a.durationMs} ms`);
   return {
     ...scenario,
     topology: { ...scenario.topology, nodes: o.nodes ?? scenario.topology.nodes },
@@ -342,8 +349,15 @@ async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, l
       })
     : null;
   churn?.start();
+  const attack = run.attack === null && s.attack ? startAttack(s, t, o.seed, o.log) : null;
   try {
     await faultsDuringLoad(run, t);
+    if (attack) {
+      run.phase = 'attack answers';
+      run.attack = await attack.stop().catch((err: unknown) => {
+        throw new RunSetupError(err instanceof Error ? err.message : String(err));
+      });
+    }
   } finally {
     if (churn) {
       const facts = await churn.stop().catch((err: unknown) => {
@@ -513,7 +527,9 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
           }
         : undefined,
     },
-  }).filter((v) => s.checks.presence || v.guarantee !== 'presence');
+  })
+    .filter((v) => s.checks.presence || v.guarantee !== 'presence')
+    .concat(run.attack ? attackVerdicts(run.attack) : []);
 }
 
 /** Every node, and each exit of one that the scenario's faults (or a failed start) did not ask for. */
@@ -538,7 +554,7 @@ async function reportPhase(
     seed: o.seed,
     startedAt: run.startedAt,
     endedAt: Date.now(),
-    config: { scenario: s, fleetProcesses: run.processes, devices: plan.devices.length, storms: s.checks.storms },
+    config: { scenario: s, fleetProcesses: run.processes, devices: plan.devices.length, storms: s.checks.storms, ...(run.attack ? { attack: { seed: run.attack.seed, attacks: run.attack.record.attacks, residue: run.attack.residue } } : {}) },
     environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: n.directUrl })) },
     thresholds: s.thresholds,
     verdicts: r.verdicts,
@@ -550,6 +566,11 @@ async function reportPhase(
     errorsByCode: r.storms.errorsByCode,
     notes: run.notes,
   });
+  if (run.attack) {
+    const lines = attackNotes(run.attack, report);
+    report.notes.push(...lines);
+    for (const l of lines.slice(0, 2)) o.log(l);
+  }
   const written = await writeReport(report, { root: o.outRoot });
   return { report, dir: written.dir, pass: report.verdict.pass };
 }

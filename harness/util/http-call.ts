@@ -5,20 +5,23 @@ import http from 'node:http';
  * (creating groups, GC and gauge samples) use it so they leave no keep-alive socket on the
  * server: leak checks compare the server's open fds exactly with a baseline.
  */
-export function httpCall(url: string, opts: { method?: string; token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; text: string }> {
+export function httpCall(
+  url: string,
+  opts: { method?: string; token?: string; body?: unknown; timeoutMs?: number; /** sent as is instead of `body` as JSON */ rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; text: string; contentType: string }> {
   return new Promise((resolve, reject) => {
-    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: Record<string, string> = { connection: 'close' };
+    const payload = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+    const headers: Record<string, string> = { ...opts.headers, connection: 'close' };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] ??= 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
     const req = http.request(url, { method: opts.method ?? 'GET', agent: false, headers, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, contentType: res.headers['content-type'] ?? '' }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${opts.method ?? 'GET'} ${url}: no answer within ${opts.timeoutMs ?? 10_000} ms`)));

@@ -4,7 +4,9 @@ import type { BusLink, BusLinkEvents } from '../bus/link.ts';
 import type { BusPayload } from '../bus/payloads.ts';
 import { keys } from '../store/keys.ts';
 import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
+import type { GroupStore } from '../store/groups.ts';
 import type { Stores } from '../store/stores.ts';
+import { errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -24,6 +26,8 @@ export const storeBugs = {
   lose_leaves: (s: Stores): Stores => ({ ...s, bus: new LosingBus(s.bus, (text) => text.startsWith('l\t')) }),
   /** presence payloads saying `offline` never reach the node: its subscribers keep showing users online who left (`presence`, over time) */
   lose_presence_offline: (s: Stores): Stores => ({ ...s, bus: new LosingBus(s.bus, (text) => text.startsWith('p\t') && text.split('\t')[2] === 'offline') }),
+  /** issue 8 item 3 back: a group create or add writes the group into every listed user's index before it is authorized, so refused requests leave keys (`residue`) */
+  index_before_authorize: (s: Stores, redis: Redis): Stores => ({ ...s, groups: indexFirst(s.groups, redis) }),
 } as const;
 
 /** Faults of the process rather than a seam, started once the node listens. */
@@ -40,6 +44,10 @@ export const processBugs = {
       throw new Error('deliberate uncaught exception (TEST_BUGS=throw_uncaught_later)');
     }, 4000);
   },
+  /** issue 8 item 1 back: a non-/ws upgrade answered on a raw socket without an 'error' listener, so a reset during the answer kills the node */
+  upgrade_socket_no_error_listener: upgradeWithoutErrorListener,
+  /** an `error` answering a request leaves out its id: breaks PROTOCOL.md's one reply per id (`answers`) */
+  error_reply_without_id: errorRepliesWithoutId,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;
@@ -166,4 +174,25 @@ export class LosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
   reopen(reason: string): void {
     this.inner.reopen(reason);
   }
+}
+
+/** The group store as usual, except that a create or add first indexes the group for every listed user, refused or not. */
+function indexFirst(inner: GroupStore, redis: Redis): GroupStore {
+  const index = async (group: string, users: readonly string[]) => {
+    if (users.length) await redis.pipeline(users.map((u) => ['hset', keys.userConvs(u), `g:${group}`, '1'])).exec();
+  };
+  return {
+    userConvs: (user) => inner.userConvs(user),
+    forgetConvs: (user, convs) => inner.forgetConvs(user, convs),
+    createGroup: async (owner, group, members) => {
+      await index(group, members);
+      return inner.createGroup(owner, group, members);
+    },
+    joinGroup: async (caller, group, users) => {
+      await index(group, users);
+      return inner.joinGroup(caller, group, users);
+    },
+    leaveGroup: (caller, group, user) => inner.leaveGroup(caller, group, user),
+    getGroup: (caller, group) => inner.getGroup(caller, group),
+  };
 }
