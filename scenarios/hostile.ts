@@ -33,7 +33,7 @@ export default defineScenario({
   ...base,
   name: 'hostile',
   durationMs: 45_000,
-  attack: { at: 2_000, durationMs: 40_000, protocolFrames: 50_000, fuzzSessions: 4, notHello: 200, tokenRounds: 3, resetRounds: 100, idleSockets: 10, frameRounds: 5, historyClients: 2, historyRequests: 2000, presenceClients: 1, presenceRequests: 100, metricsScrapes: 200, groupRounds: 5, httpFuzz: 2000, bigBodies: 3 },
+  attack: { at: 2_000, durationMs: 40_000, protocolFrames: 50_000, fuzzSessions: 4, notHello: 200, tokenRounds: 3, resetRounds: 100, idleSockets: 10, frameRounds: 5, historyClients: 2, historyRequests: 600, presenceClients: 1, presenceRequests: 100, metricsScrapes: 200, groupRounds: 5, httpFuzz: 2000, bigBodies: 3 },
 });
 
 /** The same at the size the ci suite runs (a few seconds of attack). */
@@ -41,5 +41,5 @@ export const hostileCi = defineScenario({
   ...base,
   name: 'hostile-ci',
   durationMs: 20_000,
-  attack: { at: 2_000, durationMs: 15_000, protocolFrames: 5_000, fuzzSessions: 2, notHello: 30, tokenRounds: 1, resetRounds: 10, idleSockets: 3, frameRounds: 1, historyClients: 1, historyRequests: 500, presenceClients: 1, presenceRequests: 20, metricsScrapes: 30, groupRounds: 2, httpFuzz: 300, bigBodies: 1 },
+  attack: { at: 2_000, durationMs: 15_000, protocolFrames: 5_000, fuzzSessions: 2, notHello: 30, tokenRounds: 1, resetRounds: 10, idleSockets: 3, frameRounds: 1, historyClients: 1, historyRequests: 200, presenceClients: 1, presenceRequests: 20, metricsScrapes: 30, groupRounds: 2, httpFuzz: 300, bigBodies: 1 },
 });

@@ -1,6 +1,7 @@
 // Request floods: `history` and `presence.sub` pipelines from clients that stop reading
 // (PROTOCOL.md: pages are paced by the socket draining; a reader that never drains is cut
 // by the heartbeat, 4408, or as a slow consumer, 4413), and /metrics scrapes.
+import { REQUEST_LIMITS } from '../../server/gateway/request-pacer.ts';
 import { attackerUser, going, sleep, timed, welcomed, type AttackContext, type AttackNode } from './context.ts';
 import { httpAttempt } from './raw-tcp.ts';
 import { WsSession } from './ws-session.ts';
@@ -32,7 +33,17 @@ export async function floods(ctx: AttackContext, node: AttackNode, p: FloodParam
 }
 
 /** Writes `frames` while not reading, holds, reads again, and records each request's answer (page/ok, rate_limited, or the close that ended it). */
-async function pipeline(ctx: AttackContext, s: WsSession, node: AttackNode, attack: string, kind: string, frames: (id: string) => string, count: number, holdMs: number): Promise<number> {
+/**
+ * How long the node takes to start `count` requests of `cost` each under a per-connection
+ * budget (server/gateway/request-pacer.ts): past its burst the node reads no faster than
+ * the budget refills, so the answers to a long pipeline come that much later.
+ */
+function pacedMs(count: number, cost: number, budget: { rate: number; burst: number }): number {
+  const each = Math.min(cost, budget.burst);
+  return Math.max(0, ((count * each - budget.burst) / budget.rate) * 1000);
+}
+
+async function pipeline(ctx: AttackContext, s: WsSession, node: AttackNode, attack: string, kind: string, frames: (id: string) => string, count: number, holdMs: number, answersPacedMs: number): Promise<number> {
   s.socket.pause();
   const ids: string[] = [];
   for (let i = 0; going(ctx, i, count) && s.isOpen; i++) {
@@ -45,7 +56,7 @@ async function pipeline(ctx: AttackContext, s: WsSession, node: AttackNode, atta
   await sleep(holdMs);
   s.socket.resume();
   const last = ids.at(-1);
-  await s.until(() => (last !== undefined && s.byId.has(last)) || s.closeCode !== null, 15_000);
+  await s.until(() => (last !== undefined && s.byId.has(last)) || s.closeCode !== null, 15_000 + answersPacedMs);
   await sleep(200);
   for (const id of ids) ctx.log.one(attack, kind, node.id, frames(id).slice(0, 120), s.answerFor(id));
   s.kill();
@@ -59,7 +70,7 @@ async function historyFlood(ctx: AttackContext, node: AttackNode, p: FloodParams
   if (!s) return {};
   for (let i = 0; i < STOCK; i++) s.text(JSON.stringify({ t: 'send', id: `s${i}`, conv, cmid: `c${i}`, body: STOCK_BODY }));
   await s.until(() => s.byId.has(`s${STOCK - 1}`) || s.closeCode !== null, 10_000);
-  const n = await pipeline(ctx, s, node, 'history-pipeline', 'flood.history', (id) => JSON.stringify({ t: 'history', id, conv, limit: 100 }), p.historyRequests, p.holdMs);
+  const n = await pipeline(ctx, s, node, 'history-pipeline', 'flood.history', (id) => JSON.stringify({ t: 'history', id, conv, limit: 100 }), p.historyRequests, p.holdMs, pacedMs(p.historyRequests, 1, REQUEST_LIMITS.history));
   return { requests: n, pageMessages: STOCK };
 }
 
@@ -68,7 +79,7 @@ async function presenceFlood(ctx: AttackContext, node: AttackNode, p: FloodParam
   const s = await welcomed(ctx, node, 'presence-pipeline', me);
   if (!s) return {};
   const users = JSON.stringify(Array.from({ length: ctx.limits.presenceSubsMax }, (_, i) => `${ctx.prefix}w${i}`));
-  const n = await pipeline(ctx, s, node, 'presence-pipeline', 'flood.presence', (id) => `{"t":"presence.sub","id":"${id}","users":${users}}`, p.presenceRequests, p.holdMs);
+  const n = await pipeline(ctx, s, node, 'presence-pipeline', 'flood.presence', (id) => `{"t":"presence.sub","id":"${id}","users":${users}}`, p.presenceRequests, p.holdMs, pacedMs(p.presenceRequests, ctx.limits.presenceSubsMax, REQUEST_LIMITS.presenceUsers));
   return { requests: n, usersPerRequest: ctx.limits.presenceSubsMax };
 }
 
