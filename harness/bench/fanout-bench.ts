@@ -40,7 +40,7 @@ const PER_PROCESS = 16_000;
 const PASS = { p99Ms: 100, delivered: 0.999 };
 /** monitorEventLoopDelay (the server's metric and the baseline's) records whole intervals of its 10 ms timer: an idle loop reads about 10.1 ms */
 const LAG_RESOLUTION_MS = 10;
-const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--out FILE]';
+const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--cpu-prof DIR] [--out FILE]';
 
 const argsSchema = z
   .object({
@@ -56,6 +56,8 @@ const argsSchema = z
     'warmup-seconds': z.coerce.number().int().min(0).max(60),
     'receiver-processes': z.coerce.number().int().min(1).max(8).optional(),
     pin: z.enum(['auto', 'off']),
+    repeat: z.coerce.number().int().min(1).max(5),
+    'cpu-prof': z.string().optional(),
     out: z.string().optional(),
   })
   .superRefine((o, ctx) => {
@@ -77,6 +79,8 @@ try {
       'warmup-seconds': { type: 'string', default: '3' },
       'receiver-processes': { type: 'string' },
       pin: { type: 'string', default: 'auto' },
+      repeat: { type: 'string', default: '1' },
+      'cpu-prof': { type: 'string' },
       out: { type: 'string' },
     },
   }));
@@ -254,6 +258,17 @@ interface StepResult {
   pass: boolean;
 }
 
+/** imstorm's figures over the baseline's, one rate of one round (null where the baseline's is 0) */
+interface Comparison {
+  round: number;
+  offeredPerSec: number;
+  deliveredPerSec: number | null;
+  p99: number | null;
+  cpuPerDelivery: number | null;
+  cpuPerDeliveryWithRedis: number | null;
+  eventLoopLagP99Ms: { imstorm: number; rawWs: number };
+}
+
 let stepSeq = 0;
 
 async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], rate: number, seconds: number, warmup: boolean, quietPids: number[]): Promise<StepResult> {
@@ -349,7 +364,16 @@ try {
     redisUrl: redis.url,
     jwtSecret,
     nodeId: 'bench-1',
-    env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn' },
+    env: {
+      SEND_RATE: 1_000_000,
+      SEND_BURST: 1_000_000,
+      GROUP_OPS_RATE: 100_000,
+      GROUP_OPS_BURST: 100_000,
+      LOG_LEVEL: 'warn',
+      DRAIN_MS: 1000,
+      // --cpu-prof: V8 writes the profile when the node exits; it is stopped with SIGTERM below
+      ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}),
+    },
   });
   pin(node.process.pid, SERVER_CPU);
   const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: String(S) });
@@ -405,8 +429,8 @@ try {
   const quietPids = [baseline.pid!, imstormNode.process.pid!, redis.process!.pid!];
   if (o['warmup-seconds'] > 0) for (const t of targets) await runStep(t, pubs.get(t.name)!, procs, o.rates[0]!, o['warmup-seconds'], true, quietPids);
   const steps: StepResult[] = [];
-  const comparisons = [];
-  for (const rate of o.rates) {
+  const comparisons: Comparison[] = [];
+  for (let round = 0; round < o.repeat; round++) for (const rate of o.rates) {
     const raw = await runStep(targets[0]!, pubs.get('raw-ws')!, procs, rate, o['step-seconds'], false, quietPids);
     const im = await runStep(targets[1]!, pubs.get('imstorm')!, procs, rate, o['step-seconds'], false, quietPids);
     steps.push(raw, im);
@@ -420,8 +444,29 @@ try {
       // a ratio of lags near 0 says nothing: both, side by side
       eventLoopLagP99Ms: { imstorm: im.eventLoopLagP99Ms, rawWs: raw.eventLoopLagP99Ms },
     };
-    comparisons.push(c);
+    comparisons.push({ round, ...c });
     log(`imstorm / raw-ws at ${rate}/s: delivered/s ×${c.deliveredPerSec}, p99 ×${c.p99}, CPU per delivery ×${c.cpuPerDelivery} (×${c.cpuPerDeliveryWithRedis} with Redis), loop lag p99 ${im.eventLoopLagP99Ms} ms vs ${raw.eventLoopLagP99Ms} ms`);
+  }
+
+  // per rate, the median over the rounds of each figure (the machine may be shared: one round can be unlucky)
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const summary = o.rates.map((rate) => {
+    const of = (name: Target['name']) => steps.filter((st) => st.offeredPerSec === rate && st.target === name);
+    const pick = (name: Target['name']) => ({
+      deliveredPerSec: median(of(name).map((st) => st.deliveredPerSec)),
+      p99Ms: median(of(name).map((st) => st.latencyMs.p99)),
+      cpuMicrosPerDelivery: median(of(name).map((st) => st.cpuMicrosPerDelivery.server)),
+      eventLoopLagP99Ms: median(of(name).map((st) => st.eventLoopLagP99Ms)),
+      passed: `${of(name).filter((st) => st.pass).length}/${of(name).length}`,
+    });
+    const cs = comparisons.filter((c) => c.offeredPerSec === rate);
+    const med = (k: 'p99' | 'cpuPerDelivery' | 'cpuPerDeliveryWithRedis') => median(cs.map((c) => c[k] ?? NaN));
+    return { offeredPerSec: rate, rawWs: pick('raw-ws'), imstorm: pick('imstorm'), ratio: { p99: med('p99'), cpuPerDelivery: med('cpuPerDelivery'), cpuPerDeliveryWithRedis: med('cpuPerDeliveryWithRedis') } };
+  });
+  if (o.repeat > 1) {
+    for (const x of summary) {
+      log(`median of ${o.repeat} at ${x.offeredPerSec}/s: imstorm p99 ${x.imstorm.p99Ms} ms (×${x.ratio.p99}), CPU ${x.imstorm.cpuMicrosPerDelivery} µs/delivery (×${x.ratio.cpuPerDelivery}, ×${x.ratio.cpuPerDeliveryWithRedis} with Redis), loop lag p99 ${x.imstorm.eventLoopLagP99Ms} ms vs ${x.rawWs.eventLoopLagP99Ms} ms; passed ${x.imstorm.passed} (raw-ws ${x.rawWs.passed})`);
+    }
   }
 
   const report = {
@@ -430,14 +475,20 @@ try {
     at: new Date().toISOString(),
     node: process.version,
     machine: { cpus, loadavg: os.loadavg(), pinning },
-    config: { receivers: R, groupSize: S, groups: G, ackEveryMs: ACK_EVERY_MS, rates: o.rates, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: 'everysec', pass: PASS },
+    config: { receivers: R, groupSize: S, groups: G, ackEveryMs: ACK_EVERY_MS, rates: o.rates, repeat: o.repeat, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: 'everysec', pass: PASS },
     steps,
     comparisons,
+    summary,
   };
   const out = o.out ?? path.join(REPO_ROOT, 'reports', `bench-fanout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2));
   log(`report: ${path.relative(process.cwd(), out)}`);
+  if (o['cpu-prof']) {
+    for (const c of children) c.kill('SIGKILL');
+    await imstormNode.stop(30_000);
+    log(`CPU profile of the imstorm node: ${path.relative(process.cwd(), path.resolve(o['cpu-prof']))}/*.cpuprofile`);
+  }
 } catch (err) {
   process.stderr.write(`bench:fanout: ${(err as Error).message}\n`);
   exitCode = 1;
