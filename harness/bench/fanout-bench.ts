@@ -40,7 +40,7 @@ const PER_PROCESS = 16_000;
 const PASS = { p99Ms: 100, delivered: 0.999 };
 /** monitorEventLoopDelay (the server's metric and the baseline's) records whole intervals of its 10 ms timer: an idle loop reads about 10.1 ms */
 const LAG_RESOLUTION_MS = 10;
-const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--cpu-prof DIR] [--out FILE]';
+const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--redis-fsync always|everysec|no] [--cpu-prof DIR] [--out FILE]';
 
 const argsSchema = z
   .object({
@@ -57,6 +57,7 @@ const argsSchema = z
     'receiver-processes': z.coerce.number().int().min(1).max(8).optional(),
     pin: z.enum(['auto', 'off']),
     repeat: z.coerce.number().int().min(1).max(5),
+    'redis-fsync': z.enum(['always', 'everysec', 'no']),
     'cpu-prof': z.string().optional(),
     out: z.string().optional(),
   })
@@ -80,6 +81,7 @@ try {
       'receiver-processes': { type: 'string' },
       pin: { type: 'string', default: 'auto' },
       repeat: { type: 'string', default: '1' },
+      'redis-fsync': { type: 'string', default: 'everysec' },
       'cpu-prof': { type: 'string' },
       out: { type: 'string' },
     },
@@ -358,7 +360,7 @@ let redis: RedisProcessHandle | null = null;
 let node: ServerNodeHandle | null = null;
 let exitCode = 0;
 try {
-  redis = await startRedisProcess({ appendfsync: 'everysec' });
+  redis = await startRedisProcess({ appendfsync: o['redis-fsync'] });
   pin(redis.process?.pid, SERVER_CPU);
   node = await startServerNode({
     redisUrl: redis.url,
@@ -475,7 +477,7 @@ try {
     at: new Date().toISOString(),
     node: process.version,
     machine: { cpus, loadavg: os.loadavg(), pinning },
-    config: { receivers: R, groupSize: S, groups: G, ackEveryMs: ACK_EVERY_MS, rates: o.rates, repeat: o.repeat, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: 'everysec', pass: PASS },
+    config: { receivers: R, groupSize: S, groups: G, ackEveryMs: ACK_EVERY_MS, rates: o.rates, repeat: o.repeat, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: o['redis-fsync'], pass: PASS },
     steps,
     comparisons,
     summary,
