@@ -32,6 +32,8 @@ const MAX_JSON_DEPTH = 8;
 const MAX_EARLY_FRAMES = 64;
 /** cursor flushes in flight during a drain */
 const DRAIN_FLUSHES = 32;
+/** a ping's successor comes 0..¼ HEARTBEAT_MS early, in this many steps taken by turns (see sweep) */
+const PING_SPREAD_STEPS = 16;
 
 export interface GatewayDeps {
   config: Config;
@@ -62,6 +64,7 @@ export class Gateway {
   private seq = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
   private lastPrune = Date.now();
+  private pings = 0;
   private accepting = true;
 
   constructor(deps: GatewayDeps) {
@@ -421,7 +424,9 @@ export class Gateway {
         continue;
       }
       if (now - conn.lastPing >= c.HEARTBEAT_MS) {
-        conn.lastPing = now;
+        // the next ping comes up to ¼ HEARTBEAT_MS early, by turns: connections that opened
+        // together (a connect storm) stop being pinged all in one sweep, which stalls the loop
+        conn.lastPing = now - (this.pings++ % PING_SPREAD_STEPS) * Math.floor(c.HEARTBEAT_MS / 4 / PING_SPREAD_STEPS);
         try {
           conn.ws.ping();
         } catch {

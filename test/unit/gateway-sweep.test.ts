@@ -1,8 +1,10 @@
-// The gateway's ack flush (issue 10, "The ack stall"): acks coalesced on many connections
-// reach the store in bounded batches spread over the second, never as one call per
-// connection in one tick; a store failure keeps them (unless newer ones replaced them).
-// In-memory store and sockets, the gateway's own timers under vitest's fake clock: what is
-// checked is which store calls happen in which tick, not how long anything takes.
+// The gateway's periodic work over many connections, spread instead of in bursts that stall
+// the event loop (issue 10): the ack flush — acks coalesced on many connections reach the
+// store in bounded batches spread over the second, never as one call per connection in one
+// tick; a store failure keeps them (unless newer ones replaced them) — and the heartbeat
+// pings of connections that opened together. In-memory store and sockets, the gateway's
+// own timers under vitest's fake clock: what is checked is which calls happen in which
+// tick, not how long anything takes.
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../server/config/config.ts';
@@ -16,17 +18,20 @@ import { MemoryStore } from '../../server/store/memory/memory-store.ts';
 const TICK_MS = 50;
 const metrics = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0 });
 
-/** What onConnection needs of a `ws` socket. */
+/** What onConnection needs of a `ws` socket; `pings` is when it was pinged. */
 class IdleSocket {
   readyState = 1;
   bufferedAmount = 0;
+  readonly pings: number[] = [];
   on(): this {
     return this;
   }
   send(): void {}
   close(): void {}
   terminate(): void {}
-  ping(): void {}
+  ping(): void {
+    this.pings.push(Date.now());
+  }
 }
 
 interface StoreCall {
@@ -61,7 +66,8 @@ function setup(n: number) {
   const gw = new Gateway(deps);
   const open = (gw as unknown as { onConnection(ws: IdleSocket, overLimit: boolean): void }).onConnection.bind(gw);
   const conns: Conn[] = [];
-  for (let i = 0; i < n; i++) open(new IdleSocket(), false);
+  const sockets = Array.from({ length: n }, () => new IdleSocket());
+  for (const ws of sockets) open(ws, false);
   for (const [i, conn] of [...gw.connections()].entries()) {
     conn.identity = { user: `u${i}`, device: 'd', admin: false, expMs: Date.now() + 3_600_000 };
     conn.state = 'open';
@@ -72,6 +78,7 @@ function setup(n: number) {
     gw,
     store,
     conns,
+    sockets,
     calls,
     hold: () => (held = []),
     release: () => {
@@ -152,5 +159,33 @@ describe('ack flush', () => {
     await gw.flushAcks(a);
     expect(await store.cursorOf('u0', 'd', 'g:c0')).toEqual({ epoch: 'E', seq: 25 });
     gw.stop();
+  });
+});
+
+describe('heartbeat pings', () => {
+  it('2000 connections opened at once: after the first round (one sweep, they opened together) no sweep pings more than a quarter of them; none waits longer than HEARTBEAT_MS and a sweep', async () => {
+    const N = 2000;
+    const HEARTBEAT_MS = 25_000; // the default: sweeps every second
+    const SWEEP_MS = 1000;
+    const { gw, conns, sockets } = setup(N);
+    const t0 = Date.now();
+    gw.start();
+    for (let t = 0; t < 80; t++) {
+      await vi.advanceTimersByTimeAsync(SWEEP_MS);
+      for (const c of conns) c.lastSeen = Date.now(); // every pong comes back
+    }
+    gw.stop();
+    const bySweep = new Map<number, number>();
+    for (const s of sockets) for (const at of s.pings) bySweep.set(Math.round((at - t0) / SWEEP_MS), (bySweep.get(Math.round((at - t0) / SWEEP_MS)) ?? 0) + 1);
+    const firstRound = Math.round(HEARTBEAT_MS / SWEEP_MS);
+    expect(bySweep.get(firstRound)).toBe(N);
+    const later = [...bySweep].filter(([sweep]) => sweep > firstRound);
+    expect(later.length).toBeGreaterThan(0);
+    expect(Math.max(...later.map(([, n]) => n))).toBeLessThanOrEqual(N / 4);
+    for (const s of sockets) {
+      expect(s.pings.length).toBeGreaterThanOrEqual(3);
+      const times = [t0, ...s.pings];
+      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(HEARTBEAT_MS + SWEEP_MS);
+    }
   });
 });
