@@ -7,8 +7,12 @@ export const ACK_FLUSH_INTERVAL_MS = 1000;
 export const ACK_FLUSH_TICK_MS = 50;
 /** most devices in one store call */
 export const ACK_BATCH_DEVICES = 256;
-/** most store calls in flight; while they are, the walk waits (a slow store delays acks, it does not pile up calls) */
-export const ACK_BATCHES_IN_FLIGHT = 4;
+/**
+ * most store calls in flight; while they are, the walk waits (a slow store delays acks, it
+ * does not pile up calls). 16 × 256 devices a tick is 80k devices a second, enough for a node
+ * at MAX_CONNECTIONS' default to flush each connection every few seconds when all of them ack
+ */
+export const ACK_BATCHES_IN_FLIGHT = 16;
 
 type Acks = NonNullable<Conn['acks']>;
 
