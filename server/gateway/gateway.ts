@@ -14,6 +14,7 @@ import { nestsDeeperThan } from '../protocol/json-depth.ts';
 import { encode } from '../protocol/server-frames.ts';
 import type { MessageSender } from '../messaging/send.ts';
 import type { Stores } from '../store/stores.ts';
+import { AckFlusher } from './ack-flusher.ts';
 import { Conn } from './connection.ts';
 import type { RateBuckets } from './rate.ts';
 import { RequestPace, type Request } from './request-pacer.ts';
@@ -32,6 +33,8 @@ const MAX_JSON_DEPTH = 8;
 const MAX_EARLY_FRAMES = 64;
 /** cursor flushes in flight during a drain */
 const DRAIN_FLUSHES = 32;
+/** a ping's successor comes 0..¼ HEARTBEAT_MS early, in this many steps taken by turns (see sweep) */
+const PING_SPREAD_STEPS = 16;
 
 export interface GatewayDeps {
   config: Config;
@@ -58,10 +61,13 @@ export class Gateway {
   private readonly d: GatewayDeps;
   private readonly handshakes = new Semaphore(HANDSHAKE_CONCURRENCY);
   private readonly all = new Set<Conn>();
+  /** writes coalesced acks, spread over each second */
+  private readonly acks: AckFlusher;
   private readonly bootId = randomBytes(4).toString('hex');
   private seq = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
-  private lastAckFlush = Date.now();
+  private lastPrune = Date.now();
+  private pings = 0;
   private accepting = true;
 
   constructor(deps: GatewayDeps) {
@@ -71,6 +77,7 @@ export class Gateway {
     // explicit; @types/ws does not know the option yet)
     const options: ServerOptions & { maxPendingAutoPongs: number } = { noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, maxPendingAutoPongs: 60 };
     this.wss = new WebSocketServer(options);
+    this.acks = new AckFlusher(deps.store.cursors, this.all);
   }
 
   get connectionCount(): number {
@@ -92,6 +99,7 @@ export class Gateway {
     const every = Math.max(20, Math.min(1000, Math.floor(c.HEARTBEAT_MS / 4), Math.floor(c.HELLO_TIMEOUT_MS / 4)));
     this.sweepTimer = setInterval(() => this.sweep(), every);
     this.sweepTimer.unref();
+    this.acks.start();
   }
 
   stopAccepting(): void {
@@ -100,6 +108,7 @@ export class Gateway {
 
   stop(): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.acks.stop();
   }
 
   /** `overLimit`: admission counted this socket over a connection limit; it is closed 1013 once upgraded. */
@@ -474,8 +483,8 @@ export class Gateway {
   private sweep(): void {
     const now = Date.now();
     const c = this.d.config;
-    const flushAcks = now - this.lastAckFlush >= 1000;
-    if (flushAcks) this.lastAckFlush = now;
+    const prune = now - this.lastPrune >= 1000;
+    if (prune) this.lastPrune = now;
     let unsent = 0;
     for (const conn of this.all) {
       if (conn.state === 'hello') {
@@ -492,18 +501,19 @@ export class Gateway {
         continue;
       }
       if (now - conn.lastPing >= c.HEARTBEAT_MS) {
-        conn.lastPing = now;
+        // the next ping comes up to ¼ HEARTBEAT_MS early, by turns: connections that opened
+        // together (a connect storm) stop being pinged all in one sweep, which stalls the loop
+        conn.lastPing = now - (this.pings++ % PING_SPREAD_STEPS) * Math.floor(c.HEARTBEAT_MS / 4 / PING_SPREAD_STEPS);
         try {
           conn.ws.ping();
         } catch {
           // closing
         }
       }
-      if (flushAcks && conn.acks?.size) void this.flushAcks(conn);
       unsent += conn.ws.bufferedAmount;
     }
     if (unsent > c.NODE_OUTBOUND_BYTES) this.shedOutbound(unsent);
-    if (flushAcks) this.d.buckets.prune(now);
+    if (prune) this.d.buckets.prune(now);
   }
 
   private shedOutbound(total: number): void {
@@ -518,28 +528,19 @@ export class Gateway {
     }
   }
 
-  async flushAcks(conn: Conn): Promise<void> {
-    const acks = conn.acks;
-    if (!acks?.size) return;
-    conn.acks = null;
-    const marks = [...acks].map(([conv, m]) => ({ conv, epoch: m.epoch, seq: m.seq }));
-    try {
-      await this.d.store.cursors.advanceCursors(conn.user, conn.device, marks);
-    } catch {
-      // Redis away: keep them for the next flush, unless newer acks replaced them meanwhile
-      if (conn.state !== 'closed') {
-        conn.acks ??= new Map();
-        for (const [conv, m] of acks) if (!conn.acks.has(conv)) conn.acks.set(conv, m);
-      }
-    }
+  /** Writes one connection's pending acks now (its close, the drain); the rest are written by `acks`, spread over each second. */
+  flushAcks(conn: Conn): Promise<void> {
+    return this.acks.flushNow(conn);
   }
 
   /**
    * Shutdown: close the i-th of n connections with 1001 at about i·DRAIN_MS/n. Each one's
    * pending acks are flushed on the way, at most DRAIN_FLUSHES at a time and never past
-   * DRAIN_MS + STORE_TIMEOUT_MS in all, so a stalled Redis cannot hold the exit.
+   * DRAIN_MS + STORE_TIMEOUT_MS in all, so a stalled Redis cannot hold the exit. The spread
+   * flush stops first; the batches it has in flight are awaited under the same deadline.
    */
   async drain(drainMs: number): Promise<void> {
+    this.acks.stop();
     const conns = [...this.all];
     const n = conns.length;
     const start = Date.now();
@@ -558,6 +559,6 @@ export class Gateway {
       this.d.metrics.closes.inc({ code: String(CloseCode.shutdown) });
       conn.closeGracefully(CloseCode.shutdown, 'server shutting down');
     }
-    if (flushing.size) await Promise.race([Promise.allSettled(flushing), untilDeadline()]);
+    await Promise.race([Promise.allSettled([...flushing, this.acks.idle()]), untilDeadline()]);
   }
 }

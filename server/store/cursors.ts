@@ -14,6 +14,14 @@ export interface CursorStore {
   cursorOf(user: string, device: string, conv: string): Promise<StoredMark | null>;
   /** Advances several cursors of one device atomically; marks must already be clamped to the head. */
   advanceCursors(user: string, device: string, marks: readonly ConvMark[]): Promise<void>;
+  /**
+   * Advances the cursors of several devices in one round trip (a pipeline on Redis): each
+   * device's marks as advanceCursors writes them (atomically, forward only), the devices
+   * independently of each other. Resolves with one entry per device, in order: true when
+   * the store confirmed that device's write, false when it did not (it may or may not have
+   * happened). Rejects (`unavailable`) when the store confirmed none of them.
+   */
+  advanceCursorsBatch(batch: readonly DeviceMarks[]): Promise<boolean[]>;
   /** Every read mark of a user (all devices share them). */
   reads(user: string): Promise<Map<string, StoredMark>>;
   /**
@@ -31,4 +39,11 @@ export interface StoredMark {
 
 export interface ConvMark extends StoredMark {
   conv: string;
+}
+
+/** One device's marks in a batch. */
+export interface DeviceMarks {
+  user: string;
+  device: string;
+  marks: readonly ConvMark[];
 }

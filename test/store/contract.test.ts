@@ -277,6 +277,27 @@ describe.each([
     expect(await impl.published()).toEqual([{ k: 'r', user: u, conv: 'g:x', seq: 4, originConn: 'conn1' }]);
   });
 
+  it('advanceCursorsBatch: several devices (of several users) in one call, each forward only as advanceCursors, one answer per device', async () => {
+    const { cursors } = impl.stores;
+    const [u, v] = [uid('u'), uid('u')];
+    await cursors.advanceCursors(u, 'd1', [{ conv: 'g:x', epoch: 'E1', seq: 5 }]);
+    const ok = await cursors.advanceCursorsBatch([
+      { user: u, device: 'd1', marks: [{ conv: 'g:x', epoch: 'E1', seq: 3 }, { conv: 'g:y', epoch: 'E1', seq: 7 }] },
+      { user: u, device: 'd2', marks: [{ conv: 'g:x', epoch: 'E1', seq: 9 }] },
+      { user: v, device: 'd1', marks: [{ conv: 'g:x', epoch: 'E2', seq: 1 }] },
+      { user: v, device: 'd2', marks: [] },
+    ]);
+    expect(ok).toEqual([true, true, true, true]);
+    expect(await cursors.cursors(u, 'd1')).toEqual(new Map([['g:x', { epoch: 'E1', seq: 5 }], ['g:y', { epoch: 'E1', seq: 7 }]]));
+    expect(await cursors.cursors(u, 'd2')).toEqual(new Map([['g:x', { epoch: 'E1', seq: 9 }]]));
+    expect(await cursors.cursors(v, 'd1')).toEqual(new Map([['g:x', { epoch: 'E2', seq: 1 }]]));
+    expect(await cursors.cursors(v, 'd2')).toEqual(new Map());
+    // another epoch replaces, within a batch as alone
+    await cursors.advanceCursorsBatch([{ user: u, device: 'd1', marks: [{ conv: 'g:x', epoch: 'E2', seq: 2 }] }]);
+    expect(await cursors.cursorOf(u, 'd1', 'g:x')).toEqual({ epoch: 'E2', seq: 2 });
+    expect(await cursors.advanceCursorsBatch([])).toEqual([]);
+  });
+
   it('groups: create, conflict, size, who may add and remove, ownership, join and leave announced with their seq', async () => {
     const { groups, log } = impl.stores;
     const [o, m1, m2, m3, m4] = [uid('o'), uid('a'), uid('b'), uid('c'), uid('d')];

@@ -1,7 +1,7 @@
 import { ProtocolError } from '../../protocol/codes.ts';
 import { encode } from '../../protocol/server-frames.ts';
 import { encodeBusPayload, type BusPayload } from '../../bus/payloads.ts';
-import type { ConvMark, CursorStore, StoredMark } from '../cursors.ts';
+import type { ConvMark, CursorStore, DeviceMarks, StoredMark } from '../cursors.ts';
 import type { GroupInfo, GroupStore } from '../groups.ts';
 import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, ReclaimResult, SendRequest, SendResult } from '../log.ts';
 import type { PresenceState, PresenceStore, Registration } from '../presence-store.ts';
@@ -260,12 +260,19 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
   }
 
   advanceCursors(user: string, device: string, marks: readonly ConvMark[]): Promise<void> {
-    return this.run(`advanceCursors ${user}/${device}`, () => {
-      const key = `${user}\n${device}`;
-      let m = this.cursorMarks.get(key);
-      if (!m) this.cursorMarks.set(key, (m = new Map()));
-      for (const mark of marks) advance(m, mark);
-    });
+    return this.run(`advanceCursors ${user}/${device}`, () => this.advanceDevice(user, device, marks));
+  }
+
+  /** One call for the whole batch (labelled `advanceCursorsBatch <devices>`); every device's write takes effect, or none when unavailable. */
+  advanceCursorsBatch(batch: readonly DeviceMarks[]): Promise<boolean[]> {
+    return this.run(`advanceCursorsBatch ${batch.length}`, () => batch.map((d) => (this.advanceDevice(d.user, d.device, d.marks), true)));
+  }
+
+  private advanceDevice(user: string, device: string, marks: readonly ConvMark[]): void {
+    const key = `${user}\n${device}`;
+    let m = this.cursorMarks.get(key);
+    if (!m) this.cursorMarks.set(key, (m = new Map()));
+    for (const mark of marks) advance(m, mark);
   }
 
   reads(user: string): Promise<Map<string, StoredMark>> {

@@ -1,6 +1,13 @@
 import { keys } from '../keys.ts';
-import type { ConvMark, CursorStore, StoredMark } from '../cursors.ts';
-import { parseMark, ScriptedStore, storeCall } from './scripts.ts';
+import type { ConvMark, CursorStore, DeviceMarks, StoredMark } from '../cursors.ts';
+import { parseMark, pipelineScript, ScriptedStore, storeCall } from './scripts.ts';
+
+/** `cursors-advance`'s arguments after its key: triples conv, epoch, seq */
+function markArgs(marks: readonly ConvMark[]): (string | number)[] {
+  const args: (string | number)[] = [];
+  for (const m of marks) args.push(m.conv, m.epoch, m.seq);
+  return args;
+}
 
 /** CursorStore on Redis: one hash of `<epoch>|<seq>` per device (cursors) and per user (reads). */
 export class RedisCursorStore extends ScriptedStore implements CursorStore {
@@ -30,9 +37,23 @@ export class RedisCursorStore extends ScriptedStore implements CursorStore {
 
   async advanceCursors(user: string, device: string, marks: readonly ConvMark[]): Promise<void> {
     if (!marks.length) return;
-    const args: (string | number)[] = [];
-    for (const m of marks) args.push(m.conv, m.epoch, m.seq);
-    await storeCall(() => this.scripts['cursors-advance'](keys.cursors(user, device), ...args));
+    await storeCall(() => this.scripts['cursors-advance'](keys.cursors(user, device), ...markArgs(marks)));
+  }
+
+  /** One pipeline of `cursors-advance` calls (each device's hash is in its own user's slot). */
+  async advanceCursorsBatch(batch: readonly DeviceMarks[]): Promise<boolean[]> {
+    if (!batch.length) return [];
+    return storeCall(async () => {
+      const p = this.redis.pipeline();
+      for (const d of batch) {
+        if (d.marks.length) pipelineScript(p, 'cursors-advance', keys.cursors(d.user, d.device), ...markArgs(d.marks));
+        else p.ping();
+      }
+      const res = (await p.exec()) ?? [];
+      const ok = batch.map((_, i) => res[i] !== undefined && !res[i]![0]);
+      if (!ok.includes(true)) throw res.find((r) => r[0])?.[0] ?? new Error('no answer');
+      return ok;
+    });
   }
 
   advanceRead(user: string, mark: ConvMark, originConn: string): Promise<boolean> {

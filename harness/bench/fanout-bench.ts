@@ -1,0 +1,502 @@
+/**
+ * `npm run bench:fanout`: group fan-out with receivers that ack every 50 ms, imstorm beside
+ * a raw-ws baseline in the same invocation (issue 10).
+ *
+ * R receivers in groups of S (R/S group conversations), one publisher in every group. The
+ * same receiver processes (receivers.ts) hold R connections to each server: one imstorm node
+ * with its own redis-server, and the raw-ws baseline (raw-ws-server.ts). For every offered
+ * rate (deliveries/s) the baseline runs a step, then imstorm, back to back; each step is an
+ * open-loop schedule of sends (latency counts from the *intended* send time), then a bounded
+ * wait for the stragglers. Per step: offered and delivered/s, share delivered, p50/p99
+ * send→receive, server CPU µs per delivery (/proc/<pid>/stat; imstorm also with its Redis),
+ * server event-loop lag p99, and imstorm's ratio to the baseline. Server (+ Redis, + the
+ * baseline) and load are pinned to separate cores with taskset when the machine allows.
+ * Everything on 127.0.0.1; every loop bounded in count and time. JSON under reports/.
+ *
+ *   npm run bench:fanout -- --receivers 10000 --group-size 100 --rates 2500,5000,10000
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { z } from 'zod';
+import { REPO_ROOT } from '../env/paths.ts';
+import { track } from '../env/procs.ts';
+import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
+import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
+import { createGroups } from '../fleet/setup.ts';
+import { decodeHistogram, summarize } from '../measure/latency.ts';
+import { PromSnapshot } from '../measure/prometheus.ts';
+import { httpCall } from '../util/http-call.ts';
+import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
+
+/** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
+const PER_PROCESS = 16_000;
+/** the pass line of a step (issue 10) */
+const PASS = { p99Ms: 100, delivered: 0.999 };
+/** monitorEventLoopDelay (the server's metric and the baseline's) records whole intervals of its 10 ms timer: an idle loop reads about 10.1 ms */
+const LAG_RESOLUTION_MS = 10;
+const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--redis-fsync always|everysec|no] [--cpu-prof DIR] [--out FILE]';
+
+const argsSchema = z
+  .object({
+    receivers: z.coerce.number().int().min(10).max(50_000),
+    'group-size': z.coerce.number().int().min(2).max(1000),
+    rates: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'a comma list of deliveries per second, e.g. 2500,5000,10000')
+      .transform((s) => s.split(',').map(Number))
+      .refine((rs) => rs.length <= 12 && rs.every((r) => r >= 10 && r <= 200_000), 'at most 12 rates, each 10..200000 deliveries/s'),
+    'step-seconds': z.coerce.number().int().min(2).max(120),
+    'grace-seconds': z.coerce.number().int().min(1).max(60),
+    'warmup-seconds': z.coerce.number().int().min(0).max(60),
+    'receiver-processes': z.coerce.number().int().min(1).max(8).optional(),
+    pin: z.enum(['auto', 'off']),
+    repeat: z.coerce.number().int().min(1).max(5),
+    'redis-fsync': z.enum(['always', 'everysec', 'no']),
+    'cpu-prof': z.string().optional(),
+    out: z.string().optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.receivers % o['group-size'] !== 0) ctx.addIssue({ code: 'custom', path: ['receivers'], message: `must be a multiple of --group-size (${o['group-size']}), e.g. ${Math.max(1, Math.round(o.receivers / o['group-size'])) * o['group-size']}` });
+    for (const r of o.rates) if (r < o['group-size']) ctx.addIssue({ code: 'custom', path: ['rates'], message: `${r} deliveries/s is under one message a second to groups of ${o['group-size']}; give at least ${o['group-size']}` });
+    const need = Math.ceil((2 * o.receivers) / PER_PROCESS);
+    if (o['receiver-processes'] !== undefined && o['receiver-processes'] < need) ctx.addIssue({ code: 'custom', path: ['receiver-processes'], message: `${o['receiver-processes']} cannot hold 2 × ${o.receivers} connections at ${PER_PROCESS} a process; give at least ${need}` });
+  });
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      receivers: { type: 'string', default: '10000' },
+      'group-size': { type: 'string', default: '100' },
+      rates: { type: 'string', default: '2500,5000,10000' },
+      'step-seconds': { type: 'string', default: '10' },
+      'grace-seconds': { type: 'string', default: '5' },
+      'warmup-seconds': { type: 'string', default: '3' },
+      'receiver-processes': { type: 'string' },
+      pin: { type: 'string', default: 'auto' },
+      repeat: { type: 'string', default: '1' },
+      'redis-fsync': { type: 'string', default: 'everysec' },
+      'cpu-prof': { type: 'string' },
+      out: { type: 'string' },
+    },
+  }));
+} catch (err) {
+  process.stderr.write(`bench:fanout: ${(err as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+const parsed = argsSchema.safeParse(values);
+if (!parsed.success) {
+  const i = parsed.error.issues[0]!;
+  process.stderr.write(`bench:fanout: --${String(i.path[0])}: ${i.message}\n${USAGE}\n`);
+  process.exit(2);
+}
+const o = parsed.data;
+const R = o.receivers;
+const S = o['group-size'];
+const G = R / S;
+const P = o['receiver-processes'] ?? Math.ceil((2 * R) / PER_PROCESS);
+const STEP_MS = o['step-seconds'] * 1000;
+
+const log = (msg: string) => process.stdout.write(`[bench:fanout] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const jwtSecret = randomBytes(32).toString('hex');
+
+// ---- pinning and CPU ---------------------------------------------------------------
+
+const cpus = os.availableParallelism();
+const tasksetOk = o.pin === 'auto' && cpus >= 2 && existsSync('/usr/bin/taskset');
+const SERVER_CPU = '0';
+const LOAD_CPUS = cpus > 2 ? `1-${cpus - 1}` : '1';
+const pinning = tasksetOk ? `server, its Redis and the baseline on CPU ${SERVER_CPU}; receivers, publisher and this process on CPU ${LOAD_CPUS} (taskset)` : o.pin === 'off' ? 'not pinned (--pin off)' : `not pinned (${cpus < 2 ? 'one CPU' : 'no taskset'})`;
+function pin(pid: number | undefined, cpuList: string): void {
+  if (!tasksetOk || pid === undefined) return;
+  execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
+}
+
+let clkTck = 100;
+try {
+  clkTck = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+} catch {
+  // 100 on every Linux we run on
+}
+/** CPU time (user + system) of a process so far, in µs. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / clkTck;
+}
+
+/**
+ * Waits (at most SETTLE_MAX_MS) until the servers under test are quiet — together under
+ * SETTLE_CPU_SHARE of a core over SETTLE_WINDOW_MS — so a step does not pay for the backlog
+ * of the one before it. Returns how long it waited, and whether they went quiet.
+ */
+const SETTLE_WINDOW_MS = 500;
+const SETTLE_CPU_SHARE = 0.05;
+const SETTLE_MAX_MS = 60_000;
+async function settle(pids: number[]): Promise<{ ms: number; quiet: boolean }> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < SETTLE_MAX_MS) {
+    const before = pids.reduce((n, p) => n + cpuMicros(p), 0);
+    await sleep(SETTLE_WINDOW_MS);
+    const used = pids.reduce((n, p) => n + cpuMicros(p), 0) - before;
+    if (used < SETTLE_CPU_SHARE * SETTLE_WINDOW_MS * 1000) return { ms: Date.now() - t0, quiet: true };
+  }
+  return { ms: Date.now() - t0, quiet: false };
+}
+
+// ---- children ----------------------------------------------------------------------
+
+function forkChild(file: string, env: Record<string, string>): ChildProcess {
+  const child = fork(path.join(REPO_ROOT, 'harness', 'bench', file), [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  track(child);
+  return child;
+}
+
+/** The next IPC message of `child` matching `pred`, or an error after `timeoutMs`. */
+function nextMessage<T>(child: ChildProcess, pred: (m: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    const onMsg = (m: T) => {
+      if (pred(m)) done(null, m);
+    };
+    const onExit = (code: number | null) => done(new Error(`${what}: the process exited (code ${code})`));
+    const done = (err: Error | null, m?: T) => {
+      clearTimeout(timer);
+      child.off('message', onMsg);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(m!);
+    };
+    child.on('message', onMsg);
+    child.on('exit', onExit);
+  });
+}
+
+const askAll = <T extends ReceiverReply>(procs: ChildProcess[], cmd: ReceiverCommand, type: T['type'], timeoutMs: number): Promise<T[]> =>
+  Promise.all(
+    procs.map((p) => {
+      const answer = nextMessage<ReceiverReply>(p, (m) => m.type === type && (!('step' in cmd) || (m as { step?: number }).step === cmd.step), timeoutMs, `receiver process ${p.pid} (${cmd.type})`);
+      p.send(cmd);
+      return answer as Promise<T>;
+    }),
+  );
+
+// ---- one target: a server the receivers and a publisher talk to ---------------------
+
+interface Target {
+  name: 'raw-ws' | 'imstorm';
+  wsUrl: string;
+  /** the processes whose CPU is the server's */
+  pids: { server: number; redis?: number };
+  /** event-loop delay p99 (ms) since the last call */
+  lagP99Ms(): Promise<number>;
+}
+
+interface Publisher {
+  ws: WebSocket;
+  answers: Map<number, { sent: number; errors: Record<string, number> }>;
+}
+
+async function openPublisher(url: string): Promise<Publisher> {
+  const token = await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS256' }).setSubject(PUBLISHER).setExpirationTime('2h').sign(new TextEncoder().encode(jwtSecret));
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const pub: Publisher = { ws, answers: new Map() };
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`publisher at ${url}: no synced within 30 s`)), 30_000);
+    ws.once('error', reject);
+    ws.once('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, token })));
+    ws.on('message', (d) => {
+      const text = d.toString();
+      if (text === '{"t":"synced"}') {
+        clearTimeout(timer);
+        resolve();
+        return;
+      }
+      // sends are answered `sent` or `error`, with the id `s<step>.<i>`
+      if (!text.startsWith('{"t":"sent"') && !text.startsWith('{"t":"error"')) return;
+      const f = JSON.parse(text) as { t: string; id?: string; code?: string };
+      const step = Number(/^s(-?\d+)\./.exec(f.id ?? '')?.[1]);
+      if (!Number.isFinite(step)) return;
+      let a = pub.answers.get(step);
+      if (!a) pub.answers.set(step, (a = { sent: 0, errors: {} }));
+      if (f.t === 'sent') a.sent++;
+      else a.errors[f.code ?? 'unknown'] = (a.errors[f.code ?? 'unknown'] ?? 0) + 1;
+    });
+  });
+  ws.on('error', () => {});
+  return pub;
+}
+
+// ---- a step ------------------------------------------------------------------------
+
+interface StepResult {
+  target: Target['name'];
+  step: number;
+  warmup: boolean;
+  offeredPerSec: number;
+  messages: number;
+  sendsAnswered: { sent: number; errors: Record<string, number> };
+  deliveredPerSec: number;
+  /** deliveries received by the end of the wait / deliveries owed (sends answered `sent` × group size) */
+  deliveredShare: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  cpuMicrosPerDelivery: { server: number; withRedis?: number };
+  /** event-loop delay p99 as monitorEventLoopDelay reads it (whole 10 ms timer intervals) */
+  eventLoopDelayP99Ms: number;
+  /** the same less the 10 ms interval: how late the loop was */
+  eventLoopLagP99Ms: number;
+  acksSent: number;
+  /** how long the servers took to go quiet before the step (false: they did not within SETTLE_MAX_MS) */
+  settled: { ms: number; quiet: boolean };
+  /** the machine's 1-minute load average at the start (it is shared with other work) */
+  loadavg1: number;
+  pass: boolean;
+}
+
+/** imstorm's figures over the baseline's, one rate of one round (null where the baseline's is 0) */
+interface Comparison {
+  round: number;
+  offeredPerSec: number;
+  deliveredPerSec: number | null;
+  p99: number | null;
+  cpuPerDelivery: number | null;
+  cpuPerDeliveryWithRedis: number | null;
+  eventLoopLagP99Ms: { imstorm: number; rawWs: number };
+}
+
+let stepSeq = 0;
+
+async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], rate: number, seconds: number, warmup: boolean, quietPids: number[]): Promise<StepResult> {
+  const settled = await settle(quietPids);
+  if (!settled.quiet) log(`the servers were still busy after ${SETTLE_MAX_MS / 1000} s; stepping on anyway (said in the report)`);
+  const loadavg1 = +os.loadavg()[0]!.toFixed(2);
+  const step = ++stepSeq;
+  const stepMs = seconds * 1000;
+  const msgsPerSec = rate / S;
+  const total = Math.max(1, Math.round(msgsPerSec * seconds));
+  const t0 = nowMs() + 200;
+  const endMs = t0 + stepMs;
+  for (const p of procs) p.send({ type: 'begin', step, endMs } satisfies ReceiverCommand);
+  await askAll(procs, { type: 'stats', step }, 'stats', 10_000); // every receiver process has begun the step
+  await target.lagP99Ms(); // resets the window
+  const cpu0 = { server: cpuMicros(target.pids.server), redis: target.pids.redis ? cpuMicros(target.pids.redis) : 0 };
+
+  // open loop: message i is due at t0 + i / msgsPerSec, whatever happened to the earlier ones
+  let i = 0;
+  while (i < total && nowMs() < endMs + 5000) {
+    const now = nowMs();
+    while (i < total) {
+      const due = t0 + (i * 1000) / msgsPerSec;
+      if (due > now) break;
+      pub.ws.send(JSON.stringify({ t: 'send', id: `s${step}.${i}`, conv: groupConv(i % G), cmid: `${step}-${i}`, body: bodyOf(step, due) }));
+      i++;
+    }
+    await sleep(Math.max(1, Math.min(5, t0 + (i * 1000) / msgsPerSec - nowMs())));
+  }
+
+  // the stragglers: until every delivery owed arrived, at most grace seconds after the end
+  const graceEnd = Math.max(endMs, nowMs()) + o['grace-seconds'] * 1000;
+  let stats: Extract<ReceiverReply, { type: 'stats' }>[] = [];
+  let owed = 0;
+  let received = 0;
+  for (;;) {
+    stats = await askAll(procs, { type: 'stats', step }, 'stats', 10_000);
+    const a = pub.answers.get(step) ?? { sent: 0, errors: {} };
+    owed = a.sent * S;
+    received = stats.reduce((n, s) => n + s.received, 0);
+    const answered = a.sent + Object.values(a.errors).reduce((n, k) => n + k, 0);
+    if ((answered >= i && received >= owed && nowMs() >= endMs) || nowMs() >= graceEnd) break;
+    await sleep(250);
+  }
+  const cpu1 = { server: cpuMicros(target.pids.server), redis: target.pids.redis ? cpuMicros(target.pids.redis) : 0 };
+  const lag = await target.lagP99Ms();
+  const hist = decodeHistogram(stats.find((s) => s.histogram)?.histogram ?? '');
+  for (const s of stats) if (s.histogram && s !== stats.find((x) => x.histogram)) hist.add(decodeHistogram(s.histogram));
+  const sum = summarize(hist);
+  const inTime = stats.reduce((n, s) => n + s.inTime, 0);
+  const serverCpu = cpu1.server - cpu0.server;
+  const redisCpu = cpu1.redis - cpu0.redis;
+  const share = owed ? received / owed : 0;
+  const r: StepResult = {
+    target: target.name,
+    step,
+    warmup,
+    offeredPerSec: rate,
+    messages: i,
+    sendsAnswered: pub.answers.get(step) ?? { sent: 0, errors: {} },
+    deliveredPerSec: Math.round(inTime / seconds),
+    deliveredShare: +share.toFixed(5),
+    latencyMs: { p50: sum.percentiles.p50, p99: sum.percentiles.p99, max: sum.max },
+    cpuMicrosPerDelivery: { server: received ? +(serverCpu / received).toFixed(1) : 0, ...(target.pids.redis ? { withRedis: received ? +((serverCpu + redisCpu) / received).toFixed(1) : 0 } : {}) },
+    eventLoopDelayP99Ms: +lag.toFixed(1),
+    eventLoopLagP99Ms: +Math.max(0, lag - LAG_RESOLUTION_MS).toFixed(1),
+    acksSent: stats.reduce((n, s) => n + s.acksSent, 0),
+    settled,
+    loadavg1,
+    pass: sum.percentiles.p99 < PASS.p99Ms && share >= PASS.delivered,
+  };
+  const errs = Object.entries(r.sendsAnswered.errors);
+  log(
+    `${warmup ? 'warm-up ' : ''}${target.name.padEnd(7)} offered ${rate}/s: delivered ${r.deliveredPerSec}/s (${(share * 100).toFixed(2)} % of ${owed}), ` +
+      `p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, ` +
+      `loop lag p99 ${r.eventLoopLagP99Ms} ms, ${r.acksSent} acks; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(r.sendsAnswered.errors)}` : ''}`,
+  );
+  return r;
+}
+
+// ---- the run -----------------------------------------------------------------------
+
+pin(process.pid, LOAD_CPUS);
+log(`${R} receivers in ${G} groups of ${S}, acking every ${ACK_EVERY_MS} ms; rates ${o.rates.join(', ')} deliveries/s; ${o['step-seconds']} s a step; ${P} receiver process(es); ${pinning}`);
+const children: ChildProcess[] = [];
+let redis: RedisProcessHandle | null = null;
+let node: ServerNodeHandle | null = null;
+let exitCode = 0;
+try {
+  redis = await startRedisProcess({ appendfsync: o['redis-fsync'] });
+  pin(redis.process?.pid, SERVER_CPU);
+  node = await startServerNode({
+    redisUrl: redis.url,
+    jwtSecret,
+    nodeId: 'bench-1',
+    env: {
+      SEND_RATE: 1_000_000,
+      SEND_BURST: 1_000_000,
+      GROUP_OPS_RATE: 100_000,
+      GROUP_OPS_BURST: 100_000,
+      LOG_LEVEL: 'warn',
+      DRAIN_MS: 1000,
+      // --cpu-prof: V8 writes the profile when the node exits; it is stopped with SIGTERM below
+      ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}),
+    },
+  });
+  pin(node.process.pid, SERVER_CPU);
+  const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: String(S) });
+  children.push(baseline);
+  const { port } = await nextMessage<{ type: string; port: number }>(baseline, (m) => m.type === 'ready', 20_000, 'raw-ws baseline');
+  pin(baseline.pid, SERVER_CPU);
+
+  const imstormNode = node;
+  const targets: Target[] = [
+    {
+      name: 'raw-ws',
+      wsUrl: `ws://127.0.0.1:${port}/`,
+      pids: { server: baseline.pid! },
+      async lagP99Ms() {
+        const answer = nextMessage<{ type: string; p99Ms: number }>(baseline, (m) => m.type === 'lag', 10_000, 'raw-ws baseline (lag)');
+        baseline.send({ type: 'lag' });
+        return (await answer).p99Ms;
+      },
+    },
+    {
+      name: 'imstorm',
+      wsUrl: imstormNode.wsUrl,
+      pids: { server: imstormNode.process.pid!, redis: redis.process!.pid! },
+      async lagP99Ms() {
+        const res = await httpCall(`${imstormNode.adminUrl}/metrics`, imstormNode.metricsToken ? { token: imstormNode.metricsToken } : {});
+        return (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000;
+      },
+    },
+  ];
+
+  log(`creating ${G} groups of ${S} receivers + the publisher on imstorm`);
+  await createGroups(
+    Array.from({ length: G }, (_, k) => ({ id: groupId(k), owner: PUBLISHER, members: [PUBLISHER, ...Array.from({ length: S }, (_, j) => receiverUser(k * S + j))] })),
+    imstormNode.url,
+    jwtSecret,
+    4,
+  );
+
+  const procs = Array.from({ length: P }, () => forkChild('receivers.ts', { BENCH_JWT_SECRET: jwtSecret }));
+  children.push(...procs);
+  for (const p of procs) pin(p.pid, LOAD_CPUS);
+  const users = Array.from({ length: R }, (_, i) => `${receiverUser(i)} ${groupConv(Math.floor(i / S))}`);
+  const pubs = new Map<Target['name'], Publisher>();
+  for (const t of targets) {
+    const conns = await Promise.all(procs.map((p, k) => askAll<Extract<ReceiverReply, { type: 'connected' }>>([p], { type: 'connect', target: t.name, url: t.wsUrl, users: users.filter((_, i) => i % P === k), concurrency: 200 }, 'connected', 600_000).then((a) => a[0]!)));
+    const ok = conns.reduce((n, c) => n + c.ok, 0);
+    const failed = conns.find((c) => c.failed);
+    if (failed) throw new Error(`${t.name}: ${conns.reduce((n, c) => n + c.failed, 0)} of ${R} receivers did not connect; first: ${failed.firstError}`);
+    log(`${t.name}: ${ok} receivers connected and synced in ${Math.max(...conns.map((c) => c.seconds)).toFixed(1)} s`);
+    pubs.set(t.name, await openPublisher(t.wsUrl));
+  }
+
+  const quietPids = [baseline.pid!, imstormNode.process.pid!, redis.process!.pid!];
+  if (o['warmup-seconds'] > 0) for (const t of targets) await runStep(t, pubs.get(t.name)!, procs, o.rates[0]!, o['warmup-seconds'], true, quietPids);
+  const steps: StepResult[] = [];
+  const comparisons: Comparison[] = [];
+  for (let round = 0; round < o.repeat; round++) for (const rate of o.rates) {
+    const raw = await runStep(targets[0]!, pubs.get('raw-ws')!, procs, rate, o['step-seconds'], false, quietPids);
+    const im = await runStep(targets[1]!, pubs.get('imstorm')!, procs, rate, o['step-seconds'], false, quietPids);
+    steps.push(raw, im);
+    const ratio = (a: number, b: number) => (b > 0 ? +(a / b).toFixed(2) : null);
+    const c = {
+      offeredPerSec: rate,
+      deliveredPerSec: ratio(im.deliveredPerSec, raw.deliveredPerSec),
+      p99: ratio(im.latencyMs.p99, raw.latencyMs.p99),
+      cpuPerDelivery: ratio(im.cpuMicrosPerDelivery.server, raw.cpuMicrosPerDelivery.server),
+      cpuPerDeliveryWithRedis: ratio(im.cpuMicrosPerDelivery.withRedis ?? 0, raw.cpuMicrosPerDelivery.server),
+      // a ratio of lags near 0 says nothing: both, side by side
+      eventLoopLagP99Ms: { imstorm: im.eventLoopLagP99Ms, rawWs: raw.eventLoopLagP99Ms },
+    };
+    comparisons.push({ round, ...c });
+    log(`imstorm / raw-ws at ${rate}/s: delivered/s ×${c.deliveredPerSec}, p99 ×${c.p99}, CPU per delivery ×${c.cpuPerDelivery} (×${c.cpuPerDeliveryWithRedis} with Redis), loop lag p99 ${im.eventLoopLagP99Ms} ms vs ${raw.eventLoopLagP99Ms} ms`);
+  }
+
+  // per rate, the median over the rounds of each figure (the machine may be shared: one round can be unlucky)
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const summary = o.rates.map((rate) => {
+    const of = (name: Target['name']) => steps.filter((st) => st.offeredPerSec === rate && st.target === name);
+    const pick = (name: Target['name']) => ({
+      deliveredPerSec: median(of(name).map((st) => st.deliveredPerSec)),
+      p99Ms: median(of(name).map((st) => st.latencyMs.p99)),
+      cpuMicrosPerDelivery: median(of(name).map((st) => st.cpuMicrosPerDelivery.server)),
+      eventLoopLagP99Ms: median(of(name).map((st) => st.eventLoopLagP99Ms)),
+      passed: `${of(name).filter((st) => st.pass).length}/${of(name).length}`,
+    });
+    const cs = comparisons.filter((c) => c.offeredPerSec === rate);
+    const med = (k: 'p99' | 'cpuPerDelivery' | 'cpuPerDeliveryWithRedis') => median(cs.map((c) => c[k] ?? NaN));
+    return { offeredPerSec: rate, rawWs: pick('raw-ws'), imstorm: pick('imstorm'), ratio: { p99: med('p99'), cpuPerDelivery: med('cpuPerDelivery'), cpuPerDeliveryWithRedis: med('cpuPerDeliveryWithRedis') } };
+  });
+  if (o.repeat > 1) {
+    for (const x of summary) {
+      log(`median of ${o.repeat} at ${x.offeredPerSec}/s: imstorm p99 ${x.imstorm.p99Ms} ms (×${x.ratio.p99}), CPU ${x.imstorm.cpuMicrosPerDelivery} µs/delivery (×${x.ratio.cpuPerDelivery}, ×${x.ratio.cpuPerDeliveryWithRedis} with Redis), loop lag p99 ${x.imstorm.eventLoopLagP99Ms} ms vs ${x.rawWs.eventLoopLagP99Ms} ms; passed ${x.imstorm.passed} (raw-ws ${x.rawWs.passed})`);
+    }
+  }
+
+  const report = {
+    kind: 'imstorm-bench-fanout-acks',
+    version: 1,
+    at: new Date().toISOString(),
+    node: process.version,
+    machine: { cpus, loadavg: os.loadavg(), pinning },
+    config: { receivers: R, groupSize: S, groups: G, ackEveryMs: ACK_EVERY_MS, rates: o.rates, repeat: o.repeat, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: o['redis-fsync'], pass: PASS },
+    steps,
+    comparisons,
+    summary,
+  };
+  const out = o.out ?? path.join(REPO_ROOT, 'reports', `bench-fanout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(report, null, 2));
+  log(`report: ${path.relative(process.cwd(), out)}`);
+  if (o['cpu-prof']) {
+    for (const c of children) c.kill('SIGKILL');
+    await imstormNode.stop(30_000);
+    log(`CPU profile of the imstorm node: ${path.relative(process.cwd(), path.resolve(o['cpu-prof']))}/*.cpuprofile`);
+  }
+} catch (err) {
+  process.stderr.write(`bench:fanout: ${(err as Error).message}\n`);
+  exitCode = 1;
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  await node?.kill();
+  await redis?.cleanup();
+}
+process.exit(exitCode);

@@ -1,0 +1,42 @@
+/**
+ * The names `npm run bench:fanout` gives its users and groups, shared by the bench, its
+ * receiver processes and the raw-ws baseline: receiver i is user `r<i>`, in the group
+ * conversation `g:bg<⌊i / groupSize⌋>`; the one publisher `pub` owns every group.
+ */
+export const PUBLISHER = 'pub';
+
+export const receiverUser = (i: number): string => `r${i}`;
+export const groupId = (k: number): string => `bg${k}`;
+export const groupConv = (k: number): string => `g:${groupId(k)}`;
+
+/** The conversation receiver `user` (`r<i>`) is in. */
+export function groupOfUser(user: string, groupSize: number): string {
+  return groupConv(Math.floor(Number(user.slice(1)) / groupSize));
+}
+
+/** A message body carries its step and intended send time (ms on the shared clock of `nowMs`). */
+export const bodyOf = (step: number, intendedMs: number): string => `${step}|${intendedMs.toFixed(3)}`;
+export function parseBody(body: string): { step: number; intendedMs: number } | null {
+  const bar = body.indexOf('|');
+  if (bar < 0) return null;
+  return { step: Number(body.slice(0, bar)), intendedMs: Number(body.slice(bar + 1)) };
+}
+
+/** Wall-clock ms with sub-ms resolution, comparable across processes of this machine. */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/** how often a receiver acks what it received since its last ack */
+export const ACK_EVERY_MS = 50;
+
+/** The IPC of a receiver process (receivers.ts). */
+
+export type ReceiverCommand =
+  | { type: 'connect'; target: string; url: string; users: string[]; concurrency: number }
+  | { type: 'begin'; step: number; endMs: number }
+  | { type: 'stats'; step: number }
+  | { type: 'close'; target: string };
+export type ReceiverReply =
+  | { type: 'connected'; target: string; ok: number; failed: number; firstError: string | null; seconds: number }
+  | { type: 'stats'; step: number; received: number; inTime: number; acksSent: number; histogram: string }
+  | { type: 'closed'; target: string };
+

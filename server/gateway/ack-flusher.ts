@@ -1,0 +1,113 @@
+import type { CursorStore } from '../store/cursors.ts';
+import type { Conn } from './connection.ts';
+
+/** each connection's coalesced acks are written about this often */
+export const ACK_FLUSH_INTERVAL_MS = 1000;
+/** the interval is walked in ticks this long, a slice of the connections per tick */
+export const ACK_FLUSH_TICK_MS = 50;
+/** most devices in one store call */
+export const ACK_BATCH_DEVICES = 256;
+/**
+ * most store calls in flight; while they are, the walk waits (a slow store delays acks, it
+ * does not pile up calls). 16 × 256 devices a tick is 80k devices a second, enough for a node
+ * at MAX_CONNECTIONS' default to flush each connection every few seconds when all of them ack
+ */
+export const ACK_BATCHES_IN_FLIGHT = 16;
+
+type Acks = NonNullable<Conn['acks']>;
+
+/**
+ * Writes the acks connections coalesce in memory (`Conn.acks`) to their devices' cursors,
+ * spread over the second instead of in one burst: a ring walk over the live connections,
+ * ACK_FLUSH_INTERVAL_MS / ACK_FLUSH_TICK_MS slices of them per interval, each slice's acks in
+ * pipelined batches of at most ACK_BATCH_DEVICES devices (CursorStore.advanceCursorsBatch).
+ *
+ * Semantics kept from the burst it replaces: cursors only move forward (the store's
+ * contract); a connection's acks leave it when their write starts, and when the store does
+ * not confirm they go back unless newer acks for the same conversation arrived meanwhile
+ * (a closed connection's are dropped: its close already flushed what it held).
+ */
+export class AckFlusher {
+  private readonly cursors: Pick<CursorStore, 'advanceCursorsBatch'>;
+  private readonly conns: Set<Conn>;
+  private walk: Iterator<Conn> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  /** `conns`: the gateway's live set; a Set's iterator survives additions and deletions, so the walk keeps its place. */
+  constructor(cursors: Pick<CursorStore, 'advanceCursorsBatch'>, conns: Set<Conn>) {
+    this.cursors = cursors;
+    this.conns = conns;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => this.tick(), ACK_FLUSH_TICK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One slice of the walk: about |conns| · TICK / INTERVAL connections, their acks in batches. */
+  tick(): void {
+    if (this.inFlight >= ACK_BATCHES_IN_FLIGHT) return;
+    const slice = Math.ceil((this.conns.size * ACK_FLUSH_TICK_MS) / ACK_FLUSH_INTERVAL_MS);
+    let batch: Conn[] = [];
+    for (let visited = 0; visited < slice; visited++) {
+      this.walk ??= this.conns.values();
+      const next = this.walk.next();
+      if (next.done) {
+        this.walk = null; // the next tick starts the next round
+        break;
+      }
+      const conn = next.value;
+      if (conn.state !== 'open' || !conn.acks?.size) continue;
+      batch.push(conn);
+      if (batch.length === ACK_BATCH_DEVICES) {
+        void this.write(batch);
+        batch = [];
+        if (this.inFlight >= ACK_BATCHES_IN_FLIGHT) break;
+      }
+    }
+    if (batch.length) void this.write(batch);
+  }
+
+  /** Writes one connection's acks now (its close, a drain); resolves once the store answered or failed. */
+  flushNow(conn: Conn): Promise<void> {
+    return conn.acks?.size ? this.write([conn]) : Promise.resolve();
+  }
+
+  /** Resolves once no batch is in flight. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async write(conns: Conn[]): Promise<void> {
+    const taken: Acks[] = conns.map((c) => c.acks!);
+    for (const c of conns) c.acks = null;
+    const batch = conns.map((c, i) => ({ user: c.user, device: c.device, marks: [...taken[i]!].map(([conv, m]) => ({ conv, epoch: m.epoch, seq: m.seq })) }));
+    this.inFlight++;
+    let ok: boolean[];
+    try {
+      ok = await this.cursors.advanceCursorsBatch(batch);
+    } catch {
+      ok = [];
+    } finally {
+      if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+    conns.forEach((c, i) => {
+      if (!ok[i]) keepForNextFlush(c, taken[i]!);
+    });
+  }
+}
+
+/** The store did not confirm: `acks` go back to `conn` for its next flush, unless newer ones replaced them. */
+function keepForNextFlush(conn: Conn, acks: Acks): void {
+  if (conn.state === 'closed') return;
+  conn.acks ??= new Map();
+  for (const [conv, m] of acks) if (!conn.acks.has(conv)) conn.acks.set(conv, m);
+}

@@ -1,0 +1,193 @@
+// The gateway's periodic work over many connections, spread instead of in bursts that stall
+// the event loop (issue 10): the ack flush — acks coalesced on many connections reach the
+// store in bounded batches spread over the second, never as one call per connection in one
+// tick; a store failure keeps them (unless newer ones replaced them) — and the heartbeat
+// pings of connections that opened together. In-memory store and sockets, the gateway's
+// own timers under vitest's fake clock: what is checked is which calls happen in which
+// tick, not how long anything takes.
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../server/config/config.ts';
+import type { Conn } from '../../server/gateway/connection.ts';
+import { Gateway, type GatewayDeps } from '../../server/gateway/gateway.ts';
+import { RateBuckets } from '../../server/gateway/rate.ts';
+import { createMetrics } from '../../server/observability/metrics.ts';
+import { MemoryBroker } from '../../server/store/memory/memory-bus.ts';
+import { MemoryStore } from '../../server/store/memory/memory-store.ts';
+import { Semaphore } from '../../server/util/semaphore.ts';
+
+const TICK_MS = 50;
+const metrics = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0 });
+
+/** What onConnection needs of a `ws` socket; `pings` is when it was pinged. */
+class IdleSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly pings: number[] = [];
+  on(): this {
+    return this;
+  }
+  send(): void {}
+  close(): void {}
+  terminate(): void {}
+  ping(): void {
+    this.pings.push(Date.now());
+  }
+}
+
+interface StoreCall {
+  label: string;
+  at: number;
+}
+
+function setup(n: number) {
+  const calls: StoreCall[] = [];
+  /** while set, store calls wait for `release()` */
+  let held: Array<() => void> | null = null;
+  const store = new MemoryStore(new MemoryBroker({ auto: false }), {
+    schedule: (label, effect) => {
+      calls.push({ label, at: Date.now() });
+      if (!held) return new Promise((resolve) => resolve(effect()));
+      return new Promise((resolve, reject) => held!.push(() => (async () => effect())().then(resolve, reject)));
+    },
+  });
+  const deps: GatewayDeps = {
+    config: loadConfig({ JWT_SECRET: 'k'.repeat(32) }),
+    log: pino({ level: 'silent' }),
+    store: { log: store, cursors: store },
+    sender: {} as GatewayDeps['sender'],
+    hub: {} as GatewayDeps['hub'],
+    presence: {} as GatewayDeps['presence'],
+    tokens: {} as GatewayDeps['tokens'],
+    buckets: new RateBuckets(50, 100),
+    metrics,
+    nodeId: 'n1',
+    maxConnections: 100_000,
+    bulkReads: new Semaphore(8),
+  };
+  const gw = new Gateway(deps);
+  const open = (gw as unknown as { onConnection(ws: IdleSocket, overLimit: boolean): void }).onConnection.bind(gw);
+  const conns: Conn[] = [];
+  const sockets = Array.from({ length: n }, () => new IdleSocket());
+  for (const ws of sockets) open(ws, false);
+  for (const [i, conn] of [...gw.connections()].entries()) {
+    conn.identity = { user: `u${i}`, device: 'd', admin: false, expMs: Date.now() + 3_600_000 };
+    conn.state = 'open';
+    conn.acks = new Map([[`g:c${i % 7}`, { epoch: 'E', seq: 10 + (i % 5) }]]);
+    conns.push(conn);
+  }
+  return {
+    gw,
+    store,
+    conns,
+    sockets,
+    calls,
+    hold: () => (held = []),
+    release: () => {
+      const h = held ?? [];
+      held = null;
+      for (const go of h) go();
+    },
+  };
+}
+
+/** devices a store call carried: a batch says how many in its label, a single-device call is one */
+const devicesOf = (c: StoreCall) => (c.label.startsWith('advanceCursorsBatch ') ? Number(c.label.split(' ')[1]) : 1);
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ack flush', () => {
+  it('2000 connections holding acks: every cursor written within a second and a tick, in bounded batches spread over the ticks', async () => {
+    const N = 2000;
+    const { gw, store, conns, calls } = setup(N);
+    const t0 = Date.now();
+    gw.start();
+    for (let t = 0; t < 22; t++) await vi.advanceTimersByTimeAsync(TICK_MS);
+    gw.stop();
+
+    // every ack reached its device's cursor, none is still held
+    for (const [i, conn] of conns.entries()) {
+      expect(conn.acks?.size ?? 0).toBe(0);
+      expect(await store.cursorOf(`u${i}`, 'd', `g:c${i % 7}`)).toEqual({ epoch: 'E', seq: 10 + (i % 5) });
+    }
+    const writes = calls.filter((c) => c.label.startsWith('advanceCursors'));
+    const byTick = new Map<number, StoreCall[]>();
+    for (const c of writes) byTick.set(Math.floor((c.at - t0) / TICK_MS), [...(byTick.get(Math.floor((c.at - t0) / TICK_MS)) ?? []), c]);
+    const devicesPerTick = [...byTick.values()].map((cs) => cs.reduce((n, c) => n + devicesOf(c), 0));
+    expect(devicesPerTick.reduce((a, b) => a + b, 0)).toBe(N);
+    // not N calls in one tick: no tick writes more than a tenth of the connections, in at most 4 calls
+    expect(Math.max(...devicesPerTick)).toBeLessThanOrEqual(N / 10);
+    expect(Math.max(...[...byTick.values()].map((cs) => cs.length))).toBeLessThanOrEqual(4);
+    // and spread: writes in at least 15 of the 20 ticks of the second
+    expect(byTick.size).toBeGreaterThanOrEqual(15);
+    // bounded batches: one store call carries at most 256 devices
+    expect(Math.max(...writes.map(devicesOf))).toBeLessThanOrEqual(256);
+  });
+
+  it('a store that does not confirm keeps the acks for the next flush; newer acks that arrived meanwhile win; cursors only move forward', async () => {
+    const { gw, store, conns, hold, release } = setup(3);
+    const [a, b] = [conns[0]!, conns[1]!];
+    gw.start();
+
+    // round 1: the store is away; nothing is lost from the connections
+    store.available = false;
+    for (let t = 0; t < 22; t++) await vi.advanceTimersByTimeAsync(TICK_MS);
+    expect(a.acks?.get('g:c0')).toEqual({ epoch: 'E', seq: 10 });
+    expect(b.acks?.get('g:c1')).toEqual({ epoch: 'E', seq: 11 });
+
+    // round 2: the writes start (the acks leave the connections), then newer acks arrive for a, then the store fails
+    hold();
+    for (let t = 0; t < 22 && a.acks; t++) await vi.advanceTimersByTimeAsync(TICK_MS);
+    expect(a.acks).toBeNull();
+    a.acks = new Map([['g:c0', { epoch: 'E', seq: 25 }]]);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.acks.get('g:c0')).toEqual({ epoch: 'E', seq: 25 });
+    store.available = true;
+    expect(await store.cursorOf('u0', 'd', 'g:c0')).toBeNull();
+
+    // round 3: the store is back; each cursor gets the newest ack
+    for (let t = 0; t < 44 && (a.acks?.size || b.acks?.size); t++) await vi.advanceTimersByTimeAsync(TICK_MS);
+    expect(await store.cursorOf('u0', 'd', 'g:c0')).toEqual({ epoch: 'E', seq: 25 });
+    expect(await store.cursorOf('u1', 'd', 'g:c1')).toEqual({ epoch: 'E', seq: 11 });
+
+    // an older ack written later does not move a cursor back
+    a.acks = new Map([['g:c0', { epoch: 'E', seq: 20 }]]);
+    await gw.flushAcks(a);
+    expect(await store.cursorOf('u0', 'd', 'g:c0')).toEqual({ epoch: 'E', seq: 25 });
+    gw.stop();
+  });
+});
+
+describe('heartbeat pings', () => {
+  it('2000 connections opened at once: after the first round (one sweep, they opened together) no sweep pings more than a quarter of them; none waits longer than HEARTBEAT_MS and a sweep', async () => {
+    const N = 2000;
+    const HEARTBEAT_MS = 25_000; // the default: sweeps every second
+    const SWEEP_MS = 1000;
+    const { gw, conns, sockets } = setup(N);
+    const t0 = Date.now();
+    gw.start();
+    for (let t = 0; t < 80; t++) {
+      await vi.advanceTimersByTimeAsync(SWEEP_MS);
+      for (const c of conns) c.lastSeen = Date.now(); // every pong comes back
+    }
+    gw.stop();
+    const bySweep = new Map<number, number>();
+    for (const s of sockets) for (const at of s.pings) bySweep.set(Math.round((at - t0) / SWEEP_MS), (bySweep.get(Math.round((at - t0) / SWEEP_MS)) ?? 0) + 1);
+    const firstRound = Math.round(HEARTBEAT_MS / SWEEP_MS);
+    expect(bySweep.get(firstRound)).toBe(N);
+    const later = [...bySweep].filter(([sweep]) => sweep > firstRound);
+    expect(later.length).toBeGreaterThan(0);
+    expect(Math.max(...later.map(([, n]) => n))).toBeLessThanOrEqual(N / 4);
+    for (const s of sockets) {
+      expect(s.pings.length).toBeGreaterThanOrEqual(3);
+      const times = [t0, ...s.pings];
+      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(HEARTBEAT_MS + SWEEP_MS);
+    }
+  });
+});
