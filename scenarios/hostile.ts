@@ -33,7 +33,7 @@ export default defineScenario({
   ...base,
   name: 'hostile',
   durationMs: 45_000,
-  attack: { at: 2_000, durationMs: 40_000, protocolFrames: 50_000, fuzzSessions: 4, notHello: 200, tokenRounds: 3, resetRounds: 100, idleSockets: 10, frameRounds: 5, historyClients: 2, historyRequests: 600, presenceClients: 1, presenceRequests: 100, metricsScrapes: 200, groupRounds: 5, httpFuzz: 2000, bigBodies: 3 },
+  attack: { at: 2_000, durationMs: 40_000, protocolFrames: 55_000, fuzzSessions: 16, notHello: 200, tokenRounds: 3, resetRounds: 100, idleSockets: 10, frameRounds: 5, historyClients: 2, historyRequests: 600, presenceClients: 1, presenceRequests: 100, metricsScrapes: 200, groupRounds: 5, httpFuzz: 2000, bigBodies: 3 },
 });
 
 /** The same at the size the ci suite runs (a few seconds of attack). */

@@ -88,6 +88,13 @@ function parseRun(args: readonly string[]): { target: string; flags: z.output<ty
   return { target: positionals[0]!, flags: r.data };
 }
 
+/** "a, b ×16, c": repeats counted, in first-seen order (16 fuzz sessions are one entry). */
+function countedList(items: readonly string[]): string {
+  const n = new Map<string, number>();
+  for (const x of items) n.set(x, (n.get(x) ?? 0) + 1);
+  return [...n].map(([x, k]) => (k > 1 ? `${x} ×${k}` : x)).join(', ');
+}
+
 /** A live line on a terminal (redrawn), a plain line every 5 s elsewhere (CI logs). */
 function progressPrinter(io: CliIo): { onProgress: (p: LiveProgress) => void; done: () => void } {
   const tty = process.stdout.isTTY === true;
@@ -102,7 +109,7 @@ function progressPrinter(io: CliIo): { onProgress: (p: LiveProgress) => void; do
       const dt = last ? (f.at - last.at) / 1000 : 0;
       // a storm's new fleet counts from 0 again: no negative rates across the change
       const rate = (now: number, before: number | undefined) => (last && dt > 0 && now >= (before ?? 0) ? Math.round((now - (before ?? 0)) / dt) : 0);
-      const line = `[${p.phase} ${Math.round(p.phaseElapsedMs / 1000)}s]${p.elapsedMs ? ` load ${Math.round(p.elapsedMs / 1000)}s` : ''}  conns ${f.open}  sent/s ${rate(sent, last?.sent)}  delivered/s ${rate(delivered, last?.delivered)}  p99 send→sent ${f.sentP99 === null ? '–' : `${Math.round(f.sentP99)}ms`}  errors ${f.counts.errors ?? 0}  faults ${p.activeFaults.length ? p.activeFaults.join(', ') : 'none'}`;
+      const line = `[${p.phase} ${Math.round(p.phaseElapsedMs / 1000)}s]${p.elapsedMs ? ` load ${Math.round(p.elapsedMs / 1000)}s` : ''}  conns ${f.open}  sent/s ${rate(sent, last?.sent)}  delivered/s ${rate(delivered, last?.delivered)}  p99 send→sent ${f.sentP99 === null ? '–' : `${Math.round(f.sentP99)}ms`}  errors ${f.counts.errors ?? 0}  faults ${p.activeFaults.length ? countedList(p.activeFaults) : 'none'}`;
       last = { at: f.at, sent, delivered };
       if (tty) process.stdout.write(`\r\x1b[2K${line}`);
       else if (f.at - lastPlain >= 5000) {
