@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupStore } from '../../server/store/groups.ts';
-import type { ConversationLog } from '../../server/store/log.ts';
 import { settle, simCluster } from './sim-node.ts';
 
 /**
@@ -43,9 +41,33 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
+type Stats = ReturnType<typeof instrument<object>>['stats'];
+
+/** One node whose `states` and `userConvs` reads are instrumented, with `users` connected users in a group each. */
+async function pacedNode(users: number) {
+  const seen: { states?: Stats; index?: Stats } = {};
+  const { store, nodes } = simCluster(1, {
+    wrapLog: (log) => {
+      const w = instrument(log, 'states');
+      seen.states = w.stats;
+      return w.proxy;
+    },
+    wrapGroups: (groups) => {
+      const w = instrument(groups, 'userConvs');
+      seen.index = w.stats;
+      return w.proxy;
+    },
+  });
+  const n1 = nodes[0]!;
+  for (let i = 0; i < users; i++) await store.createGroup(`u${i}`, `t${i}`, []);
+  for (let i = 0; i < users; i++) await n1.connect(`u${i}`, 'a');
+  await settle();
+  return { n1, states: seen.states!, index: seen.index! };
+}
+
 describe('connect storms and resyncs are paced', () => {
   it('300 connects at once read conversation states at most 64 at a time', async () => {
-    let states!: ReturnType<typeof instrument<ConversationLog>>['stats'];
+    let states!: Stats;
     const { store, nodes } = simCluster(1, {
       wrapLog: (log) => {
         const w = instrument(log, 'states');
@@ -60,24 +82,7 @@ describe('connect storms and resyncs are paced', () => {
   });
 
   it('a resync reconciles memberships at most 50 at a time and reads user indexes at most 32 at a time', async () => {
-    let states!: ReturnType<typeof instrument<ConversationLog>>['stats'];
-    let index!: ReturnType<typeof instrument<GroupStore>>['stats'];
-    const { store, nodes } = simCluster(1, {
-      wrapLog: (log) => {
-        const w = instrument(log, 'states');
-        states = w.stats;
-        return w.proxy;
-      },
-      wrapGroups: (groups) => {
-        const w = instrument(groups, 'userConvs');
-        index = w.stats;
-        return w.proxy;
-      },
-    });
-    const n1 = nodes[0]!;
-    for (let i = 0; i < 200; i++) await store.createGroup(`u${i}`, `t${i}`, []);
-    for (let i = 0; i < 200; i++) await n1.connect(`u${i}`, 'a');
-    await settle();
+    const { n1, states, index } = await pacedNode(200);
     states.peak = 0;
     index.peak = 0;
     const before = index.calls;
@@ -89,18 +94,7 @@ describe('connect storms and resyncs are paced', () => {
   });
 
   it('a resync that fails part-way goes on where it stopped instead of reading everything again', async () => {
-    let index!: ReturnType<typeof instrument<GroupStore>>['stats'];
-    const { store, nodes } = simCluster(1, {
-      wrapGroups: (groups) => {
-        const w = instrument(groups, 'userConvs');
-        index = w.stats;
-        return w.proxy;
-      },
-    });
-    const n1 = nodes[0]!;
-    for (let i = 0; i < 200; i++) await store.createGroup(`u${i}`, `t${i}`, []);
-    for (let i = 0; i < 200; i++) await n1.connect(`u${i}`, 'a');
-    await settle();
+    const { n1, index } = await pacedNode(200);
     const before = index.calls;
     index.failAtCall = before + 150;
     n1.link.goDown();
