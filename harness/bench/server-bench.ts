@@ -99,7 +99,7 @@ try {
     urls: nodes.map((x) => x.wsUrl),
     processes,
     jwtSecret,
-    workload: { bodyBytes: 64, ack: 'never', failover: false, cmids: 'unique', reconnect: { baseMs: 200, capMs: 5000, attempts: 10 } },
+    workload: { bodyBytes: 64, ack: 'never', failover: false, cmids: 'unique', reconnect: { baseMs: 200, capMs: 5000, attempts: 10, rotate: false } },
     outDir: workDir,
     connectConcurrency: 300,
   });

@@ -105,6 +105,9 @@ export function check(input: CheckInput): Verdict {
   return findings.verdict('presence', checked, notes.join('; '), input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
 }
 
+/** How much earlier than the user's own device a subscriber may see a change (measured: tens of ms). */
+const EARLY_CHANGE_MS = 500;
+
 /** A stretch of time in which a user's real state did not change. */
 interface Stretch {
   from: number;
@@ -138,7 +141,7 @@ function truthStretches(lives: readonly ConnLife[], start: number, end: number):
 
 /**
  * Presence over time: within every stretch in which a user's real state held (from
- * `settleMs` after it began, or `afterFaultMs` after a fault ended, to `settleMs` before it
+ * `settleMs` after it began, or `afterFaultMs` after a fault ended, to 500 ms before it
  * ended), each subscriber
  * connection that had been open for `settleMs` must show that state — its device's
  * highest-v view — the whole time it stays open. A wrong offline that a final sync would
@@ -181,9 +184,9 @@ function checkOverTime(ix: FactIndex, faults: readonly { start: number; end?: nu
       const frames = framesOf.get(sub.client + '\u0000' + user)!;
       for (const st of stretches) {
         const from = Math.max(st.from + o.settleMs, subFrom);
-        // the server may learn a change before the user's own device records it (it closed
-        // the connection, or answered the close first): the stretch's last settleMs is open too
-        const to = Math.min(st.to < ix.runEnd ? st.to - o.settleMs : st.to, subTo);
+        // the server may learn a change a little before the user's own device records it (it
+        // closed the connection, or answered the close first): the stretch's last moment is open
+        const to = Math.min(st.to < ix.runEnd ? st.to - EARLY_CHANGE_MS : st.to, subTo);
         for (const [a, b] of outside(from, to, quiet)) {
           windows++;
           const w = firstWrong(frames, a, b, st.online);

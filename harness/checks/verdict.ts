@@ -51,7 +51,8 @@ export interface PresenceOptions {
   /**
    * Presence over time, not only at the end: whenever a user's real state held longer than
    * `settleMs`, every subscriber connection open (and subscribed) for that long must have
-   * shown it for the rest of that stretch. A fault moves the start of a stretch to
+   * shown it for the rest of that stretch (bar its last 500 ms: the server may see a
+   * change before the user's own device records it). A fault moves the start of a stretch to
    * `afterFaultMs` past the fault's end (a killed node's users stay online until its
    * lease lapses). Omitted: only the end state is checked.
    */

@@ -40,7 +40,7 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
         const token = () => new SignJWT({ dev: plan.device }).setProtectedHeader({ alg: 'HS256' }).setSubject(plan.user).setExpirationTime('12h').sign(key);
         return new SimClient(plan, {
           url: cmd.urls[(cmd.urlOffset + i) % cmd.urls.length]!,
-          fallbackUrls: cmd.workload.failover ? fallbacks(cmd.urls, cmd.urlOffset + i) : undefined,
+          fallbackUrls: cmd.workload.failover || cmd.workload.reconnect.rotate ? fallbacks(cmd.urls, cmd.urlOffset + i) : undefined,
           localAddress: cmd.localAddresses.length ? cmd.localAddresses[i % cmd.localAddresses.length] : undefined,
           token,
           recorder,

@@ -213,8 +213,9 @@ export class SimClient {
     this.historyWaiters.clear();
     for (const v of this.convs.values()) v.filling = 0;
     if (this.state === 'stopped') return;
-    // failover: a node that cannot even welcome us is tried again only after the others
-    if (!this.welcomed && this.o.fallbackUrls?.length) this.urlIndex++;
+    // failover: a node that cannot even welcome us is tried again only after the others;
+    // rotate: every reconnect goes to the next node
+    if ((!this.welcomed || this.o.workload.reconnect.rotate) && this.o.fallbackUrls?.length) this.urlIndex++;
     if (code === 4409) {
       // PROTOCOL.md: a client closed with 4409 must not reconnect by itself
       this.state = 'replaced';

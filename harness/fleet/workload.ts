@@ -31,8 +31,14 @@ export const workloadSchema = z.object({
   /** a device whose connection closes before its welcome reconnects to the next node (failover), else always to its own */
   failover: z.boolean().default(false),
   reconnect: z
-    .object({ baseMs: z.number().int().min(1).default(100), capMs: z.number().int().min(1).default(5000), attempts: z.number().int().min(1).default(50) })
-    .default({ baseMs: 100, capMs: 5000, attempts: 50 }),
+    .object({
+      baseMs: z.number().int().min(1).default(100),
+      capMs: z.number().int().min(1).default(5000),
+      attempts: z.number().int().min(1).default(50),
+      /** after a welcomed connection closes, the device comes back on the next node (a user's devices move across nodes) */
+      rotate: z.boolean().default(false),
+    })
+    .default({ baseMs: 100, capMs: 5000, attempts: 50, rotate: false }),
 });
 export type Workload = z.infer<typeof workloadSchema>;
 

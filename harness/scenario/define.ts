@@ -68,8 +68,8 @@ export const scenarioSchema = z.object({
       presence: z.boolean().default(true),
       /**
        * presence is also judged over time: a user's real state that held longer than this
-       * must be what every subscriber shows (from this long after it began, and from
-       * PRESENCE_TTL_MS + 3 s after a fault ends)
+       * must be what every subscriber shows (from this long after it began to 500 ms before
+       * it ended, and from PRESENCE_TTL_MS + 3 s after a fault ends)
        */
       presenceSettleMs: z.number().int().positive().default(2000),
       leaks: z.boolean().default(true),

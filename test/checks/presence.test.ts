@@ -155,13 +155,13 @@ describe('presence over time (overTime)', () => {
     expect(healed.ok).toBe(true);
   });
 
-  it('lets the server learn a change before the user\'s own device records it (the last settleMs of a stretch is open)', () => {
+  it('lets the server learn a change before the user\'s own device records it (the last 500 ms of a stretch are open)', () => {
     // u2's offline reaches the subscriber 400 ms before u2's device records its close
     const facts = [...connect('u1/d1', 'c1', 0), ...connect('u2/d1', 'c2', 10), presence('u1/d1', 'c1', 'u2', 'online', 1, 30), presence('u1/d1', 'c1', 'u2', 'offline', 2, 4600), close('u2/d1', 'c2', 5000), presence('u1/d1', 'c1', 'u2', 'offline', 2, 8000)];
     expect(check(input(facts, { population: pop, options: { presence: { overTime } } })).ok).toBe(true);
-    // 1.4 s early is more than the settle time allows
+    // 2.4 s early is more than that
     const early = [...connect('u1/d1', 'c1', 0), ...connect('u2/d1', 'c2', 10), presence('u1/d1', 'c1', 'u2', 'online', 1, 30), presence('u1/d1', 'c1', 'u2', 'offline', 2, 2600), close('u2/d1', 'c2', 5000), presence('u1/d1', 'c1', 'u2', 'offline', 2, 8000)];
-    expect(check(input(early, { population: pop, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/^subscriber u1\/d1 \(connection c1\) showed u2 offline \(v 2, received t\+2\.600s\) within t\+1\.011s–t\+4\.000s, while u2 was online from t\+0\.011s to t\+5\.000s/);
+    expect(check(input(early, { population: pop, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/^subscriber u1\/d1 \(connection c1\) showed u2 offline \(v 2, received t\+2\.600s\) within t\+1\.011s–t\+4\.500s, while u2 was online from t\+0\.011s to t\+5\.000s/);
   });
 
   it('flags one v that two subscribers saw with different statuses', () => {

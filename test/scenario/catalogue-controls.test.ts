@@ -7,6 +7,7 @@ import { runScenario } from '../../harness/scenario/run.ts';
 import halfOpen from '../../scenarios/half-open.ts';
 import membershipChurn from '../../scenarios/membership-churn.ts';
 import nodeCrash from '../../scenarios/node-crash.ts';
+import presenceRace from '../../scenarios/presence-race.ts';
 import redisOutage from '../../scenarios/redis-outage.ts';
 
 /**
@@ -87,3 +88,21 @@ describe('redis-outage', () => {
     expect(readFileSync(path.join(r.dir, 'summary.md'), 'utf8')).toMatch(/Error answers by code, every attempt counted .*: (\w+ [\d,]+, )*unavailable [\d,]+/);
   });
 });
+
+describe('presence-race', () => {
+  it('control lose_presence_offline (offline presence never reaches a node): `presence` fails over time, naming the subscriber, the user and the stretch — though every user is online again at the end', async () => {
+    const r = await runScenario(withBug(presenceRace, 'lose_presence_offline', 12_000), { env: 'local', seed: 36, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
+    expect(c.ok).toBe(false);
+    // "subscriber …/d0 (connection …) showed … online (v …, received t+…) within t+…–t+…, while … was offline from t+… to t+… (checked from 1500 ms after …)"
+    expect(c.violations.map((v) => v.message).find((m) => / showed \S+ online .* while \S+ was offline from /.test(m)), c.violations[0]?.message).toMatch(/^subscriber \S+\/d0 \(connection \S+\) showed \S+ online \(v \d+, received t\+[\d.]+s\) within t\+[\d.]+s–t\+[\d.]+s, while \S+ was offline from t\+[\d.]+s to t\+[\d.]+s/);
+    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
+  });
+
+  it('the correct server passes the same run', async () => {
+    const r = await runScenario({ ...presenceRace, durationMs: 12_000 }, { env: 'local', seed: 36, outRoot: out, log });
+    expect(r.report.verdict.failures).toEqual([]);
+  });
+});
+
