@@ -121,7 +121,10 @@ export class Fleet {
       for (const line of readFileSync(d.factsPath, 'utf8').split('\n')) {
         if (line) facts.push(factSchema.parse(JSON.parse(line)));
       }
-      for (const [k, v] of Object.entries(d.latencies)) (latencies[k] ??= []).push(...v);
+      for (const [k, v] of Object.entries(d.latencies)) {
+        const into = (latencies[k] ??= []);
+        for (const x of v) into.push(x);
+      }
       for (const [k, v] of Object.entries(d.counts)) counts[k] = (counts[k] ?? 0) + v;
       rss += d.rssPerClient;
     }
