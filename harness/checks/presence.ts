@@ -115,27 +115,42 @@ interface Stretch {
   online: boolean;
 }
 
-/** The user's real state over the run: online while one of its connections is welcomed and not ended. */
+/**
+ * The user's real state over the run, where it is certain: online while one of its
+ * connections is welcomed and not ended; offline while none is even connecting. The server
+ * registers a connection during its hello, before the device reads `welcome` (seconds
+ * before, on a loaded node), so from a connect to its welcome the state is neither.
+ */
 function truthStretches(lives: readonly ConnLife[], start: number, end: number): Stretch[] {
-  const edges: Array<[number, number]> = [];
+  const welcomed: Array<[number, number]> = [];
+  const possible: Array<[number, number]> = [];
   for (const l of lives) {
-    if (!l.welcome) continue;
-    edges.push([l.welcome.at, +1]);
-    if (l.end) edges.push([Math.max(l.end.at, l.welcome.at), -1]);
+    const from = l.connectAt ?? l.welcome?.at;
+    if (from === undefined) continue;
+    const until = l.end?.at ?? end;
+    possible.push([from, Math.max(from, until)]);
+    if (l.welcome) welcomed.push([l.welcome.at, Math.max(l.welcome.at, until)]);
   }
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const out: Stretch[] = [];
-  let open = 0;
-  let since = start;
-  for (const [at, d] of edges) {
-    const was = open > 0;
-    open += d;
-    if (open > 0 !== was) {
-      if (at > since) out.push({ from: since, to: at, online: was });
-      since = at;
-    }
+  const online = merge(welcomed).map(([from, to]): Stretch => ({ from, to, online: true }));
+  const offline: Stretch[] = [];
+  let at = start;
+  for (const [from, to] of merge(possible)) {
+    if (from > at) offline.push({ from: at, to: from, online: false });
+    at = Math.max(at, to);
   }
-  if (end > since) out.push({ from: since, to: end, online: open > 0 });
+  if (end > at) offline.push({ from: at, to: end, online: false });
+  return [...online, ...offline].filter((x) => x.to > x.from).sort((a, b) => a.from - b.from);
+}
+
+/** Overlapping or touching intervals joined, sorted by start. */
+function merge(intervals: Array<[number, number]>): Array<[number, number]> {
+  intervals.sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of intervals) {
+    const last = out.at(-1);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
   return out;
 }
 

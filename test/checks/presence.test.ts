@@ -164,6 +164,22 @@ describe('presence over time (overTime)', () => {
     expect(check(input(early, { population: pop, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/^subscriber u1\/d1 \(connection c1\) showed u2 offline \(v 2, received t\+2\.600s\) within t\+1\.011s–t\+4\.500s, while u2 was online from t\+0\.011s to t\+5\.000s/);
   });
 
+  it('the time between a device\'s connect and its welcome is neither online nor offline (the server registers it during hello)', () => {
+    // u2 connects at 3000 but reads its welcome only at 4500 (a loaded node): u1 sees it online at 3200
+    const slow = [
+      ...connect('u1/d1', 'c1', 0),
+      presence('u1/d1', 'c1', 'u2', 'offline', 1, 30),
+      { k: 'conn' as const, client: 'u2/d1', conn: 'c2', event: 'connect' as const, at: t(3000) },
+      presence('u1/d1', 'c1', 'u2', 'online', 2, 3200),
+      { k: 'conn' as const, client: 'u2/d1', conn: 'c2', event: 'welcome' as const, at: t(4500), node: 'node-1' },
+      presence('u1/d1', 'c1', 'u2', 'online', 2, 9000),
+    ];
+    expect(check(input(slow, { population: pop, options: { presence: { overTime } } })).ok).toBe(true);
+    // online before the device even connected is still wrong
+    const early = slow.map((f) => (f.k === 'presence' && f.at === t(3200) ? { ...f, at: t(2000) } : f));
+    expect(check(input(early, { population: pop, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/showed u2 online \(v 2, received t\+2\.000s\) within t\+1\.001s–t\+2\.500s, while u2 was offline from t\+0\.000s to t\+3\.000s/);
+  });
+
   it('flags one v that two subscribers saw with different statuses', () => {
     const facts = [...late(520), ...connect('u3/d1', 'c5', 40), presence('u3/d1', 'c5', 'u2', 'offline', 1, 600)];
     const v = check(input(facts, { population: pop, options: { presence: { overTime } } }));
