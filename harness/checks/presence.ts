@@ -125,11 +125,17 @@ function truthStretches(lives: readonly ConnLife[], start: number, end: number):
   const welcomed: Array<[number, number]> = [];
   const possible: Array<[number, number]> = [];
   for (const l of lives) {
-    const from = l.connectAt ?? l.welcome?.at;
-    if (from === undefined) continue;
-    const until = l.end?.at ?? end;
-    possible.push([from, Math.max(from, until)]);
-    if (l.welcome) welcomed.push([l.welcome.at, Math.max(l.welcome.at, until)]);
+    if (l.welcome) {
+      const until = l.end?.at ?? end;
+      welcomed.push([l.welcome.at, Math.max(l.welcome.at, until)]);
+      possible.push([l.connectAt ?? l.welcome.at, Math.max(l.welcome.at, until)]);
+      continue;
+    }
+    if (l.connectAt === undefined) continue;
+    // A handshake's facts carry a provisional id until `welcome` names the connection: its
+    // end, or else the welcome its device got next, closes the unsure time.
+    const next = l.end?.at ?? Math.min(...lives.filter((w) => w.client === l.client && w.welcome && w.welcome.at >= l.connectAt!).map((w) => w.welcome!.at), end);
+    possible.push([l.connectAt, Math.max(l.connectAt, next)]);
   }
   const online = merge(welcomed).map(([from, to]): Stretch => ({ from, to, online: true }));
   const offline: Stretch[] = [];

@@ -54,6 +54,8 @@ export class ManagedProcess<L extends OutputLine = OutputLine> {
   #spawnError: Error | undefined;
   /** the incarnation kill() or stop() was asked to end */
   #ending: ChildProcess | undefined;
+  /** resolves once the current incarnation's exit is recorded (its 'close': output read to the end) */
+  #recorded: Promise<void> = Promise.resolve();
   readonly #lineWaiters = new Set<{ pred: (l: L) => boolean; resolve: (l: L) => void }>();
 
   constructor(options: ManagedProcessOptions<L>) {
@@ -87,12 +89,15 @@ export class ManagedProcess<L extends OutputLine = OutputLine> {
     c.stderr?.on('data', this.#reader('stderr'));
     // 'close', not 'exit': it comes once stdout and stderr are read to the end, so the
     // last lines (a fatal error's stack) are in the record
-    c.once('close', (code, signal) => {
-      const at = Date.now();
-      const lastLines = this.logs.slice(-20).map(({ text, stream, at: t }) => ({ text, stream, at: t }));
-      this.exits.push({ at, code, signal, expected: this.#ending === c, lastLines });
-      this.#push({ text: `[process exited: code ${code} signal ${signal}]`, stream: 'stderr', at });
-    });
+    this.#recorded = new Promise((recorded) =>
+      c.once('close', (code, signal) => {
+        const at = Date.now();
+        const lastLines = this.logs.slice(-20).map(({ text, stream, at: t }) => ({ text, stream, at: t }));
+        this.exits.push({ at, code, signal, expected: this.#ending === c, lastLines });
+        this.#push({ text: `[process exited: code ${code} signal ${signal}]`, stream: 'stderr', at });
+        recorded();
+      }),
+    );
     return c;
   }
 
@@ -150,6 +155,8 @@ export class ManagedProcess<L extends OutputLine = OutputLine> {
     this.#ending = c;
     c.kill('SIGKILL');
     await done;
+    // 'exit' can come before 'close': resolve once the exit and its last lines are recorded
+    await this.#recorded;
   }
 
   /** SIGTERM (SIGKILL after `graceMs`); resolves with the exit code (null if it died by a signal). */
@@ -164,6 +171,7 @@ export class ManagedProcess<L extends OutputLine = OutputLine> {
     const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
     const code = await done;
     clearTimeout(timer);
+    await this.#recorded;
     return code;
   }
 

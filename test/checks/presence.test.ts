@@ -180,6 +180,19 @@ describe('presence over time (overTime)', () => {
     expect(check(input(early, { population: pop, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/showed u2 online \(v 2, received t\+2\.000s\) within t\+1\.001s–t\+2\.500s, while u2 was offline from t\+0\.000s to t\+3\.000s/);
   });
 
+  it('a handshake recorded under a provisional id (as the fleet records it) ends at its welcome, not at the end of the run', () => {
+    const facts = [
+      ...connect('u1/d1', 'c1', 0),
+      { k: 'conn' as const, client: 'u2/d1', conn: 'pending:u2/d1:1', event: 'connect' as const, at: t(10) },
+      { k: 'conn' as const, client: 'u2/d1', conn: 'c2', event: 'welcome' as const, at: t(20), node: 'node-1' },
+      presence('u1/d1', 'c1', 'u2', 'online', 1, 30),
+      close('u2/d1', 'c2', 500),
+      presence('u1/d1', 'c1', 'u2', 'online', 2, 6000),
+    ];
+    // u2 is gone from 500 on, but u1 never hears it
+    expect(check(input(facts, { population: pop, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/showed u2 online \(v 1, received t\+0\.030s\) within t\+1\.500s–t\+6\.000s, while u2 was offline from t\+0\.500s to t\+6\.000s/);
+  });
+
   it('flags one v that two subscribers saw with different statuses', () => {
     const facts = [...late(520), ...connect('u3/d1', 'c5', 40), presence('u3/d1', 'c5', 'u2', 'offline', 1, 600)];
     const v = check(input(facts, { population: pop, options: { presence: { overTime } } }));
