@@ -46,7 +46,7 @@ function openFileLimit(): number | null {
 /** The Redis implementations of every seam, on the node's command link. */
 export function redisStores(links: RedisLinks, config: Config): Stores {
   return {
-    log: new RedisConversationLog(links.cmd, { retentionMaxMsgs: config.RETENTION_MAX_MSGS, retentionMs: config.RETENTION_MS, dedupeTtlMs: config.DEDUPE_TTL_MS, newConversationsPerMinute: config.NEW_CONVERSATIONS_PER_MINUTE }),
+    log: new RedisConversationLog(links.cmd, { retentionMaxMsgs: config.RETENTION_MAX_MSGS, retentionMs: config.RETENTION_MS, dedupeTtlMs: config.DEDUPE_TTL_MS, newConversationsPerMinute: config.NEW_CONVERSATIONS_PER_MINUTE, reclaimAddGraceMs: 2 * config.STORE_TIMEOUT_MS }),
     cursors: new RedisCursorStore(links.cmd),
     groups: new RedisGroupStore(links.cmd, { groupMax: config.GROUP_MAX, maxGroupsPerUser: config.MAX_GROUPS_PER_USER }),
     presence: new RedisPresenceStore(links.cmd),

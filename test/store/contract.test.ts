@@ -52,7 +52,8 @@ async function redisImpl(): Promise<Impl> {
   const got: string[] = [];
   sub.on('message', (_ch, text: string) => got.push(text));
   await sub.subscribe(keys.busChannel());
-  const limits = { retentionMaxMsgs: 1000, retentionMs: 3_600_000, dedupeTtlMs: 3_600_000 };
+  // one client at a time here: a short grace keeps the reclaim timings of the contract readable
+  const limits = { retentionMaxMsgs: 1000, retentionMs: 3_600_000, dedupeTtlMs: 3_600_000, reclaimAddGraceMs: 100 };
   return {
     stores: { log: new RedisConversationLog(cmd, limits), cursors: new RedisCursorStore(cmd), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }), presence: new RedisPresenceStore(cmd) },
     limitedLog: (l) => ({ log: new RedisConversationLog(cmd, { ...limits, ...l }), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }) }),

@@ -10,7 +10,7 @@ import { RECLAIM_LEASE_MS, RedisConversationLog } from '../../server/store/redis
 import { waitUntil } from '../helpers/procs.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
 
-const limits = { retentionMaxMsgs: 1000, retentionMs: 1000, dedupeTtlMs: 1000 };
+const limits = { retentionMaxMsgs: 1000, retentionMs: 1000, dedupeTtlMs: 1000, reclaimAddGraceMs: 100 };
 
 let redis: RedisHandle;
 let cmd: Redis;
@@ -38,6 +38,17 @@ async function claimAndReclaim(scripts: ReturnType<typeof defineScripts>) {
 }
 
 describe('reclaim index', () => {
+  it('a send adds its entry due no sooner than the grace: no reclaimer can claim, and drop, a conversation whose first write is still under way', async () => {
+    const log = new RedisConversationLog(cmd, { ...limits, reclaimAddGraceMs: 5000 });
+    const [a, b] = [user('a'), user('b')];
+    const conv = `dm:${a}:${b}`;
+    const before = Date.now();
+    await log.send({ conv, isGroup: false, dmUsers: [a, b], sender: a, cmid: 'first', bodyJson: '"x"' });
+    // was 0 (due at once): a claim between the add and the send's script dropped the entry for good
+    expect(Number(await cmd.zscore(index, conv))).toBeGreaterThanOrEqual(before + 5000);
+    expect(await cmd.hget(keys.meta(conv), 'rx')).toBe('1');
+  });
+
   it('a conversation with nothing left leaves the index; one a send wrote to between the step and the reschedule stays, and is reclaimed later', async () => {
     const log = new RedisConversationLog(cmd, limits);
     const scripts = defineScripts(cmd);

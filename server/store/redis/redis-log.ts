@@ -12,6 +12,8 @@ export interface LogLimits {
   dedupeTtlMs: number;
   /** dms one user may start per minute (their first message); absent: no limit */
   newConversationsPerMinute?: number;
+  /** see RECLAIM_ADD_GRACE_MS: the node passes 2 × STORE_TIMEOUT_MS */
+  reclaimAddGraceMs?: number;
 }
 
 /**
@@ -19,6 +21,23 @@ export interface LogLimits {
  * after it if this one stopped (crashed, lost Redis) before rescheduling them.
  */
 export const RECLAIM_LEASE_MS = 60_000;
+
+/**
+ * An entry a send adds to the reclaim index before its script runs must not fall due
+ * before that script runs in Redis: a reclaimer that found the conversation not yet written
+ * (or just emptied) would drop the entry, and the script would then mark the conversation
+ * as indexed — never reclaimed again. The script is sent once the add is answered, within
+ * STORE_TIMEOUT_MS (else the send answers `unavailable` and sends nothing more), and takes
+ * about as long again to arrive: so the entry falls due no sooner than 2 × STORE_TIMEOUT_MS
+ * after the add (this default when no limit is given), and RETENTION_MS then holds within
+ * that much more.
+ */
+export const RECLAIM_ADD_GRACE_MS = 4000;
+
+/** The score for an entry a send adds: its next expiry `at` (ms), but not before the grace. */
+export function reclaimIndexScore(at: number, graceMs = RECLAIM_ADD_GRACE_MS, now = Date.now()): number {
+  return Math.max(at, now + graceMs);
+}
 /** Most entries of each kind (messages, dedupe entries, orphans) one conversation's reclaim step handles; more is taken up at the next call. */
 export const RECLAIM_STEP_ENTRIES = 128;
 
@@ -65,15 +84,14 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
           throw new ProtocolError('rate_limited', `at most ${most} new conversations a minute (NEW_CONVERSATIONS_PER_MINUTE); retry later`);
         }
         // Cross-slot order that loses nothing on a crash: both users index the conversation
-        // before its first message exists, and so does the reclaim index (score 0: the
-        // reclaimer reads its real next expiry at once).
-        await Promise.all([...req.dmUsers.map((u) => this.redis.hset(keys.userConvs(u), req.conv, 1)), this.redis.zadd(keys.reclaimIndex(), 0, req.conv)]);
+        // before its first message exists, and so does the reclaim index.
+        await Promise.all([...req.dmUsers.map((u) => this.redis.hset(keys.userConvs(u), req.conv, 1)), this.redis.zadd(keys.reclaimIndex(), reclaimIndexScore(0, this.limits.reclaimAddGraceMs), req.conv)]);
         mode = 'dm-indexed';
         res = await run(mode, true);
       }
       if (res[0] === 'need_reclaim_index') {
         // a plain ZADD: it must replace a reclaimer's claim (reclaim-finish.lua then leaves it)
-        await this.redis.zadd(keys.reclaimIndex(), res[1]!, req.conv);
+        await this.redis.zadd(keys.reclaimIndex(), reclaimIndexScore(res[1]!, this.limits.reclaimAddGraceMs), req.conv);
         res = await run(mode, true);
       }
       switch (res[0]) {
