@@ -16,16 +16,16 @@ export async function badTokens(secret: string, sub: string): Promise<Record<str
   const good = await userToken(secret, sub);
   const [h, , sig] = good.split('.');
   return {
-    expired: await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(now - 120).setExpirationTime(now - 60).sign(key),
-    'wrong-secret': await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('1h').sign(randomBytes(32)),
-    'alg-none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub, exp: now + 3600 })}.`,
-    'wrong-alg': await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject(sub).setExpirationTime('1h').sign(new Uint8Array(randomBytes(64))),
-    'tampered-payload': `${h}.${b64({ sub: `${sub}x`, exp: now + 3600 })}.${sig}`,
+    expired: await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(now - 120).setExpirationTime(now - 60).sign(key),
+    'wrong-secret': await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('1h').sign(randomBytes(32)),
+    'alg-none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub, dev: 'd0', exp: now + 3600 })}.`,
+    'wrong-alg': await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS512' }).setSubject(sub).setExpirationTime('1h').sign(new Uint8Array(randomBytes(64))),
+    'tampered-payload': `${h}.${b64({ sub: `${sub}x`, dev: 'd0', exp: now + 3600 })}.${sig}`,
     'tampered-signature': `${good.slice(0, -4)}${good.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`,
-    'no-exp': await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).sign(key),
-    'no-sub': await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(key),
-    'bad-sub': await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('not a user id!').setExpirationTime('1h').sign(key),
-    'too-old': await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(now - 3 * 86400).setExpirationTime('1h').sign(key),
+    'no-exp': await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).sign(key),
+    'no-sub': await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(key),
+    'bad-sub': await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS256' }).setSubject('not a user id!').setExpirationTime('1h').sign(key),
+    'too-old': await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(now - 3 * 86400).setExpirationTime('1h').sign(key),
     garbage: 'not.a.jwt',
     'not-base64': '!!!.@@@.###',
   };

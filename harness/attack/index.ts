@@ -73,6 +73,8 @@ export class HostileAttack {
       ]),
     );
     this.#running = Promise.all(perNode).then(() => {});
+    // stop() reports a failed attack; until then it must not be an unhandled rejection
+    this.#running.catch(() => {});
   }
 
   /** Waits for the attacks (at most the deadline plus GRACE_MS), then measures the residue. */

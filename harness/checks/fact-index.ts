@@ -1,5 +1,5 @@
 import type { ConnFact, Fact, MemberFact, PresenceFact, RecvFact, SendFact } from '../model/facts.ts';
-import { faultTimeline, type FaultTimeline } from './faults.ts';
+import { excusingFaults, faultTimeline, type FaultTimeline } from './faults.ts';
 import { addChange, newTimeline, sealTimeline, type MemberTimeline } from './membership.ts';
 import type { CheckInput } from './verdict.ts';
 
@@ -252,7 +252,7 @@ function build(input: CheckInput): FactIndex {
     input,
     runStart,
     runEnd,
-    faults: faultTimeline(input.faults ?? [], runEnd),
+    faults: faultTimeline(excusingFaults(input.faults ?? []), runEnd),
     convs,
     sends,
     sendEpochs,

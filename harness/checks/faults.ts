@@ -18,6 +18,15 @@ export interface FaultTimeline {
 const INSTANT = /:restart$/;
 const HEALS = /:(restart|start|resume|unpause|enable|heal|remove|up)$/;
 
+/**
+ * Hostile clients' attacks are on the timeline (a node-exit witness names them), but they
+ * are load, not faults: other users must not notice them, so delivery deadlines and
+ * presence are not relaxed around them.
+ */
+export function excusingFaults(faults: readonly FaultEvent[]): FaultEvent[] {
+  return faults.filter((f) => !f.kind.startsWith('attack:'));
+}
+
 export function faultTimeline(faults: readonly FaultEvent[], runEnd: number): FaultTimeline {
   const events = faults.slice().sort((a, b) => a.start - b.start);
   const ends = events.map((f, i) => {

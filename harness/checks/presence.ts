@@ -1,4 +1,5 @@
-import type { Fact, PresenceFact } from '../model/facts.ts';
+import type { Fact, FaultEvent, PresenceFact } from '../model/facts.ts';
+import { excusingFaults, faultTimeline } from './faults.ts';
 import { clientFacts, fmtT, indexFacts, userOf, type ConnLife, type FactIndex } from './fact-index.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
 import { witness } from './witness.ts';
@@ -168,11 +169,10 @@ function merge(intervals: Array<[number, number]>): Array<[number, number]> {
  * highest-v view — the whole time it stays open. A wrong offline that a final sync would
  * hide (everyone reconnects at the end) shows here.
  */
-function checkOverTime(ix: FactIndex, faults: readonly { start: number; end?: number; kind: string }[], o: { settleMs: number; afterFaultMs: number }, findings: Findings): { windows: number } {
-  // a fault quiets presence from its start until afterFaultMs past its end
-  const quiet = faults
-    .map((f) => ({ from: f.start, to: (f.end ?? (/kill|restart/.test(f.kind) ? f.start : ix.runEnd)) + o.afterFaultMs }))
-    .sort((a, b) => a.from - b.from);
+function checkOverTime(ix: FactIndex, faults: readonly FaultEvent[], o: { settleMs: number; afterFaultMs: number }, findings: Findings): { windows: number } {
+  // a fault quiets presence from its start until afterFaultMs past its (effective) end
+  const tl = faultTimeline(excusingFaults(faults), ix.runEnd);
+  const quiet = tl.events.map((f, i) => ({ from: f.start, to: tl.ends[i]! + o.afterFaultMs }));
   // per client and user: its presence frames by arrival; per connection: users it got frames for
   const framesOf = new Map<string, PresenceFact[]>();
   const usersOfConn = new Map<string, Set<string>>();

@@ -146,12 +146,15 @@ describe('presence over time (overTime)', () => {
   });
 
   it('does not judge presence while a fault and afterFaultMs past it quiet it', () => {
-    const v = check(input(late(4800), { population: pop, faults: [fault('f1', 'node:kill', 'node-2', 400)], options: { presence: { overTime } } }));
-    // the kill at 400 quiets 400..3400; from 3400 to 4800 the view is still wrong
+    const v = check(input(late(4800), { population: pop, faults: [fault('f1', 'node:restart', 'node-2', 400)], options: { presence: { overTime } } }));
+    // the restart at 400 (instant) quiets 400..3400; from 3400 to 4800 the view is still wrong
     expect(v.violations.map((w) => w.message)).toEqual([
       'subscriber u1/d1 (connection c1) showed u2 online (v 1, received t+0.030s) within t+3.400s–t+6.000s, while u2 was offline from t+0.500s to t+6.000s (checked from 1000 ms after that began and after the subscriber connected, and 3000 ms after a fault)',
     ]);
-    const healed = check(input(late(3300), { population: pop, faults: [fault('f1', 'node:kill', 'node-2', 400)], options: { presence: { overTime } } }));
+    // a hostile client's attack is load, not a fault: it quiets nothing
+    const attacked = check(input(late(4800), { population: pop, faults: [fault('a1', 'attack:protocol-fuzz', 'node-1', 400, 5000)], options: { presence: { overTime } } }));
+    expect(attacked.violations[0]!.message).toMatch(/within t\+1\.500s–t\+6\.000s/);
+    const healed = check(input(late(3300), { population: pop, faults: [fault('f1', 'node:restart', 'node-2', 400)], options: { presence: { overTime } } }));
     expect(healed.ok).toBe(true);
   });
 
