@@ -66,6 +66,7 @@ export class SimClient {
   private churnTimer: NodeJS.Timeout | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  private livenessTimer: NodeJS.Timeout | null = null;
   /** index into [url, ...fallbackUrls] of the URL the next connection uses */
   private urlIndex = 0;
   /** the current connection was welcomed */
@@ -143,6 +144,8 @@ export class SimClient {
     this.state = 'stopped';
     if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.livenessTimer) clearTimeout(this.livenessTimer);
+    this.livenessTimer = null;
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
       ws.close(1000, 'done');
@@ -191,14 +194,40 @@ export class SimClient {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'hello', v: 1, token }));
       });
     });
-    ws.on('message', (data) => this.onFrame(data.toString()));
+    ws.on('message', (data) => {
+      this.heard(ws);
+      this.onFrame(data.toString());
+    });
+    ws.on('ping', () => this.heard(ws));
+    this.heard(ws);
     ws.on('error', (err) => this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'error', at: Date.now(), detail: err.message.slice(0, 200) }));
     ws.on('close', (code) => this.onClose(ws, code));
+  }
+
+  /**
+   * Client-side liveness (plan.livenessMs): anything from the server re-arms the timer; a
+   * connection silent for that long — a paused or wedged node, a blackholed link — is
+   * dropped as a real client would, and the reconnect logic takes over (one never
+   * welcomed moves to the next node under failover).
+   */
+  private heard(ws: WebSocket): void {
+    const ms = this.plan.livenessMs;
+    if (!ms || this.ws !== ws) return;
+    if (this.livenessTimer) this.livenessTimer.refresh();
+    else
+      this.livenessTimer = setTimeout(() => {
+        this.livenessTimer = null;
+        if (this.ws !== ws) return;
+        this.o.recorder.count('liveness_timeouts');
+        ws.terminate();
+      }, ms);
   }
 
   private onClose(ws: WebSocket, code: number): void {
     if (this.ws !== ws) return;
     this.ws = null;
+    if (this.livenessTimer) clearTimeout(this.livenessTimer);
+    this.livenessTimer = null;
     this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'close', at: Date.now(), code });
     this.o.recorder.count('closes');
     if (this.ackTimer) clearInterval(this.ackTimer);

@@ -30,6 +30,18 @@ export const workloadSchema = z.object({
   cmids: z.enum(['unique', 'counter']).default('unique'),
   /** a device whose connection closes before its welcome reconnects to the next node (failover), else always to its own */
   failover: z.boolean().default(false),
+  /**
+   * Client-side liveness, as mobile and web clients have: a connection that hears nothing
+   * (no frame, no WebSocket ping) for `timeoutMs`, or is not welcomed within it, is dropped
+   * and the device reconnects (with `failover`, to the next node). `share` of the devices
+   * (seeded) have it; the rest wait for the server whatever happens, as a naive client does.
+   */
+  liveness: z
+    .object({
+      timeoutMs: z.number().int().min(200, 'liveness.timeoutMs must be at least 200 ms (the server pings every HEARTBEAT_MS)'),
+      share: z.number().min(0).max(1).default(1),
+    })
+    .optional(),
   reconnect: z
     .object({
       baseMs: z.number().int().min(1).default(100),
@@ -56,6 +68,8 @@ export interface DevicePlan {
   seed: number;
   /** part of every cmid this device makes (repeated runs on one store must not reuse cmids) */
   tag?: string;
+  /** client-side liveness timeout (workload `liveness`), when this device has one */
+  livenessMs?: number;
 }
 
 export interface GroupPlan {
@@ -105,6 +119,8 @@ export function planWorkload(w: Workload, seed: number, prefix: string): Plan {
   const deviceCount = w.users * w.devicesPerUser;
   const senders = users.filter((u) => convsOf.get(u)!.size > 0).length * w.devicesPerUser;
   const devices: DevicePlan[] = [];
+  // a stream of its own, so plans without liveness stay what they were for a seed
+  const livenessRng = new Rng(seed ^ 0x1d7e55);
   for (const user of users) {
     const convs = [...convsOf.get(user)!];
     for (let d = 0; d < w.devicesPerUser; d++) {
@@ -117,6 +133,7 @@ export function planWorkload(w: Workload, seed: number, prefix: string): Plan {
         churnRate: w.churnRate / deviceCount,
         presenceSubs: [...new Set(subs)],
         seed: rng.int(0xffffffff),
+        ...(w.liveness && livenessRng.next() < w.liveness.share ? { livenessMs: w.liveness.timeoutMs } : {}),
       });
     }
   }

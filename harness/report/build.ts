@@ -39,6 +39,8 @@ export interface ReportInput {
   http?: readonly HttpResult[];
   /** `error` answers by code, as the fleets counted them */
   errorsByCode?: Readonly<Record<string, number>>;
+  /** close codes the devices' connections ended with */
+  closesByCode?: Readonly<Record<string, number>>;
   notes?: readonly string[];
   /** evidence kept per guarantee (default 50 violations, 200 facts per trail) */
   limits?: { violations?: number; trail?: number };
@@ -179,6 +181,7 @@ export function buildReport(input: ReportInput): Report {
     ...(server ? { server } : {}),
     http: (input.http ?? []).map((h) => plain(h)),
     ...(input.errorsByCode ? { errorsByCode: { ...input.errorsByCode } } : {}),
+    ...(input.closesByCode ? { closesByCode: { ...input.closesByCode } } : {}),
     limits,
     notes: [...(input.notes ?? [])],
   } satisfies Omit<Report, 'verdict'> as Omit<Report, 'verdict'>;

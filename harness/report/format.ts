@@ -88,6 +88,15 @@ export function fmtOp(op: string): string {
 
 /** "unavailable 12, rate_limited 3": the error answers by code, most frequent first ("" when none). */
 export function errorCodes(r: { errorsByCode?: Readonly<Record<string, number>> }): string {
-  const e = Object.entries(r.errorsByCode ?? {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  return byCode(r.errorsByCode);
+}
+
+/** "1000 240, 4408 3": the devices' connection closes by code, most frequent first ("" when none). */
+export function closeCodes(r: { closesByCode?: Readonly<Record<string, number>> }): string {
+  return byCode(r.closesByCode);
+}
+
+function byCode(counts: Readonly<Record<string, number>> | undefined): string {
+  const e = Object.entries(counts ?? {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
   return e.map(([code, n]) => `${code} ${fmtNumber(n)}`).join(', ');
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chartSpecs, faultEnd, seriesCounted, type ChartSpec } from './charts.ts';
-import { errorCodes, escapeHtml as h, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit } from './format.ts';
+import { closeCodes, errorCodes, escapeHtml as h, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit } from './format.ts';
 import type { Report } from './schema.ts';
 
 let uplotAssets: { js: string; css: string } | undefined;
@@ -135,6 +135,8 @@ function throughputTable(r: Report): string {
     });
   const codes = errorCodes(r);
   if (codes) rows.push(`<tr><td class="mono">error answers by code (every attempt)</td><td class="num" colspan="3">${h(codes)}</td></tr>`);
+  const closes = closeCodes(r);
+  if (closes) rows.push(`<tr><td class="mono">connection closes by code (as devices saw them)</td><td class="num" colspan="3">${h(closes)}</td></tr>`);
   rows.push(`<tr><td class="mono">connections (open)</td><td class="num">—</td><td class="num">—</td><td class="num">peak ${fmtNumber(Math.max(0, ...s.connections))}</td></tr>`);
   return `<table><thead><tr><th>counter</th><th class="num">total</th><th class="num">mean</th><th class="num">peak</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }

@@ -1,7 +1,7 @@
 // summary.md: for CI job summaries ($GITHUB_STEP_SUMMARY and the like). The verdict
 // table first, then the key figures; report.html has the rest.
 import { faultEnd, seriesCounted } from './charts.ts';
-import { errorCodes, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit, mdCell as c } from './format.ts';
+import { closeCodes, errorCodes, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit, mdCell as c } from './format.ts';
 import type { Report } from './schema.ts';
 
 const mark = (pass: boolean): string => (pass ? '✅ pass' : '❌ **FAIL**');
@@ -60,7 +60,8 @@ export function renderSummary(r: Report): string {
     out.push(
       `Throughput: ${fmtNumber(total('sends'))} sends (${fmtNumber(total('sends') / secs)}/s), ${fmtNumber(total('deliveries'))} deliveries (${fmtNumber(total('deliveries') / secs)}/s), ` +
         `${fmtNumber(total('errors'))} errors; peak ${fmtNumber(Math.max(0, ...s.connections))} open connections.` +
-        (errorCodes(r) ? ` Error answers by code, every attempt counted (a send retried after \`unavailable\` counts each time): ${errorCodes(r)}.` : ''),
+        (errorCodes(r) ? ` Error answers by code, every attempt counted (a send retried after \`unavailable\` counts each time): ${errorCodes(r)}.` : '') +
+        (closeCodes(r) ? ` Connection closes by code, as the devices saw them: ${closeCodes(r)}.` : ''),
       '',
     );
   }

@@ -243,6 +243,8 @@ export const reportSchema = z.object({
   http: z.array(httpReport),
   /** `error` answers the fleets got, by code (every answer, a retried send's included); absent in reports before it existed */
   errorsByCode: z.record(z.string(), z.number()).optional(),
+  /** close codes the devices' connections ended with (the server's 4408/4409/4413…, 1006 when the device or the network dropped it, 1000 for its own closes); absent in reports before it existed */
+  closesByCode: z.record(z.string(), z.number()).optional(),
   /** how much evidence was kept (violations per guarantee, facts per trail) */
   limits: z.object({ violations: z.number(), trail: z.number() }),
   /** free remarks: warnings, skipped parts */

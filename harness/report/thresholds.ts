@@ -21,7 +21,7 @@ export interface Threshold {
 export type ThresholdSpec = Threshold | string;
 
 /** The parts of a report metrics are read from. */
-export type MetricSource = Pick<Report, 'latency' | 'series' | 'server' | 'http' | 'checks' | 'faults' | 'durationMs' | 'errorsByCode'>;
+export type MetricSource = Pick<Report, 'latency' | 'series' | 'server' | 'http' | 'checks' | 'faults' | 'durationMs' | 'errorsByCode' | 'closesByCode'>;
 
 const OPS: readonly ThresholdOp[] = ['<=', '>=', '==', '!=', '<', '>'];
 
@@ -224,12 +224,14 @@ export function metricPathProblem(metric: string): string | null {
       return oneOf('guarantee', parts[1], GUARANTEES) ?? oneOf('check statistic', tail(2), ['violations', 'checked', 'ok']);
     case 'errors':
       return oneOf('error code', tail(1), Object.keys(errorCodes));
+    case 'closes':
+      return /^\d{4}$/.test(tail(1)) ? null : `"${metric}": expected closes.<WebSocket close code>, e.g. closes.4408`;
     case 'faults':
       return path === 'faults.count' ? null : `"${metric}": faults has only .count`;
     case 'run':
       return path === 'run.durationSec' ? null : `"${metric}": run has only .durationSec`;
     default:
-      return `unknown metric path "${metric}" (latency., throughput., server., http., checks., errors., faults.count, run.durationSec)`;
+      return `unknown metric path "${metric}" (latency., throughput., server., http., checks., errors., closes., faults.count, run.durationSec)`;
   }
 }
 
@@ -253,6 +255,9 @@ export function resolveMetric(src: MetricSource, metric: string): Resolved {
     case 'errors':
       // a code no device got is 0, not "no data": a threshold like `errors.internal == 0` holds then
       return /^[a-z_]+$/.test(rest) ? { value: src.errorsByCode?.[rest] ?? 0, unit: 'count' } : none('count', `expected errors.<code> (e.g. errors.unavailable), got "${metric}"`);
+    case 'closes':
+      // a code no connection ended with is 0: `closes.4408 == 0` holds then
+      return /^\d{4}$/.test(rest) ? { value: src.closesByCode?.[rest] ?? 0, unit: 'count' } : none('count', `expected closes.<code> (e.g. closes.4408), got "${metric}"`);
     case 'faults':
       return rest === 'count' ? { value: src.faults.length, unit: 'count' } : none('count', 'faults has only .count');
     case 'run':

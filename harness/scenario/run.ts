@@ -111,6 +111,8 @@ interface StormsResult {
   quiescentAt: number;
   /** `error` answers by code, over every storm */
   errorsByCode: Record<string, number>;
+  /** close codes the devices' connections ended with, over every storm */
+  closesByCode: Record<string, number>;
 }
 
 interface LeakSamples {
@@ -228,7 +230,7 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
   const links = t.clientLinks(plan.devices.length);
   run.notes.push(links.note);
   const urls = plan.devices.map((_, i) => links.wsUrl(i));
-  const out: StormsResult = { facts: [], connectLatencies: [], runs: [], presenceAt: 0, quiescentAt: 0, errorsByCode: {} };
+  const out: StormsResult = { facts: [], connectLatencies: [], runs: [], presenceAt: 0, quiescentAt: 0, errorsByCode: {}, closesByCode: {} };
   for (let storm = 1; storm <= s.checks.storms; storm++) {
     const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';
     const f = await connectPhase(run, t, plan, urls, storm, label);
@@ -449,7 +451,10 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   const result = await f.finish();
   run.fleet = null;
   stopProgress(run);
-  for (const x of result.facts) out.facts.push(x);
+  for (const x of result.facts) {
+    out.facts.push(x);
+    if (x.k === 'conn' && x.event === 'close' && x.code !== undefined) out.closesByCode[String(x.code)] = (out.closesByCode[String(x.code)] ?? 0) + 1;
+  }
   for (const x of run.memberFacts.splice(0)) out.facts.push(x);
   // a loop, not push(...): 100k devices connect twice, past the engine's argument limit
   for (const x of result.latencies.connect ?? []) out.connectLatencies.push(x);
@@ -459,6 +464,8 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   // sends a device gave up on before writing them (no connection came back in time): not facts, but said
   const neverWritten = result.counts.never_written ?? 0;
   if (neverWritten > 0) run.notes.push(`${label}${neverWritten} send(s) never written: their device had no connection before it gave up (the server never saw them)`);
+  const silent = result.counts.liveness_timeouts ?? 0;
+  if (silent > 0) run.notes.push(`${label}${silent} connection(s) dropped by their device after hearing nothing for its liveness timeout (workload liveness)`);
   const badFrames = result.counts.bad_frames ?? 0;
   if (badFrames > 0) {
     run.notes.push(`${label}${badFrames} frame(s) from the server that PROTOCOL.md does not allow (the server's codec refused them); the devices ignored them`);
@@ -565,6 +572,7 @@ async function reportPhase(
     server: r.serverSamples,
     http: r.http,
     errorsByCode: r.storms.errorsByCode,
+    closesByCode: r.storms.closesByCode,
     notes: run.notes,
   });
   if (run.attack) {

@@ -67,6 +67,16 @@ export class Gateway {
   private seq = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
   private lastPrune = Date.now();
+  /** the sweep's period, and when it last ran: a sweep far later than due means this node was frozen */
+  private sweepEveryMs = 1000;
+  private lastSweepAt = Date.now();
+  /**
+   * Heartbeat and hello deadlines count from no earlier than this: the end of the node's last
+   * freeze (SIGSTOP, a VM pause, a long GC). After a freeze the first sweep runs before the
+   * sockets are read, so every connection looks silent; cutting them all 4408 would turn a
+   * pause into a reconnect storm.
+   */
+  private livenessFrom = 0;
   private pings = 0;
   private accepting = true;
 
@@ -97,6 +107,8 @@ export class Gateway {
   start(): void {
     const c = this.d.config;
     const every = Math.max(20, Math.min(1000, Math.floor(c.HEARTBEAT_MS / 4), Math.floor(c.HELLO_TIMEOUT_MS / 4)));
+    this.sweepEveryMs = every;
+    this.lastSweepAt = Date.now();
     this.sweepTimer = setInterval(() => this.sweep(), every);
     this.sweepTimer.unref();
     this.acks.start();
@@ -485,14 +497,21 @@ export class Gateway {
     const c = this.d.config;
     const prune = now - this.lastPrune >= 1000;
     if (prune) this.lastPrune = now;
+    const frozenMs = now - this.lastSweepAt - this.sweepEveryMs;
+    this.lastSweepAt = now;
+    if (frozenMs > Math.min(c.HEARTBEAT_MS, c.HELLO_TIMEOUT_MS) / 2) {
+      this.livenessFrom = now;
+      this.d.log.warn({ frozenMs }, 'the node was frozen; every connection gets a full heartbeat window before it is judged');
+    }
+    const from = this.livenessFrom;
     let unsent = 0;
     for (const conn of this.all) {
       if (conn.state === 'hello') {
-        if (!conn.identity && now - conn.openedAt > c.HELLO_TIMEOUT_MS) this.close(conn, CloseCode.unauthorized, 'hello timeout');
+        if (!conn.identity && now - Math.max(conn.openedAt, from) > c.HELLO_TIMEOUT_MS) this.close(conn, CloseCode.unauthorized, 'hello timeout');
         continue;
       }
       if (conn.state !== 'open') continue;
-      if (now - conn.lastSeen > 2 * c.HEARTBEAT_MS) {
+      if (now - Math.max(conn.lastSeen, from) > 2 * c.HEARTBEAT_MS) {
         this.close(conn, CloseCode.heartbeatTimeout, 'heartbeat timeout');
         continue;
       }

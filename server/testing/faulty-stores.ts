@@ -5,6 +5,7 @@ import type { BusPayload } from '../bus/payloads.ts';
 import { keys } from '../store/keys.ts';
 import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
 import type { GroupStore } from '../store/groups.ts';
+import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
 import { errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
 
@@ -28,6 +29,10 @@ export const storeBugs = {
   lose_presence_offline: (s: Stores): Stores => ({ ...s, bus: new LosingBus(s.bus, (text) => text.startsWith('p\t') && text.split('\t')[2] === 'offline') }),
   /** issue 8 item 3 back: a group create or add writes the group into every listed user's index before it is authorized, so refused requests leave keys (`residue`) */
   index_before_authorize: (s: Stores, redis: Redis): Stores => ({ ...s, groups: indexFirst(s.groups, redis) }),
+  /** a lapsed lease is never noticed (renewal always says held): after a freeze past PRESENCE_TTL_MS the node never re-registers the connections it still serves, so they stay offline (`presence`, over time) */
+  ignore_lease_lapse: (s: Stores): Stores => ({ ...s, presence: leaseBlind(s.presence) }),
+  /** a close deregisters every connection of its device, not only its own: a zombie's late close takes the device's newer connection on another node offline (`presence`, over time) */
+  close_by_device: (s: Stores): Stores => ({ ...s, presence: closingByDevice(s.presence) }),
 } as const;
 
 /** Faults of the process rather than a seam, started once the node listens. */
@@ -177,6 +182,28 @@ export class LosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
 }
 
 /** The group store as usual, except that a create or add first indexes the group for every listed user, refused or not. */
+function leaseBlind(inner: PresenceStore): PresenceStore {
+  const p = Object.create(inner) as PresenceStore;
+  p.renewLease = async (incarnation, ttlMs) => ({ ...(await inner.renewLease(incarnation, ttlMs)), held: true });
+  return p;
+}
+
+function closingByDevice(inner: PresenceStore): PresenceStore {
+  const p = Object.create(inner) as PresenceStore;
+  const deviceOf = new Map<string, string>();
+  p.openConn = async (reg, maxDevices, mode) => {
+    deviceOf.set(reg.connId, reg.device);
+    return inner.openConn(reg, maxDevices, mode);
+  };
+  p.closeConn = async (user, connId, incarnation) => {
+    const device = deviceOf.get(connId);
+    deviceOf.delete(connId);
+    for (const [id, d] of await inner.registrations(user)) if (id !== connId && d === device) await inner.closeConn(user, id, incarnation);
+    await inner.closeConn(user, connId, incarnation);
+  };
+  return p;
+}
+
 function indexFirst(inner: GroupStore, redis: Redis): GroupStore {
   const index = async (group: string, users: readonly string[]) => {
     if (users.length) await redis.pipeline(users.map((u) => ['hset', keys.userConvs(u), `g:${group}`, '1'])).exec();

@@ -214,6 +214,24 @@ describe('heartbeats', () => {
     expect(close.at - helloAt).toBeLessThan(2 * HEARTBEAT_MS + 5000);
   });
 
+  it('a node frozen past 2×HEARTBEAT_MS (SIGSTOP, a VM pause, a long GC) gives its clients a full window after it resumes: live ones stay, silent ones close 4408 2×HEARTBEAT_MS later', async () => {
+    const live = await connectAs(node, uid());
+    const silent = await Client.connect(node.wsUrl, { autoPong: false });
+    await silent.hello(await token({ sub: uid() }));
+    node.pause();
+    await sleep(3 * HEARTBEAT_MS);
+    node.resume();
+    const resumedAt = Date.now();
+    // before the fix the first sweep after SIGCONT ran before the sockets were read and closed both 4408
+    const close = await silent.waitClose(15_000);
+    expect(close.code).toBe(4408);
+    expect(close.at - resumedAt).toBeGreaterThanOrEqual(2 * HEARTBEAT_MS - 300);
+    await sleep(HEARTBEAT_MS);
+    expect(live.closed).toBeUndefined();
+    await alive(live);
+    await node.waitForLog((l) => l.json?.msg === 'the node was frozen; every connection gets a full heartbeat window before it is judged', 1000);
+  });
+
   it('inbound frames count as liveness even without pongs; silence then closes 4408', async () => {
     const c = await Client.connect(node.wsUrl, { autoPong: false });
     await c.hello(await token({ sub: uid() }));

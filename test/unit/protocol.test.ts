@@ -86,6 +86,6 @@ describe('configuration', () => {
 
   it('the test entry knows its deliberate bugs and names unknown ones', () => {
     expect(parseTestBugs('skip_dedupe, drop_replay')).toEqual(['skip_dedupe', 'drop_replay']);
-    expect(() => parseTestBugs('nonsense')).toThrow(/unknown bug "nonsense" \(known: skip_dedupe, dedupe_ignores_sender, drop_replay, skip_gap_fill, lose_leaves, lose_presence_offline, index_before_authorize, throw_uncaught, throw_uncaught_later, upgrade_socket_no_error_listener, error_reply_without_id\)/);
+    expect(() => parseTestBugs('nonsense')).toThrow(/unknown bug "nonsense" \(known: skip_dedupe, dedupe_ignores_sender, drop_replay, skip_gap_fill, lose_leaves, lose_presence_offline, index_before_authorize, ignore_lease_lapse, close_by_device, throw_uncaught, throw_uncaught_later, upgrade_socket_no_error_listener, error_reply_without_id\)/);
   });
 });
