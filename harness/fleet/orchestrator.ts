@@ -187,8 +187,7 @@ export class Fleet {
     } else if (m.type === 'done') {
       this.done.set(m.index, m);
       if (m.metrics) this.metrics.set(m.index, m.metrics);
-    }
-    else if (m.type === 'fatal') this.fail(new Error(`fleet process ${m.index} failed: ${m.message}`));
+    } else if (m.type === 'fatal') this.fail(new Error(`fleet process ${m.index} failed: ${m.message}`));
   }
 
   private fail(err: Error): void {
