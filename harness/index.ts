@@ -5,3 +5,4 @@ export { defineScenario, scenarioSchema, faultStep, type FaultStep, type Scenari
 export { runScenario, RunSetupError, type RunOptions, type RunResult, type LiveProgress } from './scenario/run.ts';
 export { workloadSchema, type Workload } from './fleet/workload.ts';
 export { GUARANTEES, type Guarantee } from './model/guarantees.ts';
+export { LiveMetricsServer, LiveMetricsError, type LiveMetricsOptions, type LiveRun } from './live/metrics-server.ts';

@@ -5,14 +5,14 @@
  */
 import { createWriteStream } from 'node:fs';
 import { SignJWT } from 'jose';
-import { MemoryRecorder } from './recorder.ts';
+import { FleetLiveMetrics, LiveRecorder } from '../live/fleet-metrics.ts';
 import { SimClient } from './sim-client.ts';
 import type { FleetInit, FleetMessage, OrchestratorCommand } from './protocol.ts';
 import { pool } from '../util/pool.ts';
 
 let init: FleetInit | null = null;
 let clients: SimClient[] = [];
-const recorder = new MemoryRecorder();
+const recorder = new LiveRecorder();
 let progressTimer: NodeJS.Timeout | null = null;
 
 function send(m: FleetMessage): void {
@@ -47,8 +47,11 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
           workload: cmd.workload,
         });
       });
+      if (cmd.liveMetrics) recorder.live = new FleetLiveMetrics();
       progressTimer = setInterval(() => {
-        send({ type: 'progress', index: cmd.index, at: Date.now(), open: clients.filter((c) => c.isOpen).length, synced: clients.filter((c) => c.isSynced).length, counts: Object.fromEntries(recorder.counts), sentP99: recorder.takeWindowP99() });
+        const progress = { type: 'progress', index: cmd.index, at: Date.now(), open: clients.filter((c) => c.isOpen).length, synced: clients.filter((c) => c.isSynced).length, counts: Object.fromEntries(recorder.counts), sentP99: recorder.takeWindowP99() } as const;
+        if (!recorder.live) return send(progress);
+        void recorder.live.snapshot(clients).then((metrics) => send({ ...progress, metrics }));
       }, 1000);
       break;
     }
@@ -90,6 +93,7 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
         latencies: Object.fromEntries(recorder.latencies),
         counts: Object.fromEntries(recorder.counts),
         rssPerClient: clients.length ? Math.round(process.memoryUsage().rss / clients.length) : 0,
+        ...(recorder.live ? { metrics: await recorder.live.snapshot(clients) } : {}),
       });
       return;
     }

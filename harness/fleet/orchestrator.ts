@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fact as factSchema, type Fact } from '../model/facts.ts';
+import type { MetricFamilyJSON } from '../live/fleet-metrics.ts';
 import type { FleetDone, FleetMessage, FleetProgress, OrchestratorCommand } from './protocol.ts';
 import type { DevicePlan, Workload } from './workload.ts';
 
@@ -21,6 +22,8 @@ export interface FleetOptions {
   outDir: string;
   connectConcurrency?: number;
   onProgress?: (p: FleetTotals) => void;
+  /** fleet processes count for the live /metrics view and send snapshots (harness/live) */
+  liveMetrics?: boolean;
 }
 
 export interface FleetTotals {
@@ -49,6 +52,8 @@ export class Fleet {
   private readonly progress = new Map<number, FleetProgress>();
   private readonly waiters = new Map<string, { left: Set<number>; resolve: () => void; reject: (e: Error) => void }>();
   private readonly done = new Map<number, FleetDone>();
+  /** each process's latest metric families (its final ones once done) */
+  private readonly metrics = new Map<number, MetricFamilyJSON[]>();
   private failed: Error | null = null;
   private readonly o: FleetOptions;
 
@@ -82,6 +87,7 @@ export class Fleet {
         workload: this.o.workload,
         factsPath: path.join(this.o.outDir, `facts-${i}.ndjson`),
         connectConcurrency: this.o.connectConcurrency ?? 200,
+        liveMetrics: this.o.liveMetrics === true,
       } satisfies OrchestratorCommand);
     }
     await this.phase('init');
@@ -146,6 +152,11 @@ export class Fleet {
     return t;
   }
 
+  /** Each fleet process's latest metric families (with `liveMetrics`; empty before the first progress). */
+  metricSnapshots(): MetricFamilyJSON[][] {
+    return [...this.metrics.values()];
+  }
+
   private async command(cmd: OrchestratorCommand): Promise<void> {
     const p = this.phase(cmd.type);
     for (const c of this.children) c.send(cmd);
@@ -162,6 +173,8 @@ export class Fleet {
   private onMessage(m: FleetMessage): void {
     if (m.type === 'progress') {
       this.progress.set(m.index, m);
+      // a snapshot taken before `finish` may arrive after `done`: the final one stays
+      if (m.metrics && !this.done.has(m.index)) this.metrics.set(m.index, m.metrics);
       this.o.onProgress?.(this.totals());
     } else if (m.type === 'ack') {
       const w = this.waiters.get(m.of);
@@ -171,8 +184,10 @@ export class Fleet {
         this.waiters.delete(m.of);
         w.resolve();
       }
-    } else if (m.type === 'done') this.done.set(m.index, m);
-    else if (m.type === 'fatal') this.fail(new Error(`fleet process ${m.index} failed: ${m.message}`));
+    } else if (m.type === 'done') {
+      this.done.set(m.index, m);
+      if (m.metrics) this.metrics.set(m.index, m.metrics);
+    } else if (m.type === 'fatal') this.fail(new Error(`fleet process ${m.index} failed: ${m.message}`));
   }
 
   private fail(err: Error): void {

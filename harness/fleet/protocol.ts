@@ -1,4 +1,5 @@
 // IPC between the orchestrator and a fleet process (never through the Redis under test).
+import type { MetricFamilyJSON } from '../live/fleet-metrics.ts';
 import type { DevicePlan, Workload } from './workload.ts';
 
 export interface FleetInit {
@@ -15,6 +16,8 @@ export interface FleetInit {
   factsPath: string;
   /** concurrent connects in flight (paces connect storms) */
   connectConcurrency: number;
+  /** the run serves /metrics: count for it and send a snapshot with every progress (harness/live) */
+  liveMetrics?: boolean;
 }
 
 export type OrchestratorCommand =
@@ -35,6 +38,8 @@ export interface FleetProgress {
   counts: Record<string, number>;
   /** p99 of send→sent over the last second, ms (null when nothing was answered) */
   sentP99: number | null;
+  /** with liveMetrics: this process's metric families (cumulative) */
+  metrics?: MetricFamilyJSON[];
 }
 
 export interface FleetDone {
@@ -46,6 +51,8 @@ export interface FleetDone {
   counts: Record<string, number>;
   /** harness memory per simulated client (bytes of RSS) */
   rssPerClient: number;
+  /** with liveMetrics: the final metric families, sends never answered included */
+  metrics?: MetricFamilyJSON[];
 }
 
 export type FleetMessage =

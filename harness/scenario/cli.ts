@@ -12,6 +12,7 @@ import { EXIT_USAGE, type CliIo, type Subcommand } from '../subcommand.ts';
 import { RunSetupError, runScenario, type LiveProgress } from './run.ts';
 import type { Scenario } from './define.ts';
 import { loadScenarioFile, looksLikeScenarioFile, ScenarioFileError } from './load-file.ts';
+import { LiveMetricsError, LiveMetricsServer, liveMetricsOptions, type LiveMetricsOptions } from '../live/metrics-server.ts';
 
 /** Bad flags or arguments of `imstorm run`: printed with the usage, exit code 2. */
 class RunUsageError extends Error {}
@@ -32,6 +33,8 @@ const runFlags = z.object({
   out: z.string().optional(),
   processes: z.coerce.number().int().min(1).max(64, '--processes must be 1..64').optional(),
   'source-addresses': z.coerce.number().int().min(1).max(1000, '--source-addresses must be 1..1000').optional(),
+  'metrics-port': z.string().optional(),
+  'metrics-host': z.string().optional(),
 });
 
 const RUN_USAGE = [
@@ -51,6 +54,9 @@ const RUN_USAGE = [
   '  --out DIR          reports root (default reports/)',
   '  --processes N      fleet processes (default: one per 18,000 devices)',
   '  --source-addresses N  spread connections over 127.0.0.2 … (N addresses; past ~28k per node)',
+  '  --metrics-port N   serve live Prometheus metrics at http://127.0.0.1:N/metrics until the',
+  '                     report is written (0: a free port, printed; also IMSTORM_METRICS_PORT)',
+  '  --metrics-host H   address for --metrics-port (default 127.0.0.1)',
   '  -h, --help         show this help',
   '',
   "Run 'imstorm list' for scenarios and suites. A path (with a / or ending in .ts or .js)",
@@ -58,7 +64,7 @@ const RUN_USAGE = [
   "import { defineScenario } from 'imstorm'.",
 ].join('\n');
 
-function parseRun(args: readonly string[]): { target: string; flags: z.output<typeof runFlags> } | 'help' {
+function parseRun(args: readonly string[]): { target: string; flags: z.output<typeof runFlags>; metrics: LiveMetricsOptions | null } | 'help' {
   let values: Record<string, unknown>;
   let positionals: string[];
   try {
@@ -75,6 +81,8 @@ function parseRun(args: readonly string[]): { target: string; flags: z.output<ty
         out: { type: 'string' },
         processes: { type: 'string' },
         'source-addresses': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -85,7 +93,14 @@ function parseRun(args: readonly string[]): { target: string; flags: z.output<ty
   if (positionals.length !== 1) throw new RunUsageError(positionals.length ? `one scenario or suite, got ${positionals.join(' ')}` : 'name a scenario or suite (imstorm list shows them)');
   const r = runFlags.safeParse(values);
   if (!r.success) throw new RunUsageError(r.error.issues.map((i) => i.message).join('; '));
-  return { target: positionals[0]!, flags: r.data };
+  let metrics: LiveMetricsOptions | null;
+  try {
+    metrics = liveMetricsOptions({ port: r.data['metrics-port'], host: r.data['metrics-host'] });
+  } catch (err) {
+    if (err instanceof LiveMetricsError) throw new RunUsageError(err.message);
+    throw err;
+  }
+  return { target: positionals[0]!, flags: r.data, metrics };
 }
 
 /** "a, b ×16, c": repeats counted, in first-seen order (16 fuzz sessions are one entry). */
@@ -165,6 +180,28 @@ export const runCommand: Subcommand = {
     if (flags.env === 'local' || (flags.env === 'auto' && missingPackages(['redis']).length && !(await containersAvailability()).ok)) ensureSystemPackages(['redis'], io.err);
     const seed = flags.seed ?? randomInt(0, 2 ** 31);
     io.out(`imstorm run ${target} --seed ${seed}  (repeat this run with the same --seed)`);
+    let live: LiveMetricsServer | undefined;
+    if (parsed.metrics) {
+      try {
+        live = await LiveMetricsServer.start(parsed.metrics);
+      } catch (err) {
+        if (!(err instanceof LiveMetricsError)) throw err;
+        io.err(`imstorm run: ${err.message}`);
+        return EXIT_USAGE;
+      }
+      io.out(`live metrics: ${live.url} (Prometheus text; served until the ${list.length > 1 ? 'last ' : ''}report is written; dashboard: docker/grafana/imstorm-dashboard.json)`);
+    }
+    try {
+      return await runList(list, flags, seed, io, live);
+    } finally {
+      await live?.close();
+    }
+  },
+};
+
+/** Each scenario in turn; the exit code. */
+async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed: number, io: CliIo, live: LiveMetricsServer | undefined): Promise<number> {
+  {
     let failed = 0;
     for (const s of list) {
       const name = s.name;
@@ -184,6 +221,7 @@ export const runCommand: Subcommand = {
             io.out(l);
           },
           onProgress: printer.onProgress,
+          live,
         });
         printer.done();
         const v = r.report.verdict;
@@ -204,8 +242,8 @@ export const runCommand: Subcommand = {
       }
     }
     return failed ? 1 : 0;
-  },
-};
+  }
+}
 
 export const listCommand: Subcommand = {
   name: 'list',

@@ -31,6 +31,7 @@ import { goneConnectionKeys, settledLeakSample } from './leak-samples.ts';
 import { attackNotes, attackVerdicts, startAttack } from './attack-phase.ts';
 import type { HostileResult } from '../attack/index.ts';
 import type { FaultStep, Scenario } from './define.ts';
+import type { LiveRun } from '../live/metrics-server.ts';
 
 export interface RunOptions {
   env: EnvChoice;
@@ -50,6 +51,8 @@ export interface RunOptions {
   onProgress?: (p: LiveProgress) => void;
   /** a phase that waits on every device fails when nothing moved for this long (default 30 s) */
   stallMs?: number;
+  /** the live /metrics endpoint (imstorm run --metrics-port), fed as the run goes */
+  live?: LiveRun;
 }
 
 export interface LiveProgress {
@@ -134,6 +137,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
     topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null,
   };
+  o.live?.beginScenario({ scenario: s.name, seed: o.seed, env: o.env, devices: deviceCount(s), nodes: s.topology.nodes, faults: s.faults, phase: () => run.phase, timeline: () => run.topo?.timeline ?? [], loadStartAt: () => run.loadStartAt });
   try {
     o.log(`${s.name}: ${s.description}`);
     o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${processes} fleet process(es); ${Math.round(s.durationMs / 1000)} s of load`);
@@ -151,6 +155,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     return await reportPhase(run, t, plan, { verdicts, storms, http, serverSamples });
   } finally {
     await teardown(run);
+    o.live?.endScenario();
   }
 }
 
@@ -259,8 +264,10 @@ async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], s
     workload: s.workload,
     outDir: run.workDir,
     localAddresses: o.sourceAddresses ? sourceAddresses(o.sourceAddresses) : [],
+    liveMetrics: o.live !== undefined,
   });
   run.fleet = f;
+  o.live?.attachFleet(f);
   startProgress(run, t, f, label);
   await f.start();
   run.phase = 'connecting';
@@ -450,6 +457,7 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   run.phase = 'finishing';
   const result = await f.finish();
   run.fleet = null;
+  run.o.live?.detachFleet(f);
   stopProgress(run);
   for (const x of result.facts) {
     out.facts.push(x);
@@ -553,6 +561,7 @@ async function reportPhase(
   r: { verdicts: Verdict[]; storms: StormsResult; http: HttpResult[]; serverSamples: ServerSamples },
 ): Promise<RunResult> {
   const { s, o } = run;
+  run.phase = 'report';
   const latency = new LatencySet();
   const series = new ThroughputSeries();
   recordFacts(r.storms.facts, { latency, series });
