@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { faultEvent } from '../model/facts.ts';
 import { GUARANTEES } from '../model/guarantees.ts';
+import { inflightWindow } from './inflight.ts';
 
 export const REPORT_KIND = 'imstorm.report';
 export const REPORT_VERSION = 1;
@@ -243,6 +244,8 @@ export const reportSchema = z.object({
   http: z.array(httpReport),
   /** `error` answers the fleets got, by code (every answer, a retried send's included); absent in reports before it existed */
   errorsByCode: z.record(z.string(), z.number()).optional(),
+  /** in-flight windows, one per fault step: what the devices on the node it hit had at risk and what became of it (harness/report/inflight.ts); absent when no step ran */
+  inflight: z.array(inflightWindow).optional(),
   /** how much evidence was kept (violations per guarantee, facts per trail) */
   limits: z.object({ violations: z.number(), trail: z.number() }),
   /** free remarks: warnings, skipped parts */
