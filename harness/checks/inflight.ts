@@ -76,9 +76,11 @@ export function check(input: CheckInput): Verdict {
   // evidence that dedupe absorbed retries of sends that had committed before their answer was lost or late
   const ix = indexFacts(input);
   const retriedDup = ix.sends.filter((x) => x.outcome === 'dup' && x.attempts > 1).length;
+  const failedSends = j.summaries.reduce((n, w) => n + w.sends.failed, 0);
+  const failedPushes = j.summaries.reduce((n, w) => n + w.pushes.failed, 0);
   const summary =
-    `${plural(j.summaries.length, 'window')}: ${plural(sends, 'send')} in flight (${stored} stored once and delivered to every member), ` +
-    `${plural(pushes, 'push', 'pushes')} unacked (${acked} acked later, ${redelivered} sent again); ` +
+    `${plural(j.summaries.length, 'window')}: ${plural(sends, 'send')} in flight (${stored} stored once and delivered to every member${failedSends ? `, ${failedSends} not recovered` : ''}), ` +
+    `${plural(pushes, 'push', 'pushes')} unacked (${acked} acked later, ${redelivered} sent again${failedPushes ? `, ${failedPushes} not recovered` : ''}); ` +
     `over the run ${plural(retriedDup, 'retried send')} answered dup (an earlier attempt had been stored)`;
   return j.findings.verdict('inflight', j.checked, summary, input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
 }
