@@ -25,7 +25,8 @@ import { deviceFacts, witness } from './witness.ts';
  *   device acknowledged: a device that had not kept it would lose it); seqs > C must arrive
  *   again on that connection or later (live, backlog or history). No later `conv` frame
  *   (nothing to replay): covered by an ack written after the window, else unresolved
- *   (counted, not a failure).
+ *   (counted, not a failure). A membership change of the device's user in that conversation
+ *   between the window and that frame, or a new epoch, puts them out of judgement (counted).
  *
  * checked = sends in flight + unacked pushes judged.
  */
@@ -253,7 +254,9 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
     s.pushes.unresolved += n - covered;
     return;
   }
-  if (frame.epoch !== u.epoch) {
+  // a join sets the cursor to the head at that join, and a leave ends what is owed: not judged across either
+  const changed = ix.convs.get(u.conv)?.members.changes.get(userOf(w.client))?.some((c) => (c.until ?? c.at) >= w.at && c.at <= frame.at);
+  if (frame.epoch !== u.epoch || changed) {
     s.pushes.superseded += n;
     return;
   }

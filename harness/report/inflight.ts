@@ -42,7 +42,7 @@ export const inflightWindow = z.object({
     redelivered: count,
     /** no later conv frame and no ack covering them (e.g. the device never came back) */
     unresolved: count,
-    /** of an epoch the store later lost */
+    /** of an epoch the store later lost, or of a conversation the device's user joined or left meanwhile */
     superseded: count,
     /** not recovered: a cursor past them without the device's ack, or never sent again */
     failed: count,

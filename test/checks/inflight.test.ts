@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { check, windowSummaries } from '../../harness/checks/inflight.ts';
 import { runAllCheckers } from '../../harness/checks/index.ts';
 import type { AckFact, ConnFact, WindowFact } from '../../harness/model/facts.ts';
-import { close, connect, convFrame, input, recv, send, t } from './build.ts';
+import { close, connect, convFrame, input, member, recv, send, t } from './build.ts';
 
 const DM = 'dm:u1:u2';
 
@@ -111,5 +111,19 @@ describe('inflight', () => {
     expect(windowSummaries(gaveUp)[0]!.sends).toMatchObject({ inFlight: 1, abandoned: 1, failed: 0 });
     const v = check(input([...before, win('u1/d1', 'c1', 1000, [[DM, 'a-1']], []), close('u1/d1', 'c1', 1001), connect('u1/d1', 'c3', 1500), synced('u1/d1', 'c3', 1502), send('u1/d1', 'c3', DM, 'a-1', undefined, 995, { attempts: 2 })]));
     expect(v.violations[0]!.message).toMatch(/was never stored nor answered \(final outcome none after 2 attempts\), although u1\/d1 was synced again on c3 at t\+1\.502s$/);
+  });
+
+  it('a leave and a join between the window and the next conv frame put the pushes out of judgement (a join sets the cursor to the head)', () => {
+    const facts = input([
+      ...before,
+      win('u1/d1', 'c1', 1000, [], [[DM, 1, 2]]),
+      close('u1/d1', 'c1', 1001),
+      member(DM, 'u1', 'leave', 1100, 2),
+      member(DM, 'u1', 'join', 1200, 5),
+      connect('u1/d1', 'c3', 1500),
+      convFrame('u1/d1', 'c3', DM, 5, 6, 1502),
+    ]);
+    expect(check(facts).ok).toBe(true);
+    expect(windowSummaries(facts)[0]!.pushes).toMatchObject({ unacked: 2, superseded: 2, failed: 0 });
   });
 });
