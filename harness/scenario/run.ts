@@ -613,11 +613,11 @@ function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void, signal: AbortSignal, openWindow: (step: FaultStep) => Promise<unknown>): Promise<void> {
+async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void, signal: AbortSignal, beforeActing: (step: FaultStep) => Promise<unknown>): Promise<void> {
   const pause = (ms: number) => waitUnlessAborted(ms, signal);
   if (!(await pause(loadStartAt + step.at - Date.now()))) return;
-  // what the devices have at risk, recorded before the step acts
-  await openWindow(step);
+  // the in-flight window: what the devices have at risk, recorded before the step acts
+  await beforeActing(step);
   switch (step.kind) {
     case 'toxic': {
       log(`fault: ${step.toxic.type} on ${step.link} for ${step.duration} ms`);
