@@ -83,7 +83,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   const fdLimit = openFileLimit();
   const maxConnections = fdLimit ? Math.max(1, Math.min(config.MAX_CONNECTIONS, fdLimit - 512)) : config.MAX_CONNECTIONS;
 
-  const links = new RedisLinks(config.REDIS_URL, config.STORE_TIMEOUT_MS, keys.busChannel(), log);
+  const links = new RedisLinks(config.REDIS_URL, config.STORE_TIMEOUT_MS, keys.busChannel(), log, config.NODE_ID);
   let stores = redisStores(links, config);
   if (opts.wrapStores) stores = opts.wrapStores(stores, links);
 

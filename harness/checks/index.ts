@@ -5,6 +5,7 @@
  */
 import { check as checkDuplicate } from './duplicate.ts';
 import { indexFacts } from './fact-index.ts';
+import { check as checkInflight } from './inflight.ts';
 import { check as checkLeaks } from './leaks.ts';
 import { check as checkLost } from './lost.ts';
 import { check as checkNodeExits } from './node-exits.ts';
@@ -15,8 +16,10 @@ import { check as checkUnexpected } from './unexpected.ts';
 import { check as checkUnseen } from './unseen.ts';
 import type { CheckInput, Verdict } from './verdict.ts';
 
-export { checkDuplicate, checkLeaks, checkLost, checkNodeExits, checkOrder, checkPresence, checkReclaim, checkUnexpected, checkUnseen };
+export { checkDuplicate, checkInflight, checkLeaks, checkLost, checkNodeExits, checkOrder, checkPresence, checkReclaim, checkUnexpected, checkUnseen };
 export type { NodeExit } from './node-exits.ts';
+export type { WindowMeta, WindowSummary } from './inflight.ts';
+export { windowSummaries } from './inflight.ts';
 /** The leak checker over samples alone (no facts needed). */
 export { checkLeaks as checkLeakSamples } from './leaks.ts';
 export type { CheckInput, CheckOptions, Evidence, PresenceOptions, Verdict, Witness } from './verdict.ts';
@@ -27,15 +30,16 @@ export { isUnknownOutcome } from './lost.ts';
 
 /**
  * Every checker over one input, in the order lost, unexpected, unseen, duplicate, order, presence,
- * leaks, reclaim, nodes. `leaks` is left out when the input has no server samples,
- * `reclaim` when it has no blackholes, `nodes` when it names no nodes (rather than
- * passing with nothing checked).
+ * leaks, reclaim, inflight, nodes. `leaks` is left out when the input has no server samples,
+ * `reclaim` when it has no blackholes, `inflight` when no fault step opened a window,
+ * `nodes` when it names no nodes (rather than passing with nothing checked).
  */
 export function runAllCheckers(input: CheckInput): Verdict[] {
   indexFacts(input);
   const out = [checkLost(input), checkUnexpected(input), checkUnseen(input), checkDuplicate(input), checkOrder(input), checkPresence(input)];
   if (input.leaks) out.push(checkLeaks(input));
   if (input.reclaims?.length) out.push(checkReclaim(input));
+  if (input.windows?.length || input.facts.some((f) => f.k === 'window')) out.push(checkInflight(input));
   if (input.nodes) out.push(checkNodeExits(input.nodes.watched, input.nodes.exits, input.faults, input.options?.maxWitnesses));
   return out;
 }

@@ -1,5 +1,6 @@
 import type { Fact, FaultEvent, Population } from '../model/facts.ts';
 import type { Guarantee } from '../model/guarantees.ts';
+import type { WindowMeta } from './inflight.ts';
 import type { NodeExit } from './node-exits.ts';
 import type { GoneKeysSample, LeakInput, NodeLogLine, ReclaimSample, ServerSample } from './samples.ts';
 
@@ -88,6 +89,8 @@ export interface CheckInput {
   reclaims?: readonly ReclaimSample[];
   /** the nodes watched and their exits nobody asked for (omitted: runAllCheckers skips `nodes`) */
   nodes?: { watched: readonly string[]; exits: readonly NodeExit[] };
+  /** the in-flight windows the run opened (one per fault step); with them or with window facts, runAllCheckers runs `inflight` */
+  windows?: readonly WindowMeta[];
   options?: CheckOptions;
 }
 

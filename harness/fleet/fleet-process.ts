@@ -78,6 +78,20 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
     case 'resync':
       await pool(clients, init!.connectConcurrency, (c) => c.resync());
       break;
+    case 'window': {
+      const n = { connected: 0, atRisk: 0, sends: 0, unacked: 0 };
+      for (const c of clients) {
+        const r = c.recordWindow(cmd);
+        if (!r.connected) continue;
+        n.connected++;
+        if (r.sends || r.unacked) n.atRisk++;
+        n.sends += r.sends;
+        n.unacked += r.unacked;
+      }
+      // answered on its own id: windows of steps at the same moment may overlap
+      send({ type: 'windowed', index: init?.index ?? -1, id: cmd.id, ...n });
+      return;
+    }
     case 'finish': {
       if (progressTimer) clearInterval(progressTimer);
       await Promise.all(clients.map((c) => c.stop()));

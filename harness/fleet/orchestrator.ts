@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fact as factSchema, type Fact } from '../model/facts.ts';
 import type { MetricFamilyJSON } from '../live/fleet-metrics.ts';
-import type { FleetDone, FleetMessage, FleetProgress, OrchestratorCommand } from './protocol.ts';
+import type { FleetDone, FleetMessage, FleetProgress, OrchestratorCommand, WindowCounts } from './protocol.ts';
 import type { DevicePlan, Workload } from './workload.ts';
 
 const FLEET_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fleet-process.ts');
@@ -56,6 +56,8 @@ export class Fleet {
   private readonly metrics = new Map<number, MetricFamilyJSON[]>();
   private failed: Error | null = null;
   private readonly o: FleetOptions;
+  /** in-flight windows waiting for every process's counts */
+  private readonly windows = new Map<string, { left: Set<number>; counts: WindowCounts; resolve: (c: WindowCounts) => void }>();
 
   constructor(o: FleetOptions) {
     this.o = o;
@@ -109,6 +111,18 @@ export class Fleet {
   /** The final sync: every device reconnects and fetches what it lacks. */
   resync(): Promise<void> {
     return this.command({ type: 'resync' });
+  }
+
+  /**
+   * An in-flight window: every device connected to `node` (undefined: any node) records
+   * what it has at risk (harness/model/facts.ts `window`); resolves with the fleet's counts.
+   */
+  window(w: { id: string; fault: string; node?: string }): Promise<WindowCounts> {
+    return new Promise((resolve, reject) => {
+      if (this.failed) return reject(this.failed);
+      this.windows.set(w.id, { left: new Set(this.children.map((_, i) => i)), counts: { connected: 0, atRisk: 0, sends: 0, unacked: 0 }, resolve });
+      for (const c of this.children) c.send({ type: 'window', ...w } satisfies OrchestratorCommand);
+    });
   }
 
   async finish(): Promise<FleetResult> {
@@ -183,6 +197,15 @@ export class Fleet {
       if (w.left.size === 0) {
         this.waiters.delete(m.of);
         w.resolve();
+      }
+    } else if (m.type === 'windowed') {
+      const w = this.windows.get(m.id);
+      if (!w) return;
+      for (const k of ['connected', 'atRisk', 'sends', 'unacked'] as const) w.counts[k] += m[k];
+      w.left.delete(m.index);
+      if (w.left.size === 0) {
+        this.windows.delete(m.id);
+        w.resolve(w.counts);
       }
     } else if (m.type === 'done') {
       this.done.set(m.index, m);

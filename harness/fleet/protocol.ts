@@ -27,7 +27,21 @@ export type OrchestratorCommand =
   | { type: 'stopLoad' }
   | { type: 'drain'; timeoutMs: number }
   | { type: 'resync' }
-  | { type: 'finish' };
+  | { type: 'finish' }
+  /** an in-flight window: every device connected to `node` (undefined: any) records what it has at risk */
+  | { type: 'window'; id: string; fault: string; node?: string };
+
+/** A fleet process's share of an in-flight window. */
+export interface WindowCounts {
+  /** devices connected to the window's node */
+  connected: number;
+  /** of them, devices with something at risk */
+  atRisk: number;
+  /** sends written and not answered */
+  sends: number;
+  /** messages held above the last ack written */
+  unacked: number;
+}
 
 export interface FleetProgress {
   type: 'progress';
@@ -59,4 +73,5 @@ export type FleetMessage =
   | FleetProgress
   | FleetDone
   | { type: 'ack'; index: number; of: OrchestratorCommand['type'] }
-  | { type: 'fatal'; index: number; message: string };
+  | { type: 'fatal'; index: number; message: string }
+  | ({ type: 'windowed'; index: number; id: string } & WindowCounts);

@@ -73,6 +73,10 @@ export class SimClient {
   private welcomed = false;
   private sending = false;
   private readonly syncedWaiters: (() => void)[] = [];
+  /** the node of the current connection (its welcome's `node`): in-flight windows are per node */
+  private node: string | undefined;
+  /** per conversation, the highest seq an in-flight window found unacked that no ack written since has covered */
+  private readonly ackWatch = new Map<string, number>();
 
   constructor(plan: DevicePlan, options: ClientOptions) {
     this.plan = plan;
@@ -287,6 +291,7 @@ export class SimClient {
     switch (f.t) {
       case 'welcome':
         this.conn = f.conn;
+        this.node = f.node;
         this.state = 'open';
         this.welcomed = true;
         this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'welcome', at: now, node: f.node });
@@ -360,6 +365,7 @@ export class SimClient {
     if (this.o.workload.ack === 'immediate' && v.contig > v.acked) {
       v.acked = v.contig;
       this.ws?.send(JSON.stringify({ t: 'ack', conv, seq: v.contig }));
+      this.noteAckForWindows(conv, v.contig);
     }
   }
 
@@ -398,6 +404,7 @@ export class SimClient {
       if (v.contig > v.acked) {
         v.acked = v.contig;
         ws.send(JSON.stringify({ t: 'ack', conv, seq: v.contig }));
+        this.noteAckForWindows(conv, v.contig);
       }
     }
   }
@@ -464,6 +471,34 @@ export class SimClient {
       fact.code = code;
       this.o.recorder.fact(fact);
     }
+  }
+
+  // ---- in-flight windows (facts: window, ack; judged by harness/checks/inflight.ts) ----
+
+  /**
+   * A fault step is about to hit `node` (undefined: every node). When this device is
+   * connected there, records what it has at risk — sends written on this connection and not
+   * answered, messages held above the last ack it wrote — and from then on the acks it
+   * writes in those conversations, until one covers them. Returns the counts.
+   */
+  recordWindow(w: { id: string; fault: string; node?: string }): { connected: boolean; sends: number; unacked: number } {
+    if (this.state !== 'open' || !this.ws || (w.node !== undefined && this.node !== w.node)) return { connected: false, sends: 0, unacked: 0 };
+    const sends = [...this.pending.values()].map((p) => ({ conv: p.fact.conv, cmid: p.fact.cmid, sentAt: p.fact.sentAt, attempts: p.fact.attempts }));
+    const unacked: { conv: string; epoch: string; from: number; to: number }[] = [];
+    for (const [conv, v] of this.convs) {
+      if (v.contig <= v.acked) continue;
+      unacked.push({ conv, epoch: v.epoch, from: v.acked + 1, to: v.contig });
+      this.ackWatch.set(conv, Math.max(this.ackWatch.get(conv) ?? 0, v.contig));
+    }
+    if (sends.length || unacked.length) this.o.recorder.fact({ k: 'window', window: w.id, fault: w.fault, client: this.client, conn: this.conn, node: this.node, at: Date.now(), sends, unacked });
+    return { connected: true, sends: sends.length, unacked: unacked.reduce((n, u) => n + u.to - u.from + 1, 0) };
+  }
+
+  private noteAckForWindows(conv: string, seq: number): void {
+    const watch = this.ackWatch.get(conv);
+    if (watch === undefined) return;
+    this.o.recorder.fact({ k: 'ack', client: this.client, conn: this.conn, conv, seq, at: Date.now() });
+    if (seq >= watch) this.ackWatch.delete(conv);
   }
 
   // ---- load --------------------------------------------------------------------------

@@ -83,7 +83,33 @@ export const memberFact = z.object({
   seq: seq.optional(),
 });
 
-export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact]);
+/**
+ * What one device had at risk when a fault step began (an in-flight window; recorded only
+ * for a device connected to the node the step hits, and only when something was at risk):
+ * sends written on its connection and not answered yet, and messages it held above the last
+ * ack it wrote. The `inflight` checker follows each one to its recovery.
+ */
+export const windowFact = z.object({
+  k: z.literal('window'),
+  /** the window's id in this run (w1, w2, …: one per fault step) */
+  window: z.string(),
+  /** the fault step that opened it, in words */
+  fault: z.string(),
+  client: z.string(),
+  conn: z.string(),
+  /** the node the device's connection was on (from its welcome) */
+  node: z.string().optional(),
+  at: t,
+  /** written and not answered: each may or may not have been stored */
+  sends: z.array(z.object({ conv: z.string(), cmid: z.string(), sentAt: t, attempts: z.number().int().positive() })),
+  /** per conversation: seqs from..to received (held contiguously, in `epoch`) but above the last ack written */
+  unacked: z.array(z.object({ conv: z.string(), epoch: z.string(), from: seq, to: seq })),
+});
+
+/** An `ack` frame the device wrote, recorded only while a window left a push of that conversation unacked (so a later cursor can be held to it). */
+export const ackFact = z.object({ k: z.literal('ack'), client: z.string(), conn: z.string(), conv: z.string(), seq, at: t });
+
+export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact, windowFact, ackFact]);
 
 export type SendFact = z.infer<typeof sendFact>;
 export type RecvFact = z.infer<typeof recvFact>;
@@ -92,6 +118,8 @@ export type GapFact = z.infer<typeof gapFact>;
 export type PresenceFact = z.infer<typeof presenceFact>;
 export type ConnFact = z.infer<typeof connFact>;
 export type MemberFact = z.infer<typeof memberFact>;
+export type WindowFact = z.infer<typeof windowFact>;
+export type AckFact = z.infer<typeof ackFact>;
 export type Fact = z.infer<typeof fact>;
 
 /** One action on the fault timeline (a toxic, a disabled link, a killed or paused process). */

@@ -7,6 +7,7 @@ import { LATENCY_LABELS, LATENCY_METRICS, LatencySet, encodeHistogram, type Late
 import { seriesInfo, type ServerSamples } from '../measure/sampler.ts';
 import { ThroughputSeries, type SeriesSnapshot } from '../measure/series.ts';
 import { collectEnvironment } from './environment.ts';
+import type { InflightWindow } from './inflight.ts';
 import { fmtUnit } from './format.ts';
 import { REPORT_KIND, REPORT_VERSION, reportSchema, type CheckResult, type EnvironmentReport, type LatencyMetricReport, type Report } from './schema.ts';
 import { evaluateThresholds, type ThresholdSpec } from './thresholds.ts';
@@ -41,6 +42,8 @@ export interface ReportInput {
   errorsByCode?: Readonly<Record<string, number>>;
   /** close codes the devices' connections ended with */
   closesByCode?: Readonly<Record<string, number>>;
+  /** in-flight windows as the inflight checker summed them up (harness/checks/inflight.ts) */
+  inflight?: readonly InflightWindow[];
   notes?: readonly string[];
   /** evidence kept per guarantee (default 50 violations, 200 facts per trail) */
   limits?: { violations?: number; trail?: number };
@@ -182,6 +185,7 @@ export function buildReport(input: ReportInput): Report {
     http: (input.http ?? []).map((h) => plain(h)),
     ...(input.errorsByCode ? { errorsByCode: { ...input.errorsByCode } } : {}),
     ...(input.closesByCode ? { closesByCode: { ...input.closesByCode } } : {}),
+    ...(input.inflight ? { inflight: plain([...input.inflight]) } : {}),
     limits,
     notes: [...(input.notes ?? [])],
   } satisfies Omit<Report, 'verdict'> as Omit<Report, 'verdict'>;

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chartSpecs, faultEnd, seriesCounted, type ChartSpec } from './charts.ts';
 import { closeCodes, errorCodes, escapeHtml as h, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit } from './format.ts';
+import { inflightHtml } from './inflight.ts';
 import type { Report } from './schema.ts';
 
 let uplotAssets: { js: string; css: string } | undefined;
@@ -272,9 +273,10 @@ export function renderHtml(r: Report): string {
   <span class="muted">${fmtTime(r.startedAt)} · ${fmtDuration(r.durationMs)} · seed ${h(String(r.seed))} · ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} thresholds · ${v.guarantees.total - v.guarantees.failed}/${v.guarantees.total} guarantees</span>
 </header>
 ${r.scenario.description ? `<p>${h(r.scenario.description)}</p>` : ''}
-<nav><a href="#verdict">Verdict</a><a href="#faults">Faults</a><a href="#latency">Latency</a><a href="#throughput">Throughput</a><a href="#server">Server</a><a href="#http">HTTP</a><a href="#environment">Environment</a></nav>
+<nav><a href="#verdict">Verdict</a><a href="#faults">Faults</a>${r.inflight ? '<a href="#inflight">In flight</a>' : ''}<a href="#latency">Latency</a><a href="#throughput">Throughput</a><a href="#server">Server</a><a href="#http">HTTP</a><a href="#environment">Environment</a></nav>
 <section id="verdict"><h2>Verdict</h2>${failures}${verdictTable(r)}</section>
 <section id="faults"><h2>Fault timeline</h2>${faultTable(r)}</section>
+${r.inflight ? `<section id="inflight"><h2>In flight at each fault</h2>${inflightHtml(r.inflight, r.startedAt)}</section>` : ''}
 <section id="latency"><h2>Latency</h2>${latencyTable(r)}${chartBlocks(charts, 'latency')}</section>
 <section id="throughput"><h2>Connections and message rates</h2>${throughputTable(r)}${chartBlocks(charts, 'throughput')}</section>
 <section id="server"><h2>Server resources</h2>${serverTable(r)}${chartBlocks(charts, 'server')}</section>

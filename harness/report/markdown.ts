@@ -2,6 +2,7 @@
 // table first, then the key figures; report.html has the rest.
 import { faultEnd, seriesCounted } from './charts.ts';
 import { closeCodes, errorCodes, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit, mdCell as c } from './format.ts';
+import { inflightMarkdown } from './inflight.ts';
 import type { Report } from './schema.ts';
 
 const mark = (pass: boolean): string => (pass ? '✅ pass' : '❌ **FAIL**');
@@ -92,6 +93,7 @@ export function renderSummary(r: Report): string {
       return `F${i + 1} \`${c(f.kind)}\` on ${c(f.target)} at +${fmtNumber((f.start - r.startedAt) / 1000, 1)} s${e.instant ? '' : e.healed ? ` for ${fmtDuration(e.end - f.start)}` : ' (not healed)'}`;
     }).join(' · '), '');
   }
+  out.push(...inflightMarkdown(r.inflight, r.startedAt));
   // what a scenario's attack tried, per attack, and its figures (the report's notes that say so)
   const attack = r.notes.filter((n) => n.startsWith('attack'));
   if (attack.length) out.push(...attack.map((n) => `- ${c(n)}`), '');

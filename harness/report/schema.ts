@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { faultEvent } from '../model/facts.ts';
 import { GUARANTEES } from '../model/guarantees.ts';
+import { inflightWindow } from './inflight.ts';
 
 export const REPORT_KIND = 'imstorm.report';
 export const REPORT_VERSION = 1;
@@ -245,6 +246,8 @@ export const reportSchema = z.object({
   errorsByCode: z.record(z.string(), z.number()).optional(),
   /** close codes the devices' connections ended with (the server's 4408/4409/4413…, 1006 when the device or the network dropped it, 1000 for its own closes); absent in reports before it existed */
   closesByCode: z.record(z.string(), z.number()).optional(),
+  /** in-flight windows, one per fault step: what the devices on the node it hit had at risk and what became of it (harness/report/inflight.ts); absent when no step ran */
+  inflight: z.array(inflightWindow).optional(),
   /** how much evidence was kept (violations per guarantee, facts per trail) */
   limits: z.object({ violations: z.number(), trail: z.number() }),
   /** free remarks: warnings, skipped parts */

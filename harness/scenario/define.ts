@@ -29,6 +29,13 @@ export const faultStep = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('kill'), at: z.number().nonnegative(), target: processRef, restartAfter: z.number().nonnegative().optional() }),
   z.object({ kind: z.literal('restart'), at: z.number().nonnegative(), target: processRef }),
   z.object({ kind: z.literal('pause'), at: z.number().nonnegative(), duration: z.number().positive(), target: processRef }),
+  /**
+   * node-N's pub/sub (bus) connection alone is killed on the Redis side (CLIENT KILL of the
+   * connection named imstorm-bus-node-N) while its command link stays up: what is published
+   * until it re-subscribes never reaches it, and it must fill from the log. On the timeline
+   * from the kill until the node is subscribed again (harness/env/bus-drop.ts).
+   */
+  z.object({ kind: z.literal('bus-drop'), at: z.number().nonnegative(), target: z.string().regex(/^node-\d+$/, 'must be node-N (the node whose bus connection is dropped)') }),
 ]);
 export type FaultStep = z.infer<typeof faultStep>;
 

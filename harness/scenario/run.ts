@@ -32,6 +32,9 @@ import { attackNotes, attackVerdicts, startAttack } from './attack-phase.ts';
 import type { HostileResult } from '../attack/index.ts';
 import type { FaultStep, Scenario } from './define.ts';
 import type { LiveRun } from '../live/metrics-server.ts';
+import { windowSummaries, type WindowMeta, type WindowSummary } from '../checks/inflight.ts';
+import { dropBusConnection } from '../env/bus-drop.ts';
+import { openWindow } from './inflight-windows.ts';
 
 export interface RunOptions {
   env: EnvChoice;
@@ -101,6 +104,9 @@ interface Run {
   readonly faults: AbortController;
   /** what the scenario's hostile clients recorded (scenario `attack`), once they ended */
   attack: HostileResult | null;
+  /** in-flight windows, one per fault step (inflight-windows.ts), and what became of them once judged */
+  readonly windows: WindowMeta[];
+  inflight: WindowSummary[];
 }
 
 /** What the storms leave for the judge. */
@@ -136,6 +142,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
     topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null,
+    windows: [], inflight: [],
   };
   o.live?.beginScenario({ scenario: s.name, seed: o.seed, env: o.env, devices: deviceCount(s), nodes: s.topology.nodes, faults: s.faults, phase: () => run.phase, timeline: () => run.topo?.timeline ?? [], loadStartAt: () => run.loadStartAt });
   try {
@@ -387,7 +394,7 @@ async function faultsDuringLoad(run: Run, t: Topology): Promise<void> {
   const failure = new Promise<never>((_, reject) => (failed = reject));
   failure.catch(() => {});
   const faultRuns = s.faults.map((step) =>
-    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log, run.faults.signal).catch((err: unknown) => {
+    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log, run.faults.signal, (x) => openWindow(run.fleet, run.windows, x, describeStep(x))).catch((err: unknown) => {
       const e = new RunSetupError(`fault step failed: ${describeStep(step)}: ${err instanceof Error ? err.message : String(err)}`);
       // the other steps stop at their next wait: nothing may restart a node after teardown
       run.faults.abort();
@@ -525,7 +532,7 @@ async function leakSamplesAfter(run: Run, t: Topology, plan: Plan, baseline: Ser
 function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: LeakSamples): Verdict[] {
   const { s } = run;
   run.phase = 'checks';
-  return runAllCheckers({
+  const input: Parameters<typeof runAllCheckers>[0] = {
     facts: storms.facts,
     population: plan.population,
     faults: t.timeline,
@@ -543,7 +550,11 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
           }
         : undefined,
     },
-  })
+    windows: run.windows,
+  };
+  const verdicts = runAllCheckers(input);
+  run.inflight = windowSummaries(input);
+  return verdicts
     .filter((v) => s.checks.presence || v.guarantee !== 'presence')
     .concat(run.attack ? attackVerdicts(run.attack) : []);
 }
@@ -582,6 +593,7 @@ async function reportPhase(
     http: r.http,
     errorsByCode: r.storms.errorsByCode,
     closesByCode: r.storms.closesByCode,
+    ...(run.windows.length ? { inflight: run.inflight } : {}),
     notes: run.notes,
   });
   if (run.attack) {
@@ -618,9 +630,11 @@ function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void, signal: AbortSignal): Promise<void> {
+async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void, signal: AbortSignal, beforeActing: (step: FaultStep) => Promise<unknown>): Promise<void> {
   const pause = (ms: number) => waitUnlessAborted(ms, signal);
   if (!(await pause(loadStartAt + step.at - Date.now()))) return;
+  // the in-flight window: what the devices have at risk, recorded before the step acts
+  await beforeActing(step);
   switch (step.kind) {
     case 'toxic': {
       log(`fault: ${step.toxic.type} on ${step.link} for ${step.duration} ms`);
@@ -669,6 +683,13 @@ async function runFault(t: Topology, step: FaultStep, loadStartAt: number, resta
         await t.restartNode(step.target);
       }
       return;
+    case 'bus-drop': {
+      log(`fault: ${step.target}'s bus (pub/sub) connection dropped`);
+      const d = await dropBusConnection(t.redis.url, step.target);
+      // on the timeline until the node is subscribed again: what was published meanwhile it can only fill from the log
+      t.faults.span('bus:drop', step.target, d.killedAt, d.backAt ?? Date.now(), { killedId: d.killedId, ...(d.backId ? { backId: d.backId } : { resubscribed: false }) });
+      return;
+    }
     case 'pause':
       log(`fault: pause ${step.target} for ${step.duration} ms`);
       if (step.target === 'redis') await t.pauseRedis();

@@ -35,7 +35,12 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
 
   private readonly log: Logger;
 
-  constructor(url: string, timeoutMs: number, channel: string, log: Logger) {
+  /**
+   * `nodeId` names both connections in Redis (CLIENT SETNAME `imstorm-cmd-<node>`,
+   * `imstorm-bus-<node>`), so an operator's CLIENT LIST, or a fault drill, can tell one
+   * node's links from another's.
+   */
+  constructor(url: string, timeoutMs: number, channel: string, log: Logger, nodeId = '') {
     super();
     this.log = log;
     this.timeoutMs = timeoutMs;
@@ -51,8 +56,9 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
       retryStrategy: (times) => Math.min(100 * times, 1000),
       reconnectOnError: () => false,
     };
-    this.cmd = new Redis(url, { ...base, connectionName: 'imstorm-cmd' });
-    this.sub = new Redis(url, { ...base, connectionName: 'imstorm-bus', autoResubscribe: false });
+    const suffix = nodeId ? `-${nodeId}` : '';
+    this.cmd = new Redis(url, { ...base, connectionName: `imstorm-cmd${suffix}` });
+    this.sub = new Redis(url, { ...base, connectionName: `imstorm-bus${suffix}`, autoResubscribe: false });
     // ioredis emits 'error' for every failed reconnect; the probe and the state
     // transitions below are what we log.
     this.cmd.on('error', () => {});

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ConnConv } from '../gateway/connection.ts';
 import { Gateway } from '../gateway/gateway.ts';
+import { Hub } from '../delivery/hub.ts';
 
 /**
  * Restores issue 8 item 1 for the harness's own tests (TEST_BUGS=upgrade_socket_no_error_listener):
@@ -26,5 +28,22 @@ export function errorRepliesWithoutId(): void {
   const replyError = proto.replyError;
   proto.replyError = function (this: Gateway, conn: unknown, _id: string | undefined, err: unknown): void {
     replyError.call(this, conn, undefined, err);
+  };
+}
+
+/**
+ * TEST_BUGS=cursor_on_push: a live push counts as the device's ack (at-most-once delivery,
+ * "delivered" once written to the socket): the cursor moves past messages the device never
+ * acknowledged, so whatever a connection drop swallows — and whatever a device had received
+ * but not yet stored — is never replayed (`inflight` names the cursor that passed unacked pushes).
+ */
+export function cursorOnPush(): void {
+  const proto = Hub.prototype as unknown as { pushLive(cc: ConnConv, seq: number, bytes: Buffer): void };
+  const pushLive = proto.pushLive;
+  proto.pushLive = function (this: Hub, cc: ConnConv, seq: number, bytes: Buffer): void {
+    pushLive.call(this, cc, seq, bytes);
+    if (!cc.epoch) return;
+    cc.conn.acks ??= new Map();
+    cc.conn.acks.set(cc.conv, { epoch: cc.epoch, seq });
   };
 }

@@ -7,7 +7,7 @@ import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../stor
 import type { GroupStore } from '../store/groups.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
-import { errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
+import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -53,6 +53,8 @@ export const processBugs = {
   upgrade_socket_no_error_listener: upgradeWithoutErrorListener,
   /** an `error` answering a request leaves out its id: breaks PROTOCOL.md's one reply per id (`answers`) */
   error_reply_without_id: errorRepliesWithoutId,
+  /** a live push moves the device's cursor as its ack would: pushes a drop swallows, or a device received but had not acked, are never replayed (`inflight`, `lost`) */
+  cursor_on_push: cursorOnPush,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;

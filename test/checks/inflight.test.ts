@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { check, windowSummaries } from '../../harness/checks/inflight.ts';
+import { runAllCheckers } from '../../harness/checks/index.ts';
+import type { AckFact, ConnFact, WindowFact } from '../../harness/model/facts.ts';
+import { close, connect, convFrame, input, member, recv, send, t } from './build.ts';
+
+const DM = 'dm:u1:u2';
+
+function win(client: string, conn: string, at: number, sends: [string, string][], unacked: [string, number, number][]): WindowFact {
+  return {
+    k: 'window',
+    window: 'w1',
+    fault: 'cut client-link:node-1 at 1000 ms',
+    client,
+    conn,
+    node: 'node-1',
+    at: t(at),
+    sends: sends.map(([conv, cmid]) => ({ conv, cmid, sentAt: t(at - 5), attempts: 1 })),
+    unacked: unacked.map(([conv, from, to]) => ({ conv, epoch: 'e1', from, to })),
+  };
+}
+const ack = (client: string, conn: string, conv: string, seq: number, at: number): AckFact => ({ k: 'ack', client, conn, conv, seq, at: t(at) });
+const synced = (client: string, conn: string, at: number): ConnFact => ({ k: 'conn', client, conn, event: 'synced', at: t(at) });
+
+/** u1/d1 on c1 and u2/d1 on c2; seqs 1..2 stored from u2 and received by both before the window at 1000. */
+const before = [
+  connect('u1/d1', 'c1', 0),
+  connect('u2/d1', 'c2', 0),
+  send('u2/d1', 'c2', DM, 'b-1', 1, 100),
+  send('u2/d1', 'c2', DM, 'b-2', 2, 200),
+  recv('u1/d1', 'c1', DM, 1, 'u2', 'b-1', 110),
+  recv('u1/d1', 'c1', DM, 2, 'u2', 'b-2', 210),
+  recv('u2/d1', 'c2', DM, 1, 'u2', 'b-1', 110),
+  recv('u2/d1', 'c2', DM, 2, 'u2', 'b-2', 210),
+];
+
+describe('inflight', () => {
+  it('passes when a send in flight is stored once and reaches every member, and unacked pushes are sent again or acked later', () => {
+    const facts = input([
+      ...before,
+      // at the cut: u1/d1 has a send written and unanswered, and holds 1..2 unacked; u2/d1 holds 1..2 unacked too
+      win('u1/d1', 'c1', 1000, [[DM, 'a-1']], [[DM, 1, 2]]),
+      win('u2/d1', 'c2', 1000, [], [[DM, 1, 2]]),
+      close('u1/d1', 'c1', 1001),
+      // u1/d1 comes back: the server has no ack, so it replays 1..2; the resend is stored as 3
+      connect('u1/d1', 'c3', 1500),
+      convFrame('u1/d1', 'c3', DM, 0, 2, 1502),
+      recv('u1/d1', 'c3', DM, 1, 'u2', 'b-1', 1503, 'backlog'),
+      recv('u1/d1', 'c3', DM, 2, 'u2', 'b-2', 1503, 'backlog'),
+      synced('u1/d1', 'c3', 1504),
+      send('u1/d1', 'c3', DM, 'a-1', 3, 1505, { attempts: 2 }),
+      recv('u1/d1', 'c3', DM, 3, 'u1', 'a-1', 1506),
+      recv('u2/d1', 'c2', DM, 3, 'u1', 'a-1', 1506),
+      // u2/d1 kept its connection and acked; its final-sync connection resumes from 3
+      ack('u2/d1', 'c2', DM, 3, 1600),
+      close('u2/d1', 'c2', 2000, 1000),
+      connect('u2/d1', 'c4', 2100),
+      convFrame('u2/d1', 'c4', DM, 3, 4, 2102),
+    ]);
+    const v = check(facts);
+    expect(v).toMatchObject({ guarantee: 'inflight', ok: true, checked: 5, violationCount: 0 });
+    expect(windowSummaries(facts)).toEqual([
+      expect.objectContaining({ id: 'w1', devicesAtRisk: 2, sends: expect.objectContaining({ inFlight: 1, storedOnce: 1, failed: 0 }), pushes: expect.objectContaining({ unacked: 4, redelivered: 2, acked: 2, failed: 0 }) }),
+    ]);
+    expect(runAllCheckers(facts).map((x) => x.guarantee)).toContain('inflight');
+  });
+
+  it('fails when a later cursor passes pushes the device never acked, naming the device, the seqs, the window and the connection', () => {
+    const v = check(
+      input([
+        ...before,
+        win('u1/d1', 'c1', 1000, [], [[DM, 1, 2]]),
+        close('u1/d1', 'c1', 1001),
+        connect('u1/d1', 'c3', 1500),
+        // the server moved the cursor on push: 2, though no ack of u1/d1 said so
+        convFrame('u1/d1', 'c3', DM, 2, 3, 1502),
+      ]),
+    );
+    expect(v.ok).toBe(false);
+    expect(v.violations[0]!.message).toBe(
+      'u1/d1 held dm:u1:u2 seqs 1..2 (epoch e1) unacked on c1 when w1 (cut client-link:node-1 at 1000 ms) began at t+1.000s; its next connection c3 resumed at t+1.502s from cursor 2, ' +
+        'but since the window the device had acked nothing there: seqs 1..2 were taken as delivered without an ack (a device that had not kept them would never get them)',
+    );
+  });
+
+  it('fails when pushes above the next cursor never come again', () => {
+    const v = check(
+      input([
+        ...before,
+        win('u1/d1', 'c1', 1000, [], [[DM, 1, 2]]),
+        close('u1/d1', 'c1', 1001),
+        connect('u1/d1', 'c3', 1500),
+        convFrame('u1/d1', 'c3', DM, 0, 2, 1502),
+        recv('u1/d1', 'c3', DM, 1, 'u2', 'b-1', 1503, 'backlog'),
+      ]),
+    );
+    expect(v).toMatchObject({ ok: false, violationCount: 1 });
+    expect(v.violations[0]!.message).toMatch(/^u1\/d1 held dm:u1:u2 seqs 1\.\.2 .* its next connection c3 resumed at t\+1\.502s from cursor 0 \(so the server had no ack for it\), but seq 2 never came again$/);
+  });
+
+  it('fails when a send in flight is stored twice, or never reaches a member', () => {
+    const twice = check(input([...before, win('u1/d1', 'c1', 1000, [[DM, 'a-1']], []), send('u1/d1', 'c1', DM, 'a-1', 3, 1005), recv('u2/d1', 'c2', DM, 3, 'u1', 'a-1', 1006), recv('u1/d1', 'c1', DM, 3, 'u1', 'a-1', 1006), recv('u2/d1', 'c2', DM, 4, 'u1', 'a-1', 1100), recv('u1/d1', 'c1', DM, 4, 'u1', 'a-1', 1100)]));
+    expect(twice.violations[0]!.message).toBe('dm:u1:u2 cmid a-1 from u1/d1, written at t+0.995s and unanswered when w1 (cut client-link:node-1 at 1000 ms) began at t+1.000s, was stored 2 times: seqs 3, 4 (epoch e1)');
+    const missing = check(input([...before, win('u1/d1', 'c1', 1000, [[DM, 'a-1']], []), send('u1/d1', 'c1', DM, 'a-1', 3, 1005), recv('u1/d1', 'c1', DM, 3, 'u1', 'a-1', 1006)]));
+    expect(missing.violations[0]!.message).toMatch(/, was stored at seq 3 but never reached 1 member device: u2\/d1$/);
+  });
+
+  it('a send never stored nor answered fails only when its device was synced again (it could have resent)', () => {
+    const gaveUp = input([...before, win('u1/d1', 'c1', 1000, [[DM, 'a-1']], []), close('u1/d1', 'c1', 1001), send('u1/d1', 'c1', DM, 'a-1', undefined, 995)]);
+    expect(check(gaveUp).ok).toBe(true);
+    expect(windowSummaries(gaveUp)[0]!.sends).toMatchObject({ inFlight: 1, abandoned: 1, failed: 0 });
+    const v = check(input([...before, win('u1/d1', 'c1', 1000, [[DM, 'a-1']], []), close('u1/d1', 'c1', 1001), connect('u1/d1', 'c3', 1500), synced('u1/d1', 'c3', 1502), send('u1/d1', 'c3', DM, 'a-1', undefined, 995, { attempts: 2 })]));
+    expect(v.violations[0]!.message).toMatch(/was never stored nor answered \(final outcome none after 2 attempts\), although u1\/d1 was synced again on c3 at t\+1\.502s$/);
+  });
+
+  it('a leave and a join between the window and the next conv frame put the pushes out of judgement (a join sets the cursor to the head)', () => {
+    const facts = input([
+      ...before,
+      win('u1/d1', 'c1', 1000, [], [[DM, 1, 2]]),
+      close('u1/d1', 'c1', 1001),
+      member(DM, 'u1', 'leave', 1100, 2),
+      member(DM, 'u1', 'join', 1200, 5),
+      connect('u1/d1', 'c3', 1500),
+      convFrame('u1/d1', 'c3', DM, 5, 6, 1502),
+    ]);
+    expect(check(facts).ok).toBe(true);
+    expect(windowSummaries(facts)[0]!.pushes).toMatchObject({ unacked: 2, superseded: 2, failed: 0 });
+  });
+});
