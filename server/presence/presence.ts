@@ -21,6 +21,8 @@ export class Presence {
   private readonly watchers = new Map<string, { conns: Set<Conn>; v: number }>();
   /** connections closed while Redis was unreachable; deregistered when it returns */
   private readonly pendingClose = new Map<string, { user: string; connId: string }>();
+  /** connections whose open failed without a confirmation either way (see open) */
+  private readonly unconfirmed = new Set<string>();
   private renewTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private leaseHeld = false;
@@ -76,8 +78,18 @@ export class Presence {
     // node died: hold the lease first.
     if (!this.leaseHeld) await this.renew();
     if (!this.leaseHeld) throw new Error('presence lease not held');
-    const replaced = await this.store.openConn(this.registration(conn), this.maxDevices, 'hello');
-    if (replaced) conn.registered = true;
+    // An open the store did not confirm (no answer within STORE_TIMEOUT_MS) may still have
+    // written the registration: close() must remove it either way, or the user stays online
+    // with a ghost connection until this node dies.
+    conn.registered = true;
+    let replaced: string[] | null;
+    try {
+      replaced = await this.store.openConn(this.registration(conn), this.maxDevices, 'hello');
+    } catch (err) {
+      this.unconfirmed.add(conn.id);
+      throw err;
+    }
+    if (replaced === null) conn.registered = false;
     return replaced;
   }
 
@@ -88,11 +100,16 @@ export class Presence {
   async close(conn: Conn): Promise<void> {
     if (!conn.registered) return;
     conn.registered = false;
+    const unconfirmed = this.unconfirmed.delete(conn.id);
     try {
       await this.store.closeConn(conn.user, conn.id, this.incarnation);
     } catch {
       this.pendingClose.set(conn.id, { user: conn.user, connId: conn.id });
+      return;
     }
+    // the unconfirmed open's commands may still run after this close (sent on a link that was
+    // dropped and reopened meanwhile): remove it once more at the next renewal (idempotent)
+    if (unconfirmed) this.pendingClose.set(conn.id, { user: conn.user, connId: conn.id });
   }
 
   async renew(): Promise<void> {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { PresenceFrame } from '../../server/protocol/server-frames.ts';
+import { pino } from 'pino';
+import type { Conn } from '../../server/gateway/connection.ts';
+import { Presence } from '../../server/presence/presence.ts';
+import { ProtocolError } from '../../server/protocol/codes.ts';
+import type { MemoryStore } from '../../server/store/memory/memory-store.ts';
 import { settle, simCluster, type SimConn } from './sim-node.ts';
 
 /**
@@ -61,5 +66,26 @@ describe('presence, in-process', () => {
     // and a later sweep of the old generation does not take it offline again
     expect(await n1.presence.sweepDead()).toBe(0);
     expect(store.statusOf('u')?.status).toBe('online');
+  });
+});
+
+describe('presence, an open whose answer is lost', () => {
+  it('a registration the store wrote but did not confirm (STORE_TIMEOUT_MS) is removed when the connection closes: no ghost online, no registry entry', async () => {
+    const { store } = simCluster(1, { presenceTtlMs: TTL });
+    // the store commits, then the answer is lost: what a Redis reply later than STORE_TIMEOUT_MS looks like to the node
+    const lossy = Object.create(store) as MemoryStore;
+    lossy.openConn = async (reg, max, mode) => {
+      await store.openConn(reg, max, mode);
+      throw new ProtocolError('unavailable', 'the store did not answer in time');
+    };
+    const presence = new Presence(lossy, pino({ level: 'silent' }), 'inc.1', TTL, 10, () => []);
+    await presence.renew();
+    const conn = { user: 'u', id: 'c1', device: 'd', registered: false, isOpen: true } as unknown as Conn;
+    await expect(presence.open(conn)).rejects.toThrow(/did not answer/);
+    expect(store.registeredConns('u')).toEqual(['c1']);
+    // the gateway answers the hello `unavailable` and closes the connection
+    await presence.close(conn);
+    expect(store.registeredConns('u')).toEqual([]);
+    expect(store.statusOf('u')?.status).toBe('offline');
   });
 });
