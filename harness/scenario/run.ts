@@ -18,7 +18,7 @@ import { checkLimits, proxiedLinkBudget, sourceAddresses } from '../fleet/limits
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type FleetTotals } from '../fleet/orchestrator.ts';
 import { MembershipChurn, MembershipChurnError } from '../fleet/membership-churn.ts';
 import { createGroups } from '../fleet/setup.ts';
-import { planWorkload, type Plan } from '../fleet/workload.ts';
+import { planWorkload, slowClients, type Plan } from '../fleet/workload.ts';
 import { LatencySet } from '../measure/latency.ts';
 import { recordFacts } from '../measure/from-facts.ts';
 import { ServerSampler, type ServerSamples } from '../measure/sampler.ts';
@@ -159,9 +159,18 @@ function withOverrides(scenario: Scenario, o: RunOptions): Scenario {
   return {
     ...scenario,
     topology: { ...scenario.topology, nodes: o.nodes ?? scenario.topology.nodes },
-    workload: { ...scenario.workload, users: o.users ?? scenario.workload.users },
+    workload: { ...scenario.workload, users: o.users ?? scenario.workload.users, stages: scaledStages(scenario, durationMs) },
     durationMs: o.durationMs ?? scenario.durationMs,
   };
+}
+
+/** Stages keep their shape under a --duration override: scaled to fill the new load phase. */
+function scaledStages(s: Scenario, durationMs: number): Scenario['workload']['stages'] {
+  const st = s.workload.stages;
+  if (!st || durationMs === s.durationMs) return st;
+  const out = st.map((x) => ({ ...x, durationMs: Math.max(1, Math.round((x.durationMs * durationMs) / s.durationMs)) }));
+  out[out.length - 1]!.durationMs += durationMs - out.reduce((a, x) => a + x.durationMs, 0);
+  return out;
 }
 
 const deviceCount = (s: Scenario): number => s.workload.users * s.workload.devicesPerUser;
@@ -548,7 +557,7 @@ async function reportPhase(
   const { s, o } = run;
   const latency = new LatencySet();
   const series = new ThroughputSeries();
-  recordFacts(r.storms.facts, { latency, series });
+  recordFacts(r.storms.facts, { latency, series, slowClients: slowClients(plan, s.workload) });
   for (const ms of r.storms.connectLatencies) latency.record('connect', ms);
   const report = buildReport({
     scenario: { name: s.name, description: s.description },

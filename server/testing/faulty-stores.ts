@@ -7,6 +7,7 @@ import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../stor
 import type { GroupStore } from '../store/groups.ts';
 import type { Stores } from '../store/stores.ts';
 import { errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
+import { ackPastHead, neverCutSlowConsumers } from './faulty-delivery.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -48,6 +49,10 @@ export const processBugs = {
   upgrade_socket_no_error_listener: upgradeWithoutErrorListener,
   /** an `error` answering a request leaves out its id: breaks PROTOCOL.md's one reply per id (`answers`) */
   error_reply_without_id: errorRepliesWithoutId,
+  /** an ack above the head is stored as the cursor, not clamped: a device that acked ahead misses what was stored after (`lost`) */
+  ack_past_head: ackPastHead,
+  /** slow consumers are never cut 4413: the node buffers without bound for readers that stopped reading */
+  never_cut_slow_consumers: neverCutSlowConsumers,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;
