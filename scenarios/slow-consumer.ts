@@ -42,8 +42,10 @@ const base = {
   thresholds: [
     // each paused device at least once; the throttled ones are cut again on every reconnect while throttled
     'server.*.slowConsumerClosesPerSec.total >= 4',
-    // 8 slow connections × (SLOW_CONSUMER_BYTES + the 256 KiB replay pace + a message) is under 3 MiB
-    'server.*.unsentBytes.max < 8388608',
+    // live bytes are cut at SLOW_CONSUMER_BYTES + the 256 KiB replay pace; a `history` page a slow
+    // reader asked for (100 messages of up to 16 KiB) is not cut: 2.3–4.7 MB measured on one node
+    // (seeds 1–4); never cutting (the control) buffers 19 MiB
+    'server.*.unsentBytes.max < 12582912',
     'server.*.rssBytes.max < 314572800',
     'latency.sendToDelivered.p99 < 1500',
     'throughput.sent.total > 600',
