@@ -56,6 +56,7 @@ export default defineScenario({
 export const misbehavingClientsFull = defineScenario({
   ...base,
   name: 'misbehaving-clients-full',
+  description: 'Two nodes, 400 users × 2 devices in dms and 40 groups for 60 s; ten times the ci groups that never ack, ack late, ack ahead, stop reading, or leave for good, among normal devices; the send rate ramps up, holds and ramps down.',
   durationMs: 60_000,
   workload: {
     ...base.workload,
