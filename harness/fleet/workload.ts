@@ -305,6 +305,11 @@ function applyDeviceGroups(w: Workload, devices: DevicePlan[], users: string[], 
   }
 }
 
+/** When a client mode's timed part is over, ms into the load (0 for `reads`). */
+export function modeEndMs(m: ClientMode): number {
+  return m.kind === 'pause' || m.kind === 'throttle' ? m.at + m.durationMs : m.kind === 'leave' ? m.at : 0;
+}
+
 /** The clients (`user/device`) of the device groups marked `slow`. */
 export function slowClients(plan: Plan, w: Workload): Set<string> {
   const slow = new Set((w.deviceGroups ?? []).filter((g) => g.slow).map((g) => g.name));

@@ -3,7 +3,7 @@
 // run's fault timeline can be stored, shown and replayed against a fix.
 import { z } from 'zod';
 import { attackSchema } from '../attack/params.ts';
-import { workloadSchema } from '../fleet/workload.ts';
+import { modeEndMs, workloadSchema } from '../fleet/workload.ts';
 import { metricPathProblem, parseThreshold } from '../report/thresholds.ts';
 
 const toxicSpec = z.object({
@@ -121,8 +121,7 @@ function checkWorkloadTiming(s: Scenario): void {
     if (sum !== s.durationMs) throw new Error(`invalid scenario "${s.name}": workload.stages last ${sum} ms in all but durationMs is ${s.durationMs}: make them add up to durationMs (the stages shape the whole load phase; a --duration override scales them)`);
   }
   for (const [i, g] of (w.deviceGroups ?? []).entries()) {
-    const m = g.mode;
-    const end = m.kind === 'pause' || m.kind === 'throttle' ? m.at + m.durationMs : m.kind === 'leave' ? m.at : 0;
-    if (end > s.durationMs) throw new Error(`invalid scenario "${s.name}": workload.deviceGroups[${i}] ("${g.name}") mode ${m.kind} ends at ${end} ms, after the load (durationMs ${s.durationMs}): move it earlier or lengthen the load`);
+    const end = modeEndMs(g.mode);
+    if (end > s.durationMs) throw new Error(`invalid scenario "${s.name}": workload.deviceGroups[${i}] ("${g.name}") mode ${g.mode.kind} ends at ${end} ms, after the load (durationMs ${s.durationMs}): move it earlier or lengthen the load`);
   }
 }

@@ -18,7 +18,7 @@ import { checkLimits, proxiedLinkBudget, sourceAddresses } from '../fleet/limits
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type FleetTotals } from '../fleet/orchestrator.ts';
 import { MembershipChurn, MembershipChurnError } from '../fleet/membership-churn.ts';
 import { createGroups } from '../fleet/setup.ts';
-import { planWorkload, slowClients, type Plan } from '../fleet/workload.ts';
+import { modeEndMs, planWorkload, slowClients, type Plan } from '../fleet/workload.ts';
 import { LatencySet } from '../measure/latency.ts';
 import { recordFacts } from '../measure/from-facts.ts';
 import { ServerSampler, type ServerSamples } from '../measure/sampler.ts';
@@ -156,6 +156,10 @@ function withOverrides(scenario: Scenario, o: RunOptions): Scenario {
   const a = scenario.attack;
   const durationMs = o.durationMs ?? scenario.durationMs;
   if (a && a.at + a.durationMs > durationMs) throw new RunSetupError(`--duration ${durationMs} ms is too short for ${scenario.name}'s attack (from ${a.at} ms for ${a.durationMs} ms): give at least ${a.at + a.durationMs} ms`);
+  for (const g of scenario.workload.deviceGroups ?? []) {
+    const end = modeEndMs(g.mode);
+    if (end > durationMs) throw new RunSetupError(`--duration ${durationMs} ms is too short for ${scenario.name}'s device group "${g.name}" (mode ${g.mode.kind} until ${end} ms): give at least ${end} ms`);
+  }
   return {
     ...scenario,
     topology: { ...scenario.topology, nodes: o.nodes ?? scenario.topology.nodes },
