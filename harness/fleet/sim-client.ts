@@ -3,12 +3,12 @@
 // backoff and full jitter, resume from cursors, and resend of unanswered sends with the
 // same cmid. Sends follow an open-loop schedule: each has an intended time, and latency
 // counts from it, so a stalled server cannot hide its stalls.
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { decodeServerFrame, type FrameOf, type ServerFrame, type StoredMessage } from '../../server/protocol/server-frames.ts';
 import type { SendFact } from '../model/facts.ts';
 import type { Recorder } from './recorder.ts';
 import { Rng } from './rng.ts';
-import type { Socket } from 'node:net';
 import { drawBodySize, stageTarget, type AckMode, type DevicePlan, type Workload } from './workload.ts';
 
 export interface ClientOptions {
