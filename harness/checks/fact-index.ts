@@ -1,4 +1,4 @@
-import type { ConnFact, Fact, MemberFact, PresenceFact, RecvFact, SendFact } from '../model/facts.ts';
+import type { AckAheadFact, ConnFact, Fact, MemberFact, PresenceFact, RecvFact, SendFact, StallFact } from '../model/facts.ts';
 import { excusingFaults, faultTimeline, type FaultTimeline } from './faults.ts';
 import { addChange, newTimeline, sealTimeline, type MemberTimeline } from './membership.ts';
 import type { CheckInput } from './verdict.ts';
@@ -91,6 +91,12 @@ export interface FactIndex {
   /** devices (clients) per user: the Population's, plus any client that was welcomed */
   clientsByUser: Map<string, string[]>;
   presence: PresenceFact[];
+  /** client modes (workload.deviceGroups): acks above what a device held, per client and conv */
+  acksAhead: Map<string, AckAheadFact[]>;
+  /** read stalls (pause, throttle) per client */
+  stalls: Map<string, StallFact[]>;
+  /** devices that left for good: client → when */
+  gone: Map<string, number>;
   /** acked sends whose epoch is only guessed by time (left out of the cmid logs) */
   guessedEpoch: Set<SendFact>;
   /** built on first use: see clientFacts() and cmidLogs() */
@@ -117,6 +123,9 @@ function build(input: CheckInput): FactIndex {
   const presence: PresenceFact[] = [];
   const sends: SendFact[] = [];
   const memberFacts: MemberFact[] = [];
+  const acksAhead = new Map<string, AckAheadFact[]>();
+  const stalls = new Map<string, StallFact[]>();
+  const gone = new Map<string, number>();
   let runStart = Infinity;
   let runEnd = -Infinity;
 
@@ -149,6 +158,24 @@ function build(input: CheckInput): FactIndex {
     if (f.k === 'send' && f.answeredAt !== undefined && f.answeredAt > runEnd) runEnd = f.answeredAt;
     if (f.k === 'member') {
       memberFacts.push(f);
+      continue;
+    }
+    // client modes: read by lost and unseen, never part of a connection's frames
+    if (f.k === 'ack_ahead') {
+      const key = f.client + SEP + f.conv;
+      const l = acksAhead.get(key);
+      if (l) l.push(f);
+      else acksAhead.set(key, [f]);
+      continue;
+    }
+    if (f.k === 'stall') {
+      const l = stalls.get(f.client);
+      if (l) l.push(f);
+      else stalls.set(f.client, [f]);
+      continue;
+    }
+    if (f.k === 'gone') {
+      gone.set(f.client, Math.min(f.at, gone.get(f.client) ?? Infinity));
       continue;
     }
     push(byConn, f.conn, f);
@@ -261,6 +288,9 @@ function build(input: CheckInput): FactIndex {
     welcomedByClient,
     clientsByUser,
     presence,
+    acksAhead,
+    stalls,
+    gone,
     guessedEpoch,
     lazy: {},
   };
@@ -374,4 +404,20 @@ export function firstAck(m: Message): SendFact {
   let best = m.acked[0]!;
   for (const s of m.acked) if ((s.answeredAt ?? s.sentAt) < (best.answeredAt ?? best.sentAt)) best = s;
   return best;
+}
+
+/** The device's acks above what it held in `conv`, if any. */
+export function acksAheadOf(ix: FactIndex, client: string, conv: string): readonly AckAheadFact[] {
+  return ix.acksAhead.get(client + SEP + conv) ?? [];
+}
+
+/**
+ * The ack above what it held by which `client` may have given up `m` (client mode `ahead`):
+ * one that claimed m.seq without holding it, handled (by `until`) when m may already have
+ * been stored (its earliest possible store time, storedLow, not after). A server that clamps
+ * to the head can have moved the cursor past m only then; a message stored later is owed.
+ */
+export function forfeitedByAckAhead(ix: FactIndex, client: string, m: Message): AckAheadFact | undefined {
+  const low = m.storedLow ?? -Infinity;
+  return acksAheadOf(ix, client, m.conv).find((a) => a.epoch === m.epoch && a.held < m.seq && a.seq >= m.seq && low <= a.until);
 }

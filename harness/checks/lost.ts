@@ -1,5 +1,5 @@
 import type { Fact, SendFact } from '../model/facts.ts';
-import { cmidKey, cmidLogs, connAt, firstAck, fmtT, indexFacts, messagesOf, userOf, type FactIndex, type Message } from './fact-index.ts';
+import { acksAheadOf, cmidKey, cmidLogs, connAt, firstAck, fmtT, forfeitedByAckAhead, indexFacts, messagesOf, userOf, type FactIndex, type Message } from './fact-index.ts';
 import { everMembers, memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
 import { deviceFacts, witness } from './witness.ts';
@@ -20,6 +20,12 @@ import { deviceFacts, witness } from './witness.ts';
  *   error without a code) or never answered. It counts as recovered if some device
  *   received that (conv, sender, cmid); never a failure either way.
  *
+ * - Client modes (workload.deviceGroups): a device that acked above what it held (`ahead`)
+ *   gave up the messages it claimed that may already have been stored when the server
+ *   handled that ack (a correct server clamps to the head then); every message stored
+ *   after it is still owed. A device that left for good (`leave`) is owed what was stored
+ *   at least `unseenWithinMs` before it left. Both are counted in the summary.
+ *
  * checked = (acked message, member device) pairs examined.
  */
 export function check(input: CheckInput): Verdict {
@@ -29,6 +35,9 @@ export function check(input: CheckInput): Verdict {
   let messages = 0;
   let superseded = 0;
   let ambiguous = 0;
+  let forfeited = 0;
+  let afterGone = 0;
+  const within = input.options?.unseenWithinMs ?? DEFAULTS.unseenWithinMs;
 
   for (const c of ix.convs.values()) {
     const users = everMembers(c.members);
@@ -46,8 +55,17 @@ export function check(input: CheckInput): Verdict {
           if (member === undefined) ambiguous++;
           if (member !== true) continue;
           for (const client of ix.clientsByUser.get(user) ?? []) {
+            const gone = ix.gone.get(client);
+            if (gone !== undefined && (m.storedHigh ?? Infinity) > gone - within) {
+              afterGone++;
+              continue;
+            }
             checked++;
             if (m.receivedBy.has(client)) continue;
+            if (forfeitedByAckAhead(ix, client, m)) {
+              forfeited++;
+              continue;
+            }
             findings.add(ack.sentAt, () => lostWitness(ix, m, ack, user, client));
           }
         }
@@ -61,6 +79,8 @@ export function check(input: CheckInput): Verdict {
     `${plural(unknown.total, 'unknown-outcome send')} (${unknown.recovered} recovered, ${unknown.total - unknown.recovered} not seen; neither is a failure)`,
   ];
   if (superseded) notes.push(`${plural(superseded, 'acked message')} of epochs the store later lost not checked`);
+  if (forfeited) notes.push(`${plural(forfeited, 'delivery', 'deliveries')} not owed: the device acked past them (ack ahead) when they may already have been stored`);
+  if (afterGone) notes.push(`${plural(afterGone, 'delivery', 'deliveries')} to devices that left for good, stored less than ${within} ms before they left or after, not owed`);
   if (ambiguous) notes.push(`${plural(ambiguous, 'member')} with a membership change during the send skipped`);
   return findings.verdict('lost', checked, notes.join('; '), input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
 }
@@ -88,8 +108,17 @@ function lostWitness(ix: FactIndex, m: Message, ack: SendFact, user: string, cli
     : 'never welcomed';
   const message =
     `${m.conv} seq ${m.seq} (epoch ${m.epoch || '?'}, cmid ${m.cmid} from ${m.from}, answered ${ack.outcome} at ${fmtT(ix, ack.answeredAt ?? ack.sentAt)}) ` +
-    `never reached member ${user} on device ${client} (${device})`;
+    `never reached member ${user} on device ${client} (${device})${aheadNote(ix, client, m)}`;
   // the device's lifecycle, its conv/gap frames and sends there, and receipts of nearby seqs
   const near = (f: Fact) => f.k !== 'recv' || Math.abs(f.seq - m.seq) <= 3;
   return witness(ix, message, ack, [...m.acked, ...deviceFacts(ix, client, m.conv, near)]);
+}
+
+/** The device's acks above what it held in the message's conversation: a clamp that did not happen shows here. */
+function aheadNote(ix: FactIndex, client: string, m: Message): string {
+  const acks = acksAheadOf(ix, client, m.conv).filter((a) => a.epoch === m.epoch);
+  if (!acks.length) return '';
+  const a = acks.find((x) => x.held < m.seq && x.seq >= m.seq);
+  if (!a) return `; the device acked ahead ${acks.length} time(s) in ${m.conv}, none of them past seq ${m.seq}`;
+  return `; the device acked ahead: ack ${a.seq} while holding ${a.held} at ${fmtT(ix, a.at)} (${a.answered ? 'answered ok' : 'unanswered'} by ${fmtT(ix, a.until)}), before this message was stored (not before ${fmtT(ix, m.storedLow ?? 0)}): clamped to the head, that ack could not cover it`;
 }

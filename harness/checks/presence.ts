@@ -122,13 +122,15 @@ interface Stretch {
  * registers a connection during its hello, before the device reads `welcome` (seconds
  * before, on a loaded node), so from a connect to its welcome the state is neither.
  */
-function truthStretches(lives: readonly ConnLife[], start: number, end: number): Stretch[] {
+function truthStretches(lives: readonly ConnLife[], start: number, end: number, stallAt: (l: ConnLife) => number): Stretch[] {
   const welcomed: Array<[number, number]> = [];
   const possible: Array<[number, number]> = [];
   for (const l of lives) {
     if (l.welcome) {
       const until = l.end?.at ?? end;
-      welcomed.push([l.welcome.at, Math.max(l.welcome.at, until)]);
+      // a device that stopped reading learns of a cut (4413) only when it reads again: from
+      // its stall on, its connection may already be closed on the server
+      welcomed.push([l.welcome.at, Math.max(l.welcome.at, Math.min(until, stallAt(l)))]);
       possible.push([l.connectAt ?? l.welcome.at, Math.max(l.welcome.at, until)]);
       continue;
     }
@@ -193,15 +195,24 @@ function checkOverTime(ix: FactIndex, faults: readonly FaultEvent[], o: { settle
     if (l) l.push(life);
     else livesOf.set(u, [life]);
   }
+  // client modes pause and throttle: when a connection's device first stalled during its life
+  const stallAt = (l: ConnLife): number => {
+    const from = l.welcome?.at ?? l.connectAt ?? -Infinity;
+    const to = l.end?.at ?? ix.runEnd;
+    let at = Infinity;
+    for (const st of ix.stalls.get(l.client) ?? []) if (st.end > from && st.at < to) at = Math.min(at, Math.max(st.at, from));
+    return at;
+  };
   const stretchesOf = new Map<string, Stretch[]>();
   let windows = 0;
   for (const sub of ix.conns.values()) {
     if (!sub.welcome) continue;
     const subFrom = sub.welcome.at + o.settleMs;
-    const subTo = sub.end?.at ?? ix.runEnd;
+    // a subscriber that stopped reading holds what it read before: judged until it stalled
+    const subTo = Math.min(sub.end?.at ?? ix.runEnd, stallAt(sub));
     for (const user of usersOfConn.get(sub.conn) ?? []) {
       let stretches = stretchesOf.get(user);
-      if (!stretches) stretchesOf.set(user, (stretches = truthStretches(livesOf.get(user) ?? [], ix.runStart, ix.runEnd)));
+      if (!stretches) stretchesOf.set(user, (stretches = truthStretches(livesOf.get(user) ?? [], ix.runStart, ix.runEnd, stallAt)));
       const frames = framesOf.get(sub.client + '\u0000' + user)!;
       for (const st of stretches) {
         const from = Math.max(st.from + o.settleMs, subFrom);

@@ -32,6 +32,7 @@ export function check(input: CheckInput): Verdict {
   const findings = new Findings();
   let checked = 0;
   let extended = 0;
+  let stalls = 0;
 
   for (const c of ix.convs.values()) {
     const e = c.epochs.get(c.current);
@@ -47,18 +48,22 @@ export function check(input: CheckInput): Verdict {
         for (const client of ix.clientsByUser.get(user) ?? []) {
           const life = connAt(ix, client, storedAt);
           if (!life) continue;
-          if (life.end ? life.end.at <= due.deadline : due.deadline > ix.runEnd) continue;
+          const stalled = stallDeadline(ix, client, storedAt, due.deadline, within);
+          if (stalled !== due.deadline) stalls++;
+          const deadline = stalled;
+          if (life.end ? life.end.at <= deadline : deadline > ix.runEnd) continue;
           checked++;
           const got = m.receivedBy.get(client);
-          if (got !== undefined && got <= due.deadline) continue;
+          if (got !== undefined && got <= deadline) continue;
           const ack = firstAck(m);
-          findings.add(ack.sentAt, () => unseenWitness(ix, m, ack, client, life, storedAt, due, within, got));
+          findings.add(ack.sentAt, () => unseenWitness(ix, m, ack, client, life, storedAt, { ...due, deadline }, within, got));
         }
       }
     }
   }
   const notes = [`${plural(checked, 'delivery', 'deliveries')} to devices connected throughout checked against ${within} ms`];
   if (extended) notes.push(`${plural(extended, 'message')} had the deadline moved past a fault healing`);
+  if (stalls) notes.push(`${plural(stalls, 'delivery', 'deliveries')} to a device that stopped or slowed its reading (client modes pause, throttle) due ${within} ms after it read again`);
   return findings.verdict('unseen', checked, notes.join('; '), input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
 }
 
@@ -80,4 +85,17 @@ function unseenWitness(
     `due by ${fmtT(ix, due.deadline)}${healed}, ${got === undefined ? 'never received' : `received at ${fmtT(ix, got)}`}`;
   const near = (f: Fact) => f.k !== 'recv' || Math.abs(f.seq - m.seq) <= 3;
   return witness(ix, message, ack, [...m.acked, ...deviceFacts(ix, client, m.conv, near)]);
+}
+
+/**
+ * A device that stopped or slowed its reading (client modes pause, throttle) cannot have read
+ * what was pushed meanwhile: a stall overlapping [storedAt, deadline] moves the deadline to
+ * `within` after the stall ended (repeatedly, for stalls that follow).
+ */
+function stallDeadline(ix: FactIndex, client: string, storedAt: number, deadline: number, within: number): number {
+  const list = ix.stalls.get(client);
+  if (!list) return deadline;
+  let d = deadline;
+  for (const st of [...list].sort((a, b) => a.at - b.at)) if (st.at <= d && st.end >= storedAt) d = Math.max(d, st.end + within);
+  return d;
 }

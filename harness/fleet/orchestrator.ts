@@ -18,7 +18,7 @@ export interface FleetOptions {
   processes?: number;
   localAddresses?: string[];
   jwtSecret: string;
-  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'failover' | 'cmids'>;
+  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'failover' | 'cmids'> & Partial<Pick<Workload, 'stages'>>;
   outDir: string;
   connectConcurrency?: number;
   onProgress?: (p: FleetTotals) => void;

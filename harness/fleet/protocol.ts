@@ -12,7 +12,7 @@ export interface FleetInit {
   /** source addresses to spread connections over (127.0.0.2, …); empty = the default */
   localAddresses: string[];
   jwtSecret: string;
-  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'failover' | 'cmids'>;
+  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'failover' | 'cmids'> & Partial<Pick<Workload, 'stages'>>;
   factsPath: string;
   /** concurrent connects in flight (paces connect storms) */
   connectConcurrency: number;

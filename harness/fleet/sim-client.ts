@@ -3,12 +3,13 @@
 // backoff and full jitter, resume from cursors, and resend of unanswered sends with the
 // same cmid. Sends follow an open-loop schedule: each has an intended time, and latency
 // counts from it, so a stalled server cannot hide its stalls.
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { decodeServerFrame, type FrameOf, type ServerFrame, type StoredMessage } from '../../server/protocol/server-frames.ts';
 import type { SendFact } from '../model/facts.ts';
 import type { Recorder } from './recorder.ts';
 import { Rng } from './rng.ts';
-import type { DevicePlan, Workload } from './workload.ts';
+import { drawBodySize, stageTarget, type AckMode, type DevicePlan, type Workload } from './workload.ts';
 
 export interface ClientOptions {
   url: string;
@@ -17,13 +18,15 @@ export interface ClientOptions {
   localAddress?: string;
   token: () => Promise<string>;
   recorder: Recorder;
-  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'cmids'>;
+  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'cmids'> & Partial<Pick<Workload, 'stages'>>;
   /** how long a request may stay unanswered before it counts as never answered on this connection */
   requestTimeoutMs?: number;
 }
 
 interface PendingSend {
   fact: SendFact;
+  /** body size, drawn once: a resend carries the same body */
+  bytes: number;
   /** request id on the current connection, once written */
   reqId: string | null;
 }
@@ -38,7 +41,7 @@ interface ConvView {
   filling: number;
 }
 
-type State = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed';
+type State = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
 
 const ACK_BATCH_MS = 500;
 
@@ -77,12 +80,21 @@ export class SimClient {
   private node: string | undefined;
   /** per conversation, the highest seq an in-flight window found unacked that no ack written since has covered */
   private readonly ackWatch = new Map<string, number>();
+  /** when this device's load began (stages and modes are timed from it) */
+  private loadStartAt = 0;
+  /** draws body sizes, apart from `rng` so a plan without size distributions sends what it always did */
+  private readonly bodyRng: Rng;
+  /** timers of the device's mode (pause, throttle, leave) and of late acks: cleared on stop */
+  private readonly modeTimers = new Set<NodeJS.Timeout>();
+  /** a read stall (mode pause or throttle) under way */
+  private stall: { kind: 'pause' | 'throttle'; at: number; end: number; release: () => void } | null = null;
 
   constructor(plan: DevicePlan, options: ClientOptions) {
     this.plan = plan;
     this.o = options;
     this.client = `${plan.user}/${plan.device}`;
     this.rng = new Rng(plan.seed);
+    this.bodyRng = new Rng((plan.seed ^ 0x626f6479) >>> 0);
   }
 
   get isOpen(): boolean {
@@ -103,8 +115,10 @@ export class SimClient {
   /** Begins the open-loop send schedule (and churn, if planned). */
   startLoad(): void {
     this.sending = true;
-    if (this.plan.sendRate > 0 && this.plan.convs.length) this.scheduleSend(Date.now());
+    this.loadStartAt = Date.now();
+    if (this.plan.sendRate > 0 && this.plan.convs.length && this.maxStageTarget() > 0) this.scheduleSend(this.loadStartAt);
     if (this.plan.churnRate > 0) this.scheduleChurn();
+    this.startMode();
   }
 
   stopLoad(): void {
@@ -116,7 +130,7 @@ export class SimClient {
 
   /** Resolves when this device is connected and synced (or has given up). */
   whenSynced(): Promise<void> {
-    if (this.isSynced || this.state === 'failed' || this.state === 'replaced' || this.state === 'stopped') return Promise.resolve();
+    if (this.isSynced || this.state === 'failed' || this.state === 'replaced' || this.state === 'stopped' || this.state === 'gone') return Promise.resolve();
     return new Promise((r) => this.syncedWaiters.push(r));
   }
 
@@ -127,7 +141,7 @@ export class SimClient {
 
   /** The end-of-run resync: a fresh connection replays everything above the cursor. */
   async resync(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'failed') return;
+    if (this.state === 'stopped' || this.state === 'failed' || this.state === 'gone') return;
     if (this.state === 'replaced') this.state = 'backoff';
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
@@ -145,6 +159,9 @@ export class SimClient {
 
   async stop(): Promise<void> {
     this.stopLoad();
+    this.endStall();
+    for (const t of this.modeTimers) clearTimeout(t);
+    this.modeTimers.clear();
     this.state = 'stopped';
     if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -181,7 +198,7 @@ export class SimClient {
   // ---- connection ------------------------------------------------------------------
 
   private connect(): void {
-    if (this.state === 'stopped') return;
+    if (this.state === 'stopped' || this.state === 'gone') return;
     this.state = 'connecting';
     this.synced = false;
     this.conn = `pending:${this.client}:${++this.connSeq}`;
@@ -194,6 +211,7 @@ export class SimClient {
     this.ws = ws;
     ws.on('open', () => {
       this.o.recorder.latency('connect', Date.now() - this.connectStartedAt);
+      if (this.stall?.kind === 'throttle') this.throttle(ws);
       void this.o.token().then((token) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'hello', v: 1, token }));
       });
@@ -245,7 +263,7 @@ export class SimClient {
     for (const w of this.historyWaiters.values()) w(null);
     this.historyWaiters.clear();
     for (const v of this.convs.values()) v.filling = 0;
-    if (this.state === 'stopped') return;
+    if (this.state === 'stopped' || this.state === 'gone') return;
     // failover: a node that cannot even welcome us is tried again only after the others;
     // rotate: every reconnect goes to the next node
     if ((!this.welcomed || this.o.workload.reconnect.rotate) && this.o.fallbackUrls?.length) this.urlIndex++;
@@ -298,7 +316,7 @@ export class SimClient {
         this.o.recorder.count('welcomes');
         this.o.recorder.latency('welcome', now - this.connectStartedAt);
         if (this.plan.presenceSubs.length) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });
-        if (this.o.workload.ack === 'batched') this.ackTimer = setInterval(() => void this.flushAcks(), ACK_BATCH_MS);
+        if (this.ackMode === 'batched' || (typeof this.ackMode === 'object' && this.ackMode.kind === 'ahead')) this.ackTimer = setInterval(() => void this.flushAcks(), ACK_BATCH_MS);
         return;
       case 'synced':
         this.synced = true;
@@ -362,11 +380,12 @@ export class SimClient {
     if (!v || via === 'history') return;
     v.maxSeq = Math.max(v.maxSeq, seq);
     if (!v.filling && seq === v.contig + 1) v.contig = seq;
-    if (this.o.workload.ack === 'immediate' && v.contig > v.acked) {
+    const mode = this.ackMode;
+    if (mode === 'immediate' && v.contig > v.acked) {
       v.acked = v.contig;
       this.ws?.send(JSON.stringify({ t: 'ack', conv, seq: v.contig }));
       this.noteAckForWindows(conv, v.contig);
-    }
+    } else if (typeof mode === 'object' && mode.kind === 'late') this.ackLate(conv, v, mode.delayMs);
   }
 
   private async fillGap(conv: string, from: number, to: number): Promise<void> {
@@ -399,12 +418,17 @@ export class SimClient {
 
   private async flushAcks(): Promise<void> {
     const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN || this.o.workload.ack === 'never') return;
+    const mode = this.ackMode;
+    // late acks go out on their own timers only: a closing app loses the ones not yet due
+    if (!ws || ws.readyState !== WebSocket.OPEN || mode === 'never' || (typeof mode === 'object' && mode.kind === 'late')) return;
     for (const [conv, v] of this.convs) {
       if (v.contig > v.acked) {
         v.acked = v.contig;
-        ws.send(JSON.stringify({ t: 'ack', conv, seq: v.contig }));
-        this.noteAckForWindows(conv, v.contig);
+        if (typeof mode === 'object' && mode.kind === 'ahead') this.ackAhead(conv, v, mode.by);
+        else {
+          ws.send(JSON.stringify({ t: 'ack', conv, seq: v.contig }));
+          this.noteAckForWindows(conv, v.contig);
+        }
       }
     }
   }
@@ -504,13 +528,22 @@ export class SimClient {
   // ---- load --------------------------------------------------------------------------
 
   private scheduleSend(after: number): void {
-    const at = after + this.rng.expMs(this.plan.sendRate);
+    const stages = this.o.workload.stages;
+    const peak = this.maxStageTarget();
+    const at = after + this.rng.expMs(this.plan.sendRate * peak);
     this.sendTimer = setTimeout(() => {
       this.sendTimer = null;
       if (!this.sending) return;
-      this.enqueueSend(at);
+      // stages: a Poisson process at the peak rate, each arrival kept with probability
+      // target(t)/peak (thinning), so the rate follows the ramp and stays open-loop
+      if (!stages || this.rng.next() * peak < stageTarget(stages, at - this.loadStartAt)) this.enqueueSend(at);
       this.scheduleSend(at);
     }, Math.max(0, at - Date.now()));
+  }
+
+  private maxStageTarget(): number {
+    const stages = this.o.workload.stages;
+    return stages ? Math.max(...stages.map((s) => s.target)) : 1;
   }
 
   private enqueueSend(intendedAt: number): void {
@@ -519,6 +552,7 @@ export class SimClient {
     const cmid = this.o.workload.cmids === 'counter' ? `${this.plan.device}.${tag}${++this.sendSeq}` : `${this.plan.user}.${this.plan.device}.${tag}${++this.sendSeq}`;
     const p: PendingSend = {
       fact: { k: 'send', client: this.client, conn: this.conn, conv, cmid, intendedAt, sentAt: 0, attempts: 0, outcome: 'none' },
+      bytes: this.plan.body ? drawBodySize(this.plan.body, this.bodyRng) : this.o.workload.bodyBytes,
       reqId: null,
     };
     this.queued.push(p);
@@ -536,7 +570,7 @@ export class SimClient {
       p.fact.sentAt = now;
       p.fact.attempts++;
       this.pending.set(id, p);
-      ws.send(`{"t":"send","id":"${id}","conv":${JSON.stringify(p.fact.conv)},"cmid":${JSON.stringify(p.fact.cmid)},"body":${JSON.stringify(bodyFor(p.fact.intendedAt, this.o.workload.bodyBytes))}}`);
+      ws.send(`{"t":"send","id":"${id}","conv":${JSON.stringify(p.fact.conv)},"cmid":${JSON.stringify(p.fact.cmid)},"body":${JSON.stringify(bodyFor(p.fact.intendedAt, p.bytes))}}`);
     }
   }
 
@@ -548,6 +582,134 @@ export class SimClient {
       if (this.state === 'open') this.drop();
       this.scheduleChurn();
     }, delay);
+  }
+
+  // ---- client modes (device groups: workload.deviceGroups) ------------------------------
+
+  private get ackMode(): AckMode {
+    return this.plan.ack ?? this.o.workload.ack;
+  }
+
+  private modeTimer(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.modeTimers.delete(t);
+      fn();
+    }, Math.max(0, ms));
+    this.modeTimers.add(t);
+  }
+
+  /** `late`: acks what it holds now, `delayMs` later, on the same connection (a close loses it). */
+  private ackLate(conv: string, v: ConvView, delayMs: number): void {
+    const seq = v.contig;
+    const ws = this.ws;
+    if (seq <= v.acked) return;
+    v.acked = seq;
+    this.modeTimer(delayMs, () => {
+      if (this.ws !== ws || ws?.readyState !== WebSocket.OPEN) return;
+      ws.send(JSON.stringify({ t: 'ack', conv, seq }));
+      this.noteAckForWindows(conv, seq);
+    });
+  }
+
+  /**
+   * `ahead`: says it holds `by` more than it does. The server must clamp it to the head it
+   * knows when it handles the ack, so only messages stored by then may be skipped at a
+   * later connect: the `ack_ahead` fact bounds that moment (`until`: the `ok`, or the
+   * connection's end), and the lost checker holds the device to everything stored after it.
+   * `contig` stays what the device really holds.
+   */
+  private ackAhead(conv: string, v: ConvView, by: number): void {
+    const base = { k: 'ack_ahead' as const, client: this.client, conn: this.conn, conv, epoch: v.epoch, seq: v.contig + by, held: v.contig, at: Date.now() };
+    // what it claims: the server may move the cursor that far (clamped to its head)
+    this.noteAckForWindows(conv, base.seq);
+    this.requestReply({ t: 'ack', conv, seq: base.seq }).then(
+      (f) => this.o.recorder.fact({ ...base, until: Date.now(), answered: f?.t === 'ok' }),
+      () => this.o.recorder.fact({ ...base, until: Date.now(), answered: false }),
+    );
+  }
+
+  private startMode(): void {
+    const m = this.plan.mode;
+    if (!m || m.kind === 'reads') return;
+    if (m.kind === 'leave') return this.modeTimer(m.at, () => void this.leave());
+    this.modeTimer(m.at, () => {
+      const at = Date.now();
+      const end = at + m.durationMs;
+      const socket = this.socketOf(this.ws);
+      if (m.kind === 'pause') {
+        // only the connection open now stops reading: the app froze; one opened later reads
+        socket?.pause();
+        this.stall = { kind: 'pause', at, end, release: () => socket?.resume() };
+      } else {
+        const release: (() => void)[] = [];
+        this.stall = { kind: 'throttle', at, end, release: () => release.splice(0).forEach((r) => r()) };
+        this.throttleBytesPerSec = m.bytesPerSec;
+        this.throttleRelease = release;
+        if (this.ws) this.throttle(this.ws);
+      }
+      this.modeTimer(m.durationMs, () => this.endStall());
+    });
+  }
+
+  private throttleBytesPerSec = 0;
+  private throttleRelease: (() => void)[] = [];
+
+  /** Reads at most throttleBytesPerSec from this connection's socket (a tenth of it every 100 ms). */
+  private throttle(ws: WebSocket): void {
+    const socket = this.socketOf(ws);
+    if (!socket) return;
+    const slice = Math.max(1, Math.floor(this.throttleBytesPerSec / 10));
+    let budget = slice;
+    const onData = (chunk: Buffer) => {
+      budget -= chunk.length;
+      if (budget <= 0) socket.pause();
+    };
+    socket.on('data', onData);
+    const tick = setInterval(() => {
+      budget = Math.min(slice, budget + slice);
+      if (budget > 0 && socket.isPaused()) socket.resume();
+    }, 100);
+    this.throttleRelease.push(() => {
+      clearInterval(tick);
+      socket.off('data', onData);
+      socket.resume();
+    });
+  }
+
+  private endStall(): void {
+    const st = this.stall;
+    if (!st) return;
+    this.stall = null;
+    st.release();
+    this.o.recorder.fact({ k: 'stall', client: this.client, mode: st.kind, at: st.at, end: Date.now() });
+  }
+
+  private socketOf(ws: WebSocket | null): Socket | undefined {
+    return (ws as unknown as { _socket?: Socket } | null)?._socket;
+  }
+
+  /**
+   * `leave`: once synced (waiting at most 30 s), closes 1000 and never comes back. The
+   * `gone` fact tells the checkers this device is owed only what was stored while it was
+   * there (lost: stored at least unseenWithinMs before it left).
+   */
+  private async leave(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'gone') return;
+    this.stopLoad();
+    const synced = this.whenSynced();
+    await Promise.race([synced, new Promise((r) => this.modeTimer(30_000, () => r(undefined)))]);
+    // stop() may have run while it waited
+    if ((this.state as State) === 'stopped') return;
+    const ws = this.ws;
+    this.state = 'gone';
+    this.o.recorder.fact({ k: 'gone', client: this.client, at: Date.now() });
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      await this.flushAcks();
+      ws.close(1000, 'leaving');
+    } else ws?.terminate();
+    for (const w of this.syncedWaiters.splice(0)) w();
   }
 }
 

@@ -6,6 +6,95 @@ import { Rng } from './rng.ts';
  * A workload profile: who exists, who talks to whom, how fast, how much churn. It is
  * turned into a plan (population + per-device settings) deterministically from the seed.
  */
+/**
+ * Body sizes a device draws from (bytes, UTF-8; every body also carries its intended send
+ * time, so sizes below ~24 bytes are padded up to that header).
+ */
+export const bodySizeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('fixed'), bytes: z.number().int().min(16).max(16_384) }),
+  z.object({ kind: z.literal('uniform'), min: z.number().int().min(16).max(16_384), max: z.number().int().min(16).max(16_384) }).refine((b) => b.min <= b.max, { message: 'min must not exceed max (swap them)' }),
+  /** median and sigma of the log of the size, clipped to [16, max]: most bodies small, a long tail of big ones (as real chat) */
+  z.object({ kind: z.literal('lognormal'), median: z.number().int().min(16).max(16_384), sigma: z.number().positive().max(4), max: z.number().int().min(16).max(16_384).default(16_384) }),
+  /** one of `sizes`, chosen with probability proportional to its weight */
+  z.object({ kind: z.literal('weighted'), sizes: z.array(z.object({ bytes: z.number().int().min(16).max(16_384), weight: z.number().positive() })).min(1) }),
+]);
+export type BodySize = z.infer<typeof bodySizeSchema>;
+
+/**
+ * How a device acks (PROTOCOL.md `ack`, cumulative): `immediate` (every message), `batched`
+ * (every 500 ms), `never`; `late` (what it holds, `delayMs` after it got it, as an app that
+ * acks when a message was shown); `ahead` (`by` above what it holds, as a buggy client: the
+ * server must clamp it to the head, so the messages after it still reach the device).
+ */
+export const ackModeSchema = z.union([
+  z.enum(['immediate', 'batched', 'never']),
+  z.object({ kind: z.literal('late'), delayMs: z.number().int().min(1).max(60_000) }),
+  z.object({ kind: z.literal('ahead'), by: z.number().int().min(1).max(1_000_000) }),
+]);
+export type AckMode = z.infer<typeof ackModeSchema>;
+
+/**
+ * How a device reads, timed from the start of the load: `reads` (always); `pause` (stops
+ * reading its socket at `at` for `durationMs`, then resumes: the node must cut it 4413 once
+ * its unsent bytes pass SLOW_CONSUMER_BYTES, not buffer for ever); `throttle` (reads at most
+ * `bytesPerSec` from `at` for `durationMs`); `leave` (closes at `at`, once synced, and never
+ * comes back: an uninstalled app; only devices other than a user's d0 are taken, so the
+ * user's other devices stay).
+ */
+export const clientModeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('reads') }),
+  z.object({ kind: z.literal('pause'), at: z.number().int().nonnegative(), durationMs: z.number().int().positive() }),
+  z.object({ kind: z.literal('throttle'), at: z.number().int().nonnegative(), durationMs: z.number().int().positive(), bytesPerSec: z.number().int().min(1024) }),
+  z.object({ kind: z.literal('leave'), at: z.number().int().nonnegative() }),
+]);
+export type ClientMode = z.infer<typeof clientModeSchema>;
+
+/**
+ * A device group: `count` devices, or a `share` of all devices, that behave alike. Devices
+ * not taken by any group follow the workload's flat fields (its `sendRate` and `churnRate`
+ * are then theirs alone). Each field left out takes the workload's value, except `sendRate`
+ * and `churnRate` (0: a group sends or churns only when told to).
+ */
+export const deviceGroupSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'lowercase letters, digits and -, starting with a letter'),
+    count: z.number().int().positive().optional(),
+    share: z.number().positive().max(1).optional(),
+    /** messages per second over the group's devices (open loop, shaped by `stages`) */
+    sendRate: z.number().nonnegative().max(1_000_000).default(0),
+    /** which of its conversations a device sends into */
+    sendTo: z.enum(['any', 'dms', 'groups']).default('any'),
+    /**
+     * the users of its devices are also members of the first `memberOf` chat groups (from
+     * their creation): puts a group's devices, e.g. heavy senders and slow readers, in the
+     * same busy conversations
+     */
+    memberOf: z.number().int().min(0).max(100_000).default(0),
+    body: bodySizeSchema.optional(),
+    ack: ackModeSchema.optional(),
+    presenceSubs: z.number().int().min(0).max(1000).optional(),
+    /** disconnects per second over the group's devices (each reconnects with backoff) */
+    churnRate: z.number().nonnegative().default(0),
+    mode: clientModeSchema.default({ kind: 'reads' }),
+    /**
+     * slowed on purpose (a `pause` or `throttle` mode, or a toxic on its links): its
+     * deliveries are measured apart as `latency.sendToDeliveredSlow`, so
+     * `latency.sendToDelivered` is everyone else's
+     */
+    slow: z.boolean().default(false),
+  })
+  .refine((g) => (g.count === undefined) !== (g.share === undefined), { message: 'give exactly one of count (devices) or share (a fraction of all devices)' });
+export type DeviceGroup = z.infer<typeof deviceGroupSchema>;
+
+/**
+ * k6-style stages of the open-loop send rate: each ramps linearly from the previous stage's
+ * `target` (the first from 0) to its own over `durationMs`; `target` multiplies every
+ * device's send rate (1 = the rate the workload states). Their durations must add up to the
+ * scenario's `durationMs` (a `--duration` override scales them).
+ */
+export const stageSchema = z.object({ durationMs: z.number().int().positive(), target: z.number().min(0).max(100) });
+export type Stage = z.infer<typeof stageSchema>;
+
 export const workloadSchema = z.object({
   users: z.number().int().min(2).max(1_000_000),
   devicesPerUser: z.number().int().min(1).max(10).default(1),
@@ -51,6 +140,19 @@ export const workloadSchema = z.object({
       rotate: z.boolean().default(false),
     })
     .default({ baseMs: 100, capMs: 5000, attempts: 50, rotate: false }),
+  /** shape of the send rate over the load phase (absent: the full rate from the start to the end) */
+  stages: z.array(stageSchema).min(1).max(100).optional(),
+  /** device groups that behave differently from the flat fields above (absent: every device follows them) */
+  deviceGroups: z.array(deviceGroupSchema).max(32).optional(),
+}).superRefine((w, ctx) => {
+  const names = new Set<string>();
+  for (const [i, g] of (w.deviceGroups ?? []).entries()) {
+    if (names.has(g.name)) ctx.addIssue({ code: 'custom', path: ['deviceGroups', i, 'name'], message: `"${g.name}" names two device groups: give each its own name` });
+    names.add(g.name);
+    if (g.mode.kind === 'leave' && w.devicesPerUser < 2) ctx.addIssue({ code: 'custom', path: ['deviceGroups', i, 'mode'], message: 'a leave group takes devices other than d0, so the user keeps one: set devicesPerUser to 2 or more' });
+  }
+  const shares = (w.deviceGroups ?? []).reduce((a, g) => a + (g.share ?? 0), 0);
+  if (shares > 1 + 1e-9) ctx.addIssue({ code: 'custom', path: ['deviceGroups'], message: `the groups' shares add up to ${shares.toFixed(3)}: at most 1 (all devices)` });
 });
 export type Workload = z.infer<typeof workloadSchema>;
 
@@ -70,6 +172,11 @@ export interface DevicePlan {
   tag?: string;
   /** client-side liveness timeout (workload `liveness`), when this device has one */
   livenessMs?: number;
+  /** its device group (workload.deviceGroups), when it has one; the fields below then override the workload's */
+  group?: string;
+  ack?: AckMode;
+  body?: BodySize;
+  mode?: ClientMode;
 }
 
 export interface GroupPlan {
@@ -137,6 +244,7 @@ export function planWorkload(w: Workload, seed: number, prefix: string): Plan {
       });
     }
   }
+  if (w.deviceGroups?.length) applyDeviceGroups(w, devices, users, seed, groups, convMembers);
   return {
     population: {
       users: users.map((u) => ({ user: u, devices: Array.from({ length: w.devicesPerUser }, (_, d) => `d${d}`) })),
@@ -145,4 +253,116 @@ export function planWorkload(w: Workload, seed: number, prefix: string): Plan {
     devices,
     groups,
   };
+}
+
+/**
+ * Gives each device group its devices and settings, from a generator of its own (a plan
+ * without groups is what it always was). Devices are drawn at random from those no earlier
+ * group took; a leave group draws only devices other than d0. Send and churn rates are then
+ * split within each group, and the flat ones over the devices no group took.
+ */
+function applyDeviceGroups(w: Workload, devices: DevicePlan[], users: string[], seed: number, groups: GroupPlan[], convMembers: Map<string, string[]>): void {
+  const rng = new Rng((seed ^ 0x67727073) >>> 0);
+  const free = new Set(devices);
+  const members: DevicePlan[][] = [];
+  for (const [i, g] of w.deviceGroups!.entries()) {
+    const want = g.count ?? Math.max(1, Math.round(g.share! * devices.length));
+    const pool = [...free].filter((d) => g.mode.kind !== 'leave' || d.device !== 'd0');
+    if (pool.length < want) {
+      throw new Error(
+        `workload.deviceGroups[${i}] ("${g.name}") wants ${want} devices but only ${pool.length} are left${g.mode.kind === 'leave' ? ' that are not a user\'s d0' : ''} (${devices.length} in all, ${devices.length - free.size} taken by earlier groups): lower its count or share, or add users`,
+      );
+    }
+    for (let k = pool.length - 1; k > 0; k--) {
+      const j = rng.int(k + 1);
+      [pool[k], pool[j]] = [pool[j]!, pool[k]!];
+    }
+    const taken = pool.slice(0, want);
+    for (const d of taken) free.delete(d);
+    members.push(taken);
+  }
+  const split = (list: DevicePlan[], sendRate: number, churnRate: number) => {
+    const senders = list.filter((d) => d.convs.length > 0).length;
+    for (const d of list) {
+      d.sendRate = d.convs.length && senders ? sendRate / senders : 0;
+      d.churnRate = list.length ? churnRate / list.length : 0;
+    }
+  };
+  // memberOf: users join chat groups before anything else is decided by their conversations
+  const devicesOf = new Map<string, DevicePlan[]>();
+  for (const d of devices) devicesOf.set(d.user, [...(devicesOf.get(d.user) ?? []), d]);
+  for (const [i, g] of w.deviceGroups!.entries()) {
+    if (g.memberOf > groups.length) throw new Error(`workload.deviceGroups[${i}] ("${g.name}").memberOf is ${g.memberOf} but the workload has ${groups.length} chat groups (workload.groups): lower memberOf or add groups`);
+    for (const gp of groups.slice(0, g.memberOf)) {
+      const conv = `g:${gp.id}`;
+      for (const d of members[i]!) {
+        if (gp.members.includes(d.user)) continue;
+        gp.members.push(d.user);
+        const listed = convMembers.get(conv)!;
+        if (listed !== gp.members) listed.push(d.user);
+        for (const other of devicesOf.get(d.user)!) if (!other.convs.includes(conv)) other.convs.push(conv);
+      }
+    }
+  }
+  split([...free], w.sendRate, w.churnRate);
+  for (const [i, g] of w.deviceGroups!.entries()) {
+    const list = members[i]!;
+    for (const d of list) {
+      d.group = g.name;
+      if (g.sendTo !== 'any') d.convs = d.convs.filter((c) => c.startsWith(g.sendTo === 'dms' ? 'dm:' : 'g:'));
+      if (g.ack !== undefined) d.ack = g.ack;
+      if (g.body !== undefined) d.body = g.body;
+      if (g.mode.kind !== 'reads') d.mode = g.mode;
+      if (g.presenceSubs !== undefined) {
+        const subs = Array.from({ length: Math.min(g.presenceSubs, users.length - 1) }, () => users[rng.int(users.length)]!).filter((u) => u !== d.user);
+        d.presenceSubs = [...new Set(subs)];
+      }
+    }
+    split(list, g.sendRate, g.churnRate);
+  }
+}
+
+/** When a client mode's timed part is over, ms into the load (0 for `reads`). */
+export function modeEndMs(m: ClientMode): number {
+  return m.kind === 'pause' || m.kind === 'throttle' ? m.at + m.durationMs : m.kind === 'leave' ? m.at : 0;
+}
+
+/** The clients (`user/device`) of the device groups marked `slow`. */
+export function slowClients(plan: Plan, w: Workload): Set<string> {
+  const slow = new Set((w.deviceGroups ?? []).filter((g) => g.slow).map((g) => g.name));
+  return new Set(plan.devices.filter((d) => d.group !== undefined && slow.has(d.group)).map((d) => `${d.user}/${d.device}`));
+}
+
+/** The send-rate multiplier `ms` into the load phase (1 without stages; 0 after the last). */
+export function stageTarget(stages: readonly Stage[] | undefined, ms: number): number {
+  if (!stages?.length) return 1;
+  let from = 0;
+  let start = 0;
+  for (const st of stages) {
+    if (ms < start + st.durationMs) return from + ((st.target - from) * (ms - start)) / st.durationMs;
+    from = st.target;
+    start += st.durationMs;
+  }
+  return 0;
+}
+
+/** A body size drawn from `b`. */
+export function drawBodySize(b: BodySize, rng: Rng): number {
+  switch (b.kind) {
+    case 'fixed':
+      return b.bytes;
+    case 'uniform':
+      return b.min + rng.int(b.max - b.min + 1);
+    case 'lognormal': {
+      // Box–Muller: one standard normal from two uniforms
+      const z = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+      return Math.max(16, Math.min(b.max, Math.round(b.median * Math.exp(b.sigma * z))));
+    }
+    case 'weighted': {
+      const total = b.sizes.reduce((a, x) => a + x.weight, 0);
+      let r = rng.next() * total;
+      for (const x of b.sizes) if ((r -= x.weight) < 0) return x.bytes;
+      return b.sizes[b.sizes.length - 1]!.bytes;
+    }
+  }
 }

@@ -16,14 +16,15 @@ function userOf(client: string): string {
  * - sendToSent: intendedAt → answeredAt of sends answered `sent` (dup included), at answeredAt;
  * - sendToDelivered: intendedAt → first receipt on each other device (per (device, conv,
  *   epoch, seq)), whatever the path (live, backlog, history), at the receipt;
+ *   a device of a group marked slow (`slowClients`) counts as sendToDeliveredSlow instead;
  * - helloToWelcome: a client's `connect` → its next `welcome`;
  * - reconnectToSynced: a client's `connect` after it had closed before → its next `synced`;
  * and the throughput counters sends (at sentAt, one per attempt), sent, errors (error
  * answers and conn errors), deliveries (every `msg` received), connects (welcome) and
  * disconnects (close of a welcomed connection).
  */
-export function recordFacts(facts: Iterable<Fact>, into: { latency?: LatencySet; series?: ThroughputSeries }): void {
-  const { latency, series } = into;
+export function recordFacts(facts: Iterable<Fact>, into: { latency?: LatencySet; series?: ThroughputSeries; slowClients?: ReadonlySet<string> }): void {
+  const { latency, series, slowClients } = into;
   const list = [...facts];
   const sends = new Map<string, SendFact>();
   for (const f of list) {
@@ -49,7 +50,7 @@ export function recordFacts(facts: Iterable<Fact>, into: { latency?: LatencySet;
       if (firstSeen.has(key)) continue;
       firstSeen.add(key);
       const send = sends.get(`${f.conv}\n${f.from}\n${f.cmid}`);
-      if (send && send.client !== f.client) latency?.record('sendToDelivered', f.at - send.intendedAt, f.at);
+      if (send && send.client !== f.client) latency?.record(slowClients?.has(f.client) ? 'sendToDeliveredSlow' : 'sendToDelivered', f.at - send.intendedAt, f.at);
     } else if (f.k === 'conn') {
       lifecycle.push(f);
     }

@@ -49,6 +49,7 @@ export const NODE_SERIES: readonly NodeSeriesDef[] = [
   { key: 'acksPerSec', kind: 'counter', unit: 'per_s', label: 'acks /s', read: (p) => counterSum(p, 'imstorm_acks_total') },
   { key: 'errorsPerSec', kind: 'counter', unit: 'per_s', label: 'error replies /s (all codes)', read: (p) => counterSum(p, 'imstorm_errors_total') },
   { key: 'closesPerSec', kind: 'counter', unit: 'per_s', label: 'server-side closes /s (all codes)', read: (p) => counterSum(p, 'imstorm_closes_total') },
+  { key: 'slowConsumerClosesPerSec', kind: 'counter', unit: 'per_s', label: 'slow consumers closed 4413 /s', read: (p) => counterSum(p, 'imstorm_closes_total', { code: '4413' }) },
   { key: 'gapFillsPerSec', kind: 'counter', unit: 'per_s', label: 'bus hole fills /s', read: (p) => counterSum(p, 'imstorm_gap_fills_total') },
   { key: 'resyncsPerSec', kind: 'counter', unit: 'per_s', label: 'bus resyncs /s', read: (p) => counterSum(p, 'imstorm_resyncs_total') },
 ];

@@ -109,7 +109,32 @@ export const windowFact = z.object({
 /** An `ack` frame the device wrote, recorded only while a window left a push of that conversation unacked (so a later cursor can be held to it). */
 export const ackFact = z.object({ k: z.literal('ack'), client: z.string(), conn: z.string(), conv: z.string(), seq, at: t });
 
-export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact, windowFact, ackFact]);
+/**
+ * An ack a device sent `seq - held` above what it held (client mode `ahead`). The server
+ * handled it no later than `until` (its `ok`, or the connection's end when unanswered), so
+ * a correct clamp (to the head then) can only have covered messages stored by then.
+ */
+export const ackAheadFact = z.object({
+  k: z.literal('ack_ahead'),
+  client: z.string(),
+  conn: z.string(),
+  conv: z.string(),
+  epoch: z.string(),
+  seq,
+  /** what the device really held (its contiguous seq) */
+  held: seq,
+  at: t,
+  until: t,
+  answered: z.boolean(),
+});
+
+/** A device that did not read its socket (`pause`) or read it slowly (`throttle`) from `at` to `end` (client modes). */
+export const stallFact = z.object({ k: z.literal('stall'), client: z.string(), mode: z.enum(['pause', 'throttle']), at: t, end: t });
+
+/** A device that left for good at `at` (client mode `leave`): owed only what was stored while it was there. */
+export const goneFact = z.object({ k: z.literal('gone'), client: z.string(), at: t });
+
+export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact, windowFact, ackFact, ackAheadFact, stallFact, goneFact]);
 
 export type SendFact = z.infer<typeof sendFact>;
 export type RecvFact = z.infer<typeof recvFact>;
@@ -120,6 +145,9 @@ export type ConnFact = z.infer<typeof connFact>;
 export type MemberFact = z.infer<typeof memberFact>;
 export type WindowFact = z.infer<typeof windowFact>;
 export type AckFact = z.infer<typeof ackFact>;
+export type AckAheadFact = z.infer<typeof ackAheadFact>;
+export type StallFact = z.infer<typeof stallFact>;
+export type GoneFact = z.infer<typeof goneFact>;
 export type Fact = z.infer<typeof fact>;
 
 /** One action on the fault timeline (a toxic, a disabled link, a killed or paused process). */

@@ -3,7 +3,7 @@
 // run's fault timeline can be stored, shown and replayed against a fix.
 import { z } from 'zod';
 import { attackSchema } from '../attack/params.ts';
-import { workloadSchema } from '../fleet/workload.ts';
+import { modeEndMs, workloadSchema } from '../fleet/workload.ts';
 import { metricPathProblem, parseThreshold } from '../report/thresholds.ts';
 
 const toxicSpec = z.object({
@@ -105,6 +105,7 @@ export function defineScenario(input: ScenarioInput): Scenario {
   }
   const a = r.data.attack;
   if (a && a.at + a.durationMs > r.data.durationMs) throw new Error(`invalid scenario "${r.data.name}": attack.at (${a.at}) + attack.durationMs (${a.durationMs}) must not exceed durationMs (${r.data.durationMs}): the attack runs while the workload does`);
+  checkWorkloadTiming(r.data);
   for (const f of r.data.faults) {
     const node = 'link' in f ? Number(f.link.split('-')[1]) : f.target === 'redis' ? 0 : Number(f.target.split('-')[1]);
     if (node > r.data.topology.nodes) throw new Error(`invalid scenario "${r.data.name}": fault at ${f.at} ms targets node-${node}, but the topology has ${r.data.topology.nodes} nodes`);
@@ -117,4 +118,17 @@ export function defineScenario(input: ScenarioInput): Scenario {
     }
   }
   return r.data;
+}
+
+/** Stages and client modes are timed within the load phase: they must fit `durationMs`. */
+function checkWorkloadTiming(s: Scenario): void {
+  const w = s.workload;
+  if (w.stages) {
+    const sum = w.stages.reduce((a, st) => a + st.durationMs, 0);
+    if (sum !== s.durationMs) throw new Error(`invalid scenario "${s.name}": workload.stages last ${sum} ms in all but durationMs is ${s.durationMs}: make them add up to durationMs (the stages shape the whole load phase; a --duration override scales them)`);
+  }
+  for (const [i, g] of (w.deviceGroups ?? []).entries()) {
+    const end = modeEndMs(g.mode);
+    if (end > s.durationMs) throw new Error(`invalid scenario "${s.name}": workload.deviceGroups[${i}] ("${g.name}") mode ${g.mode.kind} ends at ${end} ms, after the load (durationMs ${s.durationMs}): move it earlier or lengthen the load`);
+  }
 }

@@ -18,7 +18,7 @@ import { checkLimits, proxiedLinkBudget, sourceAddresses } from '../fleet/limits
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type FleetTotals } from '../fleet/orchestrator.ts';
 import { MembershipChurn, MembershipChurnError } from '../fleet/membership-churn.ts';
 import { createGroups } from '../fleet/setup.ts';
-import { planWorkload, type Plan } from '../fleet/workload.ts';
+import { modeEndMs, planWorkload, slowClients, type Plan } from '../fleet/workload.ts';
 import { LatencySet } from '../measure/latency.ts';
 import { recordFacts } from '../measure/from-facts.ts';
 import { ServerSampler, type ServerSamples } from '../measure/sampler.ts';
@@ -170,12 +170,25 @@ function withOverrides(scenario: Scenario, o: RunOptions): Scenario {
   const a = scenario.attack;
   const durationMs = o.durationMs ?? scenario.durationMs;
   if (a && a.at + a.durationMs > durationMs) throw new RunSetupError(`--duration ${durationMs} ms is too short for ${scenario.name}'s attack (from ${a.at} ms for ${a.durationMs} ms): give at least ${a.at + a.durationMs} ms`);
+  for (const g of scenario.workload.deviceGroups ?? []) {
+    const end = modeEndMs(g.mode);
+    if (end > durationMs) throw new RunSetupError(`--duration ${durationMs} ms is too short for ${scenario.name}'s device group "${g.name}" (mode ${g.mode.kind} until ${end} ms): give at least ${end} ms`);
+  }
   return {
     ...scenario,
     topology: { ...scenario.topology, nodes: o.nodes ?? scenario.topology.nodes },
-    workload: { ...scenario.workload, users: o.users ?? scenario.workload.users },
+    workload: { ...scenario.workload, users: o.users ?? scenario.workload.users, stages: scaledStages(scenario, durationMs) },
     durationMs: o.durationMs ?? scenario.durationMs,
   };
+}
+
+/** Stages keep their shape under a --duration override: scaled to fill the new load phase. */
+function scaledStages(s: Scenario, durationMs: number): Scenario['workload']['stages'] {
+  const st = s.workload.stages;
+  if (!st || durationMs === s.durationMs) return st;
+  const out = st.map((x) => ({ ...x, durationMs: Math.max(1, Math.round((x.durationMs * durationMs) / s.durationMs)) }));
+  out[out.length - 1]!.durationMs += durationMs - out.reduce((a, x) => a + x.durationMs, 0);
+  return out;
 }
 
 const deviceCount = (s: Scenario): number => s.workload.users * s.workload.devicesPerUser;
@@ -575,7 +588,7 @@ async function reportPhase(
   run.phase = 'report';
   const latency = new LatencySet();
   const series = new ThroughputSeries();
-  recordFacts(r.storms.facts, { latency, series });
+  recordFacts(r.storms.facts, { latency, series, slowClients: slowClients(plan, s.workload) });
   for (const ms of r.storms.connectLatencies) latency.record('connect', ms);
   const report = buildReport({
     scenario: { name: s.name, description: s.description },

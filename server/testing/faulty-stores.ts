@@ -8,6 +8,7 @@ import type { GroupStore } from '../store/groups.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
 import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
+import { ackPastHead, neverCutSlowConsumers } from './faulty-delivery.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -55,6 +56,10 @@ export const processBugs = {
   error_reply_without_id: errorRepliesWithoutId,
   /** a live push moves the device's cursor as its ack would: pushes a drop swallows, or a device received but had not acked, are never replayed (`inflight`, `lost`) */
   cursor_on_push: cursorOnPush,
+  /** an ack above the head is stored as the cursor, not clamped: a device that acked ahead misses what was stored after (`lost`) */
+  ack_past_head: ackPastHead,
+  /** slow consumers are never cut 4413: the node buffers without bound for readers that stopped reading */
+  never_cut_slow_consumers: neverCutSlowConsumers,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;

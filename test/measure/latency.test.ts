@@ -154,7 +154,7 @@ describe('merging latency histograms', () => {
     expect(merged.get('sendToSent').count).toBe(2);
     expect(merged.get('connect').count).toBe(1);
     expect(merged.get('sendToDelivered').count).toBe(0);
-    expect(LATENCY_METRICS).toHaveLength(5);
+    expect(LATENCY_METRICS).toHaveLength(6);
   });
 
   it('merges what child processes send over IPC', async () => {
