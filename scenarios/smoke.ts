@@ -22,7 +22,11 @@ export default defineScenario({
     { kind: 'toxic', at: 12_000, duration: 5_000, link: 'redis-link:node-2', toxic: { type: 'latency', attributes: { latency: 300 } } },
     { kind: 'restart', at: 20_000, target: 'node-3' },
   ],
-  thresholds: ['latency.sendToSent.p99 < 2000', 'latency.sendToDelivered.p99 < 3000', 'throughput.sent.total > 500'],
+  // p99 is set by node-3's restart: its devices' sends wait for the reconnect, counted from
+  // their intended time. 0.3–0.8 s on a quiet machine; 2.0–4.0 s in 3 of 12 runs with the
+  // machine's load average at 8–17, so the bound has room for a busy CI host and still
+  // fails a stalled node (tens of seconds)
+  thresholds: ['latency.sendToSent.p99 < 5000', 'latency.sendToDelivered.p99 < 6000', 'throughput.sent.total > 500'],
   checks: { unseenWithinMs: 5000, presence: true, leaks: true },
   http: { durationSec: 3, connections: 10 },
 });
