@@ -1,6 +1,6 @@
 // What every attack module is given: the nodes, the answer log, the bounds (a deadline
 // and counts), tokens for attacker users, and the fault timeline to mark its span on.
-import { SignJWT } from 'jose';
+import { mintToken } from '../util/tokens.ts';
 import type { AnswerLog } from './answers.ts';
 import { WsSession } from './ws-session.ts';
 
@@ -49,7 +49,7 @@ export const attackerUser = (ctx: AttackContext, tag: string): string => `${ctx.
 
 /** A valid user token for `sub` (HS256 with the nodes' secret, 1 h). */
 export function userToken(secret: string, sub: string, dev = 'd0'): Promise<string> {
-  return new SignJWT({ dev }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(secret));
+  return mintToken(secret, sub, { dev });
 }
 
 /** Runs `fn` as attack `kind` on `node`, its span on the timeline (open while it runs) ending with what it counted. */

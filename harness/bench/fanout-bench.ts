@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
+import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { REPO_ROOT } from '../env/paths.ts';
@@ -205,7 +205,7 @@ interface Publisher {
 }
 
 async function openPublisher(url: string): Promise<Publisher> {
-  const token = await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS256' }).setSubject(PUBLISHER).setExpirationTime('2h').sign(new TextEncoder().encode(jwtSecret));
+  const token = await mintToken(jwtSecret, PUBLISHER, { dev: 'd0', expiresIn: '2h' });
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const pub: Publisher = { ws, answers: new Map() };
   await new Promise<void>((resolve, reject) => {

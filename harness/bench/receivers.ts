@@ -11,7 +11,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import { SignJWT } from 'jose';
+import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { encodeHistogram } from '../measure/latency.ts';
 import { ACK_EVERY_MS, nowMs, parseBody, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
@@ -32,12 +32,11 @@ interface StepStats {
   hist: Histogram;
 }
 
-const secret = process.env.BENCH_JWT_SECRET;
+const secret = process.env.BENCH_JWT_SECRET ?? '';
 if (!secret) {
   process.stderr.write('receivers: BENCH_JWT_SECRET is not set (the bench sets it)\n');
   process.exit(2);
 }
-const key = new TextEncoder().encode(secret);
 const byTarget = new Map<string, Rx[]>();
 const dirty = new Set<Rx>();
 const steps = new Map<number, StepStats>();
@@ -63,7 +62,7 @@ function onMsg(rx: Rx, text: string): void {
 }
 
 async function connectOne(url: string, user: string, conv: string): Promise<Rx> {
-  const token = await new SignJWT({ dev: 'd0' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('2h').sign(key);
+  const token = await mintToken(secret, user, { dev: 'd0', expiresIn: '2h' });
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const rx: Rx = { ws, conv, maxSeq: 0, ackedSeq: 0 };
   await new Promise<void>((resolve, reject) => {

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { REPO_ROOT } from '../env/paths.ts';
@@ -60,8 +60,7 @@ const nodesWanted = Math.ceil(n / PER_NODE);
 const processes = Math.max(2, Math.ceil(n / MAX_CLIENTS_PER_PROCESS));
 
 const jwtSecret = randomBytes(32).toString('hex');
-const key = new TextEncoder().encode(jwtSecret);
-const tokenFor = (sub: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('2h').sign(key);
+const tokenFor = (sub: string) => mintToken(jwtSecret, sub, { expiresIn: '2h' });
 const user = (i: number) => `b${i}`;
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,7 +4,7 @@
  * and each process stays under ~18k sockets.
  */
 import { createWriteStream } from 'node:fs';
-import { SignJWT } from 'jose';
+import { mintToken } from '../util/tokens.ts';
 import { FleetLiveMetrics, LiveRecorder } from '../live/fleet-metrics.ts';
 import { SimClient } from './sim-client.ts';
 import type { FleetInit, FleetMessage, OrchestratorCommand } from './protocol.ts';
@@ -35,9 +35,8 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
   switch (cmd.type) {
     case 'init': {
       init = cmd;
-      const key = new TextEncoder().encode(cmd.jwtSecret);
       clients = cmd.devices.map((plan, i) => {
-        const token = () => new SignJWT({ dev: plan.device }).setProtectedHeader({ alg: 'HS256' }).setSubject(plan.user).setExpirationTime('12h').sign(key);
+        const token = () => mintToken(cmd.jwtSecret, plan.user, { dev: plan.device, expiresIn: '12h' });
         return new SimClient(plan, {
           url: cmd.urls[(cmd.urlOffset + i) % cmd.urls.length]!,
           fallbackUrls: cmd.workload.failover || cmd.workload.reconnect.rotate ? fallbacks(cmd.urls, cmd.urlOffset + i) : undefined,

@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { mintToken } from '../util/tokens.ts';
 import type { MemberFact } from '../model/facts.ts';
 import { httpCall } from '../util/http-call.ts';
 import { Rng } from './rng.ts';
@@ -110,7 +110,7 @@ export class MembershipChurn {
   async #token(user: string): Promise<string> {
     let t = this.#tokens.get(user);
     if (!t) {
-      t = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('1h').sign(new TextEncoder().encode(this.#o.jwtSecret));
+      t = await mintToken(this.#o.jwtSecret, user);
       this.#tokens.set(user, t);
     }
     return t;

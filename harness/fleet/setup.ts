@@ -1,13 +1,12 @@
-import { SignJWT } from 'jose';
+import { mintToken } from '../util/tokens.ts';
 import { httpCall } from '../util/http-call.ts';
 import { pool } from '../util/pool.ts';
 import type { GroupPlan } from './workload.ts';
 
 /** Creates the plan's groups through the HTTP API (bounded concurrency, clear errors). */
 export async function createGroups(groups: readonly GroupPlan[], baseUrl: string, jwtSecret: string, concurrency = 16): Promise<void> {
-  const key = new TextEncoder().encode(jwtSecret);
   await pool(groups, concurrency, async (g) => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(g.owner).setExpirationTime('1h').sign(key);
+    const token = await mintToken(jwtSecret, g.owner);
     const others = g.members.filter((m) => m !== g.owner);
     for (let i = 0; i === 0 || i < others.length; i += 900) {
       const first = i === 0;

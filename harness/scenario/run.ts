@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SignJWT } from 'jose';
+import { mintToken } from '../util/tokens.ts';
 import { runAllCheckers } from '../checks/index.ts';
 import type { NodeExit } from '../checks/node-exits.ts';
 import type { GoneKeysSample, ReclaimSample, ServerSample } from '../checks/samples.ts';
@@ -517,11 +517,10 @@ async function httpPhase(run: Run, t: Topology, plan: Plan): Promise<HttpResult[
   const { s, o } = run;
   if (!s.http) return [];
   run.phase = 'http';
-  const key = new TextEncoder().encode(t.jwtSecret);
   const convOf = new Map<string, string>();
   for (const c of plan.population.convs) for (const u of c.members) if (!convOf.has(u)) convOf.set(u, c.conv);
   const users = [...convOf.keys()];
-  const tokens = await Promise.all(users.map((u) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(u).setExpirationTime('1h').sign(key)));
+  const tokens = await Promise.all(users.map((u) => mintToken(t.jwtSecret, u)));
   o.log(`HTTP load: ${s.http.durationSec} s per route, ${s.http.connections} connections, ${users.length} users' tokens in turn`);
   return runHttpLoad({ baseUrl: t.nodes[0]!.directUrl, token: tokens, routes: imRoutes({ convs: users.map((u) => convOf.get(u)!) }), connections: s.http.connections, durationSec: s.http.durationSec });
 }

@@ -32,7 +32,7 @@ describe('imstorm run <file>', () => {
   it('runs the example scenario file end to end and writes its report', () => {
     const r = imstorm('run', './examples/cut-redis-link.ts', '--env', 'local', '--duration', '5s', '--seed', '7', '--out', out);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^cut-redis-link: PASS — thresholds 2\/2, guarantees 6\/6$/m);
+    expect(r.stdout).toMatch(/^cut-redis-link: PASS — thresholds 2\/2, guarantees 7\/7$/m);
     expect(r.stdout).toMatch(/report: .*cut-redis-link\/report\.html/);
   });
 
