@@ -172,9 +172,11 @@ function merge(intervals: Array<[number, number]>): Array<[number, number]> {
  * hide (everyone reconnects at the end) shows here.
  */
 function checkOverTime(ix: FactIndex, faults: readonly FaultEvent[], o: { settleMs: number; afterFaultMs: number }, findings: Findings): { windows: number } {
-  // a fault quiets presence from its start until afterFaultMs past its (effective) end
+  // a fault quiets presence from its start until afterFaultMs past its (effective) end; a
+  // node kill only until afterFaultMs past the kill, left down or not: its leases lapse and
+  // are swept within PRESENCE_TTL_MS, so its users must have converged by then
   const tl = faultTimeline(excusingFaults(faults), ix.runEnd);
-  const quiet = tl.events.map((f, i) => ({ from: f.start, to: tl.ends[i]! + o.afterFaultMs }));
+  const quiet = tl.events.map((f, i) => ({ from: f.start, to: (f.kind === 'node:kill' ? f.start : tl.ends[i]!) + o.afterFaultMs }));
   // per client and user: its presence frames by arrival; per connection: users it got frames for
   const framesOf = new Map<string, PresenceFact[]>();
   const usersOfConn = new Map<string, Set<string>>();

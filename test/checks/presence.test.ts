@@ -158,6 +158,16 @@ describe('presence over time (overTime)', () => {
     expect(healed.ok).toBe(true);
   });
 
+  it('a node killed and left down quiets presence only afterFaultMs past the kill: its users must converge within it', () => {
+    const killed = [fault('f1', 'node:kill', 'node-2', 400)];
+    // left down to the end of the run: as a fault it lasts until healed, but presence must settle PRESENCE_TTL_MS after it
+    const v = check(input(late(4800), { population: pop, faults: killed, options: { presence: { overTime } } }));
+    expect(v.violations.map((w) => w.message)).toEqual([
+      'subscriber u1/d1 (connection c1) showed u2 online (v 1, received t+0.030s) within t+3.400s–t+6.000s, while u2 was offline from t+0.500s to t+6.000s (checked from 1000 ms after that began and after the subscriber connected, and 3000 ms after a fault)',
+    ]);
+    expect(check(input(late(3300), { population: pop, faults: killed, options: { presence: { overTime } } })).ok).toBe(true);
+  });
+
   it('lets the server learn a change before the user\'s own device records it (the last 500 ms of a stretch are open)', () => {
     // u2's offline reaches the subscriber 400 ms before u2's device records its close
     const facts = [...connect('u1/d1', 'c1', 0), ...connect('u2/d1', 'c2', 10), presence('u1/d1', 'c1', 'u2', 'online', 1, 30), presence('u1/d1', 'c1', 'u2', 'offline', 2, 4600), close('u2/d1', 'c2', 5000), presence('u1/d1', 'c1', 'u2', 'offline', 2, 8000)];
