@@ -17,4 +17,5 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map([smoke, soak, me
 
 export const suites: ReadonlyMap<string, { description: string; scenarios: string[] }> = new Map([
   ['ci', { description: 'what CI runs on every change', scenarios: ['smoke', 'soak', 'membership-churn', 'half-open', 'node-crash', 'node-pause', 'redis-outage', 'presence-race', 'hostile-ci', 'message-loss', 'misbehaving-clients', 'slow-consumer'] }],
+  ['full', { description: 'every scenario at a realistic size (budget: 60 minutes on a 2-core machine)', scenarios: ['smoke', 'soak', 'membership-churn', 'half-open', 'node-crash', 'node-pause', 'redis-outage', 'presence-race', 'hostile', 'message-loss-full', 'misbehaving-clients-full', 'slow-consumer-full'] }],
 ]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HTTP_ROUTE_NAMES, imRoutes } from '../../harness/measure/http-load.ts';
 import { metricPathProblem } from '../../harness/report/thresholds.ts';
 import { defineScenario, type ScenarioInput } from '../../harness/scenario/define.ts';
-import { scenarios } from '../../scenarios/index.ts';
+import { scenarios, suites } from '../../scenarios/index.ts';
 
 const base: ScenarioInput = {
   name: 'typo',
@@ -14,6 +14,12 @@ const base: ScenarioInput = {
 };
 
 describe('threshold metric paths are checked when a scenario is defined', () => {
+  it('every suite names registered scenarios; ci and full together cover every registered scenario', () => {
+    for (const [name, suite] of suites) for (const sc of suite.scenarios) expect(scenarios.has(sc), `suite ${name}: ${sc}`).toBe(true);
+    const covered = new Set([...suites.get('ci')!.scenarios, ...suites.get('full')!.scenarios]);
+    expect([...scenarios.keys()].filter((n) => !covered.has(n))).toEqual([]);
+  });
+
   it('every registered scenario names only metrics a report can have', () => {
     for (const s of scenarios.values()) for (const t of s.thresholds) expect(metricPathProblem(t.split(/\s*(<=|>=|==|!=|<|>)\s*/)[0]!), `${s.name}: ${t}`).toBeNull();
   });
