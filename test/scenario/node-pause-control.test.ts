@@ -28,17 +28,11 @@ describe('node-pause', () => {
   // resuming), fails `closes.4408 == 0` (17 of them with seed 2); its test is the frozen-node
   // case in test/integration/handshake.test.ts, which needs no scenario run
 
-  it('control ignore_lease_lapse (the resumed node never re-registers): `presence` fails over time — users it still serves shown offline', async () => {
-    const r = await runScenario(withBug('ignore_lease_lapse'), { env: 'local', seed: 41, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
-    expect(c.ok).toBe(false);
-    expect(c.violations.map((v) => v.message).find((m) => OFFLINE_WHILE_ONLINE.test(m)), c.violations[0]?.message).toBeDefined();
-    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
-  });
-
-  it('control close_by_device (a late close deregisters the device everywhere): `presence` fails over time — devices that failed over shown offline', async () => {
-    const r = await runScenario(withBug('close_by_device'), { env: 'local', seed: 41, outRoot: out, log });
+  it.each([
+    ['ignore_lease_lapse', 'the resumed node never re-registers: users it still serves shown offline'],
+    ['close_by_device', 'a late close deregisters the device everywhere: devices that failed over shown offline'],
+  ])('control %s (%s): `presence` fails over time', async (bug) => {
+    const r = await runScenario(withBug(bug), { env: 'local', seed: 41, outRoot: out, log });
     expect(r.pass).toBe(false);
     const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
     expect(c.ok).toBe(false);
