@@ -19,8 +19,11 @@ import { connFacts, witness } from './witness.ts';
  * - a msg above the next expected seq is a hole; a msg at or below the highest pushed is a
  *   repeat or went back; after a violation the stream follows the msg, so one fault is
  *   reported once.
+ * - a msg of another epoch than the stream's, with no conv frame of its epoch before it:
+ *   the epoch changed unannounced (PROTOCOL.md, connection rule 6), a violation at that seq;
+ *   the stream then follows the msg in its epoch.
  * - a conversation that started during the connection, without a conv frame (the device
- *   was caught up at connect, or a new epoch began): its first msg must be the first seq
+ *   was caught up at connect): its first msg must be the first seq
  *   stored after the connection was welcomed. It is a hole when a lower seq of that epoch
  *   is known to have been stored after the welcome (its send was scheduled after it:
  *   storedLow ≥ welcome) while the device's user was a member; seqs are stored in order,
@@ -61,7 +64,24 @@ export function check(input: CheckInput): Verdict {
       } else if (f.k === 'recv' && f.via !== 'history') {
         checked++;
         let st = streams.get(f.conv);
-        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, (st = { epoch: f.epoch, next: undefined, max: 0, after: undefined }));
+        if (st && st.epoch !== undefined && st.epoch !== f.epoch) {
+          // PROTOCOL.md: an epoch change on an open connection comes with a conv frame before
+          // its next msg; without one the device takes the new seqs for the old epoch's
+          const old = st;
+          findings.add(f.at, () =>
+            orderWitness(
+              ix,
+              conn,
+              f,
+              `connection ${conn} of ${f.client}: ${f.conv} pushed seq ${f.seq} (cmid ${f.cmid}) of epoch ${f.epoch} without a conv frame announcing that epoch: ` +
+                `the connection was following epoch ${old.epoch} ${afterText(old.after)}, so seq ${f.seq} reads as ${f.seq <= old.max ? 'going back in' : 'continuing'} the old epoch`,
+              f.seq,
+            ),
+          );
+          streams.set(f.conv, { epoch: f.epoch, next: f.seq + 1, max: f.seq, after: f });
+          continue;
+        }
+        if (!st) streams.set(f.conv, (st = { epoch: f.epoch, next: undefined, max: 0, after: undefined }));
         st.epoch = f.epoch;
         if (st.next === undefined) {
           unanchored++;

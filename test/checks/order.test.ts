@@ -100,9 +100,16 @@ describe('order (hand-made)', () => {
     expect(check(input(facts(0), { population: pop })).violations[0]!.message).toContain('seq 1 is missing');
   });
 
-  it('treats a msg of a new epoch without a conv frame as a new stream', () => {
-    const v = check(input([connect('u2/d1', 'c2', 0), frame(0, 2, 10), r(1, 11), r(2, 12), r(1, 30, 'live', 'e2'), r(2, 31, 'live', 'e2')]));
-    expect(v.ok).toBe(true);
+  it('flags a msg of a new epoch pushed without a conv frame of that epoch, once, then follows the new epoch', () => {
+    const first = r(1, 30, 'live', 'e2');
+    const v = check(input([connect('u2/d1', 'c2', 0), frame(0, 2, 10), r(1, 11), r(2, 12), first, r(2, 31, 'live', 'e2'), r(3, 32, 'live', 'e2')]));
+    expect(v.violationCount).toBe(1);
+    expect(v.violations[0]!.first).toBe(first);
+    expect(v.violations[0]!.message).toBe(
+      'connection c2 of u2/d1: dm:u1:u2 pushed seq 1 (cmid m1) of epoch e2 without a conv frame announcing that epoch: the connection was following epoch e1 after seq 2, so seq 1 reads as going back in the old epoch',
+    );
+    // announced: the same receipts pass
+    expect(check(input([connect('u2/d1', 'c2', 0), frame(0, 2, 10), r(1, 11), r(2, 12), frame(0, 1, 29, 'e2'), r(1, 30, 'live', 'e2'), r(2, 31, 'live', 'e2')])).ok).toBe(true);
   });
 });
 
