@@ -227,11 +227,14 @@ function build(input: CheckInput): FactIndex {
     if (s.epoch !== undefined) epochLog(c, s.epoch, s.answeredAt ?? s.sentAt);
   }
   const byFirstSeen = new Map<ConvLog, EpochLog[]>();
+  const lastWipe = Math.max(-Infinity, ...(input.options?.storeWipes ?? []));
   for (const c of convs.values()) {
     sealTimeline(c.members);
     const list = [...c.epochs.values()].sort((a, b) => a.firstAt - b.firstAt);
     byFirstSeen.set(c, list);
-    c.current = list.length ? list[list.length - 1]!.epoch : '';
+    const newest = list[list.length - 1];
+    // an epoch that began before the store was wiped went with it, newer epoch seen or not
+    c.current = newest && newest.firstAt >= lastWipe ? newest.epoch : '';
   }
   // (all epochs first: a receipt-matched epoch must not see the sends attached below)
   for (const s of sends) {

@@ -13,7 +13,8 @@ import { deviceFacts, witness } from './witness.ts';
  * - A message is (conv, epoch, seq, sender, cmid); receipts count only in the same epoch
  *   and with the same sender and cmid (a reused seq is not the acked message).
  * - Only the conversation's current epoch is checked: messages of an epoch the store lost
- *   (a newer epoch was seen) are outside the guarantee; the summary counts them.
+ *   (a newer epoch was seen, or it began before a volatile store was wiped: options
+ *   storeWipes) are outside the guarantee; the summary counts them.
  * - Members: see membership.ts; a member whose membership at that message is ambiguous
  *   (a change without a seq during the send) is skipped and counted.
  * - Unknown outcomes (Jepsen's `info`): a send answered `error` unavailable/internal (or an

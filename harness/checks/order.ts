@@ -17,8 +17,9 @@ import { connFacts, witness } from './witness.ts';
  * - a `gap` must start at or before the next expected seq (else seqs were skipped without
  *   being announced); next moves past its `to`;
  * - a msg above the next expected seq is a hole; a msg at or below the highest pushed is a
- *   repeat or went back; after a violation the stream follows the msg, so one fault is
- *   reported once.
+ *   repeat or went back (the witness says when that message belongs to another epoch: a new
+ *   epoch pushed without its conv frame, PROTOCOL.md connection rule 6); after a violation
+ *   the stream follows the msg, so one fault is reported once.
  * - a conversation that started during the connection, without a conv frame (the device
  *   was caught up at connect, or a new epoch began): its first msg must be the first seq
  *   stored after the connection was welcomed. It is a hole when a lower seq of that epoch
@@ -70,10 +71,12 @@ export function check(input: CheckInput): Verdict {
           const after = st.after;
           const max = st.max;
           const what =
-            after?.k === 'recv' && after.seq === f.seq
+            after?.k === 'recv' && after.seq === f.seq && after.cmid === f.cmid && after.from === f.from
               ? `repeated seq ${f.seq} (cmid ${f.cmid}) right after itself`
-              : `went back to seq ${f.seq} (cmid ${f.cmid}) ${afterText(after)}${after?.k === 'recv' && after.seq === max ? '' : `, having pushed up to ${max}`}`;
-          findings.add(f.at, () => orderWitness(ix, conn, f, `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) ${what}`, f.seq));
+              : after?.k === 'recv' && after.seq === f.seq
+                ? `pushed seq ${f.seq} again with another message (cmid ${f.cmid} from ${f.from}; seq ${f.seq} was cmid ${after.cmid} from ${after.from})`
+                : `went back to seq ${f.seq} (cmid ${f.cmid}) ${afterText(after)}${after?.k === 'recv' && after.seq === max ? '' : `, having pushed up to ${max}`}`;
+          findings.add(f.at, () => orderWitness(ix, conn, f, `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) ${what}${unannouncedEpoch(ix, f, after?.at, input.options?.storeWipes)}`, f.seq));
           st.next = Math.max(st.next, f.seq + 1);
           st.after = f;
           continue;
@@ -122,6 +125,32 @@ function afterText(after: Stream['after']): string {
   if (after.k === 'conv') return `after the conv frame's cursor ${after.cursor}`;
   if (after.k === 'gap') return `after gap ${after.from}..${after.to}`;
   return `after seq ${after.seq}`;
+}
+
+/**
+ * A seq that starts over on a connection is most often a new epoch (the store lost the
+ * conversation) pushed without the conv frame that announces it: the device then files the
+ * new epoch's messages under the old one. Said when the very message (sender, cmid) is
+ * known at that seq in another epoch of the conversation (received there after its conv frame).
+ */
+function unannouncedEpoch(ix: FactIndex, f: RecvFact, prevAt: number | undefined, wipes: readonly number[] = []): string {
+  const c = ix.convs.get(f.conv);
+  for (const e of c?.epochs.values() ?? []) {
+    if (e.epoch === f.epoch) continue;
+    for (let m = e.msgs.get(f.seq); m; m = m.other) {
+      if (m.from === f.from && m.cmid === f.cmid) return `: that message is seq ${f.seq} of epoch ${e.epoch}, a new epoch this connection was never told of (no conv frame with it before the msg)`;
+    }
+  }
+  // the message itself not seen in the other epoch (its devices acked it there, so their
+  // next connect did not replay it): an epoch still seen after this msg is newer
+  for (const e of c?.epochs.values() ?? []) {
+    if (e.epoch !== f.epoch && e.lastAt >= f.at) return `: ${f.conv} also has epoch ${e.epoch} (seen until ${fmtT(ix, e.lastAt)}), never announced on this connection: a seq that starts over without a conv frame announcing a new epoch`;
+  }
+  // no fact shows the new epoch (every device acked it live, so no reconnect replayed it), but
+  // the store was wiped between the previous frame and this msg
+  const wipe = prevAt === undefined ? undefined : wipes.find((w) => w > prevAt && w <= f.at);
+  if (wipe !== undefined) return `: the store came back empty at ${fmtT(ix, wipe)} (a Redis without persistence restarted), after the previous frame: a seq that starts over then without a conv frame is a new epoch never announced on this connection`;
+  return '';
 }
 
 const MAX_SCAN = 10_000;

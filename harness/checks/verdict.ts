@@ -72,6 +72,13 @@ export interface CheckOptions {
   /** the end of the run (default: the last fact's time); open connections and unended faults last until it */
   runEnd?: number;
   presence?: PresenceOptions;
+  /**
+   * When a store without persistence came back empty (a volatile Redis killed, stopped or
+   * restarted): a conversation's epochs all first seen before the last of these were lost
+   * with it by design, even when no newer epoch of it was seen (nobody wrote to it since),
+   * so `lost`, `unseen` and `inflight` owe none of their messages.
+   */
+  storeWipes?: readonly number[];
 }
 
 export interface CheckInput {

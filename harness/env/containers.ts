@@ -280,7 +280,7 @@ export async function startContainersEnv(opts: ContainersEnvOptions = {}): Promi
       }
     }
     const redisContainer = await new LoopbackRedisContainer(images.redisImage)
-      .withCommand(['redis-server', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction', '--dir', '/data'])
+      .withCommand(['redis-server', '--appendonly', opts.volatileRedis ? 'no' : 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction', '--dir', '/data'])
       .withExposedPorts({ container: 6379, host: redisPort })
       .withLabels({ ...labels, [LABEL_ROLE]: 'redis' })
       .withAutoCleanup(autoCleanup)
@@ -308,7 +308,7 @@ export async function startContainersEnv(opts: ContainersEnvOptions = {}): Promi
     let stopped = false;
     return {
       kind: 'containers',
-      description: `containers (Docker ${availability.version}): Redis ${images.redisImage} on redis://127.0.0.1:${redisPort} (AOF on); Toxiproxy ${images.toxiproxyImage} (host network) on ${toxiproxyUrl}; run label ${LABEL_RUN}=${run}`,
+      description: `containers (Docker ${availability.version}): Redis ${images.redisImage} on redis://127.0.0.1:${redisPort} (${opts.volatileRedis ? 'volatile: no AOF' : 'AOF on'}); Toxiproxy ${images.toxiproxyImage} (host network) on ${toxiproxyUrl}; run label ${LABEL_RUN}=${run}`,
       redis,
       toxiproxyUrl,
       toxiproxy,

@@ -66,6 +66,8 @@ export interface EnvOptions {
   toxiproxyUrl?: string;
   /** local: redis-server binary; default REDIS_SERVER_BIN or PATH. */
   redisServerBin?: string;
+  /** local and containers: Redis without persistence (appendonly no, no snapshots), so a restart comes back empty; default false. */
+  volatileRedis?: boolean;
   /** Progress lines for people (which provider, why). */
   log?: (line: string) => void;
 }

@@ -43,7 +43,7 @@ export async function startLocalEnv(opts: LocalEnvOptions = {}): Promise<Environ
   const reason = localUnavailableReason(opts);
   if (reason) throw new EnvUnavailableError(`local environment: ${reason}`);
   const bin = findRedisServer(opts.redisServerBin ?? process.env.REDIS_SERVER_BIN)!;
-  const redis = await startRedisProcess({ bin });
+  const redis = await startRedisProcess({ bin, appendonly: !opts.volatileRedis });
   let proxy;
   try {
     proxy = await startToxiproxyServer({ host: '127.0.0.1', port: opts.toxiproxyPort ?? 0 });
@@ -54,7 +54,7 @@ export async function startLocalEnv(opts: LocalEnvOptions = {}): Promise<Environ
   let stopped = false;
   return {
     kind: 'local',
-    description: `local: ${bin} (v${redisServerVersion(bin) ?? '?'}, AOF on, dir ${redis.dir}) on ${redis.url}; embedded Toxiproxy-compatible proxy on ${proxy.url}`,
+    description: `local: ${bin} (v${redisServerVersion(bin) ?? '?'}, ${opts.volatileRedis ? 'volatile: no AOF' : 'AOF on'}, dir ${redis.dir}) on ${redis.url}; embedded Toxiproxy-compatible proxy on ${proxy.url}`,
     redis: localRedisService(redis),
     toxiproxyUrl: proxy.url,
     toxiproxy: new Toxiproxy(proxy.url),

@@ -276,6 +276,7 @@ function eventOfStep(step: FaultStep, e: FaultEvent): boolean {
     case 'kill':
     case 'pause':
     case 'restart':
+    case 'stop':
       return e.kind.endsWith(`:${step.kind}`);
     default:
       return true;

@@ -28,6 +28,13 @@ export const faultStep = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('blackhole'), at: z.number().nonnegative(), duration: z.number().positive(), link: z.string().regex(/^client-link:node-\d+$/, 'must be client-link:node-N'), reclaimWithinMs: z.number().int().positive() }),
   z.object({ kind: z.literal('kill'), at: z.number().nonnegative(), target: processRef, restartAfter: z.number().nonnegative().optional() }),
   z.object({ kind: z.literal('restart'), at: z.number().nonnegative(), target: processRef }),
+  /**
+   * Redis shut down cleanly (SIGTERM: it finishes its AOF/RDB work and closes every client),
+   * down for `restartAfter` ms, then started again on the same address and data dir. Unlike
+   * `restart` it stays down long enough for the nodes to notice; unlike `kill` it is the
+   * shutdown an operator does.
+   */
+  z.object({ kind: z.literal('stop'), at: z.number().nonnegative(), target: z.literal('redis', { error: "must be 'redis' (a node is stopped and started again by kind 'restart')" }), restartAfter: z.number().positive() }),
   z.object({ kind: z.literal('pause'), at: z.number().nonnegative(), duration: z.number().positive(), target: processRef }),
   /**
    * node-N's pub/sub (bus) connection alone is killed on the Redis side (CLIENT KILL of the
@@ -60,6 +67,11 @@ export const scenarioSchema = z.object({
     /** proxy every client link (true), none (false), or this many clients per node (a sample: each proxied link costs two fds) */
     clientLinksBehindProxy: z.union([z.boolean(), z.number().int().nonnegative()]).default(true),
     serverEnv: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+    /**
+     * Redis without persistence (appendonly no, no snapshots): a restart comes back empty.
+     * The nodes get ALLOW_VOLATILE_STORE=1; conversations start a new epoch after a restart.
+     */
+    volatileRedis: z.boolean().default(false),
     /** more environment for one node, over serverEnv, e.g. { 'node-2': { TEST_BUGS: 'throw_uncaught' } } */
     nodeEnv: z.record(z.string().regex(/^node-\d+$/, 'must be node-N'), z.record(z.string(), z.union([z.string(), z.number()]))).default({}),
   }),
@@ -106,6 +118,7 @@ export function defineScenario(input: ScenarioInput): Scenario {
   const a = r.data.attack;
   if (a && a.at + a.durationMs > r.data.durationMs) throw new Error(`invalid scenario "${r.data.name}": attack.at (${a.at}) + attack.durationMs (${a.durationMs}) must not exceed durationMs (${r.data.durationMs}): the attack runs while the workload does`);
   checkWorkloadTiming(r.data);
+  checkVolatileRedis(r.data);
   for (const f of r.data.faults) {
     const node = 'link' in f ? Number(f.link.split('-')[1]) : f.target === 'redis' ? 0 : Number(f.target.split('-')[1]);
     if (node > r.data.topology.nodes) throw new Error(`invalid scenario "${r.data.name}": fault at ${f.at} ms targets node-${node}, but the topology has ${r.data.topology.nodes} nodes`);
@@ -118,6 +131,17 @@ export function defineScenario(input: ScenarioInput): Scenario {
     }
   }
   return r.data;
+}
+
+/** A volatile Redis forgets groups on a restart; a persistent one makes the option pointless. */
+function checkVolatileRedis(s: Scenario): void {
+  if (!s.topology.volatileRedis) return;
+  // groups live only in Redis and the harness creates them once, before the load: after an
+  // empty restart every group send would be refused `forbidden`, which is no server bug
+  if (s.workload.groups > 0) throw new Error(`invalid scenario "${s.name}": topology.volatileRedis forgets every group when Redis restarts empty, but workload.groups is ${s.workload.groups}: set workload.groups to 0 (dms start over in a new epoch by themselves)`);
+  if (s.membership) throw new Error(`invalid scenario "${s.name}": topology.volatileRedis forgets group membership on a restart: drop \`membership\` (it changes groups)`);
+  const v = s.topology.serverEnv.ALLOW_VOLATILE_STORE;
+  if (v !== undefined && String(v) !== '1') throw new Error(`invalid scenario "${s.name}": topology.volatileRedis needs the nodes to accept a Redis without appendonly: drop topology.serverEnv.ALLOW_VOLATILE_STORE (set to 1 by itself), got ${String(v)}`);
 }
 
 /** Stages and client modes are timed within the load phase: they must fit `durationMs`. */

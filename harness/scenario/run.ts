@@ -228,7 +228,8 @@ async function startTopologyPhase(run: Run): Promise<Topology> {
     nodes: s.topology.nodes,
     redisBehindProxy: s.topology.redisBehindProxy,
     clientLinksBehindProxy: s.topology.clientLinksBehindProxy !== false,
-    serverEnv: { DEBUG_ROUTES: 1, LOG_LEVEL: 'warn', ...s.topology.serverEnv },
+    serverEnv: { DEBUG_ROUTES: 1, LOG_LEVEL: 'warn', ...(s.topology.volatileRedis ? { ALLOW_VOLATILE_STORE: 1 } : {}), ...s.topology.serverEnv },
+    ...(s.topology.volatileRedis ? { envOptions: { volatileRedis: true } } : {}),
     nodeEnv: Array.from({ length: s.topology.nodes }, (_, i) => s.topology.nodeEnv[`node-${i + 1}`]),
     envChoice: o.env,
     maxProxiedClients: maxProxiedClients(run),
@@ -553,6 +554,8 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
     leaks: s.checks.leaks ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
     options: {
       unseenWithinMs: s.checks.unseenWithinMs,
+      // a volatile Redis comes back empty: what it held before is gone by design
+      ...(s.topology.volatileRedis ? { storeWipes: t.timeline.filter((e) => e.target === 'redis' && /^redis:(kill|stop|restart)$/.test(e.kind)).map((e) => e.start) } : {}),
       presence: s.checks.presence
         ? {
             quiescentAt: storms.quiescentAt,
@@ -686,6 +689,12 @@ async function runFault(t: Topology, step: FaultStep, loadStartAt: number, resta
         if (step.target === 'redis') await t.startRedis();
         else await t.startNode(step.target);
       }
+      return;
+    case 'stop':
+      log(`fault: stop ${step.target} (SIGTERM) for ${step.restartAfter} ms`);
+      await t.stopRedis();
+      if (!(await pause(step.restartAfter))) return;
+      await t.startRedis();
       return;
     case 'restart':
       log(`fault: restart ${step.target}`);

@@ -1,5 +1,5 @@
 import { CloseCode } from '../protocol/codes.ts';
-import { Conn } from '../gateway/connection.ts';
+import { Conn, type ConnConv } from '../gateway/connection.ts';
 import { Hub } from '../delivery/hub.ts';
 
 /**
@@ -26,5 +26,33 @@ export function neverCutSlowConsumers(): void {
   Conn.prototype.closeNow = function (this: Conn, code: number, reason?: string): boolean {
     if (code === CloseCode.slowConsumer) return false;
     return closeNow.call(this, code, reason);
+  };
+}
+
+/**
+ * TEST_BUGS=epoch_unannounced: when a conversation's epoch changes while a connection is
+ * open (a volatile Redis restarted empty), the node goes on pushing the new epoch's
+ * messages on that connection without the `conv` frame that announces the new epoch
+ * (PROTOCOL.md, connection rule 6). The device reads seq 1, 2, … of the new epoch as
+ * seqs of the old one (`order`). A connection's first announcement of a conversation is
+ * still sent, so only connections that knew the old epoch are hit.
+ */
+export function epochUnannounced(): void {
+  const proto = Hub.prototype as unknown as { announce(cc: ConnConv, head: number): void };
+  const announce = proto.announce;
+  // per connection and conversation, the epoch last announced (kept across re-attaches: a
+  // resync may give the connection a new ConnConv for the same conversation)
+  const told = new WeakMap<Conn, Map<string, string | null>>();
+  proto.announce = function (this: Hub, cc: ConnConv, head: number): void {
+    if (cc.announced) return announce.call(this, cc, head);
+    let byConv = told.get(cc.conn);
+    if (!byConv) told.set(cc.conn, (byConv = new Map()));
+    const before = byConv.get(cc.conv);
+    byConv.set(cc.conv, cc.epoch);
+    if (before !== undefined && before !== null && before !== cc.epoch) {
+      cc.announced = true;
+      return;
+    }
+    announce.call(this, cc, head);
   };
 }

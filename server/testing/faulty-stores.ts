@@ -8,7 +8,7 @@ import type { GroupStore } from '../store/groups.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
 import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
-import { ackPastHead, neverCutSlowConsumers } from './faulty-delivery.ts';
+import { ackPastHead, epochUnannounced, neverCutSlowConsumers } from './faulty-delivery.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -60,6 +60,8 @@ export const processBugs = {
   ack_past_head: ackPastHead,
   /** slow consumers are never cut 4413: the node buffers without bound for readers that stopped reading */
   never_cut_slow_consumers: neverCutSlowConsumers,
+  /** an epoch change (a volatile Redis restarted empty) is not announced on open connections that knew the old epoch: the new seqs arrive with no `conv` frame (`order`) */
+  epoch_unannounced: epochUnannounced,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { check } from '../../harness/checks/order.ts';
 import type { Fact, RecvFact } from '../../harness/model/facts.ts';
-import { connect, convFrame, gap, input, member, population, recv, send } from './build.ts';
+import { connect, convFrame, gap, input, member, population, recv, send, t } from './build.ts';
 import { simulate, specArb, toInput } from './model.ts';
 
 const DM = 'dm:u1:u2';
@@ -98,6 +98,43 @@ describe('order (hand-made)', () => {
     ];
     expect(check(input(facts(1), { population: pop })).ok).toBe(true);
     expect(check(input(facts(0), { population: pop })).violations[0]!.message).toContain('seq 1 is missing');
+  });
+
+  it('names a new epoch pushed without its conv frame: the device files seq 1 of it under the old epoch', () => {
+    // c2 knew e1 up to seq 2; the store lost the dm, e2 began, and c2 got e2's seq 1 and 2
+    // with no conv frame (so its client recorded them under e1); c3 connected later and was told e2
+    const n1 = recv('u2/d1', 'c2', DM, 1, 'u1', 'n1', 30);
+    const v = check(
+      input([
+        connect('u2/d1', 'c2', 0),
+        frame(0, 2, 10),
+        r(1, 11),
+        r(2, 12),
+        n1,
+        recv('u2/d1', 'c2', DM, 2, 'u1', 'n2', 31),
+        connect('u2/d2', 'c3', 40),
+        convFrame('u2/d2', 'c3', DM, 0, 2, 42, 'e2'),
+        recv('u2/d2', 'c3', DM, 1, 'u1', 'n1', 43, 'backlog', 'e2'),
+        recv('u2/d2', 'c3', DM, 2, 'u1', 'n2', 43, 'backlog', 'e2'),
+      ]),
+    );
+    // seq 2 too is at or below what c2 had pushed: each message of e2 until e1's head is one
+    expect(v.violationCount).toBe(2);
+    expect(v.violations[1]!.message).toMatch(/ went back to seq 2 \(cmid n2\) after seq 1, having pushed up to 2: that message is seq 2 of epoch e2, /);
+    expect(v.violations[0]!.first).toBe(n1);
+    expect(v.violations[0]!.message).toBe(
+      'connection c2 of u2/d1: dm:u1:u2 (epoch e1) went back to seq 1 (cmid n1) after seq 2: that message is seq 1 of epoch e2, a new epoch this connection was never told of (no conv frame with it before the msg)',
+    );
+    // seq 1 again, right after a seq 1 of another message: said as such, not as a repeat
+    const again = check(input([connect('u2/d1', 'c2', 0), frame(0, 1, 10), r(1, 11), recv('u2/d1', 'c2', DM, 1, 'u1', 'n1', 30)]));
+    expect(again.violations[0]!.message).toBe('connection c2 of u2/d1: dm:u1:u2 (epoch e1) pushed seq 1 again with another message (cmid n1 from u1; seq 1 was cmid m1 from u1)');
+    // no fact shows e2 (every device acked it live), but the run says when the store was wiped
+    const facts = [connect('u2/d1', 'c2', 0), frame(0, 2, 10), r(1, 11), r(2, 12), recv('u2/d1', 'c2', DM, 1, 'u1', 'n1', 30)];
+    expect(check(input(facts, { options: { storeWipes: [t(20)] } })).violations[0]!.message).toBe(
+      'connection c2 of u2/d1: dm:u1:u2 (epoch e1) went back to seq 1 (cmid n1) after seq 2: the store came back empty at t+0.020s (a Redis without persistence restarted), after the previous frame: a seq that starts over then without a conv frame is a new epoch never announced on this connection',
+    );
+    // a wipe before the previous frame explains nothing
+    expect(check(input(facts, { options: { storeWipes: [t(5)] } })).violations[0]!.message).toBe('connection c2 of u2/d1: dm:u1:u2 (epoch e1) went back to seq 1 (cmid n1) after seq 2');
   });
 
   it('treats a msg of a new epoch without a conv frame as a new stream', () => {

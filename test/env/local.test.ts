@@ -48,6 +48,20 @@ describe('local environment', () => {
     expect(liveChildren()).toBe(0);
   });
 
+  it('volatileRedis: redis-server without persistence, empty after a stop and a start', async () => {
+    const env = await startLocalEnv({ volatileRedis: true });
+    try {
+      expect(env.description).toMatch(/volatile: no AOF/);
+      expect(String(await env.redis.command('INFO', 'persistence'))).toMatch(/aof_enabled:0/);
+      expect(await env.redis.command('SET', 'k', 'v')).toBe('OK');
+      await env.redis.stop();
+      await env.redis.start();
+      expect(await env.redis.command('DBSIZE')).toBe(0);
+    } finally {
+      await env.stop();
+    }
+  });
+
   it('says what to install when redis-server is missing', async () => {
     await expect(startLocalEnv({ redisServerBin: '/nonexistent/redis-server' })).rejects.toThrow(
       /\/nonexistent\/redis-server \(REDIS_SERVER_BIN\) is not an executable redis-server; install it: apt-get install -y redis-server .*brew install redis/,
