@@ -21,6 +21,7 @@ import { createGroups } from '../fleet/setup.ts';
 import { planWorkload, type Plan } from '../fleet/workload.ts';
 import { LatencySet } from '../measure/latency.ts';
 import { recordFacts } from '../measure/from-facts.ts';
+import { herdReport } from '../measure/herd.ts';
 import { ServerSampler, type ServerSamples } from '../measure/sampler.ts';
 import { ThroughputSeries } from '../measure/series.ts';
 import { imRoutes, runHttpLoad, type HttpResult } from '../measure/http-load.ts';
@@ -98,6 +99,8 @@ interface Run {
   readonly faults: AbortController;
   /** what the scenario's hostile clients recorded (scenario `attack`), once they ended */
   attack: HostileResult | null;
+  /** when each storm's final sync began: the reconnect herd counts a device back only before it */
+  readonly syncStarts: number[];
 }
 
 /** What the storms leave for the judge. */
@@ -130,7 +133,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     s, o, startedAt, processes,
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
-    topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null,
+    topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null, syncStarts: [],
   };
   try {
     o.log(`${s.name}: ${s.description}`);
@@ -436,6 +439,7 @@ async function healPhase(run: Run, t: Topology, f: Fleet, label: string): Promis
 /** Every device reconnects and fetches what it lacks; returns when presence is read as settled. */
 async function finalSyncPhase(run: Run, t: Topology, f: Fleet, label: string, devices: number): Promise<number> {
   run.phase = 'final sync';
+  run.syncStarts.push(Date.now());
   run.o.log(`${label}final sync: every device reconnects and fetches what it lacks`);
   await watchedFleetPhase(run, t, f, `${label}final sync`, devices, f.resync());
   // presence settles after the resync's reconnects: one sweep plus propagation
@@ -565,6 +569,7 @@ async function reportPhase(
     server: r.serverSamples,
     http: r.http,
     errorsByCode: r.storms.errorsByCode,
+    herd: herdReport({ facts: r.storms.facts, faults: t.timeline, server: r.serverSamples, syncStarts: run.syncStarts }),
     notes: run.notes,
   });
   if (run.attack) {

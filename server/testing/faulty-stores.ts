@@ -6,6 +6,7 @@ import { keys } from '../store/keys.ts';
 import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
 import type { GroupStore } from '../store/groups.ts';
 import type { Stores } from '../store/stores.ts';
+import { cursorOnPush } from './faulty-delivery.ts';
 import { errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
 
 /**
@@ -48,6 +49,8 @@ export const processBugs = {
   upgrade_socket_no_error_listener: upgradeWithoutErrorListener,
   /** an `error` answering a request leaves out its id: breaks PROTOCOL.md's one reply per id (`answers`) */
   error_reply_without_id: errorRepliesWithoutId,
+  /** a device's cursor moves when a live message is pushed to it, not when it acks: what was in flight when its connection broke is never replayed (`lost`, under a disconnect storm) */
+  cursor_on_push: cursorOnPush,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;
