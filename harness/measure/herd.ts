@@ -21,7 +21,7 @@ const DROP_GRACE_MS = 1000;
 const LOOKBACK_MS = 1000;
 
 export interface HerdPercentiles {
-  /** ms from the cut's start until this share of the dropped devices was back; null when fewer were back before the next cut or the final sync */
+  /** ms from the cut's start until this share of the dropped devices was back; null when fewer were back before the final sync */
   p50: number | null;
   p99: number | null;
   max: number | null;
@@ -42,7 +42,7 @@ export interface HerdCut {
   welcomedMs: HerdPercentiles;
   /** from `at` to the dropped devices' next `synced` (caught up on their backlog) */
   syncedMs: HerdPercentiles;
-  /** dropped devices not synced again before the next cut or the final sync began */
+  /** dropped devices not synced again before the final sync began */
   notBack: number;
   /** connection attempts from `at` until the last dropped device was back (or the next cut) */
   attempts: number;
@@ -138,8 +138,9 @@ export function herdReport(input: HerdInput): HerdReport | null {
     const next = cuts[i + 1]?.at ?? Infinity;
     const from = Math.max(cut.at - LOOKBACK_MS, prevEnd);
     prevEnd = cut.healedAt + DROP_GRACE_MS;
-    // back means synced again before the next cut or the final sync, whichever comes first
-    const until = Math.min(next, input.syncStarts.find((s) => s > cut.at) ?? Infinity);
+    // back: synced again before the final sync (a device still down when the next cut came counts
+    // when it is back, so overlapping storms show as long recoveries rather than vanish)
+    const until = input.syncStarts.find((s) => s > cut.at) ?? Infinity;
     let connected = 0;
     const welcomed: number[] = [];
     const synced: number[] = [];
@@ -166,7 +167,8 @@ export function herdReport(input: HerdInput): HerdReport | null {
         backEnd = Math.max(backEnd, d.back.synced!);
       } else notBack++;
     }
-    const spanEnd = Math.min(backEnd, until);
+    // attempts and peaks up to the next cut: its own herd is its own
+    const spanEnd = Math.min(backEnd, next);
     return {
       at,
       healedAt: cut.healedAt,

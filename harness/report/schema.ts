@@ -196,10 +196,10 @@ export const herdReport = z.object({
       connected: z.number(),
       dropped: z.number(),
       droppedRatio: z.number(),
-      /** ms from `at` until 50%, 99% and all of the dropped devices were welcomed / synced again (null: fewer came back before the next cut or the final sync) */
+      /** ms from `at` until 50%, 99% and all of the dropped devices were welcomed / synced again (null: fewer came back before the final sync) */
       welcomedMs: herdShares,
       syncedMs: herdShares,
-      /** dropped devices not synced again before the next cut or the final sync */
+      /** dropped devices not synced again before the final sync */
       notBack: z.number(),
       /** connection attempts from `at` until the last dropped device was back (or the next cut) */
       attempts: z.number(),
