@@ -50,10 +50,11 @@ export default defineScenario({
   workload: { users: 1000, devicesPerUser: 2, dmsPerUser: 1, groups: 40, groupSize: 10, sendRate: 100, bodyBytes: 64, ack: 'batched', presenceSubs: 0, reconnect: { baseMs: 100, capMs: 2000, attempts: 60 } },
   durationMs: 32_000,
   faults: storms({ at: 3_000, gap: 8_000, links: ['client-link:node-1', 'client-link:node-2', 'client-link:node-3'], restarts: [['node-1', 'node-2']] }),
-  // set for this 2-core machine with other runs beside it: at load average 9-18, 99% of the devices were synced again
-  // 3.6-21 s after a cut and reconnect→synced p99 was 3.3-12 s (at load 9: 5.7 s and 3.3 s). Loose on purpose: they
-  // catch a server that stops taking a herd back, not a slow machine
-  thresholds: ['herd.cuts == 4', 'herd.droppedRatio.min >= 0.5', 'herd.notBack.total == 0', 'herd.syncedP99Ms.max < 30000', 'latency.reconnectToSynced.p99 < 20000', 'throughput.sent.total > 1500'],
+  // set for this 2-core machine with other runs beside it: at load average 9-18, half the dropped devices were synced
+  // again 2.5-13 s after a cut and 99% 2.8-29.6 s after it (when a cut comes before the last of the previous herd is
+  // synced, that device counts when it is back); reconnect→synced p99 3.3-12 s (at load 9: 5.7 s and 3.3 s). Loose on
+  // purpose: they catch a server that stops taking a herd back, not a slow machine
+  thresholds: ['herd.cuts == 4', 'herd.droppedRatio.min >= 0.5', 'herd.notBack.total == 0', 'herd.syncedP50Ms.max < 20000', 'herd.syncedP99Ms.max < 45000', 'latency.reconnectToSynced.p99 < 20000', 'throughput.sent.total > 1500'],
 });
 
 /**
