@@ -11,7 +11,7 @@ import disconnectStorm from '../../scenarios/disconnect-storm.ts';
  * message instead of when the device acks it (TEST_BUGS=cursor_on_push) loses what was in
  * flight when each storm cut the connections. The scenario must fail `lost`, naming the
  * message and the device, with the cut around it. Shortened: 600 devices, the first two
- * cuts (every client link reset, then cut after a byte), 12 s of load.
+ * cuts (every client link reset at 3 s, then cut after a byte at 11 s), 14 s of load.
  */
 const out = mkdtempSync(path.join(os.tmpdir(), 'imstorm-storm-control-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -20,9 +20,9 @@ describe('disconnect-storm', () => {
   it('control cursor_on_push (cursor moved on push, not on ack): `lost` fails, naming the message and the device, during a cut', async () => {
     const s: Scenario = {
       ...disconnectStorm,
-      durationMs: 12_000,
+      durationMs: 14_000,
       workload: { ...disconnectStorm.workload, users: 300, sendRate: 80 },
-      faults: disconnectStorm.faults.filter((f) => f.at <= 9_000),
+      faults: disconnectStorm.faults.filter((f) => f.at <= 11_000),
       thresholds: [],
       checks: { ...disconnectStorm.checks, leaks: false },
       topology: { ...disconnectStorm.topology, serverEnv: { ...disconnectStorm.topology.serverEnv, TEST_BUGS: 'cursor_on_push' } },
