@@ -14,9 +14,9 @@ const GROUP_MS = 500;
 /** a connection closed this long after its cut healed still counts as dropped by it (a close is noticed late) */
 const DROP_GRACE_MS = 1000;
 /**
- * The timeline records a fault once its API call returned, and disabling a link closes its
- * connections before that: a cut's drops are looked for from this long before its recorded
- * start (never before the previous cut's window ended).
+ * Faults are recorded from their request (harness/env/topology.ts), and a link's first
+ * closes can come with it: a cut's drops are looked for from this long before its start
+ * (never before the previous cut's window ended).
  */
 const LOOKBACK_MS = 1000;
 
@@ -28,7 +28,7 @@ export interface HerdPercentiles {
 }
 
 export interface HerdCut {
-  /** ms since the epoch: the first fault's recorded start, or the first connection it dropped when earlier (the timeline records a fault once its API call returned); and when the last one healed (its start for an instant one) */
+  /** ms since the epoch: the first fault's recorded start, or the first connection it dropped when earlier; and when the last one healed (its start for an instant one) */
   at: number;
   healedAt: number;
   /** the faults, e.g. `toxic:reset_peer on client-link:node-1` */
@@ -201,7 +201,7 @@ function groupCuts(faults: readonly FaultEvent[]): Array<{ at: number; healedAt:
   for (const f of cutting) {
     const cur = out[out.length - 1];
     const end = f.end ?? f.start;
-    // steps planned together start a few ms apart, or seconds on a busy machine (each is recorded once its API call returned): a fault that starts before the cut healed belongs to it
+    // steps planned together start a few ms apart, or seconds apart on a busy machine: a fault that starts before the cut healed belongs to it
     if (cur && f.start <= Math.max(cur.healedAt, cur.at + GROUP_MS)) {
       cur.healedAt = Math.max(cur.healedAt, end);
       cur.faults.push(`${f.kind} on ${f.target}`);

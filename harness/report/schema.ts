@@ -188,7 +188,7 @@ export const herdReport = z.object({
   peakAcceptsPerSec: z.number().nullable(),
   cuts: z.array(
     z.object({
-      /** the first fault's recorded start, or its first dropped connection when earlier (a fault is recorded once its API call returned), and when the last one healed; ms since the epoch */
+      /** the first fault's recorded start (from its request), or its first dropped connection when earlier, and when the last one healed; ms since the epoch */
       at: ms,
       healedAt: ms,
       faults: z.array(z.string()),
