@@ -300,7 +300,11 @@ async function watchedFleetPhase(run: Run, t: Topology, f: Fleet, what: string, 
       if (!stalled && now - start < deadlineMs) return;
       const x = f.totals();
       const errors = Object.entries(x.counts).filter(([k]) => k.startsWith('error.')).map(([k, n]) => `${k.slice(6)} ${n}`).join(', ');
-      const down = t.nodes.filter((n) => !n.running).map((n) => `${n.id} is not running`);
+      // what a node said last is where its crash shows (the nodes checker never runs after a setup error)
+      const down = t.nodes.filter((n) => !n.running).map((n) => {
+        const e = n.process.exits.at(-1);
+        return `${n.id} is not running${e ? ` (exited ${e.expected ? 'as asked' : 'by itself'}, code ${e.code ?? e.signal}: ${(e.lastLines.at(-1)?.text ?? '').slice(0, 300)})` : ''}`;
+      });
       reject(
         new RunSetupError(
           `${what} ${stalled ? `stalled: nothing moved for ${Math.round(stallMs / 1000)} s` : `passed its deadline of ${Math.round(deadlineMs / 1000)} s`}` +
