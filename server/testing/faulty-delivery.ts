@@ -3,11 +3,12 @@ import { Hub } from '../delivery/hub.ts';
 
 /**
  * TEST_BUGS=cursor_on_push: the device's cursor moves when the node pushes a live message,
- * not when the device acks it (PROTOCOL.md: a cursor only moves on the device's ack). The
- * push is recorded as if acked, so the ack flusher and the close flush write it: a message
- * pushed but not yet received when the connection breaks — in the proxy, the socket
- * buffers, a frame cut off — is never replayed to that device. Nothing is lost while
- * connections stay up; a disconnect storm loses what was in flight at each cut (`lost`).
+ * not when the device acks it (PROTOCOL.md: an ack says the device has every message up to
+ * its seq; the cursor follows acks). The push is recorded as if acked, so the ack flusher
+ * and the close flush write it: a message pushed but not yet received when the connection
+ * breaks — in the proxy, the socket buffers, a frame cut off — is never replayed to that
+ * device. Nothing is lost while connections stay up; a disconnect storm loses what was in
+ * flight at each cut (`lost`).
  */
 export function cursorOnPush(): void {
   type Pushed = { conn: Conn; conv: string; epoch: string | null };
