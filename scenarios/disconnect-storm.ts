@@ -80,5 +80,7 @@ export const disconnectStormFull = defineScenario({
   faults: storms({ at: 5_000, gap: 45_000, links: ['client-link:node-1', 'client-link:node-2', 'client-link:node-3', 'client-link:node-4'], restarts: [['node-1', 'node-2', 'node-3'], ['node-1', 'node-2', 'node-3']], heartbeatMs: 5000 }),
   // the first try (20 s apart) delivered to devices connected throughout within 13 s under these herds, not 8 s
   checks: { ...base.checks, unseenWithinMs: 20_000 },
-  thresholds: ['herd.cuts == 5', 'herd.droppedRatio.min >= 0.3', 'herd.droppedRatio.max >= 0.7', 'herd.notBack.total == 0', 'throughput.sent.total > 10000'],
+  // every cut reaches the proxied third, and some cut at least half of the connected devices at once (the restarts: 75%
+  // of the devices, fewer when part of the previous herd is still down or the loaded fleets record closes late)
+  thresholds: ['herd.cuts == 5', 'herd.droppedRatio.min >= 0.3', 'herd.droppedRatio.max >= 0.5', 'herd.notBack.total == 0', 'throughput.sent.total > 10000'],
 });
