@@ -1,4 +1,5 @@
 import type { Scenario } from '../harness/scenario/define.ts';
+import disconnectStorm, { disconnectStormFull } from './disconnect-storm.ts';
 import halfOpen from './half-open.ts';
 import hostile, { hostileCi } from './hostile.ts';
 import membershipChurn from './membership-churn.ts';
@@ -14,9 +15,9 @@ import smoke from './smoke.ts';
 import soak from './soak.ts';
 
 /** Every scenario by name, and suites (named lists of scenarios run one after another). */
-export const scenarios: ReadonlyMap<string, Scenario> = new Map([smoke, soak, membershipChurn, halfOpen, nodeCrash, nodePause, redisOutage, presenceRace, hostile, hostileCi, messageLoss, messageLossFull, misbehavingClients, misbehavingClientsFull, slowConsumer, slowConsumerFull, redisVolatile].map((s) => [s.name, s]));
+export const scenarios: ReadonlyMap<string, Scenario> = new Map([smoke, soak, membershipChurn, halfOpen, nodeCrash, nodePause, redisOutage, presenceRace, hostile, hostileCi, messageLoss, messageLossFull, misbehavingClients, misbehavingClientsFull, slowConsumer, slowConsumerFull, redisVolatile, disconnectStorm, disconnectStormFull].map((s) => [s.name, s]));
 
 export const suites: ReadonlyMap<string, { description: string; scenarios: string[] }> = new Map([
-  ['ci', { description: 'what CI runs on every change', scenarios: ['smoke', 'soak', 'membership-churn', 'half-open', 'node-crash', 'node-pause', 'redis-outage', 'presence-race', 'hostile-ci', 'message-loss', 'misbehaving-clients', 'slow-consumer', 'redis-volatile'] }],
-  ['full', { description: 'every scenario at a realistic size (budget: 60 minutes on a 2-core machine)', scenarios: ['smoke', 'soak', 'membership-churn', 'half-open', 'node-crash', 'node-pause', 'redis-outage', 'redis-volatile', 'presence-race', 'hostile', 'message-loss-full', 'misbehaving-clients-full', 'slow-consumer-full'] }],
+  ['ci', { description: 'what CI runs on every change', scenarios: ['smoke', 'soak', 'membership-churn', 'half-open', 'node-crash', 'node-pause', 'disconnect-storm', 'redis-outage', 'presence-race', 'hostile-ci', 'message-loss', 'misbehaving-clients', 'slow-consumer', 'redis-volatile'] }],
+  ['full', { description: 'every scenario at a realistic size (budget: 60 minutes on a 2-core machine)', scenarios: ['smoke', 'soak', 'membership-churn', 'half-open', 'node-crash', 'node-pause', 'redis-outage', 'redis-volatile', 'presence-race', 'hostile', 'message-loss-full', 'misbehaving-clients-full', 'slow-consumer-full', 'disconnect-storm-full'] }],
 ]);

@@ -325,8 +325,10 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       const seq = ++toxicSeq;
       const name = spec.name ?? `${spec.type}_${stream}_t${seq}`;
       const proxy = await link.proxy();
+      // from the request: the toxic acts during the call, which a busy proxy answers seconds later
+      const start = Date.now();
       const toxic = await proxy.addToxic({ name, type: spec.type, stream, toxicity, attributes });
-      const event = faults.begin(`toxic:${spec.type}`, link.target, { name, stream, toxicity, attributes: { ...attributes } });
+      const event = faults.begin(`toxic:${spec.type}`, link.target, { name, stream, toxicity, attributes: { ...attributes } }, start);
       link.toxics.set(name, { event, toxic: toxic as Toxic<unknown> });
       return {
         name,
@@ -346,8 +348,10 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     async disableLink(target) {
       const link = linkBy(target);
       if (!link.enabledNow) return;
+      // from the request: the proxy closes the link's connections before it answers
+      const start = Date.now();
       await setEnabled(link, false);
-      link.disableEvent = faults.begin('link:disable', link.target).id;
+      link.disableEvent = faults.begin('link:disable', link.target, undefined, start).id;
     },
     async enableLink(target) {
       const link = linkBy(target);

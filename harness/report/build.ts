@@ -9,7 +9,7 @@ import { ThroughputSeries, type SeriesSnapshot } from '../measure/series.ts';
 import { collectEnvironment } from './environment.ts';
 import type { InflightWindow } from './inflight.ts';
 import { fmtUnit } from './format.ts';
-import { REPORT_KIND, REPORT_VERSION, reportSchema, type CheckResult, type EnvironmentReport, type LatencyMetricReport, type Report } from './schema.ts';
+import { REPORT_KIND, REPORT_VERSION, reportSchema, type CheckResult, type EnvironmentReport, type HerdReport, type LatencyMetricReport, type Report } from './schema.ts';
 import { evaluateThresholds, type ThresholdSpec } from './thresholds.ts';
 import type { Verdict, Witness } from '../checks/verdict.ts';
 import { GUARANTEES, GUARANTEE_TITLES } from '../model/guarantees.ts';
@@ -44,6 +44,8 @@ export interface ReportInput {
   closesByCode?: Readonly<Record<string, number>>;
   /** in-flight windows as the inflight checker summed them up (harness/checks/inflight.ts) */
   inflight?: readonly InflightWindow[];
+  /** the reconnect herd (harness/measure/herd.ts), when the run cut client connections */
+  herd?: HerdReport | null;
   notes?: readonly string[];
   /** evidence kept per guarantee (default 50 violations, 200 facts per trail) */
   limits?: { violations?: number; trail?: number };
@@ -183,6 +185,7 @@ export function buildReport(input: ReportInput): Report {
     series: { intervalMs: cols.intervalMs, t: cols.t, counters: cols.counters, connections: cols.connections },
     ...(server ? { server } : {}),
     http: (input.http ?? []).map((h) => plain(h)),
+    ...(input.herd ? { herd: plain(input.herd) } : {}),
     ...(input.errorsByCode ? { errorsByCode: { ...input.errorsByCode } } : {}),
     ...(input.closesByCode ? { closesByCode: { ...input.closesByCode } } : {}),
     ...(input.inflight ? { inflight: plain([...input.inflight]) } : {}),

@@ -18,7 +18,7 @@ export interface ChartSpec {
   /** stable id: the element's data-chart attribute */
   id: string;
   /** the report section it belongs to */
-  section: 'latency' | 'throughput' | 'server';
+  section: 'latency' | 'throughput' | 'herd' | 'server';
   title: string;
   /** y-axis label, with its unit */
   yLabel: string;
@@ -175,6 +175,32 @@ function throughputCharts(r: Report): ChartSpec[] {
   return out;
 }
 
+/** The reconnect herd: connection attempts, welcomes, syncs and drops per second, at the herd's bucket width. */
+function herdCharts(r: Report): ChartSpec[] {
+  const hd = r.herd;
+  if (!hd || !hd.series.t.length) return [];
+  const s = hd.series;
+  return [
+    {
+      id: 'herd',
+      section: 'herd',
+      title: `Reconnect herd: connections per second (${hd.bucketMs} ms buckets)`,
+      yLabel: 'per second',
+      unit: '/s',
+      kind: 'time',
+      logY: false,
+      x: s.t.map(sec),
+      series: [
+        { label: 'connection attempts/s', values: perSecond(s.attempts, hd.bucketMs), color: color(0) },
+        { label: 'welcomes/s', values: perSecond(s.welcomes, hd.bucketMs), color: color(2), width: 2 },
+        { label: 'synced/s', values: perSecond(s.synced, hd.bucketMs), color: color(3) },
+        { label: 'welcomed connections closed/s', values: perSecond(s.drops, hd.bucketMs), color: color(1), dash: [4, 3] },
+      ],
+      caption: `Counted from the fleets' connection facts: attempts (TCP + upgrade started), welcomes (hello answered), synced (backlog replayed), and closes of welcomed connections — each cut is a spike of closes followed by the herd of attempts that backoff with full jitter spreads out. ${FAULTS_CAPTION}`,
+    },
+  ];
+}
+
 function serverCharts(r: Report): ChartSpec[] {
   const server = r.server;
   if (!server) return [];
@@ -226,7 +252,7 @@ function serverCharts(r: Report): ChartSpec[] {
 
 /** Every chart the report gets, in page order; sections without data get none. */
 export function chartSpecs(r: Report): ChartSpec[] {
-  return [...latencyCharts(r), ...throughputCharts(r), ...serverCharts(r)];
+  return [...latencyCharts(r), ...throughputCharts(r), ...herdCharts(r), ...serverCharts(r)];
 }
 
 /** When a fault without `end` stops: instantaneous actions (kill, restart, …) at once; anything else at the run's end (still active). */

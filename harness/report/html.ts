@@ -142,6 +142,19 @@ function throughputTable(r: Report): string {
   return `<table><thead><tr><th>counter</th><th class="num">total</th><th class="num">mean</th><th class="num">peak</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+function herdTable(r: Report): string {
+  const hd = r.herd;
+  if (!hd) return '<p class="empty">No client connections were cut in this run.</p>';
+  const pct = (x: number | null) => (x === null ? '<span class="bad-text">not reached</span>' : fmtMs(x));
+  const rows = hd.cuts.map(
+    (c, i) =>
+      `<tr><td>${i + 1}</td><td>${fmtClock(c.at)} <span class="muted">(${since(r, c.at)})</span><div class="mono small">${c.faults.map((f) => h(f)).join('<br>')}</div></td><td class="num">${fmtNumber(c.connected)}</td><td class="num">${fmtNumber(c.dropped)} <span class="muted">(${fmtNumber(c.droppedRatio * 100, 1)}%)</span></td><td class="num">${pct(c.welcomedMs.p50)} / ${pct(c.welcomedMs.p99)}</td><td class="num">${pct(c.syncedMs.p50)} / ${pct(c.syncedMs.p99)} / ${pct(c.syncedMs.max)}</td><td class="num${c.notBack ? ' bad-text' : ''}">${fmtNumber(c.notBack)}</td><td class="num">${fmtNumber(c.attempts)}</td><td class="num">${fmtNumber(c.peakWelcomesPerSec)}/s</td><td class="num">${c.peakAcceptsPerSec === null ? '—' : `${fmtNumber(c.peakAcceptsPerSec)}/s`}</td></tr>`,
+  );
+  return `<p>Peak over the run: ${fmtNumber(hd.peakAttemptsPerSec)} connection attempts/s, ${fmtNumber(hd.peakWelcomesPerSec)} welcomes/s (fleet, best 1 s window); the nodes accepted at most ${hd.peakAcceptsPerSec === null ? '— (not sampled)' : `${fmtNumber(hd.peakAcceptsPerSec)} upgrades/s`} (summed over nodes, per 1 s sample).</p>` +
+    `<table><thead><tr><th>cut</th><th>when, faults</th><th class="num">connected</th><th class="num">dropped</th><th class="num">welcomed again 50% / 99%</th><th class="num">synced again 50% / 99% / all</th><th class="num">not back</th><th class="num">attempts</th><th class="num">peak welcomes</th><th class="num">peak accepts (server)</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    '<p class="muted">Times are from the cut\'s start until that share of the dropped devices was welcomed, and synced (backlog replayed), again; "not reached": fewer came back before the final sync.</p>';
+}
+
 function serverTable(r: Report): string {
   const server = r.server;
   if (!server || !server.targets.length) return '<p class="empty">The server was not sampled in this run.</p>';
@@ -273,13 +286,13 @@ export function renderHtml(r: Report): string {
   <span class="muted">${fmtTime(r.startedAt)} · ${fmtDuration(r.durationMs)} · seed ${h(String(r.seed))} · ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} thresholds · ${v.guarantees.total - v.guarantees.failed}/${v.guarantees.total} guarantees</span>
 </header>
 ${r.scenario.description ? `<p>${h(r.scenario.description)}</p>` : ''}
-<nav><a href="#verdict">Verdict</a><a href="#faults">Faults</a>${r.inflight ? '<a href="#inflight">In flight</a>' : ''}<a href="#latency">Latency</a><a href="#throughput">Throughput</a><a href="#server">Server</a><a href="#http">HTTP</a><a href="#environment">Environment</a></nav>
+<nav><a href="#verdict">Verdict</a><a href="#faults">Faults</a>${r.inflight ? '<a href="#inflight">In flight</a>' : ''}<a href="#latency">Latency</a><a href="#throughput">Throughput</a>${r.herd ? '<a href="#herd">Herd</a>' : ''}<a href="#server">Server</a><a href="#http">HTTP</a><a href="#environment">Environment</a></nav>
 <section id="verdict"><h2>Verdict</h2>${failures}${verdictTable(r)}</section>
 <section id="faults"><h2>Fault timeline</h2>${faultTable(r)}</section>
 ${r.inflight ? `<section id="inflight"><h2>In flight at each fault</h2>${inflightHtml(r.inflight, r.startedAt)}</section>` : ''}
 <section id="latency"><h2>Latency</h2>${latencyTable(r)}${chartBlocks(charts, 'latency')}</section>
 <section id="throughput"><h2>Connections and message rates</h2>${throughputTable(r)}${chartBlocks(charts, 'throughput')}</section>
-<section id="server"><h2>Server resources</h2>${serverTable(r)}${chartBlocks(charts, 'server')}</section>
+${r.herd ? `<section id="herd"><h2>Reconnect herd</h2>${herdTable(r)}${chartBlocks(charts, 'herd')}</section>\n` : ''}<section id="server"><h2>Server resources</h2>${serverTable(r)}${chartBlocks(charts, 'server')}</section>
 <section id="http"><h2>HTTP routes (autocannon)</h2>${httpTable(r)}</section>
 <section id="environment"><h2>Environment and configuration</h2>${envList(r)}<h3>Scenario configuration</h3><pre>${h(JSON.stringify(r.config, null, 2))}</pre>${r.notes.length ? `<h3>Notes</h3><ul>${r.notes.map((n) => `<li>${h(n)}</li>`).join('')}</ul>` : ''}<p class="muted">Generated from report.json (schema ${h(r.kind)} v${r.version}). Re-render with <code>imstorm report &lt;dir&gt;</code>.</p></section>
 </main>

@@ -66,6 +66,23 @@ export function renderSummary(r: Report): string {
       '',
     );
   }
+  if (r.herd) {
+    const hd = r.herd;
+    const pct = (x: number | null) => (x === null ? '**not reached**' : fmtMs(x));
+    out.push(
+      `Reconnect herd: peak ${fmtNumber(hd.peakAttemptsPerSec)} connection attempts/s and ${fmtNumber(hd.peakWelcomesPerSec)} welcomes/s (fleet, best 1 s); ` +
+        `the nodes accepted at most ${hd.peakAcceptsPerSec === null ? '— (not sampled)' : `${fmtNumber(hd.peakAcceptsPerSec)} upgrades/s`}.`,
+      '',
+    );
+    out.push('| cut | at | faults | dropped / connected | welcomed again 50% / 99% | synced again 50% / 99% / all | not back | attempts | peak welcomes/s | peak accepts/s |');
+    out.push('|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|');
+    hd.cuts.forEach((x, i) => {
+      out.push(
+        `| ${i + 1} | +${fmtNumber((x.at - r.startedAt) / 1000, 1)} s | ${c(x.faults.join(', '))} | ${fmtNumber(x.dropped)} / ${fmtNumber(x.connected)} (${fmtNumber(x.droppedRatio * 100, 1)}%) | ${pct(x.welcomedMs.p50)} / ${pct(x.welcomedMs.p99)} | ${pct(x.syncedMs.p50)} / ${pct(x.syncedMs.p99)} / ${pct(x.syncedMs.max)} | ${fmtNumber(x.notBack)} | ${fmtNumber(x.attempts)} | ${fmtNumber(x.peakWelcomesPerSec)} | ${x.peakAcceptsPerSec === null ? '—' : fmtNumber(x.peakAcceptsPerSec)} |`,
+      );
+    });
+    out.push('');
+  }
   const nodes = r.server?.targets.filter((t) => t.kind === 'node') ?? [];
   if (nodes.length) {
     out.push('| node | peak RSS | peak heap | fds first → last | peak lag | scrape gaps |');

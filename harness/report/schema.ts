@@ -174,6 +174,43 @@ export const httpReport = z.object({
 });
 export type HttpReport = z.infer<typeof httpReport>;
 
+const herdShares = z.object({ p50: z.number().nullable(), p99: z.number().nullable(), max: z.number().nullable() });
+
+/** The reconnect herd (harness/measure/herd.ts): each cut of client connections and how fast the devices came back. */
+export const herdReport = z.object({
+  /** width of the buckets of `series` */
+  bucketMs: z.number(),
+  /** bucket starts (ms since the epoch) and per bucket: connection attempts, welcomes, syncs, welcomed connections closed */
+  series: z.object({ t: z.array(ms), attempts: z.array(z.number()), welcomes: z.array(z.number()), synced: z.array(z.number()), drops: z.array(z.number()) }),
+  /** best 1 s window of the run, fleet side, per second */
+  peakAttemptsPerSec: z.number(),
+  peakWelcomesPerSec: z.number(),
+  /** the nodes' accepted WebSocket upgrades per second summed over nodes (server samples), best sample */
+  peakAcceptsPerSec: z.number().nullable(),
+  cuts: z.array(
+    z.object({
+      /** the first fault's recorded start (from its request), or its first dropped connection when earlier, and when the last one healed; ms since the epoch */
+      at: ms,
+      healedAt: ms,
+      faults: z.array(z.string()),
+      /** devices with a welcomed connection open 1 s before the fault's recorded start (or when the previous cut's window ended); of those, the ones whose connection closed by `healedAt` + 1 s */
+      connected: z.number(),
+      dropped: z.number(),
+      droppedRatio: z.number(),
+      /** ms from `at` until 50%, 99% and all of the dropped devices were welcomed / synced again (null: fewer came back before the final sync) */
+      welcomedMs: herdShares,
+      syncedMs: herdShares,
+      /** dropped devices not synced again before the final sync */
+      notBack: z.number(),
+      /** connection attempts from `at` until the last dropped device was back (or the next cut) */
+      attempts: z.number(),
+      peakWelcomesPerSec: z.number(),
+      peakAcceptsPerSec: z.number().nullable(),
+    }),
+  ),
+});
+export type HerdReport = z.infer<typeof herdReport>;
+
 export const environmentReport = z.object({
   /** where the harness ran */
   hostname: z.string(),
@@ -242,6 +279,8 @@ export const reportSchema = z.object({
   series: seriesReport,
   server: serverReport.optional(),
   http: z.array(httpReport),
+  /** the reconnect herd: present when the run cut client connections (a reset, limit_data or disabled client link, a node restart, kill or stop) */
+  herd: herdReport.optional(),
   /** `error` answers the fleets got, by code (every answer, a retried send's included); absent in reports before it existed */
   errorsByCode: z.record(z.string(), z.number()).optional(),
   /** close codes the devices' connections ended with (the server's 4408/4409/4413…, 1006 when the device or the network dropped it, 1000 for its own closes); absent in reports before it existed */

@@ -21,7 +21,7 @@ export interface Threshold {
 export type ThresholdSpec = Threshold | string;
 
 /** The parts of a report metrics are read from. */
-export type MetricSource = Pick<Report, 'latency' | 'series' | 'server' | 'http' | 'checks' | 'faults' | 'durationMs' | 'errorsByCode' | 'closesByCode'>;
+export type MetricSource = Pick<Report, 'latency' | 'series' | 'server' | 'http' | 'checks' | 'faults' | 'durationMs' | 'errorsByCode' | 'closesByCode' | 'herd'>;
 
 const OPS: readonly ThresholdOp[] = ['<=', '>=', '==', '!=', '<', '>'];
 
@@ -182,6 +182,63 @@ function resolveHttp(src: MetricSource, rest: string): Resolved {
 }
 type HttpLatency = Report['http'][number]['latency'];
 
+/** Run-wide figures of the herd section: `herd.<name>`. */
+const HERD_RUN = ['cuts', 'peakAttemptsPerSec', 'peakWelcomesPerSec', 'peakAcceptsPerSec'] as const;
+/** Per-cut figures, aggregated over the cuts: `herd.<stat>.<min|max|mean|total>`. */
+const HERD_CUT_STATS = ['connected', 'dropped', 'droppedRatio', 'notBack', 'attempts', 'welcomedP50Ms', 'welcomedP99Ms', 'syncedP50Ms', 'syncedP99Ms', 'syncedMaxMs', 'peakWelcomesPerSec', 'peakAcceptsPerSec'] as const;
+const HERD_AGGS = ['min', 'max', 'mean', 'total'] as const;
+type HerdCut = NonNullable<Report['herd']>['cuts'][number];
+
+function herdCutValue(c: HerdCut, stat: (typeof HERD_CUT_STATS)[number]): number | null {
+  switch (stat) {
+    case 'welcomedP50Ms':
+      return c.welcomedMs.p50;
+    case 'welcomedP99Ms':
+      return c.welcomedMs.p99;
+    case 'syncedP50Ms':
+      return c.syncedMs.p50;
+    case 'syncedP99Ms':
+      return c.syncedMs.p99;
+    case 'syncedMaxMs':
+      return c.syncedMs.max;
+    default:
+      return c[stat];
+  }
+}
+
+function resolveHerd(src: MetricSource, rest: string): Resolved {
+  const [stat, agg] = rest.split('.');
+  const unit = stat?.endsWith('Ms') ? 'ms' : stat?.endsWith('PerSec') ? 'per_s' : stat === 'droppedRatio' ? 'ratio' : 'count';
+  const h = src.herd;
+  if ((HERD_RUN as readonly string[]).includes(stat ?? '') && agg === undefined) {
+    if (stat === 'cuts') return { value: h?.cuts.length ?? 0, unit };
+    if (!h) return none(unit, 'no herd section: the run cut no client connections');
+    const v = h[stat as Exclude<(typeof HERD_RUN)[number], 'cuts'>];
+    return v === null ? none(unit, 'no server samples of acceptsPerSec') : { value: v, unit };
+  }
+  if (!(HERD_CUT_STATS as readonly string[]).includes(stat ?? '') || !(HERD_AGGS as readonly string[]).includes(agg ?? '')) {
+    return none(unit, `expected herd.<${HERD_RUN.join('|')}> or herd.<cut stat>.<${HERD_AGGS.join('|')}>, got "herd.${rest}"`);
+  }
+  if (!h || !h.cuts.length) return none(unit, 'no herd section: the run cut no client connections');
+  const values: number[] = [];
+  for (const [i, c] of h.cuts.entries()) {
+    const v = herdCutValue(c, stat as (typeof HERD_CUT_STATS)[number]);
+    // a share of devices that never came back has no time: the threshold cannot hold
+    if (v === null) return none(unit, `cut ${i + 1} (${c.faults[0] ?? '?'}…) has no ${stat}: too few of its ${c.dropped} dropped devices were back before the final sync (${c.notBack} not back)`);
+    values.push(v);
+  }
+  switch (agg) {
+    case 'min':
+      return { value: Math.min(...values), unit };
+    case 'max':
+      return { value: Math.max(...values), unit };
+    case 'mean':
+      return { value: values.reduce((a, b) => a + b, 0) / values.length, unit };
+    default:
+      return { value: values.reduce((a, b) => a + b, 0), unit };
+  }
+}
+
 function resolveChecks(src: MetricSource, rest: string): Resolved {
   if (rest === 'violations') return { value: src.checks.reduce((a, c) => a + c.violationsTotal, 0), unit: 'count' };
   if (rest === 'failed') return { value: src.checks.filter((c) => !c.ok).length, unit: 'count' };
@@ -230,8 +287,11 @@ export function metricPathProblem(metric: string): string | null {
       return path === 'faults.count' ? null : `"${metric}": faults has only .count`;
     case 'run':
       return path === 'run.durationSec' ? null : `"${metric}": run has only .durationSec`;
+    case 'herd':
+      if (parts.length === 2) return oneOf('herd figure', parts[1], HERD_RUN);
+      return oneOf('herd cut statistic', parts[1], HERD_CUT_STATS) ?? oneOf('herd aggregate over the cuts', tail(2), HERD_AGGS);
     default:
-      return `unknown metric path "${metric}" (latency., throughput., server., http., checks., errors., closes., faults.count, run.durationSec)`;
+      return `unknown metric path "${metric}" (latency., throughput., server., http., checks., errors., closes., herd., faults.count, run.durationSec)`;
   }
 }
 
@@ -262,8 +322,10 @@ export function resolveMetric(src: MetricSource, metric: string): Resolved {
       return rest === 'count' ? { value: src.faults.length, unit: 'count' } : none('count', 'faults has only .count');
     case 'run':
       return rest === 'durationSec' ? { value: src.durationMs / 1000, unit: 's' } : none('s', 'run has only .durationSec');
+    case 'herd':
+      return resolveHerd(src, rest);
     default:
-      return none('', `unknown metric path "${metric}" (latency., throughput., server., http., checks., errors., faults.count, run.durationSec)`);
+      return none('', `unknown metric path "${metric}" (latency., throughput., server., http., checks., errors., herd., faults.count, run.durationSec)`);
   }
 }
 

@@ -21,6 +21,7 @@ import { createGroups } from '../fleet/setup.ts';
 import { modeEndMs, planWorkload, slowClients, type Plan } from '../fleet/workload.ts';
 import { LatencySet } from '../measure/latency.ts';
 import { recordFacts } from '../measure/from-facts.ts';
+import { herdReport } from '../measure/herd.ts';
 import { ServerSampler, type ServerSamples } from '../measure/sampler.ts';
 import { ThroughputSeries } from '../measure/series.ts';
 import { imRoutes, runHttpLoad, type HttpResult } from '../measure/http-load.ts';
@@ -107,6 +108,8 @@ interface Run {
   /** in-flight windows, one per fault step (inflight-windows.ts), and what became of them once judged */
   readonly windows: WindowMeta[];
   inflight: WindowSummary[];
+  /** when each storm's final sync began: the reconnect herd counts a device back only before it */
+  readonly syncStarts: number[];
 }
 
 /** What the storms leave for the judge. */
@@ -142,7 +145,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
     topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null,
-    windows: [], inflight: [],
+    windows: [], inflight: [], syncStarts: [],
   };
   o.live?.beginScenario({ scenario: s.name, seed: o.seed, env: o.env, devices: deviceCount(s), nodes: s.topology.nodes, faults: s.faults, phase: () => run.phase, timeline: () => run.topo?.timeline ?? [], loadStartAt: () => run.loadStartAt });
   try {
@@ -327,7 +330,11 @@ async function watchedFleetPhase(run: Run, t: Topology, f: Fleet, what: string, 
       if (!stalled && now - start < deadlineMs) return;
       const x = f.totals();
       const errors = Object.entries(x.counts).filter(([k]) => k.startsWith('error.')).map(([k, n]) => `${k.slice(6)} ${n}`).join(', ');
-      const down = t.nodes.filter((n) => !n.running).map((n) => `${n.id} is not running`);
+      // what a node said last is where its crash shows (the nodes checker never runs after a setup error)
+      const down = t.nodes.filter((n) => !n.running).map((n) => {
+        const e = n.process.exits.at(-1);
+        return `${n.id} is not running${e ? ` (exited ${e.expected ? 'as asked' : 'by itself'}, code ${e.code ?? e.signal}: ${(e.lastLines.at(-1)?.text ?? '').slice(0, 300)})` : ''}`;
+      });
       reject(
         new RunSetupError(
           `${what} ${stalled ? `stalled: nothing moved for ${Math.round(stallMs / 1000)} s` : `passed its deadline of ${Math.round(deadlineMs / 1000)} s`}` +
@@ -466,6 +473,7 @@ async function healPhase(run: Run, t: Topology, f: Fleet, label: string): Promis
 /** Every device reconnects and fetches what it lacks; returns when presence is read as settled. */
 async function finalSyncPhase(run: Run, t: Topology, f: Fleet, label: string, devices: number): Promise<number> {
   run.phase = 'final sync';
+  run.syncStarts.push(Date.now());
   run.o.log(`${label}final sync: every device reconnects and fetches what it lacks`);
   await watchedFleetPhase(run, t, f, `${label}final sync`, devices, f.resync());
   // presence settles after the resync's reconnects: one sweep plus propagation
@@ -609,6 +617,7 @@ async function reportPhase(
     errorsByCode: r.storms.errorsByCode,
     closesByCode: r.storms.closesByCode,
     ...(run.windows.length ? { inflight: run.inflight } : {}),
+    herd: herdReport({ facts: r.storms.facts, faults: t.timeline, server: r.serverSamples, syncStarts: run.syncStarts }),
     notes: run.notes,
   });
   if (run.attack) {

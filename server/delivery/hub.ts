@@ -134,7 +134,11 @@ export class Hub {
         const chan = pinned[i]!;
         chan.start(st.epoch, st.head);
         if (st.join < 0) {
-          stale.push(conv);
+          // A dm's users index it before its first message is stored (join reads -1 until
+          // its meta exists): not a stale entry. Forgetting it would lose the conversation
+          // for every later connection of the user once the message lands; its first
+          // message reaches this connection live (attachDmUsers).
+          if (conv.startsWith('g:') || st.epoch !== null) stale.push(conv);
           continue;
         }
         if (st.epoch === null || conn.convs.has(conv)) {

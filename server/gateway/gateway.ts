@@ -149,6 +149,7 @@ export class Gateway {
       setTimeout(() => ws.terminate(), 1000).unref();
       return;
     }
+    this.d.metrics.accepted.inc();
     const conn = new Conn(`${this.d.nodeId}.${this.bootId}.${(this.seq++).toString(36)}`, ws, Date.now());
     this.all.add(conn);
     connOf.set(ws, conn);
@@ -335,6 +336,7 @@ export class Gateway {
     conn.state = 'open';
     this.d.hub.addConn(conn);
     const c = this.d.config;
+    this.d.metrics.welcomes.inc();
     conn.send(encode.welcome({ user: conn.user, device: conn.device, conn: conn.id, node: this.d.nodeId, heartbeatMs: c.HEARTBEAT_MS, maxBodyBytes: c.MAX_BODY_BYTES, id: frame.id }));
     const early = conn.early;
     conn.early = null;

@@ -21,6 +21,7 @@ const EXPECTED_CHARTS = [
   'latency-distribution',
   'connections',
   'message-rates',
+  'herd',
   'server-rss',
   'server-heap',
   'server-fds',

@@ -1,7 +1,8 @@
 // A realistic report from synthetic data, built through the real recorders and builder:
 // 3 nodes, 60 s, a latency toxic on a client link (20–30 s), a node restart at 40 s (the
 // node's scrapes fail for 3 s), a Redis link cut (48–51 s), and optionally a lost message.
-import type { FaultEvent } from '../../harness/model/facts.ts';
+import type { Fact, FaultEvent } from '../../harness/model/facts.ts';
+import { herdReport } from '../../harness/measure/herd.ts';
 import type { HttpResult } from '../../harness/measure/http-load.ts';
 import { LatencySet } from '../../harness/measure/latency.ts';
 import type { ServerSamples, TargetSamples } from '../../harness/measure/sampler.ts';
@@ -232,7 +233,23 @@ export function syntheticReport(opts: SyntheticOptions = {}): Report {
     latency,
     series,
     server: serverSamples(t0, dur, rnd),
+    herd: syntheticHerd(t0, faults, rnd),
     http: httpResults(t0),
     notes: ['synthetic data for the report writers’ tests'],
   });
+}
+
+/** 300 devices; node-2's third dropped by its restart at 40 s, back with full-jitter backoff within 5 s. */
+function syntheticHerd(t0: number, faults: readonly FaultEvent[], rnd: () => number) {
+  const facts: Fact[] = [];
+  for (let i = 0; i < 300; i++) {
+    const client = `u${i}/d0`;
+    const at = t0 + 1000 + rnd() * 7000;
+    facts.push({ k: 'conn', client, conn: `p${i}`, event: 'connect', at }, { k: 'conn', client, conn: `c${i}`, event: 'welcome', at: at + 20 }, { k: 'conn', client, conn: `c${i}`, event: 'synced', at: at + 40 });
+    if (i % 3 !== 1) continue;
+    const closed = t0 + 40 * SEC + rnd() * 50;
+    const back = closed + 1000 + rnd() * 4000;
+    facts.push({ k: 'conn', client, conn: `c${i}`, event: 'close', at: closed, code: 1001 }, { k: 'conn', client, conn: `q${i}`, event: 'connect', at: back }, { k: 'conn', client, conn: `r${i}`, event: 'welcome', at: back + 20 }, { k: 'conn', client, conn: `r${i}`, event: 'synced', at: back + 60 });
+  }
+  return herdReport({ facts, faults, syncStarts: [t0 + 55 * SEC] });
 }
