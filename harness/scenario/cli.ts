@@ -9,7 +9,7 @@ import { ensureSystemPackages, missingPackages } from '../util/system-deps.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { REPO_ROOT } from '../env/paths.ts';
 import { EXIT_USAGE, type CliIo, type Subcommand } from '../subcommand.ts';
-import { RunSetupError, runScenario, type LiveProgress } from './run.ts';
+import { RunAbortedError, RunSetupError, runScenario, type LiveProgress } from './run.ts';
 import type { Scenario } from './define.ts';
 import { loadScenarioFile, looksLikeScenarioFile, ScenarioFileError } from './load-file.ts';
 import { LiveMetricsError, LiveMetricsServer, liveMetricsOptions, type LiveMetricsOptions } from '../live/metrics-server.ts';
@@ -203,6 +203,7 @@ export const runCommand: Subcommand = {
 async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed: number, io: CliIo, live: LiveMetricsServer | undefined): Promise<number> {
   {
     let failed = 0;
+    const aborted: string[] = [];
     for (const s of list) {
       const name = s.name;
       const printer = progressPrinter(io);
@@ -238,10 +239,15 @@ async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed:
           io.err(`imstorm run: ${err.message}`);
           return EXIT_USAGE;
         }
-        throw err;
+        if (!(err instanceof RunAbortedError)) throw err;
+        // no verdict on the server: said loudly, and the suite goes on with the next scenario
+        io.out('');
+        io.out(`${name}: ERROR — ${err.message}`);
+        aborted.push(name);
       }
     }
-    return failed ? 1 : 0;
+    if (aborted.length) io.err(`imstorm run: ${aborted.join(', ')} could not finish (ERROR above): no verdict on ${aborted.length === 1 ? 'it' : 'them'}`);
+    return aborted.length ? EXIT_USAGE : failed ? 1 : 0;
   }
 }
 

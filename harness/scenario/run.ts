@@ -78,6 +78,14 @@ export interface RunResult {
 /** A problem with the machine or the plan, found before anything ran (exit 2). */
 export class RunSetupError extends Error {}
 
+/**
+ * The harness itself failed mid-run (a setup call refused, a sample that could not be
+ * taken): no verdict on the server. Says the scenario, the phase, and any node that exited
+ * by itself meanwhile (the usual reason a call to it was refused), so a suite can report it
+ * and go on with the next scenario.
+ */
+export class RunAbortedError extends Error {}
+
 
 /** What the phases of one run share; what is started here is stopped by teardown(). */
 interface Run {
@@ -163,6 +171,10 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     run.sampler = null;
     const verdicts = judge(run, t, plan, storms, leaks);
     return await reportPhase(run, t, plan, { verdicts, storms, http, serverSamples });
+  } catch (err) {
+    if (err instanceof RunSetupError || err instanceof RunAbortedError || !run.topo) throw err;
+    const exits = nodeExits(run.topo).exits.map((e) => `${e.node} exited by itself (code ${e.code ?? 'none'}${e.signal ? `, ${e.signal}` : ''}): ${e.lastLines.at(-1)?.text.slice(0, 300) ?? 'no output'}`);
+    throw new RunAbortedError(`${s.name} stopped in phase "${run.phase}": ${err instanceof Error ? err.message : String(err)}${exits.length ? `; ${exits.join('; ')}` : '; every node was still running'}`, { cause: err });
   } finally {
     await teardown(run);
     o.live?.endScenario();
@@ -248,6 +260,7 @@ async function startTopologyPhase(run: Run): Promise<Topology> {
 
 async function leakBaseline(run: Run, t: Topology): Promise<ServerSample[]> {
   const baseline: ServerSample[] = [];
+  run.phase = 'leak baseline';
   if (run.s.checks.leaks) for (const n of t.nodes) baseline.push(await settledLeakSample({ id: n.id, url: n.adminUrl }));
   return baseline;
 }

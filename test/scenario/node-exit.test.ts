@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { defineScenario } from '../../harness/scenario/define.ts';
-import { runScenario } from '../../harness/scenario/run.ts';
+import { RunAbortedError, runScenario } from '../../harness/scenario/run.ts';
 
 /**
  * A node that exits during a run without the scenario having stopped it fails the run:
@@ -35,4 +35,20 @@ it('a node that dies by itself mid-run: `nodes` fails with its last log lines as
   expect(lines).toMatch(/deliberate uncaught exception \(TEST_BUGS=throw_uncaught_later\)/);
   expect(lines).toMatch(/\[exited: code 1\]/);
   expect(readFileSync(path.join(r.dir, 'junit.xml'), 'utf8')).toMatch(/node-2 exited by itself/);
+});
+
+it('a harness call that fails mid-run stops the run as an error naming the scenario and the phase', async () => {
+  // node-1 without its debug routes: the leak baseline's POST /debug/gc is refused
+  const s = defineScenario({
+    name: 'no-debug-routes',
+    description: 'node-1 serves no debug routes, so the leak baseline cannot be taken',
+    proves: ['the harness says where it stopped'],
+    topology: { nodes: 1, redisBehindProxy: false, clientLinksBehindProxy: false, nodeEnv: { 'node-1': { DEBUG_ROUTES: '0' } } },
+    workload: { users: 4, devicesPerUser: 1 },
+    durationMs: 2000,
+    checks: { unseenWithinMs: 5000, presence: false, leaks: true },
+  });
+  const err = await runScenario(s, { env: 'local', seed: 22, outRoot: out, log: () => {} }).then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(RunAbortedError);
+  expect((err as Error).message).toBe('no-debug-routes stopped in phase "leak baseline": node-1: POST /debug/gc answered 404; leak checks need DEBUG_ROUTES=1 on the server; every node was still running');
 });

@@ -36,6 +36,17 @@ describe('imstorm run <file>', () => {
     expect(r.stdout).toMatch(/report: .*cut-redis-link\/report\.html/);
   });
 
+  it('a run the harness cannot finish says ERROR with the phase and exits 2 (no verdict), instead of a bare stack', () => {
+    const f = file(
+      'no-debug.ts',
+      "import { defineScenario } from 'imstorm';\nexport default defineScenario({ name: 'no-debug', description: 'x', proves: ['x'], topology: { nodes: 1, redisBehindProxy: false, clientLinksBehindProxy: false, nodeEnv: { 'node-1': { DEBUG_ROUTES: '0' } } }, workload: { users: 2 }, durationMs: 1000 });\n",
+    );
+    const r = imstorm('run', f, '--env', 'local', '--seed', '7', '--out', out);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toMatch(/^no-debug: ERROR — no-debug stopped in phase "leak baseline": node-1: POST \/debug\/gc answered 404; leak checks need DEBUG_ROUTES=1 on the server; every node was still running$/m);
+    expect(r.stderr).toMatch(/imstorm run: no-debug could not finish \(ERROR above\): no verdict on it/);
+  });
+
   it.each([
     ['a missing file', () => './no/such/scenario.ts', /no scenario file at .*no\/such\/scenario\.ts/],
     ['a file without a default export', () => file('none.ts', "export const x = 1;\n"), /has no default export; write `export default defineScenario\(\{ … \}\)`/],
