@@ -409,6 +409,8 @@ async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, l
       });
     }
   } finally {
+    // a run that failed before the attack was collected stops it too: its loops must not go on hitting nodes being torn down
+    if (attack && !run.attack) await attack.stop().catch(() => {});
     if (churn) {
       const facts = await churn.stop().catch((err: unknown) => {
         throw err instanceof MembershipChurnError ? new RunSetupError(`membership churn: ${err.message}`) : err;
