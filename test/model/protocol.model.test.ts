@@ -4,7 +4,7 @@
 // sequence to a minimal one. The controls show that the property fails on deliberately
 // broken servers (TEST_BUGS) and shrinks to a few commands.
 //
-// IMSTORM_MODEL_RUNS=N runs N sequences (default 5); IMSTORM_MODEL_SEED, IMSTORM_MODEL_PATH
+// IMSTORM_MODEL_RUNS=N runs N sequences (default 25); IMSTORM_MODEL_SEED, IMSTORM_MODEL_PATH
 // and IMSTORM_MODEL_REPLAY (the replayPath fast-check prints inside the counterexample)
 // replay a failure; IMSTORM_MODEL_CONTROLS=bug:max,... picks the broken servers to try.
 import fc from 'fast-check';
@@ -20,7 +20,7 @@ const intEnv = (name: string, dflt: number | undefined): number | undefined => {
   return n;
 };
 
-const RUNS = intEnv('IMSTORM_MODEL_RUNS', 5)!;
+const RUNS = intEnv('IMSTORM_MODEL_RUNS', 25)!;
 const SEED = intEnv('IMSTORM_MODEL_SEED', undefined);
 const PATH = process.env.IMSTORM_MODEL_PATH || undefined;
 const REPLAY = process.env.IMSTORM_MODEL_REPLAY || undefined;
@@ -59,13 +59,13 @@ describe('model-based protocol tests: the correct server matches the model', () 
 
   it(`${RUNS} command sequences (connect/replace/disconnect, send/resend, ack, history, join/leave, kill/restart, cut/heal)`, async () => {
     const started = Date.now();
-    await fc.assert(property(() => world, true, 30), { numRuns: RUNS, seed: SEED, path: PATH, endOnFailure: false });
+    await fc.assert(property(() => world, true, 40), { numRuns: RUNS, seed: SEED, path: PATH, endOnFailure: false });
     console.log(`model: ${RUNS} runs in ${((Date.now() - started) / 1000).toFixed(1)} s; commands run: ${[...ran].map(([k, v]) => `${k.slice(0, -1)} ${v}`).join(', ')}`);
   }, 600_000);
 });
 
 /** bug → the most commands its shrunk counterexample may have */
-const CONTROLS: Array<[bug: string, maxShrunk: number]> = (process.env.IMSTORM_MODEL_CONTROLS ?? 'skip_dedupe:4,lose_leaves:5')
+const CONTROLS: Array<[bug: string, maxShrunk: number]> = (process.env.IMSTORM_MODEL_CONTROLS ?? 'skip_dedupe:3,drop_replay:2')
   .split(',')
   .filter(Boolean)
   .map((x) => {
@@ -88,7 +88,7 @@ for (const [bug, maxShrunk] of CONTROLS) {
     it(`finds a counterexample and shrinks it to ≤ ${maxShrunk} commands`, async () => {
       const started = Date.now();
       ran.clear();
-      const details = await fc.check(property(() => world, false, 10), { numRuns: 40, seed: SEED, interruptAfterTimeLimit: 40_000 });
+      const details = await fc.check(property(() => world, false, 16), { numRuns: 80, seed: SEED, interruptAfterTimeLimit: 60_000 });
       const shrunk = details.counterexample ? ranCommands(details.counterexample[0]) : [];
       const err = details.errorInstance instanceof Error ? details.errorInstance.message.split('\n')[0] : String(details.errorInstance);
       console.log(`model control ${bug}: failed=${details.failed} after ${details.numRuns} runs, ${details.numShrinks} shrinks, ${((Date.now() - started) / 1000).toFixed(1)} s; seed ${details.seed} path ${details.counterexamplePath}\n  ${shrunk.length} commands: ${String(details.counterexample?.[0] ?? '').split('/*replayPath')[0]}\n  ${err}`);
