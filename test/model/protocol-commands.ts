@@ -32,6 +32,9 @@ const DELIVERY_MS = 6000;
 /** a request is answered within STORE_TIMEOUT_MS plus slack, also with the link cut */
 const STORE_WAIT_MS = STORE_TIMEOUT_MS + 7000;
 
+/** What the runs exercised beyond the command counts, so a budget that never reaches a case shows it. */
+export const exercised = { resendsDup: 0, cutSendsUnknown: 0, unknownStoredBeforeRetry: 0, unknownStoredByRetry: 0, acksAboveHead: 0, historyRefused: 0, connectStartsChecked: 0 };
+
 const fail = (msg: string): never => {
   throw new Error(`model violation: ${msg}`);
 };
@@ -131,6 +134,7 @@ function checkBacklog(m: Model, d: DeviceModel, client: Client, node: number): v
     start.set(c.id, cf.cursor);
   }
   d.conn = { node, start };
+  exercised.connectStartsChecked += [...start.values()].length;
   // the messages themselves are compared (and waited for) by checkLive
 }
 
@@ -167,7 +171,7 @@ function choose(m: Readonly<Model>, pick: number, ok: (d: DeviceModel) => boolea
 const nodeIdx = fc.integer({ min: 0, max: 1 });
 const convIdx = fc.integer({ min: 0, max: 1 });
 
-class Connect implements Cmd {
+export class Connect implements Cmd {
   /** which device this command acts on, resolved by check() from `pick` among the devices it can act on */
   dev = -1;
   readonly pick: number;
@@ -244,7 +248,7 @@ async function confirmCursors(m: Model, r: Real, d: DeviceModel): Promise<void> 
   for (const c of m.convs) d.lo.set(c.id, cursorHi(d, c.id));
 }
 
-class Disconnect implements Cmd {
+export class Disconnect implements Cmd {
   /** which device this command acts on, resolved by check() from `pick` among the devices it can act on */
   dev = -1;
   readonly pick: number;
@@ -267,7 +271,7 @@ class Disconnect implements Cmd {
   toString = () => `disconnect(${devName(this.pick)})`;
 }
 
-class Send implements Cmd {
+export class Send implements Cmd {
   /** which device this command acts on, resolved by check() from `pick` among the devices it can act on */
   dev = -1;
   readonly pick: number;
@@ -297,11 +301,13 @@ class Send implements Cmd {
       // only answers allowed are the unknown-outcome ones. Whether the node's queued write
       // lands after the heal is unknown: Heal retries it with the same cmid and learns.
       if (ans.t !== 'error' || !['unavailable', 'internal'].includes(ans.code) || ans.retryable !== true) fail(`${d.key} send ${c.id}/${this.cmid} on node ${d.conn!.node} with its Redis link cut answered ${show(ans)}, not a retryable unavailable`);
+      exercised.cutSendsUnknown++;
       if (!c.dedupe.has(key) && !m.uncertain.some((u) => u.conv === c.id && u.sender === d.user && u.cmid === this.cmid)) m.uncertain.push({ conv: c.id, sender: d.user, cmid: this.cmid, body });
     } else {
       if (ans.t !== 'sent') fail(`${d.key} send ${c.id}/${this.cmid} on healthy node ${d.conn!.node} answered ${show(ans)}`);
       const known = c.dedupe.get(key);
       if (known !== undefined) {
+        exercised.resendsDup++;
         if (ans.dup !== true || ans.seq !== known) fail(`${d.key} resent ${c.id}/${this.cmid} (stored as seq ${known}) and got ${show(ans)}: must be dup:true seq ${known}`);
       } else {
         // a key left uncertain by a cut is resolved at the heal, before any send on a healthy
@@ -318,7 +324,7 @@ class Send implements Cmd {
   toString = () => `send(${devName(this.pick)}, ${this.wantConv ? 'group' : 'dm'}, ${this.cmid})`;
 }
 
-class Ack implements Cmd {
+export class Ack implements Cmd {
   /** which device this command acts on, resolved by check() from `pick` among the devices it can act on */
   dev = -1;
   readonly pick: number;
@@ -343,6 +349,7 @@ class Ack implements Cmd {
     // a device acks what it holds (checkLive saw it get everything owed), or claims more than exists
     const held = client.msgs(c.id).at(-1)?.seq ?? head(c);
     const seq = this.aboveHead ? head(c) + 3 : held;
+    if (this.aboveHead) exercised.acksAboveHead++;
     const ans = await client.request({ t: 'ack', conv: c.id, seq }, STORE_WAIT_MS);
     if (ans.t !== 'ok') fail(`${d.key} ack ${c.id} ${seq} answered ${show(ans)}`);
     // "The cursor only moves forward and never past the head"
@@ -375,6 +382,7 @@ class History implements Cmd {
     const ans = await client.request(q, STORE_WAIT_MS);
     if (!isMemberNow(c, d.user)) {
       // history is for members only (a former member is refused too)
+      exercised.historyRefused++;
       if (ans.t !== 'error' || ans.code !== 'forbidden') fail(`${d.key} (not a member of ${c.id}) asked history and got ${show(ans)}, not forbidden`);
     } else {
       if (ans.t !== 'page') fail(`${d.key} history ${JSON.stringify(q)} answered ${show(ans)}`);
@@ -469,7 +477,7 @@ class Restart implements Cmd {
   toString = () => `restart(node${this.node})`;
 }
 
-class Cut implements Cmd {
+export class Cut implements Cmd {
   check = (m: Readonly<Model>) => healthy(m, m.relayed) && healthy(m, 1 - m.relayed);
   async run(m: Model, r: Real) {
     r.world.relay.cut();
@@ -479,7 +487,7 @@ class Cut implements Cmd {
   toString = () => 'cut(node1 redis link)';
 }
 
-class Heal implements Cmd {
+export class Heal implements Cmd {
   check = (m: Readonly<Model>) => m.nodes[m.relayed]!.cut;
   async run(m: Model, r: Real) {
     const n = r.world.nodes[m.relayed]!;
@@ -497,6 +505,8 @@ class Heal implements Cmd {
       const res = await api(r.world.nodes[node]!.url, 'POST', '/v1/messages', { token: await tokenFor(u.sender), body: { conv: u.conv, cmid: u.cmid, body: u.body } });
       if (res.status !== 200 && res.status !== 201) fail(`retrying ${u.sender}'s ${u.conv}/${u.cmid} after the heal answered ${res.status} ${res.text}`);
       const seq = res.body.seq as number;
+      if (res.body.dup) exercised.unknownStoredBeforeRetry++;
+      else exercised.unknownStoredByRetry++;
       if (seq <= before.get(c.id)! || c.log[seq - 1]) fail(`retrying ${u.sender}'s ${u.conv}/${u.cmid} after the heal answered seq ${seq} (dup ${res.body.dup}), a seq the log already holds for ${c.log[seq - 1]?.from}/${c.log[seq - 1]?.cmid}`);
       c.log[seq - 1] = { seq, from: u.sender, cmid: u.cmid, body: u.body };
       c.dedupe.set(`${u.sender}\n${u.cmid}`, seq);
@@ -536,6 +546,16 @@ export function protocolCommands(opts: { faults: boolean; maxCommands: number; r
   // noBias: fast-check's bias would make most sequences a handful of commands long, too few
   // for a bug that needs an ack, a disconnect, a send and a reconnect in that order
   return fc.noBias(fc.commands(arbs, { maxCommands: opts.maxCommands, size: 'max', replayPath: opts.replayPath }));
+}
+
+/**
+ * A sequence that reaches the cut's unknown outcomes, which random sequences reach rarely (a
+ * device on the relayed node must send while its link is cut): sends answered `unavailable`,
+ * a resend of one of them during the cut, sends on the healthy node meanwhile, the heal's
+ * retries, a resend after it. fast-check runs it before the random ones (`examples`).
+ */
+export function cutExample(): Cmd[] {
+  return [new Connect(0, 1), new Connect(1, 0), new Cut(), new Send(0, 0, 'c1'), new Send(1, 0, 'c2'), new Send(0, 1, 'c3'), new Send(0, 0, 'c1'), new Heal(), new Send(0, 0, 'c1'), new Disconnect(0)];
 }
 
 /** After the last command: a short settle so a message that should never come has time to arrive, then the live check once more. */

@@ -6,10 +6,11 @@
 //
 // IMSTORM_MODEL_RUNS=N runs N sequences (default 25); IMSTORM_MODEL_SEED, IMSTORM_MODEL_PATH
 // and IMSTORM_MODEL_REPLAY (the replayPath fast-check prints inside the counterexample)
-// replay a failure; IMSTORM_MODEL_CONTROLS=bug:max,... picks the broken servers to try.
+// replay a failure; IMSTORM_MODEL_CONTROLS=bug:max,... picks the broken servers to try, with
+// IMSTORM_MODEL_CONTROL_RUNS / IMSTORM_MODEL_CONTROL_SECONDS as each one's budget (80, 60).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finalCheck, protocolCommands } from './protocol-commands.ts';
+import { cutExample, exercised, finalCheck, protocolCommands } from './protocol-commands.ts';
 import { setupRun, startWorld, teardownRun, type World } from './protocol-real.ts';
 
 const intEnv = (name: string, dflt: number | undefined): number | undefined => {
@@ -21,6 +22,9 @@ const intEnv = (name: string, dflt: number | undefined): number | undefined => {
 };
 
 const RUNS = intEnv('IMSTORM_MODEL_RUNS', 25)!;
+/** runs (and seconds) a control may spend finding its counterexample, shrinking included */
+const CONTROL_RUNS = intEnv('IMSTORM_MODEL_CONTROL_RUNS', 80)!;
+const CONTROL_SECONDS = intEnv('IMSTORM_MODEL_CONTROL_SECONDS', 60)!;
 const SEED = intEnv('IMSTORM_MODEL_SEED', undefined);
 const PATH = process.env.IMSTORM_MODEL_PATH || undefined;
 const REPLAY = process.env.IMSTORM_MODEL_REPLAY || undefined;
@@ -59,8 +63,8 @@ describe('model-based protocol tests: the correct server matches the model', () 
 
   it(`${RUNS} command sequences (connect/replace/disconnect, send/resend, ack, history, join/leave, kill/restart, cut/heal)`, async () => {
     const started = Date.now();
-    await fc.assert(property(() => world, true, 40), { numRuns: RUNS, seed: SEED, path: PATH, endOnFailure: false });
-    console.log(`model: ${RUNS} runs in ${((Date.now() - started) / 1000).toFixed(1)} s; commands run: ${[...ran].map(([k, v]) => `${k.slice(0, -1)} ${v}`).join(', ')}`);
+    await fc.assert(property(() => world, true, 40), { numRuns: RUNS, seed: SEED, path: PATH, examples: PATH ? [] : [[cutExample()]] });
+    console.log(`model: ${RUNS} runs in ${((Date.now() - started) / 1000).toFixed(1)} s; commands run: ${[...ran].map(([k, v]) => `${k.slice(0, -1)} ${v}`).join(', ')}; ${JSON.stringify(exercised)}`);
   }, 600_000);
 });
 
@@ -88,7 +92,7 @@ for (const [bug, maxShrunk] of CONTROLS) {
     it(`finds a counterexample and shrinks it to ≤ ${maxShrunk} commands`, async () => {
       const started = Date.now();
       ran.clear();
-      const details = await fc.check(property(() => world, false, 16), { numRuns: 80, seed: SEED, interruptAfterTimeLimit: 60_000 });
+      const details = await fc.check(property(() => world, false, 16), { numRuns: CONTROL_RUNS, seed: SEED, interruptAfterTimeLimit: CONTROL_SECONDS * 1000 });
       const shrunk = details.counterexample ? ranCommands(details.counterexample[0]) : [];
       const err = details.errorInstance instanceof Error ? details.errorInstance.message.split('\n')[0] : String(details.errorInstance);
       console.log(`model control ${bug}: failed=${details.failed} after ${details.numRuns} runs, ${details.numShrinks} shrinks, ${((Date.now() - started) / 1000).toFixed(1)} s; seed ${details.seed} path ${details.counterexamplePath}\n  ${shrunk.length} commands: ${String(details.counterexample?.[0] ?? '').split('/*replayPath')[0]}\n  ${err}`);
@@ -96,6 +100,6 @@ for (const [bug, maxShrunk] of CONTROLS) {
       expect(err).toMatch(/model violation/);
       expect(shrunk.length).toBeGreaterThan(0);
       expect(shrunk.length).toBeLessThanOrEqual(maxShrunk);
-    }, 120_000);
+    }, CONTROL_SECONDS * 1000 + 60_000);
   });
 }
