@@ -558,5 +558,20 @@ export function cutExample(): Cmd[] {
   return [new Connect(0, 1), new Connect(1, 0), new Cut(), new Send(0, 0, 'c1'), new Send(1, 0, 'c2'), new Send(0, 1, 'c3'), new Send(0, 0, 'c1'), new Heal(), new Send(0, 0, 'c1'), new Disconnect(0)];
 }
 
-/** After the last command: a short settle so a message that should never come has time to arrive, then the live check once more. */
-export const finalCheck = (m: Model, r: Real): Promise<void> => checkLive(m, r, 150);
+/**
+ * After the last command: a short settle so a message that should never come has time to
+ * arrive, the live check once more, then every device on a healthy node closes gracefully
+ * and its cursors must be what its acks asked for (the run's end is one more observation).
+ */
+export async function finalCheck(m: Model, r: Real): Promise<void> {
+  await checkLive(m, r, 150);
+  for (const d of m.devices) {
+    if (!d.conn || !healthy(m, d.conn.node)) continue;
+    const client = r.clients.get(d.key)!;
+    r.clients.delete(d.key);
+    d.conn = undefined;
+    client.close();
+    await client.waitClose(5000);
+    await confirmCursors(m, r, d);
+  }
+}
