@@ -108,11 +108,6 @@ export function endFor(c: ConvModel, user: string): number {
   return left >= 0 ? left : head(c);
 }
 
-/** Conversations the user's devices hear of on connect: a dm once it has a message, a group once joined. */
-export function knownConvs(m: Model, user: string): ConvModel[] {
-  return m.convs.filter((c) => lastMembership(c, user).join >= 0 && head(c) > 0 && (c.kind === 'group' || c.members.has(user)));
-}
-
 /** The seqs a connection that started `c` after `start` must receive, in order. */
 export function expectedSeqs(c: ConvModel, user: string, start: number): number[] {
   const out: number[] = [];

@@ -1,7 +1,7 @@
 // The real side of the model-based protocol tests: one Redis, two server nodes (the second
 // reaches Redis through a relay, so its link can be cut and healed), reused across runs; each
 // run gets fresh users, devices and a fresh group, so runs never see each other's data.
-import { Client, type Frame } from '../helpers/client.ts';
+import { Client } from '../helpers/client.ts';
 import { api } from '../helpers/http.ts';
 import { dm, uid } from '../helpers/ids.ts';
 import { startNode, type NodeHandle } from '../helpers/nodes.ts';
@@ -108,4 +108,3 @@ export async function teardownRun(real: Real): Promise<void> {
 
 export const tokenFor = (user: string, device?: string): Promise<string> => token({ sub: user, dev: device });
 
-export type { Frame };

@@ -69,7 +69,7 @@ describe('model-based protocol tests: the correct server matches the model', () 
 });
 
 /** bug → the most commands its shrunk counterexample may have */
-const CONTROLS: Array<[bug: string, maxShrunk: number]> = (process.env.IMSTORM_MODEL_CONTROLS ?? 'skip_dedupe:3,drop_replay:2')
+const CONTROLS: Array<[bug: string, maxShrunk: number]> = (process.env.IMSTORM_MODEL_CONTROLS ?? 'skip_dedupe:4,drop_replay:3')
   .split(',')
   .filter(Boolean)
   .map((x) => {
@@ -92,10 +92,10 @@ for (const [bug, maxShrunk] of CONTROLS) {
     it(`finds a counterexample and shrinks it to ≤ ${maxShrunk} commands`, async () => {
       const started = Date.now();
       ran.clear();
-      const details = await fc.check(property(() => world, false, 16), { numRuns: CONTROL_RUNS, seed: SEED, interruptAfterTimeLimit: CONTROL_SECONDS * 1000 });
+      const details = await fc.check(property(() => world, false, 16), { numRuns: CONTROL_RUNS, seed: SEED, path: PATH, interruptAfterTimeLimit: CONTROL_SECONDS * 1000 });
       const shrunk = details.counterexample ? ranCommands(details.counterexample[0]) : [];
       const err = details.errorInstance instanceof Error ? details.errorInstance.message.split('\n')[0] : String(details.errorInstance);
-      console.log(`model control ${bug}: failed=${details.failed} after ${details.numRuns} runs, ${details.numShrinks} shrinks, ${((Date.now() - started) / 1000).toFixed(1)} s; seed ${details.seed} path ${details.counterexamplePath}\n  ${shrunk.length} commands: ${String(details.counterexample?.[0] ?? '').split('/*replayPath')[0]}\n  ${err}`);
+      console.log(`model control ${bug}: failed=${details.failed} after ${details.numRuns} runs, ${details.numShrinks} shrinks, ${((Date.now() - started) / 1000).toFixed(1)} s; seed ${details.seed} path ${details.counterexamplePath}\n  ${shrunk.length} commands: ${String(details.counterexample?.[0] ?? '')}\n  ${err}`);
       expect(details.failed, `no counterexample on TEST_BUGS=${bug} in ${details.numRuns} runs`).toBe(true);
       expect(err).toMatch(/model violation/);
       expect(shrunk.length).toBeGreaterThan(0);
