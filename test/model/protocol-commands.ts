@@ -138,6 +138,11 @@ function checkBacklog(m: Model, d: DeviceModel, client: Client, node: number): v
   // the messages themselves are compared (and waited for) by checkLive
 }
 
+/** A request and its one final reply echoing its id (PROTOCOL.md "WebSocket"); none within STORE_WAIT_MS is a violation. */
+function ask(d: DeviceModel, client: Client, frame: Record<string, unknown>): Promise<Frame> {
+  return client.request(frame, STORE_WAIT_MS).catch((err: Error) => fail(`${d.key} ${JSON.stringify(frame)} got no reply echoing its id: ${err.message}`));
+}
+
 async function open(m: Model, r: Real, d: DeviceModel, node: number): Promise<Client> {
   const n = r.world.nodes[node]!;
   const client = await Client.connect(n.wsUrl);
@@ -294,7 +299,7 @@ export class Send implements Cmd {
     const client = r.clients.get(d.key)!;
     const key = `${d.user}\n${this.cmid}`;
     const body = bodyOf(d.user, this.cmid);
-    const ans = await client.request({ t: 'send', conv: c.id, cmid: this.cmid, body }, STORE_WAIT_MS).catch((err: Error) => fail(`${d.key} send ${c.id}/${this.cmid}: ${err.message}`));
+    const ans = await ask(d, client, { t: 'send', conv: c.id, cmid: this.cmid, body });
     const cut = m.nodes[d.conn!.node]!.cut;
     if (cut) {
       // The node cannot reach Redis: nothing can be stored while the link is cut, so the
@@ -350,7 +355,7 @@ export class Ack implements Cmd {
     const held = client.msgs(c.id).at(-1)?.seq ?? head(c);
     const seq = this.aboveHead ? head(c) + 3 : held;
     if (this.aboveHead) exercised.acksAboveHead++;
-    const ans = await client.request({ t: 'ack', conv: c.id, seq }, STORE_WAIT_MS);
+    const ans = await ask(d, client, { t: 'ack', conv: c.id, seq });
     if (ans.t !== 'ok') fail(`${d.key} ack ${c.id} ${seq} answered ${show(ans)}`);
     // "The cursor only moves forward and never past the head"
     d.hi.set(c.id, Math.max(cursorHi(d, c.id), Math.min(seq, head(c))));
@@ -379,7 +384,7 @@ class History implements Cmd {
     const q: Record<string, unknown> = { t: 'history', conv: c.id, limit: this.limit };
     if (this.mode === 'after') q.after = this.at;
     if (this.mode === 'before') q.before = this.at;
-    const ans = await client.request(q, STORE_WAIT_MS);
+    const ans = await ask(d, client, q);
     if (!isMemberNow(c, d.user)) {
       // history is for members only (a former member is refused too)
       exercised.historyRefused++;
