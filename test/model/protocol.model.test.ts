@@ -1,0 +1,105 @@
+// Model-based protocol tests (issue 11): fast-check generates sequences of client and fault
+// commands (protocol-commands.ts) against two real server nodes on a real Redis, checks each
+// observation against the model of PROTOCOL.md (protocol-model.ts), and shrinks a failing
+// sequence to a minimal one. The controls show that the property fails on deliberately
+// broken servers (TEST_BUGS) and shrinks to a few commands.
+//
+// IMSTORM_MODEL_RUNS=N runs N sequences (default 25); IMSTORM_MODEL_SEED, IMSTORM_MODEL_PATH
+// and IMSTORM_MODEL_REPLAY (the replayPath fast-check prints inside the counterexample)
+// replay a failure; IMSTORM_MODEL_CONTROLS=bug:max,... picks the broken servers to try, with
+// IMSTORM_MODEL_CONTROL_RUNS / IMSTORM_MODEL_CONTROL_SECONDS as each one's budget (80, 60).
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cutExample, exercised, finalCheck, protocolCommands } from './protocol-commands.ts';
+import { setupRun, startWorld, teardownRun, type World } from './protocol-real.ts';
+
+const intEnv = (name: string, dflt: number | undefined): number | undefined => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (name === 'IMSTORM_MODEL_SEED' ? -(2 ** 31) : 1)) throw new Error(`${name}="${v}" must be an integer${name === 'IMSTORM_MODEL_SEED' ? '' : ' ≥ 1'}; unset it for the default`);
+  return n;
+};
+
+const RUNS = intEnv('IMSTORM_MODEL_RUNS', 25)!;
+/** runs (and seconds) a control may spend finding its counterexample, shrinking included */
+const CONTROL_RUNS = intEnv('IMSTORM_MODEL_CONTROL_RUNS', 80)!;
+const CONTROL_SECONDS = intEnv('IMSTORM_MODEL_CONTROL_SECONDS', 60)!;
+const SEED = intEnv('IMSTORM_MODEL_SEED', undefined);
+const PATH = process.env.IMSTORM_MODEL_PATH || undefined;
+const REPLAY = process.env.IMSTORM_MODEL_REPLAY || undefined;
+if (PATH !== undefined && SEED === undefined) throw new Error('IMSTORM_MODEL_PATH needs IMSTORM_MODEL_SEED (fast-check replays a path from its seed)');
+
+/** commands that ran, by kind, over every run of a property (a check that refused a command skips it) */
+const ran = new Map<string, number>();
+
+/** One run: a fresh namespace on the shared world, the commands, a last settled check. */
+function property(world: () => World, faults: boolean, maxCommands: number) {
+  return fc.asyncProperty(protocolCommands({ faults, maxCommands, replayPath: REPLAY }), async (cmds) => {
+    const setup = await setupRun(world());
+    try {
+      await fc.asyncModelRun(() => setup, cmds);
+      await finalCheck(setup.model, setup.real);
+    } finally {
+      if (process.env.IMSTORM_MODEL_VERBOSE) console.log(String(cmds));
+      for (const c of ranCommands(cmds)) ran.set(c, (ran.get(c) ?? 0) + 1);
+      await teardownRun(setup.real);
+    }
+  });
+}
+
+const COMMAND = /\b(connect|replace|disconnect|send|ack|history|join|leave|kill|restart|cut|heal)\(/g;
+/** The commands that ran in a counterexample (fast-check prints only those, then its replayPath). */
+const ranCommands = (cmds: unknown): string[] => String(cmds).split('/*replayPath')[0]!.match(COMMAND) ?? [];
+
+describe('model-based protocol tests: the correct server matches the model', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it(`${RUNS} command sequences (connect/replace/disconnect, send/resend, ack, history, join/leave, kill/restart, cut/heal)`, async () => {
+    const started = Date.now();
+    await fc.assert(property(() => world, true, 40), { numRuns: RUNS, seed: SEED, path: PATH, examples: PATH ? [] : [[cutExample()]] });
+    console.log(`model: ${RUNS} runs in ${((Date.now() - started) / 1000).toFixed(1)} s; commands run: ${[...ran].map(([k, v]) => `${k.slice(0, -1)} ${v}`).join(', ')}; ${JSON.stringify(exercised)}`);
+  }, 600_000);
+});
+
+/** bug → the most commands its shrunk counterexample may have */
+const CONTROLS: Array<[bug: string, maxShrunk: number]> = (process.env.IMSTORM_MODEL_CONTROLS ?? 'skip_dedupe:4,drop_replay:3')
+  .split(',')
+  .filter(Boolean)
+  .map((x) => {
+    const [bug, max] = x.split(':');
+    const n = Number(max);
+    if (!bug || !Number.isInteger(n) || n < 1) throw new Error(`IMSTORM_MODEL_CONTROLS: "${x}" must be bug:maxCommands, e.g. skip_dedupe:4`);
+    return [bug, n];
+  });
+
+for (const [bug, maxShrunk] of CONTROLS) {
+  describe(`model-based protocol tests: control TEST_BUGS=${bug}`, () => {
+    let world: World;
+    beforeAll(async () => {
+      world = await startWorld({ bugs: bug });
+    });
+    afterAll(async () => {
+      await world?.close();
+    });
+
+    it(`finds a counterexample and shrinks it to ≤ ${maxShrunk} commands`, async () => {
+      const started = Date.now();
+      ran.clear();
+      const details = await fc.check(property(() => world, false, 16), { numRuns: CONTROL_RUNS, seed: SEED, path: PATH, interruptAfterTimeLimit: CONTROL_SECONDS * 1000 });
+      const shrunk = details.counterexample ? ranCommands(details.counterexample[0]) : [];
+      const err = details.errorInstance instanceof Error ? details.errorInstance.message.split('\n')[0] : String(details.errorInstance);
+      console.log(`model control ${bug}: failed=${details.failed} after ${details.numRuns} runs, ${details.numShrinks} shrinks, ${((Date.now() - started) / 1000).toFixed(1)} s; seed ${details.seed} path ${details.counterexamplePath}\n  ${shrunk.length} commands: ${String(details.counterexample?.[0] ?? '')}\n  ${err}`);
+      expect(details.failed, `no counterexample on TEST_BUGS=${bug} in ${details.numRuns} runs`).toBe(true);
+      expect(err).toMatch(/model violation/);
+      expect(shrunk.length).toBeGreaterThan(0);
+      expect(shrunk.length).toBeLessThanOrEqual(maxShrunk);
+    }, CONTROL_SECONDS * 1000 + 60_000);
+  });
+}
