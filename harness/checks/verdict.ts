@@ -72,6 +72,15 @@ export interface CheckOptions {
   /** the end of the run (default: the last fact's time); open connections and unended faults last until it */
   runEnd?: number;
   presence?: PresenceOptions;
+  /** leaks: heap growth per connection opened (default: at most 512 B, judged from 2,000 connections a node) */
+  leakPerConnection?: LeakPerConnectionOptions;
+}
+
+export interface LeakPerConnectionOptions {
+  /** most heap growth after GC (bytes) per connection the node admitted during the run */
+  maxBytes: number;
+  /** fewer connections than this on a node: the figure is reported, not judged (noise over too few connections) */
+  minConnections: number;
 }
 
 export interface CheckInput {
@@ -95,6 +104,7 @@ export interface CheckInput {
 }
 
 export const DEFAULTS = {
+  leakPerConnection: { maxBytes: 512, minConnections: 2000 } as LeakPerConnectionOptions,
   unseenWithinMs: 5000,
   faultMarginMs: 5000,
   maxWitnesses: 100,

@@ -27,6 +27,7 @@ import { imRoutes, runHttpLoad, type HttpResult } from '../measure/http-load.ts'
 import { buildReport } from '../report/build.ts';
 import { writeReport } from '../report/write.ts';
 import type { Report } from '../report/schema.ts';
+import { leakReport } from '../report/leaks.ts';
 import { goneConnectionKeys, settledLeakSample } from './leak-samples.ts';
 import { attackNotes, attackVerdicts, startAttack } from './attack-phase.ts';
 import type { HostileResult } from '../attack/index.ts';
@@ -159,7 +160,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     const serverSamples = await run.sampler!.stop();
     run.sampler = null;
     const verdicts = judge(run, t, plan, storms, leaks);
-    return await reportPhase(run, t, plan, { verdicts, storms, http, serverSamples });
+    return await reportPhase(run, t, plan, { verdicts, storms, http, serverSamples, leaks });
   } finally {
     await teardown(run);
     o.live?.endScenario();
@@ -554,6 +555,7 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
     leaks: s.checks.leaks ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
     options: {
       unseenWithinMs: s.checks.unseenWithinMs,
+      leakPerConnection: s.checks.leakPerConnection,
       presence: s.checks.presence
         ? {
             quiescentAt: storms.quiescentAt,
@@ -582,7 +584,7 @@ async function reportPhase(
   run: Run,
   t: Topology,
   plan: Plan,
-  r: { verdicts: Verdict[]; storms: StormsResult; http: HttpResult[]; serverSamples: ServerSamples },
+  r: { verdicts: Verdict[]; storms: StormsResult; http: HttpResult[]; serverSamples: ServerSamples; leaks: LeakSamples },
 ): Promise<RunResult> {
   const { s, o } = run;
   run.phase = 'report';
@@ -607,6 +609,7 @@ async function reportPhase(
     errorsByCode: r.storms.errorsByCode,
     closesByCode: r.storms.closesByCode,
     ...(run.windows.length ? { inflight: run.inflight } : {}),
+    ...(s.checks.leaks ? { leaks: leakReport({ baseline: r.leaks.baseline, runs: r.storms.runs, after: r.leaks.after, stable: r.leaks.stable, options: s.checks.leakPerConnection }) } : {}),
     notes: run.notes,
   });
   if (run.attack) {

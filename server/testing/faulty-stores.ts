@@ -9,6 +9,7 @@ import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
 import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
 import { ackPastHead, neverCutSlowConsumers } from './faulty-delivery.ts';
+import { leakPerConnection } from './faulty-leak.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -60,6 +61,8 @@ export const processBugs = {
   ack_past_head: ackPastHead,
   /** slow consumers are never cut 4413: the node buffers without bound for readers that stopped reading */
   never_cut_slow_consumers: neverCutSlowConsumers,
+  /** every closed connection leaves its id and 4 KiB of heap behind for good (`leaks`, per connection opened) */
+  leak_per_connection: leakPerConnection,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;
