@@ -10,11 +10,12 @@ import { DEFAULTS, Findings, plural, type CheckInput, type CheckOptions, type Le
  * handles than at baseline; no Redis keys of gone connections remain; and across repeated
  * identical runs the post-run heap of a node does not rise at every run by more than the
  * tolerance in all (the signal that catches slow leaks; one dip clears it as noise).
- * Heap growth is also divided by the connections the node admitted during the run
- * (imstorm_connections_opened_total, after − baseline): above `leakPerConnection.maxBytes`
- * a connection fails once at least `minConnections` were opened (below that the figure is
- * noise and is reported, not judged). A leak of a few KiB per connection shows after a few
- * thousand connections, where the fixed tolerance would hide it.
+ * Heap growth is also divided by the connections the node admitted meanwhile
+ * (imstorm_connections_opened_total): above `leakPerConnection.maxBytes` a connection fails
+ * once at least `minConnections` were opened (below that the figure is noise and is
+ * reported, not judged). A leak of a few KiB per connection shows after a few thousand
+ * connections, where the fixed tolerance would hide it. With repeated storms the figure runs
+ * from the sample after the first storm (see perConnectionFrom), else from the baseline.
  *
  * checked = comparisons made (one per gauge, fd count, heap, handle type, key count, series,
  * judged per-connection figure).
@@ -59,7 +60,19 @@ export function perConnection(b: ServerSample, a: ServerSample, o: LeakPerConnec
   return { node: a.node, opened, growthBytes, bytesPerConnection, judged, over: judged && bytesPerConnection !== null && bytesPerConnection > o.maxBytes };
 }
 
-/** "+1,234 B a connection × 4,210 opened" */
+/**
+ * Where the per-connection figure starts: with two or more storm samples of the node, the
+ * one after the first storm — what the first storm warms up (compiled code, the per-user
+ * state of users every later storm brings back) is a few MiB a node, not a leak, and over a
+ * few thousand connections would read as hundreds of bytes each; a leak of the connections
+ * keeps growing in every storm after it. Else the baseline.
+ */
+export function perConnectionFrom(baseline: ServerSample, runs: LeakInput['runs']): { from: ServerSample; label: string } {
+  const first = runs && runs.length >= 2 ? runs[0]!.find((s) => s.node === baseline.node && s.connectionsOpened !== undefined) : undefined;
+  return first ? { from: first, label: 'after storm 1' } : { from: baseline, label: 'baseline' };
+}
+
+/** "+1,234 B a connection (heap +5.0 MiB over 4,210 connections opened)" */
 export function describePerConnection(f: PerConnectionFigure): string {
   const per = f.bytesPerConnection === null ? 'no connection opened' : `${f.bytesPerConnection >= 0 ? '+' : '−'}${Math.round(Math.abs(f.bytesPerConnection)).toLocaleString('en-US')} B a connection`;
   return `${per} (heap ${f.growthBytes >= 0 ? '+' : '−'}${mib(Math.abs(f.growthBytes))} over ${f.opened.toLocaleString('en-US')} connections opened)`;
@@ -103,17 +116,18 @@ export function checkLeaks(leaks: LeakInput, options: CheckOptions = {}, faults:
       findings.add(a.at, () => w(`${a.node}: ${a.openFds} open fds after every client left, baseline ${b.openFds} (${d > 0 ? '+' : ''}${d})`, a, [b, a]));
     }
     // first: when both heap checks fail, the witness people read first says per connection
-    const pc = perConnection(b, a, perConn);
+    const ref = perConnectionFrom(b, leaks.runs);
+    const pc = perConnection(ref.from, a, perConn);
     if (pc) {
       const verdict = pc.judged ? `bound ${perConn.maxBytes} B` : `not judged: fewer than ${perConn.minConnections.toLocaleString('en-US')} connections`;
-      perConnNotes.push(`${a.node} ${describePerConnection(pc)}, ${verdict}`);
+      perConnNotes.push(`${a.node} ${describePerConnection(pc)}${ref.label === 'baseline' ? '' : ` ${ref.label}`}, ${verdict}`);
       if (pc.judged) checked++;
       if (pc.over) {
         findings.add(a.at, () =>
           w(
-            `${a.node}: heap after GC grew ${Math.round(pc.bytesPerConnection!).toLocaleString('en-US')} B per connection opened: +${mib(pc.growthBytes)} over ${pc.opened.toLocaleString('en-US')} connections (baseline ${mib(b.heapUsedAfterGc)}, after every client left ${mib(a.heapUsedAfterGc)}), bound ${perConn.maxBytes} B a connection from ${perConn.minConnections.toLocaleString('en-US')} connections`,
+            `${a.node}: heap after GC grew ${Math.round(pc.bytesPerConnection!).toLocaleString('en-US')} B per connection opened: +${mib(pc.growthBytes)} over ${pc.opened.toLocaleString('en-US')} connections (${ref.label} ${mib(ref.from.heapUsedAfterGc)}, after every client left ${mib(a.heapUsedAfterGc)}), bound ${perConn.maxBytes} B a connection from ${perConn.minConnections.toLocaleString('en-US')} connections`,
             a,
-            [b, a],
+            ref.from === b ? [b, a] : [b, ref.from, a],
           ),
         );
       }

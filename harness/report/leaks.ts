@@ -2,7 +2,7 @@
 // storm (runs with checks.storms > 1) and the one after every client left, with heap
 // growth per connection opened; and how summary.md and report.html show them.
 import { z } from 'zod';
-import { perConnection } from '../checks/leaks.ts';
+import { perConnection, perConnectionFrom } from '../checks/leaks.ts';
 import type { ServerSample } from '../checks/samples.ts';
 import type { LeakPerConnectionOptions } from '../checks/verdict.ts';
 import { escapeHtml as h, fmtBytes, fmtNumber, mdCell as c } from './format.ts';
@@ -30,9 +30,9 @@ export const leaksReport = z.object({
     z.object({
       node: z.string(),
       points: z.array(leakPoint),
-      /** baseline → end (nodes up the whole run only); null without both or without connection counts */
+      /** `from` (baseline, or after storm 1 with several storms) → end, nodes up the whole run only; null without both or without connection counts */
       perConnection: z
-        .object({ opened: z.number(), growthBytes: z.number(), bytesPerConnection: z.number().nullable(), judged: z.boolean(), over: z.boolean() })
+        .object({ from: z.string(), opened: z.number(), growthBytes: z.number(), bytesPerConnection: z.number().nullable(), judged: z.boolean(), over: z.boolean() })
         .nullable(),
     }),
   ),
@@ -65,8 +65,9 @@ export function leakReport(input: { baseline: readonly ServerSample[]; runs: rea
         if (s) points.push(point(`storm ${i + 1}`, s));
       });
       if (a) points.push(point('end', a));
-      const pc = b && a && input.stable.includes(node) ? perConnection(b, a, input.options) : null;
-      return { node, points, perConnection: pc ? { opened: pc.opened, growthBytes: pc.growthBytes, bytesPerConnection: pc.bytesPerConnection, judged: pc.judged, over: pc.over } : null };
+      const ref = b ? perConnectionFrom(b, input.runs) : null;
+      const pc = b && a && ref && input.stable.includes(node) ? perConnection(ref.from, a, input.options) : null;
+      return { node, points, perConnection: pc && ref ? { from: ref.label, opened: pc.opened, growthBytes: pc.growthBytes, bytesPerConnection: pc.bytesPerConnection, judged: pc.judged, over: pc.over } : null };
     }),
   };
 }
@@ -88,7 +89,7 @@ function figureText(l: LeaksReport, n: LeaksReport['nodes'][number]): string {
   const pc = n.perConnection;
   if (!pc) return `${n.node}: no per-connection figure (restarted during the run, or its server does not count connections opened)`;
   const judged = pc.judged ? (pc.over ? `over the bound of ${fmtNumber(l.maxBytesPerConnection)} B` : `within the bound of ${fmtNumber(l.maxBytesPerConnection)} B`) : `not judged (fewer than ${fmtNumber(l.minConnections)} connections)`;
-  return `${n.node}: ${perConnText(pc.bytesPerConnection)} of heap per connection opened (${signedBytes(pc.growthBytes)} over ${fmtNumber(pc.opened)} connections), ${judged}`;
+  return `${n.node}: ${perConnText(pc.bytesPerConnection)} of heap per connection opened (${signedBytes(pc.growthBytes)} over ${fmtNumber(pc.opened)} connections, ${pc.from} → end), ${judged}`;
 }
 
 export function leaksMarkdown(l: LeaksReport | undefined): string[] {

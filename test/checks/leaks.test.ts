@@ -91,6 +91,19 @@ describe('leaks (hand-made)', () => {
     expect(old.summary).not.toContain('per connection');
   });
 
+  it('with several storms counts from the sample after the first: its warm-up is not a leak, growth in every later storm is', () => {
+    const b = sample(0, { connectionsOpened: 0 });
+    // storm 1 warms up 3 MiB over 600 connections; then 2,400 more connections
+    const s1 = sample(1000, { heapUsedAfterGc: 53 * MiB, connectionsOpened: 600 });
+    const flat = checkLeaks({ baseline: [b], runs: [[s1], [sample(2000, { heapUsedAfterGc: 53.2 * MiB, connectionsOpened: 1800 })]], after: [sample(3000, { heapUsedAfterGc: 53.1 * MiB, connectionsOpened: 3000 })] });
+    expect(flat.ok).toBe(true);
+    expect(flat.summary).toContain('node-1 +44 B a connection (heap +0.1 MiB over 2,400 connections opened) after storm 1, bound 512 B');
+    const after = sample(3000, { heapUsedAfterGc: 53 * MiB + 2400 * 2048, connectionsOpened: 3000 });
+    const leaky = checkLeaks({ baseline: [b], runs: [[s1], [sample(2000, { heapUsedAfterGc: 53 * MiB + 1200 * 2048, connectionsOpened: 1800 })]], after: [after] });
+    expect(leaky.violations[0]!.message).toBe('node-1: heap after GC grew 2,048 B per connection opened: +4.7 MiB over 2,400 connections (after storm 1 53.0 MiB, after every client left 57.7 MiB), bound 512 B a connection from 2,000 connections');
+    expect(leaky.violations[0]!.trail).toEqual([b, s1, after]);
+  });
+
   it('is not checked without samples', () => {
     expect(check(input([]))).toMatchObject({ ok: true, checked: 0, summary: 'not checked: no server samples given' });
   });
