@@ -32,7 +32,7 @@ export const leaksReport = z.object({
       points: z.array(leakPoint),
       /** `from` (baseline, or after storm 1 with several storms) → end, nodes up the whole run only; null without both or without connection counts */
       perConnection: z
-        .object({ from: z.string(), opened: z.number(), growthBytes: z.number(), bytesPerConnection: z.number().nullable(), judged: z.boolean(), over: z.boolean() })
+        .object({ from: z.string().optional(), opened: z.number(), growthBytes: z.number(), bytesPerConnection: z.number().nullable(), judged: z.boolean(), over: z.boolean() })
         .nullable(),
     }),
   ),
@@ -89,7 +89,7 @@ function figureText(l: LeaksReport, n: LeaksReport['nodes'][number]): string {
   const pc = n.perConnection;
   if (!pc) return `${n.node}: no per-connection figure (restarted during the run, or its server does not count connections opened)`;
   const judged = pc.judged ? (pc.over ? `over the bound of ${fmtNumber(l.maxBytesPerConnection)} B` : `within the bound of ${fmtNumber(l.maxBytesPerConnection)} B`) : `not judged (fewer than ${fmtNumber(l.minConnections)} connections)`;
-  return `${n.node}: ${perConnText(pc.bytesPerConnection)} of heap per connection opened (${signedBytes(pc.growthBytes)} over ${fmtNumber(pc.opened)} connections, ${pc.from} → end), ${judged}`;
+  return `${n.node}: ${perConnText(pc.bytesPerConnection)} of heap per connection opened (${signedBytes(pc.growthBytes)} over ${fmtNumber(pc.opened)} connections, ${pc.from ?? 'baseline'} → end), ${judged}`;
 }
 
 export function leaksMarkdown(l: LeaksReport | undefined): string[] {

@@ -327,7 +327,12 @@ async function watchedFleetPhase(run: Run, t: Topology, f: Fleet, what: string, 
       if (!stalled && now - start < deadlineMs) return;
       const x = f.totals();
       const errors = Object.entries(x.counts).filter(([k]) => k.startsWith('error.')).map(([k, n]) => `${k.slice(6)} ${n}`).join(', ');
-      const down = t.nodes.filter((n) => !n.running).map((n) => `${n.id} is not running`);
+      const down = t.nodes.filter((n) => !n.running).map((n) => {
+        // how it ended says who ended it: a signal from outside, or a fatal error in its last line
+        const e = n.process.exits.at(-1);
+        const line = e?.lastLines.filter((l) => !l.text.startsWith('[process exited')).at(-1)?.text.slice(0, 300);
+        return `${n.id} is not running${e ? ` (exited ${e.signal ? `on ${e.signal}` : `with code ${e.code}`} at ${new Date(e.at).toISOString()}${line ? `; its last line: ${line}` : ''})` : ''}`;
+      });
       reject(
         new RunSetupError(
           `${what} ${stalled ? `stalled: nothing moved for ${Math.round(stallMs / 1000)} s` : `passed its deadline of ${Math.round(deadlineMs / 1000)} s`}` +

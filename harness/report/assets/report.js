@@ -64,9 +64,11 @@
     var stepName = function (v) { return v == null || !spec.xLabels ? '' : (spec.xLabels[Math.round(v)] || ''); };
     var hasRight = spec.series.some(function (s) { return s.right; });
     var linear = function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.08 : 1]; };
+    var fitted = function (u, min, max) { var pad = Math.max((max - min) * 0.15, Math.abs(max) * 0.02, 0.5); return [Math.max(0, min - pad), max + pad]; };
     var scales = {
       x: isTime ? { time: true, range: function () { return data.timeRange; } } : isStep ? { time: false, range: function (u, min, max) { return [-0.25, Math.max(max, 1) + 0.25]; } } : { time: false, distr: 3, log: 10, range: function (u, min, max) { return [1, Math.max(max, 10)]; } },
-      y: logY ? { distr: 3, log: 10 } : { range: linear }
+      // per-storm samples: fitted to the data, so a climb of a few hundred KiB on 20 MiB shows
+      y: logY ? { distr: 3, log: 10 } : { range: isStep ? fitted : linear }
     };
     if (hasRight) scales.y2 = { range: linear };
     var yAxis = { label: spec.yLabel, size: 64, values: function (u, splits) { return splits.map(num); } };
