@@ -17,6 +17,10 @@ export interface ServerSample {
   heapUsedAfterGc: number;
   /** active libuv handles by type (e.g. Socket, Timeout, TCPServerWrap) */
   activeHandles: Record<string, number>;
+  /** WebSocket connections the node admitted since it started (imstorm_connections_opened_total); absent from older servers */
+  connectionsOpened?: number;
+  /** resident set size (bytes) at the sample, after the GCs */
+  rssBytes?: number;
 }
 
 /** Redis keys that still name connections that are gone, read once every client left. */

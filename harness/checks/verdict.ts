@@ -79,6 +79,15 @@ export interface CheckOptions {
    * so `lost`, `unseen` and `inflight` owe none of their messages.
    */
   storeWipes?: readonly number[];
+  /** leaks: heap growth per connection opened (default: at most 512 B, judged from 2,000 connections a node) */
+  leakPerConnection?: LeakPerConnectionOptions;
+}
+
+export interface LeakPerConnectionOptions {
+  /** most heap growth after GC (bytes) per connection the node admitted during the run */
+  maxBytes: number;
+  /** fewer connections than this on a node: the figure is reported, not judged (noise over too few connections) */
+  minConnections: number;
 }
 
 export interface CheckInput {
@@ -102,6 +111,7 @@ export interface CheckInput {
 }
 
 export const DEFAULTS = {
+  leakPerConnection: { maxBytes: 512, minConnections: 2000 } as LeakPerConnectionOptions,
   unseenWithinMs: 5000,
   faultMarginMs: 5000,
   maxWitnesses: 100,

@@ -8,6 +8,7 @@ import { seriesInfo, type ServerSamples } from '../measure/sampler.ts';
 import { ThroughputSeries, type SeriesSnapshot } from '../measure/series.ts';
 import { collectEnvironment } from './environment.ts';
 import type { InflightWindow } from './inflight.ts';
+import type { LeaksReport } from './leaks.ts';
 import { fmtUnit } from './format.ts';
 import { REPORT_KIND, REPORT_VERSION, reportSchema, type CheckResult, type EnvironmentReport, type HerdReport, type LatencyMetricReport, type Report } from './schema.ts';
 import { evaluateThresholds, type ThresholdSpec } from './thresholds.ts';
@@ -46,6 +47,8 @@ export interface ReportInput {
   inflight?: readonly InflightWindow[];
   /** the reconnect herd (harness/measure/herd.ts), when the run cut client connections */
   herd?: HerdReport | null;
+  /** leak samples as harness/report/leaks.ts's leakReport() shapes them */
+  leaks?: LeaksReport;
   notes?: readonly string[];
   /** evidence kept per guarantee (default 50 violations, 200 facts per trail) */
   limits?: { violations?: number; trail?: number };
@@ -189,6 +192,7 @@ export function buildReport(input: ReportInput): Report {
     ...(input.errorsByCode ? { errorsByCode: { ...input.errorsByCode } } : {}),
     ...(input.closesByCode ? { closesByCode: { ...input.closesByCode } } : {}),
     ...(input.inflight ? { inflight: plain([...input.inflight]) } : {}),
+    ...(input.leaks ? { leaks: plain(input.leaks) } : {}),
     limits,
     notes: [...(input.notes ?? [])],
   } satisfies Omit<Report, 'verdict'> as Omit<Report, 'verdict'>;

@@ -18,7 +18,7 @@ export interface ChartSpec {
   /** stable id: the element's data-chart attribute */
   id: string;
   /** the report section it belongs to */
-  section: 'latency' | 'throughput' | 'herd' | 'server';
+  section: 'latency' | 'throughput' | 'herd' | 'server' | 'leaks';
   title: string;
   /** y-axis label, with its unit */
   yLabel: string;
@@ -28,8 +28,10 @@ export interface ChartSpec {
   y2Label?: string;
   /** unit suffix of the right-hand series */
   unit2?: string;
-  /** time: x in seconds since the epoch, fault windows shaded; percentile: x = 1/(1-p) */
-  kind: 'time' | 'percentile';
+  /** time: x in seconds since the epoch, fault windows shaded; percentile: x = 1/(1-p); step: x = 0, 1, 2, … named by `xLabels` (leak samples: baseline, storm 1, …) */
+  kind: 'time' | 'percentile' | 'step';
+  /** with kind `step`: the name of each x */
+  xLabels?: string[];
   /** logarithmic y axis */
   logY: boolean;
   x: number[];
@@ -250,9 +252,34 @@ function serverCharts(r: Report): ChartSpec[] {
   return out;
 }
 
+/**
+ * Leak samples per node against the sample's place in the run (baseline, after storm 1, …,
+ * end): a leak shows as a line that climbs storm after storm. Nodes sampled at other
+ * steps (one restarted: no baseline) are put on the longest list of labels by name.
+ */
+function leakCharts(r: Report): ChartSpec[] {
+  const l = r.leaks;
+  if (!l || !l.nodes.some((n) => n.points.length > 1)) return [];
+  const labels = l.nodes.reduce<string[]>((best, n) => (n.points.length > best.length ? n.points.map((p) => p.label) : best), []);
+  const out: ChartSpec[] = [];
+  const chart = (id: string, title: string, yLabel: string, unit: string, read: (p: NonNullable<Report['leaks']>['nodes'][number]['points'][number]) => number | null, divisor: number, caption: string): void => {
+    const series = l.nodes
+      .map((n, i) => ({ label: n.node, color: color(i), values: scale(labels.map((lab) => { const p = n.points.find((x) => x.label === lab); return p ? read(p) : null; }), divisor) }))
+      .filter((s) => hasData(s.values));
+    if (!series.length) return;
+    out.push({ id, section: 'leaks', title, yLabel, unit, kind: 'step', logY: false, x: labels.map((_, i) => i), xLabels: labels, series, caption });
+  };
+  const after = 'Each point is a sample once every client left and the node was idle, after two forced GCs.';
+  chart('leaks-heap', 'Heap after GC per storm', 'heap used (MiB)', 'MiB', (p) => p.heapUsedAfterGc, MiB, `${after} A line that rises at every storm is a leak (the leaks check fails it past max(5%, 4 MiB)).`);
+  chart('leaks-fds', 'Open file descriptors per storm', 'file descriptors', '', (p) => p.openFds, 1, `${after} Must stay at the baseline.`);
+  chart('leaks-handles', 'Active handles per storm', 'handles (all types)', '', (p) => p.activeHandles, 1, `${after} Must not rise above the baseline.`);
+  chart('leaks-rss', 'Resident memory (RSS) per storm', 'RSS (MiB)', 'MiB', (p) => p.rssBytes, MiB, `${after} RSS is not judged (the allocator keeps pages it may reuse); shown for its trend.`);
+  return out;
+}
+
 /** Every chart the report gets, in page order; sections without data get none. */
 export function chartSpecs(r: Report): ChartSpec[] {
-  return [...latencyCharts(r), ...throughputCharts(r), ...herdCharts(r), ...serverCharts(r)];
+  return [...latencyCharts(r), ...throughputCharts(r), ...herdCharts(r), ...serverCharts(r), ...leakCharts(r)];
 }
 
 /** When a fault without `end` stops: instantaneous actions (kill, restart, …) at once; anything else at the run's end (still active). */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { chartSpecs, faultEnd, seriesCounted, type ChartSpec } from './charts.ts';
 import { closeCodes, errorCodes, escapeHtml as h, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit } from './format.ts';
 import { inflightHtml } from './inflight.ts';
+import { leaksHtml } from './leaks.ts';
 import type { Report } from './schema.ts';
 
 let uplotAssets: { js: string; css: string } | undefined;
@@ -286,13 +287,14 @@ export function renderHtml(r: Report): string {
   <span class="muted">${fmtTime(r.startedAt)} · ${fmtDuration(r.durationMs)} · seed ${h(String(r.seed))} · ${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} thresholds · ${v.guarantees.total - v.guarantees.failed}/${v.guarantees.total} guarantees</span>
 </header>
 ${r.scenario.description ? `<p>${h(r.scenario.description)}</p>` : ''}
-<nav><a href="#verdict">Verdict</a><a href="#faults">Faults</a>${r.inflight ? '<a href="#inflight">In flight</a>' : ''}<a href="#latency">Latency</a><a href="#throughput">Throughput</a>${r.herd ? '<a href="#herd">Herd</a>' : ''}<a href="#server">Server</a><a href="#http">HTTP</a><a href="#environment">Environment</a></nav>
+<nav><a href="#verdict">Verdict</a><a href="#faults">Faults</a>${r.inflight ? '<a href="#inflight">In flight</a>' : ''}<a href="#latency">Latency</a><a href="#throughput">Throughput</a>${r.herd ? '<a href="#herd">Herd</a>' : ''}<a href="#server">Server</a>${r.leaks ? '<a href="#leaks">Leaks</a>' : ''}<a href="#http">HTTP</a><a href="#environment">Environment</a></nav>
 <section id="verdict"><h2>Verdict</h2>${failures}${verdictTable(r)}</section>
 <section id="faults"><h2>Fault timeline</h2>${faultTable(r)}</section>
 ${r.inflight ? `<section id="inflight"><h2>In flight at each fault</h2>${inflightHtml(r.inflight, r.startedAt)}</section>` : ''}
 <section id="latency"><h2>Latency</h2>${latencyTable(r)}${chartBlocks(charts, 'latency')}</section>
 <section id="throughput"><h2>Connections and message rates</h2>${throughputTable(r)}${chartBlocks(charts, 'throughput')}</section>
 ${r.herd ? `<section id="herd"><h2>Reconnect herd</h2>${herdTable(r)}${chartBlocks(charts, 'herd')}</section>\n` : ''}<section id="server"><h2>Server resources</h2>${serverTable(r)}${chartBlocks(charts, 'server')}</section>
+${r.leaks ? `<section id="leaks"><h2>Leak samples per storm</h2>${leaksHtml(r.leaks)}${chartBlocks(charts, 'leaks')}</section>` : ''}
 <section id="http"><h2>HTTP routes (autocannon)</h2>${httpTable(r)}</section>
 <section id="environment"><h2>Environment and configuration</h2>${envList(r)}<h3>Scenario configuration</h3><pre>${h(JSON.stringify(r.config, null, 2))}</pre>${r.notes.length ? `<h3>Notes</h3><ul>${r.notes.map((n) => `<li>${h(n)}</li>`).join('')}</ul>` : ''}<p class="muted">Generated from report.json (schema ${h(r.kind)} v${r.version}). Re-render with <code>imstorm report &lt;dir&gt;</code>.</p></section>
 </main>

@@ -3,6 +3,7 @@
 import { faultEnd, seriesCounted } from './charts.ts';
 import { closeCodes, errorCodes, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumber, fmtOp, fmtTime, fmtUnit, mdCell as c } from './format.ts';
 import { inflightMarkdown } from './inflight.ts';
+import { leaksMarkdown } from './leaks.ts';
 import type { Report } from './schema.ts';
 
 const mark = (pass: boolean): string => (pass ? '✅ pass' : '❌ **FAIL**');
@@ -111,6 +112,7 @@ export function renderSummary(r: Report): string {
     }).join(' · '), '');
   }
   out.push(...inflightMarkdown(r.inflight, r.startedAt));
+  out.push(...leaksMarkdown(r.leaks));
   // what a scenario's attack tried, per attack, and its figures (the report's notes that say so)
   const attack = r.notes.filter((n) => n.startsWith('attack'));
   if (attack.length) out.push(...attack.map((n) => `- ${c(n)}`), '');

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { faultEvent } from '../model/facts.ts';
 import { GUARANTEES } from '../model/guarantees.ts';
 import { inflightWindow } from './inflight.ts';
+import { leaksReport } from './leaks.ts';
 
 export const REPORT_KIND = 'imstorm.report';
 export const REPORT_VERSION = 1;
@@ -287,6 +288,8 @@ export const reportSchema = z.object({
   closesByCode: z.record(z.string(), z.number()).optional(),
   /** in-flight windows, one per fault step: what the devices on the node it hit had at risk and what became of it (harness/report/inflight.ts); absent when no step ran */
   inflight: z.array(inflightWindow).optional(),
+  /** leak samples per node (baseline, after each storm, end) and heap growth per connection opened (harness/report/leaks.ts); absent when checks.leaks is off */
+  leaks: leaksReport.optional(),
   /** how much evidence was kept (violations per guarantee, facts per trail) */
   limits: z.object({ violations: z.number(), trail: z.number() }),
   /** free remarks: warnings, skipped parts */

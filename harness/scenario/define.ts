@@ -97,8 +97,19 @@ export const scenarioSchema = z.object({
        * final sync, everyone leaves); with leaks on, heap after each must not keep rising
        */
       storms: z.number().int().min(1).max(10).default(1),
+      /**
+       * with leaks on: heap growth after GC divided by the connections each node admitted
+       * (imstorm_connections_opened_total) must stay at most `maxBytes`, judged once a node
+       * opened at least `minConnections` (below, the figure is only reported)
+       */
+      leakPerConnection: z
+        .object({
+          maxBytes: z.number().positive('leakPerConnection.maxBytes must be > 0 (bytes of heap a connection may leave behind, e.g. 512)'),
+          minConnections: z.number().int().positive('leakPerConnection.minConnections must be a whole number > 0 (e.g. 2000: fewer connections make the figure noise)'),
+        })
+        .default({ maxBytes: 512, minConnections: 2000 }),
     })
-    .default({ unseenWithinMs: 5000, presence: true, presenceSettleMs: 2000, leaks: true, storms: 1 }),
+    .default({ unseenWithinMs: 5000, presence: true, presenceSettleMs: 2000, leaks: true, storms: 1, leakPerConnection: { maxBytes: 512, minConnections: 2000 } }),
   /** group membership changes during the load (harness/fleet/membership-churn.ts): joins and leaves through every node in turn */
   membership: z.object({ changesPerSec: z.number().positive().max(1000) }).optional(),
   /** hostile clients attacking every node during the load (harness/attack) */

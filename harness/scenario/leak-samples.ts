@@ -6,9 +6,11 @@ import { httpCall } from '../util/http-call.ts';
 
 interface GcAnswer {
   heapUsed: number;
+  rss?: number;
   openFds: number;
   httpSockets: number;
   connections: number;
+  connectionsOpened?: number;
   activeResources: string[];
   storeCommands?: number;
   pendingDeregistrations?: number;
@@ -26,7 +28,16 @@ function toSample(node: { id: string }, g: GcAnswer): ServerSample {
   // HTTP sockets of whoever is asking (this request, a sampler's keep-alive) are not the server's leak
   const sockets = g.httpSockets;
   handles.TCPSocketWrap = Math.max(0, (handles.TCPSocketWrap ?? 0) - sockets);
-  return { at: Date.now(), node: node.id, connections: g.connections, openFds: g.openFds - sockets, heapUsedAfterGc: g.heapUsed, activeHandles: handles };
+  return {
+    at: Date.now(),
+    node: node.id,
+    connections: g.connections,
+    openFds: g.openFds - sockets,
+    heapUsedAfterGc: g.heapUsed,
+    activeHandles: handles,
+    ...(g.connectionsOpened !== undefined ? { connectionsOpened: g.connectionsOpened } : {}),
+    ...(g.rss !== undefined ? { rssBytes: g.rss } : {}),
+  };
 }
 
 /**

@@ -28,6 +28,7 @@ import { imRoutes, runHttpLoad, type HttpResult } from '../measure/http-load.ts'
 import { buildReport } from '../report/build.ts';
 import { writeReport } from '../report/write.ts';
 import type { Report } from '../report/schema.ts';
+import { leakReport } from '../report/leaks.ts';
 import { goneConnectionKeys, settledLeakSample } from './leak-samples.ts';
 import { attackNotes, attackVerdicts, startAttack } from './attack-phase.ts';
 import type { HostileResult } from '../attack/index.ts';
@@ -170,7 +171,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     const serverSamples = await run.sampler!.stop();
     run.sampler = null;
     const verdicts = judge(run, t, plan, storms, leaks);
-    return await reportPhase(run, t, plan, { verdicts, storms, http, serverSamples });
+    return await reportPhase(run, t, plan, { verdicts, storms, http, serverSamples, leaks });
   } catch (err) {
     if (err instanceof RunSetupError || err instanceof RunAbortedError || !run.topo) throw err;
     const exits = nodeExits(run.topo).exits.map((e) => `${e.node} exited by itself (code ${e.code ?? 'none'}${e.signal ? `, ${e.signal}` : ''}): ${e.lastLines.at(-1)?.text.slice(0, 300) ?? 'no output'}`);
@@ -343,10 +344,11 @@ async function watchedFleetPhase(run: Run, t: Topology, f: Fleet, what: string, 
       if (!stalled && now - start < deadlineMs) return;
       const x = f.totals();
       const errors = Object.entries(x.counts).filter(([k]) => k.startsWith('error.')).map(([k, n]) => `${k.slice(6)} ${n}`).join(', ');
-      // what a node said last is where its crash shows (the nodes checker never runs after a setup error)
       const down = t.nodes.filter((n) => !n.running).map((n) => {
+        // how it ended says who ended it: a signal from outside, or a fatal error in its last line
         const e = n.process.exits.at(-1);
-        return `${n.id} is not running${e ? ` (exited ${e.expected ? 'as asked' : 'by itself'}, code ${e.code ?? e.signal}: ${(e.lastLines.at(-1)?.text ?? '').slice(0, 300)})` : ''}`;
+        const line = e?.lastLines.filter((l) => !l.text.startsWith('[process exited')).at(-1)?.text.slice(0, 300);
+        return `${n.id} is not running${e ? ` (exited ${e.signal ? `on ${e.signal}` : `with code ${e.code}`} at ${new Date(e.at).toISOString()}${line ? `; its last line: ${line}` : ''})` : ''}`;
       });
       reject(
         new RunSetupError(
@@ -579,6 +581,7 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
       unseenWithinMs: s.checks.unseenWithinMs,
       // a volatile Redis comes back empty: what it held before is gone by design
       ...(s.topology.volatileRedis ? { storeWipes: t.timeline.filter((e) => e.target === 'redis' && /^redis:(kill|stop|restart)$/.test(e.kind)).map((e) => e.start) } : {}),
+      leakPerConnection: s.checks.leakPerConnection,
       presence: s.checks.presence
         ? {
             quiescentAt: storms.quiescentAt,
@@ -607,7 +610,7 @@ async function reportPhase(
   run: Run,
   t: Topology,
   plan: Plan,
-  r: { verdicts: Verdict[]; storms: StormsResult; http: HttpResult[]; serverSamples: ServerSamples },
+  r: { verdicts: Verdict[]; storms: StormsResult; http: HttpResult[]; serverSamples: ServerSamples; leaks: LeakSamples },
 ): Promise<RunResult> {
   const { s, o } = run;
   run.phase = 'report';
@@ -633,6 +636,7 @@ async function reportPhase(
     closesByCode: r.storms.closesByCode,
     ...(run.windows.length ? { inflight: run.inflight } : {}),
     herd: herdReport({ facts: r.storms.facts, faults: t.timeline, server: r.serverSamples, syncStarts: run.syncStarts }),
+    ...(s.checks.leaks ? { leaks: leakReport({ baseline: r.leaks.baseline, runs: r.storms.runs, after: r.leaks.after, stable: r.leaks.stable, options: s.checks.leakPerConnection }) } : {}),
     notes: run.notes,
   });
   if (run.attack) {

@@ -65,6 +65,8 @@ export class Gateway {
   private readonly acks: AckFlusher;
   private readonly bootId = randomBytes(4).toString('hex');
   private seq = 0;
+  /** connections admitted since start (imstorm_connections_opened_total; the leak check divides heap growth by it) */
+  connectionsOpened = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
   private lastPrune = Date.now();
   /** the sweep's period, and when it last ran: a sweep far later than due means this node was frozen */
@@ -151,6 +153,7 @@ export class Gateway {
     }
     this.d.metrics.accepted.inc();
     const conn = new Conn(`${this.d.nodeId}.${this.bootId}.${(this.seq++).toString(36)}`, ws, Date.now());
+    this.connectionsOpened++;
     this.all.add(conn);
     connOf.set(ws, conn);
     ws.on('message', this.wsHandlers.message);

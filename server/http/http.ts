@@ -214,11 +214,14 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
           // not Linux
         }
         d.metrics.refreshProcessSamples();
+        const mem = process.memoryUsage();
         return json(res, 200, {
-          heapUsed: process.memoryUsage().heapUsed,
+          heapUsed: mem.heapUsed,
+          rss: mem.rss,
           openFds,
           httpSockets: d.httpSockets(),
           connections: d.gateway().connectionCount,
+          connectionsOpened: d.gateway().connectionsOpened,
           activeResources: process.getActiveResourcesInfo(),
           ...d.backlog(),
         });

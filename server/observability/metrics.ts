@@ -35,7 +35,7 @@ function countResources(): Map<string, number> {
 }
 
 /** The node's Prometheus series (PROTOCOL.md "GET /metrics"). */
-export function createMetrics(sources: { connections: () => number; unsentBytes: () => number; channels: () => number; framesOut: () => number }) {
+export function createMetrics(sources: { connections: () => number; unsentBytes: () => number; channels: () => number; framesOut: () => number; connectionsOpened?: () => number }) {
   const registry = new client.Registry();
   // Standard names (process_*, nodejs_*), so stock dashboards work.
   client.collectDefaultMetrics({ register: registry });
@@ -50,6 +50,7 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
   lag.enable();
 
   let reported = 0;
+  let openedReported = 0;
   const counter = (name: string, help: string, labelNames: string[] = []) => new client.Counter({ name, help, labelNames, registers: [registry] });
   const m = {
     registry,
@@ -68,6 +69,17 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
         const now = sources.framesOut();
         this.inc(now - reported);
         reported = now;
+      },
+    }),
+    connectionsOpened: new client.Counter({
+      name: 'imstorm_connections_opened_total',
+      help: 'WebSocket connections accepted (upgraded and admitted under MAX_CONNECTIONS) since the node started',
+      registers: [registry],
+      collect() {
+        // the gateway counts them as a plain number (POST /debug/gc reads it too); folded in at scrape time
+        const now = sources.connectionsOpened?.() ?? 0;
+        this.inc(now - openedReported);
+        openedReported = now;
       },
     }),
     sends: counter('imstorm_sends_total', 'messages stored (dup=false) and deduplicated (dup=true)', ['dup']),

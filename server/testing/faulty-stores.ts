@@ -9,6 +9,7 @@ import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
 import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
 import { ackPastHead, epochUnannounced, neverCutSlowConsumers } from './faulty-delivery.ts';
+import { leakPerConnection } from './faulty-leak.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -62,6 +63,8 @@ export const processBugs = {
   never_cut_slow_consumers: neverCutSlowConsumers,
   /** an epoch change (a volatile Redis restarted empty) is not announced on open connections that knew the old epoch: the new seqs arrive with no `conv` frame (`order`) */
   epoch_unannounced: epochUnannounced,
+  /** every closed connection leaves its id and 4 KiB of heap behind for good (`leaks`, per connection opened) */
+  leak_per_connection: leakPerConnection,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;

@@ -68,6 +68,42 @@ describe('leaks (hand-made)', () => {
     expect(v.summary).toContain('no baseline for node-2 (only its gauge checked)');
   });
 
+  it('divides heap growth by the connections opened: 1 KiB × 3,000 fails though +3 MiB is within the fixed 4 MiB; few connections are reported, not judged', () => {
+    const b = sample(0, { connectionsOpened: 0 });
+    // 3,000 connections each leaving 1 KiB: under max(5%, 4 MiB), over 512 B a connection
+    const leaky = checkLeaks({ baseline: [b], after: [sample(1000, { heapUsedAfterGc: 50 * MiB + 3000 * 1024, connectionsOpened: 3000 })] });
+    expect(leaky.ok).toBe(false);
+    expect(leaky.violations.map((w) => w.message)).toEqual([
+      'node-1: heap after GC grew 1,024 B per connection opened: +2.9 MiB over 3,000 connections (baseline 50.0 MiB, after every client left 52.9 MiB), bound 512 B a connection from 2,000 connections',
+    ]);
+    expect(leaky.summary).toContain('heap per connection: node-1 +1,024 B a connection (heap +2.9 MiB over 3,000 connections opened), bound 512 B');
+    // the same growth over 1,500 connections: reported, not judged
+    const few = checkLeaks({ baseline: [b], after: [sample(1000, { heapUsedAfterGc: 50 * MiB + 1500 * 2048, connectionsOpened: 1500 })] });
+    expect(few.ok).toBe(true);
+    expect(few.summary).toContain('node-1 +2,048 B a connection (heap +2.9 MiB over 1,500 connections opened), not judged: fewer than 2,000 connections');
+    // the bound and the threshold come from the scenario
+    expect(checkLeaks({ baseline: [b], after: [sample(1000, { heapUsedAfterGc: 50 * MiB + 1500 * 2048, connectionsOpened: 1500 })] }, { leakPerConnection: { maxBytes: 4096, minConnections: 1000 } }).ok).toBe(true);
+    expect(checkLeaks({ baseline: [b], after: [sample(1000, { heapUsedAfterGc: 50 * MiB + 1500 * 2048, connectionsOpened: 1500 })] }, { leakPerConnection: { maxBytes: 1024, minConnections: 1000 } }).ok).toBe(false);
+    // a heap that shrank, and a server that does not count connections: no figure to fail
+    expect(checkLeaks({ baseline: [b], after: [sample(1000, { heapUsedAfterGc: 48 * MiB, connectionsOpened: 5000 })] }).ok).toBe(true);
+    const old = checkLeaks({ baseline: [sample(0)], after: [sample(1000, { heapUsedAfterGc: 53 * MiB })] });
+    expect(old.ok).toBe(true);
+    expect(old.summary).not.toContain('per connection');
+  });
+
+  it('with several storms counts from the sample after the first: its warm-up is not a leak, growth in every later storm is', () => {
+    const b = sample(0, { connectionsOpened: 0 });
+    // storm 1 warms up 3 MiB over 600 connections; then 2,400 more connections
+    const s1 = sample(1000, { heapUsedAfterGc: 53 * MiB, connectionsOpened: 600 });
+    const flat = checkLeaks({ baseline: [b], runs: [[s1], [sample(2000, { heapUsedAfterGc: 53.2 * MiB, connectionsOpened: 1800 })]], after: [sample(3000, { heapUsedAfterGc: 53.1 * MiB, connectionsOpened: 3000 })] });
+    expect(flat.ok).toBe(true);
+    expect(flat.summary).toContain('node-1 +44 B a connection (heap +0.1 MiB over 2,400 connections opened) after storm 1, bound 512 B');
+    const after = sample(3000, { heapUsedAfterGc: 53 * MiB + 2400 * 2048, connectionsOpened: 3000 });
+    const leaky = checkLeaks({ baseline: [b], runs: [[s1], [sample(2000, { heapUsedAfterGc: 53 * MiB + 1200 * 2048, connectionsOpened: 1800 })]], after: [after] });
+    expect(leaky.violations[0]!.message).toBe('node-1: heap after GC grew 2,048 B per connection opened: +4.7 MiB over 2,400 connections (after storm 1 53.0 MiB, after every client left 57.7 MiB), bound 512 B a connection from 2,000 connections');
+    expect(leaky.violations[0]!.trail).toEqual([b, s1, after]);
+  });
+
   it('is not checked without samples', () => {
     expect(check(input([]))).toMatchObject({ ok: true, checked: 0, summary: 'not checked: no server samples given' });
   });

@@ -27,6 +27,10 @@ const EXPECTED_CHARTS = [
   'server-fds',
   'server-lag',
   'redis',
+  'leaks-heap',
+  'leaks-fds',
+  'leaks-handles',
+  'leaks-rss',
 ];
 
 // The project compiles without the DOM lib: the few browser types these callbacks use.

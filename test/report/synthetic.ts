@@ -8,6 +8,8 @@ import { LatencySet } from '../../harness/measure/latency.ts';
 import type { ServerSamples, TargetSamples } from '../../harness/measure/sampler.ts';
 import { ThroughputSeries } from '../../harness/measure/series.ts';
 import { buildReport } from '../../harness/report/build.ts';
+import { leakReport, type LeaksReport } from '../../harness/report/leaks.ts';
+import type { ServerSample } from '../../harness/checks/samples.ts';
 import type { Report } from '../../harness/report/schema.ts';
 import type { ThresholdSpec } from '../../harness/report/thresholds.ts';
 import type { VerdictInput } from '../../harness/report/build.ts';
@@ -235,6 +237,7 @@ export function syntheticReport(opts: SyntheticOptions = {}): Report {
     server: serverSamples(t0, dur, rnd),
     herd: syntheticHerd(t0, faults, rnd),
     http: httpResults(t0),
+    leaks: syntheticLeaks(t0, dur),
     notes: ['synthetic data for the report writers’ tests'],
   });
 }
@@ -252,4 +255,25 @@ function syntheticHerd(t0: number, faults: readonly FaultEvent[], rnd: () => num
     facts.push({ k: 'conn', client, conn: `c${i}`, event: 'close', at: closed, code: 1001 }, { k: 'conn', client, conn: `q${i}`, event: 'connect', at: back }, { k: 'conn', client, conn: `r${i}`, event: 'welcome', at: back + 20 }, { k: 'conn', client, conn: `r${i}`, event: 'synced', at: back + 60 });
   }
   return herdReport({ facts, faults, syncStarts: [t0 + 55 * SEC] });
+}
+
+/**
+ * Leak samples of three storms: node-1 flat, node-3 leaking 3 KiB a connection (its heap
+ * climbs storm after storm), node-2 restarted mid-run (storm samples only, no figure).
+ */
+function syntheticLeaks(t0: number, dur: number): LeaksReport {
+  const at = (k: number) => t0 + ((dur * SEC) / 5) * k;
+  const sample = (node: string, k: number, heap: number, opened: number): ServerSample => ({ at: at(k), node, connections: 0, openFds: 27, heapUsedAfterGc: heap, activeHandles: { TCPServerWrap: 2, Timeout: 3 }, connectionsOpened: opened, rssBytes: 80 * MiB + heap });
+  const MiB = 1024 * 1024;
+  const series = (node: string, perConn: number) => [0, 1, 2, 3, 4].map((k) => sample(node, k, 18 * MiB + Math.min(k, 3) * 1200 * perConn, Math.min(k, 3) * 1200 + (k === 4 ? 10 : 0)));
+  const n1 = series('node-1', 20);
+  const n3 = series('node-3', 3072);
+  const n2 = [1, 2, 3].map((k) => sample('node-2', k, 17 * MiB, k * 800));
+  return leakReport({
+    baseline: [n1[0]!, n3[0]!],
+    runs: [1, 2, 3].map((k) => [n1[k]!, n2[k - 1]!, n3[k]!]),
+    after: [n1[4]!, n3[4]!],
+    stable: ['node-1', 'node-3'],
+    options: { maxBytes: 512, minConnections: 2000 },
+  });
 }

@@ -59,17 +59,24 @@
       return logY ? s.values.map(function (v) { return v != null && v > 0 ? v : null; }) : s.values;
     });
     var isTime = spec.kind === 'time';
+    // leak samples: x is the sample's place in the run (0 = baseline, then each storm), named by xLabels
+    var isStep = spec.kind === 'step';
+    var stepName = function (v) { return v == null || !spec.xLabels ? '' : (spec.xLabels[Math.round(v)] || ''); };
     var hasRight = spec.series.some(function (s) { return s.right; });
     var linear = function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.08 : 1]; };
+    var fitted = function (u, min, max) { var pad = Math.max((max - min) * 0.15, Math.abs(max) * 0.02, 0.5); return [Math.max(0, min - pad), max + pad]; };
     var scales = {
-      x: isTime ? { time: true, range: function () { return data.timeRange; } } : { time: false, distr: 3, log: 10, range: function (u, min, max) { return [1, Math.max(max, 10)]; } },
-      y: logY ? { distr: 3, log: 10 } : { range: linear }
+      x: isTime ? { time: true, range: function () { return data.timeRange; } } : isStep ? { time: false, range: function (u, min, max) { return [-0.25, Math.max(max, 1) + 0.25]; } } : { time: false, distr: 3, log: 10, range: function (u, min, max) { return [1, Math.max(max, 10)]; } },
+      // per-storm samples: fitted to the data, so a climb of a few hundred KiB on 20 MiB shows
+      y: logY ? { distr: 3, log: 10 } : { range: isStep ? fitted : linear }
     };
     if (hasRight) scales.y2 = { range: linear };
     var yAxis = { label: spec.yLabel, size: 64, values: function (u, splits) { return splits.map(num); } };
     if (logY) { yAxis.splits = logSplits; yAxis.filter = keepAll; }
     var axes = [
-      isTime ? { label: 'time (UTC)', space: 70, values: function (u, splits) { return splits.map(clock); } } : {
+      isTime ? { label: 'time (UTC)', space: 70, values: function (u, splits) { return splits.map(clock); } } : isStep ? {
+        label: 'sample (after GC, every client gone)', splits: function () { return spec.x; }, filter: keepAll, values: function (u, splits) { return splits.map(stepName); }
+      } : {
         label: 'percentile', splits: function (u, i, min, max) { return PCT_TICKS.filter(function (t) { return t >= min && t <= max * 1.0001; }); },
         filter: keepAll, values: function (u, splits) { return splits.map(pctLabel); }
       },
@@ -78,10 +85,10 @@
     if (hasRight) axes.push({ scale: 'y2', side: 1, label: spec.y2Label, size: 64, grid: { show: false }, values: function (u, splits) { return splits.map(num); } });
     // an empty right-hand gutter on the others, so every time chart's plot spans the same pixels
     else if (isTime) axes.push({ scale: 'y', side: 1, size: 64, label: '', stroke: 'transparent', grid: { show: false }, ticks: { show: false }, values: function (u, splits) { return splits.map(function () { return ''; }); } });
-    var series = [isTime ? { label: 'time (UTC)', value: function (u, v) { return v == null ? '—' : clock(v); } } : { label: 'percentile', value: function (u, v) { return v == null ? '—' : pctLabel(v); } }];
+    var series = [isTime ? { label: 'time (UTC)', value: function (u, v) { return v == null ? '—' : clock(v); } } : isStep ? { label: 'sample', value: function (u, v) { return v == null ? '—' : stepName(v); } } : { label: 'percentile', value: function (u, v) { return v == null ? '—' : pctLabel(v); } }];
     spec.series.forEach(function (s) {
       var unit = s.right ? (spec.unit2 ? ' ' + spec.unit2 : '') : (spec.unit ? ' ' + spec.unit : '');
-      series.push({ label: s.label, scale: s.right ? 'y2' : 'y', stroke: s.color, width: s.width || 1.5, dash: s.dash, spanGaps: false, points: { show: false },
+      series.push({ label: s.label, scale: s.right ? 'y2' : 'y', stroke: s.color, width: s.width || 1.5, dash: s.dash, spanGaps: false, points: { show: isStep },
         value: function (u, v) { return v == null ? '—' : num(v) + unit; } });
     });
     var opts = {
