@@ -40,7 +40,10 @@ const base = {
     "the reconnect herd's shape is reported: connections opened per second, peak rate, time to 50%/99% back after each cut, the nodes' accept rate from their own counters",
     'every connection reclaimed afterwards on the node that stayed up: connection gauge, fds, handles and heap back to baseline, no Redis keys of gone connections',
   ],
-  checks: { unseenWithinMs: 8000, presence: false, leaks: true },
+  // one storm, so heap per connection runs from the baseline, where GC history alone moves
+  // the heap 2–5 MiB (±0.6–1.4 KiB over the ~3,500 connections a node opens here): 2 KiB a
+  // connection still fails a 4 KiB-a-connection leak without failing on that noise
+  checks: { unseenWithinMs: 8000, presence: false, leaks: true, leakPerConnection: { maxBytes: 2048, minConnections: 2000 } },
 } satisfies Partial<ScenarioInput>;
 
 /** The ci size: every client link behind the proxy, so every cut reaches every device (node restarts: two of three). */
