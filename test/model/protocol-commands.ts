@@ -276,23 +276,37 @@ export class Disconnect implements Cmd {
   toString = () => `disconnect(${devName(this.pick)})`;
 }
 
-export class Send implements Cmd {
+/**
+ * A command of one device in one conversation (Send, Ack): check() resolves the device from
+ * `pick` among those that can act, and takes the other conversation when the one asked for
+ * is not usable by that device's user.
+ */
+abstract class DeviceConvCmd {
   /** which device this command acts on, resolved by check() from `pick` among the devices it can act on */
   dev = -1;
   readonly pick: number;
-  /** the conversation (0 dm, 1 group) asked for; Send and Ack take the other one when the device's user is not in it */
+  /** the conversation (0 dm, 1 group) asked for, and the one taken */
+  readonly wantConv: number;
   convI: number;
+  constructor(dev: number, convI: number) {
+    this.pick = dev;
+    this.wantConv = this.convI = convI;
+  }
+  protected resolve(m: Readonly<Model>, canAct: (d: DeviceModel) => boolean, usable: (d: DeviceModel, c: ConvModel) => boolean): boolean {
+    this.dev = choose(m, this.pick, (d) => canAct(d) && m.convs.some((c) => usable(d, c)));
+    if (this.dev < 0) return false;
+    this.convI = usable(m.devices[this.dev]!, m.convs[this.wantConv]!) ? this.wantConv : 1 - this.wantConv;
+    return true;
+  }
+}
+
+export class Send extends DeviceConvCmd implements Cmd {
   readonly cmid: string;
   constructor(dev: number, convI: number, cmid: string) {
-    this.pick = dev; this.wantConv = this.convI = convI; this.cmid = cmid;
+    super(dev, convI);
+    this.cmid = cmid;
   }
-  readonly wantConv: number;
-  check = (m: Readonly<Model>) => {
-    this.dev = choose(m, this.pick, (d) => !!d.conn && m.convs.some((c) => isMemberNow(c, d.user)));
-    if (this.dev < 0) return false;
-    this.convI = isMemberNow(m.convs[this.wantConv]!, m.devices[this.dev]!.user) ? this.wantConv : 1 - this.wantConv;
-    return true;
-  };
+  check = (m: Readonly<Model>) => this.resolve(m, (d) => !!d.conn, (d, c) => isMemberNow(c, d.user));
   async run(m: Model, r: Real) {
     const d = m.devices[this.dev]!;
     const c = m.convs[this.convI]!;
@@ -326,27 +340,16 @@ export class Send implements Cmd {
     }
     await checkLive(m, r);
   }
-  toString = () => `send(${devName(this.pick)}, ${this.wantConv ? 'group' : 'dm'}, ${this.cmid})`;
+  override toString = () => `send(${devName(this.pick)}, ${this.wantConv ? 'group' : 'dm'}, ${this.cmid})`;
 }
 
-export class Ack implements Cmd {
-  /** which device this command acts on, resolved by check() from `pick` among the devices it can act on */
-  dev = -1;
-  readonly pick: number;
-  /** the conversation (0 dm, 1 group) asked for; Send and Ack take the other one when the device's user is not in it */
-  convI: number;
+export class Ack extends DeviceConvCmd implements Cmd {
   readonly aboveHead: boolean;
   constructor(dev: number, convI: number, aboveHead: boolean) {
-    this.pick = dev; this.wantConv = this.convI = convI; this.aboveHead = aboveHead;
+    super(dev, convI);
+    this.aboveHead = aboveHead;
   }
-  readonly wantConv: number;
-  check = (m: Readonly<Model>) => {
-    const ackable = (d: DeviceModel, c: ConvModel) => isMemberNow(c, d.user) && head(c) > 0;
-    this.dev = choose(m, this.pick, (d) => !!d.conn && healthy(m, d.conn.node) && m.convs.some((c) => ackable(d, c)));
-    if (this.dev < 0) return false;
-    this.convI = ackable(m.devices[this.dev]!, m.convs[this.wantConv]!) ? this.wantConv : 1 - this.wantConv;
-    return true;
-  };
+  check = (m: Readonly<Model>) => this.resolve(m, (d) => !!d.conn && healthy(m, d.conn.node), (d, c) => isMemberNow(c, d.user) && head(c) > 0);
   async run(m: Model, r: Real) {
     const d = m.devices[this.dev]!;
     const c = m.convs[this.convI]!;
@@ -361,7 +364,7 @@ export class Ack implements Cmd {
     d.hi.set(c.id, Math.max(cursorHi(d, c.id), Math.min(seq, head(c))));
     await checkLive(m, r);
   }
-  toString = () => `ack(${devName(this.pick)}, ${this.wantConv ? 'group' : 'dm'}, ${this.aboveHead ? 'above head' : 'held'})`;
+  override toString = () => `ack(${devName(this.pick)}, ${this.wantConv ? 'group' : 'dm'}, ${this.aboveHead ? 'above head' : 'held'})`;
 }
 
 class History implements Cmd {
