@@ -44,6 +44,10 @@ interface ConvView {
 type State = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
 
 const ACK_BATCH_MS = 500;
+/** the device a socket belongs to (SimClient.wsHandlers) */
+const deviceOf = new WeakMap<WebSocket, SimClient>();
+/** ws 8's default maxPendingAutoPongs */
+const MAX_OWED_PONGS = 60;
 
 export class SimClient {
   readonly client: string;
@@ -54,17 +58,21 @@ export class SimClient {
   state: State = 'idle';
   private conn = '';
   private connSeq = 0;
+  /** pongs answering the server's pings, not yet written (wsHandlers.ping) */
+  private owedPongs = 0;
   private synced = false;
   private everSynced = false;
   private attempts = 0;
   private reqSeq = 0;
   private sendSeq = 0;
   private connectStartedAt = 0;
-  private readonly pending = new Map<string, PendingSend>();
+  // the collections below are allocated on first use: an idle device never needs them, and
+  // each empty Map or Set costs ~180 bytes of heap, times every simulated device
+  private pending: Map<string, PendingSend> | null = null;
   private readonly queued: PendingSend[] = [];
   private readonly convs = new Map<string, ConvView>();
   /** request id → who waits for its reply; called with null when the connection closes first */
-  private readonly historyWaiters = new Map<string, (f: ServerFrame | null) => void>();
+  private historyWaiters: Map<string, (f: ServerFrame | null) => void> | null = null;
   private sendTimer: NodeJS.Timeout | null = null;
   private churnTimer: NodeJS.Timeout | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -79,13 +87,13 @@ export class SimClient {
   /** the node of the current connection (its welcome's `node`): in-flight windows are per node */
   private node: string | undefined;
   /** per conversation, the highest seq an in-flight window found unacked that no ack written since has covered */
-  private readonly ackWatch = new Map<string, number>();
+  private ackWatch: Map<string, number> | null = null;
   /** when this device's load began (stages and modes are timed from it) */
   private loadStartAt = 0;
   /** draws body sizes, apart from `rng` so a plan without size distributions sends what it always did */
   private readonly bodyRng: Rng;
   /** timers of the device's mode (pause, throttle, leave) and of late acks: cleared on stop */
-  private readonly modeTimers = new Set<NodeJS.Timeout>();
+  private modeTimers: Set<NodeJS.Timeout> | null = null;
   /** a read stall (mode pause or throttle) under way */
   private stall: { kind: 'pause' | 'throttle'; at: number; end: number; release: () => void } | null = null;
 
@@ -104,7 +112,7 @@ export class SimClient {
     return this.state === 'open' && this.synced;
   }
   get unanswered(): number {
-    return this.pending.size + this.queued.length;
+    return (this.pending?.size ?? 0) + this.queued.length;
   }
 
   start(): void {
@@ -160,8 +168,8 @@ export class SimClient {
   async stop(): Promise<void> {
     this.stopLoad();
     this.endStall();
-    for (const t of this.modeTimers) clearTimeout(t);
-    this.modeTimers.clear();
+    for (const t of this.modeTimers ?? []) clearTimeout(t);
+    this.modeTimers = null;
     this.state = 'stopped';
     if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -187,11 +195,11 @@ export class SimClient {
    * counted (`never_written`): the server never saw them.
    */
   finalizeSends(): void {
-    for (const p of [...this.pending.values(), ...this.queued]) {
+    for (const p of [...(this.pending?.values() ?? []), ...this.queued]) {
       if (p.fact.attempts > 0) this.o.recorder.fact(p.fact);
       else this.o.recorder.count('never_written');
     }
-    this.pending.clear();
+    this.pending = null;
     this.queued.length = 0;
   }
 
@@ -207,24 +215,64 @@ export class SimClient {
     this.o.recorder.count('connects');
     this.welcomed = false;
     const urls = [this.o.url, ...(this.o.fallbackUrls ?? [])];
-    const ws = new WebSocket(urls[this.urlIndex % urls.length]!, { perMessageDeflate: false, localAddress: this.o.localAddress, handshakeTimeout: 10_000 });
+    // autoPong off: ws keeps a closure and its context per socket for it; wsHandlers.ping answers
+    const ws = new WebSocket(urls[this.urlIndex % urls.length]!, { perMessageDeflate: false, localAddress: this.o.localAddress, handshakeTimeout: 10_000, autoPong: false });
     this.ws = ws;
-    ws.on('open', () => {
-      this.o.recorder.latency('connect', Date.now() - this.connectStartedAt);
-      if (this.stall?.kind === 'throttle') this.throttle(ws);
-      void this.o.token().then((token) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'hello', v: 1, token }));
-      });
-    });
-    ws.on('message', (data) => {
-      this.heard(ws);
-      this.onFrame(data.toString());
-    });
-    ws.on('ping', () => this.heard(ws));
+    this.owedPongs = 0;
+    deviceOf.set(ws, this);
+    const h = SimClient.wsHandlers;
+    ws.on('open', h.open);
+    ws.on('message', h.message);
+    ws.on('ping', h.ping);
     this.heard(ws);
-    ws.on('error', (err) => this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'error', at: Date.now(), detail: err.message.slice(0, 200) }));
-    ws.on('close', (code) => this.onClose(ws, code));
+    ws.on('error', h.error);
+    ws.on('close', h.close);
   }
+
+  /**
+   * One set of socket handlers for every device (each finds its device from the socket)
+   * instead of five closures per connection: a fleet process holds thousands of devices.
+   */
+  private static readonly wsHandlers = {
+    open(this: WebSocket): void {
+      const c = deviceOf.get(this);
+      if (!c) return;
+      c.o.recorder.latency('connect', Date.now() - c.connectStartedAt);
+      if (c.stall?.kind === 'throttle') c.throttle(this);
+      void c.o.token().then((token) => {
+        if (this.readyState === WebSocket.OPEN) this.send(JSON.stringify({ t: 'hello', v: 1, token }));
+      });
+    },
+    message(this: WebSocket, data: WebSocket.RawData): void {
+      const c = deviceOf.get(this);
+      if (!c) return;
+      c.heard(this);
+      c.onFrame(data.toString());
+    },
+    ping(this: WebSocket, data: Buffer): void {
+      const c = deviceOf.get(this);
+      if (!c) return;
+      // as ws's autoPong, with its maxPendingAutoPongs: more than MAX_OWED_PONGS unwritten cuts the connection
+      if (this.readyState === WebSocket.OPEN) {
+        if (c.owedPongs >= MAX_OWED_PONGS) this.terminate();
+        else {
+          c.owedPongs++;
+          // counted per connection: a pong of an earlier socket does not count against this one
+          this.pong(data, true, () => {
+            if (c.ws === this) c.owedPongs--;
+          });
+        }
+      }
+      c.heard(this);
+    },
+    error(this: WebSocket, err: Error): void {
+      const c = deviceOf.get(this);
+      c?.o.recorder.fact({ k: 'conn', client: c.client, conn: c.conn, event: 'error', at: Date.now(), detail: err.message.slice(0, 200) });
+    },
+    close(this: WebSocket, code: number): void {
+      deviceOf.get(this)?.onClose(this, code);
+    },
+  };
 
   /**
    * Client-side liveness (plan.livenessMs): anything from the server re-arms the timer; a
@@ -255,13 +303,14 @@ export class SimClient {
     if (this.ackTimer) clearInterval(this.ackTimer);
     this.ackTimer = null;
     // what was written but not answered goes out again, same cmid, after the reconnect
-    for (const p of this.pending.values()) {
+    for (const p of this.pending?.values() ?? []) {
       p.reqId = null;
       this.queued.push(p);
     }
-    this.pending.clear();
-    for (const w of this.historyWaiters.values()) w(null);
-    this.historyWaiters.clear();
+    this.pending = null;
+    const waiters = this.historyWaiters;
+    this.historyWaiters = null;
+    for (const w of waiters?.values() ?? []) w(null);
     for (const v of this.convs.values()) v.filling = 0;
     if (this.state === 'stopped' || this.state === 'gone') return;
     // failover: a node that cannot even welcome us is tried again only after the others;
@@ -447,10 +496,10 @@ export class SimClient {
       if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return reject(new Error('not connected'));
       const id = this.request(frame);
       const timer = setTimeout(() => {
-        this.historyWaiters.delete(id);
+        this.historyWaiters?.delete(id);
         reject(new Error('request timed out'));
       }, this.o.requestTimeoutMs ?? 15_000);
-      this.historyWaiters.set(id, (f) => {
+      (this.historyWaiters ??= new Map()).set(id, (f: ServerFrame | null) => {
         clearTimeout(timer);
         resolve(f);
       });
@@ -460,14 +509,14 @@ export class SimClient {
   private onReply(f: FrameOf<'sent' | 'error' | 'page' | 'ok' | 'pong'>, now: number): void {
     const id = f.id;
     if (!id) return;
-    const waiter = this.historyWaiters.get(id);
+    const waiter = this.historyWaiters?.get(id);
     if (waiter) {
-      this.historyWaiters.delete(id);
+      this.historyWaiters!.delete(id);
       return waiter(f);
     }
-    const p = this.pending.get(id);
+    const p = this.pending?.get(id);
     if (!p) return;
-    this.pending.delete(id);
+    this.pending!.delete(id);
     const fact = p.fact;
     fact.answeredAt = now;
     if (f.t === 'sent') {
@@ -507,11 +556,12 @@ export class SimClient {
    */
   recordWindow(w: { id: string; fault: string; node?: string }): { connected: boolean; sends: number; unacked: number } {
     if (this.state !== 'open' || !this.ws || (w.node !== undefined && this.node !== w.node)) return { connected: false, sends: 0, unacked: 0 };
-    const sends = [...this.pending.values()].map((p) => ({ conv: p.fact.conv, cmid: p.fact.cmid, sentAt: p.fact.sentAt, attempts: p.fact.attempts }));
+    const sends = [...(this.pending?.values() ?? [])].map((p) => ({ conv: p.fact.conv, cmid: p.fact.cmid, sentAt: p.fact.sentAt, attempts: p.fact.attempts }));
     const unacked: { conv: string; epoch: string; from: number; to: number }[] = [];
     for (const [conv, v] of this.convs) {
       if (v.contig <= v.acked) continue;
       unacked.push({ conv, epoch: v.epoch, from: v.acked + 1, to: v.contig });
+      this.ackWatch ??= new Map();
       this.ackWatch.set(conv, Math.max(this.ackWatch.get(conv) ?? 0, v.contig));
     }
     if (sends.length || unacked.length) this.o.recorder.fact({ k: 'window', window: w.id, fault: w.fault, client: this.client, conn: this.conn, node: this.node, at: Date.now(), sends, unacked });
@@ -519,10 +569,10 @@ export class SimClient {
   }
 
   private noteAckForWindows(conv: string, seq: number): void {
-    const watch = this.ackWatch.get(conv);
+    const watch = this.ackWatch?.get(conv);
     if (watch === undefined) return;
     this.o.recorder.fact({ k: 'ack', client: this.client, conn: this.conn, conv, seq, at: Date.now() });
-    if (seq >= watch) this.ackWatch.delete(conv);
+    if (seq >= watch) this.ackWatch!.delete(conv);
   }
 
   // ---- load --------------------------------------------------------------------------
@@ -569,7 +619,7 @@ export class SimClient {
       p.fact.conn = this.conn;
       p.fact.sentAt = now;
       p.fact.attempts++;
-      this.pending.set(id, p);
+      (this.pending ??= new Map()).set(id, p);
       ws.send(`{"t":"send","id":"${id}","conv":${JSON.stringify(p.fact.conv)},"cmid":${JSON.stringify(p.fact.cmid)},"body":${JSON.stringify(bodyFor(p.fact.intendedAt, p.bytes))}}`);
     }
   }
@@ -592,10 +642,10 @@ export class SimClient {
 
   private modeTimer(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
-      this.modeTimers.delete(t);
+      this.modeTimers?.delete(t);
       fn();
     }, Math.max(0, ms));
-    this.modeTimers.add(t);
+    (this.modeTimers ??= new Set()).add(t);
   }
 
   /** `late`: acks what it holds now, `delayMs` later, on the same connection (a close loses it). */
