@@ -66,13 +66,11 @@ export class SimClient {
   private reqSeq = 0;
   private sendSeq = 0;
   private connectStartedAt = 0;
-  // the collections below are allocated on first use: an idle device never needs them, and
-  // each empty Map or Set costs ~180 bytes of heap, times every simulated device
-  private pending: Map<string, PendingSend> | null = null;
+  private readonly pending = new Map<string, PendingSend>();
   private readonly queued: PendingSend[] = [];
   private readonly convs = new Map<string, ConvView>();
   /** request id → who waits for its reply; called with null when the connection closes first */
-  private historyWaiters: Map<string, (f: ServerFrame | null) => void> | null = null;
+  private readonly historyWaiters = new Map<string, (f: ServerFrame | null) => void>();
   private sendTimer: NodeJS.Timeout | null = null;
   private churnTimer: NodeJS.Timeout | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -87,13 +85,13 @@ export class SimClient {
   /** the node of the current connection (its welcome's `node`): in-flight windows are per node */
   private node: string | undefined;
   /** per conversation, the highest seq an in-flight window found unacked that no ack written since has covered */
-  private ackWatch: Map<string, number> | null = null;
+  private readonly ackWatch = new Map<string, number>();
   /** when this device's load began (stages and modes are timed from it) */
   private loadStartAt = 0;
   /** draws body sizes, apart from `rng` so a plan without size distributions sends what it always did */
   private readonly bodyRng: Rng;
   /** timers of the device's mode (pause, throttle, leave) and of late acks: cleared on stop */
-  private modeTimers: Set<NodeJS.Timeout> | null = null;
+  private readonly modeTimers = new Set<NodeJS.Timeout>();
   /** a read stall (mode pause or throttle) under way */
   private stall: { kind: 'pause' | 'throttle'; at: number; end: number; release: () => void } | null = null;
 
@@ -112,7 +110,7 @@ export class SimClient {
     return this.state === 'open' && this.synced;
   }
   get unanswered(): number {
-    return (this.pending?.size ?? 0) + this.queued.length;
+    return this.pending.size + this.queued.length;
   }
 
   start(): void {
@@ -168,8 +166,8 @@ export class SimClient {
   async stop(): Promise<void> {
     this.stopLoad();
     this.endStall();
-    for (const t of this.modeTimers ?? []) clearTimeout(t);
-    this.modeTimers = null;
+    for (const t of this.modeTimers) clearTimeout(t);
+    this.modeTimers.clear();
     this.state = 'stopped';
     if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -195,11 +193,11 @@ export class SimClient {
    * counted (`never_written`): the server never saw them.
    */
   finalizeSends(): void {
-    for (const p of [...(this.pending?.values() ?? []), ...this.queued]) {
+    for (const p of [...this.pending.values(), ...this.queued]) {
       if (p.fact.attempts > 0) this.o.recorder.fact(p.fact);
       else this.o.recorder.count('never_written');
     }
-    this.pending = null;
+    this.pending.clear();
     this.queued.length = 0;
   }
 
@@ -303,14 +301,13 @@ export class SimClient {
     if (this.ackTimer) clearInterval(this.ackTimer);
     this.ackTimer = null;
     // what was written but not answered goes out again, same cmid, after the reconnect
-    for (const p of this.pending?.values() ?? []) {
+    for (const p of this.pending.values()) {
       p.reqId = null;
       this.queued.push(p);
     }
-    this.pending = null;
-    const waiters = this.historyWaiters;
-    this.historyWaiters = null;
-    for (const w of waiters?.values() ?? []) w(null);
+    this.pending.clear();
+    for (const w of this.historyWaiters.values()) w(null);
+    this.historyWaiters.clear();
     for (const v of this.convs.values()) v.filling = 0;
     if (this.state === 'stopped' || this.state === 'gone') return;
     // failover: a node that cannot even welcome us is tried again only after the others;
@@ -496,10 +493,10 @@ export class SimClient {
       if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return reject(new Error('not connected'));
       const id = this.request(frame);
       const timer = setTimeout(() => {
-        this.historyWaiters?.delete(id);
+        this.historyWaiters.delete(id);
         reject(new Error('request timed out'));
       }, this.o.requestTimeoutMs ?? 15_000);
-      (this.historyWaiters ??= new Map()).set(id, (f: ServerFrame | null) => {
+      this.historyWaiters.set(id, (f) => {
         clearTimeout(timer);
         resolve(f);
       });
@@ -509,14 +506,14 @@ export class SimClient {
   private onReply(f: FrameOf<'sent' | 'error' | 'page' | 'ok' | 'pong'>, now: number): void {
     const id = f.id;
     if (!id) return;
-    const waiter = this.historyWaiters?.get(id);
+    const waiter = this.historyWaiters.get(id);
     if (waiter) {
-      this.historyWaiters!.delete(id);
+      this.historyWaiters.delete(id);
       return waiter(f);
     }
-    const p = this.pending?.get(id);
+    const p = this.pending.get(id);
     if (!p) return;
-    this.pending!.delete(id);
+    this.pending.delete(id);
     const fact = p.fact;
     fact.answeredAt = now;
     if (f.t === 'sent') {
@@ -556,12 +553,11 @@ export class SimClient {
    */
   recordWindow(w: { id: string; fault: string; node?: string }): { connected: boolean; sends: number; unacked: number } {
     if (this.state !== 'open' || !this.ws || (w.node !== undefined && this.node !== w.node)) return { connected: false, sends: 0, unacked: 0 };
-    const sends = [...(this.pending?.values() ?? [])].map((p) => ({ conv: p.fact.conv, cmid: p.fact.cmid, sentAt: p.fact.sentAt, attempts: p.fact.attempts }));
+    const sends = [...this.pending.values()].map((p) => ({ conv: p.fact.conv, cmid: p.fact.cmid, sentAt: p.fact.sentAt, attempts: p.fact.attempts }));
     const unacked: { conv: string; epoch: string; from: number; to: number }[] = [];
     for (const [conv, v] of this.convs) {
       if (v.contig <= v.acked) continue;
       unacked.push({ conv, epoch: v.epoch, from: v.acked + 1, to: v.contig });
-      this.ackWatch ??= new Map();
       this.ackWatch.set(conv, Math.max(this.ackWatch.get(conv) ?? 0, v.contig));
     }
     if (sends.length || unacked.length) this.o.recorder.fact({ k: 'window', window: w.id, fault: w.fault, client: this.client, conn: this.conn, node: this.node, at: Date.now(), sends, unacked });
@@ -569,10 +565,10 @@ export class SimClient {
   }
 
   private noteAckForWindows(conv: string, seq: number): void {
-    const watch = this.ackWatch?.get(conv);
+    const watch = this.ackWatch.get(conv);
     if (watch === undefined) return;
     this.o.recorder.fact({ k: 'ack', client: this.client, conn: this.conn, conv, seq, at: Date.now() });
-    if (seq >= watch) this.ackWatch!.delete(conv);
+    if (seq >= watch) this.ackWatch.delete(conv);
   }
 
   // ---- load --------------------------------------------------------------------------
@@ -619,7 +615,7 @@ export class SimClient {
       p.fact.conn = this.conn;
       p.fact.sentAt = now;
       p.fact.attempts++;
-      (this.pending ??= new Map()).set(id, p);
+      this.pending.set(id, p);
       ws.send(`{"t":"send","id":"${id}","conv":${JSON.stringify(p.fact.conv)},"cmid":${JSON.stringify(p.fact.cmid)},"body":${JSON.stringify(bodyFor(p.fact.intendedAt, p.bytes))}}`);
     }
   }
@@ -642,10 +638,10 @@ export class SimClient {
 
   private modeTimer(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
-      this.modeTimers?.delete(t);
+      this.modeTimers.delete(t);
       fn();
     }, Math.max(0, ms));
-    (this.modeTimers ??= new Set()).add(t);
+    this.modeTimers.add(t);
   }
 
   /** `late`: acks what it holds now, `delayMs` later, on the same connection (a close loses it). */
