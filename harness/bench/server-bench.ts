@@ -2,13 +2,16 @@
  * `npm run bench`: figures for the server on this machine.
  *  1. idle: N devices held open by fleet *processes* (the open-file cap is per process)
  *     across enough nodes, each device in 5 group conversations → server KiB per idle
- *     connection (RSS and heap after GC, summed over nodes) and client KiB per connection;
+ *     connection (RSS and heap after GC, summed over nodes); the RSS the devices added to
+ *     their fleet processes, per device, beside what as many plain `ws` clients (hello,
+ *     synced, nothing else) add to one process of their own (raw-clients.ts);
  *  2. fan-out: one group of F connected receivers, M messages → stored sends/s and
  *     deliveries/s.
  * Starts its own redis-server and nodes; everything on 127.0.0.1; bounded in count and time.
  *
  *   npm run bench -- --connections 20000 --fanout 1000 --messages 200
  */
+import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +27,7 @@ import { Fleet, MAX_CLIENTS_PER_PROCESS } from '../fleet/orchestrator.ts';
 import { createGroups } from '../fleet/setup.ts';
 import type { DevicePlan, GroupPlan } from '../fleet/workload.ts';
 import { httpCall } from '../util/http-call.ts';
+import type { RawClientsCommand, RawClientsReply } from './raw-clients.ts';
 
 /** Connections per node in the idle phase: well under the ~19.5k a node allows here. */
 const PER_NODE = 15_000;
@@ -75,6 +79,39 @@ async function totalMemory(nodes: ServerNodeHandle[]) {
   return { rss: all.reduce((a, m) => a + m.rss, 0), heapUsed: all.reduce((a, m) => a + m.heapUsed, 0) };
 }
 
+/**
+ * RSS and JS heap that `users.length` plain ws clients, connected and synced, add to a
+ * process of their own, per connection (bytes), measured as the fleet's FleetDone.rss is.
+ */
+async function rawClientMemory(users: string[]): Promise<{ rss: number; heap: number; rssLessYoung: number }> {
+  const child = fork(path.join(REPO_ROOT, 'harness/bench/raw-clients.ts'), [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () =>
+    new Promise<RawClientsReply>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('raw ws clients: no answer within 120 s')), 120_000);
+      child.once('message', (m: RawClientsReply) => {
+        clearTimeout(timer);
+        if (m.type === 'fatal') reject(new Error(`raw ws clients: ${m.message}`));
+        else resolve(m);
+      });
+    });
+  try {
+    const cmd = (c: RawClientsCommand) => child.send(c);
+    cmd({ type: 'connect', urls: nodes.map((x) => x.wsUrl), secret: jwtSecret, users, concurrency: 300 });
+    const connected = await next();
+    if (connected.type !== 'connected') throw new Error('raw ws clients: unexpected reply');
+    if (connected.open !== users.length) throw new Error(`raw ws clients: ${connected.open} of ${users.length} open`);
+    // as long as the fleet's devices stayed connected before its finish
+    await sleep(3000);
+    cmd({ type: 'measure' });
+    const measured = await next();
+    if (measured.type !== 'measured') throw new Error('raw ws clients: unexpected reply');
+    const rss = measured.rss - connected.base;
+    return { rss: rss / users.length, heap: (measured.heap - connected.baseHeap) / users.length, rssLessYoung: (rss - (measured.young - connected.baseYoung)) / users.length };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'imstorm-bench-'));
 const redis = await startRedisProcess({ appendfsync: 'everysec' });
 const nodes: ServerNodeHandle[] = [];
@@ -114,9 +151,19 @@ try {
   const result = await fleet.finish();
   fleet = null;
   const clientKiB = +(result.rssPerClient / 1024).toFixed(2);
+  const fleetAddedKiB = +(result.rssAddedPerClient / 1024).toFixed(2);
+  const fleetHeapKiB = +(result.heapAddedPerClient / 1024).toFixed(2);
   log(`${n} idle connections (${open} open and synced now) in ${connectSecs.toFixed(1)} s (${Math.round(n / connectSecs)}/s)`);
   log(`server per idle connection: RSS ${perConn.rssKiB} KiB, heap ${perConn.heapKiB} KiB (5 conversations each; summed over ${nodes.length} node(s))`);
-  log(`client (fleet) per connection: RSS ${clientKiB} KiB`);
+  await sleep(2000);
+  const perProcess = Math.ceil(n / processes);
+  const raw = await rawClientMemory(Array.from({ length: perProcess }, (_, i) => user(i)));
+  const rawKiB = +(raw.rss / 1024).toFixed(2);
+  const rawHeapKiB = +(raw.heap / 1024).toFixed(2);
+  const kib = (b: number) => +(b / 1024).toFixed(2);
+  const fleetLessYoungKiB = kib(result.rssAddedLessYoungPerClient);
+  const rawLessYoungKiB = kib(raw.rssLessYoung);
+  log(`client per connection, RSS added to its process: fleet ${fleetAddedKiB} KiB (${perProcess} devices a process), raw ws client ${rawKiB} KiB (${perProcess} in one process): ${(fleetAddedKiB / rawKiB).toFixed(2)}×; less the young generation's growth: fleet ${fleetLessYoungKiB} KiB, raw ws client ${rawLessYoungKiB} KiB (${(fleetLessYoungKiB / rawLessYoungKiB).toFixed(2)}×); JS heap: fleet ${fleetHeapKiB} KiB, raw ws client ${rawHeapKiB} KiB; fleet process RSS / devices at finish ${clientKiB} KiB`);
   await sleep(2000);
 
   // Fan-out: one group of F connected receivers on node 1, one sender, M messages.
@@ -199,7 +246,7 @@ try {
     version: 2,
     at: new Date().toISOString(),
     node: process.version,
-    idle: { connections: n, nodes: nodes.length, fleetProcesses: processes, connectPerSec: Math.round(n / connectSecs), serverPerConnection: perConn, clientRssKiBPerConnection: clientKiB, memory: { base, loaded } },
+    idle: { connections: n, nodes: nodes.length, fleetProcesses: processes, connectPerSec: Math.round(n / connectSecs), serverPerConnection: perConn, clientRssKiBPerConnection: clientKiB, clientRssAddedKiBPerConnection: fleetAddedKiB, clientHeapAddedKiBPerConnection: fleetHeapKiB, rawWsClientRssAddedKiBPerConnection: rawKiB, rawWsClientHeapAddedKiBPerConnection: rawHeapKiB, clientRssAddedLessYoungKiBPerConnection: fleetLessYoungKiB, rawWsClientRssAddedLessYoungKiBPerConnection: rawLessYoungKiB, memory: { base, loaded } },
     fanout: fan,
   };
   const out = opts.out ?? path.join(REPO_ROOT, 'reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -9,11 +9,14 @@ import { FleetLiveMetrics, LiveRecorder } from '../live/fleet-metrics.ts';
 import { SimClient } from './sim-client.ts';
 import type { FleetInit, FleetMessage, OrchestratorCommand } from './protocol.ts';
 import { pool } from '../util/pool.ts';
+import { collectGarbage, youngGenerationBytes } from '../util/gc.ts';
 
 let init: FleetInit | null = null;
 let clients: SimClient[] = [];
 const recorder = new LiveRecorder();
 let progressTimer: NodeJS.Timeout | null = null;
+/** RSS before any device existed (FleetDone.rss) */
+let base = { rss: 0, heap: 0, young: 0 };
 
 function send(m: FleetMessage): void {
   process.send?.(m);
@@ -35,6 +38,8 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
   switch (cmd.type) {
     case 'init': {
       init = cmd;
+      collectGarbage();
+      base = { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, young: youngGenerationBytes() };
       clients = cmd.devices.map((plan, i) => {
         const token = () => mintToken(cmd.jwtSecret, plan.user, { dev: plan.device, expiresIn: '12h' });
         return new SimClient(plan, {
@@ -93,6 +98,8 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
     }
     case 'finish': {
       if (progressTimer) clearInterval(progressTimer);
+      collectGarbage();
+      const atFinish = process.memoryUsage();
       await Promise.all(clients.map((c) => c.stop()));
       for (const c of clients) c.finalizeSends();
       const out = createWriteStream(init!.factsPath);
@@ -106,6 +113,7 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
         latencies: Object.fromEntries(recorder.latencies),
         counts: Object.fromEntries(recorder.counts),
         rssPerClient: clients.length ? Math.round(process.memoryUsage().rss / clients.length) : 0,
+        rss: { base: base.rss, atFinish: atFinish.rss, clients: clients.length, baseHeap: base.heap, atFinishHeap: atFinish.heapUsed, baseYoung: base.young, atFinishYoung: youngGenerationBytes() },
         ...(recorder.live ? { metrics: await recorder.live.snapshot(clients) } : {}),
       });
       return;

@@ -40,6 +40,12 @@ export interface FleetResult {
   latencies: Record<string, number[]>;
   counts: Record<string, number>;
   rssPerClient: number;
+  /** RSS the devices added to their processes, per device (bytes; FleetDone.rss) */
+  rssAddedPerClient: number;
+  /** the same for the JS heap (heapUsed after a full GC) */
+  heapAddedPerClient: number;
+  /** rssAddedPerClient less the growth of V8's young generation (a per-process amount) */
+  rssAddedLessYoungPerClient: number;
   processes: number;
 }
 
@@ -137,6 +143,10 @@ export class Fleet {
     const latencies: Record<string, number[]> = {};
     const counts: Record<string, number> = {};
     let rss = 0;
+    let added = 0;
+    let heapAdded = 0;
+    let young = 0;
+    let clients = 0;
     for (const d of this.done.values()) {
       for (const line of readFileSync(d.factsPath, 'utf8').split('\n')) {
         if (line) facts.push(factSchema.parse(JSON.parse(line)));
@@ -147,8 +157,12 @@ export class Fleet {
       }
       for (const [k, v] of Object.entries(d.counts)) counts[k] = (counts[k] ?? 0) + v;
       rss += d.rssPerClient;
+      added += d.rss.atFinish - d.rss.base;
+      heapAdded += d.rss.atFinishHeap - d.rss.baseHeap;
+      young += d.rss.atFinishYoung - d.rss.baseYoung;
+      clients += d.rss.clients;
     }
-    return { facts, latencies, counts, rssPerClient: Math.round(rss / this.done.size), processes: this.children.length };
+    return { facts, latencies, counts, rssPerClient: Math.round(rss / this.done.size), rssAddedPerClient: clients ? Math.round(added / clients) : 0, heapAddedPerClient: clients ? Math.round(heapAdded / clients) : 0, rssAddedLessYoungPerClient: clients ? Math.round((added - young) / clients) : 0, processes: this.children.length };
   }
 
   kill(): void {

@@ -65,6 +65,13 @@ export interface FleetDone {
   counts: Record<string, number>;
   /** harness memory per simulated client (bytes of RSS) */
   rssPerClient: number;
+  /**
+   * The process's RSS before its devices existed and when `finish` arrived (devices still
+   * connected), each after a full GC, bytes: their difference is what the devices hold, without the runtime's own
+   * RSS that rssPerClient spreads over them. The same for the JS heap (heapUsed) and for
+   * V8's young generation (util/gc.ts youngGenerationBytes).
+   */
+  rss: { base: number; atFinish: number; clients: number; baseHeap: number; atFinishHeap: number; baseYoung: number; atFinishYoung: number };
   /** with liveMetrics: the final metric families, sends never answered included */
   metrics?: MetricFamilyJSON[];
 }

@@ -44,6 +44,10 @@ interface ConvView {
 type State = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
 
 const ACK_BATCH_MS = 500;
+/** the device a socket belongs to (SimClient.wsHandlers) */
+const deviceOf = new WeakMap<WebSocket, SimClient>();
+/** ws 8's default maxPendingAutoPongs */
+const MAX_OWED_PONGS = 60;
 
 export class SimClient {
   readonly client: string;
@@ -54,6 +58,8 @@ export class SimClient {
   state: State = 'idle';
   private conn = '';
   private connSeq = 0;
+  /** pongs answering the server's pings, not yet written (wsHandlers.ping) */
+  private owedPongs = 0;
   private synced = false;
   private everSynced = false;
   private attempts = 0;
@@ -207,24 +213,64 @@ export class SimClient {
     this.o.recorder.count('connects');
     this.welcomed = false;
     const urls = [this.o.url, ...(this.o.fallbackUrls ?? [])];
-    const ws = new WebSocket(urls[this.urlIndex % urls.length]!, { perMessageDeflate: false, localAddress: this.o.localAddress, handshakeTimeout: 10_000 });
+    // autoPong off: ws keeps a closure and its context per socket for it; wsHandlers.ping answers
+    const ws = new WebSocket(urls[this.urlIndex % urls.length]!, { perMessageDeflate: false, localAddress: this.o.localAddress, handshakeTimeout: 10_000, autoPong: false });
     this.ws = ws;
-    ws.on('open', () => {
-      this.o.recorder.latency('connect', Date.now() - this.connectStartedAt);
-      if (this.stall?.kind === 'throttle') this.throttle(ws);
-      void this.o.token().then((token) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'hello', v: 1, token }));
-      });
-    });
-    ws.on('message', (data) => {
-      this.heard(ws);
-      this.onFrame(data.toString());
-    });
-    ws.on('ping', () => this.heard(ws));
+    this.owedPongs = 0;
+    deviceOf.set(ws, this);
+    const h = SimClient.wsHandlers;
+    ws.on('open', h.open);
+    ws.on('message', h.message);
+    ws.on('ping', h.ping);
     this.heard(ws);
-    ws.on('error', (err) => this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'error', at: Date.now(), detail: err.message.slice(0, 200) }));
-    ws.on('close', (code) => this.onClose(ws, code));
+    ws.on('error', h.error);
+    ws.on('close', h.close);
   }
+
+  /**
+   * One set of socket handlers for every device (each finds its device from the socket)
+   * instead of five closures per connection: a fleet process holds thousands of devices.
+   */
+  private static readonly wsHandlers = {
+    open(this: WebSocket): void {
+      const c = deviceOf.get(this);
+      if (!c) return;
+      c.o.recorder.latency('connect', Date.now() - c.connectStartedAt);
+      if (c.stall?.kind === 'throttle') c.throttle(this);
+      void c.o.token().then((token) => {
+        if (this.readyState === WebSocket.OPEN) this.send(JSON.stringify({ t: 'hello', v: 1, token }));
+      });
+    },
+    message(this: WebSocket, data: WebSocket.RawData): void {
+      const c = deviceOf.get(this);
+      if (!c) return;
+      c.heard(this);
+      c.onFrame(data.toString());
+    },
+    ping(this: WebSocket, data: Buffer): void {
+      const c = deviceOf.get(this);
+      if (!c) return;
+      // as ws's autoPong, with its maxPendingAutoPongs: more than MAX_OWED_PONGS unwritten cuts the connection
+      if (this.readyState === WebSocket.OPEN) {
+        if (c.owedPongs >= MAX_OWED_PONGS) this.terminate();
+        else {
+          c.owedPongs++;
+          // counted per connection: a pong of an earlier socket does not count against this one
+          this.pong(data, true, () => {
+            if (c.ws === this) c.owedPongs--;
+          });
+        }
+      }
+      c.heard(this);
+    },
+    error(this: WebSocket, err: Error): void {
+      const c = deviceOf.get(this);
+      c?.o.recorder.fact({ k: 'conn', client: c.client, conn: c.conn, event: 'error', at: Date.now(), detail: err.message.slice(0, 200) });
+    },
+    close(this: WebSocket, code: number): void {
+      deviceOf.get(this)?.onClose(this, code);
+    },
+  };
 
   /**
    * Client-side liveness (plan.livenessMs): anything from the server re-arms the timer; a

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { CloseCode, ProtocolError } from '../protocol/codes.ts';
 import { convForUser, parseConv } from '../protocol/ids.ts';
 import { encode } from '../protocol/server-frames.ts';
-import type { Conn, ConnConv } from '../gateway/connection.ts';
+import { ConnConv, type Conn } from '../gateway/connection.ts';
 import type { ConvState, LogEntry } from '../store/log.ts';
 import type { Stores } from '../store/stores.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -197,8 +197,10 @@ export class Hub {
   }
 
   private attach(conn: Conn, chan: Chan, conv: string, epoch: string | null, pos: number): ConnConv {
-    const cc: ConnConv = { conn, conv, epoch, pos, until: Infinity, live: false, announced: false, replayGen: 0 };
-    conn.convs.set(conv, cc);
+    // the channel's strings, not this user's own copies read from the store: one conv and
+    // one epoch string per conversation on the node instead of one per connection
+    const cc = new ConnConv(conn, chan.conv, epoch !== null && epoch === chan.epoch ? chan.epoch : epoch, pos);
+    conn.convs.set(chan.conv, cc);
     chan.members.add(cc);
     return cc;
   }

@@ -22,6 +22,8 @@ import { Semaphore } from '../util/semaphore.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 
 const BAD_FRAMES_LIMIT = 10;
+/** pongs a client may be owed (its pings answered but not yet written): ws 8's default maxPendingAutoPongs */
+const MAX_OWED_PONGS = 60;
 const connOf = new WeakMap<WebSocket, Conn>();
 const noop = () => {};
 function destroySocket(this: Duplex): void {
@@ -84,10 +86,9 @@ export class Gateway {
 
   constructor(deps: GatewayDeps) {
     this.d = deps;
-    // maxPendingAutoPongs: a client that floods pings and does not read its pongs is cut once
-    // 60 are owed, instead of the node buffering every pong (ws 8.23's default, made
-    // explicit; @types/ws does not know the option yet)
-    const options: ServerOptions & { maxPendingAutoPongs: number } = { noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, maxPendingAutoPongs: 60 };
+    // autoPong off: ws's own answer keeps a closure and its context per socket (~96 bytes of
+    // every idle connection); wsHandlers.ping answers instead, with the same cap
+    const options: ServerOptions = { noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, autoPong: false };
     this.wss = new WebSocketServer(options);
     this.acks = new AckFlusher(deps.store.cursors, this.all);
   }
@@ -158,6 +159,7 @@ export class Gateway {
     connOf.set(ws, conn);
     ws.on('message', this.wsHandlers.message);
     ws.on('pong', this.wsHandlers.pong);
+    ws.on('ping', this.wsHandlers.ping);
     ws.on('close', this.wsHandlers.close);
     ws.on('error', noop);
   }
@@ -176,6 +178,15 @@ export class Gateway {
       pong(this: WebSocket) {
         const conn = connOf.get(this);
         if (conn) conn.lastSeen = Date.now();
+      },
+      // ws's autoPong, with its maxPendingAutoPongs: a client that floods pings and does not
+      // read its pongs is cut once MAX_OWED_PONGS are owed, instead of the node buffering them
+      ping(this: WebSocket, data: Buffer) {
+        const conn = connOf.get(this);
+        if (!conn || this.readyState !== 1) return;
+        if (conn.owedPongs >= MAX_OWED_PONGS) return void this.terminate();
+        conn.owedPongs++;
+        this.pong(data, false, () => conn.owedPongs--);
       },
       close(this: WebSocket) {
         const conn = connOf.get(this);
