@@ -216,8 +216,13 @@ describe('heartbeats', () => {
 
   it('a node frozen past 2×HEARTBEAT_MS (SIGSTOP, a VM pause, a long GC) gives its clients a full window after it resumes: live ones stay, silent ones close 4408 2×HEARTBEAT_MS later', async () => {
     const live = await connectAs(node, uid());
+    await live.waitSynced();
     const silent = await Client.connect(node.wsUrl, { autoPong: false });
     await silent.hello(await token({ sub: uid() }));
+    // frozen with no store call in flight: one in flight times out when the node resumes
+    // (its timer fires before its reply is read) and the connect sync closes 1013 (README,
+    // Known limitations); this test is about the heartbeat
+    await silent.waitSynced();
     node.pause();
     await sleep(3 * HEARTBEAT_MS);
     node.resume();
