@@ -5,6 +5,9 @@ import { defineScenario } from '../harness/scenario/define.ts';
  * that keep rising from one storm to the next even though each storm ends with every
  * client gone.
  */
+/** both sizes run on the same topology */
+const topology = { nodes: 2, redisBehindProxy: true, clientLinksBehindProxy: true, serverEnv: { PRESENCE_TTL_MS: 5000, STORE_TIMEOUT_MS: 1000, SEND_RATE: 200, SEND_BURST: 400 } };
+
 export default defineScenario({
   name: 'soak',
   description: 'Two nodes, three identical storms of 200 devices with churn, a slow client link and a cut Redis link; leaks compared after every storm.',
@@ -13,7 +16,7 @@ export default defineScenario({
     'no Redis keys of gone connections remain',
     'no acked message is lost and order holds across a cut node→Redis link, storm after storm',
   ],
-  topology: { nodes: 2, redisBehindProxy: true, clientLinksBehindProxy: true, serverEnv: { PRESENCE_TTL_MS: 5000, STORE_TIMEOUT_MS: 1000, SEND_RATE: 200, SEND_BURST: 400 } },
+  topology,
   workload: { users: 100, devicesPerUser: 2, dmsPerUser: 1, groups: 8, groupSize: 6, sendRate: 50, bodyBytes: 256, churnRate: 2, presenceSubs: 2, ack: 'batched' },
   // faults early in each storm, so messages stored after they healed are checked for
   // timely delivery (unseen) while their recipients are still connected
@@ -41,7 +44,7 @@ export const soakFull = defineScenario({
     'no Redis keys of gone connections remain',
     'no acked message is lost and order holds across faults, storm after storm',
   ],
-  topology: { nodes: 2, redisBehindProxy: true, clientLinksBehindProxy: true, serverEnv: { PRESENCE_TTL_MS: 5000, STORE_TIMEOUT_MS: 1000, SEND_RATE: 200, SEND_BURST: 400 } },
+  topology,
   workload: { users: 200, devicesPerUser: 2, dmsPerUser: 1, groups: 16, groupSize: 6, sendRate: 60, bodyBytes: 256, churnRate: 6, presenceSubs: 2, ack: 'batched' },
   durationMs: 60_000,
   // faults in the first half of each storm, so what is stored after they healed is judged
