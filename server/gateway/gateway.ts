@@ -152,7 +152,6 @@ export class Gateway {
       setTimeout(() => ws.terminate(), 1000).unref();
       return;
     }
-    this.d.metrics.accepted.inc();
     const conn = new Conn(`${this.d.nodeId}.${this.bootId}.${(this.seq++).toString(36)}`, ws, Date.now());
     this.connectionsOpened++;
     this.all.add(conn);

@@ -86,7 +86,6 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
     deliveries: counter('imstorm_deliveries_total', 'live msg frames pushed to connections'),
     acks: counter('imstorm_acks_total', 'ack frames received'),
     // a reconnect storm is judged by how fast the node takes connections back: upgrades, then handshakes
-    accepted: counter('imstorm_connections_accepted_total', 'WebSocket upgrades accepted (under the connection limits), whatever their hello does'),
     welcomes: counter('imstorm_welcomes_total', 'handshakes completed: welcome sent'),
     errors: counter('imstorm_errors_total', 'error replies by code', ['code']),
     closes: counter('imstorm_closes_total', 'connections closed by the server, by close code', ['code']),
