@@ -18,7 +18,7 @@ import { LiveMetricsError, LiveMetricsServer, liveMetricsOptions, type LiveMetri
 class RunUsageError extends Error {}
 
 const runFlags = z.object({
-  env: z.enum(ENV_CHOICES as [EnvChoice, ...EnvChoice[]], { message: `--env must be one of ${ENV_CHOICES.join(', ')}` }),
+  env: z.enum(ENV_CHOICES as [EnvChoice, ...EnvChoice[]], { message: `--env (or IMSTORM_ENV) must be one of ${ENV_CHOICES.join(', ')}` }),
   nodes: z.coerce.number({ message: '--nodes must be a whole number' }).int().min(1).max(64, '--nodes must be 1..64').optional(),
   clients: z.coerce.number({ message: '--clients must be a whole number' }).int().min(2, '--clients must be at least 2').max(1_000_000).optional(),
   duration: z
@@ -46,7 +46,7 @@ const RUN_USAGE = [
   'environment errors and for a fault step that fails (e.g. a proxy API error).',
   '',
   'Options:',
-  `  --env ENV          ${ENV_CHOICES.join('|')} (default auto: containers when a Docker engine answers, else local)`,
+  `  --env ENV          ${ENV_CHOICES.join('|')} (default IMSTORM_ENV, else auto: containers when a Docker engine answers, else local)`,
   '  --nodes N          server nodes (default: the scenario\'s)',
   '  --clients N        simulated devices (default: the scenario\'s users × devices per user)',
   '  --duration T       load phase length: seconds, or 500ms / 30s / 2m (default: the scenario\'s)',
@@ -73,7 +73,8 @@ function parseRun(args: readonly string[]): { target: string; flags: z.output<ty
       allowPositionals: true,
       strict: true,
       options: {
-        env: { type: 'string', default: 'auto' },
+        // as for `imstorm env up`: IMSTORM_ENV is the default, so a CI job sets the provider once
+        env: { type: 'string', default: process.env.IMSTORM_ENV ?? 'auto' },
         nodes: { type: 'string' },
         clients: { type: 'string' },
         duration: { type: 'string' },
