@@ -132,8 +132,6 @@ interface StormResult {
   cpuMicrosPerConnect: { server: number; withRedis?: number };
   eventLoopLagP99Ms: number;
   perConnection: { heapKiB: number; rssKiB: number };
-  /** RSS the receiver processes hold per connection (the same processes for both servers) */
-  loadRssKiBPerConnection: number;
   loadavg1: number;
 }
 
@@ -161,7 +159,6 @@ async function storm(t: Target, procs: ChildProcess[], users: string[], quietPid
     cpuMicrosPerConnect: { server: +((cpu1.server - cpu0.server) / N).toFixed(1), ...(t.pids.redis ? { withRedis: +((cpu1.server - cpu0.server + cpu1.redis - cpu0.redis) / N).toFixed(1) } : {}) },
     eventLoopLagP99Ms: +Math.max(0, lag - LAG_RESOLUTION_MS).toFixed(1),
     perConnection: perConnectionKiB(mem0, mem1, N),
-    loadRssKiBPerConnection: +(conns.reduce((n, c) => n + c.rss, 0) / 1024 / (t.name === 'raw-ws' ? N : 2 * N)).toFixed(2),
     loadavg1,
   };
   log(`storm ${t.name.padEnd(7)}: ${N} connects in ${r.seconds} s (${r.connectsPerSec}/s), hello→synced p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, CPU ${r.cpuMicrosPerConnect.server} µs/connect${r.cpuMicrosPerConnect.withRedis !== undefined ? ` (${r.cpuMicrosPerConnect.withRedis} with Redis)` : ''}, loop lag p99 ${r.eventLoopLagP99Ms} ms, heap ${r.perConnection.heapKiB} KiB RSS ${r.perConnection.rssKiB} KiB per connection; load avg ${loadavg1}`);
@@ -341,7 +338,7 @@ try {
     version: 1,
     at: new Date().toISOString(),
     node: process.version,
-    machine: { cpus: os.availableParallelism(), loadavg: os.loadavg(), pinning: pins.text },
+    machine: { cpus: os.cpus().length, loadavg: os.loadavg(), pinning: pins.text },
     config: { connections: N, concurrency: o.concurrency, rates: o.rates, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: o['redis-fsync'], ackEveryMs: ACK_EVERY_MS, testBugs: process.env.BENCH_TEST_BUGS ?? null },
     storm: { rawWs: rawStorm, imstorm: imStorm, ratio: stormRatio },
     steps,

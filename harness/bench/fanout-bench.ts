@@ -32,6 +32,7 @@ import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
+import { baselineMemory, benchTestBugs, nodeMemory, perConnectionKiB, type ServerMemory } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -197,6 +198,8 @@ interface Target {
   pids: { server: number; redis?: number };
   /** event-loop delay p99 (ms) since the last call */
   lagP99Ms(): Promise<number>;
+  /** RSS and heap after a full GC */
+  memory(): Promise<ServerMemory>;
 }
 
 interface Publisher {
@@ -373,6 +376,8 @@ try {
       GROUP_OPS_BURST: 100_000,
       LOG_LEVEL: 'warn',
       DRAIN_MS: 1000,
+      DEBUG_ROUTES: 1, // POST /debug/gc: memory per connection after a full GC
+      ...benchTestBugs(),
       // --cpu-prof: V8 writes the profile when the node exits; it is stopped with SIGTERM below
       ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}),
     },
@@ -394,6 +399,7 @@ try {
         baseline.send({ type: 'lag' });
         return (await answer).p99Ms;
       },
+      memory: () => baselineMemory(baseline),
     },
     {
       name: 'imstorm',
@@ -403,6 +409,7 @@ try {
         const res = await httpCall(`${imstormNode.adminUrl}/metrics`, imstormNode.metricsToken ? { token: imstormNode.metricsToken } : {});
         return (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000;
       },
+      memory: () => nodeMemory(imstormNode),
     },
   ];
 
@@ -419,12 +426,18 @@ try {
   for (const p of procs) pin(p.pid, LOAD_CPUS);
   const users = Array.from({ length: R }, (_, i) => `${receiverUser(i)} ${groupConv(Math.floor(i / S))}`);
   const pubs = new Map<Target['name'], Publisher>();
+  const connected: Record<string, { seconds: number; connectsPerSec: number; perConnection: { heapKiB: number; rssKiB: number } }> = {};
   for (const t of targets) {
+    const mem0 = await t.memory();
     const conns = await Promise.all(procs.map((p, k) => askAll<Extract<ReceiverReply, { type: 'connected' }>>([p], { type: 'connect', target: t.name, url: t.wsUrl, users: users.filter((_, i) => i % P === k), concurrency: 200 }, 'connected', 600_000).then((a) => a[0]!)));
     const ok = conns.reduce((n, c) => n + c.ok, 0);
     const failed = conns.find((c) => c.failed);
     if (failed) throw new Error(`${t.name}: ${conns.reduce((n, c) => n + c.failed, 0)} of ${R} receivers did not connect; first: ${failed.firstError}`);
-    log(`${t.name}: ${ok} receivers connected and synced in ${Math.max(...conns.map((c) => c.seconds)).toFixed(1)} s`);
+    const seconds = Math.max(...conns.map((c) => c.seconds));
+    await sleep(1000);
+    const perConnection = perConnectionKiB(mem0, await t.memory(), R);
+    connected[t.name] = { seconds: +seconds.toFixed(2), connectsPerSec: Math.round(R / seconds), perConnection };
+    log(`${t.name}: ${ok} receivers connected and synced in ${seconds.toFixed(1)} s; heap ${perConnection.heapKiB} KiB, RSS ${perConnection.rssKiB} KiB per connection (after a full GC, the group memberships in place)`);
     pubs.set(t.name, await openPublisher(t.wsUrl));
   }
 
@@ -477,7 +490,8 @@ try {
     at: new Date().toISOString(),
     node: process.version,
     machine: { cpus, loadavg: os.loadavg(), pinning },
-    config: { receivers: R, groupSize: S, groups: G, ackEveryMs: ACK_EVERY_MS, rates: o.rates, repeat: o.repeat, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: o['redis-fsync'], pass: PASS },
+    config: { receivers: R, groupSize: S, groups: G, ackEveryMs: ACK_EVERY_MS, rates: o.rates, repeat: o.repeat, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: o['redis-fsync'], pass: PASS, testBugs: process.env.BENCH_TEST_BUGS ?? null },
+    connected,
     steps,
     comparisons,
     summary,

@@ -1,0 +1,112 @@
+// `imstorm compare --bench`: gates `imstorm bench` results on their ratios to the raw-ws
+// baseline (never on absolute times, which move with the machine's load). Two kinds of
+// limit: a candidate's ratio may rise at most --max-ratio-increase (relative) over a
+// baseline run's, and a ratio may not exceed a fixed bound (--max-ratio step.ratio=N).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { BenchResult, HistoryLine } from './bench-result.ts';
+
+export interface RatioRun {
+  label: string;
+  ratios: Record<string, number | null>;
+}
+
+export interface GateRow {
+  key: string;
+  a: number | null;
+  b: number | null;
+  limit: string;
+  pass: boolean;
+  message: string;
+}
+
+/**
+ * Fixed bounds for the CI gate (`imstorm bench --quick`), generous: at --quick sizes on
+ * the shared 2-core machine imstorm's CPU ratios read 1.7–3.5 (see README "Performance");
+ * TEST_BUGS=slow_delivery (300 µs of CPU per frame written) reads 5–20. Memory ratios
+ * are left out: at 1,000 connections they move with V8's young generation.
+ */
+export const CI_RATIO_BOUNDS: Record<string, number> = {
+  'storm.cpuPerConnect': 5,
+  'fanout.cpuPerDelivery': 5,
+  'dm.cpuPerDelivery': 5,
+};
+
+/** A bench.json, a directory holding one, or a history line (`<file.ndjson>:<line>`, 1-based, or `:-1` for the last). */
+export function loadRatioRun(spec: string): RatioRun {
+  const m = /^(.*\.ndjson):(-?\d+)$/.exec(spec);
+  if (m) {
+    const lines = readHistory(m[1]!);
+    const n = Number(m[2]);
+    const line = n < 0 ? lines[lines.length + n] : lines[n - 1];
+    if (!line) throw new Error(`${m[1]} has ${lines.length} line(s); there is no line ${n}`);
+    return historyRun(line, `${m[1]}:${n}`);
+  }
+  const file = existsSync(spec) && statSync(spec).isDirectory() ? path.join(spec, 'bench.json') : spec;
+  if (!existsSync(file)) throw new Error(`${file}: no such bench result (give a bench.json, its directory, or <history.ndjson>:<line>)`);
+  const r = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+  if (r.kind !== 'imstorm-bench' || typeof r.ratios !== 'object') throw new Error(`${file}: not an imstorm bench result (kind ${JSON.stringify(r.kind)})`);
+  return { label: `${file} (${r.at}${r.commit ? `, ${r.commit}` : ''}${r.testBugs ? `, TEST_BUGS=${r.testBugs}` : ''})`, ratios: r.ratios };
+}
+
+export function readHistory(file: string): HistoryLine[] {
+  if (!existsSync(file)) throw new Error(`${file}: no bench history yet (run imstorm bench first)`);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as HistoryLine;
+      } catch {
+        throw new Error(`${file}:${i + 1}: not a JSON line`);
+      }
+    });
+}
+
+const historyRun = (l: HistoryLine, where: string): RatioRun => ({ label: `${where} (${l.at}${l.commit ? `, ${l.commit}` : ''}${l.quick ? ', --quick' : ''}${l.testBugs ? `, TEST_BUGS=${l.testBugs}` : ''})`, ratios: l.ratios });
+
+/** The last two lines of a history file of the same kind as its last (both --quick or neither, neither with TEST_BUGS). */
+export function lastTwo(file: string): [RatioRun, RatioRun] {
+  const lines = readHistory(file);
+  const last = lines[lines.length - 1];
+  if (!last) throw new Error(`${file}: empty`);
+  const same = lines.map((l, i) => ({ l, i })).filter(({ l }) => l.quick === last.quick && !l.testBugs && !last.testBugs);
+  if (same.length < 2) throw new Error(`${file}: needs two runs of the same size (--quick or not) without TEST_BUGS to compare; it has ${same.length}`);
+  const [a, b] = same.slice(-2) as [{ l: HistoryLine; i: number }, { l: HistoryLine; i: number }];
+  return [historyRun(a.l, `${file}:${a.i + 1}`), historyRun(b.l, `${file}:${b.i + 1}`)];
+}
+
+/** Parses "step.ratio=N" (a fixed bound). */
+export function parseBound(spec: string): [string, number] {
+  const m = /^([a-z]+\.[A-Za-z]+)=(\d+(?:\.\d+)?)$/.exec(spec);
+  if (!m) throw new Error(`--max-ratio "${spec}": expected <step>.<ratio>=<bound>, e.g. fanout.cpuPerDelivery=3`);
+  return [m[1]!, Number(m[2])];
+}
+
+/**
+ * Rows for every ratio a limit applies to. `a` may be null (fixed bounds only).
+ * A ratio missing from b is a failure when it has a fixed bound (the step did not run or
+ * its baseline measured 0), and skipped for the relative check.
+ */
+export function gate(a: RatioRun | null, b: RatioRun, opts: { maxIncrease?: number; bounds?: Record<string, number> }): GateRow[] {
+  const rows: GateRow[] = [];
+  if (a && opts.maxIncrease !== undefined) {
+    for (const key of Object.keys(b.ratios).sort()) {
+      const va = a.ratios[key] ?? null;
+      const vb = b.ratios[key] ?? null;
+      if (va === null || vb === null) continue;
+      const limit = +(va * (1 + opts.maxIncrease)).toFixed(2);
+      const pass = vb <= limit;
+      const rise = va > 0 ? ((vb - va) / va) * 100 : 0;
+      const [step, ratio] = key.split('.');
+      rows.push({ key, a: va, b: vb, limit: `≤ ×${limit} (+${Math.round(opts.maxIncrease * 100)}%)`, pass, message: `${pass ? 'ok' : 'FAIL'} step ${step}: ${ratio} ratio to raw-ws ×${va} → ×${vb} (${rise >= 0 ? '+' : ''}${rise.toFixed(0)}%, limit +${Math.round(opts.maxIncrease * 100)}%)` });
+    }
+  }
+  for (const [key, bound] of Object.entries(opts.bounds ?? {})) {
+    const vb = b.ratios[key] ?? null;
+    const [step, ratio] = key.split('.');
+    const pass = vb !== null && vb <= bound;
+    rows.push({ key, a: null, b: vb, limit: `≤ ×${bound}`, pass, message: vb === null ? `FAIL step ${step}: no ${ratio} ratio in this result (did the step run?)` : `${pass ? 'ok' : 'FAIL'} step ${step}: ${ratio} ratio to raw-ws ×${vb} (bound ×${bound})` });
+  }
+  return rows;
+}
