@@ -114,8 +114,8 @@ export interface ServerMemory {
 
 /** An imstorm node's RSS and heap after a full GC (needs DEBUG_ROUTES=1 on the node). */
 export async function nodeMemory(node: ServerNodeHandle): Promise<ServerMemory> {
-  const gc = JSON.parse((await httpCall(`${node.adminUrl}/debug/gc`, { method: 'POST' })).text) as { heapUsed: number };
-  const st = JSON.parse((await httpCall(`${node.adminUrl}/debug/state`)).text) as { memory: NodeJS.MemoryUsage };
+  const gc = JSON.parse((await httpCall(`${node.adminUrl}/debug/gc`, { method: 'POST', timeoutMs: 30_000 })).text) as { heapUsed: number };
+  const st = JSON.parse((await httpCall(`${node.adminUrl}/debug/state`, { timeoutMs: 30_000 })).text) as { memory: NodeJS.MemoryUsage };
   return { rss: st.memory.rss, heapUsed: gc.heapUsed };
 }
 

@@ -60,11 +60,15 @@ export interface BenchResult {
   steps: StepResult[];
   /** every step's ratios, keyed `<step>.<ratio>` (what compare gates) */
   ratios: Record<string, number | null>;
+  /** configKey(steps) */
+  config: string;
 }
 
 /** One line of the history file (reports/bench-history.ndjson). */
 export interface HistoryLine {
   at: string;
+  /** the steps and their sizes, e.g. "storm:1000 dm:1000@500,2000/3s": runs compare only with the same */
+  config: string;
   commit: string | null;
   quick: boolean;
   testBugs: string | null;
@@ -256,6 +260,19 @@ export function fanoutStep(j: FanoutJson, source: string): StepResult {
     loadavg1: j.steps.filter((s) => !s.warmup).map((s) => s.loadavg1),
     source,
   };
+}
+
+/** The steps and their sizes in a few words: two runs' ratios compare only when this is the same. */
+export function configKey(steps: StepResult[]): string {
+  return steps
+    .map((s) => {
+      const c = s.config;
+      const n = c['connections'] ?? c['receivers'];
+      const rates = Array.isArray(c['rates']) ? `@${(c['rates'] as number[]).join(',')}/${String(c['stepSeconds'])}s` : '';
+      const group = c['groupSize'] ? `/g${String(c['groupSize'])}` : '';
+      return `${s.step}:${String(n)}${group}${rates}`;
+    })
+    .join(' ');
 }
 
 /** `<step>.<ratio>` → value, over every step */

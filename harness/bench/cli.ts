@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { REPO_ROOT } from '../env/paths.ts';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
 import { benchHtml } from './bench-html.ts';
-import { dmStep, fanoutStep, flatRatios, idleStep, STEPS, stormStep, type BenchResult, type HistoryLine, type StepName, type StepResult } from './bench-result.ts';
+import { configKey, dmStep, fanoutStep, flatRatios, idleStep, STEPS, stormStep, type BenchResult, type HistoryLine, type StepName, type StepResult } from './bench-result.ts';
 
 export const DEFAULT_HISTORY = path.join('reports', 'bench-history.ndjson');
 
@@ -204,11 +204,12 @@ export async function runBench(f: Flags, io: CliIo): Promise<{ result: BenchResu
     seconds: Math.round((Date.now() - t0) / 1000),
     steps,
     ratios: flatRatios(steps),
+    config: configKey(steps),
   };
   writeFileSync(path.join(dir, 'bench.json'), JSON.stringify(result, null, 2));
   writeFileSync(path.join(dir, 'bench.html'), benchHtml(result));
   if (!f['no-history']) {
-    const line: HistoryLine = { at: result.at, commit: result.commit, quick: result.quick, testBugs: result.testBugs, loadavg1: loadavgStart[0]!, out: path.relative(REPO_ROOT, dir), ratios: result.ratios };
+    const line: HistoryLine = { at: result.at, config: result.config, commit: result.commit, quick: result.quick, testBugs: result.testBugs, loadavg1: loadavgStart[0]!, out: path.relative(REPO_ROOT, dir), ratios: result.ratios };
     const hist = path.resolve(REPO_ROOT, f.history);
     mkdirSync(path.dirname(hist), { recursive: true });
     appendFileSync(hist, `${JSON.stringify(line)}\n`);

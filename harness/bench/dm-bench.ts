@@ -286,8 +286,12 @@ try {
       wsUrl: imstormNode.wsUrl,
       pids: { server: imstormNode.process.pid!, redis: redis.process!.pid! },
       async lagP99Ms() {
-        const res = await httpCall(`${imstormNode.adminUrl}/metrics`, imstormNode.metricsToken ? { token: imstormNode.metricsToken } : {});
-        return (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000;
+        // a saturated node may not answer in time: the step then reports no lag (null) rather than stopping the bench
+        const res = await httpCall(`${imstormNode.adminUrl}/metrics`, { timeoutMs: 30_000, ...(imstormNode.metricsToken ? { token: imstormNode.metricsToken } : {}) }).catch((err: Error) => {
+          log(`imstorm /metrics: ${err.message}; no event-loop lag for this step`);
+          return null;
+        });
+        return res ? (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000 : NaN;
       },
       memory: () => nodeMemory(imstormNode),
     },

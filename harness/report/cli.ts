@@ -90,7 +90,9 @@ export const compareCommand: Subcommand = {
     'Options (--bench):',
     '  --max-ratio-increase F   fail when a ratio of b rises more than F (0.2 = 20%) over a\'s',
     '  --max-ratio K=N          fail when ratio K (e.g. fanout.cpuPerDelivery) of b exceeds N; repeatable',
-    `  --ci-bounds              the CI gate's fixed bounds: ${Object.entries(CI_RATIO_BOUNDS).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `  --ci-bounds              the CI gate's fixed bounds, for the steps the result ran: ${Object.entries(CI_RATIO_BOUNDS).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    '  --ratios LIST            which ratios --max-ratio-increase gates (default: all but the p99 ratios,',
+    '                           which are printed: a baseline p99 of a few ms moves several-fold between runs)',
     '  --history FILE           default reports/bench-history.ndjson',
   ].join('\n'),
   async run(args, io) {
@@ -118,7 +120,7 @@ export const compareCommand: Subcommand = {
 };
 
 function compareBench(args: readonly string[], io: CliIo, usage: string): number {
-  const p = parse(args, { 'max-ratio-increase': { type: 'string' }, 'max-ratio': { type: 'string', multiple: true }, 'ci-bounds': { type: 'boolean' }, history: { type: 'string', default: 'reports/bench-history.ndjson' } });
+  const p = parse(args, { 'max-ratio-increase': { type: 'string' }, 'max-ratio': { type: 'string', multiple: true }, 'ci-bounds': { type: 'boolean' }, ratios: { type: 'string' }, history: { type: 'string', default: 'reports/bench-history.ndjson' } });
   if (p instanceof Error) return usageError(io, 'compare', p.message, usage);
   if (p.values['help']) {
     io.out(usage);
@@ -135,6 +137,7 @@ function compareBench(args: readonly string[], io: CliIo, usage: string): number
   } catch (err) {
     return usageError(io, 'compare', (err as Error).message, usage);
   }
+  const ciBounds = p.values['ci-bounds'] === true;
   if (inc === undefined && !Object.keys(bounds).length) return usageError(io, 'compare', '--bench needs --max-ratio-increase F, --max-ratio K=N or --ci-bounds', usage);
   if (p.positionals.length > 2) return usageError(io, 'compare', '--bench takes at most two results: <a> <b>', usage);
   if (inc !== undefined && p.positionals.length === 1) return usageError(io, 'compare', '--max-ratio-increase needs two results (<a> <b>), or none to take the last two of the history', usage);
@@ -150,7 +153,13 @@ function compareBench(args: readonly string[], io: CliIo, usage: string): number
     io.err(`imstorm compare --bench: ${(err as Error).message}`);
     return EXIT_USAGE;
   }
-  const rows = gate(a, b, { ...(inc !== undefined ? { maxIncrease: Number(inc) } : {}), bounds });
+  // --ci-bounds: the bounds of the steps this result ran (explicit --max-ratio keys must all be there)
+  const ran = new Set(Object.keys(b.ratios).map((k) => k.split('.')[0]));
+  const explicit = new Set(((p.values['max-ratio'] as string[] | undefined) ?? []).map((x) => x.split('=')[0]));
+  if (ciBounds) for (const k of Object.keys(bounds)) if (!explicit.has(k) && !ran.has(k.split('.')[0])) delete bounds[k];
+  if (a && a.config !== b.config) io.out(`note: the two runs differ in steps or sizes (${a.config || '?'} vs ${b.config || '?'}); their ratios may differ for that alone`);
+  const only = p.values['ratios'] as string | undefined;
+  const rows = gate(a, b, { ...(inc !== undefined ? { maxIncrease: Number(inc) } : {}), bounds, ...(only ? { keys: (k: string) => only.split(',').includes(k) } : {}) });
   if (a) io.out(`a (baseline):  ${a.label}`);
   io.out(`b (candidate): ${b.label}`);
   for (const r of rows) io.out(`  ${r.message}`);

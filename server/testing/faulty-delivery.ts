@@ -58,7 +58,7 @@ export function epochUnannounced(): void {
 }
 
 /** CPU TEST_BUGS=slow_delivery burns on every frame a connection writes, in µs */
-export const SLOW_DELIVERY_BURN_US = 300;
+export const SLOW_DELIVERY_BURN_US = 500;
 
 /**
  * TEST_BUGS=slow_delivery: every frame written to a connection (each `msg` pushed, each
