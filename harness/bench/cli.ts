@@ -11,17 +11,19 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { REPO_ROOT } from '../env/paths.ts';
+import { onExit } from '../env/procs.ts';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
 import { benchHtml } from './bench-html.ts';
 import { configKey, dmStep, fanoutStep, flatRatios, idleStep, STEPS, stormStep, type BenchResult, type HistoryLine, type StepName, type StepResult } from './bench-result.ts';
 
 export const DEFAULT_HISTORY = path.join('reports', 'bench-history.ndjson');
 
-const rates = (what: string) =>
+const rates = (what: string, max: number) =>
   z
     .string()
     .regex(/^\d+(,\d+)*$/, { message: `--${what} takes a comma list of rates per second, e.g. 2500,5000,10000` })
-    .transform((s) => s.split(',').map(Number));
+    .transform((s) => s.split(',').map(Number))
+    .refine((rs) => rs.length <= 12 && rs.every((r) => r >= 10 && r <= max), { message: `--${what}: at most 12 rates, each 10..${max} per second` });
 const int = (flag: string, min: number, max: number) =>
   z
     .string()
@@ -38,10 +40,10 @@ const Flags = z.object({
   quick: z.boolean().default(false),
   'idle-connections': int('idle-connections', 10, 200_000).optional(),
   connections: int('connections', 10, 40_000).refine((n) => n % 2 === 0, { message: '--connections must be even (the 1:1 step pairs them)' }).optional(),
-  'dm-rates': rates('dm-rates').optional(),
+  'dm-rates': rates('dm-rates', 100_000).optional(),
   receivers: int('receivers', 10, 50_000).optional(),
   'group-size': int('group-size', 2, 1000).optional(),
-  'fanout-rates': rates('fanout-rates').optional(),
+  'fanout-rates': rates('fanout-rates', 200_000).optional(),
   'step-seconds': int('step-seconds', 2, 120).optional(),
   'warmup-seconds': int('warmup-seconds', 0, 60).optional(),
   'grace-seconds': int('grace-seconds', 1, 60).optional(),
@@ -108,6 +110,9 @@ function plan(f: Flags, outDir: string): Plan[] {
 function runScript(p: Plan, env: Record<string, string>, io: CliIo): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'harness', 'bench', p.script), ...p.args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // stopped with this process, whatever ends it: SIGTERM, so the script stops its own
+    // Redis, node and load processes (a SIGKILL would leave them running)
+    const unregister = onExit(() => child.kill('SIGTERM'));
     const forward = (stream: NodeJS.ReadableStream, to: (l: string) => void) => {
       let buf = '';
       stream.setEncoding('utf8');
@@ -134,6 +139,7 @@ function runScript(p: Plan, env: Record<string, string>, io: CliIo): Promise<voi
       reject(new Error(`${p.script} ran past its deadline of ${Math.round(p.deadlineMs / 1000)} s and was stopped; smaller sizes (--quick, --connections, --receivers) or a quieter machine`));
     }, p.deadlineMs);
     child.on('exit', (code, signal) => {
+      unregister();
       clearTimeout(timer);
       if (code === 0) resolve();
       else reject(new Error(`${p.script} ${p.args.join(' ')} failed (${signal ?? `exit ${code}`})${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`));
