@@ -53,6 +53,7 @@ it('the real server passes the CI bounds; bench.json, bench.html and a history l
   expect(readFileSync(history, 'utf8').trim().split('\n')).toHaveLength(1);
 
   const gate = await cli(['compare', '--bench', dir, '--ci-bounds']);
+  console.log(`real server, load average ${os.loadavg()[0]!.toFixed(1)}:\n${gate.out}`); // the ratios, for the CI log
   expect(gate.code, `${gate.out}\n${gate.err}`).toBe(0);
   expect(gate.out).toMatch(/ok step storm: cpuPerConnect ratio to raw-ws ×[\d.]+ \(bound ×5\)/);
   expect(gate.out).toMatch(/ok step fanout: cpuPerDelivery ratio to raw-ws ×[\d.]+ \(bound ×4\)/);
@@ -64,6 +65,7 @@ it('control slow_delivery: the CI bounds fail, naming the step and the ratio; so
   expect(run.code, run.err).toBe(0);
   expect(existsSync(path.join(dir, 'bench.json'))).toBe(true);
   const gate = await cli(['compare', '--bench', dir, '--ci-bounds']);
+  console.log(`slow_delivery, load average ${os.loadavg()[0]!.toFixed(1)}:\n${gate.out}`);
   expect(gate.code, gate.out).toBe(1);
   expect(gate.err).toMatch(/FAIL: .*step storm: cpuPerConnect ratio to raw-ws ×[\d.]+ \(bound ×5\)/);
   expect(gate.err).toMatch(/step fanout: cpuPerDelivery ratio to raw-ws ×[\d.]+ \(bound ×4\)/);
