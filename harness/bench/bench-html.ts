@@ -34,7 +34,7 @@ function stepHtml(s: StepResult, i: number): string {
   const charts = s.points.length > 1 ? `<div class="charts"><div id="c${i}-p99"></div><div id="c${i}-cpu"></div><div id="c${i}-lag"></div></div>` : '';
   return `<section><h2>${h(TITLES[s.step])}</h2>
 <p class="muted">${h(Object.entries(s.config).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : String(v)}`).join(' · '))} · load average ${h(s.loadavg1.join(', '))} · from ${h(s.source)}</p>
-<p>Ratios (imstorm ÷ raw-ws, higher is worse): ${Object.entries(s.ratios).map(([k, v]) => `<b>${h(k)}</b> ×${cell(v)}`).join(', ')}</p>
+<p>Ratios (imstorm ÷ raw-ws, higher is worse${s.ratioRates ? `; CPU and p99: medians over ${h(s.ratioRates.join(', '))}/s, the rates both servers carried (≥ 95 % delivered), else the lowest` : ''}): ${Object.entries(s.ratios).map(([k, v]) => `<b>${h(k)}</b> ×${cell(v)}`).join(', ')}</p>
 <table><thead><tr><th>offered</th><th>server</th><th>p50</th><th>p99</th><th>${perSec}</th><th>${cpu}</th><th>loop lag p99</th><th>heap/conn</th><th>RSS/conn</th><th>pass</th></tr></thead><tbody>${rows}</tbody></table>
 ${load}${charts}</section>`;
 }

@@ -38,8 +38,10 @@ export interface StepResult {
   config: Record<string, unknown>;
   /** storm and idle: one point; fanout and dm: one per offered rate */
   points: SweepPoint[];
-  /** the step's gate ratios (medians over the sweep), higher is worse */
+  /** the step's gate ratios (medians over the sweep, see sweep()), higher is worse */
   ratios: Record<string, number | null>;
+  /** sweeps: the offered rates the CPU and p99 ratios are the medians of */
+  ratioRates?: number[];
   /** the load generator's RSS per connection (idle: the fleet beside a raw ws client) */
   load?: { fleetRssKiB: number; rawWsClientRssKiB: number; fleetHeapKiB: number; rawWsClientHeapKiB: number } | null;
   loadavg1: number[];
@@ -186,9 +188,19 @@ export function stormStep(j: DmJson, source: string): StepResult {
   };
 }
 
-function sweep(steps: SweepStepJson[], perConnection: Partial<Record<'raw-ws' | 'imstorm', { heapKiB: number; rssKiB: number }>>): { points: SweepPoint[]; ratios: Record<string, number | null> } {
+/** a point where this share of the offered rate was delivered by the step's end counts as carried */
+const CARRIED = 0.95;
+
+/**
+ * A sweep's points and the step's ratios. CPU and p99 ratios are medians over the rates
+ * both servers carried (≥ 95 % of the offered rate delivered by the step's end): past
+ * saturation, CPU per delivery counts a backlog's work over the few deliveries that made it,
+ * and p99 the queue, which says how the machine was loaded, not what a delivery costs. With
+ * no such rate, the lowest rate's. `deliveredShortfall` is over every rate.
+ */
+function sweep(steps: SweepStepJson[], perConnection: Partial<Record<'raw-ws' | 'imstorm', { heapKiB: number; rssKiB: number }>>): { points: SweepPoint[]; ratios: Record<string, number | null>; ratioRates: number[] } {
   const real = steps.filter((s) => !s.warmup);
-  const rates = [...new Set(real.map((s) => s.offeredPerSec))];
+  const rates = [...new Set(real.map((s) => s.offeredPerSec))].sort((a, b) => a - b);
   const points = rates.map((rate): SweepPoint => {
     const of = (t: 'raw-ws' | 'imstorm') => real.filter((s) => s.target === t && s.offeredPerSec === rate);
     const fig = (t: 'raw-ws' | 'imstorm'): Figures => {
@@ -221,15 +233,18 @@ function sweep(steps: SweepStepJson[], perConnection: Partial<Record<'raw-ws' | 
       },
     };
   });
-  const med = (k: string) => median(points.map((p) => p.ratios[k] ?? null));
+  const carried = points.filter((p) => (p.imstorm.perSec ?? 0) >= CARRIED * p.offeredPerSec && (p.rawWs.perSec ?? 0) >= CARRIED * p.offeredPerSec);
+  const basis = carried.length ? carried : points.slice(0, 1);
+  const med = (k: string, over: SweepPoint[] = basis) => median(over.map((p) => p.ratios[k] ?? null));
   const first = points[0];
   return {
     points,
+    ratioRates: basis.map((p) => p.offeredPerSec),
     ratios: {
       p99: med('p99'),
       cpuPerDelivery: med('cpuPerDelivery'),
       cpuPerDeliveryWithRedis: med('cpuPerDeliveryWithRedis'),
-      deliveredShortfall: med('deliveredShortfall'),
+      deliveredShortfall: med('deliveredShortfall', points),
       heapPerConnection: first ? r2(first.imstorm.heapKiBPerConnection, first.rawWs.heapKiBPerConnection) : null,
       rssPerConnection: first ? r2(first.imstorm.rssKiBPerConnection, first.rawWs.rssKiBPerConnection) : null,
     },
@@ -237,9 +252,10 @@ function sweep(steps: SweepStepJson[], perConnection: Partial<Record<'raw-ws' | 
 }
 
 export function dmStep(j: DmJson, source: string): StepResult {
-  const { points, ratios } = sweep(j.steps, { 'raw-ws': j.storm.rawWs.perConnection, imstorm: j.storm.imstorm.perConnection });
+  const { points, ratios, ratioRates } = sweep(j.steps, { 'raw-ws': j.storm.rawWs.perConnection, imstorm: j.storm.imstorm.perConnection });
   return {
     step: 'dm',
+    ratioRates,
     config: { connections: j.config['connections'], pairs: Number(j.config['connections']) / 2, rates: j.config['rates'], stepSeconds: j.config['stepSeconds'], ackEveryMs: j.config['ackEveryMs'] },
     points,
     ratios,
@@ -250,9 +266,10 @@ export function dmStep(j: DmJson, source: string): StepResult {
 }
 
 export function fanoutStep(j: FanoutJson, source: string): StepResult {
-  const { points, ratios } = sweep(j.steps, { 'raw-ws': j.connected['raw-ws'].perConnection, imstorm: j.connected.imstorm.perConnection });
+  const { points, ratios, ratioRates } = sweep(j.steps, { 'raw-ws': j.connected['raw-ws'].perConnection, imstorm: j.connected.imstorm.perConnection });
   return {
     step: 'fanout',
+    ratioRates,
     config: { receivers: j.config['receivers'], groupSize: j.config['groupSize'], rates: j.config['rates'], stepSeconds: j.config['stepSeconds'], ackEveryMs: j.config['ackEveryMs'] },
     points,
     ratios,

@@ -169,7 +169,7 @@ export function summaryLines(r: BenchResult): string[] {
       lines.push(`${' '.repeat(s.step.length + at.length)}  raw-ws  ${side(p.rawWs)}`);
     }
     if (s.load) lines.push(`${s.step}: fleet RSS ${s.load.fleetRssKiB} KiB/device vs raw ws client ${s.load.rawWsClientRssKiB} KiB`);
-    lines.push(`${s.step} ratios (imstorm ÷ raw-ws, higher is worse): ${Object.entries(s.ratios).map(([k, v]) => `${k} ×${fmt(v)}`).join(', ')}`);
+    lines.push(`${s.step} ratios (imstorm ÷ raw-ws, higher is worse${s.ratioRates ? `; CPU and p99 over ${s.ratioRates.join(', ')}/s` : ''}): ${Object.entries(s.ratios).map(([k, v]) => `${k} ×${fmt(v)}`).join(', ')}`);
   }
   return lines;
 }

@@ -1,5 +1,5 @@
 /**
- * The names `npm run bench:fanout` gives its users and groups, shared by the bench, its
+ * The names the benches (fanout-bench.ts, dm-bench.ts) give their users and groups, shared by them, their
  * receiver processes and the raw-ws baseline: receiver i is user `r<i>`, in the group
  * conversation `g:bg<⌊i / groupSize⌋>`; the one publisher `pub` owns every group.
  */
@@ -40,7 +40,7 @@ export type ReceiverCommand =
   | { type: 'stats'; step: number }
   | { type: 'close'; target: string };
 export type ReceiverReply =
-  | { type: 'connected'; target: string; ok: number; failed: number; firstError: string | null; seconds: number; histogram: string; rss: number }
+  | { type: 'connected'; target: string; ok: number; failed: number; firstError: string | null; seconds: number; histogram: string }
   | { type: 'stats'; step: number; received: number; inTime: number; acksSent: number; histogram: string; issued: number; sent: number; errors: Record<string, number> }
   | { type: 'closed'; target: string };
 

@@ -138,7 +138,7 @@ async function connect(c: Extract<ReceiverCommand, { type: 'connect' }>): Promis
       }
     }),
   );
-  reply({ type: 'connected', target: c.target, ok: list.length, failed, firstError, seconds: (performance.now() - t0) / 1000, histogram: encodeHistogram(hist), rss: process.memoryUsage().rss });
+  reply({ type: 'connected', target: c.target, ok: list.length, failed, firstError, seconds: (performance.now() - t0) / 1000, histogram: encodeHistogram(hist) });
 }
 
 /**
