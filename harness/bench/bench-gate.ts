@@ -31,9 +31,9 @@ export interface GateRow {
 /**
  * Fixed bounds for the CI gate (`imstorm bench --quick`), generous: at --quick sizes on
  * the shared 2-core machine (load average 3–36) imstorm's CPU ratios read 2.5–3.5 (storm),
- * 1.9–2.5 (fanout), 2.2–3.6 (dm); with TEST_BUGS=slow_delivery (500 µs of CPU per frame
- * written) 9 (storm), 7.5 (dm at 200–400 msg/s) and more for fanout (one frame per delivery
- * of ~70 µs). CPU only: latency ratios on small baselines (a few ms) and memory ratios at
+ * 1.7–2.5 (fanout), 2.2–3.6 (dm); with TEST_BUGS=slow_delivery (500 µs of CPU per frame
+ * written, busy-waiting: /proc counts it whatever the load) 7–9 (storm), 9–12 (fanout at
+ * 1,000/s), 7.5 (dm at 200–400 msg/s). CPU only: latency ratios on small baselines (a few ms) and memory ratios at
  * 1,000 connections (V8's young generation) move too much for a fixed bound.
  */
 export const CI_RATIO_BOUNDS: Record<string, number> = {
