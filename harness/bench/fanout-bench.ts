@@ -15,9 +15,9 @@
  *
  *   npm run bench:fanout -- --receivers 10000 --group-size 100 --rates 2500,5000,10000
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,21 +25,19 @@ import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { REPO_ROOT } from '../env/paths.ts';
-import { track } from '../env/procs.ts';
 import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
 import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
 import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
+import { baselineMemory, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
 const PER_PROCESS = 16_000;
 /** the pass line of a step (issue 10) */
 const PASS = { p99Ms: 100, delivered: 0.999 };
-/** monitorEventLoopDelay (the server's metric and the baseline's) records whole intervals of its 10 ms timer: an idle loop reads about 10.1 ms */
-const LAG_RESOLUTION_MS = 10;
 const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--redis-fsync always|everysec|no] [--cpu-prof DIR] [--out FILE]';
 
 const argsSchema = z
@@ -104,80 +102,16 @@ const P = o['receiver-processes'] ?? Math.ceil((2 * R) / PER_PROCESS);
 const STEP_MS = o['step-seconds'] * 1000;
 
 const log = (msg: string) => process.stdout.write(`[bench:fanout] ${msg}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jwtSecret = randomBytes(32).toString('hex');
 
-// ---- pinning and CPU ---------------------------------------------------------------
+// ---- pinning and CPU (bench-kit.ts) --------------------------------------------------
 
-const cpus = os.availableParallelism();
-const tasksetOk = o.pin === 'auto' && cpus >= 2 && existsSync('/usr/bin/taskset');
-const SERVER_CPU = '0';
-const LOAD_CPUS = cpus > 2 ? `1-${cpus - 1}` : '1';
-const pinning = tasksetOk ? `server, its Redis and the baseline on CPU ${SERVER_CPU}; receivers, publisher and this process on CPU ${LOAD_CPUS} (taskset)` : o.pin === 'off' ? 'not pinned (--pin off)' : `not pinned (${cpus < 2 ? 'one CPU' : 'no taskset'})`;
-function pin(pid: number | undefined, cpuList: string): void {
-  if (!tasksetOk || pid === undefined) return;
-  execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
-}
-
-let clkTck = 100;
-try {
-  clkTck = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-} catch {
-  // 100 on every Linux we run on
-}
-/** CPU time (user + system) of a process so far, in µs. */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / clkTck;
-}
-
-/**
- * Waits (at most SETTLE_MAX_MS) until the servers under test are quiet — together under
- * SETTLE_CPU_SHARE of a core over SETTLE_WINDOW_MS — so a step does not pay for the backlog
- * of the one before it. Returns how long it waited, and whether they went quiet.
- */
-const SETTLE_WINDOW_MS = 500;
-const SETTLE_CPU_SHARE = 0.05;
+const cpus = os.cpus().length;
+const pins = pinning(o.pin);
+const SERVER_CPU = pins.serverCpu;
+const LOAD_CPUS = pins.loadCpus;
+const pin = pins.pin;
 const SETTLE_MAX_MS = 60_000;
-async function settle(pids: number[]): Promise<{ ms: number; quiet: boolean }> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < SETTLE_MAX_MS) {
-    const before = pids.reduce((n, p) => n + cpuMicros(p), 0);
-    await sleep(SETTLE_WINDOW_MS);
-    const used = pids.reduce((n, p) => n + cpuMicros(p), 0) - before;
-    if (used < SETTLE_CPU_SHARE * SETTLE_WINDOW_MS * 1000) return { ms: Date.now() - t0, quiet: true };
-  }
-  return { ms: Date.now() - t0, quiet: false };
-}
-
-// ---- children ----------------------------------------------------------------------
-
-function forkChild(file: string, env: Record<string, string>): ChildProcess {
-  const child = fork(path.join(REPO_ROOT, 'harness', 'bench', file), [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
-  track(child);
-  return child;
-}
-
-/** The next IPC message of `child` matching `pred`, or an error after `timeoutMs`. */
-function nextMessage<T>(child: ChildProcess, pred: (m: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
-    const onMsg = (m: T) => {
-      if (pred(m)) done(null, m);
-    };
-    const onExit = (code: number | null) => done(new Error(`${what}: the process exited (code ${code})`));
-    const done = (err: Error | null, m?: T) => {
-      clearTimeout(timer);
-      child.off('message', onMsg);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m!);
-    };
-    child.on('message', onMsg);
-    child.on('exit', onExit);
-  });
-}
 
 const askAll = <T extends ReceiverReply>(procs: ChildProcess[], cmd: ReceiverCommand, type: T['type'], timeoutMs: number): Promise<T[]> =>
   Promise.all(
@@ -197,6 +131,8 @@ interface Target {
   pids: { server: number; redis?: number };
   /** event-loop delay p99 (ms) since the last call */
   lagP99Ms(): Promise<number>;
+  /** RSS and heap after a full GC */
+  memory(): Promise<ServerMemory>;
 }
 
 interface Publisher {
@@ -354,7 +290,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
 // ---- the run -----------------------------------------------------------------------
 
 pin(process.pid, LOAD_CPUS);
-log(`${R} receivers in ${G} groups of ${S}, acking every ${ACK_EVERY_MS} ms; rates ${o.rates.join(', ')} deliveries/s; ${o['step-seconds']} s a step; ${P} receiver process(es); ${pinning}`);
+log(`${R} receivers in ${G} groups of ${S}, acking every ${ACK_EVERY_MS} ms; rates ${o.rates.join(', ')} deliveries/s; ${o['step-seconds']} s a step; ${P} receiver process(es); ${pins.text}`);
 const children: ChildProcess[] = [];
 let redis: RedisProcessHandle | null = null;
 let node: ServerNodeHandle | null = null;
@@ -373,6 +309,8 @@ try {
       GROUP_OPS_BURST: 100_000,
       LOG_LEVEL: 'warn',
       DRAIN_MS: 1000,
+      DEBUG_ROUTES: 1, // POST /debug/gc: memory per connection after a full GC
+      ...benchTestBugs(),
       // --cpu-prof: V8 writes the profile when the node exits; it is stopped with SIGTERM below
       ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}),
     },
@@ -394,15 +332,21 @@ try {
         baseline.send({ type: 'lag' });
         return (await answer).p99Ms;
       },
+      memory: () => baselineMemory(baseline),
     },
     {
       name: 'imstorm',
       wsUrl: imstormNode.wsUrl,
       pids: { server: imstormNode.process.pid!, redis: redis.process!.pid! },
       async lagP99Ms() {
-        const res = await httpCall(`${imstormNode.adminUrl}/metrics`, imstormNode.metricsToken ? { token: imstormNode.metricsToken } : {});
-        return (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000;
+        // a saturated node may not answer in time: the step then reports no lag (null) rather than stopping the bench
+        const res = await httpCall(`${imstormNode.adminUrl}/metrics`, { timeoutMs: 30_000, ...(imstormNode.metricsToken ? { token: imstormNode.metricsToken } : {}) }).catch((err: Error) => {
+          log(`imstorm /metrics: ${err.message}; no event-loop lag for this step`);
+          return null;
+        });
+        return res ? (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000 : NaN;
       },
+      memory: () => nodeMemory(imstormNode),
     },
   ];
 
@@ -419,12 +363,18 @@ try {
   for (const p of procs) pin(p.pid, LOAD_CPUS);
   const users = Array.from({ length: R }, (_, i) => `${receiverUser(i)} ${groupConv(Math.floor(i / S))}`);
   const pubs = new Map<Target['name'], Publisher>();
+  const connected: Record<string, { seconds: number; connectsPerSec: number; perConnection: { heapKiB: number; rssKiB: number } }> = {};
   for (const t of targets) {
+    const mem0 = await t.memory();
     const conns = await Promise.all(procs.map((p, k) => askAll<Extract<ReceiverReply, { type: 'connected' }>>([p], { type: 'connect', target: t.name, url: t.wsUrl, users: users.filter((_, i) => i % P === k), concurrency: 200 }, 'connected', 600_000).then((a) => a[0]!)));
     const ok = conns.reduce((n, c) => n + c.ok, 0);
     const failed = conns.find((c) => c.failed);
     if (failed) throw new Error(`${t.name}: ${conns.reduce((n, c) => n + c.failed, 0)} of ${R} receivers did not connect; first: ${failed.firstError}`);
-    log(`${t.name}: ${ok} receivers connected and synced in ${Math.max(...conns.map((c) => c.seconds)).toFixed(1)} s`);
+    const seconds = Math.max(...conns.map((c) => c.seconds));
+    await sleep(1000);
+    const perConnection = perConnectionKiB(mem0, await t.memory(), R);
+    connected[t.name] = { seconds: +seconds.toFixed(2), connectsPerSec: Math.round(R / seconds), perConnection };
+    log(`${t.name}: ${ok} receivers connected and synced in ${seconds.toFixed(1)} s; heap ${perConnection.heapKiB} KiB, RSS ${perConnection.rssKiB} KiB per connection (after a full GC, the group memberships in place)`);
     pubs.set(t.name, await openPublisher(t.wsUrl));
   }
 
@@ -476,8 +426,9 @@ try {
     version: 1,
     at: new Date().toISOString(),
     node: process.version,
-    machine: { cpus, loadavg: os.loadavg(), pinning },
-    config: { receivers: R, groupSize: S, groups: G, ackEveryMs: ACK_EVERY_MS, rates: o.rates, repeat: o.repeat, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: o['redis-fsync'], pass: PASS },
+    machine: { cpus, loadavg: os.loadavg(), pinning: pins.text },
+    config: { receivers: R, groupSize: S, groups: G, ackEveryMs: ACK_EVERY_MS, rates: o.rates, repeat: o.repeat, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: o['redis-fsync'], pass: PASS, testBugs: process.env.BENCH_TEST_BUGS ?? null },
+    connected,
     steps,
     comparisons,
     summary,

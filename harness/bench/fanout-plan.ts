@@ -1,5 +1,5 @@
 /**
- * The names `npm run bench:fanout` gives its users and groups, shared by the bench, its
+ * The names the benches (fanout-bench.ts, dm-bench.ts) give their users and groups, shared by them, their
  * receiver processes and the raw-ws baseline: receiver i is user `r<i>`, in the group
  * conversation `g:bg<⌊i / groupSize⌋>`; the one publisher `pub` owns every group.
  */
@@ -13,6 +13,9 @@ export const groupConv = (k: number): string => `g:${groupId(k)}`;
 export function groupOfUser(user: string, groupSize: number): string {
   return groupConv(Math.floor(Number(user.slice(1)) / groupSize));
 }
+
+/** The 1:1 conversation of two users (PROTOCOL.md: `dm:<a>:<b>`, a < b by byte order). */
+export const dmConv = (x: string, y: string): string => (x < y ? `dm:${x}:${y}` : `dm:${y}:${x}`);
 
 /** A message body carries its step and intended send time (ms on the shared clock of `nowMs`). */
 export const bodyOf = (step: number, intendedMs: number): string => `${step}|${intendedMs.toFixed(3)}`;
@@ -33,10 +36,11 @@ export const ACK_EVERY_MS = 50;
 export type ReceiverCommand =
   | { type: 'connect'; target: string; url: string; users: string[]; concurrency: number }
   | { type: 'begin'; step: number; endMs: number }
+  | { type: 'drive'; step: number; target: string; t0: number; endMs: number; perSec: number }
   | { type: 'stats'; step: number }
   | { type: 'close'; target: string };
 export type ReceiverReply =
-  | { type: 'connected'; target: string; ok: number; failed: number; firstError: string | null; seconds: number }
-  | { type: 'stats'; step: number; received: number; inTime: number; acksSent: number; histogram: string }
+  | { type: 'connected'; target: string; ok: number; failed: number; firstError: string | null; seconds: number; histogram: string }
+  | { type: 'stats'; step: number; received: number; inTime: number; acksSent: number; histogram: string; issued: number; sent: number; errors: Record<string, number> }
   | { type: 'closed'; target: string };
 

@@ -1,16 +1,19 @@
 /**
- * The raw-ws baseline of `npm run bench:fanout`: the least a WebSocket fan-out server can
- * do on this runtime, driven by the same receiver processes as imstorm. It speaks just
- * enough of PROTOCOL.md for them: `hello` → `welcome` + `synced` (the token's `sub` is read,
- * not verified), `send` → one `msg` string built once and written to every member of the
- * group, then `sent`; `ack` is parsed and its highest seq kept in memory (no store). Group
- * membership is the bench's naming convention (see `groupOfUser`). Forked with an IPC
- * channel: it answers `{ type: 'lag' }` with the event-loop delay p99 since the last one.
- * Listens on 127.0.0.1 only.
+ * The raw-ws baseline of the benches (`imstorm bench`, `npm run bench:fanout`): the least a
+ * WebSocket server can do on this runtime, driven by the same receiver processes as imstorm.
+ * It speaks just enough of PROTOCOL.md for them: `hello` → `welcome` + `synced` (the
+ * token's `sub` is read, not verified), `send` → one `msg` string built once and written to
+ * every member of the group (BENCH_MODE=group, the default; membership is the bench's naming
+ * convention, see `groupOfUser`) or to the other party of a `dm:<a>:<b>` conversation
+ * (BENCH_MODE=dm: a forward server), then `sent`; `ack` is parsed and its highest seq kept
+ * in memory (no store). Forked with an IPC channel: it answers `{ type: 'lag' }` with the
+ * event-loop delay p99 since the last one, and `{ type: 'memory' }` with its RSS and heap
+ * after a full GC. Listens on 127.0.0.1 only.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encode } from '../../server/protocol/server-frames.ts';
+import { collectGarbage } from '../util/gc.ts';
 import { groupOfUser, PUBLISHER } from './fanout-plan.ts';
 
 const groupSize = Number(process.env.BENCH_GROUP_SIZE);
@@ -19,11 +22,19 @@ if (!Number.isInteger(groupSize) || groupSize < 1) {
   process.exit(2);
 }
 
+const dmMode = process.env.BENCH_MODE === 'dm';
+if (process.env.BENCH_MODE !== undefined && process.env.BENCH_MODE !== 'dm' && process.env.BENCH_MODE !== 'group') {
+  process.stderr.write(`raw-ws-server: BENCH_MODE must be group or dm, not "${process.env.BENCH_MODE}"\n`);
+  process.exit(2);
+}
+
 const lag = monitorEventLoopDelay({ resolution: 10 });
 lag.enable();
 const members = new Map<string, Set<WebSocket>>();
 const everyone = new Set<WebSocket>();
 const seqs = new Map<string, number>();
+/** dm mode: each user's one connection (the bench gives every receiver its own user) */
+const byUser = new Map<string, WebSocket>();
 const userOf = new WeakMap<WebSocket, string>();
 const acked = new WeakMap<WebSocket, Map<string, number>>();
 
@@ -38,7 +49,8 @@ function onText(ws: WebSocket, text: string): void {
   if (f.t === 'hello' && user === undefined) {
     const sub = subOf(f.token ?? '');
     userOf.set(ws, sub);
-    if (sub === PUBLISHER) everyone.add(ws);
+    if (dmMode) byUser.set(sub, ws);
+    else if (sub === PUBLISHER) everyone.add(ws);
     else {
       const g = groupOfUser(sub, groupSize);
       let set = members.get(g);
@@ -54,8 +66,14 @@ function onText(ws: WebSocket, text: string): void {
     seqs.set(f.conv, seq);
     const ts = Date.now();
     const frame = encode.msg(f.conv, seq, user, f.cmid, JSON.stringify(f.body), ts);
-    for (const m of members.get(f.conv) ?? []) m.send(frame);
-    for (const m of everyone) m.send(frame);
+    if (dmMode) {
+      // dm:<a>:<b>: the other party
+      const [, a, b] = f.conv.split(':');
+      byUser.get(a === user ? b! : a!)?.send(frame);
+    } else {
+      for (const m of members.get(f.conv) ?? []) m.send(frame);
+      for (const m of everyone) m.send(frame);
+    }
     ws.send(encode.sent(f.id, f.conv, seq, f.cmid, ts, false));
     return;
   }
@@ -77,7 +95,9 @@ wss.on('connection', (ws) => {
   });
   ws.on('close', () => {
     const user = userOf.get(ws);
-    if (user === PUBLISHER) everyone.delete(ws);
+    if (dmMode) {
+      if (user !== undefined && byUser.get(user) === ws) byUser.delete(user);
+    } else if (user === PUBLISHER) everyone.delete(ws);
     else if (user !== undefined) members.get(groupOfUser(user, groupSize))?.delete(ws);
   });
   ws.on('error', () => {});
@@ -90,6 +110,10 @@ process.on('message', (m: { type: string }) => {
   if (m.type === 'lag') {
     process.send!({ type: 'lag', p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 });
     lag.reset();
+  } else if (m.type === 'memory') {
+    collectGarbage();
+    const mem = process.memoryUsage();
+    process.send!({ type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed });
   }
 });
 process.on('disconnect', () => process.exit(0));

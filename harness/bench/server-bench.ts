@@ -5,8 +5,12 @@
  *     connection (RSS and heap after GC, summed over nodes); the RSS the devices added to
  *     their fleet processes, per device, beside what as many plain `ws` clients (hello,
  *     synced, nothing else) add to one process of their own (raw-clients.ts);
+ *     and what the same number of plain `ws` clients costs the raw-ws baseline server
+ *     (raw-ws-server.ts, one group each), per connection, after a full GC (at most 15,000:
+ *     it is one process);
  *  2. fan-out: one group of F connected receivers, M messages → stored sends/s and
- *     deliveries/s.
+ *     deliveries/s (--fanout 0 skips it; `imstorm bench` measures fan-out beside the
+ *     baseline in fanout-bench.ts).
  * Starts its own redis-server and nodes; everything on 127.0.0.1; bounded in count and time.
  *
  *   npm run bench -- --connections 20000 --fanout 1000 --messages 200
@@ -28,13 +32,14 @@ import { createGroups } from '../fleet/setup.ts';
 import type { DevicePlan, GroupPlan } from '../fleet/workload.ts';
 import { httpCall } from '../util/http-call.ts';
 import type { RawClientsCommand, RawClientsReply } from './raw-clients.ts';
+import { baselineMemory, benchTestBugs, forkChild, nextMessage, perConnectionKiB } from './bench-kit.ts';
 
 /** Connections per node in the idle phase: well under the ~19.5k a node allows here. */
 const PER_NODE = 15_000;
 
 const argsSchema = z.object({
   connections: z.coerce.number().int().min(10).max(200_000),
-  fanout: z.coerce.number().int().min(1).max(15_000),
+  fanout: z.coerce.number().int().min(0).max(15_000),
   messages: z.coerce.number().int().min(1).max(100_000),
   out: z.string().optional(),
 });
@@ -83,7 +88,7 @@ async function totalMemory(nodes: ServerNodeHandle[]) {
  * RSS and JS heap that `users.length` plain ws clients, connected and synced, add to a
  * process of their own, per connection (bytes), measured as the fleet's FleetDone.rss is.
  */
-async function rawClientMemory(users: string[]): Promise<{ rss: number; heap: number; rssLessYoung: number }> {
+async function rawClientMemory(users: string[], urls: string[]): Promise<{ rss: number; heap: number; rssLessYoung: number }> {
   const child = fork(path.join(REPO_ROOT, 'harness/bench/raw-clients.ts'), [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = () =>
     new Promise<RawClientsReply>((resolve, reject) => {
@@ -96,7 +101,7 @@ async function rawClientMemory(users: string[]): Promise<{ rss: number; heap: nu
     });
   try {
     const cmd = (c: RawClientsCommand) => child.send(c);
-    cmd({ type: 'connect', urls: nodes.map((x) => x.wsUrl), secret: jwtSecret, users, concurrency: 300 });
+    cmd({ type: 'connect', urls, secret: jwtSecret, users, concurrency: 300 });
     const connected = await next();
     if (connected.type !== 'connected') throw new Error('raw ws clients: unexpected reply');
     if (connected.open !== users.length) throw new Error(`raw ws clients: ${connected.open} of ${users.length} open`);
@@ -112,13 +117,42 @@ async function rawClientMemory(users: string[]): Promise<{ rss: number; heap: nu
   }
 }
 
+/** At most this many connections to the raw-ws baseline server: one process, under the open-file cap. */
+const RAW_SERVER_MAX = 15_000;
+
+/**
+ * Heap and RSS per idle connection of the raw-ws baseline server (one group each, after a
+ * full GC), `count` plain ws clients connected from a raw-clients process of their own.
+ */
+async function rawServerMemory(count: number): Promise<{ connections: number; heapKiB: number; rssKiB: number }> {
+  const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: '5' });
+  try {
+    const { port } = await nextMessage<{ type: string; port: number }>(baseline, (m) => m.type === 'ready', 20_000, 'raw-ws baseline');
+    const before = await baselineMemory(baseline);
+    const users = Array.from({ length: count }, (_, i) => user(i));
+    const clients = fork(path.join(REPO_ROOT, 'harness/bench/raw-clients.ts'), [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      const connected = nextMessage<RawClientsReply>(clients, (m) => m.type === 'connected' || m.type === 'fatal', 120_000, 'raw ws clients');
+      clients.send({ type: 'connect', urls: [`ws://127.0.0.1:${port}/`], secret: jwtSecret, users, concurrency: 300 } satisfies RawClientsCommand);
+      const c = await connected;
+      if (c.type !== 'connected' || c.open !== count) throw new Error(`raw ws clients to the baseline server: ${c.type === 'fatal' ? c.message : `${c.type === 'connected' ? c.open : 0} of ${count} open`}`);
+      await sleep(1000);
+      return { connections: count, ...perConnectionKiB(before, await baselineMemory(baseline), count) };
+    } finally {
+      clients.kill('SIGKILL');
+    }
+  } finally {
+    baseline.kill('SIGKILL');
+  }
+}
+
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'imstorm-bench-'));
 const redis = await startRedisProcess({ appendfsync: 'everysec' });
 const nodes: ServerNodeHandle[] = [];
 let fleet: Fleet | null = null;
 const sockets: WebSocket[] = [];
 try {
-  const env = { DEBUG_ROUTES: 1, SEND_RATE: 100000, SEND_BURST: 100000, LOG_LEVEL: 'warn', HEARTBEAT_MS: 60000 };
+  const env = { DEBUG_ROUTES: 1, SEND_RATE: 100000, SEND_BURST: 100000, LOG_LEVEL: 'warn', HEARTBEAT_MS: 60000, ...benchTestBugs() };
   for (let i = 0; i < nodesWanted; i++) nodes.push(await startServerNode({ redisUrl: redis.url, jwtSecret, nodeId: `bench-${i + 1}`, env }));
 
   // every user owns one group with its next 4 neighbours, so each is in 5 conversations
@@ -157,7 +191,7 @@ try {
   log(`server per idle connection: RSS ${perConn.rssKiB} KiB, heap ${perConn.heapKiB} KiB (5 conversations each; summed over ${nodes.length} node(s))`);
   await sleep(2000);
   const perProcess = Math.ceil(n / processes);
-  const raw = await rawClientMemory(Array.from({ length: perProcess }, (_, i) => user(i)));
+  const raw = await rawClientMemory(Array.from({ length: perProcess }, (_, i) => user(i)), nodes.map((x) => x.wsUrl));
   const rawKiB = +(raw.rss / 1024).toFixed(2);
   const rawHeapKiB = +(raw.heap / 1024).toFixed(2);
   const kib = (b: number) => +(b / 1024).toFixed(2);
@@ -166,6 +200,13 @@ try {
   log(`client per connection, RSS added to its process: fleet ${fleetAddedKiB} KiB (${perProcess} devices a process), raw ws client ${rawKiB} KiB (${perProcess} in one process): ${(fleetAddedKiB / rawKiB).toFixed(2)}×; less the young generation's growth: fleet ${fleetLessYoungKiB} KiB, raw ws client ${rawLessYoungKiB} KiB (${(fleetLessYoungKiB / rawLessYoungKiB).toFixed(2)}×); JS heap: fleet ${fleetHeapKiB} KiB, raw ws client ${rawHeapKiB} KiB; fleet process RSS / devices at finish ${clientKiB} KiB`);
   await sleep(2000);
 
+  // The raw-ws baseline server holding as many idle connections (capped: one process).
+  const rawServer = await rawServerMemory(Math.min(n, RAW_SERVER_MAX));
+  const serverRatio = { heap: +(perConn.heapKiB / rawServer.heapKiB).toFixed(2), rss: +(perConn.rssKiB / rawServer.rssKiB).toFixed(2) };
+  log(`raw-ws baseline server per idle connection (${rawServer.connections} plain ws clients, one group each): RSS ${rawServer.rssKiB} KiB, heap ${rawServer.heapKiB} KiB; imstorm ×${serverRatio.rss} RSS, ×${serverRatio.heap} heap`);
+
+  let fan: object | null = null;
+  if (opts.fanout > 0) {
   // Fan-out: one group of F connected receivers on node 1, one sender, M messages.
   const F = opts.fanout;
   const M = opts.messages;
@@ -231,7 +272,7 @@ try {
   for (let i = 0; i < M; i++) sender.send(JSON.stringify({ t: 'send', id: `s${i}`, conv: 'g:fan', cmid: `fan-${i}`, body: `message ${i} of the fan-out bench` }));
   const timeout = new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`fan-out incomplete after 120 s: ${received}/${F * sent} deliveries, ${answered}/${M} sends answered (${sent} sent), errors ${JSON.stringify(errors)}`)), 120_000).unref());
   await Promise.race([done, timeout]);
-  const fan = {
+  const f = {
     receivers: F,
     messages: M,
     sendsPerSec: Math.round(M / ((sentDoneAt - t1) / 1000)),
@@ -239,14 +280,16 @@ try {
     deliveriesPerSec: Math.round(received / ((doneAt - t1) / 1000)),
     seconds: +((doneAt - t1) / 1000).toFixed(2),
   };
-  log(`fan-out: ${M} messages to ${F} receivers in ${fan.seconds} s — ${fan.sendsPerSec} sends/s answered, ${fan.deliveriesPerSec} deliveries/s${sent < M ? `; ${M - sent} sends answered with errors ${JSON.stringify(errors)}` : ''}`);
+  fan = f;
+  log(`fan-out: ${M} messages to ${F} receivers in ${f.seconds} s — ${f.sendsPerSec} sends/s answered, ${f.deliveriesPerSec} deliveries/s${sent < M ? `; ${M - sent} sends answered with errors ${JSON.stringify(errors)}` : ''}`);
+  }
 
   const report = {
     kind: 'imstorm-server-bench',
     version: 2,
     at: new Date().toISOString(),
     node: process.version,
-    idle: { connections: n, nodes: nodes.length, fleetProcesses: processes, connectPerSec: Math.round(n / connectSecs), serverPerConnection: perConn, clientRssKiBPerConnection: clientKiB, clientRssAddedKiBPerConnection: fleetAddedKiB, clientHeapAddedKiBPerConnection: fleetHeapKiB, rawWsClientRssAddedKiBPerConnection: rawKiB, rawWsClientHeapAddedKiBPerConnection: rawHeapKiB, clientRssAddedLessYoungKiBPerConnection: fleetLessYoungKiB, rawWsClientRssAddedLessYoungKiBPerConnection: rawLessYoungKiB, memory: { base, loaded } },
+    idle: { connections: n, nodes: nodes.length, fleetProcesses: processes, connectPerSec: Math.round(n / connectSecs), serverPerConnection: perConn, clientRssKiBPerConnection: clientKiB, clientRssAddedKiBPerConnection: fleetAddedKiB, clientHeapAddedKiBPerConnection: fleetHeapKiB, rawWsClientRssAddedKiBPerConnection: rawKiB, rawWsClientHeapAddedKiBPerConnection: rawHeapKiB, clientRssAddedLessYoungKiBPerConnection: fleetLessYoungKiB, rawWsClientRssAddedLessYoungKiBPerConnection: rawLessYoungKiB, rawWsServerPerConnection: rawServer, serverRatioToRawWs: serverRatio, loadavg1: +os.loadavg()[0]!.toFixed(2), memory: { base, loaded } },
     fanout: fan,
   };
   const out = opts.out ?? path.join(REPO_ROOT, 'reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

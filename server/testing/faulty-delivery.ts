@@ -56,3 +56,32 @@ export function epochUnannounced(): void {
     announce.call(this, cc, head);
   };
 }
+
+/** CPU TEST_BUGS=slow_delivery burns on every frame a connection writes, in µs */
+export const SLOW_DELIVERY_BURN_US = 500;
+
+/**
+ * TEST_BUGS=slow_delivery: every frame written to a connection (each `msg` pushed, each
+ * `sent`, `welcome`, `synced`) first spins the CPU for SLOW_DELIVERY_BURN_US — a server
+ * whose delivery path got several times more expensive. Nothing is lost or reordered: only
+ * `imstorm bench`'s ratios to the raw-ws baseline (CPU per delivery, per connect) can
+ * catch it, which is what the bench's CI gate is shown to do.
+ */
+export function slowDelivery(): void {
+  const burn = () => {
+    const end = performance.now() + SLOW_DELIVERY_BURN_US / 1000;
+    while (performance.now() < end) {
+      // spin: the point is the CPU spent
+    }
+  };
+  const send = Conn.prototype.send;
+  Conn.prototype.send = function (this: Conn, data: string | Buffer): void {
+    burn();
+    send.call(this, data);
+  };
+  const sendAndDrain = Conn.prototype.sendAndDrain;
+  Conn.prototype.sendAndDrain = function (this: Conn, data: string | Buffer): Promise<void> {
+    burn();
+    return sendAndDrain.call(this, data);
+  };
+}

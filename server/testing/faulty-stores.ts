@@ -8,7 +8,7 @@ import type { GroupStore } from '../store/groups.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
 import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
-import { ackPastHead, epochUnannounced, neverCutSlowConsumers } from './faulty-delivery.ts';
+import { ackPastHead, epochUnannounced, neverCutSlowConsumers, slowDelivery } from './faulty-delivery.ts';
 import { leakPerConnection } from './faulty-leak.ts';
 
 /**
@@ -65,6 +65,8 @@ export const processBugs = {
   epoch_unannounced: epochUnannounced,
   /** every closed connection leaves its id and 4 KiB of heap behind for good (`leaks`, per connection opened) */
   leak_per_connection: leakPerConnection,
+  /** every frame a connection writes first burns SLOW_DELIVERY_BURN_US of CPU: only the bench's ratios to the raw-ws baseline catch it (`imstorm bench`'s CI gate) */
+  slow_delivery: slowDelivery,
 } as const;
 
 export type TestBug = keyof typeof storeBugs | keyof typeof processBugs;

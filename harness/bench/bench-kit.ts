@@ -1,0 +1,137 @@
+/**
+ * What the bench scripts (fanout-bench.ts, dm-bench.ts) share: pinning server and load to
+ * separate cores, a process's CPU time from /proc, waiting for the servers to go quiet,
+ * forked children with an IPC channel, and a server's memory after a full GC (imstorm's
+ * through POST /debug/gc, the raw-ws baseline's through its IPC channel).
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../env/paths.ts';
+import { track } from '../env/procs.ts';
+import type { ServerNodeHandle } from '../env/server-node.ts';
+import { httpCall } from '../util/http-call.ts';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** monitorEventLoopDelay (the server's metric and the baseline's) records whole intervals of its 10 ms timer: an idle loop reads about 10.1 ms */
+export const LAG_RESOLUTION_MS = 10;
+
+/**
+ * TEST_BUGS for the imstorm node(s) a bench script starts (only `imstorm bench --test-bugs`
+ * sets it, to show the CI gate fails a deliberately slowed server); unset otherwise.
+ */
+export const benchTestBugs = (): Record<string, string> => (process.env.BENCH_TEST_BUGS ? { TEST_BUGS: process.env.BENCH_TEST_BUGS } : {});
+
+export interface Pinning {
+  ok: boolean;
+  serverCpu: string;
+  loadCpus: string;
+  text: string;
+  pin(pid: number | undefined, cpuList: string): void;
+}
+
+/** Server (+ Redis, + the baseline) on CPU 0, load on the others, when asked and possible. */
+export function pinning(mode: 'auto' | 'off'): Pinning {
+  const cpus = os.availableParallelism();
+  const ok = mode === 'auto' && cpus >= 2 && existsSync('/usr/bin/taskset');
+  const serverCpu = '0';
+  const loadCpus = cpus > 2 ? `1-${cpus - 1}` : '1';
+  const text = ok ? `servers, their Redis and the baseline on CPU ${serverCpu}; load and the bench on CPU ${loadCpus} (taskset)` : mode === 'off' ? 'not pinned (--pin off)' : `not pinned (${cpus < 2 ? 'one CPU' : 'no taskset'})`;
+  return {
+    ok,
+    serverCpu,
+    loadCpus,
+    text,
+    pin(pid, cpuList) {
+      if (!ok || pid === undefined) return;
+      execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
+    },
+  };
+}
+
+let clkTck = 0;
+/** CPU time (user + system) of a process so far, in µs. */
+export function cpuMicros(pid: number): number {
+  if (!clkTck) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    } catch {
+      clkTck = 100; // every Linux we run on
+    }
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / clkTck;
+}
+
+/**
+ * Waits (at most maxMs) until the servers under test are quiet — together under 5 % of a
+ * core over 500 ms — so a step does not pay for the backlog of the one before it.
+ */
+export async function settle(pids: number[], maxMs = 60_000): Promise<{ ms: number; quiet: boolean }> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < maxMs) {
+    const before = pids.reduce((n, p) => n + cpuMicros(p), 0);
+    await sleep(500);
+    const used = pids.reduce((n, p) => n + cpuMicros(p), 0) - before;
+    if (used < 0.05 * 500 * 1000) return { ms: Date.now() - t0, quiet: true };
+  }
+  return { ms: Date.now() - t0, quiet: false };
+}
+
+export function forkChild(file: string, env: Record<string, string>): ChildProcess {
+  const child = fork(path.join(REPO_ROOT, 'harness', 'bench', file), [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  track(child);
+  return child;
+}
+
+/** The next IPC message of `child` matching `pred`, or an error after `timeoutMs`. */
+export function nextMessage<T>(child: ChildProcess, pred: (m: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    const onMsg = (m: T) => {
+      if (pred(m)) done(null, m);
+    };
+    const onExit = (code: number | null) => done(new Error(`${what}: the process exited (code ${code})`));
+    const done = (err: Error | null, m?: T) => {
+      clearTimeout(timer);
+      child.off('message', onMsg);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(m!);
+    };
+    child.on('message', onMsg);
+    child.on('exit', onExit);
+  });
+}
+
+export interface ServerMemory {
+  rss: number;
+  heapUsed: number;
+}
+
+/** An imstorm node's RSS and heap after a full GC (needs DEBUG_ROUTES=1 on the node). */
+export async function nodeMemory(node: ServerNodeHandle): Promise<ServerMemory> {
+  const gc = JSON.parse((await httpCall(`${node.adminUrl}/debug/gc`, { method: 'POST', timeoutMs: 30_000 })).text) as { heapUsed: number };
+  const st = JSON.parse((await httpCall(`${node.adminUrl}/debug/state`, { timeoutMs: 30_000 })).text) as { memory: NodeJS.MemoryUsage };
+  return { rss: st.memory.rss, heapUsed: gc.heapUsed };
+}
+
+/** The raw-ws baseline's RSS and heap after a full GC (its IPC `memory` command). */
+export async function baselineMemory(baseline: ChildProcess): Promise<ServerMemory> {
+  const answer = nextMessage<{ type: string } & ServerMemory>(baseline, (m) => m.type === 'memory', 30_000, 'raw-ws baseline (memory)');
+  baseline.send({ type: 'memory' });
+  const m = await answer;
+  return { rss: m.rss, heapUsed: m.heapUsed };
+}
+
+/** KiB per connection between two memory readings (2 decimals). */
+export function perConnectionKiB(before: ServerMemory, after: ServerMemory, connections: number): { heapKiB: number; rssKiB: number } {
+  const kib = (b: number) => +(b / connections / 1024).toFixed(2);
+  return { heapKiB: kib(after.heapUsed - before.heapUsed), rssKiB: kib(after.rss - before.rss) };
+}
+
+/** a / b to 2 decimals, null where b is 0 (no ratio to a zero baseline) or either is missing */
+export const ratio = (a: number | null | undefined, b: number | null | undefined): number | null => (a === null || a === undefined || b === null || b === undefined || !(b > 0) ? null : +(a / b).toFixed(2));

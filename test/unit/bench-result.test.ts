@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { configKey, fanoutStep, flatRatios } from '../../harness/bench/bench-result.ts';
+
+const step = (target: 'raw-ws' | 'imstorm', offeredPerSec: number, deliveredPerSec: number, cpu: number, p99: number, warmup = false) => ({
+  target,
+  warmup,
+  offeredPerSec,
+  deliveredPerSec,
+  latencyMs: { p50: 1, p99 },
+  cpuMicrosPerDelivery: { server: cpu, ...(target === 'imstorm' ? { withRedis: cpu + 10 } : {}) },
+  eventLoopLagP99Ms: 1,
+  loadavg1: 1,
+  pass: true,
+});
+const fanout = (steps: ReturnType<typeof step>[]) => ({
+  config: { receivers: 1000, groupSize: 100, rates: [1000, 5000], stepSeconds: 3, ackEveryMs: 50 },
+  connected: { 'raw-ws': { connectsPerSec: 1, perConnection: { heapKiB: 2, rssKiB: 4 } }, imstorm: { connectsPerSec: 1, perConnection: { heapKiB: 3, rssKiB: 5 } } },
+  steps,
+});
+
+describe("bench result: a sweep's step ratios", () => {
+  it('CPU and p99 ratios come from the rates both servers carried; a saturated rate only counts in deliveredShortfall', () => {
+    const s = fanoutStep(fanout([step('raw-ws', 1000, 1000, 200, 1, true), step('raw-ws', 1000, 1000, 30, 10), step('imstorm', 1000, 990, 60, 20), step('raw-ws', 5000, 5000, 25, 12), step('imstorm', 5000, 1000, 900, 4000)]), 'f.json');
+    expect(s.points.map((p) => p.offeredPerSec)).toEqual([1000, 5000]);
+    expect(s.ratioRates).toEqual([1000]);
+    expect(s.ratios).toMatchObject({ cpuPerDelivery: 2, cpuPerDeliveryWithRedis: 2.33, p99: 2, heapPerConnection: 1.5, rssPerConnection: 1.25 });
+    // median of 1000/990 and 5000/1000
+    expect(s.ratios['deliveredShortfall']).toBeCloseTo(3.005, 1);
+    expect(flatRatios([s])['fanout.cpuPerDelivery']).toBe(2);
+    expect(configKey([s])).toBe('fanout:1000/g100@1000,5000/3s');
+  });
+
+  it('with no rate carried by both, the lowest rate stands for the step', () => {
+    const s = fanoutStep(fanout([step('raw-ws', 5000, 3000, 20, 900), step('imstorm', 5000, 2000, 80, 4000), step('raw-ws', 1000, 900, 40, 300), step('imstorm', 1000, 800, 100, 600)]), 'f.json');
+    expect(s.ratioRates).toEqual([1000]);
+    expect(s.ratios['cpuPerDelivery']).toBe(2.5);
+  });
+});
