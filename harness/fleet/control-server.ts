@@ -84,6 +84,13 @@ export class AgentLink {
     return this.clock;
   }
 
+  /** A new plan (`init`) follows: its fact batches are numbered from 0 again. */
+  beginPlan(): void {
+    this.chain = this.chain.then(() => {
+      this.nextBatch = 0;
+    });
+  }
+
   /** Kills the link (the agent is told with close code 1008 and the reason). */
   drop(reason: string): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(1008, reason.slice(0, 120));

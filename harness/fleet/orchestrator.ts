@@ -272,6 +272,7 @@ export class Fleet {
         dead: (reason) => this.onDeath(i, reason),
       };
       if (!link.alive) this.onDeath(i, link.death!.reason);
+      link.beginPlan();
       link.send({
         type: 'init',
         index: i,

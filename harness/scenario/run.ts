@@ -16,6 +16,7 @@ import type { EnvChoice } from '../env/environment.ts';
 import { startTopology, type Topology } from '../env/topology.ts';
 import { checkLimits, proxiedLinkBudget, sourceAddresses } from '../fleet/limits.ts';
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type AgentInfo, type AgentPool, type FleetResult, type FleetTotals } from '../fleet/orchestrator.ts';
+import { ControlError } from '../fleet/control-server.ts';
 import { MembershipChurn, MembershipChurnError } from '../fleet/membership-churn.ts';
 import { createGroups } from '../fleet/setup.ts';
 import { modeEndMs, planWorkload, slowClients, type Plan } from '../fleet/workload.ts';
@@ -169,7 +170,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
   o.live?.beginScenario({ scenario: s.name, seed: o.seed, env: o.env, devices: deviceCount(s), nodes: s.topology.nodes, faults: s.faults, phase: () => run.phase, timeline: () => run.topo?.timeline ?? [], loadStartAt: () => run.loadStartAt });
   try {
     o.log(`${s.name}: ${s.description}`);
-    o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${processes} fleet process(es); ${Math.round(s.durationMs / 1000)} s of load`);
+    o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${o.agents ? 'the agents (--agents)' : `${processes} fleet process(es)`}; ${Math.round(s.durationMs / 1000)} s of load`);
     const t = await startTopologyPhase(run);
     const plan = planWorkload(s.workload, o.seed, `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`);
     run.phase = 'groups';
@@ -322,7 +323,10 @@ async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], s
   run.fleet = f;
   o.live?.attachFleet(f);
   startProgress(run, t, f, label);
-  await f.start();
+  await f.start().catch((err: unknown) => {
+    // too few agents, or a local process that could not start: nothing was judged
+    throw err instanceof ControlError ? new RunSetupError(err.message) : err;
+  });
   run.phase = 'connecting';
   o.log(`${label}connecting ${plan.devices.length} devices`);
   await watchedFleetPhase(run, t, f, `${label}connecting`, plan.devices.length, f.connect());
