@@ -323,6 +323,7 @@ async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], s
   run.fleet = f;
   o.live?.attachFleet(f);
   startProgress(run, t, f, label);
+  if (o.agents) run.phase = 'waiting for agents';
   await f.start().catch((err: unknown) => {
     // too few agents, or a local process that could not start: nothing was judged
     throw err instanceof ControlError ? new RunSetupError(err.message) : err;
