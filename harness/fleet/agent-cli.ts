@@ -1,4 +1,5 @@
 // `imstorm agent`: a fleet process that can live on another machine (agent.ts).
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -15,12 +16,14 @@ const USAGE = [
   'histograms and facts back. Exits 0 when the run says bye, 1 when the link fails.',
   '',
   'Options:',
-  '  --control URL     the run\'s control endpoint (printed by imstorm run --control-listen)',
+  '  --control URL     the run\'s control endpoint (printed by imstorm run --control-listen;\n' +
+    '                    default IMSTORM_CONTROL_URL)',
   '  --token T         its token (default IMSTORM_CONTROL_TOKEN; prefer the variable:',
   '                    a command line is visible to every user of the machine)',
-  '  --name NAME       unique name in the run (default <hostname>-<pid>)',
+  '  --name NAME       unique name in the run (default <hostname>-<pid>-<4 random hex>: scaled\n' +
+    '                    containers share a hostname and a pid; also IMSTORM_AGENT_NAME)',
   `  --capacity N      most devices it takes (default ${MAX_CLIENTS_PER_PROCESS}: ~20,000 open files a process)`,
-  '  --wait T          keep trying to reach --control this long, seconds (default 120)',
+  '  --wait S          keep trying to reach --control this long, seconds (default 120)',
   '  -h, --help        show this help',
 ].join('\n');
 
@@ -54,9 +57,9 @@ export const agentCommand: Subcommand = {
       return 0;
     }
     const r = flags.safeParse({
-      control: values.control,
+      control: values.control ?? process.env.IMSTORM_CONTROL_URL,
       token: values.token ?? process.env.IMSTORM_CONTROL_TOKEN,
-      name: values.name ?? `${os.hostname()}-${process.pid}`,
+      name: values.name ?? process.env.IMSTORM_AGENT_NAME ?? `${os.hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
       capacity: values.capacity ?? MAX_CLIENTS_PER_PROCESS,
       wait: values.wait ?? 120,
     });
