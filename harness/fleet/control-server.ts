@@ -150,6 +150,8 @@ export interface ControlServerOptions {
   port: number;
   token: string;
   log?: (line: string) => void;
+  /** an agent silent this long is dead (default AGENT_SILENCE_MS; tests shorten it) */
+  silenceMs?: number;
 }
 
 export class ControlServer {
@@ -161,12 +163,14 @@ export class ControlServer {
   private readonly wss: WebSocketServer;
   readonly url: string;
   private readonly log: (line: string) => void;
+  private readonly silenceMs: number;
 
-  private constructor(http: Server, wss: WebSocketServer, url: string, log: (line: string) => void) {
+  private constructor(http: Server, wss: WebSocketServer, url: string, log: (line: string) => void, silenceMs: number) {
     this.http = http;
     this.wss = wss;
     this.url = url;
     this.log = log;
+    this.silenceMs = silenceMs;
   }
 
   static async start(o: ControlServerOptions): Promise<ControlServer> {
@@ -190,7 +194,7 @@ export class ControlServer {
     });
     const addr = http.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const server = new ControlServer(http, wss, `ws://${host}:${addr.port}/control`, o.log ?? (() => {}));
+    const server = new ControlServer(http, wss, `ws://${host}:${addr.port}/control`, o.log ?? (() => {}), o.silenceMs ?? AGENT_SILENCE_MS);
     wss.on('connection', (ws, req) => server.accept(ws, req));
     return server;
   }
@@ -250,14 +254,16 @@ export class ControlServer {
     let heardAt = Date.now();
     const helloTimer = setTimeout(() => ws.close(1008, `no hello within ${HELLO_WITHIN_MS / 1000} s`), HELLO_WITHIN_MS);
     // silence (a frozen or unreachable agent) ends the link: ws pings are answered by the agent's event loop
+    const silence = this.silenceMs;
     const beat = setInterval(() => {
-      if (Date.now() - heardAt > AGENT_SILENCE_MS) {
+      if (Date.now() - heardAt > silence) {
+        // the reason first: the close that follows must not name another
+        link?.onClose(`silent for ${silence / 1000} s (no frame, no pong): frozen, overloaded or unreachable`);
         ws.terminate();
-        link?.onClose(`silent for ${AGENT_SILENCE_MS / 1000} s (no frame, no pong): frozen, overloaded or unreachable`);
         return;
       }
       ws.ping();
-    }, 2000);
+    }, Math.min(2000, silence / 4));
     ws.on('pong', () => (heardAt = Date.now()));
     ws.on('close', (code, reason) => {
       clearTimeout(helloTimer);

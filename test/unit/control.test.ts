@@ -78,6 +78,25 @@ describe('control endpoint', () => {
   });
 });
 
+describe('a silent agent', () => {
+  it('one that answers nothing (no frame, no pong) is dead once the silence passes, and whoever drives it is told why', async () => {
+    server = await ControlServer.start({ host: '127.0.0.1', port: 0, token: TOKEN, silenceMs: 1200 });
+    const ws = new WebSocket(server.url, { headers: { authorization: `Bearer ${TOKEN}` }, autoPong: false });
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { type: string; id?: number };
+      if (m.type === 'ping') ws.send(JSON.stringify({ type: 'pong', id: m.id, now: Date.now() }));
+    });
+    await new Promise((r) => ws.on('open', r));
+    ws.send(JSON.stringify({ type: 'hello', agent: 'frozen', capacity: 5, version: CONTROL_PROTOCOL_VERSION }));
+    const [link] = await server.waitForAgents(1, { deadlineMs: 5000 });
+    const started = Date.now();
+    const reason = await new Promise<string>((resolve) => (link!.handler = { message: () => {}, facts: () => {}, dead: resolve }));
+    expect(reason).toBe('silent for 1.2 s (no frame, no pong): frozen, overloaded or unreachable');
+    expect(Date.now() - started).toBeLessThan(3000);
+    ws.terminate();
+  });
+});
+
 describe('facts batches', () => {
   const f = (i: number): Fact => ({ k: 'conn', client: `u${i}/d0`, conn: 'c', event: 'connect', at: 1000 + i });
 
