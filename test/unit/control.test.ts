@@ -1,5 +1,7 @@
 // The control endpoint's edges, without a fleet: who may connect, what a bad frame does,
 // how long a run waits for agents and what it says, facts batches and their window, clocks.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { estimateClock, shiftFact } from '../../harness/fleet/clock.ts';
@@ -152,5 +154,21 @@ describe('spreading devices', () => {
     expect(spreadDevices(10, [3, 3, 3, 3])).toEqual([3, 3, 2, 2]);
     expect(spreadDevices(300, [100, 200])).toEqual([100, 200]);
     expect(() => spreadDevices(10, [4, 4])).toThrow(/10 devices are more than the agents can hold \(2 agent\(s\), 8 in all\)/);
+  });
+});
+
+describe('flags', () => {
+  const bin = fileURLToPath(new URL('../../bin/imstorm.js', import.meta.url));
+  const imstorm = (args: string[], env: Record<string, string | undefined> = {}) => {
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, IMSTORM_CONTROL_TOKEN: undefined, IMSTORM_CONTROL_URL: undefined, ...env } });
+    return { code: r.status, err: r.stderr };
+  };
+
+  it('imstorm agent without a token: exit 2 naming what to give', () => {
+    expect(imstorm(['agent', '--control', 'ws://127.0.0.1:7400/control'])).toMatchObject({ code: 2, err: expect.stringMatching(/^imstorm agent: give the control token: --token T or IMSTORM_CONTROL_TOKEN/) });
+  });
+
+  it('imstorm run --agents without --control-listen: exit 2 before anything starts', () => {
+    expect(imstorm(['run', 'smoke', '--agents', '2'])).toMatchObject({ code: 2, err: expect.stringMatching(/--agents N and --control-listen HOST:PORT go together/) });
   });
 });
