@@ -21,14 +21,15 @@ afterAll(() => {
   rmSync(out, { recursive: true, force: true });
 });
 
-/** smoke, small: 80 devices, 8 s of load, a slow client link and a node restart */
+/** smoke, small: 2 nodes, 80 devices, 8 s of load, a slow client link and a node restart */
 const s: Scenario = {
   ...smoke,
+  topology: { ...smoke.topology, nodes: 2 },
   workload: { ...smoke.workload, users: 40 },
   durationMs: 8000,
   faults: [
     { kind: 'toxic', at: 1000, duration: 2000, link: 'client-link:node-1', toxic: { type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 150, jitter: 50 } } },
-    { kind: 'restart', at: 4000, target: 'node-3' },
+    { kind: 'restart', at: 4000, target: 'node-2' },
   ],
   checks: { ...smoke.checks, leaks: false },
   http: undefined,
@@ -68,7 +69,8 @@ it('4 agents over TCP give the verdicts 4 local processes give, with every agent
   try {
     remote = await runScenario(s, { env: 'local', seed: 11, agents: pool, outRoot: out, log: () => {} });
     // the same agents take the next scenario's plan: a server that drops a message from replays
-    broken = await runScenario({ ...s, name: 'smoke-broken', topology: { ...s.topology, serverEnv: { ...s.topology.serverEnv, TEST_BUGS: 'drop_replay' } } }, { env: 'local', seed: 11, agents: pool, outRoot: out, log: () => {} });
+    // (the final sync's replays are enough: 4 s of load, no fault)
+    broken = await runScenario({ ...s, name: 'smoke-broken', durationMs: 4000, faults: [], topology: { ...s.topology, serverEnv: { ...s.topology.serverEnv, TEST_BUGS: 'drop_replay' } } }, { env: 'local', seed: 11, agents: pool, outRoot: out, log: () => {} });
   } finally {
     await pool.close();
   }
