@@ -9,6 +9,7 @@ import { ENV_CHOICES, EnvUnavailableError, leaveSignalsToCaller, startTopology, 
 import { benchCommand } from './bench/cli.ts';
 import { compareCommand, reportCommand } from './report/cli.ts';
 import { listCommand, runCommand, serverCommand } from './scenario/cli.ts';
+import { agentCommand } from './fleet/agent-cli.ts';
 import { EXIT_USAGE, UsageError, type CliIo, type Subcommand } from './subcommand.ts';
 
 const processIo: CliIo = {
@@ -264,7 +265,7 @@ const envCommand: Subcommand = {
   },
 };
 
-export const SUBCOMMANDS: readonly Subcommand[] = [runCommand, listCommand, envCommand, reportCommand, compareCommand, benchCommand, serverCommand, toxiproxyCommand];
+export const SUBCOMMANDS: readonly Subcommand[] = [runCommand, listCommand, envCommand, reportCommand, compareCommand, benchCommand, serverCommand, toxiproxyCommand, agentCommand];
 
 function globalUsage(): string {
   const width = Math.max(...SUBCOMMANDS.map((command) => command.name.length));

@@ -170,7 +170,6 @@ try {
     processes,
     jwtSecret,
     workload: { bodyBytes: 64, ack: 'never', failover: false, cmids: 'unique', reconnect: { baseMs: 200, capMs: 5000, attempts: 10, rotate: false } },
-    outDir: workDir,
     connectConcurrency: 300,
   });
   log(`connecting ${n} idle devices from ${processes} fleet processes to ${nodes.length} node(s)`);

@@ -108,3 +108,6 @@ export function proxiedLinkBudget(): number {
 export function sourceAddresses(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `127.0.${Math.floor((i + 2) / 256)}.${(i + 2) % 256}`);
 }
+
+/** Most sockets one fleet process holds: the open-file cap is 20,000 per process here. */
+export const MAX_CLIENTS_PER_PROCESS = 18_000;

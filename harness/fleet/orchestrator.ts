@@ -1,27 +1,162 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fact as factSchema, type Fact } from '../model/facts.ts';
+import type { Fact } from '../model/facts.ts';
 import type { MetricFamilyJSON } from '../live/fleet-metrics.ts';
-import type { FleetDone, FleetMessage, FleetProgress, OrchestratorCommand, WindowCounts } from './protocol.ts';
-import type { DevicePlan, Workload } from './workload.ts';
+import { LatencyRecorder } from '../measure/latency.ts';
+import type { ClockEstimate } from './clock.ts';
+import { ControlError, ControlServer, type AgentLink } from './control-server.ts';
+import { MAX_CLIENTS_PER_PROCESS } from './limits.ts';
+import type { FleetDone, FleetProgress, FleetWorkload, OrchestratorCommand, WindowCounts } from './protocol.ts';
+import type { DevicePlan } from './workload.ts';
+
+export { MAX_CLIENTS_PER_PROCESS };
+export type { WindowCounts };
 
 const FLEET_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fleet-process.ts');
 
-/** Most sockets one fleet process holds: the open-file cap is 20,000 per process here. */
-export const MAX_CLIENTS_PER_PROCESS = 18_000;
+/**
+ * Where a fleet's agents come from. Local fleet processes and agents on other machines
+ * talk to the orchestrator the same way (a control endpoint over TCP); only who starts them differs.
+ */
+export interface AgentPool {
+  /** the agents one fleet (one storm) drives */
+  acquire(): Promise<AgentLink[]>;
+  /** the fleet is done with them */
+  release(): Promise<void>;
+  /** stop what this pool started, now */
+  kill(): void;
+}
+
+/** `n` fleet processes on this machine, started for one fleet and stopped after it. */
+export class LocalAgents implements AgentPool {
+  private server: ControlServer | null = null;
+  private readonly children: ChildProcess[] = [];
+
+  private readonly n: number;
+
+  constructor(n: number) {
+    this.n = n;
+  }
+
+  async acquire(): Promise<AgentLink[]> {
+    const token = randomBytes(24).toString('hex');
+    this.server = await ControlServer.start({ host: '127.0.0.1', port: 0, token });
+    let exitedEarly: (e: Error) => void = () => {};
+    const early = new Promise<never>((_, reject) => (exitedEarly = reject));
+    early.catch(() => {});
+    for (let i = 0; i < this.n; i++) {
+      const name = `local-${i}`;
+      const child = spawn(process.execPath, [FLEET_ENTRY], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...process.env, IMSTORM_CONTROL_URL: this.server.url, IMSTORM_CONTROL_TOKEN: token, IMSTORM_AGENT_NAME: name },
+      });
+      this.children.push(child);
+      child.once('exit', (code, signal) => exitedEarly(new ControlError(`fleet process ${name} exited (${signal ?? `code ${code}`}) before it connected to the control endpoint`)));
+    }
+    return this.server.waitForAgents(this.n, { deadlineMs: 60_000, abort: early });
+  }
+
+  async release(): Promise<void> {
+    await this.server?.close();
+    this.server = null;
+    // they exit on bye; any that does not within 5 s is killed
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const t = setTimeout(() => {
+              c.kill('SIGKILL');
+              resolve();
+            }, 5000);
+            c.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+
+  kill(): void {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    void this.server?.close().catch(() => {});
+    this.server = null;
+  }
+
+  /** the local processes (tests kill one to see a lost agent reported) */
+  get processes(): readonly ChildProcess[] {
+    return this.children;
+  }
+}
+
+/**
+ * Agents that connect from elsewhere (`imstorm agent --control URL`) to an endpoint kept for
+ * the whole command: the first fleet waits for `agents` of them; later fleets (storms,
+ * scenarios of a suite) use those still alive.
+ */
+export class RemoteAgents implements AgentPool {
+  private links: AgentLink[] | null = null;
+
+  readonly server: ControlServer;
+  private readonly agents: number;
+  private readonly waitMs: number;
+  private readonly log: (line: string) => void;
+
+  private constructor(server: ControlServer, agents: number, waitMs: number, log: (line: string) => void) {
+    this.server = server;
+    this.agents = agents;
+    this.waitMs = waitMs;
+    this.log = log;
+  }
+
+  static async listen(o: { host: string; port: number; token: string; agents: number; waitMs: number; log: (line: string) => void }): Promise<RemoteAgents> {
+    const server = await ControlServer.start({ host: o.host, port: o.port, token: o.token, log: o.log });
+    return new RemoteAgents(server, o.agents, o.waitMs, o.log);
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  async acquire(): Promise<AgentLink[]> {
+    if (!this.links) {
+      this.log(`waiting up to ${Math.round(this.waitMs / 1000)} s for ${this.agents} agent(s) on ${this.server.url}`);
+      this.links = await this.server.waitForAgents(this.agents, { deadlineMs: this.waitMs, onProgress: (got, l) => this.log(`agents: ${got} of ${this.agents} connected (${l.name})`) });
+      return this.links;
+    }
+    const alive = this.links.filter((l) => l.alive);
+    if (!alive.length) throw new ControlError(`every agent is gone (${this.links.map((l) => `${l.name}: ${l.death?.reason}`).join('; ')})`);
+    // clocks drift: probe again for each fleet
+    for (const l of alive) await l.probeClock();
+    return alive;
+  }
+
+  async release(): Promise<void> {}
+
+  kill(): void {}
+
+  close(reason?: string): Promise<void> {
+    return this.server.close(reason);
+  }
+}
 
 export interface FleetOptions {
   devices: DevicePlan[];
   urls: string[];
+  /** local fleet processes (ignored with `agents`) */
   processes?: number;
+  /** agents from elsewhere (RemoteAgents); default: local processes */
+  agents?: AgentPool;
   localAddresses?: string[];
   jwtSecret: string;
-  workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'failover' | 'cmids'> & Partial<Pick<Workload, 'stages'>>;
-  outDir: string;
+  workload: FleetWorkload;
   connectConcurrency?: number;
   onProgress?: (p: FleetTotals) => void;
+  /** an agent died mid-run (its facts up to then are kept) */
+  onAgentLost?: (a: LostAgent) => void;
   /** fleet processes count for the live /metrics view and send snapshots (harness/live) */
   liveMetrics?: boolean;
 }
@@ -35,9 +170,25 @@ export interface FleetTotals {
   sentP99: number | null;
 }
 
+export interface LostAgent {
+  agent: string;
+  at: number;
+  reason: string;
+  /** devices it held (their facts up to `at` are kept) */
+  devices: number;
+}
+
+export interface AgentInfo {
+  agent: string;
+  host: string | undefined;
+  devices: number;
+  clock: ClockEstimate;
+}
+
 export interface FleetResult {
   facts: Fact[];
-  latencies: Record<string, number[]>;
+  /** connect (TCP + WebSocket upgrade), merged from every agent's HdrHistogram */
+  connect: LatencyRecorder;
   counts: Record<string, number>;
   rssPerClient: number;
   /** RSS the devices added to their processes, per device (bytes; FleetDone.rss) */
@@ -47,20 +198,45 @@ export interface FleetResult {
   /** rssAddedPerClient less the growth of V8's young generation (a per-process amount) */
   rssAddedLessYoungPerClient: number;
   processes: number;
+  agents: AgentInfo[];
+  /** agents that died before they were done: the run is incomplete */
+  lost: LostAgent[];
+  /** `<user>/<device>` → index into `agents` */
+  agentOf: Map<string, number>;
+}
+
+/** Devices per agent, in proportion to capacity (equal shares for equal capacities). */
+export function spreadDevices(total: number, capacities: readonly number[]): number[] {
+  const sum = capacities.reduce((a, b) => a + b, 0);
+  if (total > sum) throw new ControlError(`${total} devices are more than the agents can hold (${capacities.length} agent(s), ${sum} in all): start more agents or give them a larger --capacity`);
+  const out: number[] = [];
+  let left = total;
+  let capLeft = sum;
+  for (const cap of capacities) {
+    const share = Math.min(cap, left, Math.ceil((left * cap) / capLeft));
+    out.push(share);
+    left -= share;
+    capLeft -= cap;
+  }
+  return out;
 }
 
 /**
- * Runs a fleet as child processes, coordinated over IPC. Each phase is a command sent to
- * every process; the phase ends when all of them acknowledge it.
+ * Runs a fleet on agents, coordinated over their control links. Each phase is a command sent
+ * to every agent; the phase ends when every agent still alive acknowledges it. An agent
+ * that dies is reported (onAgentLost, FleetResult.lost) and no longer waited for.
  */
 export class Fleet {
-  private readonly children: ChildProcess[] = [];
+  private links: AgentLink[] = [];
+  private pool: AgentPool | null = null;
+  private shares: number[] = [];
   private readonly progress = new Map<number, FleetProgress>();
-  private readonly waiters = new Map<string, { left: Set<number>; resolve: () => void; reject: (e: Error) => void }>();
+  private readonly waiters = new Map<string, { left: Set<number>; resolve: () => void }>();
   private readonly done = new Map<number, FleetDone>();
+  private readonly facts: Fact[][] = [];
+  private readonly lost = new Map<number, LostAgent>();
   /** each process's latest metric families (its final ones once done) */
   private readonly metrics = new Map<number, MetricFamilyJSON[]>();
-  private failed: Error | null = null;
   private readonly o: FleetOptions;
   /** in-flight windows waiting for every process's counts */
   private readonly windows = new Map<string, { left: Set<number>; counts: WindowCounts; resolve: (c: WindowCounts) => void }>();
@@ -70,35 +246,48 @@ export class Fleet {
   }
 
   get size(): number {
-    return this.children.length;
+    return this.links.length;
+  }
+
+  /** The local processes' pool, when this fleet started its own. */
+  get localPool(): LocalAgents | null {
+    return this.pool instanceof LocalAgents ? this.pool : null;
   }
 
   async start(): Promise<void> {
     const n = Math.max(this.o.processes ?? 1, Math.ceil(this.o.devices.length / MAX_CLIENTS_PER_PROCESS));
-    const per = Math.ceil(this.o.devices.length / n);
-    for (let i = 0; i < n; i++) {
-      const child = fork(FLEET_ENTRY, [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-      this.children.push(child);
-      child.on('message', (m: FleetMessage) => this.onMessage(m));
-      child.on('exit', (code) => {
-        if (code !== 0 && !this.done.has(i)) this.fail(new Error(`fleet process ${i} exited with code ${code}`));
-      });
-      const devices = this.o.devices.slice(i * per, (i + 1) * per);
-      child.send({
+    this.pool = this.o.agents ?? new LocalAgents(n);
+    this.links = await this.pool.acquire();
+    this.shares = spreadDevices(this.o.devices.length, this.links.map((l) => l.capacity));
+    let offset = 0;
+    for (const [i, link] of this.links.entries()) {
+      this.facts.push([]);
+      const devices = this.o.devices.slice(offset, offset + this.shares[i]!);
+      link.handler = {
+        message: (m) => this.onMessage(i, m),
+        facts: (f) => {
+          const into = this.facts[i]!;
+          for (const x of f) into.push(x);
+        },
+        dead: (reason) => this.onDeath(i, reason),
+      };
+      if (!link.alive) this.onDeath(i, link.death!.reason);
+      link.beginPlan();
+      link.send({
         type: 'init',
         index: i,
         devices,
         urls: this.o.urls,
-        urlOffset: i * per,
+        urlOffset: offset,
         localAddresses: this.o.localAddresses ?? [],
         jwtSecret: this.o.jwtSecret,
-        workload: this.o.workload,
-        factsPath: path.join(this.o.outDir, `facts-${i}.ndjson`),
+        workload: { bodyBytes: this.o.workload.bodyBytes, ack: this.o.workload.ack, reconnect: this.o.workload.reconnect, failover: this.o.workload.failover, cmids: this.o.workload.cmids, ...(this.o.workload.stages ? { stages: this.o.workload.stages } : {}) },
         connectConcurrency: this.o.connectConcurrency ?? 200,
         liveMetrics: this.o.liveMetrics === true,
-      } satisfies OrchestratorCommand);
+      });
+      offset += this.shares[i]!;
     }
-    await this.phase('init');
+    await this.command(null, 'init');
   }
 
   /** Connects every device and waits until all are synced (or gave up). */
@@ -124,37 +313,41 @@ export class Fleet {
    * what it has at risk (harness/model/facts.ts `window`); resolves with the fleet's counts.
    */
   window(w: { id: string; fault: string; node?: string }): Promise<WindowCounts> {
-    return new Promise((resolve, reject) => {
-      if (this.failed) return reject(this.failed);
-      this.windows.set(w.id, { left: new Set(this.children.map((_, i) => i)), counts: { connected: 0, atRisk: 0, sends: 0, unacked: 0 }, resolve });
-      for (const c of this.children) c.send({ type: 'window', ...w } satisfies OrchestratorCommand);
+    return new Promise((resolve) => {
+      const left = this.pending();
+      const entry = { left, counts: { connected: 0, atRisk: 0, sends: 0, unacked: 0 }, resolve };
+      if (!left.size) return resolve(entry.counts);
+      this.windows.set(w.id, entry);
+      for (const i of left) this.links[i]!.send({ type: 'window', ...w });
     });
   }
 
   async finish(): Promise<FleetResult> {
-    for (const c of this.children) c.send({ type: 'finish' } satisfies OrchestratorCommand);
+    const left = this.pending();
+    for (const i of left) this.links[i]!.send({ type: 'finish' });
     const deadline = Date.now() + 120_000;
-    while (this.done.size < this.children.length) {
-      if (this.failed) throw this.failed;
-      if (Date.now() > deadline) throw new Error('fleet processes did not finish within 120 s');
+    while (this.pending().size) {
+      if (Date.now() > deadline) {
+        for (const i of this.pending()) this.links[i]!.drop('did not finish within 120 s of `finish`');
+        continue;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
+    await this.pool?.release();
     const facts: Fact[] = [];
-    const latencies: Record<string, number[]> = {};
+    const connect = new LatencyRecorder();
     const counts: Record<string, number> = {};
     let rss = 0;
     let added = 0;
     let heapAdded = 0;
     let young = 0;
     let clients = 0;
-    for (const d of this.done.values()) {
-      for (const line of readFileSync(d.factsPath, 'utf8').split('\n')) {
-        if (line) facts.push(factSchema.parse(JSON.parse(line)));
-      }
-      for (const [k, v] of Object.entries(d.latencies)) {
-        const into = (latencies[k] ??= []);
-        for (const x of v) into.push(x);
-      }
+    for (const [i, f] of this.facts.entries()) {
+      // a loop, not push(...): millions of facts are past the engine's argument limit
+      for (const x of f) facts.push(x);
+      const d = this.done.get(i);
+      if (!d) continue;
+      if (d.latencies.connect) connect.merge(d.latencies.connect);
       for (const [k, v] of Object.entries(d.counts)) counts[k] = (counts[k] ?? 0) + v;
       rss += d.rssPerClient;
       added += d.rss.atFinish - d.rss.base;
@@ -162,11 +355,30 @@ export class Fleet {
       young += d.rss.atFinishYoung - d.rss.baseYoung;
       clients += d.rss.clients;
     }
-    return { facts, latencies, counts, rssPerClient: Math.round(rss / this.done.size), rssAddedPerClient: clients ? Math.round(added / clients) : 0, heapAddedPerClient: clients ? Math.round(heapAdded / clients) : 0, rssAddedLessYoungPerClient: clients ? Math.round((added - young) / clients) : 0, processes: this.children.length };
+    const agentOf = new Map<string, number>();
+    let offset = 0;
+    for (const [i, n] of this.shares.entries()) {
+      for (const d of this.o.devices.slice(offset, offset + n)) agentOf.set(`${d.user}/${d.device}`, i);
+      offset += n;
+    }
+    const per = (x: number) => (clients ? Math.round(x / clients) : 0);
+    return {
+      facts,
+      connect,
+      counts,
+      rssPerClient: this.done.size ? Math.round(rss / this.done.size) : 0,
+      rssAddedPerClient: per(added),
+      heapAddedPerClient: per(heapAdded),
+      rssAddedLessYoungPerClient: per(added - young),
+      processes: this.links.length,
+      agents: this.links.map((l, i) => ({ agent: l.name, host: l.host, devices: this.shares[i]!, clock: l.clock })),
+      lost: [...this.lost.values()],
+      agentOf,
+    };
   }
 
   kill(): void {
-    for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
+    this.pool?.kill();
   }
 
   totals(): FleetTotals {
@@ -185,51 +397,70 @@ export class Fleet {
     return [...this.metrics.values()];
   }
 
-  private async command(cmd: OrchestratorCommand): Promise<void> {
-    const p = this.phase(cmd.type);
-    for (const c of this.children) c.send(cmd);
-    await p;
+  /** Agents neither done nor lost. */
+  private pending(): Set<number> {
+    return new Set(this.links.map((_, i) => i).filter((i) => !this.done.has(i) && !this.lost.has(i)));
   }
 
-  private phase(type: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.failed) return reject(this.failed);
-      this.waiters.set(type, { left: new Set(this.children.map((_, i) => i)), resolve, reject });
+  private command(cmd: OrchestratorCommand | null, type: string = cmd!.type): Promise<void> {
+    return new Promise((resolve) => {
+      const left = this.pending();
+      if (!left.size) return resolve();
+      this.waiters.set(type, { left, resolve });
+      if (cmd) for (const i of left) this.links[i]!.send(cmd);
     });
   }
 
-  private onMessage(m: FleetMessage): void {
+  private onMessage(i: number, m: Parameters<NonNullable<AgentLink['handler']>['message']>[0]): void {
     if (m.type === 'progress') {
-      this.progress.set(m.index, m);
+      if (this.lost.has(i)) return;
+      this.progress.set(i, { ...m, index: i });
       // a snapshot taken before `finish` may arrive after `done`: the final one stays
-      if (m.metrics && !this.done.has(m.index)) this.metrics.set(m.index, m.metrics);
+      if (m.metrics && !this.done.has(i)) this.metrics.set(i, m.metrics);
       this.o.onProgress?.(this.totals());
     } else if (m.type === 'ack') {
-      const w = this.waiters.get(m.of);
-      if (!w) return;
-      w.left.delete(m.index);
-      if (w.left.size === 0) {
-        this.waiters.delete(m.of);
-        w.resolve();
-      }
+      this.settle(this.waiters, m.of, i);
     } else if (m.type === 'windowed') {
       const w = this.windows.get(m.id);
-      if (!w) return;
-      for (const k of ['connected', 'atRisk', 'sends', 'unacked'] as const) w.counts[k] += m[k];
-      w.left.delete(m.index);
-      if (w.left.size === 0) {
-        this.windows.delete(m.id);
-        w.resolve(w.counts);
-      }
+      if (w) for (const k of ['connected', 'atRisk', 'sends', 'unacked'] as const) w.counts[k] += m[k];
+      this.settleWindow(m.id, i);
     } else if (m.type === 'done') {
-      this.done.set(m.index, m);
-      if (m.metrics) this.metrics.set(m.index, m.metrics);
-    } else if (m.type === 'fatal') this.fail(new Error(`fleet process ${m.index} failed: ${m.message}`));
+      const got = this.facts[i]!.length;
+      if (got !== m.facts) return this.links[i]!.drop(`said it shipped ${m.facts} facts, ${got} arrived`);
+      this.done.set(i, m);
+      if (m.metrics) this.metrics.set(i, m.metrics);
+    }
   }
 
-  private fail(err: Error): void {
-    this.failed ??= err;
-    for (const w of this.waiters.values()) w.reject(err);
-    this.waiters.clear();
+  private settle(waiters: Map<string, { left: Set<number>; resolve: () => void }>, key: string, i: number): void {
+    const w = waiters.get(key);
+    if (!w) return;
+    w.left.delete(i);
+    if (w.left.size === 0) {
+      waiters.delete(key);
+      w.resolve();
+    }
+  }
+
+  private settleWindow(id: string, i: number): void {
+    const w = this.windows.get(id);
+    if (!w) return;
+    w.left.delete(i);
+    if (w.left.size === 0) {
+      this.windows.delete(id);
+      w.resolve(w.counts);
+    }
+  }
+
+  private onDeath(i: number, reason: string): void {
+    if (this.done.has(i) || this.lost.has(i)) return;
+    const link = this.links[i]!;
+    const a: LostAgent = { agent: link.name, at: link.death?.at ?? Date.now(), reason, devices: this.shares[i] ?? 0 };
+    this.lost.set(i, a);
+    this.progress.delete(i);
+    this.o.onAgentLost?.(a);
+    // nothing waits for it any more
+    for (const key of [...this.waiters.keys()]) this.settle(this.waiters, key, i);
+    for (const id of [...this.windows.keys()]) this.settleWindow(id, i);
   }
 }

@@ -1,4 +1,5 @@
 import type { Fact, SendFact } from '../model/facts.ts';
+import { LatencyRecorder } from '../measure/latency.ts';
 
 /** Latencies a fleet measures, in ms; wired to HDR histograms by the fleet process. */
 export type LatencyMetric = 'connect' | 'welcome' | 'synced' | 'reconnect_synced' | 'sent' | 'delivered';
@@ -11,13 +12,14 @@ export interface Recorder {
 }
 
 /**
- * Keeps facts in memory (the fleet process writes them out at the end). Latencies that
- * facts cannot give (connect) are kept whole; send→sent only for the live progress window,
- * since the report derives it from the facts.
+ * Keeps facts in memory until the fleet process ships them (fact-stream.ts). Latencies that
+ * facts cannot give (connect) go into an HdrHistogram, mergeable across fleet processes;
+ * send→sent only for the live progress window, since the report derives it from the facts.
  */
 export class MemoryRecorder implements Recorder {
   readonly facts: Fact[] = [];
-  readonly latencies = new Map<LatencyMetric, number[]>();
+  /** connect (TCP + WebSocket upgrade) times, ms */
+  readonly connect = new LatencyRecorder();
   readonly counts = new Map<string, number>();
   private window: number[] = [];
   fact(f: Fact): void {
@@ -28,10 +30,7 @@ export class MemoryRecorder implements Recorder {
       this.window.push(ms);
       return;
     }
-    if (metric !== 'connect') return;
-    let a = this.latencies.get(metric);
-    if (!a) this.latencies.set(metric, (a = []));
-    a.push(ms);
+    if (metric === 'connect') this.connect.record(ms);
   }
   /** p99 of send→sent since the last call (null when nothing was answered) */
   takeWindowP99(): number | null {

@@ -4,7 +4,7 @@
 // (default 1 s, keyed by when the value was recorded), so a report can draw percentiles
 // over time. Everything is mergeable: a fleet process takes `snapshot({ reset: true })`
 // (compressed base64, the HdrHistogram interchange format) and sends it to the
-// orchestrator over IPC, which `merge`s it; histograms add exactly, so increments
+// orchestrator over its control link (harness/fleet/protocol.ts), which `merge`s it; histograms add exactly, so increments
 // shipped every second sum to the same result as one shipment at the end.
 //
 // Values are given in milliseconds and stored as integer microseconds.

@@ -50,6 +50,8 @@ export interface ReportInput {
   /** leak samples as harness/report/leaks.ts's leakReport() shapes them */
   leaks?: LeaksReport;
   notes?: readonly string[];
+  /** why the run is incomplete (a fleet agent lost mid-run): the verdict cannot pass */
+  incomplete?: readonly string[];
   /** evidence kept per guarantee (default 50 violations, 200 facts per trail) */
   limits?: { violations?: number; trail?: number };
   /** run id; default <UTC time>-<scenario> */
@@ -195,10 +197,12 @@ export function buildReport(input: ReportInput): Report {
     ...(input.leaks ? { leaks: plain(input.leaks) } : {}),
     limits,
     notes: [...(input.notes ?? [])],
+    ...(input.incomplete?.length ? { incomplete: [...input.incomplete] } : {}),
   } satisfies Omit<Report, 'verdict'> as Omit<Report, 'verdict'>;
 
   const thresholds = evaluateThresholds(input.thresholds ?? [], partial);
   const failures = [
+    ...(input.incomplete ?? []).map((x) => `run incomplete: ${x}`),
     ...thresholds.filter((t) => !t.pass).map((t) => `threshold ${t.name}: observed ${t.observed === null ? 'no data' : fmtUnit(t.observed, t.unit)}${t.note ? ` (${t.note})` : ''}`),
     ...checks.filter((c) => !c.ok).map((c) => `guarantee ${c.guarantee}: ${c.violationsTotal} violation(s); first: ${c.violations[0]?.message ?? c.summary}`),
   ];

@@ -294,6 +294,8 @@ export const reportSchema = z.object({
   limits: z.object({ violations: z.number(), trail: z.number() }),
   /** free remarks: warnings, skipped parts */
   notes: z.array(z.string()),
+  /** why the run is incomplete (a fleet agent lost mid-run, its facts up to then kept): such a run never passes; absent when complete */
+  incomplete: z.array(z.string()).optional(),
 });
 export type Report = z.infer<typeof reportSchema>;
 

@@ -1,5 +1,5 @@
 // `imstorm run`, `imstorm list` and `imstorm server`.
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { z } from 'zod';
@@ -12,6 +12,8 @@ import { EXIT_USAGE, type CliIo, type Subcommand } from '../subcommand.ts';
 import { RunAbortedError, RunSetupError, runScenario, type LiveProgress } from './run.ts';
 import type { Scenario } from './define.ts';
 import { loadScenarioFile, looksLikeScenarioFile, ScenarioFileError } from './load-file.ts';
+import { RemoteAgents } from '../fleet/orchestrator.ts';
+import { ControlError } from '../fleet/control-server.ts';
 import { LiveMetricsError, LiveMetricsServer, liveMetricsOptions, type LiveMetricsOptions } from '../live/metrics-server.ts';
 
 /** Bad flags or arguments of `imstorm run`: printed with the usage, exit code 2. */
@@ -35,6 +37,18 @@ const runFlags = z.object({
   'source-addresses': z.coerce.number().int().min(1).max(1000, '--source-addresses must be 1..1000').optional(),
   'metrics-port': z.string().optional(),
   'metrics-host': z.string().optional(),
+  agents: z.coerce.number({ message: '--agents must be a whole number' }).int().min(1).max(1000, '--agents must be 1..1000').optional(),
+  'control-listen': z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, '--control-listen takes HOST:PORT (e.g. 0.0.0.0:7400, or 127.0.0.1:0 for a free port)')
+    .transform((v) => ({ host: v.slice(0, v.lastIndexOf(':')).replace(/^\[|\]$/g, ''), port: Number(v.slice(v.lastIndexOf(':') + 1)) }))
+    .refine((v) => v.port <= 65535, '--control-listen: the port must be 0..65535')
+    .optional(),
+  'control-token': z.string().min(16, '--control-token must have at least 16 bytes (e.g. `openssl rand -hex 16`)').optional(),
+  'agents-wait': z.coerce.number({ message: '--agents-wait must be a number of seconds' }).min(1).max(3600, '--agents-wait must be 1..3600 seconds').default(120),
+}).superRefine((f, ctx) => {
+  if ((f.agents === undefined) !== (f['control-listen'] === undefined)) ctx.addIssue({ code: 'custom', path: ['agents'], message: '--agents N and --control-listen HOST:PORT go together: the run listens there for N `imstorm agent --control …`' });
+  if (f.agents !== undefined && f.processes !== undefined) ctx.addIssue({ code: 'custom', path: ['processes'], message: '--processes starts local fleet processes; with --agents the fleet runs on the agents: give one or the other' });
 });
 
 const RUN_USAGE = [
@@ -57,6 +71,11 @@ const RUN_USAGE = [
   '  --metrics-port N   serve live Prometheus metrics at http://127.0.0.1:N/metrics until the',
   '                     report is written (0: a free port, printed; also IMSTORM_METRICS_PORT)',
   '  --metrics-host H   address for --metrics-port (default 127.0.0.1)',
+  '  --agents N         run the fleet on N agents (imstorm agent, on this or other machines)',
+  '                     instead of local processes; devices are spread over them by capacity',
+  '  --control-listen HOST:PORT  where the agents connect (ws://HOST:PORT/control; with --agents)',
+  '  --control-token T  their token (default IMSTORM_CONTROL_TOKEN, else a random one, printed)',
+  '  --agents-wait S    seconds to wait for the N agents (default 120)',
   '  -h, --help         show this help',
   '',
   "Run 'imstorm list' for scenarios and suites. A path (with a / or ending in .ts or .js)",
@@ -84,6 +103,10 @@ function parseRun(args: readonly string[]): { target: string; flags: z.output<ty
         'source-addresses': { type: 'string' },
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string' },
+        agents: { type: 'string' },
+        'control-listen': { type: 'string' },
+        'control-token': { type: 'string' },
+        'agents-wait': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -192,16 +215,30 @@ export const runCommand: Subcommand = {
       }
       io.out(`live metrics: ${live.url} (Prometheus text; served until the ${list.length > 1 ? 'last ' : ''}report is written; dashboard: docker/grafana/imstorm-dashboard.json)`);
     }
+    let agents: RemoteAgents | undefined;
+    if (flags.agents !== undefined && flags['control-listen']) {
+      const token = flags['control-token'] ?? process.env.IMSTORM_CONTROL_TOKEN ?? randomBytes(16).toString('hex');
+      try {
+        agents = await RemoteAgents.listen({ ...flags['control-listen'], token, agents: flags.agents, waitMs: flags['agents-wait'] * 1000, log: io.out });
+      } catch (err) {
+        await live?.close();
+        if (!(err instanceof ControlError)) throw err;
+        io.err(`imstorm run: ${err.message}`);
+        return EXIT_USAGE;
+      }
+      io.out(`control endpoint: ${agents.url}; start ${flags.agents} agent(s): IMSTORM_CONTROL_TOKEN=${flags['control-token'] || process.env.IMSTORM_CONTROL_TOKEN ? '<the token>' : token} imstorm agent --control ws://<this host>:${new URL(agents.url).port}/control`);
+    }
     try {
-      return await runList(list, flags, seed, io, live);
+      return await runList(list, flags, seed, io, live, agents);
     } finally {
+      await agents?.close();
       await live?.close();
     }
   },
 };
 
 /** Each scenario in turn; the exit code. */
-async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed: number, io: CliIo, live: LiveMetricsServer | undefined): Promise<number> {
+async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed: number, io: CliIo, live: LiveMetricsServer | undefined, agents: RemoteAgents | undefined): Promise<number> {
   {
     let failed = 0;
     const aborted: string[] = [];
@@ -217,6 +254,7 @@ async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed:
           nodes: flags.nodes,
           durationMs: flags.duration,
           processes: flags.processes,
+          agents,
           sourceAddresses: flags['source-addresses'],
           log: (l) => {
             printer.done();
@@ -236,7 +274,7 @@ async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed:
         if (!v.pass) failed++;
       } catch (err) {
         printer.done();
-        if (err instanceof RunSetupError || err instanceof EnvUnavailableError || err instanceof RedisNotInstalledError) {
+        if (err instanceof RunSetupError || err instanceof EnvUnavailableError || err instanceof RedisNotInstalledError || err instanceof ControlError) {
           io.err(`imstorm run: ${err.message}`);
           return EXIT_USAGE;
         }

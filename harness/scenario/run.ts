@@ -15,11 +15,12 @@ import type { Fact } from '../model/facts.ts';
 import type { EnvChoice } from '../env/environment.ts';
 import { startTopology, type Topology } from '../env/topology.ts';
 import { checkLimits, proxiedLinkBudget, sourceAddresses } from '../fleet/limits.ts';
-import { Fleet, MAX_CLIENTS_PER_PROCESS, type FleetTotals } from '../fleet/orchestrator.ts';
+import { Fleet, MAX_CLIENTS_PER_PROCESS, type AgentInfo, type AgentPool, type FleetResult, type FleetTotals } from '../fleet/orchestrator.ts';
+import { ControlError } from '../fleet/control-server.ts';
 import { MembershipChurn, MembershipChurnError } from '../fleet/membership-churn.ts';
 import { createGroups } from '../fleet/setup.ts';
 import { modeEndMs, planWorkload, slowClients, type Plan } from '../fleet/workload.ts';
-import { LatencySet } from '../measure/latency.ts';
+import { LatencyRecorder, LatencySet } from '../measure/latency.ts';
 import { recordFacts } from '../measure/from-facts.ts';
 import { herdReport } from '../measure/herd.ts';
 import { ServerSampler, type ServerSamples } from '../measure/sampler.ts';
@@ -48,6 +49,11 @@ export interface RunOptions {
   nodes?: number;
   durationMs?: number;
   processes?: number;
+  /**
+   * agents on other machines (imstorm run --agents N --control-listen HOST:PORT): the fleet
+   * runs on them instead of local processes; kept by the caller across scenarios
+   */
+  agents?: AgentPool;
   /** spread fleet connections over this many loopback source addresses (127.0.0.2, …) */
   sourceAddresses?: number;
   /** progress lines (plain text) */
@@ -119,12 +125,17 @@ interface Run {
   inflight: WindowSummary[];
   /** when each storm's final sync began: the reconnect herd counts a device back only before it */
   readonly syncStarts: number[];
+  /** why the run is incomplete (an agent lost mid-run): the verdict cannot pass */
+  readonly incomplete: string[];
+  /** the agents of the last storm and how their clocks compare */
+  agents: AgentInfo[];
 }
 
 /** What the storms leave for the judge. */
 interface StormsResult {
   facts: Fact[];
-  connectLatencies: number[];
+  /** connect (TCP + WebSocket upgrade), merged from every agent's HdrHistogram */
+  connect: LatencyRecorder;
   /** leak samples after each storm (only with more than one storm) */
   runs: ServerSample[][];
   /** when presence was read as settled, and the quiet point before it */
@@ -154,12 +165,12 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
     topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null,
-    windows: [], inflight: [], syncStarts: [],
+    windows: [], inflight: [], syncStarts: [], incomplete: [], agents: [],
   };
   o.live?.beginScenario({ scenario: s.name, seed: o.seed, env: o.env, devices: deviceCount(s), nodes: s.topology.nodes, faults: s.faults, phase: () => run.phase, timeline: () => run.topo?.timeline ?? [], loadStartAt: () => run.loadStartAt });
   try {
     o.log(`${s.name}: ${s.description}`);
-    o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${processes} fleet process(es); ${Math.round(s.durationMs / 1000)} s of load`);
+    o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${o.agents ? 'the agents (--agents)' : `${processes} fleet process(es)`}; ${Math.round(s.durationMs / 1000)} s of load`);
     const t = await startTopologyPhase(run);
     const plan = planWorkload(s.workload, o.seed, `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`);
     run.phase = 'groups';
@@ -273,7 +284,7 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
   const links = t.clientLinks(plan.devices.length);
   run.notes.push(links.note);
   const urls = plan.devices.map((_, i) => links.wsUrl(i));
-  const out: StormsResult = { facts: [], connectLatencies: [], runs: [], presenceAt: 0, quiescentAt: 0, errorsByCode: {}, closesByCode: {} };
+  const out: StormsResult = { facts: [], connect: new LatencyRecorder(), runs: [], presenceAt: 0, quiescentAt: 0, errorsByCode: {}, closesByCode: {} };
   for (let storm = 1; storm <= s.checks.storms; storm++) {
     const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';
     const f = await connectPhase(run, t, plan, urls, storm, label);
@@ -300,14 +311,23 @@ async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], s
     processes: run.processes,
     jwtSecret: t.jwtSecret,
     workload: s.workload,
-    outDir: run.workDir,
+    agents: o.agents,
+    onAgentLost: (a) => {
+      const line = `${label}agent ${a.agent} lost at t+${((a.at - run.startedAt) / 1000).toFixed(1)}s in phase "${run.phase}" (${a.reason}); its ${a.devices} devices' facts up to then are kept, and the run is incomplete`;
+      run.incomplete.push(line);
+      o.log(`WARNING: ${line}`);
+    },
     localAddresses: o.sourceAddresses ? sourceAddresses(o.sourceAddresses) : [],
     liveMetrics: o.live !== undefined,
   });
   run.fleet = f;
   o.live?.attachFleet(f);
   startProgress(run, t, f, label);
-  await f.start();
+  if (o.agents) run.phase = 'waiting for agents';
+  await f.start().catch((err: unknown) => {
+    // too few agents, or a local process that could not start: nothing was judged
+    throw err instanceof ControlError ? new RunSetupError(err.message) : err;
+  });
   run.phase = 'connecting';
   o.log(`${label}connecting ${plan.devices.length} devices`);
   await watchedFleetPhase(run, t, f, `${label}connecting`, plan.devices.length, f.connect());
@@ -511,7 +531,8 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   }
   for (const x of run.memberFacts.splice(0)) out.facts.push(x);
   // a loop, not push(...): 100k devices connect twice, past the engine's argument limit
-  for (const x of result.latencies.connect ?? []) out.connectLatencies.push(x);
+  out.connect.merge(result.connect.snapshot());
+  clockNotes(run, result, label);
   for (const [k, n] of Object.entries(result.counts)) if (k.startsWith('error.')) out.errorsByCode[k.slice(6)] = (out.errorsByCode[k.slice(6)] ?? 0) + n;
   run.o.log(`${label}fleet done: ${result.facts.length} facts; harness RSS ≈ ${(result.rssPerClient / 1024).toFixed(1)} KiB per simulated device`);
   if (lastStorm) run.notes.push(`harness memory: about ${(result.rssPerClient / 1024).toFixed(1)} KiB RSS per simulated device (${result.processes} fleet process(es))`);
@@ -525,6 +546,47 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
     run.notes.push(`${label}${badFrames} frame(s) from the server that PROTOCOL.md does not allow (the server's codec refused them); the devices ignored them`);
     run.o.log(`${label}WARNING: ${badFrames} frame(s) from the server broke the protocol`);
   }
+}
+
+/**
+ * How latencies between devices on different agents were measured: every fact is stamped
+ * on its agent's clock, moved onto the orchestrator's by the agent's measured offset
+ * (harness/fleet/clock.ts). send → sent is always on one clock (the sender's); send →
+ * delivered is on one clock when sender and receiver are on the same agent, else offset
+ * corrected within the two agents' error bounds.
+ */
+function clockNotes(run: Run, result: FleetResult, label: string): void {
+  run.agents = result.agents;
+  const remote = run.o.agents !== undefined;
+  if (!remote) {
+    if (result.agents.length > 1) run.notes.push(`${label}clocks: ${result.agents.length} local fleet processes on this machine share its clock: every latency is measured on one clock`);
+    return;
+  }
+  // residual error per agent after its correction: with none applied, the offset itself may be real
+  const bound = new Map(result.agents.map((a, i) => [i, a.clock.correctionMs === 0 ? Math.abs(a.clock.offsetMs) + a.clock.errorMs : a.clock.errorMs + 0.5]));
+  const sendOf = new Map<string, string>();
+  for (const f of result.facts) if (f.k === 'send') sendOf.set(`${f.conv}\n${f.client.slice(0, f.client.indexOf('/'))}\n${f.cmid}`, f.client);
+  let same = 0;
+  let cross = 0;
+  let worst = 0;
+  for (const f of result.facts) {
+    if (f.k !== 'recv') continue;
+    const sender = sendOf.get(`${f.conv}\n${f.from}\n${f.cmid}`);
+    if (!sender || sender === f.client) continue;
+    const a = result.agentOf.get(sender);
+    const b = result.agentOf.get(f.client);
+    if (a === undefined || b === undefined) continue;
+    if (a === b) same++;
+    else {
+      cross++;
+      worst = Math.max(worst, bound.get(a)! + bound.get(b)!);
+    }
+  }
+  const each = result.agents.map((a) => `${a.agent}${a.host ? ` on ${a.host}` : ''}: ${a.devices} devices, offset ${a.clock.offsetMs} ms ± ${a.clock.errorMs} ms (round trip ${a.clock.rttMs} ms), ${a.clock.correctionMs ? `facts moved by ${-a.clock.correctionMs} ms` : 'within its bound: not moved'}`);
+  run.notes.push(
+    `${label}clocks: ${each.join('; ')}. send → sent is measured on one agent's clock (the sender's). ` +
+      `send → delivered: ${same} receipt(s) with sender and receiver on the same agent (one clock), ${cross} across agents (offset-corrected${cross ? `, error within ±${worst.toFixed(1)} ms` : ''}).`,
+  );
 }
 
 function stopProgress(run: Run): void {
@@ -617,13 +679,13 @@ async function reportPhase(
   const latency = new LatencySet();
   const series = new ThroughputSeries();
   recordFacts(r.storms.facts, { latency, series, slowClients: slowClients(plan, s.workload) });
-  for (const ms of r.storms.connectLatencies) latency.record('connect', ms);
+  latency.get('connect').merge(r.storms.connect.snapshot());
   const report = buildReport({
     scenario: { name: s.name, description: s.description },
     seed: o.seed,
     startedAt: run.startedAt,
     endedAt: Date.now(),
-    config: { scenario: s, fleetProcesses: run.processes, devices: plan.devices.length, storms: s.checks.storms, ...(run.attack ? { attack: { seed: run.attack.seed, attacks: run.attack.record.attacks, residue: run.attack.residue } } : {}) },
+    config: { scenario: s, fleetProcesses: run.processes, ...(run.o.agents ? { agents: run.agents } : {}), devices: plan.devices.length, storms: s.checks.storms, ...(run.attack ? { attack: { seed: run.attack.seed, attacks: run.attack.record.attacks, residue: run.attack.residue } } : {}) },
     environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: n.directUrl })) },
     thresholds: s.thresholds,
     verdicts: r.verdicts,
@@ -638,6 +700,7 @@ async function reportPhase(
     herd: herdReport({ facts: r.storms.facts, faults: t.timeline, server: r.serverSamples, syncStarts: run.syncStarts }),
     ...(s.checks.leaks ? { leaks: leakReport({ baseline: r.leaks.baseline, runs: r.storms.runs, after: r.leaks.after, stable: r.leaks.stable, options: s.checks.leakPerConnection }) } : {}),
     notes: run.notes,
+    ...(run.incomplete.length ? { incomplete: run.incomplete } : {}),
   });
   if (run.attack) {
     const lines = attackNotes(run.attack, report);

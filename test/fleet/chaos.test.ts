@@ -51,7 +51,7 @@ describe('fleet under faults', () => {
     const workload = workloadSchema.parse({ users: 30, devicesPerUser: 2, dmsPerUser: 1, groups: 3, groupSize: 6, sendRate: 60, churnRate: 1, ack: 'batched' });
     const plan = planWorkload(workload, 7, 'cx');
     await createGroups(plan.groups, cl.nodes[0]!.url, DEFAULT_JWT_SECRET);
-    const fleet = new Fleet({ devices: plan.devices, urls: cl.nodes.map((n) => n.wsUrl), processes: 2, jwtSecret: DEFAULT_JWT_SECRET, workload, outDir: dir });
+    const fleet = new Fleet({ devices: plan.devices, urls: cl.nodes.map((n) => n.wsUrl), processes: 2, jwtSecret: DEFAULT_JWT_SECRET, workload });
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     try {
       await fleet.start();

@@ -13,4 +13,15 @@ describe('buildReport', () => {
     expect(lost.violationsTotal).toBe(250);
     expect(lost.violations.length).toBeLessThanOrEqual(100);
   });
+
+  it('a run with a lost fleet agent is incomplete: it never passes, and says why in the failures', () => {
+    const ok = buildReport({ scenario: 'x', seed: 1, startedAt: 0, endedAt: 1000, verdicts: [] });
+    expect(ok.verdict.pass).toBe(true);
+    expect(ok.incomplete).toBeUndefined();
+    const lost = 'agent a2 lost at t+5.0s in phase "load" (its control connection closed (code 1006)); its 20 devices\' facts up to then are kept, and the run is incomplete';
+    const r = buildReport({ scenario: 'x', seed: 1, startedAt: 0, endedAt: 1000, verdicts: [], incomplete: [lost] });
+    expect(r.verdict.pass).toBe(false);
+    expect(r.incomplete).toEqual([lost]);
+    expect(r.verdict.failures).toEqual([`run incomplete: ${lost}`]);
+  });
 });
