@@ -6,7 +6,7 @@
 // the other threads go on while that node is frozen. A resume is awaited whole (everything
 // released after it happens after it).
 //
-// Every plan schedules the same 15 tasks (4 per device, pause and resume, the late
+// Every plan schedules the same 17 tasks (4 per device, pause and resume after 2, the late
 // subscriber); a move that does nothing (a missing one, or closing a closed device) is an
 // empty task.
 // fc.scheduler does not shrink: on a shrunk plan it makes the same random picks among the
@@ -60,7 +60,7 @@ export interface Step {
   nodes: number[];
   /** awaited whole before the next release (a resume) */
   exclusive?: boolean;
-  /** an empty task (keeps the plan's 15 tasks; see above) */
+  /** an empty task (keeps the plan's 17 tasks; see above) */
   empty?: boolean;
 }
 
@@ -95,12 +95,17 @@ function deviceSteps(key: string, moves: Move[]): Step[] {
   return out;
 }
 
+/** empty tasks before the pause: it comes after a few device moves, so connections are there to lapse */
+const PAUSE_LEAD = 2;
+
 function pauseSteps(pause: Plan['pause']): Step[] {
-  if (pause === '-') return [empty('pause'), empty('resume')];
+  const lead = Array.from({ length: PAUSE_LEAD }, () => empty('before the pause'));
+  if (pause === '-') return [...lead, empty('pause'), empty('resume')];
   const node = 1;
   let pausedAt = 0;
   const forMs = pause === 'lapse' ? LAPSE_PAUSE_MS : SHORT_PAUSE_MS;
   return [
+    ...lead,
     {
       label: `pause n${node}`,
       run: (r) => {
