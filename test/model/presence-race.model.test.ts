@@ -1,10 +1,11 @@
 // Presence races (issue 11): fc.scheduler picks the interleaving of client actions and fault
-// steps — connect, close and replace devices of two users on two real nodes, pause a node
-// (SIGSTOP) shortly or past PRESENCE_TTL_MS so its lease lapses, subscribe mid-run — and after
+// steps — connect, close and replace devices of two users on two real nodes, pause n1
+// (SIGSTOP) shortly or past PRESENCE_TTL_MS until its lease is swept, subscribe mid-run — and after
 // each run presence must converge to the truth and `v` must have risen for every subscriber
 // (presence-race-check.ts). A failing interleaving shrinks (fewer steps; the scheduler keeps
 // its choices) and prints as fast-check's scheduler report plus the run's timeline. The
-// controls show each presence TEST_BUGS variant is found and shrunk with a small budget.
+// controls show each presence TEST_BUGS variant is found and shrunk with a small budget (two
+// by default in npm test; README "Presence races" has all four).
 //
 // IMSTORM_PRESENCE_RACE_RUNS=N runs N schedules on the correct server (default 16);
 // IMSTORM_PRESENCE_RACE_SEED / IMSTORM_PRESENCE_RACE_PATH replay a failure;
