@@ -80,7 +80,8 @@ export class Conn {
   readonly convs = new Map<string, ConnConv>();
   /** conv → highest acked mark not yet written (with its epoch: an epoch change must not carry it over) */
   acks: Map<string, { epoch: string; seq: number }> | null = null;
-  presenceSubs: Set<string> | null = null;
+  /** watched user → the highest presence `v` sent to this connection (0 before its first frame) */
+  presenceSubs: Map<string, number> | null = null;
   /** conversations whose delivery ended at a leave: conv → where it ended (rare; allocated on first use) */
   finished: Map<string, { epoch: string | null; pos: number }> | null = null;
   /** conversations the user joined again while this connection was still owed the earlier membership: conv → new join seq (rare) */

@@ -459,7 +459,7 @@ export class Gateway {
     let last: Promise<void> | undefined;
     users.forEach((u, i) => {
       const s = states[i]!;
-      if (conn.presenceSubs?.has(u)) last = conn.sendAndDrain(encode.presence(u, s.status, s.v, s.ts));
+      if (this.d.presence.admitState(conn, u, s.v)) last = conn.sendAndDrain(encode.presence(u, s.status, s.v, s.ts));
     });
     // frames on one socket are written in order: the last one written means all were
     await last;

@@ -131,7 +131,18 @@ export class Presence {
   private async reregister(): Promise<void> {
     for (const conn of this.registered()) {
       if (!conn.registered || !conn.isOpen) continue;
-      await this.store.openConn(this.registration(conn), this.maxDevices, 'reregister');
+      if ((await this.store.openConn(this.registration(conn), this.maxDevices, 'reregister')) === null) {
+        // its device connected again (elsewhere) while this node's lease had lapsed and its
+        // registration was swept: this one is the older connection, replaced (4409), not a
+        // second live connection of the device. Found by test/model/presence-race.model.test.ts.
+        conn.registered = false;
+        this.closeReplaced(conn);
+        continue;
+      }
+      // Closed while it was being written: its close's deregistration may have reached Redis
+      // first, and this write would then leave a ghost that keeps the user online until the
+      // node dies. Remove it again (idempotent). Found by test/model/presence-race.model.test.ts.
+      if (!conn.registered || !conn.isOpen) await this.store.closeConn(conn.user, conn.id, this.incarnation);
     }
   }
 
@@ -192,9 +203,9 @@ export class Presence {
   }
 
   subscribe(conn: Conn, users: readonly string[]): void {
-    conn.presenceSubs ??= new Set();
+    conn.presenceSubs ??= new Map();
     for (const u of users) {
-      conn.presenceSubs.add(u);
+      if (!conn.presenceSubs.has(u)) conn.presenceSubs.set(u, 0);
       let w = this.watchers.get(u);
       if (!w) this.watchers.set(u, (w = { conns: new Set(), v: 0 }));
       w.conns.add(conn);
@@ -213,8 +224,22 @@ export class Presence {
   }
 
   dropConn(conn: Conn): void {
-    if (conn.presenceSubs) this.unsubscribe(conn, conn.presenceSubs);
+    if (conn.presenceSubs) this.unsubscribe(conn, conn.presenceSubs.keys());
     conn.presenceSubs = null;
+  }
+
+  /**
+   * Whether a subscription's current-state frame for `user` may go out on `conn` (and
+   * records its `v`): not when the connection was already sent a higher `v`. The state is
+   * read on the command link while changes come on the bus, so a read answered before a
+   * change can reach the node after it; sent as it is, it would show the older state with
+   * a `v` that went back (found by test/model/presence-race.model.test.ts).
+   */
+  admitState(conn: Conn, user: string, v: number): boolean {
+    const sent = conn.presenceSubs?.get(user);
+    if (sent === undefined || v < sent) return false;
+    conn.presenceSubs!.set(user, v);
+    return true;
   }
 
   onChange(user: string, status: PresenceStatus, v: number, ts: number): void {
@@ -222,7 +247,13 @@ export class Presence {
     if (!w) return;
     if (v > w.v) w.v = v;
     const frame = Buffer.from(encode.presence(user, status, v, ts));
-    for (const c of w.conns) c.send(frame);
+    for (const c of w.conns) {
+      // per connection, `v` only rises: a change its current-state frame already covered is not sent again
+      const sent = c.presenceSubs?.get(user);
+      if (sent === undefined || v <= sent) continue;
+      c.presenceSubs!.set(user, v);
+      c.send(frame);
+    }
   }
 
   // ---- after the bus lost payloads ---------------------------------------------------

@@ -17,7 +17,9 @@ export interface PresenceStore {
    * Registers a connection under `lease` (its node's incarnation and generation).
    * `hello`: replaces the device's older connections (removed, announced with the `k`
    * bus payload for 4409, returned) and refuses beyond `maxDevices` other devices (null).
-   * `reregister`: re-writes a live connection after the lease lapsed; never refuses.
+   * `reregister`: re-writes a live connection after the lease lapsed; never refuses for the
+   * device count, but writes nothing and answers null when another connection of the same
+   * device is registered (it registered while this one was swept: this one was replaced).
    * The incarnation's registry is written first, so a sweeper always finds it.
    */
   openConn(reg: Registration, maxDevices: number, mode: 'hello' | 'reregister'): Promise<string[] | null>;

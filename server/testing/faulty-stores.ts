@@ -10,6 +10,7 @@ import type { Stores } from '../store/stores.ts';
 import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
 import { ackPastHead, epochUnannounced, neverCutSlowConsumers, slowDelivery } from './faulty-delivery.ts';
 import { leakPerConnection } from './faulty-leak.ts';
+import { localView } from './faulty-presence.ts';
 
 /**
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
@@ -35,6 +36,8 @@ export const storeBugs = {
   ignore_lease_lapse: (s: Stores): Stores => ({ ...s, presence: leaseBlind(s.presence) }),
   /** a close deregisters every connection of its device, not only its own: a zombie's late close takes the device's newer connection on another node offline (`presence`, over time) */
   close_by_device: (s: Stores): Stores => ({ ...s, presence: closingByDevice(s.presence) }),
+  /** a node writes `offline` when the user's last connection on it closes, over the stored state (last writer wins): a device still open on another node shows offline (`presence`) */
+  presence_local_view: (s: Stores, redis: Redis): Stores => ({ ...s, presence: localView(s.presence, redis) }),
 } as const;
 
 /** Faults of the process rather than a seam, started once the node listens. */

@@ -106,7 +106,9 @@ export class SimNode {
     if (presenceSubs.length) {
       this.presence.subscribe(conn, presenceSubs);
       const states = await this.presence.states(presenceSubs);
-      presenceSubs.forEach((u, i) => conn.send(encode.presence(u, states[i]!.status, states[i]!.v, states[i]!.ts)));
+      presenceSubs.forEach((u, i) => {
+        if (this.presence.admitState(conn, u, states[i]!.v)) conn.send(encode.presence(u, states[i]!.status, states[i]!.v, states[i]!.ts));
+      });
     }
     await this.hub.syncOnConnect(conn);
     return { conn, socket, node: this };

@@ -398,4 +398,17 @@ describe.each([
     expect((await presence.presence([u1, u2])).map((s) => s.status)).toEqual(['offline', 'offline']);
     expect(await presence.expiredLeases(1000)).not.toContain(dead);
   });
+
+  it('a re-registration whose device registered another connection meanwhile writes nothing and answers null (it was replaced)', async () => {
+    const { presence } = impl.stores;
+    const u = uid('u');
+    const [a, b] = [uid('n'), uid('n')];
+    // c1 on node a was swept; the device connected again on node b (c2)
+    await presence.openConn({ user: u, connId: 'c2', device: 'd', incarnation: b, generation: 1 }, 10, 'hello');
+    expect(await presence.openConn({ user: u, connId: 'c1', device: 'd', incarnation: a, generation: 2 }, 10, 'reregister')).toBeNull();
+    expect([...(await presence.registrations(u))]).toEqual([['c2', 'd']]);
+    // another device of the user is re-registered as before
+    expect(await presence.openConn({ user: u, connId: 'c3', device: 'e', incarnation: a, generation: 2 }, 10, 'reregister')).toEqual([]);
+    expect(new Set((await presence.registrations(u)).keys())).toEqual(new Set(['c2', 'c3']));
+  });
 });

@@ -398,12 +398,15 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
       let mine = this.conns.get(reg.user);
       const devices = new Set<string>();
       const replaced: string[] = [];
+      let superseded = false;
       for (const [id, r] of mine ?? []) {
         if (id === reg.connId) continue;
         if (r.device === reg.device) {
           if (mode === 'hello') replaced.push(id);
+          else superseded = true;
         } else devices.add(r.device);
       }
+      if (superseded) return null;
       if (mode === 'hello' && devices.size >= maxDevices) return null;
       if (!mine) this.conns.set(reg.user, (mine = new Map()));
       for (const id of replaced) {

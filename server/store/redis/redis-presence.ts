@@ -10,7 +10,7 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
     return storeCall(async () => {
       await this.redis.sadd(keys.nodeConns(reg.incarnation), member);
       const res = (await this.scripts['conn-open'](keys.conns(reg.user), keys.presence(reg.user), this.channel, reg.user, reg.connId, `${reg.incarnation}#${reg.generation}`, reg.device, maxDevices, mode)) as string[];
-      if (res[0] === 'too_many_devices') {
+      if (res[0] === 'too_many_devices' || res[0] === 'superseded') {
         await this.redis.srem(keys.nodeConns(reg.incarnation), member);
         return null;
       }
