@@ -16,7 +16,7 @@
  *   npm run bench -- --connections 20000 --fanout 1000 --messages 200
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +41,8 @@ const argsSchema = z.object({
   connections: z.coerce.number().int().min(10).max(200_000),
   fanout: z.coerce.number().int().min(0).max(15_000),
   messages: z.coerce.number().int().min(1).max(100_000),
+  'presence-subs': z.coerce.number().int().min(0).max(1000),
+  gc: z.enum(['full', 'reduce'], { error: 'must be full or reduce' }),
   out: z.string().optional(),
 });
 let values;
@@ -50,11 +52,13 @@ try {
       connections: { type: 'string', default: '20000' },
       fanout: { type: 'string', default: '1000' },
       messages: { type: 'string', default: '200' },
+      'presence-subs': { type: 'string', default: '0' },
+      gc: { type: 'string', default: 'full' },
       out: { type: 'string' },
     },
   }));
 } catch (err) {
-  process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--connections N] [--fanout N] [--messages N] [--out FILE]\n`);
+  process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--connections N] [--presence-subs P] [--gc full|reduce] [--fanout N] [--messages N] [--out FILE]\n`);
   process.exit(2);
 }
 const parsed = argsSchema.safeParse(values);
@@ -74,14 +78,42 @@ const user = (i: number) => `b${i}`;
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function memory(node: ServerNodeHandle): Promise<{ rss: number; heapUsed: number }> {
-  const gc = JSON.parse((await httpCall(`${node.adminUrl}/debug/gc`, { method: 'POST' })).text) as { heapUsed: number };
-  const st = JSON.parse((await httpCall(`${node.adminUrl}/debug/state`)).text) as { memory: NodeJS.MemoryUsage };
-  return { rss: st.memory.rss, heapUsed: gc.heapUsed };
+interface NodeMemory {
+  rss: number;
+  heapUsed: number;
+  /** what V8 holds for its heap, used or not (young generation included) */
+  heapTotal: number;
+  /** V8's young generation (prom-client's nodejs_heap_space_size_total_bytes{space="new"}) */
+  young: number;
+  /** memory outside the JS heap that V8 knows of (Buffers and their ArrayBuffers included) */
+  external: number;
+  /** resident bytes of the process's brk heap ([heap] in /proc/<pid>/smaps: glibc malloc's main arena; 0 where unreadable) */
+  mallocHeap: number;
 }
-async function totalMemory(nodes: ServerNodeHandle[]) {
+
+/** Resident bytes of the `[heap]` mapping of a process (Linux), else 0. */
+function brkHeapRss(pid: number | undefined): number {
+  try {
+    const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+    const at = smaps.indexOf(' [heap]\n');
+    if (at < 0) return 0;
+    const kb = /\nRss:\s+(\d+) kB/.exec(smaps.slice(at))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+async function memory(node: ServerNodeHandle): Promise<NodeMemory> {
+  const gc = JSON.parse((await httpCall(`${node.adminUrl}/debug/gc${opts.gc === 'reduce' ? '?reduce=1' : ''}`, { method: 'POST' })).text) as { heapUsed: number };
+  const st = JSON.parse((await httpCall(`${node.adminUrl}/debug/state`)).text) as { memory: NodeJS.MemoryUsage };
+  const metrics = (await httpCall(`${node.adminUrl}/metrics`, { token: node.metricsToken })).text;
+  const young = Number(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
+  return { rss: st.memory.rss, heapUsed: gc.heapUsed, heapTotal: st.memory.heapTotal, young, external: st.memory.external, mallocHeap: brkHeapRss(node.process.pid) };
+}
+async function totalMemory(nodes: ServerNodeHandle[]): Promise<NodeMemory> {
   const all = await Promise.all(nodes.map(memory));
-  return { rss: all.reduce((a, m) => a + m.rss, 0), heapUsed: all.reduce((a, m) => a + m.heapUsed, 0) };
+  const sum = (k: keyof NodeMemory) => all.reduce((a, m) => a + m[k], 0);
+  return { rss: sum('rss'), heapUsed: sum('heapUsed'), heapTotal: sum('heapTotal'), young: sum('young'), external: sum('external'), mallocHeap: sum('mallocHeap') };
 }
 
 /**
@@ -163,7 +195,9 @@ try {
   const base = await totalMemory(nodes);
 
   // idle devices: no sends, no acks, no churn
-  const devices: DevicePlan[] = Array.from({ length: n }, (_, i) => ({ user: user(i), device: 'd0', convs: [], sendRate: 0, churnRate: 0, presenceSubs: [], seed: i }));
+  // with --presence-subs P: each device watches the next P users
+  const subs = Math.min(opts['presence-subs'], n - 1);
+  const devices: DevicePlan[] = Array.from({ length: n }, (_, i) => ({ user: user(i), device: 'd0', convs: [], sendRate: 0, churnRate: 0, presenceSubs: Array.from({ length: subs }, (_, k) => user((i + 1 + k) % n)), seed: i }));
   fleet = new Fleet({
     devices,
     urls: nodes.map((x) => x.wsUrl),
@@ -180,14 +214,16 @@ try {
   await sleep(3000);
   const open = fleet.totals().synced;
   const loaded = await totalMemory(nodes);
-  const perConn = { rssKiB: +((loaded.rss - base.rss) / n / 1024).toFixed(2), heapKiB: +((loaded.heapUsed - base.heapUsed) / n / 1024).toFixed(2) };
+  const grew = (k: keyof NodeMemory) => +((loaded[k] - base[k]) / n / 1024).toFixed(2);
+  const perConn = { rssKiB: grew('rss'), heapKiB: grew('heapUsed'), heapCommittedKiB: grew('heapTotal'), youngKiB: grew('young'), externalKiB: grew('external'), mallocHeapKiB: grew('mallocHeap'), otherNativeKiB: +(grew('rss') - grew('heapTotal') - grew('external')).toFixed(2) };
   const result = await fleet.finish();
   fleet = null;
   const clientKiB = +(result.rssPerClient / 1024).toFixed(2);
   const fleetAddedKiB = +(result.rssAddedPerClient / 1024).toFixed(2);
   const fleetHeapKiB = +(result.heapAddedPerClient / 1024).toFixed(2);
   log(`${n} idle connections (${open} open and synced now) in ${connectSecs.toFixed(1)} s (${Math.round(n / connectSecs)}/s)`);
-  log(`server per idle connection: RSS ${perConn.rssKiB} KiB, heap ${perConn.heapKiB} KiB (5 conversations each; summed over ${nodes.length} node(s))`);
+  log(`server per idle connection: RSS ${perConn.rssKiB} KiB, heap ${perConn.heapKiB} KiB, after ${opts.gc === 'reduce' ? 'a memory-reducing GC' : 'two full GCs'} (5 conversations${subs ? `, ${subs} presence subscriptions` : ''} each; summed over ${nodes.length} node(s))`);
+  log(`  its RSS: JS heap committed ${perConn.heapCommittedKiB} KiB (young generation ${perConn.youngKiB}), external ${perConn.externalKiB} KiB, the rest (native: sockets, libuv, malloc) ${perConn.otherNativeKiB} KiB, of which malloc's brk heap ${perConn.mallocHeapKiB} KiB`);
   await sleep(2000);
   const perProcess = Math.ceil(n / processes);
   const raw = await rawClientMemory(Array.from({ length: perProcess }, (_, i) => user(i)), nodes.map((x) => x.wsUrl));
@@ -288,7 +324,7 @@ try {
     version: 2,
     at: new Date().toISOString(),
     node: process.version,
-    idle: { connections: n, nodes: nodes.length, fleetProcesses: processes, connectPerSec: Math.round(n / connectSecs), serverPerConnection: perConn, clientRssKiBPerConnection: clientKiB, clientRssAddedKiBPerConnection: fleetAddedKiB, clientHeapAddedKiBPerConnection: fleetHeapKiB, rawWsClientRssAddedKiBPerConnection: rawKiB, rawWsClientHeapAddedKiBPerConnection: rawHeapKiB, clientRssAddedLessYoungKiBPerConnection: fleetLessYoungKiB, rawWsClientRssAddedLessYoungKiBPerConnection: rawLessYoungKiB, rawWsServerPerConnection: rawServer, serverRatioToRawWs: serverRatio, loadavg1: +os.loadavg()[0]!.toFixed(2), memory: { base, loaded } },
+    idle: { connections: n, presenceSubs: subs, gc: opts.gc, nodes: nodes.length, fleetProcesses: processes, connectPerSec: Math.round(n / connectSecs), serverPerConnection: perConn, clientRssKiBPerConnection: clientKiB, clientRssAddedKiBPerConnection: fleetAddedKiB, clientHeapAddedKiBPerConnection: fleetHeapKiB, rawWsClientRssAddedKiBPerConnection: rawKiB, rawWsClientHeapAddedKiBPerConnection: rawHeapKiB, clientRssAddedLessYoungKiBPerConnection: fleetLessYoungKiB, rawWsClientRssAddedLessYoungKiBPerConnection: rawLessYoungKiB, rawWsServerPerConnection: rawServer, serverRatioToRawWs: serverRatio, loadavg1: +os.loadavg()[0]!.toFixed(2), memory: { base, loaded } },
     fanout: fan,
   };
   const out = opts.out ?? path.join(REPO_ROOT, 'reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -4,17 +4,17 @@ import type { LogEntry } from '../store/log.ts';
  * What a channel needs from its node. One object serves every channel of a node (each
  * callback gets the channel), so a conversation costs a channel and not a set of closures.
  */
-export interface ChannelIO<M> {
+export interface ChannelIO<M, V = unknown> {
   /** reads the log from `from` to `to` (inclusive, at most `count` entries), ascending */
-  fetch(ch: ConvChannel<M>, from: number, to: number, count: number): Promise<LogEntry[]>;
+  fetch(ch: ConvChannel<M, V>, from: number, to: number, count: number): Promise<LogEntry[]>;
   /** the next seq, in order */
-  deliver(ch: ConvChannel<M>, seq: number, frame: string): void;
+  deliver(ch: ConvChannel<M, V>, seq: number, frame: string): void;
   /** seqs from..to will never come: retention removed them before the node read them */
-  skipped(ch: ConvChannel<M>, from: number, to: number): void;
+  skipped(ch: ConvChannel<M, V>, from: number, to: number): void;
   /** the conversation's data was lost and recreated under `epoch`; seqs start over */
-  epochChanged(ch: ConvChannel<M>, epoch: string): void;
+  epochChanged(ch: ConvChannel<M, V>, epoch: string): void;
   /** a fill failed (store unavailable); the caller retries through `noteHead` later */
-  fillFailed(ch: ConvChannel<M>, err: unknown): void;
+  fillFailed(ch: ConvChannel<M, V>, err: unknown): void;
 }
 
 const FILL_BATCH = 200;
@@ -36,13 +36,23 @@ const DEFAULT_LIMITS: ChannelLimits = { messages: 10_000, bytes: 4 * 1024 * 1024
  * listener strictly in order, each once, filling holes from the log — one fill at a time
  * per conversation, however many local connections it has.
  */
-export class ConvChannel<M = unknown> {
+export class ConvChannel<M = unknown, V = unknown> {
   readonly conv: string;
   epoch: string | null = null;
   /** highest seq delivered, contiguously */
   last = 0;
-  /** the local connections' views of this conversation */
-  readonly members = new Set<M>();
+  /**
+   * The local connections holding this conversation (the hub's, read and written there;
+   * each sets allocated on first use). A connection live and caught up with `last` is
+   * only a member of `quiet` (not yet sent this epoch's `conv` frame) or `told` (sent it):
+   * it has been sent every seq up to `last`, in `epoch`, and owes no leave. Any other holds
+   * a view of its own (V: its position, a leave, a replay under way) in `views` until it
+   * is caught up. (Issue 10: most connections of an idle node are caught up in all their
+   * conversations, and a view per connection and conversation was a fifth of its heap.)
+   */
+  quiet: Set<M> | null = null;
+  told: Set<M> | null = null;
+  views: Set<V> | null = null;
   /** attaches in progress; the channel stays while any runs */
   pins = 0;
   private capturing = true;
@@ -58,10 +68,10 @@ export class ConvChannel<M = unknown> {
   private overflowEpoch: string | null = null;
   private fillTarget = 0;
   private filling = false;
-  private readonly io: ChannelIO<M>;
+  private readonly io: ChannelIO<M, V>;
   private readonly limits: ChannelLimits;
 
-  constructor(conv: string, io: ChannelIO<M>, limits: ChannelLimits = DEFAULT_LIMITS) {
+  constructor(conv: string, io: ChannelIO<M, V>, limits: ChannelLimits = DEFAULT_LIMITS) {
     this.conv = conv;
     this.io = io;
     this.limits = limits;
@@ -70,6 +80,11 @@ export class ConvChannel<M = unknown> {
   /** What it keeps now while it cannot deliver (held back by the limits). */
   get kept(): { messages: number; chars: number } {
     return { messages: (this.captured?.length ?? 0) + (this.pending?.size ?? 0), chars: this.keptChars };
+  }
+
+  /** no local connection holds it */
+  get unheld(): boolean {
+    return !this.quiet?.size && !this.told?.size && !this.views?.size;
   }
 
   get isLive(): boolean {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { CloseCode, ProtocolError } from '../protocol/codes.ts';
 import { convForUser, parseConv } from '../protocol/ids.ts';
 import { encode } from '../protocol/server-frames.ts';
-import { ConnConv, type Conn } from '../gateway/connection.ts';
+import { Conn, ConnConv } from '../gateway/connection.ts';
 import type { ConvState, LogEntry } from '../store/log.ts';
 import type { Stores } from '../store/stores.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -17,7 +17,7 @@ export interface HubOptions {
   slowConsumerBytes: number;
 }
 
-type Chan = ConvChannel<ConnConv>;
+type Chan = ConvChannel<Conn, ConnConv>;
 
 /** Replay waits for the socket to drain past this many unsent bytes. */
 const PACE_BYTES = 256 * 1024;
@@ -113,8 +113,26 @@ export class Hub {
       if (v.size === 1) this.byUser.set(conn.user, v.values().next().value!);
       else if (v.size === 0) this.byUser.delete(conn.user);
     }
-    for (const cc of conn.convs.values()) this.detach(cc);
-    conn.convs.clear();
+    for (const conv of conn.convs) {
+      const cc = conn.views?.get(conv);
+      if (cc) this.detach(cc);
+      else {
+        const ch = this.chans.get(conv);
+        if (!ch) continue;
+        ch.quiet?.delete(conn);
+        ch.told?.delete(conn);
+        this.dropIfUnheld(ch);
+      }
+    }
+    conn.convs = [];
+    conn.views = null;
+  }
+
+  /** `conn` holds `conv`: caught up in it, or through a view. */
+  private holds(conn: Conn, conv: string): boolean {
+    if (conn.views?.has(conv)) return true;
+    const ch = this.chans.get(conv);
+    return ch !== undefined && (ch.quiet?.has(conn) === true || ch.told?.has(conn) === true);
   }
 
   /**
@@ -141,9 +159,9 @@ export class Hub {
           if (conv.startsWith('g:') || st.epoch !== null) stale.push(conv);
           continue;
         }
-        if (st.epoch === null || conn.convs.has(conv)) {
+        if (st.epoch === null || this.holds(conn, conv)) {
           // dm without a message yet: attach so its first message flows live.
-          if (st.epoch === null && !conn.convs.has(conv)) this.attach(conn, chan, conv, null, 0);
+          if (st.epoch === null && !this.holds(conn, conv)) this.attach(conn, chan, conv, null, 0);
           continue;
         }
         const stored = cursors.get(conv);
@@ -154,6 +172,8 @@ export class Hub {
         if (st.left >= 0) cc.until = st.left;
         ccs.push({ cc, st, force: cursorOfOtherEpoch(st, stored) });
       }
+      // as long as it is: an array grown by push keeps room for 16 more
+      conn.convs = conn.convs.slice();
       if (stale.length) void this.store.groups.forgetConvs(conn.user, stale).catch(() => {});
       for (const { cc, st, force } of ccs) {
         if (!conn.isOpen) return;
@@ -167,14 +187,14 @@ export class Hub {
 
   /** A conversation that became the connection's while it is open (join, first dm message). */
   async attachLater(conn: Conn, conv: string, joinSeq: number, attempt = 0): Promise<void> {
-    if (!conn.isOpen || conn.convs.has(conv)) return;
+    if (!conn.isOpen || this.holds(conn, conv)) return;
     // counted, never refused: a join's attach must run even while another attach reads
     const key = conn.id + '\n' + conv;
     this.attaching.set(key, (this.attaching.get(key) ?? 0) + 1);
     const chan = this.pin(conv);
     try {
       const [st, cursor] = await Promise.all([this.convState(conn.user, conv), this.store.cursors.cursorOf(conn.user, conn.device, conv)]);
-      if (!conn.isOpen || conn.convs.has(conv)) return;
+      if (!conn.isOpen || this.holds(conn, conv)) return;
       chan.start(st.epoch, st.head);
       if (st.join < 0) return;
       const done = conn.finished?.get(conv);
@@ -200,24 +220,63 @@ export class Hub {
     // the channel's strings, not this user's own copies read from the store: one conv and
     // one epoch string per conversation on the node instead of one per connection
     const cc = new ConnConv(conn, chan.conv, epoch !== null && epoch === chan.epoch ? chan.epoch : epoch, pos);
-    conn.convs.set(chan.conv, cc);
-    chan.members.add(cc);
+    (conn.views ??= new Map()).set(chan.conv, cc);
+    (chan.views ??= new Set()).add(cc);
+    conn.convs.push(chan.conv);
     return cc;
   }
 
+  /** Takes a view off its channel (the connection's own records are the caller's). */
   private detach(cc: ConnConv): void {
     cc.replayGen++;
     cc.live = false;
     const chan = this.chans.get(cc.conv);
     if (!chan) return;
-    chan.members.delete(cc);
-    if (chan.members.size === 0 && chan.pins === 0) this.chans.delete(cc.conv);
+    chan.views?.delete(cc);
+    if (chan.views?.size === 0) chan.views = null;
+    this.dropIfUnheld(chan);
+  }
+
+  private dropIfUnheld(chan: Chan): void {
+    if (chan.pins <= 0 && chan.unheld) this.chans.delete(chan.conv);
+  }
+
+  /**
+   * A live view that has caught up with its channel (everything up to `last` sent, in the
+   * channel's epoch, no leave owed) gives way to plain membership: the channel pushes to
+   * the connection from here on with no view (see ConvChannel.quiet).
+   */
+  private settle(ch: Chan, cc: ConnConv): void {
+    if (!cc.live || cc.until !== Infinity || cc.epoch === null || cc.epoch !== ch.epoch || cc.pos !== ch.last || !ch.isLive) return;
+    const conn = cc.conn;
+    if (conn.views?.get(cc.conv) !== cc) return;
+    // any replay or retry of it stops: it is not current any more
+    cc.replayGen++;
+    cc.live = false;
+    ch.views!.delete(cc);
+    if (ch.views!.size === 0) ch.views = null;
+    conn.views.delete(cc.conv);
+    if (conn.views.size === 0) conn.views = null;
+    if (cc.announced) (ch.told ??= new Set()).add(conn);
+    else (ch.quiet ??= new Set()).add(conn);
+  }
+
+  /** The view of a caught-up member (a leave, a membership change or a new epoch needs one). */
+  private viewOf(ch: Chan, conn: Conn): ConnConv {
+    const announced = ch.told?.delete(conn) === true;
+    ch.quiet?.delete(conn);
+    const cc = new ConnConv(conn, ch.conv, ch.epoch, ch.last);
+    cc.live = true;
+    cc.announced = announced;
+    (conn.views ??= new Map()).set(ch.conv, cc);
+    (ch.views ??= new Set()).add(cc);
+    return cc;
   }
 
   private pin(conv: string): Chan {
     let chan = this.chans.get(conv);
     if (!chan) {
-      chan = new ConvChannel<ConnConv>(conv, this.channelIO);
+      chan = new ConvChannel<Conn, ConnConv>(conv, this.channelIO);
       // opened while the bus is down: held like the others until the resync
       if (this.busDown) chan.hold();
       this.chans.set(conv, chan);
@@ -230,11 +289,11 @@ export class Hub {
     const chan = this.chans.get(conv);
     if (!chan) return;
     chan.pins--;
-    if (chan.pins <= 0 && chan.members.size === 0) this.chans.delete(conv);
+    this.dropIfUnheld(chan);
   }
 
   /** One IO object for every channel of this node. */
-  private readonly channelIO: ChannelIO<ConnConv> = {
+  private readonly channelIO: ChannelIO<Conn, ConnConv> = {
     fetch: async (ch, from, to, count): Promise<LogEntry[]> => {
       this.metrics.gapFills.inc();
       if (!ch.conv.startsWith('g:')) return this.store.log.range(ch.conv, from, to, count);
@@ -245,11 +304,28 @@ export class Hub {
       return entries;
     },
     deliver: (ch, seq, frame) => {
-      if (ch.members.size === 0) return;
+      if (ch.unheld) return;
       // Serialized once per node: the same bytes go to every local recipient.
       const bytes = Buffer.from(frame);
-      for (const cc of ch.members) {
-        if (!cc.live || seq <= cc.pos) continue;
+      // caught up: each has been sent seq - 1 (the channel hands seqs over in order)
+      if (ch.told) for (const conn of ch.told) this.push(conn, seq, bytes);
+      const quiet = ch.quiet;
+      if (quiet) {
+        ch.quiet = null;
+        const told = (ch.told ??= new Set());
+        for (const conn of quiet) {
+          this.tellConv(conn, ch.conv, ch.epoch ?? '', seq - 1, seq);
+          told.add(conn);
+          this.push(conn, seq, bytes);
+        }
+      }
+      if (!ch.views) return;
+      for (const cc of ch.views) {
+        if (!cc.live) continue;
+        if (seq <= cc.pos) {
+          this.settle(ch, cc);
+          continue;
+        }
         if (seq > cc.until) {
           this.detachFromConn(cc);
           continue;
@@ -260,11 +336,30 @@ export class Hub {
           void this.replay(cc, 0, ch.last, false);
           continue;
         }
-        this.pushLive(cc, seq, bytes);
+        this.announce(cc, seq);
+        cc.pos = seq;
+        this.push(cc.conn, seq, bytes);
+        if (seq >= cc.until) this.detachFromConn(cc);
+        else this.settle(ch, cc);
       }
     },
     skipped: (ch, from, to) => {
-      for (const cc of ch.members) {
+      // caught up: each has been sent from - 1 (the channel skips from its `last`)
+      if (ch.told || ch.quiet) {
+        const gap = encode.gap(ch.conv, from, to, true);
+        if (ch.told) for (const conn of ch.told) conn.send(gap);
+        const quiet = ch.quiet;
+        if (quiet) {
+          ch.quiet = null;
+          const told = (ch.told ??= new Set());
+          for (const conn of quiet) {
+            this.tellConv(conn, ch.conv, ch.epoch ?? '', from - 1, from - 1);
+            told.add(conn);
+            conn.send(gap);
+          }
+        }
+      }
+      for (const cc of ch.views ?? []) {
         if (!cc.live || to <= cc.pos) continue;
         this.announce(cc, ch.last);
         cc.conn.send(encode.gap(ch.conv, Math.max(from, cc.pos + 1), to, true));
@@ -272,7 +367,9 @@ export class Hub {
       }
     },
     epochChanged: (ch, epoch) => {
-      for (const cc of ch.members) {
+      // nobody is caught up in an epoch that just began: every member replays it
+      for (const conn of [...(ch.told ?? []), ...(ch.quiet ?? [])]) this.viewOf(ch, conn);
+      for (const cc of ch.views ?? []) {
         cc.epoch = epoch;
         cc.pos = 0;
         cc.until = Infinity;
@@ -287,13 +384,10 @@ export class Hub {
     },
   };
 
-  private pushLive(cc: ConnConv, seq: number, bytes: Buffer): void {
-    const conn = cc.conn;
-    this.announce(cc, seq);
+  /** One live message to one connection. */
+  private push(conn: Conn, seq: number, bytes: Buffer): void {
     conn.send(bytes);
-    cc.pos = seq;
     this.metrics.deliveries.inc();
-    if (seq >= cc.until) this.detachFromConn(cc);
     if (conn.ws.bufferedAmount > this.opts.slowConsumerBytes + PACE_BYTES) {
       if (conn.closeNow(CloseCode.slowConsumer, 'slow consumer')) {
         this.metrics.slowConsumers.inc();
@@ -305,13 +399,24 @@ export class Hub {
   /** Reads the membership of the group's local members and applies it (see applyMembership). */
   private async reconcileMembership(conv: string): Promise<void> {
     const ch = this.chans.get(conv);
-    if (!ch || !conv.startsWith('g:') || ch.members.size === 0) return;
-    const users = [...new Set([...ch.members].map((cc) => cc.conn.user))];
+    if (!ch || !conv.startsWith('g:') || ch.unheld) return;
+    const members = (): (Conn | ConnConv)[] => [...(ch.told ?? []), ...(ch.quiet ?? []), ...(ch.views ?? [])];
+    const users = [...new Set(members().map((m) => (m instanceof Conn ? m.user : m.conn.user)))];
     const states = await Promise.all(users.map((u) => this.store.log.states(u, [conv])));
     const byUser = new Map(users.map((u, i) => [u, states[i]![0]!]));
-    for (const cc of [...ch.members]) {
-      const st = byUser.get(cc.conn.user);
-      if (st) this.applyMembership(cc, st);
+    for (const m of members()) {
+      const st = byUser.get(m instanceof Conn ? m.user : m.conn.user);
+      if (!st) continue;
+      if (m instanceof ConnConv) {
+        this.applyMembership(m, st);
+        continue;
+      }
+      // caught up: a view only when the membership changes something
+      if (st.epoch !== ch.epoch || (st.join >= 0 && st.join <= ch.last && st.left < 0)) continue;
+      if (!ch.told?.has(m) && !ch.quiet?.has(m)) continue;
+      const cc = this.viewOf(ch, m);
+      this.applyMembership(cc, st);
+      this.settle(ch, cc);
     }
   }
 
@@ -340,8 +445,11 @@ export class Hub {
 
   private detachFromConn(cc: ConnConv): void {
     const conn = cc.conn;
-    if (conn.convs.get(cc.conv) === cc) {
-      conn.convs.delete(cc.conv);
+    if (conn.views?.get(cc.conv) === cc) {
+      conn.views.delete(cc.conv);
+      if (conn.views.size === 0) conn.views = null;
+      const i = conn.convs.indexOf(cc.conv);
+      if (i >= 0) conn.convs.splice(i, 1);
       // a leaver's view ends here: a later attach (resync, a repeated join) must not replay below it
       if (cc.until !== Infinity) (conn.finished ??= new Map()).set(cc.conv, { epoch: cc.epoch, pos: cc.pos });
       // the user joined again while this view still owed the earlier membership: go on from the join
@@ -358,7 +466,12 @@ export class Hub {
   private announce(cc: ConnConv, head: number): void {
     if (cc.announced) return;
     cc.announced = true;
-    cc.conn.send(encode.conv(cc.conv, cc.epoch ?? '', cc.pos, Math.max(head, cc.pos)));
+    this.tellConv(cc.conn, cc.conv, cc.epoch ?? '', cc.pos, Math.max(head, cc.pos));
+  }
+
+  /** The `conv` frame: the connection's position in the conversation's epoch, and its head. */
+  private tellConv(conn: Conn, conv: string, epoch: string, pos: number, head: number): void {
+    conn.send(encode.conv(conv, epoch, pos, head));
   }
 
   /**
@@ -372,7 +485,7 @@ export class Hub {
     const ch = this.chans.get(cc.conv);
     if (!ch) return;
     const epoch = ch.epoch;
-    const current = () => cc.replayGen === gen && conn.isOpen && ch.epoch === epoch && conn.convs.get(cc.conv) === cc;
+    const current = () => cc.replayGen === gen && conn.isOpen && ch.epoch === epoch && conn.views?.get(cc.conv) === cc;
     try {
       if (cc.epoch !== epoch) {
         cc.epoch = epoch;
@@ -433,6 +546,7 @@ export class Hub {
       }
       cc.live = true;
       if (cc.pos >= cc.until) this.detachFromConn(cc);
+      else this.settle(ch, cc);
     } catch (err) {
       if (!current()) return;
       if (attempt < 60) {
@@ -478,13 +592,13 @@ export class Hub {
   }
 
   private needsAttach(conn: Conn, conv: string): boolean {
-    return conn.state === 'open' && !conn.convs.has(conv) && !this.attaching.has(conn.id + '\n' + conv);
+    return conn.state === 'open' && !this.holds(conn, conv) && !this.attaching.has(conn.id + '\n' + conv);
   }
 
   onJoin(conv: string, user: string, atSeq: number): void {
     for (const conn of this.connsOf(user)) {
       if (conn.state !== 'open') continue;
-      const cc = conn.convs.get(conv);
+      const cc = conn.views?.get(conv);
       if (cc && cc.until !== Infinity) {
         // left and re-joined: what the earlier membership is owed first, then from the new join point
         if (cc.pos < cc.until) {
@@ -492,16 +606,20 @@ export class Hub {
           continue;
         }
         this.detachFromConn(cc);
-      } else if (cc) continue;
+      } else if (cc || this.holds(conn, conv)) continue;
       conn.finished?.delete(conv);
       void this.attachLater(conn, conv, atSeq);
     }
   }
 
   onLeave(conv: string, user: string, atSeq: number): void {
+    const ch = this.chans.get(conv);
     for (const conn of this.connsOf(user)) {
-      const cc = conn.convs.get(conv);
-      if (!cc) continue;
+      let cc = conn.views?.get(conv);
+      if (!cc) {
+        if (!ch || !this.holds(conn, conv)) continue;
+        cc = this.viewOf(ch, conn);
+      }
       cc.until = atSeq;
       if (cc.pos >= atSeq) this.detachFromConn(cc);
     }
@@ -583,16 +701,16 @@ export class Hub {
     const indexed = await this.store.groups.userConvs(user);
     for (const conn of this.connsOf(user)) {
       if (conn.state !== 'open') continue;
-      for (const conv of indexed) if (!conn.convs.has(conv)) void this.attachLater(conn, conv, 0);
+      for (const conv of indexed) if (!this.holds(conn, conv)) void this.attachLater(conn, conv, 0);
     }
   }
 
   /** Clamp an ack or read mark to what exists: the channel's head, or the store's. */
   async clampToHead(conn: Conn, conv: string, seq: number): Promise<{ epoch: string; seq: number }> {
     convForUser(conv, conn.user);
-    const cc = conn.convs.get(conv);
+    const cc = conn.views?.get(conv);
     const chan = this.chans.get(conv);
-    if (cc && chan && chan.isLive && chan.epoch) return { epoch: chan.epoch, seq: Math.min(seq, Math.max(chan.last, cc.pos)) };
+    if (chan && chan.isLive && chan.epoch && (cc || this.holds(conn, conv))) return { epoch: chan.epoch, seq: Math.min(seq, Math.max(chan.last, cc?.pos ?? 0)) };
     const st = await this.convState(conn.user, conv);
     if (st.join < 0) throw new ProtocolError(st.epoch === null && conv.startsWith('g:') ? 'not_found' : 'forbidden', `not a member of ${conv}`);
     return { epoch: st.epoch ?? '', seq: Math.min(seq, st.left >= 0 ? st.left : st.head) };

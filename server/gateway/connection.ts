@@ -23,7 +23,10 @@ export interface ClientSocket {
 export const frameStats = { out: 0 };
 
 /**
- * One conversation as seen by one connection. A class, not an object literal, so `until`
+ * One conversation as seen by one connection while it is not simply caught up in it: its
+ * backlog being replayed, behind the channel, past a leave, after an epoch change (a
+ * connection caught up is a member of the channel's `quiet` or `told` set and has no
+ * view; see ConvChannel). A class, not an object literal, so `until`
  * can stay unset for the common case: an `Infinity` in a number field is a boxed heap
  * number in every instance (16 bytes each, five or more per idle connection).
  */
@@ -77,7 +80,10 @@ export class Conn {
   badFrames = 0;
   /** pongs answering its pings, not yet written to the socket (gateway's ping handler) */
   owedPongs = 0;
-  readonly convs = new Map<string, ConnConv>();
+  /** the conversations it holds, caught up or through a view (the channels' own strings) */
+  convs: string[] = [];
+  /** conv → its view, for the conversations it is not caught up in (allocated on first use) */
+  views: Map<string, ConnConv> | null = null;
   /** conv → highest acked mark not yet written (with its epoch: an epoch change must not carry it over) */
   acks: Map<string, { epoch: string; seq: number }> | null = null;
   /** watched user → the highest presence `v` sent to this connection (0 before its first frame) */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type RawData, type ServerOptions } from 'ws';
 import type { Config } from '../config/config.ts';
 import type { Hub } from '../delivery/hub.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -24,8 +24,6 @@ import { TokenError, type TokenVerifier } from './tokens.ts';
 const BAD_FRAMES_LIMIT = 10;
 /** pongs a client may be owed (its pings answered but not yet written): ws 8's default maxPendingAutoPongs */
 const MAX_OWED_PONGS = 60;
-const connOf = new WeakMap<WebSocket, Conn>();
-const noop = () => {};
 function destroySocket(this: Duplex): void {
   this.destroy();
 }
@@ -37,6 +35,56 @@ const MAX_EARLY_FRAMES = 64;
 const DRAIN_FLUSHES = 32;
 /** a ping's successor comes 0..¼ HEARTBEAT_MS early, in this many steps taken by turns (see sweep) */
 const PING_SPREAD_STEPS = 16;
+
+/** What a node does with its sockets' events. */
+interface SocketEvents {
+  message(conn: Conn, data: RawData, isBinary: boolean): void;
+  pong(conn: Conn): void;
+  ping(conn: Conn, ws: ServerSocket, data: Buffer): void;
+  close(conn: Conn): void;
+}
+
+/**
+ * The node's WebSockets (ws's `WebSocket` option: a subclass of its own). Their events
+ * are dispatched by `emit` itself instead of through listeners: an EventEmitter's listener
+ * table is a dictionary-mode object (~180 bytes empty, ~280 with the five listeners a
+ * connection needs), the largest single object of an idle connection after ws's socket
+ * and receiver. `_events` is left undefined (Node's EventEmitter allows it: it creates the
+ * table on a first `on`), so nothing is allocated for it; the connection is a field
+ * instead of a WeakMap entry. Events before `conn` is set ('open' during the upgrade) and
+ * errors (a 'close' always follows) are dropped.
+ */
+abstract class ServerSocket extends WebSocket {
+  conn: Conn | null = null;
+
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    (this as unknown as { _events: undefined })._events = undefined;
+  }
+
+  protected abstract events(): SocketEvents;
+
+  override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+    const conn = this.conn;
+    if (conn === null) return true;
+    const on = this.events();
+    switch (event) {
+      case 'message':
+        on.message(conn, a as RawData, b as boolean);
+        break;
+      case 'pong':
+        on.pong(conn);
+        break;
+      case 'ping':
+        on.ping(conn, this, a as Buffer);
+        break;
+      case 'close':
+        on.close(conn);
+        break;
+    }
+    return true;
+  }
+}
 
 export interface GatewayDeps {
   config: Config;
@@ -87,8 +135,15 @@ export class Gateway {
   constructor(deps: GatewayDeps) {
     this.d = deps;
     // autoPong off: ws's own answer keeps a closure and its context per socket (~96 bytes of
-    // every idle connection); wsHandlers.ping answers instead, with the same cap
-    const options: ServerOptions = { noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, autoPong: false };
+    // every idle connection); socketEvents.ping answers instead, with the same cap
+    const gw = this;
+    // the node's sockets: one class for all of them, whose events go straight to this gateway
+    const NodeSocket = class extends ServerSocket {
+      protected override events(): SocketEvents {
+        return gw.socketEvents;
+      }
+    };
+    const options: ServerOptions = { noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, autoPong: false, WebSocket: NodeSocket as unknown as typeof WebSocket };
     this.wss = new WebSocketServer(options);
     this.acks = new AckFlusher(deps.store.cursors, this.all);
   }
@@ -142,10 +197,10 @@ export class Gateway {
     }
     // ws puts its own 'error' listener on the socket first thing, then the WebSocket's
     socket.off('error', destroySocket);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, overLimit));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws as ServerSocket, overLimit));
   }
 
-  private onConnection(ws: WebSocket, overLimit: boolean): void {
+  private onConnection(ws: ServerSocket, overLimit: boolean): void {
     if (overLimit || this.all.size >= this.d.maxConnections) {
       this.d.metrics.closes.inc({ code: String(CloseCode.tryAgainLater) });
       ws.close(CloseCode.tryAgainLater, 'connection limit reached');
@@ -155,44 +210,26 @@ export class Gateway {
     const conn = new Conn(`${this.d.nodeId}.${this.bootId}.${(this.seq++).toString(36)}`, ws, Date.now());
     this.connectionsOpened++;
     this.all.add(conn);
-    connOf.set(ws, conn);
-    ws.on('message', this.wsHandlers.message);
-    ws.on('pong', this.wsHandlers.pong);
-    ws.on('ping', this.wsHandlers.ping);
-    ws.on('close', this.wsHandlers.close);
-    ws.on('error', noop);
+    // from here on its events reach the handlers below (before: none but 'open', ignored)
+    ws.conn = conn;
   }
 
-  /**
-   * One set of socket handlers for every connection (they find the connection from the
-   * socket), instead of four closures per connection: memory per idle connection counts.
-   */
-  private readonly wsHandlers = (() => {
-    const gw = this;
-    return {
-      message(this: WebSocket, data: RawData, isBinary: boolean) {
-        const conn = connOf.get(this);
-        if (conn) gw.onFrame(conn, data, isBinary);
-      },
-      pong(this: WebSocket) {
-        const conn = connOf.get(this);
-        if (conn) conn.lastSeen = Date.now();
-      },
-      // ws's autoPong, with its maxPendingAutoPongs: a client that floods pings and does not
-      // read its pongs is cut once MAX_OWED_PONGS are owed, instead of the node buffering them
-      ping(this: WebSocket, data: Buffer) {
-        const conn = connOf.get(this);
-        if (!conn || this.readyState !== 1) return;
-        if (conn.owedPongs >= MAX_OWED_PONGS) return void this.terminate();
-        conn.owedPongs++;
-        this.pong(data, false, () => conn.owedPongs--);
-      },
-      close(this: WebSocket) {
-        const conn = connOf.get(this);
-        if (conn) void gw.onClose(conn);
-      },
-    };
-  })();
+  /** What every socket of this node does with its events (see ServerSocket). */
+  private readonly socketEvents: SocketEvents = {
+    message: (conn, data, isBinary) => this.onFrame(conn, data, isBinary),
+    pong: (conn) => {
+      conn.lastSeen = Date.now();
+    },
+    // ws's autoPong, with its maxPendingAutoPongs: a client that floods pings and does not
+    // read its pongs is cut once MAX_OWED_PONGS are owed, instead of the node buffering them
+    ping: (conn, ws, data) => {
+      if (ws.readyState !== 1) return;
+      if (conn.owedPongs >= MAX_OWED_PONGS) return void ws.terminate();
+      conn.owedPongs++;
+      ws.pong(data, false, () => conn.owedPongs--);
+    },
+    close: (conn) => void this.onClose(conn),
+  };
 
   private async onClose(conn: Conn): Promise<void> {
     if (conn.state === 'closed') return;

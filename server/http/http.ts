@@ -204,9 +204,14 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
     if (operator && d.config.DEBUG_ROUTES && parts[0] === 'debug') {
       if (method === 'POST' && path === '/debug/gc') {
         v8.setFlagsFromString('--expose-gc');
-        const gc = vm.runInNewContext('gc') as () => void;
+        const gc = vm.runInNewContext('gc') as (opts?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
         gc();
         gc();
+        // ?reduce=1: then V8's memory-reducing collection (the 'last-resort' flavor), which also
+        // hands back to the OS the pages a collection freed (V8 otherwise keeps them pooled for
+        // a while), so RSS read next counts what is held rather than what the last burst of
+        // garbage needed (the bench's RSS per idle connection)
+        if (url.searchParams.get('reduce') === '1') gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
         let openFds = -1;
         try {
           openFds = readdirSync('/proc/self/fd').length - 1;
@@ -218,6 +223,8 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
         return json(res, 200, {
           heapUsed: mem.heapUsed,
           rss: mem.rss,
+          // what each V8 space holds and how much of it is resident (the bench's RSS breakdown)
+          spaces: v8.getHeapSpaceStatistics().map((x) => ({ space: x.space_name, size: x.space_size, used: x.space_used_size, physical: x.physical_space_size })),
           openFds,
           httpSockets: d.httpSockets(),
           connections: d.gateway().connectionCount,

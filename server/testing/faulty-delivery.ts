@@ -1,5 +1,5 @@
 import { CloseCode } from '../protocol/codes.ts';
-import { Conn, type ConnConv } from '../gateway/connection.ts';
+import { Conn } from '../gateway/connection.ts';
 import { Hub } from '../delivery/hub.ts';
 
 /**
@@ -38,22 +38,19 @@ export function neverCutSlowConsumers(): void {
  * still sent, so only connections that knew the old epoch are hit.
  */
 export function epochUnannounced(): void {
-  const proto = Hub.prototype as unknown as { announce(cc: ConnConv, head: number): void };
-  const announce = proto.announce;
+  type TellConv = (this: Hub, conn: Conn, conv: string, epoch: string, pos: number, head: number) => void;
+  const proto = Hub.prototype as unknown as { tellConv: TellConv };
+  const tellConv = proto.tellConv;
   // per connection and conversation, the epoch last announced (kept across re-attaches: a
-  // resync may give the connection a new ConnConv for the same conversation)
-  const told = new WeakMap<Conn, Map<string, string | null>>();
-  proto.announce = function (this: Hub, cc: ConnConv, head: number): void {
-    if (cc.announced) return announce.call(this, cc, head);
-    let byConv = told.get(cc.conn);
-    if (!byConv) told.set(cc.conn, (byConv = new Map()));
-    const before = byConv.get(cc.conv);
-    byConv.set(cc.conv, cc.epoch);
-    if (before !== undefined && before !== null && before !== cc.epoch) {
-      cc.announced = true;
-      return;
-    }
-    announce.call(this, cc, head);
+  // resync may give the connection a new view of the same conversation)
+  const told = new WeakMap<Conn, Map<string, string>>();
+  proto.tellConv = function (this: Hub, conn, conv, epoch, pos, head): void {
+    let byConv = told.get(conn);
+    if (!byConv) told.set(conn, (byConv = new Map()));
+    const before = byConv.get(conv);
+    byConv.set(conv, epoch);
+    if (before !== undefined && before !== '' && before !== epoch) return;
+    tellConv.call(this, conn, conv, epoch, pos, head);
   };
 }
 
