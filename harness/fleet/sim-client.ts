@@ -41,11 +41,13 @@ interface ConvView {
   filling: number;
 }
 
-type State = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
+type State = 'idle' | 'away' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
 
 const ACK_BATCH_MS = 500;
 /** the device a socket belongs to (SimClient.wsHandlers) */
 const deviceOf = new WeakMap<WebSocket, SimClient>();
+/** sockets a device left open while it opened a new one (replaceRate) → their connection id: only their close is recorded */
+const abandonedConn = new WeakMap<WebSocket, string>();
 /** ws 8's default maxPendingAutoPongs */
 const MAX_OWED_PONGS = 60;
 
@@ -73,6 +75,9 @@ export class SimClient {
   private readonly historyWaiters = new Map<string, (f: ServerFrame | null) => void>();
   private sendTimer: NodeJS.Timeout | null = null;
   private churnTimer: NodeJS.Timeout | null = null;
+  private replaceTimer: NodeJS.Timeout | null = null;
+  /** connections left open by replace(), until they close */
+  private readonly abandoned = new Set<WebSocket>();
   private ackTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private livenessTimer: NodeJS.Timeout | null = null;
@@ -115,6 +120,11 @@ export class SimClient {
 
   start(): void {
     if (this.state !== 'idle') return;
+    // mode visit: away until its visit begins (startMode)
+    if (this.plan.mode?.kind === 'visit') {
+      this.state = 'away';
+      return;
+    }
     this.connect();
   }
 
@@ -124,6 +134,7 @@ export class SimClient {
     this.loadStartAt = Date.now();
     if (this.plan.sendRate > 0 && this.plan.convs.length && this.maxStageTarget() > 0) this.scheduleSend(this.loadStartAt);
     if (this.plan.churnRate > 0) this.scheduleChurn();
+    if ((this.plan.replaceRate ?? 0) > 0) this.scheduleReplace();
     this.startMode();
   }
 
@@ -131,12 +142,13 @@ export class SimClient {
     this.sending = false;
     if (this.sendTimer) clearTimeout(this.sendTimer);
     if (this.churnTimer) clearTimeout(this.churnTimer);
-    this.sendTimer = this.churnTimer = null;
+    if (this.replaceTimer) clearTimeout(this.replaceTimer);
+    this.sendTimer = this.churnTimer = this.replaceTimer = null;
   }
 
   /** Resolves when this device is connected and synced (or has given up). */
   whenSynced(): Promise<void> {
-    if (this.isSynced || this.state === 'failed' || this.state === 'replaced' || this.state === 'stopped' || this.state === 'gone') return Promise.resolve();
+    if (this.isSynced || this.state === 'failed' || this.state === 'replaced' || this.state === 'stopped' || this.state === 'gone' || this.state === 'away') return Promise.resolve();
     return new Promise((r) => this.syncedWaiters.push(r));
   }
 
@@ -147,7 +159,7 @@ export class SimClient {
 
   /** The end-of-run resync: a fresh connection replays everything above the cursor. */
   async resync(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'failed' || this.state === 'gone') return;
+    if (this.state === 'stopped' || this.state === 'failed' || this.state === 'gone' || this.state === 'away') return;
     if (this.state === 'replaced') this.state = 'backoff';
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
@@ -184,6 +196,8 @@ export class SimClient {
         });
       });
     } else ws?.terminate();
+    // a connection left open by replace() that the server never closed: recorded as closed now (1006)
+    for (const old of this.abandoned) old.terminate();
     for (const w of this.syncedWaiters.splice(0)) w();
   }
 
@@ -243,7 +257,8 @@ export class SimClient {
     },
     message(this: WebSocket, data: WebSocket.RawData): void {
       const c = deviceOf.get(this);
-      if (!c) return;
+      // a connection left open by replace(): the app no longer reads its frames
+      if (!c || c.ws !== this) return;
       c.heard(this);
       c.onFrame(data.toString());
     },
@@ -292,23 +307,18 @@ export class SimClient {
   }
 
   private onClose(ws: WebSocket, code: number): void {
-    if (this.ws !== ws) return;
-    this.ws = null;
-    if (this.livenessTimer) clearTimeout(this.livenessTimer);
-    this.livenessTimer = null;
+    if (this.ws !== ws) {
+      const conn = abandonedConn.get(ws);
+      if (conn === undefined || !this.abandoned.delete(ws)) return;
+      // the server's verdict on a replaced connection: PROTOCOL.md wants 4409
+      this.o.recorder.fact({ k: 'conn', client: this.client, conn, event: 'close', at: Date.now(), code });
+      this.o.recorder.count(`replaced_closes.${code}`);
+      return;
+    }
+    this.detach();
     this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'close', at: Date.now(), code });
     this.o.recorder.count('closes');
-    if (this.ackTimer) clearInterval(this.ackTimer);
-    this.ackTimer = null;
-    // what was written but not answered goes out again, same cmid, after the reconnect
-    for (const p of this.pending.values()) {
-      p.reqId = null;
-      this.queued.push(p);
-    }
-    this.pending.clear();
-    for (const w of this.historyWaiters.values()) w(null);
-    this.historyWaiters.clear();
-    for (const v of this.convs.values()) v.filling = 0;
+    if (code === 4429) this.o.recorder.count('refused_4429');
     if (this.state === 'stopped' || this.state === 'gone') return;
     // failover: a node that cannot even welcome us is tried again only after the others;
     // rotate: every reconnect goes to the next node
@@ -320,6 +330,51 @@ export class SimClient {
       return;
     }
     this.scheduleReconnect();
+  }
+
+  /** The device is done with its current connection (closed, or left open by replace()): what it had in flight goes out again on the next. */
+  private detach(): void {
+    this.ws = null;
+    if (this.livenessTimer) clearTimeout(this.livenessTimer);
+    this.livenessTimer = null;
+    if (this.ackTimer) clearInterval(this.ackTimer);
+    this.ackTimer = null;
+    // what was written but not answered goes out again, same cmid, after the reconnect
+    for (const p of this.pending.values()) {
+      p.reqId = null;
+      this.queued.push(p);
+    }
+    this.pending.clear();
+    for (const w of this.historyWaiters.values()) w(null);
+    this.historyWaiters.clear();
+    for (const v of this.convs.values()) v.filling = 0;
+  }
+
+  /**
+   * workload replaceRate: the device opens a new connection on the next node while its
+   * current one stays open (a phone that moved networks: the app drops the old socket
+   * without closing it). The old one is read only for its close, which the server must
+   * send with 4409 once the new one is welcomed (a `replace` fact names it).
+   */
+  private replace(): void {
+    const ws = this.ws;
+    if (this.state !== 'open' || !this.welcomed || !ws || ws.readyState !== WebSocket.OPEN || !this.o.fallbackUrls?.length) return;
+    this.o.recorder.fact({ k: 'replace', client: this.client, conn: this.conn, at: Date.now() });
+    this.o.recorder.count('replaces');
+    abandonedConn.set(ws, this.conn);
+    this.abandoned.add(ws);
+    this.detach();
+    this.urlIndex++;
+    this.connect();
+  }
+
+  private scheduleReplace(): void {
+    this.replaceTimer = setTimeout(() => {
+      this.replaceTimer = null;
+      if (!this.sending) return;
+      this.replace();
+      this.scheduleReplace();
+    }, this.rng.expMs(this.plan.replaceRate!));
   }
 
   private scheduleReconnect(): void {
@@ -678,6 +733,14 @@ export class SimClient {
     const m = this.plan.mode;
     if (!m || m.kind === 'reads') return;
     if (m.kind === 'leave') return this.modeTimer(m.at, () => void this.leave());
+    if (m.kind === 'visit') {
+      this.modeTimer(m.at, () => {
+        if (this.state !== 'away') return;
+        this.state = 'idle';
+        this.connect();
+      });
+      return this.modeTimer(m.at + m.durationMs, () => void this.leave());
+    }
     this.modeTimer(m.at, () => {
       const at = Date.now();
       const end = at + m.durationMs;
@@ -742,7 +805,8 @@ export class SimClient {
   private async leave(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'gone') return;
     this.stopLoad();
-    const synced = this.whenSynced();
+    // a visitor not admitted (refused 4429, retrying) leaves at once; one welcomed finishes its sync first
+    const synced = this.plan.mode?.kind === 'visit' && !(this.state === 'open' && this.welcomed) ? Promise.resolve() : this.whenSynced();
     await Promise.race([synced, new Promise((r) => this.modeTimer(30_000, () => r(undefined)))]);
     // stop() may have run while it waited
     if ((this.state as State) === 'stopped') return;

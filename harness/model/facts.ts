@@ -134,7 +134,14 @@ export const stallFact = z.object({ k: z.literal('stall'), client: z.string(), m
 /** A device that left for good at `at` (client mode `leave`): owed only what was stored while it was there. */
 export const goneFact = z.object({ k: z.literal('gone'), client: z.string(), at: t });
 
-export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact, windowFact, ackFact, ackAheadFact, stallFact, goneFact]);
+/**
+ * A device opened a new connection (on the next node) at `at` while its connection `conn`
+ * stayed open (workload `replaceRate`): once the new one is welcomed the server must close
+ * `conn` 4409 (PROTOCOL.md, Connect 5); its close is recorded as usual under `conn`.
+ */
+export const replaceFact = z.object({ k: z.literal('replace'), client: z.string(), conn: z.string(), at: t });
+
+export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact, windowFact, ackFact, ackAheadFact, stallFact, goneFact, replaceFact]);
 
 export type SendFact = z.infer<typeof sendFact>;
 export type RecvFact = z.infer<typeof recvFact>;
@@ -148,6 +155,7 @@ export type AckFact = z.infer<typeof ackFact>;
 export type AckAheadFact = z.infer<typeof ackAheadFact>;
 export type StallFact = z.infer<typeof stallFact>;
 export type GoneFact = z.infer<typeof goneFact>;
+export type ReplaceFact = z.infer<typeof replaceFact>;
 export type Fact = z.infer<typeof fact>;
 
 /** One action on the fault timeline (a toxic, a disabled link, a killed or paused process). */

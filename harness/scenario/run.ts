@@ -520,6 +520,13 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   if (neverWritten > 0) run.notes.push(`${label}${neverWritten} send(s) never written: their device had no connection before it gave up (the server never saw them)`);
   const silent = result.counts.liveness_timeouts ?? 0;
   if (silent > 0) run.notes.push(`${label}${silent} connection(s) dropped by their device after hearing nothing for its liveness timeout (workload liveness)`);
+  const replaces = result.counts.replaces ?? 0;
+  if (replaces > 0) {
+    const codes = Object.entries(result.counts).filter(([k]) => k.startsWith('replaced_closes.')).map(([k, n]) => `${k.slice(16)} ×${n}`).join(', ');
+    run.notes.push(`${label}${replaces} connection(s) left open while their device connected again on the next node (workload replaceRate); the old ones closed: ${codes || 'none'}`);
+  }
+  const refused = result.counts.refused_4429 ?? 0;
+  if (refused > 0) run.notes.push(`${label}${refused} hello(s) refused 4429 (too many devices), each retried with the device's backoff`);
   const badFrames = result.counts.bad_frames ?? 0;
   if (badFrames > 0) {
     run.notes.push(`${label}${badFrames} frame(s) from the server that PROTOCOL.md does not allow (the server's codec refused them); the devices ignored them`);
@@ -588,6 +595,8 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
             at: storms.presenceAt,
             // a killed or cut-off node's users stay online until its lease lapses
             overTime: { settleMs: s.checks.presenceSettleMs, afterFaultMs: Number(s.topology.serverEnv.PRESENCE_TTL_MS ?? 30_000) + 3000 },
+            // every node of a topology has the same MAX_DEVICES unless nodeEnv gives one its own: then the limit is not judged
+            ...(Object.values(s.topology.nodeEnv ?? {}).some((e) => e.MAX_DEVICES !== undefined) ? {} : { maxDevices: Number(s.topology.serverEnv.MAX_DEVICES ?? 10) }),
           }
         : undefined,
     },

@@ -35,6 +35,8 @@ export const storeBugs = {
   ignore_lease_lapse: (s: Stores): Stores => ({ ...s, presence: leaseBlind(s.presence) }),
   /** a close deregisters every connection of its device, not only its own: a zombie's late close takes the device's newer connection on another node offline (`presence`, over time) */
   close_by_device: (s: Stores): Stores => ({ ...s, presence: closingByDevice(s.presence) }),
+  /** the device limit off by one: a user's hello is refused only past MAX_DEVICES + 1 other devices, so MAX_DEVICES + 1 are open at once (`presence`, device limit) */
+  device_limit_plus_one: (s: Stores): Stores => ({ ...s, presence: limitPlusOne(s.presence) }),
 } as const;
 
 /** Faults of the process rather than a seam, started once the node listens. */
@@ -197,6 +199,12 @@ export class LosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
 function leaseBlind(inner: PresenceStore): PresenceStore {
   const p = Object.create(inner) as PresenceStore;
   p.renewLease = async (incarnation, ttlMs) => ({ ...(await inner.renewLease(incarnation, ttlMs)), held: true });
+  return p;
+}
+
+function limitPlusOne(inner: PresenceStore): PresenceStore {
+  const p = Object.create(inner) as PresenceStore;
+  p.openConn = (reg, maxDevices, mode) => inner.openConn(reg, maxDevices + 1, mode);
   return p;
 }
 

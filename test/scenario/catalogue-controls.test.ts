@@ -100,9 +100,33 @@ describe('presence-race', () => {
     for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
   });
 
-  it('the correct server passes the same run', async () => {
+  it('control close_by_device (the replaced connection\'s late close deregisters its device): `presence` fails over time, naming the user shown offline while its new connection was open', async () => {
+    const r = await runScenario(withBug(presenceRace, 'close_by_device', 12_000), { env: 'local', seed: 36, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
+    expect(c.ok).toBe(false);
+    // "subscriber …/d0 (connection …) showed … offline (v …, received t+…) within t+…–t+…, while … was online from t+… to t+…"
+    expect(c.violations.map((v) => v.message).find((m) => / showed \S+ offline .* while \S+ was online from /.test(m)), c.violations[0]?.message).toMatch(/^subscriber \S+\/d\d \(connection \S+\) showed (\S+) offline \(v \d+, received t\+[\d.]+s\) within t\+[\d.]+s–t\+[\d.]+s, while \1 was online from t\+[\d.]+s to t\+[\d.]+s/);
+    // the replacements themselves were right: each old connection closed 4409
+    expect(c.violations.some((v) => / left open; .* but the old one /.test(v.message))).toBe(false);
+    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
+  });
+
+  it('control device_limit_plus_one (a hello refused only past MAX_DEVICES + 1 devices): `presence` fails, naming the user with three devices open at MAX_DEVICES 2', async () => {
+    const r = await runScenario(withBug(presenceRace, 'device_limit_plus_one', 12_000), { env: 'local', seed: 36, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
+    expect(c.ok).toBe(false);
+    // "…u3 had 3 devices welcomed and open at once from t+… for more than 1000 ms — …u3/d0 on … (welcomed t+…), … — but MAX_DEVICES is 2: …"
+    expect(c.violations.map((v) => v.message).find((m) => / devices welcomed and open at once /.test(m)), c.violations[0]?.message).toMatch(/^(\S+) had 3 devices welcomed and open at once from t\+[\d.]+s for more than 1000 ms — \1\/d\d on \S+ \(welcomed t\+[\d.]+s\), .* but MAX_DEVICES is 2: the last of them should have been refused 4429$/);
+    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
+  });
+
+  it('the correct server passes the same run: replacements closed 4409, refusals only at the limit', async () => {
     const r = await runScenario({ ...presenceRace, durationMs: 12_000 }, { env: 'local', seed: 36, outRoot: out, log });
     expect(r.report.verdict.failures).toEqual([]);
+    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
+    expect(c.summary).toMatch(/device limit \(MAX_DEVICES 2\): \d+ welcomes and [1-9]\d* refusals? \(4429\) checked; [1-9]\d* connections? left open while its device connected again checked for its 4409/);
   });
 });
 
