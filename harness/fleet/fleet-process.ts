@@ -34,6 +34,21 @@ function fallbacks(urls: string[], j: number): string[] {
   return out;
 }
 
+/**
+ * A process that was frozen (SIGSTOP, fault step fleet-pause) or whose event loop stopped
+ * for over FREEZE_MS read nothing meanwhile: each device records the stretch as a `freeze`
+ * stall, so the checkers know it could not have seen what the server sent or closed then.
+ */
+const FREEZE_MS = 1500;
+function watchFreezes(): void {
+  let last = Date.now();
+  setInterval(() => {
+    const now = Date.now();
+    if (now - last > FREEZE_MS) for (const c of clients) recorder.fact({ k: 'stall', client: c.client, mode: 'freeze', at: last, end: now });
+    last = now;
+  }, 100).unref();
+}
+
 async function handle(cmd: OrchestratorCommand): Promise<void> {
   switch (cmd.type) {
     case 'init': {
@@ -42,9 +57,10 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
       base = { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, young: youngGenerationBytes() };
       clients = cmd.devices.map((plan, i) => {
         const token = () => mintToken(cmd.jwtSecret, plan.user, { dev: plan.device, expiresIn: '12h' });
+        const j = cmd.indexes ? cmd.indexes[i]! : cmd.urlOffset + i;
         return new SimClient(plan, {
-          url: cmd.urls[(cmd.urlOffset + i) % cmd.urls.length]!,
-          fallbackUrls: cmd.workload.failover || cmd.workload.reconnect.rotate ? fallbacks(cmd.urls, cmd.urlOffset + i) : undefined,
+          url: cmd.urls[j % cmd.urls.length]!,
+          fallbackUrls: cmd.workload.failover || cmd.workload.reconnect.rotate ? fallbacks(cmd.urls, j) : undefined,
           localAddress: cmd.localAddresses.length ? cmd.localAddresses[i % cmd.localAddresses.length] : undefined,
           token,
           recorder,
@@ -52,6 +68,7 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
         });
       });
       if (cmd.liveMetrics) recorder.live = new FleetLiveMetrics();
+      watchFreezes();
       progressTimer = setInterval(() => {
         const progress = { type: 'progress', index: cmd.index, at: Date.now(), open: clients.filter((c) => c.isOpen).length, synced: clients.filter((c) => c.isSynced).length, counts: Object.fromEntries(recorder.counts), sentP99: recorder.takeWindowP99() } as const;
         if (!recorder.live) return send(progress);

@@ -24,6 +24,8 @@ export interface FleetOptions {
   onProgress?: (p: FleetTotals) => void;
   /** fleet processes count for the live /metrics view and send snapshots (harness/live) */
   liveMetrics?: boolean;
+  /** one process per node (this many): process i holds the devices j ≡ i (mod nodes), whose URLs are that node's (a `fleet-pause` freezes one node's clients) */
+  perNode?: number;
 }
 
 export interface FleetTotals {
@@ -74,7 +76,8 @@ export class Fleet {
   }
 
   async start(): Promise<void> {
-    const n = Math.max(this.o.processes ?? 1, Math.ceil(this.o.devices.length / MAX_CLIENTS_PER_PROCESS));
+    const perNode = this.o.perNode !== undefined && this.o.perNode > 0;
+    const n = perNode ? this.o.perNode! : Math.max(this.o.processes ?? 1, Math.ceil(this.o.devices.length / MAX_CLIENTS_PER_PROCESS));
     const per = Math.ceil(this.o.devices.length / n);
     for (let i = 0; i < n; i++) {
       const child = fork(FLEET_ENTRY, [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
@@ -83,13 +86,16 @@ export class Fleet {
       child.on('exit', (code) => {
         if (code !== 0 && !this.done.has(i)) this.fail(new Error(`fleet process ${i} exited with code ${code}`));
       });
-      const devices = this.o.devices.slice(i * per, (i + 1) * per);
+      // per node: the devices j ≡ i (mod nodes), each on its own URL as always (device j's is on node j mod nodes)
+      const indexes = perNode ? this.o.devices.map((_, j) => j).filter((j) => j % n === i) : undefined;
+      const devices = indexes ? indexes.map((j) => this.o.devices[j]!) : this.o.devices.slice(i * per, (i + 1) * per);
       child.send({
         type: 'init',
         index: i,
         devices,
         urls: this.o.urls,
         urlOffset: i * per,
+        ...(indexes ? { indexes } : {}),
         localAddresses: this.o.localAddresses ?? [],
         jwtSecret: this.o.jwtSecret,
         workload: this.o.workload,
@@ -163,6 +169,16 @@ export class Fleet {
       clients += d.rss.clients;
     }
     return { facts, latencies, counts, rssPerClient: Math.round(rss / this.done.size), rssAddedPerClient: clients ? Math.round(added / clients) : 0, heapAddedPerClient: clients ? Math.round(heapAdded / clients) : 0, rssAddedLessYoungPerClient: clients ? Math.round((added - young) / clients) : 0, processes: this.children.length };
+  }
+
+  /**
+   * Freezes fleet process i (SIGSTOP: its sockets stay open, nothing is read or written) or
+   * resumes it (SIGCONT). Its devices record the stall themselves on resuming.
+   */
+  freeze(i: number, frozen: boolean): void {
+    const c = this.children[i];
+    if (!c || c.exitCode !== null || c.pid === undefined) throw new Error(`fleet process ${i} is not running (${this.children.length} processes)`);
+    process.kill(c.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
   }
 
   kill(): void {

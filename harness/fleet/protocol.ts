@@ -9,6 +9,8 @@ export interface FleetInit {
   /** WebSocket URLs; device i of this process uses urls[(offset + i) % urls.length] */
   urls: string[];
   urlOffset: number;
+  /** each device's index in the whole fleet, when this process's devices are not contiguous (Fleet option perNode): device i uses urls[indexes[i] % urls.length] */
+  indexes?: number[];
   /** source addresses to spread connections over (127.0.0.2, …); empty = the default */
   localAddresses: string[];
   jwtSecret: string;

@@ -128,8 +128,12 @@ export const ackAheadFact = z.object({
   answered: z.boolean(),
 });
 
-/** A device that did not read its socket (`pause`) or read it slowly (`throttle`) from `at` to `end` (client modes). */
-export const stallFact = z.object({ k: z.literal('stall'), client: z.string(), mode: z.enum(['pause', 'throttle']), at: t, end: t });
+/**
+ * A device that did not read its socket (`pause`) or read it slowly (`throttle`) from `at` to
+ * `end` (client modes), or whose whole fleet process was frozen then (`freeze`: a fault
+ * step `fleet-pause`, or any stop of the process's event loop over 1.5 s, seen on resuming).
+ */
+export const stallFact = z.object({ k: z.literal('stall'), client: z.string(), mode: z.enum(['pause', 'throttle', 'freeze']), at: t, end: t });
 
 /** A device that left for good at `at` (client mode `leave`): owed only what was stored while it was there. */
 export const goneFact = z.object({ k: z.literal('gone'), client: z.string(), at: t });

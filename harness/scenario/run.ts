@@ -147,7 +147,8 @@ interface LeakSamples {
 export async function runScenario(scenario: Scenario, o: RunOptions): Promise<RunResult> {
   const s = withOverrides(scenario, o);
   const startedAt = Date.now();
-  const processes = o.processes ?? Math.max(1, Math.ceil(deviceCount(s) / MAX_CLIENTS_PER_PROCESS));
+  // topology.fleetPerNode: one per node, whatever --processes says
+  const processes = s.topology.fleetPerNode ? s.topology.nodes : (o.processes ?? Math.max(1, Math.ceil(deviceCount(s) / MAX_CLIENTS_PER_PROCESS)));
   checkMachine(s, o, processes);
   const run: Run = {
     s, o, startedAt, processes,
@@ -303,6 +304,7 @@ async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], s
     outDir: run.workDir,
     localAddresses: o.sourceAddresses ? sourceAddresses(o.sourceAddresses) : [],
     liveMetrics: o.live !== undefined,
+    perNode: s.topology.fleetPerNode ? s.topology.nodes : undefined,
   });
   run.fleet = f;
   o.live?.attachFleet(f);
@@ -432,7 +434,7 @@ async function faultsDuringLoad(run: Run, t: Topology): Promise<void> {
   const failure = new Promise<never>((_, reject) => (failed = reject));
   failure.catch(() => {});
   const faultRuns = s.faults.map((step) =>
-    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log, run.faults.signal, (x) => openWindow(run.fleet, run.windows, x, describeStep(x))).catch((err: unknown) => {
+    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log, run.faults.signal, (x) => openWindow(run.fleet, run.windows, x, describeStep(x)), () => run.fleet).catch((err: unknown) => {
       const e = new RunSetupError(`fault step failed: ${describeStep(step)}: ${err instanceof Error ? err.message : String(err)}`);
       // the other steps stop at their next wait: nothing may restart a node after teardown
       run.faults.abort();
@@ -473,6 +475,8 @@ function describeStep(step: FaultStep): string {
     case 'cut':
     case 'blackhole':
       return `${step.kind} ${step.link} at ${step.at} ms`;
+    case 'fleet-pause':
+      return `fleet-pause of ${step.node}'s fleet process at ${step.at} ms`;
     default:
       return `${step.kind} ${step.target} at ${step.at} ms`;
   }
@@ -682,7 +686,7 @@ function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void, signal: AbortSignal, beforeActing: (step: FaultStep) => Promise<unknown>): Promise<void> {
+async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void, signal: AbortSignal, beforeActing: (step: FaultStep) => Promise<unknown>, fleet: () => Fleet | null): Promise<void> {
   const pause = (ms: number) => waitUnlessAborted(ms, signal);
   if (!(await pause(loadStartAt + step.at - Date.now()))) return;
   // the in-flight window: what the devices have at risk, recorded before the step acts
@@ -706,6 +710,28 @@ async function runFault(t: Topology, step: FaultStep, loadStartAt: number, resta
       reclaims.push(await watchReclaim(url, { link: step.link, node, start, deadline: start + step.reclaimWithinMs, connectionsAtStart }));
       if (!(await pause(start + step.duration - Date.now()))) return;
       for (const x of toxics) await x.remove();
+      return;
+    }
+    case 'fleet-pause': {
+      const f = fleet();
+      if (!f) throw new Error('no fleet is running');
+      const index = Number(step.node.split('-')[1]) - 1;
+      const url = t.node(step.node).adminUrl;
+      const connectionsAtStart = step.reclaimWithinMs !== undefined ? await openConnections(url) : 0;
+      log(`fault: the fleet process of ${step.node}'s devices frozen (SIGSTOP) for ${step.duration} ms${step.reclaimWithinMs !== undefined ? ` (reclaim bound ${step.reclaimWithinMs} ms)` : ''}`);
+      const start = Date.now();
+      f.freeze(index, true);
+      try {
+        if (step.reclaimWithinMs !== undefined) {
+          const cause = `the fleet process of its clients was frozen (SIGSTOP: sockets open, nothing read or written)`;
+          reclaims.push(await watchReclaim(url, { link: `fleet-process:${step.node}`, cause, node: step.node, start, deadline: start + step.reclaimWithinMs, connectionsAtStart }));
+        }
+        await pause(start + step.duration - Date.now());
+      } finally {
+        // resumed whatever happened: a frozen fleet would never answer the teardown
+        f.freeze(index, false);
+        t.faults.span('fleet:pause', step.node, start, Date.now());
+      }
       return;
     }
     case 'cut':

@@ -8,7 +8,7 @@ import type { GroupStore } from '../store/groups.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
 import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
-import { ackPastHead, epochUnannounced, neverCutSlowConsumers } from './faulty-delivery.ts';
+import { ackPastHead, epochUnannounced, heartbeatNeverCloses, neverCutSlowConsumers } from './faulty-delivery.ts';
 import { leakPerConnection } from './faulty-leak.ts';
 
 /**
@@ -63,6 +63,8 @@ export const processBugs = {
   ack_past_head: ackPastHead,
   /** slow consumers are never cut 4413: the node buffers without bound for readers that stopped reading */
   never_cut_slow_consumers: neverCutSlowConsumers,
+  /** silent connections are never closed 4408: half-open and frozen clients are never reclaimed (`reclaim`) */
+  heartbeat_never_closes: heartbeatNeverCloses,
   /** an epoch change (a volatile Redis restarted empty) is not announced on open connections that knew the old epoch: the new seqs arrive with no `conv` frame (`order`) */
   epoch_unannounced: epochUnannounced,
   /** every closed connection leaves its id and 4 KiB of heap behind for good (`leaks`, per connection opened) */

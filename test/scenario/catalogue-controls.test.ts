@@ -45,23 +45,28 @@ describe('membership-churn', () => {
 });
 
 describe('half-open', () => {
-  // the first blackhole only, and a shorter load
-  const short: Scenario = { ...halfOpen, durationMs: 8000, faults: halfOpen.faults.slice(0, 1) };
+  // the first blackhole (node-1) and the frozen fleet process (node-2) only, and a shorter load
+  const short: Scenario = { ...halfOpen, durationMs: 8000, faults: halfOpen.faults.filter((f) => f.at < 5000) };
 
-  it('control HEARTBEAT_MS far above the window (30 s): `reclaim` fails, naming the node and the connections behind the blackhole', async () => {
-    const s = { ...short, topology: { ...short.topology, serverEnv: { ...short.topology.serverEnv, HEARTBEAT_MS: 30_000 } } };
-    const r = await runScenario(s, { env: 'local', seed: 32, outRoot: out, log });
+  it('control heartbeat_never_closes (silent connections never closed 4408): `reclaim` fails for the blackholed link and the frozen fleet process, naming the node and the connections', async () => {
+    const r = await runScenario(withBug(short, 'heartbeat_never_closes', short.durationMs), { env: 'local', seed: 32, outRoot: out, log });
     expect(r.pass).toBe(false);
     const c = r.report.checks.find((x) => x.guarantee === 'reclaim')!;
-    expect(c).toMatchObject({ ok: false, checked: 1, violationsTotal: 1 });
+    expect(c).toMatchObject({ ok: false, checked: 2, violationsTotal: 2 });
+    const messages = c.violations.map((v) => v.message);
     // "node-1 still held 30 connections 3000 ms after client-link:node-1 was blackholed at t+… (it had 30; the truth is 0): the connections behind it: node-1.….a (…u0/d0), …"
-    expect(c.violations[0]!.message).toMatch(/^node-1 still held \d+ connections 3000 ms after client-link:node-1 was blackholed at t\+[\d.]+s \(it had \d+; the truth is 0\): the connections behind it: \S+ \(\S+\/d0\), /);
+    expect(messages.find((m) => m.startsWith('node-1 '))).toMatch(/^node-1 still held \d+ connections 3000 ms after client-link:node-1 was blackholed at t\+[\d.]+s \(it had \d+; the truth is 0\): the connections behind it: \S+ \(\S+\/d0\), /);
+    // "node-2 still held 30 connections 3000 ms after the fleet process of its clients was frozen (SIGSTOP: …) at t+… (it had 30; the truth is 0): the connections of those clients: node-2.….8 (…u35/d0), …"
+    expect(messages.find((m) => m.startsWith('node-2 '))).toMatch(/^node-2 still held \d+ connections 3000 ms after the fleet process of its clients was frozen \(SIGSTOP: sockets open, nothing read or written\) at t\+[\d.]+s \(it had \d+; the truth is 0\): the connections of those clients: \S+ \(\S+\/d0\), /);
+    // no heartbeat close at all: neither the node's count nor the resumed devices saw one
+    expect(r.report.thresholds.find((x) => x.metric === 'server.node-2.heartbeatClosesPerSec.total')).toMatchObject({ pass: false, observed: 0 });
+    expect(r.report.thresholds.find((x) => x.metric === 'closes.4408')).toMatchObject({ pass: false, observed: 0 });
   });
 
-  it('the correct server reclaims them in time', async () => {
+  it('the correct server reclaims them in time, and the frozen devices read the 4408 once resumed', async () => {
     const r = await runScenario(short, { env: 'local', seed: 32, outRoot: out, log });
     expect(r.report.verdict.failures).toEqual([]);
-    expect(r.report.checks.find((x) => x.guarantee === 'reclaim')).toMatchObject({ ok: true, checked: 1 });
+    expect(r.report.checks.find((x) => x.guarantee === 'reclaim')).toMatchObject({ ok: true, checked: 2 });
   });
 });
 
