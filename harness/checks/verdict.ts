@@ -87,6 +87,8 @@ export interface CheckOptions {
   storeWipes?: readonly number[];
   /** leaks: heap growth per connection opened (default: at most 512 B, judged from 2,000 connections a node) */
   leakPerConnection?: LeakPerConnectionOptions;
+  /** slow: the nodes' SLOW_CONSUMER_BYTES and MAX_BODY_BYTES (default 1 MiB, 16 KiB) */
+  slow?: import('./slow.ts').SlowOptions;
 }
 
 export interface LeakPerConnectionOptions {

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { decodeServerFrame, type FrameOf, type ServerFrame, type StoredMessage } from '../../server/protocol/server-frames.ts';
 import type { SendFact } from '../model/facts.ts';
 import type { Recorder } from './recorder.ts';
+import { kernelQueues } from './kernel-queues.ts';
 import { Rng } from './rng.ts';
 import { drawBodySize, stageTarget, type AckMode, type DevicePlan, type Workload } from './workload.ts';
 
@@ -97,6 +98,8 @@ export class SimClient {
   private readonly bodyRng: Rng;
   /** timers of the device's mode (pause, throttle, leave) and of late acks: cleared on stop */
   private readonly modeTimers = new Set<NodeJS.Timeout>();
+  /** after a read stall: what the connection held when the device read again (a `drain` fact) */
+  private drain: { ws: WebSocket; conn: string; at: number; kernel: { rx: number; tx: number } | null; bytes: number; frames: number; pages: number; synced: boolean; timer: NodeJS.Timeout } | null = null;
   /** a read stall (mode pause or throttle) under way */
   private stall: { kind: 'pause' | 'throttle'; at: number; end: number; release: () => void } | null = null;
 
@@ -259,6 +262,7 @@ export class SimClient {
       const c = deviceOf.get(this);
       // a connection left open by replace(): the app no longer reads its frames
       if (!c || c.ws !== this) return;
+      if (c.drain?.ws === this) c.drained(data);
       c.heard(this);
       c.onFrame(data.toString());
     },
@@ -307,6 +311,7 @@ export class SimClient {
   }
 
   private onClose(ws: WebSocket, code: number): void {
+    if (this.drain?.ws === ws) this.endDrain('closed', code);
     if (this.ws !== ws) {
       const conn = abandonedConn.get(ws);
       if (conn === undefined || !this.abandoned.delete(ws)) return;
@@ -789,8 +794,53 @@ export class SimClient {
     const st = this.stall;
     if (!st) return;
     this.stall = null;
+    // before reading again: what the kernel holds of this connection (the rest the node kept)
+    const ws = this.ws;
+    const socket = this.socketOf(ws);
+    if (ws && socket && ws.readyState === WebSocket.OPEN && this.state !== 'stopped' && socket.localPort !== undefined && socket.remotePort !== undefined) {
+      const kernel = kernelQueues(socket.localPort, socket.remotePort);
+      const timer = setTimeout(() => this.endDrain('timeout'), 10_000);
+      this.drain = { ws, conn: this.conn, at: Date.now(), kernel, bytes: 0, frames: 0, pages: this.historyWaiters.size, synced: this.synced, timer };
+    }
     st.release();
     this.o.recorder.fact({ k: 'stall', client: this.client, mode: st.kind, at: st.at, end: Date.now() });
+  }
+
+  /** A frame read while draining: counted until the first message stored after the device read again. */
+  private drained(data: WebSocket.RawData): void {
+    const d = this.drain!;
+    const buf = data as Buffer;
+    // history pages are not live bytes (and those asked for after the stall were never waiting)
+    if (buf.length > 11 && buf.toString('latin1', 0, 11) === '{"t":"page"') return;
+    d.bytes += buf.length;
+    d.frames++;
+    // {"t":"msg",…,"ts":<store time>,…}: the first stored after the stall ended closes the backlog
+    if (buf.length > 12 && buf.toString('latin1', 0, 12) === '{"t":"msg","') {
+      const i = buf.lastIndexOf('"ts":');
+      const ts = i < 0 ? NaN : parseInt(buf.toString('latin1', i + 5, i + 25), 10);
+      if (ts >= d.at) this.endDrain('caught-up');
+    }
+  }
+
+  private endDrain(ended: 'caught-up' | 'closed' | 'timeout', code?: number): void {
+    const d = this.drain;
+    if (!d) return;
+    this.drain = null;
+    clearTimeout(d.timer);
+    this.o.recorder.fact({
+      k: 'drain',
+      client: this.client,
+      conn: d.conn,
+      at: d.at,
+      ...(d.kernel ? { kernelBytes: d.kernel.rx + d.kernel.tx, rxQueue: d.kernel.rx, txQueue: d.kernel.tx } : {}),
+      bytes: d.bytes,
+      frames: d.frames,
+      pages: d.pages,
+      synced: d.synced,
+      until: Date.now(),
+      ended,
+      ...(code !== undefined ? { code } : {}),
+    });
   }
 
   private socketOf(ws: WebSocket | null): Socket | undefined {

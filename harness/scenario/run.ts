@@ -593,6 +593,7 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
       // a volatile Redis comes back empty: what it held before is gone by design
       ...(s.topology.volatileRedis ? { storeWipes: t.timeline.filter((e) => e.target === 'redis' && /^redis:(kill|stop|restart)$/.test(e.kind)).map((e) => e.start) } : {}),
       leakPerConnection: s.checks.leakPerConnection,
+      slow: { limitBytes: Number(s.topology.serverEnv.SLOW_CONSUMER_BYTES ?? 1_048_576), maxBodyBytes: Number(s.topology.serverEnv.MAX_BODY_BYTES ?? 16_384), proxied: s.topology.clientLinksBehindProxy !== false },
       presence: s.checks.presence
         ? {
             quiescentAt: storms.quiescentAt,
