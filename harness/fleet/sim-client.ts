@@ -180,7 +180,7 @@ export class SimClient {
 
   async stop(): Promise<void> {
     this.stopLoad();
-    this.endStall();
+    this.endStall(false);
     for (const t of this.modeTimers) clearTimeout(t);
     this.modeTimers.clear();
     this.state = 'stopped';
@@ -790,20 +790,35 @@ export class SimClient {
     });
   }
 
-  private endStall(): void {
+  /**
+   * Ends a read stall. Unless stopping, it first notes what the kernel holds of the open
+   * connection (the rest of what waits the node kept: a `drain` fact, judged by `slow`); the
+   * socket reads again only once that is read (a few ms, off the event loop).
+   */
+  private endStall(measure = true): void {
     const st = this.stall;
     if (!st) return;
     this.stall = null;
-    // before reading again: what the kernel holds of this connection (the rest the node kept)
     const ws = this.ws;
     const socket = this.socketOf(ws);
-    if (ws && socket && ws.readyState === WebSocket.OPEN && this.state !== 'stopped' && socket.localPort !== undefined && socket.remotePort !== undefined) {
-      const kernel = kernelQueues(socket.localPort, socket.remotePort);
-      const timer = setTimeout(() => this.endDrain('timeout'), 10_000);
-      this.drain = { ws, conn: this.conn, at: Date.now(), kernel, bytes: 0, frames: 0, pages: this.historyWaiters.size, synced: this.synced, timer };
-    }
-    st.release();
-    this.o.recorder.fact({ k: 'stall', client: this.client, mode: st.kind, at: st.at, end: Date.now() });
+    const release = () => {
+      st.release();
+      this.o.recorder.fact({ k: 'stall', client: this.client, mode: st.kind, at: st.at, end: Date.now() });
+    };
+    if (!measure || !ws || !socket || ws.readyState !== WebSocket.OPEN || socket.localPort === undefined || socket.remotePort === undefined) return release();
+    const conn = this.conn;
+    const pages = this.historyWaiters.size;
+    const synced = this.synced;
+    kernelQueues(socket.localPort, socket.remotePort).then(
+      (kernel) => {
+        if (this.ws === ws && ws.readyState === WebSocket.OPEN && this.state !== 'stopped') {
+          const timer = setTimeout(() => this.endDrain('timeout'), 10_000);
+          this.drain = { ws, conn, at: Date.now(), kernel, bytes: 0, frames: 0, pages, synced, timer };
+        }
+        release();
+      },
+      release,
+    );
   }
 
   /** A frame read while draining: counted until the first message stored after the device read again. */
