@@ -34,21 +34,6 @@ function fallbacks(urls: string[], j: number): string[] {
   return out;
 }
 
-/**
- * A process that was frozen (SIGSTOP, fault step fleet-pause) or whose event loop stopped
- * for over FREEZE_MS read nothing meanwhile: each device records the stretch as a `freeze`
- * stall, so the checkers know it could not have seen what the server sent or closed then.
- */
-const FREEZE_MS = 1500;
-function watchFreezes(): void {
-  let last = Date.now();
-  setInterval(() => {
-    const now = Date.now();
-    if (now - last > FREEZE_MS) for (const c of clients) recorder.fact({ k: 'stall', client: c.client, mode: 'freeze', at: last, end: now });
-    last = now;
-  }, 100).unref();
-}
-
 async function handle(cmd: OrchestratorCommand): Promise<void> {
   switch (cmd.type) {
     case 'init': {
@@ -68,7 +53,6 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
         });
       });
       if (cmd.liveMetrics) recorder.live = new FleetLiveMetrics();
-      watchFreezes();
       progressTimer = setInterval(() => {
         const progress = { type: 'progress', index: cmd.index, at: Date.now(), open: clients.filter((c) => c.isOpen).length, synced: clients.filter((c) => c.isSynced).length, counts: Object.fromEntries(recorder.counts), sentP99: recorder.takeWindowP99() } as const;
         if (!recorder.live) return send(progress);
@@ -99,6 +83,11 @@ async function handle(cmd: OrchestratorCommand): Promise<void> {
     case 'resync':
       await pool(clients, init!.connectConcurrency, (c) => c.resync());
       break;
+    case 'frozen':
+      // fault step fleet-pause: nothing was read or written from `at` to `end`, so the checkers
+      // judge these devices as they judge a device that stopped reading
+      for (const c of clients) recorder.fact({ k: 'stall', client: c.client, mode: 'freeze', at: cmd.at, end: cmd.end });
+      return;
     case 'window': {
       const n = { connected: 0, atRisk: 0, sends: 0, unacked: 0 };
       for (const c of clients) {

@@ -171,14 +171,21 @@ export class Fleet {
     return { facts, latencies, counts, rssPerClient: Math.round(rss / this.done.size), rssAddedPerClient: clients ? Math.round(added / clients) : 0, heapAddedPerClient: clients ? Math.round(heapAdded / clients) : 0, rssAddedLessYoungPerClient: clients ? Math.round((added - young) / clients) : 0, processes: this.children.length };
   }
 
+  private readonly frozenAt = new Map<number, number>();
+
   /**
    * Freezes fleet process i (SIGSTOP: its sockets stay open, nothing is read or written) or
-   * resumes it (SIGCONT). Its devices record the stall themselves on resuming.
+   * resumes it (SIGCONT), then tells it how long it was frozen: its devices record that as a
+   * `freeze` stall (they could not have read what the nodes sent or closed meanwhile).
    */
   freeze(i: number, frozen: boolean): void {
     const c = this.children[i];
     if (!c || c.exitCode !== null || c.pid === undefined) throw new Error(`fleet process ${i} is not running (${this.children.length} processes)`);
     process.kill(c.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+    if (frozen) return void this.frozenAt.set(i, Date.now());
+    const at = this.frozenAt.get(i);
+    this.frozenAt.delete(i);
+    if (at !== undefined) c.send({ type: 'frozen', at, end: Date.now() } satisfies OrchestratorCommand);
   }
 
   kill(): void {

@@ -31,7 +31,9 @@ export type OrchestratorCommand =
   | { type: 'resync' }
   | { type: 'finish' }
   /** an in-flight window: every device connected to `node` (undefined: any) records what it has at risk */
-  | { type: 'window'; id: string; fault: string; node?: string };
+  | { type: 'window'; id: string; fault: string; node?: string }
+  /** this process was frozen (fault step fleet-pause) from `at` to `end`: every device records a `freeze` stall (no ack) */
+  | { type: 'frozen'; at: number; end: number };
 
 /** A fleet process's share of an in-flight window. */
 export interface WindowCounts {

@@ -131,7 +131,7 @@ export const ackAheadFact = z.object({
 /**
  * A device that did not read its socket (`pause`) or read it slowly (`throttle`) from `at` to
  * `end` (client modes), or whose whole fleet process was frozen then (`freeze`: a fault
- * step `fleet-pause`, or any stop of the process's event loop over 1.5 s, seen on resuming).
+ * step `fleet-pause`; the orchestrator tells the process once it resumed it).
  */
 export const stallFact = z.object({ k: z.literal('stall'), client: z.string(), mode: z.enum(['pause', 'throttle', 'freeze']), at: t, end: t });
 
