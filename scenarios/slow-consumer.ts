@@ -7,7 +7,10 @@ import { defineScenario, type ScenarioInput } from '../harness/scenario/define.t
  * SLOW_CONSUMER_BYTES 32768 the node must cut the slow ones (4413) instead of buffering
  * for them; they reconnect and catch up from their cursors with nothing missing, while
  * everyone else's send→delivered p99 and the node's unsent bytes and RSS stay bounded.
- * Control: TEST_BUGS=never_cut_slow_consumers fails the cuts threshold and the unsent-bytes bound.
+ * A cut reader never reads its 4413 (the node destroys the socket behind the bytes it did
+ * not take): `slow` judges each stalled device by what the node kept for it beyond the
+ * kernel's share when it read again. Control: TEST_BUGS=never_cut_slow_consumers fails `slow`
+ * (naming each paused device and the megabytes kept) and the cuts threshold.
  */
 const SLOW_CONSUMER_BYTES = 32_768;
 
@@ -15,6 +18,7 @@ const base = {
   description: 'Two nodes, 40 devices; heavy senders post 10–16 KB messages into a busy group whose slow members stop reading or read at 16 KiB/s for 16 s (SLOW_CONSUMER_BYTES 32 KiB), beside normal readers and dm traffic.',
   proves: [
     'a connection whose unsent bytes pass SLOW_CONSUMER_BYTES is cut 4413 (server.*.slowConsumerClosesPerSec.total) rather than buffered: the node\'s unsent bytes and RSS stay bounded',
+    "per device (`slow`): a reader that stopped finds no more waiting when it reads again than the kernel held plus SLOW_CONSUMER_BYTES and the replay pace",
     'the cut devices reconnect and catch up from their cursors: nothing acked lost, order kept',
     "everyone else's send→delivered p99 stays low, the busy group's normal readers included (slow devices are measured apart: latency.sendToDeliveredSlow)",
   ],

@@ -1,4 +1,4 @@
-import type { AckAheadFact, ConnFact, Fact, MemberFact, PresenceFact, RecvFact, SendFact, StallFact } from '../model/facts.ts';
+import type { AckAheadFact, ConnFact, DrainFact, Fact, MemberFact, PresenceFact, RecvFact, ReplaceFact, SendFact, StallFact } from '../model/facts.ts';
 import { excusingFaults, faultTimeline, type FaultTimeline } from './faults.ts';
 import { addChange, newTimeline, sealTimeline, type MemberTimeline } from './membership.ts';
 import type { CheckInput } from './verdict.ts';
@@ -97,6 +97,10 @@ export interface FactIndex {
   stalls: Map<string, StallFact[]>;
   /** devices that left for good: client → when */
   gone: Map<string, number>;
+  /** connections a device left open while it opened a new one (workload replaceRate), by time */
+  replaces: ReplaceFact[];
+  /** what devices found waiting when a read stall ended (client modes pause, throttle) */
+  drains: DrainFact[];
   /** acked sends whose epoch is only guessed by time (left out of the cmid logs) */
   guessedEpoch: Set<SendFact>;
   /** built on first use: see clientFacts() and cmidLogs() */
@@ -126,6 +130,8 @@ function build(input: CheckInput): FactIndex {
   const acksAhead = new Map<string, AckAheadFact[]>();
   const stalls = new Map<string, StallFact[]>();
   const gone = new Map<string, number>();
+  const replaces: ReplaceFact[] = [];
+  const drains: DrainFact[] = [];
   let runStart = Infinity;
   let runEnd = -Infinity;
 
@@ -176,6 +182,14 @@ function build(input: CheckInput): FactIndex {
     }
     if (f.k === 'gone') {
       gone.set(f.client, Math.min(f.at, gone.get(f.client) ?? Infinity));
+      continue;
+    }
+    if (f.k === 'replace') {
+      replaces.push(f);
+      continue;
+    }
+    if (f.k === 'drain') {
+      drains.push(f);
       continue;
     }
     push(byConn, f.conn, f);
@@ -294,6 +308,8 @@ function build(input: CheckInput): FactIndex {
     acksAhead,
     stalls,
     gone,
+    replaces: replaces.sort((a, b) => a.at - b.at),
+    drains: drains.sort((a, b) => a.at - b.at),
     guessedEpoch,
     lazy: {},
   };

@@ -25,7 +25,8 @@ import { deviceFacts, witness } from './witness.ts';
  *   gave up the messages it claimed that may already have been stored when the server
  *   handled that ack (a correct server clamps to the head then); every message stored
  *   after it is still owed. A device that left for good (`leave`) is owed what was stored
- *   at least `unseenWithinMs` before it left. Both are counted in the summary.
+ *   at least `unseenWithinMs` before it left; one that left without ever being welcomed (a
+ *   `visit` refused 4429 every time) is owed nothing. All are counted in the summary.
  *
  * checked = (acked message, member device) pairs examined.
  */
@@ -38,6 +39,7 @@ export function check(input: CheckInput): Verdict {
   let ambiguous = 0;
   let forfeited = 0;
   let afterGone = 0;
+  let neverAdmitted = 0;
   const within = input.options?.unseenWithinMs ?? DEFAULTS.unseenWithinMs;
 
   for (const c of ix.convs.values()) {
@@ -57,6 +59,11 @@ export function check(input: CheckInput): Verdict {
           if (member !== true) continue;
           for (const client of ix.clientsByUser.get(user) ?? []) {
             const gone = ix.gone.get(client);
+            // a visitor (mode visit) that left without ever being admitted (refused 4429 while its user was at MAX_DEVICES) held no cursor to owe from
+            if (gone !== undefined && !ix.welcomedByClient.has(client)) {
+              neverAdmitted++;
+              continue;
+            }
             if (gone !== undefined && (m.storedHigh ?? Infinity) > gone - within) {
               afterGone++;
               continue;
@@ -82,6 +89,7 @@ export function check(input: CheckInput): Verdict {
   if (superseded) notes.push(`${plural(superseded, 'acked message')} of epochs the store later lost not checked`);
   if (forfeited) notes.push(`${plural(forfeited, 'delivery', 'deliveries')} not owed: the device acked past them (ack ahead) when they may already have been stored`);
   if (afterGone) notes.push(`${plural(afterGone, 'delivery', 'deliveries')} to devices that left for good, stored less than ${within} ms before they left or after, not owed`);
+  if (neverAdmitted) notes.push(`${plural(neverAdmitted, 'delivery', 'deliveries')} to devices that left without ever being welcomed (refused at MAX_DEVICES) not owed`);
   if (ambiguous) notes.push(`${plural(ambiguous, 'member')} with a membership change during the send skipped`);
   return findings.verdict('lost', checked, notes.join('; '), input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
 }

@@ -1,4 +1,5 @@
 import type { Fact, FaultEvent, PresenceFact } from '../model/facts.ts';
+import { checkDevices } from './devices.ts';
 import { excusingFaults, faultTimeline } from './faults.ts';
 import { clientFacts, fmtT, indexFacts, userOf, type ConnLife, type FactIndex } from './fact-index.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
@@ -101,6 +102,10 @@ export function check(input: CheckInput): Verdict {
     notes.push(`${plural(windows, 'settled stretch', 'settled stretches')} of (subscriber connection, user) checked over time (settle ${opts.overTime.settleMs} ms, ${opts.overTime.afterFaultMs} ms after a fault); ${plural(versions, '(user, v)')} checked for one status`);
     checked += windows + versions;
   }
+  const dev = checkDevices(ix, opts.maxDevices, findings);
+  if (opts.maxDevices !== undefined) notes.push(`device limit (MAX_DEVICES ${opts.maxDevices}): ${plural(dev.welcomes, 'welcome')} and ${plural(dev.refusals, 'refusal')} (4429) checked`);
+  if (dev.replacements || dev.notJudged) notes.push(`${plural(dev.replacements, 'connection')} left open while its device connected again checked for its 4409${dev.notJudged ? ` (${dev.notJudged} more not judged: the new connection was never welcomed, or the old one had ended)` : ''}`);
+  checked += dev.welcomes + dev.refusals + dev.replacements;
   if (skipped) notes.push(`${plural(skipped, 'view')} of users still connecting or disconnecting after quiescence skipped`);
   if (checked === 0 && skipped === 0) notes.push('nothing to check: no open connection held presence frames');
   return findings.verdict('presence', checked, notes.join('; '), input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);

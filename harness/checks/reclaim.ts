@@ -24,15 +24,17 @@ export function check(input: CheckInput): Verdict {
   }
   const times = samples.filter((r) => r.reclaimedAt !== undefined).map((r) => r.reclaimedAt! - r.start);
   const slowest = times.length ? `; slowest reclaim ${Math.max(...times)} ms after the blackhole began` : '';
-  return findings.verdict('reclaim', samples.length, `${plural(samples.length, 'blackholed client link')} measured${slowest}`, input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
+  const frozen = samples.filter((r) => r.cause).length;
+  const what = [samples.length - frozen ? plural(samples.length - frozen, 'blackholed client link') : '', frozen ? plural(frozen, 'frozen fleet process', 'frozen fleet processes') : ''].filter(Boolean).join(' and ') || '0 blackholed client links';
+  return findings.verdict('reclaim', samples.length, `${what} measured${slowest.replace('the blackhole began', frozen ? 'the fault began' : 'the blackhole began')}`, input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);
 }
 
 function reclaimWitness(ix: FactIndex, r: ReclaimSample) {
   const behind = [...ix.conns.values()].filter((c) => c.welcome?.node === r.node && c.welcome.at <= r.start && (!c.end || c.end.at > r.start));
   const names = behind.map((c) => `${c.conn} (${c.client})`);
   const message =
-    `${r.node} still held ${plural(r.connectionsAtDeadline, 'connection')} ${r.deadline - r.start} ms after ${r.link} was blackholed at ${fmtT(ix, r.start)} ` +
-    `(it had ${r.connectionsAtStart}; the truth is 0): the connections behind it: ${names.slice(0, 10).join(', ') || 'none recorded'}${names.length > 10 ? ` and ${names.length - 10} more` : ''}`;
+    `${r.node} still held ${plural(r.connectionsAtDeadline, 'connection')} ${r.deadline - r.start} ms after ${r.cause ?? `${r.link} was blackholed`} at ${fmtT(ix, r.start)} ` +
+    `(it had ${r.connectionsAtStart}; the truth is 0): the connections ${r.cause ? 'of those clients' : 'behind it'}: ${names.slice(0, 10).join(', ') || 'none recorded'}${names.length > 10 ? ` and ${names.length - 10} more` : ''}`;
   const gauge = { node: r.node, at: r.deadline, stream: 'gauge', text: `${r.node} open connections = ${r.connectionsAtDeadline}` };
   return witness(ix, message, gauge, behind.flatMap((c) => [c.welcome!, ...(c.end ? [c.end] : [])]));
 }

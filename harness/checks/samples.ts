@@ -58,8 +58,10 @@ export interface NodeLogLine {
 
 /** How fast a node closed the connections of clients that vanished without a FIN (a blackholed client link). */
 export interface ReclaimSample {
-  /** client-link:node-N */
+  /** client-link:node-N, or fleet-process:node-N (a frozen fleet process) */
   link: string;
+  /** what made the clients vanish, for the witness (default: `<link> was blackholed`) */
+  cause?: string;
   /** NODE_ID behind the link */
   node: string;
   /** when the blackhole began */

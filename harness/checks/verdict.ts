@@ -58,6 +58,12 @@ export interface PresenceOptions {
    * lease lapses). Omitted: only the end state is checked.
    */
   overTime?: { settleMs: number; afterFaultMs: number };
+  /**
+   * The nodes' MAX_DEVICES: no user has more devices welcomed at once, and a hello refused
+   * 4429 had that many other devices open (harness/checks/devices.ts). Omitted: not judged.
+   * Replacements (workload replaceRate: the old connection closed 4409) are judged either way.
+   */
+  maxDevices?: number;
 }
 
 export interface CheckOptions {
@@ -81,6 +87,8 @@ export interface CheckOptions {
   storeWipes?: readonly number[];
   /** leaks: heap growth per connection opened (default: at most 512 B, judged from 2,000 connections a node) */
   leakPerConnection?: LeakPerConnectionOptions;
+  /** slow: the nodes' SLOW_CONSUMER_BYTES and MAX_BODY_BYTES (default 1 MiB, 16 KiB) */
+  slow?: import('./slow.ts').SlowOptions;
 }
 
 export interface LeakPerConnectionOptions {

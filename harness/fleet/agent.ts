@@ -63,9 +63,10 @@ class Session {
     const recorder = this.recorder;
     this.clients = init.devices.map((plan, i) => {
       const token = () => mintToken(init.jwtSecret, plan.user, { dev: plan.device, expiresIn: '12h' });
+      const j = init.indexes ? init.indexes[i]! : init.urlOffset + i;
       return new SimClient(plan, {
-        url: init.urls[(init.urlOffset + i) % init.urls.length]!,
-        fallbackUrls: init.workload.failover || init.workload.reconnect.rotate ? fallbacks(init.urls, init.urlOffset + i) : undefined,
+        url: init.urls[j % init.urls.length]!,
+        fallbackUrls: init.workload.failover || init.workload.reconnect.rotate ? fallbacks(init.urls, j) : undefined,
         localAddress: init.localAddresses.length ? init.localAddresses[i % init.localAddresses.length] : undefined,
         token,
         recorder,
@@ -123,6 +124,11 @@ class Session {
         this.send({ type: 'windowed', id: cmd.id, ...n });
         return;
       }
+      case 'frozen':
+        // fault step fleet-pause: nothing was read or written from `at` to `end`, so the checkers
+        // judge these devices as they judge a device that stopped reading
+        for (const c of clients) this.recorder.fact({ k: 'stall', client: c.client, mode: 'freeze', at: cmd.at, end: cmd.end });
+        return;
       case 'finish': {
         clearInterval(this.progressTimer);
         collectGarbage();
@@ -221,7 +227,7 @@ export async function runAgent(o: AgentOptions): Promise<number> {
       }
       const cmd = f;
       // a window is answered at once, whatever phase is running (as a fault step acts on its schedule)
-      if (cmd.type === 'window') {
+      if (cmd.type === 'window' || cmd.type === 'frozen') {
         if (session) void session.handle(cmd);
         return;
       }

@@ -86,6 +86,12 @@ export class LocalAgents implements AgentPool {
     this.server = null;
   }
 
+  /** the local process that said hello as `name` (local-<i>) */
+  processNamed(name: string): ChildProcess | undefined {
+    const i = /^local-(\d+)$/.exec(name)?.[1];
+    return i === undefined ? undefined : this.children[Number(i)];
+  }
+
   /** the local processes (tests kill one to see a lost agent reported) */
   get processes(): readonly ChildProcess[] {
     return this.children;
@@ -159,6 +165,11 @@ export interface FleetOptions {
   onAgentLost?: (a: LostAgent) => void;
   /** fleet processes count for the live /metrics view and send snapshots (harness/live) */
   liveMetrics?: boolean;
+  /**
+   * one local process per node (this many): process i holds the devices j ≡ i (mod nodes),
+   * whose URLs are that node's, so a `fleet-pause` freezes exactly one node's clients
+   */
+  perNode?: number;
 }
 
 export interface FleetTotals {
@@ -255,14 +266,19 @@ export class Fleet {
   }
 
   async start(): Promise<void> {
-    const n = Math.max(this.o.processes ?? 1, Math.ceil(this.o.devices.length / MAX_CLIENTS_PER_PROCESS));
+    const perNode = this.o.perNode !== undefined && this.o.perNode > 0 ? this.o.perNode : undefined;
+    if (perNode && this.o.agents) throw new ControlError('topology.fleetPerNode (a fleet-pause fault freezes one local fleet process) needs local processes, not --agents');
+    const n = perNode ?? Math.max(this.o.processes ?? 1, Math.ceil(this.o.devices.length / MAX_CLIENTS_PER_PROCESS));
     this.pool = this.o.agents ?? new LocalAgents(n);
     this.links = await this.pool.acquire();
-    this.shares = spreadDevices(this.o.devices.length, this.links.map((l) => l.capacity));
+    // per node: link i holds the devices j ≡ i (mod n), each on its own URL as always (device j's is on node j mod nodes)
+    const perNodeIndexes = perNode ? this.links.map((_, i) => this.o.devices.map((_, j) => j).filter((j) => j % perNode === i)) : undefined;
+    this.shares = perNodeIndexes ? perNodeIndexes.map((x) => x.length) : spreadDevices(this.o.devices.length, this.links.map((l) => l.capacity));
     let offset = 0;
     for (const [i, link] of this.links.entries()) {
       this.facts.push([]);
-      const devices = this.o.devices.slice(offset, offset + this.shares[i]!);
+      const indexes = perNodeIndexes?.[i];
+      const devices = indexes ? indexes.map((j) => this.o.devices[j]!) : this.o.devices.slice(offset, offset + this.shares[i]!);
       link.handler = {
         message: (m) => this.onMessage(i, m),
         facts: (f) => {
@@ -279,6 +295,7 @@ export class Fleet {
         devices,
         urls: this.o.urls,
         urlOffset: offset,
+        ...(indexes ? { indexes } : {}),
         localAddresses: this.o.localAddresses ?? [],
         jwtSecret: this.o.jwtSecret,
         workload: { bodyBytes: this.o.workload.bodyBytes, ack: this.o.workload.ack, reconnect: this.o.workload.reconnect, failover: this.o.workload.failover, cmids: this.o.workload.cmids, ...(this.o.workload.stages ? { stages: this.o.workload.stages } : {}) },
@@ -320,6 +337,24 @@ export class Fleet {
       this.windows.set(w.id, entry);
       for (const i of left) this.links[i]!.send({ type: 'window', ...w });
     });
+  }
+
+  private readonly frozenAt = new Map<number, number>();
+
+  /**
+   * Freezes the local fleet process of link i (SIGSTOP: its sockets stay open, nothing is read
+   * or written) or resumes it (SIGCONT), then tells it how long it was frozen: its devices
+   * record that as a `freeze` stall (they could not have read what the nodes sent or closed meanwhile).
+   */
+  freeze(i: number, frozen: boolean): void {
+    const link = this.links[i];
+    const c = link ? this.localPool?.processNamed(link.name) : undefined;
+    if (!link || !c || c.exitCode !== null || c.signalCode !== null || c.pid === undefined) throw new Error(`fleet process ${i} is not a running local process (${this.links.length} agents)`);
+    process.kill(c.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+    if (frozen) return void this.frozenAt.set(i, Date.now());
+    const at = this.frozenAt.get(i);
+    this.frozenAt.delete(i);
+    if (at !== undefined && link.alive) link.send({ type: 'frozen', at, end: Date.now() });
   }
 
   async finish(): Promise<FleetResult> {

@@ -22,6 +22,7 @@ const devicePlan = z.object({
   convs: z.array(z.string()),
   sendRate: z.number().nonnegative(),
   churnRate: z.number().nonnegative(),
+  replaceRate: z.number().nonnegative().optional(),
   presenceSubs: z.array(z.string()),
   seed: z.number().int(),
   tag: z.string().optional(),
@@ -50,6 +51,8 @@ export const fleetInit = z.object({
   /** WebSocket URLs; device i of this agent uses urls[(offset + i) % urls.length] */
   urls: z.array(z.string().regex(/^wss?:\/\//, 'a ws:// or wss:// URL')).min(1),
   urlOffset: z.number().int().nonnegative(),
+  /** each device's index in the whole fleet, when this agent's devices are not contiguous (Fleet option perNode): device i uses urls[indexes[i] % urls.length] */
+  indexes: z.array(z.number().int().nonnegative()).optional(),
   /** source addresses to spread connections over (127.0.0.2, …); empty = the default */
   localAddresses: z.array(z.string()),
   jwtSecret: z.string().min(1),
@@ -72,6 +75,8 @@ export const orchestratorCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('finish') }),
   /** an in-flight window: every device connected to `node` (undefined: any) records what it has at risk */
   z.object({ type: z.literal('window'), id: z.string(), fault: z.string(), node: z.string().optional() }),
+  /** this agent's process was frozen (fault step fleet-pause) from `at` to `end`: every device records a `freeze` stall (no ack) */
+  z.object({ type: z.literal('frozen'), at: z.number(), end: z.number() }),
 ]);
 export type OrchestratorCommand = z.infer<typeof orchestratorCommand>;
 

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { decodeServerFrame, type FrameOf, type ServerFrame, type StoredMessage } from '../../server/protocol/server-frames.ts';
 import type { SendFact } from '../model/facts.ts';
 import type { Recorder } from './recorder.ts';
+import { kernelQueues } from './kernel-queues.ts';
 import { Rng } from './rng.ts';
 import { drawBodySize, stageTarget, type AckMode, type DevicePlan, type Workload } from './workload.ts';
 
@@ -41,11 +42,13 @@ interface ConvView {
   filling: number;
 }
 
-type State = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
+type State = 'idle' | 'away' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
 
 const ACK_BATCH_MS = 500;
 /** the device a socket belongs to (SimClient.wsHandlers) */
 const deviceOf = new WeakMap<WebSocket, SimClient>();
+/** sockets a device left open while it opened a new one (replaceRate) → their connection id: only their close is recorded */
+const abandonedConn = new WeakMap<WebSocket, string>();
 /** ws 8's default maxPendingAutoPongs */
 const MAX_OWED_PONGS = 60;
 
@@ -73,6 +76,9 @@ export class SimClient {
   private readonly historyWaiters = new Map<string, (f: ServerFrame | null) => void>();
   private sendTimer: NodeJS.Timeout | null = null;
   private churnTimer: NodeJS.Timeout | null = null;
+  private replaceTimer: NodeJS.Timeout | null = null;
+  /** connections left open by replace(), until they close */
+  private readonly abandoned = new Set<WebSocket>();
   private ackTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private livenessTimer: NodeJS.Timeout | null = null;
@@ -92,6 +98,8 @@ export class SimClient {
   private readonly bodyRng: Rng;
   /** timers of the device's mode (pause, throttle, leave) and of late acks: cleared on stop */
   private readonly modeTimers = new Set<NodeJS.Timeout>();
+  /** after a read stall: what the connection held when the device read again (a `drain` fact) */
+  private drain: { ws: WebSocket; conn: string; at: number; kernel: { rx: number; tx: number } | null; bytes: number; frames: number; pages: number; synced: boolean; timer: NodeJS.Timeout } | null = null;
   /** a read stall (mode pause or throttle) under way */
   private stall: { kind: 'pause' | 'throttle'; at: number; end: number; release: () => void } | null = null;
 
@@ -115,6 +123,11 @@ export class SimClient {
 
   start(): void {
     if (this.state !== 'idle') return;
+    // mode visit: away until its visit begins (startMode)
+    if (this.plan.mode?.kind === 'visit') {
+      this.state = 'away';
+      return;
+    }
     this.connect();
   }
 
@@ -124,6 +137,7 @@ export class SimClient {
     this.loadStartAt = Date.now();
     if (this.plan.sendRate > 0 && this.plan.convs.length && this.maxStageTarget() > 0) this.scheduleSend(this.loadStartAt);
     if (this.plan.churnRate > 0) this.scheduleChurn();
+    if ((this.plan.replaceRate ?? 0) > 0) this.scheduleReplace();
     this.startMode();
   }
 
@@ -131,12 +145,13 @@ export class SimClient {
     this.sending = false;
     if (this.sendTimer) clearTimeout(this.sendTimer);
     if (this.churnTimer) clearTimeout(this.churnTimer);
-    this.sendTimer = this.churnTimer = null;
+    if (this.replaceTimer) clearTimeout(this.replaceTimer);
+    this.sendTimer = this.churnTimer = this.replaceTimer = null;
   }
 
   /** Resolves when this device is connected and synced (or has given up). */
   whenSynced(): Promise<void> {
-    if (this.isSynced || this.state === 'failed' || this.state === 'replaced' || this.state === 'stopped' || this.state === 'gone') return Promise.resolve();
+    if (this.isSynced || this.state === 'failed' || this.state === 'replaced' || this.state === 'stopped' || this.state === 'gone' || this.state === 'away') return Promise.resolve();
     return new Promise((r) => this.syncedWaiters.push(r));
   }
 
@@ -147,7 +162,7 @@ export class SimClient {
 
   /** The end-of-run resync: a fresh connection replays everything above the cursor. */
   async resync(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'failed' || this.state === 'gone') return;
+    if (this.state === 'stopped' || this.state === 'failed' || this.state === 'gone' || this.state === 'away') return;
     if (this.state === 'replaced') this.state = 'backoff';
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
@@ -165,7 +180,7 @@ export class SimClient {
 
   async stop(): Promise<void> {
     this.stopLoad();
-    this.endStall();
+    this.endStall(false);
     for (const t of this.modeTimers) clearTimeout(t);
     this.modeTimers.clear();
     this.state = 'stopped';
@@ -184,6 +199,8 @@ export class SimClient {
         });
       });
     } else ws?.terminate();
+    // a connection left open by replace() that the server never closed: recorded as closed now (1006)
+    for (const old of this.abandoned) old.terminate();
     for (const w of this.syncedWaiters.splice(0)) w();
   }
 
@@ -243,7 +260,9 @@ export class SimClient {
     },
     message(this: WebSocket, data: WebSocket.RawData): void {
       const c = deviceOf.get(this);
-      if (!c) return;
+      // a connection left open by replace(): the app no longer reads its frames
+      if (!c || c.ws !== this) return;
+      if (c.drain?.ws === this) c.drained(data);
       c.heard(this);
       c.onFrame(data.toString());
     },
@@ -292,23 +311,19 @@ export class SimClient {
   }
 
   private onClose(ws: WebSocket, code: number): void {
-    if (this.ws !== ws) return;
-    this.ws = null;
-    if (this.livenessTimer) clearTimeout(this.livenessTimer);
-    this.livenessTimer = null;
+    if (this.drain?.ws === ws) this.endDrain('closed', code);
+    if (this.ws !== ws) {
+      const conn = abandonedConn.get(ws);
+      if (conn === undefined || !this.abandoned.delete(ws)) return;
+      // the server's verdict on a replaced connection: PROTOCOL.md wants 4409
+      this.o.recorder.fact({ k: 'conn', client: this.client, conn, event: 'close', at: Date.now(), code });
+      this.o.recorder.count(`replaced_closes.${code}`);
+      return;
+    }
+    this.detach();
     this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'close', at: Date.now(), code });
     this.o.recorder.count('closes');
-    if (this.ackTimer) clearInterval(this.ackTimer);
-    this.ackTimer = null;
-    // what was written but not answered goes out again, same cmid, after the reconnect
-    for (const p of this.pending.values()) {
-      p.reqId = null;
-      this.queued.push(p);
-    }
-    this.pending.clear();
-    for (const w of this.historyWaiters.values()) w(null);
-    this.historyWaiters.clear();
-    for (const v of this.convs.values()) v.filling = 0;
+    if (code === 4429) this.o.recorder.count('refused_4429');
     if (this.state === 'stopped' || this.state === 'gone') return;
     // failover: a node that cannot even welcome us is tried again only after the others;
     // rotate: every reconnect goes to the next node
@@ -320,6 +335,51 @@ export class SimClient {
       return;
     }
     this.scheduleReconnect();
+  }
+
+  /** The device is done with its current connection (closed, or left open by replace()): what it had in flight goes out again on the next. */
+  private detach(): void {
+    this.ws = null;
+    if (this.livenessTimer) clearTimeout(this.livenessTimer);
+    this.livenessTimer = null;
+    if (this.ackTimer) clearInterval(this.ackTimer);
+    this.ackTimer = null;
+    // what was written but not answered goes out again, same cmid, after the reconnect
+    for (const p of this.pending.values()) {
+      p.reqId = null;
+      this.queued.push(p);
+    }
+    this.pending.clear();
+    for (const w of this.historyWaiters.values()) w(null);
+    this.historyWaiters.clear();
+    for (const v of this.convs.values()) v.filling = 0;
+  }
+
+  /**
+   * workload replaceRate: the device opens a new connection on the next node while its
+   * current one stays open (a phone that moved networks: the app drops the old socket
+   * without closing it). The old one is read only for its close, which the server must
+   * send with 4409 once the new one is welcomed (a `replace` fact names it).
+   */
+  private replace(): void {
+    const ws = this.ws;
+    if (this.state !== 'open' || !this.welcomed || !ws || ws.readyState !== WebSocket.OPEN || !this.o.fallbackUrls?.length) return;
+    this.o.recorder.fact({ k: 'replace', client: this.client, conn: this.conn, at: Date.now() });
+    this.o.recorder.count('replaces');
+    abandonedConn.set(ws, this.conn);
+    this.abandoned.add(ws);
+    this.detach();
+    this.urlIndex++;
+    this.connect();
+  }
+
+  private scheduleReplace(): void {
+    this.replaceTimer = setTimeout(() => {
+      this.replaceTimer = null;
+      if (!this.sending) return;
+      this.replace();
+      this.scheduleReplace();
+    }, this.rng.expMs(this.plan.replaceRate!));
   }
 
   private scheduleReconnect(): void {
@@ -678,6 +738,14 @@ export class SimClient {
     const m = this.plan.mode;
     if (!m || m.kind === 'reads') return;
     if (m.kind === 'leave') return this.modeTimer(m.at, () => void this.leave());
+    if (m.kind === 'visit') {
+      this.modeTimer(m.at, () => {
+        if (this.state !== 'away') return;
+        this.state = 'idle';
+        this.connect();
+      });
+      return this.modeTimer(m.at + m.durationMs, () => void this.leave());
+    }
     this.modeTimer(m.at, () => {
       const at = Date.now();
       const end = at + m.durationMs;
@@ -722,12 +790,72 @@ export class SimClient {
     });
   }
 
-  private endStall(): void {
+  /**
+   * Ends a read stall. Unless stopping, it first notes what the kernel holds of the open
+   * connection (the rest of what waits the node kept: a `drain` fact, judged by `slow`); the
+   * socket reads again only once that is read (a few ms, off the event loop).
+   */
+  private endStall(measure = true): void {
     const st = this.stall;
     if (!st) return;
     this.stall = null;
-    st.release();
-    this.o.recorder.fact({ k: 'stall', client: this.client, mode: st.kind, at: st.at, end: Date.now() });
+    const ws = this.ws;
+    const socket = this.socketOf(ws);
+    const release = () => {
+      st.release();
+      this.o.recorder.fact({ k: 'stall', client: this.client, mode: st.kind, at: st.at, end: Date.now() });
+    };
+    if (!measure || !ws || !socket || ws.readyState !== WebSocket.OPEN || socket.localPort === undefined || socket.remotePort === undefined) return release();
+    const conn = this.conn;
+    const pages = this.historyWaiters.size;
+    const synced = this.synced;
+    kernelQueues(socket.localPort, socket.remotePort).then(
+      (kernel) => {
+        if (this.ws === ws && ws.readyState === WebSocket.OPEN && this.state !== 'stopped') {
+          const timer = setTimeout(() => this.endDrain('timeout'), 10_000);
+          this.drain = { ws, conn, at: Date.now(), kernel, bytes: 0, frames: 0, pages, synced, timer };
+        }
+        release();
+      },
+      release,
+    );
+  }
+
+  /** A frame read while draining: counted until the first message stored after the device read again. */
+  private drained(data: WebSocket.RawData): void {
+    const d = this.drain!;
+    const buf = data as Buffer;
+    // history pages are not live bytes (and those asked for after the stall were never waiting)
+    if (buf.length > 11 && buf.toString('latin1', 0, 11) === '{"t":"page"') return;
+    d.bytes += buf.length;
+    d.frames++;
+    // {"t":"msg",…,"ts":<store time>,…}: the first stored after the stall ended closes the backlog
+    if (buf.length > 12 && buf.toString('latin1', 0, 12) === '{"t":"msg","') {
+      const i = buf.lastIndexOf('"ts":');
+      const ts = i < 0 ? NaN : parseInt(buf.toString('latin1', i + 5, i + 25), 10);
+      if (ts >= d.at) this.endDrain('caught-up');
+    }
+  }
+
+  private endDrain(ended: 'caught-up' | 'closed' | 'timeout', code?: number): void {
+    const d = this.drain;
+    if (!d) return;
+    this.drain = null;
+    clearTimeout(d.timer);
+    this.o.recorder.fact({
+      k: 'drain',
+      client: this.client,
+      conn: d.conn,
+      at: d.at,
+      ...(d.kernel ? { kernelBytes: d.kernel.rx + d.kernel.tx, rxQueue: d.kernel.rx, txQueue: d.kernel.tx } : {}),
+      bytes: d.bytes,
+      frames: d.frames,
+      pages: d.pages,
+      synced: d.synced,
+      until: Date.now(),
+      ended,
+      ...(code !== undefined ? { code } : {}),
+    });
   }
 
   private socketOf(ws: WebSocket | null): Socket | undefined {
@@ -742,7 +870,8 @@ export class SimClient {
   private async leave(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'gone') return;
     this.stopLoad();
-    const synced = this.whenSynced();
+    // a visitor not admitted (refused 4429, retrying) leaves at once; one welcomed finishes its sync first
+    const synced = this.plan.mode?.kind === 'visit' && !(this.state === 'open' && this.welcomed) ? Promise.resolve() : this.whenSynced();
     await Promise.race([synced, new Promise((r) => this.modeTimer(30_000, () => r(undefined)))]);
     // stop() may have run while it waited
     if ((this.state as State) === 'stopped') return;

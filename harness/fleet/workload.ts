@@ -39,13 +39,16 @@ export type AckMode = z.infer<typeof ackModeSchema>;
  * its unsent bytes pass SLOW_CONSUMER_BYTES, not buffer for ever); `throttle` (reads at most
  * `bytesPerSec` from `at` for `durationMs`); `leave` (closes at `at`, once synced, and never
  * comes back: an uninstalled app; only devices other than a user's d0 are taken, so the
- * user's other devices stay).
+ * user's other devices stay); `visit` (a device beyond the user's usual ones, e.g. one more
+ * phone past MAX_DEVICES: away at the connect, it connects at `at` — a refusal, 4429, retried
+ * with its backoff — and leaves for good `durationMs` later; only devices other than d0 are taken).
  */
 export const clientModeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('reads') }),
   z.object({ kind: z.literal('pause'), at: z.number().int().nonnegative(), durationMs: z.number().int().positive() }),
   z.object({ kind: z.literal('throttle'), at: z.number().int().nonnegative(), durationMs: z.number().int().positive(), bytesPerSec: z.number().int().min(1024) }),
   z.object({ kind: z.literal('leave'), at: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('visit'), at: z.number().int().nonnegative(), durationMs: z.number().int().positive() }),
 ]);
 export type ClientMode = z.infer<typeof clientModeSchema>;
 
@@ -108,6 +111,14 @@ export const workloadSchema = z.object({
   ack: z.enum(['immediate', 'batched', 'never']).default('batched'),
   /** disconnects per second over the whole fleet; a dropped device reconnects with backoff */
   churnRate: z.number().nonnegative().default(0),
+  /**
+   * replacements per second over the devices no group took: a welcomed device opens a new
+   * connection on the next node while its current one stays open and unread by the app (a
+   * phone that switched networks, same device id). PROTOCOL.md: the server closes the old one
+   * 4409, across nodes, and its late close must not take the new one offline. Needs other
+   * nodes to go to (reconnect.rotate or failover).
+   */
+  replaceRate: z.number().nonnegative().default(0),
   /** presence subscriptions per device (to random other users) */
   presenceSubs: z.number().int().min(0).max(1000).default(0),
   /**
@@ -149,8 +160,9 @@ export const workloadSchema = z.object({
   for (const [i, g] of (w.deviceGroups ?? []).entries()) {
     if (names.has(g.name)) ctx.addIssue({ code: 'custom', path: ['deviceGroups', i, 'name'], message: `"${g.name}" names two device groups: give each its own name` });
     names.add(g.name);
-    if (g.mode.kind === 'leave' && w.devicesPerUser < 2) ctx.addIssue({ code: 'custom', path: ['deviceGroups', i, 'mode'], message: 'a leave group takes devices other than d0, so the user keeps one: set devicesPerUser to 2 or more' });
+    if ((g.mode.kind === 'leave' || g.mode.kind === 'visit') && w.devicesPerUser < 2) ctx.addIssue({ code: 'custom', path: ['deviceGroups', i, 'mode'], message: `a ${g.mode.kind} group takes devices other than d0, so the user keeps one: set devicesPerUser to 2 or more` });
   }
+  if (w.replaceRate > 0 && !w.reconnect.rotate && !w.failover) ctx.addIssue({ code: 'custom', path: ['replaceRate'], message: 'a replacement opens the new connection on the next node: set reconnect.rotate (or failover) so devices know the other nodes' });
   const shares = (w.deviceGroups ?? []).reduce((a, g) => a + (g.share ?? 0), 0);
   if (shares > 1 + 1e-9) ctx.addIssue({ code: 'custom', path: ['deviceGroups'], message: `the groups' shares add up to ${shares.toFixed(3)}: at most 1 (all devices)` });
 });
@@ -166,6 +178,8 @@ export interface DevicePlan {
   sendRate: number;
   /** this device's share of the churn rate (disconnects/s) */
   churnRate: number;
+  /** this device's share of the replace rate (new connections on the next node while the old one is open, per second) */
+  replaceRate?: number;
   presenceSubs: string[];
   seed: number;
   /** part of every cmid this device makes (repeated runs on one store must not reuse cmids) */
@@ -238,6 +252,7 @@ export function planWorkload(w: Workload, seed: number, prefix: string): Plan {
         convs,
         sendRate: convs.length && senders ? w.sendRate / senders : 0,
         churnRate: w.churnRate / deviceCount,
+        ...(w.replaceRate > 0 ? { replaceRate: w.replaceRate / deviceCount } : {}),
         presenceSubs: [...new Set(subs)],
         seed: rng.int(0xffffffff),
         ...(w.liveness && livenessRng.next() < w.liveness.share ? { livenessMs: w.liveness.timeoutMs } : {}),
@@ -258,7 +273,7 @@ export function planWorkload(w: Workload, seed: number, prefix: string): Plan {
 /**
  * Gives each device group its devices and settings, from a generator of its own (a plan
  * without groups is what it always was). Devices are drawn at random from those no earlier
- * group took; a leave group draws only devices other than d0. Send and churn rates are then
+ * group took; a leave or visit group draws only devices other than d0. Send, churn and replace rates are then
  * split within each group, and the flat ones over the devices no group took.
  */
 function applyDeviceGroups(w: Workload, devices: DevicePlan[], users: string[], seed: number, groups: GroupPlan[], convMembers: Map<string, string[]>): void {
@@ -267,10 +282,10 @@ function applyDeviceGroups(w: Workload, devices: DevicePlan[], users: string[], 
   const members: DevicePlan[][] = [];
   for (const [i, g] of w.deviceGroups!.entries()) {
     const want = g.count ?? Math.max(1, Math.round(g.share! * devices.length));
-    const pool = [...free].filter((d) => g.mode.kind !== 'leave' || d.device !== 'd0');
+    const pool = [...free].filter((d) => (g.mode.kind !== 'leave' && g.mode.kind !== 'visit') || d.device !== 'd0');
     if (pool.length < want) {
       throw new Error(
-        `workload.deviceGroups[${i}] ("${g.name}") wants ${want} devices but only ${pool.length} are left${g.mode.kind === 'leave' ? ' that are not a user\'s d0' : ''} (${devices.length} in all, ${devices.length - free.size} taken by earlier groups): lower its count or share, or add users`,
+        `workload.deviceGroups[${i}] ("${g.name}") wants ${want} devices but only ${pool.length} are left${g.mode.kind === 'leave' || g.mode.kind === 'visit' ? ' that are not a user\'s d0' : ''} (${devices.length} in all, ${devices.length - free.size} taken by earlier groups): lower its count or share, or add users`,
       );
     }
     for (let k = pool.length - 1; k > 0; k--) {
@@ -281,11 +296,13 @@ function applyDeviceGroups(w: Workload, devices: DevicePlan[], users: string[], 
     for (const d of taken) free.delete(d);
     members.push(taken);
   }
-  const split = (list: DevicePlan[], sendRate: number, churnRate: number) => {
+  const split = (list: DevicePlan[], sendRate: number, churnRate: number, replaceRate = 0) => {
     const senders = list.filter((d) => d.convs.length > 0).length;
     for (const d of list) {
       d.sendRate = d.convs.length && senders ? sendRate / senders : 0;
       d.churnRate = list.length ? churnRate / list.length : 0;
+      if (replaceRate > 0) d.replaceRate = list.length ? replaceRate / list.length : 0;
+      else delete d.replaceRate;
     }
   };
   // memberOf: users join chat groups before anything else is decided by their conversations
@@ -304,7 +321,7 @@ function applyDeviceGroups(w: Workload, devices: DevicePlan[], users: string[], 
       }
     }
   }
-  split([...free], w.sendRate, w.churnRate);
+  split([...free], w.sendRate, w.churnRate, w.replaceRate);
   for (const [i, g] of w.deviceGroups!.entries()) {
     const list = members[i]!;
     for (const d of list) {
@@ -324,7 +341,7 @@ function applyDeviceGroups(w: Workload, devices: DevicePlan[], users: string[], 
 
 /** When a client mode's timed part is over, ms into the load (0 for `reads`). */
 export function modeEndMs(m: ClientMode): number {
-  return m.kind === 'pause' || m.kind === 'throttle' ? m.at + m.durationMs : m.kind === 'leave' ? m.at : 0;
+  return m.kind === 'pause' || m.kind === 'throttle' || m.kind === 'visit' ? m.at + m.durationMs : m.kind === 'leave' ? m.at : 0;
 }
 
 /** The clients (`user/device`) of the device groups marked `slow`. */

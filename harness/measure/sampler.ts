@@ -52,6 +52,7 @@ export const NODE_SERIES: readonly NodeSeriesDef[] = [
   { key: 'welcomesPerSec', kind: 'counter', unit: 'per_s', label: 'handshakes completed (welcome) /s', read: (p) => counterSum(p, 'imstorm_welcomes_total') },
   { key: 'closesPerSec', kind: 'counter', unit: 'per_s', label: 'server-side closes /s (all codes)', read: (p) => counterSum(p, 'imstorm_closes_total') },
   { key: 'slowConsumerClosesPerSec', kind: 'counter', unit: 'per_s', label: 'slow consumers closed 4413 /s', read: (p) => counterSum(p, 'imstorm_closes_total', { code: '4413' }) },
+  { key: 'heartbeatClosesPerSec', kind: 'counter', unit: 'per_s', label: 'silent connections closed 4408 /s', read: (p) => counterSum(p, 'imstorm_closes_total', { code: '4408' }) },
   { key: 'gapFillsPerSec', kind: 'counter', unit: 'per_s', label: 'bus hole fills /s', read: (p) => counterSum(p, 'imstorm_gap_fills_total') },
   { key: 'resyncsPerSec', kind: 'counter', unit: 'per_s', label: 'bus resyncs /s', read: (p) => counterSum(p, 'imstorm_resyncs_total') },
 ];

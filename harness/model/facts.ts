@@ -128,13 +128,51 @@ export const ackAheadFact = z.object({
   answered: z.boolean(),
 });
 
-/** A device that did not read its socket (`pause`) or read it slowly (`throttle`) from `at` to `end` (client modes). */
-export const stallFact = z.object({ k: z.literal('stall'), client: z.string(), mode: z.enum(['pause', 'throttle']), at: t, end: t });
+/**
+ * A device that did not read its socket (`pause`) or read it slowly (`throttle`) from `at` to
+ * `end` (client modes), or whose whole fleet process was frozen then (`freeze`: a fault
+ * step `fleet-pause`; the orchestrator tells the process once it resumed it).
+ */
+export const stallFact = z.object({ k: z.literal('stall'), client: z.string(), mode: z.enum(['pause', 'throttle', 'freeze']), at: t, end: t });
+
+/**
+ * What a device found waiting on its connection when its read stall (`pause`, `throttle`)
+ * ended at `at`: `kernelBytes` held by the kernel then (its receive queue and the node's
+ * send queue, /proc/net/tcp; absent where unreadable), then `bytes` of frames it read on
+ * that connection until the first message stored after `at` (`ended: 'caught-up'`), the
+ * connection closed (`'closed'`, with its `code`: a cut node's connection ends once the
+ * kernel's share is read), or 10 s passed (`'timeout'`); `page` replies are left out. Judged by `slow`.
+ */
+export const drainFact = z.object({
+  k: z.literal('drain'),
+  client: z.string(),
+  conn: z.string(),
+  at: t,
+  kernelBytes: z.number().int().nonnegative().optional(),
+  rxQueue: z.number().int().nonnegative().optional(),
+  txQueue: z.number().int().nonnegative().optional(),
+  bytes: z.number().int().nonnegative(),
+  frames: z.number().int().nonnegative(),
+  /** `history` requests the device had unanswered then (their `page` replies are not counted in `bytes`: pages are paced by the socket, not cut) */
+  pages: z.number().int().nonnegative(),
+  /** the connection had synced by then (else it was still replaying its backlog, which the node paces by the socket draining) */
+  synced: z.boolean(),
+  until: t,
+  ended: z.enum(['caught-up', 'closed', 'timeout']),
+  code: z.number().int().optional(),
+});
 
 /** A device that left for good at `at` (client mode `leave`): owed only what was stored while it was there. */
 export const goneFact = z.object({ k: z.literal('gone'), client: z.string(), at: t });
 
-export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact, windowFact, ackFact, ackAheadFact, stallFact, goneFact]);
+/**
+ * A device opened a new connection (on the next node) at `at` while its connection `conn`
+ * stayed open (workload `replaceRate`): once the new one is welcomed the server must close
+ * `conn` 4409 (PROTOCOL.md, Connect 5); its close is recorded as usual under `conn`.
+ */
+export const replaceFact = z.object({ k: z.literal('replace'), client: z.string(), conn: z.string(), at: t });
+
+export const fact = z.discriminatedUnion('k', [sendFact, recvFact, convFact, gapFact, presenceFact, connFact, memberFact, windowFact, ackFact, ackAheadFact, stallFact, goneFact, replaceFact, drainFact]);
 
 export type SendFact = z.infer<typeof sendFact>;
 export type RecvFact = z.infer<typeof recvFact>;
@@ -148,6 +186,8 @@ export type AckFact = z.infer<typeof ackFact>;
 export type AckAheadFact = z.infer<typeof ackAheadFact>;
 export type StallFact = z.infer<typeof stallFact>;
 export type GoneFact = z.infer<typeof goneFact>;
+export type ReplaceFact = z.infer<typeof replaceFact>;
+export type DrainFact = z.infer<typeof drainFact>;
 export type Fact = z.infer<typeof fact>;
 
 /** One action on the fault timeline (a toxic, a disabled link, a killed or paused process). */

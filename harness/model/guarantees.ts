@@ -2,7 +2,7 @@
 // reports list them, with the words reports show for each.
 
 /** The five guarantees of PROTOCOL.md, the first split into its safety and liveness halves and its privacy (no message to a non-member), and leaks; and no node exiting by itself; under attack (scenario `hostile`), the answers to bad input and the keys refused requests leave. */
-export const GUARANTEES = ['lost', 'unexpected', 'unseen', 'duplicate', 'order', 'presence', 'leaks', 'reclaim', 'inflight', 'nodes', 'answers', 'residue'] as const;
+export const GUARANTEES = ['lost', 'unexpected', 'unseen', 'duplicate', 'order', 'presence', 'leaks', 'reclaim', 'slow', 'inflight', 'nodes', 'answers', 'residue'] as const;
 export type Guarantee = (typeof GUARANTEES)[number];
 
 export const GUARANTEE_TITLES: Record<Guarantee, string> = {
@@ -14,6 +14,7 @@ export const GUARANTEE_TITLES: Record<Guarantee, string> = {
   presence: 'Presence converges',
   leaks: 'No leaks (connections, fds, heap, handles, keys)',
   reclaim: 'Half-open connections are reclaimed in time',
+  slow: 'Readers that fall behind are cut, not buffered for',
   inflight: 'What was in flight at each fault is recovered',
   nodes: 'No node exits unless the scenario stops it',
   answers: 'Every bad input gets the answer PROTOCOL.md defines',

@@ -37,6 +37,13 @@ export const faultStep = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('stop'), at: z.number().nonnegative(), target: z.literal('redis', { error: "must be 'redis' (a node is stopped and started again by kind 'restart')" }), restartAfter: z.number().positive() }),
   z.object({ kind: z.literal('pause'), at: z.number().nonnegative(), duration: z.number().positive(), target: processRef }),
   /**
+   * The fleet process whose devices connect to `node` is frozen (SIGSTOP) for `duration`,
+   * then resumed (SIGCONT): its sockets stay open but nothing is read or written, like
+   * phones that froze. With `reclaimWithinMs` the node must hold none of their connections
+   * by then (checked as `reclaim`; HEARTBEAT_MS closes them 4408). Needs topology.fleetPerNode.
+   */
+  z.object({ kind: z.literal('fleet-pause'), at: z.number().nonnegative(), duration: z.number().positive(), node: z.string().regex(/^node-\d+$/, 'must be node-N (the node whose fleet process is frozen)'), reclaimWithinMs: z.number().int().positive().optional() }),
+  /**
    * node-N's pub/sub (bus) connection alone is killed on the Redis side (CLIENT KILL of the
    * connection named imstorm-bus-node-N) while its command link stays up: what is published
    * until it re-subscribes never reaches it, and it must fill from the log. On the timeline
@@ -74,6 +81,12 @@ export const scenarioSchema = z.object({
     volatileRedis: z.boolean().default(false),
     /** more environment for one node, over serverEnv, e.g. { 'node-2': { TEST_BUGS: 'throw_uncaught' } } */
     nodeEnv: z.record(z.string().regex(/^node-\d+$/, 'must be node-N'), z.record(z.string(), z.union([z.string(), z.number()]))).default({}),
+    /**
+     * one fleet process per node, each holding the devices whose first node that is (device
+     * j on node j mod nodes, as always): a `fleet-pause` step then freezes exactly one
+     * node's clients
+     */
+    fleetPerNode: z.boolean().default(false),
   }),
   workload: workloadSchema,
   /** load phase length; faults are timed from its start */
@@ -131,7 +144,7 @@ export function defineScenario(input: ScenarioInput): Scenario {
   checkWorkloadTiming(r.data);
   checkVolatileRedis(r.data);
   for (const f of r.data.faults) {
-    const node = 'link' in f ? Number(f.link.split('-')[1]) : f.target === 'redis' ? 0 : Number(f.target.split('-')[1]);
+    const node = 'link' in f ? Number(f.link.split('-')[1]) : f.kind === 'fleet-pause' ? Number(f.node.split('-')[1]) : f.target === 'redis' ? 0 : Number(f.target.split('-')[1]);
     if (node > r.data.topology.nodes) throw new Error(`invalid scenario "${r.data.name}": fault at ${f.at} ms targets node-${node}, but the topology has ${r.data.topology.nodes} nodes`);
     if ('link' in f && f.link.startsWith('redis-link:') && !r.data.topology.redisBehindProxy) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.redisBehindProxy`);
     if ('link' in f && f.link.startsWith('client-link:') && r.data.topology.clientLinksBehindProxy === false) throw new Error(`invalid scenario "${r.data.name}": fault on ${f.link} needs topology.clientLinksBehindProxy`);
@@ -139,6 +152,12 @@ export function defineScenario(input: ScenarioInput): Scenario {
       // the reclaim check counts every connection of the node: all of them must be behind the link
       if (r.data.topology.clientLinksBehindProxy !== true) throw new Error(`invalid scenario "${r.data.name}": a blackhole fault needs topology.clientLinksBehindProxy: true (every client behind the link), got ${String(r.data.topology.clientLinksBehindProxy)}`);
       if (f.reclaimWithinMs > f.duration) throw new Error(`invalid scenario "${r.data.name}": blackhole at ${f.at} ms: reclaimWithinMs (${f.reclaimWithinMs}) must not exceed its duration (${f.duration})`);
+    }
+    if (f.kind === 'fleet-pause') {
+      if (!r.data.topology.fleetPerNode) throw new Error(`invalid scenario "${r.data.name}": a fleet-pause fault freezes the fleet process of ${f.node}'s devices: set topology.fleetPerNode: true`);
+      // the reclaim check counts every connection of the node: none may move there from other processes
+      if (f.reclaimWithinMs !== undefined && (r.data.workload.failover || r.data.workload.reconnect.rotate)) throw new Error(`invalid scenario "${r.data.name}": fleet-pause at ${f.at} ms with reclaimWithinMs counts every connection of ${f.node}, but workload failover/rotate moves other devices there: drop one of them`);
+      if (f.reclaimWithinMs !== undefined && f.reclaimWithinMs > f.duration) throw new Error(`invalid scenario "${r.data.name}": fleet-pause at ${f.at} ms: reclaimWithinMs (${f.reclaimWithinMs}) must not exceed its duration (${f.duration})`);
     }
   }
   return r.data;

@@ -12,6 +12,7 @@ const WINDOW_TIMEOUT_MS = 3000;
 /** The node a step hits; undefined for Redis itself (every node's sends are at risk). */
 export function windowNode(step: FaultStep): string | undefined {
   if ('link' in step) return step.link.slice(step.link.indexOf(':') + 1);
+  if (step.kind === 'fleet-pause') return step.node;
   return step.target === 'redis' ? undefined : step.target;
 }
 

@@ -158,7 +158,8 @@ interface LeakSamples {
 export async function runScenario(scenario: Scenario, o: RunOptions): Promise<RunResult> {
   const s = withOverrides(scenario, o);
   const startedAt = Date.now();
-  const processes = o.processes ?? Math.max(1, Math.ceil(deviceCount(s) / MAX_CLIENTS_PER_PROCESS));
+  // topology.fleetPerNode: one per node, whatever --processes says
+  const processes = s.topology.fleetPerNode ? s.topology.nodes : (o.processes ?? Math.max(1, Math.ceil(deviceCount(s) / MAX_CLIENTS_PER_PROCESS)));
   checkMachine(s, o, processes);
   const run: Run = {
     s, o, startedAt, processes,
@@ -319,6 +320,7 @@ async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], s
     },
     localAddresses: o.sourceAddresses ? sourceAddresses(o.sourceAddresses) : [],
     liveMetrics: o.live !== undefined,
+    perNode: s.topology.fleetPerNode ? s.topology.nodes : undefined,
   });
   run.fleet = f;
   o.live?.attachFleet(f);
@@ -452,7 +454,7 @@ async function faultsDuringLoad(run: Run, t: Topology): Promise<void> {
   const failure = new Promise<never>((_, reject) => (failed = reject));
   failure.catch(() => {});
   const faultRuns = s.faults.map((step) =>
-    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log, run.faults.signal, (x) => openWindow(run.fleet, run.windows, x, describeStep(x))).catch((err: unknown) => {
+    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log, run.faults.signal, (x) => openWindow(run.fleet, run.windows, x, describeStep(x)), () => run.fleet).catch((err: unknown) => {
       const e = new RunSetupError(`fault step failed: ${describeStep(step)}: ${err instanceof Error ? err.message : String(err)}`);
       // the other steps stop at their next wait: nothing may restart a node after teardown
       run.faults.abort();
@@ -493,6 +495,8 @@ function describeStep(step: FaultStep): string {
     case 'cut':
     case 'blackhole':
       return `${step.kind} ${step.link} at ${step.at} ms`;
+    case 'fleet-pause':
+      return `fleet-pause of ${step.node}'s fleet process at ${step.at} ms`;
     default:
       return `${step.kind} ${step.target} at ${step.at} ms`;
   }
@@ -541,6 +545,13 @@ async function collectFleet(run: Run, f: Fleet, label: string, lastStorm: boolea
   if (neverWritten > 0) run.notes.push(`${label}${neverWritten} send(s) never written: their device had no connection before it gave up (the server never saw them)`);
   const silent = result.counts.liveness_timeouts ?? 0;
   if (silent > 0) run.notes.push(`${label}${silent} connection(s) dropped by their device after hearing nothing for its liveness timeout (workload liveness)`);
+  const replaces = result.counts.replaces ?? 0;
+  if (replaces > 0) {
+    const codes = Object.entries(result.counts).filter(([k]) => k.startsWith('replaced_closes.')).map(([k, n]) => `${k.slice(16)} ×${n}`).join(', ');
+    run.notes.push(`${label}${replaces} connection(s) left open while their device connected again on the next node (workload replaceRate); the old ones closed: ${codes || 'none'}`);
+  }
+  const refused = result.counts.refused_4429 ?? 0;
+  if (refused > 0) run.notes.push(`${label}${refused} hello(s) refused 4429 (too many devices), each retried with the device's backoff`);
   const badFrames = result.counts.bad_frames ?? 0;
   if (badFrames > 0) {
     run.notes.push(`${label}${badFrames} frame(s) from the server that PROTOCOL.md does not allow (the server's codec refused them); the devices ignored them`);
@@ -644,12 +655,15 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
       // a volatile Redis comes back empty: what it held before is gone by design
       ...(s.topology.volatileRedis ? { storeWipes: t.timeline.filter((e) => e.target === 'redis' && /^redis:(kill|stop|restart)$/.test(e.kind)).map((e) => e.start) } : {}),
       leakPerConnection: s.checks.leakPerConnection,
+      slow: { limitBytes: Number(s.topology.serverEnv.SLOW_CONSUMER_BYTES ?? 1_048_576), maxBodyBytes: Number(s.topology.serverEnv.MAX_BODY_BYTES ?? 16_384), proxied: s.topology.clientLinksBehindProxy !== false },
       presence: s.checks.presence
         ? {
             quiescentAt: storms.quiescentAt,
             at: storms.presenceAt,
             // a killed or cut-off node's users stay online until its lease lapses
             overTime: { settleMs: s.checks.presenceSettleMs, afterFaultMs: Number(s.topology.serverEnv.PRESENCE_TTL_MS ?? 30_000) + 3000 },
+            // every node of a topology has the same MAX_DEVICES unless nodeEnv gives one its own: then the limit is not judged
+            ...(Object.values(s.topology.nodeEnv ?? {}).some((e) => e.MAX_DEVICES !== undefined) ? {} : { maxDevices: Number(s.topology.serverEnv.MAX_DEVICES ?? 10) }),
           }
         : undefined,
     },
@@ -736,7 +750,7 @@ function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void, signal: AbortSignal, beforeActing: (step: FaultStep) => Promise<unknown>): Promise<void> {
+async function runFault(t: Topology, step: FaultStep, loadStartAt: number, restarted: Set<string>, reclaims: ReclaimSample[], log: (l: string) => void, signal: AbortSignal, beforeActing: (step: FaultStep) => Promise<unknown>, fleet: () => Fleet | null): Promise<void> {
   const pause = (ms: number) => waitUnlessAborted(ms, signal);
   if (!(await pause(loadStartAt + step.at - Date.now()))) return;
   // the in-flight window: what the devices have at risk, recorded before the step acts
@@ -760,6 +774,28 @@ async function runFault(t: Topology, step: FaultStep, loadStartAt: number, resta
       reclaims.push(await watchReclaim(url, { link: step.link, node, start, deadline: start + step.reclaimWithinMs, connectionsAtStart }));
       if (!(await pause(start + step.duration - Date.now()))) return;
       for (const x of toxics) await x.remove();
+      return;
+    }
+    case 'fleet-pause': {
+      const f = fleet();
+      if (!f) throw new Error('no fleet is running');
+      const index = Number(step.node.split('-')[1]) - 1;
+      const url = t.node(step.node).adminUrl;
+      const connectionsAtStart = step.reclaimWithinMs !== undefined ? await openConnections(url) : 0;
+      log(`fault: the fleet process of ${step.node}'s devices frozen (SIGSTOP) for ${step.duration} ms${step.reclaimWithinMs !== undefined ? ` (reclaim bound ${step.reclaimWithinMs} ms)` : ''}`);
+      const start = Date.now();
+      f.freeze(index, true);
+      try {
+        if (step.reclaimWithinMs !== undefined) {
+          const cause = `the fleet process of its clients was frozen (SIGSTOP: sockets open, nothing read or written)`;
+          reclaims.push(await watchReclaim(url, { link: `fleet-process:${step.node}`, cause, node: step.node, start, deadline: start + step.reclaimWithinMs, connectionsAtStart }));
+        }
+        await pause(start + step.duration - Date.now());
+      } finally {
+        // resumed whatever happened: a frozen fleet would never answer the teardown
+        f.freeze(index, false);
+        t.faults.span('fleet:pause', step.node, start, Date.now());
+      }
       return;
     }
     case 'cut':

@@ -30,6 +30,19 @@ export function neverCutSlowConsumers(): void {
 }
 
 /**
+ * TEST_BUGS=heartbeat_never_closes: a connection silent for 2×HEARTBEAT_MS (no frame, no
+ * pong) is never closed 4408 (PROTOCOL.md): clients that vanished without a FIN, or froze
+ * with their sockets open, hold their connections, registrations and buffers for ever.
+ */
+export function heartbeatNeverCloses(): void {
+  const closeNow = Conn.prototype.closeNow;
+  Conn.prototype.closeNow = function (this: Conn, code: number, reason?: string): boolean {
+    if (code === CloseCode.heartbeatTimeout) return false;
+    return closeNow.call(this, code, reason);
+  };
+}
+
+/**
  * TEST_BUGS=epoch_unannounced: when a conversation's epoch changes while a connection is
  * open (a volatile Redis restarted empty), the node goes on pushing the new epoch's
  * messages on that connection without the `conv` frame that announces the new epoch

@@ -8,7 +8,7 @@ import type { GroupStore } from '../store/groups.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
 import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
-import { ackPastHead, epochUnannounced, neverCutSlowConsumers, slowDelivery } from './faulty-delivery.ts';
+import { ackPastHead, epochUnannounced, heartbeatNeverCloses, neverCutSlowConsumers, slowDelivery } from './faulty-delivery.ts';
 import { leakPerConnection } from './faulty-leak.ts';
 import { localView } from './faulty-presence.ts';
 
@@ -38,6 +38,8 @@ export const storeBugs = {
   close_by_device: (s: Stores): Stores => ({ ...s, presence: closingByDevice(s.presence) }),
   /** a node writes `offline` when the user's last connection on it closes, over the stored state (last writer wins): a device still open on another node shows offline (`presence`) */
   presence_local_view: (s: Stores, redis: Redis): Stores => ({ ...s, presence: localView(s.presence, redis) }),
+  /** the device limit off by one: a user's hello is refused only past MAX_DEVICES + 1 other devices, so MAX_DEVICES + 1 are open at once (`presence`, device limit) */
+  device_limit_plus_one: (s: Stores): Stores => ({ ...s, presence: limitPlusOne(s.presence) }),
 } as const;
 
 /** Faults of the process rather than a seam, started once the node listens. */
@@ -64,6 +66,8 @@ export const processBugs = {
   ack_past_head: ackPastHead,
   /** slow consumers are never cut 4413: the node buffers without bound for readers that stopped reading */
   never_cut_slow_consumers: neverCutSlowConsumers,
+  /** silent connections are never closed 4408: half-open and frozen clients are never reclaimed (`reclaim`) */
+  heartbeat_never_closes: heartbeatNeverCloses,
   /** an epoch change (a volatile Redis restarted empty) is not announced on open connections that knew the old epoch: the new seqs arrive with no `conv` frame (`order`) */
   epoch_unannounced: epochUnannounced,
   /** every closed connection leaves its id and 4 KiB of heap behind for good (`leaks`, per connection opened) */
@@ -202,6 +206,12 @@ export class LosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
 function leaseBlind(inner: PresenceStore): PresenceStore {
   const p = Object.create(inner) as PresenceStore;
   p.renewLease = async (incarnation, ttlMs) => ({ ...(await inner.renewLease(incarnation, ttlMs)), held: true });
+  return p;
+}
+
+function limitPlusOne(inner: PresenceStore): PresenceStore {
+  const p = Object.create(inner) as PresenceStore;
+  p.openConn = (reg, maxDevices, mode) => inner.openConn(reg, maxDevices + 1, mode);
   return p;
 }
 

@@ -212,3 +212,38 @@ describe('presence over time (overTime)', () => {
     expect(v.violations.map((w) => w.message)).toContain('u2 v 1 is online to u1/d1 (t+0.030s) but offline to u3/d1 (t+0.600s): one v must name one state');
   });
 });
+
+describe('presence: device limit and replacements (devices.ts)', () => {
+  const pop3 = population({ u1: ['d0', 'd1', 'd2'], u2: ['d0'] }, {});
+  const refused = (client: string, conn: string, at: number) => [{ k: 'conn' as const, client, conn, event: 'connect' as const, at: t(at) }, close(client, conn, at + 5, 4429)];
+
+  it('passes a refusal at the limit and flags a third device welcomed at MAX_DEVICES 2', () => {
+    const ok = check(input([connect('u1/d0', 'a', 0), connect('u1/d1', 'b', 10), refused('u1/d2', 'p', 100)], { population: pop3, options: { presence: { maxDevices: 2 } } }));
+    expect(ok).toMatchObject({ ok: true });
+    expect(ok.summary).toContain('device limit (MAX_DEVICES 2): 2 welcomes and 1 refusal (4429) checked');
+    const over = check(input([connect('u1/d0', 'a', 0), connect('u1/d1', 'b', 10), connect('u1/d2', 'c', 100), close('u1/d2', 'c', 3000, 1000)], { population: pop3, options: { presence: { maxDevices: 2 } } }));
+    expect(over.violations.map((v) => v.message)).toEqual([
+      'u1 had 3 devices welcomed and open at once from t+0.101s for more than 1000 ms — u1/d0 on a (welcomed t+0.001s), u1/d1 on b (welcomed t+0.011s), u1/d2 on c (welcomed t+0.101s) — but MAX_DEVICES is 2: the last of them should have been refused 4429',
+    ]);
+  });
+
+  it('flags a refusal while the user had room, but not one within a just-closed connection\'s deregistration', () => {
+    // d1 closed at 50: the server may still hold its registration for 2 s, so a refusal at 100 is fine; at 3000 it is not
+    const facts = [connect('u1/d0', 'a', 0), connect('u1/d1', 'b', 10), close('u1/d1', 'b', 50, 1000), refused('u1/d2', 'p', 100), refused('u1/d2', 'q', 3000)];
+    const v = check(input(facts, { population: pop3, options: { presence: { maxDevices: 2 } } }));
+    expect(v.violations.map((x) => x.message)).toEqual([
+      "u1/d2's hello (connection q, from t+3.000s) was refused 4429 at t+3.005s, but u1 had only 1 other device that may have been open then (u1/d0 (a); MAX_DEVICES is 2): a device within the limit, or one replacing itself, must be welcomed",
+    ]);
+  });
+
+  it('flags a replaced connection closed other than 4409, or never', () => {
+    const rep = (conn: string, at: number) => ({ k: 'replace' as const, client: 'u1/d0', conn, at: t(at) });
+    const right = check(input([connect('u1/d0', 'a', 0), rep('a', 100), connect('u1/d0', 'b', 100), close('u1/d0', 'a', 150, 4409)], { population: pop3 }));
+    expect(right).toMatchObject({ ok: true });
+    expect(right.summary).toContain('1 connection left open while its device connected again checked for its 4409');
+    const wrong = check(input([connect('u1/d0', 'a', 0), rep('a', 100), connect('u1/d0', 'b', 100), close('u1/d0', 'a', 9000, 1006)], { population: pop3 }));
+    expect(wrong.violations.map((x) => x.message)).toEqual([
+      'u1/d0 connected again at t+0.100s leaving its connection a open; the new connection b was welcomed at t+0.101s on node-1, but the old one was closed 1006 at t+9.000s (PROTOCOL.md: a second connection of the same device closes the older one with 4409, also on another node)',
+    ]);
+  });
+});

@@ -45,23 +45,28 @@ describe('membership-churn', () => {
 });
 
 describe('half-open', () => {
-  // the first blackhole only, and a shorter load
-  const short: Scenario = { ...halfOpen, durationMs: 8000, faults: halfOpen.faults.slice(0, 1) };
+  // the first blackhole (node-1) and the frozen fleet process (node-2) only, and a shorter load
+  const short: Scenario = { ...halfOpen, durationMs: 8000, faults: halfOpen.faults.filter((f) => f.at < 5000) };
 
-  it('control HEARTBEAT_MS far above the window (30 s): `reclaim` fails, naming the node and the connections behind the blackhole', async () => {
-    const s = { ...short, topology: { ...short.topology, serverEnv: { ...short.topology.serverEnv, HEARTBEAT_MS: 30_000 } } };
-    const r = await runScenario(s, { env: 'local', seed: 32, outRoot: out, log });
+  it('control heartbeat_never_closes (silent connections never closed 4408): `reclaim` fails for the blackholed link and the frozen fleet process, naming the node and the connections', async () => {
+    const r = await runScenario(withBug(short, 'heartbeat_never_closes', short.durationMs), { env: 'local', seed: 32, outRoot: out, log });
     expect(r.pass).toBe(false);
     const c = r.report.checks.find((x) => x.guarantee === 'reclaim')!;
-    expect(c).toMatchObject({ ok: false, checked: 1, violationsTotal: 1 });
+    expect(c).toMatchObject({ ok: false, checked: 2, violationsTotal: 2 });
+    const messages = c.violations.map((v) => v.message);
     // "node-1 still held 30 connections 3000 ms after client-link:node-1 was blackholed at t+… (it had 30; the truth is 0): the connections behind it: node-1.….a (…u0/d0), …"
-    expect(c.violations[0]!.message).toMatch(/^node-1 still held \d+ connections 3000 ms after client-link:node-1 was blackholed at t\+[\d.]+s \(it had \d+; the truth is 0\): the connections behind it: \S+ \(\S+\/d0\), /);
+    expect(messages.find((m) => m.startsWith('node-1 '))).toMatch(/^node-1 still held \d+ connections 3000 ms after client-link:node-1 was blackholed at t\+[\d.]+s \(it had \d+; the truth is 0\): the connections behind it: \S+ \(\S+\/d0\), /);
+    // "node-2 still held 30 connections 3000 ms after the fleet process of its clients was frozen (SIGSTOP: …) at t+… (it had 30; the truth is 0): the connections of those clients: node-2.….8 (…u35/d0), …"
+    expect(messages.find((m) => m.startsWith('node-2 '))).toMatch(/^node-2 still held \d+ connections 3000 ms after the fleet process of its clients was frozen \(SIGSTOP: sockets open, nothing read or written\) at t\+[\d.]+s \(it had \d+; the truth is 0\): the connections of those clients: \S+ \(\S+\/d0\), /);
+    // no heartbeat close at all: neither the node's count nor the resumed devices saw one
+    expect(r.report.thresholds.find((x) => x.metric === 'server.node-2.heartbeatClosesPerSec.total')).toMatchObject({ pass: false, observed: 0 });
+    expect(r.report.thresholds.find((x) => x.metric === 'closes.4408')).toMatchObject({ pass: false, observed: 0 });
   });
 
-  it('the correct server reclaims them in time', async () => {
+  it('the correct server reclaims them in time, and the frozen devices read the 4408 once resumed', async () => {
     const r = await runScenario(short, { env: 'local', seed: 32, outRoot: out, log });
     expect(r.report.verdict.failures).toEqual([]);
-    expect(r.report.checks.find((x) => x.guarantee === 'reclaim')).toMatchObject({ ok: true, checked: 1 });
+    expect(r.report.checks.find((x) => x.guarantee === 'reclaim')).toMatchObject({ ok: true, checked: 2 });
   });
 });
 
@@ -100,9 +105,33 @@ describe('presence-race', () => {
     for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
   });
 
-  it('the correct server passes the same run', async () => {
+  it('control close_by_device (the replaced connection\'s late close deregisters its device): `presence` fails over time, naming the user shown offline while its new connection was open', async () => {
+    const r = await runScenario(withBug(presenceRace, 'close_by_device', 12_000), { env: 'local', seed: 36, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
+    expect(c.ok).toBe(false);
+    // "subscriber …/d0 (connection …) showed … offline (v …, received t+…) within t+…–t+…, while … was online from t+… to t+…"
+    expect(c.violations.map((v) => v.message).find((m) => / showed \S+ offline .* while \S+ was online from /.test(m)), c.violations[0]?.message).toMatch(/^subscriber \S+\/d\d \(connection \S+\) showed (\S+) offline \(v \d+, received t\+[\d.]+s\) within t\+[\d.]+s–t\+[\d.]+s, while \1 was online from t\+[\d.]+s to t\+[\d.]+s/);
+    // the replacements themselves were right: each old connection closed 4409
+    expect(c.violations.some((v) => / left open; .* but the old one /.test(v.message))).toBe(false);
+    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
+  });
+
+  it('control device_limit_plus_one (a hello refused only past MAX_DEVICES + 1 devices): `presence` fails, naming the user with three devices open at MAX_DEVICES 2', async () => {
+    const r = await runScenario(withBug(presenceRace, 'device_limit_plus_one', 12_000), { env: 'local', seed: 36, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
+    expect(c.ok).toBe(false);
+    // "…u3 had 3 devices welcomed and open at once from t+… for more than 1000 ms — …u3/d0 on … (welcomed t+…), … — but MAX_DEVICES is 2: …"
+    expect(c.violations.map((v) => v.message).find((m) => / devices welcomed and open at once /.test(m)), c.violations[0]?.message).toMatch(/^(\S+) had 3 devices welcomed and open at once from t\+[\d.]+s for more than 1000 ms — \1\/d\d on \S+ \(welcomed t\+[\d.]+s\), .* but MAX_DEVICES is 2: the last of them should have been refused 4429$/);
+    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
+  });
+
+  it('the correct server passes the same run: replacements closed 4409, refusals only at the limit', async () => {
     const r = await runScenario({ ...presenceRace, durationMs: 12_000 }, { env: 'local', seed: 36, outRoot: out, log });
     expect(r.report.verdict.failures).toEqual([]);
+    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
+    expect(c.summary).toMatch(/device limit \(MAX_DEVICES 2\): \d+ welcomes and [1-9]\d* refusals? \(4429\) checked; [1-9]\d* connections? left open while its device connected again checked for its 4409/);
   });
 });
 

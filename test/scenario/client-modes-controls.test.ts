@@ -36,7 +36,7 @@ describe('misbehaving-clients', () => {
 });
 
 describe('slow-consumer', () => {
-  it('control never_cut_slow_consumers: the 4413 cuts threshold fails (none), and the node buffers megabytes for the readers that stopped', async () => {
+  it('control never_cut_slow_consumers: `slow` fails naming each device the node kept megabytes for instead of cutting it; the 4413 cuts threshold fails (none)', async () => {
     const short: Scenario = {
       ...slowConsumer,
       durationMs: 13_000,
@@ -47,6 +47,14 @@ describe('slow-consumer', () => {
     };
     const r = await runScenario(withBug(short, 'never_cut_slow_consumers'), { env: 'local', seed: 42, outRoot: out, log });
     expect(r.pass).toBe(false);
+    // per device: "…u3/d0 stopped reading (pause) at t+… on connection node-1.….c (node-1) and read again at t+… on the same connection: it then read 6.1 MiB in 470 frames until it caught up at t+…, of which the kernel held 2.3 MiB (…): the node kept 3.8 MiB for it in memory, more than SLOW_CONSUMER_BYTES 32 KiB and the slack allow (352 KiB), instead of cutting it 4413"
+    const slow = r.report.checks.find((x) => x.guarantee === 'slow')!;
+    expect(slow.ok).toBe(false);
+    expect(slow.violations[0]!.message).toMatch(
+      /^\S+\/d0 stopped reading \((pause|throttle)\) at t\+[\d.]+s on connection (\S+) \(node-\d\) and read again at t\+[\d.]+s on the same connection: it then read [\d.]+ [MK]iB in \d+ frames .*, of which the kernel held [\d.]+ [MK]iB \(its receive queue [\d.]+ [MK]iB, the node's send queue [\d.]+ [MK]iB\): the node kept [\d.]+ MiB for it in memory, more than SLOW_CONSUMER_BYTES 32 KiB and the slack allow \(352 KiB\), instead of cutting it 4413$/,
+    );
+    // every paused device is named
+    expect(new Set(slow.violations.filter((v) => / stopped reading \(pause\)/.test(v.message)).map((v) => v.message.split(' ')[0])).size).toBe(4);
     const cuts = r.report.thresholds.find((x) => x.metric === 'server.*.slowConsumerClosesPerSec.total')!;
     expect(cuts).toMatchObject({ pass: false, observed: 0 });
     const unsent = r.report.thresholds.find((x) => x.metric === 'server.*.unsentBytes.max')!;

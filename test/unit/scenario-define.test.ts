@@ -49,3 +49,17 @@ describe('threshold metric paths are checked when a scenario is defined', () => 
     expect(imRoutes({ convs: ['dm:a:b'] }).map((r) => r.name)).toEqual([...HTTP_ROUTE_NAMES]);
   });
 });
+
+describe('fleet-pause and replaceRate are checked when a scenario is defined', () => {
+  const pause = { kind: 'fleet-pause' as const, at: 1000, duration: 3000, node: 'node-2', reclaimWithinMs: 2000 };
+  it('a fleet-pause needs one fleet process per node, a node the topology has, and no device moving onto that node', () => {
+    expect(() => defineScenario({ ...base, topology: { nodes: 2 }, durationMs: 5000, faults: [pause] })).toThrow(/a fleet-pause fault freezes the fleet process of node-2's devices: set topology.fleetPerNode: true/);
+    expect(() => defineScenario({ ...base, topology: { nodes: 1, fleetPerNode: true }, durationMs: 5000, faults: [pause] })).toThrow(/targets node-2, but the topology has 1 nodes/);
+    expect(() => defineScenario({ ...base, topology: { nodes: 2, fleetPerNode: true }, workload: { users: 2, failover: true }, durationMs: 5000, faults: [pause] })).toThrow(/counts every connection of node-2, but workload failover\/rotate moves other devices there/);
+    expect(defineScenario({ ...base, topology: { nodes: 2, fleetPerNode: true }, durationMs: 5000, faults: [pause] }).faults[0]).toMatchObject(pause);
+  });
+
+  it('replaceRate needs other nodes to go to', () => {
+    expect(() => defineScenario({ ...base, workload: { users: 2, replaceRate: 1 } })).toThrow(/workload.replaceRate: a replacement opens the new connection on the next node: set reconnect.rotate \(or failover\)/);
+  });
+});
