@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { CloseCode, ProtocolError } from '../protocol/codes.ts';
 import { convForUser, parseConv } from '../protocol/ids.ts';
 import { encode } from '../protocol/server-frames.ts';
+import { capturing } from '../capture/capture.ts';
 import { ConnConv, type Conn } from '../gateway/connection.ts';
 import type { ConvState, LogEntry } from '../store/log.ts';
 import type { Stores } from '../store/stores.ts';
@@ -38,6 +39,12 @@ interface ResyncPlan {
   convsDone: number;
   users: string[];
   usersDone: number;
+}
+
+/** A `gap` frame from a replay (recorded when the connection is captured). */
+function sendGap(conn: Conn, conv: string, from: number, to: number, trimmed: boolean): void {
+  if (conn.captured) capturing?.out(conn, { t: 'gap', conv, from, to, trimmed });
+  conn.send(encode.gap(conv, from, to, trimmed));
 }
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
@@ -159,6 +166,7 @@ export class Hub {
         if (!conn.isOpen) return;
         await this.replay(cc, st.trimmed, st.head, force);
       }
+      if (conn.captured) capturing?.out(conn, { t: 'synced' });
       conn.send(encode.synced());
     } finally {
       for (const c of convs) this.unpin(c);
@@ -267,6 +275,7 @@ export class Hub {
       for (const cc of ch.members) {
         if (!cc.live || to <= cc.pos) continue;
         this.announce(cc, ch.last);
+        if (cc.conn.captured) capturing?.out(cc.conn, { t: 'gap', conv: ch.conv, from: Math.max(from, cc.pos + 1), to, trimmed: true });
         cc.conn.send(encode.gap(ch.conv, Math.max(from, cc.pos + 1), to, true));
         cc.pos = to;
       }
@@ -290,6 +299,7 @@ export class Hub {
   private pushLive(cc: ConnConv, seq: number, bytes: Buffer): void {
     const conn = cc.conn;
     this.announce(cc, seq);
+    if (conn.captured) capturing?.msg(conn, cc.conv, seq, 'live');
     conn.send(bytes);
     cc.pos = seq;
     this.metrics.deliveries.inc();
@@ -358,6 +368,7 @@ export class Hub {
   private announce(cc: ConnConv, head: number): void {
     if (cc.announced) return;
     cc.announced = true;
+    if (cc.conn.captured) capturing?.out(cc.conn, { t: 'conv', conv: cc.conv, seq: cc.pos });
     cc.conn.send(encode.conv(cc.conv, cc.epoch ?? '', cc.pos, Math.max(head, cc.pos)));
   }
 
@@ -383,13 +394,13 @@ export class Hub {
       if (trimmed > cc.pos && head > cc.pos) {
         const to = Math.min(trimmed, head);
         this.announce(cc, head);
-        conn.send(encode.gap(cc.conv, cc.pos + 1, to, true));
+        sendGap(conn, cc.conv, cc.pos + 1, to, true);
         cc.pos = to;
       }
       if (head - cc.pos > this.opts.backlogLimit) {
         const to = head - this.opts.backlogLimit;
         this.announce(cc, head);
-        conn.send(encode.gap(cc.conv, cc.pos + 1, to, false));
+        sendGap(conn, cc.conv, cc.pos + 1, to, false);
         cc.pos = to;
       }
       for (;;) {
@@ -413,7 +424,7 @@ export class Hub {
         if (entries.length === 0) {
           // retention removed the rest of what the channel delivered
           this.announce(cc, head);
-          conn.send(encode.gap(cc.conv, cc.pos + 1, target, true));
+          sendGap(conn, cc.conv, cc.pos + 1, target, true);
           cc.pos = target;
           continue;
         }
@@ -423,7 +434,8 @@ export class Hub {
           if (e.seq <= cc.pos) continue;
           if (e.seq > cc.until) break;
           this.announce(cc, Math.max(head, e.seq));
-          if (e.seq > cc.pos + 1) conn.send(encode.gap(cc.conv, cc.pos + 1, e.seq - 1, true));
+          if (e.seq > cc.pos + 1) sendGap(conn, cc.conv, cc.pos + 1, e.seq - 1, true);
+          if (conn.captured) capturing?.msg(conn, cc.conv, e.seq, 'backlog');
           if (i === entries.length - 1) written = conn.sendAndDrain(e.frame);
           else conn.send(e.frame);
           cc.pos = e.seq;
@@ -524,6 +536,7 @@ export class Hub {
   requestResync(reason: string): void {
     this.resyncFresh = true;
     if (!this.resyncs.request()) return;
+    capturing?.resync(reason);
     this.metrics.resyncs.inc();
     this.log.info({ reason }, 'resync: re-reading heads and filling from the log');
   }
