@@ -7,7 +7,7 @@ export interface Recorder {
   fact(f: Fact): void;
   latency(metric: LatencyMetric, ms: number): void;
   /** per-second counters for throughput series */
-  count(what: 'sent' | 'delivered' | 'errors' | 'connects' | 'welcomes' | 'closes' | 'never_written' | 'bad_frames' | 'liveness_timeouts' | `error.${string}`, n?: number): void;
+  count(what: 'sent' | 'delivered' | 'errors' | 'connects' | 'welcomes' | 'closes' | 'never_written' | 'bad_frames' | 'liveness_timeouts' | `error.${string}` | `replay_${string}`, n?: number): void;
 }
 
 /**
