@@ -130,7 +130,7 @@ export const replayCommand: Subcommand = {
         writeFileSync(file, scenarioFileText(r.scenario, positionals[0]!));
         io.out(`saved as ${path.relative(process.cwd(), file)}: npx imstorm run ./${path.relative(process.cwd(), file)}`);
       }
-      io.out(`report: ${path.relative(process.cwd(), r.result.dir) || r.result.dir}/report.html (also replay.md, replay.json, capture/)`);
+      io.out(`report: ${path.relative(process.cwd(), r.result.dir) || r.result.dir}/report.html (also ${r.divergences ? 'replay.md, replay.json, capture/' : 'replay.md'})`);
       return v.pass ? 0 : 1;
     } catch (err) {
       if (err instanceof ReplayError || err instanceof CaptureReadError || err instanceof RunSetupError || err instanceof EnvUnavailableError || err instanceof RedisNotInstalledError) {

@@ -162,7 +162,9 @@ async function rerunReport(original: Report, o: ReplayOptions, run: Omit<RunOpti
   const stored = scenarioSchema.safeParse((original.config as { scenario?: unknown }).scenario);
   if (!stored.success) throw new ReplayError(`report ${original.id} does not hold its scenario (config.scenario: ${stored.error.issues[0]?.message}); only reports written by imstorm run can be re-run`);
   const base = stored.data;
-  const scenario = defineScenario({ ...base, faults: [...base.faults, ...o.extraFaults], topology: { ...base.topology, serverEnv: { ...base.topology.serverEnv, ...o.serverEnv } } });
+  // a run that captured does not capture again into the same directory: its files would mix with the original's
+  const { CAPTURE_DIR: _c, CAPTURE_SAMPLE: _s, CAPTURE_MAX_BYTES: _m, CAPTURE_BODIES: _b, ...env } = base.topology.serverEnv;
+  const scenario = defineScenario({ ...base, faults: [...base.faults, ...o.extraFaults], topology: { ...base.topology, nodes: run.nodes ?? base.topology.nodes, serverEnv: { ...env, ...o.serverEnv } } });
   const seed = typeof original.seed === 'number' ? original.seed : Number(original.seed);
   const result = await runScenario(scenario, { ...run, seed: run.seed ?? seed });
   const lat = (r: Report, m: string, p: 'p50' | 'p99') => r.latency.metrics.find((x) => x.name === m)?.percentiles[p] ?? null;
