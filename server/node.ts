@@ -264,6 +264,8 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     if (stopping) return;
     stopping = true;
     log.info({ signal, connections: gateway.connectionCount, drainMs: config.DRAIN_MS }, 'shutting down');
+    // recorded when the stop begins: a supervisor that kills the node mid-drain still leaves a stop (a restart, not a crash)
+    capture?.node('stop', signal);
     gateway.stopAccepting();
     reclaimer.stop();
     http.close();

@@ -108,10 +108,17 @@ function perDevice(cap: CaptureData, from: number, to: number) {
   const conns = new Map<string, number>();
   const sendId = new Map<string, string>();
   const answer = new Map<string, string>();
+  const seen = new Set<string>();
   for (const r of cap.records as NodeRecord[]) {
-    if (r.k === 'hello') who.set(r.conn, `${r.user}/${r.device}`);
+    let first = false;
+    if (r.k === 'hello') {
+      who.set(r.conn, `${r.user}/${r.device}`);
+      // a device's first connection is the replay's connect phase, before its window
+      first = !seen.has(`${r.user}/${r.device}`);
+      seen.add(`${r.user}/${r.device}`);
+    }
     if (r.w < from || r.w > to) continue;
-    if (r.k === 'hello') conns.set(`${r.user}/${r.device}`, (conns.get(`${r.user}/${r.device}`) ?? 0) + 1);
+    if (r.k === 'hello' && !first) conns.set(`${r.user}/${r.device}`, (conns.get(`${r.user}/${r.device}`) ?? 0) + 1);
     if (r.k === 'in' && r.t === 'send' && r.cmid) {
       const key = `${who.get(r.conn)?.split('/')[0]} ${r.cmid}`;
       if (r.id) sendId.set(`${r.conn}\n${r.id}`, key);
@@ -131,10 +138,11 @@ export function divergences(original: CaptureData, o: [number, number], replay: 
   const a = perDevice(original, ...o);
   const b = perDevice(replay, ...r);
   const out: Divergence[] = [];
-  for (const [d, n] of a.conns) {
+  for (const d of new Set([...a.conns.keys(), ...b.conns.keys()])) {
+    const n = a.conns.get(d) ?? 0;
     const m = b.conns.get(d) ?? 0;
-    if (m < n) out.push({ kind: 'fewer-connections', what: `${d} connected ${m} time(s) in the replay, ${n} in the original: it could not reconnect when the original did` });
-    else if (m > n) out.push({ kind: 'more-connections', what: `${d} connected ${m} time(s) in the replay, ${n} in the original` });
+    if (m < n) out.push({ kind: 'fewer-connections', what: `${d} reconnected ${m} time(s) in the replay, ${n} in the original: it could not reconnect when the original did` });
+    else if (m > n) out.push({ kind: 'more-connections', what: `${d} reconnected ${m} time(s) in the replay, ${n} in the original` });
   }
   for (const [k, ans] of a.answer) {
     const got = b.answer.get(k);

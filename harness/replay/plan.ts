@@ -26,6 +26,8 @@ export interface ReplayPlan {
   nodes: number;
   /** load phase: the last step plus a tail for the answers */
   durationMs: number;
+  /** when the last step or fault ends, ms from the replay's start: the side-by-side windows end 1 s after it */
+  lastStepMs: number;
   /** wall-clock ms of the capture that is the replay's 0, and of its end */
   t0: number;
   t1: number;
@@ -135,6 +137,7 @@ export function planReplay(cap: CaptureData, w: ReplayWindow): ReplayPlan {
     faultNotes: notes,
     nodes,
     durationMs: Math.max(3000, Math.ceil(lastStep + TAIL_MS)),
+    lastStepMs: lastStep,
     t0,
     t1,
   };

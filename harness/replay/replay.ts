@@ -137,10 +137,13 @@ export async function replay(source: string, o: ReplayOptions, run: Omit<RunOpti
     // the replay's own capture goes with its report: a replay can be replayed
     cpSync(own, path.join(result.dir, 'capture'), { recursive: true });
     const mine = readCapture(path.join(result.dir, 'capture'));
-    const span = (plan.t1 - plan.t0) / o.speed;
-    const before = summarize(cap, plan.t0, plan.t1);
+    // both sides over the steps (and 1 s for their answers): not the original's own end of run
+    // (a harness run's HTTP phase and leak samples), nor the replay's final sync after its load
+    const span = plan.lastStepMs + 1000;
+    const end = Math.min(plan.t1, plan.t0 + span * o.speed);
+    const before = summarize(cap, plan.t0, end);
     const after = summarize(mine, loadStart, loadStart + span);
-    const div = divergences(cap, [plan.t0, plan.t1], mine, [loadStart, result.report.endedAt]);
+    const div = divergences(cap, [plan.t0, end], mine, [loadStart, loadStart + span]);
     const table = sideBySide(before, after, { original: original ? violationsOf(original) : null, replay: violationsOf(result.report) });
     writeReplayFiles(result.dir, { source, plan, table, before, after, div });
     return { result, scenario, original: before, replay: after, divergences: div, table, faultNotes: plan.faultNotes };

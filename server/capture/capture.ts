@@ -170,7 +170,10 @@ export class Capture {
     this.add(`{${this.now()},${json.slice(1)}`);
   }
 
+  private stopRecorded = false;
+
   node(event: 'start' | 'stop', signal?: string): void {
+    if (event === 'stop') this.stopRecorded = true;
     this.rec({ k: 'node', event, node: this.o.node, incarnation: this.o.incarnation, pid: process.pid, ...(signal ? { signal } : {}) });
   }
 
@@ -362,7 +365,7 @@ export class Capture {
   /** Records the node's stop, writes everything queued and closes the file (at most `timeoutMs`). */
   async stop(signal: string, timeoutMs = 2000): Promise<void> {
     if (!this.on) return;
-    this.node('stop', signal);
+    if (!this.stopRecorded) this.node('stop', signal);
     const deadline = Date.now() + timeoutMs;
     while ((this.queuedBytes || this.header || this.writing) && !this.failure && Date.now() < deadline) {
       this.flush();

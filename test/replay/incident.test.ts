@@ -2,8 +2,9 @@
 // (TEST_BUGS=skip_gap_fill: after a node's bus connection drops, its hole fills come back
 // empty and the holes are announced as trimmed) while the fault hits, then replayed from
 // the capture alone: the violation appears against the buggy build and not against the
-// correct one, and the scenario saved from the replay does the same. Real nodes, Redis,
-// proxies and fleet processes throughout.
+// correct one, and the scenario saved from the replay is that same scenario (it loads
+// equal); the regression scenario registered in ci, saved the same way, fails on the buggy
+// build (its control). Real nodes, Redis, proxies and fleet processes throughout.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { defineScenario, type Scenario } from '../../harness/scenario/define.ts'
 import { loadScenarioFile } from '../../harness/scenario/load-file.ts';
 import { runScenario } from '../../harness/scenario/run.ts';
 import { replay, scenarioFileText, type ReplayOptions } from '../../harness/replay/replay.ts';
+import { scenarios, suites } from '../../scenarios/index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const out = mkdtempSync(path.join(os.tmpdir(), 'imstorm-incident-'));
@@ -28,7 +30,7 @@ const BUG = { TEST_BUGS: 'skip_gap_fill' };
 const run = { env: 'local' as const, outRoot: out, log: () => {} };
 const lostOf = (s: { report: { checks: { guarantee: string; ok: boolean; violationsTotal: number; violations: { message: string }[] }[] } }) => s.report.checks.find((c) => c.guarantee === 'lost')!;
 
-it('records an incident on a buggy build while node-2 loses its bus; its replay fails `lost` on that build, passes on the correct one, and so does the saved scenario', async () => {
+it('records an incident on a buggy build while node-2 loses its bus; its replay fails `lost` on that build and passes on the correct one; the saved scenario is the replay; the registered one fails on the buggy build', async () => {
   // 1. the incident, captured by every node
   const incident: Scenario = defineScenario({
     name: 'incident-bus-drop',
@@ -69,6 +71,11 @@ it('records an incident on a buggy build while node-2 loses its bus; its replay 
   const saved = await loadScenarioFile(file);
   const { CAPTURE_DIR: _c, ...fixedEnv } = fixed.scenario.topology.serverEnv;
   expect(saved).toEqual({ ...fixed.scenario, topology: { ...fixed.scenario.topology, serverEnv: fixedEnv } });
-  const savedBuggy = await runScenario({ ...saved, topology: { ...saved.topology, serverEnv: { ...saved.topology.serverEnv, ...BUG } } }, { ...run, seed: 1 });
-  expect(lostOf(savedBuggy).ok, 'lost on the buggy build, from the saved scenario').toBe(false);
+
+  // 5. the control of the regression scenario the ci suite runs (scenarios/incidents/bus-drop-gap-fill.ts, saved the
+  // same way from the README's capture): on the buggy build it fails `lost`; on the correct one ci runs it
+  const registered = scenarios.get('bus-drop-gap-fill')!;
+  expect(suites.get('ci')!.scenarios).toContain('bus-drop-gap-fill');
+  const control = await runScenario({ ...registered, topology: { ...registered.topology, serverEnv: { ...registered.topology.serverEnv, ...BUG } } }, { ...run, seed: 1 });
+  expect(lostOf(control).ok, 'lost on the buggy build, from the registered regression scenario').toBe(false);
 }, 150_000);

@@ -82,6 +82,7 @@ describe('planReplay', () => {
     expect(p.nodes).toBe(2);
     // the kill's restart (10 s) and a tail of 2 s for the answers
     expect(p.durationMs).toBe(12_000);
+    expect(p.lastStepMs).toBe(10_000);
   });
 
   it('--speed 2 halves every time; --from/--to cut the window; --users keeps those users only', () => {
