@@ -40,7 +40,7 @@ const PER_PROCESS = 16_000;
 const PASS = { p99Ms: 100, delivered: 0.999 };
 /** monitorEventLoopDelay (the server's metric and the baseline's) records whole intervals of its 10 ms timer: an idle loop reads about 10.1 ms */
 const LAG_RESOLUTION_MS = 10;
-const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--redis-fsync always|everysec|no] [--cpu-prof DIR] [--capture DIR] [--out FILE]';
+const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--redis-fsync always|everysec|no] [--cpu-prof DIR] [--capture DIR] [--capture-sample 1] [--out FILE]';
 
 const argsSchema = z
   .object({
@@ -61,6 +61,8 @@ const argsSchema = z
     'cpu-prof': z.string().optional(),
     /** a second imstorm node (its own Redis) capturing every user into this directory, stepped right after the plain one */
     capture: z.string().min(1, '--capture takes a directory for the capture files').optional(),
+    /** CAPTURE_SAMPLE of the capturing node: 0 is an A/A check of the bench itself (capture on, nobody recorded) */
+    'capture-sample': z.coerce.number({ message: '--capture-sample must be a fraction 0..1' }).min(0, '--capture-sample must be a fraction 0..1').max(1, '--capture-sample must be a fraction 0..1').default(1),
     out: z.string().optional(),
   })
   .superRefine((o, ctx) => {
@@ -86,6 +88,7 @@ try {
       'redis-fsync': { type: 'string', default: 'everysec' },
       'cpu-prof': { type: 'string' },
       capture: { type: 'string' },
+      'capture-sample': { type: 'string' },
       out: { type: 'string' },
     },
   }));
@@ -392,7 +395,7 @@ try {
       redisUrl: captureRedis.url,
       jwtSecret,
       nodeId: 'bench-cap',
-      env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: 1 },
+      env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'] },
     });
     pin(captureNode.process.pid, SERVER_CPU);
   }
@@ -474,7 +477,7 @@ try {
       const r = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? +(a / b).toFixed(3) : null);
       const c = { offeredPerSec: rate, round, off: im, on, cpuOnOverOff: r(on.cpuMicrosPerDelivery.server, im.cpuMicrosPerDelivery.server), cpuWithRedisOnOverOff: r(on.cpuMicrosPerDelivery.withRedis, im.cpuMicrosPerDelivery.withRedis) };
       captureSteps.push(c);
-      log(`capture (CAPTURE_SAMPLE=1) / off at ${rate}/s: server CPU per delivery ${on.cpuMicrosPerDelivery.server} vs ${im.cpuMicrosPerDelivery.server} µs (×${c.cpuOnOverOff}; with Redis ×${c.cpuWithRedisOnOverOff}), p99 ${on.latencyMs.p99} vs ${im.latencyMs.p99} ms, loop lag p99 ${on.eventLoopLagP99Ms} vs ${im.eventLoopLagP99Ms} ms`);
+      log(`capture (CAPTURE_SAMPLE=${o['capture-sample']}) / off at ${rate}/s: server CPU per delivery ${on.cpuMicrosPerDelivery.server} vs ${im.cpuMicrosPerDelivery.server} µs (×${c.cpuOnOverOff}; with Redis ×${c.cpuWithRedisOnOverOff}), p99 ${on.latencyMs.p99} vs ${im.latencyMs.p99} ms, loop lag p99 ${on.eventLoopLagP99Ms} vs ${im.eventLoopLagP99Ms} ms`);
     }
     const ratio = (a: number, b: number) => (b > 0 ? +(a / b).toFixed(2) : null);
     const c = {
@@ -521,7 +524,7 @@ try {
     steps,
     comparisons,
     summary,
-    ...(capNode ? { capture: { dir: path.resolve(o.capture!), steps: captureSteps.map((c) => ({ offeredPerSec: c.offeredPerSec, round: c.round, cpuMicrosOff: c.off.cpuMicrosPerDelivery.server, cpuMicrosOn: c.on.cpuMicrosPerDelivery.server, cpuOnOverOff: c.cpuOnOverOff, cpuWithRedisOnOverOff: c.cpuWithRedisOnOverOff, p99Off: c.off.latencyMs.p99, p99On: c.on.latencyMs.p99 })) } } : {}),
+    ...(capNode ? { capture: { dir: path.resolve(o.capture!), sample: o['capture-sample'], steps: captureSteps.map((c) => ({ offeredPerSec: c.offeredPerSec, round: c.round, cpuMicrosOff: c.off.cpuMicrosPerDelivery.server, cpuMicrosOn: c.on.cpuMicrosPerDelivery.server, cpuOnOverOff: c.cpuOnOverOff, cpuWithRedisOnOverOff: c.cpuWithRedisOnOverOff, p99Off: c.off.latencyMs.p99, p99On: c.on.latencyMs.p99 })) } } : {}),
   };
   const out = o.out ?? path.join(REPO_ROOT, 'reports', `bench-fanout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(out), { recursive: true });

@@ -179,8 +179,9 @@ export class Capture {
 
   /** hello accepted for a sampled user: its `open` (timed when the socket opened) and `hello` */
   hello(conn: CapturedConn, replaced: readonly string[]): void {
+    // the socket opened before the hello was read: its monotonic time is taken from the wall clock's distance to the capture's start
     const w = conn.openedAt;
-    const m = Math.max(0, w - this.wallBase + 0).toFixed(1);
+    const m = Math.max(0, w - this.wallBase).toFixed(1);
     this.add(`{"m":${m},"w":${w},"k":"open","conn":${JSON.stringify(conn.id)}}`);
     this.rec({ k: 'hello', conn: conn.id, user: conn.user, device: conn.device });
     if (replaced.length) this.rec({ k: 'replace', conn: conn.id, replaced });
