@@ -395,7 +395,7 @@ try {
       redisUrl: captureRedis.url,
       jwtSecret,
       nodeId: 'bench-cap',
-      env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'] },
+      env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'], ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}) },
     });
     pin(captureNode.process.pid, SERVER_CPU);
   }
@@ -533,6 +533,7 @@ try {
   if (o['cpu-prof']) {
     for (const c of children) c.kill('SIGKILL');
     await imstormNode.stop(30_000);
+    await capNode?.stop(30_000);
     log(`CPU profile of the imstorm node: ${path.relative(process.cwd(), path.resolve(o['cpu-prof']))}/*.cpuprofile`);
   }
 } catch (err) {
