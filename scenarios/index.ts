@@ -13,11 +13,13 @@ import redisVolatile from './redis-volatile.ts';
 import slowConsumer, { slowConsumerFull } from './slow-consumer.ts';
 import smoke from './smoke.ts';
 import soak, { soakFull } from './soak.ts';
+// regression scenarios frozen from captured incidents (`imstorm replay … --save-as`, README "Replaying an incident")
+import busDropGapFill from './incidents/bus-drop-gap-fill.ts';
 
 /** Every scenario by name, and suites (named lists of scenarios run one after another). */
-export const scenarios: ReadonlyMap<string, Scenario> = new Map([smoke, soak, membershipChurn, halfOpen, nodeCrash, nodePause, redisOutage, presenceRace, hostile, hostileCi, messageLoss, messageLossFull, misbehavingClients, misbehavingClientsFull, slowConsumer, slowConsumerFull, redisVolatile, disconnectStorm, disconnectStormFull, soakFull].map((s) => [s.name, s]));
+export const scenarios: ReadonlyMap<string, Scenario> = new Map([smoke, soak, membershipChurn, halfOpen, nodeCrash, nodePause, redisOutage, presenceRace, hostile, hostileCi, messageLoss, messageLossFull, misbehavingClients, misbehavingClientsFull, slowConsumer, slowConsumerFull, redisVolatile, disconnectStorm, disconnectStormFull, soakFull, busDropGapFill].map((s) => [s.name, s]));
 
 export const suites: ReadonlyMap<string, { description: string; scenarios: string[] }> = new Map([
-  ['ci', { description: 'what CI runs on every change', scenarios: ['smoke', 'soak', 'membership-churn', 'half-open', 'node-crash', 'node-pause', 'disconnect-storm', 'redis-outage', 'presence-race', 'hostile-ci', 'message-loss', 'misbehaving-clients', 'slow-consumer', 'redis-volatile'] }],
+  ['ci', { description: 'what CI runs on every change', scenarios: ['smoke', 'soak', 'membership-churn', 'half-open', 'node-crash', 'node-pause', 'disconnect-storm', 'redis-outage', 'presence-race', 'hostile-ci', 'message-loss', 'misbehaving-clients', 'slow-consumer', 'redis-volatile', 'bus-drop-gap-fill'] }],
   ['full', { description: 'every scenario at a realistic size (budget: 60 minutes on a 2-core machine)', scenarios: ['smoke', 'soak-full', 'membership-churn', 'half-open', 'node-crash', 'node-pause', 'redis-outage', 'redis-volatile', 'presence-race', 'hostile', 'message-loss-full', 'misbehaving-clients-full', 'slow-consumer-full', 'disconnect-storm-full'] }],
 ]);

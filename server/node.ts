@@ -27,6 +27,7 @@ import { RedisConversationLog } from './store/redis/redis-log.ts';
 import { RedisPresenceStore } from './store/redis/redis-presence.ts';
 import type { Stores } from './store/stores.ts';
 import { Semaphore } from './util/semaphore.ts';
+import { capturedHttp, startCapture } from './capture/capture.ts';
 
 /** bulk reads of the whole node in flight at once */
 const BULK_READS = 8;
@@ -80,6 +81,12 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   if (opts.warning) log.warn(opts.warning);
   if (config.ALLOW_VOLATILE_STORE) log.warn('ALLOW_VOLATILE_STORE=1: a Redis without appendonly is accepted; a restart can lose acked messages');
 
+  // CAPTURE_DIR: what this node sees, for `imstorm replay` (server/capture); before anything serves
+  const capture = config.CAPTURE_DIR
+    ? startCapture({ dir: config.CAPTURE_DIR, node: config.NODE_ID, incarnation, sample: config.CAPTURE_SAMPLE, maxBytes: config.CAPTURE_MAX_BYTES, bodies: config.CAPTURE_BODIES, log })
+    : null;
+  if (capture) log.info({ dir: config.CAPTURE_DIR, sample: config.CAPTURE_SAMPLE, maxBytes: config.CAPTURE_MAX_BYTES, bodies: config.CAPTURE_BODIES }, 'capturing');
+
   const fdLimit = openFileLimit();
   const maxConnections = fdLimit ? Math.max(1, Math.min(config.MAX_CONNECTIONS, fdLimit - 512)) : config.MAX_CONNECTIONS;
 
@@ -122,6 +129,12 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   let unfit: string | null = null;
   let cmdWasDown = false;
   links.on('down', () => (cmdWasDown = true));
+  if (capture) {
+    links.on('up', () => capture.redis('cmd', 'up'));
+    links.on('down', () => capture.redis('cmd', 'down'));
+    links.on('busUp', () => capture.redis('bus', 'up'));
+    links.on('busDown', () => capture.redis('bus', 'down'));
+  }
   /**
    * At start an unfit Redis stops the node (exit 1). Once running, a Redis whose
    * configuration changes under it makes the node unready and say why, every node alike,
@@ -179,7 +192,8 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   const withAdmin = config.ADMIN_PORT !== undefined;
   // Every socket on PORT counts toward MAX_CONNECTIONS (and MAX_CONNECTIONS_PER_ADDRESS), see admission.ts
   const admission = new Admission(maxConnections, config.MAX_CONNECTIONS_PER_ADDRESS, parseTrustedProxies(config.TRUSTED_PROXIES));
-  const publicHandler = createHttpHandler(httpDeps, withAdmin ? 'public' : 'all');
+  const plainHandler = createHttpHandler(httpDeps, withAdmin ? 'public' : 'all');
+  const publicHandler = capture ? capturedHttp(capture, plainHandler) : plainHandler;
   const httpOptions = { headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS, requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, config.HTTP_HEADERS_TIMEOUT_MS) };
   const http = createServer(httpOptions, (req, res) => {
     if (!admission.isOverLimit(req.socket)) return publicHandler(req, res);
@@ -238,6 +252,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   // PROTOCOL.md: this line is always written, whatever LOG_LEVEL says.
   log.child({}, { level: 'info' }).info({ port, host: config.HOST, ...(admin ? { adminPort, adminHost: config.ADMIN_HOST } : {}), incarnation, maxConnections, fdLimit }, 'listening');
 
+  capture?.node('start');
   links.start();
   bus.start();
   presence.start();
@@ -249,6 +264,8 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     if (stopping) return;
     stopping = true;
     log.info({ signal, connections: gateway.connectionCount, drainMs: config.DRAIN_MS }, 'shutting down');
+    // recorded when the stop begins: a supervisor that kills the node mid-drain still leaves a stop (a restart, not a crash)
+    capture?.node('stop', signal);
     gateway.stopAccepting();
     reclaimer.stop();
     http.close();
@@ -262,6 +279,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     clearInterval(fitnessTimer);
     bus.stop();
     await links.close();
+    await capture?.stop(signal);
     http.closeAllConnections();
     admin?.closeAllConnections();
     log.info('stopped');

@@ -38,7 +38,7 @@ import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUse
 const PER_PROCESS = 16_000;
 /** the pass line of a step (issue 10) */
 const PASS = { p99Ms: 100, delivered: 0.999 };
-const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--redis-fsync always|everysec|no] [--cpu-prof DIR] [--out FILE]';
+const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--redis-fsync always|everysec|no] [--cpu-prof DIR] [--capture DIR] [--capture-sample 1] [--out FILE]';
 
 const argsSchema = z
   .object({
@@ -57,6 +57,10 @@ const argsSchema = z
     repeat: z.coerce.number().int().min(1).max(5),
     'redis-fsync': z.enum(['always', 'everysec', 'no']),
     'cpu-prof': z.string().optional(),
+    /** a second imstorm node (its own Redis) capturing every user into this directory, stepped right after the plain one */
+    capture: z.string().min(1, '--capture takes a directory for the capture files').optional(),
+    /** CAPTURE_SAMPLE of the capturing node: 0 is an A/A check of the bench itself (capture on, nobody recorded) */
+    'capture-sample': z.coerce.number({ message: '--capture-sample must be a fraction 0..1' }).min(0, '--capture-sample must be a fraction 0..1').max(1, '--capture-sample must be a fraction 0..1').default(1),
     out: z.string().optional(),
   })
   .superRefine((o, ctx) => {
@@ -67,6 +71,24 @@ const argsSchema = z
   });
 
 let values;
+/** An imstorm node as a bench target (its own Redis's pid for the CPU with Redis). */
+function nodeTarget(name: 'imstorm' | 'imstorm+capture', node: ServerNodeHandle, redisPid: number): Target {
+  return {
+    name,
+    wsUrl: node.wsUrl,
+    pids: { server: node.process.pid!, redis: redisPid },
+    async lagP99Ms() {
+      // a saturated node may not answer in time: the step then reports no lag (null) rather than stopping the bench
+      const res = await httpCall(`${node.adminUrl}/metrics`, { timeoutMs: 30_000, ...(node.metricsToken ? { token: node.metricsToken } : {}) }).catch((err: Error) => {
+        log(`${name} /metrics: ${err.message}; no event-loop lag for this step`);
+        return null;
+      });
+      return res ? (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000 : NaN;
+    },
+    memory: () => nodeMemory(node),
+  };
+}
+
 try {
   ({ values } = parseArgs({
     options: {
@@ -81,6 +103,8 @@ try {
       repeat: { type: 'string', default: '1' },
       'redis-fsync': { type: 'string', default: 'everysec' },
       'cpu-prof': { type: 'string' },
+      capture: { type: 'string' },
+      'capture-sample': { type: 'string' },
       out: { type: 'string' },
     },
   }));
@@ -125,7 +149,7 @@ const askAll = <T extends ReceiverReply>(procs: ChildProcess[], cmd: ReceiverCom
 // ---- one target: a server the receivers and a publisher talk to ---------------------
 
 interface Target {
-  name: 'raw-ws' | 'imstorm';
+  name: 'raw-ws' | 'imstorm' | 'imstorm+capture';
   wsUrl: string;
   /** the processes whose CPU is the server's */
   pids: { server: number; redis?: number };
@@ -294,6 +318,8 @@ log(`${R} receivers in ${G} groups of ${S}, acking every ${ACK_EVERY_MS} ms; rat
 const children: ChildProcess[] = [];
 let redis: RedisProcessHandle | null = null;
 let node: ServerNodeHandle | null = null;
+let captureRedis: RedisProcessHandle | null = null;
+let captureNode: ServerNodeHandle | null = null;
 let exitCode = 0;
 try {
   redis = await startRedisProcess({ appendfsync: o['redis-fsync'] });
@@ -316,6 +342,19 @@ try {
     },
   });
   pin(node.process.pid, SERVER_CPU);
+  if (o.capture) {
+    // the same server with CAPTURE_SAMPLE=1, on a Redis of its own (the receivers' users and
+    // devices are the same: on one Redis each connection would replace the other's)
+    captureRedis = await startRedisProcess({ appendfsync: o['redis-fsync'] });
+    pin(captureRedis.process?.pid, SERVER_CPU);
+    captureNode = await startServerNode({
+      redisUrl: captureRedis.url,
+      jwtSecret,
+      nodeId: 'bench-cap',
+      env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'], ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}) },
+    });
+    pin(captureNode.process.pid, SERVER_CPU);
+  }
   const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: String(S) });
   children.push(baseline);
   const { port } = await nextMessage<{ type: string; port: number }>(baseline, (m) => m.type === 'ready', 20_000, 'raw-ws baseline');
@@ -334,21 +373,10 @@ try {
       },
       memory: () => baselineMemory(baseline),
     },
-    {
-      name: 'imstorm',
-      wsUrl: imstormNode.wsUrl,
-      pids: { server: imstormNode.process.pid!, redis: redis.process!.pid! },
-      async lagP99Ms() {
-        // a saturated node may not answer in time: the step then reports no lag (null) rather than stopping the bench
-        const res = await httpCall(`${imstormNode.adminUrl}/metrics`, { timeoutMs: 30_000, ...(imstormNode.metricsToken ? { token: imstormNode.metricsToken } : {}) }).catch((err: Error) => {
-          log(`imstorm /metrics: ${err.message}; no event-loop lag for this step`);
-          return null;
-        });
-        return res ? (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000 : NaN;
-      },
-      memory: () => nodeMemory(imstormNode),
-    },
+    nodeTarget('imstorm', imstormNode, redis.process!.pid!),
   ];
+  const capNode = captureNode;
+  if (capNode) targets.push(nodeTarget('imstorm+capture', capNode, captureRedis!.process!.pid!));
 
   log(`creating ${G} groups of ${S} receivers + the publisher on imstorm`);
   await createGroups(
@@ -357,6 +385,7 @@ try {
     jwtSecret,
     4,
   );
+  if (capNode) await createGroups(Array.from({ length: G }, (_, k) => ({ id: groupId(k), owner: PUBLISHER, members: [PUBLISHER, ...Array.from({ length: S }, (_, j) => receiverUser(k * S + j))] })), capNode.url, jwtSecret, 4);
 
   const procs = Array.from({ length: P }, () => forkChild('receivers.ts', { BENCH_JWT_SECRET: jwtSecret }));
   children.push(...procs);
@@ -378,7 +407,8 @@ try {
     pubs.set(t.name, await openPublisher(t.wsUrl));
   }
 
-  const quietPids = [baseline.pid!, imstormNode.process.pid!, redis.process!.pid!];
+  const quietPids = [baseline.pid!, imstormNode.process.pid!, redis.process!.pid!, ...(capNode ? [capNode.process.pid!, captureRedis!.process!.pid!] : [])];
+  const captureSteps: { offeredPerSec: number; round: number; off: StepResult; on: StepResult; cpuOnOverOff: number | null; cpuWithRedisOnOverOff: number | null }[] = [];
   if (o['warmup-seconds'] > 0) for (const t of targets) await runStep(t, pubs.get(t.name)!, procs, o.rates[0]!, o['warmup-seconds'], true, quietPids);
   const steps: StepResult[] = [];
   const comparisons: Comparison[] = [];
@@ -386,6 +416,14 @@ try {
     const raw = await runStep(targets[0]!, pubs.get('raw-ws')!, procs, rate, o['step-seconds'], false, quietPids);
     const im = await runStep(targets[1]!, pubs.get('imstorm')!, procs, rate, o['step-seconds'], false, quietPids);
     steps.push(raw, im);
+    if (capNode) {
+      const on = await runStep(targets[2]!, pubs.get('imstorm+capture')!, procs, rate, o['step-seconds'], false, quietPids);
+      steps.push(on);
+      const r = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? +(a / b).toFixed(3) : null);
+      const c = { offeredPerSec: rate, round, off: im, on, cpuOnOverOff: r(on.cpuMicrosPerDelivery.server, im.cpuMicrosPerDelivery.server), cpuWithRedisOnOverOff: r(on.cpuMicrosPerDelivery.withRedis, im.cpuMicrosPerDelivery.withRedis) };
+      captureSteps.push(c);
+      log(`capture (CAPTURE_SAMPLE=${o['capture-sample']}) / off at ${rate}/s: server CPU per delivery ${on.cpuMicrosPerDelivery.server} vs ${im.cpuMicrosPerDelivery.server} µs (×${c.cpuOnOverOff}; with Redis ×${c.cpuWithRedisOnOverOff}), p99 ${on.latencyMs.p99} vs ${im.latencyMs.p99} ms, loop lag p99 ${on.eventLoopLagP99Ms} vs ${im.eventLoopLagP99Ms} ms`);
+    }
     const ratio = (a: number, b: number) => (b > 0 ? +(a / b).toFixed(2) : null);
     const c = {
       offeredPerSec: rate,
@@ -432,6 +470,7 @@ try {
     steps,
     comparisons,
     summary,
+    ...(capNode ? { capture: { dir: path.resolve(o.capture!), sample: o['capture-sample'], steps: captureSteps.map((c) => ({ offeredPerSec: c.offeredPerSec, round: c.round, cpuMicrosOff: c.off.cpuMicrosPerDelivery.server, cpuMicrosOn: c.on.cpuMicrosPerDelivery.server, cpuOnOverOff: c.cpuOnOverOff, cpuWithRedisOnOverOff: c.cpuWithRedisOnOverOff, p99Off: c.off.latencyMs.p99, p99On: c.on.latencyMs.p99 })) } } : {}),
   };
   const out = o.out ?? path.join(REPO_ROOT, 'reports', `bench-fanout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
@@ -440,6 +479,7 @@ try {
   if (o['cpu-prof']) {
     for (const c of children) c.kill('SIGKILL');
     await imstormNode.stop(30_000);
+    await capNode?.stop(30_000);
     log(`CPU profile of the imstorm node: ${path.relative(process.cwd(), path.resolve(o['cpu-prof']))}/*.cpuprofile`);
   }
 } catch (err) {
@@ -449,5 +489,7 @@ try {
   for (const c of children) c.kill('SIGKILL');
   await node?.kill();
   await redis?.cleanup();
+  await captureNode?.kill();
+  await captureRedis?.cleanup();
 }
 process.exit(exitCode);

@@ -8,7 +8,7 @@ export interface Recorder {
   fact(f: Fact): void;
   latency(metric: LatencyMetric, ms: number): void;
   /** per-second counters for throughput series */
-  count(what: 'sent' | 'delivered' | 'errors' | 'connects' | 'welcomes' | 'closes' | 'never_written' | 'bad_frames' | 'liveness_timeouts' | 'replaces' | 'refused_4429' | `replaced_closes.${number}` | `error.${string}`, n?: number): void;
+  count(what: 'sent' | 'delivered' | 'errors' | 'connects' | 'welcomes' | 'closes' | 'never_written' | 'bad_frames' | 'liveness_timeouts' | 'replaces' | 'refused_4429' | `replaced_closes.${number}` | `error.${string}` | `replay_${string}`, n?: number): void;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Recorder } from './recorder.ts';
 import { kernelQueues } from './kernel-queues.ts';
 import { Rng } from './rng.ts';
 import { drawBodySize, stageTarget, type AckMode, type DevicePlan, type Workload } from './workload.ts';
+import type { RecordedStep } from './recorded.ts';
 
 export interface ClientOptions {
   url: string;
@@ -100,6 +101,11 @@ export class SimClient {
   private readonly modeTimers = new Set<NodeJS.Timeout>();
   /** after a read stall: what the connection held when the device read again (a `drain` fact) */
   private drain: { ws: WebSocket; conn: string; at: number; kernel: { rx: number; tx: number } | null; bytes: number; frames: number; pages: number; synced: boolean; timer: NodeJS.Timeout } | null = null;
+  /** a recorded plan dropped the connection: stay away until its next `connect` step */
+  private holdDown = false;
+  /** the next step of a recorded plan, and its timer */
+  private stepIndex = 0;
+  private stepTimer: NodeJS.Timeout | null = null;
   /** a read stall (mode pause or throttle) under way */
   private stall: { kind: 'pause' | 'throttle'; at: number; end: number; release: () => void } | null = null;
 
@@ -135,6 +141,7 @@ export class SimClient {
   startLoad(): void {
     this.sending = true;
     this.loadStartAt = Date.now();
+    if (this.plan.script) return this.nextStep();
     if (this.plan.sendRate > 0 && this.plan.convs.length && this.maxStageTarget() > 0) this.scheduleSend(this.loadStartAt);
     if (this.plan.churnRate > 0) this.scheduleChurn();
     if ((this.plan.replaceRate ?? 0) > 0) this.scheduleReplace();
@@ -143,6 +150,10 @@ export class SimClient {
 
   stopLoad(): void {
     this.sending = false;
+    if (this.stepTimer) clearTimeout(this.stepTimer);
+    this.stepTimer = null;
+    // the final sync reconnects every device, a recorded drop included
+    this.holdDown = false;
     if (this.sendTimer) clearTimeout(this.sendTimer);
     if (this.churnTimer) clearTimeout(this.churnTimer);
     if (this.replaceTimer) clearTimeout(this.replaceTimer);
@@ -169,8 +180,9 @@ export class SimClient {
       await this.flushAcks();
       ws.close(1000, 'final sync');
       await new Promise((r) => ws.once('close', r));
-    } else if (this.retryTimer) {
-      clearTimeout(this.retryTimer);
+    } else if (this.retryTimer || this.state === 'backoff') {
+      // waiting to reconnect: by backoff, or held down by a recorded drop with no connect after it
+      if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = null;
       this.connect();
     }
@@ -325,6 +337,11 @@ export class SimClient {
     this.o.recorder.count('closes');
     if (code === 4429) this.o.recorder.count('refused_4429');
     if (this.state === 'stopped' || this.state === 'gone') return;
+    if (this.holdDown) {
+      // a recorded drop: the device comes back at its recorded `connect`, not by backoff
+      this.state = 'backoff';
+      return;
+    }
     // failover: a node that cannot even welcome us is tried again only after the others;
     // rotate: every reconnect goes to the next node
     if ((!this.welcomed || this.o.workload.reconnect.rotate) && this.o.fallbackUrls?.length) this.urlIndex++;
@@ -677,6 +694,81 @@ export class SimClient {
       p.fact.attempts++;
       this.pending.set(id, p);
       ws.send(`{"t":"send","id":"${id}","conv":${JSON.stringify(p.fact.conv)},"cmid":${JSON.stringify(p.fact.cmid)},"body":${JSON.stringify(bodyFor(p.fact.intendedAt, p.bytes))}}`);
+    }
+  }
+
+  // ---- a recorded plan (harness/fleet/recorded.ts) ---------------------------------------
+
+  /** Runs the plan's steps in order, each at its time from the start of the load. */
+  private nextStep(): void {
+    const steps = this.plan.script!;
+    const step = steps[this.stepIndex];
+    if (!step || !this.sending) return;
+    this.stepTimer = setTimeout(() => {
+      this.stepTimer = null;
+      if (!this.sending) return;
+      this.stepIndex++;
+      this.doStep(step);
+      this.nextStep();
+    }, Math.max(0, this.loadStartAt + step.at - Date.now()));
+  }
+
+  /**
+   * One recorded step. What cannot be done as recorded (an ack above what this run holds, a
+   * drop of a connection that is not open, a connect while connected) is done as far as it
+   * can and counted (`replay_*`): the replay's divergences from the capture.
+   */
+  private doStep(step: RecordedStep): void {
+    const ws = this.ws;
+    const open = ws !== null && ws.readyState === WebSocket.OPEN && this.state === 'open';
+    switch (step.op) {
+      case 'send': {
+        const p: PendingSend = { fact: { k: 'send', client: this.client, conn: this.conn, conv: step.conv, cmid: step.cmid, intendedAt: Date.now(), sentAt: 0, attempts: 0, outcome: 'none' }, bytes: step.bytes, reqId: null };
+        this.queued.push(p);
+        return this.flushQueued();
+      }
+      case 'ack': {
+        const v = this.convs.get(step.conv);
+        if (!open || !v) return this.o.recorder.count('replay_ack_skipped');
+        const seq = Math.min(step.seq, v.contig);
+        if (seq < step.seq) this.o.recorder.count('replay_ack_short');
+        if (seq <= v.acked) return;
+        v.acked = seq;
+        ws.send(JSON.stringify({ t: 'ack', conv: step.conv, seq }));
+        this.noteAckForWindows(step.conv, seq);
+        return;
+      }
+      case 'history': {
+        if (!open) return this.o.recorder.count('replay_history_skipped');
+        const { op: _op, at: _at, ...q } = step;
+        this.requestReply({ t: 'history', ...q }).then(
+          (page) => {
+            if (page?.t !== 'page') return;
+            const now = Date.now();
+            for (const m of page.msgs) this.onMsg(m, step.conv, now, 'history', page.epoch);
+          },
+          () => {},
+        );
+        return;
+      }
+      case 'drop': {
+        if (!ws || ws.readyState !== WebSocket.OPEN) return this.o.recorder.count('replay_drop_not_open');
+        this.holdDown = true;
+        this.o.recorder.count('replay_drops');
+        if (step.code === 1000) ws.close(1000, 'replayed close');
+        else ws.terminate();
+        return;
+      }
+      case 'connect': {
+        this.holdDown = false;
+        if (this.state === 'open' || this.state === 'connecting') return this.o.recorder.count('replay_connect_already');
+        if (this.state === 'stopped' || this.state === 'gone') return;
+        if (this.retryTimer) clearTimeout(this.retryTimer);
+        this.retryTimer = null;
+        this.attempts = 0;
+        this.o.recorder.count('replay_connects');
+        return this.connect();
+      }
     }
   }
 

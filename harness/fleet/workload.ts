@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Population } from '../model/facts.ts';
 import { Rng } from './rng.ts';
+import { recordedPlan, recordedSchema, type RecordedStep } from './recorded.ts';
 
 /**
  * A workload profile: who exists, who talks to whom, how fast, how much churn. It is
@@ -155,7 +156,14 @@ export const workloadSchema = z.object({
   stages: z.array(stageSchema).min(1).max(100).optional(),
   /** device groups that behave differently from the flat fields above (absent: every device follows them) */
   deviceGroups: z.array(deviceGroupSchema).max(32).optional(),
+  /**
+   * A recorded plan (`imstorm replay`, harness/fleet/recorded.ts): the devices, their
+   * conversations and what each did when, instead of rates drawn from the seed. The flat
+   * rates are then unused; `ack` should be `never` (the recorded acks are the steps).
+   */
+  recorded: recordedSchema.optional(),
 }).superRefine((w, ctx) => {
+  if (w.recorded && (w.deviceGroups?.length || w.stages)) ctx.addIssue({ code: 'custom', path: ['recorded'], message: 'a recorded plan replays what devices did: drop deviceGroups and stages' });
   const names = new Set<string>();
   for (const [i, g] of (w.deviceGroups ?? []).entries()) {
     if (names.has(g.name)) ctx.addIssue({ code: 'custom', path: ['deviceGroups', i, 'name'], message: `"${g.name}" names two device groups: give each its own name` });
@@ -186,6 +194,10 @@ export interface DevicePlan {
   tag?: string;
   /** client-side liveness timeout (workload `liveness`), when this device has one */
   livenessMs?: number;
+  /** the node (1-based) it connects to (a recorded plan), instead of one by its index */
+  node?: number;
+  /** what it does when (a recorded plan): replaces the open-loop sends and churn */
+  script?: RecordedStep[];
   /** its device group (workload.deviceGroups), when it has one; the fields below then override the workload's */
   group?: string;
   ack?: AckMode;
@@ -210,6 +222,8 @@ export function userName(i: number, prefix: string): string {
 }
 
 export function planWorkload(w: Workload, seed: number, prefix: string): Plan {
+  // recorded ids are kept as they were: the recording names its users and conversations
+  if (w.recorded) return recordedPlan(w.recorded, seed);
   const rng = new Rng(seed);
   const users = Array.from({ length: w.users }, (_, i) => userName(i, prefix));
   const convMembers = new Map<string, string[]>();

@@ -284,7 +284,8 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
   const { s } = run;
   const links = t.clientLinks(plan.devices.length);
   run.notes.push(links.note);
-  const urls = plan.devices.map((_, i) => links.wsUrl(i));
+  // a recorded plan's device goes to the node it was recorded on (when the topology has it)
+  const urls = plan.devices.map((d, i) => (d.node !== undefined && d.node <= t.nodes.length ? links.wsUrl(i, d.node - 1) : links.wsUrl(i)));
   const out: StormsResult = { facts: [], connect: new LatencyRecorder(), runs: [], presenceAt: 0, quiescentAt: 0, errorsByCode: {}, closesByCode: {} };
   for (let storm = 1; storm <= s.checks.storms; storm++) {
     const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';

@@ -69,6 +69,19 @@ export const configSchema = z.object({
   DEBUG_ROUTES: flag.default(false),
   /** serve DEBUG_ROUTES / honour TEST_BUGS on a non-loopback bind anyway */
   FORCE_DEBUG_ON_PUBLIC_HOST: flag.default(false),
+  /** post-incident capture (server/capture): a directory turns it on */
+  CAPTURE_DIR: z.string().min(1).optional(),
+  CAPTURE_SAMPLE: z.coerce
+    .number({ message: 'must be the fraction of users recorded, 0..1 (e.g. 0.1; 1 records everyone)' })
+    .min(0, 'must be the fraction of users recorded, 0..1 (e.g. 0.1; 1 records everyone)')
+    .max(1, 'must be the fraction of users recorded, 0..1 (e.g. 0.1; 1 records everyone)')
+    .default(1),
+  CAPTURE_MAX_BYTES: z.coerce
+    .number({ message: 'must be the bytes a node\'s capture may keep on disk, at least 1048576 (1 MiB), e.g. 1073741824' })
+    .int('must be a whole number of bytes, at least 1048576 (1 MiB), e.g. 1073741824')
+    .min(1_048_576, 'must be at least 1048576 (1 MiB): the capture rotates over 4 files of a quarter each')
+    .default(1_073_741_824),
+  CAPTURE_BODIES: flag.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -152,6 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
         `invalid configuration:\n  DEBUG_ROUTES / --debug-routes: refused on the non-loopback ${debugVar} "${debugHost}" (the debug routes need no token and force full GCs); serve them on loopback (${debugVar}=127.0.0.1${debugVar === 'HOST' ? ', or ADMIN_PORT with ADMIN_HOST=127.0.0.1' : ''}), turn them off, or set FORCE_DEBUG_ON_PUBLIC_HOST=1`,
       );
     }
+  }
+  if (d.CAPTURE_DIR === undefined) {
+    const stray = (['CAPTURE_SAMPLE', 'CAPTURE_MAX_BYTES', 'CAPTURE_BODIES'] as const).find((k) => raw[k] !== undefined);
+    if (stray) throw new ConfigError(`invalid configuration:\n  ${stray} / --${stray.toLowerCase().replace(/_/g, '-')}: has no effect without CAPTURE_DIR; set CAPTURE_DIR=<directory> to capture, or drop ${stray}`);
   }
   return { ...parsed.data, JWT_SECRET: jwtSecret, ADMIN_JWT_SECRET: adminSecret };
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { CloseCode, ProtocolError } from '../protocol/codes.ts';
 import { convForUser, parseConv } from '../protocol/ids.ts';
 import { encode } from '../protocol/server-frames.ts';
+import { capturing } from '../capture/capture.ts';
 import { Conn, ConnConv } from '../gateway/connection.ts';
 import type { ConvState, LogEntry } from '../store/log.ts';
 import type { Stores } from '../store/stores.ts';
@@ -38,6 +39,12 @@ interface ResyncPlan {
   convsDone: number;
   users: string[];
   usersDone: number;
+}
+
+/** A `gap` frame from a replay (recorded when the connection is captured). */
+function sendGap(conn: Conn, conv: string, from: number, to: number, trimmed: boolean): void {
+  if (conn.captured) capturing?.out(conn, { t: 'gap', conv, from, to, trimmed });
+  conn.send(encode.gap(conv, from, to, trimmed));
 }
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
@@ -179,6 +186,7 @@ export class Hub {
         if (!conn.isOpen) return;
         await this.replay(cc, st.trimmed, st.head, force);
       }
+      if (conn.captured) capturing?.out(conn, { t: 'synced' });
       conn.send(encode.synced());
     } finally {
       for (const c of convs) this.unpin(c);
@@ -308,7 +316,7 @@ export class Hub {
       // Serialized once per node: the same bytes go to every local recipient.
       const bytes = Buffer.from(frame);
       // caught up: each has been sent seq - 1 (the channel hands seqs over in order)
-      if (ch.told) for (const conn of ch.told) this.push(conn, seq, bytes);
+      if (ch.told) for (const conn of ch.told) this.push(conn, ch.conv, seq, bytes);
       const quiet = ch.quiet;
       if (quiet) {
         ch.quiet = null;
@@ -316,7 +324,7 @@ export class Hub {
         for (const conn of quiet) {
           this.tellConv(conn, ch.conv, ch.epoch ?? '', seq - 1, seq);
           told.add(conn);
-          this.push(conn, seq, bytes);
+          this.push(conn, ch.conv, seq, bytes);
         }
       }
       if (!ch.views) return;
@@ -338,7 +346,7 @@ export class Hub {
         }
         this.announce(cc, seq);
         cc.pos = seq;
-        this.push(cc.conn, seq, bytes);
+        this.push(cc.conn, ch.conv, seq, bytes);
         if (seq >= cc.until) this.detachFromConn(cc);
         else this.settle(ch, cc);
       }
@@ -347,7 +355,12 @@ export class Hub {
       // caught up: each has been sent from - 1 (the channel skips from its `last`)
       if (ch.told || ch.quiet) {
         const gap = encode.gap(ch.conv, from, to, true);
-        if (ch.told) for (const conn of ch.told) conn.send(gap);
+        const captured = { t: 'gap', conv: ch.conv, from, to, trimmed: true } as const;
+        if (ch.told)
+          for (const conn of ch.told) {
+            if (conn.captured) capturing?.out(conn, captured);
+            conn.send(gap);
+          }
         const quiet = ch.quiet;
         if (quiet) {
           ch.quiet = null;
@@ -355,6 +368,7 @@ export class Hub {
           for (const conn of quiet) {
             this.tellConv(conn, ch.conv, ch.epoch ?? '', from - 1, from - 1);
             told.add(conn);
+            if (conn.captured) capturing?.out(conn, captured);
             conn.send(gap);
           }
         }
@@ -362,6 +376,7 @@ export class Hub {
       for (const cc of ch.views ?? []) {
         if (!cc.live || to <= cc.pos) continue;
         this.announce(cc, ch.last);
+        if (cc.conn.captured) capturing?.out(cc.conn, { t: 'gap', conv: ch.conv, from: Math.max(from, cc.pos + 1), to, trimmed: true });
         cc.conn.send(encode.gap(ch.conv, Math.max(from, cc.pos + 1), to, true));
         cc.pos = to;
       }
@@ -385,7 +400,8 @@ export class Hub {
   };
 
   /** One live message to one connection. */
-  private push(conn: Conn, seq: number, bytes: Buffer): void {
+  private push(conn: Conn, conv: string, seq: number, bytes: Buffer): void {
+    if (conn.captured) capturing?.msg(conn, conv, seq, 'live');
     conn.send(bytes);
     this.metrics.deliveries.inc();
     if (conn.ws.bufferedAmount > this.opts.slowConsumerBytes + PACE_BYTES) {
@@ -471,6 +487,7 @@ export class Hub {
 
   /** The `conv` frame: the connection's position in the conversation's epoch, and its head. */
   private tellConv(conn: Conn, conv: string, epoch: string, pos: number, head: number): void {
+    if (conn.captured) capturing?.out(conn, { t: 'conv', conv, seq: pos });
     conn.send(encode.conv(conv, epoch, pos, head));
   }
 
@@ -496,13 +513,13 @@ export class Hub {
       if (trimmed > cc.pos && head > cc.pos) {
         const to = Math.min(trimmed, head);
         this.announce(cc, head);
-        conn.send(encode.gap(cc.conv, cc.pos + 1, to, true));
+        sendGap(conn, cc.conv, cc.pos + 1, to, true);
         cc.pos = to;
       }
       if (head - cc.pos > this.opts.backlogLimit) {
         const to = head - this.opts.backlogLimit;
         this.announce(cc, head);
-        conn.send(encode.gap(cc.conv, cc.pos + 1, to, false));
+        sendGap(conn, cc.conv, cc.pos + 1, to, false);
         cc.pos = to;
       }
       for (;;) {
@@ -526,7 +543,7 @@ export class Hub {
         if (entries.length === 0) {
           // retention removed the rest of what the channel delivered
           this.announce(cc, head);
-          conn.send(encode.gap(cc.conv, cc.pos + 1, target, true));
+          sendGap(conn, cc.conv, cc.pos + 1, target, true);
           cc.pos = target;
           continue;
         }
@@ -536,7 +553,8 @@ export class Hub {
           if (e.seq <= cc.pos) continue;
           if (e.seq > cc.until) break;
           this.announce(cc, Math.max(head, e.seq));
-          if (e.seq > cc.pos + 1) conn.send(encode.gap(cc.conv, cc.pos + 1, e.seq - 1, true));
+          if (e.seq > cc.pos + 1) sendGap(conn, cc.conv, cc.pos + 1, e.seq - 1, true);
+          if (conn.captured) capturing?.msg(conn, cc.conv, e.seq, 'backlog');
           if (i === entries.length - 1) written = conn.sendAndDrain(e.frame);
           else conn.send(e.frame);
           cc.pos = e.seq;
@@ -642,6 +660,7 @@ export class Hub {
   requestResync(reason: string): void {
     this.resyncFresh = true;
     if (!this.resyncs.request()) return;
+    capturing?.resync(reason);
     this.metrics.resyncs.inc();
     this.log.info({ reason }, 'resync: re-reading heads and filling from the log');
   }

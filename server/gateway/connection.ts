@@ -1,3 +1,4 @@
+import { capturing } from '../capture/capture.ts';
 import type { RequestPace } from './request-pacer.ts';
 import type { Identity } from './tokens.ts';
 
@@ -98,6 +99,8 @@ export class Conn {
   pace: RequestPace | null = null;
   /** registered in the store's presence (so it must be deregistered) */
   registered = false;
+  /** recorded by the node's capture (CAPTURE_DIR, its user sampled): the one test the hot paths make */
+  captured = false;
 
   constructor(id: string, ws: ClientSocket, now: number) {
     this.id = id;
@@ -137,6 +140,7 @@ export class Conn {
    * socket for 30 s behind a buffer the peer is not reading.
    */
   closeNow(code: number, reason = ''): boolean {
+    if (this.captured) capturing?.serverClose(this, code, reason);
     const first = this.ws.readyState === 1 || this.ws.readyState === 0;
     if (this.ws.readyState === 1) {
       try {
@@ -152,6 +156,7 @@ export class Conn {
 
   /** Closes with a handshake (the peer is expected to be reading, e.g. on shutdown). */
   closeGracefully(code: number, reason = ''): void {
+    if (this.captured) capturing?.serverClose(this, code, reason);
     if (this.ws.readyState === 1) this.ws.close(code, reason);
     const t = setTimeout(() => this.ws.terminate(), 2000);
     t.unref();

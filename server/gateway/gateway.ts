@@ -14,6 +14,7 @@ import { nestsDeeperThan } from '../protocol/json-depth.ts';
 import { encode } from '../protocol/server-frames.ts';
 import type { MessageSender } from '../messaging/send.ts';
 import type { Stores } from '../store/stores.ts';
+import { capturing } from '../capture/capture.ts';
 import { AckFlusher } from './ack-flusher.ts';
 import { Conn } from './connection.ts';
 import type { RateBuckets } from './rate.ts';
@@ -41,7 +42,7 @@ interface SocketEvents {
   message(conn: Conn, data: RawData, isBinary: boolean): void;
   pong(conn: Conn): void;
   ping(conn: Conn, ws: ServerSocket, data: Buffer): void;
-  close(conn: Conn): void;
+  close(conn: Conn, code: number, reason: Buffer): void;
 }
 
 /**
@@ -79,7 +80,7 @@ abstract class ServerSocket extends WebSocket {
         on.ping(conn, this, a as Buffer);
         break;
       case 'close':
-        on.close(conn);
+        on.close(conn, a as number, b as Buffer);
         break;
     }
     return true;
@@ -228,7 +229,10 @@ export class Gateway {
       conn.owedPongs++;
       ws.pong(data, false, () => conn.owedPongs--);
     },
-    close: (conn) => void this.onClose(conn),
+    close: (conn, code, reason) => {
+      if (conn.captured) capturing?.closed(conn, code, reason.toString());
+      void this.onClose(conn);
+    },
   };
 
   private async onClose(conn: Conn): Promise<void> {
@@ -280,8 +284,10 @@ export class Gateway {
       if (!parsed.success) throw new ProtocolError('bad_request', describeZodError(parsed.error));
       if (parsed.data.t === 'hello') throw new ProtocolError('bad_request', 'hello was already accepted on this connection');
       conn.badFrames = 0;
+      if (conn.captured) capturing?.inFrame(conn, parsed.data);
       this.submit(conn, { frame: parsed.data });
     } catch (err) {
+      if (conn.captured) capturing?.inBad(conn, err instanceof Error ? err.message : String(err));
       const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' && (raw as { id: string }).id.length <= 64 ? (raw as { id: string }).id : undefined;
       this.submit(conn, { bad: { id, err } });
       if (++conn.badFrames >= BAD_FRAMES_LIMIT) this.close(conn, CloseCode.badFrames, 'too many bad frames');
@@ -379,6 +385,12 @@ export class Gateway {
       this.sendError(conn, frame.id, 'rate_limited', `at most ${this.d.config.MAX_DEVICES} devices may be open at once`);
       return this.close(conn, CloseCode.tooManyDevices, 'too many devices');
     }
+    const cap = capturing;
+    if (cap !== null && cap.wants(conn.user)) {
+      conn.captured = true;
+      const local = this.d.hub.connsOf(conn.user).filter((o) => o !== conn && o.device === conn.device).map((o) => o.id);
+      cap.hello(conn, [...new Set([...replaced, ...local])]);
+    }
     for (const id of replaced) this.kick(id, CloseCode.replaced);
     for (const other of this.d.hub.connsOf(conn.user)) {
       if (other !== conn && other.device === conn.device) this.close(other, CloseCode.replaced, 'replaced by a newer connection');
@@ -387,6 +399,7 @@ export class Gateway {
     this.d.hub.addConn(conn);
     const c = this.d.config;
     this.d.metrics.welcomes.inc();
+    if (conn.captured) capturing?.out(conn, { t: 'welcome' });
     conn.send(encode.welcome({ user: conn.user, device: conn.device, conn: conn.id, node: this.d.nodeId, heartbeatMs: c.HEARTBEAT_MS, maxBodyBytes: c.MAX_BODY_BYTES, id: frame.id }));
     const early = conn.early;
     conn.early = null;
@@ -425,6 +438,7 @@ export class Gateway {
           convForUser(f.conv, conn.user);
           const page = await this.d.bulkReads.run(() => this.d.store.log.history(conn.user, f.conv, { after: f.after, before: f.before, limit: f.limit ?? 50 }));
           // in flight until the page reached the kernel: a reader that does not drain holds its history budget
+          if (conn.captured) capturing?.out(conn, { t: 'page', id: f.id, conv: f.conv, n: page.msgsJson.length });
           return await conn.sendAndDrain(encode.page(f.id, f.conv, page.epoch, page.msgsJson, page.more));
         }
         case 'presence.sub': {
@@ -460,6 +474,7 @@ export class Gateway {
           return await this.ok(conn, f.id);
         }
         case 'ping':
+          if (conn.captured) capturing?.out(conn, { t: 'pong', id: f.id });
           return await conn.sendAndDrain(encode.pong(f.id, Date.now()));
       }
     } catch (err) {
@@ -504,13 +519,16 @@ export class Gateway {
 
   private async onSend(conn: Conn, f: Extract<ClientFrame, { t: 'send' }>): Promise<void> {
     const res = await this.d.sender.send(conn.user, f.conv, f.cmid, f.body);
+    if (conn.captured) capturing?.out(conn, { t: 'sent', id: f.id, conv: f.conv, seq: res.seq, cmid: f.cmid, dup: res.dup });
     await conn.sendAndDrain(encode.sent(f.id, f.conv, res.seq, f.cmid, res.ts, res.dup));
   }
 
   // ---- replies and closes --------------------------------------------------------
 
   private async ok(conn: Conn, id: string | undefined): Promise<void> {
-    if (id !== undefined) await conn.sendAndDrain(encode.ok(id));
+    if (id === undefined) return;
+    if (conn.captured) capturing?.out(conn, { t: 'ok', id });
+    await conn.sendAndDrain(encode.ok(id));
   }
 
   /** The error reply to a request; resolves once it reached the socket. */
@@ -523,6 +541,7 @@ export class Gateway {
 
   private sendError(conn: Conn, id: string | undefined, code: ErrorCode, message: string): Promise<void> {
     this.d.metrics.errors.inc({ code });
+    if (conn.captured) capturing?.out(conn, { t: 'error', id, code });
     return conn.sendAndDrain(encode.error(id, code, message));
   }
 

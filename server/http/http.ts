@@ -20,6 +20,7 @@ import type { RedisLinks } from '../store/links.ts';
 import type { Stores } from '../store/stores.ts';
 import { statesInBatches } from '../store/batched-states.ts';
 import type { Semaphore } from '../util/semaphore.ts';
+import { capturing, noteHttp } from '../capture/capture.ts';
 
 /** PROTOCOL.md "HTTP": REST routes, health, metrics, and (DEBUG_ROUTES=1) leak-check helpers. */
 export interface HttpDeps {
@@ -248,6 +249,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
 
     if (parts[0] !== 'v1' || surface === 'admin') fail('not_found', `no route ${method} ${path}`);
     const me = await auth(req);
+    if (capturing) noteHttp(res, { user: me.user });
 
     // POST /v1/messages
     if (method === 'POST' && path === '/v1/messages') {
@@ -298,6 +300,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
       if (method === 'POST' && parts.length === 2) {
         const b = parse(createGroup, await readJson(req, caps.group));
         capList(b.members, 'members');
+        if (capturing) noteHttp(res, { group: b.id, users: b.members });
         const conv = await d.store.groups.createGroup(me.user, b.id, b.members);
         return json(res, 201, { conv });
       }
@@ -309,11 +312,13 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
       if (method === 'POST' && parts.length === 4 && parts[3] === 'members') {
         const b = parse(addMembers, await readJson(req, caps.group));
         capList(b.users, 'users');
+        if (capturing) noteHttp(res, { group: id, users: b.users });
         const added = await d.store.groups.joinGroup(me.user, id, b.users);
         return json(res, 200, { conv: `g:${id}`, added });
       }
       if (method === 'DELETE' && parts.length === 5 && parts[3] === 'members') {
         const user = parse(userId, parts[4]);
+        if (capturing) noteHttp(res, { group: id, users: [user] });
         const removed = await d.store.groups.leaveGroup(me.user, id, user);
         return json(res, 200, { conv: `g:${id}`, removed });
       }

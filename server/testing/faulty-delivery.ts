@@ -1,6 +1,7 @@
 import { CloseCode } from '../protocol/codes.ts';
 import { Conn } from '../gateway/connection.ts';
 import { Hub } from '../delivery/hub.ts';
+import { privateMethod } from './private-method.ts';
 
 /**
  * TEST_BUGS=ack_past_head: an `ack` (or `read`) above the head is taken as it is, not
@@ -53,7 +54,7 @@ export function heartbeatNeverCloses(): void {
 export function epochUnannounced(): void {
   type TellConv = (this: Hub, conn: Conn, conv: string, epoch: string, pos: number, head: number) => void;
   const proto = Hub.prototype as unknown as { tellConv: TellConv };
-  const tellConv = proto.tellConv;
+  const tellConv = privateMethod<TellConv>(proto, 'tellConv', 'epoch_unannounced');
   // per connection and conversation, the epoch last announced (kept across re-attaches: a
   // resync may give the connection a new view of the same conversation)
   const told = new WeakMap<Conn, Map<string, string>>();

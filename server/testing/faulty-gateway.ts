@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ConnConv } from '../gateway/connection.ts';
+import type { Conn } from '../gateway/connection.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { Hub } from '../delivery/hub.ts';
+import { privateMethod } from './private-method.ts';
 
 /**
  * Restores issue 8 item 1 for the harness's own tests (TEST_BUGS=upgrade_socket_no_error_listener):
@@ -24,8 +25,9 @@ export function upgradeWithoutErrorListener(): void {
  * cannot tell which request failed.
  */
 export function errorRepliesWithoutId(): void {
-  const proto = Gateway.prototype as unknown as { replyError: (conn: unknown, id: string | undefined, err: unknown) => void };
-  const replyError = proto.replyError;
+  type ReplyError = (conn: unknown, id: string | undefined, err: unknown) => void;
+  const proto = Gateway.prototype as unknown as { replyError: ReplyError };
+  const replyError = privateMethod<ReplyError>(proto, 'replyError', 'error_reply_without_id');
   proto.replyError = function (this: Gateway, conn: unknown, _id: string | undefined, err: unknown): void {
     replyError.call(this, conn, undefined, err);
   };
@@ -38,12 +40,15 @@ export function errorRepliesWithoutId(): void {
  * but not yet stored — is never replayed (`inflight` names the cursor that passed unacked pushes).
  */
 export function cursorOnPush(): void {
-  const proto = Hub.prototype as unknown as { pushLive(cc: ConnConv, seq: number, bytes: Buffer): void };
-  const pushLive = proto.pushLive;
-  proto.pushLive = function (this: Hub, cc: ConnConv, seq: number, bytes: Buffer): void {
-    pushLive.call(this, cc, seq, bytes);
-    if (!cc.epoch) return;
-    cc.conn.acks ??= new Map();
-    cc.conn.acks.set(cc.conv, { epoch: cc.epoch, seq });
+  // the hub's one path for a live message to one connection (caught up or behind alike)
+  type HubInside = { push(conn: Conn, conv: string, seq: number, bytes: Buffer): void; chans: Map<string, { epoch: string | null }> };
+  const proto = Hub.prototype as unknown as HubInside;
+  const push = privateMethod<HubInside['push']>(proto, 'push', 'cursor_on_push');
+  proto.push = function (this: HubInside, conn: Conn, conv: string, seq: number, bytes: Buffer): void {
+    push.call(this, conn, conv, seq, bytes);
+    const epoch = this.chans.get(conv)?.epoch;
+    if (!epoch) return;
+    conn.acks ??= new Map();
+    conn.acks.set(conv, { epoch, seq });
   };
 }

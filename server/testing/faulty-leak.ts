@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Gateway } from '../gateway/gateway.ts';
+import { privateMethod } from './private-method.ts';
 
 /** What TEST_BUGS=leak_per_connection keeps of each closed connection: never released. */
 const kept: Array<{ conn: string; data: string }> = [];
@@ -13,7 +14,7 @@ const kept: Array<{ conn: string; data: string }> = [];
  */
 export function leakPerConnection(): void {
   const proto = Gateway.prototype as unknown as { onClose(conn: { id: string; state: string }): Promise<void> };
-  const onClose = proto.onClose;
+  const onClose = privateMethod<(conn: { id: string; state: string }) => Promise<void>>(proto, 'onClose', 'leak_per_connection');
   proto.onClose = function (this: Gateway, conn: { id: string; state: string }): Promise<void> {
     if (conn.state !== 'closed') kept.push({ conn: conn.id, data: randomBytes(2048).toString('hex') });
     return onClose.call(this, conn);

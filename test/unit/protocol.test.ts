@@ -76,6 +76,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ JWT_SECRET: S }, ['--nope'])).toThrow(ConfigError);
   });
 
+  it('CAPTURE_*: off by default; a sample outside 0..1, a budget under 1 MiB, or a capture setting without CAPTURE_DIR names the variable and the fix', () => {
+    const off = loadConfig({ JWT_SECRET: S });
+    expect(off.CAPTURE_DIR).toBeUndefined();
+    expect(off.CAPTURE_BODIES).toBe(false);
+    const on = loadConfig({ JWT_SECRET: S, CAPTURE_DIR: '/tmp/cap' }, ['--capture-sample', '0.25', '--capture-bodies']);
+    expect(on).toMatchObject({ CAPTURE_DIR: '/tmp/cap', CAPTURE_SAMPLE: 0.25, CAPTURE_BODIES: true, CAPTURE_MAX_BYTES: 1073741824 });
+    expect(() => loadConfig({ JWT_SECRET: S, CAPTURE_DIR: '/tmp/cap', CAPTURE_SAMPLE: '1.5' })).toThrow(/CAPTURE_SAMPLE \/ --capture-sample: must be the fraction of users recorded, 0\.\.1.*got "1\.5"/);
+    expect(() => loadConfig({ JWT_SECRET: S, CAPTURE_DIR: '/tmp/cap', CAPTURE_MAX_BYTES: '1000' })).toThrow(/CAPTURE_MAX_BYTES \/ --capture-max-bytes: must be at least 1048576/);
+    expect(() => loadConfig({ JWT_SECRET: S, CAPTURE_SAMPLE: '0.5' })).toThrow(/CAPTURE_SAMPLE \/ --capture-sample: has no effect without CAPTURE_DIR; set CAPTURE_DIR=<directory>/);
+  });
+
   it('RECLAIM_INTERVAL_MS: 100..3600000 ms (default 10000); anything else names the variable, the range and an example', () => {
     expect(loadConfig({ JWT_SECRET: S }).RECLAIM_INTERVAL_MS).toBe(10000);
     expect(loadConfig({ JWT_SECRET: S }, ['--reclaim-interval-ms', '250']).RECLAIM_INTERVAL_MS).toBe(250);

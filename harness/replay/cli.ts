@@ -1,0 +1,151 @@
+// `imstorm replay <capture-dir | report-dir> [options]` (issue 12).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ENV_CHOICES, EnvUnavailableError, type EnvChoice } from '../env/index.ts';
+import { REPO_ROOT } from '../env/paths.ts';
+import { RedisNotInstalledError } from '../env/redis-process.ts';
+import { RunAbortedError, RunSetupError } from '../scenario/run.ts';
+import { EXIT_USAGE, type Subcommand } from '../subcommand.ts';
+import { CaptureReadError } from './read.ts';
+import { readFaultTimeline, replay, ReplayError, scenarioFileText } from './replay.ts';
+
+const USAGE = [
+  'Usage: imstorm replay <capture-dir | report-dir> [options]',
+  '',
+  'A capture directory (nodes run with CAPTURE_DIR): rebuilds the recorded users, devices,',
+  'groups and dms, and drives each device\'s reconnects, drops, sends (same cmids), acks and',
+  'history requests at their recorded times, with the faults the capture implies (a Redis',
+  'link down, a node restart or kill) and any in --faults; every checker judges it, and',
+  'replay.md in the report sets the original beside the replay. A report directory',
+  '(reports/<run>) is replayed from its capture/ when it has one, else re-run from its',
+  'stored scenario, seed and fault timeline.',
+  '',
+  'Options:',
+  '  --speed X           replay X times as fast (default 1; 0.1..10)',
+  '  --from T / --to T   only this part of the capture: seconds from its first hello, or 500ms / 12s / 2m',
+  '  --users a,b         only these users\' devices (their conversations keep every member)',
+  '  --faults FILE       a JSON array of scenario fault steps, timed from the replay\'s start',
+  '  --no-implied-faults leave out the faults the capture implies',
+  `  --env ENV           ${ENV_CHOICES.join('|')} (default auto)`,
+  '  --nodes N           server nodes (default: as many as the capture had)',
+  '  --server-env K=V    more environment for the replay\'s nodes (repeatable), e.g. TEST_BUGS=skip_gap_fill',
+  '  --seed N            seed of the replay\'s random choices (default: the report\'s, else 1)',
+  '  --out DIR           reports root (default reports/)',
+  '  --save-as FILE      also write the replay as a scenario file (scenarios/incidents/<name>.ts),',
+  '                      which `imstorm run ./FILE` runs; its name is the file\'s',
+  '  -h, --help          show this help',
+  '',
+  'Exit 0 when every guarantee held in the replay, 1 when one failed, 2 for usage errors.',
+].join('\n');
+
+const ms = (flag: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m)?$/, `${flag} takes seconds, or 500ms / 12s / 2m`)
+    .transform((v) => {
+      const n = Number.parseFloat(v);
+      return v.endsWith('ms') ? n : v.endsWith('m') ? n * 60_000 : n * 1000;
+    });
+
+const flags = z.object({
+  speed: z.coerce.number({ message: '--speed must be a number' }).min(0.1, '--speed must be 0.1..10').max(10, '--speed must be 0.1..10').default(1),
+  from: ms('--from').optional(),
+  to: ms('--to').optional(),
+  users: z.string().regex(/^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/, '--users takes user ids separated by commas, e.g. u1,u2').transform((s) => s.split(',')).optional(),
+  faults: z.string().optional(),
+  'no-implied-faults': z.boolean().optional(),
+  env: z.enum(ENV_CHOICES as [EnvChoice, ...EnvChoice[]], { message: `--env must be one of ${ENV_CHOICES.join(', ')}` }).default('auto'),
+  nodes: z.coerce.number({ message: '--nodes must be a whole number' }).int().min(1).max(64, '--nodes must be 1..64').optional(),
+  'server-env': z.array(z.string().regex(/^[A-Z][A-Z0-9_]*=.*$/, '--server-env takes NAME=value, e.g. TEST_BUGS=skip_gap_fill')).default([]),
+  seed: z.coerce.number({ message: '--seed must be a whole number' }).int().min(0).max(2 ** 32 - 1).optional(),
+  out: z.string().optional(),
+  'save-as': z.string().regex(/(^|\/)[a-z0-9-]+\.ts$/, '--save-as takes a .ts file whose name is lowercase letters, digits and -, e.g. scenarios/incidents/bus-drop-loss.ts').optional(),
+});
+
+export const replayCommand: Subcommand = {
+  name: 'replay',
+  summary: 'Replay a capture (CAPTURE_DIR) or a report against this build, judged and set beside the original',
+  usage: USAGE,
+  async run(args, io) {
+    let values: Record<string, unknown>;
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        strict: true,
+        options: {
+          speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, users: { type: 'string' }, faults: { type: 'string' },
+          'no-implied-faults': { type: 'boolean' }, env: { type: 'string' }, nodes: { type: 'string' }, 'server-env': { type: 'string', multiple: true },
+          seed: { type: 'string' }, out: { type: 'string' }, 'save-as': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        },
+      }));
+    } catch (err) {
+      io.err(`imstorm replay: ${(err as Error).message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      io.err(`imstorm replay: name one capture or report directory${positionals.length ? `, got ${positionals.join(' ')}` : ''}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    const f = flags.safeParse(values);
+    if (!f.success) {
+      io.err(`imstorm replay: ${f.error.issues.map((i) => i.message).join('; ')}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    const o = f.data;
+    const source = path.resolve(positionals[0]!);
+    try {
+      const extraFaults = o.faults ? readFaultTimeline(o.faults) : [];
+      const serverEnv = Object.fromEntries(o['server-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      const name = o['save-as'] ? path.basename(o['save-as'], '.ts') : undefined;
+      io.out(`imstorm replay ${positionals[0]}${o.speed !== 1 ? ` at ×${o.speed}` : ''}`);
+      const r = await replay(
+        source,
+        { speed: o.speed, fromMs: o.from, toMs: o.to, users: o.users, extraFaults, impliedFaults: !o['no-implied-faults'], serverEnv, name },
+        { env: o.env, nodes: o.nodes, seed: o.seed, outRoot: o.out ? path.resolve(o.out) : path.join(REPO_ROOT, 'reports'), log: (l) => io.out(l) },
+      );
+      for (const n of r.faultNotes) io.out(`implied fault: ${n}`);
+      const v = r.result.report.verdict;
+      io.out('');
+      io.out(`${r.scenario.name}: ${v.pass ? 'PASS' : 'FAIL'} — guarantees ${v.guarantees.total - v.guarantees.failed}/${v.guarantees.total}`);
+      for (const c of r.result.report.checks) io.out(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.guarantee.padEnd(9)} ${c.summary}`);
+      for (const line of v.failures) io.out(`  → ${line}`);
+      io.out('');
+      for (const line of r.table) io.out(line);
+      if (r.divergences) {
+        io.out('');
+        io.out(`divergences from the capture: ${r.divergences.total}${r.divergences.total > r.divergences.list.length ? ` (first ${r.divergences.list.length})` : ''}`);
+        for (const d of r.divergences.list) io.out(`  - ${d.what}`);
+      }
+      if (o['save-as']) {
+        const file = path.resolve(o['save-as']);
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, scenarioFileText(r.scenario, positionals[0]!));
+        io.out(`saved as ${path.relative(process.cwd(), file)}: npx imstorm run ./${path.relative(process.cwd(), file)}`);
+      }
+      io.out(`report: ${path.relative(process.cwd(), r.result.dir) || r.result.dir}/report.html (also ${r.divergences ? 'replay.md, replay.json, capture/' : 'replay.md'})`);
+      return v.pass ? 0 : 1;
+    } catch (err) {
+      if (err instanceof ReplayError || err instanceof CaptureReadError || err instanceof RunSetupError || err instanceof EnvUnavailableError || err instanceof RedisNotInstalledError) {
+        io.err(`imstorm replay: ${err.message}`);
+        return EXIT_USAGE;
+      }
+      if (err instanceof RunAbortedError) {
+        io.out(`replay: ERROR — ${err.message}`);
+        return EXIT_USAGE;
+      }
+      if (err instanceof Error && /^(no recorded device|the capture in|--from)/.test(err.message)) {
+        io.err(`imstorm replay: ${err.message}`);
+        return EXIT_USAGE;
+      }
+      throw err;
+    }
+  },
+};

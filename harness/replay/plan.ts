@@ -1,0 +1,201 @@
+// From a capture to a recorded plan and the faults it implies (issue 12): who the devices
+// were, which conversations they were in, what each did when, and which Redis links,
+// node restarts and kills the nodes lived through.
+import type { FaultStep } from '../scenario/define.ts';
+import type { Recorded, RecordedStep } from '../fleet/recorded.ts';
+import type { CaptureData, NodeRecord } from './read.ts';
+
+export interface ReplayWindow {
+  /** ms after the capture's first hello; default 0 */
+  fromMs?: number;
+  /** ms after the capture's first hello; default its end */
+  toMs?: number;
+  /** only these users' devices (their conversations keep every recorded member) */
+  users?: string[];
+  /** 2 replays twice as fast (every recorded time halved) */
+  speed: number;
+}
+
+export interface ReplayPlan {
+  recorded: Recorded;
+  /** what the capture implies, timed from the replay's start */
+  faults: FaultStep[];
+  /** why each implied fault is there, for people */
+  faultNotes: string[];
+  /** nodes the capture's devices and faults need */
+  nodes: number;
+  /** load phase: the last step plus a tail for the answers */
+  durationMs: number;
+  /** when the last step or fault ends, ms from the replay's start: the side-by-side windows end 1 s after it */
+  lastStepMs: number;
+  /** wall-clock ms of the capture that is the replay's 0, and of its end */
+  t0: number;
+  t1: number;
+}
+
+/** Node number (1-based) of a capture's node id: N for `node-N`, else its place in the list. */
+export function nodeNumber(cap: CaptureData, id: string): number {
+  const m = /^node-(\d+)$/.exec(id);
+  return m ? Number(m[1]) : cap.nodes.indexOf(id) + 1;
+}
+
+const TAIL_MS = 2000;
+
+export function planReplay(cap: CaptureData, w: ReplayWindow): ReplayPlan {
+  const hellos = cap.records.filter((r): r is Extract<NodeRecord, { k: 'hello' }> => r.k === 'hello');
+  if (!hellos.length) throw new Error(`the capture in ${cap.dir} has no accepted connection (no hello record): nothing to replay`);
+  const start = hellos[0]!.w;
+  const end = cap.records.at(-1)!.w;
+  const t0 = start + (w.fromMs ?? 0);
+  const t1 = w.toMs !== undefined ? start + w.toMs : end;
+  if (t1 <= t0) throw new Error(`--from ${w.fromMs ?? 0} ms is not before --to ${w.toMs} ms (the capture lasts ${end - start} ms from its first hello)`);
+  const rel = (wall: number) => Math.max(0, Math.round((wall - t0) / w.speed));
+  const inWindow = (r: { w: number }) => r.w >= t0 && r.w <= t1;
+  const wanted = w.users ? new Set(w.users) : null;
+
+  // connections → devices (a conn id is unique across nodes: it starts with its node id)
+  const deviceOf = new Map<string, string>();
+  for (const h of hellos) deviceOf.set(h.conn, `${h.user}/${h.device}`);
+  const opened = new Map<string, number>();
+  for (const r of cap.records) if (r.k === 'open') opened.set(r.conn, r.w);
+
+  interface Dev { user: string; device: string; node: number; presenceSubs: Set<string>; steps: RecordedStep[]; seen: boolean }
+  const devices = new Map<string, Dev>();
+  const dev = (conn: string): Dev | null => {
+    const key = deviceOf.get(conn);
+    if (!key) return null;
+    const d = devices.get(key);
+    return d ?? null;
+  };
+  for (const h of hellos) {
+    const key = `${h.user}/${h.device}`;
+    if (wanted && !wanted.has(h.user)) continue;
+    if (!devices.has(key)) devices.set(key, { user: h.user, device: h.device, node: nodeNumber(cap, h.node), presenceSubs: new Set(), steps: [], seen: false });
+  }
+  if (!devices.size) throw new Error(`no recorded device of ${w.users!.join(', ')} in ${cap.dir} (--users names users by id)`);
+
+  // conversations and their members
+  const groups = new Map<string, { owner: string; members: Set<string> }>();
+  const dms = new Set<string>();
+  const group = (id: string, owner: string) => groups.get(id) ?? groups.set(id, { owner, members: new Set([owner]) }).get(id)!;
+  const noteConv = (conv: string | undefined, user: string | undefined) => {
+    if (!conv) return;
+    if (conv.startsWith('dm:')) dms.add(conv);
+    else if (conv.startsWith('g:') && user) group(conv.slice(2), user).members.add(user);
+  };
+  for (const r of cap.records) {
+    if (r.k === 'http' && r.group && r.status < 300 && r.user && r.w <= t1) {
+      const g = group(r.group, r.user);
+      if (r.route === 'POST /v1/groups' || r.route === 'POST /v1/groups/:group/members') for (const u of r.users ?? []) g.members.add(u);
+      // a removal before the replay starts holds for the whole replay; later ones are not replayed (README)
+      else if (r.route.startsWith('DELETE') && r.w < t0) for (const u of r.users ?? []) g.members.delete(u);
+    }
+    if ((r.k === 'in' || r.k === 'out') && r.conv) {
+      const key = deviceOf.get(r.conn);
+      noteConv(r.conv, key?.split('/')[0]);
+    }
+  }
+
+  // steps
+  const lastHello = new Map<string, number>();
+  for (const r of cap.records) {
+    if (r.k === 'hello') {
+      const d = dev(r.conn);
+      if (!d) continue;
+      // the device's first connection is made by the replay's connect phase
+      if (d.seen && inWindow(r)) d.steps.push({ op: 'connect', at: rel(opened.get(r.conn) ?? r.w) });
+      d.seen = true;
+      lastHello.set(`${d.user}/${d.device}`, r.w);
+      continue;
+    }
+    if (!inWindow(r)) continue;
+    if (r.k === 'close' && r.by === 'client') {
+      const d = dev(r.conn);
+      if (d) d.steps.push({ op: 'drop', at: rel(r.w), code: r.code });
+    } else if (r.k === 'in') {
+      const d = dev(r.conn);
+      if (!d) continue;
+      if (r.t === 'send' && r.conv && r.cmid) d.steps.push({ op: 'send', at: rel(r.w), conv: r.conv, cmid: r.cmid, bytes: Math.max(1, r.bytes ?? 64) });
+      else if (r.t === 'ack' && r.conv && r.seq !== undefined) d.steps.push({ op: 'ack', at: rel(r.w), conv: r.conv, seq: r.seq });
+      else if (r.t === 'history' && r.conv) d.steps.push({ op: 'history', at: rel(r.w), conv: r.conv, ...(r.after !== undefined ? { after: r.after } : {}), ...(r.before !== undefined ? { before: r.before } : {}), ...(r.limit !== undefined ? { limit: r.limit } : {}) });
+      else if (r.t === 'presence.sub') for (const u of r.users ?? []) d.presenceSubs.add(u);
+    }
+  }
+  for (const d of devices.values()) d.steps.sort((a, b) => a.at - b.at);
+
+  const { faults, notes } = impliedFaults(cap, t0, t1, rel);
+  const lastStep = Math.max(0, ...[...devices.values()].flatMap((d) => d.steps.map((s) => s.at)), ...faults.map((f) => f.at + ('duration' in f ? f.duration : 'restartAfter' in f ? (f.restartAfter ?? 0) : 0)));
+  const nodes = Math.max(1, ...[...devices.values()].map((d) => d.node), ...cap.nodes.map((n) => nodeNumber(cap, n)));
+  return {
+    recorded: {
+      source: cap.dir,
+      groups: [...groups].map(([id, g]) => ({ id, owner: g.owner, members: [...g.members] })),
+      dms: [...dms],
+      devices: [...devices.values()].map((d) => ({ user: d.user, device: d.device, node: d.node, presenceSubs: [...d.presenceSubs], steps: d.steps })),
+    },
+    faults,
+    faultNotes: notes,
+    nodes,
+    durationMs: Math.max(3000, Math.ceil(lastStep + TAIL_MS)),
+    lastStepMs: lastStep,
+    t0,
+    t1,
+  };
+}
+
+/**
+ * The faults a capture implies, per node: the command link down (then the Redis link was
+ * cut for that long: a `cut` of redis-link:node-N), the bus link alone down (a `bus-drop`),
+ * a node that stopped and started again (a `restart`), a node whose records end without a
+ * stop before a new incarnation starts (a `kill`, restarted after the gap). Closes by code
+ * are not faults here: each device's own drops are its steps.
+ */
+export function impliedFaults(cap: CaptureData, t0: number, t1: number, rel: (w: number) => number): { faults: FaultStep[]; notes: string[] } {
+  const faults: FaultStep[] = [];
+  const notes: string[] = [];
+  const within = (w: number) => w >= t0 && w <= t1;
+  for (const id of cap.nodes) {
+    const n = nodeNumber(cap, id);
+    const mine = cap.records.filter((r) => r.node === id);
+    // Redis links: cmd down..up is a cut; bus down while cmd stayed up is a bus drop
+    let cmdDown: number | null = null;
+    let everUp = false;
+    for (const r of mine) {
+      if (r.k !== 'redis') continue;
+      if (r.link === 'cmd' && r.state === 'up') {
+        if (cmdDown !== null && within(cmdDown)) {
+          faults.push({ kind: 'cut', at: rel(cmdDown), duration: Math.max(1, rel(r.w) - rel(cmdDown)), link: `redis-link:node-${n}` });
+          notes.push(`cut redis-link:node-${n} at ${rel(cmdDown)} ms for ${rel(r.w) - rel(cmdDown)} ms: ${id}'s command link to Redis was down from ${new Date(cmdDown).toISOString()}`);
+        }
+        cmdDown = null;
+        everUp = true;
+      } else if (r.link === 'cmd' && r.state === 'down' && everUp) cmdDown = r.w;
+      else if (r.link === 'bus' && r.state === 'down' && cmdDown === null && everUp && within(r.w)) {
+        // the command link stayed up: the bus connection alone was lost
+        const cmdFollows = mine.some((x) => x.k === 'redis' && x.link === 'cmd' && x.state === 'down' && x.w >= r.w && x.w - r.w < 1000);
+        if (!cmdFollows) {
+          faults.push({ kind: 'bus-drop', at: rel(r.w), target: `node-${n}` });
+          notes.push(`bus-drop node-${n} at ${rel(r.w)} ms: ${id}'s bus link alone went down at ${new Date(r.w).toISOString()}`);
+        }
+      }
+    }
+    // incarnations: a stop then a start is a restart; an end without a stop then a start is a kill
+    const incs = [...new Set(mine.map((r) => r.incarnation))];
+    for (let i = 1; i < incs.length; i++) {
+      const prev = mine.filter((r) => r.incarnation === incs[i - 1]);
+      const next = mine.find((r) => r.incarnation === incs[i] && r.k === 'node' && r.event === 'start') ?? mine.find((r) => r.incarnation === incs[i])!;
+      const stopped = prev.find((r) => r.k === 'node' && r.event === 'stop');
+      const last = prev.at(-1)!;
+      if (!within(last.w)) continue;
+      if (stopped) {
+        faults.push({ kind: 'restart', at: rel(stopped.w), target: `node-${n}` });
+        notes.push(`restart node-${n} at ${rel(stopped.w)} ms: ${id} stopped (${stopped.k === 'node' ? stopped.signal ?? 'stop' : ''}) and started again`);
+      } else {
+        faults.push({ kind: 'kill', at: rel(last.w), target: `node-${n}`, restartAfter: Math.max(0, rel(next.w) - rel(last.w)) });
+        notes.push(`kill node-${n} at ${rel(last.w)} ms, back after ${rel(next.w) - rel(last.w)} ms: ${id}'s records end without a stop, then a new incarnation started`);
+      }
+    }
+  }
+  faults.sort((a, b) => a.at - b.at);
+  return { faults, notes };
+}

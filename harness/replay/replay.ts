@@ -1,0 +1,187 @@
+// `imstorm replay`: a capture (or a report directory) back to a scenario, run through the
+// scenario runner like any other, judged by every checker, and set beside the original.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { defineScenario, faultStep, scenarioSchema, type FaultStep, type Scenario, type ScenarioInput } from '../scenario/define.ts';
+import { runScenario, type RunOptions, type RunResult } from '../scenario/run.ts';
+import { parseReport, type Report } from '../report/schema.ts';
+import { readCapture, type CaptureData } from './read.ts';
+import { planReplay, type ReplayPlan, type ReplayWindow } from './plan.ts';
+import { divergences, sideBySide, summarize, type CaptureSummary, type Divergence } from './compare.ts';
+
+export interface ReplayOptions extends ReplayWindow {
+  /** a hand-written incident timeline (scenario fault steps), on top of the implied faults */
+  extraFaults: FaultStep[];
+  /** leave out the faults the capture implies */
+  impliedFaults: boolean;
+  /** more server environment for the replay's nodes (e.g. TEST_BUGS on a test build) */
+  serverEnv: Record<string, string>;
+  /** a scenario name (the --save-as file's) */
+  name?: string;
+}
+
+export class ReplayError extends Error {}
+
+/** A hand-written fault timeline: a JSON array of scenario fault steps, checked step by step. */
+export function readFaultTimeline(file: string): FaultStep[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ReplayError(`--faults ${file}: ${err instanceof SyntaxError ? `not JSON (${err.message})` : `cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`}; give a JSON array of fault steps, e.g. [{"kind":"cut","at":2000,"duration":1000,"link":"client-link:node-1"}]`);
+  }
+  const r = z.array(faultStep).safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new ReplayError(`--faults ${file}: step ${i.path.join('.')}: ${i.message} (the scenario fault format: README "Scenarios", fault steps)`);
+  }
+  return r.data;
+}
+
+/** The scenario a capture replays as: its recorded plan, the implied and hand-written faults, every checker. */
+export function replayScenario(cap: CaptureData, o: ReplayOptions): { scenario: Scenario; plan: ReplayPlan } {
+  const plan = planReplay(cap, o);
+  const users = new Set(plan.recorded.devices.map((d) => d.user));
+  const perUser = Math.max(...[...users].map((u) => plan.recorded.devices.filter((d) => d.user === u).length));
+  const faults = [...(o.impliedFaults ? plan.faults : []), ...o.extraFaults].sort((a, b) => a.at - b.at);
+  const lastFault = Math.max(0, ...faults.map((f) => f.at + ('duration' in f ? f.duration : 'restartAfter' in f ? (f.restartAfter ?? 0) : 0)));
+  const name = o.name ?? `replay-${path.basename(path.resolve(cap.dir)).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'capture'}`;
+  const input: ScenarioInput = {
+    name,
+    description: `replay of the capture in ${cap.dir}${o.speed !== 1 ? ` at ×${o.speed}` : ''}: ${plan.recorded.devices.length} devices, ${plan.recorded.groups.length} groups, ${plan.recorded.dms.length} dms`,
+    proves: ['the recorded devices, sends, acks, history requests, reconnects and faults, replayed against this build, keep every delivery guarantee'],
+    topology: {
+      nodes: plan.nodes,
+      serverEnv: o.serverEnv,
+    },
+    workload: {
+      users: Math.max(2, users.size),
+      devicesPerUser: Math.min(10, perUser),
+      dmsPerUser: 0,
+      groups: 0,
+      sendRate: 0,
+      ack: 'never',
+      recorded: plan.recorded,
+    },
+    durationMs: Math.max(plan.durationMs, lastFault + 1000),
+    faults,
+    // leaks need thousands of connections to say anything (README "Idle memory"); the rest all run
+    checks: { leaks: false },
+  };
+  return { scenario: defineScenario(input), plan };
+}
+
+/** A scenario file that `imstorm run ./file.ts` runs: the replay frozen as data. */
+export function scenarioFileText(s: Scenario, from: string): string {
+  // the replay's own capture and a test build's bugs are the replay command's, not the scenario's
+  const { CAPTURE_DIR: _c, TEST_BUGS: _t, ...serverEnv } = s.topology.serverEnv;
+  const frozen = { ...s, topology: { ...s.topology, serverEnv } };
+  return [
+    `// Frozen by \`imstorm replay ${from}\` on ${new Date().toISOString().slice(0, 10)}: the recorded devices,`,
+    '// their steps (workload.recorded) and the faults as data. Run it with `npx imstorm run ./<this file>`.',
+    "import { defineScenario } from 'imstorm';",
+    '',
+    `export default defineScenario(${compactJson(frozen, '')});`,
+    '',
+  ].join('\n');
+}
+
+/** JSON with one line per short object or array (a recorded step is one line), indented otherwise. */
+export function compactJson(v: unknown, indent: string): string {
+  const flat = JSON.stringify(v);
+  if (flat === undefined) return 'undefined';
+  if (flat.length <= 110 || v === null || typeof v !== 'object') return flat;
+  const inner = indent + '  ';
+  if (Array.isArray(v)) return `[\n${v.map((x) => inner + compactJson(x, inner)).join(',\n')}\n${indent}]`;
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+  return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compactJson(x, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+export interface ReplayOutcome {
+  result: RunResult;
+  scenario: Scenario;
+  /** capture replays: the original and the replay side by side, and the divergences */
+  original?: CaptureSummary;
+  replay?: CaptureSummary;
+  divergences?: { total: number; list: Divergence[] };
+  table: string[];
+  faultNotes: string[];
+}
+
+const violationsOf = (r: Report) => Object.fromEntries(r.checks.filter((c) => !c.ok).map((c) => [c.guarantee, c.violationsTotal]));
+
+/** Replays a capture directory, or a report directory (from its capture when it holds one, else from its stored scenario and seed). */
+export async function replay(source: string, o: ReplayOptions, run: Omit<RunOptions, 'seed'> & { seed?: number }): Promise<ReplayOutcome> {
+  const reportFile = path.join(source, 'report.json');
+  const original = existsSync(reportFile) ? parseReport(JSON.parse(readFileSync(reportFile, 'utf8'))) : null;
+  const hasCapture = existsSync(path.join(source, 'capture')) || !original;
+  if (original && !hasCapture) return rerunReport(original, o, run);
+  const cap = readCapture(source);
+  // named as the user gave it (a relative path stays relative in the saved scenario)
+  cap.dir = path.relative(process.cwd(), cap.dir) || cap.dir;
+  const { scenario, plan } = replayScenario(cap, o);
+  const own = mkdtempSync(path.join(os.tmpdir(), 'imstorm-replay-capture-'));
+  let loadStart = 0;
+  try {
+    const s = { ...scenario, topology: { ...scenario.topology, serverEnv: { ...scenario.topology.serverEnv, CAPTURE_DIR: own } } };
+    const result = await runScenario(s, {
+      ...run,
+      seed: run.seed ?? original?.seed as number ?? 1,
+      log: (line) => {
+        if (/load started$/.test(line)) loadStart = Date.now();
+        run.log(line);
+      },
+    });
+    // the replay's own capture goes with its report: a replay can be replayed
+    cpSync(own, path.join(result.dir, 'capture'), { recursive: true });
+    const mine = readCapture(path.join(result.dir, 'capture'));
+    // both sides over the steps (and 1 s for their answers): not the original's own end of run
+    // (a harness run's HTTP phase and leak samples), nor the replay's final sync after its load
+    const span = plan.lastStepMs + 1000;
+    const end = Math.min(plan.t1, plan.t0 + span * o.speed);
+    const before = summarize(cap, plan.t0, end);
+    const after = summarize(mine, loadStart, loadStart + span);
+    const div = divergences(cap, [plan.t0, end], mine, [loadStart, loadStart + span]);
+    const table = sideBySide(before, after, { original: original ? violationsOf(original) : null, replay: violationsOf(result.report) });
+    writeReplayFiles(result.dir, { source, plan, table, before, after, div });
+    return { result, scenario, original: before, replay: after, divergences: div, table, faultNotes: plan.faultNotes };
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+}
+
+function writeReplayFiles(dir: string, x: { source: string; plan: ReplayPlan; table: string[]; before: CaptureSummary; after: CaptureSummary; div: { total: number; list: Divergence[] } }): void {
+  writeFileSync(path.join(dir, 'replay.json'), JSON.stringify({ kind: 'imstorm.replay', version: 1, source: x.source, window: { t0: x.plan.t0, t1: x.plan.t1 }, impliedFaults: x.plan.faults, faultNotes: x.plan.faultNotes, original: x.before, replay: x.after, divergences: x.div }, null, 2));
+  writeFileSync(
+    path.join(dir, 'replay.md'),
+    [`# Replay of ${x.source}`, '', ...x.table, '', `## Implied faults`, '', ...(x.plan.faultNotes.length ? x.plan.faultNotes.map((n) => `- ${n}`) : ['none']), '', `## Divergences (${x.div.total})`, '', ...(x.div.list.length ? x.div.list.map((d) => `- ${d.what}`) : ['none']), ''].join('\n'),
+  );
+}
+
+/** A harness run again from its report: the stored (resolved) scenario, seed and fault timeline. */
+async function rerunReport(original: Report, o: ReplayOptions, run: Omit<RunOptions, 'seed'> & { seed?: number }): Promise<ReplayOutcome> {
+  const stored = scenarioSchema.safeParse((original.config as { scenario?: unknown }).scenario);
+  if (!stored.success) throw new ReplayError(`report ${original.id} does not hold its scenario (config.scenario: ${stored.error.issues[0]?.message}); only reports written by imstorm run can be re-run`);
+  const base = stored.data;
+  // a run that captured does not capture again into the same directory: its files would mix with the original's
+  const { CAPTURE_DIR: _c, CAPTURE_SAMPLE: _s, CAPTURE_MAX_BYTES: _m, CAPTURE_BODIES: _b, ...env } = base.topology.serverEnv;
+  const scenario = defineScenario({ ...base, faults: [...base.faults, ...o.extraFaults], topology: { ...base.topology, nodes: run.nodes ?? base.topology.nodes, serverEnv: { ...env, ...o.serverEnv } } });
+  const seed = typeof original.seed === 'number' ? original.seed : Number(original.seed);
+  const result = await runScenario(scenario, { ...run, seed: run.seed ?? seed });
+  const lat = (r: Report, m: string, p: 'p50' | 'p99') => r.latency.metrics.find((x) => x.name === m)?.percentiles[p] ?? null;
+  const rows: [string, number | null, number | null][] = [
+    ['send→sent p50 (ms)', lat(original, 'sendToSent', 'p50'), lat(result.report, 'sendToSent', 'p50')],
+    ['send→sent p99 (ms)', lat(original, 'sendToSent', 'p99'), lat(result.report, 'sendToSent', 'p99')],
+    ['send→delivered p50 (ms)', lat(original, 'sendToDelivered', 'p50'), lat(result.report, 'sendToDelivered', 'p50')],
+    ['send→delivered p99 (ms)', lat(original, 'sendToDelivered', 'p99'), lat(result.report, 'sendToDelivered', 'p99')],
+    ...[...new Set([...Object.keys(original.closesByCode ?? {}), ...Object.keys(result.report.closesByCode ?? {})])].map((k): [string, number | null, number | null] => [`closes ${k}`, original.closesByCode?.[k] ?? 0, result.report.closesByCode?.[k] ?? 0]),
+  ];
+  const v = (r: Report) => violationsOf(r);
+  const guarantees = [...new Set([...Object.keys(v(original)), ...Object.keys(v(result.report))])];
+  const table = ['| | original | replay |', '|---|---|---|', `| verdict | ${original.verdict.pass ? 'PASS' : 'FAIL'} | ${result.report.verdict.pass ? 'PASS' : 'FAIL'} |`, ...rows.map(([k, a, b]) => `| ${k} | ${a ?? '–'} | ${b ?? '–'} |`), ...guarantees.map((g) => `| violations: ${g} | ${v(original)[g] ?? 0} | ${v(result.report)[g] ?? 0} |`)];
+  mkdirSync(result.dir, { recursive: true });
+  writeFileSync(path.join(result.dir, 'replay.md'), [`# Re-run of ${original.id} (seed ${seed})`, '', ...table, ''].join('\n'));
+  return { result, scenario, table, faultNotes: [] };
+}

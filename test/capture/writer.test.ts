@@ -1,0 +1,61 @@
+// The capture writer on its own (fast, in-process, real files): rotation keeps a node's
+// capture within CAPTURE_MAX_BYTES, and a write that fails stops the capture, logged once,
+// without throwing into the caller (the node goes on serving).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { Capture, captureFiles } from '../../server/capture/capture.ts';
+import { captureRecord } from '../../server/capture/schema.ts';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'imstorm-capwriter-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const conn = { id: 'n.x.1', openedAt: Date.now(), user: 'u1', device: 'd1', captured: true };
+const until = async (cond: () => boolean, what: string) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(cond(), what).toBe(true);
+};
+
+it('rotates over four files and deletes the oldest: the capture stays within CAPTURE_MAX_BYTES', async () => {
+  const dir = path.join(root, 'rotate');
+  const errors: unknown[] = [];
+  const cap = new Capture({ dir, node: 'n1', incarnation: 'n1.aa', sample: 1, maxBytes: 1_048_576, bodies: false, log: { error: (...a: unknown[]) => errors.push(a), warn: () => {}, info: () => {} } as never });
+  // about 4.5 MiB of records: each file takes a quarter of 1 MiB
+  for (let i = 0; i < 60_000; i++) {
+    cap.msg(conn, 'g:busy', i + 1, 'live');
+    if (i % 5000 === 0) await new Promise((r) => setTimeout(r, 5));
+  }
+  await cap.stop('test');
+  const files = captureFiles(dir);
+  const total = files.reduce((a, f) => a + readFileSync(f).length, 0);
+  expect(errors).toEqual([]);
+  expect(files.length).toBeLessThanOrEqual(4);
+  expect(total).toBeLessThanOrEqual(1_048_576 + 64 * 1024);
+  // the newest records are kept, each file begins with its header, every line parses
+  const lines = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean));
+  for (const f of files) expect(JSON.parse(readFileSync(f, 'utf8').split('\n')[0]!)).toMatchObject({ k: 'file', node: 'n1' });
+  for (const l of lines) captureRecord.parse(JSON.parse(l));
+  expect(lines.filter((l) => l.includes('"event":"stop"'))).toHaveLength(1);
+  expect(lines.some((l) => l.includes('"seq":60000,'))).toBe(true);
+  expect(lines.some((l) => l.includes('"seq":1,'))).toBe(false);
+});
+
+it('a write that fails (its directory gone) stops the capture, logged once; later records are ignored', async () => {
+  const dir = path.join(root, 'gone');
+  const errors: { obj: Record<string, unknown>; msg: string }[] = [];
+  const cap = new Capture({ dir, node: 'n2', incarnation: 'n2.bb', sample: 1, maxBytes: 1_048_576, bodies: false, log: { error: (obj: Record<string, unknown>, msg: string) => errors.push({ obj, msg }), warn: () => {}, info: () => {} } as never });
+  cap.node('start');
+  await until(() => captureFiles(dir).length === 1, 'the first file written');
+  rmSync(dir, { recursive: true, force: true });
+  // past a quarter of CAPTURE_MAX_BYTES: the next file cannot be opened
+  for (let i = 0; i < 8000; i++) cap.msg(conn, 'g:busy', i + 1, 'live');
+  await until(() => cap.failure !== null, 'the capture failed');
+  expect(cap.on).toBe(false);
+  expect(cap.failure).toMatch(/^ENOENT/);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]!.msg).toMatch(/capture stopped/);
+  expect(() => cap.msg(conn, 'g:busy', 1, 'live')).not.toThrow();
+  expect(existsSync(dir)).toBe(false);
+  await cap.stop('test');
+});
