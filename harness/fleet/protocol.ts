@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { MetricFamilyJSON } from '../live/fleet-metrics.ts';
 import { ackModeSchema, bodySizeSchema, clientModeSchema, stageSchema, type DevicePlan, type Workload } from './workload.ts';
+import { recordedStep } from './recorded.ts';
 
 /** Bumped on any incompatible change: an agent of another version is refused at hello. */
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -31,7 +32,16 @@ const devicePlan = z.object({
   ack: ackModeSchema.optional(),
   body: bodySizeSchema.optional(),
   mode: clientModeSchema.optional(),
+  node: z.number().int().min(1).optional(),
+  script: z.array(recordedStep).optional(),
 }) satisfies z.ZodType<DevicePlan>;
+
+// Every DevicePlan field must travel: zod strips keys it does not know, so a field missing
+// above would silently vanish on the way to the agent (a recorded plan's `script` once did:
+// replayed devices sent nothing). This line stops compiling when one is missing.
+type UntravelledPlanFields = Exclude<keyof DevicePlan, keyof z.infer<typeof devicePlan>>;
+const everyPlanFieldTravels: [UntravelledPlanFields] extends [never] ? true : UntravelledPlanFields = true;
+void everyPlanFieldTravels;
 
 const fleetWorkload = z.object({
   bodyBytes: z.number().int().positive(),
