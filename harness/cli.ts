@@ -8,6 +8,7 @@ import { startToxiproxyServer } from './faults/proxy-server.ts';
 import { ENV_CHOICES, EnvUnavailableError, leaveSignalsToCaller, startTopology, type EnvChoice, type Topology } from './env/index.ts';
 import { compareCommand, reportCommand } from './report/cli.ts';
 import { listCommand, runCommand, serverCommand } from './scenario/cli.ts';
+import { exploreCommand } from './explore/cli.ts';
 import { EXIT_USAGE, UsageError, type CliIo, type Subcommand } from './subcommand.ts';
 
 const processIo: CliIo = {
@@ -263,7 +264,7 @@ const envCommand: Subcommand = {
   },
 };
 
-export const SUBCOMMANDS: readonly Subcommand[] = [runCommand, listCommand, envCommand, reportCommand, compareCommand, serverCommand, toxiproxyCommand];
+export const SUBCOMMANDS: readonly Subcommand[] = [runCommand, listCommand, exploreCommand, envCommand, reportCommand, compareCommand, serverCommand, toxiproxyCommand];
 
 function globalUsage(): string {
   const width = Math.max(...SUBCOMMANDS.map((command) => command.name.length));

@@ -76,6 +76,8 @@ export const scenarioSchema = z.object({
     nodeEnv: z.record(z.string().regex(/^node-\d+$/, 'must be node-N'), z.record(z.string(), z.union([z.string(), z.number()]))).default({}),
   }),
   workload: workloadSchema,
+  /** the run's seed when `imstorm run` is given no --seed (a saved counterexample replays its own plan) */
+  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
   /** load phase length; faults are timed from its start */
   durationMs: z.number().int().positive(),
   faults: z.array(faultStep).default([]),
