@@ -49,6 +49,6 @@ export function scenarioFileText(i: ScenarioFileInput): string {
 export function writeScenarioFile(file: string, i: ScenarioFileInput): string {
   const abs = path.resolve(file);
   mkdirSync(path.dirname(abs), { recursive: true });
-  writeFileSync(abs, scenarioFileText(i).replace('./<this file>', path.relative(process.cwd(), abs).split(path.sep).join('/')));
+  writeFileSync(abs, scenarioFileText(i).replace('<this file>', path.relative(process.cwd(), abs).split(path.sep).join('/')));
   return abs;
 }

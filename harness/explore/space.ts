@@ -73,11 +73,13 @@ export const SPACE_DEFAULTS = { maxFaults: 4, maxNodes: 3, maxDevices: 50, minDu
 /** The arbitrary over fault schedules: start times and durations in ms from the load's start. */
 export function faultArb(o: SpaceOptions = {}): fc.Arbitrary<FaultGene> {
   const maxDur = o.maxDurationMs ?? SPACE_DEFAULTS.maxDurationMs;
-  const at = fc.integer({ min: 0, max: maxDur - 200 });
-  const duration = fc.integer({ min: 200, max: 2500 });
+  // times in steps of 100 ms: shrinking a window by 1 ms at a time would spend runs on nothing
+  const ms = (min: number, max: number) => fc.integer({ min: Math.ceil(min / 100), max: Math.floor(max / 100) }).map((x) => x * 100);
+  const at = ms(0, maxDur - 200);
+  const duration = ms(200, 2500);
   const node = fc.integer({ min: 0, max: 2 });
   const link = fc.constantFrom('client' as const, 'redis' as const);
-  const back = fc.integer({ min: 200, max: 1500 });
+  const back = ms(200, 1500);
   const kinds: Record<FaultKind, fc.Arbitrary<FaultGene>> = {
     toxic: fc.record({ kind: fc.constant('toxic' as const), at, duration, link, node, type: fc.constantFrom(...TOXIC_TYPES), stream: fc.constantFrom('downstream' as const, 'upstream' as const), level: fc.integer({ min: 0, max: 100 }) }),
     cut: fc.record({ kind: fc.constant('cut' as const), at, duration, link, node }),
@@ -113,9 +115,9 @@ export function caseArb(o: SpaceOptions = {}): fc.Arbitrary<ExploreCase> {
       groups: fc.integer({ min: 0, max: 3 }),
       dmsPerUser: fc.integer({ min: 1, max: 2 }),
       groupSize: fc.integer({ min: 2, max: 6 }),
-      durationMs: fc.integer({ min: minDur, max: maxDur }),
+      durationMs: fc.integer({ min: Math.ceil(minDur / 100), max: Math.floor(maxDur / 100) }).map((x) => x * 100),
       sendRate: fc.integer({ min: 5, max: 80 }),
-      burst: fc.option(fc.record({ at: fc.integer({ min: 0, max: maxDur - 500 }), durationMs: fc.integer({ min: 200, max: 2000 }), factor: fc.integer({ min: 2, max: 10 }) }), { nil: undefined }),
+      burst: fc.option(fc.record({ at: fc.integer({ min: 0, max: Math.floor((maxDur - 500) / 100) }).map((x) => x * 100), durationMs: fc.integer({ min: 2, max: 20 }).map((x) => x * 100), factor: fc.integer({ min: 2, max: 10 }) }), { nil: undefined }),
       churnRate: fc.integer({ min: 0, max: 6 }).map((x) => x / 2),
       membershipRate: fc.integer({ min: 0, max: 4 }).map((x) => x / 2),
       presenceSubs: fc.integer({ min: 0, max: 2 }),
