@@ -141,8 +141,12 @@ export function normalizeCase(c: ExploreCase, maxDevices: number = SPACE_DEFAULT
     if (g.kind === 'node-kill' && g.restartAfter === undefined && c.nodes === 1) return { ...g, restartAfter: 1000 };
     return g;
   });
+  // a bus drop is a CLIENT KILL sent to Redis: while Redis is down (and 1 s after) the step
+  // itself cannot act, so the run would end without a verdict
+  const redisDown = faults.flatMap((g) => (g.kind === 'redis-kill' || g.kind === 'redis-stop' ? [[g.at, g.at + g.restartAfter + 1000]] : g.kind === 'redis-pause' ? [[g.at, g.at + g.duration + 1000]] : g.kind === 'redis-restart' ? [[g.at, g.at + 2000]] : []));
+  const kept = faults.filter((g) => g.kind !== 'bus-drop' || !redisDown.some(([from, to]) => g.at >= from! && g.at <= to!));
   const burst = c.burst && c.burst.at < durationMs ? { ...c.burst, durationMs: Math.min(c.burst.durationMs, durationMs - c.burst.at) } : undefined;
-  return { ...c, users, faults, burst, groups: c.groups, ackAhead: Math.min(c.ackAhead, users * c.devicesPerUser - 1), membershipRate: c.groups > 0 ? c.membershipRate : 0 };
+  return { ...c, users, faults: kept, burst, groups: c.groups, ackAhead: Math.min(c.ackAhead, users * c.devicesPerUser - 1), membershipRate: c.groups > 0 ? c.membershipRate : 0 };
 }
 
 export const devicesOf = (c: ExploreCase): number => c.users * c.devicesPerUser;

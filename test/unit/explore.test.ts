@@ -52,6 +52,16 @@ describe('the search space', () => {
     for (const c of fc.sample(caseArb({ faultKinds: ['node-kill'], maxNodes: 1 }), { numRuns: 100, seed: 3 })) for (const f of c.faults) expect(f.kind === 'node-kill' && f.restartAfter).toBeTruthy();
   });
 
+  it('no bus drop while Redis is down (the step could not act)', () => {
+    let dropped = 0;
+    for (const c of fc.sample(caseArb({ faultKinds: ['bus-drop', 'redis-kill'] }), { numRuns: 300, seed: 4 })) {
+      const down = c.faults.flatMap((f) => (f.kind === 'redis-kill' ? [[f.at, f.at + f.restartAfter + 1000]] : []));
+      for (const f of c.faults) if (f.kind === 'bus-drop') expect(down.some(([a, b]) => f.at >= a! && f.at <= b!)).toBe(false);
+      dropped += c.faults.filter((f) => f.kind === 'bus-drop').length;
+    }
+    expect(dropped).toBeGreaterThan(50);
+  });
+
   it('a burst is a step of the send rate that fills the load phase exactly', () => {
     const st = burstStages({ at: 1000, durationMs: 500, factor: 4 }, 3000);
     expect(st.reduce((a, s) => a + s.durationMs, 0)).toBe(3000);
