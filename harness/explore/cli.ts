@@ -54,16 +54,18 @@ const exploreFlags = z
     guarantees: list('--guarantees', EXPLORABLE).optional(),
     faults: list('--faults', FAULT_KINDS).optional(),
     repeat: whole('--repeat', 1, 20).prefault('3'),
+    'min-fails': whole('--min-fails', 1, 20).prefault('1'),
     confirm: whole('--confirm', 0, 100).prefault('10'),
     env: z.enum(['auto', 'local', 'containers'], { message: '--env must be one of local, containers, auto (explore hurts Redis: not external)' }).default('auto'),
     out: z.string().regex(/\.ts$/, '--out must name a .ts file, e.g. scenarios/found/my-bug.ts').optional(),
     'server-env': z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, '--server-env takes KEY=VALUE, e.g. TEST_BUGS=skip_dedupe')).default([]),
   })
-  .refine((f) => f.path === undefined || f.seed !== undefined, { message: '--path needs the --seed it was printed with' });
+  .refine((f) => f.path === undefined || f.seed !== undefined, { message: '--path needs the --seed it was printed with' })
+  .refine((f) => f['min-fails'] <= f.repeat, { message: '--min-fails must not exceed --repeat (a candidate runs at most --repeat times)' });
 
 const USAGE = [
   'Usage: imstorm explore [--budget 10m] [--runs N] [--seed S] [--path P] [--guarantees lost,order,...]',
-  '                       [--repeat K] [--confirm N] [--env local|containers] [--out scenarios/found/<name>.ts]',
+  '                       [--repeat K] [--min-fails M] [--confirm N] [--env local|containers] [--out scenarios/found/<name>.ts]',
   '',
   'Property-based chaos: fast-check draws small scenarios (1-3 nodes, 2-50 devices, dm and group',
   'traffic with bursts, churn and resends, cmid styles, acks ahead, presence subscriptions,',
@@ -85,6 +87,8 @@ const USAGE = [
   `                     also: ${EXPLORABLE.filter((g) => !DEFAULT_GUARANTEES.includes(g)).join(', ')})`,
   `  --faults LIST      fault kinds to draw from (default all: ${FAULT_KINDS.join(',')})`,
   '  --repeat K         runs of each shrink candidate; it fails when any run fails (default 3)',
+  '  --min-fails M      ... or when M of its K runs fail (default 1); 2 of 3 keeps a timing-bound',
+  '                     bug from shrinking to a case that rarely fails',
   '  --confirm N        re-runs of the final counterexample, to say how often it reproduces (default 10)',
   '  --env ENV          local, containers or auto (default auto)',
   '  --out FILE         the counterexample scenario (default scenarios/found/found-<guarantee>-<time>.ts)',
@@ -113,6 +117,7 @@ export const exploreCommand: Subcommand = {
           guarantees: { type: 'string' },
           faults: { type: 'string' },
           repeat: { type: 'string' },
+          'min-fails': { type: 'string' },
           confirm: { type: 'string' },
           env: { type: 'string' },
           out: { type: 'string' },
@@ -147,6 +152,7 @@ export const exploreCommand: Subcommand = {
         shrinkBudgetMs: f['shrink-budget'],
         seed,
         repeat: f.repeat,
+        minFails: f['min-fails'],
         confirm: f.confirm,
         ...(f.runs !== undefined ? { runs: f.runs } : {}),
         ...(f.path !== undefined ? { path: f.path } : {}),

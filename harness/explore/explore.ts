@@ -23,8 +23,14 @@ export interface ExploreOptions {
   seed: number;
   /** fast-check's replay path: skip the search and start from this case (seed and path of an earlier exploration) */
   path?: string;
-  /** runs of each shrink candidate (failing when any fails) */
+  /** runs of each shrink candidate (failing when `minFails` of them fail) */
   repeat: number;
+  /**
+   * how many of a candidate's `repeat` runs must fail for it to count as failing (default 1:
+   * any). Higher keeps shrinking from walking to cases that fail only now and then (a
+   * slower rate, less churn) when the bug is timing-bound.
+   */
+  minFails?: number;
   /** runs of the final counterexample, to say how often it reproduces */
   confirm: number;
   space?: SpaceOptions;
@@ -136,20 +142,25 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     let steps = 0;
     let first: ExploreCase | null = original;
     let best: ExploreCase | null = null;
-    o.log(`shrinking: each candidate run up to ${o.repeat} time(s), failing when any run fails; budget ${Math.round(o.shrinkBudgetMs / 1000)} s`);
+    o.log(`shrinking: each candidate run up to ${o.repeat} time(s), failing when ${(o.minFails ?? 1) <= 1 ? 'any run fails' : `${Math.min(o.minFails!, o.repeat)} runs fail`}; budget ${Math.round(o.shrinkBudgetMs / 1000)} s`);
     const r2 = await fc.check(
       fc.asyncProperty(arb, async (c) => {
         const label = candidates === 0 ? 'replay of the failing case' : `shrink candidate ${candidates} (step ${steps})`;
         if (candidates === 0) first ??= c;
         candidates++;
+        const need = Math.min(o.minFails ?? 1, o.repeat);
+        let fails = 0;
         for (let i = 1; i <= o.repeat; i++) {
           const out = await once(c, `${label}, run ${i}/${o.repeat}`);
-          if (out.status === 'fail') {
+          if (out.status === 'fail') fails++;
+          if (fails >= need) {
             if (candidates > 1) steps++;
             best = c;
-            o.log(`  → still fails: ${devicesOf(c)} devices, ${c.faults.length} fault(s), ${c.nodes} node(s), ${c.durationMs} ms`);
+            o.log(`  → still fails (${fails} of ${i} run(s)): ${devicesOf(c)} devices, ${c.faults.length} fault(s), ${c.nodes} node(s), ${c.durationMs} ms`);
             return false;
           }
+          // the rest of the runs could not make it fail: no need to run them
+          if (fails + (o.repeat - i) < need) return true;
         }
         return true;
       }),

@@ -131,6 +131,19 @@ describe('search and shrink (fake runner)', () => {
     expect(r.found!.reproduced.fails).toBe(2);
   });
 
+  it('with --min-fails 2 of 3, a case that fails once in three runs does not count as failing', async () => {
+    // fails every run with a fault; without faults only every third run
+    let calls = 0;
+    const flaky = (c: ExploreCase) => {
+      calls++;
+      return c.faults.length > 0 || calls % 3 === 0;
+    };
+    const { runner } = fakeRunner(flaky);
+    const r = await explore({ ...base, repeat: 3, minFails: 2, confirm: 3, seed: 7, runner, space: { faultKinds: ['cut'] } });
+    expect(r.found!.shrunk.faults.length).toBeGreaterThan(0);
+    expect(r.found!.reproduced.fails).toBe(3);
+  });
+
   it('nothing failing: no counterexample, every run counted, stops at --runs', async () => {
     const { runner, ran } = fakeRunner(() => false);
     const r = await explore({ ...base, runs: 25, seed: 1, runner });
@@ -231,6 +244,7 @@ describe('imstorm explore flags', () => {
     [['--budget', 'ten'], /--budget takes seconds, or 500ms \/ 30s \/ 10m/],
     [['--budget', '0s'], /--budget must be at least 1s/],
     [['--repeat', '0'], /--repeat must be a whole number from 1 to 20/],
+    [['--repeat', '2', '--min-fails', '3'], /--min-fails must not exceed --repeat/],
     [['--guarantees', 'lost,leaks'], /--guarantees: unknown leaks; give a comma-separated list of lost, unexpected, unseen/],
     [['--faults', 'meteor'], /--faults: unknown meteor/],
     [['--path', '3:0'], /--path needs the --seed it was printed with/],
