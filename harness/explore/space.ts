@@ -145,8 +145,48 @@ export function normalizeCase(c: ExploreCase, maxDevices: number = SPACE_DEFAULT
   // itself cannot act, so the run would end without a verdict
   const redisDown = faults.flatMap((g) => (g.kind === 'redis-kill' || g.kind === 'redis-stop' ? [[g.at, g.at + g.restartAfter + 1000]] : g.kind === 'redis-pause' ? [[g.at, g.at + g.duration + 1000]] : g.kind === 'redis-restart' ? [[g.at, g.at + 2000]] : []));
   const kept = faults.filter((g) => g.kind !== 'bus-drop' || !redisDown.some(([from, to]) => g.at >= from! && g.at <= to!));
+  const acting = withoutOverlaps(kept, c.nodes);
   const burst = c.burst && c.burst.at < durationMs ? { ...c.burst, durationMs: Math.min(c.burst.durationMs, durationMs - c.burst.at) } : undefined;
-  return { ...c, users, faults: kept, burst, groups: c.groups, ackAhead: Math.min(c.ackAhead, users * c.devicesPerUser - 1), membershipRate: c.groups > 0 ? c.membershipRate : 0 };
+  return { ...c, users, faults: acting, burst, groups: c.groups, ackAhead: Math.min(c.ackAhead, users * c.devicesPerUser - 1), membershipRate: c.groups > 0 ? c.membershipRate : 0 };
+}
+
+/** The process a fault acts on (node-N or redis), and until when it may still be acting on it (a start takes up to 2 s here). */
+function processSpan(g: FaultGene, nodes: number): { target: string; from: number; to: number } | null {
+  const node = 'node' in g ? `node-${(g.node % nodes) + 1}` : 'redis';
+  switch (g.kind) {
+    case 'node-kill':
+      return { target: node, from: g.at, to: g.restartAfter === undefined ? Infinity : g.at + g.restartAfter + 2000 };
+    case 'node-restart':
+    case 'redis-restart':
+      return { target: node, from: g.at, to: g.at + 2000 };
+    case 'node-pause':
+    case 'redis-pause':
+      return { target: node, from: g.at, to: g.at + g.duration + 500 };
+    case 'redis-kill':
+    case 'redis-stop':
+      return { target: node, from: g.at, to: g.at + g.restartAfter + 2000 };
+    default:
+      return null;
+  }
+}
+
+/**
+ * One process fault at a time on each process: a node killed while an earlier kill's restart
+ * is still starting it fails the step (the run ends without a verdict), so the later of two
+ * overlapping process faults on one target is left out (earliest first; array order kept).
+ */
+function withoutOverlaps(faults: FaultGene[], nodes: number): FaultGene[] {
+  const spans = faults.map((g) => processSpan(g, nodes));
+  const order = faults.map((_, i) => i).sort((a, b) => faults[a]!.at - faults[b]!.at || a - b);
+  const drop = new Set<number>();
+  const busy: { target: string; from: number; to: number }[] = [];
+  for (const i of order) {
+    const sp = spans[i];
+    if (!sp) continue;
+    if (busy.some((b) => b.target === sp.target && sp.from <= b.to && b.from <= sp.to)) drop.add(i);
+    else busy.push(sp);
+  }
+  return faults.filter((_, i) => !drop.has(i));
 }
 
 export const devicesOf = (c: ExploreCase): number => c.users * c.devicesPerUser;

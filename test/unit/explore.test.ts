@@ -62,6 +62,23 @@ describe('the search space', () => {
     expect(dropped).toBeGreaterThan(50);
   });
 
+  it('one process fault at a time on each process (a kill during the previous restart fails the step)', () => {
+    let seen = 0;
+    for (const c of fc.sample(caseArb({ faultKinds: ['node-kill', 'node-pause', 'redis-kill', 'redis-pause'] }), { numRuns: 300, seed: 8 })) {
+      const spans = c.faults.map((f) => {
+        const target = 'node' in f ? `node-${(f.node % c.nodes) + 1}` : 'redis';
+        const to = f.kind === 'node-kill' ? (f.restartAfter === undefined ? Infinity : f.at + f.restartAfter + 2000) : f.kind === 'redis-kill' ? f.at + f.restartAfter + 2000 : f.at + ('duration' in f ? f.duration : 0) + 500;
+        return { target, from: f.at, to };
+      });
+      for (let i = 0; i < spans.length; i++) for (let j = i + 1; j < spans.length; j++) {
+        const [a, b] = [spans[i]!, spans[j]!];
+        expect(a.target === b.target && a.from <= b.to && b.from <= a.to, JSON.stringify(c.faults)).toBe(false);
+      }
+      seen += c.faults.length;
+    }
+    expect(seen).toBeGreaterThan(200);
+  });
+
   it('a burst is a step of the send rate that fills the load phase exactly', () => {
     const st = burstStages({ at: 1000, durationMs: 500, factor: 4 }, 3000);
     expect(st.reduce((a, s) => a + s.durationMs, 0)).toBe(3000);
