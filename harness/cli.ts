@@ -11,6 +11,7 @@ import { compareCommand, reportCommand } from './report/cli.ts';
 import { listCommand, runCommand, serverCommand } from './scenario/cli.ts';
 import { agentCommand } from './fleet/agent-cli.ts';
 import { replayCommand } from './replay/cli.ts';
+import { exploreCommand } from './explore/cli.ts';
 import { EXIT_USAGE, UsageError, type CliIo, type Subcommand } from './subcommand.ts';
 
 const processIo: CliIo = {
@@ -266,7 +267,7 @@ const envCommand: Subcommand = {
   },
 };
 
-export const SUBCOMMANDS: readonly Subcommand[] = [runCommand, listCommand, replayCommand, envCommand, reportCommand, compareCommand, benchCommand, serverCommand, toxiproxyCommand, agentCommand];
+export const SUBCOMMANDS: readonly Subcommand[] = [runCommand, listCommand, exploreCommand, replayCommand, envCommand, reportCommand, compareCommand, benchCommand, serverCommand, toxiproxyCommand, agentCommand];
 
 function globalUsage(): string {
   const width = Math.max(...SUBCOMMANDS.map((command) => command.name.length));

@@ -158,7 +158,8 @@ export interface Topology {
 
   /** Removes every toxic, enables every link, resumes paused processes (closing their events). */
   heal(): Promise<void>;
-  clientLinks(totalClients: number, opts?: { maxProxied?: number }): ClientLinkPlan;
+  /** `nodes`: spread the clients over the first this many nodes only (default all) */
+  clientLinks(totalClients: number, opts?: { maxProxied?: number; nodes?: number }): ClientLinkPlan;
   /** Stops the nodes (SIGTERM, SIGKILL after graceMs), removes the proxies, stops the environment if it started it. */
   stop(opts?: { graceMs?: number }): Promise<void>;
 }
@@ -460,7 +461,8 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         : direct === 0
           ? `client links: all ${total} clients go through the client-link proxies (${2 * proxied} proxy file descriptors)`
           : `client links: ${proxied} of ${total} clients (1 in ${step}) go through the client-link proxies, ${2 * proxied} proxy file descriptors at 2 per link; the other ${direct} connect directly and see no client-link faults`;
-      const nodeOf = (i: number) => nodes[i % nodes.length]!;
+      const spread = Math.min(nodes.length, Math.max(1, o.nodes ?? nodes.length));
+      const nodeOf = (i: number) => nodes[i % spread]!;
       return {
         total,
         proxied,

@@ -64,7 +64,8 @@ const RUN_USAGE = [
   '  --nodes N          server nodes (default: the scenario\'s)',
   '  --clients N        simulated devices (default: the scenario\'s users × devices per user)',
   '  --duration T       load phase length: seconds, or 500ms / 30s / 2m (default: the scenario\'s)',
-  '  --seed N           repeat a run: every random choice derives from it (default: random, printed)',
+  '  --seed N           repeat a run: every random choice derives from it (default: the',
+  '                     scenario\'s own seed if it has one, else random; printed)',
   '  --out DIR          reports root (default reports/)',
   '  --processes N      fleet processes (default: one per 18,000 devices)',
   '  --source-addresses N  spread connections over 127.0.0.2 … (N addresses; past ~28k per node)',
@@ -202,7 +203,8 @@ export const runCommand: Subcommand = {
     // Nothing done by hand: without Docker, the local environment needs redis-server; install
     // it from Debian's packages when we can, else the environment error says what to install.
     if (flags.env === 'local' || (flags.env === 'auto' && missingPackages(['redis']).length && !(await containersAvailability()).ok)) ensureSystemPackages(['redis'], io.err);
-    const seed = flags.seed ?? randomInt(0, 2 ** 31);
+    // a scenario file may carry its own seed (a counterexample saved by imstorm explore)
+    const seed = flags.seed ?? (list.length === 1 ? list[0]!.seed : undefined) ?? randomInt(0, 2 ** 31);
     io.out(`imstorm run ${target} --seed ${seed}  (repeat this run with the same --seed)`);
     let live: LiveMetricsServer | undefined;
     if (parsed.metrics) {

@@ -89,6 +89,8 @@ export const scenarioSchema = z.object({
     fleetPerNode: z.boolean().default(false),
   }),
   workload: workloadSchema,
+  /** the run's seed when `imstorm run` is given no --seed (a saved counterexample replays its own plan) */
+  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
   /** load phase length; faults are timed from its start */
   durationMs: z.number().int().positive(),
   faults: z.array(faultStep).default([]),

@@ -11,7 +11,7 @@ import type { GoneKeysSample, ReclaimSample, ServerSample } from '../checks/samp
 import { httpCall } from '../util/http-call.ts';
 import { sleep } from '../env/procs.ts';
 import type { Verdict } from '../checks/verdict.ts';
-import type { Fact } from '../model/facts.ts';
+import type { Fact, FaultEvent } from '../model/facts.ts';
 import type { EnvChoice } from '../env/environment.ts';
 import { startTopology, type Topology } from '../env/topology.ts';
 import { checkLimits, proxiedLinkBudget, sourceAddresses } from '../fleet/limits.ts';
@@ -64,6 +64,20 @@ export interface RunOptions {
   stallMs?: number;
   /** the live /metrics endpoint (imstorm run --metrics-port), fed as the run goes */
   live?: LiveRun;
+  /**
+   * Run on this topology instead of starting one (imstorm explore: one environment for many
+   * short runs). It must have been started with the scenario's topology settings and at least
+   * its node count (clients use its first `topology.nodes` nodes); the run heals it, starts
+   * again whatever an earlier run left down, judges only its own part of the timeline, and
+   * leaves it running.
+   */
+  topology?: Topology;
+  /** prefix of the run's users, groups and conversations (default from the name and seed); runs sharing a topology each need their own */
+  namespace?: string;
+  /** write the report's files under outRoot (default true) */
+  writeReport?: boolean;
+  /** return the recorded facts with the result (for a caller that renders them) */
+  keepFacts?: boolean;
 }
 
 export interface LiveProgress {
@@ -78,8 +92,11 @@ export interface LiveProgress {
 
 export interface RunResult {
   report: Report;
+  /** where the report was written ('' when RunOptions.writeReport is false) */
   dir: string;
   pass: boolean;
+  /** the recorded facts, with RunOptions.keepFacts */
+  facts?: Fact[];
 }
 
 /** A problem with the machine or the plan, found before anything ran (exit 2). */
@@ -129,6 +146,10 @@ interface Run {
   readonly incomplete: string[];
   /** the agents of the last storm and how their clocks compare */
   agents: AgentInfo[];
+  /** the topology is the caller's (RunOptions.topology): not stopped here */
+  readonly shared: boolean;
+  /** where this run's part of the topology's timeline begins (a shared topology has earlier runs' events) */
+  timelineFrom: number;
 }
 
 /** What the storms leave for the judge. */
@@ -166,14 +187,14 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
     topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null,
-    windows: [], inflight: [], syncStarts: [], incomplete: [], agents: [],
+    windows: [], inflight: [], syncStarts: [], incomplete: [], agents: [], shared: o.topology !== undefined, timelineFrom: 0,
   };
   o.live?.beginScenario({ scenario: s.name, seed: o.seed, env: o.env, devices: deviceCount(s), nodes: s.topology.nodes, faults: s.faults, phase: () => run.phase, timeline: () => run.topo?.timeline ?? [], loadStartAt: () => run.loadStartAt });
   try {
     o.log(`${s.name}: ${s.description}`);
     o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${o.agents ? 'the agents (--agents)' : `${processes} fleet process(es)`}; ${Math.round(s.durationMs / 1000)} s of load`);
     const t = await startTopologyPhase(run);
-    const plan = planWorkload(s.workload, o.seed, `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`);
+    const plan = planWorkload(s.workload, o.seed, o.namespace ?? `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`);
     run.phase = 'groups';
     await createGroups(plan.groups, t.nodes[0]!.directUrl, t.jwtSecret);
     const baseline = await leakBaseline(run, t);
@@ -186,7 +207,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     return await reportPhase(run, t, plan, { verdicts, storms, http, serverSamples, leaks });
   } catch (err) {
     if (err instanceof RunSetupError || err instanceof RunAbortedError || !run.topo) throw err;
-    const exits = nodeExits(run.topo).exits.map((e) => `${e.node} exited by itself (code ${e.code ?? 'none'}${e.signal ? `, ${e.signal}` : ''}): ${e.lastLines.at(-1)?.text.slice(0, 300) ?? 'no output'}`);
+    const exits = nodeExits(run.topo, run.shared ? run.startedAt : 0).exits.map((e) => `${e.node} exited by itself (code ${e.code ?? 'none'}${e.signal ? `, ${e.signal}` : ''}): ${e.lastLines.at(-1)?.text.slice(0, 300) ?? 'no output'}`);
     throw new RunAbortedError(`${s.name} stopped in phase "${run.phase}": ${err instanceof Error ? err.message : String(err)}${exits.length ? `; ${exits.join('; ')}` : '; every node was still running'}`, { cause: err });
   } finally {
     await teardown(run);
@@ -252,6 +273,7 @@ function maxProxiedClients(run: Run): number {
 /** Redis, the nodes and their proxies, and the server sampler. */
 async function startTopologyPhase(run: Run): Promise<Topology> {
   const { s, o } = run;
+  if (o.topology) return useSharedTopology(run, o.topology);
   const t = await startTopology({
     nodes: s.topology.nodes,
     redisBehindProxy: s.topology.redisBehindProxy,
@@ -271,6 +293,31 @@ async function startTopologyPhase(run: Run): Promise<Topology> {
   return t;
 }
 
+/**
+ * A topology left by earlier runs: whatever they left down comes back (a node killed and not
+ * restarted, Redis killed or stopped), every fault heals, and this run's timeline starts here.
+ */
+async function useSharedTopology(run: Run, t: Topology): Promise<Topology> {
+  const { s, o } = run;
+  if (t.nodes.length < s.topology.nodes) throw new RunSetupError(`the shared topology has ${t.nodes.length} nodes but ${s.name} needs ${s.topology.nodes}`);
+  run.phase = 'topology';
+  await t.heal();
+  if (t.faults.open({ target: 'redis', kind: /^redis:(kill|stop)$/ }).length) await t.startRedis();
+  for (const n of t.nodes) if (!n.running) await t.startNode(n.id);
+  run.topo = t;
+  run.timelineFrom = t.timeline.length;
+  const sampler = new ServerSampler({ nodes: () => t.nodes.filter((n) => n.running).map((n) => ({ id: n.id, url: n.adminUrl, metricsToken: n.metricsToken })), redisUrl: t.redis.url, intervalMs: 1000 });
+  run.sampler = sampler;
+  sampler.start();
+  o.log(`shared topology: ${t.nodes.length} node(s) on ${t.env.kind}; this run uses ${s.topology.nodes}`);
+  return t;
+}
+
+/** This run's part of the topology's timeline. */
+function runTimeline(run: Run, t: Topology): FaultEvent[] {
+  return run.timelineFrom ? t.timeline.slice(run.timelineFrom) : (t.timeline as FaultEvent[]);
+}
+
 async function leakBaseline(run: Run, t: Topology): Promise<ServerSample[]> {
   const baseline: ServerSample[] = [];
   run.phase = 'leak baseline';
@@ -282,7 +329,7 @@ async function leakBaseline(run: Run, t: Topology): Promise<ServerSample[]> {
 
 async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResult> {
   const { s } = run;
-  const links = t.clientLinks(plan.devices.length);
+  const links = t.clientLinks(plan.devices.length, { nodes: s.topology.nodes });
   run.notes.push(links.note);
   // a recorded plan's device goes to the node it was recorded on (when the topology has it)
   const urls = plan.devices.map((d, i) => (d.node !== undefined && d.node <= t.nodes.length ? links.wsUrl(i, d.node - 1) : links.wsUrl(i)));
@@ -518,8 +565,8 @@ async function finalSyncPhase(run: Run, t: Topology, f: Fleet, label: string, de
   run.syncStarts.push(Date.now());
   run.o.log(`${label}final sync: every device reconnects and fetches what it lacks`);
   await watchedFleetPhase(run, t, f, `${label}final sync`, devices, f.resync());
-  // presence settles after the resync's reconnects: one sweep plus propagation
-  await sleep(1500);
+  // presence settles after the resync's reconnects: one sweep plus propagation (only judged with checks.presence)
+  if (run.s.checks.presence) await sleep(1500);
   return Date.now();
 }
 
@@ -647,14 +694,14 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
   const input: Parameters<typeof runAllCheckers>[0] = {
     facts: storms.facts,
     population: plan.population,
-    faults: t.timeline,
-    nodes: nodeExits(t),
+    faults: runTimeline(run, t),
+    nodes: nodeExits(t, run.shared ? run.startedAt : 0),
     reclaims: run.reclaims,
     leaks: s.checks.leaks ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
     options: {
       unseenWithinMs: s.checks.unseenWithinMs,
       // a volatile Redis comes back empty: what it held before is gone by design
-      ...(s.topology.volatileRedis ? { storeWipes: t.timeline.filter((e) => e.target === 'redis' && /^redis:(kill|stop|restart)$/.test(e.kind)).map((e) => e.start) } : {}),
+      ...(s.topology.volatileRedis ? { storeWipes: runTimeline(run, t).filter((e) => e.target === 'redis' && /^redis:(kill|stop|restart)$/.test(e.kind)).map((e) => e.start) } : {}),
       leakPerConnection: s.checks.leakPerConnection,
       slow: { limitBytes: Number(s.topology.serverEnv.SLOW_CONSUMER_BYTES ?? 1_048_576), maxBodyBytes: Number(s.topology.serverEnv.MAX_BODY_BYTES ?? 16_384), proxied: s.topology.clientLinksBehindProxy !== false },
       presence: s.checks.presence
@@ -678,8 +725,8 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
 }
 
 /** Every node, and each exit of one that the scenario's faults (or a failed start) did not ask for. */
-function nodeExits(t: Topology): { watched: string[]; exits: NodeExit[] } {
-  const exits = t.nodes.flatMap((n) => n.process.exits.filter((e) => !e.expected).map((e) => ({ node: n.id, at: e.at, code: e.code, signal: e.signal, lastLines: e.lastLines })));
+function nodeExits(t: Topology, since = 0): { watched: string[]; exits: NodeExit[] } {
+  const exits = t.nodes.flatMap((n) => n.process.exits.filter((e) => !e.expected && e.at >= since).map((e) => ({ node: n.id, at: e.at, code: e.code, signal: e.signal, lastLines: e.lastLines })));
   return { watched: t.nodes.map((n) => n.id), exits };
 }
 
@@ -704,7 +751,7 @@ async function reportPhase(
     environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: n.directUrl })) },
     thresholds: s.thresholds,
     verdicts: r.verdicts,
-    faults: t.timeline,
+    faults: runTimeline(run, t),
     latency,
     series,
     server: r.serverSamples,
@@ -712,7 +759,7 @@ async function reportPhase(
     errorsByCode: r.storms.errorsByCode,
     closesByCode: r.storms.closesByCode,
     ...(run.windows.length ? { inflight: run.inflight } : {}),
-    herd: herdReport({ facts: r.storms.facts, faults: t.timeline, server: r.serverSamples, syncStarts: run.syncStarts }),
+    herd: herdReport({ facts: r.storms.facts, faults: runTimeline(run, t), server: r.serverSamples, syncStarts: run.syncStarts }),
     ...(s.checks.leaks ? { leaks: leakReport({ baseline: r.leaks.baseline, runs: r.storms.runs, after: r.leaks.after, stable: r.leaks.stable, options: s.checks.leakPerConnection }) } : {}),
     notes: run.notes,
     ...(run.incomplete.length ? { incomplete: run.incomplete } : {}),
@@ -722,8 +769,8 @@ async function reportPhase(
     report.notes.push(...lines);
     for (const l of lines.slice(0, 2)) o.log(l);
   }
-  const written = await writeReport(report, { root: o.outRoot });
-  return { report, dir: written.dir, pass: report.verdict.pass };
+  const dir = o.writeReport === false ? '' : (await writeReport(report, { root: o.outRoot })).dir;
+  return { report, dir, pass: report.verdict.pass, ...(o.keepFacts ? { facts: r.storms.facts } : {}) };
 }
 
 /** Stops whatever is still running, whatever happened. */
@@ -732,7 +779,8 @@ async function teardown(run: Run): Promise<void> {
   stopProgress(run);
   run.fleet?.kill();
   if (run.sampler) await run.sampler.stop().catch(() => {});
-  if (run.topo) await run.topo.stop().catch((err: unknown) => run.o.log(`teardown: ${String(err)}`));
+  if (run.topo && run.shared) await run.topo.heal().catch((err: unknown) => run.o.log(`teardown: heal: ${String(err)}`));
+  else if (run.topo) await run.topo.stop().catch((err: unknown) => run.o.log(`teardown: ${String(err)}`));
   rmSync(run.workDir, { recursive: true, force: true });
 }
 

@@ -1,0 +1,285 @@
+// imstorm explore's pure parts, fast: the arbitrary (every case a valid scenario), the
+// search and shrink loop over a fake runner (so its logic is tested without real runs), the
+// timeline, and the scenario file (written, then loaded back by the runner's file loader).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { explore } from '../../harness/explore/explore.ts';
+import type { RunOutcome } from '../../harness/explore/runner.ts';
+import { scenarioFileText, writeScenarioFile, foundName } from '../../harness/explore/scenario-file.ts';
+import { burstStages, caseArb, devicesOf, FAULT_KINDS, toScenario, type ExploreCase } from '../../harness/explore/space.ts';
+import { renderTimeline } from '../../harness/explore/timeline.ts';
+import { main } from '../../harness/cli.ts';
+import { defineScenario, type Scenario } from '../../harness/scenario/define.ts';
+import { loadScenarioFile } from '../../harness/scenario/load-file.ts';
+import type { Fact } from '../../harness/model/facts.ts';
+import type { Report } from '../../harness/report/schema.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('the search space', () => {
+  it('every drawn case is a scenario defineScenario accepts, inside the bounds of the brief', () => {
+    fc.assert(
+      fc.property(caseArb(), (c) => {
+        const s = defineScenario(toScenario(c, { name: 'x' }));
+        expect(s.topology.nodes).toBeGreaterThanOrEqual(1);
+        expect(s.topology.nodes).toBeLessThanOrEqual(3);
+        expect(devicesOf(c)).toBeGreaterThanOrEqual(2);
+        expect(devicesOf(c)).toBeLessThanOrEqual(50);
+        expect(s.durationMs).toBeLessThanOrEqual(4000);
+        for (const f of s.faults) {
+          expect(f.at).toBeLessThan(s.durationMs);
+          const node = 'link' in f ? f.link.split(':')[1] : 'target' in f ? f.target : f.node;
+          if (node !== 'redis') expect(Number(node!.split('-')[1])).toBeLessThanOrEqual(s.topology.nodes);
+        }
+        if (s.workload.stages) expect(s.workload.stages.reduce((a, st) => a + st.durationMs, 0)).toBe(s.durationMs);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+  });
+
+  it('draws every fault kind, and only the kinds asked for', () => {
+    const kinds = new Set(fc.sample(caseArb(), { numRuns: 400, seed: 5 }).flatMap((c) => c.faults.map((f) => f.kind)));
+    expect([...kinds].sort()).toEqual([...FAULT_KINDS].sort());
+    const only = new Set(fc.sample(caseArb({ faultKinds: ['cut', 'redis-pause'] }), { numRuns: 200, seed: 5 }).flatMap((c) => c.faults.map((f) => f.kind)));
+    expect([...only].sort()).toEqual(['cut', 'redis-pause']);
+  });
+
+  it('a lone node killed for good comes back (else the final sync has no node)', () => {
+    for (const c of fc.sample(caseArb({ faultKinds: ['node-kill'], maxNodes: 1 }), { numRuns: 100, seed: 3 })) for (const f of c.faults) expect(f.kind === 'node-kill' && f.restartAfter).toBeTruthy();
+  });
+
+  it('no bus drop while Redis is down (the step could not act)', () => {
+    let dropped = 0;
+    for (const c of fc.sample(caseArb({ faultKinds: ['bus-drop', 'redis-kill'] }), { numRuns: 300, seed: 4 })) {
+      const down = c.faults.flatMap((f) => (f.kind === 'redis-kill' ? [[f.at, f.at + f.restartAfter + 1000]] : []));
+      for (const f of c.faults) if (f.kind === 'bus-drop') expect(down.some(([a, b]) => f.at >= a! && f.at <= b!)).toBe(false);
+      dropped += c.faults.filter((f) => f.kind === 'bus-drop').length;
+    }
+    expect(dropped).toBeGreaterThan(50);
+  });
+
+  it('one process fault at a time on each process (a kill during the previous restart fails the step)', () => {
+    let seen = 0;
+    for (const c of fc.sample(caseArb({ faultKinds: ['node-kill', 'node-pause', 'redis-kill', 'redis-pause'] }), { numRuns: 300, seed: 8 })) {
+      const spans = c.faults.map((f) => {
+        const target = 'node' in f ? `node-${(f.node % c.nodes) + 1}` : 'redis';
+        const to = f.kind === 'node-kill' ? (f.restartAfter === undefined ? Infinity : f.at + f.restartAfter + 2000) : f.kind === 'redis-kill' ? f.at + f.restartAfter + 2000 : f.at + ('duration' in f ? f.duration : 0) + 500;
+        return { target, from: f.at, to };
+      });
+      for (let i = 0; i < spans.length; i++) for (let j = i + 1; j < spans.length; j++) {
+        const [a, b] = [spans[i]!, spans[j]!];
+        expect(a.target === b.target && a.from <= b.to && b.from <= a.to, JSON.stringify(c.faults)).toBe(false);
+      }
+      seen += c.faults.length;
+    }
+    expect(seen).toBeGreaterThan(200);
+  });
+
+  it('a burst is a step of the send rate that fills the load phase exactly', () => {
+    const st = burstStages({ at: 1000, durationMs: 500, factor: 4 }, 3000);
+    expect(st.reduce((a, s) => a + s.durationMs, 0)).toBe(3000);
+    expect(st.map((s) => s.target)).toEqual([1, 1, 4, 4, 1, 1]);
+  });
+});
+
+/** A fake runner: a case fails when `breaks` says so (deterministically or not), and records what it ran. */
+function fakeRunner(breaks: (c: ExploreCase, n: number) => boolean) {
+  const ran: ExploreCase[] = [];
+  const failure = (c: ExploreCase): Extract<RunOutcome, { status: 'fail' }> => ({
+    status: 'fail',
+    ms: 1,
+    failed: ['lost'],
+    facts: [],
+    scenario: defineScenario(toScenario(c, { name: 'fake' })),
+    report: { checks: [{ guarantee: 'lost', ok: false, violations: [], violationsTotal: 1, summary: 'x', title: 'x', checked: 1 }], faults: [] } as unknown as Report,
+  });
+  return {
+    ran,
+    runner: {
+      async run(c: ExploreCase): Promise<RunOutcome> {
+        ran.push(c);
+        return breaks(c, ran.length) ? failure(c) : { status: 'pass', ms: 1 };
+      },
+      async stop() {},
+    },
+  };
+}
+
+const base = { env: 'local' as const, serverEnv: {}, guarantees: ['lost' as const], budgetMs: 60_000, shrinkBudgetMs: 60_000, repeat: 1, confirm: 4, log: () => {} };
+
+describe('search and shrink (fake runner)', () => {
+  it('finds a failing case and shrinks it to the smallest one that still fails, keeping seed and path for replay', async () => {
+    // the "bug": any case with a node kill and at least 3 devices
+    const breaks = (c: ExploreCase) => devicesOf(c) >= 3 && c.faults.some((f) => f.kind === 'node-kill');
+    const { runner } = fakeRunner(breaks);
+    const r = await explore({ ...base, seed: 42, runner });
+    const found = r.found!;
+    expect(found).not.toBeNull();
+    expect(breaks(found.original)).toBe(true);
+    expect(found.shrunk.faults).toHaveLength(1);
+    expect(found.shrunk.faults[0]!.kind).toBe('node-kill');
+    expect(devicesOf(found.shrunk)).toBe(3);
+    expect(found.shrunk.nodes).toBe(1);
+    expect(found.reproduced).toEqual({ fails: 4, runs: 4, errors: 0 });
+    expect(found.shrinkSteps).toBeGreaterThan(0);
+    // fast-check's own replay: the printed seed and path give the shrunk case again
+    const [replayed] = fc.sample(caseArb(), { seed: found.seed, path: found.path, numRuns: 1 });
+    expect(replayed).toEqual(found.shrunk);
+    // --path starts from that case: nothing smaller fails, so it stays what it is
+    const again = await explore({ ...base, seed: found.seed, path: found.path, runner: fakeRunner(breaks).runner });
+    expect(again.found!.shrunk).toEqual(found.shrunk);
+  });
+
+  it('a shrink candidate counts as failing when any of its K runs fails', async () => {
+    // fails only on every third run of a small case: with repeat 3 the small case is kept
+    let calls = 0;
+    const flaky = (c: ExploreCase) => {
+      calls++;
+      return c.faults.length > 0 || calls % 3 === 0;
+    };
+    const { runner } = fakeRunner(flaky);
+    const r = await explore({ ...base, repeat: 3, confirm: 6, seed: 7, runner, space: { faultKinds: ['cut'] } });
+    expect(r.found!.shrunk.faults).toHaveLength(0);
+    expect(r.found!.reproduced.runs).toBe(6);
+    expect(r.found!.reproduced.fails).toBe(2);
+  });
+
+  it('with --min-fails 2 of 3, a case that fails once in three runs does not count as failing', async () => {
+    // fails every run with a fault; without faults only every third run
+    let calls = 0;
+    const flaky = (c: ExploreCase) => {
+      calls++;
+      return c.faults.length > 0 || calls % 3 === 0;
+    };
+    const { runner } = fakeRunner(flaky);
+    const r = await explore({ ...base, repeat: 3, minFails: 2, confirm: 3, seed: 7, runner, space: { faultKinds: ['cut'] } });
+    expect(r.found!.shrunk.faults.length).toBeGreaterThan(0);
+    expect(r.found!.reproduced.fails).toBe(3);
+  });
+
+  it('nothing failing: no counterexample, every run counted, stops at --runs', async () => {
+    const { runner, ran } = fakeRunner(() => false);
+    const r = await explore({ ...base, runs: 25, seed: 1, runner });
+    expect(r.found).toBeNull();
+    expect(ran).toHaveLength(25);
+    expect(r.searchRuns).toBe(25);
+    expect(r.violations).toBe(0);
+  });
+
+  it('a failure that never fails again is reported as not reproduced, not kept', async () => {
+    const { runner } = fakeRunner((_c, n) => n === 1);
+    const r = await explore({ ...base, repeat: 2, seed: 3, runner });
+    expect(r.found).toBeNull();
+    expect(r.notReproduced).not.toBeNull();
+  });
+});
+
+describe('the timeline', () => {
+  it('shows sends, connections and faults in time order, and the violations last', () => {
+    const t = 1_000_000;
+    const facts: Fact[] = [
+      { k: 'conn', client: 'u0/d0', conn: 'c1', event: 'welcome', node: 'node-1', at: t },
+      { k: 'send', client: 'u0/d0', conn: 'c1', conv: 'dm:u0:u1', cmid: 'd0.1', intendedAt: t + 100, sentAt: t + 100, attempts: 2, outcome: 'sent', seq: 1 },
+      { k: 'recv', client: 'u1/d0', conn: 'c2', conv: 'dm:u0:u1', epoch: 'e', seq: 1, from: 'u0', cmid: 'd0.1', at: t + 150, via: 'live' },
+    ];
+    const lines = renderTimeline({
+      facts,
+      faults: [{ id: 'f1', kind: 'link:disable', target: 'client-link:node-1', start: t + 120, end: t + 900 }],
+      planned: [{ kind: 'cut', at: 100, duration: 800, link: 'client-link:node-1' }],
+      checks: [{ guarantee: 'lost', ok: false, title: '', checked: 2, summary: '1 violation', violationsTotal: 1, violations: [{ message: 'dm:u0:u1 seq 1 never reached u1/d1', trail: [facts[1]], faultWindow: [] }] }],
+      guarantees: ['lost'],
+    });
+    const text = lines.join('\n');
+    expect(text).toContain('cut client-link:node-1 at 100 ms for 800 ms');
+    const i = (s: string) => lines.findIndex((l) => l.includes(s));
+    expect(i('t+0.000s    u0/d0 welcome node-1 c1')).toBeGreaterThan(0);
+    expect(i('u0/d0 send dm:u0:u1 cmid d0.1 (2 attempts) → sent seq 1')).toBeGreaterThan(i('welcome'));
+    expect(i('FAULT link:disable client-link:node-1 until t+0.900s')).toBeGreaterThan(i('send dm'));
+    expect(i('u1/d0 got dm:u0:u1 seq 1')).toBeGreaterThan(i('FAULT'));
+    expect(lines.slice(i('violated:'))).toEqual(['violated:', '  lost: 1 violation', '    - dm:u0:u1 seq 1 never reached u1/d1']);
+  });
+
+  it('caps the events but keeps every fault and every fact a witness names', () => {
+    const facts: Fact[] = Array.from({ length: 50 }, (_, n) => ({ k: 'conn', client: `u${n}/d0`, conn: `c${n}`, event: 'welcome', at: 1000 + n }) as Fact);
+    const lines = renderTimeline({
+      facts,
+      faults: [{ id: 'f1', kind: 'node:kill', target: 'node-2', start: 1049 }],
+      planned: [],
+      checks: [{ guarantee: 'order', ok: false, title: '', checked: 1, summary: 's', violationsTotal: 1, violations: [{ message: 'm', trail: [facts[40]], faultWindow: [] }] }],
+      guarantees: ['lost'],
+      maxLines: 5,
+    });
+    // 5 lines: the fault and the witnessed fact, and the first 3 others
+    expect(lines.filter((l) => l.includes(' welcome '))).toHaveLength(4);
+    expect(lines.some((l) => l.includes('u40/d0 welcome'))).toBe(true);
+    expect(lines.some((l) => l.includes('FAULT node:kill node-2'))).toBe(true);
+    expect(lines).toContain('  … 46 more event(s) left out (every fault and every fact a witness names is shown)');
+    expect(lines).toContain('  order (not among --guarantees: not counted): s');
+  });
+});
+
+describe('the scenario file', () => {
+  const dir = mkdtempSync(path.join(ROOT, 'test/unit/.tmp-explore-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is written where asked, says how to replay it, and loads back as the same scenario with its seed', async () => {
+    const [c] = fc.sample(caseArb(), { seed: 9, numRuns: 1 });
+    const scenario = toScenario(c!, { name: foundName('lost', new Date('2026-12-02T00:30:05Z')), serverEnv: { TEST_BUGS: 'skip_dedupe' } });
+    expect(scenario.name).toBe('found-lost-20261202-003005');
+    const file = writeScenarioFile(path.join(dir, 'found', 'x.ts'), { scenario, violated: ['lost: m */ n'], seed: 9, path: '0:1', reproduced: { fails: 9, runs: 10 }, command: 'imstorm explore --seed 9' });
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^\/\/ fast-check replay of this case: imstorm explore --seed 9 --path 0:1/m);
+    expect(text).toMatch(/^\/\/ Reproduced in 9 of 10 re-runs/m);
+    expect(text).toContain('lost: m *\\/ n');
+    expect(text).toContain(`npx imstorm run ./${path.relative(process.cwd(), file)}`);
+    const loaded: Scenario = await loadScenarioFile(file);
+    expect(loaded).toEqual(defineScenario(scenario));
+    expect(loaded.seed).toBe(c!.seed);
+    expect(loaded.topology.serverEnv.TEST_BUGS).toBe('skip_dedupe');
+  });
+
+  it('the text is plain TypeScript over the public entry', () => {
+    const [c] = fc.sample(caseArb(), { seed: 1, numRuns: 1 });
+    const text = scenarioFileText({ scenario: toScenario(c!, { name: 'n' }), violated: [], seed: 1, path: '0', reproduced: { fails: 1, runs: 1 }, command: 'x' });
+    expect(text).toContain("import { defineScenario } from 'imstorm';");
+    expect(text).toContain('export default defineScenario({');
+  });
+});
+
+describe('imstorm explore flags', () => {
+  async function cli(...args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['explore', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+  it.each([
+    [['--budget', 'ten'], /--budget takes seconds, or 500ms \/ 30s \/ 10m/],
+    [['--budget', '0s'], /--budget must be at least 1s/],
+    [['--repeat', '0'], /--repeat must be a whole number from 1 to 20/],
+    [['--repeat', '2', '--min-fails', '3'], /--min-fails must not exceed --repeat/],
+    [['--guarantees', 'lost,leaks'], /--guarantees: unknown leaks; give a comma-separated list of lost, unexpected, unseen/],
+    [['--faults', 'meteor'], /--faults: unknown meteor/],
+    [['--path', '3:0'], /--path needs the --seed it was printed with/],
+    [['--path', 'x', '--seed', '1'], /--path is fast-check's replay path/],
+    [['--env', 'external'], /--env must be one of local, containers, auto/],
+    [['--out', 'found.js'], /--out must name a \.ts file/],
+    [['--server-env', 'TEST_BUGS'], /--server-env takes KEY=VALUE/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('%j: exit 2 naming the flag and the fix, nothing started', async (args, message) => {
+    const r = await cli(...args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err).toContain('Usage: imstorm explore');
+  });
+
+  it('--help prints the usage', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('--repeat K');
+  });
+});
