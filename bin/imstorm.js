@@ -18,8 +18,9 @@ if (!stripsTypes) {
 // half the CPU to start (0.35 s against 0.71 s here), paid by every agent process.
 if (process.argv[2] === 'agent') {
   const { agentCommand } = await import('../harness/fleet/agent-cli.ts');
+  const { runSubcommand } = await import('../harness/subcommand.ts');
   const io = { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) };
-  process.exit(await agentCommand.run(process.argv.slice(3), io));
+  process.exit(await runSubcommand(agentCommand, process.argv.slice(3), io));
 }
 const { main } = await import('../harness/cli.ts');
 // Exit with the command's code as soon as it is done: a library's idle keep-alive socket

@@ -12,7 +12,7 @@ import { listCommand, runCommand, serverCommand } from './scenario/cli.ts';
 import { agentCommand } from './fleet/agent-cli.ts';
 import { replayCommand } from './replay/cli.ts';
 import { exploreCommand } from './explore/cli.ts';
-import { EXIT_USAGE, UsageError, type CliIo, type Subcommand } from './subcommand.ts';
+import { EXIT_USAGE, runSubcommand, UsageError, type CliIo, type Subcommand } from './subcommand.ts';
 
 const processIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -296,14 +296,5 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.err(`imstorm: unknown command '${name}'\n\n${globalUsage()}`);
     return EXIT_USAGE;
   }
-  try {
-    return await command.run(rest, io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`imstorm ${command.name}: ${error.message}\n\n${command.usage}`);
-      return EXIT_USAGE;
-    }
-    io.err(`imstorm ${command.name}: ${(error as Error).message}`);
-    return 1;
-  }
+  return runSubcommand(command, rest, io);
 }

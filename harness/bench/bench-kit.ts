@@ -135,3 +135,28 @@ export function perConnectionKiB(before: ServerMemory, after: ServerMemory, conn
 
 /** a / b to 2 decimals, null where b is 0 (no ratio to a zero baseline) or either is missing */
 export const ratio = (a: number | null | undefined, b: number | null | undefined): number | null => (a === null || a === undefined || b === null || b === undefined || !(b > 0) ? null : +(a / b).toFixed(2));
+
+/** One sweep step of a bench target (fanout-bench.ts, dm-bench.ts): what the step JSON holds. */
+export interface SweepStep<Name extends string = string> {
+  target: Name;
+  step: number;
+  warmup: boolean;
+  offeredPerSec: number;
+  messages: number;
+  sendsAnswered: { sent: number; errors: Record<string, number> };
+  deliveredPerSec: number;
+  /** deliveries received by the end of the wait / deliveries owed (sends answered `sent` × group size) */
+  deliveredShare: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  cpuMicrosPerDelivery: { server: number; withRedis?: number };
+  /** event-loop delay p99 as monitorEventLoopDelay reads it (whole 10 ms timer intervals) */
+  eventLoopDelayP99Ms: number;
+  /** the same less the 10 ms interval: how late the loop was */
+  eventLoopLagP99Ms: number;
+  acksSent: number;
+  /** how long the servers took to go quiet before the step (false: they did not within SETTLE_MAX_MS) */
+  settled: { ms: number; quiet: boolean };
+  /** the machine's 1-minute load average at the start (it is shared with other work) */
+  loadavg1: number;
+  pass: boolean;
+}

@@ -30,7 +30,7 @@ import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory } from './bench-kit.ts';
+import { baselineMemory, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, dmConv, nowMs, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -167,24 +167,7 @@ async function storm(t: Target, procs: ChildProcess[], users: string[], quietPid
 
 // ---- a 1:1 step ---------------------------------------------------------------------
 
-interface StepResult {
-  target: Target['name'];
-  step: number;
-  warmup: boolean;
-  offeredPerSec: number;
-  messages: number;
-  sendsAnswered: { sent: number; errors: Record<string, number> };
-  deliveredPerSec: number;
-  deliveredShare: number;
-  latencyMs: { p50: number; p99: number; max: number };
-  cpuMicrosPerDelivery: { server: number; withRedis?: number };
-  eventLoopDelayP99Ms: number;
-  eventLoopLagP99Ms: number;
-  acksSent: number;
-  settled: { ms: number; quiet: boolean };
-  loadavg1: number;
-  pass: boolean;
-}
+type StepResult = SweepStep<Target['name']>;
 
 let stepSeq = 0;
 async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: number, warmup: boolean, quietPids: number[]): Promise<StepResult> {

@@ -31,7 +31,7 @@ import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory } from './bench-kit.ts';
+import { baselineMemory, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -196,29 +196,7 @@ async function openPublisher(url: string): Promise<Publisher> {
 
 // ---- a step ------------------------------------------------------------------------
 
-interface StepResult {
-  target: Target['name'];
-  step: number;
-  warmup: boolean;
-  offeredPerSec: number;
-  messages: number;
-  sendsAnswered: { sent: number; errors: Record<string, number> };
-  deliveredPerSec: number;
-  /** deliveries received by the end of the wait / deliveries owed (sends answered `sent` × group size) */
-  deliveredShare: number;
-  latencyMs: { p50: number; p99: number; max: number };
-  cpuMicrosPerDelivery: { server: number; withRedis?: number };
-  /** event-loop delay p99 as monitorEventLoopDelay reads it (whole 10 ms timer intervals) */
-  eventLoopDelayP99Ms: number;
-  /** the same less the 10 ms interval: how late the loop was */
-  eventLoopLagP99Ms: number;
-  acksSent: number;
-  /** how long the servers took to go quiet before the step (false: they did not within SETTLE_MAX_MS) */
-  settled: { ms: number; quiet: boolean };
-  /** the machine's 1-minute load average at the start (it is shared with other work) */
-  loadavg1: number;
-  pass: boolean;
-}
+type StepResult = SweepStep<Target['name']>;
 
 /** imstorm's figures over the baseline's, one rate of one round (null where the baseline's is 0) */
 interface Comparison {

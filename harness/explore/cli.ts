@@ -1,13 +1,12 @@
 // `imstorm explore`: flags, progress, and what is printed and written at the end.
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { EnvUnavailableError } from '../env/environment.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { GUARANTEES, type Guarantee } from '../model/guarantees.ts';
 import { REPO_ROOT } from '../env/paths.ts';
-import { EXIT_USAGE, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
+import { EXIT_USAGE, parseFlags, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
 import { explore, type ExploreResult } from './explore.ts';
 import { foundName, writeScenarioFile } from './scenario-file.ts';
 import { describeCase, devicesOf, FAULT_KINDS, toScenario, type FaultKind } from './space.ts';
@@ -102,32 +101,22 @@ export const exploreCommand: Subcommand = {
   summary: 'Property-based chaos: search workloads and fault schedules, shrink a violation, save it as a scenario',
   usage: USAGE,
   async run(args, io) {
-    let values: Record<string, unknown>;
-    try {
-      ({ values } = parseArgs({
-        args: [...args],
-        strict: true,
-        allowPositionals: false,
-        options: {
-          budget: { type: 'string' },
-          'shrink-budget': { type: 'string' },
-          runs: { type: 'string' },
-          seed: { type: 'string' },
-          path: { type: 'string' },
-          guarantees: { type: 'string' },
-          faults: { type: 'string' },
-          repeat: { type: 'string' },
-          'min-fails': { type: 'string' },
-          confirm: { type: 'string' },
-          env: { type: 'string' },
-          out: { type: 'string' },
-          'server-env': { type: 'string', multiple: true },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseFlags(args, {
+        budget: { type: 'string' },
+        'shrink-budget': { type: 'string' },
+        runs: { type: 'string' },
+        seed: { type: 'string' },
+        path: { type: 'string' },
+        guarantees: { type: 'string' },
+        faults: { type: 'string' },
+        repeat: { type: 'string' },
+        'min-fails': { type: 'string' },
+        confirm: { type: 'string' },
+        env: { type: 'string' },
+        out: { type: 'string' },
+        'server-env': { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      });
     if (values.help) {
       io.out(USAGE);
       return 0;

@@ -1,9 +1,8 @@
 // `imstorm agent`: a fleet process that can live on another machine (agent.ts).
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { EXIT_USAGE, type Subcommand } from '../subcommand.ts';
+import { EXIT_USAGE, parseFlags, type Subcommand } from '../subcommand.ts';
 import { runAgent } from './agent.ts';
 import { MAX_CLIENTS_PER_PROCESS } from './limits.ts';
 
@@ -40,18 +39,7 @@ export const agentCommand: Subcommand = {
   summary: 'Run a fleet agent for imstorm run --agents N --control-listen HOST:PORT (this or another machine)',
   usage: USAGE,
   async run(args, io) {
-    let values: Record<string, unknown>;
-    try {
-      ({ values } = parseArgs({
-        args: [...args],
-        strict: true,
-        allowPositionals: false,
-        options: { control: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, capacity: { type: 'string' }, wait: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      }));
-    } catch (err) {
-      io.err(`imstorm agent: ${(err as Error).message}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
+    const { values } = parseFlags(args, { control: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, capacity: { type: 'string' }, wait: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
     if (values.help) {
       io.out(USAGE);
       return 0;

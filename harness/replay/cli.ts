@@ -1,13 +1,12 @@
 // `imstorm replay <capture-dir | report-dir> [options]` (issue 12).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ENV_CHOICES, EnvUnavailableError, type EnvChoice } from '../env/index.ts';
 import { REPO_ROOT } from '../env/paths.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { RunAbortedError, RunSetupError } from '../scenario/run.ts';
-import { EXIT_USAGE, type Subcommand } from '../subcommand.ts';
+import { EXIT_USAGE, parseFlags, type Subcommand } from '../subcommand.ts';
 import { CaptureReadError } from './read.ts';
 import { readFaultTimeline, replay, ReplayError, scenarioFileText } from './replay.ts';
 
@@ -69,23 +68,15 @@ export const replayCommand: Subcommand = {
   summary: 'Replay a capture (CAPTURE_DIR) or a report against this build, judged and set beside the original',
   usage: USAGE,
   async run(args, io) {
-    let values: Record<string, unknown>;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...args],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, users: { type: 'string' }, faults: { type: 'string' },
-          'no-implied-faults': { type: 'boolean' }, env: { type: 'string' }, nodes: { type: 'string' }, 'server-env': { type: 'string', multiple: true },
-          seed: { type: 'string' }, out: { type: 'string' }, 'save-as': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (err) {
-      io.err(`imstorm replay: ${(err as Error).message}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
+    const { values, positionals } = parseFlags(
+      args,
+      {
+        speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, users: { type: 'string' }, faults: { type: 'string' },
+        'no-implied-faults': { type: 'boolean' }, env: { type: 'string' }, nodes: { type: 'string' }, 'server-env': { type: 'string', multiple: true },
+        seed: { type: 'string' }, out: { type: 'string' }, 'save-as': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      true,
+    );
     if (values.help) {
       io.out(USAGE);
       return 0;
