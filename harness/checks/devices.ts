@@ -1,5 +1,5 @@
 import type { Fact } from '../model/facts.ts';
-import { fmtT, userOf, type ConnLife, type FactIndex } from './fact-index.ts';
+import { connLivesByUser, fmtT, userOf, type ConnLife, type FactIndex } from './fact-index.ts';
 import type { Findings } from './verdict.ts';
 import { witness } from './witness.ts';
 
@@ -26,13 +26,7 @@ const CLOSE_SLACK_MS = 2000;
 const REPLACE_WITHIN_MS = 5000;
 
 export function checkDevices(ix: FactIndex, maxDevices: number | undefined, findings: Findings): { welcomes: number; refusals: number; replacements: number; replacedLate: number; notJudged: number } {
-  const livesOf = new Map<string, ConnLife[]>();
-  for (const life of ix.conns.values()) {
-    const u = userOf(life.client);
-    const l = livesOf.get(u);
-    if (l) l.push(life);
-    else livesOf.set(u, [life]);
-  }
+  const livesOf = connLivesByUser(ix);
   let welcomes = 0;
   let refusals = 0;
   if (maxDevices !== undefined) {

@@ -414,6 +414,18 @@ export function connAt(ix: FactIndex, client: string, t: number): ConnLife | und
 }
 
 /** `t+12.345s` from the run's start: readable and stable in witness messages. */
+/** Every connection's life, by the user of its client. */
+export function connLivesByUser(ix: FactIndex): Map<string, ConnLife[]> {
+  const livesOf = new Map<string, ConnLife[]>();
+  for (const life of ix.conns.values()) {
+    const u = userOf(life.client);
+    const l = livesOf.get(u);
+    if (l) l.push(life);
+    else livesOf.set(u, [life]);
+  }
+  return livesOf;
+}
+
 export function fmtT(ix: FactIndex, t: number): string {
   return `t+${((t - ix.runStart) / 1000).toFixed(3)}s`;
 }

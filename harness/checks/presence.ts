@@ -1,7 +1,7 @@
 import type { Fact, FaultEvent, PresenceFact } from '../model/facts.ts';
 import { checkDevices } from './devices.ts';
 import { excusingFaults, faultTimeline } from './faults.ts';
-import { clientFacts, fmtT, indexFacts, userOf, type ConnLife, type FactIndex } from './fact-index.ts';
+import { clientFacts, connLivesByUser, fmtT, indexFacts, userOf, type ConnLife, type FactIndex } from './fact-index.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
 import { witness } from './witness.ts';
 
@@ -195,13 +195,7 @@ function checkOverTime(ix: FactIndex, faults: readonly FaultEvent[], o: { settle
     u.add(f.user);
   }
   for (const list of framesOf.values()) list.sort((a, b) => a.at - b.at);
-  const livesOf = new Map<string, ConnLife[]>();
-  for (const life of ix.conns.values()) {
-    const u = userOf(life.client);
-    const l = livesOf.get(u);
-    if (l) l.push(life);
-    else livesOf.set(u, [life]);
-  }
+  const livesOf = connLivesByUser(ix);
   // client modes pause and throttle: when a connection's device first stalled during its life
   const stallAt = (l: ConnLife): number => {
     const from = l.welcome?.at ?? l.connectAt ?? -Infinity;
