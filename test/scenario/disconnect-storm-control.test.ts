@@ -36,8 +36,12 @@ describe('disconnect-storm', () => {
     expect(w.message).toMatch(/^(dm|g):\S+ seq \d+ \(epoch \S+, cmid \S+ from \S+, answered (sent|dup) at t\+[\d.]+s\) never reached member (\S+) on device \3\/d\d /);
     // it was in flight when a storm cut the links: the witness carries the cut
     expect(w.faultWindow.map((f) => f.kind)).toEqual(expect.arrayContaining([expect.stringMatching(/^toxic:(reset_peer|limit_data)$/)]));
-    // the storms happened as planned: every device cut, every one back
-    expect(r.report.herd?.cuts.map((x) => x.droppedRatio)).toEqual([1, 1]);
+    // the storms happened as planned: both cuts, each dropping (nearly) every device — a
+    // device between two connections, or one that had not yet been sent limit_data's byte
+    // budget on its new link, escapes a cut (1 of 600 did in a CI rehearsal: 0.99)
+    const dropped = r.report.herd?.cuts.map((x) => x.droppedRatio) ?? [];
+    expect(dropped).toHaveLength(2);
+    for (const ratio of dropped) expect(ratio).toBeGreaterThanOrEqual(0.95);
     for (const g of ['duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
   });
 });
