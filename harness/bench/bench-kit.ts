@@ -5,6 +5,8 @@
  * through POST /debug/gc, the raw-ws baseline's through its IPC channel).
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { z } from 'zod';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -159,4 +161,25 @@ export interface SweepStep<Name extends string = string> {
   /** the machine's 1-minute load average at the start (it is shared with other work) */
   loadavg1: number;
   pass: boolean;
+}
+
+/**
+ * A bench script's flags (process.argv), validated by its schema; a bad flag or value ends
+ * the script with exit 2, the flag named and the usage after it.
+ */
+export function benchArgs<S extends z.ZodType>(label: string, usage: string, options: ParseArgsOptionsConfig, schema: S): z.output<S> {
+  let values: unknown;
+  try {
+    ({ values } = parseArgs({ options, strict: true }));
+  } catch (err) {
+    process.stderr.write(`${label}: ${(err as Error).message}\n${usage}\n`);
+    process.exit(2);
+  }
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    process.stderr.write(`${label}: --${String(i.path[0])}: ${i.message}\n${usage}\n`);
+    process.exit(2);
+  }
+  return parsed.data;
 }

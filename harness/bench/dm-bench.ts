@@ -22,7 +22,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { REPO_ROOT } from '../env/paths.ts';
 import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
@@ -30,7 +29,7 @@ import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { baselineMemory, benchArgs, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, dmConv, nowMs, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -62,33 +61,18 @@ const argsSchema = z
     if (o['receiver-processes'] !== undefined && o['receiver-processes'] < need) ctx.addIssue({ code: 'custom', path: ['receiver-processes'], message: `${o['receiver-processes']} cannot hold 2 × ${o.connections} connections at ${PER_PROCESS} a process; give at least ${need}` });
   });
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      connections: { type: 'string', default: '10000' },
-      concurrency: { type: 'string', default: '100' },
-      rates: { type: 'string', default: '2500,5000,10000' },
-      'step-seconds': { type: 'string', default: '10' },
-      'grace-seconds': { type: 'string', default: '5' },
-      'warmup-seconds': { type: 'string', default: '3' },
-      'receiver-processes': { type: 'string' },
-      pin: { type: 'string', default: 'auto' },
-      'redis-fsync': { type: 'string', default: 'everysec' },
-      out: { type: 'string' },
-    },
-  }));
-} catch (err) {
-  process.stderr.write(`bench:dm: ${(err as Error).message}\n${USAGE}\n`);
-  process.exit(2);
-}
-const parsed = argsSchema.safeParse(values);
-if (!parsed.success) {
-  const i = parsed.error.issues[0]!;
-  process.stderr.write(`bench:dm: --${String(i.path[0])}: ${i.message}\n${USAGE}\n`);
-  process.exit(2);
-}
-const o = parsed.data;
+const o = benchArgs('bench:dm', USAGE, {
+    connections: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '100' },
+    rates: { type: 'string', default: '2500,5000,10000' },
+    'step-seconds': { type: 'string', default: '10' },
+    'grace-seconds': { type: 'string', default: '5' },
+    'warmup-seconds': { type: 'string', default: '3' },
+    'receiver-processes': { type: 'string' },
+    pin: { type: 'string', default: 'auto' },
+    'redis-fsync': { type: 'string', default: 'everysec' },
+    out: { type: 'string' },
+  }, argsSchema);
 const N = o.connections;
 const P = o['receiver-processes'] ?? Math.max(1, Math.ceil((2 * N) / PER_PROCESS));
 const log = (msg: string) => process.stdout.write(`[bench:dm] ${msg}\n`);

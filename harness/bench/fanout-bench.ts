@@ -20,7 +20,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { z } from 'zod';
@@ -31,7 +30,7 @@ import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { baselineMemory, benchArgs, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -70,7 +69,6 @@ const argsSchema = z
     if (o['receiver-processes'] !== undefined && o['receiver-processes'] < need) ctx.addIssue({ code: 'custom', path: ['receiver-processes'], message: `${o['receiver-processes']} cannot hold 2 × ${o.receivers} connections at ${PER_PROCESS} a process; give at least ${need}` });
   });
 
-let values;
 /** An imstorm node as a bench target (its own Redis's pid for the CPU with Redis). */
 function nodeTarget(name: 'imstorm' | 'imstorm+capture', node: ServerNodeHandle, redisPid: number): Target {
   return {
@@ -89,36 +87,22 @@ function nodeTarget(name: 'imstorm' | 'imstorm+capture', node: ServerNodeHandle,
   };
 }
 
-try {
-  ({ values } = parseArgs({
-    options: {
-      receivers: { type: 'string', default: '10000' },
-      'group-size': { type: 'string', default: '100' },
-      rates: { type: 'string', default: '2500,5000,10000' },
-      'step-seconds': { type: 'string', default: '10' },
-      'grace-seconds': { type: 'string', default: '5' },
-      'warmup-seconds': { type: 'string', default: '3' },
-      'receiver-processes': { type: 'string' },
-      pin: { type: 'string', default: 'auto' },
-      repeat: { type: 'string', default: '1' },
-      'redis-fsync': { type: 'string', default: 'everysec' },
-      'cpu-prof': { type: 'string' },
-      capture: { type: 'string' },
-      'capture-sample': { type: 'string' },
-      out: { type: 'string' },
-    },
-  }));
-} catch (err) {
-  process.stderr.write(`bench:fanout: ${(err as Error).message}\n${USAGE}\n`);
-  process.exit(2);
-}
-const parsed = argsSchema.safeParse(values);
-if (!parsed.success) {
-  const i = parsed.error.issues[0]!;
-  process.stderr.write(`bench:fanout: --${String(i.path[0])}: ${i.message}\n${USAGE}\n`);
-  process.exit(2);
-}
-const o = parsed.data;
+const o = benchArgs('bench:fanout', USAGE, {
+    receivers: { type: 'string', default: '10000' },
+    'group-size': { type: 'string', default: '100' },
+    rates: { type: 'string', default: '2500,5000,10000' },
+    'step-seconds': { type: 'string', default: '10' },
+    'grace-seconds': { type: 'string', default: '5' },
+    'warmup-seconds': { type: 'string', default: '3' },
+    'receiver-processes': { type: 'string' },
+    pin: { type: 'string', default: 'auto' },
+    repeat: { type: 'string', default: '1' },
+    'redis-fsync': { type: 'string', default: 'everysec' },
+    'cpu-prof': { type: 'string' },
+    capture: { type: 'string' },
+    'capture-sample': { type: 'string' },
+    out: { type: 'string' },
+  }, argsSchema);
 const R = o.receivers;
 const S = o['group-size'];
 const G = R / S;

@@ -19,7 +19,6 @@ import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
@@ -32,7 +31,7 @@ import { createGroups } from '../fleet/setup.ts';
 import type { DevicePlan, GroupPlan } from '../fleet/workload.ts';
 import { httpCall } from '../util/http-call.ts';
 import type { RawClientsCommand, RawClientsReply } from './raw-clients.ts';
-import { baselineMemory, benchTestBugs, forkChild, nextMessage, perConnectionKiB } from './bench-kit.ts';
+import { baselineMemory, benchArgs, benchTestBugs, forkChild, nextMessage, perConnectionKiB } from './bench-kit.ts';
 
 /** Connections per node in the idle phase: well under the ~19.5k a node allows here. */
 const PER_NODE = 15_000;
@@ -45,29 +44,14 @@ const argsSchema = z.object({
   gc: z.enum(['full', 'reduce'], { error: 'must be full or reduce' }),
   out: z.string().optional(),
 });
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      connections: { type: 'string', default: '20000' },
-      fanout: { type: 'string', default: '1000' },
-      messages: { type: 'string', default: '200' },
-      'presence-subs': { type: 'string', default: '0' },
-      gc: { type: 'string', default: 'full' },
-      out: { type: 'string' },
-    },
-  }));
-} catch (err) {
-  process.stderr.write(`bench: ${(err as Error).message}\nusage: npm run bench -- [--connections N] [--presence-subs P] [--gc full|reduce] [--fanout N] [--messages N] [--out FILE]\n`);
-  process.exit(2);
-}
-const parsed = argsSchema.safeParse(values);
-if (!parsed.success) {
-  const i = parsed.error.issues[0]!;
-  process.stderr.write(`bench: --${String(i.path[0])}: ${i.message}\n`);
-  process.exit(2);
-}
-const opts = parsed.data;
+const opts = benchArgs('bench', 'usage: npm run bench -- [--connections N] [--presence-subs P] [--gc full|reduce] [--fanout N] [--messages N] [--out FILE]', {
+    connections: { type: 'string', default: '20000' },
+    fanout: { type: 'string', default: '1000' },
+    messages: { type: 'string', default: '200' },
+    'presence-subs': { type: 'string', default: '0' },
+    gc: { type: 'string', default: 'full' },
+    out: { type: 'string' },
+  }, argsSchema);
 const n = opts.connections;
 const nodesWanted = Math.ceil(n / PER_NODE);
 const processes = Math.max(2, Math.ceil(n / MAX_CLIENTS_PER_PROCESS));
