@@ -241,6 +241,8 @@ export class Fleet {
   private links: AgentLink[] = [];
   private pool: AgentPool | null = null;
   private shares: number[] = [];
+  /** each link's devices, as planned (contiguous slices, or every nth device with perNode) */
+  private planned: DevicePlan[][] = [];
   private readonly progress = new Map<number, FleetProgress>();
   private readonly waiters = new Map<string, { left: Set<number>; resolve: () => void }>();
   private readonly done = new Map<number, FleetDone>();
@@ -279,6 +281,7 @@ export class Fleet {
       this.facts.push([]);
       const indexes = perNodeIndexes?.[i];
       const devices = indexes ? indexes.map((j) => this.o.devices[j]!) : this.o.devices.slice(offset, offset + this.shares[i]!);
+      this.planned.push(devices);
       link.handler = {
         message: (m) => this.onMessage(i, m),
         facts: (f) => {
@@ -391,11 +394,7 @@ export class Fleet {
       clients += d.rss.clients;
     }
     const agentOf = new Map<string, number>();
-    let offset = 0;
-    for (const [i, n] of this.shares.entries()) {
-      for (const d of this.o.devices.slice(offset, offset + n)) agentOf.set(`${d.user}/${d.device}`, i);
-      offset += n;
-    }
+    for (const [i, devices] of this.planned.entries()) for (const d of devices) agentOf.set(`${d.user}/${d.device}`, i);
     const per = (x: number) => (clients ? Math.round(x / clients) : 0);
     return {
       facts,
