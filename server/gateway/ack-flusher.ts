@@ -14,6 +14,14 @@ export const ACK_BATCH_DEVICES = 256;
  */
 export const ACK_BATCHES_IN_FLIGHT = 16;
 
+/**
+ * a closed connection's acks the store did not confirm are written again this many times,
+ * this far apart: nothing else would ever write them (its close flushed what it held then,
+ * and a batch taken from it before the close may fail after)
+ */
+export const CLOSED_ACK_RETRIES = 3;
+export const CLOSED_ACK_RETRY_MS = 500;
+
 type Acks = NonNullable<Conn['acks']>;
 
 /**
@@ -24,8 +32,8 @@ type Acks = NonNullable<Conn['acks']>;
  *
  * Semantics kept from the burst it replaces: cursors only move forward (the store's
  * contract); a connection's acks leave it when their write starts, and when the store does
- * not confirm they go back unless newer acks for the same conversation arrived meanwhile
- * (a closed connection's are dropped: its close already flushed what it held).
+ * not confirm they go back unless newer acks for the same conversation arrived meanwhile;
+ * a closed connection's are written again, CLOSED_ACK_RETRIES times at most.
  */
 export class AckFlusher {
   private readonly cursors: Pick<CursorStore, 'advanceCursorsBatch'>;
@@ -86,7 +94,7 @@ export class AckFlusher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async write(conns: Conn[]): Promise<void> {
+  private async write(conns: Conn[], attempt = 0): Promise<void> {
     const taken: Acks[] = conns.map((c) => c.acks!);
     for (const c of conns) c.acks = null;
     const batch = conns.map((c, i) => ({ user: c.user, device: c.device, marks: [...taken[i]!].map(([conv, m]) => ({ conv, epoch: m.epoch, seq: m.seq })) }));
@@ -99,15 +107,18 @@ export class AckFlusher {
     } finally {
       if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+    const closed: Conn[] = [];
     conns.forEach((c, i) => {
-      if (!ok[i]) keepForNextFlush(c, taken[i]!);
+      if (ok[i]) return;
+      keepForNextFlush(c, taken[i]!);
+      if (c.state === 'closed') closed.push(c);
     });
+    if (closed.length && attempt < CLOSED_ACK_RETRIES) setTimeout(() => void this.write(closed, attempt + 1), CLOSED_ACK_RETRY_MS).unref();
   }
 }
 
-/** The store did not confirm: `acks` go back to `conn` for its next flush, unless newer ones replaced them. */
+/** The store did not confirm: `acks` go back to `conn` for its next flush (a retry, when it is closed), unless newer ones replaced them. */
 function keepForNextFlush(conn: Conn, acks: Acks): void {
-  if (conn.state === 'closed') return;
   conn.acks ??= new Map();
   for (const [conv, m] of acks) if (!conn.acks.has(conv)) conn.acks.set(conv, m);
 }
