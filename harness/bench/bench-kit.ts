@@ -183,3 +183,30 @@ export function benchArgs<S extends z.ZodType>(label: string, usage: string, opt
   }
   return parsed.data;
 }
+
+/** A server a bench step drives (the raw-ws baseline, an imstorm node). */
+export interface BenchTarget<Name extends string = string> {
+  name: Name;
+  wsUrl: string;
+  /** the processes whose CPU is the server's */
+  pids: { server: number; redis?: number };
+  /** event-loop delay p99 (ms) since the last call */
+  lagP99Ms(): Promise<number>;
+  /** RSS and heap after a full GC */
+  memory(): Promise<ServerMemory>;
+}
+
+/** The raw-ws baseline (raw-ws-server.ts, a child process listening on `port`) as a bench target. */
+export function rawWsTarget(baseline: ChildProcess, port: number): BenchTarget<'raw-ws'> {
+  return {
+    name: 'raw-ws',
+    wsUrl: `ws://127.0.0.1:${port}/`,
+    pids: { server: baseline.pid! },
+    async lagP99Ms() {
+      const answer = nextMessage<{ type: string; p99Ms: number }>(baseline, (m) => m.type === 'lag', 10_000, 'raw-ws baseline (lag)');
+      baseline.send({ type: 'lag' });
+      return (await answer).p99Ms;
+    },
+    memory: () => baselineMemory(baseline),
+  };
+}

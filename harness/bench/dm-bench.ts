@@ -29,7 +29,7 @@ import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchArgs, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { baselineMemory, benchArgs, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, dmConv, nowMs, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -79,13 +79,7 @@ const log = (msg: string) => process.stdout.write(`[bench:dm] ${msg}\n`);
 const jwtSecret = randomBytes(32).toString('hex');
 const pins = pinning(o.pin);
 
-interface Target {
-  name: 'raw-ws' | 'imstorm';
-  wsUrl: string;
-  pids: { server: number; redis?: number };
-  lagP99Ms(): Promise<number>;
-  memory(): Promise<ServerMemory>;
-}
+type Target = BenchTarget<'raw-ws' | 'imstorm'>;
 
 const askAll = <T extends ReceiverReply>(procs: ChildProcess[], cmd: ReceiverCommand, type: T['type'], timeoutMs: number): Promise<T[]> =>
   Promise.all(
@@ -237,17 +231,7 @@ try {
   pins.pin(baseline.pid, pins.serverCpu);
   const imstormNode = node;
   const targets: Target[] = [
-    {
-      name: 'raw-ws',
-      wsUrl: `ws://127.0.0.1:${port}/`,
-      pids: { server: baseline.pid! },
-      async lagP99Ms() {
-        const answer = nextMessage<{ type: string; p99Ms: number }>(baseline, (m) => m.type === 'lag', 10_000, 'raw-ws baseline (lag)');
-        baseline.send({ type: 'lag' });
-        return (await answer).p99Ms;
-      },
-      memory: () => baselineMemory(baseline),
-    },
+    rawWsTarget(baseline, port),
     {
       name: 'imstorm',
       wsUrl: imstormNode.wsUrl,

@@ -30,7 +30,7 @@ import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchArgs, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { baselineMemory, benchArgs, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -132,16 +132,7 @@ const askAll = <T extends ReceiverReply>(procs: ChildProcess[], cmd: ReceiverCom
 
 // ---- one target: a server the receivers and a publisher talk to ---------------------
 
-interface Target {
-  name: 'raw-ws' | 'imstorm' | 'imstorm+capture';
-  wsUrl: string;
-  /** the processes whose CPU is the server's */
-  pids: { server: number; redis?: number };
-  /** event-loop delay p99 (ms) since the last call */
-  lagP99Ms(): Promise<number>;
-  /** RSS and heap after a full GC */
-  memory(): Promise<ServerMemory>;
-}
+type Target = BenchTarget<'raw-ws' | 'imstorm' | 'imstorm+capture'>;
 
 interface Publisher {
   ws: WebSocket;
@@ -324,17 +315,7 @@ try {
 
   const imstormNode = node;
   const targets: Target[] = [
-    {
-      name: 'raw-ws',
-      wsUrl: `ws://127.0.0.1:${port}/`,
-      pids: { server: baseline.pid! },
-      async lagP99Ms() {
-        const answer = nextMessage<{ type: string; p99Ms: number }>(baseline, (m) => m.type === 'lag', 10_000, 'raw-ws baseline (lag)');
-        baseline.send({ type: 'lag' });
-        return (await answer).p99Ms;
-      },
-      memory: () => baselineMemory(baseline),
-    },
+    rawWsTarget(baseline, port),
     nodeTarget('imstorm', imstormNode, redis.process!.pid!),
   ];
   const capNode = captureNode;
