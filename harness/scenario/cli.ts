@@ -243,7 +243,9 @@ export const runCommand: Subcommand = {
 async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed: number, io: CliIo, live: LiveMetricsServer | undefined, agents: RemoteAgents | undefined): Promise<number> {
   {
     let failed = 0;
+    const failedNames: string[] = [];
     const aborted: string[] = [];
+    const suiteStart = Date.now();
     for (const s of list) {
       const name = s.name;
       const printer = progressPrinter(io);
@@ -273,7 +275,10 @@ async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed:
         for (const t of r.report.thresholds) io.out(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.name} (observed ${t.observed ?? 'nothing'})`);
         for (const line of v.failures) io.out(`  → ${line}`);
         io.out(`report: ${path.relative(process.cwd(), r.dir) || r.dir}/report.html (also report.json, summary.md, junit.xml)`);
-        if (!v.pass) failed++;
+        if (!v.pass) {
+          failed++;
+          failedNames.push(name);
+        }
       } catch (err) {
         printer.done();
         if (err instanceof RunSetupError || err instanceof EnvUnavailableError || err instanceof RedisNotInstalledError || err instanceof ControlError) {
@@ -287,9 +292,22 @@ async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed:
         aborted.push(name);
       }
     }
+    // a suite's verdict in one line at the end: the per-scenario blocks above can run to hundreds of lines
+    if (list.length > 1) {
+      const passed = list.length - failed - aborted.length;
+      const what = [failedNames.length ? `FAIL: ${failedNames.join(', ')}` : '', aborted.length ? `ERROR: ${aborted.join(', ')}` : ''].filter(Boolean).join('; ');
+      io.out('');
+      io.out(`suite: ${passed} of ${list.length} scenarios PASS${what ? ` (${what})` : ''} in ${formatWall(Date.now() - suiteStart)}`);
+    }
     if (aborted.length) io.err(`imstorm run: ${aborted.join(', ')} could not finish (ERROR above): no verdict on ${aborted.length === 1 ? 'it' : 'them'}`);
     return aborted.length ? EXIT_USAGE : failed ? 1 : 0;
   }
+}
+
+/** `7 min 56 s`, `49 s` */
+function formatWall(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
 }
 
 export const listCommand: Subcommand = {
