@@ -30,13 +30,16 @@ function stepHtml(s: StepResult, i: number): string {
       return `<tr><td rowspan="3">${h(at)}</td>${figuresRow('imstorm', p.imstorm)}</tr><tr>${figuresRow('raw-ws', p.rawWs)}</tr><tr><td>ratio</td><td colspan="8" class="muted">${ratios}</td></tr>`;
     })
     .join('');
+  const presence = s.presence
+    ? `<p>With <b>${s.presence.subscriptions} presence subscriptions</b> per connection (${s.presence.connections} connections, from ${h(s.presence.source)}): heap <b>${s.presence.heapKiBPerConnection} KiB</b>, RSS <b>${s.presence.rssKiBPerConnection} KiB</b> per connection (×${cell(s.presence.heapRatioToIdle)} and ×${cell(s.presence.rssRatioToIdle)} the figures above; raw ws has no presence to compare with).</p>`
+    : '';
   const load = s.load ? `<p>Load generator: the fleet adds <b>${s.load.fleetRssKiB} KiB</b> RSS per device (heap ${s.load.fleetHeapKiB} KiB), a raw ws client ${s.load.rawWsClientRssKiB} KiB (heap ${s.load.rawWsClientHeapKiB} KiB).</p>` : '';
   const charts = s.points.length > 1 ? `<div class="charts"><div id="c${i}-p99"></div><div id="c${i}-cpu"></div><div id="c${i}-lag"></div></div>` : '';
   return `<section><h2>${h(TITLES[s.step])}</h2>
 <p class="muted">${h(Object.entries(s.config).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : String(v)}`).join(' · '))} · load average ${h(s.loadavg1.join(', '))} · from ${h(s.source)}</p>
 <p>Ratios (imstorm ÷ raw-ws, higher is worse${s.ratioRates ? `; CPU and p99: medians over ${h(s.ratioRates.join(', '))}/s, the rates both servers carried (≥ 95 % delivered), else the lowest` : ''}): ${Object.entries(s.ratios).map(([k, v]) => `<b>${h(k)}</b> ×${cell(v)}`).join(', ')}</p>
 <table><thead><tr><th>offered</th><th>server</th><th>p50</th><th>p99</th><th>${perSec}</th><th>${cpu}</th><th>loop lag p99</th><th>heap/conn</th><th>RSS/conn</th><th>pass</th></tr></thead><tbody>${rows}</tbody></table>
-${load}${charts}</section>`;
+${presence}${load}${charts}</section>`;
 }
 
 /** The sweep curves' data: per step index, x = offered rate, two series per chart. */

@@ -42,6 +42,8 @@ export interface StepResult {
   ratios: Record<string, number | null>;
   /** sweeps: the offered rates the CPU and p99 ratios are the medians of */
   ratioRates?: number[];
+  /** idle: the same connections, each also watching `subscriptions` users' presence (no raw-ws twin: plain ws has no presence) */
+  presence?: IdlePresence;
   /** the load generator's RSS per connection (idle: the fleet beside a raw ws client) */
   load?: { fleetRssKiB: number; rawWsClientRssKiB: number; fleetHeapKiB: number; rawWsClientHeapKiB: number } | null;
   loadavg1: number[];
@@ -89,9 +91,21 @@ const r2 = (a: number | null | undefined, b: number | null | undefined): number 
 const empty = (): Figures => ({ p50Ms: null, p99Ms: null, perSec: null, cpuMicros: null, eventLoopLagP99Ms: null, heapKiBPerConnection: null, rssKiBPerConnection: null });
 
 /* The step scripts' JSON, as far as it is read here. */
+export interface IdlePresence {
+  subscriptions: number;
+  connections: number;
+  heapKiBPerConnection: number;
+  rssKiBPerConnection: number;
+  /** beside the idle step's own figures (no subscriptions) */
+  heapRatioToIdle: number | null;
+  rssRatioToIdle: number | null;
+  source: string;
+}
+
 interface IdleJson {
   idle: {
     connections: number;
+    presenceSubs?: number;
     nodes: number;
     fleetProcesses: number;
     connectPerSec: number;
@@ -151,6 +165,22 @@ export function idleStep(j: IdleJson, source: string): StepResult {
     ratios,
     load: { fleetRssKiB: i.clientRssAddedKiBPerConnection, rawWsClientRssKiB: i.rawWsClientRssAddedKiBPerConnection, fleetHeapKiB: i.clientHeapAddedKiBPerConnection, rawWsClientHeapKiB: i.rawWsClientHeapAddedKiBPerConnection },
     loadavg1: [i.loadavg1],
+    source,
+  };
+}
+
+/** The idle step's twin run with presence subscriptions, set beside the idle step's figures. */
+export function idlePresence(idle: StepResult, j: IdleJson, source: string): IdlePresence {
+  const i = j.idle;
+  if (!i.presenceSubs) throw new Error(`${source}: an idle run without presence subscriptions (presenceSubs ${String(i.presenceSubs)}) where one with them was expected`);
+  const base = idle.points[0]!.imstorm;
+  return {
+    subscriptions: i.presenceSubs,
+    connections: i.connections,
+    heapKiBPerConnection: i.serverPerConnection.heapKiB,
+    rssKiBPerConnection: i.serverPerConnection.rssKiB,
+    heapRatioToIdle: r2(i.serverPerConnection.heapKiB, base.heapKiBPerConnection),
+    rssRatioToIdle: r2(i.serverPerConnection.rssKiB, base.rssKiBPerConnection),
     source,
   };
 }

@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../env/paths.ts';
 import { onExit } from '../env/procs.ts';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
 import { benchHtml } from './bench-html.ts';
-import { configKey, dmStep, fanoutStep, flatRatios, idleStep, STEPS, stormStep, type BenchResult, type HistoryLine, type StepName, type StepResult } from './bench-result.ts';
+import { configKey, dmStep, fanoutStep, flatRatios, idlePresence, idleStep, STEPS, stormStep, type BenchResult, type HistoryLine, type StepName, type StepResult } from './bench-result.ts';
 
 export const DEFAULT_HISTORY = path.join('reports', 'bench-history.ndjson');
 
@@ -39,6 +39,7 @@ const Flags = z.object({
     .transform((xs) => STEPS.filter((s) => xs.includes(s))),
   quick: z.boolean().default(false),
   'idle-connections': int('idle-connections', 10, 200_000).optional(),
+  'presence-subs': int('presence-subs', 0, 1000),
   connections: int('connections', 10, 40_000).refine((n) => n % 2 === 0, { message: '--connections must be even (the 1:1 step pairs them)' }).optional(),
   'dm-rates': rates('dm-rates', 100_000).optional(),
   receivers: int('receivers', 10, 50_000).optional(),
@@ -70,6 +71,8 @@ interface Plan {
   /** kill it past this */
   deadlineMs: number;
   makes: StepName[];
+  /** the idle step's twin with presence subscriptions: set beside the idle step, not a step of its own */
+  idlePresence?: true;
 }
 
 function plan(f: Flags, outDir: string): Plan[] {
@@ -84,6 +87,9 @@ function plan(f: Flags, outDir: string): Plan[] {
   if (f.steps.includes('idle')) {
     const n = f['idle-connections'] ?? z0.idle;
     plans.push({ script: 'server-bench.ts', args: ['--connections', String(n), '--fanout', '0', '--out', path.join(outDir, 'idle.json')], deadlineMs: 180_000 + n * 20, makes: ['idle'] });
+    const subs = f['presence-subs'];
+    // each device watches the next `subs` users: subscriptions are n × subs entries in all
+    if (subs > 0) plans.push({ script: 'server-bench.ts', args: ['--connections', String(n), '--fanout', '0', '--presence-subs', String(subs), '--out', path.join(outDir, 'idle-presence.json')], deadlineMs: 180_000 + n * 20 + n * subs * 2, makes: [], idlePresence: true });
   }
   if (f.steps.includes('storm') || f.steps.includes('dm')) {
     const n = f.connections ?? z0.connections;
@@ -168,6 +174,7 @@ export function summaryLines(r: BenchResult): string[] {
       lines.push(`${s.step}${at}: imstorm ${side(p.imstorm)}`);
       lines.push(`${' '.repeat(s.step.length + at.length)}  raw-ws  ${side(p.rawWs)}`);
     }
+    if (s.presence) lines.push(`${s.step} with ${s.presence.subscriptions} presence subscriptions each: imstorm heap ${s.presence.heapKiBPerConnection} KiB RSS ${s.presence.rssKiBPerConnection} KiB/conn (×${fmt(s.presence.heapRatioToIdle)} and ×${fmt(s.presence.rssRatioToIdle)} the idle figures above)`);
     if (s.load) lines.push(`${s.step}: fleet RSS ${s.load.fleetRssKiB} KiB/device vs raw ws client ${s.load.rawWsClientRssKiB} KiB`);
     lines.push(`${s.step} ratios (imstorm ÷ raw-ws, higher is worse${s.ratioRates ? `; CPU and p99 over ${s.ratioRates.join(', ')}/s` : ''}): ${Object.entries(s.ratios).map(([k, v]) => `${k} ×${fmt(v)}`).join(', ')}`);
   }
@@ -193,6 +200,10 @@ export async function runBench(f: Flags, io: CliIo): Promise<{ result: BenchResu
     const rel = path.basename(file);
     pinning ||= json.machine?.pinning ?? '';
     if (p.makes.includes('idle')) steps.push(idleStep(json, rel));
+    if (p.idlePresence) {
+      const idle = steps.find((s) => s.step === 'idle');
+      if (idle) idle.presence = idlePresence(idle, json, rel);
+    }
     if (p.makes.includes('storm')) steps.push(stormStep(json, rel));
     if (p.makes.includes('dm')) steps.push(dmStep(json, rel));
     if (p.makes.includes('fanout')) steps.push(fanoutStep(json, rel));
@@ -246,6 +257,8 @@ export const benchCommand: Subcommand = {
     '  --steps LIST              which steps, comma-separated',
     '  --quick                   CI sizes: 1,000 connections, 2 rates, 3 s steps (about 2 min)',
     '  --idle-connections N      idle step (default 10000; quick 1000)',
+    '  --presence-subs P         the idle step again with P presence subscriptions per',
+    '                            connection, reported beside it (default 50; 0 skips it)',
     '  --connections N           storm and dm clients, even (default 10000; quick 1000)',
     '  --dm-rates LIST           1:1 messages/s (default 2500,5000,10000; quick 500,2000)',
     '  --receivers N             fan-out receivers (default 10000; quick 1000)',
@@ -275,6 +288,7 @@ export const benchCommand: Subcommand = {
           steps: { type: 'string', default: STEPS.join(',') },
           quick: { type: 'boolean' },
           'idle-connections': { type: 'string' },
+          'presence-subs': { type: 'string', default: '50' },
           connections: { type: 'string' },
           'dm-rates': { type: 'string' },
           receivers: { type: 'string' },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { configKey, fanoutStep, flatRatios } from '../../harness/bench/bench-result.ts';
+import { benchHtml } from '../../harness/bench/bench-html.ts';
+import { configKey, fanoutStep, flatRatios, idlePresence, idleStep, type BenchResult } from '../../harness/bench/bench-result.ts';
+import { summaryLines } from '../../harness/bench/cli.ts';
 
 const step = (target: 'raw-ws' | 'imstorm', offeredPerSec: number, deliveredPerSec: number, cpu: number, p99: number, warmup = false) => ({
   target,
@@ -34,5 +36,38 @@ describe("bench result: a sweep's step ratios", () => {
     const s = fanoutStep(fanout([step('raw-ws', 5000, 3000, 20, 900), step('imstorm', 5000, 2000, 80, 4000), step('raw-ws', 1000, 900, 40, 300), step('imstorm', 1000, 800, 100, 600)]), 'f.json');
     expect(s.ratioRates).toEqual([1000]);
     expect(s.ratios['cpuPerDelivery']).toBe(2.5);
+  });
+});
+
+describe('bench result: the idle step with presence subscriptions', () => {
+  const idleJson = (presenceSubs: number, heapKiB: number, rssKiB: number) => ({
+    idle: {
+      connections: 1000,
+      presenceSubs,
+      nodes: 1,
+      fleetProcesses: 1,
+      connectPerSec: 900,
+      serverPerConnection: { rssKiB, heapKiB },
+      clientRssAddedKiBPerConnection: 9,
+      clientHeapAddedKiBPerConnection: 3,
+      rawWsClientRssAddedKiBPerConnection: 8,
+      rawWsClientHeapAddedKiBPerConnection: 2,
+      rawWsServerPerConnection: { connections: 1000, heapKiB: 2.8, rssKiB: 7 },
+      loadavg1: 1,
+    },
+  });
+
+  it('is set beside the idle figures, as ratios to them, and printed under the idle step', () => {
+    const idle = idleStep(idleJson(0, 3.3, 4), 'idle.json');
+    idle.presence = idlePresence(idle, idleJson(50, 5.7, 7.1), 'idle-presence.json');
+    expect(idle.presence).toEqual({ subscriptions: 50, connections: 1000, heapKiBPerConnection: 5.7, rssKiBPerConnection: 7.1, heapRatioToIdle: 1.73, rssRatioToIdle: 1.77, source: 'idle-presence.json' });
+    const r = { steps: [idle] } as unknown as BenchResult;
+    expect(summaryLines(r)).toContain('idle with 50 presence subscriptions each: imstorm heap 5.7 KiB RSS 7.1 KiB/conn (×1.73 and ×1.77 the idle figures above)');
+    expect(benchHtml({ ...r, at: 'now', commit: null, node: 'v22', machine: { cpus: 2, loadavgStart: [1], loadavgEnd: [1], pinning: 'off' }, quick: true, testBugs: null, seconds: 1, ratios: {}, config: '' } as BenchResult)).toContain('<b>50 presence subscriptions</b>');
+  });
+
+  it('refuses a twin run that had no subscriptions (the wrong file)', () => {
+    const idle = idleStep(idleJson(0, 3.3, 4), 'idle.json');
+    expect(() => idlePresence(idle, idleJson(0, 3.3, 4), 'idle.json')).toThrow(/without presence subscriptions/);
   });
 });
