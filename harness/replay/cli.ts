@@ -1,5 +1,4 @@
 // `imstorm replay <capture-dir | report-dir> [options]` (issue 12).
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ENV_CHOICES, EnvUnavailableError, type EnvChoice } from '../env/index.ts';
@@ -8,7 +7,7 @@ import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { RunAbortedError, RunSetupError } from '../scenario/run.ts';
 import { EXIT_USAGE, parseFlags, type Subcommand } from '../subcommand.ts';
 import { CaptureReadError } from './read.ts';
-import { readFaultTimeline, replay, ReplayError, scenarioFileText } from './replay.ts';
+import { readFaultTimeline, replay, ReplayError, saveReplayScenario } from './replay.ts';
 
 const USAGE = [
   'Usage: imstorm replay <capture-dir | report-dir> [options]',
@@ -33,7 +32,8 @@ const USAGE = [
   '  --seed N            seed of the replay\'s random choices (default: the report\'s, else 1)',
   '  --out DIR           reports root (default reports/)',
   '  --save-as FILE      also write the replay as a scenario file (scenarios/incidents/<name>.ts),',
-  '                      which `imstorm run ./FILE` runs; its name is the file\'s',
+  '                      which `imstorm run ./FILE` runs; its name is the file\'s; the recorded',
+  '                      steps go beside it as data (<name>.plan.json), which the file loads',
   '  -h, --help          show this help',
   '',
   'Exit 0 when every guarantee held in the replay, 1 when one failed, 2 for usage errors.',
@@ -116,10 +116,9 @@ export const replayCommand: Subcommand = {
         for (const d of r.divergences.list) io.out(`  - ${d.what}`);
       }
       if (o['save-as']) {
-        const file = path.resolve(o['save-as']);
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, scenarioFileText(r.scenario, positionals[0]!));
-        io.out(`saved as ${path.relative(process.cwd(), file)}: npx imstorm run ./${path.relative(process.cwd(), file)}`);
+        const saved = saveReplayScenario(o['save-as'], r.scenario, positionals[0]!);
+        const rel = (f: string) => path.relative(process.cwd(), f);
+        io.out(`saved as ${rel(saved.scenarioFile)} (its recorded plan: ${rel(saved.planFile)}): npx imstorm run ./${rel(saved.scenarioFile)}`);
       }
       io.out(`report: ${path.relative(process.cwd(), r.result.dir) || r.result.dir}/report.html (also ${r.divergences ? 'replay.md, replay.json, capture/' : 'replay.md'})`);
       return v.pass ? 0 : 1;
