@@ -7,7 +7,7 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { z } from 'zod';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../env/paths.ts';
@@ -25,6 +25,22 @@ export const LAG_RESOLUTION_MS = 10;
  * sets it, to show the CI gate fails a deliberately slowed server); unset otherwise.
  */
 export const benchTestBugs = (): Record<string, string> => (process.env.BENCH_TEST_BUGS ? { TEST_BUGS: process.env.BENCH_TEST_BUGS } : {});
+
+/**
+ * The environment of an imstorm node under a bench: its per-connection send and group-ops
+ * limits far above any offered rate (the bench measures the server, not its rate limiter),
+ * quiet logs, a short drain.
+ */
+export const UNTHROTTLED_NODE_ENV = { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000 } as const;
+
+/** Writes a bench script's JSON report to `out`, or reports/<prefix>-<time>.json; logs and returns the path. */
+export function writeBenchReport(prefix: string, out: string | undefined, report: unknown, log: (line: string) => void): string {
+  const file = out ?? path.join(REPO_ROOT, 'reports', `${prefix}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(report, null, 2));
+  log(`report: ${path.relative(process.cwd(), file)}`);
+  return file;
+}
 
 export interface Pinning {
   ok: boolean;

@@ -19,17 +19,15 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { REPO_ROOT } from '../env/paths.ts';
 import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
 import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchArgs, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, dmConv, nowMs, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -222,7 +220,7 @@ try {
     redisUrl: redis.url,
     jwtSecret,
     nodeId: 'bench-dm',
-    env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000, DEBUG_ROUTES: 1, ...benchTestBugs() },
+    env: { ...UNTHROTTLED_NODE_ENV, DEBUG_ROUTES: 1, ...benchTestBugs() },
   });
   pins.pin(node.process.pid, pins.serverCpu);
   const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: '2', BENCH_MODE: 'dm' });
@@ -299,10 +297,7 @@ try {
     steps,
     comparisons,
   };
-  const out = o.out ?? path.join(REPO_ROOT, 'reports', `bench-dm-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(report, null, 2));
-  log(`report: ${path.relative(process.cwd(), out)}`);
+  writeBenchReport('bench-dm', o.out, report, log);
 } catch (err) {
   process.stderr.write(`bench:dm: ${(err as Error).message}\n`);
   exitCode = 1;

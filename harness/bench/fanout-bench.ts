@@ -17,20 +17,18 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { REPO_ROOT } from '../env/paths.ts';
 import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
 import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
 import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchArgs, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -274,6 +272,8 @@ let node: ServerNodeHandle | null = null;
 let captureRedis: RedisProcessHandle | null = null;
 let captureNode: ServerNodeHandle | null = null;
 let exitCode = 0;
+// --cpu-prof: V8 writes a node's profile when it exits; they are stopped with SIGTERM below
+const cpuProf = o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {};
 try {
   redis = await startRedisProcess({ appendfsync: o['redis-fsync'] });
   pin(redis.process?.pid, SERVER_CPU);
@@ -282,16 +282,10 @@ try {
     jwtSecret,
     nodeId: 'bench-1',
     env: {
-      SEND_RATE: 1_000_000,
-      SEND_BURST: 1_000_000,
-      GROUP_OPS_RATE: 100_000,
-      GROUP_OPS_BURST: 100_000,
-      LOG_LEVEL: 'warn',
-      DRAIN_MS: 1000,
+      ...UNTHROTTLED_NODE_ENV,
       DEBUG_ROUTES: 1, // POST /debug/gc: memory per connection after a full GC
       ...benchTestBugs(),
-      // --cpu-prof: V8 writes the profile when the node exits; it is stopped with SIGTERM below
-      ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}),
+      ...cpuProf,
     },
   });
   pin(node.process.pid, SERVER_CPU);
@@ -304,7 +298,7 @@ try {
       redisUrl: captureRedis.url,
       jwtSecret,
       nodeId: 'bench-cap',
-      env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'], ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}) },
+      env: { ...UNTHROTTLED_NODE_ENV, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'], ...cpuProf },
     });
     pin(captureNode.process.pid, SERVER_CPU);
   }
@@ -415,10 +409,7 @@ try {
     summary,
     ...(capNode ? { capture: { dir: path.resolve(o.capture!), sample: o['capture-sample'], steps: captureSteps.map((c) => ({ offeredPerSec: c.offeredPerSec, round: c.round, cpuMicrosOff: c.off.cpuMicrosPerDelivery.server, cpuMicrosOn: c.on.cpuMicrosPerDelivery.server, cpuOnOverOff: c.cpuOnOverOff, cpuWithRedisOnOverOff: c.cpuWithRedisOnOverOff, p99Off: c.off.latencyMs.p99, p99On: c.on.latencyMs.p99 })) } } : {}),
   };
-  const out = o.out ?? path.join(REPO_ROOT, 'reports', `bench-fanout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(report, null, 2));
-  log(`report: ${path.relative(process.cwd(), out)}`);
+  writeBenchReport('bench-fanout', o.out, report, log);
   if (o['cpu-prof']) {
     for (const c of children) c.kill('SIGKILL');
     await imstormNode.stop(30_000);
