@@ -22,7 +22,8 @@ export function recordedFileOf(scenarioFile: string): string {
  */
 export function loadRecorded(file: string | URL): Recorded {
   const abs = typeof file === 'string' ? path.resolve(file) : fileURLToPath(file);
-  const shown = path.relative(process.cwd(), abs) || abs;
+  const rel = path.relative(process.cwd(), abs);
+  const shown = rel && !rel.startsWith('..') ? rel : abs;
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(abs, 'utf8'));
