@@ -2,7 +2,6 @@
 // own flag schema, so `run`, `list`, `env up`, `report`, `compare` and
 // `server` slot in beside `toxiproxy` without touching the dispatcher.
 
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { startToxiproxyServer } from './faults/proxy-server.ts';
 import { ENV_CHOICES, EnvUnavailableError, leaveSignalsToCaller, startTopology, type EnvChoice, type Topology } from './env/index.ts';
@@ -12,32 +11,12 @@ import { listCommand, runCommand, serverCommand } from './scenario/cli.ts';
 import { agentCommand } from './fleet/agent-cli.ts';
 import { replayCommand } from './replay/cli.ts';
 import { exploreCommand } from './explore/cli.ts';
-import { EXIT_USAGE, runSubcommand, UsageError, type CliIo, type Subcommand } from './subcommand.ts';
+import { envOf, EXIT_USAGE, parseCommandFlags, runSubcommand, serverEnvFlag, UsageError, type CliIo, type Subcommand } from './subcommand.ts';
 
 const processIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
-
-/** Parses `--flag value` options with node:util, then validates them with `schema`. */
-function parseFlags<T extends z.ZodType>(
-  args: readonly string[],
-  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'],
-  schema: T,
-): z.output<T> | 'help' {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (values['help']) return 'help';
-  const result = schema.safeParse(values);
-  if (!result.success) {
-    throw new UsageError(result.error.issues.map((issue) => issue.message).join('; '));
-  }
-  return result.data;
-}
 
 /** Resolves on the first SIGINT or SIGTERM. */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -76,15 +55,12 @@ const toxiproxyCommand: Subcommand = {
     '  -h, --help    show this help',
   ].join('\n'),
   async run(args, io) {
-    const flags = parseFlags(
-      args,
-      { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8474' } },
-      ToxiproxyFlags,
-    );
-    if (flags === 'help') {
+    const parsed = parseCommandFlags(args, { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8474' } }, ToxiproxyFlags);
+    if (parsed === 'help') {
       io.out(this.usage);
       return 0;
     }
+    const { flags } = parsed;
     const server = await startToxiproxyServer({ host: flags.host, port: flags.port });
     const stopped = untilSignal();
     io.out(`imstorm toxiproxy: API listening on ${server.url}`);
@@ -106,9 +82,7 @@ const EnvUpFlags = z.object({
   'redis-url': z.string().optional(),
   'toxiproxy-url': z.string().optional(),
   'jwt-secret': z.string().refine((s) => Buffer.byteLength(s) >= 32, { message: '--jwt-secret must be at least 32 bytes (the server refuses shorter secrets); e.g. `openssl rand -hex 32`' }).optional(),
-  'server-env': z
-    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, { message: '--server-env takes KEY=VALUE' }))
-    .default([]),
+  'server-env': serverEnvFlag('DEBUG_ROUTES=1'),
   'no-redis-proxy': z.boolean().default(false),
   'no-client-proxy': z.boolean().default(false),
   json: z.boolean().default(false),
@@ -175,7 +149,7 @@ const envCommand: Subcommand = {
       return 0;
     }
     if (verb !== 'up') throw new UsageError(verb === undefined ? 'missing action (up)' : `unknown action '${verb}' (expected up)`);
-    const flags = parseFlags(
+    const parsed = parseCommandFlags(
       rest,
       {
         env: { type: 'string', default: process.env.IMSTORM_ENV ?? 'auto' },
@@ -192,12 +166,12 @@ const envCommand: Subcommand = {
       },
       EnvUpFlags,
     );
-    if (flags === 'help') {
+    if (parsed === 'help') {
       io.out(this.usage);
       return 0;
     }
-    const serverEnv: Record<string, string> = {};
-    for (const kv of flags['server-env']) serverEnv[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    const { flags } = parsed;
+    const serverEnv = envOf(flags['server-env']);
 
     // Ctrl-C: tear down gracefully; a second Ctrl-C exits at once (the exit hook still
     // SIGKILLs the nodes and removes the containers).

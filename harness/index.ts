@@ -6,3 +6,4 @@ export { runScenario, RunSetupError, type RunOptions, type RunResult, type LiveP
 export { workloadSchema, deviceGroupSchema, stageSchema, bodySizeSchema, ackModeSchema, clientModeSchema, type Workload, type DeviceGroup, type Stage, type BodySize, type AckMode, type ClientMode } from './fleet/workload.ts';
 export { GUARANTEES, type Guarantee } from './model/guarantees.ts';
 export { LiveMetricsServer, LiveMetricsError, type LiveMetricsOptions, type LiveRun } from './live/metrics-server.ts';
+export { loadRecorded, RecordedFileError } from './fleet/recorded-file.ts';

@@ -6,14 +6,16 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import type { z } from 'zod';
-import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../env/paths.ts';
 import { track } from '../env/procs.ts';
-import type { ServerNodeHandle } from '../env/server-node.ts';
+import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
+import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
 import { httpCall } from '../util/http-call.ts';
+import type { ReceiverCommand, ReceiverReply } from './fanout-plan.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -25,6 +27,22 @@ export const LAG_RESOLUTION_MS = 10;
  * sets it, to show the CI gate fails a deliberately slowed server); unset otherwise.
  */
 export const benchTestBugs = (): Record<string, string> => (process.env.BENCH_TEST_BUGS ? { TEST_BUGS: process.env.BENCH_TEST_BUGS } : {});
+
+/**
+ * The environment of an imstorm node under a bench: its per-connection send and group-ops
+ * limits far above any offered rate (the bench measures the server, not its rate limiter),
+ * quiet logs, a short drain.
+ */
+export const UNTHROTTLED_NODE_ENV = { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000 } as const;
+
+/** Writes a bench script's JSON report to `out`, or reports/<prefix>-<time>.json; logs and returns the path. */
+export function writeBenchReport(prefix: string, out: string | undefined, report: unknown, log: (line: string) => void): string {
+  const file = out ?? path.join(REPO_ROOT, 'reports', `${prefix}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(report, null, 2));
+  log(`report: ${path.relative(process.cwd(), file)}`);
+  return file;
+}
 
 export interface Pinning {
   ok: boolean;
@@ -109,6 +127,16 @@ export function nextMessage<T>(child: ChildProcess, pred: (m: T) => boolean, tim
   });
 }
 
+/** Sends `cmd` to each receiver process (receivers.ts) and waits for each one's `type` answer (of the same step, for a step's command). */
+export const askAll = <T extends ReceiverReply>(procs: ChildProcess[], cmd: ReceiverCommand, type: T['type'], timeoutMs: number): Promise<T[]> =>
+  Promise.all(
+    procs.map((p) => {
+      const answer = nextMessage<ReceiverReply>(p, (m) => m.type === type && (!('step' in cmd) || (m as { step?: number }).step === cmd.step), timeoutMs, `receiver process ${p.pid} (${cmd.type})`);
+      p.send(cmd);
+      return answer as Promise<T>;
+    }),
+  );
+
 export interface ServerMemory {
   rss: number;
   heapUsed: number;
@@ -163,6 +191,28 @@ export interface SweepStep<Name extends string = string> {
   pass: boolean;
 }
 
+/** The flags of a sweep (fanout-bench.ts, dm-bench.ts): step lengths, receiver processes, pinning, Redis's fsync, the report file. */
+export const SWEEP_FLAGS = {
+  'step-seconds': z.coerce.number().int().min(2).max(120),
+  'grace-seconds': z.coerce.number().int().min(1).max(60),
+  'warmup-seconds': z.coerce.number().int().min(0).max(60),
+  'receiver-processes': z.coerce.number().int().min(1).max(8).optional(),
+  pin: z.enum(['auto', 'off']),
+  'redis-fsync': z.enum(['always', 'everysec', 'no']),
+  out: z.string().optional(),
+};
+
+/** SWEEP_FLAGS as parseArgs options, with their defaults. */
+export const SWEEP_OPTIONS = {
+  'step-seconds': { type: 'string', default: '10' },
+  'grace-seconds': { type: 'string', default: '5' },
+  'warmup-seconds': { type: 'string', default: '3' },
+  'receiver-processes': { type: 'string' },
+  pin: { type: 'string', default: 'auto' },
+  'redis-fsync': { type: 'string', default: 'everysec' },
+  out: { type: 'string' },
+} as const satisfies ParseArgsOptionsConfig;
+
 /**
  * A bench script's flags (process.argv), validated by its schema; a bad flag or value ends
  * the script with exit 2, the flag named and the usage after it.
@@ -209,4 +259,48 @@ export function rawWsTarget(baseline: ChildProcess, port: number): BenchTarget<'
     },
     memory: () => baselineMemory(baseline),
   };
+}
+
+/**
+ * What a bench script starts — imstorm nodes, each on a Redis of its own, and forked
+ * children — stopped together in its `finally` (children killed, then the nodes and their
+ * Redis in the reverse order of their start), whatever failed half-way.
+ */
+export class BenchRig {
+  readonly children: ChildProcess[] = [];
+  private readonly stops: (() => Promise<void>)[] = [];
+
+  /** A Redis (appendfsync `fsync`) and an imstorm node on it, both pinned by `pin`. */
+  async server(o: { nodeId: string; jwtSecret: string; fsync: 'always' | 'everysec' | 'no'; env: NonNullable<Parameters<typeof startServerNode>[0]['env']>; pin: (pid: number | undefined) => void }): Promise<{ redis: RedisProcessHandle; node: ServerNodeHandle }> {
+    const redis = await startRedisProcess({ appendfsync: o.fsync });
+    this.stops.push(() => redis.cleanup());
+    o.pin(redis.process?.pid);
+    const node = await startServerNode({ redisUrl: redis.url, jwtSecret: o.jwtSecret, nodeId: o.nodeId, env: o.env });
+    this.stops.push(() => node.kill());
+    o.pin(node.process.pid);
+    return { redis, node };
+  }
+
+  /**
+   * Runs a bench script's body: an error is printed as `label: message` (exit code 1);
+   * whatever the rig started is stopped, then the process exits.
+   */
+  async run(label: string, body: () => Promise<void>): Promise<never> {
+    let code = 0;
+    try {
+      await body();
+    } catch (err) {
+      process.stderr.write(`${label}: ${(err as Error).message}\n`);
+      code = 1;
+    } finally {
+      await this.stop();
+    }
+    process.exit(code);
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.children) c.kill('SIGKILL');
+    for (const stop of this.stops.reverse()) await stop();
+    this.stops.length = 0;
+  }
 }

@@ -19,17 +19,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { REPO_ROOT } from '../env/paths.ts';
-import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
-import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchArgs, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, dmConv, nowMs, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -48,13 +44,7 @@ const argsSchema = z
       .regex(/^(none|\d+(,\d+)*)$/, 'a comma list of messages per second, e.g. 2500,5000,10000, or none')
       .transform((s) => (s === 'none' ? [] : s.split(',').map(Number)))
       .refine((rs) => rs.length <= 12 && rs.every((r) => r >= 10 && r <= 100_000), 'at most 12 rates, each 10..100000 messages/s'),
-    'step-seconds': z.coerce.number().int().min(2).max(120),
-    'grace-seconds': z.coerce.number().int().min(1).max(60),
-    'warmup-seconds': z.coerce.number().int().min(0).max(60),
-    'receiver-processes': z.coerce.number().int().min(1).max(8).optional(),
-    pin: z.enum(['auto', 'off']),
-    'redis-fsync': z.enum(['always', 'everysec', 'no']),
-    out: z.string().optional(),
+    ...SWEEP_FLAGS,
   })
   .superRefine((o, ctx) => {
     const need = Math.ceil((2 * o.connections) / PER_PROCESS);
@@ -65,13 +55,7 @@ const o = benchArgs('bench:dm', USAGE, {
     connections: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '100' },
     rates: { type: 'string', default: '2500,5000,10000' },
-    'step-seconds': { type: 'string', default: '10' },
-    'grace-seconds': { type: 'string', default: '5' },
-    'warmup-seconds': { type: 'string', default: '3' },
-    'receiver-processes': { type: 'string' },
-    pin: { type: 'string', default: 'auto' },
-    'redis-fsync': { type: 'string', default: 'everysec' },
-    out: { type: 'string' },
+    ...SWEEP_OPTIONS,
   }, argsSchema);
 const N = o.connections;
 const P = o['receiver-processes'] ?? Math.max(1, Math.ceil((2 * N) / PER_PROCESS));
@@ -80,15 +64,6 @@ const jwtSecret = randomBytes(32).toString('hex');
 const pins = pinning(o.pin);
 
 type Target = BenchTarget<'raw-ws' | 'imstorm'>;
-
-const askAll = <T extends ReceiverReply>(procs: ChildProcess[], cmd: ReceiverCommand, type: T['type'], timeoutMs: number): Promise<T[]> =>
-  Promise.all(
-    procs.map((p) => {
-      const answer = nextMessage<ReceiverReply>(p, (m) => m.type === type && (!('step' in cmd) || (m as { step?: number }).step === cmd.step), timeoutMs, `receiver process ${p.pid} (${cmd.type})`);
-      p.send(cmd);
-      return answer as Promise<T>;
-    }),
-  );
 
 function mergeHistograms(encoded: string[]) {
   const parts = encoded.filter(Boolean);
@@ -211,20 +186,16 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
 
 pins.pin(process.pid, pins.loadCpus);
 log(`${N} clients in ${N / 2} 1:1 pairs, acking every ${ACK_EVERY_MS} ms; connect concurrency ${o.concurrency} per process; rates ${o.rates.join(', ') || 'none (storm only)'} messages/s; ${o['step-seconds']} s a step; ${P} receiver process(es); ${pins.text}`);
-const children: ChildProcess[] = [];
-let redis: RedisProcessHandle | null = null;
-let node: ServerNodeHandle | null = null;
-let exitCode = 0;
-try {
-  redis = await startRedisProcess({ appendfsync: o['redis-fsync'] });
-  pins.pin(redis.process?.pid, pins.serverCpu);
-  node = await startServerNode({
-    redisUrl: redis.url,
-    jwtSecret,
+const rig = new BenchRig();
+const children = rig.children;
+await rig.run('bench:dm', async () => {
+  const { redis, node } = await rig.server({
     nodeId: 'bench-dm',
-    env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000, DEBUG_ROUTES: 1, ...benchTestBugs() },
+    jwtSecret,
+    fsync: o['redis-fsync'],
+    env: { ...UNTHROTTLED_NODE_ENV, DEBUG_ROUTES: 1, ...benchTestBugs() },
+    pin: (pid) => pins.pin(pid, pins.serverCpu),
   });
-  pins.pin(node.process.pid, pins.serverCpu);
   const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: '2', BENCH_MODE: 'dm' });
   children.push(baseline);
   const { port } = await nextMessage<{ type: string; port: number }>(baseline, (m) => m.type === 'ready', 20_000, 'raw-ws baseline');
@@ -299,16 +270,5 @@ try {
     steps,
     comparisons,
   };
-  const out = o.out ?? path.join(REPO_ROOT, 'reports', `bench-dm-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(report, null, 2));
-  log(`report: ${path.relative(process.cwd(), out)}`);
-} catch (err) {
-  process.stderr.write(`bench:dm: ${(err as Error).message}\n`);
-  exitCode = 1;
-} finally {
-  for (const c of children) c.kill('SIGKILL');
-  await node?.kill();
-  await redis?.cleanup();
-}
-process.exit(exitCode);
+  writeBenchReport('bench-dm', o.out, report, log);
+});

@@ -17,20 +17,17 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { REPO_ROOT } from '../env/paths.ts';
-import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
-import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
+import type { ServerNodeHandle } from '../env/server-node.ts';
 import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { baselineMemory, benchArgs, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -48,19 +45,13 @@ const argsSchema = z
       .regex(/^\d+(,\d+)*$/, 'a comma list of deliveries per second, e.g. 2500,5000,10000')
       .transform((s) => s.split(',').map(Number))
       .refine((rs) => rs.length <= 12 && rs.every((r) => r >= 10 && r <= 200_000), 'at most 12 rates, each 10..200000 deliveries/s'),
-    'step-seconds': z.coerce.number().int().min(2).max(120),
-    'grace-seconds': z.coerce.number().int().min(1).max(60),
-    'warmup-seconds': z.coerce.number().int().min(0).max(60),
-    'receiver-processes': z.coerce.number().int().min(1).max(8).optional(),
-    pin: z.enum(['auto', 'off']),
+    ...SWEEP_FLAGS,
     repeat: z.coerce.number().int().min(1).max(5),
-    'redis-fsync': z.enum(['always', 'everysec', 'no']),
     'cpu-prof': z.string().optional(),
     /** a second imstorm node (its own Redis) capturing every user into this directory, stepped right after the plain one */
     capture: z.string().min(1, '--capture takes a directory for the capture files').optional(),
     /** CAPTURE_SAMPLE of the capturing node: 0 is an A/A check of the bench itself (capture on, nobody recorded) */
     'capture-sample': z.coerce.number({ message: '--capture-sample must be a fraction 0..1' }).min(0, '--capture-sample must be a fraction 0..1').max(1, '--capture-sample must be a fraction 0..1').default(1),
-    out: z.string().optional(),
   })
   .superRefine((o, ctx) => {
     if (o.receivers % o['group-size'] !== 0) ctx.addIssue({ code: 'custom', path: ['receivers'], message: `must be a multiple of --group-size (${o['group-size']}), e.g. ${Math.max(1, Math.round(o.receivers / o['group-size'])) * o['group-size']}` });
@@ -91,17 +82,11 @@ const o = benchArgs('bench:fanout', USAGE, {
     receivers: { type: 'string', default: '10000' },
     'group-size': { type: 'string', default: '100' },
     rates: { type: 'string', default: '2500,5000,10000' },
-    'step-seconds': { type: 'string', default: '10' },
-    'grace-seconds': { type: 'string', default: '5' },
-    'warmup-seconds': { type: 'string', default: '3' },
-    'receiver-processes': { type: 'string' },
-    pin: { type: 'string', default: 'auto' },
+    ...SWEEP_OPTIONS,
     repeat: { type: 'string', default: '1' },
-    'redis-fsync': { type: 'string', default: 'everysec' },
     'cpu-prof': { type: 'string' },
     capture: { type: 'string' },
     'capture-sample': { type: 'string' },
-    out: { type: 'string' },
   }, argsSchema);
 const R = o.receivers;
 const S = o['group-size'];
@@ -120,15 +105,6 @@ const SERVER_CPU = pins.serverCpu;
 const LOAD_CPUS = pins.loadCpus;
 const pin = pins.pin;
 const SETTLE_MAX_MS = 60_000;
-
-const askAll = <T extends ReceiverReply>(procs: ChildProcess[], cmd: ReceiverCommand, type: T['type'], timeoutMs: number): Promise<T[]> =>
-  Promise.all(
-    procs.map((p) => {
-      const answer = nextMessage<ReceiverReply>(p, (m) => m.type === type && (!('step' in cmd) || (m as { step?: number }).step === cmd.step), timeoutMs, `receiver process ${p.pid} (${cmd.type})`);
-      p.send(cmd);
-      return answer as Promise<T>;
-    }),
-  );
 
 // ---- one target: a server the receivers and a publisher talk to ---------------------
 
@@ -268,46 +244,29 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
 
 pin(process.pid, LOAD_CPUS);
 log(`${R} receivers in ${G} groups of ${S}, acking every ${ACK_EVERY_MS} ms; rates ${o.rates.join(', ')} deliveries/s; ${o['step-seconds']} s a step; ${P} receiver process(es); ${pins.text}`);
-const children: ChildProcess[] = [];
-let redis: RedisProcessHandle | null = null;
-let node: ServerNodeHandle | null = null;
-let captureRedis: RedisProcessHandle | null = null;
-let captureNode: ServerNodeHandle | null = null;
-let exitCode = 0;
-try {
-  redis = await startRedisProcess({ appendfsync: o['redis-fsync'] });
-  pin(redis.process?.pid, SERVER_CPU);
-  node = await startServerNode({
-    redisUrl: redis.url,
-    jwtSecret,
+const rig = new BenchRig();
+const children = rig.children;
+// --cpu-prof: V8 writes a node's profile when it exits; they are stopped with SIGTERM below
+const cpuProf = o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {};
+const serverPin = (pid: number | undefined) => pin(pid, SERVER_CPU);
+await rig.run('bench:fanout', async () => {
+  const { redis, node } = await rig.server({
     nodeId: 'bench-1',
+    jwtSecret,
+    fsync: o['redis-fsync'],
     env: {
-      SEND_RATE: 1_000_000,
-      SEND_BURST: 1_000_000,
-      GROUP_OPS_RATE: 100_000,
-      GROUP_OPS_BURST: 100_000,
-      LOG_LEVEL: 'warn',
-      DRAIN_MS: 1000,
+      ...UNTHROTTLED_NODE_ENV,
       DEBUG_ROUTES: 1, // POST /debug/gc: memory per connection after a full GC
       ...benchTestBugs(),
-      // --cpu-prof: V8 writes the profile when the node exits; it is stopped with SIGTERM below
-      ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}),
+      ...cpuProf,
     },
+    pin: serverPin,
   });
-  pin(node.process.pid, SERVER_CPU);
-  if (o.capture) {
-    // the same server with CAPTURE_SAMPLE=1, on a Redis of its own (the receivers' users and
-    // devices are the same: on one Redis each connection would replace the other's)
-    captureRedis = await startRedisProcess({ appendfsync: o['redis-fsync'] });
-    pin(captureRedis.process?.pid, SERVER_CPU);
-    captureNode = await startServerNode({
-      redisUrl: captureRedis.url,
-      jwtSecret,
-      nodeId: 'bench-cap',
-      env: { SEND_RATE: 1_000_000, SEND_BURST: 1_000_000, GROUP_OPS_RATE: 100_000, GROUP_OPS_BURST: 100_000, LOG_LEVEL: 'warn', DRAIN_MS: 1000, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'], ...(o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {}) },
-    });
-    pin(captureNode.process.pid, SERVER_CPU);
-  }
+  // the same server with CAPTURE_SAMPLE=1, on a Redis of its own (the receivers' users and
+  // devices are the same: on one Redis each connection would replace the other's)
+  const capture = o.capture
+    ? await rig.server({ nodeId: 'bench-cap', jwtSecret, fsync: o['redis-fsync'], env: { ...UNTHROTTLED_NODE_ENV, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'], ...cpuProf }, pin: serverPin })
+    : null;
   const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: String(S) });
   children.push(baseline);
   const { port } = await nextMessage<{ type: string; port: number }>(baseline, (m) => m.type === 'ready', 20_000, 'raw-ws baseline');
@@ -318,8 +277,8 @@ try {
     rawWsTarget(baseline, port),
     nodeTarget('imstorm', imstormNode, redis.process!.pid!),
   ];
-  const capNode = captureNode;
-  if (capNode) targets.push(nodeTarget('imstorm+capture', capNode, captureRedis!.process!.pid!));
+  const capNode = capture?.node;
+  if (capture) targets.push(nodeTarget('imstorm+capture', capture.node, capture.redis.process!.pid!));
 
   log(`creating ${G} groups of ${S} receivers + the publisher on imstorm`);
   await createGroups(
@@ -350,7 +309,7 @@ try {
     pubs.set(t.name, await openPublisher(t.wsUrl));
   }
 
-  const quietPids = [baseline.pid!, imstormNode.process.pid!, redis.process!.pid!, ...(capNode ? [capNode.process.pid!, captureRedis!.process!.pid!] : [])];
+  const quietPids = [baseline.pid!, imstormNode.process.pid!, redis.process!.pid!, ...(capture ? [capture.node.process.pid!, capture.redis.process!.pid!] : [])];
   const captureSteps: { offeredPerSec: number; round: number; off: StepResult; on: StepResult; cpuOnOverOff: number | null; cpuWithRedisOnOverOff: number | null }[] = [];
   if (o['warmup-seconds'] > 0) for (const t of targets) await runStep(t, pubs.get(t.name)!, procs, o.rates[0]!, o['warmup-seconds'], true, quietPids);
   const steps: StepResult[] = [];
@@ -415,24 +374,11 @@ try {
     summary,
     ...(capNode ? { capture: { dir: path.resolve(o.capture!), sample: o['capture-sample'], steps: captureSteps.map((c) => ({ offeredPerSec: c.offeredPerSec, round: c.round, cpuMicrosOff: c.off.cpuMicrosPerDelivery.server, cpuMicrosOn: c.on.cpuMicrosPerDelivery.server, cpuOnOverOff: c.cpuOnOverOff, cpuWithRedisOnOverOff: c.cpuWithRedisOnOverOff, p99Off: c.off.latencyMs.p99, p99On: c.on.latencyMs.p99 })) } } : {}),
   };
-  const out = o.out ?? path.join(REPO_ROOT, 'reports', `bench-fanout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(report, null, 2));
-  log(`report: ${path.relative(process.cwd(), out)}`);
+  writeBenchReport('bench-fanout', o.out, report, log);
   if (o['cpu-prof']) {
     for (const c of children) c.kill('SIGKILL');
     await imstormNode.stop(30_000);
     await capNode?.stop(30_000);
     log(`CPU profile of the imstorm node: ${path.relative(process.cwd(), path.resolve(o['cpu-prof']))}/*.cpuprofile`);
   }
-} catch (err) {
-  process.stderr.write(`bench:fanout: ${(err as Error).message}\n`);
-  exitCode = 1;
-} finally {
-  for (const c of children) c.kill('SIGKILL');
-  await node?.kill();
-  await redis?.cleanup();
-  await captureNode?.kill();
-  await captureRedis?.cleanup();
-}
-process.exit(exitCode);
+});

@@ -16,7 +16,7 @@
  *   npm run bench -- --connections 20000 --fanout 1000 --messages 200
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,7 +31,7 @@ import { createGroups } from '../fleet/setup.ts';
 import type { DevicePlan, GroupPlan } from '../fleet/workload.ts';
 import { httpCall } from '../util/http-call.ts';
 import type { RawClientsCommand, RawClientsReply } from './raw-clients.ts';
-import { baselineMemory, benchArgs, benchTestBugs, forkChild, nextMessage, perConnectionKiB } from './bench-kit.ts';
+import { baselineMemory, benchArgs, benchTestBugs, forkChild, nextMessage, perConnectionKiB, writeBenchReport } from './bench-kit.ts';
 
 /** Connections per node in the idle phase: well under the ~19.5k a node allows here. */
 const PER_NODE = 15_000;
@@ -311,10 +311,7 @@ try {
     idle: { connections: n, presenceSubs: subs, gc: opts.gc, nodes: nodes.length, fleetProcesses: processes, connectPerSec: Math.round(n / connectSecs), serverPerConnection: perConn, clientRssKiBPerConnection: clientKiB, clientRssAddedKiBPerConnection: fleetAddedKiB, clientHeapAddedKiBPerConnection: fleetHeapKiB, rawWsClientRssAddedKiBPerConnection: rawKiB, rawWsClientHeapAddedKiBPerConnection: rawHeapKiB, clientRssAddedLessYoungKiBPerConnection: fleetLessYoungKiB, rawWsClientRssAddedLessYoungKiBPerConnection: rawLessYoungKiB, rawWsServerPerConnection: rawServer, serverRatioToRawWs: serverRatio, loadavg1: +os.loadavg()[0]!.toFixed(2), memory: { base, loaded } },
     fanout: fan,
   };
-  const out = opts.out ?? path.join(REPO_ROOT, 'reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(report, null, 2));
-  log(`report: ${path.relative(process.cwd(), out)}`);
+  writeBenchReport('bench', opts.out, report, log);
 } finally {
   fleet?.kill();
   for (const s of sockets) s.terminate();

@@ -6,7 +6,7 @@ import { EnvUnavailableError } from '../env/environment.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { GUARANTEES, type Guarantee } from '../model/guarantees.ts';
 import { REPO_ROOT } from '../env/paths.ts';
-import { EXIT_USAGE, parseFlags, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
+import { durationFlag, envOf, EXIT_USAGE, parseCommandFlags, serverEnvFlag, type CliIo, type Subcommand } from '../subcommand.ts';
 import { explore, type ExploreResult } from './explore.ts';
 import { foundName, writeScenarioFile } from './scenario-file.ts';
 import { describeCase, devicesOf, FAULT_KINDS, toScenario, type FaultKind } from './space.ts';
@@ -17,15 +17,7 @@ export const DEFAULT_GUARANTEES: readonly Guarantee[] = ['lost', 'unexpected', '
 /** Guarantees a short explored run can judge (leaks, reclaim, answers and residue need phases it does not have). */
 const EXPLORABLE: readonly Guarantee[] = ['lost', 'unexpected', 'unseen', 'duplicate', 'order', 'presence', 'inflight', 'nodes'];
 
-const duration = (flag: string) =>
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?(ms|s|m)?$/, `${flag} takes seconds, or 500ms / 30s / 10m`)
-    .transform((v) => {
-      const n = Number.parseFloat(v);
-      return v.endsWith('ms') ? n : v.endsWith('m') ? n * 60_000 : n * 1000;
-    })
-    .refine((ms) => ms >= 1000, `${flag} must be at least 1s`);
+const duration = (flag: string) => durationFlag(flag, '500ms / 30s / 10m').refine((ms) => ms >= 1000, `${flag} must be at least 1s`);
 const whole = (flag: string, min: number, max: number) =>
   z
     .string()
@@ -57,7 +49,7 @@ const exploreFlags = z
     confirm: whole('--confirm', 0, 100).prefault('10'),
     env: z.enum(['auto', 'local', 'containers'], { message: '--env must be one of local, containers, auto (explore hurts Redis: not external)' }).default('auto'),
     out: z.string().regex(/\.ts$/, '--out must name a .ts file, e.g. scenarios/found/my-bug.ts').optional(),
-    'server-env': z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, '--server-env takes KEY=VALUE, e.g. TEST_BUGS=skip_dedupe')).default([]),
+    'server-env': serverEnvFlag('TEST_BUGS=skip_dedupe'),
   })
   .refine((f) => f.path === undefined || f.seed !== undefined, { message: '--path needs the --seed it was printed with' })
   .refine((f) => f['min-fails'] <= f.repeat, { message: '--min-fails must not exceed --repeat (a candidate runs at most --repeat times)' });
@@ -96,36 +88,21 @@ const USAGE = [
   '  -h, --help         show this help',
 ].join('\n');
 
+const str = { type: 'string' } as const;
+const OPTIONS = { budget: str, 'shrink-budget': str, runs: str, seed: str, path: str, guarantees: str, faults: str, repeat: str, 'min-fails': str, confirm: str, env: str, out: str, 'server-env': { type: 'string', multiple: true } } as const;
+
 export const exploreCommand: Subcommand = {
   name: 'explore',
   summary: 'Property-based chaos: search workloads and fault schedules, shrink a violation, save it as a scenario',
   usage: USAGE,
   async run(args, io) {
-    const { values } = parseFlags(args, {
-        budget: { type: 'string' },
-        'shrink-budget': { type: 'string' },
-        runs: { type: 'string' },
-        seed: { type: 'string' },
-        path: { type: 'string' },
-        guarantees: { type: 'string' },
-        faults: { type: 'string' },
-        repeat: { type: 'string' },
-        'min-fails': { type: 'string' },
-        confirm: { type: 'string' },
-        env: { type: 'string' },
-        out: { type: 'string' },
-        'server-env': { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      });
-    if (values.help) {
+    const parsed = parseCommandFlags(args, OPTIONS, exploreFlags);
+    if (parsed === 'help') {
       io.out(USAGE);
       return 0;
     }
-    const parsed = exploreFlags.safeParse(values);
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('; '));
-    const f = parsed.data;
-    const serverEnv: Record<string, string> = {};
-    for (const kv of f['server-env']) serverEnv[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    const f = parsed.flags;
+    const serverEnv = envOf(f['server-env']);
     const guarantees = f.guarantees ?? DEFAULT_GUARANTEES;
     const seed = f.seed ?? randomInt(0, 2 ** 31 - 1);
     const command = `imstorm explore --seed ${seed}${f.path ? ` --path ${f.path}` : ''} ${args.filter((a, i) => a !== '--seed' && args[i - 1] !== '--seed' && a !== '--path' && args[i - 1] !== '--path').join(' ')}`.trim();

@@ -1,7 +1,8 @@
 // A recorded plan: a workload that is not drawn from rates and a seed but replays what
 // devices did, step by step, at their recorded times (issue 12). `imstorm replay` builds
 // one from a capture (harness/replay/plan.ts); a scenario saved with --save-as carries it
-// as data, so a replay IS a scenario and `imstorm run ./file.ts` runs it again.
+// as data (a plan file beside it, recorded-file.ts), so a replay IS a scenario and
+// `imstorm run ./file.ts` runs it again.
 import { z } from 'zod';
 import type { DevicePlan, GroupPlan, Plan } from './workload.ts';
 

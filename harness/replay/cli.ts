@@ -1,14 +1,13 @@
 // `imstorm replay <capture-dir | report-dir> [options]` (issue 12).
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ENV_CHOICES, EnvUnavailableError, type EnvChoice } from '../env/index.ts';
 import { REPO_ROOT } from '../env/paths.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { RunAbortedError, RunSetupError } from '../scenario/run.ts';
-import { EXIT_USAGE, parseFlags, type Subcommand } from '../subcommand.ts';
+import { durationFlag, envOf, EXIT_USAGE, parseCommandFlags, serverEnvFlag, UsageError, type Subcommand } from '../subcommand.ts';
 import { CaptureReadError } from './read.ts';
-import { readFaultTimeline, replay, ReplayError, scenarioFileText } from './replay.ts';
+import { readFaultTimeline, replay, ReplayError, saveReplayScenario } from './replay.ts';
 
 const USAGE = [
   'Usage: imstorm replay <capture-dir | report-dir> [options]',
@@ -33,31 +32,23 @@ const USAGE = [
   '  --seed N            seed of the replay\'s random choices (default: the report\'s, else 1)',
   '  --out DIR           reports root (default reports/)',
   '  --save-as FILE      also write the replay as a scenario file (scenarios/incidents/<name>.ts),',
-  '                      which `imstorm run ./FILE` runs; its name is the file\'s',
+  '                      which `imstorm run ./FILE` runs; its name is the file\'s; the recorded',
+  '                      steps go beside it as data (<name>.plan.json), which the file loads',
   '  -h, --help          show this help',
   '',
   'Exit 0 when every guarantee held in the replay, 1 when one failed, 2 for usage errors.',
 ].join('\n');
 
-const ms = (flag: string) =>
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?(ms|s|m)?$/, `${flag} takes seconds, or 500ms / 12s / 2m`)
-    .transform((v) => {
-      const n = Number.parseFloat(v);
-      return v.endsWith('ms') ? n : v.endsWith('m') ? n * 60_000 : n * 1000;
-    });
-
 const flags = z.object({
   speed: z.coerce.number({ message: '--speed must be a number' }).min(0.1, '--speed must be 0.1..10').max(10, '--speed must be 0.1..10').default(1),
-  from: ms('--from').optional(),
-  to: ms('--to').optional(),
+  from: durationFlag('--from', '500ms / 12s / 2m').optional(),
+  to: durationFlag('--to', '500ms / 12s / 2m').optional(),
   users: z.string().regex(/^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/, '--users takes user ids separated by commas, e.g. u1,u2').transform((s) => s.split(',')).optional(),
   faults: z.string().optional(),
   'no-implied-faults': z.boolean().optional(),
   env: z.enum(ENV_CHOICES as [EnvChoice, ...EnvChoice[]], { message: `--env must be one of ${ENV_CHOICES.join(', ')}` }).default('auto'),
   nodes: z.coerce.number({ message: '--nodes must be a whole number' }).int().min(1).max(64, '--nodes must be 1..64').optional(),
-  'server-env': z.array(z.string().regex(/^[A-Z][A-Z0-9_]*=.*$/, '--server-env takes NAME=value, e.g. TEST_BUGS=skip_gap_fill')).default([]),
+  'server-env': serverEnvFlag('TEST_BUGS=skip_gap_fill'),
   seed: z.coerce.number({ message: '--seed must be a whole number' }).int().min(0).max(2 ** 32 - 1).optional(),
   out: z.string().optional(),
   'save-as': z.string().regex(/(^|\/)[a-z0-9-]+\.ts$/, '--save-as takes a .ts file whose name is lowercase letters, digits and -, e.g. scenarios/incidents/bus-drop-loss.ts').optional(),
@@ -68,33 +59,26 @@ export const replayCommand: Subcommand = {
   summary: 'Replay a capture (CAPTURE_DIR) or a report against this build, judged and set beside the original',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseFlags(
+    const parsed = parseCommandFlags(
       args,
       {
         speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, users: { type: 'string' }, faults: { type: 'string' },
         'no-implied-faults': { type: 'boolean' }, env: { type: 'string' }, nodes: { type: 'string' }, 'server-env': { type: 'string', multiple: true },
-        seed: { type: 'string' }, out: { type: 'string' }, 'save-as': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        seed: { type: 'string' }, out: { type: 'string' }, 'save-as': { type: 'string' },
       },
+      flags,
       true,
     );
-    if (values.help) {
+    if (parsed === 'help') {
       io.out(USAGE);
       return 0;
     }
-    if (positionals.length !== 1) {
-      io.err(`imstorm replay: name one capture or report directory${positionals.length ? `, got ${positionals.join(' ')}` : ''}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    const f = flags.safeParse(values);
-    if (!f.success) {
-      io.err(`imstorm replay: ${f.error.issues.map((i) => i.message).join('; ')}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    const o = f.data;
+    const { flags: o, positionals } = parsed;
+    if (positionals.length !== 1) throw new UsageError(`name one capture or report directory${positionals.length ? `, got ${positionals.join(' ')}` : ''}`);
     const source = path.resolve(positionals[0]!);
     try {
       const extraFaults = o.faults ? readFaultTimeline(o.faults) : [];
-      const serverEnv = Object.fromEntries(o['server-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      const serverEnv = envOf(o['server-env']);
       const name = o['save-as'] ? path.basename(o['save-as'], '.ts') : undefined;
       io.out(`imstorm replay ${positionals[0]}${o.speed !== 1 ? ` at ×${o.speed}` : ''}`);
       const r = await replay(
@@ -116,10 +100,9 @@ export const replayCommand: Subcommand = {
         for (const d of r.divergences.list) io.out(`  - ${d.what}`);
       }
       if (o['save-as']) {
-        const file = path.resolve(o['save-as']);
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, scenarioFileText(r.scenario, positionals[0]!));
-        io.out(`saved as ${path.relative(process.cwd(), file)}: npx imstorm run ./${path.relative(process.cwd(), file)}`);
+        const saved = saveReplayScenario(o['save-as'], r.scenario, positionals[0]!);
+        const rel = (f: string) => path.relative(process.cwd(), f);
+        io.out(`saved as ${rel(saved.scenarioFile)} (its recorded plan: ${rel(saved.planFile)}): npx imstorm run ./${rel(saved.scenarioFile)}`);
       }
       io.out(`report: ${path.relative(process.cwd(), r.result.dir) || r.result.dir}/report.html (also ${r.divergences ? 'replay.md, replay.json, capture/' : 'replay.md'})`);
       return v.pass ? 0 : 1;

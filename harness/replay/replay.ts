@@ -10,6 +10,7 @@ import { parseReport, type Report } from '../report/schema.ts';
 import { readCapture, type CaptureData } from './read.ts';
 import { planReplay, type ReplayPlan, type ReplayWindow } from './plan.ts';
 import { divergences, sideBySide, summarize, type CaptureSummary, type Divergence } from './compare.ts';
+import { compactJson, recordedFileOf, writeRecorded } from '../fleet/recorded-file.ts';
 
 export interface ReplayOptions extends ReplayWindow {
   /** a hand-written incident timeline (scenario fault steps), on top of the implied faults */
@@ -73,30 +74,39 @@ export function replayScenario(cap: CaptureData, o: ReplayOptions): { scenario: 
   return { scenario: defineScenario(input), plan };
 }
 
-/** A scenario file that `imstorm run ./file.ts` runs: the replay frozen as data. */
-export function scenarioFileText(s: Scenario, from: string): string {
+/** Stands in the scenario's JSON for the expression that loads its plan file. */
+const RECORDED_HOLE = '\u0000recorded\u0000';
+
+/**
+ * A scenario file that `imstorm run ./file.ts` runs: the replay frozen, its topology, load
+ * and faults inline and its recorded plan (thousands of steps) loaded from `planFile`, a
+ * data file beside it (see saveReplayScenario).
+ */
+export function scenarioFileText(s: Scenario, from: string, planFile: string): string {
+  if (!s.workload.recorded) throw new ReplayError(`scenario ${s.name} has no recorded plan: only a replay is saved with --save-as`);
   // the replay's own capture and a test build's bugs are the replay command's, not the scenario's
   const { CAPTURE_DIR: _c, TEST_BUGS: _t, ...serverEnv } = s.topology.serverEnv;
-  const frozen = { ...s, topology: { ...s.topology, serverEnv } };
+  const frozen = { ...s, topology: { ...s.topology, serverEnv }, workload: { ...s.workload, recorded: RECORDED_HOLE } };
+  const load = `loadRecorded(new URL(${JSON.stringify(`./${planFile}`)}, import.meta.url))`;
   return [
-    `// Frozen by \`imstorm replay ${from}\` on ${new Date().toISOString().slice(0, 10)}: the recorded devices,`,
-    '// their steps (workload.recorded) and the faults as data. Run it with `npx imstorm run ./<this file>`.',
-    "import { defineScenario } from 'imstorm';",
+    `// Frozen by \`imstorm replay ${from}\` on ${new Date().toISOString().slice(0, 10)}: the recorded devices and`,
+    `// their steps (workload.recorded) are data in ${planFile} beside this file, checked when it`,
+    '// is loaded; the faults are below. Run it with `npx imstorm run ./<this file>`.',
+    "import { defineScenario, loadRecorded } from 'imstorm';",
     '',
-    `export default defineScenario(${compactJson(frozen, '')});`,
+    `export default defineScenario(${compactJson(frozen, '').replace(JSON.stringify(RECORDED_HOLE), load)});`,
     '',
   ].join('\n');
 }
 
-/** JSON with one line per short object or array (a recorded step is one line), indented otherwise. */
-export function compactJson(v: unknown, indent: string): string {
-  const flat = JSON.stringify(v);
-  if (flat === undefined) return 'undefined';
-  if (flat.length <= 110 || v === null || typeof v !== 'object') return flat;
-  const inner = indent + '  ';
-  if (Array.isArray(v)) return `[\n${v.map((x) => inner + compactJson(x, inner)).join(',\n')}\n${indent}]`;
-  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
-  return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compactJson(x, inner)}`).join(',\n')}\n${indent}}`;
+/** `--save-as dir/name.ts`: writes the scenario file and its plan file (dir/name.plan.json); returns both paths. */
+export function saveReplayScenario(file: string, s: Scenario, from: string): { scenarioFile: string; planFile: string } {
+  const scenarioFile = path.resolve(file);
+  const planFile = recordedFileOf(scenarioFile);
+  mkdirSync(path.dirname(scenarioFile), { recursive: true });
+  writeRecorded(planFile, s.workload.recorded!);
+  writeFileSync(scenarioFile, scenarioFileText(s, from, path.basename(planFile)));
+  return { scenarioFile, planFile };
 }
 
 export interface ReplayOutcome {

@@ -1,6 +1,5 @@
 // `imstorm run`, `imstorm list` and `imstorm server`.
 import { randomBytes, randomInt } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { z } from 'zod';
 import { scenarios, suites } from '../../scenarios/index.ts';
@@ -8,7 +7,7 @@ import { ENV_CHOICES, EnvUnavailableError, containersAvailability, type EnvChoic
 import { ensureSystemPackages, missingPackages } from '../util/system-deps.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { REPO_ROOT } from '../env/paths.ts';
-import { EXIT_USAGE, type CliIo, type Subcommand } from '../subcommand.ts';
+import { durationFlag, EXIT_USAGE, parseCommandFlags, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
 import { RunAbortedError, RunSetupError, runScenario, type LiveProgress } from './run.ts';
 import type { Scenario } from './define.ts';
 import { loadScenarioFile, looksLikeScenarioFile, ScenarioFileError } from './load-file.ts';
@@ -16,21 +15,11 @@ import { RemoteAgents } from '../fleet/orchestrator.ts';
 import { ControlError } from '../fleet/control-server.ts';
 import { LiveMetricsError, LiveMetricsServer, liveMetricsOptions, type LiveMetricsOptions } from '../live/metrics-server.ts';
 
-/** Bad flags or arguments of `imstorm run`: printed with the usage, exit code 2. */
-class RunUsageError extends Error {}
-
 const runFlags = z.object({
   env: z.enum(ENV_CHOICES as [EnvChoice, ...EnvChoice[]], { message: `--env (or IMSTORM_ENV) must be one of ${ENV_CHOICES.join(', ')}` }),
   nodes: z.coerce.number({ message: '--nodes must be a whole number' }).int().min(1).max(64, '--nodes must be 1..64').optional(),
   clients: z.coerce.number({ message: '--clients must be a whole number' }).int().min(2, '--clients must be at least 2').max(1_000_000).optional(),
-  duration: z
-    .string()
-    .regex(/^\d+(\.\d+)?(ms|s|m)?$/, '--duration takes a number of seconds, or 500ms / 30s / 2m')
-    .transform((v) => {
-      const n = Number.parseFloat(v);
-      return v.endsWith('ms') ? n : v.endsWith('m') ? n * 60_000 : n * 1000;
-    })
-    .optional(),
+  duration: durationFlag('--duration').optional(),
   seed: z.coerce.number({ message: '--seed must be a whole number' }).int().min(0).max(2 ** 32 - 1).optional(),
   out: z.string().optional(),
   processes: z.coerce.number().int().min(1).max(64, '--processes must be 1..64').optional(),
@@ -85,47 +74,39 @@ const RUN_USAGE = [
 ].join('\n');
 
 function parseRun(args: readonly string[]): { target: string; flags: z.output<typeof runFlags>; metrics: LiveMetricsOptions | null } | 'help' {
-  let values: Record<string, unknown>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        // as for `imstorm env up`: IMSTORM_ENV is the default, so a CI job sets the provider once
-        env: { type: 'string', default: process.env.IMSTORM_ENV ?? 'auto' },
-        nodes: { type: 'string' },
-        clients: { type: 'string' },
-        duration: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        processes: { type: 'string' },
-        'source-addresses': { type: 'string' },
-        'metrics-port': { type: 'string' },
-        'metrics-host': { type: 'string' },
-        agents: { type: 'string' },
-        'control-listen': { type: 'string' },
-        'control-token': { type: 'string' },
-        'agents-wait': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new RunUsageError((err as Error).message);
-  }
-  if (values.help) return 'help';
-  if (positionals.length !== 1) throw new RunUsageError(positionals.length ? `one scenario or suite, got ${positionals.join(' ')}` : 'name a scenario or suite (imstorm list shows them)');
-  const r = runFlags.safeParse(values);
-  if (!r.success) throw new RunUsageError(r.error.issues.map((i) => i.message).join('; '));
+  const parsed = parseCommandFlags(
+    args,
+    {
+      // as for `imstorm env up`: IMSTORM_ENV is the default, so a CI job sets the provider once
+      env: { type: 'string', default: process.env.IMSTORM_ENV ?? 'auto' },
+      nodes: { type: 'string' },
+      clients: { type: 'string' },
+      duration: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      processes: { type: 'string' },
+      'source-addresses': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+      agents: { type: 'string' },
+      'control-listen': { type: 'string' },
+      'control-token': { type: 'string' },
+      'agents-wait': { type: 'string' },
+    },
+    runFlags,
+    true,
+  );
+  if (parsed === 'help') return 'help';
+  const { flags, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `one scenario or suite, got ${positionals.join(' ')}` : 'name a scenario or suite (imstorm list shows them)');
   let metrics: LiveMetricsOptions | null;
   try {
-    metrics = liveMetricsOptions({ port: r.data['metrics-port'], host: r.data['metrics-host'] });
+    metrics = liveMetricsOptions({ port: flags['metrics-port'], host: flags['metrics-host'] });
   } catch (err) {
-    if (err instanceof LiveMetricsError) throw new RunUsageError(err.message);
+    if (err instanceof LiveMetricsError) throw new UsageError(err.message);
     throw err;
   }
-  return { target: positionals[0]!, flags: r.data, metrics };
+  return { target: positionals[0]!, flags, metrics };
 }
 
 /** "a, b ×16, c": repeats counted, in first-seen order (16 fuzz sessions are one entry). */
@@ -168,16 +149,8 @@ export const runCommand: Subcommand = {
   summary: 'Run a scenario or suite against a fresh environment and write a report',
   usage: RUN_USAGE,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseRun(args);
-    } catch (err) {
-      if (err instanceof RunUsageError) {
-        io.err(`imstorm run: ${err.message}\n\n${RUN_USAGE}`);
-        return EXIT_USAGE;
-      }
-      throw err;
-    }
+    // bad flags: a UsageError, printed with RUN_USAGE by runSubcommand (exit 2)
+    const parsed = parseRun(args);
     if (parsed === 'help') {
       io.out(RUN_USAGE);
       return 0;

@@ -15,42 +15,24 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { controlsEnv, intEnv, replayEnv } from './env-knobs.ts';
 import { checkConverges, checkRisingV, repeats } from './presence-race-check.ts';
 import { planArb, runScheduled, stepCount, threadsOf, type Plan } from './presence-race-plan.ts';
 import type { NodeHandle } from '../helpers/nodes.ts';
 import { RaceRun, RaceViolation, raceWorld, readyWorld, startRaceNode, type RaceWorld } from './presence-race-real.ts';
-
-const intEnv = (name: string, dflt: number | undefined): number | undefined => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  const seed = name.endsWith('_SEED');
-  if (!Number.isInteger(n) || n < (seed ? -(2 ** 31) : 1)) throw new Error(`${name}="${v}" must be an integer${seed ? '' : ' ≥ 1'}; unset it for the default`);
-  return n;
-};
 
 /**
  * runs a control may spend finding its counterexample: found within 1–11 runs in eight tries
  * here, once not in 25 with an older plan; the search stops at the first failure, so the
  * headroom costs time only when a search would otherwise have missed
  */
-const CONTROL_RUNS = intEnv('IMSTORM_PRESENCE_RACE_CONTROL_RUNS', 60)!;
-const RUNS = intEnv('IMSTORM_PRESENCE_RACE_RUNS', 16)!;
-const CONTROL_SECONDS = intEnv('IMSTORM_PRESENCE_RACE_CONTROL_SECONDS', 75)!;
-const SEED = intEnv('IMSTORM_PRESENCE_RACE_SEED', undefined);
-const PATH = process.env.IMSTORM_PRESENCE_RACE_PATH || undefined;
-if (PATH !== undefined && SEED === undefined) throw new Error('IMSTORM_PRESENCE_RACE_PATH needs IMSTORM_PRESENCE_RACE_SEED (fast-check replays a path from its seed)');
+const CONTROL_RUNS = intEnv('IMSTORM_PRESENCE_RACE_CONTROL_RUNS', 60);
+const RUNS = intEnv('IMSTORM_PRESENCE_RACE_RUNS', 16);
+const CONTROL_SECONDS = intEnv('IMSTORM_PRESENCE_RACE_CONTROL_SECONDS', 75);
+const { seed: SEED, path: PATH } = replayEnv('IMSTORM_PRESENCE_RACE');
 
 /** bug → the most steps its shrunk counterexample may have */
-const CONTROLS: Array<[bug: string, maxSteps: number]> = (process.env.IMSTORM_PRESENCE_RACE_CONTROLS ?? 'presence_local_view:3,ignore_lease_lapse:3')
-  .split(',')
-  .filter(Boolean)
-  .map((x) => {
-    const [bug, max] = x.split(':');
-    const n = Number(max);
-    if (!bug || !Number.isInteger(n) || n < 1) throw new Error(`IMSTORM_PRESENCE_RACE_CONTROLS: "${x}" must be bug:maxSteps, e.g. close_by_device:2`);
-    return [bug, n];
-  });
+const CONTROLS = controlsEnv('IMSTORM_PRESENCE_RACE_CONTROLS', 'presence_local_view:3,ignore_lease_lapse:3', 'bug:maxSteps, e.g. close_by_device:2');
 
 /** The last failing run (after shrinking: the counterexample's), as printed. */
 interface Failure {

@@ -12,23 +12,14 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cutExample, exercised, finalCheck, protocolCommands } from './protocol-commands.ts';
 import { setupRun, startWorld, teardownRun, type World } from './protocol-real.ts';
+import { controlsEnv, intEnv, replayEnv } from './env-knobs.ts';
 
-const intEnv = (name: string, dflt: number | undefined): number | undefined => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < (name === 'IMSTORM_MODEL_SEED' ? -(2 ** 31) : 1)) throw new Error(`${name}="${v}" must be an integer${name === 'IMSTORM_MODEL_SEED' ? '' : ' ≥ 1'}; unset it for the default`);
-  return n;
-};
-
-const RUNS = intEnv('IMSTORM_MODEL_RUNS', 25)!;
+const RUNS = intEnv('IMSTORM_MODEL_RUNS', 25);
 /** runs (and seconds) a control may spend finding its counterexample, shrinking included */
-const CONTROL_RUNS = intEnv('IMSTORM_MODEL_CONTROL_RUNS', 80)!;
-const CONTROL_SECONDS = intEnv('IMSTORM_MODEL_CONTROL_SECONDS', 60)!;
-const SEED = intEnv('IMSTORM_MODEL_SEED', undefined);
-const PATH = process.env.IMSTORM_MODEL_PATH || undefined;
+const CONTROL_RUNS = intEnv('IMSTORM_MODEL_CONTROL_RUNS', 80);
+const CONTROL_SECONDS = intEnv('IMSTORM_MODEL_CONTROL_SECONDS', 60);
+const { seed: SEED, path: PATH } = replayEnv('IMSTORM_MODEL');
 const REPLAY = process.env.IMSTORM_MODEL_REPLAY || undefined;
-if (PATH !== undefined && SEED === undefined) throw new Error('IMSTORM_MODEL_PATH needs IMSTORM_MODEL_SEED (fast-check replays a path from its seed)');
 
 /** commands that ran, by kind, over every run of a property (a check that refused a command skips it) */
 const ran = new Map<string, number>();
@@ -69,15 +60,7 @@ describe('model-based protocol tests: the correct server matches the model', () 
 });
 
 /** bug → the most commands its shrunk counterexample may have */
-const CONTROLS: Array<[bug: string, maxShrunk: number]> = (process.env.IMSTORM_MODEL_CONTROLS ?? 'skip_dedupe:4,drop_replay:3')
-  .split(',')
-  .filter(Boolean)
-  .map((x) => {
-    const [bug, max] = x.split(':');
-    const n = Number(max);
-    if (!bug || !Number.isInteger(n) || n < 1) throw new Error(`IMSTORM_MODEL_CONTROLS: "${x}" must be bug:maxCommands, e.g. skip_dedupe:4`);
-    return [bug, n];
-  });
+const CONTROLS = controlsEnv('IMSTORM_MODEL_CONTROLS', 'skip_dedupe:4,drop_replay:3', 'bug:maxCommands, e.g. skip_dedupe:4');
 
 for (const [bug, maxShrunk] of CONTROLS) {
   describe(`model-based protocol tests: control TEST_BUGS=${bug}`, () => {

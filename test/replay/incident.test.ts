@@ -2,10 +2,11 @@
 // (TEST_BUGS=skip_gap_fill: after a node's bus connection drops, its hole fills come back
 // empty and the holes are announced as trimmed) while the fault hits, then replayed from
 // the capture alone: the violation appears against the buggy build and not against the
-// correct one, and the scenario saved from the replay is that same scenario (it loads
-// equal); the regression scenario registered in ci, saved the same way, fails on the buggy
-// build (its control). Real nodes, Redis, proxies and fleet processes throughout.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// correct one, and the scenario saved from the replay (a scenario file and its recorded
+// plan as data beside it) is that same scenario (it loads equal); the regression scenario
+// registered in ci, saved the same way, fails on the buggy build (its control). Real
+// nodes, Redis, proxies and fleet processes throughout.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ import { afterAll, expect, it } from 'vitest';
 import { defineScenario, type Scenario } from '../../harness/scenario/define.ts';
 import { loadScenarioFile } from '../../harness/scenario/load-file.ts';
 import { runScenario } from '../../harness/scenario/run.ts';
-import { replay, scenarioFileText, type ReplayOptions } from '../../harness/replay/replay.ts';
+import { replay, saveReplayScenario, type ReplayOptions } from '../../harness/replay/replay.ts';
 import { scenarios, suites } from '../../scenarios/index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -64,10 +65,12 @@ it('records an incident on a buggy build while node-2 loses its bus; its replay 
   expect(fixed.result.pass).toBe(true);
   expect(lostOf(fixed.result).violationsTotal).toBe(0);
 
-  // 4. the replay saved as a scenario file: it loads as the replayed scenario, and fails on the buggy build
+  // 4. the replay saved as a scenario file and its plan file beside it: it loads as the replayed scenario
   const file = path.join(saveDir, 'incident-replay.ts');
-  writeFileSync(file, scenarioFileText(fixed.scenario, captureDir));
-  expect(readFileSync(file, 'utf8')).toMatch(/^import \{ defineScenario \} from 'imstorm';$/m);
+  const files = saveReplayScenario(file, fixed.scenario, captureDir);
+  expect(files.planFile).toBe(path.join(saveDir, 'incident-replay.plan.json'));
+  expect(readFileSync(file, 'utf8')).toMatch(/^import \{ defineScenario, loadRecorded \} from 'imstorm';$/m);
+  expect(readFileSync(file, 'utf8')).not.toMatch(/"op":/);
   const saved = await loadScenarioFile(file);
   const { CAPTURE_DIR: _c, ...fixedEnv } = fixed.scenario.topology.serverEnv;
   expect(saved).toEqual({ ...fixed.scenario, topology: { ...fixed.scenario.topology, serverEnv: fixedEnv } });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Scenario } from '../../harness/scenario/define.ts';
-import { runScenario } from '../../harness/scenario/run.ts';
+import { runScenario, type RunResult } from '../../harness/scenario/run.ts';
 import halfOpen from '../../scenarios/half-open.ts';
 import membershipChurn from '../../scenarios/membership-churn.ts';
 import nodeCrash from '../../scenarios/node-crash.ts';
@@ -25,22 +25,34 @@ function withBug(s: Scenario, bug: string, durationMs: number): Scenario {
   return { ...s, durationMs, topology: { ...s.topology, serverEnv: { ...s.topology.serverEnv, TEST_BUGS: bug } } };
 }
 
+const check = (r: RunResult, guarantee: string) => r.report.checks.find((x) => x.guarantee === guarantee)!;
+
+/** A control: the scenario on a server built with `bug` must fail, and fail `guarantee`; returns the run and that check. */
+async function control(s: Scenario, bug: string, durationMs: number, seed: number, guarantee: string) {
+  const r = await runScenario(withBug(s, bug, durationMs), { env: 'local', seed, outRoot: out, log });
+  expect(r.pass).toBe(false);
+  const c = check(r, guarantee);
+  expect(c.ok).toBe(false);
+  return { r, c };
+}
+
+/** What the bug does not touch still holds. */
+function untouchedHold(r: RunResult): void {
+  for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(check(r, g).ok, g).toBe(true);
+}
+
 describe('membership-churn', () => {
   it('control lose_leaves (leave payloads never reach a node): `unexpected` fails, naming the message, the device and the leave', async () => {
-    const r = await runScenario(withBug(membershipChurn, 'lose_leaves', 12_000), { env: 'local', seed: 31, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const c = r.report.checks.find((x) => x.guarantee === 'unexpected')!;
-    expect(c.ok).toBe(false);
+    const { r, c } = await control(membershipChurn, 'lose_leaves', 12_000, 31, 'unexpected');
     // "g:… seq N (epoch …, cmid … from …, stored after t+…) reached <user>/<device> on <conn> at t+… (live), but <user> was not a member then (left at t+…)"
     expect(c.violations[0]!.message).toMatch(/^g:\S+ seq \d+ \(epoch \S+, cmid \S+ from \S+, stored after t\+[\d.]+s\) reached (\S+)\/d\d on \S+ at t\+[\d.]+s \(live\), but \1 was not a member then \(left at t\+[\d.]+s\)$/);
-    // what the bug does not touch still holds
-    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
+    untouchedHold(r);
   });
 
   it('the correct server passes the same run', async () => {
     const r = await runScenario({ ...membershipChurn, durationMs: 12_000 }, { env: 'local', seed: 31, outRoot: out, log });
     expect(r.report.verdict.failures).toEqual([]);
-    expect(r.report.checks.find((x) => x.guarantee === 'unexpected')!.checked).toBeGreaterThan(1000);
+    expect(check(r, 'unexpected').checked).toBeGreaterThan(1000);
   });
 });
 
@@ -49,10 +61,8 @@ describe('half-open', () => {
   const short: Scenario = { ...halfOpen, durationMs: 8000, faults: halfOpen.faults.filter((f) => f.at < 5000) };
 
   it('control heartbeat_never_closes (silent connections never closed 4408): `reclaim` fails for the blackholed link and the frozen fleet process, naming the node and the connections', async () => {
-    const r = await runScenario(withBug(short, 'heartbeat_never_closes', short.durationMs), { env: 'local', seed: 32, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const c = r.report.checks.find((x) => x.guarantee === 'reclaim')!;
-    expect(c).toMatchObject({ ok: false, checked: 2, violationsTotal: 2 });
+    const { r, c } = await control(short, 'heartbeat_never_closes', short.durationMs, 32, 'reclaim');
+    expect(c).toMatchObject({ checked: 2, violationsTotal: 2 });
     const messages = c.violations.map((v) => v.message);
     // "node-1 still held 30 connections 3000 ms after client-link:node-1 was blackholed at t+… (it had 30; the truth is 0): the connections behind it: node-1.….a (…u0/d0), …"
     expect(messages.find((m) => m.startsWith('node-1 '))).toMatch(/^node-1 still held \d+ connections 3000 ms after client-link:node-1 was blackholed at t\+[\d.]+s \(it had \d+; the truth is 0\): the connections behind it: \S+ \(\S+\/d0\), /);
@@ -66,27 +76,21 @@ describe('half-open', () => {
   it('the correct server reclaims them in time, and the frozen devices read the 4408 once resumed', async () => {
     const r = await runScenario(short, { env: 'local', seed: 32, outRoot: out, log });
     expect(r.report.verdict.failures).toEqual([]);
-    expect(r.report.checks.find((x) => x.guarantee === 'reclaim')).toMatchObject({ ok: true, checked: 2 });
+    expect(check(r, 'reclaim')).toMatchObject({ ok: true, checked: 2 });
   });
 });
 
 describe('node-crash', () => {
   it('control drop_replay (a replay loses its first message): `lost` fails, naming the message and the device', async () => {
-    const r = await runScenario(withBug(nodeCrash, 'drop_replay', 10_000), { env: 'local', seed: 33, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const c = r.report.checks.find((x) => x.guarantee === 'lost')!;
-    expect(c.ok).toBe(false);
+    const { r, c } = await control(nodeCrash, 'drop_replay', 10_000, 33, 'lost');
     expect(c.violations[0]!.message).toMatch(/^(dm|g):\S+ seq \d+ \(epoch \S+, cmid \S+ from \S+, answered sent at t\+[\d.]+s\) never reached member \S+ on device \S+\/d\d /);
-    expect(r.report.checks.find((x) => x.guarantee === 'duplicate')!.ok).toBe(true);
+    expect(check(r, 'duplicate').ok).toBe(true);
   });
 });
 
 describe('redis-outage', () => {
   it('control skip_dedupe (a retried cmid stored again): `duplicate` fails, naming the cmid and its seqs', async () => {
-    const r = await runScenario(withBug(redisOutage, 'skip_dedupe', 16_000), { env: 'local', seed: 34, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const c = r.report.checks.find((x) => x.guarantee === 'duplicate')!;
-    expect(c.ok).toBe(false);
+    const { r, c } = await control(redisOutage, 'skip_dedupe', 16_000, 34, 'duplicate');
     expect(c.violations[0]!.message).toMatch(/^(dm|g):\S+ epoch \S+: cmid \S+ from \S+ has \d+ seqs: \d+ \(/);
     // sends answered `unavailable` while Redis was paused: counted by code, and said in the summary
     expect(r.report.errorsByCode?.['unavailable']).toBeGreaterThan(0);
@@ -96,41 +100,32 @@ describe('redis-outage', () => {
 
 describe('presence-race', () => {
   it('control lose_presence_offline (offline presence never reaches a node): `presence` fails over time, naming the subscriber, the user and the stretch — though every user is online again at the end', async () => {
-    const r = await runScenario(withBug(presenceRace, 'lose_presence_offline', 12_000), { env: 'local', seed: 36, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
-    expect(c.ok).toBe(false);
+    const { r, c } = await control(presenceRace, 'lose_presence_offline', 12_000, 36, 'presence');
     // "subscriber …/d0 (connection …) showed … online (v …, received t+…) within t+…–t+…, while … was offline from t+… to t+… (checked from 1500 ms after …)"
     expect(c.violations.map((v) => v.message).find((m) => / showed \S+ online .* while \S+ was offline from /.test(m)), c.violations[0]?.message).toMatch(/^subscriber \S+\/d0 \(connection \S+\) showed \S+ online \(v \d+, received t\+[\d.]+s\) within t\+[\d.]+s–t\+[\d.]+s, while \S+ was offline from t\+[\d.]+s to t\+[\d.]+s/);
-    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
+    untouchedHold(r);
   });
 
   it('control close_by_device (the replaced connection\'s late close deregisters its device): `presence` fails over time, naming the user shown offline while its new connection was open', async () => {
-    const r = await runScenario(withBug(presenceRace, 'close_by_device', 12_000), { env: 'local', seed: 36, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
-    expect(c.ok).toBe(false);
+    const { r, c } = await control(presenceRace, 'close_by_device', 12_000, 36, 'presence');
     // "subscriber …/d0 (connection …) showed … offline (v …, received t+…) within t+…–t+…, while … was online from t+… to t+…"
     expect(c.violations.map((v) => v.message).find((m) => / showed \S+ offline .* while \S+ was online from /.test(m)), c.violations[0]?.message).toMatch(/^subscriber \S+\/d\d \(connection \S+\) showed (\S+) offline \(v \d+, received t\+[\d.]+s\) within t\+[\d.]+s–t\+[\d.]+s, while \1 was online from t\+[\d.]+s to t\+[\d.]+s/);
     // the replacements themselves were right: each old connection closed 4409
     expect(c.violations.some((v) => / left open; .* but the old one /.test(v.message))).toBe(false);
-    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
+    untouchedHold(r);
   });
 
   it('control device_limit_plus_one (a hello refused only past MAX_DEVICES + 1 devices): `presence` fails, naming the user with three devices open at MAX_DEVICES 2', async () => {
-    const r = await runScenario(withBug(presenceRace, 'device_limit_plus_one', 12_000), { env: 'local', seed: 36, outRoot: out, log });
-    expect(r.pass).toBe(false);
-    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
-    expect(c.ok).toBe(false);
+    const { r, c } = await control(presenceRace, 'device_limit_plus_one', 12_000, 36, 'presence');
     // "…u3 had 3 devices welcomed and open at once from t+… for more than 1000 ms — …u3/d0 on … (welcomed t+…), … — but MAX_DEVICES is 2: …"
     expect(c.violations.map((v) => v.message).find((m) => / devices welcomed and open at once /.test(m)), c.violations[0]?.message).toMatch(/^(\S+) had 3 devices welcomed and open at once from t\+[\d.]+s for more than 1000 ms — \1\/d\d on \S+ \(welcomed t\+[\d.]+s\), .* but MAX_DEVICES is 2: the last of them should have been refused 4429$/);
-    for (const g of ['lost', 'duplicate', 'order', 'nodes']) expect(r.report.checks.find((x) => x.guarantee === g)!.ok, g).toBe(true);
+    untouchedHold(r);
   });
 
   it('the correct server passes the same run: replacements closed 4409, refusals only at the limit', async () => {
     const r = await runScenario({ ...presenceRace, durationMs: 12_000 }, { env: 'local', seed: 36, outRoot: out, log });
     expect(r.report.verdict.failures).toEqual([]);
-    const c = r.report.checks.find((x) => x.guarantee === 'presence')!;
+    const c = check(r, 'presence');
     expect(c.summary).toMatch(/device limit \(MAX_DEVICES 2\): \d+ welcomes and [1-9]\d* refusals? \(4429\) checked; [1-9]\d* connections? left open while its device connected again checked for its 4409/);
   });
 });

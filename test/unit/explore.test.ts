@@ -134,14 +134,18 @@ describe('search and shrink (fake runner)', () => {
     expect(again.found!.shrunk).toEqual(found.shrunk);
   });
 
-  it('a shrink candidate counts as failing when any of its K runs fails', async () => {
-    // fails only on every third run of a small case: with repeat 3 the small case is kept
+  /** fails every run of a case with a fault; without faults only every third run */
+  const failsOneInThreeWithoutFaults = () => {
     let calls = 0;
-    const flaky = (c: ExploreCase) => {
+    return (c: ExploreCase) => {
       calls++;
       return c.faults.length > 0 || calls % 3 === 0;
     };
-    const { runner } = fakeRunner(flaky);
+  };
+
+  it('a shrink candidate counts as failing when any of its K runs fails', async () => {
+    // fails only on every third run of a small case: with repeat 3 the small case is kept
+    const { runner } = fakeRunner(failsOneInThreeWithoutFaults());
     const r = await explore({ ...base, repeat: 3, confirm: 6, seed: 7, runner, space: { faultKinds: ['cut'] } });
     expect(r.found!.shrunk.faults).toHaveLength(0);
     expect(r.found!.reproduced.runs).toBe(6);
@@ -149,13 +153,7 @@ describe('search and shrink (fake runner)', () => {
   });
 
   it('with --min-fails 2 of 3, a case that fails once in three runs does not count as failing', async () => {
-    // fails every run with a fault; without faults only every third run
-    let calls = 0;
-    const flaky = (c: ExploreCase) => {
-      calls++;
-      return c.faults.length > 0 || calls % 3 === 0;
-    };
-    const { runner } = fakeRunner(flaky);
+    const { runner } = fakeRunner(failsOneInThreeWithoutFaults());
     const r = await explore({ ...base, repeat: 3, minFails: 2, confirm: 3, seed: 7, runner, space: { faultKinds: ['cut'] } });
     expect(r.found!.shrunk.faults.length).toBeGreaterThan(0);
     expect(r.found!.reproduced.fails).toBe(3);

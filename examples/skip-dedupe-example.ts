@@ -1,5 +1,8 @@
+// An example of what `imstorm explore` writes (README "Exploring: imstorm explore"): found on
+// a deliberately broken server (TEST_BUGS=skip_dedupe, in its serverEnv), so it fails on
+// purpose; it is in no suite. Written to scenarios/found/ and kept here as the example.
 // Found by imstorm explore; replay it with
-//   npx imstorm run ./scenarios/found/skip-dedupe-example.ts
+//   npx imstorm run ./examples/skip-dedupe-example.ts
 // (the scenario carries its own seed, so the run draws the same plan; faults are timed
 // from the load's start, so a replay is close to, not identical with, the run that failed).
 // Found with: imstorm explore --seed 21 --env local --budget 4m --shrink-budget 4m --repeat 3 --min-fails 2 --confirm 10 --server-env TEST_BUGS=skip_dedupe --out scenarios/found/skip-dedupe-example.ts
