@@ -106,9 +106,11 @@ if [ "$BUILD_HARNESS" = 1 ]; then
   cp "$ROOT/package.json" "$app/"
   for d in bin harness server scenarios examples; do cp -R "$ROOT/$d" "$app/$d"; done
   # node_modules without the dev tools that are large and never loaded by the CLI (the Node
-  # binary is the image's /usr/local/bin/node); "$ROOT/node_modules/" with the slash, as it
-  # may be a symlink (a git worktree's)
-  tar -C "$ROOT/node_modules/" -cf - --exclude=./node --exclude=./typescript --exclude=./playwright-core \
+  # binary is the image's /usr/local/bin/node), nor the caches test runs write there while
+  # we read (tar would fail on "file changed as we read it"); "$ROOT/node_modules/" with the
+  # slash, as it may be a symlink (a git worktree's)
+  tar -C "$ROOT/node_modules/" -cf - --exclude='./.vite*' --exclude=./.cache \
+    --exclude=./node --exclude=./typescript --exclude=./playwright-core \
     --exclude=./kubernetes-models --exclude=./@kubernetes-models --exclude=./@rolldown \
     --exclude='./lightningcss*' --exclude=./@types . | tar -C "$app/node_modules" -xf -
   echo "   harness: $(du -sh "$app/node_modules" | cut -f1) of node_modules"

@@ -3,7 +3,7 @@
 # 127.0.0.1:PORT` on this machine and N agents under compose (docker/compose.fleet.yaml,
 # --scale agent=N, the harness image docker/build-local-images.sh builds), within a deadline.
 #   docker/fleet-smoke.sh [--scenario smoke] [--agents 2] [--port 7400] [--env local]
-#                         [--deadline 270] [--agents-wait 90] [--out reports/fleet-smoke]
+#                         [--deadline 270] [--agents-wait 90] [--out reports/fleet-smoke] [--seed N]
 # Exit 0: the run passed, all N agents joined and every agent container exited 0.
 # 1: the verdict failed, or an agent container did not exit 0. 2: setup (no Docker engine,
 # no image, no compose, bad flag) or the agents never joined. 124: the deadline passed (the
@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-SCENARIO=smoke AGENTS=2 PORT=7400 ENV=local DEADLINE=270 AGENTS_WAIT=90 OUT=reports/fleet-smoke
+SCENARIO=smoke AGENTS=2 PORT=7400 ENV=local DEADLINE=270 AGENTS_WAIT=90 OUT=reports/fleet-smoke SEED=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenario) SCENARIO="$2"; shift 2 ;;
@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
     --deadline) DEADLINE="$2"; shift 2 ;;
     --agents-wait) AGENTS_WAIT="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
+    --seed) SEED=(--seed "$2"); shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "fleet-smoke.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -72,7 +73,7 @@ trap 'exit 143' TERM INT # so that cleanup runs when an outer timeout stops this
 
 START=$(date +%s)
 # the run in a process group of its own (setsid), its output shown and kept for the checks
-setsid npx imstorm run "$SCENARIO" --env "$ENV" --agents "$AGENTS" --control-listen "127.0.0.1:$PORT" --agents-wait "$AGENTS_WAIT" --out "$OUT" \
+setsid npx imstorm run "$SCENARIO" --env "$ENV" --agents "$AGENTS" --control-listen "127.0.0.1:$PORT" --agents-wait "$AGENTS_WAIT" --out "$OUT" "${SEED[@]}" \
   > >(tee "$LOGS/run.log") 2>&1 &
 RUN_PID=$!
 # the agents at once: they retry the endpoint until it listens

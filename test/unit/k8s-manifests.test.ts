@@ -4,7 +4,7 @@
 // reject unknown fields), and the manifests must agree with each other — the Service
 // selects the orchestrator pod and targets its control port, the agents dial that Service
 // and are as many as the run waits for, and the ConfigMap holds a scenario the harness loads.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -122,8 +122,8 @@ describe('deploy/k8s manifests', () => {
   });
 
   describe('the ConfigMap scenario', () => {
-    // inside the checkout, as in the image, so that `from 'imstorm'` resolves
-    const tmp = path.join(ROOT, `.k8s-scenario-${process.pid}.ts`);
+    // inside the checkout, as in the image, so that `from 'imstorm'` resolves (.tmp/ is ignored by git)
+    const tmp = path.join(ROOT, '.tmp', `k8s-scenario-${process.pid}.ts`);
     afterAll(() => rmSync(tmp, { force: true }));
 
     it('is mounted where the orchestrator runs it from, and loads as a scenario', async () => {
@@ -131,6 +131,7 @@ describe('deploy/k8s manifests', () => {
       const mount = container(orchestrator).volumeMounts!.find((m) => m.name === podSpec(orchestrator).volumes!.find((v) => v.configMap?.name === configMap.metadata!.name)!.name)!;
       const file = run[3]!;
       expect(path.posix.join(container(orchestrator).workingDir!, file)).toBe(path.posix.join(mount.mountPath, Object.keys(configMap.data!)[0]!));
+      mkdirSync(path.dirname(tmp), { recursive: true });
       writeFileSync(tmp, configMap.data![path.posix.basename(file)]!);
       const scenario = await loadScenarioFile(tmp);
       expect(scenario.name).toBe('k8s-smoke');
