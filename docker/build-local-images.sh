@@ -6,6 +6,8 @@
 #                                    that turns protected mode off, FROM scratch
 #   imstorm-local/toxiproxy:2.12.0   the embedded Toxiproxy-compatible proxy on 8474 / 8666-8697
 #   imstorm-local/server:dev         one imstorm server node (skip with --no-server)
+#   imstorm-local/harness:dev        the imstorm CLI (agents and orchestrator) + redis-server,
+#                                    for docker/compose.fleet.yaml and deploy/k8s (skip with --no-harness)
 # Then: export IMSTORM_REDIS_IMAGE=imstorm-local/redis:7 IMSTORM_TOXIPROXY_IMAGE=imstorm-local/toxiproxy:2.12.0
 # (the containers environment also falls back to these tags by itself when the public
 # images are neither present nor pullable).
@@ -19,11 +21,14 @@ NODE_TAG="$PREFIX/node:22"
 REDIS_TAG="$PREFIX/redis:7"
 TOXIPROXY_TAG="$PREFIX/toxiproxy:2.12.0"
 SERVER_TAG="$PREFIX/server:dev"
+HARNESS_TAG="$PREFIX/harness:dev"
 BUILD_SERVER=1
+BUILD_HARNESS=1
 for arg in "$@"; do
   case "$arg" in
     --no-server) BUILD_SERVER=0 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --no-harness) BUILD_HARNESS=0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "build-local-images.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -89,6 +94,27 @@ build "$TOXIPROXY_TAG" "$ROOT/docker/toxiproxy.Dockerfile" "$ctx" --build-arg "N
 # Server --------------------------------------------------------------------------------
 if [ "$BUILD_SERVER" = 1 ]; then
   "$ROOT/docker/build-server-image.sh" --tag "$SERVER_TAG" --node-image "$NODE_TAG"
+fi
+
+# Harness (agents and orchestrator) -------------------------------------------------------
+if [ "$BUILD_HARNESS" = 1 ]; then
+  ctx="$WORK/harness"
+  app="$ctx/rootfs/imstorm"
+  add_binary "$ctx/rootfs" "$REDIS_SERVER" /usr/bin/redis-server
+  add_binary "$ctx/rootfs" "$REDIS_CLI" /usr/bin/redis-cli
+  mkdir -p "$app/node_modules" "$app/reports"
+  cp "$ROOT/package.json" "$app/"
+  for d in bin harness server scenarios examples; do cp -R "$ROOT/$d" "$app/$d"; done
+  # node_modules without the dev tools that are large and never loaded by the CLI (the Node
+  # binary is the image's /usr/local/bin/node), nor the caches test runs write there while
+  # we read (tar would fail on "file changed as we read it"); "$ROOT/node_modules/" with the
+  # slash, as it may be a symlink (a git worktree's)
+  tar -C "$ROOT/node_modules/" -cf - --exclude='./.vite*' --exclude=./.cache \
+    --exclude=./node --exclude=./typescript --exclude=./playwright-core \
+    --exclude=./kubernetes-models --exclude=./@kubernetes-models --exclude=./@rolldown \
+    --exclude='./lightningcss*' --exclude=./@types . | tar -C "$app/node_modules" -xf -
+  echo "   harness: $(du -sh "$app/node_modules" | cut -f1) of node_modules"
+  build "$HARNESS_TAG" "$ROOT/docker/harness.Dockerfile" "$ctx" --build-arg "NODE_IMAGE=$NODE_TAG"
 fi
 
 echo "== images ready"

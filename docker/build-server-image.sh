@@ -25,10 +25,16 @@ app="$WORK/app"
 mkdir -p "$app/node_modules"
 cp "$ROOT/package.json" "$ROOT/package-lock.json" "$app/"
 cp -R "$ROOT/server" "$app/server"
-# every production package, at the same place in the tree
-(cd "$ROOT" && npm ls --omit=dev --all --parseable 2>/dev/null) | while read -r dir; do
-  rel="${dir#"$ROOT"/}"
-  case "$rel" in node_modules/*) ;; *) continue ;; esac
+# every production package, at the same place in the tree. npm prints the resolved path
+# when node_modules is a symlink (a git worktree's), and exits 1 on problems it still lists
+# the tree through (e.g. "extraneous" in such a worktree): say so, and go on
+NM_REAL="$(cd "$ROOT/node_modules" && pwd -P)"
+(cd "$ROOT" && npm ls --omit=dev --all --parseable 2>/dev/null || echo "build-server-image.sh: npm ls exited $? (listing kept)" >&2) | while read -r dir; do
+  case "$dir" in
+    "$ROOT"/node_modules/*) rel="${dir#"$ROOT"/}" ;;
+    "$NM_REAL"/*) rel="node_modules/${dir#"$NM_REAL"/}" ;;
+    *) continue ;;
+  esac
   [ -e "$app/$rel" ] && continue
   mkdir -p "$app/$(dirname "$rel")"
   cp -R "$dir" "$app/$rel"
