@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { decodeServerFrame, type FrameOf, type ServerFrame, type StoredMessage } from '../../server/protocol/server-frames.ts';
 import type { SendFact } from '../model/facts.ts';
 import type { Recorder } from './recorder.ts';
+import { httpCall } from '../util/http-call.ts';
 import { kernelQueues } from './kernel-queues.ts';
 import { Rng } from './rng.ts';
 import { drawBodySize, stageTarget, type AckMode, type DevicePlan, type Workload } from './workload.ts';
@@ -66,6 +67,9 @@ export class SimClient {
   private owedPongs = 0;
   private synced = false;
   private everSynced = false;
+  private everWelcomed = false;
+  /** HTTP sends of a recorded plan (`http-send` steps) so far: their facts' connection is `http:<n>` */
+  private httpSends = 0;
   private attempts = 0;
   private reqSeq = 0;
   private sendSeq = 0;
@@ -438,7 +442,9 @@ export class SimClient {
         this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'welcome', at: now, node: f.node });
         this.o.recorder.count('welcomes');
         this.o.recorder.latency('welcome', now - this.connectStartedAt);
-        if (this.plan.presenceSubs.length) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });
+        // a recorded plan subscribes at its first connection only: its later subscriptions are its steps, as the capture shows them
+        if (this.plan.presenceSubs.length && !(this.plan.script && this.everWelcomed)) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });
+        this.everWelcomed = true;
         if (this.ackMode === 'batched' || (typeof this.ackMode === 'object' && this.ackMode.kind === 'ahead')) this.ackTimer = setInterval(() => void this.flushAcks(), ACK_BATCH_MS);
         return;
       case 'synced':
@@ -759,6 +765,22 @@ export class SimClient {
         else ws.terminate();
         return;
       }
+      case 'read': {
+        const v = this.convs.get(step.conv);
+        if (!open || !v) return this.o.recorder.count('replay_read_skipped');
+        // never a mark above what this run's device has seen (the server would clamp it to the head anyway)
+        const seq = Math.min(step.seq, v.maxSeq);
+        if (seq < step.seq) this.o.recorder.count('replay_read_short');
+        ws.send(JSON.stringify({ t: 'read', conv: step.conv, seq }));
+        return this.o.recorder.count('replay_reads');
+      }
+      case 'http-send':
+        return void this.httpSend(step);
+      case 'presence.sub':
+      case 'presence.unsub':
+        if (!open) return this.o.recorder.count('replay_presence_skipped');
+        this.request({ t: step.op, users: step.users });
+        return this.o.recorder.count(`replay_${step.op}`);
       case 'connect': {
         this.holdDown = false;
         if (this.state === 'open' || this.state === 'connecting') return this.o.recorder.count('replay_connect_already');
@@ -770,6 +792,40 @@ export class SimClient {
         return this.connect();
       }
     }
+  }
+
+  /**
+   * A recorded HTTP send: POST /v1/messages on the device's node with its own token, the
+   * recorded cmid and body size. Not retried here: a retry the original client made is a
+   * step of its own in the capture. The answer becomes a send fact like a `sent`/`error`
+   * frame's; no answer (the request failed) leaves its outcome unknown (`none`).
+   */
+  private async httpSend(step: Extract<RecordedStep, { op: 'http-send' }>): Promise<void> {
+    const base = this.o.url.replace(/^ws/, 'http').replace(/\/ws$/, '');
+    const now = Date.now();
+    const fact: SendFact = { k: 'send', client: this.client, conn: `http:${++this.httpSends}`, conv: step.conv, cmid: step.cmid, intendedAt: now, sentAt: now, attempts: 1, outcome: 'none' };
+    this.o.recorder.count('replay_http_sends');
+    try {
+      const res = await httpCall(`${base}/v1/messages`, { method: 'POST', token: await this.o.token(), body: { conv: step.conv, cmid: step.cmid, body: bodyFor(now, step.bytes) }, timeoutMs: this.o.requestTimeoutMs ?? 10_000 });
+      fact.answeredAt = Date.now();
+      const body = JSON.parse(res.text) as { seq?: number; dup?: boolean; code?: string };
+      if ((res.status === 200 || res.status === 201) && typeof body.seq === 'number') {
+        fact.outcome = body.dup ? 'dup' : 'sent';
+        fact.seq = body.seq;
+        this.o.recorder.latency('sent', fact.answeredAt - now);
+        this.o.recorder.count('sent');
+      } else {
+        fact.outcome = 'error';
+        fact.code = body.code ?? `http_${res.status}`;
+        this.o.recorder.count('errors');
+        this.o.recorder.count(`error.${fact.code}`);
+      }
+    } catch {
+      // no answer (refused, reset, timed out): the outcome is unknown, as for a send never answered
+      delete fact.answeredAt;
+      this.o.recorder.count('replay_http_send_failed');
+    }
+    this.o.recorder.fact(fact);
   }
 
   private scheduleChurn(): void {

@@ -50,8 +50,8 @@ export function replayScenario(cap: CaptureData, o: ReplayOptions): { scenario: 
   const name = o.name ?? `replay-${path.basename(path.resolve(cap.dir)).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'capture'}`;
   const input: ScenarioInput = {
     name,
-    description: `replay of the capture in ${cap.dir}${o.speed !== 1 ? ` at ×${o.speed}` : ''}: ${plan.recorded.devices.length} devices, ${plan.recorded.groups.length} groups, ${plan.recorded.dms.length} dms`,
-    proves: ['the recorded devices, sends, acks, history requests, reconnects and faults, replayed against this build, keep every delivery guarantee'],
+    description: `replay of the capture in ${cap.dir}${o.speed !== 1 ? ` at ×${o.speed}` : ''}: ${plan.recorded.devices.length} devices, ${plan.recorded.groups.length} groups, ${plan.recorded.dms.length} dms${plan.recorded.membership.length ? `, ${plan.recorded.membership.length} membership changes` : ''}`,
+    proves: ['the recorded devices, sends (socket and HTTP), acks, read marks, history requests, presence subscriptions, reconnects, membership changes and faults, replayed against this build, keep every delivery guarantee'],
     topology: {
       nodes: plan.nodes,
       serverEnv: o.serverEnv,
@@ -108,6 +108,8 @@ export interface ReplayOutcome {
   divergences?: { total: number; list: Divergence[] };
   table: string[];
   faultNotes: string[];
+  /** what of the capture could not be replayed */
+  notes: string[];
 }
 
 const violationsOf = (r: Report) => Object.fromEntries(r.checks.filter((c) => !c.ok).map((c) => [c.guarantee, c.violationsTotal]));
@@ -146,7 +148,7 @@ export async function replay(source: string, o: ReplayOptions, run: Omit<RunOpti
     const div = divergences(cap, [plan.t0, end], mine, [loadStart, loadStart + span]);
     const table = sideBySide(before, after, { original: original ? violationsOf(original) : null, replay: violationsOf(result.report) });
     writeReplayFiles(result.dir, { source, plan, table, before, after, div });
-    return { result, scenario, original: before, replay: after, divergences: div, table, faultNotes: plan.faultNotes };
+    return { result, scenario, original: before, replay: after, divergences: div, table, faultNotes: plan.faultNotes, notes: plan.notes };
   } finally {
     rmSync(own, { recursive: true, force: true });
   }
@@ -156,7 +158,7 @@ function writeReplayFiles(dir: string, x: { source: string; plan: ReplayPlan; ta
   writeFileSync(path.join(dir, 'replay.json'), JSON.stringify({ kind: 'imstorm.replay', version: 1, source: x.source, window: { t0: x.plan.t0, t1: x.plan.t1 }, impliedFaults: x.plan.faults, faultNotes: x.plan.faultNotes, original: x.before, replay: x.after, divergences: x.div }, null, 2));
   writeFileSync(
     path.join(dir, 'replay.md'),
-    [`# Replay of ${x.source}`, '', ...x.table, '', `## Implied faults`, '', ...(x.plan.faultNotes.length ? x.plan.faultNotes.map((n) => `- ${n}`) : ['none']), '', `## Divergences (${x.div.total})`, '', ...(x.div.list.length ? x.div.list.map((d) => `- ${d.what}`) : ['none']), ''].join('\n'),
+    [`# Replay of ${x.source}`, '', ...x.table, '', `## Implied faults`, '', ...(x.plan.faultNotes.length ? x.plan.faultNotes.map((n) => `- ${n}`) : ['none']), '', ...(x.plan.notes.length ? ['## Not replayed', '', ...x.plan.notes.map((n) => `- ${n}`), ''] : []), `## Divergences (${x.div.total})`, '', ...(x.div.list.length ? x.div.list.map((d) => `- ${d.what}`) : ['none']), ''].join('\n'),
   );
 }
 
@@ -183,5 +185,5 @@ async function rerunReport(original: Report, o: ReplayOptions, run: Omit<RunOpti
   const table = ['| | original | replay |', '|---|---|---|', `| verdict | ${original.verdict.pass ? 'PASS' : 'FAIL'} | ${result.report.verdict.pass ? 'PASS' : 'FAIL'} |`, ...rows.map(([k, a, b]) => `| ${k} | ${a ?? '–'} | ${b ?? '–'} |`), ...guarantees.map((g) => `| violations: ${g} | ${v(original)[g] ?? 0} | ${v(result.report)[g] ?? 0} |`)];
   mkdirSync(result.dir, { recursive: true });
   writeFileSync(path.join(result.dir, 'replay.md'), [`# Re-run of ${original.id} (seed ${seed})`, '', ...table, ''].join('\n'));
-  return { result, scenario, table, faultNotes: [] };
+  return { result, scenario, table, faultNotes: [], notes: [] };
 }

@@ -460,14 +460,17 @@ async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, l
   o.log(`${label}load started`);
   run.loadStartAt = Date.now();
   await f.startLoad();
-  const churn = s.membership
+  // a replay's recorded joins and leaves go the same way as the scenario's drawn ones, at their recorded times
+  const script = s.workload.recorded?.membership.length ? s.workload.recorded.membership : undefined;
+  const churn = s.membership || script
     ? new MembershipChurn({
         groups: plan.groups,
         users: plan.population.users.map((u) => u.user),
         nodeUrls: () => t.nodes.filter((n) => n.running && !n.paused).map((n) => n.directUrl),
         jwtSecret: t.jwtSecret,
-        ratePerSec: s.membership.changesPerSec,
+        ratePerSec: s.membership?.changesPerSec ?? 0,
         seed: o.seed ^ 0x6d656d,
+        script,
       })
     : null;
   churn?.start();
@@ -488,7 +491,8 @@ async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, l
         throw err instanceof MembershipChurnError ? new RunSetupError(`membership churn: ${err.message}`) : err;
       });
       run.memberFacts.push(...facts);
-      o.log(`${label}membership: ${facts.filter((x) => x.op === 'join').length} joins, ${facts.filter((x) => x.op === 'leave').length} leaves`);
+      o.log(`${label}membership: ${facts.filter((x) => x.op === 'join').length} joins, ${facts.filter((x) => x.op === 'leave').length} leaves${script ? ` (recorded: ${script.length})` : ''}`);
+      for (const r of churn.refused) o.log(`${label}membership: a recorded change was refused: ${r}`);
     }
   }
 }

@@ -252,8 +252,13 @@ export class Capture {
     this.rec({ k: 'out', conn: conn.id, ...f });
   }
 
-  http(r: { method: string; route: string; status: number; ms: number; user?: string; group?: string; users?: string[] }): void {
+  http(r: { method: string; route: string; status: number; ms: number } & HttpNote): void {
     this.rec({ k: 'http', ...r });
+  }
+
+  /** A presence sweep that found a dead incarnation (at most once a second, only when one lapsed). */
+  sweep(incarnation: string, connections: number): void {
+    this.rec({ k: 'sweep', incarnation, connections });
   }
 
   redis(link: 'cmd' | 'bus', state: 'up' | 'down'): void {
@@ -391,8 +396,13 @@ export function captureFiles(dir: string): string[] {
 /** What an HTTP route learnt that its capture record should carry (who asked; a group route's group and users). */
 export interface HttpNote {
   user?: string;
+  device?: string;
   group?: string;
   users?: string[];
+  /** POST /v1/messages: what was sent (the body by its size only) */
+  conv?: string;
+  cmid?: string;
+  bytes?: number;
 }
 const httpNotes = new WeakMap<object, HttpNote>();
 

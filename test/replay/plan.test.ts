@@ -2,6 +2,8 @@
 // their recorded times (scaled by --speed, cut by --from/--to, --users), membership from the
 // HTTP records and the traffic, and the faults the capture implies.
 import { describe, expect, it } from 'vitest';
+import { recordedSchema } from '../../harness/fleet/recorded.ts';
+import { divergences, sideBySide, summarize } from '../../harness/replay/compare.ts';
 import { planReplay } from '../../harness/replay/plan.ts';
 import type { CaptureData, NodeRecord } from '../../harness/replay/read.ts';
 import { captureRecord } from '../../server/capture/schema.ts';
@@ -96,5 +98,153 @@ describe('planReplay', () => {
     expect(onlyB.recorded.devices.map((d) => d.user)).toEqual(['b']);
     expect(() => planReplay(cap, { speed: 1, users: ['nobody'] })).toThrow(/no recorded device of nobody/);
     expect(() => planReplay(cap, { speed: 1, fromMs: 5000, toMs: 4000 })).toThrow(/--from 5000 ms is not before --to 4000 ms/);
+  });
+});
+
+// What the capture records beyond sends, acks and history (issue 12): group joins and leaves
+// replayed at their times, read marks, HTTP sends and presence subscriptions as steps.
+describe('planReplay: membership, read marks, HTTP sends, presence', () => {
+  const node = recs('node-1', 'node-1.a', [
+    { k: 'node', w: T, event: 'start', node: 'node-1', incarnation: 'node-1.a' },
+    // g1 created by a with b; g2 created before the capture (seen from the traffic only)
+    { k: 'http', w: T + 10, method: 'POST', route: 'POST /v1/groups', status: 201, ms: 1, user: 'a', group: 'g1', users: ['b'] },
+    // before the window (--from 1000): c joins g1, then b leaves it
+    { k: 'http', w: T + 20, method: 'POST', route: 'POST /v1/groups/:group/members', status: 200, ms: 1, user: 'a', group: 'g1', users: ['c'] },
+    { k: 'http', w: T + 30, method: 'DELETE', route: 'DELETE /v1/groups/:group/members/:user', status: 200, ms: 1, user: 'a', group: 'g1', users: ['b'] },
+    { k: 'open', w: T + 100, conn: 'node-1.a.1' },
+    { k: 'hello', w: T + 100, conn: 'node-1.a.1', user: 'a', device: 'd0' },
+    { k: 'open', w: T + 110, conn: 'node-1.a.2' },
+    { k: 'hello', w: T + 110, conn: 'node-1.a.2', user: 'e', device: 'p1' },
+    // before the window: e subscribes to a and b, then drops b
+    { k: 'in', w: T + 200, conn: 'node-1.a.2', t: 'presence.sub', id: 'q1', users: ['a', 'b'] },
+    { k: 'in', w: T + 300, conn: 'node-1.a.2', t: 'presence.unsub', id: 'q2', users: ['b'] },
+    // before the window: b (in g1 then) sends in it, as does d in g2
+    { k: 'in', w: T + 400, conn: 'node-1.a.1', t: 'send', id: 's0', conv: 'g:g2', cmid: 'a.0', bytes: 10, hash: 'abcdefabcdef' },
+    // the window: from T + 1100
+    { k: 'in', w: T + 1200, conn: 'node-1.a.1', t: 'read', conv: 'g:g1', seq: 3 },
+    { k: 'http', w: T + 1300, method: 'POST', route: 'POST /v1/groups/:group/members', status: 200, ms: 2, user: 'c', group: 'g1', users: ['d'] },
+    { k: 'http', w: T + 1400, method: 'DELETE', route: 'DELETE /v1/groups/:group/members/:user', status: 200, ms: 2, user: 'c', group: 'g1', users: ['c'] },
+    // a refused change is not replayed
+    { k: 'http', w: T + 1450, method: 'POST', route: 'POST /v1/groups/:group/members', status: 403, ms: 2, user: 'x', group: 'g1', users: ['y'] },
+    // HTTP sends: as the token's device; as another device of the user; by a user with no recorded device
+    { k: 'http', w: T + 1500, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h1', bytes: 120 },
+    { k: 'http', w: T + 1600, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'e', device: 'server-bot', conv: 'dm:a:e', cmid: 'h2', bytes: 30 },
+    { k: 'http', w: T + 1700, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'z', device: 'd9', conv: 'dm:a:z', cmid: 'h3', bytes: 30 },
+    { k: 'in', w: T + 1800, conn: 'node-1.a.2', t: 'presence.sub', id: 'q3', users: ['c'] },
+    { k: 'in', w: T + 1900, conn: 'node-1.a.2', t: 'presence.unsub', id: 'q4', users: ['a'] },
+    // d joined at 1300: its traffic does not make it a member from the start
+    { k: 'in', w: T + 2000, conn: 'node-1.a.3', t: 'ack', conv: 'g:g1', seq: 1 },
+    { k: 'in', w: T + 2100, conn: 'node-1.a.1', t: 'send', id: 's1', conv: 'g:g1', cmid: 'a.1', bytes: 10, hash: 'abcdefabcdef' },
+  ]);
+  // d's hello is recorded after the traffic above only in this fixture's order by time: its connection opened before
+  const dConn = recs('node-1', 'node-1.a', [
+    { k: 'open', w: T + 1050, conn: 'node-1.a.3' },
+    { k: 'hello', w: T + 1050, conn: 'node-1.a.3', user: 'd', device: 'd0' },
+  ]);
+  const c2 = capture(node, dConn);
+
+  it('groups as they were when the window began; joins and leaves inside it at their times, with who asked', () => {
+    const p = planReplay(c2, { speed: 1, fromMs: 1000 });
+    expect(p.t0).toBe(T + 1100);
+    const g1 = p.recorded.groups.find((g) => g.id === 'g1')!;
+    // b left and c joined before the window; d joins inside it (its traffic is after its join)
+    expect(g1).toEqual({ id: 'g1', owner: 'a', members: ['a', 'c'] });
+    // g2 from the traffic
+    expect(p.recorded.groups.find((g) => g.id === 'g2')).toEqual({ id: 'g2', owner: 'a', members: ['a'] });
+    expect(p.recorded.membership).toEqual([
+      { at: 200, group: 'g1', user: 'd', op: 'join', by: 'c' },
+      { at: 300, group: 'g1', user: 'c', op: 'leave', by: 'c' },
+    ]);
+    // --speed scales them like every step
+    expect(planReplay(c2, { speed: 2, fromMs: 1000 }).recorded.membership.map((c) => c.at)).toEqual([100, 150]);
+    // the last change counts towards the load's length
+    const onlyChanges = planReplay(c2, { speed: 1, fromMs: 1000, toMs: 1250 });
+    expect(onlyChanges.recorded.membership).toEqual([{ at: 200, group: 'g1', user: 'd', op: 'join', by: 'c' }]);
+    expect(onlyChanges.lastStepMs).toBe(200);
+  });
+
+  it('a capture from its first hello: every change is replayed, the joiner is not a member from the start', () => {
+    const p = planReplay(c2, { speed: 1 });
+    // the window starts at a's hello (T + 100): the changes at T + 20/30 came before it
+    expect(p.recorded.groups.find((g) => g.id === 'g1')!.members).toEqual(['a', 'c']);
+    expect(p.recorded.membership.map((c) => `${c.op} ${c.user}`)).toEqual(['join d', 'leave c']);
+  });
+
+  it('read marks, HTTP sends (as the token\'s device, else another of the user\'s), presence sub/unsub as steps', () => {
+    const p = planReplay(c2, { speed: 1, fromMs: 1000 });
+    const a = p.recorded.devices.find((d) => d.user === 'a')!;
+    expect(a.steps).toEqual([
+      { op: 'read', at: 100, conv: 'g:g1', seq: 3 },
+      { op: 'http-send', at: 400, conv: 'g:g1', cmid: 'h1', bytes: 120 },
+      { op: 'send', at: 1000, conv: 'g:g1', cmid: 'a.1', bytes: 10 },
+    ]);
+    const e = p.recorded.devices.find((d) => d.user === 'e')!;
+    // subscribed to a before the window (b dropped again): at its first connection; the later ones at their times
+    expect(e.presenceSubs).toEqual(['a']);
+    expect(e.steps).toEqual([
+      { op: 'http-send', at: 500, conv: 'dm:a:e', cmid: 'h2', bytes: 30 },
+      { op: 'presence.sub', at: 700, users: ['c'] },
+      { op: 'presence.unsub', at: 800, users: ['a'] },
+    ]);
+    // z has no recorded device: its HTTP send is said, not replayed
+    expect(p.notes).toEqual(['1 HTTP send(s) (POST /v1/messages) by users with no recorded device (outside CAPTURE_SAMPLE or --users) not replayed']);
+    // --users leaves out the others' HTTP sends without a note
+    expect(planReplay(c2, { speed: 1, fromMs: 1000, users: ['a'] }).notes).toEqual([]);
+    // from the first hello: e's subscriptions are all steps of its own (its first connection is the connect phase's)
+    const whole = planReplay(c2, { speed: 1 }).recorded.devices.find((d) => d.user === 'e')!;
+    expect(whole.presenceSubs).toEqual([]);
+    expect(whole.steps.filter((s) => s.op.startsWith('presence')).map((s) => [s.op, s.at])).toEqual([['presence.sub', 100], ['presence.unsub', 200], ['presence.sub', 1700], ['presence.unsub', 1800]]);
+  });
+
+  it('the recorded plan carries the changes into the scenario (they parse as a saved scenario\'s data)', () => {
+    const p = planReplay(c2, { speed: 1, fromMs: 1000 });
+    expect(recordedSchema.parse(JSON.parse(JSON.stringify(p.recorded)))).toEqual(p.recorded);
+    // a plan saved before membership was recorded still loads, with no changes
+    const { membership: _m, ...old } = p.recorded;
+    expect(recordedSchema.parse(old).membership).toEqual([]);
+  });
+});
+
+describe('summarize and divergences: HTTP sends, reads, presence, membership, sweeps', () => {
+  const orig = capture(
+    recs('node-1', 'node-1.a', [
+      { k: 'open', w: T + 100, conn: 'node-1.a.1' },
+      { k: 'hello', w: T + 100, conn: 'node-1.a.1', user: 'a', device: 'd0' },
+      { k: 'in', w: T + 200, conn: 'node-1.a.1', t: 'read', conv: 'g:g1', seq: 3 },
+      { k: 'in', w: T + 250, conn: 'node-1.a.1', t: 'presence.sub', id: 'q1', users: ['b'] },
+      { k: 'http', w: T + 300, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h1', bytes: 120 },
+      { k: 'http', w: T + 310, method: 'POST', route: 'POST /v1/messages', status: 200, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h1', bytes: 120 },
+      { k: 'http', w: T + 320, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h2', bytes: 120 },
+      { k: 'http', w: T + 400, method: 'POST', route: 'POST /v1/groups/:group/members', status: 200, ms: 2, user: 'a', group: 'g1', users: ['c', 'd'] },
+      { k: 'http', w: T + 410, method: 'DELETE', route: 'DELETE /v1/groups/:group/members/:user', status: 403, ms: 2, user: 'x', group: 'g1', users: ['a'] },
+      { k: 'sweep', w: T + 500, incarnation: 'node-2.a', connections: 7 },
+    ]),
+  );
+  // the replay: h1 answered 201, h2 refused
+  const rep = capture(
+    recs('node-1', 'node-1.b', [
+      { k: 'open', w: T + 100, conn: 'node-1.b.1' },
+      { k: 'hello', w: T + 100, conn: 'node-1.b.1', user: 'a', device: 'd0' },
+      { k: 'http', w: T + 300, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h1', bytes: 120 },
+      { k: 'http', w: T + 320, method: 'POST', route: 'POST /v1/messages', status: 403, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h2', bytes: 120 },
+    ]),
+  );
+
+  it('counts them on each side', () => {
+    const s = summarize(orig, T, T + 1000);
+    expect(s).toMatchObject({ sends: 3, httpSends: 3, answers: { sent: 2, dup: 1 }, reads: 1, presenceSubs: 1, membershipChanges: 2, swept: 7 });
+    const r = summarize(rep, T, T + 1000);
+    expect(r).toMatchObject({ sends: 2, httpSends: 2, answers: { sent: 1, 'http 403': 1 }, reads: 0, swept: 0 });
+    const table = sideBySide(s, r, { original: null, replay: {} });
+    expect(table).toContain('| HTTP sends | 3 | 2 (-33 %) |');
+    expect(table).toContain('| read marks | 1 | 0 (-100 %) |');
+    expect(table).toContain('| connections swept offline | 7 | 0 (-100 %) |');
+  });
+
+  it('an HTTP send answered differently is a divergence, by user and cmid (its last answer counts)', () => {
+    const d = divergences(orig, [T, T + 1000], rep, [T, T + 1000]);
+    expect(d.list.filter((x) => x.kind === 'send-answered-differently').map((x) => x.what)).toEqual(['send a h2: answered sent in the original, http 403 in the replay']);
+    // h1: 201 then a dup 200 in the original, 201 in the replay: the same outcome
+    expect(d.list.some((x) => x.what.includes('a h1'))).toBe(false);
   });
 });
