@@ -1,6 +1,7 @@
 // From a capture to a recorded plan and the faults it implies (issue 12): who the devices
 // were, which conversations they were in, what each did when, and which Redis links,
 // node restarts and kills the nodes lived through.
+import type { FaultEvent } from '../model/facts.ts';
 import type { FaultStep } from '../scenario/define.ts';
 import type { Recorded, RecordedMemberChange, RecordedStep } from '../fleet/recorded.ts';
 import type { CaptureData, NodeRecord } from './read.ts';
@@ -274,3 +275,37 @@ export function impliedFaults(cap: CaptureData, t0: number, t1: number, rel: (w:
   faults.sort((a, b) => a.at - b.at);
   return { faults, notes };
 }
+
+/**
+ * The faults of the original run (a report's fault timeline) that its capture cannot show:
+ * toxics on any link (a slow link leaves no record on the node), cuts of client links, and
+ * node pauses, each at its time in the replay's time base (`rel`: wall ms of the capture →
+ * ms from the replay's start) and for its length. Redis-link cuts, bus drops, restarts and
+ * kills are left to the capture's own implied faults (impliedFaults), so none is doubled.
+ */
+export function faultsOfRun(events: readonly FaultEvent[], t0: number, t1: number, speed: number): { faults: FaultStep[]; notes: string[] } {
+  const faults: FaultStep[] = [];
+  const notes: string[] = [];
+  const at = (w: number) => Math.max(0, Math.round((w - t0) / speed));
+  const length = (e: FaultEvent) => Math.max(1, Math.round(((e.end ?? e.start) - e.start) / speed));
+  for (const e of events) {
+    if (e.start < t0 || e.start > t1 || e.end === undefined) continue;
+    const link = /^(client|redis)-link:node-\d+$/.test(e.target) ? e.target : null;
+    const d = (e.detail ?? {}) as { stream?: string; toxicity?: number; attributes?: Record<string, number> };
+    const type = e.kind.startsWith('toxic:') ? e.kind.slice(6) : null;
+    if (type && link && TOXIC_TYPES.has(type)) {
+      const toxic = { type, stream: d.stream === 'upstream' ? 'upstream' : 'downstream', toxicity: d.toxicity ?? 1, attributes: { ...(d.attributes ?? {}) } } as Extract<FaultStep, { kind: 'toxic' }>['toxic'];
+      faults.push({ kind: 'toxic', at: at(e.start), duration: length(e), link, toxic });
+      notes.push(`toxic ${type} on ${link} at ${at(e.start)} ms for ${length(e)} ms: from the original run's fault timeline (${JSON.stringify(toxic.attributes)})`);
+    } else if (e.kind === 'link:disable' && link?.startsWith('client-link:')) {
+      faults.push({ kind: 'cut', at: at(e.start), duration: length(e), link });
+      notes.push(`cut ${link} at ${at(e.start)} ms for ${length(e)} ms: from the original run's fault timeline`);
+    } else if (e.kind === 'node:pause' && /^node-\d+$/.test(e.target)) {
+      faults.push({ kind: 'pause', at: at(e.start), duration: length(e), target: e.target });
+      notes.push(`pause ${e.target} at ${at(e.start)} ms for ${length(e)} ms: from the original run's fault timeline`);
+    }
+  }
+  return { faults, notes };
+}
+
+const TOXIC_TYPES = new Set(['latency', 'bandwidth', 'slow_close', 'timeout', 'reset_peer', 'slicer', 'limit_data']);

@@ -8,7 +8,8 @@ import { defineScenario, faultStep, scenarioSchema, type FaultStep, type Scenari
 import { runScenario, type RunOptions, type RunResult } from '../scenario/run.ts';
 import { parseReport, type Report } from '../report/schema.ts';
 import { readCapture, type CaptureData } from './read.ts';
-import { planReplay, type ReplayPlan, type ReplayWindow } from './plan.ts';
+import type { FaultEvent } from '../model/facts.ts';
+import { faultsOfRun, planReplay, type ReplayPlan, type ReplayWindow } from './plan.ts';
 import { divergences, sideBySide, summarize, type CaptureSummary, type Divergence } from './compare.ts';
 
 export interface ReplayOptions extends ReplayWindow {
@@ -40,9 +41,48 @@ export function readFaultTimeline(file: string): FaultStep[] {
   return r.data;
 }
 
+/**
+ * What a report says of the run its capture came from and the capture cannot: the nodes'
+ * settings (a capture does not hold SEND_RATE or PRESENCE_TTL_MS, yet they shape the
+ * answers), the faults on its timeline, and when its load phase ended (after it come the
+ * final sync and the HTTP measurements, which are no device's doing).
+ */
+export interface OriginalRun {
+  serverEnv: Record<string, string | number>;
+  nodeEnv: Record<string, Record<string, string | number>>;
+  faults: FaultEvent[];
+  /** wall ms the original load phase ended, when the report says (config.load) */
+  loadEnd?: number;
+}
+
+const CAPTURE_KEYS = ['CAPTURE_DIR', 'CAPTURE_SAMPLE', 'CAPTURE_MAX_BYTES', 'CAPTURE_BODIES'];
+const withoutCapture = <V>(env: Record<string, V>) => Object.fromEntries(Object.entries(env).filter(([k]) => !CAPTURE_KEYS.includes(k)));
+
+/** The OriginalRun of a report written by `imstorm run` (its config.scenario and config.load). */
+export function originalRun(r: Report): OriginalRun {
+  const stored = scenarioSchema.safeParse((r.config as { scenario?: unknown }).scenario);
+  const load = z.object({ startedAt: z.number(), durationMs: z.number() }).safeParse((r.config as { load?: unknown }).load);
+  const topo = stored.success ? stored.data.topology : null;
+  return {
+    serverEnv: topo ? withoutCapture(topo.serverEnv) : {},
+    nodeEnv: topo ? Object.fromEntries(Object.entries(topo.nodeEnv).map(([n, env]) => [n, withoutCapture(env)])) : {},
+    faults: r.faults,
+    ...(load.success && load.data.startedAt > 0 ? { loadEnd: load.data.startedAt + load.data.durationMs } : {}),
+  };
+}
+
 /** The scenario a capture replays as: its recorded plan, the implied and hand-written faults, every checker. */
-export function replayScenario(cap: CaptureData, o: ReplayOptions): { scenario: Scenario; plan: ReplayPlan } {
-  const plan = planReplay(cap, o);
+export function replayScenario(cap: CaptureData, o: ReplayOptions, run?: OriginalRun): { scenario: Scenario; plan: ReplayPlan } {
+  // a report's capture: by default up to the end of its load phase
+  const firstHello = cap.records.find((r) => r.k === 'hello')?.w;
+  const loadTo = run?.loadEnd !== undefined && firstHello !== undefined ? run.loadEnd - firstHello : undefined;
+  const toMs = o.toMs ?? (loadTo !== undefined && loadTo > (o.fromMs ?? 0) ? loadTo : undefined);
+  const plan = planReplay(cap, { ...o, toMs });
+  if (run && o.impliedFaults) {
+    const more = faultsOfRun(run.faults, plan.t0, plan.t1, o.speed);
+    plan.faults = [...plan.faults, ...more.faults].sort((a, b) => a.at - b.at);
+    plan.faultNotes = [...plan.faultNotes, ...more.notes];
+  }
   const users = new Set(plan.recorded.devices.map((d) => d.user));
   const perUser = Math.max(...[...users].map((u) => plan.recorded.devices.filter((d) => d.user === u).length));
   const faults = [...(o.impliedFaults ? plan.faults : []), ...o.extraFaults].sort((a, b) => a.at - b.at);
@@ -54,7 +94,9 @@ export function replayScenario(cap: CaptureData, o: ReplayOptions): { scenario: 
     proves: ['the recorded devices, sends (socket and HTTP), acks, read marks, history requests, presence subscriptions, reconnects, membership changes and faults, replayed against this build, keep every delivery guarantee'],
     topology: {
       nodes: plan.nodes,
-      serverEnv: o.serverEnv,
+      // the original nodes' settings, under what --server-env says
+      serverEnv: { ...run?.serverEnv, ...o.serverEnv },
+      ...(run && Object.keys(run.nodeEnv).length ? { nodeEnv: run.nodeEnv } : {}),
     },
     workload: {
       users: Math.max(2, users.size),
@@ -123,7 +165,7 @@ export async function replay(source: string, o: ReplayOptions, run: Omit<RunOpti
   const cap = readCapture(source);
   // named as the user gave it (a relative path stays relative in the saved scenario)
   cap.dir = path.relative(process.cwd(), cap.dir) || cap.dir;
-  const { scenario, plan } = replayScenario(cap, o);
+  const { scenario, plan } = replayScenario(cap, o, original ? originalRun(original) : undefined);
   const own = mkdtempSync(path.join(os.tmpdir(), 'imstorm-replay-capture-'));
   let loadStart = 0;
   try {

@@ -751,7 +751,8 @@ async function reportPhase(
     seed: o.seed,
     startedAt: run.startedAt,
     endedAt: Date.now(),
-    config: { scenario: s, fleetProcesses: run.processes, ...(run.o.agents ? { agents: run.agents } : {}), devices: plan.devices.length, storms: s.checks.storms, ...(run.attack ? { attack: { seed: run.attack.seed, attacks: run.attack.record.attacks, residue: run.attack.residue } } : {}) },
+    // load: when the (last storm's) load phase began, so a replay of this run's capture knows where its load ended
+    config: { scenario: s, load: { startedAt: run.loadStartAt, durationMs: s.durationMs }, fleetProcesses: run.processes, ...(run.o.agents ? { agents: run.agents } : {}), devices: plan.devices.length, storms: s.checks.storms, ...(run.attack ? { attack: { seed: run.attack.seed, attacks: run.attack.record.attacks, residue: run.attack.residue } } : {}) },
     environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: n.directUrl })) },
     thresholds: s.thresholds,
     verdicts: r.verdicts,

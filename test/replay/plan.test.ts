@@ -4,7 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { recordedSchema } from '../../harness/fleet/recorded.ts';
 import { divergences, sideBySide, summarize } from '../../harness/replay/compare.ts';
-import { planReplay } from '../../harness/replay/plan.ts';
+import type { FaultEvent } from '../../harness/model/facts.ts';
+import { faultsOfRun, planReplay } from '../../harness/replay/plan.ts';
+import { replayScenario } from '../../harness/replay/replay.ts';
+import { faultStep } from '../../harness/scenario/define.ts';
 import type { CaptureData, NodeRecord } from '../../harness/replay/read.ts';
 import { captureRecord } from '../../server/capture/schema.ts';
 
@@ -246,5 +249,54 @@ describe('summarize and divergences: HTTP sends, reads, presence, membership, sw
     expect(d.list.filter((x) => x.kind === 'send-answered-differently').map((x) => x.what)).toEqual(['send a h2: answered sent in the original, http 403 in the replay']);
     // h1: 201 then a dup 200 in the original, 201 in the replay: the same outcome
     expect(d.list.some((x) => x.what.includes('a h1'))).toBe(false);
+  });
+});
+
+// A report's capture: what the report knows and the capture cannot (issue 12, "within 10 %
+// of the original"): the original faults a node does not see, its settings, its load's end.
+describe('replaying a report: the original run\'s faults, settings and load window', () => {
+  const ev = (kind: string, target: string, start: number, end: number | undefined, detail?: Record<string, unknown>): FaultEvent => ({ id: `${kind}@${start}`, kind, target, start, ...(end !== undefined ? { end } : {}), ...(detail ? { detail } : {}) });
+  const timeline: FaultEvent[] = [
+    ev('toxic:latency', 'client-link:node-1', T + 1100, T + 3100, { name: 'latency_downstream_t1', stream: 'downstream', toxicity: 1, attributes: { latency: 150, jitter: 50 } }),
+    ev('toxic:latency', 'redis-link:node-2', T + 4100, T + 5100, { name: 't2', stream: 'upstream', toxicity: 0.5, attributes: { latency: 300 } }),
+    // implied by the capture already (cut of redis-link, restart): not doubled
+    ev('link:disable', 'redis-link:node-1', T + 4100, T + 5600),
+    ev('node:restart', 'node-1', T + 8100, T + 8600),
+    ev('link:disable', 'client-link:node-2', T + 6000, T + 6500),
+    ev('node:pause', 'node-2', T + 7000, T + 7400),
+    // before the window
+    ev('toxic:latency', 'client-link:node-2', T + 50, T + 90, { attributes: { latency: 10 } }),
+  ];
+
+  it('faultsOfRun: toxics, client-link cuts and pauses at their times from the replay\'s start; the rest is the capture\'s to imply', () => {
+    const { faults, notes } = faultsOfRun(timeline, T + 100, T + 20_000, 1);
+    expect(faults).toEqual([
+      { kind: 'toxic', at: 1000, duration: 2000, link: 'client-link:node-1', toxic: { type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 150, jitter: 50 } } },
+      { kind: 'toxic', at: 4000, duration: 1000, link: 'redis-link:node-2', toxic: { type: 'latency', stream: 'upstream', toxicity: 0.5, attributes: { latency: 300 } } },
+      { kind: 'cut', at: 5900, duration: 500, link: 'client-link:node-2' },
+      { kind: 'pause', at: 6900, duration: 400, target: 'node-2' },
+    ]);
+    expect(notes[0]).toBe('toxic latency on client-link:node-1 at 1000 ms for 2000 ms: from the original run\'s fault timeline ({"latency":150,"jitter":50})');
+    // each a valid scenario fault step
+    for (const f of faults) expect(faultStep.parse(f)).toEqual(f);
+    expect(faultsOfRun(timeline, T + 100, T + 20_000, 2).faults.map((f) => [f.at, 'duration' in f ? f.duration : 0])).toEqual([[500, 1000], [2000, 500], [2950, 250], [3450, 200]]);
+  });
+
+  it('replayScenario: the original nodes\' settings under --server-env, its faults beside the implied ones, the window cut at its load\'s end', () => {
+    const run = { serverEnv: { SEND_RATE: 200, PRESENCE_TTL_MS: 5000 }, nodeEnv: { 'node-2': { LOG_LEVEL: 'warn' } }, faults: timeline, loadEnd: T + 9100 };
+    const opts = { speed: 1, extraFaults: [], impliedFaults: true, serverEnv: { SEND_RATE: '50' } };
+    const { scenario, plan } = replayScenario(cap, opts, run);
+    expect(scenario.topology.serverEnv).toEqual({ SEND_RATE: '50', PRESENCE_TTL_MS: 5000 });
+    expect(scenario.topology.nodeEnv).toEqual({ 'node-2': { LOG_LEVEL: 'warn' } });
+    // the load ended at T + 9100: the window is the first hello (T + 100) to it
+    expect(plan.t1).toBe(T + 9100);
+    expect(scenario.faults.map((f) => `${f.kind}@${f.at}`)).toEqual(['toxic@1000', 'bus-drop@2500', 'cut@4000', 'toxic@4000', 'cut@5900', 'pause@6900', 'restart@8000', 'kill@9000']);
+    // --to wins; --no-implied-faults leaves the run's faults out too
+    expect(replayScenario(cap, { ...opts, toMs: 3000 }, run).plan.t1).toBe(T + 3100);
+    expect(replayScenario(cap, { ...opts, impliedFaults: false }, run).scenario.faults).toEqual([]);
+    // a bare capture: its own window and settings
+    const bare = replayScenario(cap, opts);
+    expect(bare.plan.t1).toBe(cap.records.at(-1)!.w);
+    expect(bare.scenario.topology.serverEnv).toEqual({ SEND_RATE: '50' });
   });
 });
