@@ -42,6 +42,8 @@ interface ConvView {
   acked: number;
   /** a history fill is running; contig waits for it */
   filling: number;
+  /** a recorded plan's ack of a seq this device did not hold yet at its step: written once it does, or superseded by the next ack step */
+  ackWant?: number;
 }
 
 type State = 'idle' | 'away' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
@@ -509,6 +511,7 @@ export class SimClient {
     if (!v || via === 'history') return;
     v.maxSeq = Math.max(v.maxSeq, seq);
     if (!v.filling && seq === v.contig + 1) v.contig = seq;
+    if (v.ackWant !== undefined) this.ackWanted(conv, v);
     const mode = this.ackMode;
     if (mode === 'immediate' && v.contig > v.acked) {
       v.acked = v.contig;
@@ -532,7 +535,10 @@ export class SimClient {
         if (!msgs.length || !page.more) break;
         after = msgs[msgs.length - 1]!.seq;
       }
-      if (--v.filling === 0) v.contig = Math.max(v.contig, v.maxSeq);
+      if (--v.filling === 0) {
+        v.contig = Math.max(v.contig, v.maxSeq);
+        if (v.ackWant !== undefined) this.ackWanted(conv, v);
+      }
     } catch {
       v.filling = Math.max(0, v.filling - 1);
     }
@@ -736,8 +742,19 @@ export class SimClient {
       case 'ack': {
         const v = this.convs.get(step.conv);
         if (!open || !v) return this.o.recorder.count('replay_ack_skipped');
+        const superseded = v.ackWant !== undefined;
+        delete v.ackWant;
         const seq = Math.min(step.seq, v.contig);
-        if (seq < step.seq) this.o.recorder.count('replay_ack_short');
+        if (seq < step.seq) {
+          // The original device held it by then, this one not yet (its deliveries run a little behind the
+          // original's): the ack is written once it does, as one frame for this step — not capped and
+          // dropped, which left a replay with a quarter fewer acks and more backlog at every reconnect.
+          // An earlier wait this step supersedes writes what is held now (a replay's seqs may differ, and
+          // a seq never reached must not hold the device's acks back for good).
+          this.o.recorder.count('replay_ack_short');
+          v.ackWant = step.seq;
+          if (!superseded || seq <= v.acked) return;
+        }
         if (seq <= v.acked) return;
         v.acked = seq;
         ws.send(JSON.stringify({ t: 'ack', conv: step.conv, seq }));
@@ -826,6 +843,19 @@ export class SimClient {
       this.o.recorder.count('replay_http_send_failed');
     }
     this.o.recorder.fact(fact);
+  }
+
+  /** Writes a recorded ack that waited (ackWant) once the conversation holds it. */
+  private ackWanted(conv: string, v: ConvView): void {
+    const ws = this.ws;
+    const seq = v.ackWant!;
+    if (!ws || ws.readyState !== WebSocket.OPEN || seq > v.contig) return;
+    delete v.ackWant;
+    if (seq <= v.acked) return;
+    v.acked = seq;
+    ws.send(JSON.stringify({ t: 'ack', conv, seq }));
+    this.noteAckForWindows(conv, seq);
+    this.o.recorder.count('replay_ack_late');
   }
 
   private scheduleChurn(): void {

@@ -188,12 +188,27 @@ export async function replay(source: string, o: ReplayOptions, run: Omit<RunOpti
     const before = summarize(cap, plan.t0, end);
     const after = summarize(mine, loadStart, loadStart + span);
     const div = divergences(cap, [plan.t0, end], mine, [loadStart, loadStart + span]);
-    const table = sideBySide(before, after, { original: original ? violationsOf(original) : null, replay: violationsOf(result.report) });
+    const table = [...sideBySide(before, after, { original: original ? violationsOf(original) : null, replay: violationsOf(result.report) }), ...(original ? clientLatencyRows(original, result.report) : [])];
     writeReplayFiles(result.dir, { source, plan, table, before, after, div });
     return { result, scenario, original: before, replay: after, divergences: div, table, faultNotes: plan.faultNotes, notes: plan.notes };
   } finally {
     rmSync(own, { recursive: true, force: true });
   }
+}
+
+/** A report's side by side: the fleets' own latencies (from each send's intended time), as both reports measured them. */
+function clientLatencyRows(original: Report, replayed: Report): string[] {
+  const lat = (r: Report, m: string, p: 'p50' | 'p99') => r.latency.metrics.find((x) => x.name === m)?.percentiles[p] ?? null;
+  const rows: string[] = [];
+  for (const [m, what] of [['sendToSent', 'send→sent'], ['sendToDelivered', 'send→delivered']] as const)
+    for (const p of ['p50', 'p99'] as const) {
+      const a = lat(original, m, p);
+      const b = lat(replayed, m, p);
+      if (a === null && b === null) continue;
+      const pctDiff = a && b !== null ? ` (${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(0)} %)` : '';
+      rows.push(`| ${what} ${p} (ms, fleet; the report's whole run) | ${a === null ? '–' : +a.toFixed(1)} | ${b === null ? '–' : +b.toFixed(1)}${pctDiff} |`);
+    }
+  return rows;
 }
 
 function writeReplayFiles(dir: string, x: { source: string; plan: ReplayPlan; table: string[]; before: CaptureSummary; after: CaptureSummary; div: { total: number; list: Divergence[] } }): void {

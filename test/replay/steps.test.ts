@@ -25,7 +25,7 @@ interface Seen {
 }
 
 /** A server that speaks just enough of PROTOCOL.md: welcome, one conv with two messages, synced; POST /v1/messages answers seq 9. */
-async function miniServer(answer: (req: { method: string; url: string; by: string }) => number = () => 200): Promise<{ url: string; http: string; seen: Seen }> {
+async function miniServer(answer: (req: { method: string; url: string; by: string }) => number = () => 200): Promise<{ url: string; http: string; seen: Seen; push: (frame: string) => void }> {
   const seen: Seen = { frames: [], requests: [] };
   const server = http.createServer((req, res) => {
     let body = '';
@@ -65,7 +65,11 @@ async function miniServer(answer: (req: { method: string; url: string; by: strin
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   });
-  return { url: `ws://127.0.0.1:${port}/ws`, http: `http://127.0.0.1:${port}`, seen };
+  /** a frame to every open connection */
+  const push = (frame: string) => {
+    for (const c of wss.clients) c.send(frame);
+  };
+  return { url: `ws://127.0.0.1:${port}/ws`, http: `http://127.0.0.1:${port}`, seen, push };
 }
 
 it('a recorded device: read marks (never above what it saw), an HTTP send with its token, presence sub/unsub at their times; its first subscriptions only on its first connection', async () => {
@@ -116,6 +120,43 @@ it('a recorded device: read marks (never above what it saw), an HTTP send with i
   expect(recorder.sends()).toEqual([expect.objectContaining({ client: 'a/d0', conn: 'http:1', conv: 'g:g1', cmid: 'h1', outcome: 'sent', seq: 9, attempts: 1 })]);
   expect(recorder.counts.get('replay_reads')).toBe(1);
   expect(recorder.counts.get('replay_read_short')).toBe(1);
+});
+
+it('a recorded ack of a seq the device does not hold yet is written once it does; the next ack step supersedes a wait that never ends', async () => {
+  const srv = await miniServer();
+  const recorder = new MemoryRecorder();
+  const plan: DevicePlan = {
+    user: 'a', device: 'd0', convs: ['g:g1'], sendRate: 0, churnRate: 0, seed: 1, node: 1, presenceSubs: [],
+    script: [
+      // holds 1..2: acked at once
+      { op: 'ack', at: 20, conv: 'g:g1', seq: 2 },
+      // 4 arrives at ~150 ms: the ack waits for it
+      { op: 'ack', at: 50, conv: 'g:g1', seq: 4 },
+      // 6 never arrives (5 does): the next ack step writes what is held then, and waits for its own
+      { op: 'ack', at: 250, conv: 'g:g1', seq: 6 },
+      { op: 'ack', at: 400, conv: 'g:g1', seq: 8 },
+    ],
+  };
+  const c = new SimClient(plan, { url: srv.url, token: async () => 't', recorder, workload: { bodyBytes: 64, ack: 'never', reconnect: { baseMs: 50, capMs: 100, attempts: 3, rotate: false }, cmids: 'counter' } });
+  closers.push(() => c.stop());
+  c.start();
+  await c.whenSynced();
+  const t0 = Date.now();
+  c.startLoad();
+  const msg = (seq: number) => `{"t":"msg","conv":"g:g1","seq":${seq},"from":"b","cmid":"b.${seq}","body":"x","ts":1}`;
+  await new Promise((r) => setTimeout(r, 150));
+  srv.push(msg(3));
+  srv.push(msg(4));
+  await new Promise((r) => setTimeout(r, 150));
+  srv.push(msg(5));
+  await waitUntil(async () => srv.seen.frames.filter((x) => x.f.t === 'ack').length >= 3, { timeoutMs: 5000, what: 'three acks' });
+  await new Promise((r) => setTimeout(r, 150));
+  const acks = srv.seen.frames.filter((x) => x.f.t === 'ack').map((x) => ({ seq: x.f.seq, at: x.at - t0 }));
+  expect(acks.map((a) => a.seq)).toEqual([2, 4, 5]);
+  expect(acks[1]!.at).toBeGreaterThanOrEqual(145);
+  expect(acks[2]!.at).toBeGreaterThanOrEqual(395);
+  expect(recorder.counts.get('replay_ack_late')).toBe(1);
+  expect(recorder.counts.get('replay_ack_short')).toBe(3);
 });
 
 it('MembershipChurn with a recorded script: each change at its time, as the recorded user, through the nodes in turn; a change refused for good is said, not retried', async () => {
