@@ -259,7 +259,12 @@ export function impliedFaults(cap: CaptureData, t0: number, t1: number, rel: (w:
     const incs = [...new Set(mine.map((r) => r.incarnation))];
     for (let i = 1; i < incs.length; i++) {
       const prev = mine.filter((r) => r.incarnation === incs[i - 1]);
-      const next = mine.find((r) => r.incarnation === incs[i] && r.k === 'node' && r.event === 'start') ?? mine.find((r) => r.incarnation === incs[i])!;
+      // When the new process began: its first record (the file header), less how long the process had run by
+      // then (`up`: its module loading, in headers that say it) — not its `node start` once serving. The replay's
+      // own start boots the node again, so timing the restart by `node start` counted the boot twice (smoke
+      // under load average 20–30: node-3 was down 3.9 s in the original, about 8 s in the replay).
+      const first = mine.find((r) => r.incarnation === incs[i])!;
+      const next = { w: first.w - (first.k === 'file' ? (first.up ?? 0) : 0) };
       const stopped = prev.find((r) => r.k === 'node' && r.event === 'stop');
       const last = prev.at(-1)!;
       if (!within(last.w)) continue;

@@ -272,7 +272,7 @@ export class Capture {
   // ---- writing ------------------------------------------------------------------
 
   private newFileHeader(): void {
-    const head: CaptureRecord = { k: 'file', m: +(performance.now() - this.monoBase).toFixed(1), w: Date.now(), v: CAPTURE_VERSION, node: this.o.node, incarnation: this.o.incarnation, index: this.fileIndex, sample: this.o.sample, bodies: this.o.bodies };
+    const head: CaptureRecord = { k: 'file', m: +(performance.now() - this.monoBase).toFixed(1), w: Date.now(), v: CAPTURE_VERSION, node: this.o.node, incarnation: this.o.incarnation, index: this.fileIndex, sample: this.o.sample, bodies: this.o.bodies, up: Math.round(this.monoBase) };
     // the header goes first in its file, ahead of whatever is queued for it
     this.header = Buffer.from(JSON.stringify(head) + '\n');
   }

@@ -63,7 +63,8 @@ export const outboundRecord = z.object({
 
 export const captureRecord = z.discriminatedUnion('k', [
   /** first record of every file: who wrote it */
-  z.object({ k: z.literal('file'), ...at, v: z.literal(CAPTURE_VERSION), node: z.string(), incarnation: z.string(), index: z.number().int().nonnegative(), sample: z.number(), bodies: z.boolean() }),
+  /** `up`: ms the process had been running when this capture began (its boot: a replay that restarts the node boots it again) */
+  z.object({ k: z.literal('file'), ...at, v: z.literal(CAPTURE_VERSION), node: z.string(), incarnation: z.string(), index: z.number().int().nonnegative(), sample: z.number(), bodies: z.boolean(), up: z.number().optional() }),
   z.object({ k: z.literal('node'), ...at, event: z.enum(['start', 'stop']), node: z.string(), incarnation: z.string(), pid: z.number().optional(), signal: z.string().optional() }),
   z.object({ k: z.literal('open'), ...at, conn }),
   /** hello accepted: who the connection is (the token never) */

@@ -300,3 +300,20 @@ describe('replaying a report: the original run\'s faults, settings and load wind
     expect(bare.scenario.topology.serverEnv).toEqual({ SEND_RATE: '50' });
   });
 });
+
+it('a killed node\'s restart is timed from its new process\'s first record (its file header), not from its `node start` once it served: the replay boots it again', () => {
+  const before = recs('node-1', 'node-1.a', [
+    { k: 'open', w: T + 100, conn: 'node-1.a.1' },
+    { k: 'hello', w: T + 100, conn: 'node-1.a.1', user: 'a', device: 'd0' },
+    { k: 'in', w: T + 2100, conn: 'node-1.a.1', t: 'ack', conv: 'dm:a:b', seq: 1 },
+  ]);
+  const after = recs('node-1', 'node-1.b', [
+    { k: 'file', w: T + 2400, v: 1, node: 'node-1', incarnation: 'node-1.b', index: 0, sample: 1, bodies: false },
+    { k: 'redis', w: T + 3000, link: 'cmd', state: 'up' },
+    { k: 'node', w: T + 4100, event: 'start', node: 'node-1', incarnation: 'node-1.b' },
+  ]);
+  expect(planReplay(capture(before, after), { speed: 1 }).faults).toEqual([{ kind: 'kill', at: 2000, target: 'node-1', restartAfter: 300 }]);
+  // a header that says how long its process had run (`up`: loading before the capture began) moves the start back by that
+  const booted = after.map((r) => (r.k === 'file' ? { ...r, up: 250 } : r));
+  expect(planReplay(capture(before, booted), { speed: 1 }).faults).toEqual([{ kind: 'kill', at: 2000, target: 'node-1', restartAfter: 50 }]);
+});
