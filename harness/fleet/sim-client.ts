@@ -49,6 +49,9 @@ interface ConvView {
 type State = 'idle' | 'away' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
 
 const ACK_BATCH_MS = 500;
+/** recorded steps that need a synced connection, deferred while it is (re)made (sends queue on their own) */
+const DEFERRABLE = new Set<RecordedStep['op']>(['ack', 'read', 'history', 'presence.sub', 'presence.unsub']);
+const MAX_DEFERRED = 10_000;
 /** the device a socket belongs to (SimClient.wsHandlers) */
 const deviceOf = new WeakMap<WebSocket, SimClient>();
 /** sockets a device left open while it opened a new one (replaceRate) → their connection id: only their close is recorded */
@@ -109,6 +112,8 @@ export class SimClient {
   private drain: { ws: WebSocket; conn: string; at: number; kernel: { rx: number; tx: number } | null; bytes: number; frames: number; pages: number; synced: boolean; timer: NodeJS.Timeout } | null = null;
   /** a recorded plan dropped the connection: stay away until its next `connect` step */
   private holdDown = false;
+  /** a recorded plan's steps that came while the device was (re)connecting: run once it is synced */
+  private readonly deferred: RecordedStep[] = [];
   /** the next step of a recorded plan, and its timer */
   private stepIndex = 0;
   private stepTimer: NodeJS.Timeout | null = null;
@@ -457,6 +462,7 @@ export class SimClient {
         this.everSynced = true;
         for (const w of this.syncedWaiters.splice(0)) w();
         this.flushQueued();
+        if (this.deferred.length && this.sending) for (const step of this.deferred.splice(0)) this.doStep(step);
         return;
       case 'conv': {
         const { conv, cursor } = f;
@@ -733,6 +739,17 @@ export class SimClient {
   private doStep(step: RecordedStep): void {
     const ws = this.ws;
     const open = ws !== null && ws.readyState === WebSocket.OPEN && this.state === 'open';
+    if (DEFERRABLE.has(step.op) && !this.holdDown && (this.state === 'connecting' || this.state === 'backoff' || (open && !this.synced))) {
+      // The original device had its connection (it wrote this frame on it); this one is still connecting or
+      // syncing — a replay's reconnect takes as long as this machine makes it. Done once synced, in order, as
+      // sends wait: skipped, they left a smoke replay with a quarter fewer presence subscriptions (the ones
+      // a device makes right after each reconnect) and a tenth fewer acks.
+      if (this.deferred.length < MAX_DEFERRED) {
+        this.deferred.push(step);
+        this.o.recorder.count('replay_deferred');
+      } else this.o.recorder.count(`replay_${step.op}_skipped`);
+      return;
+    }
     switch (step.op) {
       case 'send': {
         const p: PendingSend = { fact: { k: 'send', client: this.client, conn: this.conn, conv: step.conv, cmid: step.cmid, intendedAt: Date.now(), sentAt: 0, attempts: 0, outcome: 'none' }, bytes: step.bytes, reqId: null };

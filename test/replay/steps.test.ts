@@ -25,7 +25,7 @@ interface Seen {
 }
 
 /** A server that speaks just enough of PROTOCOL.md: welcome, one conv with two messages, synced; POST /v1/messages answers seq 9. */
-async function miniServer(answer: (req: { method: string; url: string; by: string }) => number = () => 200): Promise<{ url: string; http: string; seen: Seen; push: (frame: string) => void }> {
+async function miniServer(answer: (req: { method: string; url: string; by: string }) => number = () => 200, welcomeDelayMs: (conn: number) => number = () => 0): Promise<{ url: string; http: string; seen: Seen; push: (frame: string) => void }> {
   const seen: Seen = { frames: [], requests: [] };
   const server = http.createServer((req, res) => {
     let body = '';
@@ -50,10 +50,15 @@ async function miniServer(answer: (req: { method: string; url: string; by: strin
       const f = JSON.parse(data.toString()) as Record<string, unknown>;
       seen.frames.push({ conn, f, at: Date.now() });
       if (f.t === 'hello') {
+        const welcome = () => {
         ws.send(`{"t":"welcome","v":1,"user":"a","device":"d0","conn":"c${conn}","node":"n1","heartbeatMs":30000,"maxBodyBytes":65536}`);
         ws.send('{"t":"conv","conv":"g:g1","epoch":"e1","cursor":0,"head":2}');
         for (const seq of [1, 2]) ws.send(`{"t":"msg","conv":"g:g1","seq":${seq},"from":"b","cmid":"b.${seq}","body":"x","ts":1}`);
         ws.send('{"t":"synced"}');
+        };
+        const delay = welcomeDelayMs(conn);
+        if (delay > 0) setTimeout(welcome, delay);
+        else welcome();
       } else if (typeof f.id === 'string') ws.send(`{"t":"ok","id":"${f.id}"}`);
     });
   });
@@ -157,6 +162,33 @@ it('a recorded ack of a seq the device does not hold yet is written once it does
   expect(acks[2]!.at).toBeGreaterThanOrEqual(395);
   expect(recorder.counts.get('replay_ack_late')).toBe(1);
   expect(recorder.counts.get('replay_ack_short')).toBe(3);
+});
+
+it('steps that need a connection, coming while the device is still reconnecting, run once it is synced, in order (not skipped)', async () => {
+  // the second connection is welcomed 300 ms after its hello: a reconnect slower than the original's
+  const srv = await miniServer(undefined, (conn) => (conn === 2 ? 300 : 0));
+  const recorder = new MemoryRecorder();
+  const plan: DevicePlan = {
+    user: 'a', device: 'd0', convs: ['g:g1'], sendRate: 0, churnRate: 0, seed: 1, node: 1, presenceSubs: [],
+    script: [
+      { op: 'drop', at: 20, code: 1006 },
+      { op: 'connect', at: 50 },
+      // the original device was synced by these
+      { op: 'presence.sub', at: 80, users: ['x'] },
+      { op: 'ack', at: 90, conv: 'g:g1', seq: 2 },
+      { op: 'read', at: 100, conv: 'g:g1', seq: 2 },
+    ],
+  };
+  const c = new SimClient(plan, { url: srv.url, token: async () => 't', recorder, workload: { bodyBytes: 64, ack: 'never', reconnect: { baseMs: 50, capMs: 100, attempts: 3, rotate: false }, cmids: 'counter' } });
+  closers.push(() => c.stop());
+  c.start();
+  await c.whenSynced();
+  c.startLoad();
+  await waitUntil(async () => srv.seen.frames.some((x) => x.f.t === 'read'), { timeoutMs: 5000, what: 'the read mark' });
+  const second = srv.seen.frames.filter((x) => x.conn === 2 && x.f.t !== 'hello').map((x) => x.f.t);
+  expect(second).toEqual(['presence.sub', 'ack', 'read']);
+  expect(recorder.counts.get('replay_deferred')).toBe(3);
+  expect(recorder.counts.get('replay_presence_skipped')).toBeUndefined();
 });
 
 it('MembershipChurn with a recorded script: each change at its time, as the recorded user, through the nodes in turn; a change refused for good is said, not retried', async () => {
