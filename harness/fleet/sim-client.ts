@@ -764,10 +764,10 @@ export class SimClient {
         const seq = Math.min(step.seq, v.contig);
         if (seq < step.seq) {
           // The original device held it by then, this one not yet (its deliveries run a little behind the
-          // original's): the ack is written once it does, as one frame for this step — not capped and
-          // dropped, which left a replay with a quarter fewer acks and more backlog at every reconnect.
-          // An earlier wait this step supersedes writes what is held now (a replay's seqs may differ, and
-          // a seq never reached must not hold the device's acks back for good).
+          // original's): the ack is written once it does, as one frame for this step — not capped at what
+          // it holds (and dropped when that was nothing new), which acked less than the original did and
+          // left more backlog at a reconnect. An earlier wait this step supersedes writes what is held now
+          // (a replay's seqs may differ: a seq never reached must not hold the device's acks back for good).
           this.o.recorder.count('replay_ack_short');
           v.ackWant = step.seq;
           if (!superseded || seq <= v.acked) return;
