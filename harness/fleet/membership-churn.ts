@@ -2,6 +2,7 @@ import { mintToken } from '../util/tokens.ts';
 import type { MemberFact } from '../model/facts.ts';
 import { httpCall } from '../util/http-call.ts';
 import { Rng } from './rng.ts';
+import type { RecordedMemberChange } from './recorded.ts';
 import type { GroupPlan } from './workload.ts';
 
 export interface MembershipChurnOptions {
@@ -16,6 +17,11 @@ export interface MembershipChurnOptions {
   seed: number;
   /** how long one change may keep failing (every node tried in turn) before the run fails */
   giveUpAfterMs?: number;
+  /**
+   * A replay's recorded changes (workload.recorded.membership), each made at its `at` ms
+   * after start() instead of drawn at `ratePerSec`; made the same way, with the same facts.
+   */
+  script?: readonly RecordedMemberChange[];
 }
 
 /** A membership change that no node would make: the run cannot know who is a member. */
@@ -31,6 +37,8 @@ export class MembershipChurnError extends Error {}
  */
 export class MembershipChurn {
   readonly facts: MemberFact[] = [];
+  /** recorded changes (script) a node refused for good, said why */
+  readonly refused: string[] = [];
   readonly #o: MembershipChurnOptions;
   readonly #rng: Rng;
   readonly #members = new Map<string, Set<string>>();
@@ -48,10 +56,12 @@ export class MembershipChurn {
   }
 
   start(): void {
-    if (this.#running || this.#o.groups.length === 0 || this.#o.ratePerSec <= 0) return;
+    if (this.#running) return;
+    const script = this.#o.script;
+    if (script ? script.length === 0 : this.#o.groups.length === 0 || this.#o.ratePerSec <= 0) return;
     this.#running = true;
     // caught here, not left to stop(): a failure mid-run must not be an unhandled rejection
-    this.#loop = this.#run().catch((err: unknown) => {
+    this.#loop = (script ? this.#runScript(script, Date.now()) : this.#run()).catch((err: unknown) => {
       this.#error = err;
       this.#running = false;
     });
@@ -73,6 +83,16 @@ export class MembershipChurn {
     }
   }
 
+  /** The recorded changes in order, each at its time (one at a time: a late one delays the next, as a slow node would). */
+  async #runScript(script: readonly RecordedMemberChange[], start: number): Promise<void> {
+    for (const c of script) {
+      const wait = start + c.at - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (!this.#running) return;
+      await this.#make(c.group, c.user, c.op === 'leave', c.by);
+    }
+  }
+
   async #change(): Promise<void> {
     const g = this.#o.groups[this.#rng.int(this.#o.groups.length)]!;
     const members = this.#members.get(g.id)!;
@@ -82,8 +102,14 @@ export class MembershipChurn {
     const pool = leave ? leavers : joiners;
     if (pool.length === 0) return;
     const user = pool[this.#rng.int(pool.length)]!;
-    const token = await this.#token(g.owner);
-    const path = leave ? `/v1/groups/${encodeURIComponent(g.id)}/members/${encodeURIComponent(user)}` : `/v1/groups/${encodeURIComponent(g.id)}/members`;
+    await this.#make(g.id, user, leave, g.owner);
+  }
+
+  /** One change through the nodes in turn until one answers 200 (or giveUpAfterMs passes); then its `member` fact. */
+  async #make(group: string, user: string, leave: boolean, by: string): Promise<void> {
+    const members = this.#members.get(group) ?? this.#members.set(group, new Set()).get(group)!;
+    const token = await this.#token(by);
+    const path = leave ? `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(user)}` : `/v1/groups/${encodeURIComponent(group)}/members`;
     const at = Date.now();
     const deadline = at + (this.#o.giveUpAfterMs ?? 15_000);
     let last = '';
@@ -95,16 +121,22 @@ export class MembershipChurn {
           const res = await httpCall(`${url}${path}`, { method: leave ? 'DELETE' : 'POST', token, body: leave ? undefined : { users: [user] }, timeoutMs: 3000 });
           if (res.status === 200) break;
           last = `HTTP ${res.status} ${res.text}`;
+          // a recorded change this build refuses for good (403: `by` may not change the group here): a divergence of
+          // the replay, not a run that cannot go on; nothing changed, so no fact
+          if (this.#o.script && res.status >= 400 && res.status < 500 && res.status !== 429) {
+            this.refused.push(`${leave ? 'removing' : 'adding'} ${user} ${leave ? 'from' : 'to'} group ${group} as ${by}: ${last.slice(0, 200)}`);
+            return;
+          }
         } catch (err) {
           last = err instanceof Error ? err.message : String(err);
         }
       } else last = 'no node running';
-      if (Date.now() > deadline) throw new MembershipChurnError(`${leave ? 'removing' : 'adding'} ${user} ${leave ? 'from' : 'to'} group ${g.id} failed on every node for ${Date.now() - at} ms; last: ${last}`);
+      if (Date.now() > deadline) throw new MembershipChurnError(`${leave ? 'removing' : 'adding'} ${user} ${leave ? 'from' : 'to'} group ${group} failed on every node for ${Date.now() - at} ms; last: ${last}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     if (leave) members.delete(user);
     else members.add(user);
-    this.facts.push({ k: 'member', conv: `g:${g.id}`, user, op: leave ? 'leave' : 'join', at, until: Date.now() });
+    this.facts.push({ k: 'member', conv: `g:${group}`, user, op: leave ? 'leave' : 'join', at, until: Date.now() });
   }
 
   async #token(user: string): Promise<string> {

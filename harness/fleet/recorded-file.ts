@@ -66,6 +66,7 @@ export function recordedFileText(r: Recorded): string {
     '{',
     `  "source": ${JSON.stringify(r.source)},`,
     `  "groups": ${list(r.groups.map((g) => JSON.stringify(g)), '  ')},`,
+    `  "membership": ${list(r.membership.map((m) => JSON.stringify(m)), '  ')},`,
     `  "dms": ${list(r.dms.map((d) => JSON.stringify(d)), '  ')},`,
     `  "devices": ${list(r.devices.map(device), '  ')}`,
     '}',

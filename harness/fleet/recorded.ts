@@ -18,6 +18,13 @@ export const recordedStep = z.discriminatedUnion('op', [
   z.object({ op: z.literal('drop'), at, code: z.number().int() }),
   /** the device connects again (after its own drop, or after the server closed it) */
   z.object({ op: z.literal('connect'), at }),
+  /** a read mark (`read` frame) of at most `seq`: never above the highest seq the device saw on this run */
+  z.object({ op: z.literal('read'), at, conv: z.string(), seq: z.number().int().nonnegative() }),
+  /** a send through HTTP (POST /v1/messages) with the device's token: same cmid and body size, answered like a `send` */
+  z.object({ op: z.literal('http-send'), at, conv: z.string(), cmid: z.string(), bytes: z.number().int().min(1).max(1_000_000) }),
+  /** presence subscriptions on the connection open then (a device subscribes again after a reconnect only where the capture shows it) */
+  z.object({ op: z.literal('presence.sub'), at, users: z.array(z.string()).min(1) }),
+  z.object({ op: z.literal('presence.unsub'), at, users: z.array(z.string()).min(1) }),
 ]);
 export type RecordedStep = z.infer<typeof recordedStep>;
 
@@ -26,14 +33,27 @@ export const recordedDevice = z.object({
   device: z.string(),
   /** the node (1-based) its first recorded connection was on: it connects there */
   node: z.number().int().min(1),
+  /** what the device was subscribed to when the replay's window began: subscribed at its first connection only */
   presenceSubs: z.array(z.string()).default([]),
   steps: z.array(recordedStep),
 });
 
+/**
+ * A group membership change at its recorded time, made by the orchestrator as the
+ * scenario's membership churn makes its changes (harness/fleet/membership-churn.ts): an add
+ * (POST …/members) or a removal (DELETE …/members/:user) asked by `by` (the owner, or the
+ * user itself).
+ */
+export const recordedMemberChange = z.object({ at, group: z.string(), user: z.string(), op: z.enum(['join', 'leave']), by: z.string() });
+export type RecordedMemberChange = z.infer<typeof recordedMemberChange>;
+
 export const recordedSchema = z.object({
   /** where it was recorded (a capture directory), for people */
   source: z.string(),
+  /** groups with their members when the replay's window began */
   groups: z.array(z.object({ id: z.string(), owner: z.string(), members: z.array(z.string()).min(1) })),
+  /** joins and leaves during the window, in time order */
+  membership: z.array(recordedMemberChange).default([]),
   /** dm conversations seen (their members are in their ids) */
   dms: z.array(z.string()),
   devices: z.array(recordedDevice).min(1, 'a recorded plan needs at least one device'),

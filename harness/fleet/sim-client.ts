@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { decodeServerFrame, type FrameOf, type ServerFrame, type StoredMessage } from '../../server/protocol/server-frames.ts';
 import type { SendFact } from '../model/facts.ts';
 import type { Recorder } from './recorder.ts';
+import { httpCall } from '../util/http-call.ts';
 import { kernelQueues } from './kernel-queues.ts';
 import { Rng } from './rng.ts';
 import { drawBodySize, stageTarget, type AckMode, type DevicePlan, type Workload } from './workload.ts';
@@ -41,11 +42,16 @@ interface ConvView {
   acked: number;
   /** a history fill is running; contig waits for it */
   filling: number;
+  /** a recorded plan's ack of a seq this device did not hold yet at its step: written once it does, or superseded by the next ack step */
+  ackWant?: number;
 }
 
 type State = 'idle' | 'away' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
 
 const ACK_BATCH_MS = 500;
+/** recorded steps that need a synced connection, deferred while it is (re)made (sends queue on their own) */
+const DEFERRABLE = new Set<RecordedStep['op']>(['ack', 'read', 'history', 'presence.sub', 'presence.unsub']);
+const MAX_DEFERRED = 10_000;
 /** the device a socket belongs to (SimClient.wsHandlers) */
 const deviceOf = new WeakMap<WebSocket, SimClient>();
 /** sockets a device left open while it opened a new one (replaceRate) → their connection id: only their close is recorded */
@@ -66,6 +72,9 @@ export class SimClient {
   private owedPongs = 0;
   private synced = false;
   private everSynced = false;
+  private everWelcomed = false;
+  /** HTTP sends of a recorded plan (`http-send` steps) so far: their facts' connection is `http:<n>` */
+  private httpSends = 0;
   private attempts = 0;
   private reqSeq = 0;
   private sendSeq = 0;
@@ -103,6 +112,8 @@ export class SimClient {
   private drain: { ws: WebSocket; conn: string; at: number; kernel: { rx: number; tx: number } | null; bytes: number; frames: number; pages: number; synced: boolean; timer: NodeJS.Timeout } | null = null;
   /** a recorded plan dropped the connection: stay away until its next `connect` step */
   private holdDown = false;
+  /** a recorded plan's steps that came while the device was (re)connecting: run once it is synced */
+  private readonly deferred: RecordedStep[] = [];
   /** the next step of a recorded plan, and its timer */
   private stepIndex = 0;
   private stepTimer: NodeJS.Timeout | null = null;
@@ -438,7 +449,9 @@ export class SimClient {
         this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'welcome', at: now, node: f.node });
         this.o.recorder.count('welcomes');
         this.o.recorder.latency('welcome', now - this.connectStartedAt);
-        if (this.plan.presenceSubs.length) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });
+        // a recorded plan subscribes at its first connection only: its later subscriptions are its steps, as the capture shows them
+        if (this.plan.presenceSubs.length && !(this.plan.script && this.everWelcomed)) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });
+        this.everWelcomed = true;
         if (this.ackMode === 'batched' || (typeof this.ackMode === 'object' && this.ackMode.kind === 'ahead')) this.ackTimer = setInterval(() => void this.flushAcks(), ACK_BATCH_MS);
         return;
       case 'synced':
@@ -449,6 +462,7 @@ export class SimClient {
         this.everSynced = true;
         for (const w of this.syncedWaiters.splice(0)) w();
         this.flushQueued();
+        if (this.deferred.length && this.sending) for (const step of this.deferred.splice(0)) this.doStep(step);
         return;
       case 'conv': {
         const { conv, cursor } = f;
@@ -503,6 +517,7 @@ export class SimClient {
     if (!v || via === 'history') return;
     v.maxSeq = Math.max(v.maxSeq, seq);
     if (!v.filling && seq === v.contig + 1) v.contig = seq;
+    if (v.ackWant !== undefined) this.ackWanted(conv, v);
     const mode = this.ackMode;
     if (mode === 'immediate' && v.contig > v.acked) {
       v.acked = v.contig;
@@ -526,7 +541,10 @@ export class SimClient {
         if (!msgs.length || !page.more) break;
         after = msgs[msgs.length - 1]!.seq;
       }
-      if (--v.filling === 0) v.contig = Math.max(v.contig, v.maxSeq);
+      if (--v.filling === 0) {
+        v.contig = Math.max(v.contig, v.maxSeq);
+        if (v.ackWant !== undefined) this.ackWanted(conv, v);
+      }
     } catch {
       v.filling = Math.max(0, v.filling - 1);
     }
@@ -721,6 +739,17 @@ export class SimClient {
   private doStep(step: RecordedStep): void {
     const ws = this.ws;
     const open = ws !== null && ws.readyState === WebSocket.OPEN && this.state === 'open';
+    if (DEFERRABLE.has(step.op) && !this.holdDown && (this.state === 'connecting' || this.state === 'backoff' || (open && !this.synced))) {
+      // The original device had its connection (it wrote this frame on it); this one is still connecting or
+      // syncing — a replay's reconnect takes as long as this machine makes it. Done once synced, in order, as
+      // sends wait: skipped, they left a smoke replay with a quarter fewer presence subscriptions (the ones
+      // a device makes right after each reconnect) and a tenth fewer acks.
+      if (this.deferred.length < MAX_DEFERRED) {
+        this.deferred.push(step);
+        this.o.recorder.count('replay_deferred');
+      } else this.o.recorder.count(`replay_${step.op}_skipped`);
+      return;
+    }
     switch (step.op) {
       case 'send': {
         const p: PendingSend = { fact: { k: 'send', client: this.client, conn: this.conn, conv: step.conv, cmid: step.cmid, intendedAt: Date.now(), sentAt: 0, attempts: 0, outcome: 'none' }, bytes: step.bytes, reqId: null };
@@ -730,8 +759,19 @@ export class SimClient {
       case 'ack': {
         const v = this.convs.get(step.conv);
         if (!open || !v) return this.o.recorder.count('replay_ack_skipped');
+        const superseded = v.ackWant !== undefined;
+        delete v.ackWant;
         const seq = Math.min(step.seq, v.contig);
-        if (seq < step.seq) this.o.recorder.count('replay_ack_short');
+        if (seq < step.seq) {
+          // The original device held it by then, this one not yet (its deliveries run a little behind the
+          // original's): the ack is written once it does, as one frame for this step — not capped at what
+          // it holds (and dropped when that was nothing new), which acked less than the original did and
+          // left more backlog at a reconnect. An earlier wait this step supersedes writes what is held now
+          // (a replay's seqs may differ: a seq never reached must not hold the device's acks back for good).
+          this.o.recorder.count('replay_ack_short');
+          v.ackWant = step.seq;
+          if (!superseded || seq <= v.acked) return;
+        }
         if (seq <= v.acked) return;
         v.acked = seq;
         ws.send(JSON.stringify({ t: 'ack', conv: step.conv, seq }));
@@ -759,6 +799,22 @@ export class SimClient {
         else ws.terminate();
         return;
       }
+      case 'read': {
+        const v = this.convs.get(step.conv);
+        if (!open || !v) return this.o.recorder.count('replay_read_skipped');
+        // never a mark above what this run's device has seen (the server would clamp it to the head anyway)
+        const seq = Math.min(step.seq, v.maxSeq);
+        if (seq < step.seq) this.o.recorder.count('replay_read_short');
+        ws.send(JSON.stringify({ t: 'read', conv: step.conv, seq }));
+        return this.o.recorder.count('replay_reads');
+      }
+      case 'http-send':
+        return void this.httpSend(step);
+      case 'presence.sub':
+      case 'presence.unsub':
+        if (!open) return this.o.recorder.count('replay_presence_skipped');
+        this.request({ t: step.op, users: step.users });
+        return this.o.recorder.count(`replay_${step.op}`);
       case 'connect': {
         this.holdDown = false;
         if (this.state === 'open' || this.state === 'connecting') return this.o.recorder.count('replay_connect_already');
@@ -770,6 +826,53 @@ export class SimClient {
         return this.connect();
       }
     }
+  }
+
+  /**
+   * A recorded HTTP send: POST /v1/messages on the device's node with its own token, the
+   * recorded cmid and body size. Not retried here: a retry the original client made is a
+   * step of its own in the capture. The answer becomes a send fact like a `sent`/`error`
+   * frame's; no answer (the request failed) leaves its outcome unknown (`none`).
+   */
+  private async httpSend(step: Extract<RecordedStep, { op: 'http-send' }>): Promise<void> {
+    const base = this.o.url.replace(/^ws/, 'http').replace(/\/ws$/, '');
+    const now = Date.now();
+    const fact: SendFact = { k: 'send', client: this.client, conn: `http:${++this.httpSends}`, conv: step.conv, cmid: step.cmid, intendedAt: now, sentAt: now, attempts: 1, outcome: 'none' };
+    this.o.recorder.count('replay_http_sends');
+    try {
+      const res = await httpCall(`${base}/v1/messages`, { method: 'POST', token: await this.o.token(), body: { conv: step.conv, cmid: step.cmid, body: bodyFor(now, step.bytes) }, timeoutMs: this.o.requestTimeoutMs ?? 10_000 });
+      fact.answeredAt = Date.now();
+      const body = JSON.parse(res.text) as { seq?: number; dup?: boolean; code?: string };
+      if ((res.status === 200 || res.status === 201) && typeof body.seq === 'number') {
+        fact.outcome = body.dup ? 'dup' : 'sent';
+        fact.seq = body.seq;
+        this.o.recorder.latency('sent', fact.answeredAt - now);
+        this.o.recorder.count('sent');
+      } else {
+        fact.outcome = 'error';
+        fact.code = body.code ?? `http_${res.status}`;
+        this.o.recorder.count('errors');
+        this.o.recorder.count(`error.${fact.code}`);
+      }
+    } catch {
+      // no answer (refused, reset, timed out): the outcome is unknown, as for a send never answered
+      delete fact.answeredAt;
+      this.o.recorder.count('replay_http_send_failed');
+    }
+    this.o.recorder.fact(fact);
+  }
+
+  /** Writes a recorded ack that waited (ackWant) once the conversation holds it. */
+  private ackWanted(conv: string, v: ConvView): void {
+    const ws = this.ws;
+    const seq = v.ackWant!;
+    if (!ws || ws.readyState !== WebSocket.OPEN || seq > v.contig) return;
+    delete v.ackWant;
+    if (seq <= v.acked) return;
+    v.acked = seq;
+    ws.send(JSON.stringify({ t: 'ack', conv, seq }));
+    this.noteAckForWindows(conv, seq);
+    this.o.recorder.count('replay_ack_late');
   }
 
   private scheduleChurn(): void {

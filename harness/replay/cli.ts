@@ -13,8 +13,9 @@ const USAGE = [
   'Usage: imstorm replay <capture-dir | report-dir> [options]',
   '',
   'A capture directory (nodes run with CAPTURE_DIR): rebuilds the recorded users, devices,',
-  'groups and dms, and drives each device\'s reconnects, drops, sends (same cmids), acks and',
-  'history requests at their recorded times, with the faults the capture implies (a Redis',
+  'groups and dms, and drives each device\'s reconnects, drops, sends (same cmids; socket and',
+  'HTTP), acks, read marks, history requests and presence subscriptions, and the groups\'',
+  'joins and leaves, at their recorded times, with the faults the capture implies (a Redis',
   'link down, a node restart or kill) and any in --faults; every checker judges it, and',
   'replay.md in the report sets the original beside the replay. A report directory',
   '(reports/<run>) is replayed from its capture/ when it has one, else re-run from its',
@@ -87,6 +88,7 @@ export const replayCommand: Subcommand = {
         { env: o.env, nodes: o.nodes, seed: o.seed, outRoot: o.out ? path.resolve(o.out) : path.join(REPO_ROOT, 'reports'), log: (l) => io.out(l) },
       );
       for (const n of r.faultNotes) io.out(`implied fault: ${n}`);
+      for (const n of r.notes) io.out(`not replayed: ${n}`);
       const v = r.result.report.verdict;
       io.out('');
       io.out(`${r.scenario.name}: ${v.pass ? 'PASS' : 'FAIL'} — guarantees ${v.guarantees.total - v.guarantees.failed}/${v.guarantees.total}`);

@@ -9,12 +9,23 @@ export interface CaptureSummary {
   devices: number;
   /** hellos of devices already seen connected earlier in the capture (a device's first connection is the replay's connect phase) */
   reconnections: number;
+  /** sends over the socket and over HTTP */
   sends: number;
+  /** of them, POST /v1/messages */
+  httpSends: number;
   /** answers to sends: sent, dup, or error codes */
   answers: Record<string, number>;
   deliveries: number;
   acks: number;
+  /** read marks (`read` frames) */
+  reads: number;
   history: number;
+  /** presence.sub and presence.unsub frames */
+  presenceSubs: number;
+  /** group joins and leaves that took effect (HTTP, answered 2xx) */
+  membershipChanges: number;
+  /** connections presence sweeps took offline (of dead node incarnations) */
+  swept: number;
   sendsPerSec: number;
   deliveriesPerSec: number;
   /** server-side send → its `sent` answer (same connection, same request id), ms */
@@ -32,6 +43,8 @@ function pct(xs: number[], p: number): number | null {
 }
 
 const inc = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
+/** POST /v1/messages's answer as a send's: 201 stored, 200 a dup, else the status */
+const httpAnswer = (status: number) => (status === 201 ? 'sent' : status === 200 ? 'dup' : `http ${status}`);
 
 /** What a capture saw between wall times `from` and `to`. */
 export function summarize(cap: CaptureData, from: number, to: number): CaptureSummary {
@@ -54,7 +67,7 @@ export function summarize(cap: CaptureData, from: number, to: number): CaptureSu
   const closes: Record<string, number> = {};
   const sendAt = new Map<string, number>();
   const lat: number[] = [];
-  let sends = 0, deliveries = 0, acks = 0, history = 0, connections = 0, resyncs = 0, downs = 0;
+  let sends = 0, httpSends = 0, deliveries = 0, acks = 0, reads = 0, history = 0, presenceSubs = 0, membershipChanges = 0, swept = 0, connections = 0, resyncs = 0, downs = 0;
   for (const r of rs) {
     switch (r.k) {
       case 'hello':
@@ -66,7 +79,19 @@ export function summarize(cap: CaptureData, from: number, to: number): CaptureSu
           sends++;
           if (r.id) sendAt.set(`${r.conn}\n${r.id}`, r.m);
         } else if (r.t === 'ack') acks++;
+        else if (r.t === 'read') reads++;
         else if (r.t === 'history') history++;
+        else if (r.t === 'presence.sub' || r.t === 'presence.unsub') presenceSubs++;
+        break;
+      case 'http':
+        if (r.route === 'POST /v1/messages' && r.cmid) {
+          sends++;
+          httpSends++;
+          inc(answers, httpAnswer(r.status));
+        } else if (r.status < 300 && r.users && /^(POST|DELETE) \/v1\/groups\/:group\/members/.test(r.route)) membershipChanges += r.users.length;
+        break;
+      case 'sweep':
+        swept += r.connections;
         break;
       case 'out':
         if (r.t === 'msg') deliveries++;
@@ -90,7 +115,7 @@ export function summarize(cap: CaptureData, from: number, to: number): CaptureSu
     }
   }
   return {
-    windowMs, devices: devices.size, reconnections: connections, sends, answers, deliveries, acks, history,
+    windowMs, devices: devices.size, reconnections: connections, sends, httpSends, answers, deliveries, acks, reads, history, presenceSubs, membershipChanges, swept,
     sendsPerSec: +(sends / (windowMs / 1000)).toFixed(1), deliveriesPerSec: +(deliveries / (windowMs / 1000)).toFixed(1),
     sendToSent: { p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length },
     closes, resyncs, redisLinkDowns: downs,
@@ -123,6 +148,10 @@ function perDevice(cap: CaptureData, from: number, to: number) {
       const key = `${who.get(r.conn)?.split('/')[0]} ${r.cmid}`;
       if (r.id) sendId.set(`${r.conn}\n${r.id}`, key);
       if (!answer.has(key)) answer.set(key, 'unanswered');
+    }
+    if (r.k === 'http' && r.route === 'POST /v1/messages' && r.cmid && r.user) {
+      const key = `${r.user} ${r.cmid}`;
+      answer.set(key, httpAnswer(r.status));
     }
     if (r.k === 'out' && (r.t === 'sent' || r.t === 'error') && r.id) {
       const key = sendId.get(`${r.conn}\n${r.id}`);
@@ -171,13 +200,18 @@ export function sideBySide(orig: CaptureSummary, rep: CaptureSummary, violations
     row('sends/s', orig.sendsPerSec, rep.sendsPerSec),
     row('deliveries (msg frames)', orig.deliveries, rep.deliveries),
     row('deliveries/s', orig.deliveriesPerSec, rep.deliveriesPerSec),
+    row('HTTP sends', orig.httpSends, rep.httpSends),
     row('acks', orig.acks, rep.acks),
+    row('read marks', orig.reads, rep.reads),
     row('history requests', orig.history, rep.history),
+    row('presence sub/unsub', orig.presenceSubs, rep.presenceSubs),
+    row('membership changes', orig.membershipChanges, rep.membershipChanges),
     row('send→sent p50 (ms, server)', orig.sendToSent.p50, rep.sendToSent.p50),
     row('send→sent p99 (ms, server)', orig.sendToSent.p99, rep.sendToSent.p99),
     ...ans.map((k) => row(`answers: ${k}`, orig.answers[k] ?? 0, rep.answers[k] ?? 0)),
     ...codes.map((k) => row(`closes ${k}`, orig.closes[k] ?? 0, rep.closes[k] ?? 0)),
     row('resyncs', orig.resyncs, rep.resyncs),
+    row('connections swept offline', orig.swept, rep.swept),
     row('Redis link downs', orig.redisLinkDowns, rep.redisLinkDowns),
     ...guarantees.map((g) => `| violations: ${g} | ${violations.original ? (violations.original[g] ?? 0) : 'not judged (capture only)'} | ${violations.replay[g] ?? 0} |`),
   ];

@@ -8,7 +8,8 @@ import { defineScenario, faultStep, scenarioSchema, type FaultStep, type Scenari
 import { runScenario, type RunOptions, type RunResult } from '../scenario/run.ts';
 import { parseReport, type Report } from '../report/schema.ts';
 import { readCapture, type CaptureData } from './read.ts';
-import { planReplay, type ReplayPlan, type ReplayWindow } from './plan.ts';
+import type { FaultEvent } from '../model/facts.ts';
+import { faultsOfRun, planReplay, type ReplayPlan, type ReplayWindow } from './plan.ts';
 import { divergences, sideBySide, summarize, type CaptureSummary, type Divergence } from './compare.ts';
 import { compactJson, recordedFileOf, writeRecorded } from '../fleet/recorded-file.ts';
 
@@ -41,9 +42,48 @@ export function readFaultTimeline(file: string): FaultStep[] {
   return r.data;
 }
 
+/**
+ * What a report says of the run its capture came from and the capture cannot: the nodes'
+ * settings (a capture does not hold SEND_RATE or PRESENCE_TTL_MS, yet they shape the
+ * answers), the faults on its timeline, and when its load phase ended (after it come the
+ * final sync and the HTTP measurements, which are no device's doing).
+ */
+export interface OriginalRun {
+  serverEnv: Record<string, string | number>;
+  nodeEnv: Record<string, Record<string, string | number>>;
+  faults: FaultEvent[];
+  /** wall ms the original load phase ended, when the report says (config.load) */
+  loadEnd?: number;
+}
+
+const CAPTURE_KEYS = ['CAPTURE_DIR', 'CAPTURE_SAMPLE', 'CAPTURE_MAX_BYTES', 'CAPTURE_BODIES'];
+const withoutCapture = <V>(env: Record<string, V>) => Object.fromEntries(Object.entries(env).filter(([k]) => !CAPTURE_KEYS.includes(k)));
+
+/** The OriginalRun of a report written by `imstorm run` (its config.scenario and config.load). */
+export function originalRun(r: Report): OriginalRun {
+  const stored = scenarioSchema.safeParse((r.config as { scenario?: unknown }).scenario);
+  const load = z.object({ startedAt: z.number(), durationMs: z.number() }).safeParse((r.config as { load?: unknown }).load);
+  const topo = stored.success ? stored.data.topology : null;
+  return {
+    serverEnv: topo ? withoutCapture(topo.serverEnv) : {},
+    nodeEnv: topo ? Object.fromEntries(Object.entries(topo.nodeEnv).map(([n, env]) => [n, withoutCapture(env)])) : {},
+    faults: r.faults,
+    ...(load.success && load.data.startedAt > 0 ? { loadEnd: load.data.startedAt + load.data.durationMs } : {}),
+  };
+}
+
 /** The scenario a capture replays as: its recorded plan, the implied and hand-written faults, every checker. */
-export function replayScenario(cap: CaptureData, o: ReplayOptions): { scenario: Scenario; plan: ReplayPlan } {
-  const plan = planReplay(cap, o);
+export function replayScenario(cap: CaptureData, o: ReplayOptions, run?: OriginalRun): { scenario: Scenario; plan: ReplayPlan } {
+  // a report's capture: by default up to the end of its load phase
+  const firstHello = cap.records.find((r) => r.k === 'hello')?.w;
+  const loadTo = run?.loadEnd !== undefined && firstHello !== undefined ? run.loadEnd - firstHello : undefined;
+  const toMs = o.toMs ?? (loadTo !== undefined && loadTo > (o.fromMs ?? 0) ? loadTo : undefined);
+  const plan = planReplay(cap, { ...o, toMs });
+  if (run && o.impliedFaults) {
+    const more = faultsOfRun(run.faults, plan.t0, plan.t1, o.speed);
+    plan.faults = [...plan.faults, ...more.faults].sort((a, b) => a.at - b.at);
+    plan.faultNotes = [...plan.faultNotes, ...more.notes];
+  }
   const users = new Set(plan.recorded.devices.map((d) => d.user));
   const perUser = Math.max(...[...users].map((u) => plan.recorded.devices.filter((d) => d.user === u).length));
   const faults = [...(o.impliedFaults ? plan.faults : []), ...o.extraFaults].sort((a, b) => a.at - b.at);
@@ -51,11 +91,13 @@ export function replayScenario(cap: CaptureData, o: ReplayOptions): { scenario: 
   const name = o.name ?? `replay-${path.basename(path.resolve(cap.dir)).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'capture'}`;
   const input: ScenarioInput = {
     name,
-    description: `replay of the capture in ${cap.dir}${o.speed !== 1 ? ` at ×${o.speed}` : ''}: ${plan.recorded.devices.length} devices, ${plan.recorded.groups.length} groups, ${plan.recorded.dms.length} dms`,
-    proves: ['the recorded devices, sends, acks, history requests, reconnects and faults, replayed against this build, keep every delivery guarantee'],
+    description: `replay of the capture in ${cap.dir}${o.speed !== 1 ? ` at ×${o.speed}` : ''}: ${plan.recorded.devices.length} devices, ${plan.recorded.groups.length} groups, ${plan.recorded.dms.length} dms${plan.recorded.membership.length ? `, ${plan.recorded.membership.length} membership changes` : ''}`,
+    proves: ['the recorded devices, sends (socket and HTTP), acks, read marks, history requests, presence subscriptions, reconnects, membership changes and faults, replayed against this build, keep every delivery guarantee'],
     topology: {
       nodes: plan.nodes,
-      serverEnv: o.serverEnv,
+      // the original nodes' settings, under what --server-env says
+      serverEnv: { ...run?.serverEnv, ...o.serverEnv },
+      ...(run && Object.keys(run.nodeEnv).length ? { nodeEnv: run.nodeEnv } : {}),
     },
     workload: {
       users: Math.max(2, users.size),
@@ -118,6 +160,8 @@ export interface ReplayOutcome {
   divergences?: { total: number; list: Divergence[] };
   table: string[];
   faultNotes: string[];
+  /** what of the capture could not be replayed */
+  notes: string[];
 }
 
 const violationsOf = (r: Report) => Object.fromEntries(r.checks.filter((c) => !c.ok).map((c) => [c.guarantee, c.violationsTotal]));
@@ -131,7 +175,7 @@ export async function replay(source: string, o: ReplayOptions, run: Omit<RunOpti
   const cap = readCapture(source);
   // named as the user gave it (a relative path stays relative in the saved scenario)
   cap.dir = path.relative(process.cwd(), cap.dir) || cap.dir;
-  const { scenario, plan } = replayScenario(cap, o);
+  const { scenario, plan } = replayScenario(cap, o, original ? originalRun(original) : undefined);
   const own = mkdtempSync(path.join(os.tmpdir(), 'imstorm-replay-capture-'));
   let loadStart = 0;
   try {
@@ -154,19 +198,34 @@ export async function replay(source: string, o: ReplayOptions, run: Omit<RunOpti
     const before = summarize(cap, plan.t0, end);
     const after = summarize(mine, loadStart, loadStart + span);
     const div = divergences(cap, [plan.t0, end], mine, [loadStart, loadStart + span]);
-    const table = sideBySide(before, after, { original: original ? violationsOf(original) : null, replay: violationsOf(result.report) });
+    const table = [...sideBySide(before, after, { original: original ? violationsOf(original) : null, replay: violationsOf(result.report) }), ...(original ? clientLatencyRows(original, result.report) : [])];
     writeReplayFiles(result.dir, { source, plan, table, before, after, div });
-    return { result, scenario, original: before, replay: after, divergences: div, table, faultNotes: plan.faultNotes };
+    return { result, scenario, original: before, replay: after, divergences: div, table, faultNotes: plan.faultNotes, notes: plan.notes };
   } finally {
     rmSync(own, { recursive: true, force: true });
   }
+}
+
+/** A report's side by side: the fleets' own latencies (from each send's intended time), as both reports measured them. */
+function clientLatencyRows(original: Report, replayed: Report): string[] {
+  const lat = (r: Report, m: string, p: 'p50' | 'p99') => r.latency.metrics.find((x) => x.name === m)?.percentiles[p] ?? null;
+  const rows: string[] = [];
+  for (const [m, what] of [['sendToSent', 'send→sent'], ['sendToDelivered', 'send→delivered']] as const)
+    for (const p of ['p50', 'p99'] as const) {
+      const a = lat(original, m, p);
+      const b = lat(replayed, m, p);
+      if (a === null && b === null) continue;
+      const pctDiff = a && b !== null ? ` (${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(0)} %)` : '';
+      rows.push(`| ${what} ${p} (ms, fleet; the report's whole run) | ${a === null ? '–' : +a.toFixed(1)} | ${b === null ? '–' : +b.toFixed(1)}${pctDiff} |`);
+    }
+  return rows;
 }
 
 function writeReplayFiles(dir: string, x: { source: string; plan: ReplayPlan; table: string[]; before: CaptureSummary; after: CaptureSummary; div: { total: number; list: Divergence[] } }): void {
   writeFileSync(path.join(dir, 'replay.json'), JSON.stringify({ kind: 'imstorm.replay', version: 1, source: x.source, window: { t0: x.plan.t0, t1: x.plan.t1 }, impliedFaults: x.plan.faults, faultNotes: x.plan.faultNotes, original: x.before, replay: x.after, divergences: x.div }, null, 2));
   writeFileSync(
     path.join(dir, 'replay.md'),
-    [`# Replay of ${x.source}`, '', ...x.table, '', `## Implied faults`, '', ...(x.plan.faultNotes.length ? x.plan.faultNotes.map((n) => `- ${n}`) : ['none']), '', `## Divergences (${x.div.total})`, '', ...(x.div.list.length ? x.div.list.map((d) => `- ${d.what}`) : ['none']), ''].join('\n'),
+    [`# Replay of ${x.source}`, '', ...x.table, '', `## Implied faults`, '', ...(x.plan.faultNotes.length ? x.plan.faultNotes.map((n) => `- ${n}`) : ['none']), '', ...(x.plan.notes.length ? ['## Not replayed', '', ...x.plan.notes.map((n) => `- ${n}`), ''] : []), `## Divergences (${x.div.total})`, '', ...(x.div.list.length ? x.div.list.map((d) => `- ${d.what}`) : ['none']), ''].join('\n'),
   );
 }
 
@@ -193,5 +252,5 @@ async function rerunReport(original: Report, o: ReplayOptions, run: Omit<RunOpti
   const table = ['| | original | replay |', '|---|---|---|', `| verdict | ${original.verdict.pass ? 'PASS' : 'FAIL'} | ${result.report.verdict.pass ? 'PASS' : 'FAIL'} |`, ...rows.map(([k, a, b]) => `| ${k} | ${a ?? '–'} | ${b ?? '–'} |`), ...guarantees.map((g) => `| violations: ${g} | ${v(original)[g] ?? 0} | ${v(result.report)[g] ?? 0} |`)];
   mkdirSync(result.dir, { recursive: true });
   writeFileSync(path.join(result.dir, 'replay.md'), [`# Re-run of ${original.id} (seed ${seed})`, '', ...table, ''].join('\n'));
-  return { result, scenario, table, faultNotes: [] };
+  return { result, scenario, table, faultNotes: [], notes: [] };
 }

@@ -461,14 +461,17 @@ async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, l
   o.log(`${label}load started`);
   run.loadStartAt = Date.now();
   await f.startLoad();
-  const churn = s.membership
+  // a replay's recorded joins and leaves go the same way as the scenario's drawn ones, at their recorded times
+  const script = s.workload.recorded?.membership.length ? s.workload.recorded.membership : undefined;
+  const churn = s.membership || script
     ? new MembershipChurn({
         groups: plan.groups,
         users: plan.population.users.map((u) => u.user),
         nodeUrls: () => t.nodes.filter((n) => n.running && !n.paused).map((n) => n.directUrl),
         jwtSecret: t.jwtSecret,
-        ratePerSec: s.membership.changesPerSec,
+        ratePerSec: s.membership?.changesPerSec ?? 0,
         seed: o.seed ^ 0x6d656d,
+        script,
       })
     : null;
   churn?.start();
@@ -489,7 +492,8 @@ async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, l
         throw err instanceof MembershipChurnError ? new RunSetupError(`membership churn: ${err.message}`) : err;
       });
       run.memberFacts.push(...facts);
-      o.log(`${label}membership: ${facts.filter((x) => x.op === 'join').length} joins, ${facts.filter((x) => x.op === 'leave').length} leaves`);
+      o.log(`${label}membership: ${facts.filter((x) => x.op === 'join').length} joins, ${facts.filter((x) => x.op === 'leave').length} leaves${script ? ` (recorded: ${script.length})` : ''}`);
+      for (const r of churn.refused) o.log(`${label}membership: a recorded change was refused: ${r}`);
     }
   }
 }
@@ -748,7 +752,8 @@ async function reportPhase(
     seed: o.seed,
     startedAt: run.startedAt,
     endedAt: Date.now(),
-    config: { scenario: s, fleetProcesses: run.processes, ...(run.o.agents ? { agents: run.agents } : {}), devices: plan.devices.length, storms: s.checks.storms, ...(run.attack ? { attack: { seed: run.attack.seed, attacks: run.attack.record.attacks, residue: run.attack.residue } } : {}) },
+    // load: when the (last storm's) load phase began, so a replay of this run's capture knows where its load ended
+    config: { scenario: s, load: { startedAt: run.loadStartAt, durationMs: s.durationMs }, fleetProcesses: run.processes, ...(run.o.agents ? { agents: run.agents } : {}), devices: plan.devices.length, storms: s.checks.storms, ...(run.attack ? { attack: { seed: run.attack.seed, attacks: run.attack.record.attacks, residue: run.attack.residue } } : {}) },
     environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: n.directUrl })) },
     thresholds: s.thresholds,
     verdicts: r.verdicts,

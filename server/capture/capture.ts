@@ -252,8 +252,13 @@ export class Capture {
     this.rec({ k: 'out', conn: conn.id, ...f });
   }
 
-  http(r: { method: string; route: string; status: number; ms: number; user?: string; group?: string; users?: string[] }): void {
+  http(r: { method: string; route: string; status: number; ms: number } & HttpNote): void {
     this.rec({ k: 'http', ...r });
+  }
+
+  /** A presence sweep that found a dead incarnation (at most once a second, only when one lapsed). */
+  sweep(incarnation: string, connections: number): void {
+    this.rec({ k: 'sweep', incarnation, connections });
   }
 
   redis(link: 'cmd' | 'bus', state: 'up' | 'down'): void {
@@ -267,7 +272,7 @@ export class Capture {
   // ---- writing ------------------------------------------------------------------
 
   private newFileHeader(): void {
-    const head: CaptureRecord = { k: 'file', m: +(performance.now() - this.monoBase).toFixed(1), w: Date.now(), v: CAPTURE_VERSION, node: this.o.node, incarnation: this.o.incarnation, index: this.fileIndex, sample: this.o.sample, bodies: this.o.bodies };
+    const head: CaptureRecord = { k: 'file', m: +(performance.now() - this.monoBase).toFixed(1), w: Date.now(), v: CAPTURE_VERSION, node: this.o.node, incarnation: this.o.incarnation, index: this.fileIndex, sample: this.o.sample, bodies: this.o.bodies, up: Math.round(this.monoBase) };
     // the header goes first in its file, ahead of whatever is queued for it
     this.header = Buffer.from(JSON.stringify(head) + '\n');
   }
@@ -391,8 +396,13 @@ export function captureFiles(dir: string): string[] {
 /** What an HTTP route learnt that its capture record should carry (who asked; a group route's group and users). */
 export interface HttpNote {
   user?: string;
+  device?: string;
   group?: string;
   users?: string[];
+  /** POST /v1/messages: what was sent (the body by its size only) */
+  conv?: string;
+  cmid?: string;
+  bytes?: number;
 }
 const httpNotes = new WeakMap<object, HttpNote>();
 

@@ -63,7 +63,8 @@ export const outboundRecord = z.object({
 
 export const captureRecord = z.discriminatedUnion('k', [
   /** first record of every file: who wrote it */
-  z.object({ k: z.literal('file'), ...at, v: z.literal(CAPTURE_VERSION), node: z.string(), incarnation: z.string(), index: z.number().int().nonnegative(), sample: z.number(), bodies: z.boolean() }),
+  /** `up`: ms the process had been running when this capture began (its boot: a replay that restarts the node boots it again) */
+  z.object({ k: z.literal('file'), ...at, v: z.literal(CAPTURE_VERSION), node: z.string(), incarnation: z.string(), index: z.number().int().nonnegative(), sample: z.number(), bodies: z.boolean(), up: z.number().optional() }),
   z.object({ k: z.literal('node'), ...at, event: z.enum(['start', 'stop']), node: z.string(), incarnation: z.string(), pid: z.number().optional(), signal: z.string().optional() }),
   z.object({ k: z.literal('open'), ...at, conn }),
   /** hello accepted: who the connection is (the token never) */
@@ -74,9 +75,16 @@ export const captureRecord = z.discriminatedUnion('k', [
   z.object({ k: z.literal('close'), ...at, conn, code: z.number(), reason: z.string(), by: z.enum(['server', 'client']) }),
   inboundRecord,
   outboundRecord,
-  z.object({ k: z.literal('http'), ...at, method: z.string(), route: z.string(), status: z.number(), ms: z.number(), user: z.string().optional(), group: z.string().optional(), users: z.array(z.string()).optional() }),
+  /**
+   * An HTTP request by route and outcome; `user` who asked, a group route's `group` and
+   * `users`, and POST /v1/messages's `conv`, `cmid`, body size (`bytes`) and the token's
+   * `device` (so the replay can send it again, as that device, with the same cmid).
+   */
+  z.object({ k: z.literal('http'), ...at, method: z.string(), route: z.string(), status: z.number(), ms: z.number(), user: z.string().optional(), device: z.string().optional(), group: z.string().optional(), users: z.array(z.string()).optional(), conv: z.string().optional(), cmid: z.string().optional(), bytes: z.number().optional() }),
   z.object({ k: z.literal('redis'), ...at, link: z.enum(['cmd', 'bus']), state: z.enum(['up', 'down']) }),
   z.object({ k: z.literal('resync'), ...at, reason: z.string() }),
+  /** a presence sweep of this node took a dead node incarnation's connections offline (`connections` > 0 of them) */
+  z.object({ k: z.literal('sweep'), ...at, incarnation: z.string(), connections: z.number() }),
   /** the capture stopped writing (a write error, a full disk): nothing after this moment was recorded */
   z.object({ k: z.literal('capture'), ...at, event: z.enum(['dropped']), records: z.number() }),
 ]);

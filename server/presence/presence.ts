@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Conn } from '../gateway/connection.ts';
 import { encode, type PresenceStatus } from '../protocol/server-frames.ts';
+import { capturing } from '../capture/capture.ts';
 import { CoalescedWork } from '../util/coalesced.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
 
@@ -163,6 +164,8 @@ export class Presence {
         if (inc === this.incarnation) continue;
         const n = await this.store.sweepIncarnation(inc, this.incarnation);
         total += n;
+        // only a sweep that took connections offline: the one node that claimed the dead incarnation, once per node death
+        if (n > 0) capturing?.sweep(inc, n);
         if (n > 0) this.log.info({ incarnation: inc, connections: n }, 'took a dead node incarnation\'s connections offline');
       }
     } catch {

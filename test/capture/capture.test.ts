@@ -52,6 +52,15 @@ describe('capture', () => {
     expect((await cb.request({ t: 'ack', conv, seq: 1 })).t).toBe('ok');
     expect((await cb.request({ t: 'history', conv, after: 0, limit: 10 })).t).toBe('page');
     expect((await cb.request({ t: 'send', conv: 'nonsense', cmid: 'c2', body: 'x' })).t).toBe('error');
+    // a read mark, presence subscriptions, an HTTP send, a join and a leave: what the replay drives again
+    expect((await cb.request({ t: 'read', id: 'rd1', conv, seq: 1 })).t).toBe('ok');
+    expect((await cb.request({ t: 'presence.sub', users: [a] })).t).toBe('ok');
+    expect((await cb.request({ t: 'presence.unsub', users: [a] })).t).toBe('ok');
+    const httpBody = 'sent over HTTP';
+    expect((await api(A!.url, 'POST', '/v1/messages', { token: await token({ sub: a, dev: 'web' }), body: { conv, cmid: 'h1', body: httpBody } })).status).toBe(201);
+    const joiner = uid('cj');
+    expect((await api(A!.url, 'POST', `/v1/groups/${gid}/members`, { token: await token({ sub: a }), body: { users: [joiner] } })).status).toBe(200);
+    expect((await api(A!.url, 'DELETE', `/v1/groups/${gid}/members/${joiner}`, { token: await token({ sub: joiner }) })).status).toBe(200);
     // the same device again: the first connection is replaced
     const cb2 = cl.track(await connectAs(A!, b, 'd1'));
     await cb2.waitSynced();
@@ -82,6 +91,13 @@ describe('capture', () => {
     expect(recs.find((r) => r.k === 'close' && r.conn === connOf(1))).toMatchObject({ code: 4409, by: 'server' });
     expect(recs.find((r) => r.k === 'close' && r.conn === connOf(0))).toMatchObject({ code: 1000, by: 'client' });
     expect(recs.find((r) => r.k === 'http' && r.route === 'POST /v1/groups')).toMatchObject({ status: 201, user: a, group: gid, users: [b] });
+    expect(recs.find((r) => r.k === 'in' && r.t === 'read' && r.conn === connOf(1))).toMatchObject({ conv, seq: 1, id: 'rd1' });
+    expect(recs.filter((r) => r.k === 'in' && r.t.startsWith('presence') && r.conn === connOf(1)).map((r) => r.k === 'in' && [r.t, r.users])).toEqual([['presence.sub', [a]], ['presence.unsub', [a]]]);
+    // the HTTP send by its conv, cmid, size and the token's device (the body itself never)
+    expect(recs.find((r) => r.k === 'http' && r.route === 'POST /v1/messages')).toMatchObject({ status: 201, user: a, device: 'web', conv, cmid: 'h1', bytes: Buffer.byteLength(httpBody) });
+    expect(text).not.toContain(httpBody);
+    expect(recs.find((r) => r.k === 'http' && r.route === 'POST /v1/groups/:group/members')).toMatchObject({ status: 200, user: a, group: gid, users: [joiner] });
+    expect(recs.find((r) => r.k === 'http' && r.route === 'DELETE /v1/groups/:group/members/:user')).toMatchObject({ status: 200, user: joiner, group: gid, users: [joiner] });
     expect(recs.find((r) => r.k === 'redis' && r.link === 'cmd')).toMatchObject({ state: 'up' });
     // monotonic time never goes back within a file, wall time is near now
     const ms = recs.filter((r) => r.k !== 'open').map((r) => r.m);
@@ -105,6 +121,20 @@ describe('capture', () => {
     for (const u of users) expect(seen.filter((h) => h.user === u).length, u).toBe(userSampled(u, 0.5) ? 2 : 0);
     // the hash splits these users both ways (a sample of 12 at 0.5 that took all or none would say nothing)
     expect(users.some((u) => userSampled(u, 0.5)) && users.some((u) => !userSampled(u, 0.5))).toBe(true);
+  });
+
+  it('a presence sweep that takes a killed node\'s connections offline is recorded by the node that swept', async () => {
+    // a short lease: the killed node's connections are swept about a second after it dies
+    const victim = await cl.addNode({ NODE_ID: 'cap-v', PRESENCE_TTL_MS: 1000 });
+    const u = uid('cv');
+    await cl.track(await connectAs(victim, u, 'd1')).waitSynced();
+    await waitUntil(async () => records('cap-v').some((r) => r.k === 'hello'), { timeoutMs: 5000, what: 'the victim\'s capture written' });
+    const inc = records('cap-v').find((r) => r.k === 'file');
+    await victim.kill();
+    await waitUntil(async () => [...records('cap-1'), ...records('cap-2')].some((r) => r.k === 'sweep'), { timeoutMs: 10_000, what: 'a sweep recorded' });
+    const sweeps = [...records('cap-1'), ...records('cap-2')].filter((r) => r.k === 'sweep');
+    // one node claims the dead incarnation and records it once
+    expect(sweeps).toEqual([expect.objectContaining({ incarnation: inc?.k === 'file' ? inc.incarnation : '?', connections: 1 })]);
   });
 
   it('node stop is recorded with its signal; a node without CAPTURE_DIR writes nothing', async () => {

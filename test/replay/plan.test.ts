@@ -2,7 +2,12 @@
 // their recorded times (scaled by --speed, cut by --from/--to, --users), membership from the
 // HTTP records and the traffic, and the faults the capture implies.
 import { describe, expect, it } from 'vitest';
-import { planReplay } from '../../harness/replay/plan.ts';
+import { recordedSchema } from '../../harness/fleet/recorded.ts';
+import { divergences, sideBySide, summarize } from '../../harness/replay/compare.ts';
+import type { FaultEvent } from '../../harness/model/facts.ts';
+import { faultsOfRun, planReplay } from '../../harness/replay/plan.ts';
+import { replayScenario } from '../../harness/replay/replay.ts';
+import { faultStep } from '../../harness/scenario/define.ts';
 import type { CaptureData, NodeRecord } from '../../harness/replay/read.ts';
 import { captureRecord } from '../../server/capture/schema.ts';
 
@@ -97,4 +102,218 @@ describe('planReplay', () => {
     expect(() => planReplay(cap, { speed: 1, users: ['nobody'] })).toThrow(/no recorded device of nobody/);
     expect(() => planReplay(cap, { speed: 1, fromMs: 5000, toMs: 4000 })).toThrow(/--from 5000 ms is not before --to 4000 ms/);
   });
+});
+
+// What the capture records beyond sends, acks and history (issue 12): group joins and leaves
+// replayed at their times, read marks, HTTP sends and presence subscriptions as steps.
+describe('planReplay: membership, read marks, HTTP sends, presence', () => {
+  const node = recs('node-1', 'node-1.a', [
+    { k: 'node', w: T, event: 'start', node: 'node-1', incarnation: 'node-1.a' },
+    // g1 created by a with b; g2 created before the capture (seen from the traffic only)
+    { k: 'http', w: T + 10, method: 'POST', route: 'POST /v1/groups', status: 201, ms: 1, user: 'a', group: 'g1', users: ['b'] },
+    // before the window (--from 1000): c joins g1, then b leaves it
+    { k: 'http', w: T + 20, method: 'POST', route: 'POST /v1/groups/:group/members', status: 200, ms: 1, user: 'a', group: 'g1', users: ['c'] },
+    { k: 'http', w: T + 30, method: 'DELETE', route: 'DELETE /v1/groups/:group/members/:user', status: 200, ms: 1, user: 'a', group: 'g1', users: ['b'] },
+    { k: 'open', w: T + 100, conn: 'node-1.a.1' },
+    { k: 'hello', w: T + 100, conn: 'node-1.a.1', user: 'a', device: 'd0' },
+    { k: 'open', w: T + 110, conn: 'node-1.a.2' },
+    { k: 'hello', w: T + 110, conn: 'node-1.a.2', user: 'e', device: 'p1' },
+    // before the window: e subscribes to a and b, then drops b
+    { k: 'in', w: T + 200, conn: 'node-1.a.2', t: 'presence.sub', id: 'q1', users: ['a', 'b'] },
+    { k: 'in', w: T + 300, conn: 'node-1.a.2', t: 'presence.unsub', id: 'q2', users: ['b'] },
+    // before the window: b (in g1 then) sends in it, as does d in g2
+    { k: 'in', w: T + 400, conn: 'node-1.a.1', t: 'send', id: 's0', conv: 'g:g2', cmid: 'a.0', bytes: 10, hash: 'abcdefabcdef' },
+    // the window: from T + 1100
+    { k: 'in', w: T + 1200, conn: 'node-1.a.1', t: 'read', conv: 'g:g1', seq: 3 },
+    { k: 'http', w: T + 1300, method: 'POST', route: 'POST /v1/groups/:group/members', status: 200, ms: 2, user: 'c', group: 'g1', users: ['d'] },
+    { k: 'http', w: T + 1400, method: 'DELETE', route: 'DELETE /v1/groups/:group/members/:user', status: 200, ms: 2, user: 'c', group: 'g1', users: ['c'] },
+    // a refused change is not replayed
+    { k: 'http', w: T + 1450, method: 'POST', route: 'POST /v1/groups/:group/members', status: 403, ms: 2, user: 'x', group: 'g1', users: ['y'] },
+    // HTTP sends: as the token's device; as another device of the user; by a user with no recorded device
+    { k: 'http', w: T + 1500, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h1', bytes: 120 },
+    { k: 'http', w: T + 1600, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'e', device: 'server-bot', conv: 'dm:a:e', cmid: 'h2', bytes: 30 },
+    { k: 'http', w: T + 1700, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'z', device: 'd9', conv: 'dm:a:z', cmid: 'h3', bytes: 30 },
+    { k: 'in', w: T + 1800, conn: 'node-1.a.2', t: 'presence.sub', id: 'q3', users: ['c'] },
+    { k: 'in', w: T + 1900, conn: 'node-1.a.2', t: 'presence.unsub', id: 'q4', users: ['a'] },
+    // d joined at 1300: its traffic does not make it a member from the start
+    { k: 'in', w: T + 2000, conn: 'node-1.a.3', t: 'ack', conv: 'g:g1', seq: 1 },
+    { k: 'in', w: T + 2100, conn: 'node-1.a.1', t: 'send', id: 's1', conv: 'g:g1', cmid: 'a.1', bytes: 10, hash: 'abcdefabcdef' },
+  ]);
+  // d's hello is recorded after the traffic above only in this fixture's order by time: its connection opened before
+  const dConn = recs('node-1', 'node-1.a', [
+    { k: 'open', w: T + 1050, conn: 'node-1.a.3' },
+    { k: 'hello', w: T + 1050, conn: 'node-1.a.3', user: 'd', device: 'd0' },
+  ]);
+  const c2 = capture(node, dConn);
+
+  it('groups as they were when the window began; joins and leaves inside it at their times, with who asked', () => {
+    const p = planReplay(c2, { speed: 1, fromMs: 1000 });
+    expect(p.t0).toBe(T + 1100);
+    const g1 = p.recorded.groups.find((g) => g.id === 'g1')!;
+    // b left and c joined before the window; d joins inside it (its traffic is after its join)
+    expect(g1).toEqual({ id: 'g1', owner: 'a', members: ['a', 'c'] });
+    // g2 from the traffic
+    expect(p.recorded.groups.find((g) => g.id === 'g2')).toEqual({ id: 'g2', owner: 'a', members: ['a'] });
+    expect(p.recorded.membership).toEqual([
+      { at: 200, group: 'g1', user: 'd', op: 'join', by: 'c' },
+      { at: 300, group: 'g1', user: 'c', op: 'leave', by: 'c' },
+    ]);
+    // --speed scales them like every step
+    expect(planReplay(c2, { speed: 2, fromMs: 1000 }).recorded.membership.map((c) => c.at)).toEqual([100, 150]);
+    // the last change counts towards the load's length
+    const onlyChanges = planReplay(c2, { speed: 1, fromMs: 1000, toMs: 1250 });
+    expect(onlyChanges.recorded.membership).toEqual([{ at: 200, group: 'g1', user: 'd', op: 'join', by: 'c' }]);
+    expect(onlyChanges.lastStepMs).toBe(200);
+  });
+
+  it('a capture from its first hello: every change is replayed, the joiner is not a member from the start', () => {
+    const p = planReplay(c2, { speed: 1 });
+    // the window starts at a's hello (T + 100): the changes at T + 20/30 came before it
+    expect(p.recorded.groups.find((g) => g.id === 'g1')!.members).toEqual(['a', 'c']);
+    expect(p.recorded.membership.map((c) => `${c.op} ${c.user}`)).toEqual(['join d', 'leave c']);
+  });
+
+  it('read marks, HTTP sends (as the token\'s device, else another of the user\'s), presence sub/unsub as steps', () => {
+    const p = planReplay(c2, { speed: 1, fromMs: 1000 });
+    const a = p.recorded.devices.find((d) => d.user === 'a')!;
+    expect(a.steps).toEqual([
+      { op: 'read', at: 100, conv: 'g:g1', seq: 3 },
+      { op: 'http-send', at: 400, conv: 'g:g1', cmid: 'h1', bytes: 120 },
+      { op: 'send', at: 1000, conv: 'g:g1', cmid: 'a.1', bytes: 10 },
+    ]);
+    const e = p.recorded.devices.find((d) => d.user === 'e')!;
+    // subscribed to a before the window (b dropped again): at its first connection; the later ones at their times
+    expect(e.presenceSubs).toEqual(['a']);
+    expect(e.steps).toEqual([
+      { op: 'http-send', at: 500, conv: 'dm:a:e', cmid: 'h2', bytes: 30 },
+      { op: 'presence.sub', at: 700, users: ['c'] },
+      { op: 'presence.unsub', at: 800, users: ['a'] },
+    ]);
+    // z has no recorded device: its HTTP send is said, not replayed
+    expect(p.notes).toEqual(['1 HTTP send(s) (POST /v1/messages) by users with no recorded device (outside CAPTURE_SAMPLE or --users) not replayed']);
+    // --users leaves out the others' HTTP sends without a note
+    expect(planReplay(c2, { speed: 1, fromMs: 1000, users: ['a'] }).notes).toEqual([]);
+    // from the first hello: e's subscriptions are all steps of its own (its first connection is the connect phase's)
+    const whole = planReplay(c2, { speed: 1 }).recorded.devices.find((d) => d.user === 'e')!;
+    expect(whole.presenceSubs).toEqual([]);
+    expect(whole.steps.filter((s) => s.op.startsWith('presence')).map((s) => [s.op, s.at])).toEqual([['presence.sub', 100], ['presence.unsub', 200], ['presence.sub', 1700], ['presence.unsub', 1800]]);
+  });
+
+  it('the recorded plan carries the changes into the scenario (they parse as a saved scenario\'s data)', () => {
+    const p = planReplay(c2, { speed: 1, fromMs: 1000 });
+    expect(recordedSchema.parse(JSON.parse(JSON.stringify(p.recorded)))).toEqual(p.recorded);
+    // a plan saved before membership was recorded still loads, with no changes
+    const { membership: _m, ...old } = p.recorded;
+    expect(recordedSchema.parse(old).membership).toEqual([]);
+  });
+});
+
+describe('summarize and divergences: HTTP sends, reads, presence, membership, sweeps', () => {
+  const orig = capture(
+    recs('node-1', 'node-1.a', [
+      { k: 'open', w: T + 100, conn: 'node-1.a.1' },
+      { k: 'hello', w: T + 100, conn: 'node-1.a.1', user: 'a', device: 'd0' },
+      { k: 'in', w: T + 200, conn: 'node-1.a.1', t: 'read', conv: 'g:g1', seq: 3 },
+      { k: 'in', w: T + 250, conn: 'node-1.a.1', t: 'presence.sub', id: 'q1', users: ['b'] },
+      { k: 'http', w: T + 300, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h1', bytes: 120 },
+      { k: 'http', w: T + 310, method: 'POST', route: 'POST /v1/messages', status: 200, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h1', bytes: 120 },
+      { k: 'http', w: T + 320, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h2', bytes: 120 },
+      { k: 'http', w: T + 400, method: 'POST', route: 'POST /v1/groups/:group/members', status: 200, ms: 2, user: 'a', group: 'g1', users: ['c', 'd'] },
+      { k: 'http', w: T + 410, method: 'DELETE', route: 'DELETE /v1/groups/:group/members/:user', status: 403, ms: 2, user: 'x', group: 'g1', users: ['a'] },
+      { k: 'sweep', w: T + 500, incarnation: 'node-2.a', connections: 7 },
+    ]),
+  );
+  // the replay: h1 answered 201, h2 refused
+  const rep = capture(
+    recs('node-1', 'node-1.b', [
+      { k: 'open', w: T + 100, conn: 'node-1.b.1' },
+      { k: 'hello', w: T + 100, conn: 'node-1.b.1', user: 'a', device: 'd0' },
+      { k: 'http', w: T + 300, method: 'POST', route: 'POST /v1/messages', status: 201, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h1', bytes: 120 },
+      { k: 'http', w: T + 320, method: 'POST', route: 'POST /v1/messages', status: 403, ms: 3, user: 'a', device: 'd0', conv: 'g:g1', cmid: 'h2', bytes: 120 },
+    ]),
+  );
+
+  it('counts them on each side', () => {
+    const s = summarize(orig, T, T + 1000);
+    expect(s).toMatchObject({ sends: 3, httpSends: 3, answers: { sent: 2, dup: 1 }, reads: 1, presenceSubs: 1, membershipChanges: 2, swept: 7 });
+    const r = summarize(rep, T, T + 1000);
+    expect(r).toMatchObject({ sends: 2, httpSends: 2, answers: { sent: 1, 'http 403': 1 }, reads: 0, swept: 0 });
+    const table = sideBySide(s, r, { original: null, replay: {} });
+    expect(table).toContain('| HTTP sends | 3 | 2 (-33 %) |');
+    expect(table).toContain('| read marks | 1 | 0 (-100 %) |');
+    expect(table).toContain('| connections swept offline | 7 | 0 (-100 %) |');
+  });
+
+  it('an HTTP send answered differently is a divergence, by user and cmid (its last answer counts)', () => {
+    const d = divergences(orig, [T, T + 1000], rep, [T, T + 1000]);
+    expect(d.list.filter((x) => x.kind === 'send-answered-differently').map((x) => x.what)).toEqual(['send a h2: answered sent in the original, http 403 in the replay']);
+    // h1: 201 then a dup 200 in the original, 201 in the replay: the same outcome
+    expect(d.list.some((x) => x.what.includes('a h1'))).toBe(false);
+  });
+});
+
+// A report's capture: what the report knows and the capture cannot (issue 12, "within 10 %
+// of the original"): the original faults a node does not see, its settings, its load's end.
+describe('replaying a report: the original run\'s faults, settings and load window', () => {
+  const ev = (kind: string, target: string, start: number, end: number | undefined, detail?: Record<string, unknown>): FaultEvent => ({ id: `${kind}@${start}`, kind, target, start, ...(end !== undefined ? { end } : {}), ...(detail ? { detail } : {}) });
+  const timeline: FaultEvent[] = [
+    ev('toxic:latency', 'client-link:node-1', T + 1100, T + 3100, { name: 'latency_downstream_t1', stream: 'downstream', toxicity: 1, attributes: { latency: 150, jitter: 50 } }),
+    ev('toxic:latency', 'redis-link:node-2', T + 4100, T + 5100, { name: 't2', stream: 'upstream', toxicity: 0.5, attributes: { latency: 300 } }),
+    // implied by the capture already (cut of redis-link, restart): not doubled
+    ev('link:disable', 'redis-link:node-1', T + 4100, T + 5600),
+    ev('node:restart', 'node-1', T + 8100, T + 8600),
+    ev('link:disable', 'client-link:node-2', T + 6000, T + 6500),
+    ev('node:pause', 'node-2', T + 7000, T + 7400),
+    // before the window
+    ev('toxic:latency', 'client-link:node-2', T + 50, T + 90, { attributes: { latency: 10 } }),
+  ];
+
+  it('faultsOfRun: toxics, client-link cuts and pauses at their times from the replay\'s start; the rest is the capture\'s to imply', () => {
+    const { faults, notes } = faultsOfRun(timeline, T + 100, T + 20_000, 1);
+    expect(faults).toEqual([
+      { kind: 'toxic', at: 1000, duration: 2000, link: 'client-link:node-1', toxic: { type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 150, jitter: 50 } } },
+      { kind: 'toxic', at: 4000, duration: 1000, link: 'redis-link:node-2', toxic: { type: 'latency', stream: 'upstream', toxicity: 0.5, attributes: { latency: 300 } } },
+      { kind: 'cut', at: 5900, duration: 500, link: 'client-link:node-2' },
+      { kind: 'pause', at: 6900, duration: 400, target: 'node-2' },
+    ]);
+    expect(notes[0]).toBe('toxic latency on client-link:node-1 at 1000 ms for 2000 ms: from the original run\'s fault timeline ({"latency":150,"jitter":50})');
+    // each a valid scenario fault step
+    for (const f of faults) expect(faultStep.parse(f)).toEqual(f);
+    expect(faultsOfRun(timeline, T + 100, T + 20_000, 2).faults.map((f) => [f.at, 'duration' in f ? f.duration : 0])).toEqual([[500, 1000], [2000, 500], [2950, 250], [3450, 200]]);
+  });
+
+  it('replayScenario: the original nodes\' settings under --server-env, its faults beside the implied ones, the window cut at its load\'s end', () => {
+    const run = { serverEnv: { SEND_RATE: 200, PRESENCE_TTL_MS: 5000 }, nodeEnv: { 'node-2': { LOG_LEVEL: 'warn' } }, faults: timeline, loadEnd: T + 9100 };
+    const opts = { speed: 1, extraFaults: [], impliedFaults: true, serverEnv: { SEND_RATE: '50' } };
+    const { scenario, plan } = replayScenario(cap, opts, run);
+    expect(scenario.topology.serverEnv).toEqual({ SEND_RATE: '50', PRESENCE_TTL_MS: 5000 });
+    expect(scenario.topology.nodeEnv).toEqual({ 'node-2': { LOG_LEVEL: 'warn' } });
+    // the load ended at T + 9100: the window is the first hello (T + 100) to it
+    expect(plan.t1).toBe(T + 9100);
+    expect(scenario.faults.map((f) => `${f.kind}@${f.at}`)).toEqual(['toxic@1000', 'bus-drop@2500', 'cut@4000', 'toxic@4000', 'cut@5900', 'pause@6900', 'restart@8000', 'kill@9000']);
+    // --to wins; --no-implied-faults leaves the run's faults out too
+    expect(replayScenario(cap, { ...opts, toMs: 3000 }, run).plan.t1).toBe(T + 3100);
+    expect(replayScenario(cap, { ...opts, impliedFaults: false }, run).scenario.faults).toEqual([]);
+    // a bare capture: its own window and settings
+    const bare = replayScenario(cap, opts);
+    expect(bare.plan.t1).toBe(cap.records.at(-1)!.w);
+    expect(bare.scenario.topology.serverEnv).toEqual({ SEND_RATE: '50' });
+  });
+});
+
+it('a killed node\'s restart is timed from its new process\'s first record (its file header), not from its `node start` once it served: the replay boots it again', () => {
+  const before = recs('node-1', 'node-1.a', [
+    { k: 'open', w: T + 100, conn: 'node-1.a.1' },
+    { k: 'hello', w: T + 100, conn: 'node-1.a.1', user: 'a', device: 'd0' },
+    { k: 'in', w: T + 2100, conn: 'node-1.a.1', t: 'ack', conv: 'dm:a:b', seq: 1 },
+  ]);
+  const after = recs('node-1', 'node-1.b', [
+    { k: 'file', w: T + 2400, v: 1, node: 'node-1', incarnation: 'node-1.b', index: 0, sample: 1, bodies: false },
+    { k: 'redis', w: T + 3000, link: 'cmd', state: 'up' },
+    { k: 'node', w: T + 4100, event: 'start', node: 'node-1', incarnation: 'node-1.b' },
+  ]);
+  expect(planReplay(capture(before, after), { speed: 1 }).faults).toEqual([{ kind: 'kill', at: 2000, target: 'node-1', restartAfter: 300 }]);
+  // a header that says how long its process had run (`up`: loading before the capture began) moves the start back by that
+  const booted = after.map((r) => (r.k === 'file' ? { ...r, up: 250 } : r));
+  expect(planReplay(capture(before, booted), { speed: 1 }).faults).toEqual([{ kind: 'kill', at: 2000, target: 'node-1', restartAfter: 50 }]);
 });

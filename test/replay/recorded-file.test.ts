@@ -21,6 +21,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const recorded: Recorded = {
   source: 'cap',
   groups: [{ id: 'g1', owner: 'a', members: ['a', 'b'] }],
+  membership: [{ at: 40, group: 'g1', user: 'c', op: 'join', by: 'a' }],
   dms: ['dm:a:b'],
   devices: [
     { user: 'a', device: 'd0', node: 1, presenceSubs: [], steps: [{ op: 'send', at: 10, conv: 'g:g1', cmid: 'a.1', bytes: 64 }, { op: 'drop', at: 50, code: 1000 }, { op: 'connect', at: 80 }] },
