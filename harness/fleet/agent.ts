@@ -62,7 +62,8 @@ class Session {
     this.base = { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, young: youngGenerationBytes() };
     const recorder = this.recorder;
     this.clients = init.devices.map((plan, i) => {
-      const token = () => mintToken(init.jwtSecret, plan.user, { dev: plan.device, expiresIn: '12h' });
+      const given = init.tokens?.[i];
+      const token = given !== undefined ? () => Promise.resolve(given) : () => mintToken(init.jwtSecret, plan.user, { dev: plan.device, expiresIn: '12h' });
       const j = init.indexes ? init.indexes[i]! : init.urlOffset + i;
       return new SimClient(plan, {
         url: init.urls[j % init.urls.length]!,
