@@ -233,7 +233,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
   } catch (err) {
     if (err instanceof RunSetupError || err instanceof RunAbortedError || !run.topo) throw err;
     const exits = nodeExits(run.topo, run.shared ? run.startedAt : 0).exits.map((e) => `${e.node} exited by itself (code ${e.code ?? 'none'}${e.signal ? `, ${e.signal}` : ''}): ${e.lastLines.at(-1)?.text.slice(0, 300) ?? 'no output'}`);
-    throw new RunAbortedError(`${s.name} stopped in phase "${run.phase}": ${err instanceof Error ? err.message : String(err)}${exits.length ? `; ${exits.join('; ')}` : '; every node was still running'}`, { cause: err });
+    throw new RunAbortedError(`${s.name} stopped in phase "${run.phase}": ${err instanceof Error ? err.message : String(err)}${exits.length ? `; ${exits.join('; ')}` : o.target ? " (the target's processes are not watched from here: check its own logs)" : '; every node was still running'}`, { cause: err });
   } finally {
     await teardown(run);
     o.live?.endScenario();
@@ -269,7 +269,7 @@ const deviceCount = (s: Scenario): number => s.workload.users * s.workload.devic
 
 /** Throws RunSetupError when this machine's limits do not fit the plan. */
 function checkMachine(s: Scenario, o: RunOptions, processes: number): void {
-  const limits = checkLimits({ connections: deviceCount(s), processes, nodes: s.topology.nodes, sourceAddresses: o.sourceAddresses ?? 1, serverLocal: o.env !== 'external', churn: s.workload.churnRate > 0 });
+  const limits = checkLimits({ connections: deviceCount(s), processes, nodes: s.topology.nodes, sourceAddresses: o.sourceAddresses ?? 1, serverLocal: o.env !== 'external' && !o.target, churn: s.workload.churnRate > 0 });
   const bad = limits.filter((l) => !l.ok);
   if (bad.length) throw new RunSetupError(`this machine's limits do not fit the plan:\n${bad.map((l) => `  - ${l.what}: ${l.value}\n    fix: ${l.fix}`).join('\n')}`);
 }

@@ -96,7 +96,7 @@ export function planForTarget(s: Scenario, spec: TargetSpec, reach: TargetReach)
   if (attackUnsupported) notChecked.push(`not run: ${attackUnsupported}`);
   if (s.checks.leaks) {
     notChecked.push('leaks: Redis keys of gone connections (the target\'s Redis is not reached)');
-    if (!reach.debugRoutes && reach.metrics) notChecked.push('leaks: heap after GC, open fds and handles against the baseline (they need POST /debug/gc, i.e. DEBUG_ROUTES=1 on the target): only the open-connection gauge from /metrics is judged');
+    if (!reach.debugRoutes && reach.metrics) notChecked.push('leaks: heap after GC, open fds and handles against the baseline (they need POST /debug/gc, i.e. DEBUG_ROUTES=1 on the target): only the open-connection gauge from /metrics is judged (the leak table shows their /metrics readings, taken without a GC)');
     if (!reach.metrics && !reach.debugRoutes) notChecked.push(`leaks: not checked at all (/metrics not reachable: ${reach.problems.join('; ') || 'no answer'})`);
   }
   if (!reach.metrics) notChecked.push('server figures (memory, event-loop lag, fds over time): /metrics not reachable');

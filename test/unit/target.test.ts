@@ -130,17 +130,16 @@ describe('leaks on /metrics-only samples', () => {
 });
 
 describe('imstorm run --target flags', () => {
-  const run = async (args: string[], env: Record<string, string | undefined> = {}) => {
+  const run = async (args: string[]) => {
     const err: string[] = [];
-    const saved = { ...process.env };
-    Object.assign(process.env, { JWT_SECRET: undefined, ...env });
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-    if (!('JWT_SECRET' in env)) delete process.env.JWT_SECRET;
+    // no JWT_SECRET from whoever runs the tests
+    const saved = process.env.JWT_SECRET;
+    delete process.env.JWT_SECRET;
     try {
       const code = await runCommand.run(args, { out: () => {}, err: (l) => err.push(l) });
       return { code, err: err.join('\n').split('\n')[0] };
     } finally {
-      process.env = saved;
+      if (saved !== undefined) process.env.JWT_SECRET = saved;
     }
   };
   it.each([
