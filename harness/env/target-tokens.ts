@@ -1,37 +1,29 @@
-// Tokens for a target's users: minted here from the deployment's JWT_SECRET, or printed by
-// the user's own command (--token-cmd), once per (user, device) since the device is a claim
-// of the token (PROTOCOL.md "Tokens": `dev`). A command's output is checked before any
+// Tokens for a target's users printed by the user's own command (--token-cmd), once per
+// (user, device) since the device is a claim of the token (PROTOCOL.md "Tokens": `dev`). A command's output is checked before any
 // device uses it: one JWT, for that user and device, valid past the run's end; a command
 // that fails, hangs past its deadline or prints something else stops the run with an error
 // naming --token-cmd, the user and device, and what came back.
 import { spawn } from 'node:child_process';
-import { mintToken } from '../util/tokens.ts';
 import { pool } from '../util/pool.ts';
 import type { TargetAuth } from './target.ts';
 import { TargetFlagError } from './target.ts';
 
 export interface TokenSource {
-  /** "minted with JWT_SECRET (HS256)" / "printed by --token-cmd …" */
-  readonly describe: string;
-  /** true: the fleet mints its own from `secret` (no per-device tokens travel to it) */
-  readonly secret: string | undefined;
   /** a token of `user` on `device` (no device: any of the user's, for HTTP calls) */
   token(user: string, device?: string): Promise<string>;
+  /** runs the command for each pair not fetched yet (a few at a time); rejects at the first failure */
+  prefetch(pairs: ReadonlyArray<{ user: string; device: string }>): Promise<void>;
 }
 
 /** The server's own bound on a token's length (server/gateway/tokens.ts). */
 const MAX_TOKEN_CHARS = 8192;
 const JWT_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-export function tokenSource(auth: TargetAuth, o: { validUntilMs: number; concurrency?: number }): TokenSource & { prefetch(pairs: ReadonlyArray<{ user: string; device: string }>): Promise<void> } {
-  if (auth.kind === 'jwt') {
-    return {
-      describe: 'minted here with the deployment\'s JWT_SECRET (HS256, 12 h)',
-      secret: auth.secret,
-      token: (user, device) => mintToken(auth.secret, user, { ...(device ? { dev: device } : {}), expiresIn: '12h' }),
-      prefetch: async () => {},
-    };
-  }
+/**
+ * Tokens printed by --token-cmd, one call per (user, device), each kept for the run. (Tokens
+ * minted from a secret need no source: the fleet mints its own, harness/util/tokens.ts.)
+ */
+export function tokenSource(auth: Extract<TargetAuth, { kind: 'cmd' }>, o: { validUntilMs: number; concurrency?: number }): TokenSource {
   const byPair = new Map<string, Promise<string>>();
   const byUser = new Map<string, Promise<string>>();
   const get = (user: string, device: string): Promise<string> => {
@@ -45,13 +37,16 @@ export function tokenSource(auth: TargetAuth, o: { validUntilMs: number; concurr
     return p;
   };
   return {
-    describe: `printed by --token-cmd, once per user and device (${auth.timeoutMs / 1000} s deadline a call)`,
-    secret: undefined,
     token: (user, device) => (device === undefined ? (byUser.get(user) ?? get(user, 'default')) : get(user, device)),
     async prefetch(pairs) {
-      // bounded: each call is a process; the first failure stops the rest
+      // bounded: each call is a process; after the first failure no new one starts
+      let failed = false;
       await pool([...pairs], o.concurrency ?? 8, async (x) => {
-        await get(x.user, x.device);
+        if (failed) return;
+        await get(x.user, x.device).catch((err: unknown) => {
+          failed = true;
+          throw err;
+        });
       });
     },
   };

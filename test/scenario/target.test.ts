@@ -81,7 +81,7 @@ it('smoke through --target and the user\'s Toxiproxy: refused as written (naming
   // the client-link fault ran, through a proxy on the given Toxiproxy
   expect(report.faults.map((f) => `${f.kind} ${f.target}`)).toEqual(['toxic:latency client-link:node-1']);
   // every guarantee it could judge, judged; `nodes` is not among them, and the report says so
-  expect(report.checks.map((c) => c.guarantee).sort()).toEqual(['duplicate', 'leaks', 'lost', 'order', 'presence', 'unexpected', 'unseen']);
+  expect(report.checks.map((c) => c.guarantee).sort()).toEqual(['duplicate', 'inflight', 'leaks', 'lost', 'order', 'presence', 'unexpected', 'unseen']);
   expect(report.checks.find((c) => c.guarantee === 'lost')!.checked).toBeGreaterThan(100);
   expect(report.notChecked).toEqual([
     "nodes: the target's processes are not watched from here (an exit or restart of theirs is invisible; the fleet sees only its connections close)",

@@ -1,6 +1,9 @@
 // `imstorm run --target`: the flags, --token-cmd's output checks, what of a scenario a
 // target can take, and the leak checker on /metrics-only samples. The real runs against
 // real nodes are test/scenario/target.test.ts.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { httpBaseOf, parseTargetFlags, type TargetSpec } from '../../harness/env/target.ts';
 import { runTokenCmd, tokenProblem, tokenSource } from '../../harness/env/target-tokens.ts';
@@ -8,6 +11,9 @@ import { planForTarget, refusal } from '../../harness/scenario/target-plan.ts';
 import { checkLeakSamples } from '../../harness/checks/index.ts';
 import { runCommand } from '../../harness/scenario/cli.ts';
 import { mintToken } from '../../harness/util/tokens.ts';
+import { connectTargetEnv } from '../../harness/env/target-env.ts';
+import { connectRemoteNode } from '../../harness/env/remote-node.ts';
+import { freePort } from '../../harness/env/procs.ts';
 import smoke from '../../scenarios/smoke.ts';
 
 const SECRET = 'x'.repeat(32);
@@ -55,6 +61,14 @@ describe('parseTargetFlags', () => {
   });
 });
 
+describe('reaching a target', () => {
+  it('a Toxiproxy that does not answer, or a target not ready in time: the message names the flag and the URL', async () => {
+    const port = await freePort();
+    await expect(connectTargetEnv({ ...flags(), toxiproxyUrl: `http://127.0.0.1:${port}` })).rejects.toThrow(new RegExp(`^--toxiproxy-url: no Toxiproxy API answers at http://127\\.0\\.0\\.1:${port} \\(GET /version: .*\\); start one in front of the targets`));
+    await expect(connectRemoteNode({ id: 'node-1', wsUrl: `ws://127.0.0.1:${port}/ws`, httpUrl: `http://127.0.0.1:${port}` }, { timeoutMs: 600 })).rejects.toThrow(new RegExp(`^--target node-1 \\(ws://127\\.0\\.0\\.1:${port}/ws\\): not ready within 0\\.6 s at http://127\\.0\\.0\\.1:${port}/readyz \\(.*ECONNREFUSED.*\\); check the server is up`));
+  });
+});
+
 describe('--token-cmd', () => {
   const later = Date.now() + 3600_000;
   it('checks what a command printed: one JWT for that sub and dev, expiring after the run', async () => {
@@ -81,8 +95,17 @@ describe('--token-cmd', () => {
   });
 
   it('a token source stops the run at the first call that fails', async () => {
-    const src = tokenSource({ kind: 'cmd', command: 'printf "%s" "$IMSTORM_USER.$IMSTORM_DEVICE" >/dev/null; exit 1', timeoutMs: 2000 }, { validUntilMs: later });
-    await expect(src.prefetch([{ user: 'u1', device: 'd0' }])).rejects.toThrow(/--token-cmd for user u1 device d0: exited with code 1/);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'imstorm-tokcmd-'));
+    try {
+      // each call leaves a file; u1 fails at once while u2 takes 0.3 s to succeed: after u1's failure, u3's call never starts
+      const u2 = await mintToken(SECRET, 'u2', { dev: 'd0', expiresIn: '2h' });
+      const src = tokenSource({ kind: 'cmd', command: `touch "${dir}/$IMSTORM_USER"; [ "$IMSTORM_USER" = u1 ] && exit 1; sleep 0.3; echo ${u2}`, timeoutMs: 5000 }, { validUntilMs: later, concurrency: 2 });
+      await expect(src.prefetch(['u1', 'u2', 'u3'].map((user) => ({ user, device: 'd0' })))).rejects.toThrow(/^--token-cmd for user u1 device d0: exited with code 1/);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(readdirSync(dir).sort()).toEqual(['u1', 'u2']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
