@@ -218,7 +218,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     o.log(`${s.name}: ${s.description}`);
     o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${o.agents ? 'the agents (--agents)' : `${processes} fleet process(es)`}; ${Math.round(s.durationMs / 1000)} s of load`);
     const t = await startTopologyPhase(run);
-    const plan = planWorkload(s.workload, o.seed, o.namespace ?? `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`);
+    const plan = planWorkload(s.workload, o.seed, o.namespace ?? runNamespace(s, o));
     await tokensPhase(run, t, plan);
     run.phase = 'groups';
     await createGroups(plan.groups, t.nodes[0]!.directUrl, run.userToken);
@@ -266,6 +266,17 @@ function scaledStages(s: Scenario, durationMs: number): Scenario['workload']['st
 }
 
 const deviceCount = (s: Scenario): number => s.workload.users * s.workload.devicesPerUser;
+
+/**
+ * The prefix of the run's users, groups and conversations. A fresh environment starts with an
+ * empty Redis, so the name and seed do; a target keeps what earlier runs left (the same seed
+ * would find its groups taken, its cmids stored), so each run there adds its start time in
+ * base 36 — the plan itself still follows the seed alone.
+ */
+function runNamespace(s: Scenario, o: RunOptions): string {
+  const base = `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`;
+  return o.target ? `${base}t${Date.now().toString(36)}` : base;
+}
 
 /** Throws RunSetupError when this machine's limits do not fit the plan. */
 function checkMachine(s: Scenario, o: RunOptions, processes: number): void {
