@@ -93,6 +93,7 @@ it('smoke through --target and the user\'s Toxiproxy: refused as written (naming
   expect(summary).toContain('**Not checked in this run** (4):');
   expect(summary).toContain('- fault step not run: restart node-3 at 20000 ms');
   expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('<h3>Not checked in this run</h3>');
+  expect(readFileSync(path.join(dir, 'junit.xml'), 'utf8')).toContain('<testsuite name="imstorm.smoke.not-checked" tests="4" failures="0" errors="0" skipped="4"');
   expect(r.out).toContain('  not checked in this run (4):');
   // the HTTP phase ran against the target's HTTP base, derived from its ws URL
   expect(report.http.length).toBe(3);
