@@ -235,6 +235,8 @@ export async function runAgent(o: AgentOptions): Promise<number> {
       chain = chain.then(async () => {
         try {
           if (cmd.type === 'init') {
+            // every device needs a way to a token: the secret to mint one, or its own from the plan
+            if (cmd.tokens ? cmd.tokens.length !== cmd.devices.length : !cmd.jwtSecret) throw new Error(cmd.tokens ? `bad init: ${cmd.tokens.length} tokens for ${cmd.devices.length} devices` : 'bad init: neither jwtSecret nor tokens');
             session?.kill();
             session = new Session(cmd, send, sendBinary);
             send({ type: 'ack', of: 'init' });
