@@ -21,6 +21,11 @@ export interface ServerSample {
   connectionsOpened?: number;
   /** resident set size (bytes) at the sample, after the GCs */
   rssBytes?: number;
+  /**
+   * read from /metrics alone (a target without debug routes): no forced GC, fds and handles
+   * as the server last sampled them, with the reader's own sockets: only `connections` is judged
+   */
+  gaugeOnly?: true;
 }
 
 /** Redis keys that still name connections that are gone, read once every client left. */

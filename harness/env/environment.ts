@@ -1,11 +1,13 @@
 // What every environment provider gives a run: one Redis it can hurt, and one Toxiproxy
 // API (real Toxiproxy or the embedded, API-compatible proxy) that the topology drives
 // through toxiproxy-node-client. Providers: containers (Testcontainers), local
-// (redis-server from PATH + the embedded proxy), external (REDIS_URL + TOXIPROXY_URL).
+// (redis-server from PATH + the embedded proxy), external (REDIS_URL + TOXIPROXY_URL);
+// and target (imstorm run --target: servers someone else runs, no Redis of ours at all).
 import type { Toxiproxy } from 'toxiproxy-node-client';
 
-export type EnvKind = 'containers' | 'local' | 'external';
-export type EnvChoice = EnvKind | 'auto';
+export type EnvKind = 'containers' | 'local' | 'external' | 'target';
+/** `target` is not chosen with --env: --target picks it */
+export type EnvChoice = Exclude<EnvKind, 'target'> | 'auto';
 export const ENV_CHOICES: readonly EnvChoice[] = ['auto', 'containers', 'local', 'external'];
 
 /**

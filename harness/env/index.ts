@@ -1,4 +1,4 @@
-// harness/env: environments (containers, local, external, auto), the server-node and
+// harness/env: environments (containers, local, external, auto; target for --target), the server-node and
 // redis-server processes, the process registry, and topologies of nodes behind fault proxies.
 export { ENV_CHOICES, EnvUnavailableError, UnsupportedControlError } from './environment.ts';
 export type { EnvChoice, EnvKind, EnvOptions, Environment, RedisService } from './environment.ts';
@@ -7,6 +7,13 @@ export type { StartEnvironmentOptions } from './select.ts';
 export { localUnavailableReason, startLocalEnv } from './local.ts';
 export type { LocalEnvOptions } from './local.ts';
 export { startExternalEnv } from './external.ts';
+export { httpBaseOf, parseTargetFlags, TargetFlagError, MIN_TARGET_SECRET_BYTES } from './target.ts';
+export type { TargetAuth, TargetFlags, TargetNode, TargetSpec } from './target.ts';
+export { connectTargetEnv } from './target-env.ts';
+export { connectRemoteNode, TargetUnreachableError } from './remote-node.ts';
+export { runTokenCmd, tokenProblem, tokenSource } from './target-tokens.ts';
+export type { TokenSource } from './target-tokens.ts';
+export { probeTargets } from './target-probe.ts';
 export type { ExternalEnvOptions } from './external.ts';
 export {
   chooseImages,

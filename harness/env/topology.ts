@@ -12,6 +12,9 @@ import type { FaultEvent } from '../model/facts.ts';
 import type { EnvChoice, Environment, RedisService } from './environment.ts';
 import { startEnvironment, type StartEnvironmentOptions } from './select.ts';
 import { startServerNode, type ServerNodeHandle } from './server-node.ts';
+import { connectRemoteNode } from './remote-node.ts';
+import { connectTargetEnv } from './target-env.ts';
+import type { TargetSpec } from './target.ts';
 import { FaultTimeline } from './timeline.ts';
 
 export type LinkKind = 'client' | 'redis';
@@ -45,6 +48,12 @@ export interface TopologyOptions {
   maxProxiedClients?: number;
   /** Progress lines for people. */
   log?: (line: string) => void;
+  /**
+   * Servers someone else runs (imstorm run --target): no environment and no node is started;
+   * `nodes` is their count, Redis is out of reach (no redis links), and client links go
+   * through proxies on the target's Toxiproxy only when it gave one.
+   */
+  target?: TargetSpec;
 }
 
 export interface Link {
@@ -178,10 +187,17 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
   const clientLinksBehindProxy = opts.clientLinksBehindProxy ?? true;
   const prefix = opts.nodeIdPrefix ?? 'node';
   const jwtSecret = opts.jwtSecret ?? randomBytes(32).toString('hex');
+  const target = opts.target;
+  if (target) {
+    if (count !== target.nodes.length) throw new Error(`nodes (${count}) must be the number of targets (${target.nodes.length})`);
+    if (redisBehindProxy) throw new Error('a target topology has no redis links: pass redisBehindProxy: false');
+    if (clientLinksBehindProxy && !target.toxiproxyUrl) throw new Error('client links behind proxies need the target\'s Toxiproxy (--toxiproxy-url)');
+  }
   const ownEnv = !opts.env;
-  const env = opts.env ?? (await startEnvironment({ ...opts.envOptions, env: opts.envChoice, log: opts.envOptions?.log ?? log }));
-  // Proxies on a shared (external) Toxiproxy carry this run's id; on our own, plain names.
-  const proxyPrefix = env.kind === 'external' ? `imstorm-${randomBytes(3).toString('hex')}-` : '';
+  const env = opts.env ?? (target ? await connectTargetEnv(target) : await startEnvironment({ ...opts.envOptions, env: opts.envChoice, log: opts.envOptions?.log ?? log }));
+  // Proxies on a shared Toxiproxy (external, or the target's) carry this run's id; on our own, plain names.
+  const sharedProxy = env.kind === 'external' || env.kind === 'target';
+  const proxyPrefix = sharedProxy ? `imstorm-${randomBytes(3).toString('hex')}-` : '';
   const faults = new FaultTimeline();
   const links: LinkState[] = [];
   const nodes: Array<TopologyNode & { handle: ServerNodeHandle }> = [];
@@ -215,16 +231,21 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     const id = `${prefix}-${index + 1}`;
     const redisLink = redisBehindProxy ? await createLink('redis', id, env.redis.upstream) : undefined;
     const redisUrl = redisLink ? `redis://${env.proxyHost}:${portOf(redisLink.listen)}` : env.redis.url;
-    const handle = await startServerNode({
-      redisUrl,
-      jwtSecret,
-      nodeId: id,
-      env: { ...opts.serverEnv, ...opts.nodeEnv?.[index] },
-      timeoutMs: opts.readyTimeoutMs ?? 30_000,
-      ...(opts.serverEntry ? { entry: opts.serverEntry } : {}),
-    });
-    const clientLink = clientLinksBehindProxy ? await createLink('client', id, env.hostUpstream(handle.port)) : undefined;
+    const t = target?.nodes[index];
+    const handle = t
+      ? await connectRemoteNode(t, { metricsToken: target!.metricsToken, timeoutMs: opts.readyTimeoutMs ?? 15_000 })
+      : await startServerNode({
+          redisUrl,
+          jwtSecret,
+          nodeId: id,
+          env: { ...opts.serverEnv, ...opts.nodeEnv?.[index] },
+          timeoutMs: opts.readyTimeoutMs ?? 30_000,
+          ...(opts.serverEntry ? { entry: opts.serverEntry } : {}),
+        });
+    // a target's proxy forwards to the target's own address, as the user's Toxiproxy reaches it
+    const clientLink = clientLinksBehindProxy ? await createLink('client', id, t ? `${handle.host.includes(':') ? `[${handle.host}]` : handle.host}:${handle.port}` : env.hostUpstream(handle.port)) : undefined;
     const proxiedHost = clientLink ? `${env.proxyHost}:${portOf(clientLink.listen)}` : undefined;
+    const wsPath = t ? new URL(t.wsUrl).pathname : '/ws';
     const node = {
       id,
       index,
@@ -239,7 +260,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         return handle.metricsToken;
       },
       proxiedUrl: proxiedHost ? `http://${proxiedHost}` : undefined,
-      proxiedWsUrl: proxiedHost ? `ws://${proxiedHost}/ws` : undefined,
+      proxiedWsUrl: proxiedHost ? `ws://${proxiedHost}${wsPath}` : undefined,
       get url() {
         return node.proxiedUrl ?? node.directUrl;
       },
@@ -269,20 +290,19 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         await n.handle.stop(graceMs);
       }),
     );
-    if (!ownEnv) {
-      // the environment outlives us: take our proxies away
+    if (!ownEnv || sharedProxy) {
+      // the environment (or the Toxiproxy) outlives us: take our proxies away
       await Promise.all(links.map((l) => l.proxy().then((p) => p.remove()).catch(() => {})));
-    } else {
-      await env.stop();
     }
+    if (ownEnv) await env.stop();
   };
 
   try {
     await Promise.all(Array.from({ length: count }, (_, i) => startOne(i)));
   } catch (err) {
     await Promise.all(nodes.filter(Boolean).map((n) => n.handle.kill()));
+    if (!ownEnv || sharedProxy) await Promise.all(links.map((l) => l.proxy().then((p) => p.remove()).catch(() => {})));
     if (ownEnv) await env.stop().catch(() => {});
-    else await Promise.all(links.map((l) => l.proxy().then((p) => p.remove()).catch(() => {})));
     throw err;
   }
 
@@ -479,7 +499,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     stop,
   };
   log(
-    `topology: ${count} node(s) on ${env.kind}; Redis ${redisBehindProxy ? 'behind a proxy per node' : 'reached directly'}; client links ${clientLinksBehindProxy ? 'behind a proxy per node' : 'direct only'}`,
+    `topology: ${count} node(s) on ${env.kind}; Redis ${target ? 'not reachable from here (a target)' : redisBehindProxy ? 'behind a proxy per node' : 'reached directly'}; client links ${clientLinksBehindProxy ? 'behind a proxy per node' : 'direct only'}`,
   );
   return topology;
 }

@@ -62,7 +62,8 @@ class Session {
     this.base = { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, young: youngGenerationBytes() };
     const recorder = this.recorder;
     this.clients = init.devices.map((plan, i) => {
-      const token = () => mintToken(init.jwtSecret, plan.user, { dev: plan.device, expiresIn: '12h' });
+      const given = init.tokens?.[i];
+      const token = given !== undefined ? () => Promise.resolve(given) : () => mintToken(init.jwtSecret, plan.user, { dev: plan.device, expiresIn: '12h' });
       const j = init.indexes ? init.indexes[i]! : init.urlOffset + i;
       return new SimClient(plan, {
         url: init.urls[j % init.urls.length]!,
@@ -234,6 +235,8 @@ export async function runAgent(o: AgentOptions): Promise<number> {
       chain = chain.then(async () => {
         try {
           if (cmd.type === 'init') {
+            // every device needs a way to a token: the secret to mint one, or its own from the plan
+            if (cmd.tokens ? cmd.tokens.length !== cmd.devices.length : !cmd.jwtSecret) throw new Error(cmd.tokens ? `bad init: ${cmd.tokens.length} tokens for ${cmd.devices.length} devices` : 'bad init: neither jwtSecret nor tokens');
             session?.kill();
             session = new Session(cmd, send, sendBinary);
             send({ type: 'ack', of: 'init' });

@@ -12,6 +12,8 @@ export interface MembershipChurnOptions {
   /** base URLs of the nodes to send changes to, in turn (those running now) */
   nodeUrls: () => string[];
   jwtSecret: string;
+  /** where tokens come from instead of jwtSecret (a target's --token-cmd) */
+  token?: (user: string) => Promise<string>;
   /** membership changes per second over the whole run (one at a time) */
   ratePerSec: number;
   seed: number;
@@ -142,7 +144,7 @@ export class MembershipChurn {
   async #token(user: string): Promise<string> {
     let t = this.#tokens.get(user);
     if (!t) {
-      t = await mintToken(this.#o.jwtSecret, user);
+      t = this.#o.token ? await this.#o.token(user) : await mintToken(this.#o.jwtSecret, user);
       this.#tokens.set(user, t);
     }
     return t;

@@ -157,7 +157,10 @@ export interface FleetOptions {
   /** agents from elsewhere (RemoteAgents); default: local processes */
   agents?: AgentPool;
   localAddresses?: string[];
+  /** the agents mint tokens with it; '' with `tokens` */
   jwtSecret: string;
+  /** each device's token, in `devices` order (a target's --token-cmd), instead of minting */
+  tokens?: readonly string[];
   workload: FleetWorkload;
   connectConcurrency?: number;
   onProgress?: (p: FleetTotals) => void;
@@ -301,6 +304,7 @@ export class Fleet {
         ...(indexes ? { indexes } : {}),
         localAddresses: this.o.localAddresses ?? [],
         jwtSecret: this.o.jwtSecret,
+        ...(this.o.tokens ? { tokens: indexes ? indexes.map((j) => this.o.tokens![j]!) : this.o.tokens.slice(offset, offset + this.shares[i]!) } : {}),
         workload: { bodyBytes: this.o.workload.bodyBytes, ack: this.o.workload.ack, reconnect: this.o.workload.reconnect, failover: this.o.workload.failover, cmids: this.o.workload.cmids, ...(this.o.workload.stages ? { stages: this.o.workload.stages } : {}) },
         connectConcurrency: this.o.connectConcurrency ?? 200,
         liveMetrics: this.o.liveMetrics === true,

@@ -65,7 +65,10 @@ export const fleetInit = z.object({
   indexes: z.array(z.number().int().nonnegative()).optional(),
   /** source addresses to spread connections over (127.0.0.2, …); empty = the default */
   localAddresses: z.array(z.string()),
-  jwtSecret: z.string().min(1),
+  /** HS256 secret the agent mints its devices' tokens with; empty when `tokens` are given */
+  jwtSecret: z.string(),
+  /** each device's token, in `devices` order (a target's --token-cmd printed them): used instead of minting */
+  tokens: z.array(z.string().min(1)).optional(),
   workload: fleetWorkload,
   /** concurrent connects in flight (paces connect storms) */
   connectConcurrency: z.number().int().positive(),

@@ -52,6 +52,8 @@ export interface ReportInput {
   notes?: readonly string[];
   /** why the run is incomplete (a fleet agent lost mid-run): the verdict cannot pass */
   incomplete?: readonly string[];
+  /** what the run could not check, each with why (reported beside the verdict) */
+  notChecked?: readonly string[];
   /** evidence kept per guarantee (default 50 violations, 200 facts per trail) */
   limits?: { violations?: number; trail?: number };
   /** run id; default <UTC time>-<scenario> */
@@ -198,6 +200,7 @@ export function buildReport(input: ReportInput): Report {
     limits,
     notes: [...(input.notes ?? [])],
     ...(input.incomplete?.length ? { incomplete: [...input.incomplete] } : {}),
+    ...(input.notChecked?.length ? { notChecked: [...input.notChecked] } : {}),
   } satisfies Omit<Report, 'verdict'> as Omit<Report, 'verdict'>;
 
   const thresholds = evaluateThresholds(input.thresholds ?? [], partial);

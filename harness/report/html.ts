@@ -288,7 +288,7 @@ export function renderHtml(r: Report): string {
 </header>
 ${r.scenario.description ? `<p>${h(r.scenario.description)}</p>` : ''}
 <nav><a href="#verdict">Verdict</a><a href="#faults">Faults</a>${r.inflight ? '<a href="#inflight">In flight</a>' : ''}<a href="#latency">Latency</a><a href="#throughput">Throughput</a>${r.herd ? '<a href="#herd">Herd</a>' : ''}<a href="#server">Server</a>${r.leaks ? '<a href="#leaks">Leaks</a>' : ''}<a href="#http">HTTP</a><a href="#environment">Environment</a></nav>
-<section id="verdict"><h2>Verdict</h2>${failures}${verdictTable(r)}</section>
+<section id="verdict"><h2>Verdict</h2>${failures}${r.notChecked?.length ? `<div class="notchecked"><h3>Not checked in this run</h3><ul>${r.notChecked.map((x) => `<li>${h(x)}</li>`).join('')}</ul></div>` : ''}${verdictTable(r)}</section>
 <section id="faults"><h2>Fault timeline</h2>${faultTable(r)}</section>
 ${r.inflight ? `<section id="inflight"><h2>In flight at each fault</h2>${inflightHtml(r.inflight, r.startedAt)}</section>` : ''}
 <section id="latency"><h2>Latency</h2>${latencyTable(r)}${chartBlocks(charts, 'latency')}</section>

@@ -1,5 +1,6 @@
 // junit.xml: one testcase per guarantee and per threshold, so CI systems show each
-// as a test; failures carry the witness messages.
+// as a test; failures carry the witness messages. What the run could not check (a run
+// against a target) is a third suite of skipped testcases, so CI shows it beside the rest.
 import { escapeXml as x, fmtOp, fmtUnit } from './format.ts';
 import type { Report } from './schema.ts';
 
@@ -48,16 +49,22 @@ export function renderJunit(r: Report): string {
     return `    <testcase${attrs({ classname: cls, name: t.name, time: '0' })}>\n      <failure${attrs({ type: 'threshold', message })}>${x(message)}</failure>\n    </testcase>`;
   });
 
-  const suite = (name: string, cases: string[], failures: number): string =>
-    `  <testsuite${attrs({ name, tests: cases.length, failures, errors: 0, skipped: 0, time: seconds, timestamp, hostname: r.environment.hostname })}>\n    <properties>\n${props}\n    </properties>\n${cases.join('\n')}${cases.length ? '\n' : ''}  </testsuite>`;
+  const notChecked = (r.notChecked ?? []).map((line) => {
+    const [name, ...why] = line.split(': ');
+    return `    <testcase${attrs({ classname: `${suiteBase}.not-checked`, name: name!, time: '0' })}>\n      <skipped${attrs({ message: why.length ? why.join(': ') : line })}/>\n    </testcase>`;
+  });
+
+  const suite = (name: string, cases: string[], failures: number, skipped = 0): string =>
+    `  <testsuite${attrs({ name, tests: cases.length, failures, errors: 0, skipped, time: seconds, timestamp, hostname: r.environment.hostname })}>\n    <properties>\n${props}\n    </properties>\n${cases.join('\n')}${cases.length ? '\n' : ''}  </testsuite>`;
 
   const gFail = r.checks.filter((c) => !c.ok).length;
   const tFail = r.thresholds.filter((t) => !t.pass).length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites${attrs({ name: suiteBase, tests: guaranteeCases.length + thresholdCases.length, failures: gFail + tFail, errors: 0, time: seconds })}>`,
+    `<testsuites${attrs({ name: suiteBase, tests: guaranteeCases.length + thresholdCases.length + notChecked.length, failures: gFail + tFail, errors: 0, ...(notChecked.length ? { skipped: notChecked.length } : {}), time: seconds })}>`,
     suite(`${suiteBase}.guarantees`, guaranteeCases, gFail),
     suite(`${suiteBase}.thresholds`, thresholdCases, tFail),
+    ...(notChecked.length ? [suite(`${suiteBase}.not-checked`, notChecked, 0, notChecked.length)] : []),
     '</testsuites>',
     '',
   ].join('\n');

@@ -23,6 +23,12 @@ export function renderSummary(r: Report): string {
       `${v.thresholds.total - v.thresholds.failed}/${v.thresholds.total} thresholds · ${v.guarantees.total - v.guarantees.failed}/${v.guarantees.total} guarantees · ${r.faults.length} fault(s)`,
   );
   out.push('');
+  if (r.notChecked?.length) {
+    // beside the verdict, not in the notes: a PASS here covers less than the scenario says
+    out.push(`**Not checked in this run** (${r.notChecked.length}):`, '');
+    for (const x of r.notChecked) out.push(`- ${c(x)}`);
+    out.push('');
+  }
   if (r.thresholds.length || r.checks.length) {
     out.push('| result | check | observed | limit |');
     out.push('|---|---|--:|--:|');

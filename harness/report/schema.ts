@@ -296,6 +296,11 @@ export const reportSchema = z.object({
   notes: z.array(z.string()),
   /** why the run is incomplete (a fleet agent lost mid-run, its facts up to then kept): such a run never passes; absent when complete */
   incomplete: z.array(z.string()).optional(),
+  /**
+   * what this run could not check, each with why (a run against servers the harness did not
+   * start: fault steps not run, checks without their inputs); absent when everything was
+   */
+  notChecked: z.array(z.string()).optional(),
 });
 export type Report = z.infer<typeof reportSchema>;
 

@@ -7,13 +7,14 @@ import { ENV_CHOICES, EnvUnavailableError, containersAvailability, type EnvChoic
 import { ensureSystemPackages, missingPackages } from '../util/system-deps.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { REPO_ROOT } from '../env/paths.ts';
-import { durationFlag, EXIT_USAGE, parseCommandFlags, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
+import { durationFlag, EXIT_USAGE, parseFlags, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
 import { RunAbortedError, RunSetupError, runScenario, type LiveProgress } from './run.ts';
 import type { Scenario } from './define.ts';
 import { loadScenarioFile, looksLikeScenarioFile, ScenarioFileError } from './load-file.ts';
 import { RemoteAgents } from '../fleet/orchestrator.ts';
 import { ControlError } from '../fleet/control-server.ts';
 import { LiveMetricsError, LiveMetricsServer, liveMetricsOptions, type LiveMetricsOptions } from '../live/metrics-server.ts';
+import { parseTargetFlags, TargetFlagError, type TargetSpec } from '../env/target.ts';
 
 const runFlags = z.object({
   env: z.enum(ENV_CHOICES as [EnvChoice, ...EnvChoice[]], { message: `--env (or IMSTORM_ENV) must be one of ${ENV_CHOICES.join(', ')}` }),
@@ -66,6 +67,23 @@ const RUN_USAGE = [
   '  --control-listen HOST:PORT  where the agents connect (ws://HOST:PORT/control; with --agents)',
   '  --control-token T  their token (default IMSTORM_CONTROL_TOKEN, else a random one, printed)',
   '  --agents-wait S    seconds to wait for the N agents (default 120)',
+  '',
+  'Against servers the harness did not start (no Redis, no nodes started here):',
+  '  --target URLS      their WebSocket URLs, comma-separated (ws://10.0.0.5:8080/ws,…); node-1, …',
+  '                     in this order; not with --env or --nodes',
+  '  --http URLS        their HTTP base URLs, one per target in the same order (default: each ws URL',
+  '                     with http(s) for ws(s) and without its final /ws)',
+  '  --jwt-secret S     the deployment\'s JWT_SECRET, to mint tokens here (default JWT_SECRET; the',
+  '                     variable is better: a command line is visible to every user of the machine)',
+  '  --token-cmd CMD    instead: a command (run with /bin/sh -c, once per user and device, with',
+  '                     IMSTORM_USER and IMSTORM_DEVICE set) that prints that device\'s JWT',
+  '  --token-cmd-timeout S  deadline of one --token-cmd call (default 10)',
+  '  --toxiproxy-url U  a Toxiproxy API whose proxies can reach the targets: client-link faults',
+  '                     go through proxies made there (without it, no link faults)',
+  '  --metrics-token T  Bearer token for the targets\' /metrics (default IMSTORM_METRICS_TOKEN)',
+  '  --skip-unsupported-faults  run a scenario whose fault steps the targets cannot take',
+  '                     (process kills, Redis faults, links without a proxy) without them,',
+  '                     each listed as not checked; without this flag such a scenario is refused',
   '  -h, --help         show this help',
   '',
   "Run 'imstorm list' for scenarios and suites. A path (with a / or ending in .ts or .js)",
@@ -73,8 +91,8 @@ const RUN_USAGE = [
   "import { defineScenario } from 'imstorm'.",
 ].join('\n');
 
-function parseRun(args: readonly string[]): { target: string; flags: z.output<typeof runFlags>; metrics: LiveMetricsOptions | null } | 'help' {
-  const parsed = parseCommandFlags(
+function parseRun(args: readonly string[]): { target: string; flags: z.output<typeof runFlags>; metrics: LiveMetricsOptions | null; servers: TargetSpec | undefined } | 'help' {
+  const { values, positionals } = parseFlags(
     args,
     {
       // as for `imstorm env up`: IMSTORM_ENV is the default, so a CI job sets the provider once
@@ -92,13 +110,26 @@ function parseRun(args: readonly string[]): { target: string; flags: z.output<ty
       'control-listen': { type: 'string' },
       'control-token': { type: 'string' },
       'agents-wait': { type: 'string' },
+      target: { type: 'string' },
+      http: { type: 'string' },
+      'jwt-secret': { type: 'string' },
+      'token-cmd': { type: 'string' },
+      'token-cmd-timeout': { type: 'string' },
+      'toxiproxy-url': { type: 'string' },
+      'metrics-token': { type: 'string' },
+      'skip-unsupported-faults': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
-    runFlags,
     true,
   );
-  if (parsed === 'help') return 'help';
-  const { flags, positionals } = parsed;
+  if (values.help) return 'help';
+  // the flags' own problems first, then the target
+  const r = runFlags.safeParse(values);
+  if (!r.success) throw new UsageError(r.error.issues.map((i) => i.message).join('; '));
+  const flags = r.data;
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `one scenario or suite, got ${positionals.join(' ')}` : 'name a scenario or suite (imstorm list shows them)');
+  const servers = parseServers(values, args);
+  if (servers && flags['source-addresses'] !== undefined && servers.nodes.some((n) => !isLoopback(new URL(n.wsUrl).hostname))) throw new UsageError('--source-addresses spreads connections over 127.0.0.2, …, which reach only servers on this machine: drop it for a --target elsewhere');
   let metrics: LiveMetricsOptions | null;
   try {
     metrics = liveMetricsOptions({ port: flags['metrics-port'], host: flags['metrics-host'] });
@@ -106,7 +137,38 @@ function parseRun(args: readonly string[]): { target: string; flags: z.output<ty
     if (err instanceof LiveMetricsError) throw new UsageError(err.message);
     throw err;
   }
-  return { target: positionals[0]!, flags, metrics };
+  return { target: positionals[0]!, flags, metrics, servers };
+}
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host.startsWith('127.') || host === '[::1]' || host === '::1';
+
+/** --target and its companions (harness/env/target.ts checks them); undefined without --target. */
+function parseServers(values: Record<string, unknown>, args: readonly string[]): TargetSpec | undefined {
+  const str = (k: string) => values[k] as string | undefined;
+  // --env has a default (IMSTORM_ENV): only an explicit one conflicts
+  const given = (flag: string) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+  try {
+    if (str('target') === undefined) {
+      const stray = ['http', 'token-cmd', 'token-cmd-timeout', 'toxiproxy-url', 'metrics-token', 'jwt-secret'].filter((k) => values[k] !== undefined).concat(values['skip-unsupported-faults'] ? ['skip-unsupported-faults'] : []);
+      if (stray.length) throw new TargetFlagError(`${stray.map((k) => `--${k}`).join(', ')} only appl${stray.length > 1 ? 'y' : 'ies'} with --target ws://HOST:PORT/ws,… (servers the harness did not start): add --target, or drop ${stray.length > 1 ? 'them' : 'it'}`);
+      return undefined;
+    }
+    return parseTargetFlags({
+      target: str('target'),
+      http: str('http'),
+      jwtSecret: str('jwt-secret'),
+      tokenCmd: str('token-cmd'),
+      tokenCmdTimeout: str('token-cmd-timeout'),
+      toxiproxyUrl: str('toxiproxy-url'),
+      metricsToken: str('metrics-token') ?? process.env.IMSTORM_METRICS_TOKEN,
+      skipUnsupportedFaults: values['skip-unsupported-faults'] === true,
+      envJwtSecret: process.env.JWT_SECRET,
+      conflicting: ['--env', '--nodes'].filter(given),
+    });
+  } catch (err) {
+    if (err instanceof TargetFlagError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** "a, b ×16, c": repeats counted, in first-seen order (16 fuzz sessions are one entry). */
@@ -155,7 +217,7 @@ export const runCommand: Subcommand = {
       io.out(RUN_USAGE);
       return 0;
     }
-    const { target, flags } = parsed;
+    const { target, flags, servers } = parsed;
     let list: Scenario[];
     if (!suites.has(target) && !scenarios.has(target) && looksLikeScenarioFile(target)) {
       try {
@@ -175,7 +237,8 @@ export const runCommand: Subcommand = {
     }
     // Nothing done by hand: without Docker, the local environment needs redis-server; install
     // it from Debian's packages when we can, else the environment error says what to install.
-    if (flags.env === 'local' || (flags.env === 'auto' && missingPackages(['redis']).length && !(await containersAvailability()).ok)) ensureSystemPackages(['redis'], io.err);
+    // (a --target run starts no Redis)
+    if (!servers && (flags.env === 'local' || (flags.env === 'auto' && missingPackages(['redis']).length && !(await containersAvailability()).ok))) ensureSystemPackages(['redis'], io.err);
     // a scenario file may carry its own seed (a counterexample saved by imstorm explore)
     const seed = flags.seed ?? (list.length === 1 ? list[0]!.seed : undefined) ?? randomInt(0, 2 ** 31);
     io.out(`imstorm run ${target} --seed ${seed}  (repeat this run with the same --seed)`);
@@ -204,7 +267,7 @@ export const runCommand: Subcommand = {
       io.out(`control endpoint: ${agents.url}; start ${flags.agents} agent(s): IMSTORM_CONTROL_TOKEN=${flags['control-token'] || process.env.IMSTORM_CONTROL_TOKEN ? '<the token>' : token} imstorm agent --control ws://<this host>:${new URL(agents.url).port}/control`);
     }
     try {
-      return await runList(list, flags, seed, io, live, agents);
+      return await runList(list, flags, seed, io, live, agents, servers);
     } finally {
       await agents?.close();
       await live?.close();
@@ -213,7 +276,7 @@ export const runCommand: Subcommand = {
 };
 
 /** Each scenario in turn; the exit code. */
-async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed: number, io: CliIo, live: LiveMetricsServer | undefined, agents: RemoteAgents | undefined): Promise<number> {
+async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed: number, io: CliIo, live: LiveMetricsServer | undefined, agents: RemoteAgents | undefined, servers: TargetSpec | undefined): Promise<number> {
   {
     let failed = 0;
     const failedNames: string[] = [];
@@ -233,6 +296,7 @@ async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed:
           processes: flags.processes,
           agents,
           sourceAddresses: flags['source-addresses'],
+          ...(servers ? { target: servers } : {}),
           log: (l) => {
             printer.done();
             io.out(l);
@@ -247,6 +311,10 @@ async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed:
         for (const c of r.report.checks) io.out(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.guarantee.padEnd(9)} ${c.summary}`);
         for (const t of r.report.thresholds) io.out(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.name} (observed ${t.observed ?? 'nothing'})`);
         for (const line of v.failures) io.out(`  → ${line}`);
+        if (r.report.notChecked?.length) {
+          io.out(`  not checked in this run (${r.report.notChecked.length}):`);
+          for (const line of r.report.notChecked) io.out(`    - ${line}`);
+        }
         io.out(`report: ${path.relative(process.cwd(), r.dir) || r.dir}/report.html (also report.json, summary.md, junit.xml)`);
         if (!v.pass) {
           failed++;

@@ -3,6 +3,7 @@
 import { Redis } from 'ioredis';
 import type { GoneKeysSample, ServerSample } from '../checks/samples.ts';
 import { httpCall } from '../util/http-call.ts';
+import { PromSnapshot } from '../measure/prometheus.ts';
 
 interface GcAnswer {
   heapUsed: number;
@@ -105,5 +106,36 @@ export async function goneConnectionKeys(redisUrl: string, users: readonly strin
     return { at: Date.now(), count, examples };
   } finally {
     redis.disconnect();
+  }
+}
+
+/**
+ * A leak sample of a target without debug routes (imstorm run --target): only the
+ * open-connection gauge, from /metrics, read once it is 0 (or at `timeoutMs`). Its fds and
+ * handles there are sampled by the server at most every 5 s and include the harness's own
+ * scrapes, and its heap is not after a GC, so the checker judges only the gauge (`gaugeOnly`).
+ */
+export async function gaugeLeakSample(node: { id: string; url: string; metricsToken?: string | undefined }, timeoutMs = 30_000): Promise<ServerSample> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await httpCall(`${node.url}/metrics`, { timeoutMs: 3000, ...(node.metricsToken ? { headers: { authorization: `Bearer ${node.metricsToken}` } } : {}) });
+    if (res.status !== 200) throw new Error(`${node.id}: GET /metrics answered ${res.status}`);
+    const p = new PromSnapshot(res.text);
+    const connections = p.value('imstorm_connections');
+    if (connections === undefined) throw new Error(`${node.id}: /metrics has no imstorm_connections gauge`);
+    if (connections === 0 || Date.now() > until) {
+      const opened = p.value('imstorm_connections_opened_total');
+      return {
+        at: Date.now(),
+        node: node.id,
+        connections,
+        openFds: p.value('imstorm_open_fds') ?? 0,
+        heapUsedAfterGc: p.value('nodejs_heap_size_used_bytes') ?? 0,
+        activeHandles: p.byLabel('imstorm_active_handles', 'type'),
+        ...(opened !== undefined ? { connectionsOpened: opened } : {}),
+        gaugeOnly: true,
+      };
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }

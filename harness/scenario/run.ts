@@ -18,7 +18,14 @@ import { checkLimits, proxiedLinkBudget, sourceAddresses } from '../fleet/limits
 import { Fleet, MAX_CLIENTS_PER_PROCESS, type AgentInfo, type AgentPool, type FleetResult, type FleetTotals } from '../fleet/orchestrator.ts';
 import { ControlError } from '../fleet/control-server.ts';
 import { MembershipChurn, MembershipChurnError } from '../fleet/membership-churn.ts';
-import { createGroups } from '../fleet/setup.ts';
+import { createGroups, type UserToken } from '../fleet/setup.ts';
+import type { TargetSpec } from '../env/target.ts';
+import { TargetFlagError } from '../env/target.ts';
+import { tokenSource } from '../env/target-tokens.ts';
+import { probeTargets } from '../env/target-probe.ts';
+import { TargetUnreachableError } from '../env/remote-node.ts';
+import { EnvUnavailableError } from '../env/environment.ts';
+import { planForTarget, refusal } from './target-plan.ts';
 import { modeEndMs, planWorkload, slowClients, type Plan } from '../fleet/workload.ts';
 import { LatencyRecorder, LatencySet } from '../measure/latency.ts';
 import { recordFacts } from '../measure/from-facts.ts';
@@ -30,7 +37,7 @@ import { buildReport } from '../report/build.ts';
 import { writeReport } from '../report/write.ts';
 import type { Report } from '../report/schema.ts';
 import { leakReport } from '../report/leaks.ts';
-import { goneConnectionKeys, settledLeakSample } from './leak-samples.ts';
+import { gaugeLeakSample, goneConnectionKeys, settledLeakSample } from './leak-samples.ts';
 import { attackNotes, attackVerdicts, startAttack } from './attack-phase.ts';
 import type { HostileResult } from '../attack/index.ts';
 import type { FaultStep, Scenario } from './define.ts';
@@ -78,6 +85,12 @@ export interface RunOptions {
   writeReport?: boolean;
   /** return the recorded facts with the result (for a caller that renders them) */
   keepFacts?: boolean;
+  /**
+   * servers the harness did not start (imstorm run --target): no environment, no nodes and
+   * no Redis of its own; what the scenario needs beyond them is refused or skipped and
+   * reported (target-plan.ts). `env` is then ignored.
+   */
+  target?: TargetSpec;
 }
 
 export interface LiveProgress {
@@ -113,7 +126,8 @@ export class RunAbortedError extends Error {}
 
 /** What the phases of one run share; what is started here is stopped by teardown(). */
 interface Run {
-  readonly s: Scenario;
+  /** the scenario as it runs (against a target: without the parts it cannot take) */
+  s: Scenario;
   readonly o: RunOptions;
   readonly startedAt: number;
   readonly processes: number;
@@ -150,6 +164,14 @@ interface Run {
   readonly shared: boolean;
   /** where this run's part of the topology's timeline begins (a shared topology has earlier runs' events) */
   timelineFrom: number;
+  /** what this run could not check, each with why (the report says it beside the verdict) */
+  readonly notChecked: string[];
+  /** how leak samples are taken: POST /debug/gc (full), the /metrics gauge alone (a target without debug routes), or not at all */
+  leakMode: 'full' | 'gauge' | 'none';
+  /** a user's token for HTTP calls (group setup, membership churn, HTTP load) */
+  userToken: UserToken;
+  /** each device's token in plan order, when they are not minted by the fleet (a target's --token-cmd) */
+  deviceTokens: string[] | undefined;
 }
 
 /** What the storms leave for the judge. */
@@ -177,7 +199,8 @@ interface LeakSamples {
 }
 
 export async function runScenario(scenario: Scenario, o: RunOptions): Promise<RunResult> {
-  const s = withOverrides(scenario, o);
+  // against a target the node count is the number of targets
+  const s = withOverrides(scenario, o.target ? { ...o, nodes: o.target.nodes.length } : o);
   const startedAt = Date.now();
   // topology.fleetPerNode: one per node, whatever --processes says
   const processes = s.topology.fleetPerNode ? s.topology.nodes : (o.processes ?? Math.max(1, Math.ceil(deviceCount(s) / MAX_CLIENTS_PER_PROCESS)));
@@ -188,15 +211,17 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
     topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null,
     windows: [], inflight: [], syncStarts: [], incomplete: [], agents: [], shared: o.topology !== undefined, timelineFrom: 0,
+    notChecked: [], leakMode: s.checks.leaks ? 'full' : 'none', userToken: () => Promise.reject(new Error('no topology yet')), deviceTokens: undefined,
   };
   o.live?.beginScenario({ scenario: s.name, seed: o.seed, env: o.env, devices: deviceCount(s), nodes: s.topology.nodes, faults: s.faults, phase: () => run.phase, timeline: () => run.topo?.timeline ?? [], loadStartAt: () => run.loadStartAt });
   try {
     o.log(`${s.name}: ${s.description}`);
     o.log(`seed ${o.seed}; ${s.topology.nodes} nodes; ${s.workload.users} users × ${s.workload.devicesPerUser} devices in ${o.agents ? 'the agents (--agents)' : `${processes} fleet process(es)`}; ${Math.round(s.durationMs / 1000)} s of load`);
     const t = await startTopologyPhase(run);
-    const plan = planWorkload(s.workload, o.seed, o.namespace ?? `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`);
+    const plan = planWorkload(s.workload, o.seed, o.namespace ?? runNamespace(s, o));
+    await tokensPhase(run, t, plan);
     run.phase = 'groups';
-    await createGroups(plan.groups, t.nodes[0]!.directUrl, t.jwtSecret);
+    await createGroups(plan.groups, t.nodes[0]!.directUrl, run.userToken);
     const baseline = await leakBaseline(run, t);
     const storms = await runStorms(run, t, plan);
     const http = await httpPhase(run, t, plan);
@@ -208,7 +233,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
   } catch (err) {
     if (err instanceof RunSetupError || err instanceof RunAbortedError || !run.topo) throw err;
     const exits = nodeExits(run.topo, run.shared ? run.startedAt : 0).exits.map((e) => `${e.node} exited by itself (code ${e.code ?? 'none'}${e.signal ? `, ${e.signal}` : ''}): ${e.lastLines.at(-1)?.text.slice(0, 300) ?? 'no output'}`);
-    throw new RunAbortedError(`${s.name} stopped in phase "${run.phase}": ${err instanceof Error ? err.message : String(err)}${exits.length ? `; ${exits.join('; ')}` : '; every node was still running'}`, { cause: err });
+    throw new RunAbortedError(`${s.name} stopped in phase "${run.phase}": ${err instanceof Error ? err.message : String(err)}${exits.length ? `; ${exits.join('; ')}` : o.target ? " (the target's processes are not watched from here: check its own logs)" : '; every node was still running'}`, { cause: err });
   } finally {
     await teardown(run);
     o.live?.endScenario();
@@ -242,9 +267,20 @@ function scaledStages(s: Scenario, durationMs: number): Scenario['workload']['st
 
 const deviceCount = (s: Scenario): number => s.workload.users * s.workload.devicesPerUser;
 
+/**
+ * The prefix of the run's users, groups and conversations. A fresh environment starts with an
+ * empty Redis, so the name and seed do; a target keeps what earlier runs left (the same seed
+ * would find its groups taken, its cmids stored), so each run there adds its start time in
+ * base 36 — the plan itself still follows the seed alone.
+ */
+function runNamespace(s: Scenario, o: RunOptions): string {
+  const base = `${s.name.replace(/[^a-z0-9]/g, '')}${(o.seed % 100000).toString(36)}`;
+  return o.target ? `${base}t${Date.now().toString(36)}` : base;
+}
+
 /** Throws RunSetupError when this machine's limits do not fit the plan. */
 function checkMachine(s: Scenario, o: RunOptions, processes: number): void {
-  const limits = checkLimits({ connections: deviceCount(s), processes, nodes: s.topology.nodes, sourceAddresses: o.sourceAddresses ?? 1, serverLocal: o.env !== 'external', churn: s.workload.churnRate > 0 });
+  const limits = checkLimits({ connections: deviceCount(s), processes, nodes: s.topology.nodes, sourceAddresses: o.sourceAddresses ?? 1, serverLocal: o.env !== 'external' && !o.target, churn: s.workload.churnRate > 0 });
   const bad = limits.filter((l) => !l.ok);
   if (bad.length) throw new RunSetupError(`this machine's limits do not fit the plan:\n${bad.map((l) => `  - ${l.what}: ${l.value}\n    fix: ${l.fix}`).join('\n')}`);
 }
@@ -274,6 +310,7 @@ function maxProxiedClients(run: Run): number {
 async function startTopologyPhase(run: Run): Promise<Topology> {
   const { s, o } = run;
   if (o.topology) return useSharedTopology(run, o.topology);
+  if (o.target) return startTargetPhase(run, o.target);
   const t = await startTopology({
     nodes: s.topology.nodes,
     redisBehindProxy: s.topology.redisBehindProxy,
@@ -291,6 +328,73 @@ async function startTopologyPhase(run: Run): Promise<Topology> {
   run.sampler = sampler;
   sampler.start();
   return t;
+}
+
+/**
+ * Servers someone else runs: reach each (GET /readyz), put client-link proxies on the user's
+ * Toxiproxy when there is one, ask what they let us see (/metrics, debug routes), and decide
+ * what of the scenario can run — refusing it, naming the parts that cannot, unless
+ * --skip-unsupported-faults asked to run the rest (then each is listed as not checked).
+ */
+async function startTargetPhase(run: Run, spec: TargetSpec): Promise<Topology> {
+  const { s, o } = run;
+  run.phase = 'target';
+  const proxied = spec.toxiproxyUrl !== undefined && s.topology.clientLinksBehindProxy !== false;
+  const t = await startTopology({
+    nodes: spec.nodes.length,
+    redisBehindProxy: false,
+    clientLinksBehindProxy: proxied,
+    target: spec,
+    ...(spec.auth.kind === 'jwt' ? { jwtSecret: spec.auth.secret } : {}),
+    maxProxiedClients: maxProxiedClients(run),
+    log: o.log,
+  }).catch((err: unknown) => {
+    // a target that does not answer, or a Toxiproxy that does not: the user's to fix (exit 2)
+    throw err instanceof TargetUnreachableError || err instanceof EnvUnavailableError ? new RunSetupError(err.message) : err;
+  });
+  run.topo = t;
+  const reach = await probeTargets(t.nodes.map((n) => ({ id: n.id, adminUrl: n.adminUrl })), spec.metricsToken);
+  const plan = planForTarget(s, spec, reach);
+  const refused = refusal(s, plan);
+  if (refused && !spec.skipUnsupportedFaults) throw new RunSetupError(refused);
+  run.s = { ...s, faults: plan.faults, attack: plan.attackUnsupported ? undefined : s.attack, topology: { ...s.topology, redisBehindProxy: false, clientLinksBehindProxy: proxied ? s.topology.clientLinksBehindProxy : false } };
+  run.notChecked.push(...plan.notChecked);
+  run.notes.push(...plan.notes, `target: tokens ${spec.auth.kind === 'jwt' ? 'minted here with the deployment\'s JWT_SECRET' : 'printed by --token-cmd'}; HTTP at ${spec.nodes.map((n) => n.httpUrl).join(', ')}${spec.httpDerived ? ' (derived from the --target URLs)' : ' (--http)'}`);
+  run.leakMode = !s.checks.leaks ? 'none' : reach.debugRoutes ? 'full' : reach.metrics ? 'gauge' : 'none';
+  o.log(`target: ${t.nodes.map((n) => `${n.id} ${n.directWsUrl}`).join(', ')}; ${spec.toxiproxyUrl ? `client-link proxies on ${spec.toxiproxyUrl}` : 'no Toxiproxy: no link faults'}; /metrics ${reach.metrics ? 'reachable' : 'not reachable'}, debug routes ${reach.debugRoutes ? 'served' : 'not served'}`);
+  for (const line of plan.notChecked) o.log(`not checked: ${line}`);
+  const sampler = new ServerSampler({ nodes: () => t.nodes.map((n) => ({ id: n.id, url: n.adminUrl, metricsToken: n.metricsToken })), intervalMs: 1000 });
+  run.sampler = sampler;
+  sampler.start();
+  return t;
+}
+
+/**
+ * Where the devices' and users' tokens come from: minted from the nodes' secret (the
+ * harness's own nodes, or a target's --jwt-secret), or printed by a target's --token-cmd —
+ * every device's fetched and checked here, before anything connects.
+ */
+async function tokensPhase(run: Run, t: Topology, plan: Plan): Promise<void> {
+  const auth = run.o.target?.auth;
+  if (!auth || auth.kind === 'jwt') {
+    run.userToken = (u) => mintToken(t.jwtSecret, u);
+    return;
+  }
+  run.phase = 'tokens';
+  const { s } = run;
+  // each token must outlive the storms' load plus their connect, drain and sync phases, with room
+  const validUntilMs = Date.now() + s.checks.storms * (s.durationMs + 120_000) + 600_000;
+  const source = tokenSource(auth, { validUntilMs });
+  run.o.log(`tokens: running --token-cmd for ${plan.devices.length} devices (${auth.timeoutMs / 1000} s deadline each, 8 at a time)`);
+  const started = Date.now();
+  try {
+    await source.prefetch(plan.devices.map((d) => ({ user: d.user, device: d.device })));
+    run.deviceTokens = await Promise.all(plan.devices.map((d) => source.token(d.user, d.device)));
+  } catch (err) {
+    throw err instanceof TargetFlagError ? new RunSetupError(err.message) : err;
+  }
+  run.userToken = (u) => source.token(u);
+  run.notes.push(`tokens: --token-cmd ran ${plan.devices.length} times in ${((Date.now() - started) / 1000).toFixed(1)} s; every token checked for its sub, dev and an exp after ${new Date(validUntilMs).toISOString()}`);
 }
 
 /**
@@ -322,8 +426,13 @@ async function leakBaseline(run: Run, t: Topology): Promise<ServerSample[]> {
   const baseline: ServerSample[] = [];
   run.phase = 'leak baseline';
   // every node at once, as after each storm: one after the other cost 1.5–2 s a node
-  if (run.s.checks.leaks) baseline.push(...(await Promise.all(t.nodes.map((n) => settledLeakSample({ id: n.id, url: n.adminUrl })))));
+  if (run.leakMode !== 'none') baseline.push(...(await Promise.all(t.nodes.map((n) => leakSampleOf(run, n)))));
   return baseline;
+}
+
+/** One node's leak sample once it is idle: POST /debug/gc, or its /metrics gauge alone (a target without debug routes). */
+function leakSampleOf(run: Run, n: { id: string; adminUrl: string; metricsToken: string | undefined }): Promise<ServerSample> {
+  return run.leakMode === 'gauge' ? gaugeLeakSample({ id: n.id, url: n.adminUrl, metricsToken: n.metricsToken }) : settledLeakSample({ id: n.id, url: n.adminUrl });
 }
 
 // ---- storms: connect, load and faults, heal, final sync --------------------------------
@@ -343,10 +452,10 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
     out.presenceAt = await finalSyncPhase(run, t, f, label, plan.devices.length);
     out.quiescentAt = out.presenceAt - 1000;
     await collectFleet(run, f, label, storm === s.checks.storms, out);
-    if (s.checks.leaks && s.checks.storms > 1) {
+    if (run.leakMode !== 'none' && s.checks.storms > 1) {
       run.phase = 'leak samples';
       const alive = t.nodes.filter((n) => !run.restarted.has(n.id) && n.running);
-      out.runs.push(await Promise.all(alive.map((n) => settledLeakSample({ id: n.id, url: n.adminUrl }))));
+      out.runs.push(await Promise.all(alive.map((n) => leakSampleOf(run, n))));
     }
   }
   return out;
@@ -359,7 +468,9 @@ async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], s
     devices: storm === 1 ? plan.devices : plan.devices.map((d) => ({ ...d, tag: `s${storm}`, seed: (d.seed + storm * 7919) >>> 0 })),
     urls,
     processes: run.processes,
-    jwtSecret: t.jwtSecret,
+    // with tokens from a target's --token-cmd, no secret travels to the agents
+    jwtSecret: run.deviceTokens ? '' : t.jwtSecret,
+    ...(run.deviceTokens ? { tokens: run.deviceTokens } : {}),
     workload: s.workload,
     agents: o.agents,
     onAgentLost: (a) => {
@@ -469,6 +580,7 @@ async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, l
         users: plan.population.users.map((u) => u.user),
         nodeUrls: () => t.nodes.filter((n) => n.running && !n.paused).map((n) => n.directUrl),
         jwtSecret: t.jwtSecret,
+        token: run.userToken,
         ratePerSec: s.membership?.changesPerSec ?? 0,
         seed: o.seed ^ 0x6d656d,
         script,
@@ -672,7 +784,7 @@ async function httpPhase(run: Run, t: Topology, plan: Plan): Promise<HttpResult[
   const convOf = new Map<string, string>();
   for (const c of plan.population.convs) for (const u of c.members) if (!convOf.has(u)) convOf.set(u, c.conv);
   const users = [...convOf.keys()];
-  const tokens = await Promise.all(users.map((u) => mintToken(t.jwtSecret, u)));
+  const tokens = await Promise.all(users.map((u) => run.userToken(u)));
   o.log(`HTTP load: ${s.http.durationSec} s per route, ${s.http.connections} connections, ${users.length} users' tokens in turn`);
   return runHttpLoad({ baseUrl: t.nodes[0]!.directUrl, token: tokens, routes: imRoutes({ convs: users.map((u) => convOf.get(u)!) }), connections: s.http.connections, durationSec: s.http.durationSec });
 }
@@ -681,11 +793,12 @@ async function httpPhase(run: Run, t: Topology, plan: Plan): Promise<HttpResult[
 async function leakSamplesAfter(run: Run, t: Topology, plan: Plan, baseline: ServerSample[]): Promise<LeakSamples> {
   const stable = t.nodes.filter((n) => !run.restarted.has(n.id) && n.running);
   const leaks: LeakSamples = { baseline, after: [], goneKeys: undefined, stable: stable.map((n) => n.id) };
-  if (!run.s.checks.leaks) return leaks;
+  if (run.leakMode === 'none') return leaks;
   run.phase = 'leak samples';
   await sleep(1000);
-  leaks.after.push(...(await Promise.all(stable.map((n) => settledLeakSample({ id: n.id, url: n.adminUrl })))));
-  leaks.goneKeys = await goneConnectionKeys(t.redis.url, plan.population.users.map((u) => u.user));
+  leaks.after.push(...(await Promise.all(stable.map((n) => leakSampleOf(run, n)))));
+  // a target's Redis is not ours to read (the report's "not checked" says so)
+  if (!run.o.target) leaks.goneKeys = await goneConnectionKeys(t.redis.url, plan.population.users.map((u) => u.user));
   if (run.restarted.size) run.notes.push(`leaks: ${[...run.restarted].join(', ')} restarted during the run, so only ${leaks.stable.join(', ') || 'no node'} is compared with its baseline`);
   return leaks;
 }
@@ -700,9 +813,10 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
     facts: storms.facts,
     population: plan.population,
     faults: runTimeline(run, t),
-    nodes: nodeExits(t, run.shared ? run.startedAt : 0),
+    // a target's processes are not watched: the nodes check would pass on nothing
+    ...(run.o.target ? {} : { nodes: nodeExits(t, run.shared ? run.startedAt : 0) }),
     reclaims: run.reclaims,
-    leaks: s.checks.leaks ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
+    leaks: run.leakMode !== 'none' ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
     options: {
       unseenWithinMs: s.checks.unseenWithinMs,
       // a volatile Redis comes back empty: what it held before is gone by design
@@ -754,7 +868,7 @@ async function reportPhase(
     endedAt: Date.now(),
     // load: when the (last storm's) load phase began, so a replay of this run's capture knows where its load ended
     config: { scenario: s, load: { startedAt: run.loadStartAt, durationMs: s.durationMs }, fleetProcesses: run.processes, ...(run.o.agents ? { agents: run.agents } : {}), devices: plan.devices.length, storms: s.checks.storms, ...(run.attack ? { attack: { seed: run.attack.seed, attacks: run.attack.record.attacks, residue: run.attack.residue } } : {}) },
-    environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: n.directUrl })) },
+    environment: { provider: t.env.kind, nodes: t.nodes.map((n) => ({ id: n.id, url: run.o.target ? n.directWsUrl : n.directUrl })) },
     thresholds: s.thresholds,
     verdicts: r.verdicts,
     faults: runTimeline(run, t),
@@ -766,9 +880,10 @@ async function reportPhase(
     closesByCode: r.storms.closesByCode,
     ...(run.windows.length ? { inflight: run.inflight } : {}),
     herd: herdReport({ facts: r.storms.facts, faults: runTimeline(run, t), server: r.serverSamples, syncStarts: run.syncStarts }),
-    ...(s.checks.leaks ? { leaks: leakReport({ baseline: r.leaks.baseline, runs: r.storms.runs, after: r.leaks.after, stable: r.leaks.stable, options: s.checks.leakPerConnection }) } : {}),
+    ...(run.leakMode !== 'none' ? { leaks: leakReport({ baseline: r.leaks.baseline, runs: r.storms.runs, after: r.leaks.after, stable: r.leaks.stable, options: s.checks.leakPerConnection }) } : {}),
     notes: run.notes,
     ...(run.incomplete.length ? { incomplete: run.incomplete } : {}),
+    ...(run.notChecked.length ? { notChecked: run.notChecked } : {}),
   });
   if (run.attack) {
     const lines = attackNotes(run.attack, report);

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 
 /**
  * One HTTP request on its own connection, closed afterwards. The harness's control calls
@@ -17,7 +18,8 @@ export function httpCall(
       headers['content-type'] ??= 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const req = http.request(url, { method: opts.method ?? 'GET', agent: false, headers, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
+    // https for a deployment the harness did not start (--target --http https://…)
+    const req = (url.startsWith('https:') ? https : http).request(url, { method: opts.method ?? 'GET', agent: false, headers, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));

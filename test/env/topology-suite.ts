@@ -2,7 +2,7 @@
 // real redis-server (process or container), a real Toxiproxy API (embedded or in a container),
 // real server nodes, real WebSocket/HTTP clients, all on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTopology, liveChildren, type EnvKind, type Topology } from '../../harness/env/index.ts';
+import { startTopology, liveChildren, type EnvChoice, type EnvKind, type Topology } from '../../harness/env/index.ts';
 import { Client } from '../helpers/client.ts';
 import { api } from '../helpers/http.ts';
 import { sleep, waitUntil } from '../helpers/procs.ts';
@@ -33,7 +33,7 @@ export interface SuiteHooks {
   afterStop?: (topology: Topology) => Promise<void>;
 }
 
-export function defineTopologySuite(kind: EnvKind, enabled: boolean, title: string, hooks: SuiteHooks = {}): void {
+export function defineTopologySuite(kind: EnvChoice & EnvKind, enabled: boolean, title: string, hooks: SuiteHooks = {}): void {
   describe.skipIf(!enabled)(title, () => {
     let topo: Topology;
     const tok = (sub: string, dev?: string) => token({ sub, dev, secret: topo.jwtSecret });

@@ -87,6 +87,20 @@ describe('junit.xml', () => {
     expect(cases.find((c) => c.attrs['name'] === 'faults.count == 3')!.children.some((c) => c.name === 'failure')).toBe(false);
   });
 
+  it('lists what the run could not check as skipped testcases (a run against a target)', () => {
+    const report = { ...syntheticReport({}), notChecked: ['nodes: the target\'s processes are not watched from here', 'fault step not run: restart node-3 at 20000 ms (there is no node-3)'] };
+    const root = parseXml(renderJunit(report));
+    expect(root.attrs).toMatchObject({ skipped: '2' });
+    const suite = all(root, 'testsuite').find((s) => s.attrs['name'] === 'imstorm.smoke.not-checked')!;
+    expect(suite.attrs).toMatchObject({ tests: '2', skipped: '2', failures: '0' });
+    expect(all(suite, 'testcase').map((c) => [c.attrs['name'], c.children[0]!.name, c.children[0]!.attrs['message']])).toEqual([
+      ['nodes', 'skipped', "the target's processes are not watched from here"],
+      ['fault step not run', 'skipped', 'restart node-3 at 20000 ms (there is no node-3)'],
+    ]);
+    // a run that checked everything has no such suite
+    expect(all(parseXml(renderJunit(syntheticReport({}))), 'testsuite')).toHaveLength(2);
+  });
+
   it('escapes markup, quotes and characters XML cannot hold', () => {
     const report = syntheticReport({ failLost: true });
     const v = report.checks[0]!;
