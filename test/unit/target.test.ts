@@ -10,6 +10,7 @@ import { runTokenCmd, tokenProblem, tokenSource } from '../../harness/env/target
 import { planForTarget, refusal } from '../../harness/scenario/target-plan.ts';
 import { checkLeakSamples } from '../../harness/checks/index.ts';
 import { runCommand } from '../../harness/scenario/cli.ts';
+import { runSubcommand } from '../../harness/subcommand.ts';
 import { mintToken } from '../../harness/util/tokens.ts';
 import { connectTargetEnv } from '../../harness/env/target-env.ts';
 import { connectRemoteNode } from '../../harness/env/remote-node.ts';
@@ -159,7 +160,8 @@ describe('imstorm run --target flags', () => {
     const saved = process.env.JWT_SECRET;
     delete process.env.JWT_SECRET;
     try {
-      const code = await runCommand.run(args, { out: () => {}, err: (l) => err.push(l) });
+      // as the CLI dispatches it: a UsageError is printed with the usage, exit 2
+      const code = await runSubcommand(runCommand, args, { out: () => {}, err: (l) => err.push(l) });
       return { code, err: err.join('\n').split('\n')[0] };
     } finally {
       if (saved !== undefined) process.env.JWT_SECRET = saved;
