@@ -151,6 +151,9 @@ export class Hub {
     const pinned = convs.map((c) => this.pin(c));
     try {
       const [states, cursors] = await Promise.all([statesInBatches(this.store.log, this.syncReads, conn.user, convs), this.syncReads.run(() => this.store.cursors.cursors(conn.user, conn.device))]);
+      // closed while the reads ran: its close has left the hub already (removeConn), so
+      // nothing would ever take off what is attached from here on
+      if (!conn.isOpen) return;
       const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
       const stale: string[] = [];
       for (let i = 0; i < convs.length; i++) {
