@@ -7,7 +7,13 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { capturing, captureFiles, startCapture, type Capture } from '../../server/capture/capture.ts';
 import { captureRecord, type CaptureRecord } from '../../server/capture/schema.ts';
+import { pino } from 'pino';
+import { loadConfig } from '../../server/config/config.ts';
 import { Conn } from '../../server/gateway/connection.ts';
+import { Gateway, type GatewayDeps } from '../../server/gateway/gateway.ts';
+import { RateBuckets } from '../../server/gateway/rate.ts';
+import { createMetrics } from '../../server/observability/metrics.ts';
+import { Semaphore } from '../../server/util/semaphore.ts';
 import { MemorySocket, settle, simCluster } from '../core/sim-node.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'imstorm-caphooks-'));
@@ -78,6 +84,37 @@ describe('capture hooks', () => {
     cap.closed(c3, 4408, 'heartbeat timeout');
     const closes = (await records(cap, dir)).filter((r) => r.k === 'close').map((r) => r.k === 'close' && `${r.conn} ${r.code} ${r.by}`);
     expect(closes).toEqual(['n1.x.1 1000 client', 'n1.x.2 1006 client', 'n1.x.3 4408 server']);
+  });
+
+  it('a connection the gateway cuts for owing too many pongs is recorded as closed by the server', async () => {
+    const { cap, dir } = begin();
+    const deps = {
+      config: loadConfig({ JWT_SECRET: 'k'.repeat(32) }),
+      log: pino({ level: 'silent' }),
+      store: {} as GatewayDeps['store'],
+      sender: {} as GatewayDeps['sender'],
+      hub: { removeConn: () => {} } as unknown as GatewayDeps['hub'],
+      presence: { dropConn: () => {}, close: async () => {} } as unknown as GatewayDeps['presence'],
+      tokens: {} as GatewayDeps['tokens'],
+      buckets: new RateBuckets(50, 100),
+      metrics: createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0 }),
+      nodeId: 'n1',
+      maxConnections: 10,
+      bulkReads: new Semaphore(1),
+    } satisfies GatewayDeps;
+    const gw = new Gateway(deps);
+    const events = (gw as unknown as { socketEvents: { ping(conn: Conn, ws: unknown, data: Buffer): void; close(conn: Conn, code: number, reason: Buffer): void } }).socketEvents;
+    // a peer that pings and never reads: its pongs stay owed (ws calls back once written)
+    const ws = Object.assign(new MemorySocket(), { pong: () => {} });
+    const conn = new Conn('n1.x.7', ws, Date.now());
+    conn.identity = { user: 'ua', device: 'd1', admin: false, expMs: Date.now() + 60_000 };
+    conn.captured = true;
+    for (let i = 0; i <= 60; i++) events.ping(conn, ws, Buffer.alloc(0));
+    expect(ws.readyState).toBe(3);
+    events.close(conn, 1006, Buffer.alloc(0));
+    const closes = (await records(cap, dir)).filter((r) => r.k === 'close').map((r) => r.k === 'close' && `${r.conn} ${r.code} ${r.by}`);
+    expect(closes).toEqual(['n1.x.7 1006 server']);
+    gw.stop();
   });
 
   it('a record that cannot be made stops the capture, logged once, and never throws into its caller', async () => {
