@@ -23,6 +23,8 @@ export interface CapturedConn {
   readonly user: string;
   readonly device: string;
   captured: boolean;
+  /** its socket takes frames now: a frame sent otherwise is dropped (Conn.send), so it is not recorded either */
+  readonly isOpen: boolean;
 }
 
 const FLUSH_MS = 200;
@@ -137,12 +139,24 @@ export class Capture {
       this.dropped++;
       return;
     }
-    // at most 3 bytes of UTF-8 per UTF-16 unit, and the newline
-    if (this.pos + 3 * line.length + 1 > CHUNK_BYTES) this.nextChunk(3 * line.length + 1);
-    this.pos += this.chunk.write(line, this.pos);
-    this.chunk[this.pos++] = 10;
-    this.pending++;
-    if (queued >= QUEUE_FLUSH_BYTES) this.flush();
+    try {
+      // at most 3 bytes of UTF-8 per UTF-16 unit, and the newline
+      if (this.pos + 3 * line.length + 1 > CHUNK_BYTES) this.nextChunk(3 * line.length + 1);
+      this.pos += this.chunk.write(line, this.pos);
+      this.chunk[this.pos++] = 10;
+      this.pending++;
+      if (queued >= QUEUE_FLUSH_BYTES) this.flush();
+    } catch (err) {
+      this.broken(err);
+    }
+  }
+
+  /**
+   * The hooks run inside the delivery path (a channel's deliver loop, a connection's close):
+   * whatever goes wrong in the capture stops the capture, never the delivery.
+   */
+  private broken(err: unknown): void {
+    this.fail(Object.assign(new Error(`recording failed: ${err instanceof Error ? err.message : String(err)}`), { code: 'ERECORD' }));
   }
 
   private nextChunk(need: number): void {
@@ -166,7 +180,12 @@ export class Capture {
   /** A record from an object without `m`/`w` (these are added). */
   private rec(fields: Record<string, unknown>): void {
     if (!this.on) return;
-    const json = JSON.stringify(fields);
+    let json: string;
+    try {
+      json = JSON.stringify(fields);
+    } catch (err) {
+      return this.broken(err);
+    }
     this.add(`{${this.now()},${json.slice(1)}`);
   }
 
@@ -243,12 +262,12 @@ export class Capture {
 
   /** A `msg` frame: the hot path (one per delivery), so written without JSON.stringify (conn ids and conv ids need no escaping). */
   msg(conn: CapturedConn, conv: string, seq: number, via: 'live' | 'backlog'): void {
-    if (!this.on) return;
+    if (!this.on || !conn.isOpen) return;
     this.add(`{${this.now()},"k":"out","conn":"${conn.id}","t":"msg","conv":"${conv}","seq":${seq},"via":"${via}"}`);
   }
 
   out(conn: CapturedConn, f: Omit<OutboundRecord, 'k' | 'm' | 'w' | 'conn'>): void {
-    if (!this.on) return;
+    if (!this.on || !conn.isOpen) return;
     this.rec({ k: 'out', conn: conn.id, ...f });
   }
 
@@ -302,9 +321,13 @@ export class Capture {
     writev(this.fd, bufs, (err) => {
       this.writing = false;
       if (err) return this.fail(err);
+      // stopped meanwhile (a record that could not be made): the file is closed already
+      if (this.failure) return;
       this.records += records;
       this.fileBytes += bytes;
       this.files.at(-1)!.bytes = this.fileBytes;
+      // stop() gave up waiting for this write and closed the file
+      if (this.fd === null) return;
       if (this.fileBytes >= this.fileLimit) this.rotate();
       else if (this.queuedBytes >= QUEUE_FLUSH_BYTES) this.flush();
     });
@@ -316,6 +339,7 @@ export class Capture {
     open(file, 'a', 0o640, (err, fd) => {
       this.writing = false;
       if (err) return this.fail(err);
+      if (this.failure) return void close(fd, () => {});
       this.fd = fd;
       this.fileBytes = 0;
       this.files.push({ path: file, bytes: 0 });

@@ -151,6 +151,9 @@ export class Hub {
     const pinned = convs.map((c) => this.pin(c));
     try {
       const [states, cursors] = await Promise.all([statesInBatches(this.store.log, this.syncReads, conn.user, convs), this.syncReads.run(() => this.store.cursors.cursors(conn.user, conn.device))]);
+      // closed while the reads ran: its close has left the hub already (removeConn), so
+      // nothing would ever take off what is attached from here on
+      if (!conn.isOpen) return;
       const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
       const stale: string[] = [];
       for (let i = 0; i < convs.length; i++) {
@@ -355,27 +358,28 @@ export class Hub {
       // caught up: each has been sent from - 1 (the channel skips from its `last`)
       if (ch.told || ch.quiet) {
         const gap = encode.gap(ch.conv, from, to, true);
-        const captured = { t: 'gap', conv: ch.conv, from, to, trimmed: true } as const;
         if (ch.told)
           for (const conn of ch.told) {
-            if (conn.captured) capturing?.out(conn, captured);
-            conn.send(gap);
+            if (conn.captured) sendGap(conn, ch.conv, from, to, true);
+            else conn.send(gap);
           }
         const quiet = ch.quiet;
         if (quiet) {
           ch.quiet = null;
           const told = (ch.told ??= new Set());
           for (const conn of quiet) {
-            this.tellConv(conn, ch.conv, ch.epoch ?? '', from - 1, from - 1);
+            // the head is at least `to`: seqs up to it were stored (a conv frame's head below the gap after it would be false)
+            this.tellConv(conn, ch.conv, ch.epoch ?? '', from - 1, to);
             told.add(conn);
-            if (conn.captured) capturing?.out(conn, captured);
-            conn.send(gap);
+            if (conn.captured) sendGap(conn, ch.conv, from, to, true);
+            else conn.send(gap);
           }
         }
       }
       for (const cc of ch.views ?? []) {
         if (!cc.live || to <= cc.pos) continue;
-        this.announce(cc, ch.last);
+        // `last` is still below `from` here (the channel moves it after this call)
+        this.announce(cc, Math.max(ch.last, to));
         if (cc.conn.captured) capturing?.out(cc.conn, { t: 'gap', conv: ch.conv, from: Math.max(from, cc.pos + 1), to, trimmed: true });
         cc.conn.send(encode.gap(ch.conv, Math.max(from, cc.pos + 1), to, true));
         cc.pos = to;

@@ -140,8 +140,11 @@ export class Conn {
    * socket for 30 s behind a buffer the peer is not reading.
    */
   closeNow(code: number, reason = ''): boolean {
-    if (this.captured) capturing?.serverClose(this, code, reason);
     const first = this.ws.readyState === 1 || this.ws.readyState === 0;
+    // a socket already closing was closed by its peer (or by an earlier close, recorded then):
+    // recorded as the server's, the peer's close would be lost to a replay, and its entry in
+    // the capture's set of server closes would stay (the socket's 'close' has come already)
+    if (this.captured && first) capturing?.serverClose(this, code, reason);
     if (this.ws.readyState === 1) {
       try {
         this.ws.close(code, reason);
@@ -156,7 +159,7 @@ export class Conn {
 
   /** Closes with a handshake (the peer is expected to be reading, e.g. on shutdown). */
   closeGracefully(code: number, reason = ''): void {
-    if (this.captured) capturing?.serverClose(this, code, reason);
+    if (this.captured && (this.ws.readyState === 1 || this.ws.readyState === 0)) capturing?.serverClose(this, code, reason);
     if (this.ws.readyState === 1) this.ws.close(code, reason);
     const t = setTimeout(() => this.ws.terminate(), 2000);
     t.unref();

@@ -225,7 +225,11 @@ export class Gateway {
     // read its pongs is cut once MAX_OWED_PONGS are owed, instead of the node buffering them
     ping: (conn, ws, data) => {
       if (ws.readyState !== 1) return;
-      if (conn.owedPongs >= MAX_OWED_PONGS) return void ws.terminate();
+      if (conn.owedPongs >= MAX_OWED_PONGS) {
+        // the server's cut (no close frame: 1006), not the peer's
+        if (conn.captured) capturing?.serverClose(conn, 1006, 'too many pongs owed');
+        return void ws.terminate();
+      }
       conn.owedPongs++;
       ws.pong(data, false, () => conn.owedPongs--);
     },

@@ -29,6 +29,9 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
   private probeTimer: NodeJS.Timeout | null = null;
   private lastCmdOk = Date.now();
   private lastSubOk = Date.now();
+  /** when each link's current connection began its handshake (ioredis 'connect': TCP up) */
+  private cmdHandshakeAt = Date.now();
+  private subHandshakeAt = Date.now();
   private cmdUp = false;
   private subUp = false;
   private closed = false;
@@ -63,9 +66,15 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     // transitions below are what we log.
     this.cmd.on('error', () => {});
     this.sub.on('error', () => {});
+    this.cmd.on('connect', () => (this.cmdHandshakeAt = Date.now()));
+    this.sub.on('connect', () => (this.subHandshakeAt = Date.now()));
     this.cmd.on('ready', () => this.setCmd(true));
     this.cmd.on('close', () => this.setCmd(false));
-    this.sub.on('ready', () => void this.subscribe());
+    this.sub.on('ready', () => {
+      // its SUBSCRIBE gets STORE_TIMEOUT_MS of its own
+      this.subHandshakeAt = Date.now();
+      void this.subscribe();
+    });
     this.sub.on('close', () => this.setSub(false));
     this.sub.on('message', (_ch: string, payload: string) => {
       this.lastSubOk = Date.now();
@@ -135,9 +144,20 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     await Promise.all([this.probeOne(this.cmd, now, true), this.probeOne(this.sub, now, false)]);
   }
 
+  /**
+   * A link that answers is pinged; one that stopped answering for STORE_TIMEOUT_MS is dropped
+   * and reopened. A handshake (CLIENT SETNAME/SETINFO and the INFO ready check) gets
+   * STORE_TIMEOUT_MS from its own start, and the bus link's SUBSCRIBE after it as much again. A link waiting to
+   * reconnect, or still opening its TCP connection, is ioredis's (its retry timer,
+   * connectTimeout). The staleness of an answering link is never held against a new
+   * connection's handshake: that cut every handshake slower than what was left of the
+   * timeout once the reconnect delay had grown to its 1 s cap, so a node on a slow (busy)
+   * Redis link could stay without its store long after Redis was back (`imstorm explore`:
+   * 503s on every node after Redis was killed or paused; test/integration/redis-bounce.test.ts).
+   */
   private async probeOne(link: Redis, now: number, isCmd: boolean): Promise<void> {
-    const last = isCmd ? this.lastCmdOk : this.lastSubOk;
-    if (link.status === 'ready' && (isCmd || this.subUp)) {
+    const answering = link.status === 'ready' && (isCmd || this.subUp);
+    if (answering) {
       try {
         await link.ping();
         if (isCmd) this.lastCmdOk = Date.now();
@@ -146,16 +166,26 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
       } catch {
         // falls through to the staleness check
       }
+      if (Date.now() - (isCmd ? this.lastCmdOk : this.lastSubOk) > this.timeoutMs) this.drop(link, isCmd, now);
+      return;
     }
-    if (Date.now() - last > this.timeoutMs && !this.closed) {
-      if (isCmd) {
-        this.lastCmdOk = now;
-        this.setCmd(false);
-      } else {
-        this.lastSubOk = now;
-        this.setSub(false);
-      }
-      if (link.status !== 'reconnecting') link.disconnect(true);
+    if (this.closed) return;
+    const handshaking = link.status === 'connect' || link.status === 'ready';
+    if (handshaking && now - (isCmd ? this.cmdHandshakeAt : this.subHandshakeAt) > this.timeoutMs) this.drop(link, isCmd, now);
+    // nothing would ever reconnect a link that ended (a disconnect caught between ioredis's
+    // connect() and its socket): start it again
+    else if (link.status === 'end') link.connect().catch(() => {});
+  }
+
+  private drop(link: Redis, isCmd: boolean, now: number): void {
+    if (this.closed) return;
+    if (isCmd) {
+      this.lastCmdOk = now;
+      this.setCmd(false);
+    } else {
+      this.lastSubOk = now;
+      this.setSub(false);
     }
+    link.disconnect(true);
   }
 }
