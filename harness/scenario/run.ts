@@ -25,7 +25,7 @@ import { tokenSource } from '../env/target-tokens.ts';
 import { probeTargets } from '../env/target-probe.ts';
 import { TargetUnreachableError } from '../env/remote-node.ts';
 import { EnvUnavailableError } from '../env/environment.ts';
-import { planForTarget, refusal } from './target-plan.ts';
+import { planForTarget, refusal, stepWords } from './target-plan.ts';
 import { modeEndMs, planWorkload, slowClients, type Plan } from '../fleet/workload.ts';
 import { LatencyRecorder, LatencySet } from '../measure/latency.ts';
 import { recordFacts } from '../measure/from-facts.ts';
@@ -619,8 +619,8 @@ async function faultsDuringLoad(run: Run, t: Topology): Promise<void> {
   const failure = new Promise<never>((_, reject) => (failed = reject));
   failure.catch(() => {});
   const faultRuns = s.faults.map((step) =>
-    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log, run.faults.signal, (x) => openWindow(run.fleet, run.windows, x, describeStep(x)), () => run.fleet).catch((err: unknown) => {
-      const e = new RunSetupError(`fault step failed: ${describeStep(step)}: ${err instanceof Error ? err.message : String(err)}`);
+    runFault(t, step, run.loadStartAt, run.restarted, run.reclaims, o.log, run.faults.signal, (x) => openWindow(run.fleet, run.windows, x, stepWords(x, true)), () => run.fleet).catch((err: unknown) => {
+      const e = new RunSetupError(`fault step failed: ${stepWords(step, true)}: ${err instanceof Error ? err.message : String(err)}`);
       // the other steps stop at their next wait: nothing may restart a node after teardown
       run.faults.abort();
       failed(e);
@@ -649,21 +649,6 @@ async function watchReclaim(adminUrl: string, r: Omit<ReclaimSample, 'connection
     if (n === 0) return { ...r, reclaimedAt: now, connectionsAtDeadline: 0 };
     if (now >= r.deadline) return { ...r, connectionsAtDeadline: n };
     await sleep(Math.min(100, r.deadline - now));
-  }
-}
-
-/** One fault step in words, for errors: "toxic latency on client-link:node-1 at 5000 ms". */
-function describeStep(step: FaultStep): string {
-  switch (step.kind) {
-    case 'toxic':
-      return `toxic ${step.toxic.type} ${JSON.stringify(step.toxic.attributes)} on ${step.link} at ${step.at} ms`;
-    case 'cut':
-    case 'blackhole':
-      return `${step.kind} ${step.link} at ${step.at} ms`;
-    case 'fleet-pause':
-      return `fleet-pause of ${step.node}'s fleet process at ${step.at} ms`;
-    default:
-      return `${step.kind} ${step.target} at ${step.at} ms`;
   }
 }
 

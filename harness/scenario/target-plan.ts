@@ -65,11 +65,11 @@ function why(step: FaultStep, spec: TargetSpec, reach: TargetReach): string | nu
   }
 }
 
-/** One step in words: "restart node-3 at 20000 ms". */
-export function stepWords(step: FaultStep): string {
+/** One step in words: "restart node-3 at 20000 ms"; with `attributes`, a toxic's too (for errors). */
+export function stepWords(step: FaultStep, attributes = false): string {
   switch (step.kind) {
     case 'toxic':
-      return `toxic ${step.toxic.type} on ${step.link} at ${step.at} ms`;
+      return `toxic ${step.toxic.type}${attributes ? ` ${JSON.stringify(step.toxic.attributes)}` : ''} on ${step.link} at ${step.at} ms`;
     case 'cut':
     case 'blackhole':
       return `${step.kind} ${step.link} at ${step.at} ms`;
