@@ -1,12 +1,12 @@
 // fast-check commands for the model-based protocol tests: each one acts on the real cluster,
-// checks what the cluster answered against the model (protocol-model.ts), then updates the
+// checks what the cluster answered against the model (model.ts), then updates the
 // model. After every command, checkLive compares every open connection's `msg` frames with
 // what the model says that device is owed. A thrown Error is a violation; its message names
 // the device, conversation and seq.
 import fc from 'fast-check';
-import { Client, type Frame } from '../helpers/client.ts';
-import { api } from '../helpers/http.ts';
-import { sleep, waitUntil } from '../helpers/procs.ts';
+import { sleep, waitUntil } from '../env/procs.ts';
+import { api } from '../util/http-api.ts';
+import { Client, type Frame } from '../util/ws-client.ts';
 import {
   bodyOf,
   conv,
@@ -22,8 +22,8 @@ import {
   type ConvModel,
   type DeviceModel,
   type Model,
-} from './protocol-model.ts';
-import { readyz, STORE_TIMEOUT_MS, tokenFor, type Real } from './protocol-real.ts';
+} from './model.ts';
+import { readyz, STORE_TIMEOUT_MS, tokenFor, type Real } from './world.ts';
 
 type Cmd = fc.AsyncCommand<Model, Real, false>;
 
