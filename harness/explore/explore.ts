@@ -137,7 +137,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       // a run without a verdict says nothing either way: up to `confirm` of them more
       for (let i = runs + errors + 1; runs < o.confirm && errors < o.confirm; i++) {
         if ((fails >= bar && !full) || fails + (o.confirm - runs) < bar) break;
-        const out = await once(c, `${label} ${i}`);
+        const out = await once(c, `${label}, run ${i}`);
         if (out.status === 'error') errors++;
         else runs++;
         if (out.status === 'fail') fails++;
