@@ -164,7 +164,9 @@ export async function runModelExplore(args: readonly string[], io: CliIo): Promi
   io.out('');
   io.out(`${result.searchRuns} sequence(s) searched in ${(result.searchMs / 1000).toFixed(0)} s (${result.runsPerMinute.toFixed(1)} runs/min); ${result.runs} run(s) in all; exercised ${JSON.stringify(exercised)}`);
   if (result.notReproduced) {
-    io.out(`a sequence failed (${result.notReproduced.violation.split('\n')[0]}) but passed when replayed: ${result.notReproduced.commands.join(' ')}`);
+    // a replay (--from, --path) has no failure of its own to show: the sequence it named passed
+    if (!result.notReproduced.violation) io.out(`the sequence at --seed ${seed} --path ${result.notReproduced.path} passed: no model violation now.`);
+    else io.out(`a sequence failed (${result.notReproduced.violation.split('\n')[0]}) but passed when replayed: ${result.notReproduced.commands.join(', ')}`);
     io.out(`try it again: ${shellReplay({ seed, path: result.notReproduced.path, bugs, maxCommands, clientOnly })}`);
     return 0;
   }
