@@ -109,10 +109,22 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
   const failures = new Map<string, Extract<RunOutcome, { status: 'fail' }>>();
   // fast-check's time limits resolve check() while a property call may still be running: the
   // next phase waits for that run, so two runs never share the topology
+  // — the whole property call, which may go on to more runs of its case (re-runs, --repeat):
+  // `phaseOpen` stops those, and `inFlight` is the call itself
   let inFlight: Promise<unknown> = Promise.resolve();
+  let phaseOpen = true;
+  const tracked = <T>(body: (c: ExploreCase) => Promise<T>) => (c: ExploreCase): Promise<T> => {
+    const p = body(c);
+    inFlight = p.catch(() => {});
+    return p;
+  };
+  const closePhase = async () => {
+    phaseOpen = false;
+    await inFlight;
+    phaseOpen = true;
+  };
   const once = async (c: ExploreCase, label: string): Promise<RunOutcome> => {
     const p = runner.run(c);
-    inFlight = p.catch(() => {});
     const r = await p;
     stats.runs++;
     if (r.status === 'error') stats.errors++;
@@ -135,7 +147,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     // (`full`: past the bar too, so the kept case's figure is out of all `confirm` runs)
     const measure = async (c: ExploreCase, label: string, fails: number, runs: number, full = false, errors = 0): Promise<{ fails: number; runs: number; errors: number; meets: boolean }> => {
       // a run without a verdict says nothing either way: up to `confirm` of them more
-      for (let i = runs + errors + 1; runs < o.confirm && errors < o.confirm; i++) {
+      for (let i = runs + errors + 1; runs < o.confirm && errors < o.confirm && phaseOpen; i++) {
         if ((fails >= bar && !full) || fails + (o.confirm - runs) < bar) break;
         const out = await once(c, `${label}, run ${i}`);
         if (out.status === 'error') errors++;
@@ -149,7 +161,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     if (path === undefined) {
       o.log(`exploring: seed ${o.seed}, budget ${Math.round(o.budgetMs / 1000)} s${o.runs ? `, at most ${o.runs} runs` : ''}, guarantees ${o.guarantees.join(', ')}${bar ? `; a find must fail in ${bar} of ${o.confirm} runs` : ''}`);
       const r = await fc.check(
-        fc.asyncProperty(arb, async (c) => {
+        fc.asyncProperty(arb, tracked(async (c) => {
           searchRuns++;
           const mins = (Date.now() - start) / 60_000;
           const out = await once(c, `run ${searchRuns} (${stats.runs ? (stats.runs / Math.max(mins, 1e-9)).toFixed(1) : '–'} runs/min, ${stats.violations} violation(s))`);
@@ -166,10 +178,10 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
           if (!weakest || rate > weakest.fails / Math.max(1, weakest.runs)) weakest = { c, path: String(searchRuns - 1), fails: m.fails, runs: m.runs, at: Date.now() - start };
           o.log(`  → fails in only ${m.fails} of ${m.runs} run(s), below --min-reproduce ${bar} of ${o.confirm}: searching on for a case that fails more reliably`);
           return true;
-        }),
+        })),
         { seed: o.seed, numRuns: o.runs ?? 1_000_000, interruptAfterTimeLimit: o.budgetMs, markInterruptAsFailure: false, endOnFailure: true },
       );
-      await inFlight;
+      await closePhase();
       const searchMs = Date.now() - start;
       const base = { seed: o.seed, searchRuns, searchMs, runsPerMinute: searchRuns / Math.max(searchMs / 60_000, 1e-9) };
       const weak = weakest as { c: ExploreCase; path: string; fails: number; runs: number; at: number } | null;
@@ -203,7 +215,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     let levelIndex = -1;
     o.log(`shrinking: each candidate run up to ${o.repeat} time(s), failing when ${(o.minFails ?? 1) <= 1 ? 'any run fails' : `${Math.min(o.minFails!, o.repeat)} runs fail`}; budget ${Math.round(o.shrinkBudgetMs / 1000)} s`);
     const r2 = await fc.check(
-      fc.asyncProperty(arb, async (c) => {
+      fc.asyncProperty(arb, tracked(async (c) => {
         const label = candidates === 0 ? 'replay of the failing case' : `shrink candidate ${candidates} (step ${steps})`;
         if (candidates === 0) first ??= c;
         candidates++;
@@ -211,6 +223,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
         const need = Math.min(o.minFails ?? 1, o.repeat);
         let fails = 0;
         for (let i = 1; i <= o.repeat; i++) {
+          // out of the shrink budget: fast-check has moved on, so must this call
+          if (!phaseOpen) return true;
           const out = await once(c, `${label}, run ${i}/${o.repeat}`);
           if (out.status === 'fail') fails++;
           if (fails >= need) {
@@ -225,10 +239,10 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
           if (fails + (o.repeat - i) < need) return true;
         }
         return true;
-      }),
+      })),
       { seed, path, numRuns: 1, interruptAfterTimeLimit: o.shrinkBudgetMs, markInterruptAsFailure: false },
     );
-    await inFlight;
+    await closePhase();
     const shrinkMs = Date.now() - shrinkStart;
     const base = { seed, searchRuns, searchMs, runsPerMinute: searchRuns ? searchRuns / Math.max(searchMs / 60_000, 1e-9) : 0 };
     if (!r2.failed || !best) {

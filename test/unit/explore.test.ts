@@ -221,6 +221,26 @@ describe('search and shrink (fake runner)', () => {
     expect(drawn).toContainEqual(found.original);
   });
 
+  it('never runs two cases at once, also when a budget ends in the middle of a candidate\'s --repeat runs', async () => {
+    // slow runs and budgets that end mid-candidate: fast-check moves on while the property call
+    // is still running; the next phase must wait for the whole call, not only its current run
+    let active = 0;
+    let most = 0;
+    const runner = {
+      async run(c: ExploreCase): Promise<RunOutcome> {
+        active++;
+        most = Math.max(most, active);
+        await new Promise((r) => setTimeout(r, 40));
+        active--;
+        return c.faults.length > 0 ? fakeRunner(() => true).runner.run(c) : { status: 'pass', ms: 15 };
+      },
+      async stop() {},
+    };
+    const r = await explore({ ...base, budgetMs: 2000, shrinkBudgetMs: 230, repeat: 3, minFails: 3, confirm: 4, minReproduce: 3, seed: 7, runner, space: { faultKinds: ["cut"] } });
+    expect(r.runs).toBeGreaterThan(3);
+    expect(most).toBe(1);
+  });
+
   it('nothing failing: no counterexample, every run counted, stops at --runs', async () => {
     const { runner, ran } = fakeRunner(() => false);
     const r = await explore({ ...base, runs: 25, seed: 1, runner });
