@@ -2,11 +2,13 @@
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { duration, whole } from '../util/cli-flags.ts';
 import { EnvUnavailableError } from '../env/environment.ts';
 import { RedisNotInstalledError } from '../env/redis-process.ts';
 import { GUARANTEES, type Guarantee } from '../model/guarantees.ts';
 import { REPO_ROOT } from '../env/paths.ts';
-import { durationFlag, envOf, EXIT_USAGE, parseCommandFlags, serverEnvFlag, type CliIo, type Subcommand } from '../subcommand.ts';
+import { EXIT_USAGE, envOf, parseCommandFlags, serverEnvFlag, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
+import { MODEL_USAGE, runModelExplore } from '../protocol-model/cli.ts';
 import { explore, type ExploreResult } from './explore.ts';
 import { foundName, writeScenarioFile } from './scenario-file.ts';
 import { describeCase, devicesOf, FAULT_KINDS, toScenario, type FaultKind } from './space.ts';
@@ -17,13 +19,6 @@ export const DEFAULT_GUARANTEES: readonly Guarantee[] = ['lost', 'unexpected', '
 /** Guarantees a short explored run can judge (leaks, reclaim, answers and residue need phases it does not have). */
 const EXPLORABLE: readonly Guarantee[] = ['lost', 'unexpected', 'unseen', 'duplicate', 'order', 'presence', 'inflight', 'nodes'];
 
-const duration = (flag: string) => durationFlag(flag, '500ms / 30s / 10m').refine((ms) => ms >= 1000, `${flag} must be at least 1s`);
-const whole = (flag: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${flag} must be a whole number from ${min} to ${max}`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `${flag} must be a whole number from ${min} to ${max}`);
 const list = <T extends string>(flag: string, allowed: readonly T[]) =>
   z.string().transform((v, ctx) => {
     const items = v.split(',').map((x) => x.trim()).filter(Boolean);
@@ -45,14 +40,16 @@ const exploreFlags = z
     guarantees: list('--guarantees', EXPLORABLE).optional(),
     faults: list('--faults', FAULT_KINDS).optional(),
     repeat: whole('--repeat', 1, 20).prefault('3'),
-    'min-fails': whole('--min-fails', 1, 20).prefault('1'),
+    'min-fails': whole('--min-fails', 1, 20).optional(),
     confirm: whole('--confirm', 0, 100).prefault('10'),
+    'min-reproduce': whole('--min-reproduce', 0, 100).optional(),
     env: z.enum(['auto', 'local', 'containers'], { message: '--env must be one of local, containers, auto (explore hurts Redis: not external)' }).default('auto'),
     out: z.string().regex(/\.ts$/, '--out must name a .ts file, e.g. scenarios/found/my-bug.ts').optional(),
     'server-env': serverEnvFlag('TEST_BUGS=skip_dedupe'),
   })
   .refine((f) => f.path === undefined || f.seed !== undefined, { message: '--path needs the --seed it was printed with' })
-  .refine((f) => f['min-fails'] <= f.repeat, { message: '--min-fails must not exceed --repeat (a candidate runs at most --repeat times)' });
+  .refine((f) => f['min-fails'] === undefined || f['min-fails'] <= f.repeat, { message: '--min-fails must not exceed --repeat (a candidate runs at most --repeat times)' })
+  .refine((f) => f['min-reproduce'] === undefined || f['min-reproduce'] <= f.confirm, { message: '--min-reproduce must not exceed --confirm (it counts failing runs out of --confirm re-runs)' });
 
 const USAGE = [
   'Usage: imstorm explore [--budget 10m] [--runs N] [--seed S] [--path P] [--guarantees lost,order,...]',
@@ -77,25 +74,41 @@ const USAGE = [
   `  --guarantees LIST  what counts as a violation (default ${DEFAULT_GUARANTEES.join(',')};`,
   `                     also: ${EXPLORABLE.filter((g) => !DEFAULT_GUARANTEES.includes(g)).join(', ')})`,
   `  --faults LIST      fault kinds to draw from (default all: ${FAULT_KINDS.join(',')})`,
-  '  --repeat K         runs of each shrink candidate; it fails when any run fails (default 3)',
-  '  --min-fails M      ... or when M of its K runs fail (default 1); 2 of 3 keeps a timing-bound',
-  '                     bug from shrinking to a case that rarely fails',
+  '  --repeat K         runs of each shrink candidate (default 3)',
+  '  --min-fails M      a candidate counts as failing when M of its K runs fail (default 2, or K',
+  '                     when K < 2); 1 ("any") lets a timing-bound bug shrink to a case that rarely fails',
   '  --confirm N        re-runs of the final counterexample, to say how often it reproduces (default 10)',
+  '  --min-reproduce M  the kept case must fail in M of the --confirm runs (default 80 % of them: 8 of 10;',
+  '                     0: no bar). A find below it is passed over (the search goes on, keeping the',
+  '                     best), and a shrunk case below it gives way to the next larger one on the',
+  '                     shrink chain that meets it',
   '  --env ENV          local, containers or auto (default auto)',
   '  --out FILE         the counterexample scenario (default scenarios/found/found-<guarantee>-<time>.ts)',
   '  --server-env K=V   more server environment, repeatable (e.g. TEST_BUGS=skip_dedupe for a',
   '                     deliberately broken server: server/testing/faulty-stores.ts)',
   '  -h, --help         show this help',
+  '',
+  'imstorm explore --model runs the model-based protocol test instead (imstorm explore --model --help).',
 ].join('\n');
 
 const str = { type: 'string' } as const;
-const OPTIONS = { budget: str, 'shrink-budget': str, runs: str, seed: str, path: str, guarantees: str, faults: str, repeat: str, 'min-fails': str, confirm: str, env: str, out: str, 'server-env': { type: 'string', multiple: true } } as const;
+const OPTIONS = { budget: str, 'shrink-budget': str, runs: str, seed: str, path: str, guarantees: str, faults: str, repeat: str, 'min-fails': str, confirm: str, 'min-reproduce': str, env: str, out: str, 'server-env': { type: 'string', multiple: true } } as const;
 
 export const exploreCommand: Subcommand = {
   name: 'explore',
   summary: 'Property-based chaos: search workloads and fault schedules, shrink a violation, save it as a scenario',
   usage: USAGE,
   async run(args, io) {
+    if (args.includes('--model')) {
+      try {
+        return await runModelExplore(args.filter((a) => a !== '--model'), io);
+      } catch (err) {
+        // its own usage, not the scenario explorer's
+        if (!(err instanceof UsageError)) throw err;
+        io.err(`imstorm explore --model: ${err.message}\n\n${MODEL_USAGE}`);
+        return EXIT_USAGE;
+      }
+    }
     const parsed = parseCommandFlags(args, OPTIONS, exploreFlags);
     if (parsed === 'help') {
       io.out(USAGE);
@@ -118,8 +131,9 @@ export const exploreCommand: Subcommand = {
         shrinkBudgetMs: f['shrink-budget'],
         seed,
         repeat: f.repeat,
-        minFails: f['min-fails'],
+        minFails: f['min-fails'] ?? Math.min(2, f.repeat),
         confirm: f.confirm,
+        minReproduce: f['min-reproduce'] ?? Math.ceil(0.8 * f.confirm),
         ...(f.runs !== undefined ? { runs: f.runs } : {}),
         ...(f.path !== undefined ? { path: f.path } : {}),
         ...(f.faults ? { space: { faultKinds: f.faults as FaultKind[] } } : {}),
@@ -153,7 +167,8 @@ export const exploreCommand: Subcommand = {
     io.out(`  found after ${(found.foundAfterMs / 1000).toFixed(1)} s; shrunk in ${(found.shrinkMs / 1000).toFixed(1)} s (${found.shrinkCandidates} candidates, ${found.shrinkSteps} steps down${found.shrinkInterrupted ? ', stopped by --shrink-budget' : ''})`);
     io.out(`  before: ${devicesOf(found.original)} devices, ${found.original.faults.length} fault(s) — ${describeCase(found.original)}`);
     io.out(`  after:  ${devicesOf(found.shrunk)} devices, ${found.shrunk.faults.length} fault(s) — ${describeCase(found.shrunk)}`);
-    io.out(`  reproduces in ${found.reproduced.fails} of ${found.reproduced.runs} re-runs${found.reproduced.errors ? ` (${found.reproduced.errors} more without a verdict)` : ''}`);
+    io.out(`  reproduces in ${found.reproduced.fails} of ${found.reproduced.runs} re-runs${found.reproduced.errors ? ` (${found.reproduced.errors} more without a verdict)` : ''}${found.walkedBack ? ` (walked back ${found.walkedBack} shrink step(s): the smaller cases failed less often)` : ''}${found.meetsBar ? '' : ' — BELOW --min-reproduce: no case on the shrink chain met it'}`);
+    if (found.weakFinds.length) io.out(`  passed over while searching: ${found.weakFinds.length} find(s) below --min-reproduce (${found.weakFinds.map((w) => `${w.fails} of ${w.runs}`).join(', ')})`);
     io.out('');
     for (const l of renderTimeline({ facts: failure.facts, faults: failure.report.faults, planned: failure.scenario.faults, checks: failure.report.checks, guarantees })) io.out(l);
     const written = writeScenarioFile(file, {

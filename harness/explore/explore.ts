@@ -4,6 +4,13 @@
 // 2), re-running each candidate up to `repeat` times — real timing makes runs
 // nondeterministic, so a candidate counts as failing when any of its runs fails; finally the
 // smallest failing case is re-run `confirm` times to say how often it reproduces.
+//
+// With `minReproduce` (the CLI's --min-reproduce, by default 8 of --confirm 10) the kept case
+// must fail in that many of `confirm` runs: a timing-bound bug's first find may fail only now
+// and then (cursor_on_push with no fault: a push is lost only when it is in flight at the
+// instant a churning device drops its socket), so phase 1 re-runs each failing case and
+// searches on past one below the bar (remembering the best), and phase 3 walks back up the
+// shrink chain, from the smallest case towards the original, to the first that meets it.
 import fc from 'fast-check';
 import type { Guarantee } from '../model/guarantees.ts';
 import type { EnvChoice } from '../env/environment.ts';
@@ -33,6 +40,12 @@ export interface ExploreOptions {
   minFails?: number;
   /** runs of the final counterexample, to say how often it reproduces */
   confirm: number;
+  /**
+   * the kept case must fail in at least this many of `confirm` runs (0 or unset: no bar). Phase
+   * 1 holds each failing case to it before shrinking it, phase 3 walks back up the shrink chain
+   * until a case meets it.
+   */
+  minReproduce?: number;
   space?: SpaceOptions;
   /** progress lines */
   log: (line: string) => void;
@@ -60,6 +73,12 @@ export interface Counterexample {
   shrinkInterrupted: boolean;
   /** the final case re-run `confirm` times */
   reproduced: { fails: number; runs: number; errors: number };
+  /** phase 1 failures passed over for failing below --min-reproduce (each: fails of runs) */
+  weakFinds: { fails: number; runs: number }[];
+  /** shrink steps phase 3 walked back from the smallest failing case to one that meets --min-reproduce (0: the smallest met it) */
+  walkedBack: number;
+  /** the kept case met --min-reproduce (always true without the bar) */
+  meetsBar: boolean;
 }
 
 export interface ExploreResult {
@@ -90,10 +109,22 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
   const failures = new Map<string, Extract<RunOutcome, { status: 'fail' }>>();
   // fast-check's time limits resolve check() while a property call may still be running: the
   // next phase waits for that run, so two runs never share the topology
+  // — the whole property call, which may go on to more runs of its case (re-runs, --repeat):
+  // `phaseOpen` stops those, and `inFlight` is the call itself
   let inFlight: Promise<unknown> = Promise.resolve();
+  let phaseOpen = true;
+  const tracked = <T>(body: (c: ExploreCase) => Promise<T>) => (c: ExploreCase): Promise<T> => {
+    const p = body(c);
+    inFlight = p.catch(() => {});
+    return p;
+  };
+  const closePhase = async () => {
+    phaseOpen = false;
+    await inFlight;
+    phaseOpen = true;
+  };
   const once = async (c: ExploreCase, label: string): Promise<RunOutcome> => {
     const p = runner.run(c);
-    inFlight = p.catch(() => {});
     const r = await p;
     stats.runs++;
     if (r.status === 'error') stats.errors++;
@@ -111,27 +142,63 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     let path = o.path;
     let seed = o.seed;
     let original: ExploreCase | null = null;
+    // how often does `c` fail, given `fails` of `runs` already? Runs until the bar is met or out of reach.
+    const bar = Math.min(o.minReproduce ?? 0, o.confirm);
+    // (`full`: past the bar too, so the kept case's figure is out of all `confirm` runs)
+    const measure = async (c: ExploreCase, label: string, fails: number, runs: number, full = false, errors = 0): Promise<{ fails: number; runs: number; errors: number; meets: boolean }> => {
+      // a run without a verdict says nothing either way: up to `confirm` of them more
+      for (let i = runs + errors + 1; runs < o.confirm && errors < o.confirm && phaseOpen; i++) {
+        if ((fails >= bar && !full) || fails + (o.confirm - runs) < bar) break;
+        const out = await once(c, `${label}, run ${i}`);
+        if (out.status === 'error') errors++;
+        else runs++;
+        if (out.status === 'fail') fails++;
+      }
+      return { fails, runs, errors, meets: fails >= bar };
+    };
+    const weakFinds: { fails: number; runs: number }[] = [];
+    let weakest: { c: ExploreCase; path: string; fails: number; runs: number; at: number } | null = null;
     if (path === undefined) {
-      o.log(`exploring: seed ${o.seed}, budget ${Math.round(o.budgetMs / 1000)} s${o.runs ? `, at most ${o.runs} runs` : ''}, guarantees ${o.guarantees.join(', ')}`);
+      o.log(`exploring: seed ${o.seed}, budget ${Math.round(o.budgetMs / 1000)} s${o.runs ? `, at most ${o.runs} runs` : ''}, guarantees ${o.guarantees.join(', ')}${bar ? `; a find must fail in ${bar} of ${o.confirm} runs` : ''}`);
       const r = await fc.check(
-        fc.asyncProperty(arb, async (c) => {
+        fc.asyncProperty(arb, tracked(async (c) => {
           searchRuns++;
           const mins = (Date.now() - start) / 60_000;
           const out = await once(c, `run ${searchRuns} (${stats.runs ? (stats.runs / Math.max(mins, 1e-9)).toFixed(1) : '–'} runs/min, ${stats.violations} violation(s))`);
-          return out.status !== 'fail';
-        }),
+          if (out.status !== 'fail') return true;
+          if (!bar) return false;
+          const m = await measure(c, `  re-run of run ${searchRuns}`, 1, 1);
+          if (m.meets) {
+            o.log(`  → fails in ${m.fails} of ${m.runs} run(s): meets --min-reproduce ${bar}`);
+            return false;
+          }
+          // below the bar: remembered (fast-check's path of the n-th case drawn is n-1), searched on
+          weakFinds.push({ fails: m.fails, runs: m.runs });
+          const rate = m.fails / Math.max(1, m.runs);
+          if (!weakest || rate > weakest.fails / Math.max(1, weakest.runs)) weakest = { c, path: String(searchRuns - 1), fails: m.fails, runs: m.runs, at: Date.now() - start };
+          o.log(`  → fails in only ${m.fails} of ${m.runs} run(s), below --min-reproduce ${bar} of ${o.confirm}: searching on for a case that fails more reliably`);
+          return true;
+        })),
         { seed: o.seed, numRuns: o.runs ?? 1_000_000, interruptAfterTimeLimit: o.budgetMs, markInterruptAsFailure: false, endOnFailure: true },
       );
-      await inFlight;
+      await closePhase();
       const searchMs = Date.now() - start;
       const base = { seed: o.seed, searchRuns, searchMs, runsPerMinute: searchRuns / Math.max(searchMs / 60_000, 1e-9) };
-      if (!r.failed) return { ...base, ...stats, found: null, notReproduced: null };
-      foundAfterMs = searchMs;
-      path = r.counterexamplePath ?? undefined;
-      seed = r.seed;
-      original = r.counterexample![0];
-      if (path === undefined) throw new Error('fast-check reported a failure without a path');
-      o.log(`violation after ${searchRuns} run(s), ${(searchMs / 1000).toFixed(1)} s: ${describeCase(original)}`);
+      const weak = weakest as { c: ExploreCase; path: string; fails: number; runs: number; at: number } | null;
+      if (r.failed) {
+        foundAfterMs = searchMs;
+        path = r.counterexamplePath ?? undefined;
+        seed = r.seed;
+        original = r.counterexample![0];
+        if (path === undefined) throw new Error('fast-check reported a failure without a path');
+      } else if (weak) {
+        // nothing met the bar: shrink the most reliable of the finds anyway (the result says it is below the bar)
+        foundAfterMs = weak.at;
+        path = weak.path;
+        original = weak.c;
+        o.log(`no find met --min-reproduce ${bar} of ${o.confirm}; shrinking the most reliable one (${weak.fails} of ${weak.runs})`);
+      } else return { ...base, ...stats, found: null, notReproduced: null };
+      o.log(`violation after ${searchRuns} run(s), ${(searchMs / 1000).toFixed(1)} s: ${describeCase(original!)}`);
       o.log(`replay this case: --seed ${seed} --path ${path}`);
     }
     const searchMs = foundAfterMs || 0;
@@ -142,20 +209,29 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     let steps = 0;
     let first: ExploreCase | null = original;
     let best: ExploreCase | null = null;
+    // every case shrinking kept, first to last, with its fast-check path: fast-check's path is
+    // the start's, then for each step down the index of the kept candidate among its level's
+    const chain: { c: ExploreCase; path: string; fails: number; runs: number }[] = [];
+    let levelIndex = -1;
     o.log(`shrinking: each candidate run up to ${o.repeat} time(s), failing when ${(o.minFails ?? 1) <= 1 ? 'any run fails' : `${Math.min(o.minFails!, o.repeat)} runs fail`}; budget ${Math.round(o.shrinkBudgetMs / 1000)} s`);
     const r2 = await fc.check(
-      fc.asyncProperty(arb, async (c) => {
+      fc.asyncProperty(arb, tracked(async (c) => {
         const label = candidates === 0 ? 'replay of the failing case' : `shrink candidate ${candidates} (step ${steps})`;
         if (candidates === 0) first ??= c;
         candidates++;
+        const at = levelIndex++;
         const need = Math.min(o.minFails ?? 1, o.repeat);
         let fails = 0;
         for (let i = 1; i <= o.repeat; i++) {
+          // out of the shrink budget: fast-check has moved on, so must this call
+          if (!phaseOpen) return true;
           const out = await once(c, `${label}, run ${i}/${o.repeat}`);
           if (out.status === 'fail') fails++;
           if (fails >= need) {
             if (candidates > 1) steps++;
             best = c;
+            chain.push({ c, path: at < 0 ? path! : `${chain.at(-1)!.path}:${at}`, fails, runs: i });
+            levelIndex = 0;
             o.log(`  → still fails (${fails} of ${i} run(s)): ${devicesOf(c)} devices, ${c.faults.length} fault(s), ${c.nodes} node(s), ${c.durationMs} ms`);
             return false;
           }
@@ -163,27 +239,74 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
           if (fails + (o.repeat - i) < need) return true;
         }
         return true;
-      }),
+      })),
       { seed, path, numRuns: 1, interruptAfterTimeLimit: o.shrinkBudgetMs, markInterruptAsFailure: false },
     );
-    await inFlight;
+    await closePhase();
     const shrinkMs = Date.now() - shrinkStart;
     const base = { seed, searchRuns, searchMs, runsPerMinute: searchRuns ? searchRuns / Math.max(searchMs / 60_000, 1e-9) : 0 };
     if (!r2.failed || !best) {
       o.log(`the case did not fail again in ${o.repeat} run(s): no counterexample kept`);
       return { ...base, ...stats, found: null, notReproduced: first };
     }
-    const shrunk: ExploreCase = r2.counterexample ? r2.counterexample[0] : best;
-    const shrunkPath = r2.counterexamplePath ?? path!;
-    o.log(`shrunk in ${(shrinkMs / 1000).toFixed(1)} s (${candidates - 1} candidate(s), ${steps} step(s) down${r2.interrupted ? ', stopped by the shrink budget' : ''}): ${describeCase(shrunk)}`);
+    const smallest: ExploreCase = r2.counterexample ? r2.counterexample[0] : best;
+    const smallestPath = r2.counterexamplePath ?? chain.at(-1)?.path ?? path!;
+    if (chain.length && chain.at(-1)!.path !== smallestPath) o.log(`(the shrink chain's own path ${chain.at(-1)!.path} differs from fast-check's ${smallestPath}: walking back uses fast-check's for the smallest only)`);
+    o.log(`shrunk in ${(shrinkMs / 1000).toFixed(1)} s (${candidates - 1} candidate(s), ${steps} step(s) down${r2.interrupted ? ', stopped by the shrink budget' : ''}): ${describeCase(smallest)}`);
 
-    // ---- phase 3: how often does it reproduce? ----
-    const reproduced = { fails: 0, runs: 0, errors: 0 };
-    for (let i = 1; i <= o.confirm; i++) {
-      const out = await once(shrunk, `confirm ${i}/${o.confirm}`);
-      if (out.status === 'error') reproduced.errors++;
-      else reproduced.runs++;
-      if (out.status === 'fail') reproduced.fails++;
+    // ---- phase 3: how often does it reproduce? (and, below the bar, walk back up the chain) ----
+    let shrunk = smallest;
+    let shrunkPath = smallestPath;
+    let reproduced = { fails: 0, runs: 0, errors: 0 };
+    let walkedBack = 0;
+    let meetsBar = true;
+    if (!bar) {
+      for (let i = 1; i <= o.confirm; i++) {
+        const out = await once(shrunk, `confirm ${i}/${o.confirm}`);
+        if (out.status === 'error') reproduced.errors++;
+        else reproduced.runs++;
+        if (out.status === 'fail') reproduced.fails++;
+      }
+    } else {
+      // the chain from the smallest (0) back to the first case shrinking kept: the reproduce rate
+      // falls as shrinking goes on (fewer devices, slower rates, fewer faults), so the smallest
+      // case that meets the bar is found by bisecting it, from the original's end (which met
+      // the bar in phase 1) down; no case meeting it: the most reliable one measured is kept
+      const walk = [...chain].reverse();
+      if (!walk.length || walk[0]!.c !== smallest) walk.unshift({ c: smallest, path: smallestPath, fails: 0, runs: 0 });
+      walk[0]!.path = smallestPath;
+      type M = { fails: number; runs: number; errors: number; meets: boolean };
+      const measured = new Map<number, M>();
+      const judge = async (back: number): Promise<boolean> => {
+        const m = await measure(walk[back]!.c, back ? `${back} step(s) back: confirm` : 'confirm', 0, 0);
+        measured.set(back, m);
+        o.log(`  ${back ? `${back} shrink step(s) back` : 'the smallest case'} fails in ${m.fails} of ${m.runs} run(s)${m.meets ? `: meets --min-reproduce ${bar}` : `, below --min-reproduce ${bar}`}`);
+        return m.meets;
+      };
+      let hi = 0;
+      if (!(await judge(0)) && walk.length > 1) {
+        o.log(`  bisecting the shrink chain (${walk.length} cases) back towards the first for the smallest that meets --min-reproduce ${bar} of ${o.confirm}`);
+        let lo = 0;
+        hi = walk.length - 1;
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >> 1;
+          if (await judge(mid)) hi = mid;
+          else lo = mid;
+        }
+        if (!measured.has(hi)) await judge(hi);
+      }
+      const rate = (m: M) => m.fails / Math.max(1, m.runs);
+      const back = measured.get(hi)!.meets ? hi : [...measured].sort((x, y) => rate(y[1]) - rate(x[1]) || x[0] - y[0])[0]![0];
+      // the kept case's figure is out of all `confirm` runs
+      const m0 = measured.get(back)!;
+      const full = await measure(walk[back]!.c, 'confirm (the rest)', m0.fails, m0.runs, true, m0.errors);
+      const kept = { c: walk[back]!.c, path: walk[back]!.path, m: full, back };
+      shrunk = kept!.c;
+      shrunkPath = kept!.path;
+      walkedBack = kept!.back;
+      meetsBar = kept!.m.meets;
+      reproduced = { fails: kept!.m.fails, runs: kept!.m.runs, errors: kept!.m.errors };
+      if (!meetsBar) o.log(`no case on the shrink chain met --min-reproduce ${bar} of ${o.confirm}: keeping the most reliable (${reproduced.fails} of ${reproduced.runs})`);
     }
     const failure = failures.get(key(shrunk));
     if (!failure) throw new Error('no failing run kept for the shrunk case');
@@ -191,7 +314,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       ...base,
       ...stats,
       notReproduced: null,
-      found: { original: first ?? shrunk, shrunk, seed, path: shrunkPath, failure, foundAfterMs, shrinkMs, shrinkCandidates: candidates - 1, shrinkSteps: steps, shrinkInterrupted: r2.interrupted, reproduced },
+      found: { original: first ?? shrunk, shrunk, seed, path: shrunkPath, failure, foundAfterMs, shrinkMs, shrinkCandidates: candidates - 1, shrinkSteps: steps, shrinkInterrupted: r2.interrupted, reproduced, weakFinds, walkedBack, meetsBar },
     };
   } finally {
     await runner.stop();

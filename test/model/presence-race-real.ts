@@ -10,7 +10,7 @@ import { killAll, sleep, waitUntil } from '../helpers/procs.ts';
 import { rawCommand, type RedisHandle } from '../helpers/redis.ts';
 import { token } from '../helpers/tokens.ts';
 import { keys } from '../../server/store/keys.ts';
-import { readyz } from './protocol-real.ts';
+import { readyz } from '../../harness/protocol-model/world.ts';
 
 /** The nodes' PRESENCE_TTL_MS: short, so a lapse (a node paused past it) costs about a second. */
 export const PRESENCE_TTL_MS = 200;

@@ -1,8 +1,9 @@
 // Model-based protocol tests (issue 11): fast-check generates sequences of client and fault
-// commands (protocol-commands.ts) against two real server nodes on a real Redis, checks each
-// observation against the model of PROTOCOL.md (protocol-model.ts), and shrinks a failing
-// sequence to a minimal one. The controls show that the property fails on deliberately
-// broken servers (TEST_BUGS) and shrinks to a few commands.
+// commands (harness/protocol-model/commands.ts) against two real server nodes on a real Redis,
+// checks each observation against the model of PROTOCOL.md (harness/protocol-model/model.ts),
+// and shrinks a failing sequence to a minimal one. The controls show that the property fails
+// on deliberately broken servers (TEST_BUGS) and shrinks to a few commands. The property is
+// harness/protocol-model/run.ts's, which `imstorm explore --model` runs with big budgets.
 //
 // IMSTORM_MODEL_RUNS=N runs N sequences (default 25); IMSTORM_MODEL_SEED, IMSTORM_MODEL_PATH
 // and IMSTORM_MODEL_REPLAY (the replayPath fast-check prints inside the counterexample)
@@ -10,8 +11,9 @@
 // IMSTORM_MODEL_CONTROL_RUNS / IMSTORM_MODEL_CONTROL_SECONDS as each one's budget (80, 60).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cutExample, exercised, finalCheck, protocolCommands } from './protocol-commands.ts';
-import { setupRun, startWorld, teardownRun, type World } from './protocol-real.ts';
+import { cutExample, exercised } from '../../harness/protocol-model/commands.ts';
+import { modelProperty, ranCommands } from '../../harness/protocol-model/run.ts';
+import { startWorld, type World } from '../../harness/protocol-model/world.ts';
 import { controlsEnv, intEnv, replayEnv } from './env-knobs.ts';
 
 const RUNS = intEnv('IMSTORM_MODEL_RUNS', 25);
@@ -25,23 +27,8 @@ const REPLAY = process.env.IMSTORM_MODEL_REPLAY || undefined;
 const ran = new Map<string, number>();
 
 /** One run: a fresh namespace on the shared world, the commands, a last settled check. */
-function property(world: () => World, faults: boolean, maxCommands: number) {
-  return fc.asyncProperty(protocolCommands({ faults, maxCommands, replayPath: REPLAY }), async (cmds) => {
-    const setup = await setupRun(world());
-    try {
-      await fc.asyncModelRun(() => setup, cmds);
-      await finalCheck(setup.model, setup.real);
-    } finally {
-      if (process.env.IMSTORM_MODEL_VERBOSE) console.log(String(cmds));
-      for (const c of ranCommands(cmds)) ran.set(c, (ran.get(c) ?? 0) + 1);
-      await teardownRun(setup.real);
-    }
-  });
-}
-
-const COMMAND = /\b(connect|replace|disconnect|send|ack|history|join|leave|kill|restart|cut|heal)\(/g;
-/** The commands that ran in a counterexample (fast-check prints only those, then its replayPath). */
-const ranCommands = (cmds: unknown): string[] => String(cmds).split('/*replayPath')[0]!.match(COMMAND) ?? [];
+const property = (world: () => World, faults: boolean, maxCommands: number) =>
+  modelProperty({ world, faults, maxCommands, replayPath: REPLAY, verbose: !!process.env.IMSTORM_MODEL_VERBOSE, onRun: (r) => r.names.forEach((c) => ran.set(c, (ran.get(c) ?? 0) + 1)) });
 
 describe('model-based protocol tests: the correct server matches the model', () => {
   let world: World;

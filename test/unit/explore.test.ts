@@ -159,6 +159,86 @@ describe('search and shrink (fake runner)', () => {
     expect(r.found!.reproduced.fails).toBe(3);
   });
 
+  it('--min-reproduce: a find that fails only now and then is passed over; the search goes on to one that fails reliably', async () => {
+    // a case with a fault fails every run; one without fails only its first run (seed 1 draws
+    // a case without faults first, then one with a fault)
+    const seen = new Map<string, number>();
+    const flaky = (c: ExploreCase) => {
+      const n = (seen.get(JSON.stringify(c)) ?? 0) + 1;
+      seen.set(JSON.stringify(c), n);
+      return c.faults.length > 0 || n === 1;
+    };
+    const lines: string[] = [];
+    const { runner } = fakeRunner(flaky);
+    const r = await explore({ ...base, repeat: 3, minFails: 3, confirm: 10, minReproduce: 8, seed: 1, runner, space: { faultKinds: ['cut'] }, log: (l) => lines.push(l) });
+    const found = r.found!;
+    expect(found.original.faults.length).toBeGreaterThan(0);
+    expect(found.shrunk.faults.length).toBeGreaterThan(0);
+    expect(found.meetsBar).toBe(true);
+    expect(found.reproduced).toEqual({ fails: 10, runs: 10, errors: 0 });
+    expect(found.walkedBack).toBe(0);
+    // fast-check replays the kept case from the printed seed and path
+    const [replayed] = fc.sample(caseArb({ faultKinds: ['cut'] }), { seed: found.seed, path: found.path, numRuns: 1 });
+    expect(replayed).toEqual(found.shrunk);
+    expect(found.weakFinds.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).toMatch(/below --min-reproduce 8 of 10: searching on/);
+  });
+
+  it('--min-reproduce: a shrunk case below the bar gives way to the next larger case on the shrink chain that meets it, by its fast-check path', async () => {
+    // cases with 3 devices or more fail every run; 2-device cases only every other run, so
+    // "any of 1" shrinks down to 2 devices, and phase 3 must walk back up to a 3+ device case
+    let calls = 0;
+    const breaks = (c: ExploreCase) => {
+      calls++;
+      return devicesOf(c) >= 3 || (devicesOf(c) === 2 && calls % 2 === 0);
+    };
+    const lines: string[] = [];
+    const { runner } = fakeRunner(breaks);
+    const r = await explore({ ...base, repeat: 2, confirm: 10, minReproduce: 8, seed: 42, runner, log: (l) => lines.push(l) });
+    const found = r.found!;
+    expect(devicesOf(found.shrunk)).toBeGreaterThanOrEqual(3);
+    expect(found.walkedBack).toBeGreaterThan(0);
+    expect(found.meetsBar).toBe(true);
+    expect(found.reproduced.fails).toBeGreaterThanOrEqual(8);
+    expect(lines.join("\n")).toMatch(/the smallest case fails in \d of \d+ run\(s\), below --min-reproduce 8\n.*bisecting the shrink chain \(\d+ cases\)/);
+    const [replayed] = fc.sample(caseArb(), { seed: found.seed, path: found.path, numRuns: 1 });
+    expect(replayed).toEqual(found.shrunk);
+  });
+
+  it('--min-reproduce: when no find meets the bar, the most reliable one is shrunk (found again by its path) and reported below the bar', async () => {
+    // every case fails every other run: none reaches 8 of 10
+    let calls = 0;
+    const { runner } = fakeRunner(() => ++calls % 2 === 0);
+    const r = await explore({ ...base, runs: 6, repeat: 1, confirm: 10, minReproduce: 8, seed: 5, runner });
+    const found = r.found!;
+    expect(found.weakFinds.length).toBeGreaterThan(0);
+    expect(found.meetsBar).toBe(false);
+    expect(found.reproduced.fails).toBeLessThan(8);
+    // phase 2 started from the remembered find's path: the n-th case drawn is path n-1
+    const drawn = fc.sample(caseArb(), { seed: 5, numRuns: 6 });
+    expect(drawn).toContainEqual(found.original);
+  });
+
+  it('never runs two cases at once, also when a budget ends in the middle of a candidate\'s --repeat runs', async () => {
+    // slow runs and budgets that end mid-candidate: fast-check moves on while the property call
+    // is still running; the next phase must wait for the whole call, not only its current run
+    let active = 0;
+    let most = 0;
+    const runner = {
+      async run(c: ExploreCase): Promise<RunOutcome> {
+        active++;
+        most = Math.max(most, active);
+        await new Promise((r) => setTimeout(r, 40));
+        active--;
+        return c.faults.length > 0 ? fakeRunner(() => true).runner.run(c) : { status: 'pass', ms: 15 };
+      },
+      async stop() {},
+    };
+    const r = await explore({ ...base, budgetMs: 2000, shrinkBudgetMs: 230, repeat: 3, minFails: 3, confirm: 4, minReproduce: 3, seed: 7, runner, space: { faultKinds: ["cut"] } });
+    expect(r.runs).toBeGreaterThan(3);
+    expect(most).toBe(1);
+  });
+
   it('nothing failing: no counterexample, every run counted, stops at --runs', async () => {
     const { runner, ran } = fakeRunner(() => false);
     const r = await explore({ ...base, runs: 25, seed: 1, runner });
@@ -260,6 +340,7 @@ describe('imstorm explore flags', () => {
     [['--budget', '0s'], /--budget must be at least 1s/],
     [['--repeat', '0'], /--repeat must be a whole number from 1 to 20/],
     [['--repeat', '2', '--min-fails', '3'], /--min-fails must not exceed --repeat/],
+    [['--confirm', '5', '--min-reproduce', '8'], /--min-reproduce must not exceed --confirm/],
     [['--guarantees', 'lost,leaks'], /--guarantees: unknown leaks; give a comma-separated list of lost, unexpected, unseen/],
     [['--faults', 'meteor'], /--faults: unknown meteor/],
     [['--path', '3:0'], /--path needs the --seed it was printed with/],

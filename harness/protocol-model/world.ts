@@ -1,23 +1,33 @@
-// The real side of the model-based protocol tests: one Redis, two server nodes (the second
-// reaches Redis through a relay, so its link can be cut and healed), reused across runs; each
-// run gets fresh users, devices and a fresh group, so runs never see each other's data.
-import { Client } from '../helpers/client.ts';
-import { api } from '../helpers/http.ts';
-import { dm, uid } from '../helpers/ids.ts';
-import { startNode, type NodeHandle } from '../helpers/nodes.ts';
-import { killAll, sleep, waitUntil } from '../helpers/procs.ts';
-import { startRedis, type RedisHandle } from '../helpers/redis.ts';
-import { startRelay, type Relay } from '../helpers/relay.ts';
-import { token } from '../helpers/tokens.ts';
-import { newModel, type Model } from './protocol-model.ts';
+// The real side of the model-based protocol tests (test/model/protocol.model.test.ts and
+// `imstorm explore --model`): one Redis, two server nodes (the second reaches Redis through a
+// relay, so its link can be cut and healed), reused across runs; each run gets fresh users,
+// devices and a fresh group, so runs never see each other's data.
+import { randomBytes } from 'node:crypto';
+import { dmConv } from '../../server/protocol/ids.ts';
+import { killAll, sleep, waitUntil } from '../env/procs.ts';
+import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
+import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
+import { api } from '../util/http-api.ts';
+import { startRelay, type Relay } from '../util/tcp-relay.ts';
+import { mintToken } from '../util/tokens.ts';
+import { Client } from '../util/ws-client.ts';
+import { newModel, type Model } from './model.ts';
+
+/** The nodes' JWT_SECRET: the world starts its own nodes, so the secret is its own too. */
+const JWT_SECRET = 'imstorm-model-secret-0123456789abcdef0123456789abcdef';
+
+/** Ids unique to this process: runs (and two processes on one Redis) never share users or groups. */
+const session = randomBytes(3).toString('hex');
+let idCounter = 0;
+const uid = (prefix: string): string => `${prefix}${session}${(++idCounter).toString(36)}`;
 
 /** STORE_TIMEOUT_MS of the nodes: a send on a cut node answers `unavailable` after about this long. */
 export const STORE_TIMEOUT_MS = 1000;
 
 export interface World {
-  redis: RedisHandle;
+  redis: RedisProcessHandle;
   relay: Relay;
-  nodes: NodeHandle[];
+  nodes: ServerNodeHandle[];
   /** index of the node behind the relay */
   relayed: number;
   bugs: string;
@@ -25,12 +35,14 @@ export interface World {
 }
 
 export async function startWorld(opts: { bugs?: string } = {}): Promise<World> {
-  const redis = await startRedis();
+  const redis = await startRedisProcess();
   const relay = await startRelay(redis.port);
-  const env: Record<string, string | number> = { STORE_TIMEOUT_MS };
+  // DEBUG_ROUTES as every test node; TEST_BUGS starts the server's test entry (server/testing)
+  const env: Record<string, string | number> = { DEBUG_ROUTES: 1, STORE_TIMEOUT_MS };
   if (opts.bugs) env.TEST_BUGS = opts.bugs;
   try {
-    const nodes = await Promise.all([startNode({ redisUrl: redis.url, env }), startNode({ redisUrl: relay.url, env })]);
+    const start = (redisUrl: string) => startServerNode({ redisUrl, env, jwtSecret: JWT_SECRET });
+    const nodes = await Promise.all([start(redis.url), start(relay.url)]);
     return {
       redis,
       relay,
@@ -60,7 +72,7 @@ export interface Real {
   opened: Client[];
 }
 
-export async function readyz(node: NodeHandle): Promise<number> {
+export async function readyz(node: ServerNodeHandle): Promise<number> {
   try {
     const res = await fetch(`${node.url}/readyz`, { signal: AbortSignal.timeout(2000) });
     await res.arrayBuffer();
@@ -82,12 +94,12 @@ export async function setupRun(w: World): Promise<{ model: Model; real: Real }> 
   await resetWorld(w);
   const users = [uid('ma'), uid('mb'), uid('mc')];
   const group = uid('mg');
-  const res = await api(w.nodes[0]!.url, 'POST', '/v1/groups', { token: await token({ sub: users[0]! }), body: { id: group, members: [users[1]] } });
+  const res = await api(w.nodes[0]!.url, 'POST', '/v1/groups', { token: await tokenFor(users[0]!), body: { id: group, members: [users[1]] } });
   if (res.status !== 201) throw new Error(`setup: creating group ${group} answered ${res.status} ${res.text}`);
   const model = newModel({
     users,
     group,
-    dmId: dm(users[0]!, users[1]!),
+    dmId: dmConv(users[0]!, users[1]!),
     devices: [
       [users[0]!, 'd0'],
       [users[0]!, 'd1'],
@@ -106,5 +118,5 @@ export async function teardownRun(real: Real): Promise<void> {
   await sleep(20);
 }
 
-export const tokenFor = (user: string, device?: string): Promise<string> => token({ sub: user, dev: device });
+export const tokenFor = (user: string, device?: string): Promise<string> => mintToken(JWT_SECRET, user, device === undefined ? {} : { dev: device });
 
