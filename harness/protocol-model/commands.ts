@@ -10,6 +10,7 @@ import { Client, type Frame } from '../util/ws-client.ts';
 import {
   bodyOf,
   conv,
+  acksMayBeLost,
   cursorHi,
   cursorLo,
   endFor,
@@ -234,6 +235,7 @@ async function confirmCursors(m: Model, r: Real, d: DeviceModel): Promise<void> 
   const want = (c: ConvModel) => startFor(c, d.user, cursorHi(d, c.id));
   const lows = (c: ConvModel) => startFor(c, d.user, cursorLo(d, c.id));
   let last = '';
+  const reached = new Set<string>();
   // a violation stops the polling at once (waitUntil would retry past a thrown one)
   let violation: string | undefined;
   await waitUntil(
@@ -249,14 +251,21 @@ async function confirmCursors(m: Model, r: Real, d: DeviceModel): Promise<void> 
         if (got.head !== head(c)) return (violation = `${d.key}: GET /v1/conversations says ${c.id} head ${got.head}, the model ${head(c)}`);
         if (got.cursor > want(c)) return (violation = `${d.key}: cursor of ${c.id} is ${got.cursor} after a close, above the ${want(c)} its acks asked for (a message it never acked counts as delivered)`);
         if (got.cursor < lows(c)) return (violation = `${d.key}: cursor of ${c.id} went back to ${got.cursor} below ${lows(c)}`);
-        if (got.cursor !== want(c)) done = false;
+        // unsure: an earlier ack may be lost, so any cursor in the bounds is right
+        if (got.cursor !== want(c) && !d.unsure.has(c.id)) done = false;
+        else if (got.cursor === want(c)) reached.add(c.id);
       }
       return done;
     },
     { what: `${d.key}'s acks flushed at its close`, timeoutMs: 4000, intervalMs: 40 },
   ).catch((err: Error) => fail(`${d.key}: cursors never reached its acks after a graceful close (${err.message}); last ${last}`));
   if (violation) fail(violation);
-  for (const c of m.convs) d.lo.set(c.id, cursorHi(d, c.id));
+  for (const c of m.convs) {
+    // an unsure conv stays unsure (and its lo where it was) unless the store showed it at hi
+    if (d.unsure.has(c.id) && !reached.has(c.id)) continue;
+    d.unsure.delete(c.id);
+    d.lo.set(c.id, cursorHi(d, c.id));
+  }
 }
 
 export class Disconnect implements Cmd {
@@ -277,6 +286,7 @@ export class Disconnect implements Cmd {
     await client.waitClose(5000);
     // a close on a node that cannot reach Redis may lose its acks: only a healthy node's close must flush them
     if (healthy(m, node)) await confirmCursors(m, r, d);
+    else acksMayBeLost(m, d);
     await checkLive(m, r);
   }
   toString = () => `disconnect(${devName(this.pick)})`;
@@ -367,7 +377,10 @@ export class Ack extends DeviceConvCmd implements Cmd {
     const ans = await ask(d, client, { t: 'ack', conv: c.id, seq });
     if (ans.t !== 'ok') fail(`${d.key} ack ${c.id} ${seq} answered ${show(ans)}`);
     // "The cursor only moves forward and never past the head"
-    d.hi.set(c.id, Math.max(cursorHi(d, c.id), Math.min(seq, head(c))));
+    const asked = Math.min(seq, head(c));
+    // an ack at the highest the device ever asked for makes a lost earlier one moot once written
+    if (asked >= cursorHi(d, c.id)) d.unsure.delete(c.id);
+    d.hi.set(c.id, Math.max(cursorHi(d, c.id), asked));
     await checkLive(m, r);
   }
   override toString = () => `ack(${devName(this.pick)}, ${this.wantConv ? 'group' : 'dm'}, ${this.aboveHead ? 'above head' : 'held'})`;
@@ -469,6 +482,7 @@ class Kill implements Cmd {
       r.clients.delete(d.key);
       // acks the dead node had not written yet are lost: the cursor stays somewhere in [lo, hi]
       d.conn = undefined;
+      acksMayBeLost(m, d);
     }
     await checkLive(m, r);
   }

@@ -37,6 +37,13 @@ export interface DeviceModel {
   lo: Map<string, number>;
   /** per conv: the highest cursor the device's acks asked for, clamped to the head */
   hi: Map<string, number>;
+  /**
+   * convs whose acks may be lost: a connection of the device ended on a killed node, or
+   * closed on one cut from Redis, before its coalesced acks were written (PROTOCOL.md lets
+   * an unhealthy node lose them). The stored cursor is then anywhere in [lo, hi] until an
+   * ack at hi or above is written (a later Ack command asking for at least hi).
+   */
+  unsure: Set<string>;
   /** the open connection, when there is one */
   conn: { node: number; start: Map<string, number> } | undefined;
 }
@@ -124,7 +131,7 @@ export function newModel(opts: { users: string[]; group: string; dmId: string; d
     users: opts.users,
     group: opts.group,
     convs: [dmConv, groupConv],
-    devices: opts.devices.map(([user, device]) => ({ key: `${user}/${device}`, user, device, lo: new Map(), hi: new Map(), conn: undefined })),
+    devices: opts.devices.map(([user, device]) => ({ key: `${user}/${device}`, user, device, lo: new Map(), hi: new Map(), unsure: new Set(), conn: undefined })),
     nodes: Array.from({ length: opts.nodes }, () => ({ up: true, cut: false })),
     uncertain: [],
     relayed: opts.relayed,
@@ -134,6 +141,11 @@ export function newModel(opts: { users: string[]; group: string; dmId: string; d
 
 export const cursorLo = (d: DeviceModel, c: string): number => d.lo.get(c) ?? 0;
 export const cursorHi = (d: DeviceModel, c: string): number => d.hi.get(c) ?? 0;
+
+/** The device's connection ended where its unwritten acks may be lost: each conv with acks above what is confirmed becomes unsure. */
+export function acksMayBeLost(m: Model, d: DeviceModel): void {
+  for (const c of m.convs) if (cursorHi(d, c.id) > cursorLo(d, c.id)) d.unsure.add(c.id);
+}
 
 /** The body every send of (sender, cmid) carries, so a message names who sent it and why. */
 export const bodyOf = (sender: string, cmid: string): string => `${sender} says ${cmid}`;
