@@ -193,11 +193,12 @@ function printCounterexample(io: CliIo, c: ModelCounterexample, o: { bugs: strin
   io.out(`written: ${rel}`);
   io.out(`replay it: imstorm explore --model --from ${rel}`);
   io.out(`       or: ${shellReplay({ seed: c.seed, path: c.path, replayPath: c.replayPath, bugs: o.bugs, maxCommands: o.maxCommands, clientOnly: o.clientOnly })}`);
-  // the test draws the same sequences only with its own command set: the controls' (client
-  // commands, 16 at most) or the correct server's (all, 40 at most)
+  // the test draws the same sequences only with its own command set and examples: the
+  // controls' (client commands, 16 at most, no examples). The correct server's test runs a
+  // fixed cut/heal sequence first, which shifts fast-check's path by one, so a path found here
+  // does not replay there: --from and --seed/--path above do
   const env = `IMSTORM_MODEL_SEED=${c.seed} IMSTORM_MODEL_PATH=${c.path}${c.replayPath ? ` IMSTORM_MODEL_REPLAY=${c.replayPath}` : ''}`;
   if (o.bugs && o.clientOnly && o.maxCommands === 16) io.out(`   (test): IMSTORM_MODEL_CONTROLS=${o.bugs}:${c.commands.length} ${env} npx vitest run test/model/protocol.model.test.ts -t control`);
-  if (!o.bugs && !o.clientOnly && o.maxCommands === 40) io.out(`   (test): ${env} npx vitest run test/model/protocol.model.test.ts -t "correct server"`);
 }
 
 function writeCounterexample(file: string, c: CounterexampleFile): string {
