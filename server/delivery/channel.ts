@@ -55,6 +55,12 @@ export class ConvChannel<M = unknown, V = unknown> {
   views: Set<V> | null = null;
   /** attaches in progress; the channel stays while any runs */
   pins = 0;
+  /**
+   * Leaves the bus brought for this conversation. An attach notes it before reading the
+   * conversation's state and reads again when it moved: a leave handled while those reads
+   * were out finds no view to end, and the answer may predate it (the hub's `readStates`).
+   */
+  leaves = 0;
   private capturing = true;
   /** the bus may be losing messages: buffer what arrives until a resync `resume`s */
   private held = false;

@@ -32,6 +32,8 @@ const SYNC_READS = 64;
 const RESYNC_HEADS = 500;
 const RESYNC_MEMBERSHIPS = 50;
 const RESYNC_USERS = 32;
+/** reads of a conversation's state again after a leave crossed them, before its attach gives up (and is retried or the connection closed) */
+const READ_AGAIN_ROUNDS = 5;
 
 /** Where a resync got to: a failed run goes on from here; a new request starts a fresh plan. */
 interface ResyncPlan {
@@ -150,7 +152,7 @@ export class Hub {
     const convs = await this.syncReads.run(() => this.store.groups.userConvs(conn.user));
     const pinned = convs.map((c) => this.pin(c));
     try {
-      const [states, cursors] = await Promise.all([statesInBatches(this.store.log, this.syncReads, conn.user, convs), this.syncReads.run(() => this.store.cursors.cursors(conn.user, conn.device))]);
+      const [states, cursors] = await Promise.all([this.readStates(convs, pinned, (cs) => statesInBatches(this.store.log, this.syncReads, conn.user, cs)), this.syncReads.run(() => this.store.cursors.cursors(conn.user, conn.device))]);
       // closed while the reads ran: its close has left the hub already (removeConn), so
       // nothing would ever take off what is attached from here on
       if (!conn.isOpen) return;
@@ -204,7 +206,8 @@ export class Hub {
     this.attaching.set(key, (this.attaching.get(key) ?? 0) + 1);
     const chan = this.pin(conv);
     try {
-      const [st, cursor] = await Promise.all([this.convState(conn.user, conv), this.store.cursors.cursorOf(conn.user, conn.device, conv)]);
+      const [states, cursor] = await Promise.all([this.readStates([conv], [chan], (cs) => this.store.log.states(conn.user, cs)), this.store.cursors.cursorOf(conn.user, conn.device, conv)]);
+      const st = states[0]!;
       if (!conn.isOpen || this.holds(conn, conv)) return;
       chan.start(st.epoch, st.head);
       if (st.join < 0) return;
@@ -224,6 +227,26 @@ export class Hub {
       if (n) this.attaching.set(key, n);
       else this.attaching.delete(key);
       this.unpin(conv);
+    }
+  }
+
+  /**
+   * The states of conversations about to be attached (their channels pinned), read again
+   * for those whose channel saw a leave while the reads were out. Such a leave found no
+   * view to end and its store write may postdate the answer, so an answer saying "member"
+   * would attach a user who has left, for good (found by `imstorm explore --model`). The
+   * leave is stored before it is published, so a read begun after its bus event sees it.
+   */
+  private async readStates(convs: readonly string[], chans: readonly Chan[], read: (convs: string[]) => Promise<ConvState[]>): Promise<ConvState[]> {
+    let seen = chans.map((c) => c.leaves);
+    const states = await read(convs.slice());
+    for (let round = 0; ; round++) {
+      const moved = chans.flatMap((c, i) => (c.leaves !== seen[i] ? [i] : []));
+      if (!moved.length) return states;
+      if (round === READ_AGAIN_ROUNDS) throw new Error(`membership of ${convs[moved[0]!]} kept changing while its state was read (${READ_AGAIN_ROUNDS} reads)`);
+      seen = chans.map((c) => c.leaves);
+      const again = await read(moved.map((i) => convs[i]!));
+      moved.forEach((i, k) => (states[i] = again[k]!));
     }
   }
 
@@ -636,6 +659,7 @@ export class Hub {
 
   onLeave(conv: string, user: string, atSeq: number): void {
     const ch = this.chans.get(conv);
+    if (ch) ch.leaves++;
     for (const conn of this.connsOf(user)) {
       let cc = conn.views?.get(conv);
       if (!cc) {
