@@ -6,6 +6,7 @@ import type { CaptureData, NodeRecord } from './read.ts';
 
 export interface CaptureSummary {
   windowMs: number;
+  /** devices with a connection heard from in the window (a hello, a frame in or out): the original's window may begin before its devices connected, the replay's after */
   devices: number;
   /** hellos of devices already seen connected earlier in the capture (a device's first connection is the replay's connect phase) */
   reconnections: number;
@@ -51,12 +52,16 @@ export function summarize(cap: CaptureData, from: number, to: number): CaptureSu
   // a device's first hello anywhere in the capture is not a reconnection
   const firstHello = new Set<NodeRecord>();
   const seenDev = new Set<string>();
+  const deviceOf = new Map<string, string>();
   // a node that stops closes its own Redis links: those downs are no incident
   const stoppedAt = new Map<string, number>();
   for (const r of cap.records) {
-    if (r.k === 'hello' && !seenDev.has(`${r.user}/${r.device}`)) {
-      seenDev.add(`${r.user}/${r.device}`);
-      firstHello.add(r);
+    if (r.k === 'hello') {
+      deviceOf.set(r.conn, `${r.user}/${r.device}`);
+      if (!seenDev.has(`${r.user}/${r.device}`)) {
+        seenDev.add(`${r.user}/${r.device}`);
+        firstHello.add(r);
+      }
     }
     if (r.k === 'node' && r.event === 'stop') stoppedAt.set(r.incarnation, r.w);
   }
@@ -69,6 +74,7 @@ export function summarize(cap: CaptureData, from: number, to: number): CaptureSu
   const lat: number[] = [];
   let sends = 0, httpSends = 0, deliveries = 0, acks = 0, reads = 0, history = 0, presenceSubs = 0, membershipChanges = 0, swept = 0, connections = 0, resyncs = 0, downs = 0;
   for (const r of rs) {
+    if ((r.k === 'in' || r.k === 'out') && deviceOf.has(r.conn)) devices.add(deviceOf.get(r.conn)!);
     switch (r.k) {
       case 'hello':
         if (!firstHello.has(r)) connections++;

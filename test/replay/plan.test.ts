@@ -244,6 +244,23 @@ describe('summarize and divergences: HTTP sends, reads, presence, membership, sw
     expect(table).toContain('| connections swept offline | 7 | 0 (-100 %) |');
   });
 
+  it('devices: those heard from in the window, whether their hello fell inside it or before it', () => {
+    const c = capture(
+      recs('node-1', 'node-1.c', [
+        { k: 'open', w: T + 100, conn: 'node-1.c.1' },
+        { k: 'hello', w: T + 100, conn: 'node-1.c.1', user: 'a', device: 'd0' },
+        { k: 'open', w: T + 200, conn: 'node-1.c.2' },
+        { k: 'hello', w: T + 200, conn: 'node-1.c.2', user: 'b', device: 'd1' },
+        { k: 'in', w: T + 1200, conn: 'node-1.c.1', t: 'ack', conv: 'g:g1', seq: 1 },
+        { k: 'open', w: T + 1300, conn: 'node-1.c.3' },
+        { k: 'hello', w: T + 1300, conn: 'node-1.c.3', user: 'c', device: 'd2' },
+      ]),
+    );
+    // a/d0 acked in the window and c/d2 said hello in it; b/d1 was silent (the replay's side
+    // begins after its connect phase, so hellos alone made the original's count 300 against 116)
+    expect(summarize(c, T + 1000, T + 2000).devices).toBe(2);
+  });
+
   it('an HTTP send answered differently is a divergence, by user and cmid (its last answer counts)', () => {
     const d = divergences(orig, [T, T + 1000], rep, [T, T + 1000]);
     expect(d.list.filter((x) => x.kind === 'send-answered-differently').map((x) => x.what)).toEqual(['send a h2: answered sent in the original, http 403 in the replay']);
