@@ -24,6 +24,8 @@ export interface ConnLife {
   synced?: ConnFact;
   /** the first `close` (or, for a connection that never recorded one, its first `error`): the connection is over from then on */
   end?: ConnFact;
+  /** when its device began closing it (sent a close frame): the server may have let it go from then on */
+  closingAt?: number;
 }
 
 /** A stored message as the facts show it: identified by (conv, epoch, seq, from, cmid). */
@@ -219,6 +221,7 @@ function build(input: CheckInput): FactIndex {
         if (f.event === 'connect' && life.connectAt === undefined) life.connectAt = f.at;
         else if (f.event === 'welcome' && !life.welcome) life.welcome = f;
         else if (f.event === 'synced' && !life.synced) life.synced = f;
+        else if (f.event === 'closing' && life.closingAt === undefined) life.closingAt = f.at;
         else if (f.event === 'close' && (!life.end || life.end.event === 'error')) life.end = f;
         else if (f.event === 'error' && !life.end) life.end = f;
         break;

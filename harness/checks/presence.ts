@@ -134,8 +134,9 @@ function truthStretches(lives: readonly ConnLife[], start: number, end: number, 
     if (l.welcome) {
       const until = l.end?.at ?? end;
       // a device that stopped reading learns of a cut (4413) only when it reads again: from
-      // its stall on, its connection may already be closed on the server
-      welcomed.push([l.welcome.at, Math.max(l.welcome.at, Math.min(until, stallAt(l)))]);
+      // its stall on, its connection may already be closed on the server; one it closed
+      // itself may be gone on the server from its close frame on, a round trip before `close`
+      welcomed.push([l.welcome.at, Math.max(l.welcome.at, Math.min(until, stallAt(l), l.closingAt ?? Infinity))]);
       possible.push([l.connectAt ?? l.welcome.at, Math.max(l.welcome.at, until)]);
       continue;
     }

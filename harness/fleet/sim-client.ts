@@ -177,6 +177,15 @@ export class SimClient {
     return new Promise((r) => this.syncedWaiters.push(r));
   }
 
+  /**
+   * A close of the device's own (1000), recorded as `closing` first: the server may let the
+   * connection go as soon as it reads the close frame, a round trip before `close` is recorded.
+   */
+  private closeOwn(ws: WebSocket, reason: string): void {
+    if (ws === this.ws && this.conn) this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'closing', at: Date.now() });
+    ws.close(1000, reason);
+  }
+
   /** Drops the connection abruptly (as a network would) and lets reconnect logic run. */
   drop(): void {
     this.ws?.terminate();
@@ -189,7 +198,7 @@ export class SimClient {
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
       await this.flushAcks();
-      ws.close(1000, 'final sync');
+      this.closeOwn(ws, 'final sync');
       await new Promise((r) => ws.once('close', r));
     } else if (this.retryTimer || this.state === 'backoff') {
       // waiting to reconnect: by backoff, or held down by a recorded drop with no connect after it
@@ -213,7 +222,7 @@ export class SimClient {
     this.livenessTimer = null;
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
-      ws.close(1000, 'done');
+      this.closeOwn(ws, 'done');
       await new Promise((r) => {
         const t = setTimeout(r, 2000);
         ws.once('close', () => {
@@ -795,7 +804,7 @@ export class SimClient {
         if (!ws || ws.readyState !== WebSocket.OPEN) return this.o.recorder.count('replay_drop_not_open');
         this.holdDown = true;
         this.o.recorder.count('replay_drops');
-        if (step.code === 1000) ws.close(1000, 'replayed close');
+        if (step.code === 1000) this.closeOwn(ws, 'replayed close');
         else ws.terminate();
         return;
       }
@@ -1077,7 +1086,7 @@ export class SimClient {
     this.retryTimer = null;
     if (ws && ws.readyState === WebSocket.OPEN) {
       await this.flushAcks();
-      ws.close(1000, 'leaving');
+      this.closeOwn(ws, 'leaving');
     } else ws?.terminate();
     for (const w of this.syncedWaiters.splice(0)) w();
   }

@@ -63,7 +63,9 @@ export const connFact = z.object({
   k: z.literal('conn'),
   client: z.string(),
   conn: z.string(),
-  event: z.enum(['connect', 'welcome', 'synced', 'close', 'error']),
+  // closing: the device began a close of its own (a close frame sent); the server may act on
+  // it from then on, a round trip before the device records its `close`
+  event: z.enum(['connect', 'welcome', 'synced', 'closing', 'close', 'error']),
   at: t,
   node: z.string().optional(),
   code: z.number().int().optional(),

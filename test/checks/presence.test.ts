@@ -177,6 +177,40 @@ describe('presence over time (overTime)', () => {
     expect(check(input(early, { population: pop, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/^subscriber u1\/d1 \(connection c1\) showed u2 offline \(v 2, received t\+2\.600s\) within t\+1\.011s–t\+4\.500s, while u2 was online from t\+0\.011s to t\+5\.000s/);
   });
 
+  it('a connection its device closed itself may be gone on the server from the close frame on, before the device records `close`', () => {
+    // the replay's final sync (found in a replay of a smoke capture): u2/d1 and u2/d2 both close
+    // themselves; the server let d2 go at 5050, when d1's new connection was not welcomed yet,
+    // so u2 was offline for a moment and u1 saw it; d2's device recorded its close only at 5300,
+    // after d1's welcome (5200): by the devices' records alone u2 was online throughout
+    const two = population({ u1: ['d1'], u2: ['d1', 'd2'] }, {});
+    const closingOf = (client: string, conn: string, at: number) => ({ k: 'conn' as const, client, conn, event: 'closing' as const, at: t(at) });
+    const facts = [
+      ...connect('u1/d1', 'c1', 0),
+      ...connect('u2/d1', 'c2', 10),
+      ...connect('u2/d2', 'c3', 20),
+      presence('u1/d1', 'c1', 'u2', 'online', 1, 30),
+      closingOf('u2/d1', 'c2', 5000),
+      close('u2/d1', 'c2', 5010, 1000),
+      closingOf('u2/d2', 'c3', 5030),
+      presence('u1/d1', 'c1', 'u2', 'offline', 2, 5060),
+      // u1's own final-sync close, before u2's online (v 3) reached it
+      closingOf('u1/d1', 'c1', 5100),
+      ...connect('u2/d1', 'c4', 5199),
+      close('u2/d2', 'c3', 5300, 1000),
+      close('u1/d1', 'c1', 5310, 1000),
+      ...connect('u1/d1', 'c5', 5400),
+      presence('u1/d1', 'c5', 'u2', 'online', 3, 5410),
+      presence('u1/d1', 'c5', 'u2', 'online', 3, 9000),
+    ];
+    expect(check(input(facts, { population: two, options: { presence: { overTime } } })).ok).toBe(true);
+    // without the `closing` records the same view is judged against "online throughout"
+    const unrecorded = facts.filter((f) => !(f.k === 'conn' && f.event === 'closing'));
+    expect(check(input(unrecorded, { population: two, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/^subscriber u1\/d1 \(connection c1\) showed u2 offline \(v 2, received t\+5\.060s\).*while u2 was online from t\+0\.011s to t\+/);
+    // a wrong offline while a device is still open, before anyone began closing, is still flagged
+    const wrong = facts.map((f) => (f.k === 'presence' && f.v === 2 ? { ...f, at: t(3000) } : f));
+    expect(check(input(wrong, { population: two, options: { presence: { overTime } } })).violations[0]!.message).toMatch(/showed u2 offline \(v 2, received t\+3\.000s\)/);
+  });
+
   it('the time between a device\'s connect and its welcome is neither online nor offline (the server registers it during hello)', () => {
     // u2 connects at 3000 but reads its welcome only at 4500 (a loaded node): u1 sees it online at 3200
     const slow = [
