@@ -12,6 +12,7 @@ import { agentCommand } from './fleet/agent-cli.ts';
 import { replayCommand } from './replay/cli.ts';
 import { exploreCommand } from './explore/cli.ts';
 import { envOf, EXIT_USAGE, parseCommandFlags, runSubcommand, serverEnvFlag, UsageError, type CliIo, type Subcommand } from './subcommand.ts';
+import { whole } from './util/cli-flags.ts';
 
 const processIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -33,11 +34,7 @@ function untilSignal(): Promise<NodeJS.Signals> {
 
 const ToxiproxyFlags = z.object({
   host: z.string().trim().min(1, { message: '--host must not be empty' }),
-  port: z
-    .string()
-    .regex(/^\d+$/, { message: '--port must be a whole number between 0 and 65535' })
-    .transform(Number)
-    .refine((port) => port <= 65535, { message: '--port must be a whole number between 0 and 65535' }),
+  port: whole('--port', 0, 65535),
 });
 
 const toxiproxyCommand: Subcommand = {
@@ -72,11 +69,7 @@ const toxiproxyCommand: Subcommand = {
 
 const EnvUpFlags = z.object({
   env: z.enum(ENV_CHOICES as [EnvChoice, ...EnvChoice[]], { message: `--env must be one of ${ENV_CHOICES.join(', ')}` }),
-  nodes: z
-    .string()
-    .regex(/^\d+$/, { message: '--nodes must be a whole number between 1 and 64' })
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 64, { message: '--nodes must be a whole number between 1 and 64' }),
+  nodes: whole('--nodes', 1, 64),
   'redis-image': z.string().optional(),
   'toxiproxy-image': z.string().optional(),
   'redis-url': z.string().optional(),

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { REPO_ROOT } from '../env/paths.ts';
 import { onExit } from '../env/procs.ts';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
+import { whole } from '../util/cli-flags.ts';
 import { benchHtml } from './bench-html.ts';
 import { configKey, dmStep, fanoutStep, flatRatios, idlePresence, idleStep, STEPS, stormStep, type BenchResult, type HistoryLine, type StepName, type StepResult } from './bench-result.ts';
 
@@ -24,12 +25,7 @@ const rates = (what: string, max: number) =>
     .regex(/^\d+(,\d+)*$/, { message: `--${what} takes a comma list of rates per second, e.g. 2500,5000,10000` })
     .transform((s) => s.split(',').map(Number))
     .refine((rs) => rs.length <= 12 && rs.every((r) => r >= 10 && r <= max), { message: `--${what}: at most 12 rates, each 10..${max} per second` });
-const int = (flag: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { message: `--${flag} must be a whole number between ${min} and ${max}` })
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, { message: `--${flag} must be a whole number between ${min} and ${max}` });
+const int = (flag: string, min: number, max: number) => whole(`--${flag}`, min, max);
 
 const Flags = z.object({
   steps: z

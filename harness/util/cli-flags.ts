@@ -1,5 +1,5 @@
-// Flag values shared by the exploring commands (`imstorm explore`, `imstorm explore --model`):
-// zod schemas over parseArgs's strings whose messages name the flag and the fix.
+// Flag values shared by the CLI's commands (explore, explore --model, bench, env up,
+// toxiproxy): zod schemas over parseArgs's strings whose messages name the flag and the fix.
 import { z } from 'zod';
 import { durationFlag } from '../subcommand.ts';
 
@@ -9,6 +9,6 @@ export const duration = (flag: string) => durationFlag(flag, '500ms / 30s / 10m'
 export const whole = (flag: string, min: number, max: number) =>
   z
     .string()
-    .regex(/^\d+$/, `${flag} must be a whole number from ${min} to ${max}`)
+    .regex(/^\d+$/, `${flag} must be a whole number between ${min} and ${max}`)
     .transform(Number)
-    .refine((n) => n >= min && n <= max, `${flag} must be a whole number from ${min} to ${max}`);
+    .refine((n) => n >= min && n <= max, `${flag} must be a whole number between ${min} and ${max}`);

@@ -338,7 +338,7 @@ describe('imstorm explore flags', () => {
   it.each([
     [['--budget', 'ten'], /--budget takes seconds, or 500ms \/ 30s \/ 10m/],
     [['--budget', '0s'], /--budget must be at least 1s/],
-    [['--repeat', '0'], /--repeat must be a whole number from 1 to 20/],
+    [['--repeat', '0'], /--repeat must be a whole number between 1 and 20/],
     [['--repeat', '2', '--min-fails', '3'], /--min-fails must not exceed --repeat/],
     [['--confirm', '5', '--min-reproduce', '8'], /--min-reproduce must not exceed --confirm/],
     [['--guarantees', 'lost,leaks'], /--guarantees: unknown leaks; give a comma-separated list of lost, unexpected, unseen/],
