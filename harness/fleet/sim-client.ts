@@ -32,7 +32,13 @@ interface PendingSend {
   bytes: number;
   /** request id on the current connection, once written */
   reqId: string | null;
+  /** answered with a retryable error: written again no earlier than this (backoff) */
+  notBefore?: number;
 }
+
+/** Resends after a retryable error back off from 200 ms, doubling per attempt, to 2 s (±25 %): a node answering `unavailable` is not hammered by every device five times a second. */
+const RESEND_BASE_MS = 200;
+const RESEND_CAP_MS = 2000;
 
 interface ConvView {
   epoch: string;
@@ -106,6 +112,9 @@ export class SimClient {
   private loadStartAt = 0;
   /** draws body sizes, apart from `rng` so a plan without size distributions sends what it always did */
   private readonly bodyRng: Rng;
+  /** jitters resend backoff, apart from `rng` for the same reason */
+  private readonly resendRng: Rng;
+  private resendTimer: NodeJS.Timeout | null = null;
   /** timers of the device's mode (pause, throttle, leave) and of late acks: cleared on stop */
   private readonly modeTimers = new Set<NodeJS.Timeout>();
   /** after a read stall: what the connection held when the device read again (a `drain` fact) */
@@ -126,6 +135,7 @@ export class SimClient {
     this.client = `${plan.user}/${plan.device}`;
     this.rng = new Rng(plan.seed);
     this.bodyRng = new Rng((plan.seed ^ 0x626f6479) >>> 0);
+    this.resendRng = new Rng((plan.seed ^ 0x72657472) >>> 0);
   }
 
   get isOpen(): boolean {
@@ -218,6 +228,8 @@ export class SimClient {
     this.state = 'stopped';
     if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.resendTimer) clearTimeout(this.resendTimer);
+    this.resendTimer = null;
     if (this.livenessTimer) clearTimeout(this.livenessTimer);
     this.livenessTimer = null;
     const ws = this.ws;
@@ -637,8 +649,9 @@ export class SimClient {
         // unknown outcome: retry with the same cmid (PROTOCOL.md guarantee 2)
         fact.code = code;
         p.reqId = null;
+        p.notBefore = now + Math.min(RESEND_CAP_MS, RESEND_BASE_MS * 2 ** Math.max(0, fact.attempts - 1)) * (0.75 + 0.5 * this.resendRng.next());
         this.queued.push(p);
-        setTimeout(() => this.flushQueued(), 200).unref();
+        this.flushQueued();
         return;
       }
       fact.outcome = 'error';
@@ -713,7 +726,14 @@ export class SimClient {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN || this.state !== 'open' || !this.synced) return;
     const now = Date.now();
+    let due = Infinity;
+    const waiting: PendingSend[] = [];
     for (const p of this.queued.splice(0)) {
+      if (p.notBefore !== undefined && p.notBefore > now) {
+        waiting.push(p);
+        due = Math.min(due, p.notBefore);
+        continue;
+      }
       const id = `s${++this.reqSeq}`;
       p.reqId = id;
       p.fact.conn = this.conn;
@@ -721,6 +741,15 @@ export class SimClient {
       p.fact.attempts++;
       this.pending.set(id, p);
       ws.send(`{"t":"send","id":"${id}","conv":${JSON.stringify(p.fact.conv)},"cmid":${JSON.stringify(p.fact.cmid)},"body":${JSON.stringify(bodyFor(p.fact.intendedAt, p.bytes))}}`);
+    }
+    if (waiting.length) {
+      this.queued.push(...waiting);
+      if (this.resendTimer) clearTimeout(this.resendTimer);
+      this.resendTimer = setTimeout(() => {
+        this.resendTimer = null;
+        this.flushQueued();
+      }, due - now);
+      this.resendTimer.unref();
     }
   }
 
