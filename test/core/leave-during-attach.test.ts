@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConversationLog } from '../../server/store/log.ts';
-import { settle, simCluster } from './sim-node.ts';
+import { heldStates, settle, simCluster } from './sim-node.ts';
 
 /**
  * A leave whose bus event arrives while a connection's attach is still reading the
@@ -11,50 +10,24 @@ import { settle, simCluster } from './sim-node.ts';
  * --seed 5` on the correct server (join and leave at seq 0, then a send to the group).
  */
 describe('a leave that arrives while an attach reads', () => {
-  /** The log's `states` answers from the store at once, then holds the answer while `held` is set. */
-  function heldStates() {
-    let gate: Promise<void> | null = null;
-    let release: () => void = () => {};
-    let waiting = 0;
-    const wrapLog = (log: ConversationLog): ConversationLog =>
-      new Proxy(log, {
-        get(target, prop, receiver) {
-          const v = Reflect.get(target, prop, receiver);
-          if (prop !== 'states') return typeof v === 'function' ? v.bind(target) : v;
-          return async (...args: Parameters<ConversationLog['states']>) => {
-            const answer = await target.states(...args);
-            if (gate) {
-              waiting++;
-              await gate;
-            }
-            return answer;
-          };
-        },
-      });
-    return {
-      wrapLog,
-      hold: () => (gate = new Promise<void>((r) => (release = r))),
-      release: () => {
-        gate = null;
-        release();
-      },
-      waiting: () => waiting,
-    };
-  }
-
   const groupSeqs = (frames: readonly { t: string }[]) => frames.filter((f) => f.t === 'msg' && (f as { conv?: string }).conv === 'g:team').map((f) => (f as { seq?: number }).seq);
 
-  it("a join's attach (the user was connected already) does not outlive the leave", async () => {
-    const held = heldStates();
+  /** u2, connected on n1, is added to the group; its attach's read is answered and held. */
+  async function joinedWhileConnected() {
+    const held = heldStates('after');
     const { store, nodes } = simCluster(1, { wrapLog: held.wrapLog });
     const n1 = nodes[0]!;
     await store.createGroup('owner', 'team', []);
     const c = await n1.connect('u2', 'a');
     await settle();
-
     held.hold();
     await store.joinGroup('owner', 'team', ['u2']);
     for (let i = 0; i < 50 && held.waiting() === 0; i++) await settle(1);
+    return { store, n1, c, held };
+  }
+
+  it("a join's attach (the user was connected already) does not outlive the leave", async () => {
+    const { store, n1, c, held } = await joinedWhileConnected();
     expect(held.waiting(), "the join's attach reads the conversation's state").toBeGreaterThan(0);
     // the leave is stored and its bus event handled while that read's answer is on its way
     await store.leaveGroup('u2', 'team', 'u2');
@@ -70,7 +43,7 @@ describe('a leave that arrives while an attach reads', () => {
 
   for (const owed of [0, 1]) {
     it(`a connect sync's reads do not outlive a leave either (${owed} message${owed === 1 ? '' : 's'} owed from before it)`, async () => {
-      const held = heldStates();
+      const held = heldStates('after');
       const { store, nodes } = simCluster(1, { wrapLog: held.wrapLog });
       const n1 = nodes[0]!;
       await store.createGroup('owner', 'team', ['u2']);
@@ -96,16 +69,7 @@ describe('a leave that arrives while an attach reads', () => {
   }
 
   it('a re-join after the leave, during the same reads, is attached from its own join point', async () => {
-    const held = heldStates();
-    const { store, nodes } = simCluster(1, { wrapLog: held.wrapLog });
-    const n1 = nodes[0]!;
-    await store.createGroup('owner', 'team', []);
-    const c = await n1.connect('u2', 'a');
-    await settle();
-
-    held.hold();
-    await store.joinGroup('owner', 'team', ['u2']);
-    for (let i = 0; i < 50 && held.waiting() === 0; i++) await settle(1);
+    const { store, n1, c, held } = await joinedWhileConnected();
     await store.leaveGroup('u2', 'team', 'u2');
     await store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid: 'between', bodyJson: '"x"' });
     await store.joinGroup('owner', 'team', ['u2']);

@@ -154,3 +154,41 @@ export function simCluster(
 export async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
 }
+
+/**
+ * A log whose `states` the test can hold: while held, a read waits, either before it reads
+ * the store (`before`: its answer is what the store holds when released) or after (`after`:
+ * its answer is what the store held when it was asked, delivered late).
+ */
+export function heldStates(when: 'before' | 'after') {
+  let gate: Promise<void> | null = null;
+  let open: () => void = () => {};
+  let waiting = 0;
+  const wait = async () => {
+    if (!gate) return;
+    waiting++;
+    await gate;
+  };
+  const wrapLog = (log: ConversationLog): ConversationLog =>
+    new Proxy(log, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'states') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: Parameters<ConversationLog['states']>) => {
+          if (when === 'before') await wait();
+          const answer = await target.states(...args);
+          if (when === 'after') await wait();
+          return answer;
+        };
+      },
+    });
+  return {
+    wrapLog,
+    hold: () => void (gate = new Promise<void>((r) => (open = r))),
+    release: () => {
+      gate = null;
+      open();
+    },
+    waiting: () => waiting,
+  };
+}

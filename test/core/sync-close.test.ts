@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConversationLog } from '../../server/store/log.ts';
-import { settle, simCluster, type SimConn } from './sim-node.ts';
+import { heldStates, settle, simCluster, type SimConn } from './sim-node.ts';
 
 /**
  * A connection that closes while its connect sync still reads the store must not be
@@ -9,25 +8,9 @@ import { settle, simCluster, type SimConn } from './sim-node.ts';
  */
 describe('a connection closed during its connect sync', () => {
   it('is not attached to any channel once the reads return', async () => {
-    // the store's `states` waits while `gate` is set: the connect sync's reads are in flight
-    let gate: Promise<void> | null = null;
-    let open: () => void = () => {};
-    let waiting = 0;
-    const wrapLog = (log: ConversationLog): ConversationLog =>
-      new Proxy(log, {
-        get(target, prop, receiver) {
-          const v = Reflect.get(target, prop, receiver);
-          if (prop !== 'states') return typeof v === 'function' ? v.bind(target) : v;
-          return async (...args: Parameters<ConversationLog['states']>) => {
-            if (gate) {
-              waiting++;
-              await gate;
-            }
-            return target.states(...args);
-          };
-        },
-      });
-    const { store, nodes } = simCluster(1, { wrapLog });
+    // the store's `states` waits while held: the connect sync's reads are in flight
+    const held = heldStates('before');
+    const { store, nodes } = simCluster(1, { wrapLog: held.wrapLog });
     const n1 = nodes[0]!;
     await store.createGroup('ua', 'g1', ['ub']);
     await store.send({ conv: 'dm:ua:ub', isGroup: false, dmUsers: ['ua', 'ub'], sender: 'ub', cmid: 'm1', bodyJson: '"x"' });
@@ -35,18 +18,17 @@ describe('a connection closed during its connect sync', () => {
     await settle();
     expect(n1.hub.channelCount).toBe(0);
 
-    gate = new Promise<void>((r) => (open = r));
+    held.hold();
     let closedOne: SimConn | null = null;
     const connecting = n1.connect('ua', 'd1').then((c) => (closedOne = c));
-    for (let i = 0; i < 50 && waiting === 0; i++) await settle(1);
-    expect(waiting, 'the connect sync reads the conversations states').toBeGreaterThan(0);
+    for (let i = 0; i < 50 && held.waiting() === 0; i++) await settle(1);
+    expect(held.waiting(), 'the connect sync reads the conversations states').toBeGreaterThan(0);
     // the client goes away while the reads are in flight: the gateway's close runs (removeConn)
     const conn = n1.hub.conns.get([...n1.hub.conns.keys()][0]!)!;
     conn.ws.terminate();
     await settle();
     expect(conn.state).toBe('closed');
-    gate = null;
-    open();
+    held.release();
     await connecting;
     await settle();
 
