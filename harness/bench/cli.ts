@@ -8,11 +8,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { REPO_ROOT } from '../env/paths.ts';
 import { onExit } from '../env/procs.ts';
-import { UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
+import { parseCommandFlags, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
 import { whole } from '../util/cli-flags.ts';
 import { benchHtml } from './bench-html.ts';
 import { configKey, dmStep, fanoutStep, flatRatios, idlePresence, idleStep, STEPS, stormStep, type BenchResult, type HistoryLine, type StepName, type StepResult } from './bench-result.ts';
@@ -276,43 +275,34 @@ export const benchCommand: Subcommand = {
     'Exit code: 0 when every step ran, 1 when one failed to run, 2 for bad flags.',
   ].join('\n'),
   async run(args, io) {
-    let values: Record<string, unknown>;
-    try {
-      ({ values } = parseArgs({
-        args: [...args],
-        options: {
-          steps: { type: 'string', default: STEPS.join(',') },
-          quick: { type: 'boolean' },
-          'idle-connections': { type: 'string' },
-          'presence-subs': { type: 'string', default: '50' },
-          connections: { type: 'string' },
-          'dm-rates': { type: 'string' },
-          receivers: { type: 'string' },
-          'group-size': { type: 'string' },
-          'fanout-rates': { type: 'string' },
-          'step-seconds': { type: 'string' },
-          'warmup-seconds': { type: 'string' },
-          'grace-seconds': { type: 'string' },
-          pin: { type: 'string', default: 'auto' },
-          out: { type: 'string' },
-          history: { type: 'string', default: DEFAULT_HISTORY },
-          'no-history': { type: 'boolean' },
-          'test-bugs': { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    if (values['help']) {
+    const parsed = parseCommandFlags(
+      args,
+      {
+        steps: { type: 'string', default: STEPS.join(',') },
+        quick: { type: 'boolean' },
+        'idle-connections': { type: 'string' },
+        'presence-subs': { type: 'string', default: '50' },
+        connections: { type: 'string' },
+        'dm-rates': { type: 'string' },
+        receivers: { type: 'string' },
+        'group-size': { type: 'string' },
+        'fanout-rates': { type: 'string' },
+        'step-seconds': { type: 'string' },
+        'warmup-seconds': { type: 'string' },
+        'grace-seconds': { type: 'string' },
+        pin: { type: 'string', default: 'auto' },
+        out: { type: 'string' },
+        history: { type: 'string', default: DEFAULT_HISTORY },
+        'no-history': { type: 'boolean' },
+        'test-bugs': { type: 'string' },
+      },
+      Flags,
+    );
+    if (parsed === 'help') {
       io.out(this.usage);
       return 0;
     }
-    const parsed = Flags.safeParse(values);
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('; '));
-    await runBench(parsed.data, io);
+    await runBench(parsed.flags, io);
     return 0;
   },
 };

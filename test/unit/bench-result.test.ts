@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { benchHtml } from '../../harness/bench/bench-html.ts';
 import { configKey, fanoutStep, flatRatios, idlePresence, idleStep, type BenchResult } from '../../harness/bench/bench-result.ts';
-import { summaryLines } from '../../harness/bench/cli.ts';
+import { benchCommand, summaryLines } from '../../harness/bench/cli.ts';
+import { runSubcommand } from '../../harness/subcommand.ts';
 
 const step = (target: 'raw-ws' | 'imstorm', offeredPerSec: number, deliveredPerSec: number, cpu: number, p99: number, warmup = false) => ({
   target,
@@ -69,5 +70,35 @@ describe('bench result: the idle step with presence subscriptions', () => {
   it('refuses a twin run that had no subscriptions (the wrong file)', () => {
     const idle = idleStep(idleJson(0, 3.3, 4), 'idle.json');
     expect(() => idlePresence(idle, idleJson(0, 3.3, 4), 'idle.json')).toThrow(/without presence subscriptions/);
+  });
+});
+
+describe('imstorm bench: flags', () => {
+  const run = async (args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runSubcommand(benchCommand, args, { out: (s) => out.push(s), err: (s) => err.push(s) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it('refuses bad flags with exit 2, naming the flag and the fix, before starting anything', async () => {
+    for (const [args, msg] of [
+      [['--steps', 'nope'], '--steps takes a comma list of idle, storm, fanout, dm'],
+      [['--idle-connections', '5'], '--idle-connections must be a whole number between 10 and 200000'],
+      [['--connections', '11'], '--connections must be even (the 1:1 step pairs them)'],
+      [['--receivers', '1000', '--group-size', '300'], '--receivers 1000 must be a multiple of --group-size 300, e.g. 900'],
+      [['--bogus'], "Unknown option '--bogus'"],
+    ] as const) {
+      const r = await run([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toContain(`imstorm bench: ${msg}`);
+      expect(r.err).toContain('Usage: imstorm bench');
+    }
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: imstorm bench /);
   });
 });
