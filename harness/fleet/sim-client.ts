@@ -82,6 +82,8 @@ export class SimClient {
   /** HTTP sends of a recorded plan (`http-send` steps) so far: their facts' connection is `http:<n>` */
   private httpSends = 0;
   private attempts = 0;
+  /** the connection resync() closed for the final sync: its close reconnects at once */
+  private finalSyncClose: WebSocket | null = null;
   private reqSeq = 0;
   private sendSeq = 0;
   private connectStartedAt = 0;
@@ -208,6 +210,8 @@ export class SimClient {
     const ws = this.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
       await this.flushAcks();
+      // the final sync is the harness's, not the workload's: back at once, not after the workload's backoff
+      this.finalSyncClose = ws;
       this.closeOwn(ws, 'final sync');
       await new Promise((r) => ws.once('close', r));
     } else if (this.retryTimer || this.state === 'backoff') {
@@ -381,6 +385,12 @@ export class SimClient {
       // PROTOCOL.md: a client closed with 4409 must not reconnect by itself
       this.state = 'replaced';
       for (const w of this.syncedWaiters.splice(0)) w();
+      return;
+    }
+    if (this.finalSyncClose === ws) {
+      // the final sync closed it: reconnect now (presence-race's 0–4 s backoff cost its final sync 4 s)
+      this.finalSyncClose = null;
+      this.connect();
       return;
     }
     this.scheduleReconnect();

@@ -780,7 +780,8 @@ async function leakSamplesAfter(run: Run, t: Topology, plan: Plan, baseline: Ser
   const leaks: LeakSamples = { baseline, after: [], goneKeys: undefined, stable: stable.map((n) => n.id) };
   if (run.leakMode === 'none') return leaks;
   run.phase = 'leak samples';
-  await sleep(1000);
+  // no fixed wait first: each node's sample is taken once it is idle (no connection, no store
+  // command, no deregistration pending) with its fds steady over three samples (settledLeakSample)
   leaks.after.push(...(await Promise.all(stable.map((n) => leakSampleOf(run, n)))));
   // a target's Redis is not ours to read (the report's "not checked" says so)
   if (!run.o.target) leaks.goneKeys = await goneConnectionKeys(t.redis.url, plan.population.users.map((u) => u.user));

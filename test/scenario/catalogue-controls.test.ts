@@ -89,14 +89,18 @@ describe('node-crash', () => {
 });
 
 describe('redis-outage', () => {
+  // the pause alone (3–5.5 s, past STORE_TIMEOUT_MS): its `unavailable` answers are the sends
+  // retried with their cmid that skip_dedupe stores twice; the Redis kill and stop after it
+  // are not this control's. 16 s of load with all three took 23 s; 8 s with the pause alone
+  // takes 14 s and failed with 10, 12 and 17 cmids stored twice in 3 runs (2026-12-02)
+  const pauseOnly: Scenario = { ...redisOutage, faults: redisOutage.faults.filter((f) => f.kind === 'pause') };
+
   it('control skip_dedupe (a retried cmid stored again): `duplicate` fails, naming the cmid and its seqs', async () => {
-    const { r, c } = await control(redisOutage, 'skip_dedupe', 16_000, 34, 'duplicate');
+    const { r, c } = await control(pauseOnly, 'skip_dedupe', 8_000, 34, 'duplicate');
     expect(c.violations[0]!.message).toMatch(/^(dm|g):\S+ epoch \S+: cmid \S+ from \S+ has \d+ seqs: \d+ \(/);
     // sends answered `unavailable` while Redis was paused: counted by code, and said in the summary
     expect(r.report.errorsByCode?.['unavailable']).toBeGreaterThan(0);
     expect(readFileSync(path.join(r.dir, 'summary.md'), 'utf8')).toMatch(/Error answers by code, every attempt counted .*: (\w+ [\d,]+, )*unavailable [\d,]+/);
-    // 16 s of load, a 2.5 s pause past STORE_TIMEOUT_MS and the leak samples: 30–48 s here,
-    // close to the 60 s default when other jobs share the machine
   }, 120_000);
 });
 
