@@ -3,8 +3,9 @@ import type { Writable } from 'node:stream';
 /**
  * Holds a socket's writes until the end of the current event-loop turn, so what many
  * callbacks of one turn write to it leaves in one writev syscall instead of one syscall
- * each (issue 10: in a 1:1 bench at 10,000 msg/s the node spent about a third of its busy
- * time in socket writes — one per Redis `send` script, one per frame). The hold is a
+ * each (issue 10: in the 1:1 bench at 5,000 msg/s a third of the node's busy wall time was
+ * inside socket writes — one per Redis `send` script, which wakes redis-server on the same
+ * core, and one per client frame). The hold is a
  * `cork()`; every socket held this turn is uncorked in one setImmediate, which runs right
  * after the poll phase that read the requests (and before the loop waits again: a pending
  * immediate makes the poll not block). Nothing is reordered: a corked stream keeps its
