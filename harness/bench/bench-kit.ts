@@ -179,6 +179,8 @@ export interface SweepStep<Name extends string = string> {
   deliveredShare: number;
   latencyMs: { p50: number; p99: number; max: number };
   cpuMicrosPerDelivery: { server: number; withRedis?: number };
+  /** dm-bench.ts: what the receiver processes (the load generator, on the other CPU) used, per delivery; the load CPUs' share of what they could give */
+  loadCpu?: { microsPerDelivery: number; shareOfLoadCpus: number };
   /** event-loop delay p99 as monitorEventLoopDelay reads it (whole 10 ms timer intervals) */
   eventLoopDelayP99Ms: number;
   /** the same less the 10 ms interval: how late the loop was */

@@ -33,7 +33,7 @@ const PER_PROCESS = 16_000;
 /** issue 10's lines for 1:1: p99 < 50 ms up to 5,000 msg/s, < 250 ms above; ≥ 99.9 % delivered */
 const passP99Ms = (rate: number) => (rate <= 5000 ? 50 : 250);
 const PASS_DELIVERED = 0.999;
-const USAGE = 'usage: node harness/bench/dm-bench.ts [--connections 10000] [--concurrency 100] [--rates 2500,5000,10000|none] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--redis-fsync always|everysec|no] [--out FILE]';
+const USAGE = 'usage: node harness/bench/dm-bench.ts [--connections 10000] [--concurrency 100] [--rates 2500,5000,10000|none] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--redis-fsync always|everysec|no] [--cpu-prof DIR] [--out FILE]';
 
 const argsSchema = z
   .object({
@@ -44,6 +44,7 @@ const argsSchema = z
       .regex(/^(none|\d+(,\d+)*)$/, 'a comma list of messages per second, e.g. 2500,5000,10000, or none')
       .transform((s) => (s === 'none' ? [] : s.split(',').map(Number)))
       .refine((rs) => rs.length <= 12 && rs.every((r) => r >= 10 && r <= 100_000), 'at most 12 rates, each 10..100000 messages/s'),
+    'cpu-prof': z.string().optional(),
     ...SWEEP_FLAGS,
   })
   .superRefine((o, ctx) => {
@@ -55,6 +56,7 @@ const o = benchArgs('bench:dm', USAGE, {
     connections: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '100' },
     rates: { type: 'string', default: '2500,5000,10000' },
+    'cpu-prof': { type: 'string' },
     ...SWEEP_OPTIONS,
   }, argsSchema);
 const N = o.connections;
@@ -72,6 +74,10 @@ function mergeHistograms(encoded: string[]) {
   return summarize(hist);
 }
 
+/** how many CPUs the load may use: all but the server's when pinned */
+const LOAD_CPU_COUNT = pins.ok ? Math.max(1, os.availableParallelism() - 1) : os.availableParallelism();
+/** CPU µs the receiver processes (the load generator) used so far */
+const loadCpu = (procs: ChildProcess[]) => procs.reduce((n, p) => n + cpuMicros(p.pid!), 0);
 const cpuOf = (t: Target) => ({ server: cpuMicros(t.pids.server), redis: t.pids.redis ? cpuMicros(t.pids.redis) : 0 });
 
 // ---- the connect storm ------------------------------------------------------------
@@ -134,6 +140,8 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   await askAll(procs, { type: 'stats', step }, 'stats', 10_000);
   await t.lagP99Ms();
   const cpu0 = cpuOf(t);
+  const load0 = loadCpu(procs);
+  const wall0 = nowMs();
   for (const p of procs) p.send({ type: 'drive', step, target: t.name, t0, endMs, perSec: rate / P } satisfies ReceiverCommand);
   await sleep(Math.max(0, endMs - nowMs()));
   const graceEnd = Math.max(endMs, nowMs()) + o['grace-seconds'] * 1000;
@@ -148,6 +156,8 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
     await sleep(250);
   }
   const cpu1 = cpuOf(t);
+  const load1 = loadCpu(procs);
+  const wall1 = nowMs();
   const lag = await t.lagP99Ms();
   const sum = mergeHistograms(stats.map((s) => s.histogram));
   const sent = stats.reduce((n, s) => n + s.sent, 0);
@@ -167,6 +177,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
     deliveredShare: +share.toFixed(5),
     latencyMs: { p50: sum.percentiles.p50, p99: sum.percentiles.p99, max: sum.max },
     cpuMicrosPerDelivery: { server: received ? +((cpu1.server - cpu0.server) / received).toFixed(1) : 0, ...(t.pids.redis ? { withRedis: received ? +((cpu1.server - cpu0.server + cpu1.redis - cpu0.redis) / received).toFixed(1) : 0 } : {}) },
+    loadCpu: { microsPerDelivery: received ? +((load1 - load0) / received).toFixed(1) : 0, shareOfLoadCpus: +((load1 - load0) / 1000 / ((wall1 - wall0) * LOAD_CPU_COUNT)).toFixed(3) },
     eventLoopDelayP99Ms: +lag.toFixed(1),
     eventLoopLagP99Ms: +Math.max(0, lag - LAG_RESOLUTION_MS).toFixed(1),
     acksSent: stats.reduce((n, s) => n + s.acksSent, 0),
@@ -177,7 +188,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   const errs = Object.entries(errors);
   log(
     `${warmup ? 'warm-up ' : ''}dm ${t.name.padEnd(7)} offered ${rate}/s: delivered ${r.deliveredPerSec}/s (${(share * 100).toFixed(2)} % of ${sent}), p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ` +
-      `CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, loop lag p99 ${r.eventLoopLagP99Ms} ms, ${r.acksSent} acks; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(errors)}` : ''}`,
+      `CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, load generator ${r.loadCpu!.microsPerDelivery} µs/delivery (${Math.round(r.loadCpu!.shareOfLoadCpus * 100)} % of its CPUs), loop lag p99 ${r.eventLoopLagP99Ms} ms, ${r.acksSent} acks; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(errors)}` : ''}`,
   );
   return r;
 }
@@ -188,12 +199,14 @@ pins.pin(process.pid, pins.loadCpus);
 log(`${N} clients in ${N / 2} 1:1 pairs, acking every ${ACK_EVERY_MS} ms; connect concurrency ${o.concurrency} per process; rates ${o.rates.join(', ') || 'none (storm only)'} messages/s; ${o['step-seconds']} s a step; ${P} receiver process(es); ${pins.text}`);
 const rig = new BenchRig();
 const children = rig.children;
+// --cpu-prof: V8 writes the node's profile when it exits; it is stopped with SIGTERM at the end
+const cpuProf = o['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(o['cpu-prof'])}` } : {};
 await rig.run('bench:dm', async () => {
   const { redis, node } = await rig.server({
     nodeId: 'bench-dm',
     jwtSecret,
     fsync: o['redis-fsync'],
-    env: { ...UNTHROTTLED_NODE_ENV, DEBUG_ROUTES: 1, ...benchTestBugs() },
+    env: { ...UNTHROTTLED_NODE_ENV, DEBUG_ROUTES: 1, ...benchTestBugs(), ...cpuProf },
     pin: (pid) => pins.pin(pid, pins.serverCpu),
   });
   const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: '2', BENCH_MODE: 'dm' });
@@ -271,4 +284,9 @@ await rig.run('bench:dm', async () => {
     comparisons,
   };
   writeBenchReport('bench-dm', o.out, report, log);
+  if (o['cpu-prof']) {
+    for (const c of children) c.kill('SIGKILL');
+    await imstormNode.stop(30_000);
+    log(`CPU profile of the imstorm node: ${path.relative(process.cwd(), path.resolve(o['cpu-prof']))}/*.cpuprofile`);
+  }
 });

@@ -20,6 +20,7 @@ import { Conn } from './connection.ts';
 import type { RateBuckets } from './rate.ts';
 import { RequestPace, type Request } from './request-pacer.ts';
 import { Semaphore } from '../util/semaphore.ts';
+import { holdForTurn, releaseNow } from '../util/turn-cork.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 
 const BAD_FRAMES_LIMIT = 10;
@@ -64,6 +65,18 @@ abstract class ServerSocket extends WebSocket {
   }
 
   protected abstract events(): SocketEvents;
+
+  /** Frames written in one event-loop turn leave in one syscall (turn-cork.ts). */
+  override send(data: Parameters<WebSocket['send']>[0], options?: unknown, cb?: unknown): void {
+    holdForTurn((this as unknown as { _socket: Duplex | null })._socket);
+    (super.send as (d: unknown, o?: unknown, c?: unknown) => void)(data, options, cb);
+  }
+
+  /** What this turn's sends hold is written first, as it would have been without the hold. */
+  override terminate(): void {
+    releaseNow((this as unknown as { _socket: Duplex | null })._socket);
+    super.terminate();
+  }
 
   override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
     const conn = this.conn;

@@ -4,6 +4,7 @@ import { ProtocolError } from '../../protocol/codes.ts';
 import { encode, msgFrameParts } from '../../protocol/server-frames.ts';
 import { keys } from '../keys.ts';
 import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, ReclaimResult, SendRequest, SendResult } from '../log.ts';
+import { holdForTurn } from '../../util/turn-cork.ts';
 import { newEpoch, pipelineScript, ScriptedStore, storeCall } from './scripts.ts';
 
 export interface LogLimits {
@@ -72,11 +73,14 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
     const run = (mode: 'group' | 'dm' | 'dm-indexed', reclaimIndexed: boolean) =>
       this.scripts.send(
         keys.meta(req.conv), keys.log(req.conv), keys.dedupe(req.conv), keys.members(req.conv), keys.dedupeOrphans(req.conv),
-        req.sender, req.cmid, req.bodyJson, head, mid, newEpoch(), mode,
+        // the epoch matters only where this message may create the conversation (dm-indexed)
+        req.sender, req.cmid, req.bodyJson, head, mid, mode === 'dm-indexed' ? newEpoch() : '', mode,
         l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, this.channel, req.conv, reclaimIndexed ? '1' : '0',
       ) as Promise<[string, number?, number?, string?]>;
     return storeCall(async () => {
       let mode: 'group' | 'dm' | 'dm-indexed' = req.isGroup ? 'group' : 'dm';
+      // the sends of one event-loop turn leave in one write (turn-cork.ts)
+      holdForTurn(this.redis.stream);
       let res = await run(mode, false);
       if (res[0] === 'need_index') {
         const most = this.limits.newConversationsPerMinute;
