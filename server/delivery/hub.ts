@@ -11,7 +11,7 @@ import { ConvChannel, type ChannelIO } from './channel.ts';
 import { CoalescedWork } from '../util/coalesced.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import { statesInBatches } from '../store/batched-states.ts';
-import { cursorOfOtherEpoch, startCursor } from './cursor.ts';
+import { cursorOfOtherEpoch, earlierMembershipStart, startCursor } from './cursor.ts';
 
 export interface HubOptions {
   backlogLimit: number;
@@ -177,11 +177,18 @@ export class Hub {
           continue;
         }
         const stored = cursors.get(conv);
-        const cursor = startCursor(st, stored);
+        // a member who left and joined again since this device's cursor: what the earlier
+        // membership is owed first, then from the new join point (as for an open connection)
+        const earlier = earlierMembershipStart(st, stored);
+        const cursor = earlier ?? startCursor(st, stored);
         // a former member: only what was stored while it was a member, if this device lacks it
         if (st.left >= 0 && cursor >= st.left) continue;
         const cc = this.attach(conn, chan, conv, st.epoch, cursor);
         if (st.left >= 0) cc.until = st.left;
+        if (earlier !== null) {
+          cc.until = st.prevLeft;
+          (conn.rejoins ??= new Map()).set(conv, st.join);
+        }
         ccs.push({ cc, st, force: cursorOfOtherEpoch(st, stored) });
       }
       // as long as it is: an array grown by push keeps room for 16 more
