@@ -13,7 +13,8 @@ import { defineScenario } from '../harness/scenario/define.ts';
  * earlier membership never reached it (`lost`, every run). The server now replays a
  * connecting device's part of the earlier membership first (its cursor up to the leave
  * point), then goes on from the new join (server/delivery/cursor.ts
- * earlierMembershipStart; test/core/membership.test.ts).
+ * earlierMembershipStart), also when the re-join's bus event reaches the resumed node while
+ * the device's connect sync reads, as here (test/core/membership.test.ts).
  */
 export default defineScenario({
   "name": "rejoin-while-away",
