@@ -19,6 +19,7 @@ import {
   healthy,
   isMemberNow,
   lastMembership,
+  listedCursor,
   startFor,
   type ConvModel,
   type DeviceModel,
@@ -235,8 +236,8 @@ class Replace implements Cmd {
 async function confirmCursors(m: Model, r: Real, d: DeviceModel): Promise<void> {
   const url = r.world.nodes[anyHealthyNode(m)]!.url;
   const tok = await tokenFor(d.user, d.device);
-  const want = (c: ConvModel) => startFor(c, d.user, cursorHi(d, c.id));
-  const lows = (c: ConvModel) => startFor(c, d.user, cursorLo(d, c.id));
+  const want = (c: ConvModel) => listedCursor(c, d.user, cursorHi(d, c.id));
+  const lows = (c: ConvModel) => listedCursor(c, d.user, cursorLo(d, c.id));
   let last = '';
   const reached = new Set<string>();
   // a violation stops the polling at once (waitUntil would retry past a thrown one)

@@ -118,6 +118,14 @@ export function startFor(c: ConvModel, user: string, own: number): number {
   return Math.min(head(c), Math.max(own, last.join));
 }
 
+/**
+ * The cursor GET /v1/conversations lists for a device whose stored cursor is `own`: never
+ * below the latest join (an earlier membership still owed is replayed at connect, not listed).
+ */
+export function listedCursor(c: ConvModel, user: string, own: number): number {
+  return Math.min(head(c), Math.max(own, lastMembership(c, user).join));
+}
+
 /** Where the replay of `c` ends for `user`: the head, or the head when it left. */
 export function endFor(c: ConvModel, user: string): number {
   const { left } = lastMembership(c, user);
