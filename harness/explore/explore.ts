@@ -2,8 +2,11 @@
 // on the shared topology until one breaks a guarantee or the budget is spent (phase 1, no
 // shrinking); then fast-check replays that case by its seed and path and shrinks it (phase
 // 2), re-running each candidate up to `repeat` times — real timing makes runs
-// nondeterministic, so a candidate counts as failing when any of its runs fails; finally the
-// smallest failing case is re-run `confirm` times to say how often it reproduces.
+// nondeterministic, so a candidate counts as failing when `minFails` of its runs fail (a
+// candidate judged passing once keeps that verdict if fast-check offers it again); finally the
+// smallest failing case is re-run `confirm` times to say how often it reproduces. The order
+// shrinking walks in (fewer faults, a smaller fleet, milder faults, the rest) is the
+// arbitrary's (space.ts, StagedShrink).
 //
 // With `minReproduce` (the CLI's --min-reproduce, by default 8 of --confirm 10) the kept case
 // must fail in that many of `confirm` runs: a timing-bound bug's first find may fail only now
@@ -213,6 +216,10 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     // the start's, then for each step down the index of the kept candidate among its level's
     const chain: { c: ExploreCase; path: string; fails: number; runs: number }[] = [];
     let levelIndex = -1;
+    // candidates already judged passing: fast-check may offer one again (after a step
+    // elsewhere, e.g. "no fault" again): it keeps its verdict rather than costing more runs
+    const passed = new Set<string>();
+    let judgedBefore = 0;
     o.log(`shrinking: each candidate run up to ${o.repeat} time(s), failing when ${(o.minFails ?? 1) <= 1 ? 'any run fails' : `${Math.min(o.minFails!, o.repeat)} runs fail`}; budget ${Math.round(o.shrinkBudgetMs / 1000)} s`);
     const r2 = await fc.check(
       fc.asyncProperty(arb, tracked(async (c) => {
@@ -220,6 +227,11 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
         if (candidates === 0) first ??= c;
         candidates++;
         const at = levelIndex++;
+        if (passed.has(key(c))) {
+          judgedBefore++;
+          o.log(`${label}: passed before, not run again — ${devicesOf(c)} devices, ${c.faults.length} fault(s)`);
+          return true;
+        }
         const need = Math.min(o.minFails ?? 1, o.repeat);
         let fails = 0;
         for (let i = 1; i <= o.repeat; i++) {
@@ -236,8 +248,9 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
             return false;
           }
           // the rest of the runs could not make it fail: no need to run them
-          if (fails + (o.repeat - i) < need) return true;
+          if (fails + (o.repeat - i) < need) break;
         }
+        passed.add(key(c));
         return true;
       })),
       { seed, path, numRuns: 1, interruptAfterTimeLimit: o.shrinkBudgetMs, markInterruptAsFailure: false },
@@ -252,7 +265,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     const smallest: ExploreCase = r2.counterexample ? r2.counterexample[0] : best;
     const smallestPath = r2.counterexamplePath ?? chain.at(-1)?.path ?? path!;
     if (chain.length && chain.at(-1)!.path !== smallestPath) o.log(`(the shrink chain's own path ${chain.at(-1)!.path} differs from fast-check's ${smallestPath}: walking back uses fast-check's for the smallest only)`);
-    o.log(`shrunk in ${(shrinkMs / 1000).toFixed(1)} s (${candidates - 1} candidate(s), ${steps} step(s) down${r2.interrupted ? ', stopped by the shrink budget' : ''}): ${describeCase(smallest)}`);
+    o.log(`shrunk in ${(shrinkMs / 1000).toFixed(1)} s (${candidates - 1} candidate(s)${judgedBefore ? `, ${judgedBefore} of them passed before and not run again` : ''}, ${steps} step(s) down${r2.interrupted ? ', stopped by the shrink budget' : ''}): ${describeCase(smallest)}`);
 
     // ---- phase 3: how often does it reproduce? (and, below the bar, walk back up the chain) ----
     let shrunk = smallest;

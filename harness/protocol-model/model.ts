@@ -102,11 +102,28 @@ export function lastMembership(c: ConvModel, user: string): Membership {
 
 /**
  * Where delivery of `c` starts for a device whose stored cursor is `own` (PROTOCOL.md
- * "Connect" 6: a join sets the cursor to the head at that join; never past the head).
+ * "Connect" 6: a join sets the cursor to the head at that join; never past the head) —
+ * except that a member who left and joined again is first owed what its device lacks of
+ * the membership before (guarantee 1; the store keeps that one earlier membership, as
+ * conv-state's prevJoin/prevLeft): from `own`, never before that membership's join.
  */
 export function startFor(c: ConvModel, user: string, own: number): number {
-  const { join } = lastMembership(c, user);
-  return Math.min(head(c), Math.max(own, join));
+  const ms = c.members.get(user) ?? [];
+  const last = ms.at(-1) ?? { join: -1, left: -1 };
+  const prev = ms.length >= 2 ? ms.at(-2)! : undefined;
+  if (prev && last.left < 0 && last.join >= 0) {
+    const from = Math.max(own, prev.join);
+    if (from < Math.min(prev.left, head(c))) return from;
+  }
+  return Math.min(head(c), Math.max(own, last.join));
+}
+
+/**
+ * The cursor GET /v1/conversations lists for a device whose stored cursor is `own`: never
+ * below the latest join (an earlier membership still owed is replayed at connect, not listed).
+ */
+export function listedCursor(c: ConvModel, user: string, own: number): number {
+  return Math.min(head(c), Math.max(own, lastMembership(c, user).join));
 }
 
 /** Where the replay of `c` ends for `user`: the head, or the head when it left. */

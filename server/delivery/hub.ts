@@ -11,7 +11,7 @@ import { ConvChannel, type ChannelIO } from './channel.ts';
 import { CoalescedWork } from '../util/coalesced.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import { statesInBatches } from '../store/batched-states.ts';
-import { cursorOfOtherEpoch, startCursor } from './cursor.ts';
+import { cursorOfOtherEpoch, earlierMembershipStart, startCursor } from './cursor.ts';
 
 export interface HubOptions {
   backlogLimit: number;
@@ -171,17 +171,27 @@ export class Hub {
           if (conv.startsWith('g:') || st.epoch !== null) stale.push(conv);
           continue;
         }
+        // a join's attach of this connection runs or ran meanwhile (its bus event came during
+        // these reads): it does this conversation's part, the earlier membership's included
+        if (st.epoch !== null && (this.attaching.has(conn.id + '\n' + conv) || conn.finished?.has(conv))) continue;
         if (st.epoch === null || this.holds(conn, conv)) {
           // dm without a message yet: attach so its first message flows live.
           if (st.epoch === null && !this.holds(conn, conv)) this.attach(conn, chan, conv, null, 0);
           continue;
         }
         const stored = cursors.get(conv);
-        const cursor = startCursor(st, stored);
+        // a member who left and joined again since this device's cursor: what the earlier
+        // membership is owed first, then from the new join point (as for an open connection)
+        const earlier = earlierMembershipStart(st, stored);
+        const cursor = earlier ?? startCursor(st, stored);
         // a former member: only what was stored while it was a member, if this device lacks it
         if (st.left >= 0 && cursor >= st.left) continue;
         const cc = this.attach(conn, chan, conv, st.epoch, cursor);
         if (st.left >= 0) cc.until = st.left;
+        if (earlier !== null) {
+          cc.until = st.prevLeft;
+          (conn.rejoins ??= new Map()).set(conv, st.join);
+        }
         ccs.push({ cc, st, force: cursorOfOtherEpoch(st, stored) });
       }
       // as long as it is: an array grown by push keeps room for 16 more
@@ -198,8 +208,12 @@ export class Hub {
     }
   }
 
-  /** A conversation that became the connection's while it is open (join, first dm message). */
-  async attachLater(conn: Conn, conv: string, joinSeq: number, attempt = 0): Promise<void> {
+  /**
+   * A conversation that became the connection's while it is open (join, first dm message).
+   * `earlierOwed`: a join of a connection that never held the conversation (e.g. its connect
+   * sync is still reading): what it lacks of an earlier membership is owed first, as at connect.
+   */
+  async attachLater(conn: Conn, conv: string, joinSeq: number, attempt = 0, earlierOwed = false): Promise<void> {
     if (!conn.isOpen || this.holds(conn, conv)) return;
     // counted, never refused: a join's attach must run even while another attach reads
     const key = conn.id + '\n' + conv;
@@ -212,14 +226,19 @@ export class Hub {
       chan.start(st.epoch, st.head);
       if (st.join < 0) return;
       const done = conn.finished?.get(conv);
-      const pos = Math.max(startCursor(st, cursor, joinSeq), done && done.epoch === st.epoch ? done.pos : 0);
+      const earlier = earlierOwed && !done ? earlierMembershipStart(st, cursor) : null;
+      const pos = earlier ?? Math.max(startCursor(st, cursor, joinSeq), done && done.epoch === st.epoch ? done.pos : 0);
       if (st.left >= 0 && pos >= st.left) return;
       const cc = this.attach(conn, chan, conv, st.epoch, pos);
       if (st.left >= 0) cc.until = st.left;
+      if (earlier !== null) {
+        cc.until = st.prevLeft;
+        (conn.rejoins ??= new Map()).set(conv, st.join);
+      }
       await this.replay(cc, st.trimmed, st.head, false);
     } catch (err) {
       if (attempt < 30 && conn.isOpen) {
-        const t = setTimeout(() => void this.attachLater(conn, conv, joinSeq, attempt + 1), 1000);
+        const t = setTimeout(() => void this.attachLater(conn, conv, joinSeq, attempt + 1, earlierOwed), 1000);
         t.unref();
       } else this.log.warn({ err: String(err), conv, conn: conn.id }, 'giving up attaching a conversation');
     } finally {
@@ -644,6 +663,8 @@ export class Hub {
     for (const conn of this.connsOf(user)) {
       if (conn.state !== 'open') continue;
       const cc = conn.views?.get(conv);
+      // never held it on this connection (no view, none finished): owed the earlier membership's rest, as at connect
+      const fresh = !cc && !conn.finished?.has(conv);
       if (cc && cc.until !== Infinity) {
         // left and re-joined: what the earlier membership is owed first, then from the new join point
         if (cc.pos < cc.until) {
@@ -653,7 +674,7 @@ export class Hub {
         this.detachFromConn(cc);
       } else if (cc || this.holds(conn, conv)) continue;
       conn.finished?.delete(conv);
-      void this.attachLater(conn, conv, atSeq);
+      void this.attachLater(conn, conv, atSeq, 0, fresh);
     }
   }
 

@@ -84,6 +84,8 @@ export interface ConvState extends ConvHead {
    * connection still behind it is owed up to there, then from `join`); else -1
    */
   prevLeft: number;
+  /** with `prevLeft`: where that earlier membership began (a device is owed nothing of the group before it); else -1 */
+  prevJoin: number;
 }
 
 /** One stored message: its seq and its `msg` frame, ready to write to a socket. */

@@ -233,11 +233,11 @@ describe.each([
     expect(sl).toMatchObject({ head: 5, join: 3, left: -1 });
     expect(sz).toMatchObject({ join: -1, left: -1 });
     const [missing] = await log.states(o, [`g:${uid('nope')}`]);
-    expect(missing).toEqual({ epoch: null, head: 0, trimmed: 0, join: -1, left: -1, prevLeft: -1 });
+    expect(missing).toEqual({ epoch: null, head: 0, trimmed: 0, join: -1, left: -1, prevLeft: -1, prevJoin: -1 });
     // the member who left at 4 joins again at 5: its open connections are owed up to 4, then from 5
     expect(await groups.joinGroup(o, g, [m])).toEqual([m]);
-    expect((await log.states(m, [conv]))[0]).toMatchObject({ join: 5, left: -1, prevLeft: 4 });
-    expect((await log.states(late, [conv]))[0]).toMatchObject({ join: 3, prevLeft: -1 });
+    expect((await log.states(m, [conv]))[0]).toMatchObject({ join: 5, left: -1, prevLeft: 4, prevJoin: 0 });
+    expect((await log.states(late, [conv]))[0]).toMatchObject({ join: 3, prevLeft: -1, prevJoin: -1 });
     expect(await log.heads([conv, 'dm:nobody1:nobody2'])).toEqual([{ epoch: so!.epoch, head: 5 }, { epoch: null, head: 0 }]);
     expect((await log.range(conv, 2, 4, 100)).map((e) => e.seq)).toEqual([2, 3, 4]);
     expect((await log.range(conv, 2, null, 2)).map((e) => e.seq)).toEqual([2, 3]);

@@ -239,6 +239,31 @@ describe('search and shrink (fake runner)', () => {
     expect(most).toBe(1);
   });
 
+  it('shrinks the fleet right after dropping faults, before making the faults milder (skip_dedupe\'s find, seed 21)', async () => {
+    // the third case seed 21 draws is the one a skip_dedupe exploration found (10 devices; a
+    // Redis stop and a reset_peer on the client link): a resend after a reset is what breaks,
+    // at any fleet size. The record's order spent 20 shrink runs on the remaining fault's
+    // start, length and strength (each step re-trying "no fault" first) before it tried the
+    // device count; staged, the fleet is at most 4 devices by the 8th run.
+    const [, , found] = fc.sample(caseArb(), { seed: 21, numRuns: 3 });
+    expect(devicesOf(found!)).toBe(10);
+    expect(found!.faults.map((f) => f.kind)).toEqual(['redis-stop', 'toxic']);
+    const resent = (c: ExploreCase) => c.faults.some((f) => f.kind === 'toxic' && f.link === 'client' && f.type === 'reset_peer');
+    const { runner, ran } = fakeRunner(resent);
+    const r = await explore({ ...base, seed: 21, path: '2', repeat: 3, minFails: 2, confirm: 3, runner });
+    const shrunk = r.found!.shrunk;
+    expect(devicesOf(shrunk)).toBe(2);
+    expect(shrunk.faults).toHaveLength(1);
+    expect(ran.findIndex((c) => devicesOf(c) <= 4)).toBeLessThan(8); // 6 here (20 with the record, 8 re-running "no fault")
+    // every case the shrink ran is run to its verdict once: a passing candidate offered again
+    // keeps its verdict (no runs)
+    const passing = ran.filter((c) => !resent(c)).map((c) => JSON.stringify(c));
+    expect(new Set(passing).size * 2).toBe(passing.length);
+    // and the printed path still replays the kept case
+    const [replayed] = fc.sample(caseArb(), { seed: r.found!.seed, path: r.found!.path, numRuns: 1 });
+    expect(replayed).toEqual(shrunk);
+  });
+
   it('nothing failing: no counterexample, every run counted, stops at --runs', async () => {
     const { runner, ran } = fakeRunner(() => false);
     const r = await explore({ ...base, runs: 25, seed: 1, runner });

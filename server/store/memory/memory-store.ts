@@ -191,18 +191,22 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
     return this.run('states', () =>
       convs.map((conv) => {
         const c = this.convs.get(conv);
-        if (!c) return { epoch: null, head: 0, trimmed: 0, join: -1, left: -1, prevLeft: -1 };
+        if (!c) return { epoch: null, head: 0, trimmed: 0, join: -1, left: -1, prevLeft: -1, prevJoin: -1 };
         let join = 0;
         let left = -1;
         let prevLeft = -1;
+        let prevJoin = -1;
         if (c.members) {
           const j = c.members.get(user);
           const l = c.leavers.get(user);
           join = j ?? l?.join ?? -1;
           if (j === undefined && l) left = l.left;
-          if (j !== undefined && l) prevLeft = l.left;
+          if (j !== undefined && l) {
+            prevLeft = l.left;
+            prevJoin = l.join;
+          }
         }
-        return { epoch: c.epoch, head: c.head, trimmed: c.trimmed, join, left, prevLeft };
+        return { epoch: c.epoch, head: c.head, trimmed: c.trimmed, join, left, prevLeft, prevJoin };
       }),
     );
   }

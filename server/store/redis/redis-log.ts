@@ -144,8 +144,8 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
       const res = (await p.exec()) ?? [];
       return res.map(([err, v]) => {
         if (err) throw err;
-        const [epoch, head, trimmed, join, left, prevLeft] = v as [string | null, number, number, number, number, number];
-        return { epoch: epoch || null, head, trimmed, join, left, prevLeft };
+        const [epoch, head, trimmed, join, left, prevLeft, prevJoin] = v as [string | null, number, number, number, number, number, number];
+        return { epoch: epoch || null, head, trimmed, join, left, prevLeft, prevJoin };
       });
     });
   }
