@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConversationLog } from '../../server/store/log.ts';
-import { settle, simCluster } from './sim-node.ts';
+import { heldStates, settle, simCluster } from './sim-node.ts';
 
 /**
  * A member that leaves and joins again while its node's bus link is down (both payloads
@@ -58,37 +57,6 @@ describe('leave and re-join while the bus link is down', () => {
  * `imstorm explore --seed 1901` on the correct server (a node paused while one of its
  * devices reconnected; its user left and re-joined a group meanwhile: `lost`, 10 of 10).
  */
-/** The log's `states` answers from the store at once, then holds the answer while `held` is set. */
-function heldStates() {
-  let gate: Promise<void> | null = null;
-  let release: () => void = () => {};
-  let waiting = 0;
-  const wrapLog = (log: ConversationLog): ConversationLog =>
-    new Proxy(log, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver);
-        if (prop !== 'states') return typeof v === 'function' ? v.bind(target) : v;
-        return async (...args: Parameters<ConversationLog['states']>) => {
-          const answer = await target.states(...args);
-          if (gate) {
-            waiting++;
-            await gate;
-          }
-          return answer;
-        };
-      },
-    });
-  return {
-    wrapLog,
-    hold: () => (gate = new Promise<void>((r) => (release = r))),
-    release: () => {
-      gate = null;
-      release();
-    },
-    waiting: () => waiting,
-  };
-}
-
 describe('leave and re-join while a device is not connected', () => {
   const send = (store: ReturnType<typeof simCluster>['store'], cmid: string) => store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid, bodyJson: '"x"' });
   const groupSeqs = (frames: readonly { t: string }[]) => frames.filter((f) => f.t === 'msg' && (f as { conv?: string }).conv === 'g:team').map((f) => (f as { seq?: number }).seq);
@@ -138,7 +106,7 @@ describe('leave and re-join while a device is not connected', () => {
   it('also when the re-join reaches the node while the connect sync reads (a node resumed from a pause)', async () => {
     // the join's bus event attaches the new connection from the join point before the sync's
     // reads are back (the sync then finds it attached): what the node did in the found case
-    const held = heldStates();
+    const held = heldStates('after');
     const { store, nodes } = simCluster(1, { autoBus: false, wrapLog: held.wrapLog });
     const [n1] = nodes;
     await store.createGroup('owner', 'team', ['u3']);
