@@ -35,7 +35,7 @@ const DELIVERY_MS = 6000;
 const STORE_WAIT_MS = STORE_TIMEOUT_MS + 7000;
 
 /** What the runs exercised beyond the command counts, so a budget that never reaches a case shows it. */
-export const exercised = { resendsDup: 0, cutSendsUnknown: 0, unknownStoredBeforeRetry: 0, unknownStoredByRetry: 0, acksAboveHead: 0, historyRefused: 0, connectStartsChecked: 0 };
+export const exercised = { resendsDup: 0, cutSendsUnknown: 0, unknownStoredBeforeRetry: 0, unknownStoredByRetry: 0, unknownRefusedAfterLeave: 0, acksAboveHead: 0, historyRefused: 0, connectStartsChecked: 0 };
 
 const fail = (msg: string): never => {
   throw new Error(`model violation: ${msg}`);
@@ -535,6 +535,20 @@ export class Heal implements Cmd {
     for (const u of m.uncertain) {
       const c = conv(m, u.conv);
       const res = await api(r.world.nodes[node]!.url, 'POST', '/v1/messages', { token: await tokenFor(u.sender), body: { conv: u.conv, cmid: u.cmid, body: u.body } });
+      if (res.status === 403 && c.kind === 'group' && !isMemberNow(c, u.sender)) {
+        // The sender left the group after its unknown send (the cut came first, so nothing of
+        // it could land before the heal): a write landing now is refused as a non-member's,
+        // as the retry is. So it was never stored; a member's read of the log must agree.
+        const member = m.users.find((x) => isMemberNow(c, x));
+        if (member !== undefined) {
+          const page = await api(r.world.nodes[node]!.url, 'GET', `/v1/conversations/${encodeURIComponent(c.id)}/messages?after=${before.get(c.id)!}&limit=100`, { token: await tokenFor(member) });
+          if (page.status !== 200) fail(`reading ${c.id} after the heal as ${member} answered ${page.status} ${page.text}`);
+          const stored = (page.body.msgs as { seq: number; from: string; cmid: string }[]).find((x) => x.from === u.sender && x.cmid === u.cmid);
+          if (stored) fail(`${u.sender}'s ${c.id}/${u.cmid}, sent on the cut node before ${u.sender} left, is stored as seq ${stored.seq} after the heal: a non-member's message (its retry answered 403)`);
+        }
+        exercised.unknownRefusedAfterLeave++;
+        continue;
+      }
       if (res.status !== 200 && res.status !== 201) fail(`retrying ${u.sender}'s ${u.conv}/${u.cmid} after the heal answered ${res.status} ${res.text}`);
       const seq = res.body.seq as number;
       if (res.body.dup) exercised.unknownStoredBeforeRetry++;
