@@ -20,7 +20,7 @@ import { Conn } from './connection.ts';
 import type { RateBuckets } from './rate.ts';
 import { RequestPace, type Request } from './request-pacer.ts';
 import { Semaphore } from '../util/semaphore.ts';
-import { holdForTurn, releaseNow } from '../util/turn-cork.ts';
+import { holdForTurn, releaseNow, spillPast } from '../util/turn-cork.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 
 const BAD_FRAMES_LIMIT = 10;
@@ -66,10 +66,16 @@ abstract class ServerSocket extends WebSocket {
 
   protected abstract events(): SocketEvents;
 
-  /** Frames written in one event-loop turn leave in one syscall (turn-cork.ts). */
+  /**
+   * Frames written in one event-loop turn leave in one syscall (turn-cork.ts), at most
+   * HOLD_MAX_BYTES held at a time, so `bufferedAmount` after a send is what the client has
+   * not taken (plus less than that bound), as the slow-consumer checks read it.
+   */
   override send(data: Parameters<WebSocket['send']>[0], options?: unknown, cb?: unknown): void {
-    holdForTurn((this as unknown as { _socket: Duplex | null })._socket);
+    const socket = (this as unknown as { _socket: Duplex | null })._socket;
+    holdForTurn(socket);
     (super.send as (d: unknown, o?: unknown, c?: unknown) => void)(data, options, cb);
+    spillPast(socket);
   }
 
   /** What this turn's sends hold is written first, as it would have been without the hold. */

@@ -11,7 +11,15 @@ import type { Writable } from 'node:stream';
  * immediate makes the poll not block). Nothing is reordered: a corked stream keeps its
  * writes in order, and `end()` flushes them. A socket about to be destroyed must be
  * released first (`releaseNow`), or what it held is dropped with it.
+ *
+ * A hold never keeps more than HOLD_MAX_BYTES: past that, what it holds is written at once
+ * and the hold goes on. Held bytes count in a socket's `writableLength` (and a ws's
+ * `bufferedAmount`), which the node reads as "unsent" to find slow consumers: a burst of live
+ * messages pushed in one turn once sat here whole and cut a reader that kept up (4413).
+ * Kept well under the node's slow-consumer allowance (SLOW_CONSUMER_BYTES + 256 KiB), and
+ * a writev of 64 KiB already spreads a syscall's cost over many frames.
  */
+export const HOLD_MAX_BYTES = 64 * 1024;
 const held = new Set<Writable>();
 let scheduled = false;
 
@@ -21,9 +29,10 @@ function releaseAll(): void {
   held.clear();
 }
 
-/** Holds `w`'s writes until the end of this turn (once per turn; a no-op for a socket already held). */
+/** Holds `w`'s writes until the end of this turn (once per turn; a socket already held holding HOLD_MAX_BYTES or more writes them first). */
 export function holdForTurn(w: Writable | null | undefined): void {
-  if (!w || held.has(w)) return;
+  if (!w) return;
+  if (held.has(w)) return spillPast(w);
   w.cork();
   held.add(w);
   if (!scheduled) {
@@ -36,4 +45,14 @@ export function holdForTurn(w: Writable | null | undefined): void {
 export function releaseNow(w: Writable | null | undefined): void {
   if (!w || !held.delete(w)) return;
   w.uncork();
+}
+
+/**
+ * Writes what `w` holds now when that is HOLD_MAX_BYTES or more, and goes on holding; what
+ * the kernel does not take stays in `writableLength`: a real backlog. Call after a write.
+ */
+export function spillPast(w: Writable | null | undefined): void {
+  if (!w || w.writableLength < HOLD_MAX_BYTES || !held.has(w)) return;
+  w.uncork();
+  w.cork();
 }

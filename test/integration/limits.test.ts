@@ -188,6 +188,38 @@ describe('slow consumer', () => {
     expect(again.msgs(conv).map((m) => m.seq)).toEqual(range(2, head));
     expect(again.frames.some((f) => f.t === 'gap')).toBe(false);
   });
+
+  // The node holds a socket's writes until the end of the event-loop turn (turn-cork.ts); a
+  // burst of live messages read from the bus in one turn once sat there whole and counted as
+  // unsent, so a reader keeping up was cut 4413 (found as a CI flake of the test above: the
+  // sender's own copies of its 25 sends cut it, its request answered by a close).
+  it('a reader that keeps up is never cut, even when a burst well past SLOW_CONSUMER_BYTES reaches its node in one turn', async () => {
+    const S = await cl.addNode({ SEND_RATE: 100000, SEND_BURST: 100000 });
+    const s = uid('s');
+    const r = uid('r');
+    const conv = dm(s, r);
+    const cr = await connectAs(C, r);
+    const cs = await connectAs(S, s);
+    await cs.request({ t: 'send', conv, cmid: 'first', body: 'x' });
+    await cr.waitFor((f) => f.t === 'msg' && f.conv === conv && f.seq === 1);
+    const before = closesWith(await metrics(C), 4413);
+    // 120 × 16 kB = 1.9 MB, past SLOW_CONSUMER_BYTES + the node's 256 KiB pacing allowance,
+    // published while C is stopped: once it runs again it reads them from its bus link in
+    // one poll and pushes them in one turn
+    C.pause();
+    try {
+      const body = 'b'.repeat(16_000);
+      const replies = await Promise.all(range(1, 120).map((i) => cs.request({ t: 'send', conv, cmid: `b${i}`, body }, 30_000)));
+      expect(replies.map((x) => x.t)).toEqual(replies.map(() => 'sent'));
+    } finally {
+      C.resume();
+    }
+    await cr.waitFor((f) => f.t === 'msg' && f.conv === conv && f.seq === 121, 30_000);
+    expect(cr.isOpen, `the receiver closed ${JSON.stringify(cr.closed)}`).toBe(true);
+    expect(closesWith(await metrics(C), 4413)).toBe(before);
+    expect(cr.msgs(conv).map((m) => m.seq)).toEqual(range(1, 121));
+    await S.kill();
+  });
 });
 
 describe('NODE_OUTBOUND_BYTES', () => {

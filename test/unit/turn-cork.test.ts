@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { holdForTurn, releaseNow } from '../../server/util/turn-cork.ts';
+import { HOLD_MAX_BYTES, holdForTurn, releaseNow, spillPast } from '../../server/util/turn-cork.ts';
 
 /** A stream recording how its writes reach it: one entry per _write / _writev call. */
 function recorder() {
@@ -62,5 +62,43 @@ describe('turn-cork', () => {
     const { w, calls } = recorder();
     w.write('z');
     expect(calls).toEqual([['z']]);
+  });
+});
+
+describe('turn-cork: the bound on what a hold keeps', () => {
+  it(`a hold keeps less than HOLD_MAX_BYTES (${HOLD_MAX_BYTES}) after each write: past it, what it holds is written at once and the hold goes on`, async () => {
+    const { w, calls } = recorder();
+    const frame = 'f'.repeat(16_000);
+    let most = 0;
+    for (let i = 0; i < 20; i++) {
+      holdForTurn(w);
+      w.write(frame);
+      spillPast(w);
+      most = Math.max(most, w.writableLength);
+    }
+    expect(most).toBeLessThan(HOLD_MAX_BYTES);
+    // 16,000-byte writes: every fourth spills the four it holds (64,000 < 65,536; the fifth passes it)
+    expect(calls.length).toBeGreaterThanOrEqual(4);
+    expect(calls.every((c) => c.length >= 2)).toBe(true);
+    expect(w.writableCorked).toBe(1);
+    await nextTurn();
+    expect(w.writableCorked).toBe(0);
+    expect(calls.flat().join('').length).toBe(20 * 16_000);
+  });
+
+  it('holdForTurn on a stream already held writes first what is past the bound; an unheld stream is never spilled', () => {
+    const { w, calls } = recorder();
+    holdForTurn(w);
+    w.write('g'.repeat(HOLD_MAX_BYTES));
+    expect(calls).toEqual([]);
+    holdForTurn(w);
+    expect(calls.length).toBe(1);
+    expect(w.writableCorked).toBe(1);
+    const other = recorder();
+    other.w.cork(); // someone else's cork
+    other.w.write('h'.repeat(HOLD_MAX_BYTES));
+    spillPast(other.w);
+    expect(other.calls).toEqual([]);
+    other.w.uncork();
   });
 });
