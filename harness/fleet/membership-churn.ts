@@ -20,6 +20,11 @@ export interface MembershipChurnOptions {
   /** how long one change may keep failing (every node tried in turn) before the run fails */
   giveUpAfterMs?: number;
   /**
+   * Why no node will come back (e.g. "node-1 exited by itself"), or undefined: with no node
+   * running and a reason, a change gives up at once instead of retrying for giveUpAfterMs.
+   */
+  crashed?: () => string | undefined;
+  /**
    * A replay's recorded changes (workload.recorded.membership), each made at its `at` ms
    * after start() instead of drawn at `ratePerSec`; made the same way, with the same facts.
    */
@@ -132,7 +137,11 @@ export class MembershipChurn {
         } catch (err) {
           last = err instanceof Error ? err.message : String(err);
         }
-      } else last = 'no node running';
+      } else {
+        last = 'no node running';
+        const why = this.#o.crashed?.();
+        if (why) throw new MembershipChurnError(`${leave ? 'removing' : 'adding'} ${user} ${leave ? 'from' : 'to'} group ${group}: no node running (${why})`);
+      }
       if (Date.now() > deadline) throw new MembershipChurnError(`${leave ? 'removing' : 'adding'} ${user} ${leave ? 'from' : 'to'} group ${group} failed on every node for ${Date.now() - at} ms; last: ${last}`);
       await new Promise((r) => setTimeout(r, 100));
     }

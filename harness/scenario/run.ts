@@ -584,6 +584,10 @@ async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, l
         ratePerSec: s.membership?.changesPerSec ?? 0,
         seed: o.seed ^ 0x6d656d,
         script,
+        crashed: () => {
+          const exits = o.target ? [] : nodeExits(t, run.shared ? run.startedAt : 0).exits;
+          return exits.length ? exits.map((e) => `${e.node} exited by itself`).join(', ') : undefined;
+        },
       })
     : null;
   churn?.start();
@@ -601,7 +605,14 @@ async function loadAndFaultsPhase(run: Run, t: Topology, plan: Plan, f: Fleet, l
     if (attack && !run.attack) await attack.stop().catch(() => {});
     if (churn) {
       const facts = await churn.stop().catch((err: unknown) => {
-        throw err instanceof MembershipChurnError ? new RunSetupError(`membership churn: ${err.message}`) : err;
+        if (!(err instanceof MembershipChurnError)) throw err;
+        // A node that exited by itself (a crash) is the server's failure, not the harness's:
+        // the churn stops and the run goes on to its verdicts, where `nodes` names the exit.
+        // Otherwise no change could be made with every node up: no verdict on the server.
+        const crashed = o.target ? [] : nodeExits(t, run.shared ? run.startedAt : 0).exits;
+        if (!crashed.length) throw new RunSetupError(`membership churn: ${err.message}`);
+        o.log(`${label}membership churn stopped: ${err.message} (see the nodes verdict)`);
+        return churn.facts;
       });
       run.memberFacts.push(...facts);
       o.log(`${label}membership: ${facts.filter((x) => x.op === 'join').length} joins, ${facts.filter((x) => x.op === 'leave').length} leaves${script ? ` (recorded: ${script.length})` : ''}`);

@@ -94,7 +94,11 @@ export class AckFlusher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async write(conns: Conn[], attempt = 0): Promise<void> {
+  private async write(all: Conn[], attempt = 0): Promise<void> {
+    // a retry may find a connection's acks taken already, by another retry of it (two batches
+    // of one connection can fail after its close) or by its flush: nothing to write for it
+    const conns = attempt ? all.filter((c) => c.acks?.size) : all;
+    if (!conns.length) return;
     const taken: Acks[] = conns.map((c) => c.acks!);
     for (const c of conns) c.acks = null;
     const batch = conns.map((c, i) => ({ user: c.user, device: c.device, marks: [...taken[i]!].map(([conv, m]) => ({ conv, epoch: m.epoch, seq: m.seq })) }));

@@ -37,6 +37,30 @@ it('a node that dies by itself mid-run: `nodes` fails with its last log lines as
   expect(readFileSync(path.join(r.dir, 'junit.xml'), 'utf8')).toMatch(/node-2 exited by itself/);
 });
 
+// `imstorm run` of the crash `imstorm explore --seed 2001` found (scenarios/redis-pause-ack-retry.ts)
+// stopped with "membership churn: … failed on every node for 15082 ms; last: no node running",
+// exit 2 and no report, instead of saying the node crashed.
+it('a lone node that dies by itself during membership churn: the run still ends with its verdicts, `nodes` failing', async () => {
+  const s = defineScenario({
+    name: 'node-exits-churn',
+    description: 'the only node throws an uncaught exception 4 s after it listens, while the membership churns',
+    proves: ['a crash under membership churn is a verdict on the server, not a harness error'],
+    topology: { nodes: 1, redisBehindProxy: false, clientLinksBehindProxy: false, nodeEnv: { 'node-1': { TEST_BUGS: 'throw_uncaught_later' } } },
+    workload: { users: 4, devicesPerUser: 1, groups: 1, groupSize: 3, sendRate: 10, reconnect: { baseMs: 50, capMs: 200, attempts: 3 } },
+    membership: { changesPerSec: 4 },
+    durationMs: 6000,
+    checks: { unseenWithinMs: 5000, presence: false, leaks: false },
+  });
+  const lines: string[] = [];
+  const started = Date.now();
+  const r = await runScenario(s, { env: 'local', seed: 23, outRoot: out, log: (l) => lines.push(l) });
+  expect(r.pass).toBe(false);
+  expect(r.report.checks.find((c) => c.guarantee === 'nodes')).toMatchObject({ ok: false, checked: 1, violationsTotal: 1 });
+  expect(lines.join('\n')).toMatch(/membership churn stopped: .*no node running \(node-1 exited by itself\) \(see the nodes verdict\)/);
+  // given up at once, not after the churn's 15 s of retries
+  expect(Date.now() - started).toBeLessThan(60_000);
+}, 120_000);
+
 it('a harness call that fails mid-run stops the run as an error naming the scenario and the phase', async () => {
   // node-1 without its debug routes: the leak baseline's POST /debug/gc is refused
   const s = defineScenario({

@@ -38,4 +38,38 @@ describe('AckFlusher and closed connections', () => {
     await new Promise((r) => setTimeout(r, CLOSED_ACK_RETRY_MS * (CLOSED_ACK_RETRIES + 1) + 300));
     expect(calls).toBe(1 + CLOSED_ACK_RETRIES);
   });
+
+  // `imstorm explore --seed 2001` (the correct server, Redis paused 1.5 s): two batches taken
+  // from one connection (a flush, then another once newer acks came) both failed after its
+  // close; each scheduled a retry, the first retry took the acks, and the second found none
+  // and threw (`taken[i] is not iterable`) out of a timer: the node exited 1.
+  it('two failed batches of one closed connection retry without throwing; its acks are written once more', async () => {
+    const calls: Batch[] = [];
+    let failures = 2;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const store = { advanceCursorsBatch: async (b: Batch) => (calls.push(b), await gate, b.map(() => failures-- <= 0)) };
+    const conn = fakeConn();
+    const flusher = new AckFlusher(store, new Set([conn]));
+    const first = flusher.flushNow(conn);
+    conn.acks = new Map([['dm:u1:u3', { epoch: 'e1', seq: 3 }]]);
+    const second = flusher.flushNow(conn);
+    conn.state = 'closed' as Conn['state'];
+    const thrown: unknown[] = [];
+    const onRejection = (err: unknown) => thrown.push(err);
+    process.on('unhandledRejection', onRejection);
+    try {
+      release();
+      await Promise.all([first, second]);
+      await new Promise((r) => setTimeout(r, CLOSED_ACK_RETRY_MS + 300));
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+    expect(thrown.map(String)).toEqual([]);
+    expect(calls).toHaveLength(3);
+    expect(calls[2]!.map((b) => ({ ...b, marks: b.marks.toSorted((x, y) => x.conv.localeCompare(y.conv)) }))).toEqual([
+      { user: 'u1', device: 'd0', marks: [{ conv: 'dm:u1:u2', epoch: 'e1', seq: 7 }, { conv: 'dm:u1:u3', epoch: 'e1', seq: 3 }] },
+    ]);
+    expect(conn.acks).toBeNull();
+  });
 });
