@@ -4,6 +4,7 @@ import { convForUser, parseConv } from '../protocol/ids.ts';
 import { encode } from '../protocol/server-frames.ts';
 import { capturing } from '../capture/capture.ts';
 import { Conn, ConnConv } from '../gateway/connection.ts';
+import { textFrame, type TextFrame } from '../gateway/ws-frame.ts';
 import type { ConvState, LogEntry } from '../store/log.ts';
 import type { Stores } from '../store/stores.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -358,8 +359,8 @@ export class Hub {
     },
     deliver: (ch, seq, frame) => {
       if (ch.unheld) return;
-      // Serialized once per node: the same bytes go to every local recipient.
-      const bytes = Buffer.from(frame);
+      // Serialized and framed once per node: the same bytes go to every local recipient.
+      const bytes = textFrame(frame);
       // caught up: each has been sent seq - 1 (the channel hands seqs over in order)
       if (ch.told) for (const conn of ch.told) this.push(conn, ch.conv, seq, bytes);
       const quiet = ch.quiet;
@@ -446,7 +447,7 @@ export class Hub {
   };
 
   /** One live message to one connection. */
-  private push(conn: Conn, conv: string, seq: number, bytes: Buffer): void {
+  private push(conn: Conn, conv: string, seq: number, bytes: TextFrame): void {
     if (conn.captured) capturing?.msg(conn, conv, seq, 'live');
     conn.send(bytes);
     this.metrics.deliveries.inc();
@@ -776,12 +777,24 @@ export class Hub {
   /** Clamp an ack or read mark to what exists: the channel's head, or the store's. */
   async clampToHead(conn: Conn, conv: string, seq: number): Promise<{ epoch: string; seq: number }> {
     convForUser(conv, conn.user);
-    const cc = conn.views?.get(conv);
-    const chan = this.chans.get(conv);
-    if (chan && chan.isLive && chan.epoch && (cc || this.holds(conn, conv))) return { epoch: chan.epoch, seq: Math.min(seq, Math.max(chan.last, cc?.pos ?? 0)) };
+    const held = this.clampHeld(conn, conv, seq);
+    if (held) return held;
     const st = await this.convState(conn.user, conv);
     if (st.join < 0) throw new ProtocolError(st.epoch === null && conv.startsWith('g:') ? 'not_found' : 'forbidden', `not a member of ${conv}`);
     return { epoch: st.epoch ?? '', seq: Math.min(seq, st.left >= 0 ? st.left : st.head) };
+  }
+
+  /**
+   * The clamp without the store, for a conversation the connection holds on a live channel
+   * (null otherwise: clampToHead asks the store). Holding it is membership enough: what a
+   * connection holds was attached for its user (a dm from its id, a group from its index).
+   */
+  clampHeld(conn: Conn, conv: string, seq: number): { epoch: string; seq: number } | null {
+    const chan = this.chans.get(conv);
+    if (!chan || !chan.isLive || !chan.epoch) return null;
+    const cc = conn.views?.get(conv);
+    if (!cc && chan.quiet?.has(conn) !== true && chan.told?.has(conn) !== true) return null;
+    return { epoch: chan.epoch, seq: Math.min(seq, Math.max(chan.last, cc?.pos ?? 0)) };
   }
 
   private async convState(user: string, conv: string): Promise<ConvState> {

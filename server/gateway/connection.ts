@@ -1,6 +1,7 @@
 import { capturing } from '../capture/capture.ts';
 import type { RequestPace } from './request-pacer.ts';
 import type { Identity } from './tokens.ts';
+import type { TextFrame } from './ws-frame.ts';
 
 /**
  * What a connection needs of its socket: the part of `ws`'s WebSocket the server uses.
@@ -12,6 +13,8 @@ export interface ClientSocket {
   /** bytes queued but not yet written to the kernel */
   readonly bufferedAmount: number;
   send(data: string | Buffer, opts: { binary: boolean }, cb?: (err?: Error) => void): void;
+  /** a text message framed once for all its recipients (the node's sockets; others get its payload through `send`) */
+  sendFramed?(f: TextFrame, cb?: (err?: Error | null) => void): void;
   close(code: number, reason: string): void;
   terminate(): void;
   ping(): void;
@@ -19,6 +22,9 @@ export interface ClientSocket {
   pause(): void;
   resume(): void;
 }
+
+/** ws's send options for every frame of this server (one object, not one per frame) */
+const TEXT = { binary: false } as const;
 
 /** Frames written by every connection of this process (read by /metrics). */
 export const frameStats = { out: 0 };
@@ -120,18 +126,26 @@ export class Conn {
     return this.state !== 'closed' && this.ws.readyState === 1;
   }
 
-  send(data: string | Buffer): void {
-    if (this.ws.readyState !== 1) return;
+  /** A text frame: a JSON string, or a message framed once for all its recipients (hub's live push). */
+  send(data: string | TextFrame): void {
+    const ws = this.ws;
+    if (ws.readyState !== 1) return;
     frameStats.out++;
-    this.ws.send(data, { binary: false });
+    if (typeof data === 'string') ws.send(data, TEXT);
+    else if (ws.sendFramed) ws.sendFramed(data);
+    else ws.send(data.payload, TEXT);
   }
 
   /** Sends and resolves once the frame reached the socket (for pacing). */
-  sendAndDrain(data: string | Buffer): Promise<void> {
+  sendAndDrain(data: string | TextFrame): Promise<void> {
     return new Promise((resolve) => {
-      if (this.ws.readyState !== 1) return resolve();
+      const ws = this.ws;
+      if (ws.readyState !== 1) return resolve();
       frameStats.out++;
-      this.ws.send(data, { binary: false }, () => resolve());
+      const done = () => resolve();
+      if (typeof data === 'string') ws.send(data, TEXT, done);
+      else if (ws.sendFramed) ws.sendFramed(data, done);
+      else ws.send(data.payload, TEXT, done);
     });
   }
 

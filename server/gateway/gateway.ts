@@ -8,7 +8,7 @@ import type { Hub } from '../delivery/hub.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Presence } from '../presence/presence.ts';
 import { CloseCode, ProtocolError, type ErrorCode } from '../protocol/codes.ts';
-import { clientFrame, describeZodError, helloFrame, type ClientFrame } from '../protocol/frames.ts';
+import { clientFrame, describeZodError, fastClientFrame, helloFrame, type ClientFrame } from '../protocol/frames.ts';
 import { convForUser } from '../protocol/ids.ts';
 import { nestsDeeperThan } from '../protocol/json-depth.ts';
 import { encode } from '../protocol/server-frames.ts';
@@ -21,6 +21,7 @@ import type { RateBuckets } from './rate.ts';
 import { RequestPace, type Request } from './request-pacer.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import { holdForTurn, releaseNow, spillPast } from '../util/turn-cork.ts';
+import { frameText, type TextFrame } from './ws-frame.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 
 const BAD_FRAMES_LIMIT = 10;
@@ -37,6 +38,14 @@ const MAX_EARLY_FRAMES = 64;
 const DRAIN_FLUSHES = 32;
 /** a ping's successor comes 0..¼ HEARTBEAT_MS early, in this many steps taken by turns (see sweep) */
 const PING_SPREAD_STEPS = 16;
+
+/** An ack's mark, clamped, kept for the connection's next cursor flush (ack-flusher.ts) if it moves the cursor on. */
+function recordAck(conn: Conn, conv: string, mark: { epoch: string; seq: number }): void {
+  if (!mark.epoch) return;
+  conn.acks ??= new Map();
+  const prev = conn.acks.get(conv);
+  if (!prev || prev.epoch !== mark.epoch || mark.seq > prev.seq) conn.acks.set(conv, mark);
+}
 
 /** What a node does with its sockets' events. */
 interface SocketEvents {
@@ -69,13 +78,33 @@ abstract class ServerSocket extends WebSocket {
   /**
    * Frames written in one event-loop turn leave in one syscall (turn-cork.ts), at most
    * HOLD_MAX_BYTES held at a time, so `bufferedAmount` after a send is what the client has
-   * not taken (plus less than that bound), as the slow-consumer checks read it.
+   * not taken (plus less than that bound), as the slow-consumer checks read it. A text
+   * frame is framed here, in one buffer and one write (ws-frame.ts), when `ws`'s own
+   * sender holds nothing queued (it queues only while compressing or reading a Blob,
+   * neither of which this server does): the bytes are the ones `ws` would write.
    */
   override send(data: Parameters<WebSocket['send']>[0], options?: unknown, cb?: unknown): void {
     const socket = (this as unknown as { _socket: Duplex | null })._socket;
     holdForTurn(socket);
-    (super.send as (d: unknown, o?: unknown, c?: unknown) => void)(data, options, cb);
+    if (typeof data === 'string' && this.writesDirectly(socket)) socket!.write(frameText(data), cb as ((err?: Error | null) => void) | undefined);
+    else (super.send as (d: unknown, o?: unknown, c?: unknown) => void)(data, options, cb);
     spillPast(socket);
+  }
+
+  /** Writes a text message framed once for every recipient (hub's live `msg`); see `send`. */
+  sendFramed(f: TextFrame, cb?: (err?: Error | null) => void): void {
+    const socket = (this as unknown as { _socket: Duplex | null })._socket;
+    if (!this.writesDirectly(socket)) return this.send(f.payload, { binary: false }, cb);
+    holdForTurn(socket);
+    socket!.write(f.frame, cb);
+    spillPast(socket);
+  }
+
+  /** Open, and nothing of ws's sender waiting: a write of ours keeps the frames' order. */
+  private writesDirectly(socket: Duplex | null): boolean {
+    if (this.readyState !== 1 || socket === null) return false;
+    const sender = (this as unknown as { _sender: { _state: number; _queue: unknown[] } })._sender;
+    return sender._state === 0 && sender._queue.length === 0;
   }
 
   /** What this turn's sends hold is written first, as it would have been without the hold. */
@@ -303,12 +332,16 @@ export class Gateway {
         throw new ProtocolError('bad_request', 'frame is not valid JSON');
       }
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ProtocolError('bad_request', 'frame must be a JSON object');
-      const parsed = clientFrame.safeParse(raw);
-      if (!parsed.success) throw new ProtocolError('bad_request', describeZodError(parsed.error));
-      if (parsed.data.t === 'hello') throw new ProtocolError('bad_request', 'hello was already accepted on this connection');
+      let frame = fastClientFrame(raw as Record<string, unknown>);
+      if (frame === null) {
+        const parsed = clientFrame.safeParse(raw);
+        if (!parsed.success) throw new ProtocolError('bad_request', describeZodError(parsed.error));
+        frame = parsed.data;
+      }
+      if (frame.t === 'hello') throw new ProtocolError('bad_request', 'hello was already accepted on this connection');
       conn.badFrames = 0;
-      if (conn.captured) capturing?.inFrame(conn, parsed.data);
-      this.submit(conn, { frame: parsed.data });
+      if (conn.captured) capturing?.inFrame(conn, frame);
+      this.submit(conn, { frame });
     } catch (err) {
       if (conn.captured) capturing?.inBad(conn, err instanceof Error ? err.message : String(err));
       const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' && (raw as { id: string }).id.length <= 64 ? (raw as { id: string }).id : undefined;
@@ -336,7 +369,8 @@ export class Gateway {
   private tryStart(conn: Conn, pace: RequestPace, req: Request): boolean {
     const wait = pace.admit(req, Date.now());
     if (wait === 0) {
-      void this.run(conn, pace, req);
+      if ('frame' in req && req.frame.t === 'ack' && this.ackHeld(conn, req.frame)) pace.finish(req);
+      else void this.run(conn, pace, req);
       return true;
     }
     // Infinity: a request in flight ends first, and its end pumps
@@ -444,12 +478,7 @@ export class Gateway {
           return await this.onSend(conn, f);
         case 'ack': {
           this.d.metrics.acks.inc();
-          const mark = await this.d.hub.clampToHead(conn, f.conv, f.seq);
-          if (mark.epoch) {
-            conn.acks ??= new Map();
-            const prev = conn.acks.get(f.conv);
-            if (!prev || prev.epoch !== mark.epoch || mark.seq > prev.seq) conn.acks.set(f.conv, mark);
-          }
+          recordAck(conn, f.conv, await this.d.hub.clampToHead(conn, f.conv, f.seq));
           return await this.ok(conn, f.id);
         }
         case 'read': {
@@ -538,6 +567,20 @@ export class Gateway {
     });
     // frames on one socket are written in order: the last one written means all were
     await last;
+  }
+
+  /**
+   * The common `ack` — no id, so no reply; of a conversation the connection holds, so the
+   * clamp needs no store — taken at once, with no promise (issue 10: an ack per message
+   * delivered). False: nothing was done, and the request runs as any other (`dispatch`).
+   */
+  private ackHeld(conn: Conn, f: Extract<ClientFrame, { t: 'ack' }>): boolean {
+    if (f.id !== undefined) return false;
+    const mark = this.d.hub.clampHeld(conn, f.conv, f.seq);
+    if (mark === null) return false;
+    this.d.metrics.acks.inc();
+    recordAck(conn, f.conv, mark);
+    return true;
   }
 
   private async onSend(conn: Conn, f: Extract<ClientFrame, { t: 'send' }>): Promise<void> {

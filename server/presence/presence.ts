@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Conn } from '../gateway/connection.ts';
 import { encode, type PresenceStatus } from '../protocol/server-frames.ts';
+import { textFrame } from '../gateway/ws-frame.ts';
 import { capturing } from '../capture/capture.ts';
 import { CoalescedWork } from '../util/coalesced.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
@@ -249,7 +250,8 @@ export class Presence {
     const w = this.watchers.get(user);
     if (!w) return;
     if (v > w.v) w.v = v;
-    const frame = Buffer.from(encode.presence(user, status, v, ts));
+    // framed once for every watcher
+    const frame = textFrame(encode.presence(user, status, v, ts));
     for (const c of w.conns) {
       // per connection, `v` only rises: a change its current-state frame already covered is not sent again
       const sent = c.presenceSubs?.get(user);

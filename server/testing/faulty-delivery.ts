@@ -15,6 +15,12 @@ export function ackPastHead(): void {
     const mark = await clamp.call(this, conn, conv, seq);
     return { epoch: mark.epoch, seq };
   };
+  // the gateway's synchronous ack path (an ack of a conversation the connection holds)
+  const clampHeld = Hub.prototype.clampHeld;
+  Hub.prototype.clampHeld = function (this: Hub, conn, conv, seq) {
+    const mark = clampHeld.call(this, conn, conv, seq);
+    return mark && { epoch: mark.epoch, seq };
+  };
 }
 
 /**
@@ -86,12 +92,12 @@ export function slowDelivery(): void {
     }
   };
   const send = Conn.prototype.send;
-  Conn.prototype.send = function (this: Conn, data: string | Buffer): void {
+  Conn.prototype.send = function (this: Conn, data: Parameters<Conn['send']>[0]): void {
     burn();
     send.call(this, data);
   };
   const sendAndDrain = Conn.prototype.sendAndDrain;
-  Conn.prototype.sendAndDrain = function (this: Conn, data: string | Buffer): Promise<void> {
+  Conn.prototype.sendAndDrain = function (this: Conn, data: Parameters<Conn['sendAndDrain']>[0]): Promise<void> {
     burn();
     return sendAndDrain.call(this, data);
   };

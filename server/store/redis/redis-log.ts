@@ -5,7 +5,7 @@ import { encode, msgFrameParts } from '../../protocol/server-frames.ts';
 import { keys } from '../keys.ts';
 import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, ReclaimResult, SendRequest, SendResult } from '../log.ts';
 import { holdForTurn } from '../../util/turn-cork.ts';
-import { newEpoch, pipelineScript, ScriptedStore, storeCall } from './scripts.ts';
+import { newEpoch, pipelineScript, ScriptedStore, storeCall, storeError } from './scripts.ts';
 
 export interface LogLimits {
   retentionMaxMsgs: number;
@@ -67,21 +67,26 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
     this.limits = limits;
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
-    const { head, mid } = msgFrameParts(req.conv, req.sender, req.cmid);
+  /** One run of send.lua: the conversation's keys, then its arguments (see the script's header). */
+  private runSend(req: SendRequest, head: string, mid: string, mode: 'group' | 'dm' | 'dm-indexed', reclaimIndexed: boolean): Promise<[string, number?, number?, string?]> {
     const l = this.limits;
-    const run = (mode: 'group' | 'dm' | 'dm-indexed', reclaimIndexed: boolean) =>
-      this.scripts.send(
-        keys.meta(req.conv), keys.log(req.conv), keys.dedupe(req.conv), keys.members(req.conv), keys.dedupeOrphans(req.conv),
-        // the epoch matters only where this message may create the conversation (dm-indexed)
-        req.sender, req.cmid, req.bodyJson, head, mid, mode === 'dm-indexed' ? newEpoch() : '', mode,
-        l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, this.channel, req.conv, reclaimIndexed ? '1' : '0',
-      ) as Promise<[string, number?, number?, string?]>;
-    return storeCall(async () => {
+    const c = req.conv;
+    return this.scripts.send(
+      keys.meta(c), keys.log(c), keys.dedupe(c), keys.members(c), keys.dedupeOrphans(c),
+      // the epoch matters only where this message may create the conversation (dm-indexed)
+      req.sender, req.cmid, req.bodyJson, head, mid, mode === 'dm-indexed' ? newEpoch() : '', mode,
+      l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, this.channel, c, reclaimIndexed ? '1' : '0',
+    ) as Promise<[string, number?, number?, string?]>;
+  }
+
+  // storeCall's contract (Redis failures become `unavailable`), inline: one promise less per send
+  async send(req: SendRequest): Promise<SendResult> {
+    try {
+      const { head, mid } = msgFrameParts(req.conv, req.sender, req.cmid);
       let mode: 'group' | 'dm' | 'dm-indexed' = req.isGroup ? 'group' : 'dm';
       // the sends of one event-loop turn leave in one write (turn-cork.ts)
       holdForTurn(this.redis.stream);
-      let res = await run(mode, false);
+      let res = await this.runSend(req, head, mid, mode, false);
       if (res[0] === 'need_index') {
         const most = this.limits.newConversationsPerMinute;
         if (most !== undefined && (await this.scripts['new-conversation'](keys.newConversations(req.sender), most, 60_000)) === 0) {
@@ -91,12 +96,12 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
         // before its first message exists, and so does the reclaim index.
         await Promise.all([...req.dmUsers.map((u) => this.redis.hset(keys.userConvs(u), req.conv, 1)), this.redis.zadd(keys.reclaimIndex(), reclaimIndexScore(0, this.limits.reclaimAddGraceMs), req.conv)]);
         mode = 'dm-indexed';
-        res = await run(mode, true);
+        res = await this.runSend(req, head, mid, mode, true);
       }
       if (res[0] === 'need_reclaim_index') {
         // a plain ZADD: it must replace a reclaimer's claim (reclaim-finish.lua then leaves it)
         await this.redis.zadd(keys.reclaimIndex(), reclaimIndexScore(res[1]!, this.limits.reclaimAddGraceMs), req.conv);
-        res = await run(mode, true);
+        res = await this.runSend(req, head, mid, mode, true);
       }
       switch (res[0]) {
         case 'ok':
@@ -109,7 +114,9 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
         default:
           throw new ProtocolError('internal', `unexpected store answer ${String(res[0])}`);
       }
-    });
+    } catch (err) {
+      throw storeError(err);
+    }
   }
 
   async reclaim(limit: number): Promise<ReclaimResult> {
