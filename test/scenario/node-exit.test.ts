@@ -52,13 +52,12 @@ it('a lone node that dies by itself during membership churn: the run still ends 
     checks: { unseenWithinMs: 5000, presence: false, leaks: false },
   });
   const lines: string[] = [];
-  const started = Date.now();
   const r = await runScenario(s, { env: 'local', seed: 23, outRoot: out, log: (l) => lines.push(l) });
   expect(r.pass).toBe(false);
   expect(r.report.checks.find((c) => c.guarantee === 'nodes')).toMatchObject({ ok: false, checked: 1, violationsTotal: 1 });
-  expect(lines.join('\n')).toMatch(/membership churn stopped: .*no node running \(node-1 exited by itself\) \(see the nodes verdict\)/);
-  // given up at once, not after the churn's 15 s of retries
-  expect(Date.now() - started).toBeLessThan(60_000);
+  // "no node running (node-1 exited by itself)" is the give-up at once; after the churn's 15 s
+  // of retries the message would read "failed on every node for … ms"
+  expect(lines.join('\n')).toMatch(/membership churn stopped: .*: no node running \(node-1 exited by itself\) \(see the nodes verdict\)/);
 }, 120_000);
 
 it('a harness call that fails mid-run stops the run as an error naming the scenario and the phase', async () => {
