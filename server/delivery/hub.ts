@@ -793,7 +793,7 @@ export class Hub {
     const chan = this.chans.get(conv);
     if (!chan || !chan.isLive || !chan.epoch) return null;
     const cc = conn.views?.get(conv);
-    if (!cc && chan.quiet?.has(conn) !== true && chan.told?.has(conn) !== true) return null;
+    if (!cc && !this.holds(conn, conv)) return null;
     return { epoch: chan.epoch, seq: Math.min(seq, Math.max(chan.last, cc?.pos ?? 0)) };
   }
 
