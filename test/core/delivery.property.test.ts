@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConversationLog } from '../../server/store/log.ts';
 import { EmptyFillLog, LossyReplayLog } from '../../server/testing/faulty-stores.ts';
 import { settle, simCluster, type SimConn, type SimNode } from './sim-node.ts';
+import { replayEnv } from '../model/env-knobs.ts';
 
 /**
  * The delivery core in-process (hub, replay, connect sync, presence, bus handling) on the
@@ -239,8 +240,9 @@ async function runCase(ops: Op[], wrapLog?: (log: ConversationLog) => Conversati
   if (problems.length) throw new Error(`${problems.length} problem(s):\n${problems.join('\n')}`);
 }
 
-/** IMSTORM_PROPERTY_RUNS=20000 explores longer (the default keeps `npm test` fast). */
+/** IMSTORM_PROPERTY_RUNS=20000 explores longer (the default keeps `npm test` fast); IMSTORM_PROPERTY_SEED / _PATH replay a failure fast-check printed. */
 const RUNS = Number(process.env.IMSTORM_PROPERTY_RUNS ?? 400);
+const { seed: SEED, path: PATH } = replayEnv('IMSTORM_PROPERTY');
 
 describe('delivery core, in-process on the in-memory seams', () => {
   it('holds guarantees 1–4 under random interleavings of sends, bus loss, link drops, reconnects and acks', async () => {
@@ -251,7 +253,7 @@ describe('delivery core, in-process on the in-memory seams', () => {
         cases++;
         await runCase(ops);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, seed: SEED, path: PATH },
     );
     const perSecond = (cases * 1000) / (Date.now() - started);
     expect(cases).toBe(RUNS);
