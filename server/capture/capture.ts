@@ -67,7 +67,8 @@ export class Capture {
   private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   private pos = 0;
   private fullBytes = 0;
-  /** records in the chunks, for the `records` count once written */
+  /** records in the filled chunks (one count per chunk of `full`) and in the one being filled */
+  private fullRecords: number[] = [];
   private pending = 0;
   /** the next file's header, written before anything queued for it */
   private header: Buffer | null = null;
@@ -162,7 +163,9 @@ export class Capture {
   private nextChunk(need: number): void {
     if (this.pos > 0) {
       this.full.push(this.chunk.subarray(0, this.pos));
+      this.fullRecords.push(this.pending);
       this.fullBytes += this.pos;
+      this.pending = 0;
     }
     this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, need));
     this.pos = 0;
@@ -310,13 +313,23 @@ export class Capture {
       this.add(`{${this.now()},"k":"capture","event":"dropped","records":${n}}`);
     }
     this.nextChunk(0);
-    const bufs = this.header ? [this.header, ...this.full] : this.full;
-    const records = this.pending + (this.header ? 1 : 0);
-    const bytes = bufs.reduce((a, b) => a + b.length, 0);
+    // No more than the current file has room for (at least one chunk): a queue grown while
+    // the disk lagged, written whole into one file, would make that file larger than
+    // CAPTURE_MAX_BYTES, and the rotation after it would delete the newest records.
+    const room = this.fileLimit - this.fileBytes;
+    let take = 0;
+    let bytes = this.header ? this.header.length : 0;
+    let records = this.header ? 1 : 0;
+    while (take < this.full.length && (take === 0 || bytes + this.full[take]!.length <= room)) {
+      bytes += this.full[take]!.length;
+      records += this.fullRecords[take]!;
+      take++;
+    }
+    const taken = this.full.splice(0, take);
+    this.fullRecords.splice(0, take);
+    const bufs = this.header ? [this.header, ...taken] : taken;
+    this.fullBytes -= bytes - (this.header ? this.header.length : 0);
     this.header = null;
-    this.full = [];
-    this.fullBytes = 0;
-    this.pending = 0;
     this.writing = true;
     writev(this.fd, bufs, (err) => {
       this.writing = false;
@@ -329,7 +342,7 @@ export class Capture {
       // stop() gave up waiting for this write and closed the file
       if (this.fd === null) return;
       if (this.fileBytes >= this.fileLimit) this.rotate();
-      else if (this.queuedBytes >= QUEUE_FLUSH_BYTES) this.flush();
+      else if (this.queuedBytes >= QUEUE_FLUSH_BYTES || this.full.length) this.flush();
     });
   }
 
@@ -355,7 +368,8 @@ export class Capture {
     this.fileIndex++;
     this.newFileHeader();
     let total = this.files.reduce((a, f) => a + f.bytes, 0) + this.fileLimit;
-    while (this.files.length && total > this.o.maxBytes) {
+    // the file just closed is the newest record of all: kept even when alone past the bound
+    while (this.files.length > 1 && total > this.o.maxBytes) {
       const old = this.files.shift()!;
       total -= old.bytes;
       unlink(old.path, () => {});
@@ -368,8 +382,10 @@ export class Capture {
     this.failure = `${err.code ?? 'error'}: ${err.message}`;
     this.on = false;
     this.full = [];
+    this.fullRecords = [];
     this.fullBytes = 0;
     this.pos = 0;
+    this.pending = 0;
     this.o.log.error({ err: this.failure, dir: this.o.dir }, 'capture stopped: writing the capture failed; the node goes on serving without it');
     if (this.fd !== null) close(this.fd, () => {});
     this.fd = null;
@@ -385,8 +401,10 @@ export class Capture {
       if (this.pos) writeSync(this.fd, this.chunk.subarray(0, this.pos));
       this.header = null;
       this.full = [];
+      this.fullRecords = [];
       this.fullBytes = 0;
       this.pos = 0;
+      this.pending = 0;
     } catch {
       // exiting anyway
     }
