@@ -12,8 +12,8 @@ import { defineScenario } from '../harness/scenario/define.ts';
  * The connect sync started u1/d0 at the new join point, so the message stored during the
  * earlier membership never reached it (`lost`, every run). The server now replays a
  * connecting device's part of the earlier membership first (its cursor up to the leave
- * point), then goes on from the new join (server/delivery/cursor.ts
- * earlierMembershipStart), also when the re-join's bus event reaches the resumed node while
+ * point), then goes on from the new join (server/delivery/cursor.ts owedAfter),
+ * also when the re-join's bus event reaches the resumed node while
  * the device's connect sync reads, as here (test/core/membership.test.ts).
  */
 export default defineScenario({

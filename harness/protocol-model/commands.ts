@@ -18,6 +18,7 @@ import {
   head,
   healthy,
   isMemberNow,
+  laterJoins,
   lastMembership,
   listedCursor,
   startFor,
@@ -120,10 +121,12 @@ function checkBacklog(m: Model, d: DeviceModel, client: Client, node: number): v
     const end = endFor(c, d.user);
     const lo = startFor(c, d.user, cursorLo(d, c.id));
     const hi = startFor(c, d.user, cursorHi(d, c.id));
-    // a member who left and joined again may get the earlier membership's part first, then
-    // a second conv frame from the new join point (its attach may overtake `synced`)
-    const again = convFrames.length === 2 && convFrames[0]!.t === 'conv' && convFrames[1]!.t === 'conv' && convFrames[0]!.cursor < join && convFrames[1]!.cursor === join && lo < join;
-    if (convFrames.length > 1 && !again) fail(`${d.key} got ${convFrames.length} conv frames for ${c.id} in one backlog`);
+    // a member who left and joined again may get each earlier membership's part first, then
+    // a conv frame from each later join point, in order (these attaches may overtake `synced`)
+    const cursors = convFrames.map((f) => (f.t === 'conv' ? f.cursor : -1));
+    const joins = laterJoins(c, d.user, cursors[0] ?? 0);
+    const again = cursors.length > 1 && lo < join && cursors.slice(1).every((cur, i) => cur > cursors[i]! && joins.includes(cur));
+    if (convFrames.length > 1 && !again) fail(`${d.key} got ${convFrames.length} conv frames for ${c.id} in one backlog (cursors ${cursors.join(', ')}; membership ${JSON.stringify(c.members.get(d.user))})`);
     const cf = convFrames[0];
     if (!cf) {
       if (hi < end) fail(`${d.key} connected to node ${node} and got no backlog for ${c.id}: its cursor is at most ${hi} (acks asked for ${cursorHi(d, c.id)}), head ${head(c)}, owed up to ${end}, membership ${JSON.stringify(c.members.get(d.user))}`);

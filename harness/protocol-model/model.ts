@@ -102,20 +102,24 @@ export function lastMembership(c: ConvModel, user: string): Membership {
 
 /**
  * Where delivery of `c` starts for a device whose stored cursor is `own` (PROTOCOL.md
- * "Connect" 6: a join sets the cursor to the head at that join; never past the head) —
- * except that a member who left and joined again is first owed what its device lacks of
- * the membership before (guarantee 1; the store keeps that one earlier membership, as
- * conv-state's prevJoin/prevLeft): from `own`, never before that membership's join.
+ * "Connect" 6: a join sets the cursor to the head at that join; never past the head): in
+ * the first of the user's memberships, oldest first, that still owes the device something
+ * (guarantee 1: every membership's messages, each from its join point) — or, when none
+ * does, where the latest one starts, clamped as above.
  */
 export function startFor(c: ConvModel, user: string, own: number): number {
   const ms = c.members.get(user) ?? [];
-  const last = ms.at(-1) ?? { join: -1, left: -1 };
-  const prev = ms.length >= 2 ? ms.at(-2)! : undefined;
-  if (prev && last.left < 0 && last.join >= 0) {
-    const from = Math.max(own, prev.join);
-    if (from < Math.min(prev.left, head(c))) return from;
+  for (const m of ms.slice(0, -1)) {
+    const from = Math.max(own, m.join);
+    if (from < Math.min(m.left, head(c))) return from;
   }
+  const last = ms.at(-1) ?? { join: -1, left: -1 };
   return Math.min(head(c), Math.max(own, last.join));
+}
+
+/** The join points of the user's memberships after the one `from` lies in: where a backlog's later `conv` frames may start. */
+export function laterJoins(c: ConvModel, user: string, from: number): number[] {
+  return (c.members.get(user) ?? []).map((m) => m.join).filter((j) => j > from);
 }
 
 /**

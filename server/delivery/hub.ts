@@ -12,7 +12,7 @@ import { ConvChannel, type ChannelIO } from './channel.ts';
 import { CoalescedWork } from '../util/coalesced.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import { statesInBatches } from '../store/batched-states.ts';
-import { cursorOfOtherEpoch, earlierMembershipStart, startCursor } from './cursor.ts';
+import { cursorOfOtherEpoch, ownCursor, owedAfter, type Owed } from './cursor.ts';
 
 export interface HubOptions {
   backlogLimit: number;
@@ -181,18 +181,12 @@ export class Hub {
           continue;
         }
         const stored = cursors.get(conv);
-        // a member who left and joined again since this device's cursor: what the earlier
-        // membership is owed first, then from the new join point (as for an open connection)
-        const earlier = earlierMembershipStart(st, stored);
-        const cursor = earlier ?? startCursor(st, stored);
-        // a former member: only what was stored while it was a member, if this device lacks it
-        if (st.left >= 0 && cursor >= st.left) continue;
-        const cc = this.attach(conn, chan, conv, st.epoch, cursor);
-        if (st.left >= 0) cc.until = st.left;
-        if (earlier !== null) {
-          cc.until = st.prevLeft;
-          (conn.rejoins ??= new Map()).set(conv, st.join);
-        }
+        // the first membership this device lacks part of (a former member: only what was
+        // stored while it was one); the later ones follow it (detachFromConn's rejoin)
+        const owed = owedAfter(st, ownCursor(st, stored));
+        if (!owed) continue;
+        const cc = this.attach(conn, chan, conv, st.epoch, owed.from);
+        this.bound(cc, owed);
         ccs.push({ cc, st, force: cursorOfOtherEpoch(st, stored) });
       }
       // as long as it is: an array grown by push keeps room for 16 more
@@ -227,15 +221,14 @@ export class Hub {
       chan.start(st.epoch, st.head);
       if (st.join < 0) return;
       const done = conn.finished?.get(conv);
-      const earlier = earlierOwed && !done ? earlierMembershipStart(st, cursor) : null;
-      const pos = earlier ?? Math.max(startCursor(st, cursor, joinSeq), done && done.epoch === st.epoch ? done.pos : 0);
-      if (st.left >= 0 && pos >= st.left) return;
-      const cc = this.attach(conn, chan, conv, st.epoch, pos);
-      if (st.left >= 0) cc.until = st.left;
-      if (earlier !== null) {
-        cc.until = st.prevLeft;
-        (conn.rejoins ??= new Map()).set(conv, st.join);
-      }
+      const own = ownCursor(st, cursor);
+      // owed from `joinSeq` (a join point, or where an earlier membership's view ended) and
+      // past what this connection finished; a connection new to the conversation, from its cursor
+      const after = earlierOwed && !done ? own : Math.max(own, joinSeq, done && done.epoch === st.epoch ? done.pos : 0);
+      const owed = owedAfter(st, after);
+      if (!owed) return;
+      const cc = this.attach(conn, chan, conv, st.epoch, owed.from);
+      this.bound(cc, owed);
       await this.replay(cc, st.trimmed, st.head, false);
     } catch (err) {
       if (attempt < 30 && conn.isOpen) {
@@ -490,20 +483,34 @@ export class Hub {
    */
   private applyMembership(cc: ConnConv, st: ConvState): void {
     if (st.epoch !== cc.epoch) return;
-    if (st.join > cc.pos) {
-      if (st.prevLeft > cc.pos) {
-        // still owed up to where the earlier membership ended, then from the new join
-        cc.until = Math.min(cc.until, st.prevLeft);
-        (cc.conn.rejoins ??= new Map()).set(cc.conv, st.join);
-        return;
-      }
+    const owed = owedAfter(st, cc.pos);
+    if (!owed) {
       cc.until = Math.min(cc.until, cc.pos);
-      this.detachFromConn(cc);
-      if (st.left < 0 && cc.conn.state === 'open') void this.attachLater(cc.conn, cc.conv, st.join);
       return;
     }
-    if (st.left >= 0) cc.until = Math.min(cc.until, st.left);
-    else if (st.join < 0) cc.until = Math.min(cc.until, cc.pos);
+    if (owed.from > cc.pos) {
+      // the user was no member just after cc.pos (it left, and joined again later): end here
+      // and go on from the next membership
+      cc.until = Math.min(cc.until, cc.pos);
+      this.detachFromConn(cc);
+      if (cc.conn.state === 'open') void this.attachLater(cc.conn, cc.conv, owed.from);
+      return;
+    }
+    this.bound(cc, { ...owed, until: Math.min(cc.until, owed.until) });
+  }
+
+  /**
+   * A view owes one membership: it ends where that membership ended, and when a later one
+   * follows, the connection goes on from there once the view has reached its end
+   * (detachFromConn). A pending point already lower is kept: it still has memberships to walk.
+   */
+  private bound(cc: ConnConv, owed: Owed): void {
+    if (owed.until === Infinity) return;
+    cc.until = owed.until;
+    if (!owed.more) return;
+    const conn = cc.conn;
+    const pending = conn.rejoins?.get(cc.conv);
+    (conn.rejoins ??= new Map()).set(cc.conv, pending === undefined ? owed.until : Math.min(pending, owed.until));
   }
 
   private detachFromConn(cc: ConnConv): void {
@@ -517,9 +524,9 @@ export class Hub {
       if (cc.until !== Infinity) (conn.finished ??= new Map()).set(cc.conv, { epoch: cc.epoch, pos: cc.pos });
       // the user joined again while this view still owed the earlier membership: go on from the join
       const rejoin = conn.rejoins?.get(cc.conv);
+      // (its `finished` stays: the attach goes on past it, never replaying what this view sent)
       if (rejoin !== undefined) {
         conn.rejoins!.delete(cc.conv);
-        conn.finished?.delete(cc.conv);
         if (conn.state === 'open') void this.attachLater(conn, cc.conv, rejoin);
       }
     }
@@ -667,14 +674,16 @@ export class Hub {
       // never held it on this connection (no view, none finished): owed the earlier membership's rest, as at connect
       const fresh = !cc && !conn.finished?.has(conv);
       if (cc && cc.until !== Infinity) {
-        // left and re-joined: what the earlier membership is owed first, then from the new join point
-        if (cc.pos < cc.until) {
-          (conn.rejoins ??= new Map()).set(conv, atSeq);
-          continue;
-        }
-        this.detachFromConn(cc);
+        // left and joined again: what the earlier memberships are owed first (a walk already
+        // pending goes on from its own point), then from the new join point
+        const pending = conn.rejoins?.get(conv);
+        (conn.rejoins ??= new Map()).set(conv, pending === undefined ? atSeq : Math.min(pending, atSeq));
+        // its end reached: detachFromConn attaches from the rejoin point
+        if (cc.pos >= cc.until) this.detachFromConn(cc);
+        continue;
       } else if (cc || this.holds(conn, conv)) continue;
-      conn.finished?.delete(conv);
+      // `finished` stays: a join event older than what this connection was sent since (the
+      // bus lags the store reads) must not replay below it
       void this.attachLater(conn, conv, atSeq, 0, fresh);
     }
   }
@@ -688,8 +697,10 @@ export class Hub {
         if (!ch || !this.holds(conn, conv)) continue;
         cc = this.viewOf(ch, conn);
       }
-      cc.until = atSeq;
-      if (cc.pos >= atSeq) this.detachFromConn(cc);
+      // a view still owing an earlier membership keeps its end: the current one, which this
+      // leave ends, comes after it (the walk reads it again)
+      cc.until = Math.min(cc.until, atSeq);
+      if (cc.pos >= cc.until) this.detachFromConn(cc);
     }
   }
 

@@ -72,6 +72,16 @@ export interface ConvHead {
   head: number;
 }
 
+/**
+ * How many ended memberships of one user in one group the store remembers (the oldest is
+ * forgotten past it): a device away across more leave-and-join cycles than this misses the
+ * oldest memberships' messages. README "Known limitations".
+ */
+export const MEMBERSHIPS_KEPT = 32;
+
+/** `earlier` when there is none (shared: most states have none). */
+export const NO_EARLIER: readonly number[] = Object.freeze([]);
+
 export interface ConvState extends ConvHead {
   /** last seq removed by retention */
   trimmed: number;
@@ -80,12 +90,12 @@ export interface ConvState extends ConvHead {
   /** for a former group member: the head when it left (its devices get messages up to it); else -1 */
   left: number;
   /**
-   * for a member who left and joined again: where that earlier membership ended (an open
-   * connection still behind it is owed up to there, then from `join`); else -1
+   * The user's ended memberships before the one `join`/`left` describe, oldest first, as
+   * flat pairs [join, left, join, left, …] (at most MEMBERSHIPS_KEPT in all, with that one).
+   * Empty for a dm, or for one membership only. A device is owed each (join, left] it lacks,
+   * and never a seq stored between two of them (PROTOCOL.md guarantee 1).
    */
-  prevLeft: number;
-  /** with `prevLeft`: where that earlier membership began (a device is owed nothing of the group before it); else -1 */
-  prevJoin: number;
+  earlier: readonly number[];
 }
 
 /** One stored message: its seq and its `msg` frame, ready to write to a socket. */

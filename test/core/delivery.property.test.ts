@@ -256,7 +256,9 @@ describe('delivery core, in-process on the in-memory seams', () => {
       { numRuns: RUNS, seed: SEED, path: PATH },
     );
     const perSecond = (cases * 1000) / (Date.now() - started);
-    expect(cases).toBe(RUNS);
+    // a replayed path runs that one case and the shrinks below it, not RUNS
+    if (PATH === undefined) expect(cases).toBe(RUNS);
+    else expect(cases).toBeGreaterThan(0);
     console.log(`delivery property: ${cases} cases, ${perSecond.toFixed(0)} cases/s`);
   });
 

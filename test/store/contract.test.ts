@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBusPayload, type BusPayload } from '../../server/bus/payloads.ts';
 import { decodeServerFrame } from '../../server/protocol/server-frames.ts';
 import { keys } from '../../server/store/keys.ts';
+import { MEMBERSHIPS_KEPT } from '../../server/store/log.ts';
 import { MemoryBroker, type MemoryBusLink } from '../../server/store/memory/memory-bus.ts';
 import { MemoryStore } from '../../server/store/memory/memory-store.ts';
 import { RedisCursorStore } from '../../server/store/redis/redis-cursors.ts';
@@ -233,15 +234,53 @@ describe.each([
     expect(sl).toMatchObject({ head: 5, join: 3, left: -1 });
     expect(sz).toMatchObject({ join: -1, left: -1 });
     const [missing] = await log.states(o, [`g:${uid('nope')}`]);
-    expect(missing).toEqual({ epoch: null, head: 0, trimmed: 0, join: -1, left: -1, prevLeft: -1, prevJoin: -1 });
+    expect(missing).toEqual({ epoch: null, head: 0, trimmed: 0, join: -1, left: -1, earlier: [] });
     // the member who left at 4 joins again at 5: its open connections are owed up to 4, then from 5
     expect(await groups.joinGroup(o, g, [m])).toEqual([m]);
-    expect((await log.states(m, [conv]))[0]).toMatchObject({ join: 5, left: -1, prevLeft: 4, prevJoin: 0 });
-    expect((await log.states(late, [conv]))[0]).toMatchObject({ join: 3, prevLeft: -1, prevJoin: -1 });
+    expect((await log.states(m, [conv]))[0]).toMatchObject({ join: 5, left: -1, earlier: [0, 4] });
+    expect((await log.states(late, [conv]))[0]).toMatchObject({ join: 3, earlier: [] });
     expect(await log.heads([conv, 'dm:nobody1:nobody2'])).toEqual([{ epoch: so!.epoch, head: 5 }, { epoch: null, head: 0 }]);
     expect((await log.range(conv, 2, 4, 100)).map((e) => e.seq)).toEqual([2, 3, 4]);
     expect((await log.range(conv, 2, null, 2)).map((e) => e.seq)).toEqual([2, 3]);
     expect(decodeServerFrame((await log.range(conv, 5, 5, 1))[0]!.frame)).toMatchObject({ t: 'msg', conv, seq: 5, cmid: 'c5' });
+  });
+
+  it('states: every ended membership of a user who left and joined again and again, oldest first, at most MEMBERSHIPS_KEPT', async () => {
+    const { log, groups } = impl.stores;
+    const [o, u] = [uid('o'), uid('u')];
+    const g = uid('g');
+    const conv = `g:${g}`;
+    await groups.createGroup(o, g, [u]);
+    const st = async () => (await log.states(u, [conv]))[0]!;
+    // u: member (0, 1], then (2, 3], then (4, …): three memberships, seqs 2 and 4 stored between
+    let n = 0;
+    const send = () => log.send(sendReq(conv, o, `c${++n}`));
+    await send();
+    await groups.leaveGroup(u, g, u);
+    await send();
+    await groups.joinGroup(o, g, [u]);
+    await send();
+    await groups.leaveGroup(u, g, u);
+    expect(await st()).toMatchObject({ head: 3, join: 2, left: 3, earlier: [0, 1] });
+    await send();
+    await groups.joinGroup(o, g, [u]);
+    expect(await st()).toMatchObject({ head: 4, join: 4, left: -1, earlier: [0, 1, 2, 3] });
+    // past MEMBERSHIPS_KEPT ended memberships, the oldest is forgotten
+    for (let i = 0; i < MEMBERSHIPS_KEPT; i++) {
+      await send();
+      await groups.leaveGroup(u, g, u);
+      await send();
+      await groups.joinGroup(o, g, [u]);
+    }
+    const last = await st();
+    expect(last.earlier).toHaveLength(2 * MEMBERSHIPS_KEPT);
+    expect(last.earlier.slice(0, 4)).toEqual([4, 5, 6, 7]);
+    expect(last.earlier.at(-1)).toBe(last.join - 1);
+    expect(last).toMatchObject({ left: -1, join: 4 + 2 * MEMBERSHIPS_KEPT });
+    await groups.leaveGroup(u, g, u);
+    const gone = await st();
+    expect(gone.earlier).toHaveLength(2 * (MEMBERSHIPS_KEPT - 1));
+    expect(gone).toMatchObject({ join: last.join, left: last.head });
   });
 
   it('history: after, before, both, neither, and more', async () => {

@@ -3,7 +3,7 @@ import { encode } from '../../protocol/server-frames.ts';
 import { encodeBusPayload, type BusPayload } from '../../bus/payloads.ts';
 import type { ConvMark, CursorStore, DeviceMarks, StoredMark } from '../cursors.ts';
 import type { GroupInfo, GroupStore } from '../groups.ts';
-import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, ReclaimResult, SendRequest, SendResult } from '../log.ts';
+import { MEMBERSHIPS_KEPT, NO_EARLIER, type ConvHead, type ConvState, type ConversationLog, type HistoryPage, type HistoryQuery, type LogEntry, type ReclaimResult, type SendRequest, type SendResult } from '../log.ts';
 import type { PresenceState, PresenceStore, Registration } from '../presence-store.ts';
 import type { MemoryBroker } from './memory-bus.ts';
 
@@ -53,7 +53,8 @@ interface Conversation {
   dedupe: Map<string, { seq: number; ts: number }>;
   /** groups only: member → join seq, in join order */
   members: Map<string, number> | null;
-  leavers: Map<string, { join: number; left: number }>;
+  /** each user's ended memberships, oldest first (at most MEMBERSHIPS_KEPT), as group-leave.lua keeps them */
+  leavers: Map<string, { join: number; left: number }[]>;
   owner: string;
 }
 
@@ -191,22 +192,20 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
     return this.run('states', () =>
       convs.map((conv) => {
         const c = this.convs.get(conv);
-        if (!c) return { epoch: null, head: 0, trimmed: 0, join: -1, left: -1, prevLeft: -1, prevJoin: -1 };
+        if (!c) return { epoch: null, head: 0, trimmed: 0, join: -1, left: -1, earlier: NO_EARLIER };
         let join = 0;
         let left = -1;
-        let prevLeft = -1;
-        let prevJoin = -1;
+        let earlier: readonly number[] = NO_EARLIER;
         if (c.members) {
           const j = c.members.get(user);
-          const l = c.leavers.get(user);
-          join = j ?? l?.join ?? -1;
-          if (j === undefined && l) left = l.left;
-          if (j !== undefined && l) {
-            prevLeft = l.left;
-            prevJoin = l.join;
-          }
+          const past = c.leavers.get(user) ?? [];
+          const last = j === undefined ? past.at(-1) : undefined;
+          join = j ?? last?.join ?? -1;
+          if (last) left = last.left;
+          const ended = last ? past.slice(0, -1) : past;
+          if (ended.length) earlier = ended.flatMap((ms) => [ms.join, ms.left]);
         }
-        return { epoch: c.epoch, head: c.head, trimmed: c.trimmed, join, left, prevLeft, prevJoin };
+        return { epoch: c.epoch, head: c.head, trimmed: c.trimmed, join, left, earlier };
       }),
     );
   }
@@ -364,7 +363,10 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
       const join = c.members.get(user);
       if (join === undefined) return false;
       c.members.delete(user);
-      c.leavers.set(user, { join, left: c.head });
+      const past = c.leavers.get(user) ?? [];
+      past.push({ join, left: c.head });
+      if (past.length > MEMBERSHIPS_KEPT) past.shift();
+      c.leavers.set(user, past);
       if (c.owner === user) c.owner = c.members.keys().next().value ?? '';
       this.publish({ k: 'l', conv, epoch: c.epoch, user, atSeq: c.head });
       return true;

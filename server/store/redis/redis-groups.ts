@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { ProtocolError } from '../../protocol/codes.ts';
 import { keys } from '../keys.ts';
 import type { GroupInfo, GroupStore } from '../groups.ts';
+import { MEMBERSHIPS_KEPT } from '../log.ts';
 import { newEpoch, ScriptedStore, storeCall } from './scripts.ts';
 
 export interface GroupLimits {
@@ -90,7 +91,7 @@ export class RedisGroupStore extends ScriptedStore implements GroupStore {
   leaveGroup(caller: string, group: string, user: string): Promise<boolean> {
     const conv = `g:${group}`;
     return storeCall(async () => {
-      const res = (await this.scripts['group-leave'](keys.meta(conv), keys.members(conv), keys.joinOrder(conv), keys.leavers(conv), caller, user, this.channel, conv)) as (string | number)[];
+      const res = (await this.scripts['group-leave'](keys.meta(conv), keys.members(conv), keys.joinOrder(conv), keys.leavers(conv), caller, user, this.channel, conv, MEMBERSHIPS_KEPT)) as (string | number)[];
       if (res[0] === 'not_found') throw new ProtocolError('not_found', `no such group: ${group}`);
       if (res[0] === 'forbidden') throw new ProtocolError('forbidden', `only the owner or the user itself may remove ${user}`);
       // The index entry stays: the user's offline devices still replay up to the leave.

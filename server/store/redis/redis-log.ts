@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { ProtocolError } from '../../protocol/codes.ts';
 import { encode, msgFrameParts } from '../../protocol/server-frames.ts';
 import { keys } from '../keys.ts';
-import type { ConvHead, ConvState, ConversationLog, HistoryPage, HistoryQuery, LogEntry, ReclaimResult, SendRequest, SendResult } from '../log.ts';
+import { NO_EARLIER, type ConvHead, type ConvState, type ConversationLog, type HistoryPage, type HistoryQuery, type LogEntry, type ReclaimResult, type SendRequest, type SendResult } from '../log.ts';
 import { holdForTurn } from '../../util/turn-cork.ts';
 import { newEpoch, pipelineScript, ScriptedStore, storeCall, storeError } from './scripts.ts';
 
@@ -151,8 +151,8 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
       const res = (await p.exec()) ?? [];
       return res.map(([err, v]) => {
         if (err) throw err;
-        const [epoch, head, trimmed, join, left, prevLeft, prevJoin] = v as [string | null, number, number, number, number, number, number];
-        return { epoch: epoch || null, head, trimmed, join, left, prevLeft, prevJoin };
+        const [epoch, head, trimmed, join, left, earlier] = v as [string | null, number, number, number, number, number[]];
+        return { epoch: epoch || null, head, trimmed, join, left, earlier: earlier.length ? earlier : NO_EARLIER };
       });
     });
   }
