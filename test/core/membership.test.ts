@@ -57,9 +57,10 @@ describe('leave and re-join while the bus link is down', () => {
  * `imstorm explore --seed 1901` on the correct server (a node paused while one of its
  * devices reconnected; its user left and re-joined a group meanwhile: `lost`, 10 of 10).
  */
+const send = (store: ReturnType<typeof simCluster>['store'], cmid: string) => store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid, bodyJson: '"x"' });
+const groupSeqs = (frames: readonly { t: string }[]) => frames.filter((f) => f.t === 'msg' && (f as { conv?: string }).conv === 'g:team').map((f) => (f as { seq?: number }).seq);
+
 describe('leave and re-join while a device is not connected', () => {
-  const send = (store: ReturnType<typeof simCluster>['store'], cmid: string) => store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid, bodyJson: '"x"' });
-  const groupSeqs = (frames: readonly { t: string }[]) => frames.filter((f) => f.t === 'msg' && (f as { conv?: string }).conv === 'g:team').map((f) => (f as { seq?: number }).seq);
 
   it('its next connect gets what was stored before the leave and after the re-join, and nothing in between', async () => {
     const { store, nodes } = simCluster(1);
@@ -138,8 +139,6 @@ describe('leave and re-join while a device is not connected', () => {
  * its user was no member (delivery.property.test.ts, seed -1312227908).
  */
 describe('several leave-and-join cycles', () => {
-  const send = (store: ReturnType<typeof simCluster>['store'], cmid: string) => store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid, bodyJson: '"x"' });
-  const groupSeqs = (frames: readonly { t: string }[]) => frames.filter((f) => f.t === 'msg' && (f as { conv?: string }).conv === 'g:team').map((f) => (f as { seq?: number }).seq);
   const convCursors = (frames: readonly { t: string }[]) => frames.filter((f) => f.t === 'conv' && (f as { conv?: string }).conv === 'g:team').map((f) => (f as { cursor?: number }).cursor);
   /** u3 is a member during odd seqs only: owed-1, leave, not-owed-2, join, owed-3, … up to `n` */
   const cycles = async (store: ReturnType<typeof simCluster>['store'], n: number) => {
