@@ -47,8 +47,8 @@ function openFileLimit(): number | null {
 /** The Redis implementations of every seam, on the node's command link. */
 export function redisStores(links: RedisLinks, config: Config): Stores {
   return {
-    log: new RedisConversationLog(links.cmd, { retentionMaxMsgs: config.RETENTION_MAX_MSGS, retentionMs: config.RETENTION_MS, dedupeTtlMs: config.DEDUPE_TTL_MS, newConversationsPerMinute: config.NEW_CONVERSATIONS_PER_MINUTE, reclaimAddGraceMs: 2 * config.STORE_TIMEOUT_MS }),
-    cursors: new RedisCursorStore(links.cmd),
+    log: new RedisConversationLog(links.cmd, { retentionMaxMsgs: config.RETENTION_MAX_MSGS, retentionMs: config.RETENTION_MS, dedupeTtlMs: config.DEDUPE_TTL_MS, newConversationsPerMinute: config.NEW_CONVERSATIONS_PER_MINUTE, reclaimAddGraceMs: 2 * config.STORE_TIMEOUT_MS }, links.fast),
+    cursors: new RedisCursorStore(links.cmd, links.fast),
     groups: new RedisGroupStore(links.cmd, { groupMax: config.GROUP_MAX, maxGroupsPerUser: config.MAX_GROUPS_PER_USER }),
     presence: new RedisPresenceStore(links.cmd),
     bus: new RedisBusLink(links, keys.busChannel()),
@@ -187,7 +187,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     isReady: () => durable && unfit === null && links.isCmdUp,
     notReadyReason: () => (unfit ? `Redis is not fit to run on: ${unfit}` : null),
     httpSockets: () => httpSockets,
-    backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length, pendingDeregistrations: presence.pendingCloses }),
+    backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length + (links.fast?.inFlight ?? 0), pendingDeregistrations: presence.pendingCloses }),
   };
   const withAdmin = config.ADMIN_PORT !== undefined;
   // Every socket on PORT counts toward MAX_CONNECTIONS (and MAX_CONNECTIONS_PER_ADDRESS), see admission.ts

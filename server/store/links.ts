@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { hotScripts, ScriptLink } from './redis/script-link.ts';
 
 /**
  * The node's two Redis links: `cmd` for commands and scripts, `sub` for the bus.
@@ -24,6 +25,8 @@ export interface LinksEvents {
 export class RedisLinks extends EventEmitter<LinksEvents> {
   readonly cmd: Redis;
   readonly sub: Redis;
+  /** the lean link for the 1:1 hot scripts (redis/script-link.ts); null where it cannot speak the URL */
+  readonly fast: ScriptLink | null;
   private readonly timeoutMs: number;
   private readonly channel: string;
   private probeTimer: NodeJS.Timeout | null = null;
@@ -62,6 +65,7 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     const suffix = nodeId ? `-${nodeId}` : '';
     this.cmd = new Redis(url, { ...base, connectionName: `imstorm-cmd${suffix}` });
     this.sub = new Redis(url, { ...base, connectionName: `imstorm-bus${suffix}`, autoResubscribe: false });
+    this.fast = ScriptLink.supports(url) ? new ScriptLink(url, timeoutMs, Object.values(hotScripts), `imstorm-fast${suffix}`) : null;
     // ioredis emits 'error' for every failed reconnect; the probe and the state
     // transitions below are what we log.
     this.cmd.on('error', () => {});
@@ -92,6 +96,7 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
   start(): void {
     this.cmd.connect().catch(() => {});
     this.sub.connect().catch(() => {});
+    this.fast?.start();
     this.probeTimer = setInterval(() => void this.probe(), Math.max(25, Math.floor(this.timeoutMs / 2)));
     this.probeTimer.unref();
   }
@@ -110,6 +115,7 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.cmd.disconnect(false);
     this.sub.disconnect(false);
+    this.fast?.close();
   }
 
   private async subscribe(): Promise<void> {

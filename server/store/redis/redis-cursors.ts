@@ -38,7 +38,7 @@ export class RedisCursorStore extends ScriptedStore implements CursorStore {
 
   async advanceCursors(user: string, device: string, marks: readonly ConvMark[]): Promise<void> {
     if (!marks.length) return;
-    await storeCall(() => this.scripts['cursors-advance'](keys.cursors(user, device), ...markArgs(marks)));
+    await storeCall(() => this.hot('cursors-advance', [keys.cursors(user, device), ...markArgs(marks)]));
   }
 
   /**
@@ -51,9 +51,8 @@ export class RedisCursorStore extends ScriptedStore implements CursorStore {
   async advanceCursorsBatch(batch: readonly DeviceMarks[]): Promise<boolean[]> {
     if (!batch.length) return [];
     return storeCall(async () => {
-      holdForTurn(this.redis.stream);
-      const advance = this.scripts['cursors-advance'];
-      const res = await Promise.allSettled(batch.map((d) => (d.marks.length ? advance(keys.cursors(d.user, d.device), ...markArgs(d.marks)) : this.redis.ping())));
+      holdForTurn(this.hotSocket());
+      const res = await Promise.allSettled(batch.map((d) => (d.marks.length ? this.hot('cursors-advance', [keys.cursors(d.user, d.device), ...markArgs(d.marks)]) : this.redis.ping())));
       const ok = res.map((r) => r.status === 'fulfilled');
       if (!ok.includes(true)) throw (res.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined)?.reason ?? new Error('no answer');
       return ok;

@@ -5,6 +5,7 @@ import { encode, msgFrameParts } from '../../protocol/server-frames.ts';
 import { keys } from '../keys.ts';
 import { NO_EARLIER, type ConvHead, type ConvState, type ConversationLog, type HistoryPage, type HistoryQuery, type LogEntry, type ReclaimResult, type SendRequest, type SendResult } from '../log.ts';
 import { holdForTurn } from '../../util/turn-cork.ts';
+import type { ScriptLink } from './script-link.ts';
 import { newEpoch, pipelineScript, ScriptedStore, storeCall, storeError } from './scripts.ts';
 
 export interface LogLimits {
@@ -62,8 +63,8 @@ function parseEntry(e: unknown): RawEntry {
 export class RedisConversationLog extends ScriptedStore implements ConversationLog {
   private readonly limits: LogLimits;
 
-  constructor(redis: Redis, limits: LogLimits) {
-    super(redis);
+  constructor(redis: Redis, limits: LogLimits, fast: ScriptLink | null = null) {
+    super(redis, fast);
     this.limits = limits;
   }
 
@@ -71,12 +72,12 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
   private runSend(req: SendRequest, head: string, mid: string, mode: 'group' | 'dm' | 'dm-indexed', reclaimIndexed: boolean): Promise<[string, number?, number?, string?]> {
     const l = this.limits;
     const c = req.conv;
-    return this.scripts.send(
+    return this.hot('send', [
       keys.meta(c), keys.log(c), keys.dedupe(c), keys.members(c), keys.dedupeOrphans(c),
       // the epoch matters only where this message may create the conversation (dm-indexed)
       req.sender, req.cmid, req.bodyJson, head, mid, mode === 'dm-indexed' ? newEpoch() : '', mode,
       l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, this.channel, c, reclaimIndexed ? '1' : '0',
-    ) as Promise<[string, number?, number?, string?]>;
+    ]) as Promise<[string, number?, number?, string?]>;
   }
 
   // storeCall's contract (Redis failures become `unavailable`), inline: one promise less per send
@@ -85,7 +86,7 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
       const { head, mid } = msgFrameParts(req.conv, req.sender, req.cmid);
       let mode: 'group' | 'dm' | 'dm-indexed' = req.isGroup ? 'group' : 'dm';
       // the sends of one event-loop turn leave in one write (turn-cork.ts)
-      holdForTurn(this.redis.stream);
+      holdForTurn(this.hotSocket());
       let res = await this.runSend(req, head, mid, mode, false);
       if (res[0] === 'need_index') {
         const most = this.limits.newConversationsPerMinute;

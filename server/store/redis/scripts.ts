@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { ProtocolError } from '../../protocol/codes.ts';
 import { keys } from '../keys.ts';
+import { hotScripts, type HotScript, type ScriptLink } from './script-link.ts';
 
 /**
  * The store's Lua scripts, one file each in ./lua, read once at start. A line
@@ -37,13 +38,9 @@ const scriptKeys = {
 export type ScriptName = keyof typeof scriptKeys;
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
-const LUA_DIR = new URL('./lua/', import.meta.url);
+import { loadLua } from './lua-source.ts';
 
-export function loadLua(name: string, seen: readonly string[] = []): string {
-  if (seen.includes(name)) throw new Error(`lua include cycle: ${[...seen, name].join(' → ')}`);
-  const text = readFileSync(new URL(name, LUA_DIR), 'utf8');
-  return text.replace(/^--!include (\S+)$/gm, (_, file: string) => loadLua(file, [...seen, name]).trimEnd());
-}
+export { loadLua };
 
 const commandName = (name: ScriptName) => `im_${name.replace(/-/g, '_')}`;
 
@@ -98,8 +95,23 @@ export abstract class ScriptedStore {
   protected readonly scripts: Record<ScriptName, ScriptFn>;
   protected readonly channel = keys.busChannel();
 
-  constructor(redis: Redis) {
+  /** the lean link for the hot scripts (script-link.ts); absent or not ready: ioredis */
+  protected readonly fast: ScriptLink | null;
+
+  constructor(redis: Redis, fast: ScriptLink | null = null) {
     this.redis = redis;
     this.scripts = defineScripts(redis);
+    this.fast = fast;
+  }
+
+  /** The socket a hot script call of this turn will be written to (to hold for the turn). */
+  protected hotSocket(): Writable | null {
+    return this.fast?.isReady ? this.fast.socket : this.redis.stream;
+  }
+
+  /** A hot script: on the lean link while it is ready, else on ioredis. */
+  protected hot(name: HotScript, args: (string | number)[]): Promise<unknown> {
+    const fast = this.fast;
+    return fast?.isReady ? fast.call(hotScripts[name], args) : this.scripts[name](...args);
   }
 }

@@ -1,0 +1,127 @@
+// The lean link for the 1:1 hot scripts (server/store/redis/script-link.ts) against a real
+// redis-server: the answers ioredis gave, NOSCRIPT after SCRIPT FLUSH, a Redis killed and
+// restarted, a Redis paused past the timeout, and every failure mapped as storeCall maps it.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { keys } from '../../server/store/keys.ts';
+import { RedisConversationLog } from '../../server/store/redis/redis-log.ts';
+import { RedisCursorStore } from '../../server/store/redis/redis-cursors.ts';
+import { hotScripts, ScriptLink } from '../../server/store/redis/script-link.ts';
+import { storeError } from '../../server/store/redis/scripts.ts';
+import { sleep } from '../helpers/procs.ts';
+import { startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { dm, uid } from '../helpers/ids.ts';
+
+const TIMEOUT_MS = 400;
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function setup(): Promise<{ redis: RedisHandle; cmd: Redis; link: ScriptLink }> {
+  const redis = await startRedis();
+  cleanups.push(() => redis.cleanup());
+  const cmd = new Redis(redis.port, '127.0.0.1', { maxRetriesPerRequest: 0, lazyConnect: false });
+  cmd.on('error', () => {});
+  cleanups.push(() => cmd.disconnect());
+  const link = new ScriptLink(redis.url, TIMEOUT_MS, Object.values(hotScripts), 'imstorm-fast-test');
+  link.start();
+  cleanups.push(() => link.close());
+  await until(() => link.isReady, 3000);
+  return { redis, cmd, link };
+}
+
+async function until(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await sleep(10);
+  }
+}
+
+const limits = { retentionMaxMsgs: 1000, retentionMs: 3_600_000, dedupeTtlMs: 60_000 };
+const dmReq = (a: string, b: string, cmid: string) => ({ conv: dm(a, b), sender: a, cmid, bodyJson: JSON.stringify('héllo ✓'), isGroup: false, dmUsers: [a, b] });
+
+describe('ScriptLink', () => {
+  it('answers send and cursors-advance as the ioredis scripts do, and names itself in CLIENT LIST', async () => {
+    const { cmd, link } = await setup();
+    const [a, b] = [uid('sa'), uid('sb')];
+    const fastLog = new RedisConversationLog(cmd, limits, link);
+    const r1 = await fastLog.send(dmReq(a, b, 'c1'));
+    expect(r1).toMatchObject({ seq: 1, dup: false });
+    expect(await fastLog.send(dmReq(a, b, 'c1'))).toEqual({ ...r1, dup: true });
+    // the ioredis path on the same data sees the same log
+    const slowLog = new RedisConversationLog(cmd, limits);
+    expect(await slowLog.send(dmReq(a, b, 'c2'))).toMatchObject({ seq: 2, epoch: r1.epoch, dup: false });
+    const cursors = new RedisCursorStore(cmd, link);
+    const conv = dm(a, b);
+    expect(await cursors.advanceCursorsBatch([{ user: b, device: 'd1', marks: [{ conv, epoch: r1.epoch, seq: 2 }] }])).toEqual([true]);
+    expect(await cursors.cursorOf(b, 'd1', conv)).toEqual({ epoch: r1.epoch, seq: 2 });
+    expect(String(await cmd.client('LIST'))).toContain('name=imstorm-fast-test');
+    expect(link.inFlight).toBe(0);
+  });
+
+  it('runs the script again as EVAL after SCRIPT FLUSH (NOSCRIPT)', async () => {
+    const { cmd, link } = await setup();
+    await cmd.script('FLUSH');
+    const key = keys.cursors(uid('u'), 'd');
+    await expect(link.call(hotScripts['cursors-advance'], [key, 'd:x:y', 'e1', 5])).resolves.toBe(1);
+    expect(await cmd.hget(key, 'd:x:y')).toBe('e1|5');
+    // EVAL loaded it again: the next call is a plain EVALSHA
+    expect(await cmd.script('EXISTS', hotScripts['cursors-advance'].sha)).toEqual([1]);
+  });
+
+  it('a script error stays a script error (`internal`), not `unavailable`', async () => {
+    const { cmd, link } = await setup();
+    const key = keys.cursors(uid('u'), 'd');
+    await cmd.set(key, 'not a hash');
+    const err = await link.call(hotScripts['cursors-advance'], [key, 'd:x:y', 'e1', 5]).then(() => null, (e: unknown) => e);
+    expect(storeError(err).code).toBe('internal');
+    // the link goes on
+    expect(link.isReady).toBe(true);
+    await expect(link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5])).resolves.toBe(1);
+  });
+
+  it('a Redis killed and restarted: calls in flight answer `unavailable`, then the link is ready again with its scripts loaded', async () => {
+    const { redis, link } = await setup();
+    redis.pause();
+    const inFlight = link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5]).then(() => null, (e: unknown) => e);
+    await sleep(50);
+    expect(link.inFlight).toBe(1);
+    await redis.kill();
+    expect(storeError(await inFlight).code).toBe('unavailable');
+    expect(link.isReady).toBe(false);
+    await redis.start();
+    await until(() => link.isReady, 5000);
+    // a restarted Redis has no scripts: the handshake loaded them (no NOSCRIPT round trip)
+    expect(await redis.command('SCRIPT', 'EXISTS', hotScripts.send.sha, hotScripts['cursors-advance'].sha)).toEqual([1, 1]);
+    await expect(link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5])).resolves.toBe(1);
+  });
+
+  it('a Redis paused past the timeout: the call answers `unavailable` after about the timeout, and the link comes back after the pause', async () => {
+    const { redis, link } = await setup();
+    redis.pause();
+    cleanups.push(() => (redis.paused ? redis.resume() : undefined));
+    const start = Date.now();
+    const err = await link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5]).then(() => null, (e: unknown) => e);
+    const took = Date.now() - start;
+    expect(String(err)).toContain('timed out');
+    expect(storeError(err).code).toBe('unavailable');
+    expect(took).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+    expect(took).toBeLessThan(TIMEOUT_MS + 1000);
+    // not ready while paused: the stores use ioredis then
+    await sleep(TIMEOUT_MS);
+    expect(link.isReady).toBe(false);
+    redis.resume();
+    await until(() => link.isReady, 5000);
+    await expect(link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5])).resolves.toBe(1);
+  });
+
+  it('only speaks plain redis:// URLs to database 0 without credentials (others keep ioredis)', () => {
+    expect(ScriptLink.supports('redis://127.0.0.1:6379')).toBe(true);
+    expect(ScriptLink.supports('redis://127.0.0.1:6379/0')).toBe(true);
+    expect(ScriptLink.supports('redis://127.0.0.1:6379/2')).toBe(false);
+    expect(ScriptLink.supports('redis://:secret@127.0.0.1:6379')).toBe(false);
+    expect(ScriptLink.supports('rediss://127.0.0.1:6379')).toBe(false);
+  });
+});
