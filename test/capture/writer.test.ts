@@ -67,3 +67,40 @@ it('a write that fails (its directory gone) stops the capture, logged once; late
   expect(existsSync(dir)).toBe(false);
   await cap.stop('test');
 });
+
+// The server's send→sent latency (about a millisecond) is the difference of two records'
+// monotonic times: a send and its answer are stamped at once, not with the stamp the first
+// record of their wall-clock millisecond took.
+it('a send and its answer carry their own monotonic time, within a wall-clock millisecond too', async () => {
+  const dir = path.join(root, 'precise');
+  const cap = new Capture({ dir, node: 'n3', incarnation: 'n3.cc', sample: 1, maxBytes: 1_048_576, bodies: false, log: { error: () => {}, warn: () => {}, info: () => {} } as never });
+  const spin = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  let found = false;
+  // a msg, then 0.25 ms later a send and 0.25 ms later its answer, all in one wall-clock
+  // millisecond (tried again until a busy machine lets the three fit in one)
+  for (let attempt = 0; attempt < 200 && !found; attempt++) {
+    const w = Date.now();
+    while (Date.now() === w);
+    const start = Date.now();
+    cap.msg(conn, 'g:busy', attempt + 1, 'live');
+    spin(0.25);
+    cap.inFrame(conn, { t: 'send', id: `s${attempt}`, conv: 'g:busy', cmid: `c${attempt}`, body: 'hi' } as never);
+    spin(0.25);
+    cap.out(conn, { t: 'sent', id: `s${attempt}`, conv: 'g:busy', seq: attempt + 1, cmid: `c${attempt}`, dup: false });
+    found = Date.now() === start;
+  }
+  expect(found, 'three records within one wall-clock millisecond').toBe(true);
+  await cap.stop('test');
+  const recs = captureFiles(dir).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean)).map((l) => JSON.parse(l) as { k: string; t?: string; m: number; w: number });
+  const last = recs.filter((r) => r.k === 'out' && r.t === 'sent').at(-1)!;
+  const i = recs.indexOf(last);
+  const [msg, send, sent] = [recs[i - 2]!, recs[i - 1]!, last];
+  expect([msg.t, send.t, sent.t]).toEqual(['msg', 'send', 'sent']);
+  expect(sent.w).toBe(msg.w);
+  // 0.25 ms apart, each rounded to 0.1 ms
+  expect(send.m - msg.m).toBeGreaterThan(0.15);
+  expect(sent.m - send.m).toBeGreaterThan(0.15);
+});
