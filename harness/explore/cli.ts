@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../env/paths.ts';
 import { EXIT_USAGE, envOf, parseCommandFlags, serverEnvFlag, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
 import { MODEL_USAGE, runModelExplore } from '../protocol-model/cli.ts';
 import { explore, type ExploreResult } from './explore.ts';
-import { foundName, writeScenarioFile } from './scenario-file.ts';
+import { foundName, runnablePath, writeScenarioFile } from './scenario-file.ts';
 import { describeCase, devicesOf, FAULT_KINDS, toScenario, type FaultKind } from './space.ts';
 import { renderTimeline } from './timeline.ts';
 
@@ -180,7 +180,7 @@ export const exploreCommand: Subcommand = {
       command,
     });
     io.out('');
-    io.out(`scenario: ${path.relative(process.cwd(), written)} — replay: npx imstorm run ./${path.relative(process.cwd(), written)}`);
+    io.out(`scenario: ${path.relative(process.cwd(), written)} — replay: npx imstorm run ${runnablePath(written)}`);
     io.out(`fast-check replay: imstorm explore --seed ${found.seed} --path ${found.path}${f['server-env'].map((kv) => ` --server-env ${kv}`).join('')}${f.guarantees ? ` --guarantees ${guarantees.join(',')}` : ''}`);
     return 1;
   },

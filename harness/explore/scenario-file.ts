@@ -29,7 +29,7 @@ export function scenarioFileText(i: ScenarioFileInput): string {
   const comment = (text: string) => text.replace(/\*\//g, '*\\/');
   const lines = [
     '// Found by imstorm explore; replay it with',
-    `//   npx imstorm run ./${'<this file>'}`,
+    `//   npx imstorm run ${'<this file>'}`,
     '// (the scenario carries its own seed, so the run draws the same plan; faults are timed',
     '// from the load\'s start, so a replay is close to, not identical with, the run that failed).',
     `// Found with: ${comment(i.command)}`,
@@ -45,10 +45,16 @@ export function scenarioFileText(i: ScenarioFileInput): string {
   return lines.join('\n');
 }
 
+/** How `imstorm run` is told of a file: `./relative` below the current directory, else its absolute path. */
+export function runnablePath(abs: string): string {
+  const rel = path.relative(process.cwd(), abs);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? abs : `./${rel.split(path.sep).join('/')}`;
+}
+
 /** Writes the file (making its directory); returns its absolute path. */
 export function writeScenarioFile(file: string, i: ScenarioFileInput): string {
   const abs = path.resolve(file);
   mkdirSync(path.dirname(abs), { recursive: true });
-  writeFileSync(abs, scenarioFileText(i).replace('<this file>', path.relative(process.cwd(), abs).split(path.sep).join('/')));
+  writeFileSync(abs, scenarioFileText(i).replace('<this file>', runnablePath(abs)));
   return abs;
 }

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
+import { registerHooks } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defineScenario, type Scenario } from './define.ts';
 
 /** A run target that names a file rather than a registered scenario or suite. */
@@ -10,6 +11,22 @@ export function looksLikeScenarioFile(target: string): boolean {
 
 export class ScenarioFileError extends Error {}
 
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let resolvesAnywhere = false;
+
+/**
+ * A scenario file outside this package (`imstorm explore --out /tmp/found.ts`, a file an
+ * engineer keeps elsewhere) imports 'imstorm' too, which Node resolves only from inside the
+ * package: that import is resolved to this package's entry (one resolve hook, set the first
+ * time such a file is loaded).
+ */
+function resolveImstormFromAnywhere(): void {
+  if (resolvesAnywhere) return;
+  resolvesAnywhere = true;
+  const entry = pathToFileURL(path.join(PACKAGE_ROOT, 'harness/index.ts')).href;
+  registerHooks({ resolve: (specifier, context, next) => (specifier === 'imstorm' ? { url: entry, format: 'module', shortCircuit: true } : next(specifier, context)) });
+}
+
 /**
  * Imports a scenario file (TypeScript runs as is on Node 22) and returns its default export
  * checked as a scenario: `export default defineScenario({ … })`, or the plain object.
@@ -17,6 +34,7 @@ export class ScenarioFileError extends Error {}
 export async function loadScenarioFile(target: string, cwd = process.cwd()): Promise<Scenario> {
   const file = path.resolve(cwd, target);
   if (!existsSync(file) || !statSync(file).isFile()) throw new ScenarioFileError(`no scenario file at ${file}`);
+  if (path.relative(PACKAGE_ROOT, file).startsWith('..')) resolveImstormFromAnywhere();
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };

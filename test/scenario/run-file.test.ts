@@ -56,6 +56,16 @@ describe('imstorm run <file>', () => {
       () => file('typo.ts', "import { defineScenario } from 'imstorm';\nexport default { name: 'typo', description: 'x', proves: ['x'], topology: { nodes: 1 }, workload: { users: 2 }, durationMs: 1000, thresholds: ['latency.sendToSnet.p99 < 5'] };\n"),
       /typo\.ts: invalid scenario "typo":\n\s+thresholds\.0: latency metric "sendToSnet"/,
     ],
+    [
+      // outside the repository, 'imstorm' still resolves (the file loads, and is judged on its content)
+      'a scenario file outside the project, with a misspelt threshold',
+      () => {
+        const p = path.join(out, 'elsewhere.ts');
+        writeFileSync(p, "import { defineScenario } from 'imstorm';\nexport default defineScenario({ name: 'elsewhere', description: 'x', proves: ['x'], topology: { nodes: 1 }, workload: { users: 2 }, durationMs: 1000, thresholds: ['latency.sendToSnet.p99 < 5'] });\n");
+        return p;
+      },
+      /elsewhere\.ts: invalid scenario "elsewhere":\n\s+thresholds\.0: latency metric "sendToSnet"/,
+    ],
   ])('%s: exit 2 with one clear line, nothing started', (_what, target, message) => {
     const r = imstorm('run', target(), '--env', 'local');
     expect(r.code, r.stdout + r.stderr).toBe(2);

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { explore } from '../../harness/explore/explore.ts';
 import type { RunOutcome } from '../../harness/explore/runner.ts';
-import { scenarioFileText, writeScenarioFile, foundName } from '../../harness/explore/scenario-file.ts';
+import { scenarioFileText, writeScenarioFile, foundName, runnablePath } from '../../harness/explore/scenario-file.ts';
 import { burstStages, caseArb, devicesOf, FAULT_KINDS, toScenario, type ExploreCase } from '../../harness/explore/space.ts';
 import { renderTimeline } from '../../harness/explore/timeline.ts';
 import { main } from '../../harness/cli.ts';
@@ -339,6 +339,8 @@ describe('the scenario file', () => {
     expect(text).toMatch(/^\/\/ Reproduced in 9 of 10 re-runs/m);
     expect(text).toContain('lost: m *\\/ n');
     expect(text).toContain(`npx imstorm run ./${path.relative(process.cwd(), file)}`);
+    // outside the current directory (--out /tmp/found.ts): the absolute path, which `imstorm run` loads too
+    expect(runnablePath('/tmp/found.ts')).toBe('/tmp/found.ts');
     const loaded: Scenario = await loadScenarioFile(file);
     expect(loaded).toEqual(defineScenario(scenario));
     expect(loaded.seed).toBe(c!.seed);
