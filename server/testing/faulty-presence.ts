@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { keys } from '../store/keys.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
-import { loadLua } from '../store/redis/scripts.ts';
+import { loadLua } from '../store/redis/lua-source.ts';
 
 /**
  * Writes `offline` over a user's stored presence (a rising `v`, published as a `p` payload),

@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { ProtocolError } from '../../protocol/codes.ts';
 import { keys } from '../keys.ts';
+import { loadLua } from './lua-source.ts';
 import { hotScripts, type HotScript, type ScriptLink } from './script-link.ts';
 
 /**
@@ -37,10 +38,6 @@ const scriptKeys = {
 
 export type ScriptName = keyof typeof scriptKeys;
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
-
-import { loadLua } from './lua-source.ts';
-
-export { loadLua };
 
 const commandName = (name: ScriptName) => `im_${name.replace(/-/g, '_')}`;
 

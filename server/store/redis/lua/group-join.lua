@@ -21,7 +21,7 @@ for _, u in ipairs(add) do
   local jc = redis.call('HINCRBY', KEYS[1], 'jc', 1)
   redis.call('HSET', KEYS[2], u, m[2])
   redis.call('ZADD', KEYS[3], jc, u)
-  -- the leavers entry stays: its leave point ends what this user's open connections are still owed (conv-state.lua prevLeft)
+  -- the leavers entry stays: its leave point ends what this user's open connections are still owed (conv-state.lua: every ended membership is still owed)
   redis.call('PUBLISH', ARGV[3], 'j\t' .. ARGV[4] .. '\t' .. m[1] .. '\t' .. u .. '\t' .. m[2])
   out[#out + 1] = u
 end
