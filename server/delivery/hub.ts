@@ -522,9 +522,9 @@ export class Hub {
       if (i >= 0) conn.convs.splice(i, 1);
       // a leaver's view ends here: a later attach (resync, a repeated join) must not replay below it
       if (cc.until !== Infinity) (conn.finished ??= new Map()).set(cc.conv, { epoch: cc.epoch, pos: cc.pos });
-      // the user joined again while this view still owed the earlier membership: go on from the join
+      // a later membership follows the one this view owed: go on from there (its `finished`
+      // stays, so that attach never replays what this view sent)
       const rejoin = conn.rejoins?.get(cc.conv);
-      // (its `finished` stays: the attach goes on past it, never replaying what this view sent)
       if (rejoin !== undefined) {
         conn.rejoins!.delete(cc.conv);
         if (conn.state === 'open') void this.attachLater(conn, cc.conv, rejoin);
