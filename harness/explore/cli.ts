@@ -39,6 +39,7 @@ const exploreFlags = z
     path: z.string().regex(/^\d+(:\d+)*$/, '--path is fast-check\'s replay path: numbers joined by colons, e.g. 3:0:2 (printed by an earlier exploration)').optional(),
     guarantees: list('--guarantees', EXPLORABLE).optional(),
     faults: list('--faults', FAULT_KINDS).optional(),
+    volatile: z.boolean().default(false),
     repeat: whole('--repeat', 1, 20).prefault('3'),
     'min-fails': whole('--min-fails', 1, 20).optional(),
     confirm: whole('--confirm', 0, 100).prefault('10'),
@@ -53,7 +54,8 @@ const exploreFlags = z
 
 const USAGE = [
   'Usage: imstorm explore [--budget 10m] [--runs N] [--seed S] [--path P] [--guarantees lost,order,...]',
-  '                       [--repeat K] [--min-fails M] [--confirm N] [--env local|containers] [--out scenarios/found/<name>.ts]',
+  '                       [--faults LIST] [--volatile] [--repeat K] [--min-fails M] [--confirm N]',
+  '                       [--env local|containers] [--out scenarios/found/<name>.ts]',
   '',
   'Property-based chaos: fast-check draws small scenarios (1-3 nodes, 2-50 devices, dm and group',
   'traffic with bursts, churn and resends, cmid styles, acks ahead, presence subscriptions,',
@@ -74,6 +76,9 @@ const USAGE = [
   `  --guarantees LIST  what counts as a violation (default ${DEFAULT_GUARANTEES.join(',')};`,
   `                     also: ${EXPLORABLE.filter((g) => !DEFAULT_GUARANTEES.includes(g)).join(', ')})`,
   `  --faults LIST      fault kinds to draw from (default all: ${FAULT_KINDS.join(',')})`,
+  '  --volatile         Redis without AOF: each Redis kill, stop and restart brings it back empty',
+  '                     (a new epoch for every conversation); cases keep only dms, as a volatile',
+  '                     store forgets groups',
   '  --repeat K         runs of each shrink candidate (default 3)',
   '  --min-fails M      a candidate counts as failing when M of its K runs fail (default 2, or K',
   '                     when K < 2); 1 ("any") lets a timing-bound bug shrink to a case that rarely fails',
@@ -92,7 +97,7 @@ const USAGE = [
 ].join('\n');
 
 const str = { type: 'string' } as const;
-const OPTIONS = { budget: str, 'shrink-budget': str, runs: str, seed: str, path: str, guarantees: str, faults: str, repeat: str, 'min-fails': str, confirm: str, 'min-reproduce': str, env: str, out: str, 'server-env': { type: 'string', multiple: true } } as const;
+const OPTIONS = { budget: str, 'shrink-budget': str, runs: str, seed: str, path: str, guarantees: str, faults: str, volatile: { type: 'boolean' }, repeat: str, 'min-fails': str, confirm: str, 'min-reproduce': str, env: str, out: str, 'server-env': { type: 'string', multiple: true } } as const;
 
 export const exploreCommand: Subcommand = {
   name: 'explore',
@@ -136,7 +141,7 @@ export const exploreCommand: Subcommand = {
         minReproduce: f['min-reproduce'] ?? Math.ceil(0.8 * f.confirm),
         ...(f.runs !== undefined ? { runs: f.runs } : {}),
         ...(f.path !== undefined ? { path: f.path } : {}),
-        ...(f.faults ? { space: { faultKinds: f.faults as FaultKind[] } } : {}),
+        space: { ...(f.faults ? { faultKinds: f.faults as FaultKind[] } : {}), ...(f.volatile ? { volatileRedis: true } : {}) },
         log: (l) => io.out(`[explore ${clock(Date.now() - started)}] ${l}`),
       });
     } catch (err) {
@@ -161,7 +166,7 @@ export const exploreCommand: Subcommand = {
     const guarantee = failure.failed[0]!;
     const name = f.out ? path.basename(f.out, '.ts').toLowerCase().replace(/[^a-z0-9-]/g, '-') : foundName(guarantee);
     const file = f.out ?? path.join(path.relative(process.cwd(), REPO_ROOT) || '.', 'scenarios', 'found', `${name}.ts`);
-    const scenario = toScenario(found.shrunk, { name, serverEnv, presence: guarantees.includes('presence'), description: describeCase(found.shrunk), proves: [`regression: ${guarantee} held for this case once (found by imstorm explore, seed ${found.seed}, path ${found.path})`] });
+    const scenario = toScenario(found.shrunk, { name, serverEnv, volatileRedis: f.volatile, presence: guarantees.includes('presence'), description: describeCase(found.shrunk), proves: [`regression: ${guarantee} held for this case once (found by imstorm explore, seed ${found.seed}, path ${found.path})`] });
     io.out('');
     io.out(`COUNTEREXAMPLE (${failure.failed.join(', ')}):`);
     io.out(`  found after ${(found.foundAfterMs / 1000).toFixed(1)} s; shrunk in ${(found.shrinkMs / 1000).toFixed(1)} s (${found.shrinkCandidates} candidates, ${found.shrinkSteps} steps down${found.shrinkInterrupted ? ', stopped by --shrink-budget' : ''})`);
@@ -174,16 +179,29 @@ export const exploreCommand: Subcommand = {
     const written = writeScenarioFile(file, {
       scenario,
       violated: failure.report.checks.filter((c) => !c.ok).flatMap((c) => c.violations.slice(0, 2).map((v) => `${c.guarantee}: ${v.message}`)),
-      seed: found.seed,
-      path: found.path,
+      replay: replayCommand(found.seed, found.path, f, guarantees),
       reproduced: found.reproduced,
       command,
     });
     io.out('');
     io.out(`scenario: ${path.relative(process.cwd(), written)} — replay: npx imstorm run ${runnablePath(written)}`);
-    io.out(`fast-check replay: imstorm explore --seed ${found.seed} --path ${found.path}${f['server-env'].map((kv) => ` --server-env ${kv}`).join('')}${f.guarantees ? ` --guarantees ${guarantees.join(',')}` : ''}`);
+    io.out(`fast-check replay: ${replayCommand(found.seed, found.path, f, guarantees)}`);
     return 1;
   },
 };
+
+/**
+ * fast-check's replay of a case: the seed and path walk the same arbitrary to it, so the flags
+ * that shape the arbitrary (--faults, --volatile) must come along, not only the server's.
+ */
+export function replayCommand(seed: number, at: string, f: { 'server-env': string[]; guarantees?: Guarantee[] | undefined; faults?: string[] | undefined; volatile: boolean }, guarantees: readonly Guarantee[]): string {
+  const flags = [
+    ...f['server-env'].map((kv) => `--server-env ${kv}`),
+    ...(f.guarantees ? [`--guarantees ${guarantees.join(',')}`] : []),
+    ...(f.faults ? [`--faults ${f.faults.join(',')}`] : []),
+    ...(f.volatile ? ['--volatile'] : []),
+  ];
+  return [`imstorm explore --seed ${seed} --path ${at}`, ...flags].join(' ');
+}
 
 const clock = (ms: number): string => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;

@@ -52,8 +52,11 @@ export interface ExploreOptions {
   space?: SpaceOptions;
   /** progress lines */
   log: (line: string) => void;
-  /** a runner of cases (tests pass a fake; default: real runs on a shared topology) */
-  runner?: Pick<CaseRunner, 'run' | 'stop'>;
+  /**
+   * a runner of cases (tests pass a fake; default: real runs on a shared topology). With
+   * `runFresh`, phase 3 confirms on a fresh environment a run, as the saved file replays.
+   */
+  runner?: Pick<CaseRunner, 'run' | 'stop'> & Partial<Pick<CaseRunner, 'runFresh'>>;
 }
 
 export interface Counterexample {
@@ -105,7 +108,7 @@ export interface ExploreResult {
 const key = (c: ExploreCase): string => JSON.stringify(c);
 
 export async function explore(o: ExploreOptions): Promise<ExploreResult> {
-  const runner = o.runner ?? new CaseRunner({ env: o.env, serverEnv: o.serverEnv, guarantees: o.guarantees, nodes: o.space?.maxNodes ?? 3, log: o.log });
+  const runner = o.runner ?? new CaseRunner({ env: o.env, serverEnv: o.serverEnv, guarantees: o.guarantees, nodes: o.space?.maxNodes ?? 3, volatileRedis: o.space?.volatileRedis ?? false, log: o.log });
   const start = Date.now();
   const arb = caseArb(o.space);
   const stats = { runs: 0, errors: 0, violations: 0 };
@@ -126,8 +129,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     await inFlight;
     phaseOpen = true;
   };
-  const once = async (c: ExploreCase, label: string): Promise<RunOutcome> => {
-    const p = runner.run(c);
+  const once = async (c: ExploreCase, label: string, fresh = false): Promise<RunOutcome> => {
+    const p = fresh && runner.runFresh ? runner.runFresh(c) : runner.run(c);
     const r = await p;
     stats.runs++;
     if (r.status === 'error') stats.errors++;
@@ -148,11 +151,11 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     // how often does `c` fail, given `fails` of `runs` already? Runs until the bar is met or out of reach.
     const bar = Math.min(o.minReproduce ?? 0, o.confirm);
     // (`full`: past the bar too, so the kept case's figure is out of all `confirm` runs)
-    const measure = async (c: ExploreCase, label: string, fails: number, runs: number, full = false, errors = 0): Promise<{ fails: number; runs: number; errors: number; meets: boolean }> => {
+    const measure = async (c: ExploreCase, label: string, fails: number, runs: number, full = false, errors = 0, fresh = false): Promise<{ fails: number; runs: number; errors: number; meets: boolean }> => {
       // a run without a verdict says nothing either way: up to `confirm` of them more
       for (let i = runs + errors + 1; runs < o.confirm && errors < o.confirm && phaseOpen; i++) {
         if ((fails >= bar && !full) || fails + (o.confirm - runs) < bar) break;
-        const out = await once(c, `${label}, run ${i}`);
+        const out = await once(c, `${label}, run ${i}`, fresh);
         if (out.status === 'error') errors++;
         else runs++;
         if (out.status === 'fail') fails++;
@@ -273,9 +276,12 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     let reproduced = { fails: 0, runs: 0, errors: 0 };
     let walkedBack = 0;
     let meetsBar = true;
+    // the kept case is judged as its file replays: a fresh environment a run (when the runner can)
+    const fresh = Boolean(runner.runFresh);
+    if (fresh && o.confirm) o.log(`confirming: each run on a fresh environment with only the case's nodes, as \`imstorm run\` replays the saved file`);
     if (!bar) {
       for (let i = 1; i <= o.confirm; i++) {
-        const out = await once(shrunk, `confirm ${i}/${o.confirm}`);
+        const out = await once(shrunk, `confirm ${i}/${o.confirm}`, fresh);
         if (out.status === 'error') reproduced.errors++;
         else reproduced.runs++;
         if (out.status === 'fail') reproduced.fails++;
@@ -291,7 +297,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       type M = { fails: number; runs: number; errors: number; meets: boolean };
       const measured = new Map<number, M>();
       const judge = async (back: number): Promise<boolean> => {
-        const m = await measure(walk[back]!.c, back ? `${back} step(s) back: confirm` : 'confirm', 0, 0);
+        const m = await measure(walk[back]!.c, back ? `${back} step(s) back: confirm` : 'confirm', 0, 0, false, 0, fresh);
         measured.set(back, m);
         o.log(`  ${back ? `${back} shrink step(s) back` : 'the smallest case'} fails in ${m.fails} of ${m.runs} run(s)${m.meets ? `: meets --min-reproduce ${bar}` : `, below --min-reproduce ${bar}`}`);
         return m.meets;
@@ -312,7 +318,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       const back = measured.get(hi)!.meets ? hi : [...measured].sort((x, y) => rate(y[1]) - rate(x[1]) || x[0] - y[0])[0]![0];
       // the kept case's figure is out of all `confirm` runs
       const m0 = measured.get(back)!;
-      const full = await measure(walk[back]!.c, 'confirm (the rest)', m0.fails, m0.runs, true, m0.errors);
+      const full = await measure(walk[back]!.c, 'confirm (the rest)', m0.fails, m0.runs, true, m0.errors, fresh);
       const kept = { c: walk[back]!.c, path: walk[back]!.path, m: full, back };
       shrunk = kept!.c;
       shrunkPath = kept!.path;

@@ -9,9 +9,8 @@ export interface ScenarioFileInput {
   scenario: ScenarioInput;
   /** what failed, one line each (the witnesses' messages) */
   violated: string[];
-  /** fast-check's replay of the case */
-  seed: number;
-  path: string;
+  /** fast-check's replay of the case: `imstorm explore --seed S --path P` and the flags that shape the search */
+  replay: string;
   /** how often the case failed when re-run */
   reproduced: { fails: number; runs: number };
   /** the command that found it, for the header */
@@ -33,7 +32,7 @@ export function scenarioFileText(i: ScenarioFileInput): string {
     '// (the scenario carries its own seed, so the run draws the same plan; faults are timed',
     '// from the load\'s start, so a replay is close to, not identical with, the run that failed).',
     `// Found with: ${comment(i.command)}`,
-    `// fast-check replay of this case: imstorm explore --seed ${i.seed} --path ${i.path} (same --server-env, --guarantees)`,
+    `// fast-check replay of this case: ${comment(i.replay)}`,
     `// Reproduced in ${i.reproduced.fails} of ${i.reproduced.runs} re-runs on the server it was found on.`,
     '// What was violated:',
     ...i.violated.map((v) => `//   - ${comment(v).replace(/\n/g, ' ')}`),

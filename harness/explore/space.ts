@@ -66,6 +66,12 @@ export interface SpaceOptions {
   /** load phase bounds, ms (default 2000..4000) */
   minDurationMs?: number;
   maxDurationMs?: number;
+  /**
+   * Redis without AOF (`imstorm explore --volatile`): every Redis kill, stop and restart
+   * brings it back empty, a new epoch for every conversation. A volatile store forgets
+   * groups, so cases keep only dms (the scenario rule of topology.volatileRedis).
+   */
+  volatileRedis?: boolean;
 }
 
 export const SPACE_DEFAULTS = { maxFaults: 4, maxNodes: 3, maxDevices: 50, minDurationMs: 2000, maxDurationMs: 4000 } as const;
@@ -214,11 +220,11 @@ export function caseArb(o: SpaceOptions = {}): fc.Arbitrary<ExploreCase> {
   ];
   return new StagedShrink([...names.map((k) => fields[k] as fc.Arbitrary<unknown>), fc.boolean()], stages)
     .map((vs) => Object.fromEntries(names.map((k, i) => [k, vs[i]])) as unknown as ExploreCase)
-    .map((c) => normalizeCase(c, maxDevices));
+    .map((c) => normalizeCase(c, maxDevices, o.volatileRedis ?? false));
 }
 
 /** Fits a drawn case to the runner's rules (devices within bounds, faults inside the load). */
-export function normalizeCase(c: ExploreCase, maxDevices: number = SPACE_DEFAULTS.maxDevices): ExploreCase {
+export function normalizeCase(c: ExploreCase, maxDevices: number = SPACE_DEFAULTS.maxDevices, volatileRedis = false): ExploreCase {
   const users = Math.max(2, Math.min(c.users, Math.floor(maxDevices / c.devicesPerUser)));
   const durationMs = c.durationMs;
   const faults = c.faults.map((f) => {
@@ -234,7 +240,10 @@ export function normalizeCase(c: ExploreCase, maxDevices: number = SPACE_DEFAULT
   const kept = faults.filter((g) => g.kind !== 'bus-drop' || !redisDown.some(([from, to]) => g.at >= from! && g.at <= to!));
   const acting = withoutOverlaps(kept, c.nodes);
   const burst = c.burst && c.burst.at < durationMs ? { ...c.burst, durationMs: Math.min(c.burst.durationMs, durationMs - c.burst.at) } : undefined;
-  return { ...c, users, faults: acting, burst, groups: c.groups, ackAhead: Math.min(c.ackAhead, users * c.devicesPerUser - 1), membershipRate: c.groups > 0 ? c.membershipRate : 0 };
+  // the draws stay the same with --volatile (a seed's other fields do not move); only what
+  // a volatile store cannot hold is left out
+  const groups = volatileRedis ? 0 : c.groups;
+  return { ...c, users, faults: acting, burst, groups, ackAhead: Math.min(c.ackAhead, users * c.devicesPerUser - 1), membershipRate: groups > 0 ? c.membershipRate : 0 };
 }
 
 /** The process a fault acts on (node-N or redis), and until when it may still be acting on it (a start takes up to 2 s here). */
@@ -338,6 +347,8 @@ export interface ToScenarioOptions {
   /** judge presence (scenario checks.presence) */
   presence?: boolean;
   proves?: string[];
+  /** Redis without AOF (topology.volatileRedis): a kill, stop or restart wipes it */
+  volatileRedis?: boolean;
 }
 
 /** The case as a scenario `imstorm run` accepts: the same thing the explorer ran. */
@@ -348,7 +359,7 @@ export function toScenario(c: ExploreCase, o: ToScenarioOptions): ScenarioInput 
     description: o.description ?? describeCase(c),
     proves: o.proves ?? ['no guarantee breaks under this workload and fault schedule (found by imstorm explore)'],
     seed: c.seed,
-    topology: { nodes: c.nodes, redisBehindProxy: true, clientLinksBehindProxy: true, serverEnv: { ...EXPLORE_SERVER_ENV, ...o.serverEnv } },
+    topology: { nodes: c.nodes, redisBehindProxy: true, clientLinksBehindProxy: true, ...(o.volatileRedis ? { volatileRedis: true } : {}), serverEnv: { ...EXPLORE_SERVER_ENV, ...o.serverEnv } },
     workload: {
       users: c.users,
       devicesPerUser: c.devicesPerUser,

@@ -13,6 +13,7 @@ import { scenarioFileText, writeScenarioFile, foundName, runnablePath } from '..
 import { burstStages, caseArb, devicesOf, FAULT_KINDS, toScenario, type ExploreCase } from '../../harness/explore/space.ts';
 import { renderTimeline } from '../../harness/explore/timeline.ts';
 import { main } from '../../harness/cli.ts';
+import { DEFAULT_GUARANTEES, replayCommand } from '../../harness/explore/cli.ts';
 import { defineScenario, type Scenario } from '../../harness/scenario/define.ts';
 import { loadScenarioFile } from '../../harness/scenario/load-file.ts';
 import type { Fact } from '../../harness/model/facts.ts';
@@ -46,6 +47,22 @@ describe('the search space', () => {
     expect([...kinds].sort()).toEqual([...FAULT_KINDS].sort());
     const only = new Set(fc.sample(caseArb({ faultKinds: ['cut', 'redis-pause'] }), { numRuns: 200, seed: 5 }).flatMap((c) => c.faults.map((f) => f.kind)));
     expect([...only].sort()).toEqual(['cut', 'redis-pause']);
+  });
+
+  it('--volatile: the same draws, without groups (a volatile store forgets them), as a scenario on a volatile Redis', () => {
+    const kinds = ['redis-kill', 'redis-stop', 'redis-restart', 'cut'] as const;
+    const durable = fc.sample(caseArb({ faultKinds: kinds }), { numRuns: 200, seed: 8 });
+    const volatile = fc.sample(caseArb({ faultKinds: kinds, volatileRedis: true }), { numRuns: 200, seed: 8 });
+    expect(durable.some((c) => c.groups > 0 && c.membershipRate > 0)).toBe(true);
+    volatile.forEach((c, i) => {
+      expect(c.groups).toBe(0);
+      expect(c.membershipRate).toBe(0);
+      // a seed stays a seed: every other field is what the durable space drew
+      expect({ ...c, groups: durable[i]!.groups, membershipRate: durable[i]!.membershipRate }).toEqual(durable[i]);
+      const s = defineScenario(toScenario(c, { name: 'v', volatileRedis: true }));
+      expect(s.topology.volatileRedis).toBe(true);
+      expect(s.membership).toBeUndefined();
+    });
   });
 
   it('a lone node killed for good comes back (else the final sync has no node)', () => {
@@ -205,6 +222,35 @@ describe('search and shrink (fake runner)', () => {
     expect(replayed).toEqual(found.shrunk);
   });
 
+  it('the kept case is confirmed as its file replays: on fresh runs (runFresh), where a case may fail less often than on the shared topology', async () => {
+    // every case with a fault fails on the shared topology; replayed fresh, only cases of 3
+    // devices or more still do: confirming on shared runs would keep a 2-device case whose
+    // file then passes
+    const breaks = (c: ExploreCase) => c.faults.length > 0;
+    const { runner, ran } = fakeRunner(breaks);
+    const fresh: ExploreCase[] = [];
+    const lines: string[] = [];
+    const withFresh = {
+      ...runner,
+      async runFresh(c: ExploreCase): Promise<RunOutcome> {
+        fresh.push(c);
+        return devicesOf(c) >= 3 ? runner.run(c) : { status: 'pass', ms: 1 };
+      },
+    };
+    const r = await explore({ ...base, repeat: 1, confirm: 10, minReproduce: 8, seed: 42, runner: withFresh, log: (l) => lines.push(l) });
+    const found = r.found!;
+    expect(found.shrunk.faults.length).toBeGreaterThan(0);
+    expect(devicesOf(found.shrunk)).toBeGreaterThanOrEqual(3);
+    expect(found.walkedBack).toBeGreaterThan(0);
+    expect(found.reproduced).toEqual({ fails: 10, runs: 10, errors: 0 });
+    // phase 3 ran fresh only; the search and the shrink never did
+    expect(fresh.length).toBeGreaterThanOrEqual(10);
+    const confirmRuns = lines.filter((l) => /confirm.*, run \d+: /.test(l)).length;
+    expect(fresh.length).toBe(confirmRuns);
+    expect(ran.length - fresh.filter((c) => devicesOf(c) >= 3).length).toBe(r.runs - confirmRuns);
+    expect(lines.join('\n')).toMatch(/confirming: each run on a fresh environment/);
+  });
+
   it('--min-reproduce: when no find meets the bar, the most reliable one is shrunk (found again by its path) and reported below the bar', async () => {
     // every case fails every other run: none reaches 8 of 10
     let calls = 0;
@@ -333,7 +379,7 @@ describe('the scenario file', () => {
     const [c] = fc.sample(caseArb(), { seed: 9, numRuns: 1 });
     const scenario = toScenario(c!, { name: foundName('lost', new Date('2026-12-02T00:30:05Z')), serverEnv: { TEST_BUGS: 'skip_dedupe' } });
     expect(scenario.name).toBe('found-lost-20261202-003005');
-    const file = writeScenarioFile(path.join(dir, 'found', 'x.ts'), { scenario, violated: ['lost: m */ n'], seed: 9, path: '0:1', reproduced: { fails: 9, runs: 10 }, command: 'imstorm explore --seed 9' });
+    const file = writeScenarioFile(path.join(dir, 'found', 'x.ts'), { scenario, violated: ['lost: m */ n'], replay: 'imstorm explore --seed 9 --path 0:1', reproduced: { fails: 9, runs: 10 }, command: 'imstorm explore --seed 9' });
     const text = readFileSync(file, 'utf8');
     expect(text).toMatch(/^\/\/ fast-check replay of this case: imstorm explore --seed 9 --path 0:1/m);
     expect(text).toMatch(/^\/\/ Reproduced in 9 of 10 re-runs/m);
@@ -349,7 +395,7 @@ describe('the scenario file', () => {
 
   it('the text is plain TypeScript over the public entry', () => {
     const [c] = fc.sample(caseArb(), { seed: 1, numRuns: 1 });
-    const text = scenarioFileText({ scenario: toScenario(c!, { name: 'n' }), violated: [], seed: 1, path: '0', reproduced: { fails: 1, runs: 1 }, command: 'x' });
+    const text = scenarioFileText({ scenario: toScenario(c!, { name: 'n' }), violated: [], replay: 'imstorm explore --seed 1 --path 0', reproduced: { fails: 1, runs: 1 }, command: 'x' });
     expect(text).toContain("import { defineScenario } from 'imstorm';");
     expect(text).toContain('export default defineScenario({');
   });
@@ -381,6 +427,12 @@ describe('imstorm explore flags', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.err).toContain('Usage: imstorm explore');
+  });
+
+  it('the fast-check replay names the flags that shape the search: the same seed over another space is another case', () => {
+    const f = { 'server-env': ['TEST_BUGS=epoch_unannounced'], faults: ['redis-restart', 'redis-kill'], volatile: true };
+    expect(replayCommand(71, '1:0', f, DEFAULT_GUARANTEES)).toBe('imstorm explore --seed 71 --path 1:0 --server-env TEST_BUGS=epoch_unannounced --faults redis-restart,redis-kill --volatile');
+    expect(replayCommand(3, '0', { 'server-env': [], volatile: false, guarantees: ['lost'] }, ['lost'])).toBe('imstorm explore --seed 3 --path 0 --guarantees lost');
   });
 
   it('--help prints the usage', async () => {
