@@ -157,6 +157,10 @@ export const exploreCommand: Subcommand = {
       io.out(`a run failed, but the case did not fail again in ${f.repeat} re-run(s): ${describeCase(result.notReproduced)}`);
       io.out(`replay it: imstorm explore --seed ${result.seed} --path <the path printed above>`);
     }
+    if (result.unjudged) {
+      io.err(`imstorm explore: the search budget ended before any case had a verdict (a run took longer than --budget ${Math.round(f.budget / 1000)} s): nothing was judged; give a longer --budget`);
+      return EXIT_USAGE;
+    }
     const found = result.found;
     if (!found) {
       io.out(result.notReproduced ? 'no counterexample kept.' : `no violation of ${guarantees.join(', ')} found.`);

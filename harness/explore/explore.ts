@@ -103,6 +103,8 @@ export interface ExploreResult {
   found: Counterexample | null;
   /** phase 1 found a failure that did not fail again in `repeat` runs when replayed */
   notReproduced: ExploreCase | null;
+  /** the search budget ended before any case had a verdict */
+  unjudged?: true;
 }
 
 const key = (c: ExploreCase): string => JSON.stringify(c);
@@ -191,6 +193,13 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       const searchMs = Date.now() - start;
       const base = { seed: o.seed, searchRuns, searchMs, runsPerMinute: searchRuns / Math.max(searchMs / 60_000, 1e-9) };
       const weak = weakest as { c: ExploreCase; path: string; fails: number; runs: number; at: number } | null;
+      // fast-check calls a check interrupted before its first run completed "failed", with no
+      // counterexample (a run longer than --budget: throw_uncaught_later's runs wait out a
+      // fleet with no node, 30–38 s); nothing was judged, which is neither a find nor a pass
+      if (r.failed && !r.counterexample) {
+        o.log(`the search budget (${Math.round(o.budgetMs / 1000)} s) ended before run ${searchRuns} had a verdict: no case was judged`);
+        return { ...base, ...stats, found: null, notReproduced: null, unjudged: true };
+      }
       if (r.failed) {
         foundAfterMs = searchMs;
         path = r.counterexamplePath ?? undefined;

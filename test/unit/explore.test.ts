@@ -251,6 +251,21 @@ describe('search and shrink (fake runner)', () => {
     expect(lines.join('\n')).toMatch(/confirming: each run on a fresh environment/);
   });
 
+  it('a search budget that ends before the first run has a verdict says nothing was judged (fast-check calls it failed, with no counterexample)', async () => {
+    const lines: string[] = [];
+    const slow = {
+      async run(): Promise<RunOutcome> {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return { status: 'pass', ms: 400 };
+      },
+      async stop() {},
+    };
+    const r = await explore({ ...base, budgetMs: 100, seed: 5, runner: slow, log: (l) => lines.push(l) });
+    expect(r.unjudged).toBe(true);
+    expect(r.found).toBeNull();
+    expect(lines.join('\n')).toMatch(/the search budget \(0 s\) ended before run 1 had a verdict: no case was judged/);
+  });
+
   it('--min-reproduce: when no find meets the bar, the most reliable one is shrunk (found again by its path) and reported below the bar', async () => {
     // every case fails every other run: none reaches 8 of 10
     let calls = 0;
