@@ -181,7 +181,8 @@ export const exploreCommand: Subcommand = {
     });
     io.out('');
     io.out(`scenario: ${path.relative(process.cwd(), written)} — replay: npx imstorm run ${runnablePath(written)}`);
-    io.out(`fast-check replay: imstorm explore --seed ${found.seed} --path ${found.path}${f['server-env'].map((kv) => ` --server-env ${kv}`).join('')}${f.guarantees ? ` --guarantees ${guarantees.join(',')}` : ''}`);
+    // --faults draws from another arbitrary: the same seed and path name another case without it
+    io.out(`fast-check replay: imstorm explore --seed ${found.seed} --path ${found.path}${f['server-env'].map((kv) => ` --server-env ${kv}`).join('')}${f.guarantees ? ` --guarantees ${guarantees.join(',')}` : ''}${f.faults ? ` --faults ${f.faults.join(',')}` : ''}`);
     return 1;
   },
 };

@@ -33,7 +33,7 @@ export function scenarioFileText(i: ScenarioFileInput): string {
     '// (the scenario carries its own seed, so the run draws the same plan; faults are timed',
     '// from the load\'s start, so a replay is close to, not identical with, the run that failed).',
     `// Found with: ${comment(i.command)}`,
-    `// fast-check replay of this case: imstorm explore --seed ${i.seed} --path ${i.path} (same --server-env, --guarantees)`,
+    `// fast-check replay of this case: imstorm explore --seed ${i.seed} --path ${i.path} (same --server-env, --guarantees, --faults)`,
     `// Reproduced in ${i.reproduced.fails} of ${i.reproduced.runs} re-runs on the server it was found on.`,
     '// What was violated:',
     ...i.violated.map((v) => `//   - ${comment(v).replace(/\n/g, ' ')}`),
