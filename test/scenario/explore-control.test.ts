@@ -8,10 +8,11 @@
 // would show it. The variants run one after another (one topology at a time on a 2-core box).
 // Left out, as no small budget makes them reliable: ack_past_head (an explored case's ack-ahead
 // devices never churn, so only a fault that cuts that device's own link between its ack and
-// the next messages shows the bug, and a case shrunk to fewer devices places it elsewhere:
-// seed 35 with --faults cut failed 4 of 4 at 48 devices, but 25 s of shrinking kept all 48);
+// the next messages shows the bug: seed 35 with --faults cut failed 4 of 4 at 48 devices, but
+// its 6-device candidate passed — most likely that device then sat on another node than the
+// cut — so 25 s of shrinking kept all 48);
 // throw_uncaught_later (every node of the shared topology exits 4 s after it starts, so each
-// run waits out its stalled fleet: 38 s a run, about 4 minutes for one exploration).
+// run waits out its stalled fleet: 38 s a run, over 3 minutes for the five runs of one exploration).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
