@@ -147,6 +147,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     // ---- phase 1: search ----
     let searchRuns = 0;
     let foundAfterMs = 0;
+    // the search's own length: a weak find kept at the budget's end was found earlier (foundAfterMs)
+    let searchTookMs = 0;
     let path = o.path;
     let seed = o.seed;
     let original: ExploreCase | null = null;
@@ -191,6 +193,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       );
       await closePhase();
       const searchMs = Date.now() - start;
+      searchTookMs = searchMs;
       const base = { seed: o.seed, searchRuns, searchMs, runsPerMinute: searchRuns / Math.max(searchMs / 60_000, 1e-9) };
       const weak = weakest as { c: ExploreCase; path: string; fails: number; runs: number; at: number } | null;
       // fast-check calls a check interrupted before its first run completed "failed", with no
@@ -216,7 +219,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       o.log(`violation after ${searchRuns} run(s), ${(searchMs / 1000).toFixed(1)} s: ${describeCase(original!)}`);
       o.log(`replay this case: --seed ${seed} --path ${path}`);
     }
-    const searchMs = foundAfterMs || 0;
+    const searchMs = searchTookMs;
 
     // ---- phase 2: shrink (fast-check replays seed+path, then walks to smaller cases) ----
     const shrinkStart = Date.now();

@@ -270,8 +270,12 @@ describe('search and shrink (fake runner)', () => {
     // every case fails every other run: none reaches 8 of 10
     let calls = 0;
     const { runner } = fakeRunner(() => ++calls % 2 === 0);
-    const r = await explore({ ...base, runs: 6, repeat: 1, confirm: 10, minReproduce: 8, seed: 5, runner });
+    // each run takes 5 ms, so the search's length is its 6 runs and their re-runs, not the first find's time
+    const slowed = { ...runner, run: async (c: ExploreCase) => (await new Promise((resolve) => setTimeout(resolve, 5)), runner.run(c)) };
+    const r = await explore({ ...base, runs: 6, repeat: 1, confirm: 10, minReproduce: 8, seed: 5, runner: slowed });
     const found = r.found!;
+    expect(r.searchRuns).toBe(6);
+    expect(r.searchMs).toBeGreaterThan(found.foundAfterMs);
     expect(found.weakFinds.length).toBeGreaterThan(0);
     expect(found.meetsBar).toBe(false);
     expect(found.reproduced.fails).toBeLessThan(8);
