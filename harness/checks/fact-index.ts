@@ -66,7 +66,15 @@ export interface ConvLog {
 }
 
 /** How a send's epoch was known: recorded, from a receipt of the same message, the only epoch the conversation had, by time, or not at all. */
-export type EpochSource = 'recorded' | 'receipt' | 'only' | 'time' | 'none';
+export type EpochSource = 'recorded' | 'receipt' | 'only' | 'time' | 'none' | 'wiped';
+
+/**
+ * The epoch of a send answered before a store wipe when every epoch the run saw of its
+ * conversation began after that wipe: the one the wipe took, never seen (no receipt, no
+ * `conv` frame). Never a conversation's `current`, so its messages are counted as gone with
+ * the store, not judged.
+ */
+export const WIPED_EPOCH = '(wiped before seen)';
 
 /** What one (conv, sender, cmid) was seen as: each distinct (epoch, seq) with its earliest fact, and whether any device received it. */
 export interface CmidLog {
@@ -256,7 +264,7 @@ function build(input: CheckInput): FactIndex {
   // (all epochs first: a receipt-matched epoch must not see the sends attached below)
   for (const s of sends) {
     const c = convLog(s.conv);
-    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!));
+    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!, input.options?.storeWipes ?? []));
   }
   for (let i = 0; i < sends.length; i++) {
     const s = sends[i]!;
@@ -377,16 +385,22 @@ export function cmidLogs(ix: FactIndex): Map<string, CmidLog> {
 }
 
 /** The epoch a send belongs to, most certain source first. */
-function sendEpoch(s: SendFact, from: string, c: ConvLog, epochs: EpochLog[]): { epoch: string; source: EpochSource } {
+function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes: readonly number[]): { epoch: string; source: EpochSource } {
   if (s.epoch !== undefined) return { epoch: s.epoch, source: 'recorded' };
   if (s.seq !== undefined) {
-    for (const e of epochs) {
+    for (const e of all) {
       for (let m = e.msgs.get(s.seq); m; m = m.other) if (m.from === from && m.cmid === s.cmid && m.firstRecv) return { epoch: e.epoch, source: 'receipt' };
     }
   }
-  if (epochs.length === 0) return { epoch: '', source: 'none' };
-  if (epochs.length === 1) return { epoch: epochs[0]!.epoch, source: 'only' };
   const t = s.answeredAt ?? s.sentAt;
+  // answered before a wipe began, it was stored before it: an epoch first seen after that
+  // wipe is a later incarnation of the conversation and cannot hold it (found by imstorm
+  // explore --volatile on the correct server, 2026-12-02: a dm's only message before a Redis
+  // restart, answered 9 ms before it and never delivered, was guessed into the epoch the
+  // restart began and judged lost)
+  const epochs = wipes.length ? all.filter((e) => !wipes.some((w) => t < w && w <= e.firstAt)) : all;
+  if (epochs.length === 0) return wipes.some((w) => t < w) ? { epoch: WIPED_EPOCH, source: 'wiped' } : { epoch: '', source: 'none' };
+  if (epochs.length === 1) return { epoch: epochs[0]!.epoch, source: 'only' };
   let pick = epochs[0]!;
   for (const e of epochs) if (e.firstAt <= t) pick = e;
   return { epoch: pick.epoch, source: 'time' };

@@ -147,6 +147,31 @@ describe('lost (hand-made)', () => {
     expect(v.violations.map((w) => w.message.slice(0, 40))).toEqual(['dm:u1:u2 seq 1 (epoch e1, cmid x from u1', 'dm:u1:u2 seq 2 (epoch e1, cmid y from u1', 'dm:u1:u2 seq 2 (epoch e1, cmid y from u1']);
   });
 
+  it('a send answered before a store wipe is not guessed into an epoch first seen after it (explore --volatile, 2026-12-02)', () => {
+    // u1's x (seq 1) was answered 9 ms before a volatile Redis was wiped and never delivered;
+    // after the wipe the dm began again as e2, whose seq 1 is u2's y: x went with the store
+    const facts = [
+      connect('u1/d1', 'c1', 0),
+      connect('u2/d1', 'c2', 0),
+      send('u1/d1', 'c1', DM, 'x', 1, 100, { epoch: undefined }),
+      send('u2/d1', 'c2', DM, 'y', 1, 400, { epoch: undefined }),
+      recv('u1/d1', 'c1', DM, 1, 'u2', 'y', 402, 'live', 'e2'),
+      recv('u2/d1', 'c2', DM, 1, 'u2', 'y', 402, 'live', 'e2'),
+    ];
+    const v = check(input(facts, { options: { storeWipes: [t(111)] } }));
+    expect(v.violations.map((w) => w.message)).toEqual([]);
+    expect(v.summary).toContain('1 acked message of epochs the store later lost not checked');
+    // without the wipe, e2 is the only epoch the run saw, and x is owed in it
+    expect(check(input(facts)).violations.map((w) => w.message.slice(0, 40))).toEqual(['dm:u1:u2 seq 1 (epoch e2, cmid x from u1', 'dm:u1:u2 seq 1 (epoch e2, cmid x from u1']);
+    // a conversation no fact ever shows an epoch of: what was answered before the wipe went with it too
+    const alone = [connect('u1/d1', 'c1', 0), connect('u2/d1', 'c2', 0), send('u1/d1', 'c1', DM, 'x', 1, 100, { epoch: undefined })];
+    expect(check(input(alone, { options: { storeWipes: [t(111)] } })).violations).toEqual([]);
+    expect(check(input(alone)).violations).toHaveLength(2);
+    // answered after the wipe began: still judged in the epoch that followed it
+    const after = [connect('u1/d1', 'c1', 0), connect('u2/d1', 'c2', 0), send('u1/d1', 'c1', DM, 'x', 1, 200, { epoch: undefined }), recv('u1/d1', 'c1', DM, 2, 'u2', 'y', 402, 'live', 'e2')];
+    expect(check(input(after, { options: { storeWipes: [t(111)] } })).violations.map((w) => w.message.slice(0, 40))).toEqual(['dm:u1:u2 seq 1 (epoch e2, cmid x from u1', 'dm:u1:u2 seq 1 (epoch e2, cmid x from u1']);
+  });
+
   it('caps witnesses at maxWitnesses, earliest first, and keeps the count', () => {
     const facts = [connect('u1/d1', 'c1', 0)];
     const more = [];
