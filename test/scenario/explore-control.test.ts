@@ -8,8 +8,8 @@
 // would show it. The variants run one after another (one topology at a time on a 2-core box).
 // Left out, as no small budget makes them reliable (their default-budget explorations are in
 // README "Exploring", each file failing on the broken server and passing on the correct one):
-// cursor_on_push and skip_gap_fill (timing-bound: finds that fail in 2 of 5 runs are passed
-// over, and their default-budget shrinks took 7 and 10 minutes, 2026-12-02); ack_past_head (an explored case's ack-ahead
+// skip_gap_fill (timing-bound: a hole the bus leaves must be filled; its default-budget
+// find failed 8 of 8, but shrinking took 10 minutes, 2026-12-02); ack_past_head (an explored case's ack-ahead
 // devices never churn, so only a fault that cuts that device's own link between its ack and
 // the next messages shows the bug: seed 35 with --faults cut failed 4 of 4 at 48 devices, but
 // its 6-device candidate passed — most likely that device then sat on another node than the
@@ -101,6 +101,20 @@ const VARIANTS: Variant[] = [
     seed: 7,
     flags: ['--faults', 'redis-restart', '--volatile'],
     witness: new RegExp(String.raw`^ {4}- connection \S+ of \S+: dm:\S+ \(epoch \S+\) went back to seq \d+ .* a new epoch this connection was never told of`, 'm'),
+  },
+  {
+    // a live push moves the device's cursor as its ack would: what a device held unacked
+    // when its connection broke is never replayed
+    // seed 37 with --faults redis-pause: 3 nodes, 4 devices, ack never, churn 2/s, Redis
+    // paused 1.3 s at 600 ms. Narrowed: with churn alone the bug needs a drop to catch a push
+    // in flight (timing-bound: README's table of variants); a device that never acks and
+    // drops during an inflight window shows it every time (47 s alone here, 2026-12-02, load
+    // average 4: found in run 1, 9 of 11 runs failed)
+    bug: 'cursor_on_push',
+    guarantee: 'inflight',
+    seed: 37,
+    flags: ['--faults', 'redis-pause'],
+    witness: new RegExp(String.raw`^ {4}- \S+ held dm:\S+ seqs \d+\.\.\d+ \(epoch \S+\) unacked on \S+ when w\d+ \(pause redis at \d+ ms\) began at ${T}; .* taken as delivered without an ack`, 'm'),
   },
 ];
 
