@@ -264,7 +264,7 @@ function build(input: CheckInput): FactIndex {
   // (all epochs first: a receipt-matched epoch must not see the sends attached below)
   for (const s of sends) {
     const c = convLog(s.conv);
-    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!, input.options?.storeWipes ?? []));
+    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!, input.options?.storeBackAt ?? input.options?.storeWipes ?? []));
   }
   for (let i = 0; i < sends.length; i++) {
     const s = sends[i]!;
@@ -385,6 +385,7 @@ export function cmidLogs(ix: FactIndex): Map<string, CmidLog> {
 }
 
 /** The epoch a send belongs to, most certain source first. */
+/** `wipes`: when each wiped store took commands again (else when the wipe began). */
 function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes: readonly number[]): { epoch: string; source: EpochSource } {
   if (s.epoch !== undefined) return { epoch: s.epoch, source: 'recorded' };
   if (s.seq !== undefined) {
@@ -393,8 +394,8 @@ function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes
     }
   }
   const t = s.answeredAt ?? s.sentAt;
-  // answered before a wipe began, it was stored before it: an epoch first seen after that
-  // wipe is a later incarnation of the conversation and cannot hold it (found by imstorm
+  // answered before a wiped store was back, it was stored before the wipe: an epoch first seen
+  // after that is a later incarnation of the conversation and cannot hold it (found by imstorm
   // explore --volatile on the correct server, 2026-12-02: a dm's only message before a Redis
   // restart, answered 9 ms before it and never delivered, was guessed into the epoch the
   // restart began and judged lost)

@@ -85,6 +85,15 @@ export interface CheckOptions {
    * so `lost`, `unseen` and `inflight` owe none of their messages.
    */
   storeWipes?: readonly number[];
+  /**
+   * When each wiped store (storeWipes, in the same order) took commands again: a send
+   * answered before then was stored in the store that was wiped, never in an epoch first seen
+   * after it. A SIGTERMed Redis goes on answering until its next cron tick (about 100 ms after
+   * a `stop` began: a send answered 72 ms into one was judged lost in the epoch after it,
+   * explore --volatile, 2026-12-02). A send the new store answered before the harness saw it
+   * back, and first seen after, is counted as gone with the wipe: a narrow window, excused.
+   */
+  storeBackAt?: readonly number[];
   /** leaks: heap growth per connection opened (default: at most 512 B, judged from 2,000 connections a node) */
   leakPerConnection?: LeakPerConnectionOptions;
   /** slow: the nodes' SLOW_CONSUMER_BYTES and MAX_BODY_BYTES (default 1 MiB, 16 KiB) */

@@ -417,6 +417,13 @@ async function useSharedTopology(run: Run, t: Topology): Promise<Topology> {
   return t;
 }
 
+/** When a volatile Redis was wiped (a kill, stop or restart began) and when it took commands again. */
+function storeWipesOf(timeline: FaultEvent[]): { storeWipes: number[]; storeBackAt: number[] } {
+  const wipes = timeline.filter((e) => e.target === 'redis' && /^redis:(kill|stop|restart)$/.test(e.kind));
+  // one left down has no end: nothing it answered after the wipe began can be judged either way
+  return { storeWipes: wipes.map((e) => e.start), storeBackAt: wipes.map((e) => e.end ?? e.start) };
+}
+
 /** This run's part of the topology's timeline. */
 function runTimeline(run: Run, t: Topology): FaultEvent[] {
   return run.timelineFrom ? t.timeline.slice(run.timelineFrom) : (t.timeline as FaultEvent[]);
@@ -817,7 +824,7 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
     options: {
       unseenWithinMs: s.checks.unseenWithinMs,
       // a volatile Redis comes back empty: what it held before is gone by design
-      ...(s.topology.volatileRedis ? { storeWipes: runTimeline(run, t).filter((e) => e.target === 'redis' && /^redis:(kill|stop|restart)$/.test(e.kind)).map((e) => e.start) } : {}),
+      ...(s.topology.volatileRedis ? storeWipesOf(runTimeline(run, t)) : {}),
       leakPerConnection: s.checks.leakPerConnection,
       slow: { limitBytes: Number(s.topology.serverEnv.SLOW_CONSUMER_BYTES ?? 1_048_576), maxBodyBytes: Number(s.topology.serverEnv.MAX_BODY_BYTES ?? 16_384), proxied: s.topology.clientLinksBehindProxy !== false },
       presence: s.checks.presence
