@@ -155,9 +155,11 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     // how often does `c` fail, given `fails` of `runs` already? Runs until the bar is met or out of reach.
     const bar = Math.min(o.minReproduce ?? 0, o.confirm);
     // (`full`: past the bar too, so the kept case's figure is out of all `confirm` runs)
-    const measure = async (c: ExploreCase, label: string, fails: number, runs: number, full = false, errors = 0, fresh = false): Promise<{ fails: number; runs: number; errors: number; meets: boolean }> => {
+    // `pastBudget`: a find's re-runs go on when the search budget ends meanwhile (at most
+    // `confirm` runs), so the find is judged against the bar, not cut short below it
+    const measure = async (c: ExploreCase, label: string, fails: number, runs: number, full = false, errors = 0, fresh = false, pastBudget = false): Promise<{ fails: number; runs: number; errors: number; meets: boolean }> => {
       // a run without a verdict says nothing either way: up to `confirm` of them more
-      for (let i = runs + errors + 1; runs < o.confirm && errors < o.confirm && phaseOpen; i++) {
+      for (let i = runs + errors + 1; runs < o.confirm && errors < o.confirm && (phaseOpen || pastBudget); i++) {
         if ((fails >= bar && !full) || fails + (o.confirm - runs) < bar) break;
         const out = await once(c, `${label}, run ${i}`, fresh);
         if (out.status === 'error') errors++;
@@ -167,6 +169,10 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       return { fails, runs, errors, meets: fails >= bar };
     };
     const weakFinds: { fails: number; runs: number }[] = [];
+    // the case the property failed on (fast-check's path of the n-th case drawn is n-1): when the
+    // budget ended during that property call, fast-check reports the check interrupted, failed
+    // with no counterexample, and the find is known only here
+    let find: { c: ExploreCase; path: string; at: number } | null = null;
     let weakest: { c: ExploreCase; path: string; fails: number; runs: number; at: number } | null = null;
     if (path === undefined) {
       o.log(`exploring: seed ${o.seed}, budget ${Math.round(o.budgetMs / 1000)} s${o.runs ? `, at most ${o.runs} runs` : ''}, guarantees ${o.guarantees.join(', ')}${bar ? `; a find must fail in ${bar} of ${o.confirm} runs` : ''}`);
@@ -175,11 +181,17 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
           searchRuns++;
           const mins = (Date.now() - start) / 60_000;
           const out = await once(c, `run ${searchRuns} (${stats.runs ? (stats.runs / Math.max(mins, 1e-9)).toFixed(1) : '–'} runs/min, ${stats.violations} violation(s))`);
-          if (out.status !== 'fail') return true;
-          if (!bar) return false;
-          const m = await measure(c, `  re-run of run ${searchRuns}`, 1, 1);
+          if (out.status !== 'fail') {
+            return true;
+          }
+          if (!bar) {
+            find = { c, path: String(searchRuns - 1), at: Date.now() - start };
+            return false;
+          }
+          const m = await measure(c, `  re-run of run ${searchRuns}`, 1, 1, false, 0, false, true);
           if (m.meets) {
             o.log(`  → fails in ${m.fails} of ${m.runs} run(s): meets --min-reproduce ${bar}`);
+            find = { c, path: String(searchRuns - 1), at: Date.now() - start };
             return false;
           }
           // below the bar: remembered (fast-check's path of the n-th case drawn is n-1), searched on
@@ -199,16 +211,23 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       // fast-check calls a check interrupted before its first run completed "failed", with no
       // counterexample (a run longer than --budget: throw_uncaught_later's runs wait out a
       // fleet with no node, 30–38 s); nothing was judged, which is neither a find nor a pass
-      if (r.failed && !r.counterexample) {
+      const kept = find as { c: ExploreCase; path: string; at: number } | null;
+      if (r.failed && !r.counterexample && !kept && !weak) {
         o.log(`the search budget (${Math.round(o.budgetMs / 1000)} s) ended before run ${searchRuns} had a verdict: no case was judged`);
         return { ...base, ...stats, found: null, notReproduced: null, unjudged: true };
       }
-      if (r.failed) {
+      if (r.failed && r.counterexample) {
         foundAfterMs = searchMs;
         path = r.counterexamplePath ?? undefined;
         seed = r.seed;
-        original = r.counterexample![0];
+        original = r.counterexample[0];
         if (path === undefined) throw new Error('fast-check reported a failure without a path');
+      } else if (kept) {
+        // found, but the budget ended during its re-runs (fast-check dropped it as interrupted)
+        foundAfterMs = kept.at;
+        path = kept.path;
+        original = kept.c;
+        o.log(`the search budget ended while run ${Number(kept.path) + 1} was judged (fast-check counts that call as interrupted); it failed${bar ? ' and met the bar' : ''}: keeping it`);
       } else if (weak) {
         // nothing met the bar: shrink the most reliable of the finds anyway (the result says it is below the bar)
         foundAfterMs = weak.at;

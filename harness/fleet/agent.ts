@@ -157,6 +157,11 @@ class Session {
   kill(): void {
     clearInterval(this.progressTimer);
   }
+
+  /** Every device stops (as `finish` stops them): what a drain or a resync waits on ends. */
+  stopDevices(): void {
+    for (const c of this.clients) void c.stop();
+  }
 }
 
 /** A WebSocket to the control endpoint; retried while it is refused, until `connectWithinMs`. */
@@ -193,6 +198,8 @@ export async function runAgent(o: AgentOptions): Promise<number> {
   send({ type: 'hello', agent: o.name, capacity: o.capacity, version: CONTROL_PROTOCOL_VERSION, host: os.hostname() });
   // commands run one after the other, in the order they came
   let chain: Promise<void> = Promise.resolve();
+  /** commands of the chain queued or running */
+  let queued = 0;
   return new Promise<number>((resolve) => {
     let finished = false;
     const end = (code: number, why: string) => {
@@ -232,6 +239,12 @@ export async function runAgent(o: AgentOptions): Promise<number> {
         if (session) void session.handle(cmd);
         return;
       }
+      // `finish` while a drain or a resync still waits on its devices: the orchestrator gave up
+      // on that phase (every node crashed: nothing can answer), so the devices stop now and the
+      // phase ends, rather than `finish` queueing behind it until the phase's own limits (21 s
+      // of 34 for a run whose only node died, TEST_BUGS=throw_uncaught_later)
+      if (cmd.type === 'finish' && queued > 0) session?.stopDevices();
+      queued++;
       chain = chain.then(async () => {
         try {
           if (cmd.type === 'init') {
@@ -247,6 +260,8 @@ export async function runAgent(o: AgentOptions): Promise<number> {
         } catch (err) {
           send({ type: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
           end(1, `failed: ${err instanceof Error ? err.message : String(err)}`);
+        } finally {
+          queued--;
         }
       });
     });

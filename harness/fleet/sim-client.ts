@@ -583,6 +583,8 @@ export class SimClient {
 
   private async waitFills(): Promise<void> {
     for (let i = 0; i < 600; i++) {
+      // stopped (the run gave up on its final sync: no node is left to answer the fill)
+      if (this.state === 'stopped') return;
       if (![...this.convs.values()].some((v) => v.filling > 0)) return;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -676,7 +676,45 @@ async function healPhase(run: Run, t: Topology, f: Fleet, label: string): Promis
   run.phase = 'draining';
   run.o.log(`${label}load stopped; waiting for answers`);
   await f.stopLoad();
-  await f.drain(15_000);
+  await untilCrashedOut(run, t, label, 'the drain', f.drain(15_000));
+}
+
+/**
+ * Why no answer can come any more, or undefined: every node of the run is down and one of
+ * them exited by itself (a crash: the `nodes` verdict names it). Nothing restarts such a
+ * node, so the phases that wait on devices end at once instead of waiting out their limits
+ * (TEST_BUGS=throw_uncaught_later: 15 s of drain and a stalled final sync made a run 25–38 s,
+ * and most of those runs ended without a verdict).
+ */
+function crashedOut(run: Run, t: Topology): string | undefined {
+  if (run.o.target) return undefined;
+  if (t.nodes.slice(0, run.s.topology.nodes).some((n) => n.running)) return undefined;
+  const exits = nodeExits(t, run.shared ? run.startedAt : 0).exits;
+  return exits.length ? `${[...new Set(exits.map((e) => e.node))].join(', ')} exited by itself and no node is running` : undefined;
+}
+
+/** `work`, or less when the run crashed out meanwhile (said in the log and the report's notes). */
+async function untilCrashedOut(run: Run, t: Topology, label: string, what: string, work: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<string>((resolve) => {
+    const poll = () => {
+      const why = crashedOut(run, t);
+      if (why) resolve(why);
+      else timer = setTimeout(poll, 200);
+    };
+    poll();
+  });
+  try {
+    const r = await Promise.race([work.then(() => undefined), gone]);
+    if (r === undefined) return;
+    const note = `${label}${what} cut short: ${r} (see the nodes verdict)`;
+    run.o.log(note);
+    run.notes.push(note);
+    // the fleet's own wait goes on in the background: keep its end from being unhandled
+    work.catch(() => {});
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Every device reconnects and fetches what it lacks; returns when presence is read as settled. */
@@ -684,7 +722,7 @@ async function finalSyncPhase(run: Run, t: Topology, f: Fleet, label: string, de
   run.phase = 'final sync';
   run.syncStarts.push(Date.now());
   run.o.log(`${label}final sync: every device reconnects and fetches what it lacks`);
-  await watchedFleetPhase(run, t, f, `${label}final sync`, devices, f.resync());
+  await untilCrashedOut(run, t, label, 'the final sync', watchedFleetPhase(run, t, f, `${label}final sync`, devices, f.resync()));
   // presence settles after the resync's reconnects: one sweep plus propagation (only judged with checks.presence)
   if (run.s.checks.presence) await sleep(1500);
   return Date.now();

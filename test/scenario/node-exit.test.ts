@@ -35,6 +35,8 @@ it('a node that dies by itself mid-run: `nodes` fails with its last log lines as
   expect(lines).toMatch(/deliberate uncaught exception \(TEST_BUGS=throw_uncaught_later\)/);
   expect(lines).toMatch(/\[exited: code 1\]/);
   expect(readFileSync(path.join(r.dir, 'junit.xml'), 'utf8')).toMatch(/node-2 exited by itself/);
+  // node-1 still runs: the drain and the final sync wait on their devices as usual
+  expect(r.report.notes.join('\n')).not.toMatch(/cut short/);
 });
 
 // `imstorm run` of the crash `imstorm explore --seed 2001` found (scenarios/redis-pause-ack-retry.ts)
@@ -58,6 +60,10 @@ it('a lone node that dies by itself during membership churn: the run still ends 
   // "no node running (node-1 exited by itself)" is the give-up at once; after the churn's 15 s
   // of retries the message would read "failed on every node for … ms"
   expect(lines.join('\n')).toMatch(/membership churn stopped: .*: no node running \(node-1 exited by itself\) \(see the nodes verdict\)/);
+  // with no node left, the drain and the final sync end at once rather than waiting out their
+  // limits (the fleet's own resync kept `finish` waiting 21 s, the drain 15 s), and say so
+  const cut = /^(the drain|the final sync) cut short: node-1 exited by itself and no node is running \(see the nodes verdict\)$/;
+  expect(r.report.notes.filter((n) => cut.test(n)).map((n) => cut.exec(n)![1])).toEqual(['the drain', 'the final sync']);
 }, 120_000);
 
 it('a harness call that fails mid-run stops the run as an error naming the scenario and the phase', async () => {

@@ -251,6 +251,18 @@ describe('search and shrink (fake runner)', () => {
     expect(lines.join('\n')).toMatch(/confirming: each run on a fresh environment/);
   });
 
+  it('a find whose re-runs outlast the search budget is kept (fast-check drops that call as interrupted)', async () => {
+    const lines: string[] = [];
+    const { runner } = fakeRunner(() => true);
+    // 30 ms a run: the first case fails, and its 7 more runs to the bar of 8 end past the 100 ms budget
+    const slowed = { ...runner, run: async (c: ExploreCase) => (await new Promise((resolve) => setTimeout(resolve, 30)), runner.run(c)) };
+    const r = await explore({ ...base, budgetMs: 100, confirm: 10, minReproduce: 8, seed: 5, runner: slowed, log: (l) => lines.push(l) });
+    expect(r.unjudged).toBeUndefined();
+    const [first] = fc.sample(caseArb(), { seed: 5, numRuns: 1 });
+    expect(r.found!.original).toEqual(first);
+    expect(lines.join('\n')).toMatch(/the search budget ended while run 1 was judged \(fast-check counts that call as interrupted\); it failed and met the bar: keeping it/);
+  });
+
   it('a search budget that ends before the first run has a verdict says nothing was judged (fast-check calls it failed, with no counterexample)', async () => {
     const lines: string[] = [];
     const slow = {
