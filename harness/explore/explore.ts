@@ -181,9 +181,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
           searchRuns++;
           const mins = (Date.now() - start) / 60_000;
           const out = await once(c, `run ${searchRuns} (${stats.runs ? (stats.runs / Math.max(mins, 1e-9)).toFixed(1) : '–'} runs/min, ${stats.violations} violation(s))`);
-          if (out.status !== 'fail') {
-            return true;
-          }
+          if (out.status !== 'fail') return true;
           if (!bar) {
             find = { c, path: String(searchRuns - 1), at: Date.now() - start };
             return false;
@@ -208,9 +206,9 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       searchTookMs = searchMs;
       const base = { seed: o.seed, searchRuns, searchMs, runsPerMinute: searchRuns / Math.max(searchMs / 60_000, 1e-9) };
       const weak = weakest as { c: ExploreCase; path: string; fails: number; runs: number; at: number } | null;
-      // fast-check calls a check interrupted before its first run completed "failed", with no
-      // counterexample (a run longer than --budget: throw_uncaught_later's runs wait out a
-      // fleet with no node, 30–38 s); nothing was judged, which is neither a find nor a pass
+      // fast-check calls a check interrupted before its first property call completed
+      // "failed", with no counterexample (a run longer than --budget); with no find of ours
+      // either, nothing was judged, which is neither a find nor a pass
       const kept = find as { c: ExploreCase; path: string; at: number } | null;
       if (r.failed && !r.counterexample && !kept && !weak) {
         o.log(`the search budget (${Math.round(o.budgetMs / 1000)} s) ended before run ${searchRuns} had a verdict: no case was judged`);
