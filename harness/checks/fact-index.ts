@@ -384,8 +384,10 @@ export function cmidLogs(ix: FactIndex): Map<string, CmidLog> {
   return (ix.lazy.cmids = cmids);
 }
 
-/** The epoch a send belongs to, most certain source first. */
-/** `wipes`: when each wiped store took commands again (else when the wipe began). */
+/**
+ * The epoch a send belongs to, most certain source first. `wipes`: when each wiped store took
+ * commands again (else when the wipe began).
+ */
 function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes: readonly number[]): { epoch: string; source: EpochSource } {
   if (s.epoch !== undefined) return { epoch: s.epoch, source: 'recorded' };
   if (s.seq !== undefined) {
