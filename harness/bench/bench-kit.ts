@@ -66,7 +66,17 @@ export function pinning(mode: 'auto' | 'off'): Pinning {
     text,
     pin(pid, cpuList) {
       if (!ok || pid === undefined) return;
-      execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
+      // taskset -a lists /proc/PID/task, then sets each thread: a thread that exits in between
+      // (a starting node's short-lived threads) fails it with ESRCH, and the next listing no
+      // longer has it (CI rehearsal 2026-12-02: "Command failed: taskset -a -p -c 0 28064")
+      for (let attempt = 1; ; attempt++) {
+        try {
+          execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
+          return;
+        } catch (err) {
+          if (attempt >= 5 || !existsSync(`/proc/${pid}`)) throw err;
+        }
+      }
     },
   };
 }

@@ -67,13 +67,15 @@ it('control slow_delivery: the CI bounds fail, naming the step and the ratio; so
   const gate = await cli(['compare', '--bench', dir, '--ci-bounds']);
   console.log(`slow_delivery, load average ${os.loadavg()[0]!.toFixed(1)}:\n${gate.out}`);
   expect(gate.code, gate.out).toBe(1);
-  expect(gate.err).toMatch(/FAIL: .*step storm: cpuPerConnect ratio to raw-ws ×[\d.]+ \(bound ×5\)/);
-  expect(gate.err).toMatch(/step fanout: cpuPerDelivery ratio to raw-ws ×[\d.]+ \(bound ×4\)/);
+  // slow_delivery burns CPU per frame written: the fan-out step, all deliveries, shows it far
+  // past its bound (×8 and ×11.9 against ×4). A connect writes a few frames only, so the
+  // storm step's ratio moves with the machine's noise as much as with the bug (×7.83 once,
+  // ×4.68 under its ×5 bound in the CI rehearsal of 2026-12-02): not what this control proves
+  expect(gate.err).toMatch(/FAIL: .*step fanout: cpuPerDelivery ratio to raw-ws ×[\d.]+ \(bound ×4\)/);
 
   const good = `${history}:1`;
   const slow = `${history}:2`;
   const inc = await cli(['compare', '--bench', good, slow, '--max-ratio-increase', '0.2']);
   expect(inc.code, inc.out).toBe(1);
   expect(inc.err).toMatch(/step fanout: cpuPerDelivery ratio to raw-ws ×[\d.]+ → ×[\d.]+ \(\+\d+%, limit \+20%\)/);
-  expect(inc.err).toMatch(/step storm: cpuPerConnect ratio to raw-ws ×[\d.]+ → ×[\d.]+ \(\+\d+%, limit \+20%\)/);
 }, 120_000);
