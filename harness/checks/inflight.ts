@@ -1,5 +1,5 @@
 import type { AckFact, ConvFact, RecvFact, SendFact, WindowFact } from '../model/facts.ts';
-import { cmidKey, cmidLogs, fmtT, indexFacts, userOf, type FactIndex, type Message } from './fact-index.ts';
+import { aheadNote, cmidKey, cmidLogs, fmtT, forfeitedByAckAhead, indexFacts, userOf, type FactIndex, type Message } from './fact-index.ts';
 import { isUnknownOutcome } from './lost.ts';
 import { everMembers, memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
@@ -21,8 +21,10 @@ import { deviceFacts, witness } from './witness.ts';
  * - a push held unacked is recovered when the device wrote an ack covering it, or when the
  *   server, not having that ack, sent it again. At the device's next `conv` frame for that
  *   conversation on a later connection, with cursor C: seqs ≤ C need an ack the device wrote
- *   since the window, before that frame (else the server moved the cursor past what the
- *   device acknowledged: a device that had not kept it would lose it); seqs > C must arrive
+ *   since the window, before that frame, or an ack above what it held (client mode `ahead`)
+ *   written before the window and handled when that message may already have been stored
+ *   (a clamp to the head covers it then); else the server moved the cursor past what the
+ *   device acknowledged: a device that had not kept it would lose it. Seqs > C must arrive
  *   again on that connection or later (live, backlog or history). No later `conv` frame
  *   (nothing to replay): covered by an ack written after the window, else unresolved
  *   (counted, not a failure). A membership change of the device's user in that conversation
@@ -260,17 +262,28 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
     s.pushes.superseded += n;
     return;
   }
-  // seqs at or below the cursor: the device must have acked them
-  const underCursor = Math.max(0, Math.min(u.to, frame.cursor) - u.from + 1);
-  const ackedUnder = Math.max(0, Math.min(u.to, frame.cursor, acked) - u.from + 1);
-  s.pushes.acked += ackedUnder;
-  if (ackedUnder < underCursor) {
-    s.pushes.failed += underCursor - ackedUnder;
-    const first = Math.max(u.from, acked + 1);
+  // seqs at or below the cursor: the device must have acked them, since the window, or before
+  // it with an ack above what it held (client mode `ahead`, which the window's "unacked" does
+  // not know of) handled when the message may already have been stored: a server clamping
+  // that ack to its head then moved the cursor past it rightly
+  const top = Math.min(u.to, frame.cursor);
+  let first = 0;
+  let failed = 0;
+  for (let seq = u.from; seq <= top; seq++) {
+    if (seq <= acked || claimedAhead(ix, w.client, u.conv, u.epoch, seq)) {
+      s.pushes.acked++;
+      continue;
+    }
+    failed++;
+    if (!first) first = seq;
+  }
+  if (failed) {
+    s.pushes.failed += failed;
+    const m = ix.convs.get(u.conv)?.epochs.get(u.epoch)?.msgs.get(first);
     findings.add(frame.at, () =>
       witness(
         ix,
-        `${intro} its next connection ${frame.conn} resumed at ${fmtT(ix, frame.at)} from cursor ${frame.cursor}, but since the window the device had acked ${acked ? `only up to ${acked}` : 'nothing there'}: seqs ${first}..${Math.min(u.to, frame.cursor)} were taken as delivered without an ack (a device that had not kept them would never get them)`,
+        `${intro} its next connection ${frame.conn} resumed at ${fmtT(ix, frame.at)} from cursor ${frame.cursor}, but since the window the device had acked ${acked ? `only up to ${acked}` : 'nothing there'}: seqs ${first}..${top} were taken as delivered without an ack (a device that had not kept them would never get them)${m ? aheadNote(ix, w.client, m).replace('before this message was stored', `before seq ${first} was stored`) : ''}`,
         frame,
         [w, ...deviceFacts(ix, w.client, u.conv, (f) => f.k !== 'recv' || (f.seq >= u.from - 2 && f.seq <= u.to + 2))],
       ),
@@ -293,6 +306,12 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
       ]),
     );
   }
+}
+
+/** Whether an ack of `client` above what it held may have covered (conv, epoch, seq): see forfeitedByAckAhead. */
+function claimedAhead(ix: FactIndex, client: string, conv: string, epoch: string, seq: number): boolean {
+  for (let m = ix.convs.get(conv)?.epochs.get(epoch)?.msgs.get(seq); m; m = m.other) if (forfeitedByAckAhead(ix, client, m)) return true;
+  return false;
 }
 
 /** The message (conv, epoch, seq) from this sender with this cmid. */

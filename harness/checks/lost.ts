@@ -1,5 +1,5 @@
 import type { Fact, SendFact } from '../model/facts.ts';
-import { acksAheadOf, cmidKey, cmidLogs, connAt, firstAck, fmtT, forfeitedByAckAhead, indexFacts, messagesOf, userOf, type FactIndex, type Message } from './fact-index.ts';
+import { aheadNote, cmidKey, cmidLogs, connAt, firstAck, fmtT, forfeitedByAckAhead, indexFacts, messagesOf, userOf, type FactIndex, type Message } from './fact-index.ts';
 import { everMembers, memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
 import { deviceFacts, witness } from './witness.ts';
@@ -123,11 +123,3 @@ function lostWitness(ix: FactIndex, m: Message, ack: SendFact, user: string, cli
   return witness(ix, message, ack, [...m.acked, ...deviceFacts(ix, client, m.conv, near)]);
 }
 
-/** The device's acks above what it held in the message's conversation: a clamp that did not happen shows here. */
-function aheadNote(ix: FactIndex, client: string, m: Message): string {
-  const acks = acksAheadOf(ix, client, m.conv).filter((a) => a.epoch === m.epoch);
-  if (!acks.length) return '';
-  const a = acks.find((x) => x.held < m.seq && x.seq >= m.seq);
-  if (!a) return `; the device acked ahead ${acks.length} time(s) in ${m.conv}, none of them past seq ${m.seq}`;
-  return `; the device acked ahead: ack ${a.seq} while holding ${a.held} at ${fmtT(ix, a.at)} (${a.answered ? 'answered ok' : 'unanswered'} by ${fmtT(ix, a.until)}), before this message was stored (not before ${fmtT(ix, m.storedLow ?? 0)}): clamped to the head, that ack could not cover it`;
-}

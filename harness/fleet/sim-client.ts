@@ -110,6 +110,14 @@ export class SimClient {
   private node: string | undefined;
   /** per conversation, the highest seq an in-flight window found unacked that no ack written since has covered */
   private readonly ackWatch = new Map<string, number>();
+  /**
+   * per conversation, the highest seq this device has acked while holding it, on any of its
+   * connections, and in which epoch. A connection's view starts from the server's cursor,
+   * which may lag an ack written on an earlier connection (a cursor write held back while the
+   * node's Redis link was down lands later); an in-flight window counts as unacked only what
+   * is above both.
+   */
+  private readonly ackedEver = new Map<string, { epoch: string; seq: number }>();
   /** when this device's load began (stages and modes are timed from it) */
   private loadStartAt = 0;
   /** draws body sizes, apart from `rng` so a plan without size distributions sends what it always did */
@@ -685,15 +693,23 @@ export class SimClient {
     const sends = [...this.pending.values()].map((p) => ({ conv: p.fact.conv, cmid: p.fact.cmid, sentAt: p.fact.sentAt, attempts: p.fact.attempts }));
     const unacked: { conv: string; epoch: string; from: number; to: number }[] = [];
     for (const [conv, v] of this.convs) {
-      if (v.contig <= v.acked) continue;
-      unacked.push({ conv, epoch: v.epoch, from: v.acked + 1, to: v.contig });
+      const ever = this.ackedEver.get(conv);
+      const acked = Math.max(v.acked, ever && ever.epoch === v.epoch ? ever.seq : 0);
+      if (v.contig <= acked) continue;
+      unacked.push({ conv, epoch: v.epoch, from: acked + 1, to: v.contig });
       this.ackWatch.set(conv, Math.max(this.ackWatch.get(conv) ?? 0, v.contig));
     }
     if (sends.length || unacked.length) this.o.recorder.fact({ k: 'window', window: w.id, fault: w.fault, client: this.client, conn: this.conn, node: this.node, at: Date.now(), sends, unacked });
     return { connected: true, sends: sends.length, unacked: unacked.reduce((n, u) => n + u.to - u.from + 1, 0) };
   }
 
-  private noteAckForWindows(conv: string, seq: number): void {
+  /** An ack written (`seq`; `held`: what the device held, when it acked above that). */
+  private noteAckForWindows(conv: string, seq: number, held = seq): void {
+    const epoch = this.convs.get(conv)?.epoch;
+    if (epoch !== undefined) {
+      const ever = this.ackedEver.get(conv);
+      if (!ever || ever.epoch !== epoch || ever.seq < held) this.ackedEver.set(conv, { epoch, seq: held });
+    }
     const watch = this.ackWatch.get(conv);
     if (watch === undefined) return;
     this.o.recorder.fact({ k: 'ack', client: this.client, conn: this.conn, conv, seq, at: Date.now() });
@@ -972,7 +988,7 @@ export class SimClient {
   private ackAhead(conv: string, v: ConvView, by: number): void {
     const base = { k: 'ack_ahead' as const, client: this.client, conn: this.conn, conv, epoch: v.epoch, seq: v.contig + by, held: v.contig, at: Date.now() };
     // what it claims: the server may move the cursor that far (clamped to its head)
-    this.noteAckForWindows(conv, base.seq);
+    this.noteAckForWindows(conv, base.seq, v.contig);
     this.requestReply({ t: 'ack', conv, seq: base.seq }).then(
       (f) => this.o.recorder.fact({ ...base, until: Date.now(), answered: f?.t === 'ok' }),
       () => this.o.recorder.fact({ ...base, until: Date.now(), answered: false }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { check, windowSummaries } from '../../harness/checks/inflight.ts';
 import { runAllCheckers } from '../../harness/checks/index.ts';
-import type { AckFact, ConnFact, WindowFact } from '../../harness/model/facts.ts';
+import type { AckAheadFact, AckFact, ConnFact, WindowFact } from '../../harness/model/facts.ts';
 import { close, connect, convFrame, input, member, recv, send, t } from './build.ts';
 
 const DM = 'dm:u1:u2';
@@ -125,5 +125,45 @@ describe('inflight', () => {
     ]);
     expect(check(facts).ok).toBe(true);
     expect(windowSummaries(facts)[0]!.pushes).toMatchObject({ unacked: 2, superseded: 2, failed: 0 });
+  });
+});
+
+describe('inflight: a device acking above what it holds (client mode ahead)', () => {
+  const ahead = (held: number, seq: number, at: number, until: number): AckAheadFact => ({ k: 'ack_ahead', client: 'u2/d1', conn: 'c2', conv: DM, epoch: 'e1', seq, held, at: t(at), until: t(until), answered: true });
+  // u2/d1 holds seq 1 and acks 4 at 300 (handled by 310); seq 2 was stored before that ack was
+  // handled, seq 3 after it; u2/d1 gets both live and holds them unacked when the cut begins
+  const base = [
+    connect('u1/d1', 'c1', 0),
+    connect('u2/d1', 'c2', 0),
+    send('u1/d1', 'c1', DM, 'a', 1, 100),
+    recv('u1/d1', 'c1', DM, 1, 'u1', 'a', 101),
+    recv('u2/d1', 'c2', DM, 1, 'u1', 'a', 101),
+    send('u1/d1', 'c1', DM, 'b', 2, 290),
+    recv('u1/d1', 'c1', DM, 2, 'u1', 'b', 292),
+    recv('u2/d1', 'c2', DM, 2, 'u1', 'b', 292),
+    ahead(1, 4, 300, 310),
+    send('u1/d1', 'c1', DM, 'c', 3, 400),
+    recv('u1/d1', 'c1', DM, 3, 'u1', 'c', 402),
+    recv('u2/d1', 'c2', DM, 3, 'u1', 'c', 402),
+    win('u2/d1', 'c2', 1000, [], [[DM, 2, 3]]),
+    close('u2/d1', 'c2', 1001),
+    connect('u2/d1', 'c3', 1500),
+  ];
+
+  it('a server that clamped that ack to its head (2) passes: seq 2 was covered by the ack, seq 3 comes again', () => {
+    const facts = input([...base, convFrame('u2/d1', 'c3', DM, 2, 3, 1502), recv('u2/d1', 'c3', DM, 3, 'u1', 'c', 1503, 'backlog')]);
+    expect(check(facts)).toMatchObject({ ok: true, violationCount: 0 });
+    expect(windowSummaries(facts)[0]!.pushes).toMatchObject({ unacked: 2, acked: 1, redelivered: 1, failed: 0 });
+  });
+
+  it('a server that stored the ack as the cursor fails on seq 3 only, naming the ack that was not clamped', () => {
+    const v = check(input([...base, convFrame('u2/d1', 'c3', DM, 4, 4, 1502)]));
+    expect(v.ok).toBe(false);
+    expect(v.violationCount).toBe(1);
+    expect(v.violations[0]!.message).toBe(
+      'u2/d1 held dm:u1:u2 seqs 2..3 (epoch e1) unacked on c2 when w1 (cut client-link:node-1 at 1000 ms) began at t+1.000s; ' +
+        'its next connection c3 resumed at t+1.502s from cursor 4, but since the window the device had acked nothing there: seqs 3..3 were taken as delivered without an ack (a device that had not kept them would never get them); ' +
+        'the device acked ahead: ack 4 while holding 1 at t+0.300s (answered ok by t+0.310s), before seq 3 was stored (not before t+0.400s): clamped to the head, that ack could not cover it',
+    );
   });
 });
