@@ -104,8 +104,9 @@ export class CaseRunner {
   async runFresh(c: ExploreCase): Promise<RunOutcome> {
     const start = Date.now();
     const n = ++this.#runs;
-    // the run stops its own environment when it ends; past its deadline it is abandoned, and
-    // its fleet and environment end with their own stall limits
+    // the run stops its own environment when it ends; past its deadline it counts as a run
+    // without a verdict, and is still waited for (its phases end by their own stall limits),
+    // so no two fresh environments ever run at once
     return this.#judge(c, n, start, {}, async () => {});
   }
 
