@@ -473,11 +473,11 @@ export function forfeitedByAckAhead(ix: FactIndex, client: string, m: Message): 
   return acksAheadOf(ix, client, m.conv).find((a) => a.epoch === m.epoch && a.held < m.seq && a.seq >= m.seq && low <= a.until);
 }
 
-/** The device's acks above what it held in the message's conversation: a clamp that did not happen shows here. */
-export function aheadNote(ix: FactIndex, client: string, m: Message): string {
+/** The device's acks above what it held in the message's conversation: a clamp that did not happen shows here. `what` names the message in the sentence. */
+export function aheadNote(ix: FactIndex, client: string, m: Message, what = 'this message'): string {
   const acks = acksAheadOf(ix, client, m.conv).filter((a) => a.epoch === m.epoch);
   if (!acks.length) return '';
   const a = acks.find((x) => x.held < m.seq && x.seq >= m.seq);
   if (!a) return `; the device acked ahead ${acks.length} time(s) in ${m.conv}, none of them past seq ${m.seq}`;
-  return `; the device acked ahead: ack ${a.seq} while holding ${a.held} at ${fmtT(ix, a.at)} (${a.answered ? 'answered ok' : 'unanswered'} by ${fmtT(ix, a.until)}), before this message was stored (not before ${fmtT(ix, m.storedLow ?? 0)}): clamped to the head, that ack could not cover it`;
+  return `; the device acked ahead: ack ${a.seq} while holding ${a.held} at ${fmtT(ix, a.at)} (${a.answered ? 'answered ok' : 'unanswered'} by ${fmtT(ix, a.until)}), before ${what} was stored (not before ${fmtT(ix, m.storedLow ?? 0)}): clamped to the head, that ack could not cover it`;
 }

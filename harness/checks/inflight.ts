@@ -283,7 +283,7 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
     findings.add(frame.at, () =>
       witness(
         ix,
-        `${intro} its next connection ${frame.conn} resumed at ${fmtT(ix, frame.at)} from cursor ${frame.cursor}, but since the window the device had acked ${acked ? `only up to ${acked}` : 'nothing there'}: seqs ${first}..${top} were taken as delivered without an ack (a device that had not kept them would never get them)${m ? aheadNote(ix, w.client, m).replace('before this message was stored', `before seq ${first} was stored`) : ''}`,
+        `${intro} its next connection ${frame.conn} resumed at ${fmtT(ix, frame.at)} from cursor ${frame.cursor}, but since the window the device had acked ${acked ? `only up to ${acked}` : 'nothing there'}: seqs ${first}..${top} were taken as delivered without an ack (a device that had not kept them would never get them)${m ? aheadNote(ix, w.client, m, `seq ${first}`) : ''}`,
         frame,
         [w, ...deviceFacts(ix, w.client, u.conv, (f) => f.k !== 'recv' || (f.seq >= u.from - 2 && f.seq <= u.to + 2))],
       ),
