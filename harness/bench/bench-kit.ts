@@ -159,10 +159,10 @@ export async function nodeMemory(node: ServerNodeHandle): Promise<ServerMemory> 
   return { rss: st.memory.rss, heapUsed: gc.heapUsed };
 }
 
-/** The raw-ws baseline's RSS and heap after a full GC (its IPC `memory` command). */
-export async function baselineMemory(baseline: ChildProcess): Promise<ServerMemory> {
+/** The raw-ws baseline's RSS and heap after a full GC, then with `reduce` V8's memory-reducing one (its IPC `memory` command). */
+export async function baselineMemory(baseline: ChildProcess, reduce = false): Promise<ServerMemory> {
   const answer = nextMessage<{ type: string } & ServerMemory>(baseline, (m) => m.type === 'memory', 30_000, 'raw-ws baseline (memory)');
-  baseline.send({ type: 'memory' });
+  baseline.send({ type: 'memory', reduce });
   const m = await answer;
   return { rss: m.rss, heapUsed: m.heapUsed };
 }

@@ -106,6 +106,8 @@ interface IdleJson {
   idle: {
     connections: number;
     presenceSubs?: number;
+    /** how the memory was read: after full GCs, or after V8's memory-reducing one too (older runs: full) */
+    gc?: 'full' | 'reduce';
     nodes: number;
     fleetProcesses: number;
     connectPerSec: number;
@@ -160,7 +162,7 @@ export function idleStep(j: IdleJson, source: string): StepResult {
   };
   return {
     step: 'idle',
-    config: { connections: i.connections, conversationsEach: 5, nodes: i.nodes, fleetProcesses: i.fleetProcesses, rawWsServerConnections: i.rawWsServerPerConnection.connections },
+    config: { connections: i.connections, conversationsEach: 5, gc: i.gc ?? 'full', nodes: i.nodes, fleetProcesses: i.fleetProcesses, rawWsServerConnections: i.rawWsServerPerConnection.connections },
     points: [{ offeredPerSec: 0, imstorm: im, rawWs: raw, ratios }],
     ratios,
     load: { fleetRssKiB: i.clientRssAddedKiBPerConnection, rawWsClientRssKiB: i.rawWsClientRssAddedKiBPerConnection, fleetHeapKiB: i.clientHeapAddedKiBPerConnection, rawWsClientHeapKiB: i.rawWsClientHeapAddedKiBPerConnection },
@@ -317,7 +319,9 @@ export function configKey(steps: StepResult[]): string {
       const n = c['connections'] ?? c['receivers'];
       const rates = Array.isArray(c['rates']) ? `@${(c['rates'] as number[]).join(',')}/${String(c['stepSeconds'])}s` : '';
       const group = c['groupSize'] ? `/g${String(c['groupSize'])}` : '';
-      return `${s.step}:${String(n)}${group}${rates}`;
+      // RSS read after a memory-reducing GC is not comparable with RSS after full GCs alone
+      const gc = c['gc'] === 'reduce' ? '/gc-reduce' : '';
+      return `${s.step}:${String(n)}${group}${gc}${rates}`;
     })
     .join(' ');
 }

@@ -81,10 +81,13 @@ function plan(f: Flags, outDir: string): Plan[] {
   const plans: Plan[] = [];
   if (f.steps.includes('idle')) {
     const n = f['idle-connections'] ?? z0.idle;
-    plans.push({ script: 'server-bench.ts', args: ['--connections', String(n), '--fanout', '0', '--out', path.join(outDir, 'idle.json')], deadlineMs: 180_000 + n * 20, makes: ['idle'] });
+    // RSS after V8's memory-reducing GC, on both sides: after full GCs alone it counts pages
+    // the connect storm's garbage left pooled, ±2 KiB a connection from run to run (README
+    // "Idle memory")
+    plans.push({ script: 'server-bench.ts', args: ['--connections', String(n), '--fanout', '0', '--gc', 'reduce', '--out', path.join(outDir, 'idle.json')], deadlineMs: 180_000 + n * 20, makes: ['idle'] });
     const subs = f['presence-subs'];
     // each device watches the next `subs` users: subscriptions are n × subs entries in all
-    if (subs > 0) plans.push({ script: 'server-bench.ts', args: ['--connections', String(n), '--fanout', '0', '--presence-subs', String(subs), '--out', path.join(outDir, 'idle-presence.json')], deadlineMs: 180_000 + n * 20 + n * subs * 2, makes: [], idlePresence: true });
+    if (subs > 0) plans.push({ script: 'server-bench.ts', args: ['--connections', String(n), '--fanout', '0', '--gc', 'reduce', '--presence-subs', String(subs), '--out', path.join(outDir, 'idle-presence.json')], deadlineMs: 180_000 + n * 20 + n * subs * 2, makes: [], idlePresence: true });
   }
   if (f.steps.includes('storm') || f.steps.includes('dm')) {
     const n = f.connections ?? z0.connections;
@@ -188,7 +191,7 @@ export async function runBench(f: Flags, io: CliIo): Promise<{ result: BenchResu
   const steps: StepResult[] = [];
   let pinning = '';
   for (const p of plans) {
-    io.out(`imstorm bench: ${p.makes.join(' + ')} (${p.script}, deadline ${Math.round(p.deadlineMs / 1000)} s)`);
+    io.out(`imstorm bench: ${p.idlePresence ? `idle with ${f['presence-subs']} presence subscriptions each` : p.makes.join(' + ')} (${p.script}, deadline ${Math.round(p.deadlineMs / 1000)} s)`);
     await runScript(p, env, io);
     const file = p.args[p.args.indexOf('--out') + 1]!;
     const json = JSON.parse(readFileSync(file, 'utf8'));

@@ -106,12 +106,12 @@ wss.on('listening', () => {
   const addr = wss.address();
   if (typeof addr === 'object' && addr) process.send!({ type: 'ready', port: addr.port });
 });
-process.on('message', (m: { type: string }) => {
+process.on('message', (m: { type: string; reduce?: boolean }) => {
   if (m.type === 'lag') {
     process.send!({ type: 'lag', p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 });
     lag.reset();
   } else if (m.type === 'memory') {
-    collectGarbage();
+    collectGarbage(m.reduce === true);
     const mem = process.memoryUsage();
     process.send!({ type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed });
   }

@@ -140,11 +140,11 @@ const RAW_SERVER_MAX = 15_000;
  * Heap and RSS per idle connection of the raw-ws baseline server (one group each, after a
  * full GC), `count` plain ws clients connected from a raw-clients process of their own.
  */
-async function rawServerMemory(count: number): Promise<{ connections: number; heapKiB: number; rssKiB: number }> {
+async function rawServerMemory(count: number, reduce: boolean): Promise<{ connections: number; heapKiB: number; rssKiB: number }> {
   const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: '5' });
   try {
     const { port } = await nextMessage<{ type: string; port: number }>(baseline, (m) => m.type === 'ready', 20_000, 'raw-ws baseline');
-    const before = await baselineMemory(baseline);
+    const before = await baselineMemory(baseline, reduce);
     const users = Array.from({ length: count }, (_, i) => user(i));
     const clients = fork(path.join(REPO_ROOT, 'harness/bench/raw-clients.ts'), [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     try {
@@ -153,7 +153,7 @@ async function rawServerMemory(count: number): Promise<{ connections: number; he
       const c = await connected;
       if (c.type !== 'connected' || c.open !== count) throw new Error(`raw ws clients to the baseline server: ${c.type === 'fatal' ? c.message : `${c.type === 'connected' ? c.open : 0} of ${count} open`}`);
       await sleep(1000);
-      return { connections: count, ...perConnectionKiB(before, await baselineMemory(baseline), count) };
+      return { connections: count, ...perConnectionKiB(before, await baselineMemory(baseline, reduce), count) };
     } finally {
       clients.kill('SIGKILL');
     }
@@ -220,7 +220,7 @@ try {
   await sleep(2000);
 
   // The raw-ws baseline server holding as many idle connections (capped: one process).
-  const rawServer = await rawServerMemory(Math.min(n, RAW_SERVER_MAX));
+  const rawServer = await rawServerMemory(Math.min(n, RAW_SERVER_MAX), opts.gc === 'reduce');
   const serverRatio = { heap: +(perConn.heapKiB / rawServer.heapKiB).toFixed(2), rss: +(perConn.rssKiB / rawServer.rssKiB).toFixed(2) };
   log(`raw-ws baseline server per idle connection (${rawServer.connections} plain ws clients, one group each): RSS ${rawServer.rssKiB} KiB, heap ${rawServer.heapKiB} KiB; imstorm ×${serverRatio.rss} RSS, ×${serverRatio.heap} heap`);
 

@@ -67,6 +67,14 @@ describe('bench result: the idle step with presence subscriptions', () => {
     expect(benchHtml({ ...r, at: 'now', commit: null, node: 'v22', machine: { cpus: 2, loadavgStart: [1], loadavgEnd: [1], pinning: 'off' }, quick: true, testBugs: null, seconds: 1, ratios: {}, config: '' } as BenchResult)).toContain('<b>50 presence subscriptions</b>');
   });
 
+  it('an idle run read after a memory-reducing GC compares only with runs read the same way', () => {
+    const full = idleStep(idleJson(0, 3.3, 9), 'idle.json');
+    const reduce = idleStep({ idle: { ...idleJson(0, 3.3, 4).idle, gc: 'reduce' as const } }, 'idle.json');
+    expect(full.config['gc']).toBe('full');
+    expect(configKey([full])).toBe('idle:1000');
+    expect(configKey([reduce])).toBe('idle:1000/gc-reduce');
+  });
+
   it('refuses a twin run that had no subscriptions (the wrong file)', () => {
     const idle = idleStep(idleJson(0, 3.3, 4), 'idle.json');
     expect(() => idlePresence(idle, idleJson(0, 3.3, 4), 'idle.json')).toThrow(/without presence subscriptions/);
