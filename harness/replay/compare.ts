@@ -40,7 +40,9 @@ export interface CaptureSummary {
 function pct(xs: number[], p: number): number | null {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
-  return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!.toFixed(1);
+  const x = s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+  // a server send→sent p50 is about a millisecond: to the tenth, one step of it is 7-8 %
+  return +x.toFixed(x < 10 ? 2 : 1);
 }
 
 const inc = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);

@@ -244,6 +244,17 @@ describe('summarize and divergences: HTTP sends, reads, presence, membership, sw
     expect(table).toContain('| connections swept offline | 7 | 0 (-100 %) |');
   });
 
+  it("the server's send→sent percentiles keep a latency of about a millisecond to the hundredth", () => {
+    // three sends answered 1.234, 1.256 and 1.278 ms later (stamps to the microsecond): a p50
+    // rounded to the tenth (1.3) would hide a 2 % move in a step of 8 %
+    const sends = [0, 1, 2].flatMap((i) => [
+      { k: 'in', w: T + 10 * i, m: 10 * i, conn: 'node-1.d.1', t: 'send', id: `s${i}`, conv: 'g:g1', cmid: `c${i}`, bytes: 10 },
+      { k: 'out', w: T + 10 * i + 1, m: 10 * i + 1.234 + 0.022 * i, conn: 'node-1.d.1', t: 'sent', id: `s${i}`, conv: 'g:g1', seq: i + 1, cmid: `c${i}`, dup: false },
+    ]);
+    const s = summarize(capture(recs('node-1', 'node-1.d', sends)), T, T + 1000);
+    expect(s.sendToSent).toEqual({ p50: 1.26, p99: 1.28, n: 3 });
+  });
+
   it('devices: those heard from in the window, whether their hello fell inside it or before it', () => {
     const c = capture(
       recs('node-1', 'node-1.c', [
