@@ -1,8 +1,8 @@
 // The local provider: redis-server from PATH on a free 127.0.0.1 port in a temp dir
-// (AOF on, appendfsync always), and the embedded Toxiproxy-compatible proxy in this
-// process on a free 127.0.0.1 port. No Docker needed.
+// (AOF on, appendfsync always), and the embedded Toxiproxy-compatible proxy in a process
+// of its own (proxy-process.ts) on a free 127.0.0.1 port. No Docker needed.
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { startToxiproxyServer } from '../faults/proxy-server.ts';
+import { startProxyProcess } from './proxy-process.ts';
 import { EnvUnavailableError, type EnvOptions, type Environment, type RedisService } from './environment.ts';
 import { findRedisServer, redisServerVersion, startRedisProcess, REDIS_INSTALL_HINT, type RedisProcessHandle } from './redis-process.ts';
 
@@ -46,7 +46,7 @@ export async function startLocalEnv(opts: LocalEnvOptions = {}): Promise<Environ
   const redis = await startRedisProcess({ bin, appendonly: !opts.volatileRedis });
   let proxy;
   try {
-    proxy = await startToxiproxyServer({ host: '127.0.0.1', port: opts.toxiproxyPort ?? 0 });
+    proxy = await startProxyProcess({ host: '127.0.0.1', port: opts.toxiproxyPort ?? 0 });
   } catch (err) {
     await redis.cleanup();
     throw err;
