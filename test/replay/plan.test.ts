@@ -6,7 +6,7 @@ import { recordedSchema } from '../../harness/fleet/recorded.ts';
 import { divergences, sideBySide, summarize } from '../../harness/replay/compare.ts';
 import type { FaultEvent } from '../../harness/model/facts.ts';
 import { faultsOfRun, planReplay } from '../../harness/replay/plan.ts';
-import { replayScenario } from '../../harness/replay/replay.ts';
+import { comparisonWindows, replayScenario } from '../../harness/replay/replay.ts';
 import { faultStep } from '../../harness/scenario/define.ts';
 import type { CaptureData, NodeRecord } from '../../harness/replay/read.ts';
 import { captureRecord } from '../../server/capture/schema.ts';
@@ -282,6 +282,18 @@ describe('summarize and divergences: HTTP sends, reads, presence, membership, sw
 
 // A report's capture: what the report knows and the capture cannot (issue 12, "within 10 %
 // of the original"): the original faults a node does not see, its settings, its load's end.
+describe('the side-by-side windows', () => {
+  it("the replay's is as long as the original's, scaled by the speed, also where the original's load ended within a second of its last step", () => {
+    // the original's load ended 500 ms after its last step (at 30,000 ms): both windows 30.5 s
+    const plan = { t0: T, t1: T + 30_500, lastStepMs: 30_000 };
+    expect(comparisonWindows(plan, 1, 5_000)).toEqual({ original: [T, T + 30_500], replay: [5_000, 35_500] });
+    // at --speed 2 the replay's steps came twice as fast: half the window
+    expect(comparisonWindows({ ...plan, lastStepMs: 15_000 }, 2, 5_000)).toEqual({ original: [T, T + 30_500], replay: [5_000, 20_250] });
+    // a capture with no end of load: the steps and 1 s for their answers, on both sides
+    expect(comparisonWindows({ t0: T, t1: T + 60_000, lastStepMs: 30_000 }, 1, 0)).toEqual({ original: [T, T + 31_000], replay: [0, 31_000] });
+  });
+});
+
 describe('replaying a report: the original run\'s faults, settings and load window', () => {
   const ev = (kind: string, target: string, start: number, end: number | undefined, detail?: Record<string, unknown>): FaultEvent => ({ id: `${kind}@${start}`, kind, target, start, ...(end !== undefined ? { end } : {}), ...(detail ? { detail } : {}) });
   const timeline: FaultEvent[] = [
