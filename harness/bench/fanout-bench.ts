@@ -265,7 +265,7 @@ await rig.run('bench:fanout', async () => {
   // the same server with CAPTURE_SAMPLE=1, on a Redis of its own (the receivers' users and
   // devices are the same: on one Redis each connection would replace the other's)
   const capture = o.capture
-    ? await rig.server({ nodeId: 'bench-cap', jwtSecret, fsync: o['redis-fsync'], env: { ...UNTHROTTLED_NODE_ENV, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'], ...cpuProf }, pin: serverPin })
+    ? await rig.server({ nodeId: 'bench-cap', jwtSecret, fsync: o['redis-fsync'], env: { ...UNTHROTTLED_NODE_ENV, DEBUG_ROUTES: 1, CAPTURE_DIR: path.resolve(o.capture), CAPTURE_SAMPLE: o['capture-sample'], ...cpuProf }, pin: serverPin })
     : null;
   const baseline = forkChild('raw-ws-server.ts', { BENCH_GROUP_SIZE: String(S) });
   children.push(baseline);
