@@ -216,7 +216,7 @@ try {
   const kib = (b: number) => +(b / 1024).toFixed(2);
   const fleetLessYoungKiB = kib(result.rssAddedLessYoungPerClient);
   const rawLessYoungKiB = kib(raw.rssLessYoung);
-  log(`client per connection, RSS added to its process: fleet ${fleetAddedKiB} KiB (${perProcess} devices a process), raw ws client ${rawKiB} KiB (${perProcess} in one process): ${(fleetAddedKiB / rawKiB).toFixed(2)}×; less the young generation's growth: fleet ${fleetLessYoungKiB} KiB, raw ws client ${rawLessYoungKiB} KiB (${(fleetLessYoungKiB / rawLessYoungKiB).toFixed(2)}×); JS heap: fleet ${fleetHeapKiB} KiB, raw ws client ${rawHeapKiB} KiB; fleet process RSS / devices at finish ${clientKiB} KiB`);
+  log(`client per connection, RSS added to its process: fleet ${fleetAddedKiB} KiB (${perProcess} devices a process), raw ws client ${rawKiB} KiB (${perProcess} in one process): ${(fleetAddedKiB / rawKiB).toFixed(2)}× (both read after a memory-reducing GC); JS heap: fleet ${fleetHeapKiB} KiB, raw ws client ${rawHeapKiB} KiB; fleet process RSS / devices at finish ${clientKiB} KiB`);
   await sleep(2000);
 
   // The raw-ws baseline server holding as many idle connections (capped: one process).
