@@ -90,13 +90,16 @@ export class SimClient {
   private readonly pending = new Map<string, PendingSend>();
   private readonly queued: PendingSend[] = [];
   private readonly convs = new Map<string, ConvView>();
+  // Collections most devices never use are made on first use: an empty Map or Set is about
+  // 150 B of heap, and at 100k idle devices the fleet is judged beside a raw ws client's
+  // memory (issue 10). Each is read with ?. and written through its own getter.
   /** request id → who waits for its reply; called with null when the connection closes first */
-  private readonly historyWaiters = new Map<string, (f: ServerFrame | null) => void>();
+  private historyWaiters: Map<string, (f: ServerFrame | null) => void> | undefined;
   private sendTimer: NodeJS.Timeout | null = null;
   private churnTimer: NodeJS.Timeout | null = null;
   private replaceTimer: NodeJS.Timeout | null = null;
   /** connections left open by replace(), until they close */
-  private readonly abandoned = new Set<WebSocket>();
+  private abandoned: Set<WebSocket> | undefined;
   private ackTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private livenessTimer: NodeJS.Timeout | null = null;
@@ -109,7 +112,7 @@ export class SimClient {
   /** the node of the current connection (its welcome's `node`): in-flight windows are per node */
   private node: string | undefined;
   /** per conversation, the highest seq an in-flight window found unacked that no ack written since has covered */
-  private readonly ackWatch = new Map<string, number>();
+  private ackWatch: Map<string, number> | undefined;
   /**
    * per conversation, the highest seq this device has acked while holding it, on any of its
    * connections, and in which epoch. A connection's view starts from the server's cursor,
@@ -117,7 +120,7 @@ export class SimClient {
    * node's Redis link was down lands later); an in-flight window counts as unacked only what
    * is above both.
    */
-  private readonly ackedEver = new Map<string, { epoch: string; seq: number }>();
+  private ackedEver: Map<string, { epoch: string; seq: number }> | undefined;
   /** when this device's load began (stages and modes are timed from it) */
   private loadStartAt = 0;
   /** draws body sizes, apart from `rng` so a plan without size distributions sends what it always did */
@@ -126,7 +129,7 @@ export class SimClient {
   private readonly resendRng: Rng;
   private resendTimer: NodeJS.Timeout | null = null;
   /** timers of the device's mode (pause, throttle, leave) and of late acks: cleared on stop */
-  private readonly modeTimers = new Set<NodeJS.Timeout>();
+  private modeTimers: Set<NodeJS.Timeout> | undefined;
   /** after a read stall: what the connection held when the device read again (a `drain` fact) */
   private drain: { ws: WebSocket; conn: string; at: number; kernel: { rx: number; tx: number } | null; bytes: number; frames: number; pages: number; synced: boolean; timer: NodeJS.Timeout } | null = null;
   /** a recorded plan dropped the connection: stay away until its next `connect` step */
@@ -235,8 +238,8 @@ export class SimClient {
   async stop(): Promise<void> {
     this.stopLoad();
     this.endStall(false);
-    for (const t of this.modeTimers) clearTimeout(t);
-    this.modeTimers.clear();
+    for (const t of this.modeTimers ?? []) clearTimeout(t);
+    this.modeTimers?.clear();
     this.state = 'stopped';
     if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -256,7 +259,7 @@ export class SimClient {
       });
     } else ws?.terminate();
     // a connection left open by replace() that the server never closed: recorded as closed now (1006)
-    for (const old of this.abandoned) old.terminate();
+    for (const old of this.abandoned ?? []) old.terminate();
     for (const w of this.syncedWaiters.splice(0)) w();
   }
 
@@ -370,7 +373,7 @@ export class SimClient {
     if (this.drain?.ws === ws) this.endDrain('closed', code);
     if (this.ws !== ws) {
       const conn = abandonedConn.get(ws);
-      if (conn === undefined || !this.abandoned.delete(ws)) return;
+      if (conn === undefined || !this.abandoned?.delete(ws)) return;
       // the server's verdict on a replaced connection: PROTOCOL.md wants 4409
       this.o.recorder.fact({ k: 'conn', client: this.client, conn, event: 'close', at: Date.now(), code });
       this.o.recorder.count(`replaced_closes.${code}`);
@@ -417,8 +420,9 @@ export class SimClient {
       this.queued.push(p);
     }
     this.pending.clear();
-    for (const w of this.historyWaiters.values()) w(null);
-    this.historyWaiters.clear();
+    const waiters = this.historyWaiters;
+    this.historyWaiters = undefined;
+    for (const w of waiters?.values() ?? []) w(null);
     for (const v of this.convs.values()) v.filling = 0;
   }
 
@@ -434,7 +438,7 @@ export class SimClient {
     this.o.recorder.fact({ k: 'replace', client: this.client, conn: this.conn, at: Date.now() });
     this.o.recorder.count('replaces');
     abandonedConn.set(ws, this.conn);
-    this.abandoned.add(ws);
+    (this.abandoned ??= new Set()).add(ws);
     this.detach();
     this.urlIndex++;
     this.connect();
@@ -629,10 +633,10 @@ export class SimClient {
       if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return reject(new Error('not connected'));
       const id = this.request(frame);
       const timer = setTimeout(() => {
-        this.historyWaiters.delete(id);
+        this.historyWaiters?.delete(id);
         reject(new Error('request timed out'));
       }, this.o.requestTimeoutMs ?? 15_000);
-      this.historyWaiters.set(id, (f) => {
+      (this.historyWaiters ??= new Map<string, (f: ServerFrame | null) => void>()).set(id, (f) => {
         clearTimeout(timer);
         resolve(f);
       });
@@ -642,9 +646,9 @@ export class SimClient {
   private onReply(f: FrameOf<'sent' | 'error' | 'page' | 'ok' | 'pong'>, now: number): void {
     const id = f.id;
     if (!id) return;
-    const waiter = this.historyWaiters.get(id);
+    const waiter = this.historyWaiters?.get(id);
     if (waiter) {
-      this.historyWaiters.delete(id);
+      this.historyWaiters!.delete(id);
       return waiter(f);
     }
     const p = this.pending.get(id);
@@ -693,11 +697,12 @@ export class SimClient {
     const sends = [...this.pending.values()].map((p) => ({ conv: p.fact.conv, cmid: p.fact.cmid, sentAt: p.fact.sentAt, attempts: p.fact.attempts }));
     const unacked: { conv: string; epoch: string; from: number; to: number }[] = [];
     for (const [conv, v] of this.convs) {
-      const ever = this.ackedEver.get(conv);
+      const ever = this.ackedEver?.get(conv);
       const acked = Math.max(v.acked, ever && ever.epoch === v.epoch ? ever.seq : 0);
       if (v.contig <= acked) continue;
       unacked.push({ conv, epoch: v.epoch, from: acked + 1, to: v.contig });
-      this.ackWatch.set(conv, Math.max(this.ackWatch.get(conv) ?? 0, v.contig));
+      const watch = (this.ackWatch ??= new Map());
+      watch.set(conv, Math.max(watch.get(conv) ?? 0, v.contig));
     }
     if (sends.length || unacked.length) this.o.recorder.fact({ k: 'window', window: w.id, fault: w.fault, client: this.client, conn: this.conn, node: this.node, at: Date.now(), sends, unacked });
     return { connected: true, sends: sends.length, unacked: unacked.reduce((n, u) => n + u.to - u.from + 1, 0) };
@@ -707,13 +712,13 @@ export class SimClient {
   private noteAckForWindows(conv: string, seq: number, held = seq): void {
     const epoch = this.convs.get(conv)?.epoch;
     if (epoch !== undefined) {
-      const ever = this.ackedEver.get(conv);
-      if (!ever || ever.epoch !== epoch || ever.seq < held) this.ackedEver.set(conv, { epoch, seq: held });
+      const ever = this.ackedEver?.get(conv);
+      if (!ever || ever.epoch !== epoch || ever.seq < held) (this.ackedEver ??= new Map()).set(conv, { epoch, seq: held });
     }
-    const watch = this.ackWatch.get(conv);
+    const watch = this.ackWatch?.get(conv);
     if (watch === undefined) return;
     this.o.recorder.fact({ k: 'ack', client: this.client, conn: this.conn, conv, seq, at: Date.now() });
-    if (seq >= watch) this.ackWatch.delete(conv);
+    if (seq >= watch) this.ackWatch!.delete(conv);
   }
 
   // ---- load --------------------------------------------------------------------------
@@ -959,10 +964,10 @@ export class SimClient {
 
   private modeTimer(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
-      this.modeTimers.delete(t);
+      this.modeTimers?.delete(t);
       fn();
     }, Math.max(0, ms));
-    this.modeTimers.add(t);
+    (this.modeTimers ??= new Set()).add(t);
   }
 
   /** `late`: acks what it holds now, `delayMs` later, on the same connection (a close loses it). */
@@ -1068,7 +1073,7 @@ export class SimClient {
     };
     if (!measure || !ws || !socket || ws.readyState !== WebSocket.OPEN || socket.localPort === undefined || socket.remotePort === undefined) return release();
     const conn = this.conn;
-    const pages = this.historyWaiters.size;
+    const pages = this.historyWaiters?.size ?? 0;
     const synced = this.synced;
     kernelQueues(socket.localPort, socket.remotePort).then(
       (kernel) => {
