@@ -189,8 +189,16 @@ try {
     jwtSecret,
     workload: { bodyBytes: 64, ack: 'never', failover: false, cmids: 'unique', reconnect: { baseMs: 200, capMs: 5000, attempts: 10, rotate: false } },
     connectConcurrency: 300,
+    // a line every 5 s while connecting: 100k devices take minutes here, and a stall shows
+    onProgress: (t) => {
+      const now = performance.now();
+      if (now - lastProgress < 5000 || t.synced >= n) return;
+      lastProgress = now;
+      log(`  ${t.synced} of ${n} synced, ${t.open} open, after ${((now - t0) / 1000).toFixed(0)} s (${Math.round(t.synced / ((now - t0) / 1000))}/s)`);
+    },
   });
   log(`connecting ${n} idle devices from ${processes} fleet processes to ${nodes.length} node(s)`);
+  let lastProgress = performance.now();
   const t0 = performance.now();
   await fleet.start();
   await fleet.connect();
