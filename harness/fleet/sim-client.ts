@@ -92,7 +92,7 @@ export class SimClient {
   private readonly convs = new Map<string, ConvView>();
   // Collections most devices never use are made on first use: an empty Map or Set is about
   // 150 B of heap, and at 100k idle devices the fleet is judged beside a raw ws client's
-  // memory (issue 10). Each is read with ?. and written through its own getter.
+  // memory (issue 10). Each is read with ?. and made with ??= where it is first written.
   /** request id → who waits for its reply; called with null when the connection closes first */
   private historyWaiters: Map<string, (f: ServerFrame | null) => void> | undefined;
   private sendTimer: NodeJS.Timeout | null = null;
