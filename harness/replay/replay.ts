@@ -166,7 +166,6 @@ export interface ReplayOutcome {
 
 const violationsOf = (r: Report) => Object.fromEntries(r.checks.filter((c) => !c.ok).map((c) => [c.guarantee, c.violationsTotal]));
 
-/** Replays a capture directory, or a report directory (from its capture when it holds one, else from its stored scenario and seed). */
 /**
  * The wall-clock windows the side-by-side table compares: both over the steps (and 1 s for
  * their answers) — not the original's own end of run (a harness run's HTTP phase and leak
@@ -180,6 +179,7 @@ export function comparisonWindows(plan: Pick<ReplayPlan, 't0' | 't1' | 'lastStep
   return { original: [plan.t0, end], replay: [loadStart, loadStart + (end - plan.t0) / speed] };
 }
 
+/** Replays a capture directory, or a report directory (from its capture when it holds one, else from its stored scenario and seed). */
 export async function replay(source: string, o: ReplayOptions, run: Omit<RunOptions, 'seed'> & { seed?: number }): Promise<ReplayOutcome> {
   const reportFile = path.join(source, 'report.json');
   const original = existsSync(reportFile) ? parseReport(JSON.parse(readFileSync(reportFile, 'utf8'))) : null;

@@ -280,8 +280,6 @@ describe('summarize and divergences: HTTP sends, reads, presence, membership, sw
   });
 });
 
-// A report's capture: what the report knows and the capture cannot (issue 12, "within 10 %
-// of the original"): the original faults a node does not see, its settings, its load's end.
 describe('the side-by-side windows', () => {
   it("the replay's is as long as the original's, scaled by the speed, also where the original's load ended within a second of its last step", () => {
     // the original's load ended 500 ms after its last step (at 30,000 ms): both windows 30.5 s
@@ -294,6 +292,8 @@ describe('the side-by-side windows', () => {
   });
 });
 
+// A report's capture: what the report knows and the capture cannot (issue 12, "within 10 %
+// of the original"): the original faults a node does not see, its settings, its load's end.
 describe('replaying a report: the original run\'s faults, settings and load window', () => {
   const ev = (kind: string, target: string, start: number, end: number | undefined, detail?: Record<string, unknown>): FaultEvent => ({ id: `${kind}@${start}`, kind, target, start, ...(end !== undefined ? { end } : {}), ...(detail ? { detail } : {}) });
   const timeline: FaultEvent[] = [
