@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { hotScripts, ScriptLink } from './redis/script-link.ts';
+import { holdEveryTurn } from '../util/turn-cork.ts';
 
 /**
  * The node's two Redis links: `cmd` for commands and scripts, `sub` for the bus.
@@ -70,7 +71,11 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     // transitions below are what we log.
     this.cmd.on('error', () => {});
     this.sub.on('error', () => {});
-    this.cmd.on('connect', () => (this.cmdHandshakeAt = Date.now()));
+    this.cmd.on('connect', () => {
+      this.cmdHandshakeAt = Date.now();
+      // a new socket each (re)connect; what ioredis writes on it leaves once a turn
+      if (this.cmd.stream) holdEveryTurn(this.cmd.stream);
+    });
     this.sub.on('connect', () => (this.subHandshakeAt = Date.now()));
     this.cmd.on('ready', () => this.setCmd(true));
     this.cmd.on('close', () => this.setCmd(false));

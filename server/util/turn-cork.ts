@@ -56,3 +56,20 @@ export function spillPast(w: Writable | null | undefined): void {
   w.uncork();
   w.cork();
 }
+
+/**
+ * Holds every write to `w` for its turn: for a socket whose writes come from a library that
+ * writes each command as it is issued (ioredis writes every command, and every pipeline,
+ * with a syscall of its own). A new dm's first message takes about ten such commands on the
+ * node's command link (index writes, then each member connection's state, cursor and
+ * backlog reads); one writev a turn instead of one write each (issue 10).
+ */
+export function holdEveryTurn(w: Writable): void {
+  const write = w.write;
+  w.write = function (this: Writable, ...args: Parameters<Writable['write']>): boolean {
+    holdForTurn(w);
+    const ok = write.apply(w, args);
+    spillPast(w);
+    return ok;
+  } as Writable['write'];
+}

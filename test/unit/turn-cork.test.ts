@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { HOLD_MAX_BYTES, holdForTurn, releaseNow, spillPast } from '../../server/util/turn-cork.ts';
+import { HOLD_MAX_BYTES, holdEveryTurn, holdForTurn, releaseNow, spillPast } from '../../server/util/turn-cork.ts';
 
 /** A stream recording how its writes reach it: one entry per _write / _writev call. */
 function recorder() {
@@ -100,5 +100,40 @@ describe('turn-cork: the bound on what a hold keeps', () => {
     spillPast(other.w);
     expect(other.calls).toEqual([]);
     other.w.uncork();
+  });
+});
+
+describe('turn-cork: a stream held every turn (holdEveryTurn)', () => {
+  it('every write is held for its turn: a turn\'s writes leave in one writev, in order, and the next turn\'s are held again', async () => {
+    const { w, calls } = recorder();
+    holdEveryTurn(w);
+    w.write('a');
+    w.write('b');
+    await Promise.resolve();
+    w.write('c');
+    expect(calls).toEqual([]);
+    await nextTurn();
+    expect(calls).toEqual([['a', 'b', 'c']]);
+    expect(w.writableCorked).toBe(0);
+    w.write('d');
+    w.write('e');
+    expect(calls.length).toBe(1);
+    await nextTurn();
+    expect(calls).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+  });
+
+  it('a turn\'s writes past HOLD_MAX_BYTES are written at once; end() flushes what is held', async () => {
+    const { w, calls } = recorder();
+    holdEveryTurn(w);
+    for (let i = 0; i < 5; i++) w.write('f'.repeat(16_000));
+    // the fifth passes the bound: the five leave together, and the hold goes on
+    expect(calls.length).toBe(1);
+    expect(calls[0]!.length).toBe(5);
+    expect(w.writableLength).toBe(0);
+    w.write('g');
+    const finished = new Promise((r) => w.on('finish', r));
+    w.end();
+    await finished;
+    expect(calls.flat().at(-1)).toBe('g');
   });
 });
