@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { USER_ID_RE } from '../protocol/ids.ts';
 
@@ -26,15 +27,16 @@ export interface TokenRules {
 
 /** Verifies an HS256 JWT per PROTOCOL.md "Tokens" and README "Tokens"; throws TokenError naming what is wrong. */
 export class TokenVerifier {
-  private readonly key: Uint8Array;
-  private readonly adminKey: Uint8Array | null;
+  // Imported once: given the secret's bytes, jose imports a WebCrypto key on every call
+  // (about a third of a verify's CPU, issue 10: one verify per connect).
+  private readonly key: Promise<webcrypto.CryptoKey>;
+  private readonly adminKey: Promise<webcrypto.CryptoKey> | null;
   private readonly options: { algorithms: string[]; requiredClaims: string[]; audience?: string; issuer?: string };
   private readonly maxAgeS: number;
 
   constructor(rules: TokenRules) {
-    const enc = new TextEncoder();
-    this.key = enc.encode(rules.secret);
-    this.adminKey = rules.adminSecret ? enc.encode(rules.adminSecret) : null;
+    this.key = hmacKey(rules.secret);
+    this.adminKey = rules.adminSecret ? hmacKey(rules.adminSecret) : null;
     this.options = { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] };
     if (rules.audience) this.options.audience = rules.audience;
     if (rules.issuer) this.options.issuer = rules.issuer;
@@ -46,11 +48,11 @@ export class TokenVerifier {
     let payload: JWTPayload;
     let byAdminKey = false;
     try {
-      ({ payload } = await jwtVerify(token, this.key, this.options));
+      ({ payload } = await jwtVerify(token, await this.key, this.options));
     } catch (err) {
       if (!(this.adminKey && err instanceof joseErrors.JWSSignatureVerificationFailed)) throw tokenError(err);
       try {
-        ({ payload } = await jwtVerify(token, this.adminKey, this.options));
+        ({ payload } = await jwtVerify(token, await this.adminKey, this.options));
         byAdminKey = true;
       } catch (err2) {
         throw tokenError(err2);
@@ -71,6 +73,11 @@ export class TokenVerifier {
     if (adm && this.adminKey && !byAdminKey) throw new TokenError('operator tokens (`adm`) must be signed with the operator key');
     return { user: sub, device: dev, admin: adm, expMs: payload.exp * 1000 };
   }
+}
+
+/** An HS256 verification key for `secret` (its UTF-8 bytes, as jose takes a secret). */
+function hmacKey(secret: string): Promise<webcrypto.CryptoKey> {
+  return webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 }
 
 function tokenError(err: unknown): TokenError {
