@@ -25,8 +25,8 @@ export function lifetimeSeconds(expiresIn: string): number {
 }
 
 /**
- * Written by hand over node:crypto rather than with jose's SignJWT (which the server's
- * verification still uses): jose signs through WebCrypto, 83 µs of CPU a token here against
+ * Written by hand over node:crypto rather than with jose's SignJWT (which the tests use to
+ * judge these tokens): jose signs through WebCrypto, 83 µs of CPU a token here against
  * 9 µs for the same JWS with createHmac, and 240 µs a device in a fleet process's profile
  * during a connect storm, where every device mints its token as it connects. An HS256 JWS
  * (RFC 7515 compact form) is base64url(header).base64url(claims).base64url(HMAC-SHA256 of

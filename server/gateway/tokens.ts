@@ -28,7 +28,7 @@ export interface TokenRules {
  * Verifies an HS256 JWT per PROTOCOL.md "Tokens" and README "Tokens"; throws TokenError naming what is wrong.
  *
  * With fast-jwt, whose HS256 check is one synchronous HMAC: jose's goes through WebCrypto's
- * job queue, about 46 us of CPU a verify against 6 on this machine, and a node verifies one
+ * job queue, about 46 µs of CPU a verify against 6 on this machine, and a node verifies one
  * token per connect (issue 10: the connect storm).
  */
 export class TokenVerifier {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { lifetimeSeconds, mintToken } from '../../harness/util/tokens.ts';
 import { TokenVerifier } from '../../server/gateway/tokens.ts';
 
-// The harness mints its tokens by hand (node:crypto); jose, which the server verifies with,
-// is the judge of every one.
+// The harness mints its tokens by hand (node:crypto); jose, another library than both the
+// harness's and the server's (fast-jwt), is the judge of every one, and so is the server's check.
 const secret = 'a-secret-of-32-characters-at-ls!';
 const key = new TextEncoder().encode(secret);
 
