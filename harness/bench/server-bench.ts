@@ -42,14 +42,16 @@ const argsSchema = z.object({
   messages: z.coerce.number().int().min(1).max(100_000),
   'presence-subs': z.coerce.number().int().min(0).max(1000),
   gc: z.enum(['full', 'reduce'], { error: 'must be full or reduce' }),
+  'cpu-prof': z.string().optional(),
   out: z.string().optional(),
 });
-const opts = benchArgs('bench', 'usage: npm run bench -- [--connections N] [--presence-subs P] [--gc full|reduce] [--fanout N] [--messages N] [--out FILE]', {
+const opts = benchArgs('bench', 'usage: npm run bench -- [--connections N] [--presence-subs P] [--gc full|reduce] [--fanout N] [--messages N] [--cpu-prof DIR] [--out FILE]', {
     connections: { type: 'string', default: '20000' },
     fanout: { type: 'string', default: '1000' },
     messages: { type: 'string', default: '200' },
     'presence-subs': { type: 'string', default: '0' },
     gc: { type: 'string', default: 'full' },
+    'cpu-prof': { type: 'string' },
     out: { type: 'string' },
   }, argsSchema);
 const n = opts.connections;
@@ -168,7 +170,9 @@ const nodes: ServerNodeHandle[] = [];
 let fleet: Fleet | null = null;
 const sockets: WebSocket[] = [];
 try {
-  const env = { DEBUG_ROUTES: 1, SEND_RATE: 100000, SEND_BURST: 100000, LOG_LEVEL: 'warn', HEARTBEAT_MS: 60000, ...benchTestBugs() };
+  // --cpu-prof: V8 writes each node's profile when it exits, so the nodes are stopped (SIGTERM), not killed, at the end
+  const cpuProf = opts['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(opts['cpu-prof'])}` } : {};
+  const env = { DEBUG_ROUTES: 1, SEND_RATE: 100000, SEND_BURST: 100000, LOG_LEVEL: 'warn', HEARTBEAT_MS: 60000, ...benchTestBugs(), ...cpuProf };
   for (let i = 0; i < nodesWanted; i++) nodes.push(await startServerNode({ redisUrl: redis.url, jwtSecret, nodeId: `bench-${i + 1}`, env }));
 
   // every user owns one group with its next 4 neighbours, so each is in 5 conversations
@@ -323,7 +327,7 @@ try {
 } finally {
   fleet?.kill();
   for (const s of sockets) s.terminate();
-  await Promise.all(nodes.map((x) => x.kill()));
+  await Promise.all(nodes.map((x) => (opts['cpu-prof'] ? x.stop() : x.kill())));
   await redis.cleanup();
   rmSync(workDir, { recursive: true, force: true });
 }

@@ -652,6 +652,7 @@ export class Hub {
   private attachDmUsers(conv: string, first: { epoch: string; seq: number; frame: string } | null): void {
     const ref = parseConv(conv);
     if (ref?.kind !== 'dm') return;
+    if (first?.seq === 1 && this.beginDm(conv, [ref.a, ref.b], first)) return;
     for (const u of [ref.a, ref.b]) {
       const v = this.byUser.get(u);
       if (v === undefined) continue;
@@ -661,6 +662,34 @@ export class Hub {
       for (const conn of this.connsOf(u)) if (this.needsAttach(conn, conv)) void this.attachLater(conn, conv, 0);
       this.unpin(conv);
     }
+  }
+
+  /**
+   * A dm's first message (seq 1 of its epoch) on a node with no channel for it: its users'
+   * open connections here take it live from the bus, with none of attachLater's store reads
+   * (issue 10: a new dm cost the node about ten Redis commands and 300 µs of CPU, most of
+   * them these reads, for each local connection of its two users). What they would return
+   * is known: a dm has no join point, leave or earlier membership (conv-state reads join 0
+   * for both users); nothing precedes seq 1 in its epoch, so the channel starts at 0 and
+   * later seqs come over the bus or through its fills; a stored cursor can only be another
+   * epoch's, which counts as 0 (ownCursor). Not while the bus is down: a held channel
+   * delivers nothing until the resync, which attachLater's path waits for.
+   * False when nothing was attached (the caller's general path then runs).
+   */
+  private beginDm(conv: string, users: readonly [string, string], first: { epoch: string; seq: number; frame: string }): boolean {
+    if (this.busDown || this.chans.has(conv)) return false;
+    const conns = [...this.connsOf(users[0]), ...this.connsOf(users[1])].filter((c) => this.needsAttach(c, conv));
+    if (!conns.length) return false;
+    const chan = this.pin(conv);
+    try {
+      chan.start(first.epoch, 0);
+      for (const conn of conns) this.attach(conn, chan, conv, first.epoch, 0).live = true;
+      // delivers seq 1 to each view: its `conv` frame, the message, then plain membership
+      chan.onBus(first.epoch, first.seq, first.frame);
+    } finally {
+      this.unpin(conv);
+    }
+    return true;
   }
 
   private needsAttach(conn: Conn, conv: string): boolean {
