@@ -47,7 +47,7 @@ describe('model-based protocol tests: the correct server matches the model', () 
 });
 
 /** bug → the most commands its shrunk counterexample may have */
-const CONTROLS = controlsEnv('IMSTORM_MODEL_CONTROLS', 'skip_dedupe:4,drop_replay:3', 'bug:maxCommands, e.g. skip_dedupe:4');
+const CONTROLS = controlsEnv('IMSTORM_MODEL_CONTROLS', 'skip_dedupe:4,drop_replay:4', 'bug:maxCommands, e.g. skip_dedupe:4');
 
 for (const [bug, maxShrunk] of CONTROLS) {
   describe(`model-based protocol tests: control TEST_BUGS=${bug}`, () => {
