@@ -158,7 +158,12 @@ const VARIANTS: Variant[] = [
     // seed 129 with --faults toxic: 1 node, 3 devices, 3.7 s of load, a bandwidth toxic on
     // its Redis link (any fault kind would do: the narrowing only picks a small first case).
     // Runs take 5-6 s since the drain and the final sync end once every node has crashed
-    // (they waited out 15 s and a stalled resync before: 25-38 s a run); 55 s alone here
+    // (they waited out 15 s and a stalled resync before: 25-38 s a run); 55 s alone here.
+    // Its clock starts at `listening`, not at the first client: on a machine loaded well
+    // past CI's own load (2026-12-03: a 12-minute exploration and twenty scenario runs
+    // beside the suite) a replay's devices took over 4 s to connect, the node died first,
+    // the replay ended as a harness error ("connecting stalled") and no counterexample was
+    // kept. Timing the throw from the first welcome would remove that; not done yet.
     bug: 'throw_uncaught_later',
     guarantee: 'nodes',
     seed: 129,
