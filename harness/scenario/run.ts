@@ -454,9 +454,19 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
   for (let storm = 1; storm <= s.checks.storms; storm++) {
     const label = s.checks.storms > 1 ? `storm ${storm}/${s.checks.storms}: ` : '';
     const f = await connectPhase(run, t, plan, urls, storm, label);
-    await loadAndFaultsPhase(run, t, plan, f, label);
-    await healPhase(run, t, f, label);
-    out.presenceAt = await finalSyncPhase(run, t, f, label, plan.devices.length);
+    const gone = crashedOut(run, t);
+    if (gone === undefined) {
+      await loadAndFaultsPhase(run, t, plan, f, label);
+      await healPhase(run, t, f, label);
+      out.presenceAt = await finalSyncPhase(run, t, f, label, plan.devices.length);
+    } else {
+      // no node will answer again (nothing restarts a crashed one): the fleet's `finish` stops
+      // the devices still trying to connect, and the verdicts judge what happened
+      const note = `${label}load, faults, drain and final sync skipped: ${gone} (see the nodes verdict)`;
+      run.o.log(note);
+      run.notes.push(note);
+      out.presenceAt = Date.now();
+    }
     out.quiescentAt = out.presenceAt - 1000;
     await collectFleet(run, f, label, storm === s.checks.storms, out);
     if (run.leakMode !== 'none' && s.checks.storms > 1) {
@@ -499,7 +509,9 @@ async function connectPhase(run: Run, t: Topology, plan: Plan, urls: string[], s
   });
   run.phase = 'connecting';
   o.log(`${label}connecting ${plan.devices.length} devices`);
-  await watchedFleetPhase(run, t, f, `${label}connecting`, plan.devices.length, f.connect());
+  // every node crashed before its devices got in: the run goes on to its verdicts (`nodes`
+  // names the exit) instead of stalling out as a harness error with none
+  await untilCrashedOut(run, t, label, 'connecting', watchedFleetPhase(run, t, f, `${label}connecting`, plan.devices.length, f.connect()));
   return f;
 }
 

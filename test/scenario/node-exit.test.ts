@@ -66,6 +66,36 @@ it('a lone node that dies by itself during membership churn: the run still ends 
   expect(r.report.notes.filter((n) => cut.test(n)).map((n) => cut.exec(n)![1])).toEqual(['the drain', 'the final sync']);
 }, 120_000);
 
+// explore-control's throw_uncaught_later replay, on a machine loaded past CI's: the devices
+// took longer to connect than the node took to die, and the run ended "connecting stalled …
+// node-1 is not running" — a harness error, no verdict — 30 s later. A node that dies before
+// its devices get in (TEST_BUGS=throw_uncaught: 100 ms after it listens, before the fleet's
+// processes have started) is a verdict on the server like any other crash.
+it('a lone node that dies before its devices connect: the run still ends with its verdicts, `nodes` failing', async () => {
+  const s = defineScenario({
+    name: 'node-exits-early',
+    description: 'the only node throws an uncaught exception 100 ms after it listens',
+    proves: ['a crash before the devices connect is a verdict on the server, not a harness error'],
+    topology: { nodes: 1, redisBehindProxy: false, clientLinksBehindProxy: false, nodeEnv: { 'node-1': { TEST_BUGS: 'throw_uncaught' } } },
+    // the default reconnect policy: devices keep trying, as the explored case's did
+    workload: { users: 4, devicesPerUser: 1, dmsPerUser: 1, sendRate: 10 },
+    durationMs: 2000,
+    checks: { unseenWithinMs: 5000, presence: false, leaks: false },
+  });
+  const started = Date.now();
+  const r = await runScenario(s, { env: 'local', seed: 24, outRoot: out, log: () => {} });
+  expect(r.pass).toBe(false);
+  expect(r.report.checks.find((c) => c.guarantee === 'nodes')).toMatchObject({ ok: false, checked: 1, violationsTotal: 1 });
+  expect(r.report.checks.find((c) => c.guarantee === 'nodes')!.violations[0]!.message).toMatch(/^node-1 exited by itself \(code 1\)/);
+  // only `nodes`: with no node to send to, nothing else had anything to judge
+  expect(r.report.verdict.failures).toHaveLength(1);
+  const why = 'node-1 exited by itself and no node is running (see the nodes verdict)';
+  expect(r.report.notes).toContain(`connecting cut short: ${why}`);
+  expect(r.report.notes).toContain(`load, faults, drain and final sync skipped: ${why}`);
+  // neither the connecting phase's 30 s stall nor the fleet's connects retried for minutes
+  expect(Date.now() - started).toBeLessThan(25_000);
+}, 120_000);
+
 it('a harness call that fails mid-run stops the run as an error naming the scenario and the phase', async () => {
   // node-1 without its debug routes: the leak baseline's POST /debug/gc is refused
   const s = defineScenario({
