@@ -347,7 +347,7 @@ export class Hub {
       // A log read can run ahead of the bus: a leave published before these messages may
       // not have arrived yet. Membership read after the log (same link, so applied after
       // it) tells which of the local members left before what the read returned.
-      const [entries] = await Promise.all([this.store.log.range(ch.conv, from, to, count), this.reconcileMembership(ch.conv)]);
+      const [entries] = await Promise.all([this.store.log.range(ch.conv, from, to, count), this.reconcileMembership(ch.conv, true)]);
       return entries;
     },
     deliver: (ch, seq, frame) => {
@@ -452,13 +452,13 @@ export class Hub {
     }
   }
 
-  /** Reads the membership of the group's local members and applies it (see applyMembership). */
-  private async reconcileMembership(conv: string): Promise<void> {
+  /** Reads the membership of the group's local members and applies it (see applyMembership); `afterLog`: as ConversationLog.states. */
+  private async reconcileMembership(conv: string, afterLog = false): Promise<void> {
     const ch = this.chans.get(conv);
     if (!ch || !conv.startsWith('g:') || ch.unheld) return;
     const members = (): (Conn | ConnConv)[] => [...(ch.told ?? []), ...(ch.quiet ?? []), ...(ch.views ?? [])];
     const users = [...new Set(members().map((m) => (m instanceof Conn ? m.user : m.conn.user)))];
-    const states = await Promise.all(users.map((u) => this.store.log.states(u, [conv])));
+    const states = await Promise.all(users.map((u) => this.store.log.states(u, [conv], afterLog)));
     const byUser = new Map(users.map((u, i) => [u, states[i]![0]!]));
     for (const m of members()) {
       const st = byUser.get(m instanceof Conn ? m.user : m.conn.user);
@@ -586,7 +586,7 @@ export class Hub {
         // not brought yet still stops the replay at the leave point
         const [entries, states] = await this.syncReads.run(() => {
           const read = this.store.log.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
-          return Promise.all([read, cc.conv.startsWith('g:') ? this.store.log.states(conn.user, [cc.conv]) : null]);
+          return Promise.all([read, cc.conv.startsWith('g:') ? this.store.log.states(conn.user, [cc.conv], true) : null]);
         });
         if (!current()) return;
         if (states) {

@@ -18,8 +18,13 @@ export interface ConversationLog {
    * and may be refused `rate_limited` when its sender started too many dms this minute.
    */
   send(req: SendRequest): Promise<SendResult>;
-  /** One state per conversation, in order, for `user`, in one round trip. */
-  states(user: string, convs: readonly string[]): Promise<ConvState[]>;
+  /**
+   * One state per conversation, in order, for `user`, in one round trip. `afterLog`: the
+   * caller issued a `range` of this log just before, in the same turn, and needs the states
+   * read after it (a leave stored meanwhile must show); without it the read may run on
+   * another link than `range`'s, in any order with it.
+   */
+  states(user: string, convs: readonly string[], afterLog?: boolean): Promise<ConvState[]>;
   /** Epoch and head per conversation (no membership check), in one round trip. */
   heads(convs: readonly string[]): Promise<ConvHead[]>;
   /** Stored messages with from ≤ seq ≤ to (to null: no bound), at most `count`, ascending. */

@@ -98,8 +98,8 @@ export class LogWrapper implements ConversationLog {
   send(req: SendRequest) {
     return this.inner.send(req);
   }
-  states(user: string, convs: readonly string[]) {
-    return this.inner.states(user, convs);
+  states(user: string, convs: readonly string[], afterLog?: boolean) {
+    return this.inner.states(user, convs, afterLog);
   }
   heads(convs: readonly string[]) {
     return this.inner.heads(convs);

@@ -4,51 +4,11 @@
 // in-memory version of this (test/core/dm-attach.test.ts) counts the seam's calls; this one
 // shows the same on the wire. Before beginDm, each connection attached by reading conv-state,
 // its cursor and the log (XRANGE): three commands naming the dm per connection.
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAs, startCluster, type Cluster } from '../helpers/cluster.ts';
 import { dm, uid } from '../helpers/ids.ts';
 import { sleep } from '../helpers/procs.ts';
-import { rawCommand } from '../helpers/redis.ts';
-
-interface Watched {
-  /** client address → the commands it ran since the watch began, each as its words */
-  byAddr: Map<string, string[][]>;
-  stop(): void;
-}
-
-/** Every command Redis runs, by client address (MONITOR; scripts' inner calls, from "lua", are left out). */
-async function monitor(port: number): Promise<Watched> {
-  const byAddr = new Map<string, string[][]>();
-  const sock = net.connect(port, '127.0.0.1');
-  let rest = '';
-  let started!: () => void;
-  const ok = new Promise<void>((resolve) => (started = resolve));
-  sock.setEncoding('utf8');
-  sock.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\r\n');
-    rest = lines.pop()!;
-    for (const line of lines) {
-      if (line === '+OK') started();
-      // +1733227384.123456 [0 127.0.0.1:53012] "evalsha" "…" "3" "c:{dm:…}:m" …
-      const m = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
-      if (!m) continue;
-      const words = [...m[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((w) => w[1]!);
-      const list = byAddr.get(m[1]!) ?? [];
-      list.push(words);
-      byAddr.set(m[1]!, list);
-    }
-  });
-  sock.write('*1\r\n$7\r\nMONITOR\r\n');
-  await ok;
-  return { byAddr, stop: () => sock.destroy() };
-}
-
-/** The addresses of a node's Redis links (named `imstorm-<link>-<nodeId>`: server/store/links.ts). */
-async function linksOf(port: number, nodeId: string): Promise<string[]> {
-  const list = String(await rawCommand(port, ['CLIENT', 'LIST']));
-  return list.split('\n').filter((l) => new RegExp(String.raw`\bname=imstorm-\w+-${nodeId}\b`).test(l)).map((l) => /\baddr=(\S+)/.exec(l)![1]!);
-}
+import { linksOf, monitor, type Watched } from '../helpers/redis.ts';
 
 describe("a dm's first message on a node with no channel for it", () => {
   let cl: Cluster;

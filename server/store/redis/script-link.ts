@@ -43,6 +43,8 @@ export function leanScript(name: string, numberOfKeys: number): LeanScript {
 export const hotScripts = {
   send: leanScript('send', 5),
   'cursors-advance': leanScript('cursors-advance', 1),
+  // a connect's reads of its conversations (redis-log.ts states)
+  'conv-state': leanScript('conv-state', 3),
 } as const;
 export type HotScript = keyof typeof hotScripts;
 
