@@ -375,7 +375,11 @@ export function toScenario(c: ExploreCase, o: ToScenarioOptions): ScenarioInput 
       failover: c.nodes > 1,
       reconnect: { baseMs: 50, capMs: 500, attempts: 100, rotate: false },
       ...(stages ? { stages } : {}),
-      ...(c.ackAhead > 0 ? { deviceGroups: [{ name: 'ack-ahead', count: c.ackAhead, sendRate: 0, ack: { kind: 'ahead' as const, by: 3 } }] } : {}),
+      // 50 ahead, not a few: a claim that reaches past the head at every ack makes a server
+      // that keeps it (no clamp) skip whatever is stored before the device's next connect. By
+      // 3, a device 3 or more behind the head when it acked claimed only stored messages, so
+      // under load (a burst, a busy CI box) a find could replay clean on the broken server
+      ...(c.ackAhead > 0 ? { deviceGroups: [{ name: 'ack-ahead', count: c.ackAhead, sendRate: 0, ack: { kind: 'ahead' as const, by: 50 } }] } : {}),
     },
     durationMs: c.durationMs,
     faults: c.faults.map((g) => toFaultStep(g, c.nodes)),
