@@ -462,7 +462,7 @@ async function runStorms(run: Run, t: Topology, plan: Plan): Promise<StormsResul
     } else {
       // no node will answer again (nothing restarts a crashed one): the fleet's `finish` stops
       // the devices still trying to connect, and the verdicts judge what happened
-      const note = `${label}load, faults, drain and final sync skipped: ${gone} (see the nodes verdict)`;
+      const note = `${label}load, ${run.s.attack ? 'attack, ' : ''}faults, drain and final sync skipped: ${gone} (see the nodes verdict)`;
       run.o.log(note);
       run.notes.push(note);
       out.presenceAt = Date.now();

@@ -71,7 +71,11 @@ it('a lone node that dies by itself during membership churn: the run still ends 
 // node-1 is not running" — a harness error, no verdict — 30 s later. A node that dies before
 // its devices get in (TEST_BUGS=throw_uncaught: 100 ms after it listens, before the fleet's
 // processes have started) is a verdict on the server like any other crash.
-it('a lone node that dies before its devices connect: the run still ends with its verdicts, `nodes` failing', async () => {
+// With an attack (it starts with the load), the note names it among what was skipped.
+it.each([
+  { attack: undefined, skipped: 'load, faults, drain and final sync' },
+  { attack: { at: 0, durationMs: 2000, protocolFrames: 10 }, skipped: 'load, attack, faults, drain and final sync' },
+])('a lone node that dies before its devices connect: the run still ends with its verdicts, `nodes` failing; skipped: $skipped', async ({ attack, skipped }) => {
   const s = defineScenario({
     name: 'node-exits-early',
     description: 'the only node throws an uncaught exception 100 ms after it listens',
@@ -81,6 +85,7 @@ it('a lone node that dies before its devices connect: the run still ends with it
     workload: { users: 4, devicesPerUser: 1, dmsPerUser: 1, sendRate: 10 },
     durationMs: 2000,
     checks: { unseenWithinMs: 5000, presence: false, leaks: false },
+    ...(attack ? { attack } : {}),
   });
   const started = Date.now();
   const r = await runScenario(s, { env: 'local', seed: 24, outRoot: out, log: () => {} });
@@ -91,7 +96,7 @@ it('a lone node that dies before its devices connect: the run still ends with it
   expect(r.report.verdict.failures).toHaveLength(1);
   const why = 'node-1 exited by itself and no node is running (see the nodes verdict)';
   expect(r.report.notes).toContain(`connecting cut short: ${why}`);
-  expect(r.report.notes).toContain(`load, faults, drain and final sync skipped: ${why}`);
+  expect(r.report.notes).toContain(`${skipped} skipped: ${why}`);
   // neither the connecting phase's 30 s stall nor the fleet's connects retried for minutes
   expect(Date.now() - started).toBeLessThan(25_000);
 }, 120_000);

@@ -43,7 +43,8 @@ export function leanScript(name: string, numberOfKeys: number): LeanScript {
 export const hotScripts = {
   send: leanScript('send', 5),
   'cursors-advance': leanScript('cursors-advance', 1),
-  // a connect's reads of its conversations (redis-log.ts states)
+  // conversation states read without a log read ordered before them (redis-log.ts states:
+  // a connect's, an attach's, an ack clamp's, a resync's); those after one stay on the command link
   'conv-state': leanScript('conv-state', 3),
 } as const;
 export type HotScript = keyof typeof hotScripts;
