@@ -149,7 +149,11 @@ const VARIANTS: Variant[] = [
     // one shows the bug (without --faults, seed 35's find kept 48 devices, its 6-device
     // candidate passing). 57-80 s alone (2026-12-02, load average 2-3); with the inflight
     // checker of 62d9ac7 its file failed `inflight` in 10 of 10 replays and passed on the
-    // correct server (before it, 9 of 10: a race of the ack with the burst was judged a loss)
+    // correct server (before it, 9 of 10: a race of the ack with the burst was judged a loss).
+    // Its device acked 3 ahead until a CI run's file passed on the broken server (2026-12-03):
+    // 3 or more behind the head at its last ack before the cut, it claimed only stored
+    // messages, nothing to skip; under load 4 of 6 replays passed. Acking 50 ahead (explore's
+    // space.ts), the same case failed 6 of 6 under that load
     bug: 'ack_past_head',
     guarantee: 'inflight',
     seed: 61,
