@@ -205,6 +205,7 @@ try {
   let lastProgress = performance.now();
   const t0 = performance.now();
   await fleet.start();
+  const startSecs = (performance.now() - t0) / 1000;
   await fleet.connect();
   const connectSecs = (performance.now() - t0) / 1000;
   await sleep(3000);
@@ -217,7 +218,7 @@ try {
   const clientKiB = +(result.rssPerClient / 1024).toFixed(2);
   const fleetAddedKiB = +(result.rssAddedPerClient / 1024).toFixed(2);
   const fleetHeapKiB = +(result.heapAddedPerClient / 1024).toFixed(2);
-  log(`${n} idle connections (${open} open and synced now) in ${connectSecs.toFixed(1)} s (${Math.round(n / connectSecs)}/s)`);
+  log(`${n} idle connections (${open} open and synced now) in ${connectSecs.toFixed(1)} s (${Math.round(n / connectSecs)}/s), of which ${startSecs.toFixed(1)} s starting the fleet's ${processes} processes`);
   log(`server per idle connection: RSS ${perConn.rssKiB} KiB, heap ${perConn.heapKiB} KiB, after ${opts.gc === 'reduce' ? 'a memory-reducing GC' : 'two full GCs'} (5 conversations${subs ? `, ${subs} presence subscriptions` : ''} each; summed over ${nodes.length} node(s))`);
   log(`  its RSS: JS heap committed ${perConn.heapCommittedKiB} KiB (young generation ${perConn.youngKiB}), external ${perConn.externalKiB} KiB, the rest (native: sockets, libuv, malloc) ${perConn.otherNativeKiB} KiB, of which malloc's brk heap ${perConn.mallocHeapKiB} KiB`);
   await sleep(2000);
