@@ -25,6 +25,13 @@ export class Presence {
   private readonly pendingClose = new Map<string, { user: string; connId: string }>();
   /** connections whose open failed without a confirmation either way (see open) */
   private readonly unconfirmed = new Set<string>();
+  /**
+   * Opens still on their way to the store, by connection id. A close waits for its
+   * connection's open: the open's commands are two calls (the node's connection set, then the
+   * registration), so a close sent while the first was in flight ran before the second, found
+   * nothing to remove, and the registration written after it stayed (a ghost device).
+   */
+  private readonly opening = new Map<string, Promise<unknown>>();
   private renewTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private leaseHeld = false;
@@ -85,11 +92,15 @@ export class Presence {
     // with a ghost connection until this node dies.
     conn.registered = true;
     let replaced: string[] | null;
+    const open = this.store.openConn(this.registration(conn), this.maxDevices, 'hello');
+    this.opening.set(conn.id, open);
     try {
-      replaced = await this.store.openConn(this.registration(conn), this.maxDevices, 'hello');
+      replaced = await open;
     } catch (err) {
       this.unconfirmed.add(conn.id);
       throw err;
+    } finally {
+      this.opening.delete(conn.id);
     }
     if (replaced === null) conn.registered = false;
     return replaced;
@@ -100,6 +111,9 @@ export class Presence {
   }
 
   async close(conn: Conn): Promise<void> {
+    const opening = this.opening.get(conn.id);
+    // its outcome is the open's caller's; here only its end matters
+    if (opening) await opening.catch(() => {});
     if (!conn.registered) return;
     conn.registered = false;
     const unconfirmed = this.unconfirmed.delete(conn.id);
