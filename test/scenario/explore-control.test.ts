@@ -41,6 +41,8 @@ interface Variant {
   flags?: string[];
   /** --shrink-budget, when 25 s would shrink the first case into a weaker one (why: beside the variant) */
   shrinkBudget?: string;
+  /** --repeat (default 1): runs of a shrink candidate, failing when any fails (why: beside the variant) */
+  repeat?: number;
 }
 
 const T = String.raw`t\+\d+\.\d{3}s`;
@@ -153,7 +155,13 @@ const VARIANTS: Variant[] = [
     // Its device acked 3 ahead until a CI run's file passed on the broken server (2026-12-03):
     // 3 or more behind the head at its last ack before the cut, it claimed only stored
     // messages, nothing to skip; under load 4 of 6 replays passed. Acking 50 ahead (explore's
-    // space.ts), the same case failed 6 of 6 under that load
+    // space.ts), the same case failed 6 of 6 under that load. A later CI rehearsal found the
+    // 14-device case (2 of 2 failing), but its first replay when shrinking began passed, so
+    // nothing was kept: that case is timing-bound too (not understood yet; 3 of 12 such
+    // explorations). Shrink candidates run up to twice, failing when either fails (--repeat 2
+    // --min-fails 1), with the shrink budget to match
+    repeat: 2,
+    shrinkBudget: '40s',
     bug: 'ack_past_head',
     guarantee: 'inflight',
     seed: 61,
@@ -180,19 +188,19 @@ const VARIANTS: Variant[] = [
   },
 ];
 
-describe.each(VARIANTS)('imstorm explore against TEST_BUGS=$bug', ({ bug, guarantee, seed, witness, flags = [], shrinkBudget = '25s' }) => {
+describe.each(VARIANTS)('imstorm explore against TEST_BUGS=$bug', ({ bug, guarantee, seed, witness, flags = [], shrinkBudget = '25s', repeat = 1 }) => {
   it(`finds and shrinks a violation of ${guarantee}, writes a scenario that fails on the broken server and passes on the correct one`, { timeout: 150_000 }, async () => {
     const file = path.join(dir, `found-${bug.replaceAll('_', '-')}.ts`);
     const lines: string[] = [];
     const code = await main(
-      ['explore', '--env', 'local', '--seed', String(seed), '--budget', '30s', '--shrink-budget', shrinkBudget, '--repeat', '1', '--confirm', '2', '--server-env', `TEST_BUGS=${bug}`, ...flags, '--out', file],
+      ['explore', '--env', 'local', '--seed', String(seed), '--budget', '30s', '--shrink-budget', shrinkBudget, '--repeat', String(repeat), '--min-fails', '1', '--confirm', '2', '--server-env', `TEST_BUGS=${bug}`, ...flags, '--out', file],
       { out: (l) => lines.push(l), err: (l) => lines.push(`ERR ${l}`) },
     );
     const text = lines.join('\n');
     expect(code, text).toBe(1);
     // progress while it runs, then the counterexample: sizes before and after, how often it reproduces
     expect(text).toMatch(/\[explore \d+:\d\d\] run 1 \(/);
-    expect(text).toMatch(/\[explore \d+:\d\d\] (replay of the failing case|shrink candidate \d+ \(step \d+\)), run 1\/1: /);
+    expect(text).toMatch(new RegExp(String.raw`\[explore \d+:\d\d\] (replay of the failing case|shrink candidate \d+ \(step \d+\)), run 1\/${repeat}: `));
     expect(text).toMatch(new RegExp(String.raw`^COUNTEREXAMPLE \(.*\b${guarantee}\b.*\):$`, 'm'));
     const after = /^ {2}after: {2}(\d+) devices, (\d+) fault\(s\)/m.exec(text);
     expect(after, text).not.toBeNull();
