@@ -157,7 +157,7 @@ const VARIANTS: Variant[] = [
     // messages, nothing to skip; under load 4 of 6 replays passed. Acking 50 ahead (explore's
     // space.ts), the same case failed 6 of 6 under that load. A later CI rehearsal found the
     // 14-device case (2 of 2 failing), but its first replay when shrinking began passed, so
-    // nothing was kept: that case is timing-bound too (not understood yet; 3 of 12 such
+    // nothing was kept: that case is timing-bound too (not understood yet; 3 of 18 such
     // explorations). Shrink candidates run up to twice, failing when either fails (--repeat 2
     // --min-fails 1), with the shrink budget to match
     repeat: 2,
