@@ -198,7 +198,10 @@ try {
       const now = performance.now();
       if (now - lastProgress < 5000 || t.synced >= n) return;
       lastProgress = now;
-      log(`  ${t.synced} of ${n} synced, ${t.open} open, after ${((now - t0) / 1000).toFixed(0)} s (${Math.round(t.synced / ((now - t0) / 1000))}/s)`);
+      // attempts beyond the devices and closes show handshakes that failed and were retried
+      const attempts = t.counts.connects ?? 0;
+      const closes = t.counts.closes ?? 0;
+      log(`  ${t.synced} of ${n} synced, ${t.open} open, after ${((now - t0) / 1000).toFixed(0)} s (${Math.round(t.synced / ((now - t0) / 1000))}/s); ${attempts} connection attempts, ${closes} closed`);
     },
   });
   log(`connecting ${n} idle devices from ${processes} fleet processes to ${nodes.length} node(s)`);

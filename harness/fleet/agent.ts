@@ -81,10 +81,17 @@ class Session {
     this.shipper = new FactShipper(recorder.facts, sendBinary);
     this.progressTimer = setInterval(() => {
       void this.shipper.pump();
-      const clients = this.clients;
-      const progress = { type: 'progress', at: Date.now(), open: clients.filter((c) => c.isOpen).length, synced: clients.filter((c) => c.isSynced).length, counts: Object.fromEntries(recorder.counts), sentP99: recorder.takeWindowP99() } as const;
+      // one pass, no arrays: two filters a second over 16,667 devices were 3 % of a fleet process's busy samples (--cpu-prof) in the 100k ramp
+      let open = 0;
+      let synced = 0;
+      for (const c of this.clients) {
+        if (!c.isOpen) continue;
+        open++;
+        if (c.isSynced) synced++;
+      }
+      const progress = { type: 'progress', at: Date.now(), open, synced, counts: Object.fromEntries(recorder.counts), sentP99: recorder.takeWindowP99() } as const;
       if (!recorder.live) return send(progress);
-      void recorder.live.snapshot(clients).then((metrics) => send({ ...progress, metrics }));
+      void recorder.live.snapshot(this.clients).then((metrics) => send({ ...progress, metrics }));
     }, 1000);
   }
 

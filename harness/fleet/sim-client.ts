@@ -24,6 +24,8 @@ export interface ClientOptions {
   workload: Pick<Workload, 'bodyBytes' | 'ack' | 'reconnect' | 'cmids'> & Partial<Pick<Workload, 'stages'>>;
   /** how long a request may stay unanswered before it counts as never answered on this connection */
   requestTimeoutMs?: number;
+  /** how long the opening handshake (TCP connect and upgrade) may take before it is abandoned (default 10 s) */
+  handshakeTimeoutMs?: number;
 }
 
 interface PendingSend {
@@ -65,6 +67,42 @@ const abandonedConn = new WeakMap<WebSocket, string>();
 /** ws 8's default maxPendingAutoPongs */
 const MAX_OWED_PONGS = 60;
 
+/** A WebSocket opening handshake (TCP connect and upgrade) not done by then is abandoned (ClientOptions.handshakeTimeoutMs). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * Sockets whose opening handshake is under way → their deadline, and the one timer (every
+ * 250 ms while there are any) that abandons those past it. Not ws's `handshakeTimeout`: that arms the
+ * socket's own idle timeout, and node's `socket.setTimeout(0)` after the upgrade stops the
+ * timer but keeps it and its bound callback on the socket for the connection's life, about
+ * 150 B a device (issue 10 judges the fleet's memory per device beside a raw ws client's).
+ */
+const handshaking = new Map<WebSocket, { until: number; ms: number }>();
+/** sockets abandoned for their handshake's deadline → that deadline's length: their error says so */
+const handshakeTimedOut = new WeakMap<WebSocket, number>();
+let handshakeSweep: NodeJS.Timeout | null = null;
+
+function watchHandshake(ws: WebSocket, timeoutMs: number): void {
+  handshaking.set(ws, { until: Date.now() + timeoutMs, ms: timeoutMs });
+  if (handshakeSweep) return;
+  handshakeSweep = setInterval(() => {
+    const now = Date.now();
+    // every entry, not only up to the first one not due: devices may have deadlines of different lengths
+    for (const [w, deadline] of handshaking) {
+      if (w.readyState !== WebSocket.CONNECTING) handshaking.delete(w);
+      else if (deadline.until <= now) {
+        handshaking.delete(w);
+        handshakeTimedOut.set(w, deadline.ms);
+        w.terminate();
+      }
+    }
+    if (!handshaking.size && handshakeSweep) {
+      clearInterval(handshakeSweep);
+      handshakeSweep = null;
+    }
+  }, 250);
+  handshakeSweep.unref();
+}
+
 export class SimClient {
   readonly client: string;
   readonly plan: DevicePlan;
@@ -87,12 +125,15 @@ export class SimClient {
   private reqSeq = 0;
   private sendSeq = 0;
   private connectStartedAt = 0;
-  private readonly pending = new Map<string, PendingSend>();
-  private readonly queued: PendingSend[] = [];
-  private readonly convs = new Map<string, ConvView>();
-  // Collections most devices never use are made on first use: an empty Map or Set is about
-  // 150 B of heap, and at 100k idle devices the fleet is judged beside a raw ws client's
-  // memory (issue 10). Each is read with ?. and made with ??= where it is first written.
+  // Collections most devices never use, or an idle device does not use yet, are made on
+  // first use: an empty Map or Set is about 150 B of heap, an empty array 32 B, and at 100k
+  // idle devices the fleet is judged beside a raw ws client's memory (issue 10). Each is
+  // read with ?. and made with ??= where it is first written.
+  /** sends written on the current connection, by request id, until answered */
+  private pending: Map<string, PendingSend> | undefined;
+  /** sends not written yet (no synced connection, or backing off after a retryable error) */
+  private queued: PendingSend[] | undefined;
+  private convs: Map<string, ConvView> | undefined;
   /** request id → who waits for its reply; called with null when the connection closes first */
   private historyWaiters: Map<string, (f: ServerFrame | null) => void> | undefined;
   private sendTimer: NodeJS.Timeout | null = null;
@@ -108,7 +149,7 @@ export class SimClient {
   /** the current connection was welcomed */
   private welcomed = false;
   private sending = false;
-  private readonly syncedWaiters: (() => void)[] = [];
+  private syncedWaiters: (() => void)[] | undefined;
   /** the node of the current connection (its welcome's `node`): in-flight windows are per node */
   private node: string | undefined;
   /** per conversation, the highest seq an in-flight window found unacked that no ack written since has covered */
@@ -123,10 +164,10 @@ export class SimClient {
   private ackedEver: Map<string, { epoch: string; seq: number }> | undefined;
   /** when this device's load began (stages and modes are timed from it) */
   private loadStartAt = 0;
-  /** draws body sizes, apart from `rng` so a plan without size distributions sends what it always did */
-  private readonly bodyRng: Rng;
-  /** jitters resend backoff, apart from `rng` for the same reason */
-  private readonly resendRng: Rng;
+  /** draws body sizes, apart from `rng` so a plan without size distributions sends what it always did (made on first use, seeded from the plan) */
+  private bodyRngMade: Rng | undefined;
+  /** jitters resend backoff, apart from `rng` for the same reason (made on first use) */
+  private resendRngMade: Rng | undefined;
   private resendTimer: NodeJS.Timeout | null = null;
   /** timers of the device's mode (pause, throttle, leave) and of late acks: cleared on stop */
   private modeTimers: Set<NodeJS.Timeout> | undefined;
@@ -135,7 +176,7 @@ export class SimClient {
   /** a recorded plan dropped the connection: stay away until its next `connect` step */
   private holdDown = false;
   /** a recorded plan's steps that came while the device was (re)connecting: run once it is synced */
-  private readonly deferred: RecordedStep[] = [];
+  private deferred: RecordedStep[] | undefined;
   /** the next step of a recorded plan, and its timer */
   private stepIndex = 0;
   private stepTimer: NodeJS.Timeout | null = null;
@@ -147,8 +188,13 @@ export class SimClient {
     this.o = options;
     this.client = `${plan.user}/${plan.device}`;
     this.rng = new Rng(plan.seed);
-    this.bodyRng = new Rng((plan.seed ^ 0x626f6479) >>> 0);
-    this.resendRng = new Rng((plan.seed ^ 0x72657472) >>> 0);
+  }
+
+  private get bodyRng(): Rng {
+    return (this.bodyRngMade ??= new Rng((this.plan.seed ^ 0x626f6479) >>> 0));
+  }
+  private get resendRng(): Rng {
+    return (this.resendRngMade ??= new Rng((this.plan.seed ^ 0x72657472) >>> 0));
   }
 
   get isOpen(): boolean {
@@ -158,7 +204,7 @@ export class SimClient {
     return this.state === 'open' && this.synced;
   }
   get unanswered(): number {
-    return this.pending.size + this.queued.length;
+    return (this.pending?.size ?? 0) + (this.queued?.length ?? 0);
   }
 
   start(): void {
@@ -197,7 +243,7 @@ export class SimClient {
   /** Resolves when this device is connected and synced (or has given up). */
   whenSynced(): Promise<void> {
     if (this.isSynced || this.state === 'failed' || this.state === 'replaced' || this.state === 'stopped' || this.state === 'gone' || this.state === 'away') return Promise.resolve();
-    return new Promise((r) => this.syncedWaiters.push(r));
+    return new Promise((r) => (this.syncedWaiters ??= []).push(r));
   }
 
   /**
@@ -260,7 +306,7 @@ export class SimClient {
     } else ws?.terminate();
     // a connection left open by replace() that the server never closed: recorded as closed now (1006)
     for (const old of this.abandoned ?? []) old.terminate();
-    for (const w of this.syncedWaiters.splice(0)) w();
+    this.wakeSyncedWaiters();
   }
 
   /**
@@ -269,12 +315,18 @@ export class SimClient {
    * counted (`never_written`): the server never saw them.
    */
   finalizeSends(): void {
-    for (const p of [...this.pending.values(), ...this.queued]) {
+    for (const p of [...(this.pending?.values() ?? []), ...(this.queued ?? [])]) {
       if (p.fact.attempts > 0) this.o.recorder.fact(p.fact);
       else this.o.recorder.count('never_written');
     }
-    this.pending.clear();
-    this.queued.length = 0;
+    this.pending?.clear();
+    if (this.queued) this.queued.length = 0;
+  }
+
+  private wakeSyncedWaiters(): void {
+    const waiters = this.syncedWaiters;
+    this.syncedWaiters = undefined;
+    for (const w of waiters ?? []) w();
   }
 
   // ---- connection ------------------------------------------------------------------
@@ -290,7 +342,8 @@ export class SimClient {
     this.welcomed = false;
     const urls = [this.o.url, ...(this.o.fallbackUrls ?? [])];
     // autoPong off: ws keeps a closure and its context per socket for it; wsHandlers.ping answers
-    const ws = new WebSocket(urls[this.urlIndex % urls.length]!, { perMessageDeflate: false, localAddress: this.o.localAddress, handshakeTimeout: 10_000, autoPong: false });
+    const ws = new WebSocket(urls[this.urlIndex % urls.length]!, { perMessageDeflate: false, localAddress: this.o.localAddress, autoPong: false });
+    watchHandshake(ws, this.o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
     this.ws = ws;
     this.owedPongs = 0;
     deviceOf.set(ws, this);
@@ -309,6 +362,7 @@ export class SimClient {
    */
   private static readonly wsHandlers = {
     open(this: WebSocket): void {
+      handshaking.delete(this);
       const c = deviceOf.get(this);
       if (!c) return;
       c.o.recorder.latency('connect', Date.now() - c.connectStartedAt);
@@ -343,7 +397,9 @@ export class SimClient {
     },
     error(this: WebSocket, err: Error): void {
       const c = deviceOf.get(this);
-      c?.o.recorder.fact({ k: 'conn', client: c.client, conn: c.conn, event: 'error', at: Date.now(), detail: err.message.slice(0, 200) });
+      const timedOutMs = handshakeTimedOut.get(this);
+      const detail = timedOutMs !== undefined ? `opening handshake timed out (${timedOutMs} ms)` : err.message.slice(0, 200);
+      c?.o.recorder.fact({ k: 'conn', client: c.client, conn: c.conn, event: 'error', at: Date.now(), detail });
     },
     close(this: WebSocket, code: number): void {
       deviceOf.get(this)?.onClose(this, code);
@@ -395,7 +451,7 @@ export class SimClient {
     if (code === 4409) {
       // PROTOCOL.md: a client closed with 4409 must not reconnect by itself
       this.state = 'replaced';
-      for (const w of this.syncedWaiters.splice(0)) w();
+      this.wakeSyncedWaiters();
       return;
     }
     if (this.finalSyncClose === ws) {
@@ -415,15 +471,18 @@ export class SimClient {
     if (this.ackTimer) clearInterval(this.ackTimer);
     this.ackTimer = null;
     // what was written but not answered goes out again, same cmid, after the reconnect
-    for (const p of this.pending.values()) {
-      p.reqId = null;
-      this.queued.push(p);
+    if (this.pending?.size) {
+      const queued = (this.queued ??= []);
+      for (const p of this.pending.values()) {
+        p.reqId = null;
+        queued.push(p);
+      }
+      this.pending.clear();
     }
-    this.pending.clear();
     const waiters = this.historyWaiters;
     this.historyWaiters = undefined;
     for (const w of waiters?.values() ?? []) w(null);
-    for (const v of this.convs.values()) v.filling = 0;
+    for (const v of this.convs?.values() ?? []) v.filling = 0;
   }
 
   /**
@@ -457,7 +516,7 @@ export class SimClient {
     const r = this.o.workload.reconnect;
     if (this.attempts >= r.attempts) {
       this.state = 'failed';
-      for (const w of this.syncedWaiters.splice(0)) w();
+      this.wakeSyncedWaiters();
       return;
     }
     // exponential backoff with full jitter
@@ -503,14 +562,14 @@ export class SimClient {
         this.o.recorder.fact({ k: 'conn', client: this.client, conn: this.conn, event: 'synced', at: now });
         this.o.recorder.latency(this.everSynced ? 'reconnect_synced' : 'synced', now - this.connectStartedAt);
         this.everSynced = true;
-        for (const w of this.syncedWaiters.splice(0)) w();
+        this.wakeSyncedWaiters();
         this.flushQueued();
-        if (this.deferred.length && this.sending) for (const step of this.deferred.splice(0)) this.doStep(step);
+        if (this.deferred?.length && this.sending) for (const step of this.deferred.splice(0)) this.doStep(step);
         return;
       case 'conv': {
         const { conv, cursor } = f;
         this.o.recorder.fact({ k: 'conv', client: this.client, conn: this.conn, conv, epoch: f.epoch, cursor, head: f.head, at: now });
-        this.convs.set(conv, { epoch: f.epoch, contig: cursor, maxSeq: cursor, acked: cursor, filling: 0 });
+        (this.convs ??= new Map()).set(conv, { epoch: f.epoch, contig: cursor, maxSeq: cursor, acked: cursor, filling: 0 });
         return;
       }
       case 'msg':
@@ -519,7 +578,7 @@ export class SimClient {
         const { conv, from, to } = f;
         const trimmed = f.trimmed === true;
         this.o.recorder.fact({ k: 'gap', client: this.client, conn: this.conn, conv, from, to, trimmed, at: now });
-        const v = this.convs.get(conv);
+        const v = this.convs?.get(conv);
         if (v) {
           v.maxSeq = Math.max(v.maxSeq, to);
           if (trimmed) {
@@ -545,12 +604,12 @@ export class SimClient {
   /** A `msg` frame, or a message of a history page (`epochOverride`: the page's epoch). */
   private onMsg(f: StoredMessage, conv: string, now: number, via: 'live' | 'backlog' | 'history', epochOverride?: string): void {
     const seq = f.seq;
-    let v = this.convs.get(conv);
+    let v = this.convs?.get(conv);
     if (!v && via !== 'history') {
       // a conversation that started during the connection without a conv frame: protocol
       // says a conv frame comes first, so this is recorded as is and the order checker judges
       v = { epoch: '', contig: seq - 1, maxSeq: seq - 1, acked: 0, filling: 0 };
-      this.convs.set(conv, v);
+      (this.convs ??= new Map()).set(conv, v);
     }
     const epoch = epochOverride ?? v?.epoch ?? '';
     this.o.recorder.fact({ k: 'recv', client: this.client, conn: this.conn, conv, epoch, seq, from: f.from, cmid: f.cmid, at: now, via });
@@ -570,7 +629,7 @@ export class SimClient {
   }
 
   private async fillGap(conv: string, from: number, to: number): Promise<void> {
-    const v = this.convs.get(conv);
+    const v = this.convs?.get(conv);
     if (!v) return;
     v.filling++;
     let after = from - 1;
@@ -597,7 +656,7 @@ export class SimClient {
     for (let i = 0; i < 600; i++) {
       // stopped (the run gave up on its final sync: no node is left to answer the fill)
       if (this.state === 'stopped') return;
-      if (![...this.convs.values()].some((v) => v.filling > 0)) return;
+      if (![...(this.convs?.values() ?? [])].some((v) => v.filling > 0)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -607,7 +666,7 @@ export class SimClient {
     const mode = this.ackMode;
     // late acks go out on their own timers only: a closing app loses the ones not yet due
     if (!ws || ws.readyState !== WebSocket.OPEN || mode === 'never' || (typeof mode === 'object' && mode.kind === 'late')) return;
-    for (const [conv, v] of this.convs) {
+    for (const [conv, v] of this.convs ?? []) {
       if (v.contig > v.acked) {
         v.acked = v.contig;
         if (typeof mode === 'object' && mode.kind === 'ahead') this.ackAhead(conv, v, mode.by);
@@ -651,9 +710,9 @@ export class SimClient {
       this.historyWaiters!.delete(id);
       return waiter(f);
     }
-    const p = this.pending.get(id);
+    const p = this.pending?.get(id);
     if (!p) return;
-    this.pending.delete(id);
+    this.pending!.delete(id);
     const fact = p.fact;
     fact.answeredAt = now;
     if (f.t === 'sent') {
@@ -674,7 +733,7 @@ export class SimClient {
         fact.code = code;
         p.reqId = null;
         p.notBefore = now + Math.min(RESEND_CAP_MS, RESEND_BASE_MS * 2 ** Math.max(0, fact.attempts - 1)) * (0.75 + 0.5 * this.resendRng.next());
-        this.queued.push(p);
+        (this.queued ??= []).push(p);
         this.flushQueued();
         return;
       }
@@ -694,9 +753,9 @@ export class SimClient {
    */
   recordWindow(w: { id: string; fault: string; node?: string }): { connected: boolean; sends: number; unacked: number } {
     if (this.state !== 'open' || !this.ws || (w.node !== undefined && this.node !== w.node)) return { connected: false, sends: 0, unacked: 0 };
-    const sends = [...this.pending.values()].map((p) => ({ conv: p.fact.conv, cmid: p.fact.cmid, sentAt: p.fact.sentAt, attempts: p.fact.attempts }));
+    const sends = [...(this.pending?.values() ?? [])].map((p) => ({ conv: p.fact.conv, cmid: p.fact.cmid, sentAt: p.fact.sentAt, attempts: p.fact.attempts }));
     const unacked: { conv: string; epoch: string; from: number; to: number }[] = [];
-    for (const [conv, v] of this.convs) {
+    for (const [conv, v] of this.convs ?? []) {
       const ever = this.ackedEver?.get(conv);
       const acked = Math.max(v.acked, ever && ever.epoch === v.epoch ? ever.seq : 0);
       if (v.contig <= acked) continue;
@@ -710,7 +769,7 @@ export class SimClient {
 
   /** An ack written (`seq`; `held`: what the device held, when it acked above that). */
   private noteAckForWindows(conv: string, seq: number, held = seq): void {
-    const epoch = this.convs.get(conv)?.epoch;
+    const epoch = this.convs?.get(conv)?.epoch;
     if (epoch !== undefined) {
       const ever = this.ackedEver?.get(conv);
       if (!ever || ever.epoch !== epoch || ever.seq < held) (this.ackedEver ??= new Map()).set(conv, { epoch, seq: held });
@@ -751,7 +810,7 @@ export class SimClient {
       bytes: this.plan.body ? drawBodySize(this.plan.body, this.bodyRng) : this.o.workload.bodyBytes,
       reqId: null,
     };
-    this.queued.push(p);
+    (this.queued ??= []).push(p);
     this.flushQueued();
   }
 
@@ -761,6 +820,7 @@ export class SimClient {
     const now = Date.now();
     let due = Infinity;
     const waiting: PendingSend[] = [];
+    if (!this.queued?.length) return;
     for (const p of this.queued.splice(0)) {
       if (p.notBefore !== undefined && p.notBefore > now) {
         waiting.push(p);
@@ -772,7 +832,7 @@ export class SimClient {
       p.fact.conn = this.conn;
       p.fact.sentAt = now;
       p.fact.attempts++;
-      this.pending.set(id, p);
+      (this.pending ??= new Map()).set(id, p);
       ws.send(`{"t":"send","id":"${id}","conv":${JSON.stringify(p.fact.conv)},"cmid":${JSON.stringify(p.fact.cmid)},"body":${JSON.stringify(bodyFor(p.fact.intendedAt, p.bytes))}}`);
     }
     if (waiting.length) {
@@ -815,8 +875,8 @@ export class SimClient {
       // syncing — a replay's reconnect takes as long as this machine makes it. Done once synced, in order, as
       // sends wait: skipped, they left a smoke replay with a quarter fewer presence subscriptions (the ones
       // a device makes right after each reconnect) and a tenth fewer acks.
-      if (this.deferred.length < MAX_DEFERRED) {
-        this.deferred.push(step);
+      if ((this.deferred?.length ?? 0) < MAX_DEFERRED) {
+        (this.deferred ??= []).push(step);
         this.o.recorder.count('replay_deferred');
       } else this.o.recorder.count(`replay_${step.op}_skipped`);
       return;
@@ -824,11 +884,11 @@ export class SimClient {
     switch (step.op) {
       case 'send': {
         const p: PendingSend = { fact: { k: 'send', client: this.client, conn: this.conn, conv: step.conv, cmid: step.cmid, intendedAt: Date.now(), sentAt: 0, attempts: 0, outcome: 'none' }, bytes: step.bytes, reqId: null };
-        this.queued.push(p);
+        (this.queued ??= []).push(p);
         return this.flushQueued();
       }
       case 'ack': {
-        const v = this.convs.get(step.conv);
+        const v = this.convs?.get(step.conv);
         if (!open || !v) return this.o.recorder.count('replay_ack_skipped');
         const superseded = v.ackWant !== undefined;
         delete v.ackWant;
@@ -871,7 +931,7 @@ export class SimClient {
         return;
       }
       case 'read': {
-        const v = this.convs.get(step.conv);
+        const v = this.convs?.get(step.conv);
         if (!open || !v) return this.o.recorder.count('replay_read_skipped');
         // never a mark above what this run's device has seen (the server would clamp it to the head anyway)
         const seq = Math.min(step.seq, v.maxSeq);
@@ -1032,7 +1092,7 @@ export class SimClient {
   }
 
   private throttleBytesPerSec = 0;
-  private throttleRelease: (() => void)[] = [];
+  private throttleRelease: (() => void)[] | undefined;
 
   /** Reads at most throttleBytesPerSec from this connection's socket (a tenth of it every 100 ms). */
   private throttle(ws: WebSocket): void {
@@ -1049,7 +1109,7 @@ export class SimClient {
       budget = Math.min(slice, budget + slice);
       if (budget > 0 && socket.isPaused()) socket.resume();
     }, 100);
-    this.throttleRelease.push(() => {
+    (this.throttleRelease ??= []).push(() => {
       clearInterval(tick);
       socket.off('data', onData);
       socket.resume();
@@ -1150,7 +1210,7 @@ export class SimClient {
       await this.flushAcks();
       this.closeOwn(ws, 'leaving');
     } else ws?.terminate();
-    for (const w of this.syncedWaiters.splice(0)) w();
+    this.wakeSyncedWaiters();
   }
 }
 
