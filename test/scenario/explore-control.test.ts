@@ -162,7 +162,7 @@ const VARIANTS: Variant[] = [
     // explorations). Shrink candidates run up to twice, failing when either fails (--repeat 2
     // --min-fails 1), with the shrink budget to match. A third way seen since (CI rehearsal at
     // 4fae8e4): no find at all, the 14-device case passing in its exploration run, while it
-    // failed in every run outside CI (10 of 10 on 2026-12-03 evening); why is still open
+    // failed in every run outside CI (8 of 8 on 2026-12-03 evening: 6 explorations, 2 vitest runs); why is still open
     repeat: 2,
     shrinkBudget: '40s',
     bug: 'ack_past_head',
