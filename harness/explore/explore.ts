@@ -4,7 +4,8 @@
 // 2), re-running each candidate up to `repeat` times — real timing makes runs
 // nondeterministic, so a candidate counts as failing when `minFails` of its runs fail (a
 // candidate judged passing once keeps that verdict if fast-check offers it again); finally the
-// smallest failing case is re-run `confirm` times to say how often it reproduces. The order
+// smallest failing case is re-run `confirm` times to say how often it reproduces. From the
+// find on, a run counts as failing only when it breaks a guarantee the find broke. The order
 // shrinking walks in (fewer faults, a smaller fleet, milder faults, the rest) is the
 // arbitrary's (space.ts, StagedShrink).
 //
@@ -131,16 +132,22 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     await inFlight;
     phaseOpen = true;
   };
+  // The guarantees the find broke, once there is one: a later run reproduces it only by
+  // breaking one of them. Without this, shrinking could slip to a case that fails something
+  // else now and then (a different bug, or a timing-bound side effect of the same one) and
+  // keep it, and its file would not fail the find's guarantee (null: no find yet, any counts)
+  let target: ReadonlySet<Guarantee> | null = null;
+  const hits = (r: RunOutcome): boolean => r.status === 'fail' && (!target || r.failed.some((g) => target!.has(g)));
   const once = async (c: ExploreCase, label: string, fresh = false): Promise<RunOutcome> => {
     const p = fresh && runner.runFresh ? runner.runFresh(c) : runner.run(c);
     const r = await p;
     stats.runs++;
     if (r.status === 'error') stats.errors++;
-    if (r.status === 'fail') {
-      stats.violations++;
-      failures.set(key(c), r);
-    }
-    o.log(`${label}: ${r.status === 'fail' ? `FAIL (${r.failed.join(', ')})` : r.status === 'error' ? `error (${r.message.slice(0, 200)})` : 'pass'} in ${(r.ms / 1000).toFixed(1)} s — ${devicesOf(c)} devices, ${c.faults.length} fault(s)`);
+    if (r.status === 'fail') stats.violations++;
+    // the failing run kept for a case (its timeline and file) is one that broke the target
+    if (hits(r)) failures.set(key(c), r as Extract<RunOutcome, { status: 'fail' }>);
+    const other = r.status === 'fail' && !hits(r) ? ` — not one the find broke (${[...target!].join(', ')}): counted as a pass` : '';
+    o.log(`${label}: ${r.status === 'fail' ? `FAIL (${r.failed.join(', ')})${other}` : r.status === 'error' ? `error (${r.message.slice(0, 200)})` : 'pass'} in ${(r.ms / 1000).toFixed(1)} s — ${devicesOf(c)} devices, ${c.faults.length} fault(s)`);
     return r;
   };
   try {
@@ -164,7 +171,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
         const out = await once(c, `${label}, run ${i}`, fresh);
         if (out.status === 'error') errors++;
         else runs++;
-        if (out.status === 'fail') fails++;
+        if (hits(out)) fails++;
       }
       return { fails, runs, errors, meets: fails >= bar };
     };
@@ -180,8 +187,11 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
         fc.asyncProperty(arb, tracked(async (c) => {
           searchRuns++;
           const mins = (Date.now() - start) / 60_000;
+          target = null;
           const out = await once(c, `run ${searchRuns} (${stats.runs ? (stats.runs / Math.max(mins, 1e-9)).toFixed(1) : '–'} runs/min, ${stats.violations} violation(s))`);
           if (out.status !== 'fail') return true;
+          // its re-runs must break what it broke
+          target = new Set(out.failed);
           if (!bar) {
             find = { c, path: String(searchRuns - 1), at: Date.now() - start };
             return false;
@@ -194,6 +204,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
           }
           // below the bar: remembered (fast-check's path of the n-th case drawn is n-1), searched on
           weakFinds.push({ fails: m.fails, runs: m.runs });
+          target = null;
           const rate = m.fails / Math.max(1, m.runs);
           if (!weakest || rate > weakest.fails / Math.max(1, weakest.runs)) weakest = { c, path: String(searchRuns - 1), fails: m.fails, runs: m.runs, at: Date.now() - start };
           o.log(`  → fails in only ${m.fails} of ${m.runs} run(s), below --min-reproduce ${bar} of ${o.confirm}: searching on for a case that fails more reliably`);
@@ -233,6 +244,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
         original = weak.c;
         o.log(`no find met --min-reproduce ${bar} of ${o.confirm}; shrinking the most reliable one (${weak.fails} of ${weak.runs})`);
       } else return { ...base, ...stats, found: null, notReproduced: null };
+      // (a weak find's re-runs kept a run that broke its own first run's guarantees)
+      target = new Set(failures.get(key(original!))!.failed);
       o.log(`violation after ${searchRuns} run(s), ${(searchMs / 1000).toFixed(1)} s: ${describeCase(original!)}`);
       o.log(`replay this case: --seed ${seed} --path ${path}`);
     }
@@ -252,7 +265,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     // elsewhere, e.g. "no fault" again): it keeps its verdict rather than costing more runs
     const passed = new Set<string>();
     let judgedBefore = 0;
-    o.log(`shrinking: each candidate run up to ${o.repeat} time(s), failing when ${(o.minFails ?? 1) <= 1 ? 'any run fails' : `${Math.min(o.minFails!, o.repeat)} runs fail`}; budget ${Math.round(o.shrinkBudgetMs / 1000)} s`);
+    o.log(`shrinking: each candidate run up to ${o.repeat} time(s), failing when ${(o.minFails ?? 1) <= 1 ? 'any run breaks' : `${Math.min(o.minFails!, o.repeat)} runs break`} ${target ? [...target].join(' or ') : 'a guarantee'}; budget ${Math.round(o.shrinkBudgetMs / 1000)} s`);
     const r2 = await fc.check(
       fc.asyncProperty(arb, tracked(async (c) => {
         const label = candidates === 0 ? 'replay of the failing case' : `shrink candidate ${candidates} (step ${steps})`;
@@ -270,7 +283,9 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
           // out of the shrink budget: fast-check has moved on, so must this call
           if (!phaseOpen) return true;
           const out = await once(c, `${label}, run ${i}/${o.repeat}`);
-          if (out.status === 'fail') fails++;
+          // --path: the replay of the named case says what it breaks
+          if (!target && out.status === 'fail') target = new Set(out.failed);
+          if (hits(out)) fails++;
           if (fails >= need) {
             if (candidates > 1) steps++;
             best = c;
@@ -313,7 +328,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
         const out = await once(shrunk, `confirm ${i}/${o.confirm}`, fresh);
         if (out.status === 'error') reproduced.errors++;
         else reproduced.runs++;
-        if (out.status === 'fail') reproduced.fails++;
+        if (hits(out)) reproduced.fails++;
       }
     } else {
       // the chain from the smallest (0) back to the first case shrinking kept: the reproduce rate

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../harness/cli.ts';
 import type { Guarantee } from '../../harness/model/guarantees.ts';
+import type { Report } from '../../harness/report/schema.ts';
 import { loadScenarioFile } from '../../harness/scenario/load-file.ts';
 import { runScenario } from '../../harness/scenario/run.ts';
 
@@ -86,7 +87,12 @@ const VARIANTS: Variant[] = [
     // send in flight: seed 104's first case, no fault, failed 1 of 2 runs in a probe and passed
     // in a run of this file); a pause longer than STORE_TIMEOUT_MS (1 s here) times out every
     // send in it, the bug forgets their dedupe entries, and each retry is stored again once
-    // Redis runs the first write (7 of 7 runs failed in a probe).
+    // Redis runs the first write (7 of 7 runs failed in a probe). The CI run of 0882a24 kept
+    // a case whose file passed `duplicate` on the broken server (its transcript was not
+    // printed then); since then a run counts only when it breaks what the find broke (a
+    // `duplicate` find's runs also fail `inflight` now and then). Here, 2026-12-03: the find
+    // shrank to 2 devices, 1 node, the 1.9 s pause kept, 2 of 2 confirming; its file failed
+    // `duplicate` 6 of 6 (1-4 violations each)
     bug: 'skip_dedupe',
     guarantee: 'duplicate',
     seed: 6,
@@ -191,6 +197,8 @@ const VARIANTS: Variant[] = [
   },
 ];
 
+const checksOf = (r: Report): string => r.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.guarantee}: ${c.summary}`).join('\n');
+
 describe.each(VARIANTS)('imstorm explore against TEST_BUGS=$bug', ({ bug, guarantee, seed, witness, flags = [], shrinkBudget = '25s', repeat = 1 }) => {
   it(`finds and shrinks a violation of ${guarantee}, writes a scenario that fails on the broken server and passes on the correct one`, { timeout: 150_000 }, async () => {
     const file = path.join(dir, `found-${bug.replaceAll('_', '-')}.ts`);
@@ -222,10 +230,12 @@ describe.each(VARIANTS)('imstorm explore against TEST_BUGS=$bug', ({ bug, guaran
     const s = await loadScenarioFile(file);
     expect(s.topology.serverEnv.TEST_BUGS).toBe(bug);
     const broken = await runScenario(s, { env: 'local', seed: s.seed!, outRoot: out, log: () => {} });
-    expect(broken.report.checks.find((c) => c.guarantee === guarantee)!.ok).toBe(false);
+    // (on failure: the exploration's transcript and the replay's checks, so a CI run that
+    // passes here says which case was kept, how often it reproduced, and what the replay saw)
+    expect(broken.report.checks.find((c) => c.guarantee === guarantee)!.ok, `the saved file passed ${guarantee} on the broken server:\n${checksOf(broken.report)}\n\nthe exploration:\n${text}`).toBe(false);
     // …and passes on the correct one
     const { TEST_BUGS: _bug, ...env } = s.topology.serverEnv;
     const fixed = await runScenario({ ...s, topology: { ...s.topology, serverEnv: env } }, { env: 'local', seed: s.seed!, outRoot: out, log: () => {} });
-    expect(fixed.report.verdict.failures).toEqual([]);
+    expect(fixed.report.verdict.failures, `the saved file failed on the correct server:\n${checksOf(fixed.report)}\n\nthe exploration:\n${text}`).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import { DEFAULT_GUARANTEES, replayCommand } from '../../harness/explore/cli.ts'
 import { defineScenario, type Scenario } from '../../harness/scenario/define.ts';
 import { loadScenarioFile } from '../../harness/scenario/load-file.ts';
 import type { Fact } from '../../harness/model/facts.ts';
+import type { Guarantee } from '../../harness/model/guarantees.ts';
 import type { Report } from '../../harness/report/schema.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -103,23 +104,24 @@ describe('the search space', () => {
   });
 });
 
-/** A fake runner: a case fails when `breaks` says so (deterministically or not), and records what it ran. */
-function fakeRunner(breaks: (c: ExploreCase, n: number) => boolean) {
+/** A fake runner: a case fails when `breaks` says so (deterministically or not; `lost` unless it names the guarantees), and records what it ran. */
+function fakeRunner(breaks: (c: ExploreCase, n: number) => boolean | Guarantee[]) {
   const ran: ExploreCase[] = [];
-  const failure = (c: ExploreCase): Extract<RunOutcome, { status: 'fail' }> => ({
+  const failure = (c: ExploreCase, failed: Guarantee[]): Extract<RunOutcome, { status: 'fail' }> => ({
     status: 'fail',
     ms: 1,
-    failed: ['lost'],
+    failed,
     facts: [],
     scenario: defineScenario(toScenario(c, { name: 'fake' })),
-    report: { checks: [{ guarantee: 'lost', ok: false, violations: [], violationsTotal: 1, summary: 'x', title: 'x', checked: 1 }], faults: [] } as unknown as Report,
+    report: { checks: failed.map((g) => ({ guarantee: g, ok: false, violations: [], violationsTotal: 1, summary: 'x', title: 'x', checked: 1 })), faults: [] } as unknown as Report,
   });
   return {
     ran,
     runner: {
       async run(c: ExploreCase): Promise<RunOutcome> {
         ran.push(c);
-        return breaks(c, ran.length) ? failure(c) : { status: 'pass', ms: 1 };
+        const b = breaks(c, ran.length);
+        return b === false || (Array.isArray(b) && !b.length) ? { status: 'pass', ms: 1 } : failure(c, b === true ? ['lost'] : b);
       },
       async stop() {},
     },
@@ -159,6 +161,22 @@ describe('search and shrink (fake runner)', () => {
       return c.faults.length > 0 || calls % 3 === 0;
     };
   };
+
+  it('shrinking keeps what the find broke: a smaller case that fails another guarantee counts as a pass', async () => {
+    // the "bug": a node kill loses messages; and any case of 3 or more devices without one
+    // fails `inflight` (another failure, e.g. a timing-bound side effect): shrinking must not
+    // drop the kill for that
+    const breaks = (c: ExploreCase): Guarantee[] => (c.faults.some((f) => f.kind === 'node-kill') ? ['lost'] : devicesOf(c) >= 3 ? ['inflight'] : []);
+    const lines: string[] = [];
+    const { runner } = fakeRunner(breaks);
+    const r = await explore({ ...base, guarantees: ['lost', 'inflight'], seed: 42, runner, space: { faultKinds: ['node-kill'] }, log: (l) => lines.push(l) });
+    const found = r.found!;
+    expect(found.failure.failed).toEqual(['lost']);
+    expect(found.shrunk.faults.map((f) => f.kind)).toEqual(['node-kill']);
+    expect(found.reproduced).toEqual({ fails: 4, runs: 4, errors: 0 });
+    expect(lines.join('\n')).toMatch(/FAIL \(inflight\) — not one the find broke \(lost\): counted as a pass/);
+    expect(lines.join('\n')).toMatch(/failing when any run breaks lost;/);
+  });
 
   it('a shrink candidate counts as failing when any of its K runs fails', async () => {
     // fails only on every third run of a small case: with repeat 3 the small case is kept
