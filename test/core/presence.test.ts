@@ -69,6 +69,39 @@ describe('presence, in-process', () => {
   });
 });
 
+describe('presence, a re-registration that fails part-way', () => {
+  it('the next renewal re-registers the rest, although it finds the lease held (the failed one wrote it)', async () => {
+    let now = 7_000_000;
+    const { store, nodes } = simCluster(1, { now: () => now, presenceTtlMs: TTL });
+    const sweeper = nodes[0]!.presence;
+    // node 2's store answers, except one re-registration (a store timeout as the node came back from a freeze)
+    const flaky = Object.create(store) as MemoryStore;
+    let failed = 0;
+    flaky.openConn = async (reg, max, mode) => {
+      if (mode === 'reregister' && reg.connId === 'c2' && failed++ === 0) throw new ProtocolError('unavailable', 'the store did not answer in time');
+      return store.openConn(reg, max, mode);
+    };
+    const conns = ['u1', 'u2', 'u3'].map((user, i) => ({ user, id: `c${i + 1}`, device: 'd', registered: false, isOpen: true }) as unknown as Conn);
+    const presence = new Presence(flaky, pino({ level: 'silent' }), 'inc.2', TTL, 10, () => conns);
+    for (const c of conns) await presence.open(c);
+    // frozen past its lease: swept
+    now += TTL + 10;
+    await sweeper.renew();
+    expect(await sweeper.sweepDead()).toBe(3);
+    expect(store.statusOf('u2')?.status).toBe('offline');
+    // back: the renewal sees the lapse, re-registers c1, fails on c2
+    await presence.renew();
+    expect(store.registeredConns('u1')).toEqual(['c1']);
+    expect(store.registeredConns('u2')).toEqual([]);
+    // the next renewal finds the lease held, and still owes c2 and c3 their registration
+    await presence.renew();
+    for (const [i, u] of ['u1', 'u2', 'u3'].entries()) {
+      expect(store.registeredConns(u)).toEqual([`c${i + 1}`]);
+      expect(store.statusOf(u)?.status).toBe('online');
+    }
+  });
+});
+
 describe('presence, an open whose answer is lost', () => {
   it('a registration the store wrote but did not confirm (STORE_TIMEOUT_MS) is removed when the connection closes: no ghost online, no registry entry', async () => {
     const { store } = simCluster(1, { presenceTtlMs: TTL });
