@@ -450,4 +450,17 @@ describe.each([
     expect(await presence.openConn({ user: u, connId: 'c3', device: 'e', incarnation: a, generation: 2 }, 10, 'reregister')).toEqual([]);
     expect(new Set((await presence.registrations(u)).keys())).toEqual(new Set(['c2', 'c3']));
   });
+
+  it('a re-registration of a connection already registered (a retry after one that failed part-way) keeps it, once, and the user online', async () => {
+    const { presence } = impl.stores;
+    const u = uid('u');
+    const n = uid('n');
+    expect(await presence.openConn({ user: u, connId: 'c1', device: 'd', incarnation: n, generation: 2 }, 10, 'reregister')).toEqual([]);
+    const before = (await presence.presence([u]))[0]!;
+    expect(await presence.openConn({ user: u, connId: 'c1', device: 'd', incarnation: n, generation: 2 }, 10, 'reregister')).toEqual([]);
+    expect([...(await presence.registrations(u))]).toEqual([['c1', 'd']]);
+    const after = (await presence.presence([u]))[0]!;
+    expect(after.status).toBe('online');
+    expect(after.v).toBeGreaterThanOrEqual(before.v);
+  });
 });
