@@ -1,4 +1,4 @@
-import type { AckFact, ConvFact, RecvFact, SendFact, WindowFact } from '../model/facts.ts';
+import type { AckFact, ConvFact, Fact, RecvFact, SendFact, WindowFact } from '../model/facts.ts';
 import { aheadNote, cmidKey, cmidLogs, fmtT, forfeitedByAckAhead, indexFacts, userOf, type FactIndex, type Message } from './fact-index.ts';
 import { isUnknownOutcome } from './lost.ts';
 import { everMembers, memberAt } from './membership.ts';
@@ -20,13 +20,14 @@ import { deviceFacts, witness } from './witness.ts';
  *   A send refused for good (a non-retryable code, rate_limited) is counted, not judged.
  * - a push held unacked is recovered when the device wrote an ack covering it, or when the
  *   server, not having that ack, sent it again. At the device's next `conv` frame for that
- *   conversation on a later connection, with cursor C: seqs ≤ C need an ack the device wrote
- *   since the window, before that frame, or an ack above what it held (client mode `ahead`)
- *   written before the window and handled when that message may already have been stored
+ *   conversation on a later connection, with cursor C (or, when its next connection to reach
+ *   `synced` had no frame for it, there: the cursor was at the head, C ≥ every seq it held):
+ *   seqs ≤ C need an ack the device wrote since the window, before that connection, or an
+ *   ack above what it held (client mode `ahead`) written before the window and handled when that message may already have been stored
  *   (a clamp to the head covers it then); else the server moved the cursor past what the
  *   device acknowledged: a device that had not kept it would lose it. Seqs > C must arrive
- *   again on that connection or later (live, backlog or history). No later `conv` frame
- *   (nothing to replay): covered by an ack written after the window, else unresolved
+ *   again on that connection or later (live, backlog or history). No later connection
+ *   synced and no later frame: covered by an ack written after the window, else unresolved
  *   (counted, not a failure). A membership change of the device's user in that conversation
  *   between the window and that frame, or a new epoch, puts them out of judgement (counted).
  *
@@ -243,11 +244,12 @@ function judgeSend(ix: FactIndex, x: Lookups, w: WindowFact, send: WindowFact['s
 
 function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['unacked'][number], s: WindowSummary, findings: Findings): void {
   const k = key(w.client, u.conv);
-  const frame = (x.convFrames.get(k) ?? []).find((f) => f.at >= w.at && f.conn !== w.conn);
+  const frame = resumeOf(ix, x, w, u);
   const acks = x.acks.get(k) ?? [];
-  // the highest ack written after the window (before the frame, when there is one)
+  // the highest ack written after the window (before the frame, when there is one): on the
+  // frame's own connection an ack can only follow it, even when written in the same millisecond
   let acked = 0;
-  for (const a of acks) if (a.at >= w.at && (!frame || a.at <= frame.at)) acked = Math.max(acked, a.seq);
+  for (const a of acks) if (a.at >= w.at && (!frame || (a.at <= frame.at && a.conn !== frame.conn))) acked = Math.max(acked, a.seq);
   const intro = `${w.client} held ${u.conv} seqs ${u.from}..${u.to} (epoch ${u.epoch}) unacked on ${w.conn} when ${w.window} (${w.fault}) began at ${fmtT(ix, w.at)};`;
   const n = u.to - u.from + 1;
   if (!frame) {
@@ -283,8 +285,8 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
     findings.add(frame.at, () =>
       witness(
         ix,
-        `${intro} its next connection ${frame.conn} resumed at ${fmtT(ix, frame.at)} from cursor ${frame.cursor}, but since the window the device had acked ${acked ? `only up to ${acked}` : 'nothing there'}: seqs ${first}..${top} were taken as delivered without an ack (a device that had not kept them would never get them)${m ? aheadNote(ix, w.client, m, `seq ${first}`) : ''}`,
-        frame,
+        `${intro} its next connection ${frame.conn} resumed at ${fmtT(ix, frame.at)} ${frame.implied ? `with no conv frame for it (nothing to replay: its cursor was at the head, at or past ${u.to})` : `from cursor ${frame.cursor}`}, but since the window the device had acked ${acked ? `only up to ${acked}` : 'nothing there'}: seqs ${first}..${top} were taken as delivered without an ack (a device that had not kept them would never get them)${m ? aheadNote(ix, w.client, m, `seq ${first}`) : ''}`,
+        frame.fact,
         [w, ...deviceFacts(ix, w.client, u.conv, (f) => f.k !== 'recv' || (f.seq >= u.from - 2 && f.seq <= u.to + 2))],
       ),
     );
@@ -300,12 +302,27 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
     s.pushes.failed++;
     const missed = seq;
     findings.add(frame.at, () =>
-      witness(ix, `${intro} its next connection ${frame.conn} resumed at ${fmtT(ix, frame.at)} from cursor ${frame.cursor} (so the server had no ack for it), but seq ${missed} never came again`, frame, [
+      witness(ix, `${intro} its next connection ${frame.conn} resumed at ${fmtT(ix, frame.at)} from cursor ${frame.cursor} (so the server had no ack for it), but seq ${missed} never came again`, frame.fact, [
         w,
         ...deviceFacts(ix, w.client, u.conv, (f) => f.k !== 'recv' || Math.abs(f.seq - missed) <= 3),
       ]),
     );
   }
+}
+
+/**
+ * Where the device's next connection after the window resumed `u.conv`: its first `conv`
+ * frame on a later connection, or, when the first later connection that got to `synced` had
+ * none before its `synced`, that connection itself: PROTOCOL.md (Connect 3) sends a frame for
+ * every conversation with something to replay or a cursor of another epoch, so with none the
+ * cursor stood at the head, at or past every seq the device held (`implied`). Without this, a
+ * server that moved the cursor past the head (an ack ahead taken as it is) went unjudged.
+ */
+function resumeOf(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['unacked'][number]): (Pick<ConvFact, 'conn' | 'at' | 'epoch' | 'cursor'> & { implied: boolean; fact: Fact }) | undefined {
+  const frame = (x.convFrames.get(key(w.client, u.conv)) ?? []).find((f) => f.at >= w.at && f.conn !== w.conn);
+  const next = (ix.welcomedByClient.get(w.client) ?? []).find((l) => l.conn !== w.conn && l.synced && l.synced.at >= w.at);
+  if (next?.synced && (!frame || frame.at > next.synced.at)) return { conn: next.conn, at: next.synced.at, epoch: u.epoch, cursor: u.to, implied: true, fact: next.synced };
+  return frame && { ...frame, implied: false, fact: frame };
 }
 
 /** Whether an ack of `client` above what it held may have covered (conv, epoch, seq): see forfeitedByAckAhead. */

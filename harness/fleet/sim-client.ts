@@ -52,6 +52,8 @@ interface ConvView {
   filling: number;
   /** a recorded plan's ack of a seq this device did not hold yet at its step: written once it does, or superseded by the next ack step */
   ackWant?: number;
+  /** ack mode `ahead` with `once`: this connection's one ack ahead in this conversation is written */
+  aheadOnce?: true;
 }
 
 type State = 'idle' | 'away' | 'connecting' | 'open' | 'backoff' | 'stopped' | 'replaced' | 'failed' | 'gone';
@@ -554,7 +556,7 @@ export class SimClient {
         // a recorded plan subscribes at its first connection only: its later subscriptions are its steps, as the capture shows them
         if (this.plan.presenceSubs.length && !(this.plan.script && this.everWelcomed)) this.request({ t: 'presence.sub', users: this.plan.presenceSubs });
         this.everWelcomed = true;
-        if (this.ackMode === 'batched' || (typeof this.ackMode === 'object' && this.ackMode.kind === 'ahead')) this.ackTimer = setInterval(() => void this.flushAcks(), ACK_BATCH_MS);
+        if (this.ackMode === 'batched' || (typeof this.ackMode === 'object' && this.ackMode.kind === 'ahead' && !this.ackMode.once)) this.ackTimer = setInterval(() => void this.flushAcks(), ACK_BATCH_MS);
         return;
       case 'synced':
         this.synced = true;
@@ -626,6 +628,12 @@ export class SimClient {
       this.ws?.send(JSON.stringify({ t: 'ack', conv, seq: v.contig }));
       this.noteAckForWindows(conv, v.contig);
     } else if (typeof mode === 'object' && mode.kind === 'late') this.ackLate(conv, v, mode.delayMs);
+    else if (typeof mode === 'object' && mode.kind === 'ahead' && mode.once && !v.aheadOnce && v.contig > v.acked) {
+      // the conv frame made a fresh view, so this is the first ack ahead of this connection here
+      v.aheadOnce = true;
+      v.acked = v.contig;
+      this.ackAhead(conv, v, mode.by);
+    }
   }
 
   private async fillGap(conv: string, from: number, to: number): Promise<void> {
@@ -665,7 +673,8 @@ export class SimClient {
     const ws = this.ws;
     const mode = this.ackMode;
     // late acks go out on their own timers only: a closing app loses the ones not yet due
-    if (!ws || ws.readyState !== WebSocket.OPEN || mode === 'never' || (typeof mode === 'object' && mode.kind === 'late')) return;
+    // nor do acks ahead `once`: only with a connection's first message (a final sync or a leave adds none)
+    if (!ws || ws.readyState !== WebSocket.OPEN || mode === 'never' || (typeof mode === 'object' && (mode.kind === 'late' || (mode.kind === 'ahead' && mode.once)))) return;
     for (const [conv, v] of this.convs ?? []) {
       if (v.contig > v.acked) {
         v.acked = v.contig;

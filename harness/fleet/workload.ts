@@ -25,12 +25,14 @@ export type BodySize = z.infer<typeof bodySizeSchema>;
  * How a device acks (PROTOCOL.md `ack`, cumulative): `immediate` (every message), `batched`
  * (every 500 ms), `never`; `late` (what it holds, `delayMs` after it got it, as an app that
  * acks when a message was shown); `ahead` (`by` above what it holds, as a buggy client: the
- * server must clamp it to the head, so the messages after it still reach the device).
+ * server must clamp it to the head, so the messages after it still reach the device; every
+ * 500 ms, or with `once` only with the first message it gets in each conversation on each
+ * connection, holding everything after it unacked until the connection ends).
  */
 export const ackModeSchema = z.union([
   z.enum(['immediate', 'batched', 'never']),
   z.object({ kind: z.literal('late'), delayMs: z.number().int().min(1).max(60_000) }),
-  z.object({ kind: z.literal('ahead'), by: z.number().int().min(1).max(1_000_000) }),
+  z.object({ kind: z.literal('ahead'), by: z.number().int().min(1).max(1_000_000), once: z.boolean().optional() }),
 ]);
 export type AckMode = z.infer<typeof ackModeSchema>;
 

@@ -166,4 +166,28 @@ describe('inflight: a device acking above what it holds (client mode ahead)', ()
         'the device acked ahead: ack 4 while holding 1 at t+0.300s (answered ok by t+0.310s), before seq 3 was stored (not before t+0.400s): clamped to the head, that ack could not cover it',
     );
   });
+
+  it('an ack the device wrote on its next connection, in the millisecond of that conv frame, does not count as written before it', () => {
+    const v = check(input([...base, convFrame('u2/d1', 'c3', DM, 4, 4, 1502), ack('u2/d1', 'c3', DM, 54, 1502)]));
+    expect(v).toMatchObject({ ok: false, violationCount: 1 });
+    expect(v.violations[0]!.message).toMatch(/its next connection c3 resumed at t\+1\.502s from cursor 4, but since the window the device had acked nothing there: seqs 3\.\.3 were taken/);
+  });
+
+  it('a server that stored the ack past its head sends no conv frame at the next connection: its `synced` shows the cursor at the head, and seq 3 fails', () => {
+    // PROTOCOL.md Connect 3: a conv frame only for a conversation with something to replay;
+    // the broken server's cursor (4) is past its head (3), so there is none
+    const v = check(input([...base, synced('u2/d1', 'c3', 1503)]));
+    expect(v).toMatchObject({ ok: false, violationCount: 1 });
+    expect(v.violations[0]!.message).toBe(
+      'u2/d1 held dm:u1:u2 seqs 2..3 (epoch e1) unacked on c2 when w1 (cut client-link:node-1 at 1000 ms) began at t+1.000s; ' +
+        'its next connection c3 resumed at t+1.503s with no conv frame for it (nothing to replay: its cursor was at the head, at or past 3), but since the window the device had acked nothing there: seqs 3..3 were taken as delivered without an ack (a device that had not kept them would never get them); ' +
+        'the device acked ahead: ack 4 while holding 1 at t+0.300s (answered ok by t+0.310s), before seq 3 was stored (not before t+0.400s): clamped to the head, that ack could not cover it',
+    );
+  });
+
+  it('a device that acked what it held after the window is resumed at the head without a conv frame: that passes', () => {
+    const facts = input([...base.slice(0, -2), ack('u2/d1', 'c2', DM, 3, 1000), close('u2/d1', 'c2', 1001), connect('u2/d1', 'c3', 1500), synced('u2/d1', 'c3', 1503)]);
+    expect(check(facts)).toMatchObject({ ok: true, violationCount: 0 });
+    expect(windowSummaries(facts)[0]!.pushes).toMatchObject({ unacked: 2, acked: 2, failed: 0 });
+  });
 });
