@@ -23,9 +23,10 @@ import { deviceFacts, witness } from './witness.ts';
  *   conversation on a later connection, with cursor C (or, when its next connection to reach
  *   `synced` had no frame for it, there: the cursor was at the head, C ≥ every seq it held):
  *   seqs ≤ C need an ack the device wrote since the window, before that connection, or an
- *   ack above what it held (client mode `ahead`) written before the window and handled when that message may already have been stored
- *   (a clamp to the head covers it then); else the server moved the cursor past what the
- *   device acknowledged: a device that had not kept it would lose it. Seqs > C must arrive
+ *   ack above what it held (client mode `ahead`) written before the window and handled when
+ *   that message may already have been stored (a clamp to the head covers it then); else
+ *   the server moved the cursor past what the device acknowledged: a device that had not
+ *   kept it would lose it. Seqs > C must arrive
  *   again on that connection or later (live, backlog or history). No later connection
  *   synced and no later frame: covered by an ack written after the window, else unresolved
  *   (counted, not a failure). A membership change of the device's user in that conversation
