@@ -21,7 +21,7 @@ import { deviceFacts, witness } from './witness.ts';
  * - a push held unacked is recovered when the device wrote an ack covering it, or when the
  *   server, not having that ack, sent it again. At the device's next `conv` frame for that
  *   conversation on a later connection, with cursor C (or, when its next connection to reach
- *   `synced` had no frame for it, there: the cursor was at the head, C ≥ every seq it held):
+ *   `synced` got no frame for it at all, there: the cursor was at the head, C ≥ every seq it held):
  *   seqs ≤ C need an ack the device wrote since the window, before that connection, or an
  *   ack above what it held (client mode `ahead`) written before the window and handled when
  *   that message may already have been stored (a clamp to the head covers it then); else
@@ -314,7 +314,7 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
 /**
  * Where the device's next connection after the window resumed `u.conv`: its first `conv`
  * frame on a later connection, or, when the first later connection that got to `synced` had
- * none before its `synced`, that connection itself: PROTOCOL.md (Connect 3) sends a frame for
+ * none at all (and none came on an earlier one), that connection at its `synced`: PROTOCOL.md (Connect 3) sends a frame for
  * every conversation with something to replay or a cursor of another epoch, so with none the
  * cursor stood at the head, at or past every seq the device held (`implied`). Without this, a
  * server that moved the cursor past the head (an ack ahead taken as it is) went unjudged.
@@ -322,7 +322,11 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
 function resumeOf(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['unacked'][number]): (Pick<ConvFact, 'conn' | 'at' | 'epoch' | 'cursor'> & { implied: boolean; fact: Fact }) | undefined {
   const frame = (x.convFrames.get(key(w.client, u.conv)) ?? []).find((f) => f.at >= w.at && f.conn !== w.conn);
   const next = (ix.welcomedByClient.get(w.client) ?? []).find((l) => l.conn !== w.conn && l.synced && l.synced.at >= w.at);
-  if (next?.synced && (!frame || frame.at > next.synced.at)) return { conn: next.conn, at: next.synced.at, epoch: u.epoch, cursor: u.to, implied: true, fact: next.synced };
+  // a frame of that connection after its `synced` is still its resume point: this server
+  // sometimes sends an existing conversation's frame and backlog only after `synced` (CI
+  // rehearsal of cc49837, message-loss: cursor 96, head 104, 2 ms after `synced`, seq 97 then
+  // replayed), which the rule above alone judged as resumed at the head
+  if (next?.synced && (!frame || (frame.conn !== next.conn && frame.at > next.synced.at))) return { conn: next.conn, at: next.synced.at, epoch: u.epoch, cursor: u.to, implied: true, fact: next.synced };
   return frame && { ...frame, implied: false, fact: frame };
 }
 

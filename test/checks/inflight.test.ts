@@ -185,6 +185,14 @@ describe('inflight: a device acking above what it holds (client mode ahead)', ()
     );
   });
 
+  it('a conv frame that comes after the next connection’s `synced` is still its resume point (the server replays from it)', () => {
+    // seen in a CI rehearsal's message-loss run on the correct server: the frame and its
+    // backlog 2 ms after `synced`; judged by `synced` alone, seq 3 looked taken as delivered
+    const facts = input([...base, synced('u2/d1', 'c3', 1502), convFrame('u2/d1', 'c3', DM, 2, 3, 1504), recv('u2/d1', 'c3', DM, 3, 'u1', 'c', 1504)]);
+    expect(check(facts)).toMatchObject({ ok: true, violationCount: 0 });
+    expect(windowSummaries(facts)[0]!.pushes).toMatchObject({ unacked: 2, acked: 1, redelivered: 1, failed: 0 });
+  });
+
   it('a device that acked what it held after the window is resumed at the head without a conv frame: that passes', () => {
     const facts = input([...base.slice(0, -2), ack('u2/d1', 'c2', DM, 3, 1000), close('u2/d1', 'c2', 1001), connect('u2/d1', 'c3', 1500), synced('u2/d1', 'c3', 1503)]);
     expect(check(facts)).toMatchObject({ ok: true, violationCount: 0 });
