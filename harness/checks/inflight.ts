@@ -20,16 +20,15 @@ import { deviceFacts, witness } from './witness.ts';
  *   A send refused for good (a non-retryable code, rate_limited) is counted, not judged.
  * - a push held unacked is recovered when the device wrote an ack covering it, or when the
  *   server, not having that ack, sent it again. At the device's next `conv` frame for that
- *   conversation on a later connection, with cursor C (or, when its next connection to reach
- *   `synced` got no frame for it at all, there: the cursor was at the head, C ≥ every seq it held):
- *   seqs ≤ C need an ack the device wrote since the window, before that connection, or an
- *   ack above what it held (client mode `ahead`) written before the window and handled when
- *   that message may already have been stored (a clamp to the head covers it then); else
- *   the server moved the cursor past what the device acknowledged: a device that had not
- *   kept it would lose it. Seqs > C must arrive
- *   again on that connection or later (live, backlog or history). No later connection
- *   synced and no later frame: covered by an ack written after the window, else unresolved
- *   (counted, not a failure). A membership change of the device's user in that conversation
+ *   conversation on a later connection, with cursor C (or, when its next connection to
+ *   reach `synced` got no frame for it at all, there: the cursor was at the head, so C ≥
+ *   every seq it held): seqs ≤ C need an ack the device wrote since the window, before that
+ *   connection, or an ack above what it held (client mode `ahead`) written before the window
+ *   and handled when that message may already have been stored (a clamp to the head covers
+ *   it then); else the server moved the cursor past what the device acknowledged: a device
+ *   that had not kept it would lose it. Seqs > C must arrive again on that connection or
+ *   later (live, backlog or history). No later connection synced and no later frame:
+ *   covered by an ack written after the window, else unresolved (counted, not a failure). A membership change of the device's user in that conversation
  *   between the window and that frame, or a new epoch, puts them out of judgement (counted).
  *
  * checked = sends in flight + unacked pushes judged.
@@ -314,10 +313,13 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
 /**
  * Where the device's next connection after the window resumed `u.conv`: its first `conv`
  * frame on a later connection, or, when the first later connection that got to `synced` had
- * none at all (and none came on an earlier one), that connection at its `synced`: PROTOCOL.md (Connect 3) sends a frame for
- * every conversation with something to replay or a cursor of another epoch, so with none the
- * cursor stood at the head, at or past every seq the device held (`implied`). Without this, a
- * server that moved the cursor past the head (an ack ahead taken as it is) went unjudged.
+ * none at all (and none came on an earlier one), that connection at its `synced`:
+ * PROTOCOL.md (Connect 3) sends a frame for every conversation with something to replay or
+ * a cursor of another epoch, so with none the cursor stood at the head, at or past every seq
+ * the device held (`implied`). Without this, a server that moved the cursor past the head
+ * (an ack ahead taken as it is) went unjudged. A known way to a wrong verdict here: the
+ * late frame below, on a connection that closed before it came (not seen; the hub's fix is
+ * on the branch `synced-order`).
  */
 function resumeOf(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['unacked'][number]): (Pick<ConvFact, 'conn' | 'at' | 'epoch' | 'cursor'> & { implied: boolean; fact: Fact }) | undefined {
   const frame = (x.convFrames.get(key(w.client, u.conv)) ?? []).find((f) => f.at >= w.at && f.conn !== w.conn);

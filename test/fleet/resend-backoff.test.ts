@@ -2,14 +2,12 @@
 // doubling per attempt, to 2 s, ±25 %): it used to resend every 200 ms, so a node whose
 // store was down got five sends a second from every device that had one outstanding.
 // Against a minimal protocol peer on loopback (real sockets; no Redis, no server process).
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import { MemoryRecorder } from '../../harness/fleet/recorder.ts';
 import { SimClient } from '../../harness/fleet/sim-client.ts';
 import type { DevicePlan } from '../../harness/fleet/workload.ts';
 import { waitUntil } from '../helpers/procs.ts';
+import { wsPeer } from '../helpers/ws-peer.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -19,9 +17,7 @@ afterEach(async () => {
 /** Welcomes and syncs at once; answers each cmid's first `refusals` sends `unavailable`, then `sent`. */
 async function refusingPeer(refusals: number) {
   const attempts = new Map<string, number[]>();
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server, path: '/ws' });
-  wss.on('connection', (ws) => {
+  const peer = await wsPeer((ws) => {
     ws.on('message', (data) => {
       const f = JSON.parse(data.toString()) as { t: string; id?: string; cmid?: string; conv?: string };
       if (f.t === 'hello') {
@@ -37,13 +33,8 @@ async function refusingPeer(refusals: number) {
       else ws.send(`{"t":"sent","id":"${f.id}","conv":"${f.conv}","seq":1,"cmid":"${f.cmid}","ts":1,"dup":false}`);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(async () => {
-    for (const c of wss.clients) c.terminate();
-    wss.close();
-    await new Promise((r) => server.close(r));
-  });
-  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`, attempts };
+  closers.push(peer.close);
+  return { url: peer.url, attempts };
 }
 
 it('resends a send answered `unavailable` after 200, 400, 800, 1600 ms (±25 %), then is answered `sent` once', async () => {
