@@ -72,8 +72,12 @@ export class Hub {
   /** the bus link dropped and no resync has begun since */
   private busDown = false;
   private readonly syncReads = new Semaphore(SYNC_READS);
-  /** `conn id + "\n" + conv` → attaches under way (so a burst of a new dm's messages starts one, not one each) */
-  private readonly attaching = new Map<string, number>();
+  /**
+   * `conn id + "\n" + conv` → attaches under way (so a burst of a new dm's messages starts one,
+   * not one each), and when the last of them ends (a connect sync that left the conversation
+   * to them waits for it before `synced`)
+   */
+  private readonly attaching = new Map<string, { n: number; ended: Promise<void>; end: () => void }>();
   private resyncPlan: ResyncPlan | null = null;
   /** a resync was requested since the current plan was made: start over */
   private resyncFresh = false;
@@ -159,6 +163,8 @@ export class Hub {
       if (!conn.isOpen) return;
       const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
       const stale: string[] = [];
+      /** attaches this sync left conversations to: their frames belong before `synced` (PROTOCOL.md, Connect 3) */
+      const leftTo: Promise<void>[] = [];
       for (let i = 0; i < convs.length; i++) {
         const conv = convs[i]!;
         const st = states[i]!;
@@ -174,7 +180,12 @@ export class Hub {
         }
         // a join's attach of this connection runs or ran meanwhile (its bus event came during
         // these reads): it does this conversation's part, the earlier membership's included
-        if (st.epoch !== null && (this.attaching.has(conn.id + '\n' + conv) || conn.finished?.has(conv))) continue;
+        if (st.epoch !== null && conn.finished?.has(conv)) continue;
+        const attaching = st.epoch !== null ? this.attaching.get(conn.id + '\n' + conv) : undefined;
+        if (attaching) {
+          leftTo.push(attaching.ended);
+          continue;
+        }
         if (st.epoch === null || this.holds(conn, conv)) {
           // dm without a message yet: attach so its first message flows live.
           if (st.epoch === null && !this.holds(conn, conv)) this.attach(conn, chan, conv, null, 0);
@@ -196,6 +207,8 @@ export class Hub {
         if (!conn.isOpen) return;
         await this.replay(cc, st.trimmed, st.head, force);
       }
+      await Promise.all(leftTo);
+      if (!conn.isOpen) return;
       if (conn.captured) capturing?.out(conn, { t: 'synced' });
       conn.send(encode.synced());
     } finally {
@@ -212,7 +225,13 @@ export class Hub {
     if (!conn.isOpen || this.holds(conn, conv)) return;
     // counted, never refused: a join's attach must run even while another attach reads
     const key = conn.id + '\n' + conv;
-    this.attaching.set(key, (this.attaching.get(key) ?? 0) + 1);
+    const under = this.attaching.get(key);
+    if (under) under.n++;
+    else {
+      let end = (): void => {};
+      const ended = new Promise<void>((r) => (end = r));
+      this.attaching.set(key, { n: 1, ended, end });
+    }
     const chan = this.pin(conv);
     try {
       const [states, cursor] = await Promise.all([this.readStates([conv], [chan], (cs) => this.store.log.states(conn.user, cs)), this.store.cursors.cursorOf(conn.user, conn.device, conv)]);
@@ -236,9 +255,11 @@ export class Hub {
         t.unref();
       } else this.log.warn({ err: String(err), conv, conn: conn.id }, 'giving up attaching a conversation');
     } finally {
-      const n = this.attaching.get(key)! - 1;
-      if (n) this.attaching.set(key, n);
-      else this.attaching.delete(key);
+      const under = this.attaching.get(key)!;
+      if (--under.n === 0) {
+        this.attaching.delete(key);
+        under.end();
+      }
       this.unpin(conv);
     }
   }
