@@ -35,9 +35,12 @@ export class Presence {
   private renewTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private leaseHeld = false;
-  /** a lapse was seen and no re-registration has got through every connection since */
-  private reregisterOwed = false;
+  /** lapses of the lease seen so far */
+  private lapses = 0;
+  /** lapses covered by a re-registration that got through every connection (behind `lapses`: one is owed) */
+  private reregistered = 0;
   private renewing: Promise<void> | null = null;
+  private reregistering: Promise<void> | null = null;
   /** the lease generation registrations are written under (a new one after every lapse) */
   private generation = 0;
   private stopped = false;
@@ -88,7 +91,7 @@ export class Presence {
   async open(conn: Conn): Promise<string[] | null> {
     // A connection registered before the lease exists could never be swept if this
     // node died: hold the lease first.
-    if (!this.leaseHeld) await this.renew();
+    if (!this.leaseHeld) await this.renewLease();
     if (!this.leaseHeld) throw new Error('presence lease not held');
     // An open the store did not confirm (no answer within STORE_TIMEOUT_MS) may still have
     // written the registration: close() must remove it either way, or the user stays online
@@ -131,35 +134,65 @@ export class Presence {
     if (unconfirmed) this.pendingClose.set(conn.id, { user: conn.user, connId: conn.id });
   }
 
-  /**
-   * Renews the lease (one renewal at a time: the timer's, an open's and a test's share the
-   * one in flight, so two never re-register the same connections at once).
-   */
-  renew(): Promise<void> {
-    return (this.renewing ??= this.renewOnce().finally(() => (this.renewing = null)));
+  /** Renews the lease, then re-registers the connections if a lapse is owed that (see reregistration). */
+  async renew(): Promise<void> {
+    await this.renewLease();
+    await this.reregistration();
   }
 
-  private async renewOnce(): Promise<void> {
+  /**
+   * Writes the lease (one write at a time: the timer's, an open's and a test's share the one
+   * in flight). Never waits for a re-registration: with thousands of connections that takes
+   * one store call each, and a renewal held behind it let the lease lapse again meanwhile.
+   */
+  private renewLease(): Promise<void> {
+    return (this.renewing ??= this.renewLeaseOnce().finally(() => (this.renewing = null)));
+  }
+
+  private async renewLeaseOnce(): Promise<void> {
     if (this.stopped) return;
     try {
       const { held, generation } = await this.store.renewLease(this.incarnation, this.ttlMs);
       this.generation = generation;
       if (!held && this.leaseHeld) this.log.warn({ generation }, 'presence lease had lapsed; re-registering connections');
-      if (!held) this.reregisterOwed = true;
-      // owed until one re-registration got through every connection: the renewal that saw the
-      // lapse also wrote the lease, so the next one finds it held, and a re-registration that
-      // failed part-way (a store timeout as the node came back from a freeze) would otherwise
-      // leave the rest swept offline while they stay open (the node-pause scenario, CI run of
-      // 12963d3: 20 users offline for their subscribers from the sweep at 7 s to the end)
-      if (this.reregisterOwed) {
-        await this.reregister();
-        this.reregisterOwed = false;
-      }
+      if (!held) this.lapses++;
       this.leaseHeld = true;
-      await this.flushPendingCloses();
     } catch (err) {
       if (this.leaseHeld) this.log.warn({ err: String(err) }, 'presence lease renewal failed');
       this.leaseHeld = false;
+      return;
+    }
+    if (this.reregistered < this.lapses) void this.reregistration();
+    try {
+      await this.flushPendingCloses();
+    } catch {
+      // kept: the next renewal flushes them
+    }
+  }
+
+  /**
+   * The re-registration owed after lapses (one at a time; the renewals go on beside it). Owed
+   * until one got through every connection: the renewal that saw the lapse also wrote the
+   * lease, so the next one finds it held, and a re-registration that failed part-way (a store
+   * timeout as the node came back from a freeze) would otherwise leave the rest swept offline
+   * while they stay open (the node-pause scenario, CI run of 12963d3: 20 users offline for
+   * their subscribers from the sweep at 7 s to the end). A lapse seen while one runs is owed
+   * another: registrations written before it carry the older generation, which gets swept.
+   */
+  private reregistration(): Promise<void> {
+    return (this.reregistering ??= this.reregisterOwed().finally(() => (this.reregistering = null)));
+  }
+
+  private async reregisterOwed(): Promise<void> {
+    while (this.reregistered < this.lapses && this.leaseHeld && !this.stopped) {
+      const covers = this.lapses;
+      try {
+        await this.reregister();
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'presence re-registration failed; the next renewal tries again');
+        return;
+      }
+      this.reregistered = covers;
     }
   }
 

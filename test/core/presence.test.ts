@@ -102,6 +102,97 @@ describe('presence, a re-registration that fails part-way', () => {
   });
 });
 
+describe('presence, a slow re-registration', () => {
+  it('does not hold up the lease: renewals write it while the re-registration still waits on the store', async () => {
+    let now = 9_000_000;
+    const { store, nodes } = simCluster(1, { now: () => now, presenceTtlMs: TTL });
+    const sweeper = nodes[0]!.presence;
+    // node 2's re-registrations wait on a gate the test opens (thousands of connections, one store call each)
+    const slow = Object.create(store) as MemoryStore;
+    let gate: Promise<void> | null = null;
+    let open = (): void => {};
+    let leaseWrites = 0;
+    slow.renewLease = async (inc, ttl) => {
+      leaseWrites++;
+      return store.renewLease(inc, ttl);
+    };
+    slow.openConn = async (reg, max, mode) => {
+      if (mode === 'reregister' && gate) await gate;
+      return store.openConn(reg, max, mode);
+    };
+    const conns = ['u1', 'u2'].map((user, i) => ({ user, id: `c${i + 1}`, device: 'd', registered: false, isOpen: true }) as unknown as Conn);
+    const presence = new Presence(slow, pino({ level: 'silent' }), 'inc.2', TTL, 10, () => conns);
+    for (const c of conns) await presence.open(c);
+    now += TTL + 10;
+    await sweeper.renew();
+    expect(await sweeper.sweepDead()).toBe(2);
+    gate = new Promise<void>((r) => (open = r));
+    // back: the renewal sees the lapse; its re-registration waits on the store
+    const first = presence.renew();
+    await settle();
+    const before = leaseWrites;
+    // the next renewals come while it waits: each writes the lease, none waits for it to end
+    now += TTL / 3;
+    void presence.renew();
+    await settle();
+    now += TTL / 3;
+    void presence.renew();
+    await settle();
+    expect(leaseWrites - before, 'lease writes while the re-registration waited').toBe(2);
+    // so the lease never lapses again, and nobody sweeps this node meanwhile
+    now += TTL / 3;
+    await sweeper.renew();
+    expect(await sweeper.sweepDead()).toBe(0);
+    open();
+    gate = null;
+    await first;
+    for (const [i, u] of ['u1', 'u2'].entries()) {
+      expect(store.registeredConns(u)).toEqual([`c${i + 1}`]);
+      expect(store.statusOf(u)?.status).toBe('online');
+    }
+  });
+
+  it('a lapse seen while a re-registration runs is owed another one: what it wrote before the lapse was swept with it', async () => {
+    let now = 11_000_000;
+    const { store, nodes } = simCluster(1, { now: () => now, presenceTtlMs: TTL });
+    const sweeper = nodes[0]!.presence;
+    const slow = Object.create(store) as MemoryStore;
+    let gate: Promise<void> | null = null;
+    let open = (): void => {};
+    // c2's re-registration waits on the gate; c1's goes through at once
+    slow.openConn = async (reg, max, mode) => {
+      if (mode === 'reregister' && reg.connId === 'c2' && gate) await gate;
+      return store.openConn(reg, max, mode);
+    };
+    const conns = ['u1', 'u2'].map((user, i) => ({ user, id: `c${i + 1}`, device: 'd', registered: false, isOpen: true }) as unknown as Conn);
+    const presence = new Presence(slow, pino({ level: 'silent' }), 'inc.2', TTL, 10, () => conns);
+    for (const c of conns) await presence.open(c);
+    now += TTL + 10;
+    await sweeper.renew();
+    expect(await sweeper.sweepDead()).toBe(2);
+    gate = new Promise<void>((r) => (open = r));
+    const first = presence.renew();
+    await settle();
+    expect(store.registeredConns('u1'), 'c1 re-registered, c2 waiting').toEqual(['c1']);
+    // frozen again past the lease while c2 waits: the sweep takes c1 once more
+    now += TTL + 10;
+    await sweeper.renew();
+    expect(await sweeper.sweepDead()).toBe(1);
+    expect(store.registeredConns('u1')).toEqual([]);
+    // back again: a second lapse, seen while the first re-registration still runs
+    const second = presence.renew();
+    await settle();
+    open();
+    gate = null;
+    await first;
+    await second;
+    for (const [i, u] of ['u1', 'u2'].entries()) {
+      expect(store.registeredConns(u), `${u} registered`).toEqual([`c${i + 1}`]);
+      expect(store.statusOf(u)?.status).toBe('online');
+    }
+  });
+});
+
 describe('presence, an open whose answer is lost', () => {
   it('a registration the store wrote but did not confirm (STORE_TIMEOUT_MS) is removed when the connection closes: no ghost online, no registry entry', async () => {
     const { store } = simCluster(1, { presenceTtlMs: TTL });
