@@ -102,94 +102,95 @@ describe('presence, a re-registration that fails part-way', () => {
   });
 });
 
+/**
+ * Node 2 (incarnation inc.2) with users u1, u2 on connections c1, c2, swept by node 1 after a
+ * freeze past its lease; the re-registrations of the connections `gated` picks wait on a gate
+ * the test opens (thousands of connections, one store call each).
+ */
+async function sweptNode(start: number, gated: (connId: string) => boolean) {
+  let now = start;
+  const { store, nodes } = simCluster(1, { now: () => now, presenceTtlMs: TTL });
+  const sweeper = nodes[0]!.presence;
+  const slow = Object.create(store) as MemoryStore;
+  let gate: Promise<void> | null = null;
+  let open = (): void => {};
+  let leaseWrites = 0;
+  slow.renewLease = async (inc, ttl) => {
+    leaseWrites++;
+    return store.renewLease(inc, ttl);
+  };
+  slow.openConn = async (reg, max, mode) => {
+    if (mode === 'reregister' && gate && gated(reg.connId)) await gate;
+    return store.openConn(reg, max, mode);
+  };
+  const conns = ['u1', 'u2'].map((user, i) => ({ user, id: `c${i + 1}`, device: 'd', registered: false, isOpen: true }) as unknown as Conn);
+  const presence = new Presence(slow, pino({ level: 'silent' }), 'inc.2', TTL, 10, () => conns);
+  for (const c of conns) await presence.open(c);
+  const sweepAfter = async (ms: number) => {
+    now += ms;
+    await sweeper.renew();
+    return sweeper.sweepDead();
+  };
+  expect(await sweepAfter(TTL + 10), 'swept after the freeze').toBe(2);
+  return {
+    store,
+    presence,
+    sweepAfter,
+    pass: (ms: number) => void (now += ms),
+    leaseWrites: () => leaseWrites,
+    hold: () => void (gate = new Promise<void>((r) => (open = r))),
+    release: () => {
+      gate = null;
+      open();
+    },
+    bothOnline: () => {
+      for (const [i, u] of ['u1', 'u2'].entries()) {
+        expect(store.registeredConns(u), `${u} registered`).toEqual([`c${i + 1}`]);
+        expect(store.statusOf(u)?.status).toBe('online');
+      }
+    },
+  };
+}
+
 describe('presence, a slow re-registration', () => {
   it('does not hold up the lease: renewals write it while the re-registration still waits on the store', async () => {
-    let now = 9_000_000;
-    const { store, nodes } = simCluster(1, { now: () => now, presenceTtlMs: TTL });
-    const sweeper = nodes[0]!.presence;
-    // node 2's re-registrations wait on a gate the test opens (thousands of connections, one store call each)
-    const slow = Object.create(store) as MemoryStore;
-    let gate: Promise<void> | null = null;
-    let open = (): void => {};
-    let leaseWrites = 0;
-    slow.renewLease = async (inc, ttl) => {
-      leaseWrites++;
-      return store.renewLease(inc, ttl);
-    };
-    slow.openConn = async (reg, max, mode) => {
-      if (mode === 'reregister' && gate) await gate;
-      return store.openConn(reg, max, mode);
-    };
-    const conns = ['u1', 'u2'].map((user, i) => ({ user, id: `c${i + 1}`, device: 'd', registered: false, isOpen: true }) as unknown as Conn);
-    const presence = new Presence(slow, pino({ level: 'silent' }), 'inc.2', TTL, 10, () => conns);
-    for (const c of conns) await presence.open(c);
-    now += TTL + 10;
-    await sweeper.renew();
-    expect(await sweeper.sweepDead()).toBe(2);
-    gate = new Promise<void>((r) => (open = r));
+    const n2 = await sweptNode(9_000_000, () => true);
+    n2.hold();
     // back: the renewal sees the lapse; its re-registration waits on the store
-    const first = presence.renew();
+    const first = n2.presence.renew();
     await settle();
-    const before = leaseWrites;
+    const before = n2.leaseWrites();
     // the next renewals come while it waits: each writes the lease, none waits for it to end
-    now += TTL / 3;
-    void presence.renew();
-    await settle();
-    now += TTL / 3;
-    void presence.renew();
-    await settle();
-    expect(leaseWrites - before, 'lease writes while the re-registration waited').toBe(2);
-    // so the lease never lapses again, and nobody sweeps this node meanwhile
-    now += TTL / 3;
-    await sweeper.renew();
-    expect(await sweeper.sweepDead()).toBe(0);
-    open();
-    gate = null;
-    await first;
-    for (const [i, u] of ['u1', 'u2'].entries()) {
-      expect(store.registeredConns(u)).toEqual([`c${i + 1}`]);
-      expect(store.statusOf(u)?.status).toBe('online');
+    for (let i = 0; i < 2; i++) {
+      n2.pass(TTL / 3);
+      void n2.presence.renew();
+      await settle();
     }
+    expect(n2.leaseWrites() - before, 'lease writes while the re-registration waited').toBe(2);
+    // so the lease never lapses again, and nobody sweeps this node meanwhile
+    expect(await n2.sweepAfter(TTL / 3)).toBe(0);
+    n2.release();
+    await first;
+    n2.bothOnline();
   });
 
   it('a lapse seen while a re-registration runs is owed another one: what it wrote before the lapse was swept with it', async () => {
-    let now = 11_000_000;
-    const { store, nodes } = simCluster(1, { now: () => now, presenceTtlMs: TTL });
-    const sweeper = nodes[0]!.presence;
-    const slow = Object.create(store) as MemoryStore;
-    let gate: Promise<void> | null = null;
-    let open = (): void => {};
     // c2's re-registration waits on the gate; c1's goes through at once
-    slow.openConn = async (reg, max, mode) => {
-      if (mode === 'reregister' && reg.connId === 'c2' && gate) await gate;
-      return store.openConn(reg, max, mode);
-    };
-    const conns = ['u1', 'u2'].map((user, i) => ({ user, id: `c${i + 1}`, device: 'd', registered: false, isOpen: true }) as unknown as Conn);
-    const presence = new Presence(slow, pino({ level: 'silent' }), 'inc.2', TTL, 10, () => conns);
-    for (const c of conns) await presence.open(c);
-    now += TTL + 10;
-    await sweeper.renew();
-    expect(await sweeper.sweepDead()).toBe(2);
-    gate = new Promise<void>((r) => (open = r));
-    const first = presence.renew();
+    const n2 = await sweptNode(11_000_000, (id) => id === 'c2');
+    n2.hold();
+    const first = n2.presence.renew();
     await settle();
-    expect(store.registeredConns('u1'), 'c1 re-registered, c2 waiting').toEqual(['c1']);
+    expect(n2.store.registeredConns('u1'), 'c1 re-registered, c2 waiting').toEqual(['c1']);
     // frozen again past the lease while c2 waits: the sweep takes c1 once more
-    now += TTL + 10;
-    await sweeper.renew();
-    expect(await sweeper.sweepDead()).toBe(1);
-    expect(store.registeredConns('u1')).toEqual([]);
+    expect(await n2.sweepAfter(TTL + 10)).toBe(1);
+    expect(n2.store.registeredConns('u1')).toEqual([]);
     // back again: a second lapse, seen while the first re-registration still runs
-    const second = presence.renew();
+    const second = n2.presence.renew();
     await settle();
-    open();
-    gate = null;
+    n2.release();
     await first;
     await second;
-    for (const [i, u] of ['u1', 'u2'].entries()) {
-      expect(store.registeredConns(u), `${u} registered`).toEqual([`c${i + 1}`]);
-      expect(store.statusOf(u)?.status).toBe('online');
-    }
+    n2.bothOnline();
   });
 });
 
