@@ -21,6 +21,16 @@ export interface HubOptions {
 
 type Chan = ConvChannel<Conn, ConnConv>;
 
+/** The attaches under way of one connection to one conversation (Hub.attaching). */
+interface Attaching {
+  conv: string;
+  n: number;
+  ended: Promise<void>;
+  end: () => void;
+  /** one of them failed: its read, or its backlog's (which then retries on its own) */
+  failed: boolean;
+}
+
 /** Replay waits for the socket to drain past this many unsent bytes. */
 const PACE_BYTES = 256 * 1024;
 const REPLAY_BATCH = 100;
@@ -74,10 +84,11 @@ export class Hub {
   private readonly syncReads = new Semaphore(SYNC_READS);
   /**
    * `conn id + "\n" + conv` → attaches under way (so a burst of a new dm's messages starts one,
-   * not one each), and when the last of them ends (a connect sync that left the conversation
-   * to them waits for it before `synced`)
+   * not one each), when the last of them ends, and whether one failed (its read, or its
+   * backlog's: it retries later). A connect sync that left the conversation to them waits for
+   * that end before `synced`, and fails the handshake when one failed.
    */
-  private readonly attaching = new Map<string, { n: number; ended: Promise<void>; end: () => void }>();
+  private readonly attaching = new Map<string, Attaching>();
   private resyncPlan: ResyncPlan | null = null;
   /** a resync was requested since the current plan was made: start over */
   private resyncFresh = false;
@@ -164,7 +175,7 @@ export class Hub {
       const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
       const stale: string[] = [];
       /** attaches this sync left conversations to: their frames belong before `synced` (PROTOCOL.md, Connect 3) */
-      const leftTo: Promise<void>[] = [];
+      const leftTo: Attaching[] = [];
       for (let i = 0; i < convs.length; i++) {
         const conv = convs[i]!;
         const st = states[i]!;
@@ -178,12 +189,13 @@ export class Hub {
           if (conv.startsWith('g:') || st.epoch !== null) stale.push(conv);
           continue;
         }
-        // a join's attach of this connection runs or ran meanwhile (its bus event came during
-        // these reads): it does this conversation's part, the earlier membership's included
+        // an attach of this connection (a join's or a dm message's bus event came during these
+        // reads) ran or runs meanwhile: it does this conversation's part, the earlier
+        // membership's included
         if (st.epoch !== null && conn.finished?.has(conv)) continue;
         const attaching = st.epoch !== null ? this.attaching.get(conn.id + '\n' + conv) : undefined;
         if (attaching) {
-          leftTo.push(attaching.ended);
+          leftTo.push(attaching);
           continue;
         }
         if (st.epoch === null || this.holds(conn, conv)) {
@@ -205,10 +217,13 @@ export class Hub {
       if (stale.length) void this.store.groups.forgetConvs(conn.user, stale).catch(() => {});
       for (const { cc, st, force } of ccs) {
         if (!conn.isOpen) return;
-        await this.replay(cc, st.trimmed, st.head, force);
+        if (!(await this.replay(cc, st.trimmed, st.head, force))) throw new Error(`reading the backlog of ${cc.conv} failed during the connect sync`);
       }
-      await Promise.all(leftTo);
+      await Promise.all(leftTo.map((a) => a.ended));
       if (!conn.isOpen) return;
+      // its rest would come after `synced`, from a retry: the handshake fails instead (1013)
+      const failed = leftTo.find((a) => a.failed);
+      if (failed) throw new Error(`attaching ${failed.conv} failed during the connect sync`);
       if (conn.captured) capturing?.out(conn, { t: 'synced' });
       conn.send(encode.synced());
     } finally {
@@ -225,12 +240,12 @@ export class Hub {
     if (!conn.isOpen || this.holds(conn, conv)) return;
     // counted, never refused: a join's attach must run even while another attach reads
     const key = conn.id + '\n' + conv;
-    const under = this.attaching.get(key);
+    let under = this.attaching.get(key);
     if (under) under.n++;
     else {
       let end = (): void => {};
       const ended = new Promise<void>((r) => (end = r));
-      this.attaching.set(key, { n: 1, ended, end });
+      this.attaching.set(key, (under = { conv, n: 1, ended, end, failed: false }));
     }
     const chan = this.pin(conv);
     try {
@@ -248,14 +263,14 @@ export class Hub {
       if (!owed) return;
       const cc = this.attach(conn, chan, conv, st.epoch, owed.from);
       this.bound(cc, owed);
-      await this.replay(cc, st.trimmed, st.head, false);
+      if (!(await this.replay(cc, st.trimmed, st.head, false))) under.failed = true;
     } catch (err) {
+      under.failed = true;
       if (attempt < 30 && conn.isOpen) {
         const t = setTimeout(() => void this.attachLater(conn, conv, joinSeq, attempt + 1, earlierOwed), 1000);
         t.unref();
       } else this.log.warn({ err: String(err), conv, conn: conn.id }, 'giving up attaching a conversation');
     } finally {
-      const under = this.attaching.get(key)!;
       if (--under.n === 0) {
         this.attaching.delete(key);
         under.end();
@@ -569,13 +584,15 @@ export class Hub {
   /**
    * Sends the connection its conversation from cc.pos on, paced by the socket draining,
    * until it has reached what the channel delivered; then the channel pushes live.
+   * False when a store read failed: it goes on from a retry 500 ms later (past the 60th, the
+   * connection is closed 1013), so the caller cannot count its frames as sent yet.
    */
-  async replay(cc: ConnConv, trimmed: number, storeHead: number, forceAnnounce: boolean, attempt = 0): Promise<void> {
+  async replay(cc: ConnConv, trimmed: number, storeHead: number, forceAnnounce: boolean, attempt = 0): Promise<boolean> {
     const gen = ++cc.replayGen;
     cc.live = false;
     const conn = cc.conn;
     const ch = this.chans.get(cc.conv);
-    if (!ch) return;
+    if (!ch) return true;
     const epoch = ch.epoch;
     const current = () => cc.replayGen === gen && conn.isOpen && ch.epoch === epoch && conn.views?.get(cc.conv) === cc;
     try {
@@ -598,7 +615,7 @@ export class Hub {
         cc.pos = to;
       }
       for (;;) {
-        if (!current()) return;
+        if (!current()) return true;
         // Caught up with what the channel delivered: it pushes everything above (a hole
         // it is filling included), in order, from here on.
         const target = Math.min(cc.until, ch.last);
@@ -609,10 +626,10 @@ export class Hub {
           const read = this.store.log.range(cc.conv, cc.pos + 1, cc.until === Infinity ? null : cc.until, REPLAY_BATCH);
           return Promise.all([read, cc.conv.startsWith('g:') ? this.store.log.states(conn.user, [cc.conv], true) : null]);
         });
-        if (!current()) return;
+        if (!current()) return true;
         if (states) {
           this.applyMembership(cc, states[0]!);
-          if (!current()) return;
+          if (!current()) return true;
         }
         head = Math.max(head, ch.last);
         if (entries.length === 0) {
@@ -640,8 +657,9 @@ export class Hub {
       cc.live = true;
       if (cc.pos >= cc.until) this.detachFromConn(cc);
       else this.settle(ch, cc);
+      return true;
     } catch (err) {
-      if (!current()) return;
+      if (!current()) return true;
       if (attempt < 60) {
         const t = setTimeout(() => {
           if (current()) void this.replay(cc, trimmed, storeHead, false, attempt + 1);
@@ -651,6 +669,7 @@ export class Hub {
         this.log.warn({ err: String(err), conv: cc.conv }, 'replay failed; closing the connection so it resumes from its cursor');
         if (conn.closeNow(CloseCode.tryAgainLater, 'store unavailable')) this.metrics.closes.inc({ code: String(CloseCode.tryAgainLater) });
       }
+      return false;
     }
   }
 

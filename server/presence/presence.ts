@@ -134,7 +134,7 @@ export class Presence {
     if (unconfirmed) this.pendingClose.set(conn.id, { user: conn.user, connId: conn.id });
   }
 
-  /** Renews the lease, then re-registers the connections if a lapse is owed that (see reregistration). */
+  /** Renews the lease, then re-registers the connections when a lapse left that owed (see reregistration). */
   async renew(): Promise<void> {
     await this.renewLease();
     await this.reregistration();

@@ -1,7 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { heldStates, settle, simCluster } from './sim-node.ts';
+import type { ConversationLog } from '../../server/store/log.ts';
+import { heldStates, settle, simCluster, type SimConn } from './sim-node.ts';
 
 const conv = 'dm:ua:ub';
+
+const framesOf = (c: { socket: SimConn['socket'] }) => c.socket.frames.map((f) => (f.t === 'conv' ? `conv ${f.cursor}/${f.head}` : f.t === 'msg' ? `msg ${f.seq}` : f.t));
+
+/**
+ * A log whose calls of one method wait while `gate` is set, and fail where `failing` says so
+ * (a store timeout), after `late` when set (so the connect sync has gone past the dm first).
+ */
+function flakyLog(method: 'states' | 'range') {
+  const o = { calls: 0, failing: (_call: number) => false, late: null as Promise<void> | null, gate: null as Promise<void> | null };
+  const wrapLog = (log: ConversationLog): ConversationLog =>
+    new Proxy(log, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== method) return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: unknown[]) => {
+          const call = ++o.calls;
+          if (o.gate) await o.gate;
+          if (o.failing(call)) {
+            if (o.late) await o.late;
+            throw new Error('the store did not answer in time');
+          }
+          return (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+  return { o, wrapLog };
+}
 
 /**
  * PROTOCOL.md, Connect 3: every `conv` frame of the connect sequence comes before `synced`.
@@ -31,8 +59,74 @@ describe('a dm message during the connect sync', () => {
     const a = await connecting;
     await settle(40);
 
-    const seen = a.socket.frames.map((f) => (f.t === 'conv' ? `conv ${f.cursor}/${f.head}` : f.t === 'msg' ? `msg ${f.seq}` : f.t));
+    const seen = framesOf(a);
     expect(seen.indexOf('synced'), `frames: ${seen.join(', ')}`).toBe(seen.length - 1);
     expect(seen.filter((s) => s.startsWith('msg'))).toEqual(['msg 1', 'msg 2']);
+  });
+
+  // Found in review: the attach's failure ended it, the sync sent `synced`, and the attach's
+  // retry a second later sent the dm after it. The handshake fails instead (1013, PROTOCOL.md
+  // Connect 1: the store failed during it), and the device's next connection gets it all.
+  it('when that attach fails, the handshake fails (no synced); the next connection gets the dm before synced', async () => {
+    const flaky = flakyLog('states');
+    let release = (): void => {};
+    const { store, nodes } = simCluster(1, { wrapLog: flaky.wrapLog });
+    const n1 = nodes[0]!;
+    const send = (cmid: string) => store.send({ conv, isGroup: false, dmUsers: ['ua', 'ub'], sender: 'ub', cmid, bodyJson: '"x"' });
+    await send('m1');
+    await settle();
+    flaky.o.calls = 0;
+    // the sync's states read is call 1 and answers; the attach's is call 2 and fails, late
+    flaky.o.failing = (call) => call === 2;
+    flaky.o.late = new Promise<void>((r) => (release = r));
+    let open = (): void => {};
+    flaky.o.gate = new Promise<void>((r) => (open = r));
+    let synced: SimConn | Error | null = null;
+    const connecting = n1.connect('ua', 'd1').then(
+      (c) => (synced = c),
+      (err: Error) => (synced = err),
+    );
+    for (let i = 0; i < 50 && flaky.o.calls < 1; i++) await settle(1);
+    // the dm's next message comes while the sync's read is out
+    await send('m2');
+    await settle();
+    expect(flaky.o.calls, 'the sync and the attach both read').toBe(2);
+    flaky.o.gate = null;
+    open();
+    await settle();
+    expect(synced, 'the sync waits for the attach').toBeNull();
+    release();
+    await connecting;
+    expect(synced).toBeInstanceOf(Error);
+    expect(String(synced)).toMatch(/attaching dm:ua:ub failed during the connect sync/);
+    const conn = [...n1.hub.conns.values()][0]!;
+    expect(framesOf({ socket: conn.ws as unknown as SimConn['socket'] })).not.toContain('synced');
+    // the gateway closes it 1013; the device connects again
+    conn.ws.terminate();
+    await settle();
+    flaky.o.failing = () => false;
+    const again = await n1.connect('ua', 'd1');
+    await settle(40);
+    expect(framesOf(again)).toEqual(['welcome', 'conv 0/2', 'msg 1', 'msg 2', 'synced']);
+  });
+});
+
+describe("the connect sync's own backlog read failing", () => {
+  it('fails the handshake rather than send synced and the rest of the backlog after it', async () => {
+    const flaky = flakyLog('range');
+    const { store, nodes } = simCluster(1, { wrapLog: flaky.wrapLog });
+    const n1 = nodes[0]!;
+    for (const cmid of ['m1', 'm2']) await store.send({ conv, isGroup: false, dmUsers: ['ua', 'ub'], sender: 'ub', cmid, bodyJson: '"x"' });
+    await settle();
+    flaky.o.failing = (call) => call === 1;
+    await expect(n1.connect('ua', 'd1')).rejects.toThrow(/reading the backlog of dm:ua:ub failed during the connect sync/);
+    const conn = [...n1.hub.conns.values()][0]!;
+    // nothing after the welcome: no synced (the gateway answers `unavailable` and closes 1013)
+    expect(framesOf({ socket: conn.ws as unknown as SimConn['socket'] })).toEqual(['welcome']);
+    conn.ws.terminate();
+    await settle();
+    const again = await n1.connect('ua', 'd1');
+    await settle(40);
+    expect(framesOf(again)).toEqual(['welcome', 'conv 0/2', 'msg 1', 'msg 2', 'synced']);
   });
 });
