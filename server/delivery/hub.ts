@@ -219,10 +219,19 @@ export class Hub {
         if (!conn.isOpen) return;
         if (!(await this.replay(cc, st.trimmed, st.head, force))) throw new Error(`reading the backlog of ${cc.conv} failed during the connect sync`);
       }
-      await Promise.all(leftTo.map((a) => a.ended));
-      if (!conn.isOpen) return;
+      // Then every attach of this connection to these conversations: those left to above, and
+      // those the replays started for a later membership (detachFromConn's rejoin walk, one
+      // after another: at most MEMBERSHIPS_KEPT). Their frames belong before `synced` too.
+      const waited = [...leftTo];
+      for (let more = leftTo; ; ) {
+        await Promise.all(more.map((a) => a.ended));
+        if (!conn.isOpen) return;
+        more = convs.flatMap((c) => this.attaching.get(conn.id + '\n' + c) ?? []);
+        if (!more.length) break;
+        waited.push(...more);
+      }
       // its rest would come after `synced`, from a retry: the handshake fails instead (1013)
-      const failed = leftTo.find((a) => a.failed);
+      const failed = waited.find((a) => a.failed);
       if (failed) throw new Error(`attaching ${failed.conv} failed during the connect sync`);
       if (conn.captured) capturing?.out(conn, { t: 'synced' });
       conn.send(encode.synced());

@@ -130,3 +130,22 @@ describe("the connect sync's own backlog read failing", () => {
     expect(framesOf(again)).toEqual(['welcome', 'conv 0/2', 'msg 1', 'msg 2', 'synced']);
   });
 });
+
+describe('a device away across a leave and a re-join', () => {
+  it("its next connection gets both memberships' conv frames and backlog before synced", async () => {
+    const { store, nodes } = simCluster(1);
+    const n1 = nodes[0]!;
+    const send = (cmid: string) => store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid, bodyJson: '"x"' });
+    await store.createGroup('owner', 'team', ['u3']);
+    await send('owed-1');
+    await store.leaveGroup('u3', 'team', 'u3');
+    await send('not-owed-2');
+    await store.joinGroup('owner', 'team', ['u3']);
+    await send('owed-3');
+    const c = await n1.connect('u3', 'a');
+    await settle(60);
+    const seen = framesOf(c);
+    expect(seen.filter((s) => s.startsWith('msg'))).toEqual(['msg 1', 'msg 3']);
+    expect(seen.indexOf('synced'), `frames: ${seen.join(', ')}`).toBe(seen.length - 1);
+  });
+});
