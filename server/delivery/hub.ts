@@ -25,6 +25,7 @@ type Chan = ConvChannel<Conn, ConnConv>;
 interface Attaching {
   conv: string;
   n: number;
+  /** the last of them ended, or one failed */
   ended: Promise<void>;
   end: () => void;
   /** one of them failed: its read, or its backlog's (which then retries on its own) */
@@ -89,6 +90,8 @@ export class Hub {
    * that end before `synced`, and fails the handshake when one failed.
    */
   private readonly attaching = new Map<string, Attaching>();
+  /** every attach of a connection begun while its connect sync runs (one that failed and ended early included) */
+  private readonly syncAttaches = new WeakMap<Conn, Attaching[]>();
   private resyncPlan: ResyncPlan | null = null;
   /** a resync was requested since the current plan was made: start over */
   private resyncFresh = false;
@@ -165,6 +168,16 @@ export class Hub {
    * `conv`, gaps and its backlog, one conversation after another; then `synced`.
    */
   async syncOnConnect(conn: Conn): Promise<void> {
+    const attaches: Attaching[] = [];
+    this.syncAttaches.set(conn, attaches);
+    try {
+      await this.syncConvs(conn, attaches);
+    } finally {
+      this.syncAttaches.delete(conn);
+    }
+  }
+
+  private async syncConvs(conn: Conn, attaches: readonly Attaching[]): Promise<void> {
     const convs = await this.syncReads.run(() => this.store.groups.userConvs(conn.user));
     const pinned = convs.map((c) => this.pin(c));
     try {
@@ -174,8 +187,6 @@ export class Hub {
       if (!conn.isOpen) return;
       const ccs: { cc: ConnConv; st: ConvState; force: boolean }[] = [];
       const stale: string[] = [];
-      /** attaches this sync left conversations to: their frames belong before `synced` (PROTOCOL.md, Connect 3) */
-      const leftTo: Attaching[] = [];
       for (let i = 0; i < convs.length; i++) {
         const conv = convs[i]!;
         const st = states[i]!;
@@ -193,11 +204,7 @@ export class Hub {
         // reads) ran or runs meanwhile: it does this conversation's part, the earlier
         // membership's included
         if (st.epoch !== null && conn.finished?.has(conv)) continue;
-        const attaching = st.epoch !== null ? this.attaching.get(conn.id + '\n' + conv) : undefined;
-        if (attaching) {
-          leftTo.push(attaching);
-          continue;
-        }
+        if (st.epoch !== null && this.attaching.has(conn.id + '\n' + conv)) continue;
         if (st.epoch === null || this.holds(conn, conv)) {
           // dm without a message yet: attach so its first message flows live.
           if (st.epoch === null && !this.holds(conn, conv)) this.attach(conn, chan, conv, null, 0);
@@ -219,20 +226,20 @@ export class Hub {
         if (!conn.isOpen) return;
         if (!(await this.replay(cc, st.trimmed, st.head, force))) throw new Error(`reading the backlog of ${cc.conv} failed during the connect sync`);
       }
-      // Then every attach of this connection to these conversations: those left to above, and
-      // those the replays started for a later membership (detachFromConn's rejoin walk, one
-      // after another: at most MEMBERSHIPS_KEPT). Their frames belong before `synced` too.
-      const waited = [...leftTo];
-      for (let more = leftTo; ; ) {
-        await Promise.all(more.map((a) => a.ended));
+      // Then every attach of this connection to these conversations begun since the sync did:
+      // those it left conversations to above, and those its replays started for a later
+      // membership (detachFromConn's rejoin walk, one after another: at most MEMBERSHIPS_KEPT).
+      // Their frames belong before `synced` too (PROTOCOL.md, Connect 3). One that failed
+      // would send its rest after `synced`, from a retry: the handshake fails instead (1013).
+      // `attaches` grows while this waits.
+      const mine = new Set(convs);
+      for (let i = 0; i < attaches.length; i++) {
+        const a = attaches[i]!;
+        if (!mine.has(a.conv)) continue;
+        await a.ended;
         if (!conn.isOpen) return;
-        more = convs.flatMap((c) => this.attaching.get(conn.id + '\n' + c) ?? []);
-        if (!more.length) break;
-        waited.push(...more);
+        if (a.failed) throw new Error(`attaching ${a.conv} failed during the connect sync`);
       }
-      // its rest would come after `synced`, from a retry: the handshake fails instead (1013)
-      const failed = waited.find((a) => a.failed);
-      if (failed) throw new Error(`attaching ${failed.conv} failed during the connect sync`);
       if (conn.captured) capturing?.out(conn, { t: 'synced' });
       conn.send(encode.synced());
     } finally {
@@ -255,6 +262,7 @@ export class Hub {
       let end = (): void => {};
       const ended = new Promise<void>((r) => (end = r));
       this.attaching.set(key, (under = { conv, n: 1, ended, end, failed: false }));
+      this.syncAttaches.get(conn)?.push(under);
     }
     const chan = this.pin(conv);
     try {
@@ -272,9 +280,13 @@ export class Hub {
       if (!owed) return;
       const cc = this.attach(conn, chan, conv, st.epoch, owed.from);
       this.bound(cc, owed);
-      if (!(await this.replay(cc, st.trimmed, st.head, false))) under.failed = true;
+      if (!(await this.replay(cc, st.trimmed, st.head, false))) {
+        under.failed = true;
+        under.end();
+      }
     } catch (err) {
       under.failed = true;
+      under.end();
       if (attempt < 30 && conn.isOpen) {
         const t = setTimeout(() => void this.attachLater(conn, conv, joinSeq, attempt + 1, earlierOwed), 1000);
         t.unref();
