@@ -131,17 +131,22 @@ describe("the connect sync's own backlog read failing", () => {
   });
 });
 
+/** u3 in g:team: seq 1 stored, u3 leaves, seq 2, u3 joins again, seq 3 (owed: 1 and 3). */
+async function leaveAndRejoin(store: ReturnType<typeof simCluster>['store']): Promise<void> {
+  const send = (cmid: string) => store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid, bodyJson: '"x"' });
+  await store.createGroup('owner', 'team', ['u3']);
+  await send('owed-1');
+  await store.leaveGroup('u3', 'team', 'u3');
+  await send('not-owed-2');
+  await store.joinGroup('owner', 'team', ['u3']);
+  await send('owed-3');
+}
+
 describe('a device away across a leave and a re-join', () => {
   it("its next connection gets both memberships' conv frames and backlog before synced", async () => {
     const { store, nodes } = simCluster(1);
     const n1 = nodes[0]!;
-    const send = (cmid: string) => store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid, bodyJson: '"x"' });
-    await store.createGroup('owner', 'team', ['u3']);
-    await send('owed-1');
-    await store.leaveGroup('u3', 'team', 'u3');
-    await send('not-owed-2');
-    await store.joinGroup('owner', 'team', ['u3']);
-    await send('owed-3');
+    await leaveAndRejoin(store);
     const c = await n1.connect('u3', 'a');
     await settle(60);
     const seen = framesOf(c);
@@ -186,13 +191,7 @@ describe('a rejoin attach failing while the sync replays another conversation', 
       });
     const { store, nodes } = simCluster(1, { wrapLog });
     const n1 = nodes[0]!;
-    const send = (cmid: string) => store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid, bodyJson: '"x"' });
-    await store.createGroup('owner', 'team', ['u3']);
-    await send('owed-1');
-    await store.leaveGroup('u3', 'team', 'u3');
-    await send('not-owed-2');
-    await store.joinGroup('owner', 'team', ['u3']);
-    await send('owed-3');
+    await leaveAndRejoin(store);
     await store.send({ conv: 'dm:u3:ux', isGroup: false, dmUsers: ['u3', 'ux'], sender: 'ux', cmid: 'd1', bodyJson: '"x"' });
     await settle();
     expect(await store.userConvs('u3')).toEqual(['g:team', 'dm:u3:ux']);
