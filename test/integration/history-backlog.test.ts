@@ -286,6 +286,30 @@ describe(`history and backlog (BACKLOG_LIMIT=${BACKLOG_LIMIT})`, () => {
     expect(seqs(cj.msgs(conv))).toEqual([4, 5]);
     expect((await convState(A, j, undefined, conv))).toMatchObject({ head: 5, cursor: 3 });
   });
+
+  // PROTOCOL.md Connect 3: every conv frame and backlog of the connect comes before `synced`.
+  // Until 2026-12-04 the second membership's came after it, every time: the replay of the
+  // first ends at the leave and starts the next one's attach, which the sync did not wait for.
+  it('a device away across a leave and a re-join gets both memberships, each after its conv frame, before synced', async () => {
+    const o = uid('o');
+    const r = uid('r');
+    const gid = uid('g');
+    const tok = await token({ sub: o });
+    expect((await api(A.url, 'POST', '/v1/groups', { token: tok, body: { id: gid, members: [r] } })).status).toBe(201);
+    const conv = `g:${gid}`;
+    const co = await connectAs(A, o);
+    await send(co, conv, 'owed-1');
+    expect((await api(A.url, 'DELETE', `/v1/groups/${gid}/members/${r}`, { token: tok })).status).toBe(200);
+    await send(co, conv, 'not-owed-2');
+    expect((await api(A.url, 'POST', `/v1/groups/${gid}/members`, { token: tok, body: { users: [r] } })).status).toBe(200);
+    await send(co, conv, 'owed-3');
+    const cr = await connectAs(A, r);
+    await cr.waitSynced();
+    // what a late frame would need to arrive
+    await sleep(500);
+    const seen = cr.frames.filter((f) => f.t === 'synced' || ((f.t === 'conv' || f.t === 'msg') && f.conv === conv)).map((f) => (f.t === 'conv' ? `conv ${f.cursor}/${f.head}` : f.t === 'msg' ? `msg ${f.seq}` : f.t));
+    expect(seen).toEqual(['conv 0/3', 'msg 1', 'conv 2/3', 'msg 3', 'synced']);
+  });
 });
 
 describe('retention (RETENTION_MAX_MSGS=5, BACKLOG_LIMIT=3, RETENTION_MS=2500)', () => {
