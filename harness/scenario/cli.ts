@@ -275,11 +275,36 @@ export const runCommand: Subcommand = {
   },
 };
 
+export interface FailedScenario {
+  name: string;
+  seed: number;
+  /** where its summary.md is */
+  summary: string;
+  /** the verdict's failure lines */
+  failures: string[];
+}
+
+/**
+ * A suite's verdict: one line, then each failed scenario's failures again with the command
+ * that repeats it. Repeated because a suite's blocks run to hundreds of lines and a CI log is
+ * often read from its tail alone (a CI run of 5efbcfd kept "FAIL: redis-outage" and nothing
+ * of why).
+ */
+export function suiteVerdictLines(total: number, failed: FailedScenario[], aborted: string[], wallMs: number): string[] {
+  const passed = total - failed.length - aborted.length;
+  const what = [failed.length ? `FAIL: ${failed.map((f) => f.name).join(', ')}` : '', aborted.length ? `ERROR: ${aborted.join(', ')}` : ''].filter(Boolean).join('; ');
+  const lines = [`suite: ${passed} of ${total} scenarios PASS${what ? ` (${what})` : ''} in ${formatWall(wallMs)}`];
+  for (const f of failed) {
+    lines.push(`  ${f.name}: repeat with \`imstorm run ${f.name} --seed ${f.seed}\`; ${f.summary}`);
+    for (const line of f.failures) lines.push(`    → ${line}`);
+  }
+  return lines;
+}
+
 /** Each scenario in turn; the exit code. */
 async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed: number, io: CliIo, live: LiveMetricsServer | undefined, agents: RemoteAgents | undefined, servers: TargetSpec | undefined): Promise<number> {
   {
-    let failed = 0;
-    const failedNames: string[] = [];
+    const failed: FailedScenario[] = [];
     const aborted: string[] = [];
     const suiteStart = Date.now();
     for (const s of list) {
@@ -317,8 +342,7 @@ async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed:
         }
         io.out(`report: ${path.relative(process.cwd(), r.dir) || r.dir}/report.html (also report.json, summary.md, junit.xml)`);
         if (!v.pass) {
-          failed++;
-          failedNames.push(name);
+          failed.push({ name, seed, summary: `${path.relative(process.cwd(), r.dir) || r.dir}/summary.md`, failures: v.failures });
         }
       } catch (err) {
         printer.done();
@@ -335,13 +359,11 @@ async function runList(list: Scenario[], flags: z.output<typeof runFlags>, seed:
     }
     // a suite's verdict in one line at the end: the per-scenario blocks above can run to hundreds of lines
     if (list.length > 1) {
-      const passed = list.length - failed - aborted.length;
-      const what = [failedNames.length ? `FAIL: ${failedNames.join(', ')}` : '', aborted.length ? `ERROR: ${aborted.join(', ')}` : ''].filter(Boolean).join('; ');
       io.out('');
-      io.out(`suite: ${passed} of ${list.length} scenarios PASS${what ? ` (${what})` : ''} in ${formatWall(Date.now() - suiteStart)}`);
+      for (const line of suiteVerdictLines(list.length, failed, aborted, Date.now() - suiteStart)) io.out(line);
     }
     if (aborted.length) io.err(`imstorm run: ${aborted.join(', ')} could not finish (ERROR above): no verdict on ${aborted.length === 1 ? 'it' : 'them'}`);
-    return aborted.length ? EXIT_USAGE : failed ? 1 : 0;
+    return aborted.length ? EXIT_USAGE : failed.length ? 1 : 0;
   }
 }
 
