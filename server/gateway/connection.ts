@@ -171,11 +171,17 @@ export class Conn {
     return first;
   }
 
-  /** Closes with a handshake (the peer is expected to be reading, e.g. on shutdown). */
-  closeGracefully(code: number, reason = ''): void {
-    if (this.captured && (this.ws.readyState === 1 || this.ws.readyState === 0)) capturing?.serverClose(this, code, reason);
+  /**
+   * Closes with a handshake: the close frame leaves after every frame queued before it (the
+   * peer is expected to be reading, e.g. on shutdown), and the socket is dropped 2 s later
+   * if the peer has not answered. False when it was already closing, as closeNow.
+   */
+  closeGracefully(code: number, reason = ''): boolean {
+    const first = this.ws.readyState === 1 || this.ws.readyState === 0;
+    if (this.captured && first) capturing?.serverClose(this, code, reason);
     if (this.ws.readyState === 1) this.ws.close(code, reason);
     const t = setTimeout(() => this.ws.terminate(), 2000);
     t.unref();
+    return first;
   }
 }

@@ -464,7 +464,10 @@ export class Gateway {
       if (!conn.isOpen) return;
       this.d.log.warn({ err: String(err), conn: conn.id }, 'connect sync failed');
       this.sendError(conn, undefined, 'unavailable', 'the store failed during the handshake; reconnect later');
-      this.close(conn, CloseCode.tryAgainLater, 'store unavailable');
+      // behind a backlog the socket may still hold: dropped at once (closeNow), the rest of it,
+      // this `error` and the close frame would never leave, and the client would see 1006
+      // instead of 1013 (test/core/sync-failure-close.test.ts)
+      if (conn.closeGracefully(CloseCode.tryAgainLater, 'store unavailable')) this.d.metrics.closes.inc({ code: String(CloseCode.tryAgainLater) });
     });
     for (const t of early) this.onText(conn, t);
     await sync;

@@ -1,0 +1,124 @@
+// PROTOCOL.md, Connect 1: when the store fails during the handshake the server answers
+// `error` `unavailable` and closes 1013. A connect sync that fails after a backlog has filled
+// the socket must still get both out: the real gateway on a real loopback socket, over the
+// in-memory seams (a log whose backlog read fails once the socket holds unsent bytes).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { mintToken } from '../../harness/util/tokens.ts';
+import { loadConfig } from '../../server/config/config.ts';
+import { Hub } from '../../server/delivery/hub.ts';
+import { Gateway } from '../../server/gateway/gateway.ts';
+import { RateBuckets } from '../../server/gateway/rate.ts';
+import { TokenVerifier } from '../../server/gateway/tokens.ts';
+import { MessageSender } from '../../server/messaging/send.ts';
+import { createMetrics } from '../../server/observability/metrics.ts';
+import { Presence } from '../../server/presence/presence.ts';
+import type { ConversationLog } from '../../server/store/log.ts';
+import { MemoryBroker } from '../../server/store/memory/memory-bus.ts';
+import { MemoryStore } from '../../server/store/memory/memory-store.ts';
+import { Semaphore } from '../../server/util/semaphore.ts';
+import { HOLD_MAX_BYTES } from '../../server/util/turn-cork.ts';
+
+const SECRET = 'k'.repeat(32);
+const silent = pino({ level: 'silent' });
+
+let server: Server | null = null;
+let gateway: Gateway | null = null;
+afterEach(() => {
+  gateway?.stop();
+  server?.close();
+  server = gateway = null;
+});
+
+/** A node's gateway, hub and presence over one in-memory store, listening on loopback. */
+async function node(store: MemoryStore, log: ConversationLog) {
+  const config = loadConfig({ JWT_SECRET: SECRET });
+  const metrics = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0 });
+  const hub = new Hub({ log, cursors: store, groups: store }, silent, metrics, { backlogLimit: 1_000_000, slowConsumerBytes: 1 << 30 });
+  const presence = new Presence(store, silent, 'n1.test', 30_000, 10, () => hub.conns.values());
+  const buckets = new RateBuckets(config.SEND_RATE, config.SEND_BURST);
+  const gw = new Gateway({
+    config,
+    log: silent,
+    store: { log, cursors: store },
+    sender: new MessageSender(log, buckets, metrics, config),
+    hub,
+    presence,
+    tokens: new TokenVerifier({ secret: SECRET, audience: config.JWT_AUDIENCE, issuer: config.JWT_ISSUER, maxAgeS: config.JWT_MAX_AGE_S }),
+    buckets,
+    metrics,
+    nodeId: 'n1',
+    maxConnections: 100,
+    bulkReads: new Semaphore(8),
+  });
+  gateway = gw;
+  gw.start();
+  const http = createServer();
+  http.on('upgrade', (req, socket, head) => gw.handleUpgrade(req, socket, head));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  server = http;
+  return { gw, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws` };
+}
+
+describe('a connect sync that fails with its backlog still in the socket', () => {
+  it('the client still gets `error` unavailable and the close 1013 behind the backlog (PROTOCOL.md Connect 1)', { timeout: 60_000 }, async () => {
+    const store = new MemoryStore(new MemoryBroker({ auto: true }));
+    const conv = 'dm:ua:ub';
+    // 1 KB bodies: a replay batch (100) plus what a turn holds back stays under the hub's
+    // pacing bound (256 KiB), so the sync reads on without waiting for the socket once the
+    // kernel's buffers (a few MB on loopback) are full
+    const body = JSON.stringify('x'.repeat(1000));
+    for (let i = 0; i < 30_000; i++) await store.send({ conv, isGroup: false, dmUsers: ['ua', 'ub'], sender: 'ub', cmid: `m${i}`, bodyJson: body });
+
+    let gw: Gateway | null = null;
+    let failedWith = -1;
+    // the backlog read fails (a store timeout) the first time the socket holds bytes the
+    // kernel did not take (more than a turn's writes held back for one syscall): what the
+    // client has not read yet sits in the node's buffer
+    const log = new Proxy<ConversationLog>(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'range') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: Parameters<ConversationLog['range']>) => {
+          const unsent = gw?.unsentBytes() ?? 0;
+          if (failedWith < 0 && unsent > HOLD_MAX_BYTES) {
+            failedWith = unsent;
+            throw new Error('the store did not answer in time');
+          }
+          return target.range(...args);
+        };
+      },
+    });
+    const n = await node(store, log);
+    gw = n.gw;
+
+    const client = new WebSocket(n.url, { perMessageDeflate: false });
+    const frames: Array<{ t: string; code?: string }> = [];
+    let msgs = 0;
+    client.on('message', (data) => {
+      const f = JSON.parse(String(data)) as { t: string; code?: string };
+      if (f.t === 'msg') msgs++;
+      else frames.push(f);
+    });
+    const closed = new Promise<number>((r) => client.on('close', (code) => r(code)));
+    await new Promise<void>((r, j) => client.once('open', () => r()).once('error', j));
+    client.send(JSON.stringify({ t: 'hello', v: 1, token: await mintToken(SECRET, 'ua', { dev: 'd1' }) }));
+    // the client reads nothing until the sync has failed
+    const socket = (client as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.pause();
+    for (let i = 0; i < 400 && failedWith < 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(failedWith, 'the backlog read failed while the socket held unsent bytes').toBeGreaterThan(HOLD_MAX_BYTES);
+    await new Promise((r) => setTimeout(r, 200));
+    socket.resume();
+
+    const code = await closed;
+    expect({ code, last: frames.at(-1) }).toEqual({ code: 1013, last: expect.objectContaining({ t: 'error', code: 'unavailable' }) });
+    expect(frames.map((f) => f.t)).toEqual(['welcome', 'conv', 'error']);
+    // it failed part-way through the backlog, and what was sent of it arrived
+    expect(msgs).toBeGreaterThan(1000);
+    expect(msgs).toBeLessThan(30_000);
+  });
+});
