@@ -153,9 +153,15 @@ export class Presence {
     if (this.stopped) return;
     try {
       const { held, generation } = await this.store.renewLease(this.incarnation, this.ttlMs);
+      // A new generation is a lapse too, though this renewal found the lease held: the one
+      // that saw the lapse started the generation in the store, and its answer came later
+      // than STORE_TIMEOUT_MS (Redis just back, or resuming from a pause). Counted on `held`
+      // alone, the connections another node swept meanwhile stayed unregistered — offline to
+      // their subscribers while open — until they reconnected.
+      const lapsed = !held || generation !== this.generation;
       this.generation = generation;
-      if (!held && this.leaseHeld) this.log.warn({ generation }, 'presence lease had lapsed; re-registering connections');
-      if (!held) this.lapses++;
+      if (lapsed && this.leaseHeld) this.log.warn({ generation }, 'presence lease had lapsed; re-registering connections');
+      if (lapsed) this.lapses++;
       this.leaseHeld = true;
     } catch (err) {
       if (this.leaseHeld) this.log.warn({ err: String(err) }, 'presence lease renewal failed');

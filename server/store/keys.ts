@@ -40,7 +40,7 @@ export const keys = {
   presence: (user: string) => `u:{${user}}:p`,
   /** sorted set: incarnation → lease expiry (Redis ms); the lease keys share one slot */
   leases: () => `imstorm:{leases}:expiry`,
-  /** hash: incarnation → lease generation, bumped whenever a lapsed lease is taken up again */
+  /** hash: incarnation → lease generation, a new one (the time in ms) whenever a lapsed lease is taken up again */
   leaseGens: () => `imstorm:{leases}:gen`,
   /** string: which node is sweeping a dead incarnation (a claim with an expiry) */
   leaseSweep: (incarnation: string) => `imstorm:{leases}:sweep:${incarnation}`,

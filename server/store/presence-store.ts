@@ -29,7 +29,12 @@ export interface PresenceStore {
   registrations(user: string): Promise<Map<string, string>>;
   /** Current status per user, in order. */
   presence(users: readonly string[]): Promise<PresenceState[]>;
-  /** Renews the incarnation's lease for ttlMs; held: false means it had lapsed (a new generation began). */
+  /**
+   * Renews the incarnation's lease for ttlMs; held: false means it had lapsed (a new generation
+   * began). A new generation never equals an earlier one of the incarnation, also one a sweep
+   * forgot: a renewal that finds the lease held under a generation other than the last one
+   * it was told of missed a lapse whose answer was lost.
+   */
   renewLease(incarnation: string, ttlMs: number): Promise<{ held: boolean; generation: number }>;
   /** Up to `limit` incarnations whose lease has expired. */
   expiredLeases(limit: number): Promise<string[]>;

@@ -202,10 +202,18 @@ export class LosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
   }
 }
 
-/** The group store as usual, except that a create or add first indexes the group for every listed user, refused or not. */
+/**
+ * Renewals always say held, under the generation the incarnation first had: the node sees
+ * no lapse either way (the generation changing is one too, presence.ts renewLeaseOnce).
+ */
 function leaseBlind(inner: PresenceStore): PresenceStore {
   const p = Object.create(inner) as PresenceStore;
-  p.renewLease = async (incarnation, ttlMs) => ({ ...(await inner.renewLease(incarnation, ttlMs)), held: true });
+  const firstGeneration = new Map<string, number>();
+  p.renewLease = async (incarnation, ttlMs) => {
+    const { generation } = await inner.renewLease(incarnation, ttlMs);
+    if (!firstGeneration.has(incarnation)) firstGeneration.set(incarnation, generation);
+    return { held: true, generation: firstGeneration.get(incarnation)! };
+  };
   return p;
 }
 
@@ -231,6 +239,7 @@ function closingByDevice(inner: PresenceStore): PresenceStore {
   return p;
 }
 
+/** The group store as usual, except that a create or add first indexes the group for every listed user, refused or not. */
 function indexFirst(inner: GroupStore, redis: Redis): GroupStore {
   const index = async (group: string, users: readonly string[]) => {
     if (users.length) await redis.pipeline(users.map((u) => ['hset', keys.userConvs(u), `g:${group}`, '1'])).exec();

@@ -462,7 +462,8 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
       this.leases.set(incarnation, now + ttlMs);
       const gen = this.generations.get(incarnation);
       if (cur !== undefined && cur >= now && gen !== undefined) return { held: true, generation: gen };
-      const next = (gen ?? 0) + 1;
+      // as lease-renew.lua: the time, so never one the incarnation had before a sweep forgot it
+      const next = Math.max((gen ?? 0) + 1, now);
       this.generations.set(incarnation, next);
       return { held: false, generation: next };
     });
