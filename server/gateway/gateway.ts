@@ -715,8 +715,8 @@ export class Gateway {
       if (flushing.size >= DRAIN_FLUSHES) await Promise.race([...flushing, untilDeadline()]);
       const f = this.flushAcks(conn).finally(() => flushing.delete(f));
       flushing.add(f);
-      this.d.metrics.closes.inc({ code: String(CloseCode.shutdown) });
-      conn.closeGracefully(CloseCode.shutdown, 'server shutting down');
+      // not one already closing (a failed connect sync's close waits up to 2 s for its client)
+      if (conn.closeGracefully(CloseCode.shutdown, 'server shutting down')) this.d.metrics.closes.inc({ code: String(CloseCode.shutdown) });
     }
     await Promise.race([Promise.allSettled([...flushing, this.acks.idle()]), untilDeadline()]);
   }
