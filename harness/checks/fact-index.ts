@@ -19,7 +19,14 @@ export function userOf(client: string): string {
 export interface ConnLife {
   conn: string;
   client: string;
+  /** its own `connect` fact (synthetic logs; a fleet records `connect` under a `pending:` id, as startedAt shows) */
   connectAt?: number;
+  /**
+   * When its device began the connect attempt that led to its welcome: its own `connect`
+   * fact, else its client's last `connect` recorded before the welcome (the fleet knows the
+   * connection id only from `welcome`). Before the server could read anything for it.
+   */
+  startedAt?: number;
   welcome?: ConnFact;
   synced?: ConnFact;
   /** the first `close` (or, for a connection that never recorded one, its first `error`): the connection is over from then on */
@@ -134,6 +141,8 @@ function build(input: CheckInput): FactIndex {
   const convs = new Map<string, ConvLog>();
   const byConn = new Map<string, Fact[]>();
   const conns = new Map<string, ConnLife>();
+  /** client → its last `connect` fact's time so far */
+  const lastConnect = new Map<string, number>();
   const presence: PresenceFact[] = [];
   const sends: SendFact[] = [];
   const memberFacts: MemberFact[] = [];
@@ -226,9 +235,14 @@ function build(input: CheckInput): FactIndex {
       case 'conn': {
         let life = conns.get(f.conn);
         if (!life) conns.set(f.conn, (life = { conn: f.conn, client: f.client }));
-        if (f.event === 'connect' && life.connectAt === undefined) life.connectAt = f.at;
-        else if (f.event === 'welcome' && !life.welcome) life.welcome = f;
-        else if (f.event === 'synced' && !life.synced) life.synced = f;
+        if (f.event === 'connect') {
+          if (life.connectAt === undefined) life.connectAt = f.at;
+          lastConnect.set(f.client, f.at);
+        } else if (f.event === 'welcome' && !life.welcome) {
+          life.welcome = f;
+          const started = life.connectAt ?? lastConnect.get(f.client);
+          if (started !== undefined && started <= f.at) life.startedAt = started;
+        } else if (f.event === 'synced' && !life.synced) life.synced = f;
         else if (f.event === 'closing' && life.closingAt === undefined) life.closingAt = f.at;
         else if (f.event === 'close' && (!life.end || life.end.event === 'error')) life.end = f;
         else if (f.event === 'error' && !life.end) life.end = f;

@@ -1,4 +1,4 @@
-import type { ConvFact, Fact, GapFact, RecvFact } from '../model/facts.ts';
+import type { ConvFact, Fact, GapFact, RecvFact, SendFact } from '../model/facts.ts';
 import { fmtT, indexFacts, userOf, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
 import { memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict, type Witness } from './verdict.ts';
@@ -26,6 +26,13 @@ import { connFacts, witness } from './witness.ts';
  *   is known to have been stored after the welcome (its send was scheduled after it:
  *   storedLow ≥ welcome) while the device's user was a member; seqs are stored in order,
  *   so the scan down stops at the first seq known to have been stored before the welcome.
+ * - `synced` ends the connect sequence (PROTOCOL.md, Connect 3): every conversation the
+ *   device was owed something of when it connected comes before it. A `conv` frame after
+ *   `synced` is right for what began since (a join, a dm's first message, a new epoch), so
+ *   it is flagged only by what it then pushes: a msg the device's user was a member for whose
+ *   sender had its `sent` (or `dup`) answer before the connection began connecting — stored
+ *   before the hello, so in the connect sync's reads. Only that answer proves it: a receipt
+ *   elsewhere is another process's clock and frame order. One finding per such frame.
  *
  * Facts of a connection are read in recorded order. checked = pushed receipts examined.
  */
@@ -38,18 +45,23 @@ export function check(input: CheckInput): Verdict {
   for (const [conn, facts] of ix.byConn) {
     const streams = new Map<string, Stream>();
     const life = ix.conns.get(conn);
+    let synced = false;
     for (const f of facts) {
-      if (f.k === 'conv') {
+      if (f.k === 'conn') {
+        if (f.event === 'synced') synced = true;
+      } else if (f.k === 'conv') {
         const st = streams.get(f.conv);
-        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, { epoch: f.epoch, next: f.cursor + 1, max: 0, after: f });
+        const late = synced ? f : undefined;
+        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, { epoch: f.epoch, next: f.cursor + 1, max: 0, after: f, late });
         else {
           st.epoch = f.epoch;
           st.next = f.cursor + 1;
           st.after = f;
+          st.late = late;
         }
       } else if (f.k === 'gap') {
         let st = streams.get(f.conv);
-        if (!st) streams.set(f.conv, (st = { epoch: undefined, next: undefined, max: 0, after: f }));
+        if (!st) streams.set(f.conv, (st = { epoch: undefined, next: undefined, max: 0, after: f, late: undefined }));
         if (st.next !== undefined && f.from > st.next) {
           const exp = st.next;
           const after = st.after;
@@ -62,8 +74,9 @@ export function check(input: CheckInput): Verdict {
       } else if (f.k === 'recv' && f.via !== 'history') {
         checked++;
         let st = streams.get(f.conv);
-        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, (st = { epoch: f.epoch, next: undefined, max: 0, after: undefined }));
+        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, (st = { epoch: f.epoch, next: undefined, max: 0, after: undefined, late: undefined }));
         st.epoch = f.epoch;
+        if (st.late && lateCheck(ix, findings, conn, life, st.late, f)) st.late = undefined;
         if (st.next === undefined) {
           unanchored++;
           startCheck(ix, findings, conn, life, f);
@@ -113,6 +126,8 @@ interface Stream {
   max: number;
   /** what `next` follows: a conv frame, a gap or the last msg */
   after: ConvFact | GapFact | RecvFact | undefined;
+  /** the conv frame that anchored this stream after `synced`, until a msg it pushed was found owed at connect */
+  late: ConvFact | undefined;
 }
 
 /** `seq 5 is` / `seqs 5..7 are` */
@@ -188,6 +203,35 @@ function startCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnL
       return;
     }
   }
+}
+
+/**
+ * A msg after a `conv` frame that came after `synced`: was it stored before the connection
+ * began, for a member, so owed by the connect sequence? → whether it was (found).
+ */
+function lateCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnLife | undefined, cf: ConvFact, f: RecvFact): boolean {
+  const connectAt = life?.startedAt;
+  const synced = life?.synced;
+  if (connectAt === undefined || !synced) return false;
+  const c = ix.convs.get(f.conv);
+  let m = c?.epochs.get(f.epoch)?.msgs.get(f.seq);
+  while (m && !(m.from === f.from && m.cmid === f.cmid)) m = m.other;
+  if (!c || !m) return false;
+  let answered: SendFact | undefined;
+  for (const s of m.acked) if (s.answeredAt !== undefined && s.answeredAt < connectAt && (!answered || s.answeredAt < answered.answeredAt!)) answered = s;
+  if (!answered || memberAt(c.members, userOf(f.client), f.seq, m.storedLow, m.storedHigh) !== true) return false;
+  const a = answered;
+  findings.add(f.at, () =>
+    orderWitness(
+      ix,
+      conn,
+      f,
+      `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) conv frame (cursor ${cf.cursor}) came at ${fmtT(ix, cf.at)}, after synced at ${fmtT(ix, synced.at)}, ` +
+        `and was followed by seq ${f.seq} (cmid ${f.cmid} from ${f.from}), stored before the connection began at ${fmtT(ix, connectAt)} (answered ${a.outcome} at ${fmtT(ix, a.answeredAt!)}): the connect sequence owed it before synced`,
+      f.seq,
+    ),
+  );
+  return true;
 }
 
 /** The connection's lifecycle and frames of that conv, with the receipts of seqs in [from - 3, first's seq + 3]. */

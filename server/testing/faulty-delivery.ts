@@ -1,4 +1,6 @@
+import { Capture, capturing } from '../capture/capture.ts';
 import { CloseCode } from '../protocol/codes.ts';
+import { encode } from '../protocol/server-frames.ts';
 import { Conn } from '../gateway/connection.ts';
 import { Hub } from '../delivery/hub.ts';
 import { privateMethod } from './private-method.ts';
@@ -71,6 +73,44 @@ export function epochUnannounced(): void {
     byConv.set(conv, epoch);
     if (before !== undefined && before !== '' && before !== epoch) return;
     tellConv.call(this, conn, conv, epoch, pos, head);
+  };
+}
+
+/**
+ * TEST_BUGS=synced_early: the node sends `{"t":"synced"}` as soon as a connection's connect
+ * sync starts, before any `conv`, `gap` or `msg` frame of its backlog, and drops the genuine
+ * one the sync sends at its end (PROTOCOL.md, Connect 3: `synced` once, after every
+ * conversation with something to send). Every backlog a reconnecting device is owed then
+ * arrives after `synced`: a client would show "up to date" while its offline messages still
+ * come. Everything is still delivered, in order; only `synced` moves (`order`: a `conv` frame
+ * after `synced` that the connect sequence owed). A sync that fails still fails the handshake
+ * (1013), after the early `synced`. The capture records the `synced` where it was sent, and
+ * not the one dropped.
+ */
+export function syncedEarly(): void {
+  const SYNCED = encode.synced();
+  // connections whose connect sync runs: their genuine `synced` is dropped (and not captured)
+  const syncing = new WeakSet<object>();
+  const syncOnConnect = Hub.prototype.syncOnConnect;
+  const send = Conn.prototype.send;
+  Hub.prototype.syncOnConnect = async function (this: Hub, conn: Conn): Promise<void> {
+    if (conn.captured) capturing?.out(conn, { t: 'synced' });
+    send.call(conn, SYNCED);
+    syncing.add(conn);
+    try {
+      await syncOnConnect.call(this, conn);
+    } finally {
+      syncing.delete(conn);
+    }
+  };
+  Conn.prototype.send = function (this: Conn, data: Parameters<Conn['send']>[0]): void {
+    if (data === SYNCED && syncing.has(this)) return;
+    send.call(this, data);
+  };
+  const out = Capture.prototype.out;
+  Capture.prototype.out = function (this: Capture, conn, f): void {
+    if (f.t === 'synced' && syncing.has(conn)) return;
+    out.call(this, conn, f);
   };
 }
 

@@ -8,7 +8,7 @@ import type { GroupStore } from '../store/groups.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
 import type { Stores } from '../store/stores.ts';
 import { cursorOnPush, errorRepliesWithoutId, upgradeWithoutErrorListener } from './faulty-gateway.ts';
-import { ackPastHead, epochUnannounced, heartbeatNeverCloses, neverCutSlowConsumers, slowDelivery } from './faulty-delivery.ts';
+import { ackPastHead, epochUnannounced, heartbeatNeverCloses, neverCutSlowConsumers, slowDelivery, syncedEarly } from './faulty-delivery.ts';
 import { leakPerConnection } from './faulty-leak.ts';
 import { localView } from './faulty-presence.ts';
 
@@ -70,6 +70,8 @@ export const processBugs = {
   heartbeat_never_closes: heartbeatNeverCloses,
   /** an epoch change (a volatile Redis restarted empty) is not announced on open connections that knew the old epoch: the new seqs arrive with no `conv` frame (`order`) */
   epoch_unannounced: epochUnannounced,
+  /** `synced` sent as the connect sync starts, the genuine one at its end dropped: every backlog a reconnecting device is owed comes after `synced` (`order`) */
+  synced_early: syncedEarly,
   /** every closed connection leaves its id and 4 KiB of heap behind for good (`leaks`, per connection opened) */
   leak_per_connection: leakPerConnection,
   /** every frame a connection writes first burns SLOW_DELIVERY_BURN_US of CPU: only the bench's ratios to the raw-ws baseline catch it (`imstorm bench`'s CI gate) */

@@ -137,6 +137,41 @@ describe('order (hand-made)', () => {
     expect(check(input(facts, { options: { storeWipes: [t(5)] } })).violations[0]!.message).toBe('connection c2 of u2/d1: dm:u1:u2 (epoch e1) went back to seq 1 (cmid n1) after seq 2');
   });
 
+  it('flags a conv frame after synced whose msgs were stored before the connection began (Connect 3), once per frame', () => {
+    const synced = (at: number): Fact => ({ k: 'conn', client: 'u2/d1', conn: 'c2', event: 'synced', at: t(at) });
+    // seqs 1 and 2 answered `sent` at t+2 and t+12; the device connects at t+100, is told synced at t+103, and only then gets them
+    const one = r(1, 111);
+    const bad = check(input([sendSeq(1, 0), sendSeq(2, 10), connect('u2/d1', 'c2', 100), synced(103), frame(0, 2, 110), one, r(2, 111)]));
+    expect(bad.violations.map((w) => w.message)).toEqual([
+      'connection c2 of u2/d1: dm:u1:u2 (epoch e1) conv frame (cursor 0) came at t+0.110s, after synced at t+0.103s, and was followed by seq 1 (cmid m1 from u1), stored before the connection began at t+0.100s (answered sent at t+0.002s): the connect sequence owed it before synced',
+    ]);
+    expect(bad.violations[0]!.first).toBe(one);
+    // the same frames before synced: the connect sequence as PROTOCOL.md has it
+    expect(check(input([sendSeq(1, 0), sendSeq(2, 10), connect('u2/d1', 'c2', 100), frame(0, 2, 102), r(1, 102, 'backlog'), r(2, 102, 'backlog'), synced(103)])).ok).toBe(true);
+    // a conv frame after synced for what was stored since (a dm's first message, a join, a new epoch): right
+    expect(check(input([connect('u2/d1', 'c2', 100), synced(103), sendSeq(1, 200), frame(0, 1, 203), r(1, 203)])).ok).toBe(true);
+    // only the sender's answer proves it was stored before: a receipt on another device's connection is another clock
+    const unanswered = send('u1/d1', 'c1', DM, 'm1', undefined, 0);
+    const other = recv('u1/d2', 'c9', DM, 1, 'u1', 'm1', 50);
+    expect(check(input([unanswered, ...connect('u1/d2', 'c9', 40), other, connect('u2/d1', 'c2', 100), synced(103), frame(0, 1, 110), r(1, 111)])).ok).toBe(true);
+    // answered only after the connection began: it may have been stored after the connect sync's reads
+    expect(check(input([send('u1/d1', 'c1', DM, 'm1', 1, 99), connect('u2/d1', 'c2', 100), synced(103), frame(0, 1, 110), r(1, 111)])).ok).toBe(true);
+  });
+
+  it('a conv frame after synced in a group: flagged for a member when the message was stored, not for one who joined since', () => {
+    const G = 'g:team';
+    const synced = (at: number): Fact => ({ k: 'conn', client: 'u3/d1', conn: 'c3', event: 'synced', at: t(at) });
+    const gsend = (seq: number, at: number) => send('u1/d1', 'c1', G, `m${seq}`, seq, at);
+    const got = (seq: number, at: number) => recv('u3/d1', 'c3', G, seq, 'u1', `m${seq}`, at);
+    const member3 = population({ u1: ['d1'], u3: ['d1'] }, { [G]: ['u1', 'u3'] });
+    const late = check(input([gsend(1, 0), connect('u3/d1', 'c3', 100), synced(103), convFrame('u3/d1', 'c3', G, 0, 1, 110), got(1, 111)], { population: member3 }));
+    expect(late.violations.map((w) => w.message)).toEqual([expect.stringMatching(/^connection c3 of u3\/d1: g:team \(epoch e1\) conv frame \(cursor 0\) came at t\+0\.110s, after synced at t\+0\.103s, and was followed by seq 1 /)]);
+    // u3 joined after seq 1 was stored: not owed to it at all (pushing it is `unexpected`'s to judge), so not this rule's
+    const joiner = population({ u1: ['d1'], u3: ['d1'] }, { [G]: ['u1'] });
+    const v = check(input([gsend(1, 0), connect('u3/d1', 'c3', 100), synced(103), member(G, 'u3', 'join', 150, 1), convFrame('u3/d1', 'c3', G, 0, 1, 160), got(1, 161)], { population: joiner }));
+    expect(v.violations.filter((w) => w.message.includes('after synced'))).toEqual([]);
+  });
+
   it('treats a msg of a new epoch without a conv frame as a new stream', () => {
     const v = check(input([connect('u2/d1', 'c2', 0), frame(0, 2, 10), r(1, 11), r(2, 12), r(1, 30, 'live', 'e2'), r(2, 31, 'live', 'e2')]));
     expect(v.ok).toBe(true);
@@ -185,6 +220,36 @@ describe('order (generated runs)', () => {
         expect(v.violationCount).toBe(1);
         expect(v.violations[0]!.first).toBe(next);
         expect(v.violations[0]!.message).toMatch(new RegExp(`^connection ${next.conn} of ${next.client}: ${next.conv} \\(epoch e1\\) .* seq ${victim.seq} is missing$`));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('moving synced ahead of a backlog owed at connect is flagged, at the first msg stored before the connection began', () => {
+    fc.assert(
+      fc.property(specArb, fc.nat(), (spec, p) => {
+        const run = simulate(spec);
+        const input0 = toInput(run);
+        // connections with a backlog receipt whose send was answered before the connection's connect
+        const connectAt = new Map<string, number>();
+        const answered = new Map<string, number>();
+        for (const f of run.facts) {
+          if (f.k === 'conn' && f.event === 'connect') connectAt.set(f.conn, f.at);
+          if (f.k === 'send' && f.answeredAt !== undefined) answered.set(f.conv + '\0' + f.cmid, f.answeredAt);
+        }
+        const owed = run.facts.filter((f): f is RecvFact => f.k === 'recv' && f.via === 'backlog' && (answered.get(f.conv + '\0' + f.cmid) ?? Infinity) < connectAt.get(f.conn)!);
+        fc.pre(owed.length > 0);
+        const conn = owed[p % owed.length]!.conn;
+        const syncedFact = run.facts.find((f) => f.k === 'conn' && f.conn === conn && f.event === 'synced')!;
+        const welcome = run.facts.findIndex((f) => f.k === 'conn' && f.conn === conn && f.event === 'welcome');
+        const facts = run.facts.filter((f) => f !== syncedFact);
+        facts.splice(welcome + 1, 0, syncedFact);
+        const v = check({ ...input0, facts });
+        const late = v.violations.filter((w) => w.message.includes('after synced'));
+        expect(late.length).toBeGreaterThanOrEqual(1);
+        for (const w of late) expect(w.message.startsWith(`connection ${conn} of `)).toBe(true);
+        expect(v.violations.length).toBe(late.length);
+        expect((late[0]!.first as RecvFact).seq).toBe(owed.filter((f) => f.conn === conn && f.conv === (late[0]!.first as RecvFact).conv)[0]!.seq);
       }),
       { numRuns: 200 },
     );

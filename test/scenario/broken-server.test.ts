@@ -51,6 +51,27 @@ describe('a deliberately broken server', () => {
     expect(readFileSync(path.join(r.dir, 'summary.md'), 'utf8')).toMatch(/FAIL/);
   });
 
+  it('synced_early (`synced` sent before the backlog it closes): `order` fails, naming a conv frame after synced; nothing is lost or duplicated', async () => {
+    // node-1's devices are cut off for a second while messages are stored, so they reconnect
+    // owed backlogs: each backlog's conv frame comes after the early `synced`
+    const cut = scenario('broken-synced-early', 'synced_early', { faults: [{ kind: 'cut', at: 1500, duration: 1000, link: 'client-link:node-1' }] });
+    const r = await runScenario(cut, { env: 'local', seed: 17, outRoot: out, log });
+    expect(r.pass).toBe(false);
+    const order = r.report.checks.find((c) => c.guarantee === 'order')!;
+    expect(order.ok).toBe(false);
+    // "connection <conn> of <client>: <conv> (epoch <e>) conv frame (cursor c) came at t+…, after synced at t+…, and was followed by seq s (cmid … from …), stored before the connection began at t+… (answered sent at t+…): the connect sequence owed it before synced"
+    expect(order.violations[0]!.message).toMatch(
+      /^connection \S+ of \S+: (dm|g):\S+ \(epoch \S+\) conv frame \(cursor \d+\) came at t\+[\d.]+s, after synced at t\+[\d.]+s, and was followed by seq \d+ \(cmid \S+ from \S+\), stored before the connection began at t\+[\d.]+s \(answered (sent|dup) at t\+[\d.]+s\): the connect sequence owed it before synced$/,
+    );
+    // everything is still delivered, once: only `synced` moved
+    expect(r.report.checks.find((c) => c.guarantee === 'lost')!.ok).toBe(true);
+    expect(r.report.checks.find((c) => c.guarantee === 'duplicate')!.ok).toBe(true);
+    // the same run on the correct server: its conv frames after synced (dms' first messages) are right
+    const correct = await runScenario({ ...cut, topology: { ...cut.topology, serverEnv: { SEND_RATE: 1000, SEND_BURST: 1000 } } }, { env: 'local', seed: 17, outRoot: out, log });
+    expect(correct.report.checks.find((c) => c.guarantee === 'order')).toMatchObject({ ok: true });
+    expect(correct.report.verdict.failures).toEqual([]);
+  });
+
   it('dedupe_ignores_sender with clients numbering cmids from 1: `lost` fails, naming a message answered with another sender\'s seq; the same run with unique cmids cannot see the bug', async () => {
     const counter = scenario('broken-cmid-key', 'dedupe_ignores_sender', { workload: { users: 12, devicesPerUser: 1, dmsPerUser: 1, groups: 2, groupSize: 4, sendRate: 60, bodyBytes: 64, ack: 'batched', cmids: 'counter' } });
     const r = await runScenario(counter, { env: 'local', seed: 14, outRoot: out, log });
