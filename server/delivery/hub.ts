@@ -616,12 +616,14 @@ export class Hub {
     if (!ch) return true;
     const epoch = ch.epoch;
     const current = () => cc.replayGen === gen && conn.isOpen && ch.epoch === epoch && conn.views?.get(cc.conv) === cc;
+    // storeHead was read in the view's epoch: in another one it says nothing of this
+    const owedTo = cc.epoch === epoch ? storeHead : 0;
     try {
       if (cc.epoch !== epoch) {
         cc.epoch = epoch;
         cc.announced = false;
       }
-      let head = Math.min(Math.max(storeHead, ch.last), cc.until);
+      let head = Math.min(Math.max(owedTo, ch.last), cc.until);
       if (forceAnnounce) this.announce(cc, head);
       if (trimmed > cc.pos && head > cc.pos) {
         const to = Math.min(trimmed, head);
@@ -638,8 +640,11 @@ export class Hub {
       for (;;) {
         if (!current()) return true;
         // Caught up with what the channel delivered: it pushes everything above (a hole
-        // it is filling included), in order, from here on.
-        const target = Math.min(cc.until, ch.last);
+        // it is filling included), in order, from here on. But not short of the head the
+        // store said (owedTo): a channel behind the store (its bus has not brought the
+        // newest seqs yet, its fill is out) would push those after the caller's `synced`
+        // (PROTOCOL.md, Connect 3); the channel skips what a view already has.
+        const target = Math.min(cc.until, Math.max(ch.last, owedTo));
         if (cc.pos >= target) break;
         // as in the channel's fills: membership read after the log, so a leave the bus has
         // not brought yet still stops the replay at the leave point
@@ -683,7 +688,7 @@ export class Hub {
       if (!current()) return true;
       if (attempt < 60) {
         const t = setTimeout(() => {
-          if (current()) void this.replay(cc, trimmed, storeHead, false, attempt + 1);
+          if (current()) void this.replay(cc, trimmed, owedTo, false, attempt + 1);
         }, 500);
         t.unref();
       } else {

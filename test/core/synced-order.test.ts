@@ -211,3 +211,52 @@ describe('a rejoin attach failing while the sync replays another conversation', 
     expect(seen.indexOf('synced'), `frames: ${seen.join(', ')}`).toBe(seen.length - 1);
   });
 });
+
+/**
+ * A reconnecting device lands on a node whose channel for the dm is behind the store: the
+ * bus has not brought that node seq 2 yet, though its sender had its `sent`, and the device's
+ * cursor is at the channel's `last` (1). The connect sync reads head 2 and owes the device
+ * seq 2 before `synced` (PROTOCOL.md, Connect 3); the replay must read it from the log, not
+ * stop at what the channel delivered and leave seq 2 (with its `conv` frame) to the channel's
+ * fill, after `synced`. Found by review of the `order` rule for a `conv` frame after `synced`.
+ */
+describe('a node whose channel is behind the store', () => {
+  it('the connect sync replays up to the head the store said, before synced', async () => {
+    const { o, wrapLog } = flakyLog('range');
+    const { store, broker, nodes } = simCluster(2, { autoBus: false, wrapLog });
+    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    const deliverAll = async (links = [...broker.links]) => {
+      for (let i = 0; i < 20; i++) {
+        for (const l of links) while (l.deliverNext());
+        await settle();
+      }
+    };
+    const send = (cmid: string) => store.send({ conv, isGroup: false, dmUsers: ['ua', 'ub'], sender: 'ub', cmid, bodyJson: '"x"' });
+    await send('m1');
+    await deliverAll();
+    // ua's other device keeps the dm's channel on n2 live, at seq 1
+    const other = await n2.connect('ua', 'd2');
+    await deliverAll();
+    const first = await n1.connect('ua', 'd1');
+    await deliverAll();
+    await n1.ack(first, conv, 1);
+    first.conn.ws.terminate();
+    await deliverAll();
+    expect(framesOf(other)).toEqual(['welcome', 'conv 0/1', 'msg 1', 'synced']);
+
+    // seq 2 is stored and answered; n2's bus link has not brought it yet
+    await send('m2');
+    while (n1.link.deliverNext());
+    // every log read waits: the channel's fill to the head the sync reads, and any replay read
+    let open!: () => void;
+    o.gate = new Promise<void>((r) => (open = r));
+    const connecting = n2.connect('ua', 'd1');
+    await settle(40);
+    o.gate = null;
+    open();
+    const again = await connecting;
+    await deliverAll();
+    await settle(40);
+    expect(framesOf(again)).toEqual(['welcome', 'conv 1/2', 'msg 2', 'synced']);
+  });
+});
