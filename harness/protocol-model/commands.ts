@@ -122,7 +122,8 @@ function checkBacklog(m: Model, d: DeviceModel, client: Client, node: number): v
     const lo = startFor(c, d.user, cursorLo(d, c.id));
     const hi = startFor(c, d.user, cursorHi(d, c.id));
     // a member who left and joined again may get each earlier membership's part first, then
-    // a conv frame from each later join point, in order (these attaches may overtake `synced`)
+    // a conv frame from each later join point, in order, all before `synced` (since 2026-12-04
+    // the connect sync waits for those attaches: PROTOCOL.md Connect 3)
     const cursors = convFrames.map((f) => (f.t === 'conv' ? f.cursor : -1));
     const joins = laterJoins(c, d.user, cursors[0] ?? 0);
     const again = cursors.length > 1 && lo < join && cursors.slice(1).every((cur, i) => cur > cursors[i]! && joins.includes(cur));
