@@ -29,10 +29,12 @@ import { connFacts, witness } from './witness.ts';
  * - `synced` ends the connect sequence (PROTOCOL.md, Connect 3): every conversation the
  *   device was owed something of when it connected comes before it. A `conv` frame after
  *   `synced` is right for what began since (a join, a dm's first message, a new epoch), so
- *   it is flagged only by what it then pushes: a msg the device's user was a member for whose
- *   sender had its `sent` (or `dup`) answer before the connection began connecting — stored
- *   before the hello, so in the connect sync's reads. Only that answer proves it: a receipt
- *   elsewhere is another process's clock and frame order. One finding per such frame.
+ *   what is judged is each msg pushed after `synced`: one the device's user was a member for
+ *   whose sender had its `sent` (or `dup`) answer before the connection began connecting was
+ *   stored before the hello, so in the connect sync's reads, and owed before `synced` (a
+ *   device whose cursor was past it is not pushed it at all). Only that answer proves it: a
+ *   receipt elsewhere is another process's clock and frame order. One finding per stream
+ *   (per `conv` frame after `synced`, and per stream anchored before it).
  *
  * Facts of a connection are read in recorded order. checked = pushed receipts examined.
  */
@@ -52,16 +54,17 @@ export function check(input: CheckInput): Verdict {
       } else if (f.k === 'conv') {
         const st = streams.get(f.conv);
         const late = synced ? f : undefined;
-        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, { epoch: f.epoch, next: f.cursor + 1, max: 0, after: f, late });
+        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, { epoch: f.epoch, next: f.cursor + 1, max: 0, after: f, late, owedFound: false });
         else {
           st.epoch = f.epoch;
           st.next = f.cursor + 1;
           st.after = f;
           st.late = late;
+          st.owedFound = false;
         }
       } else if (f.k === 'gap') {
         let st = streams.get(f.conv);
-        if (!st) streams.set(f.conv, (st = { epoch: undefined, next: undefined, max: 0, after: f, late: undefined }));
+        if (!st) streams.set(f.conv, (st = { epoch: undefined, next: undefined, max: 0, after: f, late: undefined, owedFound: false }));
         if (st.next !== undefined && f.from > st.next) {
           const exp = st.next;
           const after = st.after;
@@ -74,9 +77,9 @@ export function check(input: CheckInput): Verdict {
       } else if (f.k === 'recv' && f.via !== 'history') {
         checked++;
         let st = streams.get(f.conv);
-        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, (st = { epoch: f.epoch, next: undefined, max: 0, after: undefined, late: undefined }));
+        if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, (st = { epoch: f.epoch, next: undefined, max: 0, after: undefined, late: undefined, owedFound: false }));
         st.epoch = f.epoch;
-        if (st.late && lateCheck(ix, findings, conn, life, st.late, f)) st.late = undefined;
+        if (synced && !st.owedFound && owedAtConnect(ix, findings, conn, life, st.late, f)) st.owedFound = true;
         if (st.next === undefined) {
           unanchored++;
           startCheck(ix, findings, conn, life, f);
@@ -126,8 +129,10 @@ interface Stream {
   max: number;
   /** what `next` follows: a conv frame, a gap or the last msg */
   after: ConvFact | GapFact | RecvFact | undefined;
-  /** the conv frame that anchored this stream after `synced`, until a msg it pushed was found owed at connect */
+  /** the conv frame that anchored this stream after `synced` */
   late: ConvFact | undefined;
+  /** a msg of it pushed after `synced` was found owed at connect (reported once) */
+  owedFound: boolean;
 }
 
 /** `seq 5 is` / `seqs 5..7 are` */
@@ -206,10 +211,11 @@ function startCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnL
 }
 
 /**
- * A msg after a `conv` frame that came after `synced`: was it stored before the connection
- * began, for a member, so owed by the connect sequence? → whether it was (found).
+ * A msg pushed after `synced` (after `cf`, a `conv` frame that came after it, if any): was it
+ * stored before the connection began, for a member, so owed by the connect sequence?
+ * → whether it was (found).
  */
-function lateCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnLife | undefined, cf: ConvFact, f: RecvFact): boolean {
+function owedAtConnect(ix: FactIndex, findings: Findings, conn: string, life: ConnLife | undefined, cf: ConvFact | undefined, f: RecvFact): boolean {
   const connectAt = life?.startedAt;
   const synced = life?.synced;
   if (connectAt === undefined || !synced) return false;
@@ -226,8 +232,11 @@ function lateCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnLi
       ix,
       conn,
       f,
-      `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) conv frame (cursor ${cf.cursor}) came at ${fmtT(ix, cf.at)}, after synced at ${fmtT(ix, synced.at)}, ` +
-        `and was followed by seq ${f.seq} (cmid ${f.cmid} from ${f.from}), stored before the connection began at ${fmtT(ix, connectAt)} (answered ${a.outcome} at ${fmtT(ix, a.answeredAt!)}): the connect sequence owed it before synced`,
+      `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) ` +
+        (cf
+          ? `conv frame (cursor ${cf.cursor}) came at ${fmtT(ix, cf.at)}, after synced at ${fmtT(ix, synced.at)}, and was followed by seq ${f.seq}`
+          : `seq ${f.seq} came at ${fmtT(ix, f.at)}, after synced at ${fmtT(ix, synced.at)}`) +
+        ` (cmid ${f.cmid} from ${f.from}), stored before the connection began at ${fmtT(ix, connectAt)} (answered ${a.outcome} at ${fmtT(ix, a.answeredAt!)}): the connect sequence owed it before synced`,
       f.seq,
     ),
   );

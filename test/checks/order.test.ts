@@ -156,6 +156,13 @@ describe('order (hand-made)', () => {
     expect(check(input([unanswered, ...connect('u1/d2', 'c9', 40), other, connect('u2/d1', 'c2', 100), synced(103), frame(0, 1, 110), r(1, 111)])).ok).toBe(true);
     // answered only after the connection began: it may have been stored after the connect sync's reads
     expect(check(input([send('u1/d1', 'c1', DM, 'm1', 1, 99), connect('u2/d1', 'c2', 100), synced(103), frame(0, 1, 110), r(1, 111)])).ok).toBe(true);
+    // synced in the middle of the backlog: the conv frame came before it, seq 2 after it
+    const two = r(2, 104);
+    const mid = check(input([sendSeq(1, 0), sendSeq(2, 10), connect('u2/d1', 'c2', 100), frame(0, 2, 102), r(1, 102, 'backlog'), synced(103), two, sendSeq(3, 200), r(3, 203)]));
+    expect(mid.violations.map((w) => w.message)).toEqual([
+      'connection c2 of u2/d1: dm:u1:u2 (epoch e1) seq 2 came at t+0.104s, after synced at t+0.103s (cmid m2 from u1), stored before the connection began at t+0.100s (answered sent at t+0.012s): the connect sequence owed it before synced',
+    ]);
+    expect(mid.violations[0]!.first).toBe(two);
   });
 
   it('a conv frame after synced in a group: flagged for a member when the message was stored, not for one who joined since', () => {
@@ -250,6 +257,33 @@ describe('order (generated runs)', () => {
         for (const w of late) expect(w.message.startsWith(`connection ${conn} of `)).toBe(true);
         expect(v.violations.length).toBe(late.length);
         expect((late[0]!.first as RecvFact).seq).toBe(owed.filter((f) => f.conn === conn && f.conv === (late[0]!.first as RecvFact).conv)[0]!.seq);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('moving synced into the middle of a backlog owed at connect is flagged, at the first owed msg after it', () => {
+    fc.assert(
+      fc.property(specArb, fc.nat(), (spec, p) => {
+        const run = simulate(spec);
+        const connectAt = new Map<string, number>();
+        const answered = new Map<string, number>();
+        for (const f of run.facts) {
+          if (f.k === 'conn' && f.event === 'connect') connectAt.set(f.conn, f.at);
+          if (f.k === 'send' && f.answeredAt !== undefined) answered.set(f.conv + '\0' + f.cmid, f.answeredAt);
+        }
+        const owed = (f: Fact): f is RecvFact => f.k === 'recv' && f.via === 'backlog' && (answered.get(f.conv + '\0' + f.cmid) ?? Infinity) < connectAt.get(f.conn)!;
+        // an owed backlog receipt that is not its connection's first: synced goes right before it
+        const candidates = run.facts.filter((f, i) => owed(f) && run.facts.slice(0, i).some((g) => g.k === 'recv' && g.conn === f.conn));
+        fc.pre(candidates.length > 0);
+        const victim = candidates[p % candidates.length] as RecvFact;
+        const syncedFact = run.facts.find((f) => f.k === 'conn' && f.conn === victim.conn && f.event === 'synced')!;
+        const facts = run.facts.filter((f) => f !== syncedFact);
+        facts.splice(facts.indexOf(victim), 0, syncedFact);
+        const v = check({ ...toInput(run), facts });
+        expect(v.violations.length).toBeGreaterThanOrEqual(1);
+        expect(v.violations[0]!.first).toBe(victim);
+        for (const w of v.violations) expect(w.message).toMatch(new RegExp(`^connection ${victim.conn} of .* after synced .*: the connect sequence owed it before synced$`));
       }),
       { numRuns: 200 },
     );
