@@ -604,7 +604,8 @@ export class Hub {
 
   /**
    * Sends the connection its conversation from cc.pos on, paced by the socket draining,
-   * until it has reached what the channel delivered; then the channel pushes live.
+   * until it has reached what the channel delivered and the head the store said
+   * (storeHead); then the channel pushes live.
    * False when a store read failed: it goes on from a retry 500 ms later (past the 60th, the
    * connection is closed 1013), so the caller cannot count its frames as sent yet.
    */
@@ -616,7 +617,8 @@ export class Hub {
     if (!ch) return true;
     const epoch = ch.epoch;
     const current = () => cc.replayGen === gen && conn.isOpen && ch.epoch === epoch && conn.views?.get(cc.conv) === cc;
-    // storeHead was read in the view's epoch: in another one it says nothing of this
+    // storeHead was read in the epoch the view was attached in: when the channel is in
+    // another one now, it says nothing of this (an epoch change afterwards ends this replay)
     const owedTo = cc.epoch === epoch ? storeHead : 0;
     try {
       if (cc.epoch !== epoch) {
@@ -659,7 +661,7 @@ export class Hub {
         }
         head = Math.max(head, ch.last);
         if (entries.length === 0) {
-          // retention removed the rest of what the channel delivered
+          // retention removed the rest, up to the target
           this.announce(cc, head);
           sendGap(conn, cc.conv, cc.pos + 1, target, true);
           cc.pos = target;
