@@ -118,7 +118,7 @@ function judge(input: CheckInput): Judged {
     for (const u of w.unacked) {
       checked += u.to - u.from + 1;
       s.pushes.unacked += u.to - u.from + 1;
-      judgePushes(ix, x, w, u, s, findings);
+      judgePushes(ix, x, w, u, s, findings, input.options?.storeWipes ?? []);
     }
   }
   const summaries = [...byId.values()].sort((a, b) => a.at - b.at);
@@ -242,9 +242,9 @@ function judgeSend(ix: FactIndex, x: Lookups, w: WindowFact, send: WindowFact['s
   );
 }
 
-function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['unacked'][number], s: WindowSummary, findings: Findings): void {
+function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['unacked'][number], s: WindowSummary, findings: Findings, wipes: readonly number[]): void {
   const k = key(w.client, u.conv);
-  const frame = resumeOf(ix, x, w, u);
+  const frame = resumeOf(ix, x, w, u, wipes);
   const acks = x.acks.get(k) ?? [];
   // the highest ack written after the window (before the frame, when there is one): on the
   // frame's own connection an ack can only follow it, even when written in the same millisecond
@@ -317,18 +317,30 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
  * PROTOCOL.md (Connect 3) sends a frame for every conversation with something to replay or
  * a cursor of another epoch, so with none the cursor stood at the head, at or past every seq
  * the device held (`implied`). Without this, a server that moved the cursor past the head
- * (an ack ahead taken as it is) went unjudged. A known way to a wrong verdict here: the
- * late frame below, on a connection that closed before it came (not seen; the hub's fix is
- * on the branch `synced-order`).
+ * (an ack ahead taken as it is) went unjudged. Not across a store wipe (a Redis without
+ * persistence back empty, `storeWipes`): the epoch the device held went with it, and a
+ * conversation the store no longer has gets no frame either; implied in no epoch, so not
+ * judged (found by `imstorm explore --volatile --seed 3402`: devices that never ack, a dm's
+ * pushes before the wipe).
  */
-function resumeOf(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['unacked'][number]): (Pick<ConvFact, 'conn' | 'at' | 'epoch' | 'cursor'> & { implied: boolean; fact: Fact }) | undefined {
+function resumeOf(
+  ix: FactIndex,
+  x: Lookups,
+  w: WindowFact,
+  u: WindowFact['unacked'][number],
+  wipes: readonly number[],
+): (Pick<ConvFact, 'conn' | 'at' | 'epoch' | 'cursor'> & { implied: boolean; fact: Fact }) | undefined {
   const frame = (x.convFrames.get(key(w.client, u.conv)) ?? []).find((f) => f.at >= w.at && f.conn !== w.conn);
   const next = (ix.welcomedByClient.get(w.client) ?? []).find((l) => l.conn !== w.conn && l.synced && l.synced.at >= w.at);
   // a frame of that connection after its `synced` is still its resume point: this server
   // sometimes sends an existing conversation's frame and backlog only after `synced` (CI
   // rehearsal of cc49837, message-loss: cursor 96, head 104, 2 ms after `synced`, seq 97 then
   // replayed), which the rule above alone judged as resumed at the head
-  if (next?.synced && (!frame || (frame.conn !== next.conn && frame.at > next.synced.at))) return { conn: next.conn, at: next.synced.at, epoch: u.epoch, cursor: u.to, implied: true, fact: next.synced };
+  if (next?.synced && (!frame || (frame.conn !== next.conn && frame.at > next.synced.at))) {
+    const at = next.synced.at;
+    const wiped = wipes.some((t) => t >= w.at && t <= at);
+    return { conn: next.conn, at, epoch: wiped ? '' : u.epoch, cursor: u.to, implied: true, fact: next.synced };
+  }
   return frame && { ...frame, implied: false, fact: frame };
 }
 

@@ -193,6 +193,17 @@ describe('inflight: a device acking above what it holds (client mode ahead)', ()
     expect(windowSummaries(facts)[0]!.pushes).toMatchObject({ unacked: 2, acked: 1, redelivered: 1, failed: 0 });
   });
 
+  it('across a store wipe, a next connection with no conv frame for it is not judged: the epoch it held went with the store', () => {
+    // a Redis without persistence back empty at t+1.2s: the dm, its epoch and the cursors are gone, so no frame comes
+    const facts = [...base, synced('u2/d1', 'c3', 1503)];
+    const wiped = input(facts, { options: { storeWipes: [t(1200)] } });
+    expect(check(wiped)).toMatchObject({ ok: true, violationCount: 0 });
+    expect(windowSummaries(wiped)[0]!.pushes).toMatchObject({ unacked: 2, superseded: 2, failed: 0 });
+    // a wipe before the window, or after that connection's synced, excuses nothing
+    expect(check(input(facts, { options: { storeWipes: [t(900)] } }))).toMatchObject({ ok: false, violationCount: 1 });
+    expect(check(input(facts, { options: { storeWipes: [t(1600)] } }))).toMatchObject({ ok: false, violationCount: 1 });
+  });
+
   it('a device that acked what it held after the window is resumed at the head without a conv frame: that passes', () => {
     const facts = input([...base.slice(0, -2), ack('u2/d1', 'c2', DM, 3, 1000), close('u2/d1', 'c2', 1001), connect('u2/d1', 'c3', 1500), synced('u2/d1', 'c3', 1503)]);
     expect(check(facts)).toMatchObject({ ok: true, violationCount: 0 });
