@@ -203,6 +203,17 @@ function streams(facts: Fact[]): RecvFact[][] {
   return all;
 }
 
+/** Backlog receipts whose send was answered before their connection's connect (generated runs: connect facts carry the connection's id). */
+function owedAtConnect(facts: Fact[]): (f: Fact) => f is RecvFact {
+  const connectAt = new Map<string, number>();
+  const answered = new Map<string, number>();
+  for (const f of facts) {
+    if (f.k === 'conn' && f.event === 'connect') connectAt.set(f.conn, f.at);
+    if (f.k === 'send' && f.answeredAt !== undefined) answered.set(f.conv + '\0' + f.cmid, f.answeredAt);
+  }
+  return (f: Fact): f is RecvFact => f.k === 'recv' && f.via === 'backlog' && (answered.get(f.conv + '\0' + f.cmid) ?? Infinity) < connectAt.get(f.conn)!;
+}
+
 describe('order (generated runs)', () => {
   it('a run that keeps the guarantee passes', () => {
     fc.assert(
@@ -237,14 +248,7 @@ describe('order (generated runs)', () => {
       fc.property(specArb, fc.nat(), (spec, p) => {
         const run = simulate(spec);
         const input0 = toInput(run);
-        // connections with a backlog receipt whose send was answered before the connection's connect
-        const connectAt = new Map<string, number>();
-        const answered = new Map<string, number>();
-        for (const f of run.facts) {
-          if (f.k === 'conn' && f.event === 'connect') connectAt.set(f.conn, f.at);
-          if (f.k === 'send' && f.answeredAt !== undefined) answered.set(f.conv + '\0' + f.cmid, f.answeredAt);
-        }
-        const owed = run.facts.filter((f): f is RecvFact => f.k === 'recv' && f.via === 'backlog' && (answered.get(f.conv + '\0' + f.cmid) ?? Infinity) < connectAt.get(f.conn)!);
+        const owed = run.facts.filter(owedAtConnect(run.facts));
         fc.pre(owed.length > 0);
         const conn = owed[p % owed.length]!.conn;
         const syncedFact = run.facts.find((f) => f.k === 'conn' && f.conn === conn && f.event === 'synced')!;
@@ -266,13 +270,7 @@ describe('order (generated runs)', () => {
     fc.assert(
       fc.property(specArb, fc.nat(), (spec, p) => {
         const run = simulate(spec);
-        const connectAt = new Map<string, number>();
-        const answered = new Map<string, number>();
-        for (const f of run.facts) {
-          if (f.k === 'conn' && f.event === 'connect') connectAt.set(f.conn, f.at);
-          if (f.k === 'send' && f.answeredAt !== undefined) answered.set(f.conv + '\0' + f.cmid, f.answeredAt);
-        }
-        const owed = (f: Fact): f is RecvFact => f.k === 'recv' && f.via === 'backlog' && (answered.get(f.conv + '\0' + f.cmid) ?? Infinity) < connectAt.get(f.conn)!;
+        const owed = owedAtConnect(run.facts);
         // an owed backlog receipt that is not its connection's first: synced goes right before it
         const candidates = run.facts.filter((f, i) => owed(f) && run.facts.slice(0, i).some((g) => g.k === 'recv' && g.conn === f.conn));
         fc.pre(candidates.length > 0);
