@@ -117,27 +117,30 @@ export class LogWrapper implements ConversationLog {
   }
 }
 
-/** Stores as usual, then deletes the dedupe entry it just wrote (or, for a send that failed and may still commit, before the next send). */
+/**
+ * Stores every retry again: deletes the dedupe entry a send just wrote, and a send the store
+ * answers `dup` (its earlier attempt committed unanswered, e.g. through a Redis pause) is
+ * written again once its entry is gone.
+ *
+ * Why the `dup` answer is the trigger, not a per-node list of failed sends (until
+ * 2026-12-04): a retry that failed over to another node, or that raced the list's drain (one
+ * entry deleted per round trip), was answered `dup`, so a run stored 1-4 duplicates or now
+ * and then none (explore-control's skip_dedupe replay in the CI run of 3dcf9ad).
+ */
 class ForgetfulDedupeLog extends LogWrapper {
   private readonly redis: Redis;
   constructor(inner: ConversationLog, redis: Redis) {
     super(inner);
     this.redis = redis;
   }
-  /** dedupe entries of sends that failed (they may have committed after all), deleted before the next send */
-  private readonly forget: { conv: string; field: string }[] = [];
   override async send(req: SendRequest): Promise<SendResult> {
-    for (const f of this.forget.splice(0)) await this.redis.hdel(keys.dedupe(f.conv), f.field).catch(() => this.forget.push(f));
-    const field = `${req.sender}\n${req.cmid}`;
-    let res: SendResult;
-    try {
+    const entry = [keys.dedupe(req.conv), `${req.sender}\n${req.cmid}`] as const;
+    let res = await this.inner.send(req);
+    if (res.dup) {
+      await this.redis.hdel(...entry);
       res = await this.inner.send(req);
-    } catch (err) {
-      // unanswered (a store timeout): the write may still commit, and its retry must not find it
-      this.forget.push({ conv: req.conv, field });
-      throw err;
     }
-    if (!res.dup) await this.redis.hdel(keys.dedupe(req.conv), field).catch(() => {});
+    if (!res.dup) await this.redis.hdel(...entry).catch(() => {});
     return res;
   }
 }

@@ -95,7 +95,10 @@ const VARIANTS: Variant[] = [
     // printed then); since then a run counts only when it breaks what the find broke (a
     // `duplicate` find's runs also fail `inflight` now and then). Here, 2026-12-03: the find
     // shrank to 2 devices, 1 node, the 1.9 s pause kept, 2 of 2 confirming; its file failed
-    // `duplicate` 6 of 6 (1-4 violations each)
+    // `duplicate` 6 of 6 (1-4 violations each). The CI run of 3dcf9ad kept such a case whose
+    // file then passed: the variant stored a retry again only on the node that failed the first
+    // attempt, and only when the retry won a race (faulty-stores.ts ForgetfulDedupeLog). Now a
+    // `dup` answer makes it write again: that case's file failed 8 of 8 (47-60 violations)
     bug: 'skip_dedupe',
     guarantee: 'duplicate',
     seed: 6,
