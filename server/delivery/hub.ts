@@ -661,10 +661,13 @@ export class Hub {
         }
         head = Math.max(head, ch.last);
         if (entries.length === 0) {
-          // retention removed the rest, up to the target
+          // retention removed the rest, up to the target; a leave the read brought may have
+          // moved the end below it, and nothing past the leave is the device's
+          const to = Math.min(target, cc.until);
+          if (to <= cc.pos) continue;
           this.announce(cc, head);
-          sendGap(conn, cc.conv, cc.pos + 1, target, true);
-          cc.pos = target;
+          sendGap(conn, cc.conv, cc.pos + 1, to, true);
+          cc.pos = to;
           continue;
         }
         let written: Promise<void> | null = null;
