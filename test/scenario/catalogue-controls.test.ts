@@ -92,7 +92,8 @@ describe('redis-outage', () => {
   // the pause alone (3–5.5 s, past STORE_TIMEOUT_MS): its `unavailable` answers are the sends
   // retried with their cmid that skip_dedupe stores twice; the Redis kill and stop after it
   // are not this control's. 16 s of load with all three took 23 s; 8 s with the pause alone
-  // takes 14 s and failed with 10, 12 and 17 cmids stored twice in 3 runs (2026-12-02)
+  // takes 14 s and failed with 10, 12 and 17 cmids stored twice in 3 runs (2026-12-02); 50, 46
+  // and 56 (seeds 34-36) since a `dup` answer makes the variant store the retry again
   const pauseOnly: Scenario = { ...redisOutage, faults: redisOutage.faults.filter((f) => f.kind === 'pause') };
 
   it('control skip_dedupe (a retried cmid stored again): `duplicate` fails, naming the cmid and its seqs', async () => {
