@@ -469,13 +469,19 @@ export class Hub {
           }
         }
       }
-      for (const cc of ch.views ?? []) {
-        if (!cc.live || to <= cc.pos) continue;
-        // `last` is still below `from` here (the channel moves it after this call)
-        this.announce(cc, Math.max(ch.last, to));
-        if (cc.conn.captured) capturing?.out(cc.conn, { t: 'gap', conv: ch.conv, from: Math.max(from, cc.pos + 1), to, trimmed: true });
-        cc.conn.send(encode.gap(ch.conv, Math.max(from, cc.pos + 1), to, true));
-        cc.pos = to;
+      for (const cc of [...(ch.views ?? [])]) {
+        if (!cc.live) continue;
+        // a leave the fill's own membership read brought (reconcileMembership) may have moved
+        // the view's end below `to`: nothing past the leave is the device's
+        const end = Math.min(to, cc.until);
+        if (end > cc.pos) {
+          // `last` is still below `from` here (the channel moves it after this call)
+          this.announce(cc, Math.max(ch.last, end));
+          if (cc.conn.captured) capturing?.out(cc.conn, { t: 'gap', conv: ch.conv, from: Math.max(from, cc.pos + 1), to: end, trimmed: true });
+          cc.conn.send(encode.gap(ch.conv, Math.max(from, cc.pos + 1), end, true));
+          cc.pos = end;
+        }
+        if (cc.pos >= cc.until) this.detachFromConn(cc);
       }
     },
     epochChanged: (ch, epoch) => {

@@ -3,7 +3,7 @@ import type { ConversationLog } from '../../server/store/log.ts';
 import { settle, simCluster } from './sim-node.ts';
 
 /**
- * A replay learns of a leave from the membership it reads with a batch of the log; when that
+ * (1) A replay learns of a leave from the membership it reads with a batch of the log; when that
  * batch is empty (retention removed the rest), the trimmed `gap` it sends must stop at the
  * leave. It went up to the target taken before the read: a device of a user who left at 3
  * was told of a trimmed gap up to 5, and its view ended at 5, past the leave.
@@ -66,6 +66,46 @@ describe('a leave learnt by a replay whose range retention removed', () => {
       if (cursor) expect(team).toEqual([]);
       expect(c.conn.finished?.get('g:team')?.pos, 'the view ends at the leave').toBe(3);
       expect(c.socket.frames.at(-1)?.t).toBe('synced');
+    });
+  }
+});
+
+/**
+ * (2) The same in the channel's fill: a fill reads the group's membership beside its batch
+ * (reconcileMembership), so a leave the bus never brought moves a caught-up leaver's end to
+ * its leave during the read; the trimmed gap the fill then announces (skipped) went up to
+ * the fill's end regardless, and the view stayed attached past the leave.
+ */
+describe("a leave learnt by the channel fill's own membership read", () => {
+  for (const later of [false, true]) {
+    it(`the trimmed gap stops at the leave (${later ? 'seq 6 kept: a hole skipped' : 'all trimmed: an empty fill'})`, async () => {
+      let now = 0;
+      const { store, nodes } = simCluster(1, { autoBus: false, now: () => now, limits: { retentionMs: 1000 } });
+      const n1 = nodes[0]!;
+      const send = (cmid: string) => store.send({ conv: 'g:team', isGroup: true, dmUsers: [], sender: 'owner', cmid, bodyJson: '"x"' });
+      await store.createGroup('owner', 'team', ['u3']);
+      for (const cmid of ['m1', 'm2', 'm3']) await send(cmid);
+      n1.link.loseAll();
+      const c = await n1.connect('u3', 'a');
+      await settle(20);
+      expect(c.socket.frames.flatMap((f) => (f.t === 'msg' ? [f.seq] : []))).toEqual([1, 2, 3]);
+      const before = c.socket.frames.length;
+
+      // n1's bus link drops: the leave (at 3) and what follows never reach it by the bus
+      n1.link.goDown();
+      await store.leaveGroup('u3', 'team', 'u3');
+      for (const cmid of ['m4', 'm5']) await send(cmid);
+      now = 2000;
+      await store.reclaim(10);
+      if (later) await send('m6');
+      n1.link.reopen();
+      await settle(60);
+
+      const team = c.socket.frames.slice(before).filter((f) => 'conv' in f && f.conv === 'g:team');
+      // u3 left at 3: nothing past it is its own
+      expect(team).toEqual([]);
+      expect(c.conn.views?.has('g:team') ?? false, 'the view ended').toBe(false);
+      expect(c.conn.finished?.get('g:team')?.pos, 'at the leave').toBe(3);
     });
   }
 });
