@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { BusLink, BusLinkEvents } from '../bus/link.ts';
 import type { BusPayload } from '../bus/payloads.ts';
 import { keys } from '../store/keys.ts';
+import { storeCall } from '../store/redis/scripts.ts';
 import type { ConversationLog, LogEntry, SendRequest, SendResult } from '../store/log.ts';
 import type { GroupStore } from '../store/groups.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
@@ -119,8 +120,9 @@ export class LogWrapper implements ConversationLog {
 
 /**
  * Stores every retry again: deletes the dedupe entry a send just wrote, and a send the store
- * answers `dup` (its earlier attempt committed unanswered, e.g. through a Redis pause) is
- * written again once its entry is gone.
+ * answers `dup` (an earlier attempt committed: unanswered, e.g. through a Redis pause, or its
+ * entry's deletion failed, or it ran on another node meanwhile) is written again once its
+ * entry is gone. When that deletion fails, the send fails `unavailable` instead.
  *
  * Why the `dup` answer is the trigger, not a per-node list of failed sends (until
  * 2026-12-04): a retry that failed over to another node, or that raced the list's drain (one
@@ -137,7 +139,8 @@ class ForgetfulDedupeLog extends LogWrapper {
     const entry = [keys.dedupe(req.conv), `${req.sender}\n${req.cmid}`] as const;
     let res = await this.inner.send(req);
     if (res.dup) {
-      await this.redis.hdel(...entry);
+      // under the seams' error contract, as the store's own calls (a failure is `unavailable`)
+      await storeCall(() => this.redis.hdel(...entry));
       res = await this.inner.send(req);
     }
     if (!res.dup) await this.redis.hdel(...entry).catch(() => {});
