@@ -17,6 +17,8 @@ import { localView } from './faulty-presence.ts';
  * Deliberately faulty seams, for the harness's own tests: each one breaks exactly one
  * guarantee, so a test can show that the checker for it fails (and names the message).
  * Only server/test-main.ts wires them; production code has no switch for them.
+ * One is no bug: `bus_delay` is a network fault the correct server must ride out, for tests
+ * that need a node's bus behind its store reads (which one REDIS_URL's toxics cannot do).
  */
 export const storeBugs = {
   /** every retry of a stored (conversation, sender, cmid) is stored again: breaks guarantee 2 (`duplicate`) */
@@ -29,6 +31,15 @@ export const storeBugs = {
   skip_gap_fill: (s: Stores): Stores => ({ ...s, log: new EmptyFillLog(s.log) }),
   /** leave payloads (`l`) never reach the node: a leaver's open connections keep getting the group's messages, breaking privacy (`unexpected`) */
   lose_leaves: (s: Stores): Stores => ({ ...s, bus: new LosingBus(s.bus, (text) => text.startsWith('l\t')) }),
+  /**
+   * Not a server bug: a network fault, for tests. Every bus payload (any node's, this node's
+   * own heartbeats included) reaches this node BUS_DELAY_MS late, in the order it came, while
+   * its command link answers at once: the node's bus lags behind what it reads from the store
+   * (test/integration/synced-behind-bus.test.ts). A correct server still keeps every guarantee.
+   * Run such a node with STORE_TIMEOUT_MS above BUS_DELAY_MS (the default, 2000, is), or it
+   * takes its own late heartbeat for a stalled link and reopens the bus over and over.
+   */
+  bus_delay: (s: Stores): Stores => ({ ...s, bus: new DelayedBus(s.bus, BUS_DELAY_MS) }),
   /** presence payloads saying `offline` never reach the node: its subscribers keep showing users online who left (`presence`, over time) */
   lose_presence_offline: (s: Stores): Stores => ({ ...s, bus: new LosingBus(s.bus, (text) => text.startsWith('p\t') && text.split('\t')[2] === 'offline') }),
   /** issue 8 item 3 back: a group create or add writes the group into every listed user's index before it is authorized, so refused requests leave keys (`residue`) */
@@ -198,6 +209,58 @@ export class LosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
     });
     inner.on('up', () => this.emit('up'));
     inner.on('down', () => this.emit('down'));
+  }
+  publish(payload: BusPayload): Promise<void> {
+    return this.inner.publish(payload);
+  }
+  get isUp(): boolean {
+    return this.inner.isUp;
+  }
+  reopen(reason: string): void {
+    this.inner.reopen(reason);
+  }
+}
+
+/** How late TEST_BUGS=bus_delay brings every bus payload (ms). */
+export const BUS_DELAY_MS = 1000;
+
+/**
+ * The bus as usual, except that every payload (published by any node) arrives `delayMs`
+ * after the inner link brought it, in the same order: a slow network on the bus alone.
+ * `up` and `down` pass at once (what a drop loses is the contract's, BusLink); payloads
+ * still on their way are handed over after either, as a slow network would.
+ */
+export class DelayedBus extends EventEmitter<BusLinkEvents> implements BusLink {
+  private readonly inner: BusLink;
+  private readonly delayMs: number;
+  private readonly queue: { due: number; text: string }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  constructor(inner: BusLink, delayMs: number) {
+    super();
+    this.inner = inner;
+    this.delayMs = delayMs;
+    inner.on('payload', (text) => {
+      this.queue.push({ due: performance.now() + this.delayMs, text });
+      if (!this.timer) this.arm();
+    });
+    inner.on('up', () => this.emit('up'));
+    inner.on('down', () => this.emit('down'));
+  }
+  /** one timer for the queue's head: a fixed delay keeps the queue in due order */
+  private arm(): void {
+    const next = this.queue[0];
+    if (!next) return;
+    this.timer = setTimeout(() => this.handOver(), Math.max(0, next.due - performance.now()));
+    this.timer.unref();
+  }
+  private handOver(): void {
+    this.timer = null;
+    const now = performance.now();
+    try {
+      while (this.queue.length && this.queue[0]!.due <= now) this.emit('payload', this.queue.shift()!.text);
+    } finally {
+      this.arm();
+    }
   }
   publish(payload: BusPayload): Promise<void> {
     return this.inner.publish(payload);
