@@ -318,10 +318,13 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
  * a cursor of another epoch, so with none the cursor stood at the head, at or past every seq
  * the device held (`implied`). Without this, a server that moved the cursor past the head
  * (an ack ahead taken as it is) went unjudged. Not across a store wipe (a Redis without
- * persistence back empty, `storeWipes`): the epoch the device held went with it, and a
- * conversation the store no longer has gets no frame either; implied in no epoch, so not
- * judged (found by `imstorm explore --volatile --seed 3402`: devices that never ack, a dm's
- * pushes before the wipe).
+ * persistence back empty, `storeWipes`, any time from the push of the seqs it held to that
+ * `synced`): the epoch the device held went with it, and a conversation the store no longer
+ * has gets no frame either; implied in no epoch, so not judged (found by `imstorm explore
+ * --volatile --seed 3402`: devices that never ack, a dm's pushes before the wipe). A wipe
+ * after that connection began and before its `synced` is excused too, though its sync may
+ * have read the store before it: judging it would fail a correct server whose read came
+ * after.
  */
 function resumeOf(
   ix: FactIndex,
@@ -338,7 +341,11 @@ function resumeOf(
   // replayed), which the rule above alone judged as resumed at the head
   if (next?.synced && (!frame || (frame.conn !== next.conn && frame.at > next.synced.at))) {
     const at = next.synced.at;
-    const wiped = wipes.some((t) => t >= w.at && t <= at);
+    // from when the device held that epoch's seqs (not from the window: a wipe between their
+    // push and the window took the epoch all the same; review, 2026-12-04)
+    const held = (x.recvs.get(key(w.client, u.conv)) ?? []).filter((r) => r.conn === w.conn && r.epoch === u.epoch && r.seq >= u.from && r.seq <= u.to);
+    const since = held.length ? Math.min(...held.map((r) => r.at)) : w.at;
+    const wiped = wipes.some((t) => t >= since && t <= at);
     return { conn: next.conn, at, epoch: wiped ? '' : u.epoch, cursor: u.to, implied: true, fact: next.synced };
   }
   return frame && { ...frame, implied: false, fact: frame };

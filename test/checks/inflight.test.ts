@@ -199,8 +199,12 @@ describe('inflight: a device acking above what it holds (client mode ahead)', ()
     const wiped = input(facts, { options: { storeWipes: [t(1200)] } });
     expect(check(wiped)).toMatchObject({ ok: true, violationCount: 0 });
     expect(windowSummaries(wiped)[0]!.pushes).toMatchObject({ unacked: 2, superseded: 2, failed: 0 });
-    // a wipe before the window, or after that connection's synced, excuses nothing
-    expect(check(input(facts, { options: { storeWipes: [t(900)] } }))).toMatchObject({ ok: false, violationCount: 1 });
+    // so did a wipe after the held seqs were pushed (292, 402) and before the window (review,
+    // 2026-12-04: this case was judged)
+    expect(check(input(facts, { options: { storeWipes: [t(900)] } }))).toMatchObject({ ok: true, violationCount: 0 });
+    // a wipe before they were pushed (their epoch came after it), or after that connection's
+    // synced, excuses nothing
+    expect(check(input(facts, { options: { storeWipes: [t(250)] } }))).toMatchObject({ ok: false, violationCount: 1 });
     expect(check(input(facts, { options: { storeWipes: [t(1600)] } }))).toMatchObject({ ok: false, violationCount: 1 });
   });
 
