@@ -79,7 +79,7 @@ export function check(input: CheckInput): Verdict {
         let st = streams.get(f.conv);
         if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, (st = { epoch: f.epoch, next: undefined, max: 0, after: undefined, late: undefined, owedFound: false }));
         st.epoch = f.epoch;
-        if (synced && !st.owedFound && owedAtConnect(ix, findings, conn, life, st.late, f)) st.owedFound = true;
+        if (synced && !st.owedFound && owedAtConnect(ix, findings, conn, life, st.late, f, input.options?.clockErrorMs ?? 0)) st.owedFound = true;
         if (st.next === undefined) {
           unanchored++;
           startCheck(ix, findings, conn, life, f);
@@ -213,9 +213,11 @@ function startCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnL
 /**
  * A msg pushed after `synced` (after `cf`, a `conv` frame that came after it, if any): was it
  * stored before the connection began, for a member, so owed by the connect sequence?
- * → whether it was (found).
+ * → whether it was (found). `clockErrorMs`: the sender's answer and the connection's start
+ * may be on two agents' clocks (CheckOptions.clockErrorMs); only an answer earlier by more
+ * counts, as the time from a connect's start to its sync's reads may be a few ms only.
  */
-function owedAtConnect(ix: FactIndex, findings: Findings, conn: string, life: ConnLife | undefined, cf: ConvFact | undefined, f: RecvFact): boolean {
+function owedAtConnect(ix: FactIndex, findings: Findings, conn: string, life: ConnLife | undefined, cf: ConvFact | undefined, f: RecvFact, clockErrorMs: number): boolean {
   const connectAt = life?.startedAt;
   const synced = life?.synced;
   if (connectAt === undefined || !synced) return false;
@@ -224,7 +226,7 @@ function owedAtConnect(ix: FactIndex, findings: Findings, conn: string, life: Co
   while (m && !(m.from === f.from && m.cmid === f.cmid)) m = m.other;
   if (!c || !m) return false;
   let answered: SendFact | undefined;
-  for (const s of m.acked) if (s.answeredAt !== undefined && s.answeredAt < connectAt && (!answered || s.answeredAt < answered.answeredAt!)) answered = s;
+  for (const s of m.acked) if (s.answeredAt !== undefined && s.answeredAt + clockErrorMs < connectAt && (!answered || s.answeredAt < answered.answeredAt!)) answered = s;
   if (!answered || memberAt(c.members, userOf(f.client), f.seq, m.storedLow, m.storedHigh) !== true) return false;
   const a = answered;
   findings.add(f.at, () =>

@@ -94,6 +94,13 @@ export interface CheckOptions {
    * back, and first seen after, is counted as gone with the wipe: a narrow window, excused.
    */
   storeBackAt?: readonly number[];
+  /**
+   * How far two fleet agents' clocks may still disagree after correction (ms; the two largest
+   * residual bounds added). Omitted or 0: every fact is on one machine's clock. `order`'s
+   * connect-sequence rule takes a sender's answer as before a connection began only when it is
+   * earlier by more than this.
+   */
+  clockErrorMs?: number;
   /** leaks: heap growth per connection opened (default: at most 512 B, judged from 2,000 connections a node) */
   leakPerConnection?: LeakPerConnectionOptions;
   /** slow: the nodes' SLOW_CONSUMER_BYTES and MAX_BODY_BYTES (default 1 MiB, 16 KiB) */

@@ -160,6 +160,8 @@ interface Run {
   readonly incomplete: string[];
   /** the agents of the last storm and how their clocks compare */
   agents: AgentInfo[];
+  /** how far two agents' clocks may disagree after correction (CheckOptions.clockErrorMs); 0: one machine */
+  clockErrorMs: number;
   /** the topology is the caller's (RunOptions.topology): not stopped here */
   readonly shared: boolean;
   /** where this run's part of the topology's timeline begins (a shared topology has earlier runs' events) */
@@ -210,7 +212,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Ru
     workDir: mkdtempSync(path.join(os.tmpdir(), `imstorm-${s.name}-`)),
     phase: 'starting', notes: [], restarted: new Set(), loadStartAt: 0, memberFacts: [], reclaims: [],
     topo: null, sampler: null, fleet: null, progressTimer: null, faults: new AbortController(), attack: null,
-    windows: [], inflight: [], syncStarts: [], incomplete: [], agents: [], shared: o.topology !== undefined, timelineFrom: 0,
+    windows: [], inflight: [], syncStarts: [], incomplete: [], agents: [], clockErrorMs: 0, shared: o.topology !== undefined, timelineFrom: 0,
     notChecked: [], leakMode: s.checks.leaks ? 'full' : 'none', userToken: () => Promise.reject(new Error('no topology yet')), deviceTokens: undefined,
   };
   o.live?.beginScenario({ scenario: s.name, seed: o.seed, env: o.env, devices: deviceCount(s), nodes: s.topology.nodes, faults: s.faults, phase: () => run.phase, timeline: () => run.topo?.timeline ?? [], loadStartAt: () => run.loadStartAt });
@@ -793,6 +795,8 @@ function clockNotes(run: Run, result: FleetResult, label: string): void {
   }
   // residual error per agent after its correction: with none applied, the offset itself may be real
   const bound = new Map(result.agents.map((a, i) => [i, a.clock.correctionMs === 0 ? Math.abs(a.clock.offsetMs) + a.clock.errorMs : a.clock.errorMs + 0.5]));
+  const largest = [...bound.values()].sort((x, y) => y - x);
+  run.clockErrorMs = Math.max(run.clockErrorMs, largest.length > 1 ? largest[0]! + largest[1]! : 0);
   const sendOf = new Map<string, string>();
   for (const f of result.facts) if (f.k === 'send') sendOf.set(`${f.conv}\n${f.client.slice(0, f.client.indexOf('/'))}\n${f.cmid}`, f.client);
   let same = 0;
@@ -873,6 +877,7 @@ function judge(run: Run, t: Topology, plan: Plan, storms: StormsResult, leaks: L
     leaks: run.leakMode !== 'none' ? { baseline: leaks.baseline.filter((b) => leaks.stable.includes(b.node)), after: leaks.after, goneConnectionKeys: leaks.goneKeys, runs: storms.runs.length > 1 ? storms.runs : undefined } : undefined,
     options: {
       unseenWithinMs: s.checks.unseenWithinMs,
+      ...(run.clockErrorMs > 0 ? { clockErrorMs: run.clockErrorMs } : {}),
       // a volatile Redis comes back empty: what it held before is gone by design
       ...(s.topology.volatileRedis ? storeWipesOf(runTimeline(run, t)) : {}),
       leakPerConnection: s.checks.leakPerConnection,

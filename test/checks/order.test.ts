@@ -165,6 +165,17 @@ describe('order (hand-made)', () => {
     expect(mid.violations[0]!.first).toBe(two);
   });
 
+  it('across fleet agents (CheckOptions.clockErrorMs): an answer counts as before the connection began only when earlier by more than the clocks may disagree', () => {
+    const synced = (at: number): Fact => ({ k: 'conn', client: 'u2/d1', conn: 'c2', event: 'synced', at: t(at) });
+    // seq 1 answered `sent` at t+97 on the sender's agent; the device began connecting at t+100 on its own
+    const facts = [sendSeq(1, 95), connect('u2/d1', 'c2', 100), synced(103), frame(0, 1, 110), r(1, 111)];
+    expect(check(input(facts)).violationCount).toBe(1);
+    // clocks that may disagree by 4 ms: the answer may have come after the connect began (review, 2026-12-04)
+    expect(check(input(facts, { options: { clockErrorMs: 4 } })).ok).toBe(true);
+    // by 2 ms: still 1 ms before it
+    expect(check(input(facts, { options: { clockErrorMs: 2 } })).violationCount).toBe(1);
+  });
+
   it('a conv frame after synced in a group: flagged for a member when the message was stored, not for one who joined since', () => {
     const G = 'g:team';
     const synced = (at: number): Fact => ({ k: 'conn', client: 'u3/d1', conn: 'c3', event: 'synced', at: t(at) });
