@@ -198,18 +198,17 @@ export class EmptyFillLog extends LogWrapper {
   }
 }
 
-/** The bus as usual, except that the payloads `lost` picks (published by any node) never arrive. */
-export class LosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
-  private readonly inner: BusLink;
-  constructor(inner: BusLink, lost: (text: string) => boolean) {
+/** A bus link passed through, except its payloads: each goes to `deliver`, which decides when (or whether) this link emits it. */
+abstract class BusWrapper extends EventEmitter<BusLinkEvents> implements BusLink {
+  protected readonly inner: BusLink;
+  constructor(inner: BusLink) {
     super();
     this.inner = inner;
-    inner.on('payload', (text) => {
-      if (!lost(text)) this.emit('payload', text);
-    });
+    inner.on('payload', (text) => this.deliver(text));
     inner.on('up', () => this.emit('up'));
     inner.on('down', () => this.emit('down'));
   }
+  protected abstract deliver(text: string): void;
   publish(payload: BusPayload): Promise<void> {
     return this.inner.publish(payload);
   }
@@ -218,6 +217,18 @@ export class LosingBus extends EventEmitter<BusLinkEvents> implements BusLink {
   }
   reopen(reason: string): void {
     this.inner.reopen(reason);
+  }
+}
+
+/** The bus as usual, except that the payloads `lost` picks (published by any node) never arrive. */
+export class LosingBus extends BusWrapper {
+  private readonly lost: (text: string) => boolean;
+  constructor(inner: BusLink, lost: (text: string) => boolean) {
+    super(inner);
+    this.lost = lost;
+  }
+  protected deliver(text: string): void {
+    if (!this.lost(text)) this.emit('payload', text);
   }
 }
 
@@ -230,21 +241,17 @@ export const BUS_DELAY_MS = 1000;
  * `up` and `down` pass at once (what a drop loses is the contract's, BusLink); payloads
  * still on their way are handed over after either, as a slow network would.
  */
-export class DelayedBus extends EventEmitter<BusLinkEvents> implements BusLink {
-  private readonly inner: BusLink;
+export class DelayedBus extends BusWrapper {
   private readonly delayMs: number;
   private readonly queue: { due: number; text: string }[] = [];
   private timer: NodeJS.Timeout | null = null;
   constructor(inner: BusLink, delayMs: number) {
-    super();
-    this.inner = inner;
+    super(inner);
     this.delayMs = delayMs;
-    inner.on('payload', (text) => {
-      this.queue.push({ due: performance.now() + this.delayMs, text });
-      if (!this.timer) this.arm();
-    });
-    inner.on('up', () => this.emit('up'));
-    inner.on('down', () => this.emit('down'));
+  }
+  protected deliver(text: string): void {
+    this.queue.push({ due: performance.now() + this.delayMs, text });
+    if (!this.timer) this.arm();
   }
   /** one timer for the queue's head: a fixed delay keeps the queue in due order */
   private arm(): void {
@@ -261,15 +268,6 @@ export class DelayedBus extends EventEmitter<BusLinkEvents> implements BusLink {
     } finally {
       this.arm();
     }
-  }
-  publish(payload: BusPayload): Promise<void> {
-    return this.inner.publish(payload);
-  }
-  get isUp(): boolean {
-    return this.inner.isUp;
-  }
-  reopen(reason: string): void {
-    this.inner.reopen(reason);
   }
 }
 
