@@ -165,6 +165,19 @@ describe('order (hand-made)', () => {
     expect(mid.violations[0]!.first).toBe(two);
   });
 
+  it('the fleet records a connect under a pending id (the connection id comes with welcome): that connect is where the connection began', () => {
+    // as harness/fleet/sim-client.ts does: `connect` under pending:<client>:<n>, the welcome under the server's id
+    const pending = (at: number): Fact[] => [
+      { k: 'conn', client: 'u2/d1', conn: 'pending:u2/d1:1', event: 'connect', at: t(at) },
+      { k: 'conn', client: 'u2/d1', conn: 'c2', event: 'welcome', at: t(at + 1), node: 'node-1' },
+    ];
+    const synced = (at: number): Fact => ({ k: 'conn', client: 'u2/d1', conn: 'c2', event: 'synced', at: t(at) });
+    const bad = check(input([sendSeq(1, 0), ...pending(100), synced(103), frame(0, 1, 110), r(1, 111)]));
+    expect(bad.violations.map((w) => w.message)).toEqual([expect.stringMatching(/stored before the connection began at t\+0\.100s \(answered sent at t\+0\.002s\): the connect sequence owed it before synced$/)]);
+    // answered after that connect: not owed
+    expect(check(input([sendSeq(1, 99), ...pending(100), synced(103), frame(0, 1, 110), r(1, 111)])).ok).toBe(true);
+  });
+
   it('across fleet agents (CheckOptions.clockErrorMs): an answer counts as before the connection began only when earlier by more than the clocks may disagree', () => {
     const synced = (at: number): Fact => ({ k: 'conn', client: 'u2/d1', conn: 'c2', event: 'synced', at: t(at) });
     // seq 1 answered `sent` at t+97 on the sender's agent; the device began connecting at t+100 on its own
