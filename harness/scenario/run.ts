@@ -818,7 +818,8 @@ function clockNotes(run: Run, result: FleetResult, label: string): void {
   const each = result.agents.map((a) => `${a.agent}${a.host ? ` on ${a.host}` : ''}: ${a.devices} devices, offset ${a.clock.offsetMs} ms ± ${a.clock.errorMs} ms (round trip ${a.clock.rttMs} ms), ${a.clock.correctionMs ? `facts moved by ${-a.clock.correctionMs} ms` : 'within its bound: not moved'}`);
   run.notes.push(
     `${label}clocks: ${each.join('; ')}. send → sent is measured on one agent's clock (the sender's). ` +
-      `send → delivered: ${same} receipt(s) with sender and receiver on the same agent (one clock), ${cross} across agents (offset-corrected${cross ? `, error within ±${worst.toFixed(1)} ms` : ''}).`,
+      `send → delivered: ${same} receipt(s) with sender and receiver on the same agent (one clock), ${cross} across agents (offset-corrected${cross ? `, error within ±${worst.toFixed(1)} ms` : ''}). ` +
+      `order's connect-sequence rule takes a send as answered before a connect only when earlier by more than ${run.clockErrorMs.toFixed(1)} ms (the two largest residual bounds).`,
   );
 }
 
