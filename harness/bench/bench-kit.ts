@@ -14,6 +14,7 @@ import { REPO_ROOT } from '../env/paths.ts';
 import { track } from '../env/procs.ts';
 import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
 import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
+import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
 import type { ReceiverCommand, ReceiverReply } from './fanout-plan.ts';
 
@@ -21,6 +22,38 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** monitorEventLoopDelay (the server's metric and the baseline's) records whole intervals of its 10 ms timer: an idle loop reads about 10.1 ms */
 export const LAG_RESOLUTION_MS = 10;
+
+/**
+ * A server process's garbage-collection pauses by kind, as V8 reports them to a 'gc'
+ * PerformanceObserver (imstorm: prom-client's `nodejs_gc_duration_seconds`; the baseline:
+ * raw-ws-server.ts's own observer). A step reports what its servers paused for while it ran:
+ * on a core the server shares with its Redis, a major collection's few tens of ms hold back
+ * every delivery behind it, and the backlog takes longer still to clear, so a sweep's p99
+ * is read beside these.
+ */
+export const GC_KINDS = ['major', 'incremental', 'minor'] as const;
+export type GcPauses = Record<(typeof GC_KINDS)[number], { count: number; ms: number }>;
+
+/** Totals since the process started, from a node's /metrics text; null when the histogram is absent. */
+export function gcPausesFromMetrics(text: string): GcPauses | null {
+  const snap = new PromSnapshot(text);
+  if (!snap.has('nodejs_gc_duration_seconds_count')) return null;
+  const counts = snap.byLabel('nodejs_gc_duration_seconds_count', 'kind');
+  const sums = snap.byLabel('nodejs_gc_duration_seconds_sum', 'kind');
+  return Object.fromEntries(GC_KINDS.map((k) => [k, { count: counts[k] ?? 0, ms: (sums[k] ?? 0) * 1000 }])) as GcPauses;
+}
+
+/** What was paused between two readings of the same process (null when either is missing). */
+export function gcDelta(before: GcPauses | null, after: GcPauses | null): GcPauses | null {
+  if (!before || !after) return null;
+  return Object.fromEntries(GC_KINDS.map((k) => [k, { count: after[k].count - before[k].count, ms: +(after[k].ms - before[k].ms).toFixed(1) }])) as GcPauses;
+}
+
+/** `GC major 9 (142 ms), incremental 3 (27 ms), minor 160 (820 ms)` */
+export function formatGc(p: GcPauses | null): string {
+  if (!p) return 'GC not read';
+  return `GC ${GC_KINDS.map((k) => `${k} ${p[k].count} (${Math.round(p[k].ms)} ms)`).join(', ')}`;
+}
 
 /**
  * TEST_BUGS for the imstorm node(s) a bench script starts (only `imstorm bench --test-bugs`
@@ -195,6 +228,8 @@ export interface SweepStep<Name extends string = string> {
   eventLoopDelayP99Ms: number;
   /** the same less the 10 ms interval: how late the loop was */
   eventLoopLagP99Ms: number;
+  /** the server process's GC pauses from the step's start to its last delivery (null: not read) */
+  gcPauses: GcPauses | null;
   acksSent: number;
   /** how long the servers took to go quiet before the step (false: they did not within SETTLE_MAX_MS) */
   settled: { ms: number; quiet: boolean };
@@ -254,6 +289,8 @@ export interface BenchTarget<Name extends string = string> {
   pids: { server: number; redis?: number };
   /** event-loop delay p99 (ms) since the last call */
   lagP99Ms(): Promise<number>;
+  /** the server process's GC pauses since it started (null: not read) */
+  gcPauses(): Promise<GcPauses | null>;
   /** RSS and heap after a full GC */
   memory(): Promise<ServerMemory>;
 }
@@ -269,7 +306,41 @@ export function rawWsTarget(baseline: ChildProcess, port: number): BenchTarget<'
       baseline.send({ type: 'lag' });
       return (await answer).p99Ms;
     },
+    async gcPauses() {
+      const answer = nextMessage<{ type: string; pauses: GcPauses }>(baseline, (m) => m.type === 'gc', 10_000, 'raw-ws baseline (gc)');
+      baseline.send({ type: 'gc' });
+      return (await answer).pauses;
+    },
     memory: () => baselineMemory(baseline),
+  };
+}
+
+/**
+ * An imstorm node as a bench target: its own Redis's pid for the CPU with Redis; loop lag and
+ * GC pauses from its /metrics. A saturated node may not answer in time: the step then
+ * reports no figure (NaN, null) rather than stopping the bench.
+ */
+export function imstormTarget<Name extends string>(name: Name, node: ServerNodeHandle, redisPid: number, log: (line: string) => void): BenchTarget<Name> {
+  const metrics = async (what: string): Promise<string | null> => {
+    const res = await httpCall(`${node.adminUrl}/metrics`, { timeoutMs: 30_000, ...(node.metricsToken ? { token: node.metricsToken } : {}) }).catch((err: Error) => {
+      log(`${name} /metrics: ${err.message}; no ${what} for this step`);
+      return null;
+    });
+    return res?.text ?? null;
+  };
+  return {
+    name,
+    wsUrl: node.wsUrl,
+    pids: { server: node.process.pid!, redis: redisPid },
+    async lagP99Ms() {
+      const text = await metrics('event-loop lag');
+      return text === null ? NaN : (new PromSnapshot(text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000;
+    },
+    async gcPauses() {
+      const text = await metrics('GC pauses');
+      return text === null ? null : gcPausesFromMetrics(text);
+    },
+    memory: () => nodeMemory(node),
   };
 }
 

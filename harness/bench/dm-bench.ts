@@ -23,9 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
-import { PromSnapshot } from '../measure/prometheus.ts';
-import { httpCall } from '../util/http-call.ts';
-import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, dmConv, nowMs, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -139,6 +137,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   for (const p of procs) p.send({ type: 'begin', step, endMs } satisfies ReceiverCommand);
   await askAll(procs, { type: 'stats', step }, 'stats', 10_000);
   await t.lagP99Ms();
+  const gc0 = await t.gcPauses();
   const cpu0 = cpuOf(t);
   const load0 = loadCpu(procs);
   const wall0 = nowMs();
@@ -159,6 +158,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   const load1 = loadCpu(procs);
   const wall1 = nowMs();
   const lag = await t.lagP99Ms();
+  const gcPauses = gcDelta(gc0, await t.gcPauses());
   const sum = mergeHistograms(stats.map((s) => s.histogram));
   const sent = stats.reduce((n, s) => n + s.sent, 0);
   const errors: Record<string, number> = {};
@@ -180,6 +180,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
     loadCpu: { microsPerDelivery: received ? +((load1 - load0) / received).toFixed(1) : 0, shareOfLoadCpus: +((load1 - load0) / 1000 / ((wall1 - wall0) * LOAD_CPU_COUNT)).toFixed(3) },
     eventLoopDelayP99Ms: +lag.toFixed(1),
     eventLoopLagP99Ms: +Math.max(0, lag - LAG_RESOLUTION_MS).toFixed(1),
+    gcPauses,
     acksSent: stats.reduce((n, s) => n + s.acksSent, 0),
     settled,
     loadavg1,
@@ -188,7 +189,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   const errs = Object.entries(errors);
   log(
     `${warmup ? 'warm-up ' : ''}dm ${t.name.padEnd(7)} offered ${rate}/s: delivered ${r.deliveredPerSec}/s (${(share * 100).toFixed(2)} % of ${sent}), p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ` +
-      `CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, load generator ${r.loadCpu!.microsPerDelivery} µs/delivery (${Math.round(r.loadCpu!.shareOfLoadCpus * 100)} % of its CPUs), loop lag p99 ${r.eventLoopLagP99Ms} ms, ${r.acksSent} acks; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(errors)}` : ''}`,
+      `CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, load generator ${r.loadCpu!.microsPerDelivery} µs/delivery (${Math.round(r.loadCpu!.shareOfLoadCpus * 100)} % of its CPUs), loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(errors)}` : ''}`,
   );
   return r;
 }
@@ -216,20 +217,7 @@ await rig.run('bench:dm', async () => {
   const imstormNode = node;
   const targets: Target[] = [
     rawWsTarget(baseline, port),
-    {
-      name: 'imstorm',
-      wsUrl: imstormNode.wsUrl,
-      pids: { server: imstormNode.process.pid!, redis: redis.process!.pid! },
-      async lagP99Ms() {
-        // a saturated node may not answer in time: the step then reports no lag (null) rather than stopping the bench
-        const res = await httpCall(`${imstormNode.adminUrl}/metrics`, { timeoutMs: 30_000, ...(imstormNode.metricsToken ? { token: imstormNode.metricsToken } : {}) }).catch((err: Error) => {
-          log(`imstorm /metrics: ${err.message}; no event-loop lag for this step`);
-          return null;
-        });
-        return res ? (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000 : NaN;
-      },
-      memory: () => nodeMemory(imstormNode),
-    },
+    imstormTarget('imstorm', imstormNode, redis.process!.pid!, log),
   ];
   const procs = Array.from({ length: P }, () => forkChild('receivers.ts', { BENCH_JWT_SECRET: jwtSecret }));
   children.push(...procs);

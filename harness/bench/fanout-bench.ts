@@ -27,7 +27,7 @@ import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -59,24 +59,6 @@ const argsSchema = z
     const need = Math.ceil((2 * o.receivers) / PER_PROCESS);
     if (o['receiver-processes'] !== undefined && o['receiver-processes'] < need) ctx.addIssue({ code: 'custom', path: ['receiver-processes'], message: `${o['receiver-processes']} cannot hold 2 × ${o.receivers} connections at ${PER_PROCESS} a process; give at least ${need}` });
   });
-
-/** An imstorm node as a bench target (its own Redis's pid for the CPU with Redis). */
-function nodeTarget(name: 'imstorm' | 'imstorm+capture', node: ServerNodeHandle, redisPid: number): Target {
-  return {
-    name,
-    wsUrl: node.wsUrl,
-    pids: { server: node.process.pid!, redis: redisPid },
-    async lagP99Ms() {
-      // a saturated node may not answer in time: the step then reports no lag (null) rather than stopping the bench
-      const res = await httpCall(`${node.adminUrl}/metrics`, { timeoutMs: 30_000, ...(node.metricsToken ? { token: node.metricsToken } : {}) }).catch((err: Error) => {
-        log(`${name} /metrics: ${err.message}; no event-loop lag for this step`);
-        return null;
-      });
-      return res ? (new PromSnapshot(res.text).select('imstorm_event_loop_lag_seconds')[0]?.value ?? NaN) * 1000 : NaN;
-    },
-    memory: () => nodeMemory(node),
-  };
-}
 
 const o = benchArgs('bench:fanout', USAGE, {
     receivers: { type: 'string', default: '10000' },
@@ -175,6 +157,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
   for (const p of procs) p.send({ type: 'begin', step, endMs } satisfies ReceiverCommand);
   await askAll(procs, { type: 'stats', step }, 'stats', 10_000); // every receiver process has begun the step
   await target.lagP99Ms(); // resets the window
+  const gc0 = await target.gcPauses();
   const cpu0 = { server: cpuMicros(target.pids.server), redis: target.pids.redis ? cpuMicros(target.pids.redis) : 0 };
 
   // open loop: message i is due at t0 + i / msgsPerSec, whatever happened to the earlier ones
@@ -206,6 +189,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
   }
   const cpu1 = { server: cpuMicros(target.pids.server), redis: target.pids.redis ? cpuMicros(target.pids.redis) : 0 };
   const lag = await target.lagP99Ms();
+  const gcPauses = gcDelta(gc0, await target.gcPauses());
   const hist = decodeHistogram(stats.find((s) => s.histogram)?.histogram ?? '');
   for (const s of stats) if (s.histogram && s !== stats.find((x) => x.histogram)) hist.add(decodeHistogram(s.histogram));
   const sum = summarize(hist);
@@ -226,6 +210,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
     cpuMicrosPerDelivery: { server: received ? +(serverCpu / received).toFixed(1) : 0, ...(target.pids.redis ? { withRedis: received ? +((serverCpu + redisCpu) / received).toFixed(1) : 0 } : {}) },
     eventLoopDelayP99Ms: +lag.toFixed(1),
     eventLoopLagP99Ms: +Math.max(0, lag - LAG_RESOLUTION_MS).toFixed(1),
+    gcPauses,
     acksSent: stats.reduce((n, s) => n + s.acksSent, 0),
     settled,
     loadavg1,
@@ -235,7 +220,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
   log(
     `${warmup ? 'warm-up ' : ''}${target.name.padEnd(7)} offered ${rate}/s: delivered ${r.deliveredPerSec}/s (${(share * 100).toFixed(2)} % of ${owed}), ` +
       `p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, ` +
-      `loop lag p99 ${r.eventLoopLagP99Ms} ms, ${r.acksSent} acks; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(r.sendsAnswered.errors)}` : ''}`,
+      `loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(r.sendsAnswered.errors)}` : ''}`,
   );
   return r;
 }
@@ -275,10 +260,10 @@ await rig.run('bench:fanout', async () => {
   const imstormNode = node;
   const targets: Target[] = [
     rawWsTarget(baseline, port),
-    nodeTarget('imstorm', imstormNode, redis.process!.pid!),
+    imstormTarget('imstorm', imstormNode, redis.process!.pid!, log),
   ];
   const capNode = capture?.node;
-  if (capture) targets.push(nodeTarget('imstorm+capture', capture.node, capture.redis.process!.pid!));
+  if (capture) targets.push(imstormTarget('imstorm+capture', capture.node, capture.redis.process!.pid!, log));
 
   log(`creating ${G} groups of ${S} receivers + the publisher on imstorm`);
   await createGroups(

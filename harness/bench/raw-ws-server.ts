@@ -10,10 +10,11 @@
  * event-loop delay p99 since the last one, and `{ type: 'memory' }` with its RSS and heap
  * after a full GC. Listens on 127.0.0.1 only.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encode } from '../../server/protocol/server-frames.ts';
 import { collectGarbage } from '../util/gc.ts';
+import type { GcPauses } from './bench-kit.ts';
 import { groupOfUser, PUBLISHER } from './fanout-plan.ts';
 
 const groupSize = Number(process.env.BENCH_GROUP_SIZE);
@@ -30,6 +31,18 @@ if (process.env.BENCH_MODE !== undefined && process.env.BENCH_MODE !== 'dm' && p
 
 const lag = monitorEventLoopDelay({ resolution: 10 });
 lag.enable();
+// GC pauses by kind, as prom-client records them on an imstorm node (nodejs_gc_duration_seconds)
+const gcPauses: GcPauses = { major: { count: 0, ms: 0 }, incremental: { count: 0, ms: 0 }, minor: { count: 0, ms: 0 } };
+const gcKinds: Record<number, keyof GcPauses> = { [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor' };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = gcKinds[(e as { detail?: { kind?: number } }).detail?.kind ?? -1];
+    if (kind) {
+      gcPauses[kind].count++;
+      gcPauses[kind].ms += e.duration;
+    }
+  }
+}).observe({ entryTypes: ['gc'] });
 const members = new Map<string, Set<WebSocket>>();
 const everyone = new Set<WebSocket>();
 const seqs = new Map<string, number>();
@@ -110,6 +123,8 @@ process.on('message', (m: { type: string; reduce?: boolean }) => {
   if (m.type === 'lag') {
     process.send!({ type: 'lag', p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 });
     lag.reset();
+  } else if (m.type === 'gc') {
+    process.send!({ type: 'gc', pauses: gcPauses });
   } else if (m.type === 'memory') {
     collectGarbage(m.reduce === true);
     const mem = process.memoryUsage();

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import type { SweepStep } from '../../harness/bench/bench-kit.ts';
 import type { BenchResult } from '../../harness/bench/bench-result.ts';
 import { main } from '../../harness/cli.ts';
 
@@ -45,6 +46,13 @@ it('the real server passes the CI bounds; bench.json, bench.html and a history l
   expect(fan.offeredPerSec).toBe(1000);
   expect(fan.imstorm.perSec).toBeGreaterThan(900);
   expect(fan.rawWs.perSec).toBeGreaterThan(900);
+  // each side's GC pauses over the step (the step script's own JSON): the node's from its
+  // /metrics, the baseline's from its observer; a step of thousands of deliveries scavenges
+  const sweep = JSON.parse(readFileSync(path.join(dir, 'fanout.json'), 'utf8')) as { steps: SweepStep[] };
+  for (const st of sweep.steps) expect(st.gcPauses, `${st.target} step ${st.step}`).toMatchObject({ major: { count: expect.any(Number) }, incremental: { count: expect.any(Number) }, minor: { count: expect.any(Number) } });
+  const im = sweep.steps.find((st) => st.target === 'imstorm' && !st.warmup)!;
+  expect(im.gcPauses!.minor.count).toBeGreaterThan(0);
+  expect(im.gcPauses!.minor.ms).toBeGreaterThan(0);
   expect(r.ratios['storm.cpuPerConnect']).toBeGreaterThan(0);
   expect(r.ratios['fanout.cpuPerDelivery']).toBeGreaterThan(0);
   const html = readFileSync(path.join(dir, 'bench.html'), 'utf8');
