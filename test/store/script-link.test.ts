@@ -97,6 +97,17 @@ describe('ScriptLink', () => {
     expect((watch.byAddr.get(cmdAddr) ?? []).map((w) => w[0]!.toLowerCase()).filter((c) => c !== 'client')).toEqual(['xrange', 'evalsha']);
   });
 
+  it('arguments of every byte-length class and multi-byte UTF-8 reach Redis byte for byte (the call is written as one Buffer)', async () => {
+    const { cmd, link } = await setup();
+    const key = `imstorm:test:${uid('args')}`;
+    const convs = ['', 'x', 'é'.repeat(5), '✓ ok', 'y'.repeat(99), 'z'.repeat(100), '€'.repeat(3334), 'w'.repeat(10_000)];
+    const args = convs.flatMap((c, i) => [c, `ép${i}`, 10 ** i]);
+    expect(await link.call(hotScripts['cursors-advance'], [key, ...args])).toBe(1);
+    const stored = await cmd.hgetall(key);
+    expect(Object.keys(stored).sort()).toEqual([...convs].sort());
+    convs.forEach((c, i) => expect(stored[c]).toBe(`ép${i}|${10 ** i}`));
+  });
+
   it('runs the script again as EVAL after SCRIPT FLUSH (NOSCRIPT)', async () => {
     const { cmd, link } = await setup();
     await cmd.script('FLUSH');
