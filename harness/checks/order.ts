@@ -79,7 +79,10 @@ export function check(input: CheckInput): Verdict {
         let st = streams.get(f.conv);
         if (!st || (st.epoch !== undefined && st.epoch !== f.epoch)) streams.set(f.conv, (st = { epoch: f.epoch, next: undefined, max: 0, after: undefined, late: undefined, owedFound: false }));
         st.epoch = f.epoch;
-        if (synced && !st.owedFound && owedAtConnect(ix, findings, conn, life, st.late, f, input.options?.clockErrorMs ?? 0)) st.owedFound = true;
+        // a seq this stream already pushed is judged as a repeat below, not as owed (it came
+        // before, maybe before `synced`; review N1, 2026-12-04: it was reported twice)
+        const again = st.next !== undefined && f.seq <= st.max;
+        if (synced && !again && !st.owedFound && owedAtConnect(ix, findings, conn, life, st.late, f, input.options?.clockErrorMs ?? 0)) st.owedFound = true;
         if (st.next === undefined) {
           unanchored++;
           startCheck(ix, findings, conn, life, f);

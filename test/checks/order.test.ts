@@ -165,6 +165,19 @@ describe('order (hand-made)', () => {
     expect(mid.violations[0]!.first).toBe(two);
   });
 
+  it('a backlog msg pushed again after synced is one finding, the repeat, not also "owed before synced" (review N1)', () => {
+    const synced = (at: number): Fact => ({ k: 'conn', client: 'u2/d1', conn: 'c2', event: 'synced', at: t(at) });
+    const again = r(2, 110);
+    const res = check(input([sendSeq(1, 0), sendSeq(2, 10), connect('u2/d1', 'c2', 100), frame(0, 2, 102), r(1, 102, 'backlog'), r(2, 102, 'backlog'), synced(103), again]));
+    expect(res.violations.map((w) => w.message)).toEqual(['connection c2 of u2/d1: dm:u1:u2 (epoch e1) repeated seq 2 (cmid m2) right after itself']);
+    expect(res.violations[0]!.first).toBe(again);
+    // a first push after synced of what was owed is still that finding
+    expect(check(input([sendSeq(1, 0), sendSeq(2, 10), connect('u2/d1', 'c2', 100), frame(0, 2, 102), r(1, 102, 'backlog'), synced(103), r(2, 110), r(2, 111)])).violations.map((w) => w.message)).toEqual([
+      expect.stringMatching(/seq 2 came at t\+0\.110s, after synced at t\+0\.103s .*the connect sequence owed it before synced$/),
+      'connection c2 of u2/d1: dm:u1:u2 (epoch e1) repeated seq 2 (cmid m2) right after itself',
+    ]);
+  });
+
   it('the fleet records a connect under a pending id (the connection id comes with welcome): that connect is where the connection began', () => {
     // as harness/fleet/sim-client.ts does: `connect` under pending:<client>:<n>, the welcome under the server's id
     const pending = (at: number): Fact[] => [
