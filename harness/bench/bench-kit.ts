@@ -34,10 +34,10 @@ export const LAG_RESOLUTION_MS = 10;
 export const GC_KINDS = ['major', 'incremental', 'minor'] as const;
 export type GcPauses = Record<(typeof GC_KINDS)[number], { count: number; ms: number }>;
 
-/** Totals since the process started, from a node's /metrics text; null when the histogram is absent. */
+/** Totals since the process started, from a node's /metrics text (a kind not seen yet: 0); null when the histogram is absent. */
 export function gcPausesFromMetrics(text: string): GcPauses | null {
   const snap = new PromSnapshot(text);
-  if (!snap.has('nodejs_gc_duration_seconds_count')) return null;
+  if (!snap.has('nodejs_gc_duration_seconds_count') && snap.parsed.types['nodejs_gc_duration_seconds'] === undefined) return null;
   const counts = snap.byLabel('nodejs_gc_duration_seconds_count', 'kind');
   const sums = snap.byLabel('nodejs_gc_duration_seconds_sum', 'kind');
   return Object.fromEntries(GC_KINDS.map((k) => [k, { count: counts[k] ?? 0, ms: (sums[k] ?? 0) * 1000 }])) as GcPauses;
@@ -228,7 +228,7 @@ export interface SweepStep<Name extends string = string> {
   eventLoopDelayP99Ms: number;
   /** the same less the 10 ms interval: how late the loop was */
   eventLoopLagP99Ms: number;
-  /** the server process's GC pauses from the step's start to its last delivery (null: not read) */
+  /** the server process's GC pauses from just before the step to the end of its wait for stragglers (null: not read) */
   gcPauses: GcPauses | null;
   acksSent: number;
   /** how long the servers took to go quiet before the step (false: they did not within SETTLE_MAX_MS) */

@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
-import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, dmConv, nowMs, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -130,6 +130,8 @@ let stepSeq = 0;
 async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: number, warmup: boolean, quietPids: number[]): Promise<StepResult> {
   const settled = await settle(quietPids);
   if (!settled.quiet) log('the servers were still busy after 60 s; stepping on anyway (said in the report)');
+  // read before the step's clock starts: its sends are due from t0 on, and the totals only grow
+  const gc0 = await t.gcPauses();
   const loadavg1 = +os.loadavg()[0]!.toFixed(2);
   const step = ++stepSeq;
   const t0 = nowMs() + 300;
@@ -137,7 +139,6 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   for (const p of procs) p.send({ type: 'begin', step, endMs } satisfies ReceiverCommand);
   await askAll(procs, { type: 'stats', step }, 'stats', 10_000);
   await t.lagP99Ms();
-  const gc0 = await t.gcPauses();
   const cpu0 = cpuOf(t);
   const load0 = loadCpu(procs);
   const wall0 = nowMs();

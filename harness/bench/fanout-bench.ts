@@ -22,12 +22,9 @@ import path from 'node:path';
 import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import type { ServerNodeHandle } from '../env/server-node.ts';
 import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
-import { PromSnapshot } from '../measure/prometheus.ts';
-import { httpCall } from '../util/http-call.ts';
-import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, nodeMemory, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
@@ -147,6 +144,8 @@ let stepSeq = 0;
 async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], rate: number, seconds: number, warmup: boolean, quietPids: number[]): Promise<StepResult> {
   const settled = await settle(quietPids);
   if (!settled.quiet) log(`the servers were still busy after ${SETTLE_MAX_MS / 1000} s; stepping on anyway (said in the report)`);
+  // read before the step's clock starts: its sends are due from t0 on, and the totals only grow
+  const gc0 = await target.gcPauses();
   const loadavg1 = +os.loadavg()[0]!.toFixed(2);
   const step = ++stepSeq;
   const stepMs = seconds * 1000;
@@ -157,7 +156,6 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
   for (const p of procs) p.send({ type: 'begin', step, endMs } satisfies ReceiverCommand);
   await askAll(procs, { type: 'stats', step }, 'stats', 10_000); // every receiver process has begun the step
   await target.lagP99Ms(); // resets the window
-  const gc0 = await target.gcPauses();
   const cpu0 = { server: cpuMicros(target.pids.server), redis: target.pids.redis ? cpuMicros(target.pids.redis) : 0 };
 
   // open loop: message i is due at t0 + i / msgsPerSec, whatever happened to the earlier ones

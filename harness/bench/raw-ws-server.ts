@@ -7,8 +7,9 @@
  * convention, see `groupOfUser`) or to the other party of a `dm:<a>:<b>` conversation
  * (BENCH_MODE=dm: a forward server), then `sent`; `ack` is parsed and its highest seq kept
  * in memory (no store). Forked with an IPC channel: it answers `{ type: 'lag' }` with the
- * event-loop delay p99 since the last one, and `{ type: 'memory' }` with its RSS and heap
- * after a full GC. Listens on 127.0.0.1 only.
+ * event-loop delay p99 since the last one, `{ type: 'memory' }` with its RSS and heap
+ * after a full GC, and `{ type: 'gc' }` with its GC pauses by kind since it started.
+ * Listens on 127.0.0.1 only.
  */
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -31,7 +32,7 @@ if (process.env.BENCH_MODE !== undefined && process.env.BENCH_MODE !== 'dm' && p
 
 const lag = monitorEventLoopDelay({ resolution: 10 });
 lag.enable();
-// GC pauses by kind, as prom-client records them on an imstorm node (nodejs_gc_duration_seconds)
+// GC pauses by kind, every entry of each batch, as an imstorm node's nodejs_gc_duration_seconds counts them
 const gcPauses: GcPauses = { major: { count: 0, ms: 0 }, incremental: { count: 0, ms: 0 }, minor: { count: 0, ms: 0 } };
 const gcKinds: Record<number, keyof GcPauses> = { [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor' };
 new PerformanceObserver((list) => {

@@ -97,7 +97,7 @@ describe('ScriptLink', () => {
     expect((watch.byAddr.get(cmdAddr) ?? []).map((w) => w[0]!.toLowerCase()).filter((c) => c !== 'client')).toEqual(['xrange', 'evalsha']);
   });
 
-  it('arguments of every byte-length class and multi-byte UTF-8 reach Redis byte for byte (the call is written as one Buffer)', async () => {
+  it('arguments of every byte-length class and multi-byte UTF-8 reach Redis byte for byte', async () => {
     const { cmd, link } = await setup();
     const key = `imstorm:test:${uid('args')}`;
     const convs = ['', 'x', 'é'.repeat(5), '✓ ok', 'y'.repeat(99), 'z'.repeat(100), '€'.repeat(3334), 'w'.repeat(10_000)];
