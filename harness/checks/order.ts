@@ -1,5 +1,5 @@
 import type { ConvFact, Fact, GapFact, RecvFact, SendFact } from '../model/facts.ts';
-import { fmtT, indexFacts, userOf, type ConnLife, type ConvLog, type EpochLog, type FactIndex, type Message } from './fact-index.ts';
+import { fmtT, indexFacts, userOf, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
 import { memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict, type Witness } from './verdict.ts';
 import { connFacts, witness } from './witness.ts';
@@ -178,45 +178,12 @@ function unannouncedEpoch(ix: FactIndex, f: RecvFact, prevAt: number | undefined
 
 const MAX_SCAN = 10_000;
 
-/**
- * The epoch a receipt's message was stored in, and the message. A device never told the
- * conversation's epoch (no `conv` frame for it on any of its connections) files what it is
- * pushed under epoch `''` (harness/fleet/sim-client.ts), where no send is attached: its
- * message is then the one of that seq, sender and cmid in the one other epoch the run saw it
- * in (none, or more than one: undefined). Before, such a receipt was judged against epoch
- * `''` alone, so a backlog pushed after `synced` with no conv frame passed (review M1,
- * 2026-12-04).
- */
-function storedAs(c: ConvLog, f: RecvFact): { e: EpochLog; m: Message | undefined } | undefined {
-  const find = (e: EpochLog) => {
-    let m = e.msgs.get(f.seq);
-    while (m && !(m.from === f.from && m.cmid === f.cmid)) m = m.other;
-    return m;
-  };
-  const own = c.epochs.get(f.epoch);
-  if (f.epoch !== '') return own && { e: own, m: find(own) };
-  let found: { e: EpochLog; m: Message } | undefined;
-  for (const e of c.epochs.values()) {
-    if (e.epoch === '') continue;
-    const m = find(e);
-    if (!m) continue;
-    if (found) return own && { e: own, m: find(own) };
-    found = { e, m };
-  }
-  return found ?? (own && { e: own, m: find(own) });
-}
-
-/** `(epoch e)`; for a receipt filed under no epoch, the one it was resolved to */
-function epochText(f: RecvFact, e: EpochLog): string {
-  return f.epoch === '' && e.epoch !== '' ? `(epoch ${e.epoch}, never told to this device: no conv frame)` : `(epoch ${f.epoch})`;
-}
-
 /** First msg of a stream without a conv frame: was a lower seq stored after the welcome? */
 function startCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnLife | undefined, f: RecvFact): void {
   const welcomeAt = life?.welcome?.at;
   if (welcomeAt === undefined) return;
   const c = ix.convs.get(f.conv);
-  const e = c && storedAs(c, f)?.e;
+  const e = c?.epochs.get(f.epoch);
   if (!c || !e) return;
   const user = userOf(f.client);
   const floor = Math.max(0, f.seq - MAX_SCAN);
@@ -235,7 +202,7 @@ function startCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnL
           ix,
           conn,
           f,
-          `connection ${conn} of ${f.client}: ${f.conv} ${epochText(f, e)} started without a conv frame at seq ${f.seq} (cmid ${f.cmid}), ` +
+          `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) started without a conv frame at seq ${f.seq} (cmid ${f.cmid}), ` +
             `but seq ${m.seq} (cmid ${m.cmid} from ${m.from}) was stored after the connection was welcomed at ${fmtT(ix, welcomeAt)}: ${missing(m.seq, f.seq - 1)} missing`,
           m.seq,
           m,
@@ -258,10 +225,9 @@ function owedAtConnect(ix: FactIndex, findings: Findings, conn: string, life: Co
   const synced = life?.synced;
   if (connectAt === undefined || !synced) return false;
   const c = ix.convs.get(f.conv);
-  const stored = c && storedAs(c, f);
-  const m = stored?.m;
-  if (!c || !stored || !m) return false;
-  const e = stored.e;
+  let m = c?.epochs.get(f.epoch)?.msgs.get(f.seq);
+  while (m && !(m.from === f.from && m.cmid === f.cmid)) m = m.other;
+  if (!c || !m) return false;
   let answered: SendFact | undefined;
   for (const s of m.acked) if (s.answeredAt !== undefined && s.answeredAt + clockErrorMs < connectAt && (!answered || s.answeredAt < answered.answeredAt!)) answered = s;
   if (!answered || memberAt(c.members, userOf(f.client), f.seq, m.storedLow, m.storedHigh) !== true) return false;
@@ -271,7 +237,7 @@ function owedAtConnect(ix: FactIndex, findings: Findings, conn: string, life: Co
       ix,
       conn,
       f,
-      `connection ${conn} of ${f.client}: ${f.conv} ${epochText(f, e)} ` +
+      `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) ` +
         (cf
           ? `conv frame (cursor ${cf.cursor}) came at ${fmtT(ix, cf.at)}, after synced at ${fmtT(ix, synced.at)}, and was followed by seq ${f.seq}`
           : `seq ${f.seq} came at ${fmtT(ix, f.at)}, after synced at ${fmtT(ix, synced.at)}`) +
