@@ -25,8 +25,8 @@ export const LAG_RESOLUTION_MS = 10;
 
 /**
  * A server process's garbage-collection pauses by kind, as V8 reports them to a 'gc'
- * PerformanceObserver (imstorm: prom-client's `nodejs_gc_duration_seconds`; the baseline:
- * raw-ws-server.ts's own observer). A step reports what its servers paused for while it ran:
+ * PerformanceObserver, every entry of each batch (imstorm: its `nodejs_gc_duration_seconds`,
+ * server/observability/metrics.ts; the baseline: raw-ws-server.ts's own observer). A step reports what its servers paused for while it ran:
  * on a core the server shares with its Redis, a major collection's few tens of ms hold back
  * every delivery behind it, and the backlog takes longer still to clear, so a sweep's p99
  * is read beside these.
