@@ -8,6 +8,7 @@ import { killAll, sleep, waitUntil } from '../env/procs.ts';
 import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
 import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
 import { api } from '../util/http-api.ts';
+import { readyzStatus } from '../util/http-call.ts';
 import { startRelay, type Relay } from '../util/tcp-relay.ts';
 import { mintToken } from '../util/tokens.ts';
 import { Client } from '../util/ws-client.ts';
@@ -72,14 +73,8 @@ export interface Real {
   opened: Client[];
 }
 
-export async function readyz(node: ServerNodeHandle): Promise<number> {
-  try {
-    const res = await fetch(`${node.url}/readyz`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
+export function readyz(node: ServerNodeHandle): Promise<number> {
+  return readyzStatus(node.url);
 }
 
 /** Back to two running nodes with healthy Redis links (a previous run may have left one killed or cut). */

@@ -31,3 +31,12 @@ export function httpCall(
     req.end(payload);
   });
 }
+
+/** GET <baseUrl>/readyz's status, 0 when it does not answer within `timeoutMs` (a node down, its port closed). */
+export async function readyzStatus(baseUrl: string, timeoutMs = 2000): Promise<number> {
+  try {
+    return (await httpCall(`${baseUrl}/readyz`, { timeoutMs })).status;
+  } catch {
+    return 0;
+  }
+}

@@ -12,6 +12,7 @@ import { freePort, killAll, sleep, waitUntil } from '../helpers/procs.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { startRelay, type Relay } from '../helpers/relay.ts';
 import { token } from '../helpers/tokens.ts';
+import { readyzStatus } from '../../harness/util/http-call.ts';
 import { startHarness } from '../faults/helpers.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -27,15 +28,7 @@ async function cluster(opts: Parameters<typeof startCluster>[0]): Promise<Cluste
   return cl;
 }
 
-async function readyz(node: NodeHandle): Promise<number> {
-  try {
-    const res = await fetch(`${node.url}/readyz`, { signal: AbortSignal.timeout(3000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
-}
+const readyz = (node: NodeHandle): Promise<number> => readyzStatus(node.url, 3000);
 
 const waitReadyz = (node: NodeHandle, status: number, timeoutMs = 20_000) =>
   waitUntil(async () => (await readyz(node)) === status, { what: `${node.nodeId} /readyz ${status}`, timeoutMs, intervalMs: 100 });

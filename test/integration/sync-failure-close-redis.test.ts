@@ -26,6 +26,7 @@ import { waitUntil } from '../helpers/procs.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { startRelay } from '../helpers/relay.ts';
 import { token } from '../helpers/tokens.ts';
+import { readyzStatus } from '../../harness/util/http-call.ts';
 import { keys } from '../../server/store/keys.ts';
 import { CloseCode } from '../../server/protocol/codes.ts';
 
@@ -37,15 +38,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function readyz(node: NodeHandle): Promise<number> {
-  try {
-    const res = await fetch(`${node.url}/readyz`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return 0;
-  }
-}
+const readyz = (node: NodeHandle): Promise<number> => readyzStatus(node.url);
 
 /** the device's stored cursor of `conv`, read from Redis directly */
 async function storedSeq(redis: RedisHandle, user: string, device: string, conv: string): Promise<number | null> {
