@@ -92,7 +92,10 @@ export interface CmidLog {
 }
 
 export interface FactIndex {
+  /** the facts checked: the run's, with receipts filed under no epoch placed (placeUnannounced) */
   input: CheckInput;
+  /** the copies placeUnannounced gave an epoch their device did not know, each with the fact as recorded */
+  recorded: ReadonlyMap<Fact, Fact>;
   runStart: number;
   runEnd: number;
   faults: FaultTimeline;
@@ -136,7 +139,12 @@ export function indexFacts(input: CheckInput): FactIndex {
 
 const SEP = '\u0000';
 
-function build(input: CheckInput): FactIndex {
+function build(raw: CheckInput): FactIndex {
+  // wipes as sendEpoch takes them: when the wiped store took commands again, else when it began
+  const placed = placeUnannounced(raw.facts, raw.options?.storeBackAt ?? raw.options?.storeWipes ?? []);
+  // checkers read facts through the index (ix.input.facts): they all see the placed epochs
+  const input: CheckInput = placed.facts === raw.facts ? raw : { ...raw, facts: placed.facts };
+  const recorded = placed.recorded;
   const { facts, population } = input;
   const convs = new Map<string, ConvLog>();
   const byConn = new Map<string, Fact[]>();
@@ -319,6 +327,7 @@ function build(input: CheckInput): FactIndex {
 
   return {
     input,
+    recorded,
     runStart,
     runEnd,
     faults: faultTimeline(excusingFaults(input.faults ?? []), runEnd),
@@ -338,6 +347,144 @@ function build(input: CheckInput): FactIndex {
     guessedEpoch,
     lazy: {},
   };
+}
+
+/**
+ * The epoch a device files a msg under when its connection was sent no `conv` frame for that
+ * conversation (harness/fleet/sim-client.ts): the device does not know which incarnation it is.
+ */
+export const UNANNOUNCED = '';
+
+/**
+ * Gives the epoch in force to what a connection filed under no epoch (UNANNOUNCED): its
+ * receipts, its acks above what it held and its windows' unacked seqs, per connection and
+ * conversation. PROTOCOL.md sends a `conv` frame at connect only for a conversation with
+ * something to send (Connect 3) and when the epoch changes while connected (rule 6), so what
+ * a connection receives before any `conv` frame of a conversation is of the one epoch in
+ * force at its welcome. Which one: the epoch the other receipts of the same (seq, sender,
+ * cmid) name, when those naming exactly one agree; failing any, the epoch the same device
+ * last saw there before the welcome; failing that, the only epoch the run saw by the
+ * welcome. Never across a store wipe, and never onto a seq the epoch holds as another
+ * message; otherwise left as recorded.
+ *
+ * Returns the facts with copies in place of those it placed, and each copy's recorded fact
+ * (witnesses show what was recorded). `facts` itself when nothing was filed under no epoch:
+ * this server sends a `conv` frame before a connection's first msg of each conversation, so
+ * its runs are judged exactly as recorded.
+ *
+ * Why (review M1, 2026-12-05): with `''` an epoch of its own, `order` judged a backlog pushed
+ * after `synced` with no conv frame only when that receipt was the message's first anywhere,
+ * and `lost` could take `''` for the conversation's newest incarnation and count every
+ * message of the real one as lost with the store.
+ */
+export function placeUnannounced(facts: readonly Fact[], wipes: readonly number[]): { facts: readonly Fact[]; recorded: Map<Fact, Fact> } {
+  const recorded = new Map<Fact, Fact>();
+  const groups = new Map<string, RecvFact[]>();
+  for (const f of facts) {
+    if (f.k !== 'recv' || f.epoch !== UNANNOUNCED) continue;
+    const k = f.conn + SEP + f.conv;
+    const l = groups.get(k);
+    if (l) l.push(f);
+    else groups.set(k, [f]);
+  }
+  if (!groups.size) return { facts, recorded };
+  /** (conv, seq, from, cmid) → the real epochs it was received in */
+  const holders = new Map<string, Set<string>>();
+  /** (conv, epoch, seq) → the (from, cmid) received there */
+  const atSeq = new Map<string, Set<string>>();
+  const firstSeen = new Map<string, Map<string, number>>();
+  const welcomeAt = new Map<string, number>();
+  /** (client, conv) → the real epochs its conv frames and receipts named, in recorded order */
+  const clientSaw = new Map<string, { epoch: string; at: number }[]>();
+  const add = <T>(m: Map<string, Set<T>>, k: string, v: T) => {
+    const x = m.get(k);
+    if (x) x.add(v);
+    else m.set(k, new Set([v]));
+  };
+  const seen = (client: string | undefined, conv: string, epoch: string, at: number) => {
+    let m = firstSeen.get(conv);
+    if (!m) firstSeen.set(conv, (m = new Map()));
+    const prev = m.get(epoch);
+    if (prev === undefined || at < prev) m.set(epoch, at);
+    if (client === undefined) return;
+    const k = client + SEP + conv;
+    const l = clientSaw.get(k);
+    if (l) l.push({ epoch, at });
+    else clientSaw.set(k, [{ epoch, at }]);
+  };
+  for (const f of facts) {
+    if (f.k === 'recv' && f.epoch !== UNANNOUNCED) {
+      add(holders, f.conv + SEP + f.seq + SEP + f.from + SEP + f.cmid, f.epoch);
+      add(atSeq, f.conv + SEP + f.epoch + SEP + f.seq, f.from + SEP + f.cmid);
+      seen(f.client, f.conv, f.epoch, f.at);
+    } else if (f.k === 'conv') seen(f.client, f.conv, f.epoch, f.at);
+    else if (f.k === 'send' && f.epoch !== undefined) seen(undefined, f.conv, f.epoch, f.answeredAt ?? f.sentAt);
+    else if (f.k === 'conn' && f.event === 'welcome' && !welcomeAt.has(f.conn)) welcomeAt.set(f.conn, f.at);
+  }
+  const across = (a: number, b: number) => wipes.some((w) => Math.min(a, b) < w && w <= Math.max(a, b));
+  const resolved = new Map<string, { epoch: string; lowest: number }>();
+  for (const [k, group] of groups) {
+    const { conn, conv, client } = group[0]!;
+    const epochs = firstSeen.get(conv);
+    if (!epochs) continue;
+    const votes = new Set<string>();
+    for (const r of group) {
+      const h = holders.get(conv + SEP + r.seq + SEP + r.from + SEP + r.cmid);
+      if (h?.size !== 1) continue;
+      const [e] = h;
+      if (!across(epochs.get(e!)!, r.at)) votes.add(e!);
+    }
+    let epoch: string | undefined;
+    if (votes.size === 1) [epoch] = votes;
+    else if (votes.size === 0) {
+      // a connection whose welcome was not recorded is timed from its earliest receipt
+      const welcome = welcomeAt.get(conn) ?? Math.min(...group.map((r) => r.at));
+      const before = (at: number) => at <= welcome && !across(at, welcome);
+      epoch = clientSaw
+        .get(client + SEP + conv)
+        ?.filter((x) => before(x.at))
+        .at(-1)?.epoch;
+      if (epoch === undefined) {
+        const byWelcome = [...epochs].filter(([, at]) => before(at));
+        if (byWelcome.length === 1) epoch = byWelcome[0]![0];
+      }
+    }
+    if (epoch === undefined) continue;
+    const first = epochs.get(epoch)!;
+    const e = epoch;
+    const fits = (r: RecvFact) => {
+      const there = atSeq.get(conv + SEP + e + SEP + r.seq);
+      return !across(first, r.at) && (!there || there.has(r.from + SEP + r.cmid));
+    };
+    if (!group.every(fits)) continue;
+    resolved.set(k, { epoch, lowest: Math.min(...group.map((r) => r.seq)) });
+  }
+  if (!resolved.size) return { facts, recorded };
+  const place = (conn: string, conv: string) => resolved.get(conn + SEP + conv);
+  const out = facts.map((f) => {
+    let copy: Fact = f;
+    if ((f.k === 'recv' || f.k === 'ack_ahead') && f.epoch === UNANNOUNCED) {
+      const p = place(f.conn, f.conv);
+      if (p) copy = { ...f, epoch: p.epoch };
+    } else if (f.k === 'window' && f.unacked.some((u) => u.epoch === UNANNOUNCED && place(f.conn, u.conv))) {
+      // the device's view of a conversation it got no conv frame for starts at 0
+      // (sim-client.ts), so it counts as unacked on this connection seqs it acked on earlier
+      // ones; it was caught up at the welcome, so what it held unacked here starts at the
+      // first seq it received here
+      copy = {
+        ...f,
+        unacked: f.unacked.flatMap((u) => {
+          const p = u.epoch === UNANNOUNCED ? place(f.conn, u.conv) : undefined;
+          if (!p) return [u];
+          const from = Math.max(u.from, p.lowest);
+          return from <= u.to ? [{ ...u, epoch: p.epoch, from }] : [];
+        }),
+      };
+    }
+    if (copy !== f) recorded.set(copy, f);
+    return copy;
+  });
+  return { facts: out, recorded };
 }
 
 /** The message at (epoch, seq) with this identity, created on first sight. */

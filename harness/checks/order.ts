@@ -1,5 +1,5 @@
 import type { ConvFact, Fact, GapFact, RecvFact, SendFact } from '../model/facts.ts';
-import { fmtT, indexFacts, userOf, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
+import { fmtT, indexFacts, UNANNOUNCED, userOf, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
 import { memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict, type Witness } from './verdict.ts';
 import { connFacts, witness } from './witness.ts';
@@ -95,7 +95,7 @@ export function check(input: CheckInput): Verdict {
               : after?.k === 'recv' && after.seq === f.seq
                 ? `pushed seq ${f.seq} again with another message (cmid ${f.cmid} from ${f.from}; seq ${f.seq} was cmid ${after.cmid} from ${after.from})`
                 : `went back to seq ${f.seq} (cmid ${f.cmid}) ${afterText(after)}${after?.k === 'recv' && after.seq === max ? '' : `, having pushed up to ${max}`}`;
-          findings.add(f.at, () => orderWitness(ix, conn, f, `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) ${what}${unannouncedEpoch(ix, f, after?.at, input.options?.storeWipes)}`, f.seq));
+          findings.add(f.at, () => orderWitness(ix, conn, f, `connection ${conn} of ${f.client}: ${f.conv} (${epochText(ix, f)}) ${what}${unannouncedEpoch(ix, f, after?.at, input.options?.storeWipes)}`, f.seq));
           st.next = Math.max(st.next, f.seq + 1);
           st.after = f;
           continue;
@@ -107,7 +107,7 @@ export function check(input: CheckInput): Verdict {
               ix,
               conn,
               f,
-              `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) pushed seq ${f.seq} (cmid ${f.cmid}) where seq ${exp} was expected ${afterText(after)}: ${missing(exp, f.seq - 1)} missing`,
+              `connection ${conn} of ${f.client}: ${f.conv} (${epochText(ix, f)}) pushed seq ${f.seq} (cmid ${f.cmid}) where seq ${exp} was expected ${afterText(after)}: ${missing(exp, f.seq - 1)} missing`,
               exp,
             ),
           );
@@ -136,6 +136,12 @@ interface Stream {
   late: ConvFact | undefined;
   /** a msg of it pushed after `synced` was found owed at connect (reported once) */
   owedFound: boolean;
+}
+
+/** `epoch e1`; for a receipt of a connection never sent a conv frame of its conversation, says so */
+function epochText(ix: FactIndex, f: RecvFact): string {
+  if (ix.recorded.has(f)) return `epoch ${f.epoch}, in force at the welcome; no conv frame on this connection`;
+  return f.epoch === UNANNOUNCED ? 'no conv frame on this connection, epoch unknown' : `epoch ${f.epoch}`;
 }
 
 /** `seq 5 is` / `seqs 5..7 are` */
@@ -202,7 +208,7 @@ function startCheck(ix: FactIndex, findings: Findings, conn: string, life: ConnL
           ix,
           conn,
           f,
-          `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) started without a conv frame at seq ${f.seq} (cmid ${f.cmid}), ` +
+          `connection ${conn} of ${f.client}: ${f.conv} (${epochText(ix, f)}) started without a conv frame at seq ${f.seq} (cmid ${f.cmid}), ` +
             `but seq ${m.seq} (cmid ${m.cmid} from ${m.from}) was stored after the connection was welcomed at ${fmtT(ix, welcomeAt)}: ${missing(m.seq, f.seq - 1)} missing`,
           m.seq,
           m,
@@ -237,7 +243,7 @@ function owedAtConnect(ix: FactIndex, findings: Findings, conn: string, life: Co
       ix,
       conn,
       f,
-      `connection ${conn} of ${f.client}: ${f.conv} (epoch ${f.epoch}) ` +
+      `connection ${conn} of ${f.client}: ${f.conv} (${epochText(ix, f)}) ` +
         (cf
           ? `conv frame (cursor ${cf.cursor}) came at ${fmtT(ix, cf.at)}, after synced at ${fmtT(ix, synced.at)}, and was followed by seq ${f.seq}`
           : `seq ${f.seq} came at ${fmtT(ix, f.at)}, after synced at ${fmtT(ix, synced.at)}`) +

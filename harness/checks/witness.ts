@@ -29,7 +29,9 @@ export function witness(ix: FactIndex, message: string, first: Evidence, candida
     const start = Math.max(0, Math.min(i - before, all.length - cap));
     trail = all.slice(start, start + cap);
   }
-  return { message, first, at, trail, trailOmitted: all.length - trail.length, faultWindow: faultsOverlapping(ix.faults, at - margin, at + margin) };
+  // facts as recorded, not as the index placed them (placeUnannounced)
+  const asRecorded = <T extends Evidence>(e: T): T => (ix.recorded.get(e as Fact) as T | undefined) ?? e;
+  return { message, first: asRecorded(first), at, trail: trail.map(asRecorded), trailOmitted: all.length - trail.length, faultWindow: faultsOverlapping(ix.faults, at - margin, at + margin) };
 }
 
 /**

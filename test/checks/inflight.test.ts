@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { check, windowSummaries } from '../../harness/checks/inflight.ts';
 import { runAllCheckers } from '../../harness/checks/index.ts';
-import type { AckAheadFact, AckFact, ConnFact, WindowFact } from '../../harness/model/facts.ts';
+import type { AckAheadFact, AckFact, ConnFact, Fact, WindowFact } from '../../harness/model/facts.ts';
 import { close, connect, convFrame, input, member, recv, send, t } from './build.ts';
 
 const DM = 'dm:u1:u2';
@@ -125,6 +125,30 @@ describe('inflight', () => {
     ]);
     expect(check(facts).ok).toBe(true);
     expect(windowSummaries(facts)[0]!.pushes).toMatchObject({ unacked: 2, superseded: 2, failed: 0 });
+  });
+});
+
+describe('inflight: a connection sent no conv frame of the conversation (receipts filed under no epoch)', () => {
+  it("judges the window's unacked seqs from the first the connection received, not those acked on earlier connections (review, 2026-12-05, case W)", () => {
+    const noEpoch = { epoch: undefined };
+    const facts: Fact[] = [...connect('u1/d1', 'c0', 0), ...connect('u2/d1', 'c2', 0)];
+    for (let s = 1; s <= 5; s++) facts.push(send('u1/d1', 'c0', DM, `m${s}`, s, s * 2, noEpoch));
+    facts.push(convFrame('u1/d1', 'c0', DM, 0, 1, 2), convFrame('u2/d1', 'c2', DM, 0, 1, 2));
+    for (let s = 1; s <= 5; s++) facts.push(recv('u1/d1', 'c0', DM, s, 'u1', `m${s}`, s * 2 + 1), recv('u2/d1', 'c2', DM, s, 'u1', `m${s}`, s * 2 + 1));
+    // u2/d1 acked 5 on c2, closed, came back caught up on c3: no conv frame, so 6 and 7 are filed under no epoch
+    facts.push(ack('u2/d1', 'c2', DM, 5, 12), close('u2/d1', 'c2', 30), ...connect('u2/d1', 'c3', 40), synced('u2/d1', 'c3', 42));
+    facts.push(send('u1/d1', 'c0', DM, 'm6', 6, 50, noEpoch), send('u1/d1', 'c0', DM, 'm7', 7, 51, noEpoch));
+    facts.push(recv('u1/d1', 'c0', DM, 6, 'u1', 'm6', 52), recv('u1/d1', 'c0', DM, 7, 'u1', 'm7', 53));
+    facts.push(recv('u2/d1', 'c3', DM, 6, 'u1', 'm6', 52, 'live', ''), recv('u2/d1', 'c3', DM, 7, 'u1', 'm7', 53, 'live', ''));
+    // the device's view there starts at 0 (harness/fleet/sim-client.ts), so its window says 1..7
+    const w: WindowFact = { k: 'window', window: 'w1', fault: 'cut', client: 'u2/d1', conn: 'c3', at: t(55), sends: [], unacked: [{ conv: DM, epoch: '', from: 1, to: 7 }] };
+    facts.push(w, close('u2/d1', 'c3', 60));
+    // its next connection resumes from cursor 5 and gets 6 and 7 again
+    facts.push(...connect('u2/d1', 'c4', 70), convFrame('u2/d1', 'c4', DM, 5, 7, 72), recv('u2/d1', 'c4', DM, 6, 'u1', 'm6', 72, 'backlog'), recv('u2/d1', 'c4', DM, 7, 'u1', 'm7', 72, 'backlog'), synced('u2/d1', 'c4', 73));
+    const v = check(input(facts, { options: { runEnd: t(10_000) } }));
+    expect(v.violations.map((x) => x.message)).toEqual([]);
+    expect(v.summary).toContain('2 pushes unacked (0 acked later, 2 sent again)');
+    expect(runAllCheckers(input(facts, { options: { runEnd: t(10_000) } })).filter((x) => !x.ok).map((x) => x.guarantee)).toEqual([]);
   });
 });
 

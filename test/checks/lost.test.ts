@@ -178,6 +178,32 @@ describe('lost (hand-made)', () => {
     expect(check(input(after, { options: { storeWipes: [t(111)] } })).violations.map((w) => w.message.slice(0, 40))).toEqual(['dm:u1:u2 seq 1 (epoch e2, cmid x from u1', 'dm:u1:u2 seq 1 (epoch e2, cmid x from u1']);
   });
 
+  it('receipts filed under no epoch count in the epoch in force, which stays the current one (review M1)', () => {
+    const DM = 'dm:u1:u2';
+    const noEpoch = { epoch: undefined };
+    const facts = [
+      ...connect('u1/d1', 'c1', 0),
+      ...connect('u2/d1', 'c2', 0),
+      ...connect('u2/d2', 'c3', 0),
+      convFrame('u2/d1', 'c2', DM, 0, 1, 1),
+      convFrame('u2/d2', 'c3', DM, 0, 1, 1),
+      send('u1/d1', 'c1', DM, 'm1', 1, 0, noEpoch),
+      recv('u2/d1', 'c2', DM, 1, 'u1', 'm1', 3),
+      recv('u2/d2', 'c3', DM, 1, 'u1', 'm1', 3),
+      // u1/d1 was sent no conv frame: it files its own messages under no epoch (''), seen last
+      recv('u1/d1', 'c1', DM, 1, 'u1', 'm1', 4, 'live', ''),
+      send('u1/d1', 'c1', DM, 'm2', 2, 10, noEpoch),
+      recv('u2/d1', 'c2', DM, 2, 'u1', 'm2', 13),
+      recv('u1/d1', 'c1', DM, 2, 'u1', 'm2', 14, 'live', ''),
+      // u2/d2 never gets seq 2: before, '' was taken for the newest epoch and e1 for one lost with the store, and nothing was checked
+    ];
+    const v = check(input(facts));
+    expect(v.violations.map((w) => w.message)).toEqual(['dm:u1:u2 seq 2 (epoch e1, cmid m2 from u1, answered sent at t+0.012s) never reached member u2 on device u2/d2 (last connection c3 still open)']);
+    expect(v.summary).toMatch(/2 acked messages × member devices = 6 deliveries checked/);
+    // u1/d1's receipts under no epoch count for it in e1
+    expect(check(input([...facts, recv('u2/d2', 'c3', DM, 2, 'u1', 'm2', 15)])).ok).toBe(true);
+  });
+
   it('caps witnesses at maxWitnesses, earliest first, and keeps the count', () => {
     const facts = [connect('u1/d1', 'c1', 0)];
     const more = [];

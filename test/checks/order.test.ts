@@ -178,6 +178,29 @@ describe('order (hand-made)', () => {
     ]);
   });
 
+  it('a backlog pushed after synced with no conv frame at all is flagged whichever receipt of it came first (review M1)', () => {
+    const synced = (at: number): Fact => ({ k: 'conn', client: 'u2/d1', conn: 'c2', event: 'synced', at: t(at) });
+    // the fleet's sends record no epoch (the `sent` frame carries none); u2/d1 was sent no conv
+    // frame, so it files seq 1 under no epoch (''); u2/d2 got it after a conv frame of e1
+    const sent1 = send('u1/d1', 'c1', DM, 'm1', 1, 0, { epoch: undefined });
+    const owed = r(1, 110, 'live', '');
+    const onD2 = (at: number): Fact[] => [...connect('u2/d2', 'c3', at - 1), convFrame('u2/d2', 'c3', DM, 0, 1, at), recv('u2/d2', 'c3', DM, 1, 'u1', 'm1', at)];
+    const flagged =
+      'connection c2 of u2/d1: dm:u1:u2 (epoch e1, in force at the welcome; no conv frame on this connection) seq 1 came at t+0.110s, after synced at t+0.103s (cmid m1 from u1), stored before the connection began at t+0.100s (answered sent at t+0.002s): the connect sequence owed it before synced';
+    // u2/d2's receipt first: the send was attributed to e1 and the unannounced receipt was not judged
+    const d2First = check(input([sent1, ...onD2(5), ...connect('u2/d1', 'c2', 100), synced(103), owed]));
+    expect(d2First.violations.map((w) => w.message)).toEqual([flagged]);
+    // the witness shows the receipt as recorded
+    expect(d2First.violations[0]!.first).toBe(owed);
+    // the unannounced receipt first: judged before too
+    expect(check(input([sent1, ...connect('u2/d1', 'c2', 100), synced(103), owed, ...onD2(120)])).violations.map((w) => w.message)).toEqual([flagged]);
+    // the same receipt before synced: the connect sequence delivered it
+    expect(check(input([sent1, ...onD2(5), ...connect('u2/d1', 'c2', 100), r(1, 102, 'backlog', ''), synced(103)])).ok).toBe(true);
+    // answered after the connection began: a live message, not owed
+    const live = send('u1/d1', 'c1', DM, 'm1', 1, 105, { epoch: undefined });
+    expect(check(input([live, ...onD2(108), ...connect('u2/d1', 'c2', 100), synced(103), r(1, 110, 'live', '')])).ok).toBe(true);
+  });
+
   it('the fleet records a connect under a pending id (the connection id comes with welcome): that connect is where the connection began', () => {
     // as harness/fleet/sim-client.ts does: `connect` under pending:<client>:<n>, the welcome under the server's id
     const pending = (at: number): Fact[] => [
