@@ -438,7 +438,7 @@ export function placeUnannounced(facts: readonly Fact[], wipes: readonly number[
     if (votes.size === 1) [epoch] = votes;
     else if (votes.size === 0) {
       // a connection whose welcome was not recorded is timed from its earliest receipt
-      const welcome = welcomeAt.get(conn) ?? Math.min(...group.map((r) => r.at));
+      const welcome = welcomeAt.get(conn) ?? group.reduce((a, r) => Math.min(a, r.at), Infinity);
       const before = (at: number) => at <= welcome && !across(at, welcome);
       epoch = clientSaw
         .get(client + SEP + conv)
@@ -457,7 +457,7 @@ export function placeUnannounced(facts: readonly Fact[], wipes: readonly number[
       return !across(first, r.at) && (!there || there.has(r.from + SEP + r.cmid));
     };
     if (!group.every(fits)) continue;
-    resolved.set(k, { epoch, lowest: Math.min(...group.map((r) => r.seq)) });
+    resolved.set(k, { epoch, lowest: group.reduce((a, r) => Math.min(a, r.seq), Infinity) });
   }
   if (!resolved.size) return { facts, recorded };
   const place = (conn: string, conv: string) => resolved.get(conn + SEP + conv);
