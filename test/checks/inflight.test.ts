@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { check, windowSummaries } from '../../harness/checks/inflight.ts';
 import { runAllCheckers } from '../../harness/checks/index.ts';
 import type { AckAheadFact, AckFact, ConnFact, Fact, WindowFact } from '../../harness/model/facts.ts';
-import { close, connect, convFrame, input, member, recv, send, t } from './build.ts';
+import { close, connect, convFrame, input, member, population, recv, send, t } from './build.ts';
 
 const DM = 'dm:u1:u2';
 
@@ -149,6 +149,46 @@ describe('inflight: a connection sent no conv frame of the conversation (receipt
     expect(v.violations.map((x) => x.message)).toEqual([]);
     expect(v.summary).toContain('2 pushes unacked (0 acked later, 2 sent again)');
     expect(runAllCheckers(input(facts, { options: { runEnd: t(10_000) } })).filter((x) => !x.ok).map((x) => x.guarantee)).toEqual([]);
+  });
+});
+
+describe('inflight: a message some devices got with no conv frame and one after it', () => {
+  it("is one message in one epoch: placed connections pass on the epoch to the rest (review, 2026-12-05, case M)", () => {
+    // a fresh group: every device connected before its first message gets no conv frame
+    // (PROTOCOL.md Connect 3); only u2's replay of x2 on c5 comes after a conv frame of e1
+    const G = 'g:x';
+    const noEpoch = { epoch: undefined };
+    const pop = population({ u1: ['d1'], u2: ['d1'], u3: ['d1'] }, { [G]: ['u1', 'u2', 'u3'] });
+    const w: WindowFact = { k: 'window', window: 'w1', fault: 'cut', client: 'u1/d1', conn: 'c1', at: t(10.5), sends: [{ conv: G, cmid: 'x1', sentAt: t(10), attempts: 1 }], unacked: [] };
+    const facts: Fact[] = [
+      ...connect('u1/d1', 'c1', 0),
+      ...connect('u2/d1', 'c2', 0),
+      ...connect('u3/d1', 'c3', 0),
+      synced('u1/d1', 'c1', 2),
+      synced('u2/d1', 'c2', 2),
+      synced('u3/d1', 'c3', 2),
+      send('u1/d1', 'c1', G, 'x1', 1, 10, noEpoch),
+      w,
+      recv('u3/d1', 'c3', G, 1, 'u1', 'x1', 11, 'live', ''),
+      recv('u1/d1', 'c1', G, 1, 'u1', 'x1', 12, 'live', ''),
+      recv('u2/d1', 'c2', G, 1, 'u1', 'x1', 12, 'live', ''),
+      close('u3/d1', 'c3', 20),
+      ...connect('u3/d1', 'c4', 30),
+      synced('u3/d1', 'c4', 32),
+      send('u1/d1', 'c1', G, 'x2', 2, 40, noEpoch),
+      recv('u1/d1', 'c1', G, 2, 'u1', 'x2', 42, 'live', ''),
+      recv('u2/d1', 'c2', G, 2, 'u1', 'x2', 42, 'live', ''),
+      recv('u3/d1', 'c4', G, 2, 'u1', 'x2', 42, 'live', ''),
+      close('u2/d1', 'c2', 50),
+      ...connect('u2/d1', 'c5', 60),
+      convFrame('u2/d1', 'c5', G, 1, 2, 61),
+      recv('u2/d1', 'c5', G, 2, 'u1', 'x2', 61, 'backlog'),
+      synced('u2/d1', 'c5', 62),
+    ];
+    // before: c1 and c2 were placed in e1 by x2, c3 (x1 only) stayed under '', and x1 read as never reaching u3/d1
+    const run = input(facts, { population: pop, options: { runEnd: t(10_000) } });
+    expect(runAllCheckers(run).filter((x) => !x.ok).map((x) => `${x.guarantee}: ${x.violations.map((v) => v.message).join('; ')}`)).toEqual([]);
+    expect(check(run).summary).toContain('1 send in flight (1 stored once and delivered to every member)');
   });
 });
 
