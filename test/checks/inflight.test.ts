@@ -160,6 +160,11 @@ describe('inflight: a message some devices got with no conv frame and one after 
     const noEpoch = { epoch: undefined };
     const pop = population({ u1: ['d1'], u2: ['d1'], u3: ['d1'] }, { [G]: ['u1', 'u2', 'u3'] });
     const w: WindowFact = { k: 'window', window: 'w1', fault: 'cut', client: 'u1/d1', conn: 'c1', at: t(10.5), sends: [{ conv: G, cmid: 'x1', sentAt: t(10), attempts: 1 }], unacked: [] };
+    /** u1's `cmid` stored as `seq` at `at`, received with no conv frame by each [client, conn, at] */
+    const stored = (seq: number, cmid: string, at: number, by: [string, string, number][]): Fact[] => [
+      send('u1/d1', 'c1', G, cmid, seq, at, noEpoch),
+      ...by.map(([client, conn, when]) => recv(client, conn, G, seq, 'u1', cmid, when, 'live', '')),
+    ];
     const facts: Fact[] = [
       ...connect('u1/d1', 'c1', 0),
       ...connect('u2/d1', 'c2', 0),
@@ -167,18 +172,12 @@ describe('inflight: a message some devices got with no conv frame and one after 
       synced('u1/d1', 'c1', 2),
       synced('u2/d1', 'c2', 2),
       synced('u3/d1', 'c3', 2),
-      send('u1/d1', 'c1', G, 'x1', 1, 10, noEpoch),
+      ...stored(1, 'x1', 10, [['u3/d1', 'c3', 11], ['u1/d1', 'c1', 12], ['u2/d1', 'c2', 12]]),
       w,
-      recv('u3/d1', 'c3', G, 1, 'u1', 'x1', 11, 'live', ''),
-      recv('u1/d1', 'c1', G, 1, 'u1', 'x1', 12, 'live', ''),
-      recv('u2/d1', 'c2', G, 1, 'u1', 'x1', 12, 'live', ''),
       close('u3/d1', 'c3', 20),
       ...connect('u3/d1', 'c4', 30),
       synced('u3/d1', 'c4', 32),
-      send('u1/d1', 'c1', G, 'x2', 2, 40, noEpoch),
-      recv('u1/d1', 'c1', G, 2, 'u1', 'x2', 42, 'live', ''),
-      recv('u2/d1', 'c2', G, 2, 'u1', 'x2', 42, 'live', ''),
-      recv('u3/d1', 'c4', G, 2, 'u1', 'x2', 42, 'live', ''),
+      ...stored(2, 'x2', 40, [['u1/d1', 'c1', 42], ['u2/d1', 'c2', 42], ['u3/d1', 'c4', 42]]),
       close('u2/d1', 'c2', 50),
       ...connect('u2/d1', 'c5', 60),
       convFrame('u2/d1', 'c5', G, 1, 2, 61),
