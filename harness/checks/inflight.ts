@@ -4,6 +4,7 @@ import { isUnknownOutcome } from './lost.ts';
 import { everMembers, memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
 import { deviceFacts, witness } from './witness.ts';
+import { minOf } from '../util/extent.ts';
 
 /**
  * inflight — what was at risk when each fault step began was recovered.
@@ -351,7 +352,7 @@ function resumeOf(
     // from when the device held that epoch's seqs (not from the window: a wipe between their
     // push and the window took the epoch all the same; review, 2026-12-04)
     const held = (x.recvs.get(key(w.client, u.conv)) ?? []).filter((r) => r.conn === w.conn && r.epoch === u.epoch && r.seq >= u.from && r.seq <= u.to);
-    const since = held.length ? Math.min(...held.map((r) => r.at)) : w.at;
+    const since = held.length ? minOf(held.map((r) => r.at)) : w.at;
     // a flag, not an epoch: this once said `''` for "went with the store", which is also the
     // epoch a window holds when its device was never sent a conv frame (UNANNOUNCED), so such a
     // window was judged across the wipe (review, 2026-12-05, case E)

@@ -2,6 +2,7 @@ import { fmtT, indexFacts, type FactIndex } from './fact-index.ts';
 import type { ReclaimSample } from './samples.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
 import { witness } from './witness.ts';
+import { maxOf } from '../util/extent.ts';
 
 /**
  * reclaim — clients that vanish without a FIN (a blackholed client link: no byte either
@@ -23,7 +24,7 @@ export function check(input: CheckInput): Verdict {
     findings.add(r.deadline, () => reclaimWitness(ix, r));
   }
   const times = samples.filter((r) => r.reclaimedAt !== undefined).map((r) => r.reclaimedAt! - r.start);
-  const slowest = times.length ? `; slowest reclaim ${Math.max(...times)} ms after the blackhole began` : '';
+  const slowest = times.length ? `; slowest reclaim ${maxOf(times)} ms after the blackhole began` : '';
   const frozen = samples.filter((r) => r.cause).length;
   const what = [samples.length - frozen ? plural(samples.length - frozen, 'blackholed client link') : '', frozen ? plural(frozen, 'frozen fleet process', 'frozen fleet processes') : ''].filter(Boolean).join(' and ') || '0 blackholed client links';
   return findings.verdict('reclaim', samples.length, `${what} measured${slowest.replace('the blackhole began', frozen ? 'the fault began' : 'the blackhole began')}`, input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);

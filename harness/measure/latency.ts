@@ -10,6 +10,7 @@
 // Values are given in milliseconds and stored as integer microseconds.
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import { maxOf, minOf } from '../util/extent.ts';
 
 /** The latencies a run measures (ISSUE 4, "Measurement"). */
 export const LATENCY_METRICS = ['connect', 'helloToWelcome', 'reconnectToSynced', 'sendToSent', 'sendToDelivered', 'sendToDeliveredSlow'] as const;
@@ -176,7 +177,7 @@ export class LatencyRecorder {
   span(): { first: number; last: number } | undefined {
     if (this.windows.size === 0) return undefined;
     const keys = [...this.windows.keys()];
-    return { first: Math.min(...keys), last: Math.max(...keys) };
+    return { first: minOf(keys), last: maxOf(keys) };
   }
 
   /** The whole-run histogram (values in µs). Do not record into it directly. */
@@ -239,8 +240,8 @@ export class LatencyRecorder {
     const out: LatencyWindows = { t: [], count: [], p50: [], p90: [], p99: [], max: [] };
     const keys = [...this.windows.keys()];
     if (keys.length === 0 && (range.from === undefined || range.to === undefined)) return out;
-    const first = range.from !== undefined ? Math.floor(range.from / this.windowMs) * this.windowMs : Math.min(...keys);
-    const last = range.to !== undefined ? range.to - 1 : Math.max(...keys);
+    const first = range.from !== undefined ? Math.floor(range.from / this.windowMs) * this.windowMs : minOf(keys);
+    const last = range.to !== undefined ? range.to - 1 : maxOf(keys);
     for (let t = first; t <= last; t += this.windowMs) {
       const h = this.windows.get(t);
       out.t.push(t);

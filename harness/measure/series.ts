@@ -4,6 +4,8 @@
 // processes, whereas gauges sampled at slightly different instants do not. The level of
 // open connections is derived as the running sum of `connects` minus `disconnects`.
 
+import { maxOf, minOf } from '../util/extent.ts';
+
 /** The counters fleets keep (others may be added by name). */
 export const THROUGHPUT_COUNTERS = {
   /** send frames written (first attempts and retries) */
@@ -77,7 +79,7 @@ export class ThroughputSeries {
     const keys: number[] = [];
     for (const m of this.counters.values()) for (const k of m.keys()) keys.push(k);
     if (keys.length === 0) return undefined;
-    return { first: Math.min(...keys), last: Math.max(...keys) };
+    return { first: minOf(keys), last: maxOf(keys) };
   }
 
   /** A JSON/IPC-safe copy; with `reset`, the series starts empty again (ship increments). */
@@ -111,8 +113,8 @@ export class ThroughputSeries {
     for (const m of this.counters.values()) for (const k of m.keys()) keys.push(k);
     const out: SeriesColumns = { intervalMs: this.intervalMs, t: [], counters: Object.fromEntries(names.map((n) => [n, []])), connections: [] };
     if (keys.length === 0 && (range.from === undefined || range.to === undefined)) return out;
-    const first = range.from !== undefined ? Math.floor(range.from / this.intervalMs) * this.intervalMs : Math.min(...keys);
-    const last = range.to !== undefined ? range.to - 1 : Math.max(...keys);
+    const first = range.from !== undefined ? Math.floor(range.from / this.intervalMs) * this.intervalMs : minOf(keys);
+    const last = range.to !== undefined ? range.to - 1 : maxOf(keys);
     let open = 0;
     const connects = this.counters.get('connects');
     const disconnects = this.counters.get('disconnects');

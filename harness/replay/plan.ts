@@ -5,6 +5,7 @@ import type { FaultEvent } from '../model/facts.ts';
 import type { FaultStep } from '../scenario/define.ts';
 import type { Recorded, RecordedMemberChange, RecordedStep } from '../fleet/recorded.ts';
 import type { CaptureData, NodeRecord } from './read.ts';
+import { maxOf } from '../util/extent.ts';
 
 export interface ReplayWindow {
   /** ms after the capture's first hello; default 0 */
@@ -198,8 +199,8 @@ export function planReplay(cap: CaptureData, w: ReplayWindow): ReplayPlan {
   if (httpSkipped) planNotes.push(`${httpSkipped} HTTP send(s) (POST /v1/messages) by users with no recorded device (outside CAPTURE_SAMPLE or --users) not replayed`);
 
   const { faults, notes } = impliedFaults(cap, t0, t1, rel);
-  const lastStep = Math.max(0, ...[...devices.values()].flatMap((d) => d.steps.map((s) => s.at)), ...membership.map((c) => c.at), ...faults.map((f) => f.at + ('duration' in f ? f.duration : 'restartAfter' in f ? (f.restartAfter ?? 0) : 0)));
-  const nodes = Math.max(1, ...[...devices.values()].map((d) => d.node), ...cap.nodes.map((n) => nodeNumber(cap, n)));
+  const lastStep = maxOf([0, ...[...devices.values()].map((d) => d.steps[d.steps.length - 1]?.at ?? 0), ...membership.map((c) => c.at), ...faults.map((f) => f.at + ('duration' in f ? f.duration : 'restartAfter' in f ? (f.restartAfter ?? 0) : 0))]);
+  const nodes = maxOf([1, ...[...devices.values()].map((d) => d.node), ...cap.nodes.map((n) => nodeNumber(cap, n))]);
   return {
     recorded: {
       source: cap.dir,

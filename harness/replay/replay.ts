@@ -12,6 +12,7 @@ import type { FaultEvent } from '../model/facts.ts';
 import { faultsOfRun, planReplay, type ReplayPlan, type ReplayWindow } from './plan.ts';
 import { divergences, sideBySide, summarize, type CaptureSummary, type Divergence } from './compare.ts';
 import { compactJson, recordedFileOf, writeRecorded } from '../fleet/recorded-file.ts';
+import { maxOf } from '../util/extent.ts';
 
 export interface ReplayOptions extends ReplayWindow {
   /** a hand-written incident timeline (scenario fault steps), on top of the implied faults */
@@ -84,10 +85,12 @@ export function replayScenario(cap: CaptureData, o: ReplayOptions, run?: Origina
     plan.faults = [...plan.faults, ...more.faults].sort((a, b) => a.at - b.at);
     plan.faultNotes = [...plan.faultNotes, ...more.notes];
   }
-  const users = new Set(plan.recorded.devices.map((d) => d.user));
-  const perUser = Math.max(...[...users].map((u) => plan.recorded.devices.filter((d) => d.user === u).length));
+  const devicesOf = new Map<string, number>();
+  for (const d of plan.recorded.devices) devicesOf.set(d.user, (devicesOf.get(d.user) ?? 0) + 1);
+  const users = new Set(devicesOf.keys());
+  const perUser = maxOf(devicesOf.values());
   const faults = [...(o.impliedFaults ? plan.faults : []), ...o.extraFaults].sort((a, b) => a.at - b.at);
-  const lastFault = Math.max(0, ...faults.map((f) => f.at + ('duration' in f ? f.duration : 'restartAfter' in f ? (f.restartAfter ?? 0) : 0)));
+  const lastFault = maxOf([0, ...faults.map((f) => f.at + ('duration' in f ? f.duration : 'restartAfter' in f ? (f.restartAfter ?? 0) : 0))]);
   const name = o.name ?? `replay-${path.basename(path.resolve(cap.dir)).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'capture'}`;
   const input: ScenarioInput = {
     name,

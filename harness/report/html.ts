@@ -10,6 +10,7 @@ import { closeCodes, errorCodes, escapeHtml as h, fmtBytes, fmtClock, fmtDuratio
 import { inflightHtml } from './inflight.ts';
 import { leaksHtml } from './leaks.ts';
 import type { Report } from './schema.ts';
+import { maxOf } from '../util/extent.ts';
 
 let uplotAssets: { js: string; css: string } | undefined;
 
@@ -133,13 +134,13 @@ function throughputTable(r: Report): string {
     .filter(([, col]) => col.some((n) => n > 0))
     .map(([name, col]) => {
       const total = col.reduce((a, b) => a + b, 0);
-      return `<tr><td class="mono">${h(name)}</td><td class="num">${fmtNumber(total)}</td><td class="num">${fmtNumber(total / col.length / perSec)}/s</td><td class="num">${fmtNumber(Math.max(...col) / perSec)}/s</td></tr>`;
+      return `<tr><td class="mono">${h(name)}</td><td class="num">${fmtNumber(total)}</td><td class="num">${fmtNumber(total / col.length / perSec)}/s</td><td class="num">${fmtNumber(maxOf(col) / perSec)}/s</td></tr>`;
     });
   const codes = errorCodes(r);
   if (codes) rows.push(`<tr><td class="mono">error answers by code (every attempt)</td><td class="num" colspan="3">${h(codes)}</td></tr>`);
   const closes = closeCodes(r);
   if (closes) rows.push(`<tr><td class="mono">connection closes by code (as devices saw them)</td><td class="num" colspan="3">${h(closes)}</td></tr>`);
-  rows.push(`<tr><td class="mono">connections (open)</td><td class="num">—</td><td class="num">—</td><td class="num">peak ${fmtNumber(Math.max(0, ...s.connections))}</td></tr>`);
+  rows.push(`<tr><td class="mono">connections (open)</td><td class="num">—</td><td class="num">—</td><td class="num">peak ${fmtNumber(Math.max(0, maxOf(s.connections)))}</td></tr>`);
   return `<table><thead><tr><th>counter</th><th class="num">total</th><th class="num">mean</th><th class="num">peak</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
@@ -163,7 +164,7 @@ function serverTable(r: Report): string {
     const xs = (col ?? []).filter((v): v is number => v !== null);
     return xs.length ? f(xs) : null;
   };
-  const max = (xs: number[]): number => Math.max(...xs);
+  const max = (xs: number[]): number => maxOf(xs);
   const first = (xs: number[]): number => xs[0]!;
   const last = (xs: number[]): number => xs[xs.length - 1]!;
   const nodeRows = server.targets

@@ -5,12 +5,13 @@ import { closeCodes, errorCodes, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNumb
 import { inflightMarkdown } from './inflight.ts';
 import { leaksMarkdown } from './leaks.ts';
 import type { Report } from './schema.ts';
+import { maxOf } from '../util/extent.ts';
 
 const mark = (pass: boolean): string => (pass ? '✅ pass' : '❌ **FAIL**');
 
-function maxOf(col: ReadonlyArray<number | null> | undefined): number | null {
+function sampledMax(col: ReadonlyArray<number | null> | undefined): number | null {
   const xs = (col ?? []).filter((v): v is number => v !== null);
-  return xs.length ? Math.max(...xs) : null;
+  return xs.length ? maxOf(xs) : null;
 }
 
 export function renderSummary(r: Report): string {
@@ -67,7 +68,7 @@ export function renderSummary(r: Report): string {
     const secs = (s.t.length * s.intervalMs) / 1000;
     out.push(
       `Throughput: ${fmtNumber(total('sends'))} sends (${fmtNumber(total('sends') / secs)}/s), ${fmtNumber(total('deliveries'))} deliveries (${fmtNumber(total('deliveries') / secs)}/s), ` +
-        `${fmtNumber(total('errors'))} errors; peak ${fmtNumber(Math.max(0, ...s.connections))} open connections.` +
+        `${fmtNumber(total('errors'))} errors; peak ${fmtNumber(Math.max(0, maxOf(s.connections)))} open connections.` +
         (errorCodes(r) ? ` Error answers by code, every attempt counted (a send retried after \`unavailable\` counts each time): ${errorCodes(r)}.` : '') +
         (closeCodes(r) ? ` Connection closes by code, as the devices saw them: ${closeCodes(r)}.` : ''),
       '',
@@ -97,7 +98,7 @@ export function renderSummary(r: Report): string {
     for (const n of nodes) {
       const fds = (n.values['openFds'] ?? []).filter((x): x is number => x !== null);
       out.push(
-        `| ${c(n.target)} | ${fmtBytes(maxOf(n.values['rssBytes']))} | ${fmtBytes(maxOf(n.values['heapUsedBytes']))} | ${fmtNumber(fds[0] ?? null)} → ${fmtNumber(fds[fds.length - 1] ?? null)} | ${fmtMs(maxOf(n.values['eventLoopLagMs']))} | ${n.gaps.length} |`,
+        `| ${c(n.target)} | ${fmtBytes(sampledMax(n.values['rssBytes']))} | ${fmtBytes(sampledMax(n.values['heapUsedBytes']))} | ${fmtNumber(fds[0] ?? null)} → ${fmtNumber(fds[fds.length - 1] ?? null)} | ${fmtMs(sampledMax(n.values['eventLoopLagMs']))} | ${n.gaps.length} |`,
       );
     }
     out.push('');

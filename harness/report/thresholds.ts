@@ -8,6 +8,7 @@ import { NODE_SERIES, REDIS_SERIES } from '../measure/sampler.ts';
 import { THROUGHPUT_COUNTERS } from '../measure/series.ts';
 import { GUARANTEES } from '../model/guarantees.ts';
 import type { Report, ThresholdOp, ThresholdResult } from './schema.ts';
+import { maxOf, minOf } from '../util/extent.ts';
 
 export interface Threshold {
   /** what people read; default "<metric> <op> <limit> <unit>" */
@@ -77,9 +78,9 @@ function aggregate(col: ReadonlyArray<number | null>, agg: string): number | nul
   if (xs.length === 0) return null;
   switch (agg) {
     case 'min':
-      return Math.min(...xs);
+      return minOf(xs);
     case 'max':
-      return Math.max(...xs);
+      return maxOf(xs);
     case 'mean':
       return xs.reduce((a, b) => a + b, 0) / xs.length;
     case 'first':

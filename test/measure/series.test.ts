@@ -57,3 +57,18 @@ describe('ThroughputSeries', () => {
     expect(s.columns({ from: T0, to: T0 + 2000 }).counters['sends']).toEqual([0, 0]);
   });
 });
+
+describe('ThroughputSeries over a long run', () => {
+  // six counters a second for seven hours: 151,200 interval keys, past what a spread into
+  // Math.min/Math.max takes (RangeError before 2026-12-05; the report of a long soak was lost)
+  it('spans and zero-fills columns of a seven-hour soak', () => {
+    const s = new ThroughputSeries();
+    const seconds = 7 * 3600;
+    for (let i = 0; i < seconds; i++) for (const name of ['sends', 'sent', 'deliveries', 'errors', 'connects', 'disconnects']) s.count(name, 1, T0 + i * 1000);
+    expect(s.span()).toEqual({ first: T0, last: T0 + (seconds - 1) * 1000 });
+    const cols = s.columns();
+    expect(cols.t.length).toBe(seconds);
+    expect(cols.counters['sends']!.every((n) => n === 1)).toBe(true);
+    expect(cols.connections[seconds - 1]).toBe(0);
+  });
+});

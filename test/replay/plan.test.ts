@@ -357,3 +357,24 @@ it('a killed node\'s restart is timed from its new process\'s first record (its 
   const booted = after.map((r) => (r.k === 'file' ? { ...r, up: 250 } : r));
   expect(planReplay(capture(before, booted), { speed: 1 }).faults).toEqual([{ kind: 'kill', at: 2000, target: 'node-1', restartAfter: 50 }]);
 });
+
+describe('planReplay of a long capture', () => {
+  // 130,000 steps (one device acking every 20 ms for 43 minutes): the plan's end used to be a
+  // spread of every step's time into Math.max, which throws RangeError past ~125,000
+  it('plans a capture with more steps than a spread can take', () => {
+    const n = 130_000;
+    const acks = Array.from({ length: n }, (_, i) => ({ k: 'in', w: T + 1000 + i * 20, conn: 'node-1.a.1', t: 'ack', conv: 'g:g1', seq: i + 1 }));
+    const long = capture(
+      recs('node-1', 'node-1.a', [
+        { k: 'node', w: T, event: 'start', node: 'node-1', incarnation: 'node-1.a' },
+        { k: 'open', w: T + 100, conn: 'node-1.a.1' },
+        { k: 'hello', w: T + 100, conn: 'node-1.a.1', user: 'a', device: 'd0' },
+        ...acks,
+      ]),
+    );
+    const p = planReplay(long, { speed: 1 });
+    const steps = p.recorded.devices[0]!.steps;
+    expect(steps.filter((s) => s.op === 'ack').length).toBe(n);
+    expect(steps[steps.length - 1]!.at).toBe(900 + (n - 1) * 20);
+  });
+});
