@@ -67,24 +67,8 @@ export interface EpochLog {
 export interface ConvLog {
   conv: string;
   epochs: Map<string, EpochLog>;
-  /**
-   * The newest incarnation, the one `lost`, `unseen` and `inflight` judge (see ofCurrent): the
-   * real epoch seen to start last, when it started after the last store wipe (messages of
-   * earlier epochs were lost with the store's data); failing one, UNANNOUNCED, the unknown
-   * epoch (what no fact places, or a conversation no fact shows an epoch of; see unknownFrom);
-   * failing that, none. Not `''` for none: `''` is UNANNOUNCED, and while the two shared it,
-   * with a volatile store the unknown epoch's messages stored before the wipe were judged as
-   * current (review, 2026-12-05, case E); and the unknown epoch seen last was taken for the
-   * newest, a real epoch then for one lost with the store, its messages unchecked.
-   */
-  current: string | undefined;
-  /**
-   * When `current` is UNANNOUNCED: its messages stored from then on (when the last wiped store
-   * took commands again; -Infinity with no wipe) are the newest incarnation's, those stored
-   * before went with the store. The unknown epoch can hold both: unlike a real epoch, it does
-   * not change with a wipe.
-   */
-  unknownFrom?: number;
+  /** the epoch seen to start last: messages of earlier epochs were lost with the store's data */
+  current: string;
   members: MemberTimeline;
 }
 
@@ -182,7 +166,7 @@ function build(raw: CheckInput): FactIndex {
   for (const c of population.convs) initial.set(c.conv, c.members);
   const convLog = (conv: string): ConvLog => {
     let c = convs.get(conv);
-    if (!c) convs.set(conv, (c = { conv, epochs: new Map(), current: undefined, members: newTimeline(conv, initial.get(conv)) }));
+    if (!c) convs.set(conv, (c = { conv, epochs: new Map(), current: '', members: newTimeline(conv, initial.get(conv)) }));
     return c;
   };
   const epochLog = (c: ConvLog, epoch: string, at: number): EpochLog => {
@@ -291,21 +275,13 @@ function build(raw: CheckInput): FactIndex {
   }
   const byFirstSeen = new Map<ConvLog, EpochLog[]>();
   const lastWipe = Math.max(-Infinity, ...(input.options?.storeWipes ?? []));
-  const lastBack = Math.max(-Infinity, ...(input.options?.storeBackAt ?? input.options?.storeWipes ?? []));
   for (const c of convs.values()) {
     sealTimeline(c.members);
     const list = [...c.epochs.values()].sort((a, b) => a.firstAt - b.firstAt);
     byFirstSeen.set(c, list);
-    // the unknown epoch is never taken for the newest when a real one can be: what no fact
-    // places may be of any incarnation, and being seen last says nothing of which
-    const newest = list.filter((e) => e.epoch !== UNANNOUNCED).at(-1);
+    const newest = list[list.length - 1];
     // an epoch that began before the store was wiped went with it, newer epoch seen or not
-    if (newest && newest.firstAt >= lastWipe) c.current = newest.epoch;
-    // (no epoch at all yet: its acked sends are about to be filed under the unknown one, sendEpoch)
-    else if (c.epochs.has(UNANNOUNCED) || c.epochs.size === 0) {
-      c.current = UNANNOUNCED;
-      c.unknownFrom = lastBack;
-    }
+    c.current = newest && newest.firstAt >= lastWipe ? newest.epoch : '';
   }
   // (all epochs first: a receipt-matched epoch must not see the sends attached below)
   for (const s of sends) {
@@ -615,7 +591,7 @@ function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes
   // restart, answered 9 ms before it and never delivered, was guessed into the epoch the
   // restart began and judged lost)
   const epochs = wipes.length ? all.filter((e) => !wipes.some((w) => t < w && w <= e.firstAt)) : all;
-  if (epochs.length === 0) return wipes.some((w) => t < w) ? { epoch: WIPED_EPOCH, source: 'wiped' } : { epoch: UNANNOUNCED, source: 'none' };
+  if (epochs.length === 0) return wipes.some((w) => t < w) ? { epoch: WIPED_EPOCH, source: 'wiped' } : { epoch: '', source: 'none' };
   if (epochs.length === 1) return { epoch: epochs[0]!.epoch, source: 'only' };
   let pick = epochs[0]!;
   for (const e of epochs) if (e.firstAt <= t) pick = e;
@@ -625,16 +601,6 @@ function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes
 /** When a fact happened: `at`, or for a send the time it was written. */
 export function factTime(f: Fact): number {
   return f.k === 'send' ? f.sentAt : f.at;
-}
-
-/**
- * Whether a message is of its conversation's newest incarnation (ConvLog.current): for the
- * unknown epoch, stored after the last wipe, by the same rule sendEpoch keeps a send answered
- * before the store was back out of the epochs after it.
- */
-export function ofCurrent(c: ConvLog, m: Message): boolean {
-  if (c.current === undefined || m.epoch !== c.current) return false;
-  return m.epoch !== UNANNOUNCED || (m.storedHigh ?? Infinity) >= (c.unknownFrom ?? -Infinity);
 }
 
 /** Every message of a conversation epoch, the reused-seq ones included. */

@@ -1,5 +1,5 @@
 import type { AckFact, ConvFact, Fact, RecvFact, SendFact, WindowFact } from '../model/facts.ts';
-import { aheadNote, cmidKey, cmidLogs, fmtT, forfeitedByAckAhead, indexFacts, ofCurrent, UNANNOUNCED, userOf, type FactIndex, type Message } from './fact-index.ts';
+import { aheadNote, cmidKey, cmidLogs, fmtT, forfeitedByAckAhead, indexFacts, userOf, type FactIndex, type Message } from './fact-index.ts';
 import { isUnknownOutcome } from './lost.ts';
 import { everMembers, memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
@@ -185,9 +185,6 @@ class Lookups {
 
 const key = (...parts: string[]): string => parts.join('\u0000');
 
-/** `epoch e1`; the unknown epoch (its device was sent no conv frame, and nothing placed it) said in words, not as an empty name */
-const epochText = (epoch: string): string => (epoch === UNANNOUNCED ? 'epoch unknown: no conv frame' : `epoch ${epoch}`);
-
 function judgeSend(ix: FactIndex, x: Lookups, w: WindowFact, send: WindowFact['sends'][number], s: WindowSummary, findings: Findings): void {
   const from = userOf(w.client);
   const fact = x.sends.get(key(w.client, send.conv, send.cmid));
@@ -213,12 +210,8 @@ function judgeSend(ix: FactIndex, x: Lookups, w: WindowFact, send: WindowFact['s
     );
     return;
   }
-  const seen = c
-    ? log.seen.filter((e) => {
-        const m = messageAt(ix, send.conv, e.epoch, e.seq, from, send.cmid);
-        return m !== undefined && ofCurrent(c, m);
-      })
-    : [];
+  const current = c?.current ?? '';
+  const seen = log.seen.filter((e) => e.epoch === current);
   if (seen.length === 0) {
     s.sends.superseded++;
     return;
@@ -226,10 +219,10 @@ function judgeSend(ix: FactIndex, x: Lookups, w: WindowFact, send: WindowFact['s
   if (seen.length > 1) {
     s.sends.failed++;
     const seqs = seen.map((e) => e.seq).sort((a, b) => a - b);
-    findings.add(w.at, () => witness(ix, `${intro} was stored ${seqs.length} times: seqs ${seqs.join(', ')} (${epochText(seen[0]!.epoch)})`, w, [...(fact ? [fact] : []), ...seen.map((e) => e.fact)]));
+    findings.add(w.at, () => witness(ix, `${intro} was stored ${seqs.length} times: seqs ${seqs.join(', ')} (epoch ${current})`, w, [...(fact ? [fact] : []), ...seen.map((e) => e.fact)]));
     return;
   }
-  const m = messageAt(ix, send.conv, seen[0]!.epoch, seen[0]!.seq, from, send.cmid);
+  const m = messageAt(ix, send.conv, current, seen[0]!.seq, from, send.cmid);
   const missing: string[] = [];
   if (m && c) {
     for (const user of everMembers(c.members)) {
@@ -258,7 +251,7 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
   // frame's own connection an ack can only follow it, even when written in the same millisecond
   let acked = 0;
   for (const a of acks) if (a.at >= w.at && (!frame || (a.at <= frame.at && a.conn !== frame.conn))) acked = Math.max(acked, a.seq);
-  const intro = `${w.client} held ${u.conv} seqs ${u.from}..${u.to} (${epochText(u.epoch)}) unacked on ${w.conn} when ${w.window} (${w.fault}) began at ${fmtT(ix, w.at)};`;
+  const intro = `${w.client} held ${u.conv} seqs ${u.from}..${u.to} (epoch ${u.epoch}) unacked on ${w.conn} when ${w.window} (${w.fault}) began at ${fmtT(ix, w.at)};`;
   const n = u.to - u.from + 1;
   if (!frame) {
     const covered = Math.max(0, Math.min(u.to, acked) - u.from + 1);
@@ -268,7 +261,7 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
   }
   // a join sets the cursor to the head at that join, and a leave ends what is owed: not judged across either
   const changed = ix.convs.get(u.conv)?.members.changes.get(userOf(w.client))?.some((c) => (c.until ?? c.at) >= w.at && c.at <= frame.at);
-  if (frame.wiped || frame.epoch !== u.epoch || changed) {
+  if (frame.epoch !== u.epoch || changed) {
     s.pushes.superseded += n;
     return;
   }
@@ -328,7 +321,7 @@ function judgePushes(ix: FactIndex, x: Lookups, w: WindowFact, u: WindowFact['un
  * (an ack ahead taken as it is) went unjudged. Not across a store wipe (a Redis without
  * persistence back empty, `storeWipes`, any time from the push of the seqs it held to that
  * `synced`): the epoch the device held went with it, and a conversation the store no longer
- * has gets no frame either; marked `wiped`, so not judged (found by `imstorm explore
+ * has gets no frame either; implied in no epoch, so not judged (found by `imstorm explore
  * --volatile --seed 3402`: devices that never ack, a dm's pushes before the wipe). A wipe
  * after that connection began and before its `synced` is excused too, though its sync may
  * have read the store before it: judging it would fail a correct server whose read came
@@ -340,7 +333,7 @@ function resumeOf(
   w: WindowFact,
   u: WindowFact['unacked'][number],
   wipes: readonly number[],
-): (Pick<ConvFact, 'conn' | 'at' | 'epoch' | 'cursor'> & { implied: boolean; wiped?: boolean; fact: Fact }) | undefined {
+): (Pick<ConvFact, 'conn' | 'at' | 'epoch' | 'cursor'> & { implied: boolean; fact: Fact }) | undefined {
   const frame = (x.convFrames.get(key(w.client, u.conv)) ?? []).find((f) => f.at >= w.at && f.conn !== w.conn);
   const next = (ix.welcomedByClient.get(w.client) ?? []).find((l) => l.conn !== w.conn && l.synced && l.synced.at >= w.at);
   // a frame of that connection after its `synced` is still its resume point: this server
@@ -353,11 +346,8 @@ function resumeOf(
     // push and the window took the epoch all the same; review, 2026-12-04)
     const held = (x.recvs.get(key(w.client, u.conv)) ?? []).filter((r) => r.conn === w.conn && r.epoch === u.epoch && r.seq >= u.from && r.seq <= u.to);
     const since = held.length ? minOf(held.map((r) => r.at)) : w.at;
-    // a flag, not an epoch: this once said `''` for "went with the store", which is also the
-    // epoch a window holds when its device was never sent a conv frame (UNANNOUNCED), so such a
-    // window was judged across the wipe (review, 2026-12-05, case E)
     const wiped = wipes.some((t) => t >= since && t <= at);
-    return { conn: next.conn, at, epoch: u.epoch, cursor: u.to, implied: true, wiped, fact: next.synced };
+    return { conn: next.conn, at, epoch: wiped ? '' : u.epoch, cursor: u.to, implied: true, fact: next.synced };
   }
   return frame && { ...frame, implied: false, fact: frame };
 }

@@ -1,5 +1,5 @@
 import type { Fact, SendFact } from '../model/facts.ts';
-import { aheadNote, cmidKey, cmidLogs, connAt, firstAck, fmtT, forfeitedByAckAhead, indexFacts, messagesOf, ofCurrent, UNANNOUNCED, userOf, type FactIndex, type Message } from './fact-index.ts';
+import { aheadNote, cmidKey, cmidLogs, connAt, firstAck, fmtT, forfeitedByAckAhead, indexFacts, messagesOf, userOf, type FactIndex, type Message } from './fact-index.ts';
 import { everMembers, memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
 import { deviceFacts, witness } from './witness.ts';
@@ -14,10 +14,7 @@ import { deviceFacts, witness } from './witness.ts';
  *   and with the same sender and cmid (a reused seq is not the acked message).
  * - Only the conversation's current epoch is checked: messages of an epoch the store lost
  *   (a newer epoch was seen, or it began before a volatile store was wiped: options
- *   storeWipes) are outside the guarantee; the summary counts them. Messages of no known
- *   epoch (received only with no conv frame, and nothing placed them: fact-index.ts
- *   placeUnannounced) are checked only when no real epoch is current, and then only those
- *   stored after the last wipe (ofCurrent); the summary counts the rest.
+ *   storeWipes) are outside the guarantee; the summary counts them.
  * - Members: see membership.ts; a member whose membership at that message is ambiguous
  *   (a change without a seq during the send) is skipped and counted.
  * - Unknown outcomes (Jepsen's `info`): a send answered `error` unavailable/internal (or an
@@ -39,7 +36,6 @@ export function check(input: CheckInput): Verdict {
   let checked = 0;
   let messages = 0;
   let superseded = 0;
-  let unplaced = 0;
   let ambiguous = 0;
   let forfeited = 0;
   let afterGone = 0;
@@ -51,9 +47,8 @@ export function check(input: CheckInput): Verdict {
     for (const e of c.epochs.values()) {
       for (const m of messagesOf(e)) {
         if (m.acked.length === 0) continue;
-        if (!ofCurrent(c, m)) {
-          if (e.epoch === UNANNOUNCED && c.current !== undefined && c.current !== UNANNOUNCED) unplaced++;
-          else superseded++;
+        if (e.epoch !== c.current) {
+          superseded++;
           continue;
         }
         messages++;
@@ -92,7 +87,6 @@ export function check(input: CheckInput): Verdict {
     `${plural(unknown.total, 'unknown-outcome send')} (${unknown.recovered} recovered, ${unknown.total - unknown.recovered} not seen; neither is a failure)`,
   ];
   if (superseded) notes.push(`${plural(superseded, 'acked message')} of epochs the store later lost not checked`);
-  if (unplaced) notes.push(`${plural(unplaced, 'acked message')} of no known epoch (received with no conv frame, nothing to place them by) not checked: a real epoch is current`);
   if (forfeited) notes.push(`${plural(forfeited, 'delivery', 'deliveries')} not owed: the device acked past them (ack ahead) when they may already have been stored`);
   if (afterGone) notes.push(`${plural(afterGone, 'delivery', 'deliveries')} to devices that left for good, stored less than ${within} ms before they left or after, not owed`);
   if (neverAdmitted) notes.push(`${plural(neverAdmitted, 'delivery', 'deliveries')} to devices that left without ever being welcomed (refused at MAX_DEVICES) not owed`);

@@ -1,5 +1,5 @@
 import type { Fact, SendFact } from '../model/facts.ts';
-import { connAt, firstAck, fmtT, indexFacts, messagesOf, ofCurrent, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
+import { connAt, firstAck, fmtT, indexFacts, messagesOf, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
 import { deliveryDeadline } from './faults.ts';
 import { everMembers, memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
@@ -35,11 +35,11 @@ export function check(input: CheckInput): Verdict {
   let stalls = 0;
 
   for (const c of ix.convs.values()) {
-    const e = c.current === undefined ? undefined : c.epochs.get(c.current);
+    const e = c.epochs.get(c.current);
     if (!e) continue;
     const users = everMembers(c.members);
     for (const m of messagesOf(e)) {
-      if (!ofCurrent(c, m) || m.acked.length === 0 || m.storedHigh === undefined || !Number.isFinite(m.storedHigh)) continue;
+      if (m.acked.length === 0 || m.storedHigh === undefined || !Number.isFinite(m.storedHigh)) continue;
       const storedAt = m.storedHigh;
       const due = deliveryDeadline(ix.faults, storedAt, within);
       if (due.since !== storedAt) extended++;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { check, windowSummaries } from '../../harness/checks/inflight.ts';
 import { runAllCheckers } from '../../harness/checks/index.ts';
-import { check as lost } from '../../harness/checks/lost.ts';
 import type { AckAheadFact, AckFact, ConnFact, Fact, WindowFact } from '../../harness/model/facts.ts';
 import { close, connect, convFrame, input, member, population, recv, send, t } from './build.ts';
 
@@ -276,98 +275,5 @@ describe('inflight: a device acking above what it holds (client mode ahead)', ()
     const facts = input([...base.slice(0, -2), ack('u2/d1', 'c2', DM, 3, 1000), close('u2/d1', 'c2', 1001), connect('u2/d1', 'c3', 1500), synced('u2/d1', 'c3', 1503)]);
     expect(check(facts)).toMatchObject({ ok: true, violationCount: 0 });
     expect(windowSummaries(facts)[0]!.pushes).toMatchObject({ unacked: 2, acked: 2, failed: 0 });
-  });
-});
-
-describe('inflight and lost: receipts left under no epoch (nothing to place them by) and a volatile store (review, 2026-12-05, case E)', () => {
-  // A fresh group: every device connected before its first message gets no conv frame
-  // (PROTOCOL.md Connect 3), and no fact of the run names a real epoch of it, so every
-  // receipt, window entry and send stays under no epoch (''). At t+1.000s a Redis without
-  // persistence restarts (back at t+1.200s): the group's data goes with it, so the next
-  // connections have nothing to replay and get no conv frame. The server is correct.
-  const G = 'g:x';
-  const noEpoch = { epoch: undefined };
-  const pop = population({ u1: ['d1'], u2: ['d1', 'd2'] }, { [G]: ['u1', 'u2'] });
-  const wipe = { storeWipes: [t(1000)], storeBackAt: [t(1200)] };
-  /** u1's `cmid`, received with no conv frame by each [client, conn, at] */
-  const got = (seq: number, cmid: string, by: [string, string, number][]): Fact[] => by.map(([client, conn, at]) => recv(client, conn, G, seq, 'u1', cmid, at, 'live', ''));
-  const unacked = (client: string, conn: string, sends: WindowFact['sends']): WindowFact => ({
-    k: 'window',
-    window: 'w1',
-    fault: 'restart redis (no persistence)',
-    client,
-    conn,
-    at: t(1000),
-    sends,
-    unacked: [{ conv: G, epoch: '', from: 1, to: 3 }],
-  });
-  const facts: Fact[] = [
-    ...connect('u1/d1', 'c1', 0),
-    ...connect('u2/d1', 'c2', 0),
-    ...connect('u2/d2', 'c5', 0),
-    synced('u1/d1', 'c1', 2),
-    synced('u2/d1', 'c2', 2),
-    synced('u2/d2', 'c5', 2),
-    send('u1/d1', 'c1', G, 'x1', 1, 10, noEpoch),
-    ...got(1, 'x1', [['u1/d1', 'c1', 12], ['u2/d1', 'c2', 12], ['u2/d2', 'c5', 12]]),
-    send('u1/d1', 'c1', G, 'x2', 2, 20, noEpoch),
-    ...got(2, 'x2', [['u1/d1', 'c1', 22], ['u2/d1', 'c2', 22], ['u2/d2', 'c5', 22]]),
-    // u2/d2 goes away; x3 is stored while it is away
-    close('u2/d2', 'c5', 500),
-    send('u1/d1', 'c1', G, 'x3', 3, 900, noEpoch),
-    ...got(3, 'x3', [['u1/d1', 'c1', 902], ['u2/d1', 'c2', 902]]),
-    // the restart begins: neither device had acked anything; x4, written at 995, is answered by
-    // the old Redis in its last moments (stored there at seq 4) and reaches only its sender
-    unacked('u1/d1', 'c1', [{ conv: G, cmid: 'x4', sentAt: t(995), attempts: 1 }]),
-    unacked('u2/d1', 'c2', []),
-    send('u1/d1', 'c1', G, 'x4', 4, 995, { ...noEpoch, answeredAt: t(1003) }),
-    ...got(4, 'x4', [['u1/d1', 'c1', 1004]]),
-    close('u1/d1', 'c1', 1010),
-    close('u2/d1', 'c2', 1010),
-    // everyone back on the empty store: nothing to replay, so no conv frame
-    ...connect('u1/d1', 'c4', 1500),
-    ...connect('u2/d1', 'c3', 1500),
-    ...connect('u2/d2', 'c6', 1500),
-    synced('u1/d1', 'c4', 1503),
-    synced('u2/d1', 'c3', 1503),
-    synced('u2/d2', 'c6', 1503),
-  ];
-  const run = (more: Fact[] = [], options = {}) => input([...facts, ...more], { population: pop, options: { runEnd: t(10_000), ...options } });
-  const lostMessages = (r: ReturnType<typeof run>) => lost(r).violations.map((x) => x.message);
-  const failing = (r: ReturnType<typeof run>) => runAllCheckers(r).filter((x) => !x.ok).map((x) => `${x.guarantee}: ${x.violations.map((v) => v.message).join(' | ')}`);
-
-  it('a correct server that pushes without conv frames passes: the wipe took the seqs held unacked, x3 and x4', () => {
-    expect(failing(run([], wipe))).toEqual([]);
-    expect(windowSummaries(run([], wipe))[0]).toMatchObject({ sends: { inFlight: 1, superseded: 1, failed: 0 }, pushes: { unacked: 6, superseded: 6, failed: 0 } });
-  });
-
-  it('without the wipe, the same server is broken: its next connections resumed at the head though nothing was acked, and x3 and x4 never reached u2', () => {
-    const v = check(run());
-    expect(v.violations.map((x) => x.message)).toEqual([
-      'g:x cmid x4 from u1/d1, written at t+0.995s and unanswered when w1 (restart redis (no persistence)) began at t+1.000s, was stored at seq 4 but never reached 2 member devices: u2/d1, u2/d2',
-      'u1/d1 held g:x seqs 1..3 (epoch unknown: no conv frame) unacked on c1 when w1 (restart redis (no persistence)) began at t+1.000s; its next connection c4 resumed at t+1.503s with no conv frame for it (nothing to replay: its cursor was at the head, at or past 3), but since the window the device had acked nothing there: seqs 1..3 were taken as delivered without an ack (a device that had not kept them would never get them)',
-      'u2/d1 held g:x seqs 1..3 (epoch unknown: no conv frame) unacked on c2 when w1 (restart redis (no persistence)) began at t+1.000s; its next connection c3 resumed at t+1.503s with no conv frame for it (nothing to replay: its cursor was at the head, at or past 3), but since the window the device had acked nothing there: seqs 1..3 were taken as delivered without an ack (a device that had not kept them would never get them)',
-    ]);
-    expect(lostMessages(run())).toEqual([
-      'g:x seq 3 (epoch ?, cmid x3 from u1, answered sent at t+0.902s) never reached member u2 on device u2/d2 (last connection c6 still open)',
-      'g:x seq 4 (epoch ?, cmid x4 from u1, answered sent at t+1.003s) never reached member u2 on device u2/d1 (last connection c3 still open)',
-      'g:x seq 4 (epoch ?, cmid x4 from u1, answered sent at t+1.003s) never reached member u2 on device u2/d2 (last connection c6 still open)',
-    ]);
-  });
-
-  it('a wipe before the seqs held were pushed excuses nothing: they are of the incarnation after it', () => {
-    const early = { storeWipes: [t(4)], storeBackAt: [t(6)] };
-    expect(check(run([], early)).violations.map((x) => x.message.split(' when ')[0])).toEqual([
-      'g:x cmid x4 from u1/d1, written at t+0.995s and unanswered',
-      'u1/d1 held g:x seqs 1..3 (epoch unknown: no conv frame) unacked on c1',
-      'u2/d1 held g:x seqs 1..3 (epoch unknown: no conv frame) unacked on c2',
-    ]);
-    expect(lostMessages(run([], early))).toHaveLength(3);
-  });
-
-  it('after the wipe, what is stored again is owed under no epoch: a message the server then loses fails `lost`', () => {
-    // x5 is seq 1 of the group's new incarnation; u2/d1, connected on c3 since t+1.501s, never gets it
-    const after = [send('u1/d1', 'c4', G, 'x5', 1, 1600, noEpoch), ...got(1, 'x5', [['u1/d1', 'c4', 1602], ['u2/d2', 'c6', 1602]])];
-    expect(lostMessages(run(after, wipe))).toEqual(['g:x seq 1 (epoch ?, cmid x5 from u1, answered sent at t+1.602s) never reached member u2 on device u2/d1 (last connection c3 still open)']);
   });
 });
