@@ -91,6 +91,12 @@ export interface CmidLog {
   seen: { epoch: string; seq: number; fact: SendFact | RecvFact; received: boolean }[];
 }
 
+/** A wipe of a store without persistence: it began at `start` (everything stored until then is gone) and took commands again at `back` (storeBackAt, else `start`). */
+export interface StoreWipe {
+  start: number;
+  back: number;
+}
+
 export interface FactIndex {
   /** the facts checked: the run's, with receipts filed under no epoch placed (placeUnannounced) */
   input: CheckInput;
@@ -123,6 +129,8 @@ export interface FactIndex {
   drains: DrainFact[];
   /** acked sends whose epoch is only guessed by time (left out of the cmid logs) */
   guessedEpoch: Set<SendFact>;
+  /** the volatile store's wipes (options storeWipes, storeBackAt), by start */
+  wipes: readonly StoreWipe[];
   /** built on first use: see clientFacts() and cmidLogs() */
   lazy: { byClient?: Map<string, Fact[]>; cmids?: Map<string, CmidLog> };
 }
@@ -275,6 +283,7 @@ function build(raw: CheckInput): FactIndex {
   }
   const byFirstSeen = new Map<ConvLog, EpochLog[]>();
   const lastWipe = Math.max(-Infinity, ...(input.options?.storeWipes ?? []));
+  const wipes: StoreWipe[] = (input.options?.storeWipes ?? []).map((start, i) => ({ start, back: input.options?.storeBackAt?.[i] ?? start })).sort((a, b) => a.start - b.start);
   for (const c of convs.values()) {
     sealTimeline(c.members);
     const list = [...c.epochs.values()].sort((a, b) => a.firstAt - b.firstAt);
@@ -286,7 +295,7 @@ function build(raw: CheckInput): FactIndex {
   // (all epochs first: a receipt-matched epoch must not see the sends attached below)
   for (const s of sends) {
     const c = convLog(s.conv);
-    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!, input.options?.storeBackAt ?? input.options?.storeWipes ?? []));
+    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!, input.options?.storeBackAt ?? input.options?.storeWipes ?? [], wipes));
   }
   for (let i = 0; i < sends.length; i++) {
     const s = sends[i]!;
@@ -345,6 +354,7 @@ function build(raw: CheckInput): FactIndex {
     replaces: replaces.sort((a, b) => a.at - b.at),
     drains: drains.sort((a, b) => a.at - b.at),
     guessedEpoch,
+    wipes,
     lazy: {},
   };
 }
@@ -575,27 +585,55 @@ export function cmidLogs(ix: FactIndex): Map<string, CmidLog> {
 
 /**
  * The epoch a send belongs to, most certain source first. `wipes`: when each wiped store took
- * commands again (else when the wipe began).
+ * commands again (else when the wipe began); `storeWipes`: each wipe's start and back.
  */
-function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes: readonly number[]): { epoch: string; source: EpochSource } {
+function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes: readonly number[], storeWipes: readonly StoreWipe[]): { epoch: string; source: EpochSource } {
   if (s.epoch !== undefined) return { epoch: s.epoch, source: 'recorded' };
+  const t = s.answeredAt ?? s.sentAt;
+  // answered once a wiped store was back, it was stored by that store or a later one: an epoch
+  // first seen before the wipe began went with it and cannot hold it, whether a receipt of the
+  // same seq, sender and cmid names it (a resend after the wipe, stored again at the same seq of
+  // the new incarnation: review 2026-12-05, F2 control, where x1 was filed under e1 and never
+  // checked) or only the time would guess it. One first seen while the wipe was under way may
+  // be either incarnation and is kept.
+  const takenBefore = (e: EpochLog) => storeWipes.some((w) => w.back <= t && e.firstAt < w.start);
   if (s.seq !== undefined) {
     for (const e of all) {
+      if (takenBefore(e)) continue;
       for (let m = e.msgs.get(s.seq); m; m = m.other) if (m.from === from && m.cmid === s.cmid && m.firstRecv) return { epoch: e.epoch, source: 'receipt' };
     }
   }
-  const t = s.answeredAt ?? s.sentAt;
   // answered before a wiped store was back, it was stored before the wipe: an epoch first seen
   // after that is a later incarnation of the conversation and cannot hold it (found by imstorm
   // explore --volatile on the correct server, 2026-12-02: a dm's only message before a Redis
   // restart, answered 9 ms before it and never delivered, was guessed into the epoch the
   // restart began and judged lost)
-  const epochs = wipes.length ? all.filter((e) => !wipes.some((w) => t < w && w <= e.firstAt)) : all;
+  const epochs = wipes.length ? all.filter((e) => !wipes.some((w) => t < w && w <= e.firstAt) && !takenBefore(e)) : all;
   if (epochs.length === 0) return wipes.some((w) => t < w) ? { epoch: WIPED_EPOCH, source: 'wiped' } : { epoch: '', source: 'none' };
   if (epochs.length === 1) return { epoch: epochs[0]!.epoch, source: 'only' };
   let pick = epochs[0]!;
   for (const e of epochs) if (e.firstAt <= t) pick = e;
   return { epoch: pick.epoch, source: 'time' };
+}
+
+/**
+ * When the store lost a message of epoch `e` of `c` (not its current epoch) stored no earlier
+ * than `storedLow`, at the earliest: the start of the first store wipe not over by then (a
+ * SIGTERMed Redis goes on answering into its wipe, and loses what it stored then too). Until
+ * then what was stored was there, so a live delivery due before it is owed as any other.
+ * Undefined when no wipe follows, when `e` was first seen before the previous wipe began, or
+ * when another epoch of the conversation was first seen between the two wipes: one incarnation
+ * was then superseded with no wipe recorded, and nothing bounds when it was lost. (`''`,
+ * receipts filed under no epoch, is no incarnation and does not count as one.)
+ */
+export function wipedAt(ix: FactIndex, c: ConvLog, e: EpochLog, storedLow: number): number | undefined {
+  const i = ix.wipes.findIndex((w) => w.back > storedLow);
+  if (i < 0) return undefined;
+  const prev = i > 0 ? ix.wipes[i - 1]!.start : -Infinity;
+  const at = ix.wipes[i]!.start;
+  if (e.firstAt < prev) return undefined;
+  for (const o of c.epochs.values()) if (o !== e && o.epoch !== UNANNOUNCED && o.firstAt >= prev && o.firstAt < at) return undefined;
+  return at;
 }
 
 /** When a fact happened: `at`, or for a send the time it was written. */

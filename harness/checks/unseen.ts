@@ -1,5 +1,5 @@
 import type { Fact, SendFact } from '../model/facts.ts';
-import { connAt, firstAck, fmtT, indexFacts, messagesOf, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
+import { connAt, firstAck, fmtT, indexFacts, messagesOf, wipedAt, type ConnLife, type FactIndex, type Message } from './fact-index.ts';
 import { deliveryDeadline } from './faults.ts';
 import { everMembers, memberAt } from './membership.ts';
 import { DEFAULTS, Findings, plural, type CheckInput, type Verdict } from './verdict.ts';
@@ -22,7 +22,10 @@ import { deviceFacts, witness } from './witness.ts';
  * had a connection welcomed at or before storedAt that stayed open (no end: ConnLife.end)
  * until past the deadline; a deadline after the end of the run (an open connection) is not
  * examined. Any receipt by the device (any via) at or before the deadline satisfies it.
- * Only the conversation's current epoch is checked, as in `lost`.
+ * The conversation's current epoch is checked whole. An epoch the store later lost is checked
+ * only where the deadline (moved past faults and stalls as above) fell before the store wipe
+ * that took it began (wipedAt): the wipe cannot excuse a delivery already late by then. An
+ * epoch superseded with no wipe recorded is not checked (nothing bounds when it was lost).
  *
  * checked = eligible (message, connected device) pairs.
  */
@@ -33,35 +36,51 @@ export function check(input: CheckInput): Verdict {
   let checked = 0;
   let extended = 0;
   let stalls = 0;
+  let afterWipe = 0;
+  let lostUnbounded = 0;
 
   for (const c of ix.convs.values()) {
-    const e = c.epochs.get(c.current);
-    if (!e) continue;
     const users = everMembers(c.members);
-    for (const m of messagesOf(e)) {
-      if (m.acked.length === 0 || m.storedHigh === undefined || !Number.isFinite(m.storedHigh)) continue;
-      const storedAt = m.storedHigh;
-      const due = deliveryDeadline(ix.faults, storedAt, within);
-      if (due.since !== storedAt) extended++;
-      for (const user of users) {
-        if (memberAt(c.members, user, m.seq, m.storedLow, m.storedHigh) !== true) continue;
-        for (const client of ix.clientsByUser.get(user) ?? []) {
-          const life = connAt(ix, client, storedAt);
-          if (!life) continue;
-          const stalled = stallDeadline(ix, client, storedAt, due.deadline, within);
-          if (stalled !== due.deadline) stalls++;
-          const deadline = stalled;
-          if (life.end ? life.end.at <= deadline : deadline > ix.runEnd) continue;
-          checked++;
-          const got = m.receivedBy.get(client);
-          if (got !== undefined && got <= deadline) continue;
-          const ack = firstAck(m);
-          findings.add(ack.sentAt, () => unseenWitness(ix, m, ack, client, life, storedAt, { ...due, deadline }, within, got));
+    for (const e of c.epochs.values()) {
+      const current = e.epoch === c.current;
+      for (const m of messagesOf(e)) {
+        if (m.acked.length === 0 || m.storedHigh === undefined || !Number.isFinite(m.storedHigh)) continue;
+        // an epoch the store later lost: judged up to the start of the wipe that took it (review
+        // 2026-12-05, F3 control: due at t+1.012s, received at t+4.000s, excused by a wipe at t+5 s)
+        const lostAt = current ? Infinity : wipedAt(ix, c, e, m.storedLow ?? m.storedHigh);
+        if (lostAt === undefined) {
+          lostUnbounded++;
+          continue;
+        }
+        const storedAt = m.storedHigh;
+        const due = deliveryDeadline(ix.faults, storedAt, within);
+        if (due.since !== storedAt) extended++;
+        for (const user of users) {
+          if (memberAt(c.members, user, m.seq, m.storedLow, m.storedHigh) !== true) continue;
+          for (const client of ix.clientsByUser.get(user) ?? []) {
+            const life = connAt(ix, client, storedAt);
+            if (!life) continue;
+            const stalled = stallDeadline(ix, client, storedAt, due.deadline, within);
+            if (stalled !== due.deadline) stalls++;
+            const deadline = stalled;
+            if (life.end ? life.end.at <= deadline : deadline > ix.runEnd) continue;
+            if (deadline >= lostAt) {
+              afterWipe++;
+              continue;
+            }
+            checked++;
+            const got = m.receivedBy.get(client);
+            if (got !== undefined && got <= deadline) continue;
+            const ack = firstAck(m);
+            findings.add(ack.sentAt, () => unseenWitness(ix, m, ack, client, life, storedAt, { ...due, deadline }, within, got));
+          }
         }
       }
     }
   }
   const notes = [`${plural(checked, 'delivery', 'deliveries')} to devices connected throughout checked against ${within} ms`];
+  if (afterWipe) notes.push(`${plural(afterWipe, 'delivery', 'deliveries')} of epochs the store later lost, due after the wipe that took them began, not checked`);
+  if (lostUnbounded) notes.push(`${plural(lostUnbounded, 'acked message')} of epochs the store later lost with no wipe recorded not checked`);
   if (extended) notes.push(`${plural(extended, 'message')} had the deadline moved past a fault healing`);
   if (stalls) notes.push(`${plural(stalls, 'delivery', 'deliveries')} to a device that stopped or slowed its reading (client modes pause, throttle) due ${within} ms after it read again`);
   return findings.verdict('unseen', checked, notes.join('; '), input.options?.maxWitnesses ?? DEFAULTS.maxWitnesses);

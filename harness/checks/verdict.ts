@@ -82,7 +82,8 @@ export interface CheckOptions {
    * When a store without persistence came back empty (a volatile Redis killed, stopped or
    * restarted): a conversation's epochs all first seen before the last of these were lost
    * with it by design, even when no newer epoch of it was seen (nobody wrote to it since),
-   * so `lost`, `unseen` and `inflight` owe none of their messages.
+   * so `lost` and `inflight` owe none of their messages, and `unseen` only the deliveries due
+   * before the wipe began (a wipe cannot excuse a message already late by then).
    */
   storeWipes?: readonly number[];
   /**

@@ -178,6 +178,80 @@ describe('lost (hand-made)', () => {
     expect(check(input(after, { options: { storeWipes: [t(111)] } })).violations.map((w) => w.message.slice(0, 40))).toEqual(['dm:u1:u2 seq 1 (epoch e2, cmid x from u1', 'dm:u1:u2 seq 1 (epoch e2, cmid x from u1']);
   });
 
+  describe('a message resent after a store wipe, stored again at the same seq (review 2026-12-05, F2 control)', () => {
+    // dm; x1 stored as seq 1 of e1 and received by u1/d1 and u2/d1; the volatile store is
+    // wiped at t+1.000s and back at t+1.200s; u1/d1 resends x1 (same cmid), stored again as
+    // seq 1 of e2 and answered `sent` at t+1.602s. u2/d1 and a new device u2/d2, both
+    // connected after the wipe and told e2, are owed it. Before the fix the send was filed
+    // under e1 (the first epoch with a receipt of that seq, sender and cmid), an epoch the
+    // wipe took by the time it was answered, and nothing was checked.
+    const pop = population({ u1: ['d1'], u2: ['d1', 'd2'] });
+    const wipe = { storeWipes: [t(1000)], storeBackAt: [t(1200)] };
+    const noEpoch = { epoch: undefined };
+    const facts = (delivered: boolean) => [
+      ...connect('u1/d1', 'c1', 0),
+      ...connect('u2/d1', 'c2', 0),
+      convFrame('u1/d1', 'c1', DM, 0, 0, 5, 'e1'),
+      convFrame('u2/d1', 'c2', DM, 0, 0, 5, 'e1'),
+      recv('u1/d1', 'c1', DM, 1, 'u1', 'x1', 12, 'live', 'e1'),
+      recv('u2/d1', 'c2', DM, 1, 'u1', 'x1', 12, 'live', 'e1'),
+      close('u1/d1', 'c1', 1010),
+      close('u2/d1', 'c2', 1010),
+      ...connect('u1/d1', 'c3', 1500),
+      ...connect('u2/d1', 'c4', 1500),
+      ...connect('u2/d2', 'c5', 1500),
+      convFrame('u1/d1', 'c3', DM, 0, 0, 1502, 'e2'),
+      convFrame('u2/d1', 'c4', DM, 0, 0, 1502, 'e2'),
+      convFrame('u2/d2', 'c5', DM, 0, 0, 1502, 'e2'),
+      send('u1/d1', 'c3', DM, 'x1', 1, 1600, { ...noEpoch, intendedAt: t(10), attempts: 2 }),
+      recv('u1/d1', 'c3', DM, 1, 'u1', 'x1', 1602, 'live', 'e2'),
+      ...(delivered ? [recv('u2/d1', 'c4', DM, 1, 'u1', 'x1', 1603, 'live', 'e2'), recv('u2/d2', 'c5', DM, 1, 'u1', 'x1', 1603, 'live', 'e2')] : []),
+    ];
+    const run = (delivered: boolean) => check(input(facts(delivered), { population: pop, options: { runEnd: t(60_000), ...wipe } }));
+
+    it('fails when u2/d1 and u2/d2 never get it: a send answered after the store was back is filed in that incarnation, not under e1', () => {
+      const v = run(false);
+      expect(v.ok).toBe(false);
+      expect(v.violations.map((w) => w.message)).toEqual([
+        'dm:u1:u2 seq 1 (epoch e2, cmid x1 from u1, answered sent at t+1.602s) never reached member u2 on device u2/d1 (last connection c4 still open)',
+        'dm:u1:u2 seq 1 (epoch e2, cmid x1 from u1, answered sent at t+1.602s) never reached member u2 on device u2/d2 (last connection c5 still open)',
+      ]);
+      expect(v.summary).not.toContain('of epochs the store later lost');
+    });
+
+    it('passes when both get it under e2 (the correct server)', () => {
+      const v = run(true);
+      expect(v).toMatchObject({ ok: true, checked: 3 });
+    });
+
+    it('a send answered after the store was back, before its new epoch was first seen, is not guessed into the epoch the wipe took', () => {
+      // no receipt names the resend's epoch (nobody got it); e2 is first seen at t+1.800s,
+      // after its answer at t+1.302s: by time alone it was guessed into e1 and not checked
+      const later = [
+        ...connect('u1/d1', 'c1', 0),
+        ...connect('u2/d1', 'c2', 0),
+        convFrame('u1/d1', 'c1', DM, 0, 0, 5, 'e1'),
+        convFrame('u2/d1', 'c2', DM, 0, 0, 5, 'e1'),
+        send('u1/d1', 'c1', DM, 'x0', 1, 10, noEpoch),
+        recv('u1/d1', 'c1', DM, 1, 'u1', 'x0', 12, 'live', 'e1'),
+        recv('u2/d1', 'c2', DM, 1, 'u1', 'x0', 12, 'live', 'e1'),
+        close('u1/d1', 'c1', 1010),
+        close('u2/d1', 'c2', 1010),
+        ...connect('u1/d1', 'c3', 1250),
+        ...connect('u2/d1', 'c4', 1250),
+        send('u1/d1', 'c3', DM, 'x1', 1, 1300, noEpoch),
+        convFrame('u1/d1', 'c3', DM, 0, 1, 1800, 'e2'),
+        convFrame('u2/d1', 'c4', DM, 0, 1, 1800, 'e2'),
+      ];
+      const v = check(input(later, { options: { runEnd: t(60_000), ...wipe } }));
+      expect(v.violations.map((w) => w.message.replace(/ \(last connection.*$/, ''))).toEqual([
+        'dm:u1:u2 seq 1 (epoch e2, cmid x1 from u1, answered sent at t+1.302s) never reached member u1 on device u1/d1',
+        'dm:u1:u2 seq 1 (epoch e2, cmid x1 from u1, answered sent at t+1.302s) never reached member u2 on device u2/d1',
+      ]);
+      expect(v.summary).toContain('1 acked message of epochs the store later lost not checked');
+    });
+  });
+
   it('receipts filed under no epoch count in the epoch in force, which stays the current one (review M1)', () => {
     const DM = 'dm:u1:u2';
     const noEpoch = { epoch: undefined };

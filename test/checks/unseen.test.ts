@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { check } from '../../harness/checks/unseen.ts';
-import { close, connect, fault, input, recv, send, t } from './build.ts';
+import { close, connect, convFrame, fault, input, recv, send, t } from './build.ts';
 import { liveReceiptsHeldOpen, simulate, specArb, toInput, WITHIN } from './model.ts';
 
 const DM = 'dm:u1:u2';
@@ -81,6 +81,67 @@ describe('unseen (hand-made)', () => {
       'device u1/d1: stored by t+1.500s, due by t+6.500s, never received',
       'device u2/d1: stored by t+1.500s, due by t+6.500s, received at t+6.600s',
     ]);
+  });
+});
+
+describe('unseen: an epoch a later store wipe took (review 2026-12-05, F3 control)', () => {
+  // dm under e1; x1 stored at `storedAt` (its sender's receipt, 2 ms after the send) and due at
+  // u2/d1, connected throughout, 1000 ms later; the volatile store is wiped at t+5.000s (back
+  // at t+5.200s), so e1 is not the conversation's current epoch. Before the fix every message of
+  // such an epoch was skipped: the wipe excused a deadline that had passed seconds before it.
+  const wipe = { storeWipes: [t(5000)], storeBackAt: [t(5200)] };
+  const mk = (storedAt: number, u2At: number | undefined, more: { faults?: ReturnType<typeof fault>[]; wipe?: boolean; later?: boolean; between?: boolean } = {}) =>
+    check(
+      input(
+        [
+          ...connect('u1/d1', 'c1', 0),
+          ...connect('u2/d1', 'c2', 0),
+          convFrame('u1/d1', 'c1', DM, 0, 0, 5),
+          convFrame('u2/d1', 'c2', DM, 0, 0, 5),
+          send('u1/d1', 'c1', DM, 'x1', 1, storedAt - 2, { epoch: undefined }),
+          recv('u1/d1', 'c1', DM, 1, 'u1', 'x1', storedAt),
+          ...(u2At === undefined ? [] : [recv('u2/d1', 'c2', DM, 1, 'u1', 'x1', u2At)]),
+          // the conversation's next incarnation, told to both after the store was back
+          ...(more.later ? [convFrame('u1/d1', 'c1', DM, 0, 0, 8000, 'e2'), convFrame('u2/d1', 'c2', DM, 0, 0, 8000, 'e2')] : []),
+          // another incarnation before the wipe: e1 was lost with no wipe recorded, before it
+          ...(more.between ? [convFrame('u1/d1', 'c1', DM, 0, 0, 3000, 'e1b'), convFrame('u2/d1', 'c2', DM, 0, 0, 3000, 'e1b')] : []),
+        ],
+        { faults: more.faults ?? [], options: { runEnd: t(60_000), unseenWithinMs: 1000, ...(more.wipe === false ? {} : wipe) } },
+      ),
+    );
+
+  it('judges a delivery whose deadline passed before the wipe began: late at t+4.000s, due by t+1.012s', () => {
+    const v = mk(12, 4000);
+    expect(v).toMatchObject({ ok: false, checked: 2 });
+    expect(v.violations.map((w) => w.message)).toEqual([
+      'device u2/d1 on connection c2 (welcomed t+0.001s, open past the deadline) did not receive dm:u1:u2 seq 1 (epoch e1, cmid x1 from u1) within 1000 ms: stored by t+0.012s, due by t+1.012s, received at t+4.000s',
+    ]);
+    // never received at all: the same
+    expect(mk(12, undefined).violations.map((w) => w.message.replace(/^.*due by/, 'due by'))).toEqual(['due by t+1.012s, never received']);
+    // and with the next incarnation seen after the wipe
+    expect(mk(12, 4000, { later: true })).toMatchObject({ ok: false, checked: 2 });
+  });
+
+  it('passes the same delivery on time (the correct server)', () => {
+    expect(mk(12, 800)).toMatchObject({ ok: true, checked: 2 });
+    expect(mk(12, 800, { later: true })).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  it('still excuses a delivery whose deadline falls after the wipe began, or is moved past it by a fault', () => {
+    // stored at t+4.500s, due by t+5.500s: the wipe began first
+    const after = mk(4500, undefined);
+    expect(after).toMatchObject({ ok: true, checked: 0 });
+    expect(after.summary).toContain('of epochs the store later lost');
+    // stored at t+0.012s, but a fault healing at t+4.500s moves the deadline to t+5.500s
+    expect(mk(12, undefined, { faults: [fault('f1', 'toxic:timeout', 'redis-link:node-1', 500, 4500)] })).toMatchObject({ ok: true, checked: 0 });
+  });
+
+  it('an epoch superseded with no store wipe recorded was lost at no known time: its messages are not judged', () => {
+    expect(mk(12, 4000, { wipe: false, later: true })).toMatchObject({ ok: true, checked: 0 });
+    // nor when a wipe follows but another epoch was first seen before it: e1 went before the wipe
+    const between = mk(12, 4000, { between: true, later: true });
+    expect(between).toMatchObject({ ok: true, checked: 0 });
+    expect(between.summary).toContain('1 acked message of epochs the store later lost with no wipe recorded not checked');
   });
 });
 
