@@ -295,7 +295,7 @@ function build(raw: CheckInput): FactIndex {
   // (all epochs first: a receipt-matched epoch must not see the sends attached below)
   for (const s of sends) {
     const c = convLog(s.conv);
-    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!, input.options?.storeBackAt ?? input.options?.storeWipes ?? [], wipes));
+    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!, input.options?.storeBackAt ?? input.options?.storeWipes ?? [], wipes, input.options?.clockErrorMs ?? 0));
   }
   for (let i = 0; i < sends.length; i++) {
     const s = sends[i]!;
@@ -585,18 +585,22 @@ export function cmidLogs(ix: FactIndex): Map<string, CmidLog> {
 
 /**
  * The epoch a send belongs to, most certain source first. `wipes`: when each wiped store took
- * commands again (else when the wipe began); `storeWipes`: each wipe's start and back.
+ * commands again (else when the wipe began); `storeWipes`: each wipe's start and back;
+ * `clockErrorMs`: the sender's clock against the orchestrator's, which timed the wipes.
  */
-function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes: readonly number[], storeWipes: readonly StoreWipe[]): { epoch: string; source: EpochSource } {
+function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes: readonly number[], storeWipes: readonly StoreWipe[], clockErrorMs: number): { epoch: string; source: EpochSource } {
   if (s.epoch !== undefined) return { epoch: s.epoch, source: 'recorded' };
   const t = s.answeredAt ?? s.sentAt;
-  // answered once a wiped store was back, it was stored by that store or a later one: an epoch
+  // written once a wiped store was back, it was stored by that store or a later one: an epoch
   // first seen before the wipe began went with it and cannot hold it, whether a receipt of the
   // same seq, sender and cmid names it (a resend after the wipe, stored again at the same seq of
   // the new incarnation: review 2026-12-05, F2 control, where x1 was filed under e1 and never
-  // checked) or only the time would guess it. One first seen while the wipe was under way may
-  // be either incarnation and is kept.
-  const takenBefore = (e: EpochLog) => storeWipes.some((w) => w.back <= t && e.firstAt < w.start);
+  // checked) or only the time would guess it. Judged by when the last attempt was written, not
+  // by when its answer was read: a reply the old store gave can be read after the new one is
+  // up (a slow client link, a paused node or device; review of a3c7f47, case A). A wipe whose
+  // store never came back (back = start) began no incarnation. One first seen while the wipe
+  // was under way may be either incarnation and is kept.
+  const takenBefore = (e: EpochLog) => storeWipes.some((w) => w.back > w.start && w.back + clockErrorMs <= s.sentAt && e.firstAt < w.start);
   if (s.seq !== undefined) {
     for (const e of all) {
       if (takenBefore(e)) continue;
