@@ -601,10 +601,14 @@ function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes
   // store never came back (back = start) began no incarnation. One first seen while the wipe
   // was under way may be either incarnation and is kept.
   const takenBefore = (e: EpochLog) => storeWipes.some((w) => w.back > w.start && w.back + clockErrorMs <= s.sentAt && e.firstAt < w.start);
+  let takenReceipt: EpochLog | undefined;
   if (s.seq !== undefined) {
     for (const e of all) {
-      if (takenBefore(e)) continue;
-      for (let m = e.msgs.get(s.seq); m; m = m.other) if (m.from === from && m.cmid === s.cmid && m.firstRecv) return { epoch: e.epoch, source: 'receipt' };
+      for (let m = e.msgs.get(s.seq); m; m = m.other) {
+        if (m.from !== from || m.cmid !== s.cmid || !m.firstRecv) continue;
+        if (!takenBefore(e)) return { epoch: e.epoch, source: 'receipt' };
+        takenReceipt ??= e;
+      }
     }
   }
   // answered before a wiped store was back, it was stored before the wipe: an epoch first seen
@@ -613,6 +617,11 @@ function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes
   // restart, answered 9 ms before it and never delivered, was guessed into the epoch the
   // restart began and judged lost)
   const epochs = wipes.length ? all.filter((e) => !wipes.some((w) => t < w && w <= e.firstAt) && !takenBefore(e)) : all;
+  // no epoch of the new incarnation was ever seen, but receipts of this very message are filed
+  // under one the wipe took: a server that pushed the new incarnation without a conv frame has
+  // its devices file it under the old id (the redis-volatile control epoch_unannounced, where
+  // `order` names that id); judged there, as the receipts are
+  if (epochs.length === 0 && takenReceipt) return { epoch: takenReceipt.epoch, source: 'receipt' };
   if (epochs.length === 0) return wipes.some((w) => t < w) ? { epoch: WIPED_EPOCH, source: 'wiped' } : { epoch: '', source: 'none' };
   if (epochs.length === 1) return { epoch: epochs[0]!.epoch, source: 'only' };
   let pick = epochs[0]!;
