@@ -46,6 +46,11 @@ export class Bus {
       handlers.busDown();
     });
     link.on('up', () => {
+      // a heartbeat published before the new subscription may have gone with the old one;
+      // waiting for it would reopen a bus that just came back (a second drop and resync a
+      // STORE_TIMEOUT_MS or so after the first: test/replay/incident.test.ts saw one in CI).
+      // The next heartbeat judges the new subscription.
+      this.hbSeen = this.hbSent;
       if (this.wasDown) handlers.resync('bus link reconnected');
       this.wasDown = false;
     });
