@@ -60,6 +60,21 @@ describe('the bus heartbeat', () => {
     bus.stop();
   });
 
+  it('a subscription that comes back up but delivers nothing is still reopened, by its own heartbeat', async () => {
+    const link = new HandLink();
+    const bus = new Bus(link, pino({ level: 'silent' }), 'inc-1', TIMEOUT_MS, handlers());
+    bus.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    link.echo = false;
+    await vi.advanceTimersByTimeAsync(500);
+    link.drop();
+    await vi.advanceTimersByTimeAsync(300);
+    link.back(); // up, and nothing it publishes ever comes back
+    await vi.advanceTimersByTimeAsync(2 * TIMEOUT_MS);
+    expect(link.reopens).toEqual(['own heartbeat did not come back']);
+    bus.stop();
+  });
+
   it('a heartbeat lost while the link stays up reopens it once STORE_TIMEOUT_MS has passed', async () => {
     const link = new HandLink();
     const bus = new Bus(link, pino({ level: 'silent' }), 'inc-1', TIMEOUT_MS, handlers());
