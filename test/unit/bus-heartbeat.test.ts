@@ -36,16 +36,22 @@ class HandLink extends EventEmitter<BusLinkEvents> implements BusLink {
 
 const handlers = (): BusHandlers => ({ message() {}, join() {}, leave() {}, presence() {}, read() {}, kick() {}, kickUser() {}, busDown() {}, resync() {} });
 
+/** a started bus whose first two heartbeats came back */
+async function started(): Promise<{ link: HandLink; bus: Bus }> {
+  const link = new HandLink();
+  const bus = new Bus(link, pino({ level: 'silent' }), 'inc-1', TIMEOUT_MS, handlers());
+  bus.start();
+  await vi.advanceTimersByTimeAsync(1_000);
+  expect(link.published.length).toBe(2);
+  return { link, bus };
+}
+
 describe('the bus heartbeat', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   it('a heartbeat lost with a dropped subscription does not reopen the one that replaced it', async () => {
-    const link = new HandLink();
-    const bus = new Bus(link, pino({ level: 'silent' }), 'inc-1', TIMEOUT_MS, handlers());
-    bus.start();
-    await vi.advanceTimersByTimeAsync(1_000); // two heartbeats, both came back
-    expect(link.published.length).toBe(2);
+    const { link, bus } = await started();
     link.echo = false;
     await vi.advanceTimersByTimeAsync(500); // the third goes out, and the subscription drops before it comes back
     link.drop();
@@ -61,10 +67,7 @@ describe('the bus heartbeat', () => {
   });
 
   it('a subscription that comes back up but delivers nothing is still reopened, by its own heartbeat', async () => {
-    const link = new HandLink();
-    const bus = new Bus(link, pino({ level: 'silent' }), 'inc-1', TIMEOUT_MS, handlers());
-    bus.start();
-    await vi.advanceTimersByTimeAsync(1_000);
+    const { link, bus } = await started();
     link.echo = false;
     await vi.advanceTimersByTimeAsync(500);
     link.drop();
@@ -76,10 +79,7 @@ describe('the bus heartbeat', () => {
   });
 
   it('a heartbeat lost while the link stays up reopens it once STORE_TIMEOUT_MS has passed', async () => {
-    const link = new HandLink();
-    const bus = new Bus(link, pino({ level: 'silent' }), 'inc-1', TIMEOUT_MS, handlers());
-    bus.start();
-    await vi.advanceTimersByTimeAsync(1_000);
+    const { link, bus } = await started();
     link.echo = false;
     await vi.advanceTimersByTimeAsync(1_000);
     expect(link.reopens).toEqual([]);
