@@ -13,6 +13,16 @@ export function connect(client: string, conn: string, at: number): ConnFact[] {
   ];
 }
 
+/** the connect sequence's end on that connection (PROTOCOL.md Connect 3) */
+export function synced(client: string, conn: string, at: number): ConnFact {
+  return { k: 'conn', client, conn, event: 'synced', at: t(at) };
+}
+
+/** u1/d1 on c1 and u2/d1 on c2, connected at t+0, each told `epoch` of dm:u1:u2 at t+0.005s (nothing stored yet) */
+export function dmPair(epoch = 'e1'): Fact[] {
+  return [...connect('u1/d1', 'c1', 0), ...connect('u2/d1', 'c2', 0), convFrame('u1/d1', 'c1', 'dm:u1:u2', 0, 0, 5, epoch), convFrame('u2/d1', 'c2', 'dm:u1:u2', 0, 0, 5, epoch)];
+}
+
 export function close(client: string, conn: string, at: number, code = 1006): ConnFact {
   return { k: 'conn', client, conn, event: 'close', at: t(at), code };
 }

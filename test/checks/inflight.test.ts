@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { check, windowSummaries } from '../../harness/checks/inflight.ts';
 import { runAllCheckers } from '../../harness/checks/index.ts';
 import type { AckAheadFact, AckFact, ConnFact, Fact, WindowFact } from '../../harness/model/facts.ts';
-import { close, connect, convFrame, input, member, population, recv, send, t } from './build.ts';
+import { close, connect, convFrame, input, member, population, recv, send, synced, t } from './build.ts';
 
 const DM = 'dm:u1:u2';
 
@@ -20,7 +20,6 @@ function win(client: string, conn: string, at: number, sends: [string, string][]
   };
 }
 const ack = (client: string, conn: string, conv: string, seq: number, at: number): AckFact => ({ k: 'ack', client, conn, conv, seq, at: t(at) });
-const synced = (client: string, conn: string, at: number): ConnFact => ({ k: 'conn', client, conn, event: 'synced', at: t(at) });
 
 /** u1/d1 on c1 and u2/d1 on c2; seqs 1..2 stored from u2 and received by both before the window at 1000. */
 const before = [

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { check } from '../../harness/checks/lost.ts';
-import { close, connect, convFrame, fault, input, member, population, recv, send, t } from './build.ts';
+import { close, connect, convFrame, dmPair, fault, input, member, population, recv, send, t } from './build.ts';
 import { simulate, specArb, toInput } from './model.ts';
 
 const DM = 'dm:u1:u2';
@@ -189,10 +189,7 @@ describe('lost (hand-made)', () => {
     const wipe = { storeWipes: [t(1000)], storeBackAt: [t(1200)] };
     const noEpoch = { epoch: undefined };
     const facts = (delivered: boolean) => [
-      ...connect('u1/d1', 'c1', 0),
-      ...connect('u2/d1', 'c2', 0),
-      convFrame('u1/d1', 'c1', DM, 0, 0, 5, 'e1'),
-      convFrame('u2/d1', 'c2', DM, 0, 0, 5, 'e1'),
+      ...dmPair(),
       recv('u1/d1', 'c1', DM, 1, 'u1', 'x1', 12, 'live', 'e1'),
       recv('u2/d1', 'c2', DM, 1, 'u1', 'x1', 12, 'live', 'e1'),
       close('u1/d1', 'c1', 1010),
@@ -228,10 +225,7 @@ describe('lost (hand-made)', () => {
       // no receipt names the resend's epoch (nobody got it); e2 is first seen at t+1.800s,
       // after its answer at t+1.302s: by time alone it was guessed into e1 and not checked
       const later = [
-        ...connect('u1/d1', 'c1', 0),
-        ...connect('u2/d1', 'c2', 0),
-        convFrame('u1/d1', 'c1', DM, 0, 0, 5, 'e1'),
-        convFrame('u2/d1', 'c2', DM, 0, 0, 5, 'e1'),
+        ...dmPair(),
         send('u1/d1', 'c1', DM, 'x0', 1, 10, noEpoch),
         recv('u1/d1', 'c1', DM, 1, 'u1', 'x0', 12, 'live', 'e1'),
         recv('u2/d1', 'c2', DM, 1, 'u1', 'x0', 12, 'live', 'e1'),

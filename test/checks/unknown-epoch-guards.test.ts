@@ -9,9 +9,8 @@ import { check as inflight } from '../../harness/checks/inflight.ts';
 import { check as lost } from '../../harness/checks/lost.ts';
 import { check as unseen } from '../../harness/checks/unseen.ts';
 import type { ConnFact, Fact, WindowFact } from '../../harness/model/facts.ts';
-import { close, connect, convFrame, input, member, population, recv, send, t } from './build.ts';
+import { close, connect, convFrame, input, member, population, recv, send, synced, t } from './build.ts';
 
-const synced = (client: string, conn: string, at: number): ConnFact => ({ k: 'conn', client, conn, event: 'synced', at: t(at) });
 const noEpoch = { epoch: undefined };
 
 describe('F1: no wipe; a real epoch first, then receipts left under no epoch', () => {

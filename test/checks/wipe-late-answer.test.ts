@@ -8,17 +8,14 @@ import { check as lost } from '../../harness/checks/lost.ts';
 import { check as order } from '../../harness/checks/order.ts';
 import { check as unseen } from '../../harness/checks/unseen.ts';
 import type { Fact } from '../../harness/model/facts.ts';
-import { connect, convFrame, fault, input, recv, send, t } from './build.ts';
+import { convFrame, dmPair, fault, input, recv, send, t } from './build.ts';
 
 const DM = 'dm:u1:u2';
 const noEpoch = { epoch: undefined };
 
 function facts(answerAt: number): Fact[] {
   return [
-    ...connect('u1/d1', 'c1', 0),
-    ...connect('u2/d1', 'c2', 0),
-    convFrame('u1/d1', 'c1', DM, 0, 0, 5, 'e1'),
-    convFrame('u2/d1', 'c2', DM, 0, 0, 5, 'e1'),
+    ...dmPair(),
     send('u1/d1', 'c1', DM, 'x0', 1, 10, noEpoch),
     recv('u1/d1', 'c1', DM, 1, 'u1', 'x0', 12, 'live', 'e1'),
     recv('u2/d1', 'c2', DM, 1, 'u1', 'x0', 12, 'live', 'e1'),
@@ -39,12 +36,7 @@ const faults = [fault('f1', 'toxic:latency', 'client-link:node-1', 900, 1400), f
 const options = { runEnd: t(60_000), storeWipes: [t(1000)], storeBackAt: [t(1200)] };
 
 const wiped = { runEnd: t(60_000), storeWipes: [t(1000)], storeBackAt: [t(1200)] };
-const base = (): Fact[] => [
-  ...connect('u1/d1', 'c1', 0),
-  ...connect('u2/d1', 'c2', 0),
-  convFrame('u1/d1', 'c1', DM, 0, 0, 5, 'e1'),
-  convFrame('u2/d1', 'c2', DM, 0, 0, 5, 'e1'),
-];
+const base = (): Fact[] => dmPair();
 
 describe('a send stored before a wipe, its answer read after the store was back (correct server)', () => {
   for (const answerAt of [1150, 1300]) {
