@@ -81,9 +81,14 @@ export class Bus {
       return;
     }
     if (this.hbSeen < this.hbSent) return;
-    this.hbSent++;
+    const n = ++this.hbSent;
     this.hbSentAt = now;
-    this.link.publish({ k: 'h', incarnation: this.incarnation, n: this.hbSent }).catch(() => {});
+    this.link.publish({ k: 'h', incarnation: this.incarnation, n }).catch(() => {
+      // Rejected: it may never have reached Redis (the command link dropped while the
+      // subscription stayed up), and waiting for it would reopen a healthy subscription.
+      // The next heartbeat judges the subscription instead.
+      if (this.hbSent === n) this.hbSeen = Math.max(this.hbSeen, n);
+    });
   }
 
   private dispatch(text: string): void {

@@ -1,6 +1,6 @@
 // The bus's own heartbeat (server/bus/bus.ts) against a hand-driven BusLink: a heartbeat
 // lost with a dropped subscription must not reopen the subscription that replaced it, and
-// one lost while the link stays up still must.
+// one lost while the link stays up still must; a heartbeat whose publish failed is not waited for.
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,10 +14,13 @@ const TIMEOUT_MS = 1000;
 class HandLink extends EventEmitter<BusLinkEvents> implements BusLink {
   isUp = true;
   echo = true;
+  /** publishes fail, as when the command link dropped and the subscription did not */
+  reject = false;
   reopens: string[] = [];
   published: BusPayload[] = [];
   publish(payload: BusPayload): Promise<void> {
     this.published.push(payload);
+    if (this.reject) return Promise.reject(new Error('command link down'));
     if (this.echo && this.isUp) queueMicrotask(() => this.emit('payload', encodeBusPayload(payload)));
     return Promise.resolve();
   }
@@ -84,6 +87,29 @@ describe('the bus heartbeat', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(link.reopens).toEqual([]);
     await vi.advanceTimersByTimeAsync(1_000);
+    expect(link.reopens).toEqual(['own heartbeat did not come back']);
+    bus.stop();
+  });
+
+  it('a heartbeat whose publish failed does not reopen a subscription that stayed up', async () => {
+    const { link, bus } = await started();
+    link.reject = true; // the command link drops; the subscription stays up
+    await vi.advanceTimersByTimeAsync(500);
+    const failed = link.published.length;
+    link.reject = false;
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(link.reopens).toEqual([]);
+    expect(link.published.length).toBeGreaterThan(failed + 5);
+    bus.stop();
+  });
+
+  it('after a failed publish, a subscription that delivers nothing is still reopened by the next heartbeat', async () => {
+    const { link, bus } = await started();
+    link.reject = true;
+    await vi.advanceTimersByTimeAsync(500);
+    link.reject = false;
+    link.echo = false;
+    await vi.advanceTimersByTimeAsync(2 * TIMEOUT_MS + 500);
     expect(link.reopens).toEqual(['own heartbeat did not come back']);
     bus.stop();
   });
