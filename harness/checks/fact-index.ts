@@ -147,9 +147,17 @@ export function indexFacts(input: CheckInput): FactIndex {
 
 const SEP = '\u0000';
 
+/** The run's store wipes (options storeWipes, storeBackAt), by start. */
+function storeWipesOf(options: CheckInput['options']): StoreWipe[] {
+  return (options?.storeWipes ?? []).map((start, i) => ({ start, back: options?.storeBackAt?.[i] ?? start })).sort((a, b) => a.start - b.start);
+}
+
 function build(raw: CheckInput): FactIndex {
-  // wipes as sendEpoch takes them: when the wiped store took commands again, else when it began
-  const placed = placeUnannounced(raw.facts, raw.options?.storeBackAt ?? raw.options?.storeWipes ?? []);
+  const wipes = storeWipesOf(raw.options);
+  // when each wiped store took commands again (else when the wipe began): which side of a
+  // wipe a send or a receipt is on
+  const wipesBackAt = wipes.map((w) => w.back);
+  const placed = placeUnannounced(raw.facts, wipesBackAt);
   // checkers read facts through the index (ix.input.facts): they all see the placed epochs
   const input: CheckInput = placed.facts === raw.facts ? raw : { ...raw, facts: placed.facts };
   const recorded = placed.recorded;
@@ -282,8 +290,7 @@ function build(raw: CheckInput): FactIndex {
     if (s.epoch !== undefined) epochLog(c, s.epoch, s.answeredAt ?? s.sentAt);
   }
   const byFirstSeen = new Map<ConvLog, EpochLog[]>();
-  const lastWipe = Math.max(-Infinity, ...(input.options?.storeWipes ?? []));
-  const wipes: StoreWipe[] = (input.options?.storeWipes ?? []).map((start, i) => ({ start, back: input.options?.storeBackAt?.[i] ?? start })).sort((a, b) => a.start - b.start);
+  const lastWipe = wipes.at(-1)?.start ?? -Infinity;
   for (const c of convs.values()) {
     sealTimeline(c.members);
     const list = [...c.epochs.values()].sort((a, b) => a.firstAt - b.firstAt);
@@ -295,7 +302,7 @@ function build(raw: CheckInput): FactIndex {
   // (all epochs first: a receipt-matched epoch must not see the sends attached below)
   for (const s of sends) {
     const c = convLog(s.conv);
-    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!, input.options?.storeBackAt ?? input.options?.storeWipes ?? [], wipes, input.options?.clockErrorMs ?? 0));
+    sendEpochs.push(sendEpoch(s, userOf(s.client), c, byFirstSeen.get(c)!, wipesBackAt, wipes, input.options?.clockErrorMs ?? 0));
   }
   for (let i = 0; i < sends.length; i++) {
     const s = sends[i]!;
@@ -390,7 +397,7 @@ const PLACEMENT_PASSES = 8;
  * and `lost` could take `''` for the conversation's newest incarnation and count every
  * message of the real one as lost with the store.
  */
-export function placeUnannounced(facts: readonly Fact[], wipes: readonly number[]): { facts: readonly Fact[]; recorded: Map<Fact, Fact> } {
+export function placeUnannounced(facts: readonly Fact[], wipesBackAt: readonly number[]): { facts: readonly Fact[]; recorded: Map<Fact, Fact> } {
   const recorded = new Map<Fact, Fact>();
   const groups = new Map<string, RecvFact[]>();
   for (const f of facts) {
@@ -434,7 +441,7 @@ export function placeUnannounced(facts: readonly Fact[], wipes: readonly number[
     else if (f.k === 'send' && f.epoch !== undefined) seen(undefined, f.conv, f.epoch, f.answeredAt ?? f.sentAt);
     else if (f.k === 'conn' && f.event === 'welcome' && !welcomeAt.has(f.conn)) welcomeAt.set(f.conn, f.at);
   }
-  const across = (a: number, b: number) => wipes.some((w) => Math.min(a, b) < w && w <= Math.max(a, b));
+  const across = (a: number, b: number) => wipesBackAt.some((w) => Math.min(a, b) < w && w <= Math.max(a, b));
   const resolved = new Map<string, { epoch: string; lowest: number }>();
   /** the epoch for a group: by the votes of other receipts of its messages, else (`fallback`) by what was seen before its welcome */
   const choose = (group: RecvFact[], fallback: boolean): string | undefined => {
@@ -584,11 +591,11 @@ export function cmidLogs(ix: FactIndex): Map<string, CmidLog> {
 }
 
 /**
- * The epoch a send belongs to, most certain source first. `wipes`: when each wiped store took
- * commands again (else when the wipe began); `storeWipes`: each wipe's start and back;
+ * The epoch a send belongs to, most certain source first. `wipesBackAt`: when each wiped
+ * store took commands again (else when the wipe began); `wipes`: each wipe's start and back;
  * `clockErrorMs`: the sender's clock against the orchestrator's, which timed the wipes.
  */
-function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes: readonly number[], storeWipes: readonly StoreWipe[], clockErrorMs: number): { epoch: string; source: EpochSource } {
+function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipesBackAt: readonly number[], wipes: readonly StoreWipe[], clockErrorMs: number): { epoch: string; source: EpochSource } {
   if (s.epoch !== undefined) return { epoch: s.epoch, source: 'recorded' };
   const t = s.answeredAt ?? s.sentAt;
   // written once a wiped store was back, it was stored by that store or a later one: an epoch
@@ -600,7 +607,7 @@ function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes
   // up (a slow client link, a paused node or device; review of a3c7f47, case A). A wipe whose
   // store never came back (back = start) began no incarnation. One first seen while the wipe
   // was under way may be either incarnation and is kept.
-  const takenBefore = (e: EpochLog) => storeWipes.some((w) => w.back > w.start && w.back + clockErrorMs <= s.sentAt && e.firstAt < w.start);
+  const takenBefore = (e: EpochLog) => wipes.some((w) => w.back > w.start && w.back + clockErrorMs <= s.sentAt && e.firstAt < w.start);
   let takenReceipt: EpochLog | undefined;
   if (s.seq !== undefined) {
     for (const e of all) {
@@ -616,13 +623,13 @@ function sendEpoch(s: SendFact, from: string, c: ConvLog, all: EpochLog[], wipes
   // explore --volatile on the correct server, 2026-12-02: a dm's only message before a Redis
   // restart, answered 9 ms before it and never delivered, was guessed into the epoch the
   // restart began and judged lost)
-  const epochs = wipes.length ? all.filter((e) => !wipes.some((w) => t < w && w <= e.firstAt) && !takenBefore(e)) : all;
+  const epochs = wipesBackAt.length ? all.filter((e) => !wipesBackAt.some((w) => t < w && w <= e.firstAt) && !takenBefore(e)) : all;
   // no epoch of the new incarnation was ever seen, but receipts of this very message are filed
   // under one the wipe took: a server that pushed the new incarnation without a conv frame has
   // its devices file it under the old id (the redis-volatile control epoch_unannounced, where
   // `order` names that id); judged there, as the receipts are
   if (epochs.length === 0 && takenReceipt) return { epoch: takenReceipt.epoch, source: 'receipt' };
-  if (epochs.length === 0) return wipes.some((w) => t < w) ? { epoch: WIPED_EPOCH, source: 'wiped' } : { epoch: '', source: 'none' };
+  if (epochs.length === 0) return wipesBackAt.some((w) => t < w) ? { epoch: WIPED_EPOCH, source: 'wiped' } : { epoch: '', source: 'none' };
   if (epochs.length === 1) return { epoch: epochs[0]!.epoch, source: 'only' };
   let pick = epochs[0]!;
   for (const e of epochs) if (e.firstAt <= t) pick = e;
