@@ -1,3 +1,5 @@
+// first: V8 settings that must hold before the rest of the server is loaded
+import './v8-flags.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { runNode } from './node.ts';
 

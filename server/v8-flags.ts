@@ -1,0 +1,22 @@
+import v8 from 'node:v8';
+
+/**
+ * V8 settings the server makes for itself, imported first by its entries (server/main.ts,
+ * server/test-main.ts) so they hold before any of its code runs, however the node is started
+ * (`node server/main.ts`, `npm run server`, the Docker image, the harness): NODE_OPTIONS
+ * refuses these flags, and a flag every launcher must remember is one a launcher forgets.
+ *
+ * `--no-allocation-site-pretenuring`. V8 watches each allocation site and, once most of its
+ * objects outlived a young-generation collection, allocates that site's objects straight in
+ * the old generation. A node that was behind for a moment (a burst of new conversations, a
+ * connect storm, a slow Redis: every in-flight send, its promise and its command outlive a
+ * collection then) goes on filling old space with objects that die within milliseconds, and
+ * each old-space collection marks the whole live heap on the core the node shares with its
+ * Redis. In the 1:1 bench at 5,000 msg/s (README "The 1:1 step alone", 2026-12-05) the node
+ * without the flag missed the p99 line of 50 ms in 9 runs of 9 (52–126 ms, median 58); with
+ * it set here, 4 of 6 met it (41–63 ms, median 48) at the same CPU per message, and the
+ * connect storm and group fan-out did not move beyond their run-to-run spread.
+ *
+ * An operator who wants V8's default back starts the node with `--allocation-site-pretenuring`.
+ */
+if (!process.execArgv.includes('--allocation-site-pretenuring')) v8.setFlagsFromString('--no-allocation-site-pretenuring');

@@ -1,0 +1,27 @@
+// server/v8-flags.ts sets V8 flags that only hold for code loaded after them: each server
+// entry must import it before anything else (ES modules run their imports in order, depth
+// first), or the node runs with V8's defaults and nothing says so.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const entries = ['server/main.ts', 'server/test-main.ts'];
+
+/** the module specifiers of a file's import statements, in order */
+function imports(file: string): string[] {
+  const src = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+  return [...src.matchAll(/^import\s+(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+}
+
+describe('the server entries load their V8 flags first', () => {
+  for (const entry of entries) {
+    it(`${entry} imports ./v8-flags.ts before any other module`, () => {
+      const list = imports(entry);
+      expect(list.length).toBeGreaterThan(1);
+      expect(list[0]).toBe('./v8-flags.ts');
+    });
+  }
+
+  it('the flags module imports nothing of the server', () => {
+    expect(imports('server/v8-flags.ts').filter((s) => !s.startsWith('node:'))).toEqual([]);
+  });
+});
