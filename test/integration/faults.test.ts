@@ -10,7 +10,7 @@ import { dm, range, uid } from '../helpers/ids.ts';
 import { checkOrder } from '../helpers/order.ts';
 import { freePort, killAll, sleep, waitUntil } from '../helpers/procs.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
-import { startRelay, type Relay } from '../helpers/relay.ts';
+import { redisBehindRelay, type Relay } from '../helpers/relay.ts';
 import { token } from '../helpers/tokens.ts';
 import { readyzStatus } from '../../harness/util/http-call.ts';
 import { startHarness } from '../faults/helpers.ts';
@@ -199,10 +199,7 @@ describe('a node killed with SIGKILL', () => {
 
 /** A Redis, node A on it directly, node B through a relay that cuts or stalls B's Redis link (bus and commands). */
 async function relayedPair(): Promise<{ redis: RedisHandle; relay: Relay; A: NodeHandle; B: NodeHandle }> {
-  const redis = await startRedis();
-  cleanups.push(() => redis.cleanup());
-  const relay = await startRelay(redis.port);
-  cleanups.push(() => relay.close());
+  const { redis, relay } = await redisBehindRelay(cleanups);
   const env = { STORE_TIMEOUT_MS: 1000 };
   const A = await startNode({ redisUrl: redis.url, env });
   const B = await startNode({ redisUrl: relay.url, env });
@@ -334,10 +331,7 @@ describe("a device replaced, and a user gone offline, while a node's bus link is
 
 describe('a node cut from Redis for longer than PRESENCE_TTL_MS', () => {
   it('its users go offline (swept by another node), then online again under a new lease when the link returns; the connection stays open', async () => {
-    const redis: RedisHandle = await startRedis();
-    cleanups.push(() => redis.cleanup());
-    const relay: Relay = await startRelay(redis.port);
-    cleanups.push(() => relay.close());
+    const { redis, relay } = await redisBehindRelay(cleanups);
     const env = { PRESENCE_TTL_MS: 2000, STORE_TIMEOUT_MS: 500 };
     const A = await startNode({ redisUrl: redis.url, env });
     const B = await startNode({ redisUrl: relay.url, env });

@@ -24,7 +24,7 @@ import { dm, range, uid } from '../helpers/ids.ts';
 import { startNode, type NodeHandle } from '../helpers/nodes.ts';
 import { waitUntil } from '../helpers/procs.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
-import { startRelay } from '../helpers/relay.ts';
+import { redisBehindRelay } from '../helpers/relay.ts';
 import { token } from '../helpers/tokens.ts';
 import { readyzStatus } from '../../harness/util/http-call.ts';
 import { keys } from '../../server/store/keys.ts';
@@ -63,10 +63,7 @@ function transcript(frames: readonly Frame[], conv: string): string[] {
 
 describe('the store failing during the connect sync (real Redis, a real node)', () => {
   it('answers `error` unavailable and closes 1013 after `welcome`; after Redis is back the device gets its whole backlog from its cursor (PROTOCOL.md Connect 1)', { timeout: 30_000 }, async () => {
-    const redis = await startRedis();
-    cleanups.push(() => redis.cleanup());
-    const relay = await startRelay(redis.port);
-    cleanups.push(() => relay.close());
+    const { redis, relay } = await redisBehindRelay(cleanups);
     const node = await startNode({ redisUrl: relay.url, env: { STORE_TIMEOUT_MS } });
     cleanups.push(() => node.kill());
 
