@@ -20,4 +20,9 @@ import v8 from 'node:v8';
  *
  * An operator who wants V8's default back starts the node with `--allocation-site-pretenuring`.
  */
-if (!process.execArgv.includes('--allocation-site-pretenuring')) v8.setFlagsFromString('--no-allocation-site-pretenuring');
+/** Whether the node was started with V8's pretenuring asked for (V8 reads `_` in a flag's name as `-`). */
+export function keepsPretenuring(execArgv: readonly string[]): boolean {
+  return execArgv.some((a) => a.replaceAll('_', '-') === '--allocation-site-pretenuring');
+}
+
+if (!keepsPretenuring(process.execArgv)) v8.setFlagsFromString('--no-allocation-site-pretenuring');

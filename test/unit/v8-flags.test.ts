@@ -3,6 +3,7 @@
 // first), or the node runs with V8's defaults and nothing says so.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { keepsPretenuring } from '../../server/v8-flags.ts';
 
 const entries = ['server/main.ts', 'server/test-main.ts'];
 
@@ -23,5 +24,13 @@ describe('the server entries load their V8 flags first', () => {
 
   it('the flags module imports nothing of the server', () => {
     expect(imports('server/v8-flags.ts').filter((s) => !s.startsWith('node:'))).toEqual([]);
+  });
+
+  it("an operator's --allocation-site-pretenuring, in either spelling, keeps V8's default", () => {
+    expect(keepsPretenuring(['--allocation-site-pretenuring'])).toBe(true);
+    expect(keepsPretenuring(['--max-old-space-size=4096', '--allocation_site_pretenuring'])).toBe(true);
+    expect(keepsPretenuring([])).toBe(false);
+    expect(keepsPretenuring(['--no-allocation-site-pretenuring'])).toBe(false);
+    expect(keepsPretenuring(['--allocation-site-pretenuring-x'])).toBe(false);
   });
 });
