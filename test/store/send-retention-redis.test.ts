@@ -52,13 +52,13 @@ describe('send: retention on Redis', () => {
     await at(DEDUPE_TTL_MS * 1.1);
     const c4 = await send('c4');
     expect(Date.now() - c3.ts).toBeLessThan(DEDUPE_TTL_MS); // the premise: c3's entry was young at c4
-    expect(await cmd.zrange(keys.dedupeOrphans(conv), 0, -1)).toEqual([`3\n${a}\nc3`]);
+    expect(await cmd.zrange(keys.dedupeOrphans(conv), '0', '-1')).toEqual([`3\n${a}\nc3`]);
     expect(await meta('dxnext')).toBe(c3.ts);
     // t0 + 1.6 ttl: c3's orphan is past the ttl; c5's send forgets it (and orphans c4)
     await at(DEDUPE_TTL_MS * 1.6);
     await send('c5');
     expect(Date.now() - c4.ts).toBeLessThan(DEDUPE_TTL_MS); // the premise: c4's entry is young
-    expect(await cmd.zrange(keys.dedupeOrphans(conv), 0, -1)).toEqual([`4\n${a}\nc4`]);
+    expect(await cmd.zrange(keys.dedupeOrphans(conv), '0', '-1')).toEqual([`4\n${a}\nc4`]);
     expect((await cmd.hkeys(keys.dedupe(conv))).sort()).toEqual([`${a}\nc4`, `${a}\nc5`]);
     expect(await meta('dxnext')).toBe(c4.ts);
   }, 20_000);
