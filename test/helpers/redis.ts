@@ -1,6 +1,8 @@
 // Real redis-server processes for integration tests: harness/env's redis-server process
 // with the tests' defaults (127.0.0.1, free port, temp dir, AOF with appendfsync always).
 import net from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { findRedisServer, rawRedisCommand, startRedisProcess, REDIS_INSTALL_HINT, type RedisProcessHandle, type RedisProcessOptions } from '../../harness/env/redis-process.ts';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? findRedisServer() ?? '/usr/bin/redis-server';
@@ -11,6 +13,23 @@ export type RedisHandle = RedisProcessHandle;
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> {
   if (!findRedisServer(REDIS_SERVER)) throw new Error(`redis-server not found at ${REDIS_SERVER}; ${REDIS_INSTALL_HINT}`);
   return startRedisProcess({ ...opts, bin: REDIS_SERVER });
+}
+
+/**
+ * A redis-server for the whole test file and an ioredis client on it: started before the
+ * file's first test, stopped after its last. Read `cmd` inside tests (it is set by then).
+ */
+export function redisForFile(): { readonly cmd: Redis; readonly redis: RedisHandle } {
+  const ctx = {} as { cmd: Redis; redis: RedisHandle };
+  beforeAll(async () => {
+    ctx.redis = await startRedis();
+    ctx.cmd = new Redis(ctx.redis.url);
+  }, 60_000);
+  afterAll(async () => {
+    ctx.cmd?.disconnect();
+    await ctx.redis?.cleanup();
+  });
+  return ctx;
 }
 
 /** One raw command to 127.0.0.1:port over a short-lived connection. */
