@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisLinks } from '../../server/store/links.ts';
 import { sleep } from '../helpers/procs.ts';
 import { rawCommand, startRedis } from '../helpers/redis.ts';
+import { watchSyscalls } from '../helpers/sockets.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -19,23 +20,6 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
-}
-
-/** How the socket's writes reach the kernel: one entry per _write / _writev call, with its chunk count. */
-function watchSyscalls(sock: net.Socket): number[] {
-  const calls: number[] = [];
-  const s = sock as unknown as { _write: (...a: unknown[]) => void; _writev: (chunks: unknown[], ...a: unknown[]) => void };
-  const write = s._write.bind(sock);
-  const writev = s._writev.bind(sock);
-  s._write = (...a) => {
-    calls.push(1);
-    write(...a);
-  };
-  s._writev = (chunks, ...a) => {
-    calls.push(chunks.length);
-    writev(chunks, ...a);
-  };
-  return calls;
 }
 
 describe('the command link writes once a turn', () => {

@@ -10,6 +10,9 @@ import { hotScripts, ScriptLink } from '../../server/store/redis/script-link.ts'
 import { storeError } from '../../server/store/redis/scripts.ts';
 import { sleep } from '../helpers/procs.ts';
 import { monitor, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { watchSyscalls } from '../helpers/sockets.ts';
+import type net from 'node:net';
+import { HOLD_MAX_BYTES } from '../../server/util/turn-cork.ts';
 import { dm, uid } from '../helpers/ids.ts';
 
 const TIMEOUT_MS = 400;
@@ -106,6 +109,29 @@ describe('ScriptLink', () => {
     const stored = await cmd.hgetall(key);
     expect(Object.keys(stored).sort()).toEqual([...convs].sort());
     convs.forEach((c, i) => expect(stored[c]).toBe(`ép${i}|${10 ** i}`));
+  });
+
+  // issue 10: a turn's calls were one string each, written to a corked socket; now they are
+  // encoded into one run of bytes (resp-batch.ts) and written once, at the end of the turn
+  it('the calls of one turn leave in one write at its end, each answered; past HOLD_MAX_BYTES they leave as they come', async () => {
+    const { cmd, link } = await setup();
+    const sockOf = () => (link as unknown as { sock: net.Socket }).sock;
+    const calls = watchSyscalls(sockOf());
+    const key = `imstorm:test:${uid('turn')}`;
+    const answers = Array.from({ length: 10 }, (_, i) => link.call(hotScripts['cursors-advance'], [key, `c${i}`, 'e1', i]));
+    expect(calls, 'nothing written before the turn ends').toEqual([]);
+    expect(await Promise.all(answers)).toEqual(Array(10).fill(1));
+    expect(calls).toEqual([1]);
+    expect(Object.keys(await cmd.hgetall(key))).toHaveLength(10);
+
+    // a turn that encodes more than HOLD_MAX_BYTES writes them before it ends
+    calls.length = 0;
+    const big = 'x'.repeat(30_000);
+    const bigAnswers = Array.from({ length: 5 }, (_, i) => link.call(hotScripts['cursors-advance'], [key, `big${i}`, big, i]));
+    expect(calls.length, 'writes before the turn ended').toBeGreaterThanOrEqual(Math.floor((5 * 30_000) / HOLD_MAX_BYTES));
+    expect(await Promise.all(bigAnswers)).toEqual(Array(5).fill(1));
+    expect((await cmd.hget(key, 'big4'))?.length).toBe(30_000 + 2);
+    expect(link.inFlight).toBe(0);
   });
 
   it('runs the script again as EVAL after SCRIPT FLUSH (NOSCRIPT)', async () => {

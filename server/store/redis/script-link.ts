@@ -2,14 +2,17 @@ import net from 'node:net';
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import RedisParser from 'redis-parser';
+import { HOLD_MAX_BYTES } from '../../util/turn-cork.ts';
 import { loadLua } from './lua-source.ts';
+import { RespBatch, type EncodedBytes } from './resp-batch.ts';
 
 /**
  * A lean second Redis link for the 1:1 hot scripts (`send`, `cursors-advance`): EVALSHA
  * written as RESP by hand and replies read with redis-parser (the parser ioredis 4–5 and
  * node_redis used). ioredis spends about 8 µs of CPU a command on its Command objects,
- * per-command timers and promise chains (issue 10); here a call is one string and one
- * queue entry.
+ * per-command timers and promise chains (issue 10); here a call is encoded straight into
+ * bytes (resp-batch.ts) and is one queue entry, and the calls of one event-loop turn leave
+ * in one write at its end (or as soon as HOLD_MAX_BYTES are waiting, as turn-cork.ts holds).
  *
  * It never holds a guarantee alone: while it is not ready the caller uses the ioredis link
  * (which owns the node's link state). A call that gets no reply within timeoutMs is
@@ -23,20 +26,23 @@ interface Pending {
   reject: (e: Error) => void;
   deadline: number;
   /** what to send again as EVAL on NOSCRIPT; null: none (handshake commands, or already retried) */
-  retry: { s: LeanScript; n: number; tail: string } | null;
+  retry: { s: LeanScript; n: number; rest: EncodedBytes } | null;
 }
 
 export interface LeanScript {
   readonly sha: string;
   readonly lua: string;
   readonly numberOfKeys: number;
-  /** `EVAL <lua>` as RESP, built once: only a NOSCRIPT answer sends it */
-  readonly evalHead: string;
+  /** `EVALSHA <sha> <numkeys>` as RESP, encoded once */
+  readonly shaHead: Buffer;
+  /** `EVAL <lua> <numkeys>` as RESP, encoded once: only a NOSCRIPT answer sends it */
+  readonly evalHead: Buffer;
 }
 
 export function leanScript(name: string, numberOfKeys: number): LeanScript {
   const lua = loadLua(`${name}.lua`);
-  return { sha: createHash('sha1').update(lua).digest('hex'), lua, numberOfKeys, evalHead: `$4\r\nEVAL\r\n${bulk(lua)}` };
+  const sha = createHash('sha1').update(lua).digest('hex');
+  return { sha, lua, numberOfKeys, shaHead: RespBatch.words('EVALSHA', sha, String(numberOfKeys)), evalHead: RespBatch.words('EVAL', lua, String(numberOfKeys)) };
 }
 
 /** The scripts this link runs: the 1:1 path's per-message ones. */
@@ -49,10 +55,6 @@ export const hotScripts = {
 } as const;
 export type HotScript = keyof typeof hotScripts;
 
-function bulk(s: string): string {
-  return `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
-}
-
 export class ScriptLink {
   private sock: net.Socket | null = null;
   private parser: RedisParser | null = null;
@@ -62,6 +64,13 @@ export class ScriptLink {
   private head = 0;
   private timer: NodeJS.Timeout | null = null;
   private retries = 0;
+  /** what this turn's calls wrote; the bytes of a full slab go to the socket at once */
+  private readonly out = new RespBatch((b) => this.sock?.write(b));
+  private flushDue = false;
+  private readonly flushTurn = () => {
+    this.flushDue = false;
+    this.flush();
+  };
   private readonly host: string;
   private readonly port: number;
   private readonly timeoutMs: number;
@@ -92,10 +101,6 @@ export class ScriptLink {
     return this.q.length - this.head;
   }
 
-  get socket(): net.Socket | null {
-    return this.sock;
-  }
-
   start(): void {
     this.connect();
   }
@@ -107,20 +112,39 @@ export class ScriptLink {
 
   /** One EVALSHA of `s`; only while isReady. */
   call(s: LeanScript, args: readonly (string | number)[]): Promise<unknown> {
-    let tail = `$1\r\n${s.numberOfKeys}\r\n`;
-    for (const a of args) tail += bulk(typeof a === 'string' ? a : String(a));
-    const n = args.length + 3;
-    return this.send(`*${n}\r\n$7\r\nEVALSHA\r\n$40\r\n${s.sha}\r\n${tail}`, { s, n, tail });
+    if (!this.writable()) return Promise.reject(new Error('Connection is closed.'));
+    const rest = this.out.command(3, s.shaHead, args);
+    return this.expect({ s, n: args.length + 3, rest });
   }
 
-  private send(cmd: string, retry: Pending['retry']): Promise<unknown> {
-    const sock = this.sock;
-    if (!sock || sock.destroyed) return Promise.reject(new Error('Connection is closed.'));
+  /** A command of fixed words (the handshake's). */
+  private send(words: string[]): Promise<unknown> {
+    if (!this.writable()) return Promise.reject(new Error('Connection is closed.'));
+    this.out.command(words.length, RespBatch.words(...words), []);
+    return this.expect(null);
+  }
+
+  private writable(): boolean {
+    return this.sock !== null && !this.sock.destroyed;
+  }
+
+  /** The reply to the command just encoded. */
+  private expect(retry: Pending['retry']): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.q.push({ resolve, reject, deadline: Date.now() + this.timeoutMs, retry });
-      sock.write(cmd);
+      if (this.out.pending >= HOLD_MAX_BYTES) this.flush();
+      else if (!this.flushDue) {
+        this.flushDue = true;
+        setImmediate(this.flushTurn);
+      }
       if (!this.timer) this.arm();
     });
+  }
+
+  /** Writes what was encoded and not written yet. */
+  private flush(): void {
+    const bytes = this.out.take();
+    if (bytes !== null && this.writable()) this.sock!.write(bytes);
   }
 
   private connect(): void {
@@ -141,7 +165,7 @@ export class ScriptLink {
       setTimeout(() => this.connect(), delay).unref();
     });
     // the connect itself has timeoutMs too (a paused Redis still completes TCP handshakes)
-    const handshake = [this.send(`*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n${bulk(this.name)}`, null), ...this.scripts.map((s) => this.send(`*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n${bulk(s.lua)}`, null))];
+    const handshake = [this.send(['CLIENT', 'SETNAME', this.name]), ...this.scripts.map((s) => this.send(['SCRIPT', 'LOAD', s.lua]))];
     Promise.all(handshake).then(
       () => {
         if (this.sock !== sock) return;
@@ -163,7 +187,9 @@ export class ScriptLink {
     if (err === null) return p.resolve(v);
     if (p.retry !== null && err.message.startsWith('NOSCRIPT')) {
       const r = p.retry;
-      this.send(`*${r.n}\r\n${r.s.evalHead}${r.tail}`, null).then(p.resolve, p.reject);
+      if (!this.writable()) return p.reject(new Error('Connection is closed.'));
+      this.out.again(r.n, r.s.evalHead, r.rest);
+      this.expect(null).then(p.resolve, p.reject);
       return;
     }
     p.reject(err);
@@ -188,6 +214,8 @@ export class ScriptLink {
   /** Rejects every call in flight and closes the socket ('close' reconnects). */
   private drop(err: Error): void {
     this.ready = false;
+    // encoded for the socket being dropped: the calls are rejected below
+    this.out.discard();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const q = this.q;

@@ -101,9 +101,9 @@ export abstract class ScriptedStore {
     this.fast = fast;
   }
 
-  /** The socket a hot script call of this turn will be written to (to hold for the turn). */
+  /** The socket a hot script call of this turn will be written to, to hold for the turn; null: the lean link, which writes a turn's calls at once itself. */
   protected hotSocket(): Writable | null {
-    return this.fast?.isReady ? this.fast.socket : this.redis.stream;
+    return this.fast?.isReady ? null : this.redis.stream;
   }
 
   /** A hot script: on the lean link while it is ready, else on ioredis. */
