@@ -9,7 +9,7 @@ import type { ClientFrame } from '../protocol/frames.ts';
  * 2 × HEARTBEAT_MS) cuts it 4408.
  */
 export const REQUEST_LIMITS = {
-  /** requests whose final reply has not yet reached the kernel (history: its page) */
+  /** requests whose final reply has not yet reached the kernel (history: its page); a reply queued behind less than HOLD_MAX_BYTES counts as reached (Conn.sendAndDrain) */
   inFlight: 32,
   /** `history` requests in flight: each page can be ~100 × MAX_BODY_BYTES */
   historyInFlight: 2,
