@@ -190,6 +190,30 @@ describe('ScriptLink', () => {
     await expect(link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5])).resolves.toBe(1);
   });
 
+  // issue 10: in the 1:1 bench at 10,000 connections a node turn longer than the timeout made
+  // the link drop with its answers unread in the socket: 43,041 sends answered `unavailable`
+  it('a turn of the node longer than the timeout does not time out a call whose answer waits unread in the socket', async () => {
+    const { link } = await setup();
+    const sock = (link as unknown as { sock: net.Socket }).sock;
+    const call = link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5]).then(
+      (v) => ({ v }),
+      (e: unknown) => ({ e }),
+    );
+    // queued after the link's own end-of-turn write: the call is on the wire when the node
+    // stalls, Redis answers meanwhile, and the link's timer is due before the poll that reads it
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const end = Date.now() + TIMEOUT_MS + 200;
+        while (Date.now() < end);
+        resolve();
+      }),
+    );
+    expect(await call).toEqual({ v: 1 });
+    expect(link.isReady).toBe(true);
+    expect((link as unknown as { sock: net.Socket }).sock).toBe(sock);
+    expect(link.inFlight).toBe(0);
+  });
+
   it('only speaks plain redis:// URLs to database 0 without credentials (others keep ioredis)', () => {
     expect(ScriptLink.supports('redis://127.0.0.1:6379')).toBe(true);
     expect(ScriptLink.supports('redis://127.0.0.1:6379/0')).toBe(true);
