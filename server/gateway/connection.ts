@@ -27,8 +27,8 @@ export interface ClientSocket {
 /** ws's send options for every frame of this server (one object, not one per frame) */
 const TEXT = { binary: false } as const;
 
-/** what sendAndDrain answers for a frame that needs no wait */
-const SENT: Promise<void> = Promise.resolve();
+/** what sendAndDrain answers for a frame that needs no wait (a caller may skip awaiting it) */
+export const SENT: Promise<void> = Promise.resolve();
 
 /** Frames written by every connection of this process (read by /metrics). */
 export const frameStats = { out: 0 };
