@@ -101,7 +101,7 @@ export class AckFlusher {
     if (!conns.length) return;
     const taken: Acks[] = conns.map((c) => c.acks!);
     for (const c of conns) c.acks = null;
-    const batch = conns.map((c, i) => ({ user: c.user, device: c.device, marks: [...taken[i]!].map(([conv, m]) => ({ conv, epoch: m.epoch, seq: m.seq })) }));
+    const batch = conns.map((c, i) => ({ user: c.user, device: c.device, marks: taken[i]! }));
     this.inFlight++;
     let ok: boolean[];
     try {

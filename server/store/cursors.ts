@@ -12,8 +12,8 @@ export interface CursorStore {
   /** Every cursor of one device. */
   cursors(user: string, device: string): Promise<Map<string, StoredMark>>;
   cursorOf(user: string, device: string, conv: string): Promise<StoredMark | null>;
-  /** Advances several cursors of one device atomically; marks must already be clamped to the head. */
-  advanceCursors(user: string, device: string, marks: readonly ConvMark[]): Promise<void>;
+  /** Advances several cursors of one device atomically (conversation → mark); marks must already be clamped to the head. */
+  advanceCursors(user: string, device: string, marks: ReadonlyMap<string, StoredMark>): Promise<void>;
   /**
    * Advances the cursors of several devices in one round trip (a pipeline on Redis): each
    * device's marks as advanceCursors writes them (atomically, forward only), the devices
@@ -41,9 +41,9 @@ export interface ConvMark extends StoredMark {
   conv: string;
 }
 
-/** One device's marks in a batch. */
+/** One device's marks in a batch: conversation → mark (a connection's coalesced acks as they are). */
 export interface DeviceMarks {
   user: string;
   device: string;
-  marks: readonly ConvMark[];
+  marks: ReadonlyMap<string, StoredMark>;
 }

@@ -1,17 +1,34 @@
 /**
+ * Keys the hot scripts' callers write to Redis from their parts, never building the string
+ * (resp-batch.ts strOf; issue 10): a conversation's are `c:{` + conv + a suffix here,
+ * a device's cursors `u:{` + user + `}:cur:` + device. `keys` below is built from them.
+ */
+export const keyParts = {
+  conv: 'c:{',
+  meta: '}:m',
+  log: '}:l',
+  dedupe: '}:d',
+  dedupeOrphans: '}:dx',
+  members: '}:mem',
+  cursorsUser: 'u:{',
+  cursorsDevice: '}:cur:',
+} as const;
+const P = keyParts;
+
+/**
  * Redis key layout. Hash tags keep everything about a conversation in one slot
  * (`{<conv>}`) and everything about a user in another (`{<user>}`), so every script
  * touches one slot and the layout works unchanged on Redis Cluster.
  */
 export const keys = {
   /** hash: epoch, head, tlow (last trimmed seq), ddlow/ddnext (dedupe expiry mark), dxnext (oldest orphan), tnext, rx (1: in the reclaim index), owner, jc, created */
-  meta: (conv: string) => `c:{${conv}}:m`,
+  meta: (conv: string) => `${P.conv}${conv}${P.meta}`,
   /** stream: entry id `<seq>-0`, fields f (from), m (cmid), b (body as a JSON string literal), t (ts) */
-  log: (conv: string) => `c:{${conv}}:l`,
+  log: (conv: string) => `${P.conv}${conv}${P.log}`,
   /** hash: `<sender>\n<cmid>` → `<seq>:<ts>` */
-  dedupe: (conv: string) => `c:{${conv}}:d`,
+  dedupe: (conv: string) => `${P.conv}${conv}${P.dedupe}`,
   /** sorted set: dedupe entries of trimmed messages until they expire; score ts, member `<seq>\n<sender>\n<cmid>` */
-  dedupeOrphans: (conv: string) => `c:{${conv}}:dx`,
+  dedupeOrphans: (conv: string) => `${P.conv}${conv}${P.dedupeOrphans}`,
   /**
    * sorted set: conversation → when it next holds a message or dedupe entry to expire (ms;
    * a fractional score is a reclaimer's claim). One key for all conversations: sends write
@@ -19,7 +36,7 @@ export const keys = {
    */
   reclaimIndex: () => `imstorm:{reclaim}:due`,
   /** hash: member → join seq (groups only) */
-  members: (conv: string) => `c:{${conv}}:mem`,
+  members: (conv: string) => `${P.conv}${conv}${P.members}`,
   /** hash: former member → `<joinSeq>|<leaveSeq>` (groups only): its devices still get what it was a member for */
   leavers: (conv: string) => `c:{${conv}}:left`,
   /** sorted set: member → join order (groups only; ownership passes to the earliest) */
@@ -31,7 +48,7 @@ export const keys = {
   /** string: how many `g:` entries the user's index holds (MAX_GROUPS_PER_USER) */
   userGroupCount: (user: string) => `u:{${user}}:ng`,
   /** hash: conv → `<epoch>|<seq>`, one per device */
-  cursors: (user: string, device: string) => `u:{${user}}:cur:${device}`,
+  cursors: (user: string, device: string) => `${P.cursorsUser}${user}${P.cursorsDevice}${device}`,
   /** hash: conv → `<epoch>|<seq>` read marks of the user (all devices) */
   reads: (user: string) => `u:{${user}}:read`,
   /** hash: connection id → `<incarnation>|<device>` */

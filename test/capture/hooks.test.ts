@@ -140,7 +140,7 @@ describe('a caught-up member told of a trimmed stretch', () => {
     const send = (cmid: string) => store.send({ conv, isGroup: false, dmUsers: ['ua', 'ub'], sender: 'ub', cmid, bodyJson: '"x"' });
     await send('m1');
     n1.link.dropNext();
-    await store.advanceCursors('ua', 'd1', [{ conv, epoch: (await store.heads([conv]))[0]!.epoch!, seq: 1 }]);
+    await store.advanceCursors('ua', 'd1', new Map([[conv, { epoch: (await store.heads([conv]))[0]!.epoch!, seq: 1 }]]));
     // nothing to replay: caught up and not yet told (`quiet`)
     const a = await n1.connect('ua', 'd1');
     await settle();

@@ -38,7 +38,7 @@ describe('a leave learnt by a replay whose range retention removed', () => {
       await store.createGroup('owner', 'team', ['u3']);
       for (const cmid of ['m1', 'm2', 'm3']) await send(cmid);
       const { epoch } = (await store.heads(['g:team']))[0]!;
-      if (cursor) await store.advanceCursors('u3', 'a', [{ conv: 'g:team', epoch: epoch!, seq: cursor }]);
+      if (cursor) await store.advanceCursors('u3', 'a', new Map([['g:team', { epoch: epoch!, seq: cursor }]]));
 
       gate = new Promise<void>((r) => (open = r));
       const connecting = n1.connect('u3', 'a');

@@ -124,7 +124,7 @@ export class SimNode {
       conn.acks = null;
       this.hub.removeConn(conn);
       this.presence.dropConn(conn);
-      if (acks?.size) await this.store.advanceCursors(conn.user, conn.device, [...acks].map(([conv, m]) => ({ conv, ...m }))).catch(() => {});
+      if (acks?.size) await this.store.advanceCursors(conn.user, conn.device, acks).catch(() => {});
     }
     await this.presence.close(conn);
   }

@@ -304,10 +304,17 @@ describe.each([
   it('cursors and read marks: forward only within an epoch, replaced by another epoch; a read that moved is announced', async () => {
     const { cursors } = impl.stores;
     const u = uid('u');
-    await cursors.advanceCursors(u, 'd1', [{ conv: 'g:x', epoch: 'E1', seq: 5 }, { conv: 'g:y', epoch: 'E1', seq: 2 }]);
-    await cursors.advanceCursors(u, 'd1', [{ conv: 'g:x', epoch: 'E1', seq: 3 }]);
+    await cursors.advanceCursors(
+      u,
+      'd1',
+      new Map([
+        ['g:x', { epoch: 'E1', seq: 5 }],
+        ['g:y', { epoch: 'E1', seq: 2 }],
+      ]),
+    );
+    await cursors.advanceCursors(u, 'd1', new Map([['g:x', { epoch: 'E1', seq: 3 }]]));
     expect(await cursors.cursorOf(u, 'd1', 'g:x')).toEqual({ epoch: 'E1', seq: 5 });
-    await cursors.advanceCursors(u, 'd1', [{ conv: 'g:x', epoch: 'E2', seq: 1 }]);
+    await cursors.advanceCursors(u, 'd1', new Map([['g:x', { epoch: 'E2', seq: 1 }]]));
     expect(await cursors.cursors(u, 'd1')).toEqual(new Map([['g:x', { epoch: 'E2', seq: 1 }], ['g:y', { epoch: 'E1', seq: 2 }]]));
     expect(await cursors.cursors(u, 'd2')).toEqual(new Map());
     await impl.published();
@@ -320,12 +327,19 @@ describe.each([
   it('advanceCursorsBatch: several devices (of several users) in one call, each forward only as advanceCursors, one answer per device', async () => {
     const { cursors } = impl.stores;
     const [u, v] = [uid('u'), uid('u')];
-    await cursors.advanceCursors(u, 'd1', [{ conv: 'g:x', epoch: 'E1', seq: 5 }]);
+    await cursors.advanceCursors(u, 'd1', new Map([['g:x', { epoch: 'E1', seq: 5 }]]));
     const ok = await cursors.advanceCursorsBatch([
-      { user: u, device: 'd1', marks: [{ conv: 'g:x', epoch: 'E1', seq: 3 }, { conv: 'g:y', epoch: 'E1', seq: 7 }] },
-      { user: u, device: 'd2', marks: [{ conv: 'g:x', epoch: 'E1', seq: 9 }] },
-      { user: v, device: 'd1', marks: [{ conv: 'g:x', epoch: 'E2', seq: 1 }] },
-      { user: v, device: 'd2', marks: [] },
+      {
+        user: u,
+        device: 'd1',
+        marks: new Map([
+          ['g:x', { epoch: 'E1', seq: 3 }],
+          ['g:y', { epoch: 'E1', seq: 7 }],
+        ]),
+      },
+      { user: u, device: 'd2', marks: new Map([['g:x', { epoch: 'E1', seq: 9 }]]) },
+      { user: v, device: 'd1', marks: new Map([['g:x', { epoch: 'E2', seq: 1 }]]) },
+      { user: v, device: 'd2', marks: new Map() },
     ]);
     expect(ok).toEqual([true, true, true, true]);
     expect(await cursors.cursors(u, 'd1')).toEqual(new Map([['g:x', { epoch: 'E1', seq: 5 }], ['g:y', { epoch: 'E1', seq: 7 }]]));
@@ -333,7 +347,7 @@ describe.each([
     expect(await cursors.cursors(v, 'd1')).toEqual(new Map([['g:x', { epoch: 'E2', seq: 1 }]]));
     expect(await cursors.cursors(v, 'd2')).toEqual(new Map());
     // another epoch replaces, within a batch as alone
-    await cursors.advanceCursorsBatch([{ user: u, device: 'd1', marks: [{ conv: 'g:x', epoch: 'E2', seq: 2 }] }]);
+    await cursors.advanceCursorsBatch([{ user: u, device: 'd1', marks: new Map([['g:x', { epoch: 'E2', seq: 2 }]]) }]);
     expect(await cursors.cursorOf(u, 'd1', 'g:x')).toEqual({ epoch: 'E2', seq: 2 });
     expect(await cursors.advanceCursorsBatch([])).toEqual([]);
   });

@@ -58,7 +58,7 @@ describe('ScriptLink', () => {
     expect(await slowLog.send(dmReq(a, b, 'c2'))).toMatchObject({ seq: 2, epoch: r1.epoch, dup: false });
     const cursors = new RedisCursorStore(cmd, link);
     const conv = dm(a, b);
-    expect(await cursors.advanceCursorsBatch([{ user: b, device: 'd1', marks: [{ conv, epoch: r1.epoch, seq: 2 }] }])).toEqual([true]);
+    expect(await cursors.advanceCursorsBatch([{ user: b, device: 'd1', marks: new Map([[conv, { epoch: r1.epoch, seq: 2 }]]) }])).toEqual([true]);
     expect(await cursors.cursorOf(b, 'd1', conv)).toEqual({ epoch: r1.epoch, seq: 2 });
     expect(String(await cmd.client('LIST'))).toContain('name=imstorm-fast-test');
     expect(link.inFlight).toBe(0);
@@ -142,6 +142,79 @@ describe('ScriptLink', () => {
     expect(await cmd.hget(key, 'd:x:y')).toBe('e1|5');
     // EVAL loaded it again: the next call is a plain EVALSHA
     expect(await cmd.script('EXISTS', hotScripts['cursors-advance'].sha)).toEqual([1]);
+  });
+
+  // the lean link writes send.lua's keys from their parts (keys.ts keyParts): the layout is
+  // keys.ts's, which the reclaimer, history and every other reader use
+  it('a send on the lean link writes the keys keys.ts names', async () => {
+    const { cmd, link } = await setup();
+    const [a, b] = [uid('sä'), uid('sb')];
+    const conv = dm(a, b);
+    await new RedisConversationLog(cmd, limits, link).send(dmReq(a, b, 'c1'));
+    expect(await cmd.hget(keys.meta(conv), 'head')).toBe('1');
+    expect(await cmd.xlen(keys.log(conv))).toBe(1);
+    expect(await cmd.hget(keys.dedupe(conv), `${a}\nc1`)).toMatch(/^1:\d+$/);
+    expect(await cmd.exists(keys.members(conv), keys.dedupeOrphans(conv))).toBe(0);
+  });
+
+  // the ack flusher's batches (issue 10): each device's call written into the link's bytes
+  // from its parts, its key never built; the same cursors as the ioredis path writes
+  it('advanceCursorsBatch on the lean link: many devices, multi-byte names, a batch past one slab, one answer each', async () => {
+    const { cmd, link } = await setup();
+    const lean = new RedisCursorStore(cmd, link);
+    const slow = new RedisCursorStore(cmd);
+    const users = [uid('ü'), uid('用户'), uid('u')];
+    const batch = Array.from({ length: 600 }, (_, i) => ({
+      user: users[i % 3]!,
+      device: `d${i}✓`,
+      marks: new Map([
+        [`dm:é${i}`, { epoch: 'E1', seq: i + 1 }],
+        [`g:${'x'.repeat(100)}${i}`, { epoch: 'É2', seq: 2 ** 40 + i }],
+      ]),
+    }));
+    const ok = await lean.advanceCursorsBatch(batch);
+    expect(ok).toEqual(batch.map(() => true));
+    expect(link.inFlight).toBe(0);
+    for (const d of [batch[0]!, batch[301]!, batch[599]!]) {
+      expect(await slow.cursors(d.user, d.device)).toEqual(d.marks);
+      // the key written from its parts is keys.cursors'
+      expect(await cmd.exists(keys.cursors(d.user, d.device))).toBe(1);
+    }
+    // forward only, as alone; an empty device is answered too
+    const again = await lean.advanceCursorsBatch([
+      { user: users[0]!, device: 'd0✓', marks: new Map([['dm:é0', { epoch: 'E1', seq: 0 }]]) },
+      { user: users[1]!, device: 'none', marks: new Map() },
+    ]);
+    expect(again).toEqual([true, true]);
+    expect(await slow.cursorOf(users[0]!, 'd0✓', 'dm:é0')).toEqual({ epoch: 'E1', seq: 1 });
+  });
+
+  it('advanceCursorsBatch on the lean link: NOSCRIPT runs each call again as EVAL; a script error is false for its device only', async () => {
+    const { cmd, link } = await setup();
+    const lean = new RedisCursorStore(cmd, link);
+    const [u, v] = [uid('u'), uid('u')];
+    await cmd.script('FLUSH');
+    await cmd.set(keys.cursors(v, 'd'), 'not a hash');
+    const ok = await lean.advanceCursorsBatch([
+      { user: u, device: 'd', marks: new Map([['dm:a:b', { epoch: 'e1', seq: 5 }]]) },
+      { user: v, device: 'd', marks: new Map([['dm:a:b', { epoch: 'e1', seq: 5 }]]) },
+      { user: u, device: 'e', marks: new Map([['dm:a:b', { epoch: 'e1', seq: 6 }]]) },
+    ]);
+    expect(ok).toEqual([true, false, true]);
+    expect(await cmd.hget(keys.cursors(u, 'd'), 'dm:a:b')).toBe('e1|5');
+    expect(await cmd.hget(keys.cursors(u, 'e'), 'dm:a:b')).toBe('e1|6');
+    expect(await cmd.script('EXISTS', hotScripts['cursors-advance'].sha)).toEqual([1]);
+  });
+
+  it('advanceCursorsBatch on the lean link: a Redis killed with the batch in flight answers `unavailable`', async () => {
+    const { redis, cmd, link } = await setup();
+    const lean = new RedisCursorStore(cmd, link);
+    redis.pause();
+    const inFlight = lean.advanceCursorsBatch([{ user: uid('u'), device: 'd', marks: new Map([['dm:a:b', { epoch: 'e1', seq: 5 }]]) }]).then(() => null, (e: unknown) => e);
+    await sleep(50);
+    expect(link.inFlight).toBe(1);
+    await redis.kill();
+    expect(storeError(await inFlight).code).toBe('unavailable');
   });
 
   it('a script error stays a script error (`internal`), not `unavailable`', async () => {

@@ -25,7 +25,7 @@ describe('AckFlusher and closed connections', () => {
     await closing;
     await new Promise((r) => setTimeout(r, CLOSED_ACK_RETRY_MS * 2 + 300));
     expect(calls).toHaveLength(3);
-    for (const b of calls) expect(b).toEqual([{ user: 'u1', device: 'd0', marks: [{ conv: 'dm:u1:u2', epoch: 'e1', seq: 7 }] }]);
+    for (const b of calls) expect(b).toEqual([{ user: 'u1', device: 'd0', marks: new Map([['dm:u1:u2', { epoch: 'e1', seq: 7 }]]) }]);
     expect(conn.acks).toBeNull();
   });
 
@@ -67,8 +67,15 @@ describe('AckFlusher and closed connections', () => {
     }
     expect(thrown.map(String)).toEqual([]);
     expect(calls).toHaveLength(3);
-    expect(calls[2]!.map((b) => ({ ...b, marks: b.marks.toSorted((x, y) => x.conv.localeCompare(y.conv)) }))).toEqual([
-      { user: 'u1', device: 'd0', marks: [{ conv: 'dm:u1:u2', epoch: 'e1', seq: 7 }, { conv: 'dm:u1:u3', epoch: 'e1', seq: 3 }] },
+    expect(calls[2]).toEqual([
+      {
+        user: 'u1',
+        device: 'd0',
+        marks: new Map([
+          ['dm:u1:u2', { epoch: 'e1', seq: 7 }],
+          ['dm:u1:u3', { epoch: 'e1', seq: 3 }],
+        ]),
+      },
     ]);
     expect(conn.acks).toBeNull();
   });

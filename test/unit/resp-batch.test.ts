@@ -3,7 +3,7 @@
 // command byte for byte, across slab ends, with views that later commands never overwrite.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RespBatch, SLAB_BYTES, type EncodedBytes } from '../../server/store/redis/resp-batch.ts';
+import { RespBatch, SLAB_BYTES, strOfRoom, strRoom, UINT_ROOM, type EncodedBytes } from '../../server/store/redis/resp-batch.ts';
 
 const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 const reference = (head: string[], args: (string | number)[]) => Buffer.from(`*${head.length + args.length}\r\n${head.map(bulk).join('')}${args.map((a) => bulk(String(a))).join('')}`, 'utf8');
@@ -44,6 +44,42 @@ describe('RespBatch', () => {
         for (const v of views) expect(v.at.slab.subarray(v.at.start, v.at.end).equals(v.want)).toBe(true);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  // how the lean link writes a batch call (ScriptLink.callEach): begin with the room the
+  // arguments take at most, then each argument; a key from its parts joined by strOf
+  it('begin + str, strOf and uint write what the string encoding would, each command in one slab', () => {
+    const piece = fc.oneof(
+      fc.record({ s: fc.string({ unit: 'binary', maxLength: 200 }) }),
+      fc.record({ parts: fc.tuple(fc.string({ maxLength: 5 }), fc.string({ unit: 'grapheme', maxLength: 30 }), fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 30 })) }),
+      fc.record({ n: fc.maxSafeNat() }),
+      fc.record({ s: fc.constantFrom('€'.repeat(21_000), 'y'.repeat(SLAB_BYTES - 200)) }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(piece, { maxLength: 7 }), { minLength: 1, maxLength: 25 }), (cmds) => {
+        const out: Buffer[] = [];
+        const batch = new RespBatch((b) => out.push(Buffer.from(b)));
+        const head = RespBatch.words('EVALSHA', 'f'.repeat(40), '1');
+        const flat = (p: (typeof cmds)[number][number]) => ('s' in p ? p.s : 'n' in p ? p.n : p.parts.join(''));
+        const views: Array<{ at: EncodedBytes; want: Buffer }> = [];
+        for (const c of cmds) {
+          let room = 0;
+          for (const p of c) room += 's' in p ? strRoom(p.s) : 'n' in p ? UINT_ROOM : strOfRoom(...p.parts);
+          const start = batch.begin(3, head, c.length, room);
+          for (const p of c) {
+            if ('s' in p) batch.str(p.s);
+            else if ('n' in p) batch.uint(p.n);
+            else batch.strOf(...p.parts);
+          }
+          views.push({ at: batch.since(start), want: reference([], c.map(flat)).subarray(`*${c.length}\r\n`.length) });
+        }
+        const last = batch.take();
+        if (last) out.push(Buffer.from(last));
+        expect(Buffer.concat(out).equals(Buffer.concat(cmds.map((c) => reference(['EVALSHA', 'f'.repeat(40), '1'], c.map(flat)))))).toBe(true);
+        for (const v of views) expect(v.at.slab.subarray(v.at.start, v.at.end).equals(v.want)).toBe(true);
+      }),
+      { numRuns: 200 },
     );
   });
 

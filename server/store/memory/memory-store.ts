@@ -262,7 +262,7 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
     return this.run('cursorOf', () => this.cursorMarks.get(`${user}\n${device}`)?.get(conv) ?? null);
   }
 
-  advanceCursors(user: string, device: string, marks: readonly ConvMark[]): Promise<void> {
+  advanceCursors(user: string, device: string, marks: ReadonlyMap<string, StoredMark>): Promise<void> {
     return this.run(`advanceCursors ${user}/${device}`, () => this.advanceDevice(user, device, marks));
   }
 
@@ -271,11 +271,11 @@ export class MemoryStore implements ConversationLog, CursorStore, GroupStore, Pr
     return this.run(`advanceCursorsBatch ${batch.length}`, () => batch.map((d) => (this.advanceDevice(d.user, d.device, d.marks), true)));
   }
 
-  private advanceDevice(user: string, device: string, marks: readonly ConvMark[]): void {
+  private advanceDevice(user: string, device: string, marks: ReadonlyMap<string, StoredMark>): void {
     const key = `${user}\n${device}`;
     let m = this.cursorMarks.get(key);
     if (!m) this.cursorMarks.set(key, (m = new Map()));
-    for (const mark of marks) advance(m, mark);
+    for (const [conv, mark] of marks) advance(m, { conv, epoch: mark.epoch, seq: mark.seq });
   }
 
   reads(user: string): Promise<Map<string, StoredMark>> {

@@ -2,10 +2,11 @@ import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ProtocolError } from '../../protocol/codes.ts';
 import { encode, msgFrameParts } from '../../protocol/server-frames.ts';
-import { keys } from '../keys.ts';
+import { keyParts, keys } from '../keys.ts';
 import { NO_EARLIER, type ConvHead, type ConvState, type ConversationLog, type HistoryPage, type HistoryQuery, type LogEntry, type ReclaimResult, type SendRequest, type SendResult } from '../log.ts';
 import { holdForTurn } from '../../util/turn-cork.ts';
-import type { ScriptLink } from './script-link.ts';
+import { NUMBER_ROOM, strOfRoom, strRoom } from './resp-batch.ts';
+import type { ArgEncoder, ArgSink, ScriptLink } from './script-link.ts';
 import { newEpoch, pipelineScript, ScriptedStore, storeCall, storeError } from './scripts.ts';
 
 export interface LogLimits {
@@ -43,6 +44,64 @@ export function reclaimIndexScore(at: number, graceMs = RECLAIM_ADD_GRACE_MS, no
 /** Most entries of each kind (messages, dedupe entries, orphans) one conversation's reclaim step handles; more is taken up at the next call. */
 export const RECLAIM_STEP_ENTRIES = 128;
 
+type SendMode = 'group' | 'dm' | 'dm-indexed';
+
+/** What one run of send.lua is given. */
+interface SendCall {
+  req: SendRequest;
+  /** the `msg` frame's parts (msgFrameParts) */
+  head: string;
+  mid: string;
+  mode: SendMode;
+  /** the epoch a conversation this message creates gets; '' where it cannot create one */
+  epoch: string;
+  reclaimIndexed: '0' | '1';
+  limits: LogLimits;
+  channel: string;
+}
+
+const SEND_KEY_SUFFIXES = [keyParts.meta, keyParts.log, keyParts.dedupe, keyParts.members, keyParts.dedupeOrphans] as const;
+
+/** A limit as an argument: its digits (every limit the config gives), else its String. */
+function limitArg(out: ArgSink, v: number): void {
+  if (Number.isSafeInteger(v) && v >= 0) out.uint(v);
+  else out.str(String(v));
+}
+
+/**
+ * send.lua's arguments: the conversation's five keys (meta, log, dedupe, members, dedupe
+ * orphans, written from their parts: keys.ts keyParts), then sender, cmid, body, the frame's
+ * head and middle, the new epoch, the mode, the three limits, the bus channel, the
+ * conversation, reclaimIndexed. Written straight into the lean link's bytes: the argument
+ * array and the five key strings were about 1 KB of V8 heap a send (issue 10).
+ */
+const sendArgs: ArgEncoder<SendCall> = {
+  count: () => 18,
+  room(c) {
+    const conv = c.req.conv;
+    let room = 3 * NUMBER_ROOM + strRoom(c.req.sender) + strRoom(c.req.cmid) + strRoom(c.req.bodyJson) + strRoom(c.head) + strRoom(c.mid) + strRoom(c.epoch) + strRoom(c.mode) + strRoom(c.channel) + strRoom(conv) + strRoom(c.reclaimIndexed);
+    for (const suffix of SEND_KEY_SUFFIXES) room += strOfRoom(keyParts.conv, conv, suffix, '');
+    return room;
+  },
+  write(c, out) {
+    const conv = c.req.conv;
+    for (const suffix of SEND_KEY_SUFFIXES) out.strOf(keyParts.conv, conv, suffix, '');
+    out.str(c.req.sender);
+    out.str(c.req.cmid);
+    out.str(c.req.bodyJson);
+    out.str(c.head);
+    out.str(c.mid);
+    out.str(c.epoch);
+    out.str(c.mode);
+    limitArg(out, c.limits.retentionMaxMsgs);
+    limitArg(out, c.limits.retentionMs);
+    limitArg(out, c.limits.dedupeTtlMs);
+    out.str(c.channel);
+    out.str(conv);
+    out.str(c.reclaimIndexed);
+  },
+};
+
 /** A stream entry as XRANGE returns it: `<seq>-0` and fields f (from), m (cmid), b (body JSON), t (ts). */
 interface RawEntry {
   seq: number;
@@ -68,23 +127,18 @@ export class RedisConversationLog extends ScriptedStore implements ConversationL
     this.limits = limits;
   }
 
-  /** One run of send.lua: the conversation's keys, then its arguments (see the script's header). */
-  private runSend(req: SendRequest, head: string, mid: string, mode: 'group' | 'dm' | 'dm-indexed', reclaimIndexed: boolean): Promise<[string, number?, number?, string?]> {
-    const l = this.limits;
-    const c = req.conv;
-    return this.hot('send', [
-      keys.meta(c), keys.log(c), keys.dedupe(c), keys.members(c), keys.dedupeOrphans(c),
-      // the epoch matters only where this message may create the conversation (dm-indexed)
-      req.sender, req.cmid, req.bodyJson, head, mid, mode === 'dm-indexed' ? newEpoch() : '', mode,
-      l.retentionMaxMsgs, l.retentionMs, l.dedupeTtlMs, this.channel, c, reclaimIndexed ? '1' : '0',
-    ]) as Promise<[string, number?, number?, string?]>;
+  /** One run of send.lua (see the script's header and sendArgs). */
+  private runSend(req: SendRequest, head: string, mid: string, mode: SendMode, reclaimIndexed: boolean): Promise<[string, number?, number?, string?]> {
+    // the epoch matters only where this message may create the conversation (dm-indexed)
+    const call: SendCall = { req, head, mid, mode, epoch: mode === 'dm-indexed' ? newEpoch() : '', reclaimIndexed: reclaimIndexed ? '1' : '0', limits: this.limits, channel: this.channel };
+    return this.hotWith('send', call, sendArgs) as Promise<[string, number?, number?, string?]>;
   }
 
   // storeCall's contract (Redis failures become `unavailable`), inline: one promise less per send
   async send(req: SendRequest): Promise<SendResult> {
     try {
       const { head, mid } = msgFrameParts(req.conv, req.sender, req.cmid);
-      let mode: 'group' | 'dm' | 'dm-indexed' = req.isGroup ? 'group' : 'dm';
+      let mode: SendMode = req.isGroup ? 'group' : 'dm';
       // the sends of one event-loop turn leave in one write (turn-cork.ts)
       holdForTurn(this.hotSocket());
       let res = await this.runSend(req, head, mid, mode, false);

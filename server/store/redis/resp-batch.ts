@@ -15,6 +15,21 @@ const LF = 10;
 const DOLLAR = 36;
 const STAR = 42;
 
+/** most bytes any number takes as a bulk string: String(v) is at most 24 characters */
+export const NUMBER_ROOM = 40;
+/** most bytes a non-negative safe integer takes as a bulk string */
+export const UINT_ROOM = 24;
+
+/** Most bytes `s` takes as a bulk string: a UTF-16 unit is at most 3 UTF-8 bytes. */
+export function strRoom(s: string): number {
+  return 3 * s.length + 16;
+}
+
+/** Most bytes `strOf(a, b, c, d)` takes. */
+export function strOfRoom(a: string, b: string, c: string, d: string): number {
+  return 3 * (a.length + b.length + c.length + d.length) + 16;
+}
+
 function digitsOf(v: number): number {
   let d = 1;
   while (v >= 10) {
@@ -42,10 +57,6 @@ export class RespBatch {
   private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private end = 0;
   private from = 0;
-  /** byte lengths of the current command's string arguments (-1: written as an integer) */
-  private readonly lens: number[] = [];
-  private readonly strs: string[] = [];
-
   /** called with the bytes encoded so far when the slab must be replaced (they go first) */
   private readonly spill: (bytes: Buffer) => void;
 
@@ -86,45 +97,61 @@ export class RespBatch {
    * digits, others as String(v).
    */
   command(words: number, head: Buffer, args: readonly (string | number)[]): EncodedBytes {
-    const lens = this.lens;
-    const strs = this.strs;
-    let need = 16 + head.length;
+    let room = 0;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
-      if (typeof a === 'number' && Number.isSafeInteger(a) && a >= 0) {
-        lens[i] = -1;
-        strs[i] = '';
-        need += 24;
-      } else {
-        const s = typeof a === 'string' ? a : String(a);
-        const n = Buffer.byteLength(s);
-        strs[i] = s;
-        lens[i] = n;
-        need += n + 16;
-      }
+      room += typeof a === 'string' ? strRoom(a) : NUMBER_ROOM;
     }
-    this.reserve(need);
-    const buf = this.slab;
-    let p = this.line(this.end, STAR, words + args.length);
-    p += head.copy(buf, p);
-    const tail = p;
+    const start = this.begin(words, head, args.length, room);
     for (let i = 0; i < args.length; i++) {
-      const n = lens[i]!;
-      if (n === -1) {
-        const v = args[i] as number;
-        p = this.line(p, DOLLAR, digitsOf(v));
-        p = this.uint(p, v);
-        buf[p++] = CR;
-        buf[p++] = LF;
-      } else {
-        p = this.line(p, DOLLAR, n);
-        if (n > 0) p += buf.write(strs[i]!, p, n, 'utf8');
-        buf[p++] = CR;
-        buf[p++] = LF;
-      }
+      const a = args[i]!;
+      if (typeof a === 'number' && Number.isSafeInteger(a) && a >= 0) this.uint(a);
+      else this.str(typeof a === 'string' ? a : String(a));
     }
-    this.end = p;
-    return { slab: buf, start: tail, end: p };
+    return this.since(start);
+  }
+
+  /**
+   * Starts a command written piece by piece: `*<words + args>\r\n` + `head`, then exactly
+   * `args` arguments with `str`, `strOf` and `uint`, which must take at most `room` bytes
+   * (strRoom, strOfRoom, UINT_ROOM of each): the whole command then lies in one slab.
+   * Returns where its arguments start (`since` makes the retry view).
+   */
+  begin(words: number, head: Buffer, args: number, room: number): number {
+    this.reserve(16 + head.length + room);
+    const p = this.line(this.end, STAR, words + args);
+    this.end = p + head.copy(this.slab, p);
+    return this.end;
+  }
+
+  /** A bulk string. */
+  str(s: string): void {
+    const n = Buffer.byteLength(s);
+    let p = this.line(this.end, DOLLAR, n);
+    if (n > 0) p += this.slab.write(s, p, n, 'utf8');
+    this.end = this.crlf(p);
+  }
+
+  /** One bulk string of `a` to `d` joined, without building the string (a key from its parts). */
+  strOf(a: string, b: string, c: string, d: string): void {
+    const buf = this.slab;
+    let p = this.line(this.end, DOLLAR, Buffer.byteLength(a) + Buffer.byteLength(b) + Buffer.byteLength(c) + Buffer.byteLength(d));
+    p += buf.write(a, p, 'utf8');
+    p += buf.write(b, p, 'utf8');
+    p += buf.write(c, p, 'utf8');
+    p += buf.write(d, p, 'utf8');
+    this.end = this.crlf(p);
+  }
+
+  /** A non-negative safe integer as a bulk string of its digits. */
+  uint(v: number): void {
+    const p = this.line(this.end, DOLLAR, digitsOf(v));
+    this.end = this.crlf(this.digits(p, v));
+  }
+
+  /** The bytes from `start` (a `begin`'s answer) to what was written last, for a retry. */
+  since(start: number): EncodedBytes {
+    return { slab: this.slab, start, end: this.end };
   }
 
   /** `*<n>\r\n` + `head` + bytes encoded before: a command sent again behind another head. */
@@ -150,14 +177,18 @@ export class RespBatch {
   private line(p: number, kind: number, v: number): number {
     const buf = this.slab;
     buf[p++] = kind;
-    p = this.uint(p, v);
+    return this.crlf(this.digits(p, v));
+  }
+
+  private crlf(p: number): number {
+    const buf = this.slab;
     buf[p++] = CR;
     buf[p++] = LF;
     return p;
   }
 
   /** `v`'s decimal digits */
-  private uint(p: number, v: number): number {
+  private digits(p: number, v: number): number {
     const buf = this.slab;
     const d = digitsOf(v);
     let q = p + d;

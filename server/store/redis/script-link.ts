@@ -22,11 +22,61 @@ import { RespBatch, type EncodedBytes } from './resp-batch.ts';
  * answer (SCRIPT FLUSH) is retried once as EVAL.
  */
 interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
+  /** a single call's promise; null for a call of a batch */
+  resolve: ((v: unknown) => void) | null;
+  reject: ((e: Error) => void) | null;
+  /** a call of `callEach`: its batch and its place in it */
+  batch: EachAnswer | null;
+  index: number;
   deadline: number;
   /** what to send again as EVAL on NOSCRIPT; null: none (handshake commands, or already retried) */
   retry: { s: LeanScript; n: number; rest: EncodedBytes } | null;
+}
+
+/** What `callEach` answers: one entry per item, true where Redis answered without an error. */
+class EachAnswer {
+  readonly ok: boolean[];
+  private left: number;
+  private readonly done: (ok: boolean[]) => void;
+
+  constructor(n: number, done: (ok: boolean[]) => void) {
+    this.ok = new Array<boolean>(n).fill(false);
+    this.left = n;
+    this.done = done;
+  }
+
+  settle(i: number, ok: boolean): void {
+    this.ok[i] = ok;
+    if (--this.left === 0) this.done(this.ok);
+  }
+}
+
+/** Where an ArgEncoder writes: the link's batch, or an array (argsOf). */
+export type ArgSink = Pick<RespBatch, 'str' | 'strOf' | 'uint'>;
+
+/**
+ * How a hot script's arguments (its keys, then the rest) are written from a caller's item:
+ * into the link's batch by `callWith`/`callEach` with no array or string built per call
+ * (issue 10), or as an array for ioredis by `argsOf`, so both links send the same ones.
+ */
+export interface ArgEncoder<T> {
+  /** how many arguments */
+  count(item: T): number;
+  /** most bytes they take (resp-batch.ts strRoom, strOfRoom, UINT_ROOM) */
+  room(item: T): number;
+  /** writes exactly count(item) arguments */
+  write(item: T, out: ArgSink): void;
+}
+
+/** `enc`'s arguments for `item` as an array (the ioredis link's calls). */
+export function argsOf<T>(enc: ArgEncoder<T>, item: T): (string | number)[] {
+  const args: (string | number)[] = [];
+  enc.write(item, {
+    str: (v) => void args.push(v),
+    strOf: (a, b, c, d) => void args.push(a + b + c + d),
+    uint: (v) => void args.push(v),
+  });
+  return args;
 }
 
 export interface LeanScript {
@@ -119,6 +169,38 @@ export class ScriptLink {
     return this.expect({ s, n: args.length + 3, rest });
   }
 
+  /** One EVALSHA of `s` with `enc`'s arguments for `item`, written straight into the batch; only while isReady. */
+  callWith<T>(s: LeanScript, item: T, enc: ArgEncoder<T>): Promise<unknown> {
+    if (!this.writable()) return Promise.reject(new Error('Connection is closed.'));
+    return this.expect(this.encode(s, item, enc));
+  }
+
+  /**
+   * One EVALSHA of `s` per item, its arguments written by `enc` straight into the batch (no
+   * array or string built per call), answered together: true for each call Redis answered
+   * without an error, false for the others (an error reply, the link dropped); never rejects
+   * once started. Only while isReady.
+   */
+  callEach<T>(s: LeanScript, items: readonly T[], enc: ArgEncoder<T>): Promise<boolean[]> {
+    if (!this.writable()) return Promise.reject(new Error('Connection is closed.'));
+    if (!items.length) return Promise.resolve([]);
+    return new Promise((done) => {
+      const answer = new EachAnswer(items.length, done);
+      for (let i = 0; i < items.length; i++) {
+        const retry = this.encode(s, items[i]!, enc);
+        this.enqueue({ resolve: null, reject: null, batch: answer, index: i, deadline: Date.now() + this.timeoutMs, retry });
+      }
+    });
+  }
+
+  /** Encodes an EVALSHA of `s` with `enc`'s arguments for `item`; returns what an EVAL retry sends. */
+  private encode<T>(s: LeanScript, item: T, enc: ArgEncoder<T>): NonNullable<Pending['retry']> {
+    const n = enc.count(item);
+    const start = this.out.begin(3, s.shaHead, n, enc.room(item));
+    enc.write(item, this.out);
+    return { s, n: n + 3, rest: this.out.since(start) };
+  }
+
   /** A command of fixed words (the handshake's). */
   private send(words: string[]): Promise<unknown> {
     if (!this.writable()) return Promise.reject(new Error('Connection is closed.'));
@@ -132,15 +214,18 @@ export class ScriptLink {
 
   /** The reply to the command just encoded. */
   private expect(retry: Pending['retry']): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.q.push({ resolve, reject, deadline: Date.now() + this.timeoutMs, retry });
-      if (this.out.pending >= HOLD_MAX_BYTES) this.flush();
-      else if (!this.flushDue) {
-        this.flushDue = true;
-        setImmediate(this.flushTurn);
-      }
-      if (!this.timer && !this.checking) this.arm();
-    });
+    return new Promise((resolve, reject) => this.enqueue({ resolve, reject, batch: null, index: 0, deadline: Date.now() + this.timeoutMs, retry }));
+  }
+
+  /** Waits for the reply to the command just encoded; its bytes leave at the turn's end, or now past HOLD_MAX_BYTES. */
+  private enqueue(p: Pending): void {
+    this.q.push(p);
+    if (this.out.pending >= HOLD_MAX_BYTES) this.flush();
+    else if (!this.flushDue) {
+      this.flushDue = true;
+      setImmediate(this.flushTurn);
+    }
+    if (!this.timer && !this.checking) this.arm();
   }
 
   /** Writes what was encoded and not written yet. */
@@ -186,15 +271,13 @@ export class ScriptLink {
       this.q = this.q.slice(this.head);
       this.head = 0;
     }
-    if (err === null) return p.resolve(v);
-    if (p.retry !== null && err.message.startsWith('NOSCRIPT')) {
+    if (err !== null && p.retry !== null && err.message.startsWith('NOSCRIPT') && this.writable()) {
       const r = p.retry;
-      if (!this.writable()) return p.reject(new Error('Connection is closed.'));
       this.out.again(r.n, r.s.evalHead, r.rest);
-      this.expect(null).then(p.resolve, p.reject);
+      this.enqueue({ resolve: p.resolve, reject: p.reject, batch: p.batch, index: p.index, deadline: Date.now() + this.timeoutMs, retry: null });
       return;
     }
-    p.reject(err);
+    settle(p, v, err);
   }
 
   /** One timer for the oldest call: calls leave in order, so their deadlines are in order too. */
@@ -238,11 +321,18 @@ export class ScriptLink {
     const head = this.head;
     this.q = [];
     this.head = 0;
-    for (let i = head; i < q.length; i++) q[i]!.reject(err);
+    for (let i = head; i < q.length; i++) settle(q[i]!, undefined, err);
     const sock = this.sock;
     if (sock && !sock.destroyed) {
       if (this.closed) this.sock = null;
       sock.destroy();
     }
   }
+}
+
+/** Answers one call: its promise, or its entry in a batch. */
+function settle(p: Pending, v: unknown, err: Error | null): void {
+  if (p.batch !== null) p.batch.settle(p.index, err === null);
+  else if (err === null) p.resolve!(v);
+  else p.reject!(err);
 }
