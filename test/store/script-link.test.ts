@@ -42,6 +42,16 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
   }
 }
 
+/** What `p` rejects with; a `p` that resolves fails the test (storeError would map its value to `unavailable` too). */
+function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    (v) => {
+      throw new Error(`resolved with ${JSON.stringify(v)}; a rejection was expected`);
+    },
+    (e: unknown) => e,
+  );
+}
+
 const limits = { retentionMaxMsgs: 1000, retentionMs: 3_600_000, dedupeTtlMs: 60_000 };
 const dmReq = (a: string, b: string, cmid: string) => ({ conv: dm(a, b), sender: a, cmid, bodyJson: JSON.stringify('héllo ✓'), isGroup: false, dmUsers: [a, b] });
 
@@ -210,7 +220,7 @@ describe('ScriptLink', () => {
     const { redis, cmd, link } = await setup();
     const lean = new RedisCursorStore(cmd, link);
     redis.pause();
-    const inFlight = lean.advanceCursorsBatch([{ user: uid('u'), device: 'd', marks: new Map([['dm:a:b', { epoch: 'e1', seq: 5 }]]) }]).then(() => null, (e: unknown) => e);
+    const inFlight = rejection(lean.advanceCursorsBatch([{ user: uid('u'), device: 'd', marks: new Map([['dm:a:b', { epoch: 'e1', seq: 5 }]]) }]));
     await sleep(50);
     expect(link.inFlight).toBe(1);
     await redis.kill();
@@ -221,7 +231,7 @@ describe('ScriptLink', () => {
     const { cmd, link } = await setup();
     const key = keys.cursors(uid('u'), 'd');
     await cmd.set(key, 'not a hash');
-    const err = await link.call(hotScripts['cursors-advance'], [key, 'd:x:y', 'e1', 5]).then(() => null, (e: unknown) => e);
+    const err = await rejection(link.call(hotScripts['cursors-advance'], [key, 'd:x:y', 'e1', 5]));
     expect(storeError(err).code).toBe('internal');
     // the link goes on
     expect(link.isReady).toBe(true);
@@ -231,7 +241,7 @@ describe('ScriptLink', () => {
   it('a Redis killed and restarted: calls in flight answer `unavailable`, then the link is ready again with its scripts loaded', async () => {
     const { redis, link } = await setup();
     redis.pause();
-    const inFlight = link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5]).then(() => null, (e: unknown) => e);
+    const inFlight = rejection(link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5]));
     await sleep(50);
     expect(link.inFlight).toBe(1);
     await redis.kill();
@@ -249,7 +259,7 @@ describe('ScriptLink', () => {
     redis.pause();
     cleanups.push(() => (redis.paused ? redis.resume() : undefined));
     const start = Date.now();
-    const err = await link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5]).then(() => null, (e: unknown) => e);
+    const err = await rejection(link.call(hotScripts['cursors-advance'], [keys.cursors(uid('u'), 'd'), 'd:x:y', 'e1', 5]));
     const took = Date.now() - start;
     expect(String(err)).toContain('timed out');
     expect(storeError(err).code).toBe('unavailable');
