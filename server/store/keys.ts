@@ -1,7 +1,8 @@
 /**
  * Keys the hot scripts' callers write to Redis from their parts, never building the string
  * (resp-batch.ts strOf; issue 10): a conversation's are `c:{` + conv + a suffix here,
- * a device's cursors `u:{` + user + `}:cur:` + device. `keys` below is built from them.
+ * a device's cursors `u:{` + user + `}:cur:` + device. `keys` below builds those keys from
+ * them too, so both spellings are one.
  */
 export const keyParts = {
   conv: 'c:{',

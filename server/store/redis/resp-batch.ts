@@ -43,8 +43,9 @@ function digitsOf(v: number): number {
  * Redis commands encoded as RESP straight into a slab of bytes, all a turn's commands in one
  * run of it, handed to the socket as one Buffer. Written by hand because the Redis clients
  * here (ioredis; redis-parser only reads) build a string or Buffer per argument and one per
- * command, which is what this replaces: building each command as a string cost the 1:1 path about 3.7 KB of V8 heap a `send` (17 % of the node's allocation
- * at 5,000 msg/s, a sampling heap profile; issue 10) in cons strings, each kept alive —
+ * command, which is what this replaces: building each command as a string cost the 1:1
+ * path about 3.7 KB of V8 heap a `send` (17 % of the node's allocation at 5,000 msg/s, a
+ * sampling heap profile; issue 10) in cons strings, each kept alive —
  * through scavenges — until its turn's bytes were written. Here a call allocates nothing on
  * the V8 heap but what the caller keeps; the slab is off-heap and shared by every call
  * until it is full.
