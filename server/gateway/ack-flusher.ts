@@ -1,4 +1,5 @@
 import type { CursorStore } from '../store/cursors.ts';
+import { RingWalk } from '../util/ring-walk.ts';
 import type { Conn } from './connection.ts';
 
 /** each connection's coalesced acks are written about this often */
@@ -37,16 +38,15 @@ type Acks = NonNullable<Conn['acks']>;
  */
 export class AckFlusher {
   private readonly cursors: Pick<CursorStore, 'advanceCursorsBatch'>;
-  private readonly conns: Set<Conn>;
-  private walk: Iterator<Conn> | null = null;
+  private readonly walk: RingWalk<Conn>;
   private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
   private readonly idleWaiters: Array<() => void> = [];
 
-  /** `conns`: the gateway's live set; a Set's iterator survives additions and deletions, so the walk keeps its place. */
+  /** `conns`: the gateway's live set */
   constructor(cursors: Pick<CursorStore, 'advanceCursorsBatch'>, conns: Set<Conn>) {
     this.cursors = cursors;
-    this.conns = conns;
+    this.walk = new RingWalk(conns, ACK_FLUSH_INTERVAL_MS / ACK_FLUSH_TICK_MS);
   }
 
   start(): void {
@@ -62,16 +62,11 @@ export class AckFlusher {
   /** One slice of the walk: about |conns| · TICK / INTERVAL connections, their acks in batches. */
   tick(): void {
     if (this.inFlight >= ACK_BATCHES_IN_FLIGHT) return;
-    const slice = Math.ceil((this.conns.size * ACK_FLUSH_TICK_MS) / ACK_FLUSH_INTERVAL_MS);
+    const slice = this.walk.slice();
     let batch: Conn[] = [];
     for (let visited = 0; visited < slice; visited++) {
-      this.walk ??= this.conns.values();
-      const next = this.walk.next();
-      if (next.done) {
-        this.walk = null; // the next tick starts the next round
-        break;
-      }
-      const conn = next.value;
+      const conn = this.walk.next();
+      if (!conn) break; // the round is over; the next tick starts the next one
       if (conn.state !== 'open' || !conn.acks?.size) continue;
       batch.push(conn);
       if (batch.length === ACK_BATCH_DEVICES) {

@@ -20,6 +20,7 @@ import { Conn, SENT } from './connection.ts';
 import type { RateBuckets } from './rate.ts';
 import { RequestPace, type Request } from './request-pacer.ts';
 import { Semaphore } from '../util/semaphore.ts';
+import { RingWalk } from '../util/ring-walk.ts';
 import { holdForTurn, releaseNow, spillPast } from '../util/turn-cork.ts';
 import { frameText, type TextFrame } from './ws-frame.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
@@ -38,6 +39,8 @@ const MAX_EARLY_FRAMES = 64;
 const DRAIN_FLUSHES = 32;
 /** a ping's successor comes 0..¼ HEARTBEAT_MS early, in this many steps taken by turns (see sweep) */
 const PING_SPREAD_STEPS = 16;
+/** the sweep walks its round in ticks this long, a slice of the connections per tick */
+const SWEEP_TICK_MS = 50;
 
 /** An ack's mark, clamped, kept for the connection's next cursor flush (ack-flusher.ts) if it moves the cursor on. */
 function recordAck(conn: Conn, conv: string, mark: { epoch: string; seq: number }): void {
@@ -168,9 +171,12 @@ export class Gateway {
   connectionsOpened = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
   private lastPrune = Date.now();
-  /** the sweep's period, and when it last ran: a sweep far later than due means this node was frozen */
-  private sweepEveryMs = 1000;
+  /** the sweep's tick, and when it last ran: a tick far later than due means this node was frozen */
+  private sweepTickMs = SWEEP_TICK_MS;
   private lastSweepAt = Date.now();
+  private sweepWalk: RingWalk<Conn> = new RingWalk(this.all, 1);
+  /** unsent bytes of the connections the sweep's round has looked at so far */
+  private roundUnsent = 0;
   /**
    * Heartbeat and hello deadlines count from no earlier than this: the end of the node's last
    * freeze (SIGSTOP, a VM pause, a long GC). After a freeze the first sweep runs before the
@@ -213,10 +219,13 @@ export class Gateway {
 
   start(): void {
     const c = this.d.config;
-    const every = Math.max(20, Math.min(1000, Math.floor(c.HEARTBEAT_MS / 4), Math.floor(c.HELLO_TIMEOUT_MS / 4)));
-    this.sweepEveryMs = every;
+    // each connection is looked at once a round; a round is at most a second, a quarter of
+    // the heartbeat and hello windows, walked in ticks of at most SWEEP_TICK_MS
+    const round = Math.max(20, Math.min(1000, Math.floor(c.HEARTBEAT_MS / 4), Math.floor(c.HELLO_TIMEOUT_MS / 4)));
+    this.sweepTickMs = Math.min(SWEEP_TICK_MS, round);
+    this.sweepWalk = new RingWalk(this.all, round / this.sweepTickMs);
     this.lastSweepAt = Date.now();
-    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer = setInterval(() => this.sweep(), this.sweepTickMs);
     this.sweepTimer.unref();
     this.acks.start();
   }
@@ -640,47 +649,63 @@ export class Gateway {
 
   // ---- the shared sweep ----------------------------------------------------------
 
+  /**
+   * One tick of the sweep: a slice of the connections (RingWalk), so the heartbeat pings of
+   * connections that opened together (a connect storm) go out spread over the round, not in
+   * one burst that stalls the loop. Outbound shedding judges the unsent bytes of a whole round.
+   */
   private sweep(): void {
     const now = Date.now();
     const c = this.d.config;
     const prune = now - this.lastPrune >= 1000;
     if (prune) this.lastPrune = now;
-    const frozenMs = now - this.lastSweepAt - this.sweepEveryMs;
+    const frozenMs = now - this.lastSweepAt - this.sweepTickMs;
     this.lastSweepAt = now;
     if (frozenMs > Math.min(c.HEARTBEAT_MS, c.HELLO_TIMEOUT_MS) / 2) {
       this.livenessFrom = now;
       this.d.log.warn({ frozenMs }, 'the node was frozen; every connection gets a full heartbeat window before it is judged');
     }
-    const from = this.livenessFrom;
-    let unsent = 0;
-    for (const conn of this.all) {
-      if (conn.state === 'hello') {
-        if (!conn.identity && now - Math.max(conn.openedAt, from) > c.HELLO_TIMEOUT_MS) this.close(conn, CloseCode.unauthorized, 'hello timeout');
-        continue;
+    const slice = this.sweepWalk.slice();
+    for (let visited = 0; visited < slice; visited++) {
+      const conn = this.sweepWalk.next();
+      if (!conn) {
+        if (this.roundUnsent > c.NODE_OUTBOUND_BYTES) this.shedOutbound(this.roundUnsent);
+        this.roundUnsent = 0;
+        break;
       }
-      if (conn.state !== 'open') continue;
-      if (now - Math.max(conn.lastSeen, from) > 2 * c.HEARTBEAT_MS) {
-        this.close(conn, CloseCode.heartbeatTimeout, 'heartbeat timeout');
-        continue;
-      }
-      if (conn.identity!.expMs <= now) {
-        this.close(conn, CloseCode.unauthorized, 'token expired');
-        continue;
-      }
-      if (now - conn.lastPing >= c.HEARTBEAT_MS) {
-        // the next ping comes up to ¼ HEARTBEAT_MS early, by turns: connections that opened
-        // together (a connect storm) stop being pinged all in one sweep, which stalls the loop
-        conn.lastPing = now - (this.pings++ % PING_SPREAD_STEPS) * Math.floor(c.HEARTBEAT_MS / 4 / PING_SPREAD_STEPS);
-        try {
-          conn.ws.ping();
-        } catch {
-          // closing
-        }
-      }
-      unsent += conn.ws.bufferedAmount;
+      this.roundUnsent += this.check(conn, now);
     }
-    if (unsent > c.NODE_OUTBOUND_BYTES) this.shedOutbound(unsent);
     if (prune) this.d.buckets.prune(now);
+  }
+
+  /** Closes `conn` if its hello, heartbeat or token ran out, pings it when due; answers its unsent bytes. */
+  private check(conn: Conn, now: number): number {
+    const c = this.d.config;
+    const from = this.livenessFrom;
+    if (conn.state === 'hello') {
+      if (!conn.identity && now - Math.max(conn.openedAt, from) > c.HELLO_TIMEOUT_MS) this.close(conn, CloseCode.unauthorized, 'hello timeout');
+      return 0;
+    }
+    if (conn.state !== 'open') return 0;
+    if (now - Math.max(conn.lastSeen, from) > 2 * c.HEARTBEAT_MS) {
+      this.close(conn, CloseCode.heartbeatTimeout, 'heartbeat timeout');
+      return 0;
+    }
+    if (conn.identity!.expMs <= now) {
+      this.close(conn, CloseCode.unauthorized, 'token expired');
+      return 0;
+    }
+    if (now - conn.lastPing >= c.HEARTBEAT_MS) {
+      // the next ping comes up to ¼ HEARTBEAT_MS early, by turns, so connections that opened
+      // together stop being due in the same ticks
+      conn.lastPing = now - (this.pings++ % PING_SPREAD_STEPS) * Math.floor(c.HEARTBEAT_MS / 4 / PING_SPREAD_STEPS);
+      try {
+        conn.ws.ping();
+      } catch {
+        // closing
+      }
+    }
+    return conn.ws.bufferedAmount;
   }
 
   private shedOutbound(total: number): void {
