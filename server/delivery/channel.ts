@@ -61,6 +61,8 @@ export class ConvChannel<M = unknown, V = unknown> {
    * were out finds no view to end, and the answer may predate it (the hub's `readStates`).
    */
   leaves = 0;
+  /** a dm's two users, parsed once from its id by the hub, which checks their connections at each of its messages; null for a group */
+  dmUsers: readonly [string, string] | null = null;
   private capturing = true;
   /** the bus may be losing messages: buffer what arrives until a resync `resume`s */
   private held = false;

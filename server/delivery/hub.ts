@@ -381,6 +381,10 @@ export class Hub {
     let chan = this.chans.get(conv);
     if (!chan) {
       chan = new ConvChannel<Conn, ConnConv>(conv, this.channelIO);
+      if (conv.startsWith('dm:')) {
+        const ref = parseConv(conv);
+        if (ref?.kind === 'dm') chan.dmUsers = [ref.a, ref.b];
+      }
       // opened while the bus is down: held like the others until the resync
       if (this.busDown) chan.hold();
       this.chans.set(conv, chan);
@@ -718,19 +722,20 @@ export class Hub {
       chan.onBus(epoch, seq, frame);
       // The channel may exist for one user of a new dm only (a resync read that user's index
       // after the dm began and the other's before): the other's connections join it now.
-      if (conv.startsWith('dm:')) this.attachDmUsers(conv, null);
+      // The channel's own strings: their hashes are kept, the bus's fresh ones would be computed again.
+      if (chan.dmUsers) this.attachDmUsers(chan.conv, chan.dmUsers, null);
       return;
     }
     // A dm's first message reaches its users' open connections with no reconnect.
-    this.attachDmUsers(conv, { epoch, seq, frame });
+    const ref = parseConv(conv);
+    if (ref?.kind === 'dm') this.attachDmUsers(conv, [ref.a, ref.b], { epoch, seq, frame });
   }
 
   /** Attaches the local open connections of a dm's two users that do not hold it yet (none, mostly: checked without allocating). */
-  private attachDmUsers(conv: string, first: { epoch: string; seq: number; frame: string } | null): void {
-    const ref = parseConv(conv);
-    if (ref?.kind !== 'dm') return;
-    if (first?.seq === 1 && this.beginDm(conv, [ref.a, ref.b], first)) return;
-    for (const u of [ref.a, ref.b]) {
+  private attachDmUsers(conv: string, users: readonly [string, string], first: { epoch: string; seq: number; frame: string } | null): void {
+    if (first?.seq === 1 && this.beginDm(conv, users, first)) return;
+    for (let i = 0; i < 2; i++) {
+      const u = users[i]!;
       const v = this.byUser.get(u);
       if (v === undefined) continue;
       if (!first && (v instanceof Set ? ![...v].some((c) => this.needsAttach(c, conv)) : !this.needsAttach(v, conv))) continue;
