@@ -652,7 +652,8 @@ export class Gateway {
   /**
    * One tick of the sweep: a slice of the connections (RingWalk), so the heartbeat pings of
    * connections that opened together (a connect storm) go out spread over the round, not in
-   * one burst that stalls the loop. Outbound shedding judges the unsent bytes of a whole round.
+   * one burst that stalls the loop. A round's unsent bytes over NODE_OUTBOUND_BYTES make it
+   * count them all again at the round's end, and shed on that count.
    */
   private sweep(): void {
     const now = Date.now();
@@ -669,7 +670,12 @@ export class Gateway {
     for (let visited = 0; visited < slice; visited++) {
       const conn = this.sweepWalk.next();
       if (!conn) {
-        if (this.roundUnsent > c.NODE_OUTBOUND_BYTES) this.shedOutbound(this.roundUnsent);
+        // the round's sum read each connection at a different tick: it says when to count
+        // again, the count now says whom to close (a stale sum would close drained readers)
+        if (this.roundUnsent > c.NODE_OUTBOUND_BYTES) {
+          const unsent = this.unsentBytes();
+          if (unsent > c.NODE_OUTBOUND_BYTES) this.shedOutbound(unsent);
+        }
         this.roundUnsent = 0;
         break;
       }

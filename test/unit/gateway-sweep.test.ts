@@ -24,11 +24,17 @@ class IdleSocket {
   readyState = 1;
   bufferedAmount = 0;
   readonly pings: number[] = [];
+  /** close codes it was sent */
+  readonly closes: number[] = [];
   on(): this {
     return this;
   }
   send(): void {}
-  close(): void {}
+  close(code: number): void {
+    this.closes.push(code);
+    this.readyState = 2;
+    this.bufferedAmount = 0;
+  }
   terminate(): void {}
   ping(): void {
     this.pings.push(Date.now());
@@ -40,7 +46,7 @@ interface StoreCall {
   at: number;
 }
 
-function setup(n: number) {
+function setup(n: number, env: Record<string, string> = {}) {
   const calls: StoreCall[] = [];
   /** while set, store calls wait for `release()` */
   let held: Array<() => void> | null = null;
@@ -52,7 +58,7 @@ function setup(n: number) {
     },
   });
   const deps: GatewayDeps = {
-    config: loadConfig({ JWT_SECRET: 'k'.repeat(32) }),
+    config: loadConfig({ JWT_SECRET: 'k'.repeat(32), ...env }),
     log: pino({ level: 'silent' }),
     store: { log: store, cursors: store },
     sender: {} as GatewayDeps['sender'],
@@ -196,5 +202,31 @@ describe('heartbeat pings', () => {
       // a round is 20 ticks, and the tick that finds its end
       for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(HEARTBEAT_MS + ROUND_MS + TICK_MS);
     }
+  });
+});
+
+describe('outbound shedding', () => {
+  it('over NODE_OUTBOUND_BYTES the biggest are closed 4413 until the rest is under it; a round whose sum is stale (a reader drained since it was counted) closes no one', async () => {
+    const LIMIT = 262_144;
+    const { gw, sockets } = setup(40, { NODE_OUTBOUND_BYTES: String(LIMIT) });
+    const [big, draining, small] = sockets;
+    gw.start();
+    // 200 KB + 100 KB unsent: the biggest goes, then the total is under the limit
+    big!.bufferedAmount = 200_000;
+    small!.bufferedAmount = 100_000;
+    for (let t = 0; t < 22; t++) await vi.advanceTimersByTimeAsync(TICK_MS);
+    expect(big!.closes).toEqual([4413]);
+    expect(small!.closes).toEqual([]);
+
+    // 300 KB unsent when the round reads it, drained by any later read: the round's sum (400
+    // KB) is over the limit, what is unsent at its end (100 KB) is not. Shedding on the sum
+    // closed both readers.
+    let reads = 0;
+    Object.defineProperty(draining!, 'bufferedAmount', { get: () => (reads++ === 0 ? 300_000 : 0), configurable: true });
+    for (let t = 0; t < 44; t++) await vi.advanceTimersByTimeAsync(TICK_MS);
+    gw.stop();
+    expect(reads).toBeGreaterThanOrEqual(2); // the round read it, and the count at the round's end
+    expect(draining!.closes).toEqual([]);
+    expect(small!.closes).toEqual([]);
   });
 });
