@@ -1,4 +1,4 @@
-import type { CursorStore } from '../store/cursors.ts';
+import type { CursorStore, StoredMark } from '../store/cursors.ts';
 import { RingWalk } from '../util/ring-walk.ts';
 import type { Conn } from './connection.ts';
 
@@ -23,8 +23,6 @@ export const ACK_BATCHES_IN_FLIGHT = 16;
 export const CLOSED_ACK_RETRIES = 3;
 export const CLOSED_ACK_RETRY_MS = 500;
 
-type Acks = NonNullable<Conn['acks']>;
-
 /**
  * Writes the acks connections coalesce in memory (`Conn.acks`) to their devices' cursors,
  * spread over the second instead of in one burst: a ring walk over the live connections,
@@ -32,9 +30,10 @@ type Acks = NonNullable<Conn['acks']>;
  * pipelined batches of at most ACK_BATCH_DEVICES devices (CursorStore.advanceCursorsBatch).
  *
  * Semantics kept from the burst it replaces: cursors only move forward (the store's
- * contract); a connection's acks leave it when their write starts, and when the store does
- * not confirm they go back unless newer acks for the same conversation arrived meanwhile;
- * a closed connection's are written again, CLOSED_ACK_RETRIES times at most.
+ * contract); a connection's acks stop being due when their write starts, and when the store
+ * does not confirm they are due again unless newer acks for the same conversation arrived
+ * meanwhile (ConnAcks); a closed connection's are written again, CLOSED_ACK_RETRIES times at
+ * most.
  */
 export class AckFlusher {
   private readonly cursors: Pick<CursorStore, 'advanceCursorsBatch'>;
@@ -67,7 +66,7 @@ export class AckFlusher {
     for (let visited = 0; visited < slice; visited++) {
       const conn = this.walk.next();
       if (!conn) break; // the round is over; the next tick starts the next one
-      if (conn.state !== 'open' || !conn.acks?.size) continue;
+      if (conn.state !== 'open' || !conn.acks?.due) continue;
       batch.push(conn);
       if (batch.length === ACK_BATCH_DEVICES) {
         void this.write(batch);
@@ -80,7 +79,7 @@ export class AckFlusher {
 
   /** Writes one connection's acks now (its close, a drain); resolves once the store answered or failed. */
   flushNow(conn: Conn): Promise<void> {
-    return conn.acks?.size ? this.write([conn]) : Promise.resolve();
+    return conn.acks?.due ? this.write([conn]) : Promise.resolve();
   }
 
   /** Resolves once no batch is in flight. */
@@ -92,10 +91,10 @@ export class AckFlusher {
   private async write(all: Conn[], attempt = 0): Promise<void> {
     // a retry may find a connection's acks taken already, by another retry of it (two batches
     // of one connection can fail after its close) or by its flush: nothing to write for it
-    const conns = attempt ? all.filter((c) => c.acks?.size) : all;
+    const conns = attempt ? all.filter((c) => c.acks?.due) : all;
     if (!conns.length) return;
-    const taken: Acks[] = conns.map((c) => c.acks!);
-    for (const c of conns) c.acks = null;
+    // every connection here has acks due (tick and flushNow checked, in this turn)
+    const taken: ReadonlyMap<string, StoredMark>[] = conns.map((c) => c.acks!.take()!);
     const batch = conns.map((c, i) => ({ user: c.user, device: c.device, marks: taken[i]! }));
     this.inFlight++;
     let ok: boolean[];
@@ -109,15 +108,9 @@ export class AckFlusher {
     const closed: Conn[] = [];
     conns.forEach((c, i) => {
       if (ok[i]) return;
-      keepForNextFlush(c, taken[i]!);
+      c.acks!.giveBack(taken[i]!);
       if (c.state === 'closed') closed.push(c);
     });
     if (closed.length && attempt < CLOSED_ACK_RETRIES) setTimeout(() => void this.write(closed, attempt + 1), CLOSED_ACK_RETRY_MS).unref();
   }
-}
-
-/** The store did not confirm: `acks` go back to `conn` for its next flush (a retry, when it is closed), unless newer ones replaced them. */
-function keepForNextFlush(conn: Conn, acks: Acks): void {
-  conn.acks ??= new Map();
-  for (const [conv, m] of acks) if (!conn.acks.has(conv)) conn.acks.set(conv, m);
 }

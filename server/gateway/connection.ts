@@ -1,4 +1,5 @@
 import { capturing } from '../capture/capture.ts';
+import type { ConnAcks } from './conn-acks.ts';
 import type { RequestPace } from './request-pacer.ts';
 import { HOLD_MAX_BYTES } from '../util/turn-cork.ts';
 import type { Identity } from './tokens.ts';
@@ -95,8 +96,8 @@ export class Conn {
   convs: string[] = [];
   /** conv → its view, for the conversations it is not caught up in (allocated on first use) */
   views: Map<string, ConnConv> | null = null;
-  /** conv → highest acked mark not yet written (with its epoch: an epoch change must not carry it over) */
-  acks: Map<string, { epoch: string; seq: number }> | null = null;
+  /** its coalesced acks, from its first ack on (conn-acks.ts) */
+  acks: ConnAcks | null = null;
   /** watched user → the highest presence `v` sent to this connection (0 before its first frame) */
   presenceSubs: Map<string, number> | null = null;
   /** conversations whose delivery ended at a leave: conv → where it ended (rare; allocated on first use) */

@@ -16,6 +16,7 @@ import type { MessageSender } from '../messaging/send.ts';
 import type { Stores } from '../store/stores.ts';
 import { capturing } from '../capture/capture.ts';
 import { AckFlusher } from './ack-flusher.ts';
+import { recordAck } from './conn-acks.ts';
 import { Conn, SENT } from './connection.ts';
 import type { RateBuckets } from './rate.ts';
 import { RequestPace, type Request } from './request-pacer.ts';
@@ -41,14 +42,6 @@ const DRAIN_FLUSHES = 32;
 const PING_SPREAD_STEPS = 16;
 /** the sweep walks its round in ticks this long, a slice of the connections per tick */
 const SWEEP_TICK_MS = 50;
-
-/** An ack's mark, clamped, kept for the connection's next cursor flush (ack-flusher.ts) if it moves the cursor on. */
-function recordAck(conn: Conn, conv: string, mark: { epoch: string; seq: number }): void {
-  if (!mark.epoch) return;
-  conn.acks ??= new Map();
-  const prev = conn.acks.get(conv);
-  if (!prev || prev.epoch !== mark.epoch || mark.seq > prev.seq) conn.acks.set(conv, mark);
-}
 
 /** What a node does with its sockets' events. */
 interface SocketEvents {
@@ -170,7 +163,6 @@ export class Gateway {
   /** connections admitted since start (imstorm_connections_opened_total; the leak check divides heap growth by it) */
   connectionsOpened = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
-  private lastPrune = Date.now();
   /** the sweep's tick, and when it last ran: a tick far later than due means this node was frozen */
   private sweepTickMs = SWEEP_TICK_MS;
   private lastSweepAt = Date.now();
@@ -658,8 +650,6 @@ export class Gateway {
   private sweep(): void {
     const now = Date.now();
     const c = this.d.config;
-    const prune = now - this.lastPrune >= 1000;
-    if (prune) this.lastPrune = now;
     const frozenMs = now - this.lastSweepAt - this.sweepTickMs;
     this.lastSweepAt = now;
     if (frozenMs > Math.min(c.HEARTBEAT_MS, c.HELLO_TIMEOUT_MS) / 2) {
@@ -681,7 +671,8 @@ export class Gateway {
       }
       this.roundUnsent += this.check(conn, now);
     }
-    if (prune) this.d.buckets.prune(now);
+    // at most once a second: the buckets throttle their own walk
+    this.d.buckets.prune(now);
   }
 
   /** Closes `conn` if its hello, heartbeat or token ran out, pings it when due; answers its unsent bytes. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { recordAck } from '../gateway/conn-acks.ts';
 import type { Conn } from '../gateway/connection.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { Hub } from '../delivery/hub.ts';
@@ -48,7 +49,6 @@ export function cursorOnPush(): void {
     push.call(this, conn, conv, seq, bytes);
     const epoch = this.chans.get(conv)?.epoch;
     if (!epoch) return;
-    conn.acks ??= new Map();
-    conn.acks.set(conv, { epoch, seq });
+    recordAck(conn, conv, { epoch, seq });
   };
 }

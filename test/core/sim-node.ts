@@ -4,6 +4,7 @@
 import { pino } from 'pino';
 import { Bus } from '../../server/bus/bus.ts';
 import { Hub } from '../../server/delivery/hub.ts';
+import { recordAck } from '../../server/gateway/conn-acks.ts';
 import { Conn, type ClientSocket } from '../../server/gateway/connection.ts';
 import { createMetrics } from '../../server/observability/metrics.ts';
 import { Presence } from '../../server/presence/presence.ts';
@@ -120,11 +121,10 @@ export class SimNode {
     const wasOpen = conn.state === 'open';
     conn.state = 'closed';
     if (wasOpen) {
-      const acks = conn.acks;
-      conn.acks = null;
+      const acks = conn.acks?.take();
       this.hub.removeConn(conn);
       this.presence.dropConn(conn);
-      if (acks?.size) await this.store.advanceCursors(conn.user, conn.device, acks).catch(() => {});
+      if (acks) await this.store.advanceCursors(conn.user, conn.device, acks).catch(() => {});
     }
     await this.presence.close(conn);
   }
@@ -132,10 +132,7 @@ export class SimNode {
   /** The gateway's `ack` (clamped to the head, coalesced until the connection closes). */
   async ack(c: SimConn, conv: string, seq: number): Promise<void> {
     const mark = await this.hub.clampToHead(c.conn, conv, seq);
-    if (!mark.epoch) return;
-    c.conn.acks ??= new Map();
-    const prev = c.conn.acks.get(conv);
-    if (!prev || prev.epoch !== mark.epoch || mark.seq > prev.seq) c.conn.acks.set(conv, mark);
+    recordAck(c.conn, conv, mark);
   }
 }
 

@@ -4,13 +4,16 @@
 // a device's ack after a graceful close; the store here is a seam that fails on purpose.
 import { describe, expect, it } from 'vitest';
 import { AckFlusher, CLOSED_ACK_RETRIES, CLOSED_ACK_RETRY_MS } from '../../server/gateway/ack-flusher.ts';
+import { recordAck } from '../../server/gateway/conn-acks.ts';
 import type { Conn } from '../../server/gateway/connection.ts';
 import type { CursorStore } from '../../server/store/cursors.ts';
 
 type Batch = Parameters<CursorStore['advanceCursorsBatch']>[0];
 
 function fakeConn(): Conn {
-  return { user: 'u1', device: 'd0', state: 'open', acks: new Map([['dm:u1:u2', { epoch: 'e1', seq: 7 }]]) } as unknown as Conn;
+  const conn = { user: 'u1', device: 'd0', state: 'open', acks: null } as unknown as Conn;
+  recordAck(conn, 'dm:u1:u2', { epoch: 'e1', seq: 7 });
+  return conn;
 }
 
 describe('AckFlusher and closed connections', () => {
@@ -26,7 +29,7 @@ describe('AckFlusher and closed connections', () => {
     await new Promise((r) => setTimeout(r, CLOSED_ACK_RETRY_MS * 2 + 300));
     expect(calls).toHaveLength(3);
     for (const b of calls) expect(b).toEqual([{ user: 'u1', device: 'd0', marks: new Map([['dm:u1:u2', { epoch: 'e1', seq: 7 }]]) }]);
-    expect(conn.acks).toBeNull();
+    expect(conn.acks?.due).toBe(0);
   });
 
   it('gives up after CLOSED_ACK_RETRIES more writes when the store keeps failing', async () => {
@@ -52,7 +55,7 @@ describe('AckFlusher and closed connections', () => {
     const conn = fakeConn();
     const flusher = new AckFlusher(store, new Set([conn]));
     const first = flusher.flushNow(conn);
-    conn.acks = new Map([['dm:u1:u3', { epoch: 'e1', seq: 3 }]]);
+    recordAck(conn, 'dm:u1:u3', { epoch: 'e1', seq: 3 });
     const second = flusher.flushNow(conn);
     conn.state = 'closed' as Conn['state'];
     const thrown: unknown[] = [];
@@ -77,6 +80,6 @@ describe('AckFlusher and closed connections', () => {
         ]),
       },
     ]);
-    expect(conn.acks).toBeNull();
+    expect(conn.acks?.due).toBe(0);
   });
 });

@@ -8,6 +8,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../server/config/config.ts';
+import { recordAck } from '../../server/gateway/conn-acks.ts';
 import type { Conn } from '../../server/gateway/connection.ts';
 import { Gateway, type GatewayDeps } from '../../server/gateway/gateway.ts';
 import { RateBuckets } from '../../server/gateway/rate.ts';
@@ -79,7 +80,7 @@ function setup(n: number, env: Record<string, string> = {}) {
   for (const [i, conn] of [...gw.connections()].entries()) {
     conn.identity = { user: `u${i}`, device: 'd', admin: false, expMs: Date.now() + 3_600_000 };
     conn.state = 'open';
-    conn.acks = new Map([[`g:c${i % 7}`, { epoch: 'E', seq: 10 + (i % 5) }]]);
+    recordAck(conn, `g:c${i % 7}`, { epoch: 'E', seq: 10 + (i % 5) });
     conns.push(conn);
   }
   return {
@@ -118,7 +119,7 @@ describe('ack flush', () => {
 
     // every ack reached its device's cursor, none is still held
     for (const [i, conn] of conns.entries()) {
-      expect(conn.acks?.size ?? 0).toBe(0);
+      expect(conn.acks?.due).toBe(0);
       expect(await store.cursorOf(`u${i}`, 'd', `g:c${i % 7}`)).toEqual({ epoch: 'E', seq: 10 + (i % 5) });
     }
     const writes = calls.filter((c) => c.label.startsWith('advanceCursors'));
@@ -143,27 +144,30 @@ describe('ack flush', () => {
     // round 1: the store is away; nothing is lost from the connections
     store.available = false;
     for (let t = 0; t < 22; t++) await vi.advanceTimersByTimeAsync(TICK_MS);
-    expect(a.acks?.get('g:c0')).toEqual({ epoch: 'E', seq: 10 });
-    expect(b.acks?.get('g:c1')).toEqual({ epoch: 'E', seq: 11 });
+    expect(a.acks?.pending()).toEqual(new Map([['g:c0', { epoch: 'E', seq: 10 }]]));
+    expect(b.acks?.pending()).toEqual(new Map([['g:c1', { epoch: 'E', seq: 11 }]]));
 
     // round 2: the writes start (the acks leave the connections), then newer acks arrive for a, then the store fails
     hold();
-    for (let t = 0; t < 22 && a.acks; t++) await vi.advanceTimersByTimeAsync(TICK_MS);
-    expect(a.acks).toBeNull();
-    a.acks = new Map([['g:c0', { epoch: 'E', seq: 25 }]]);
+    for (let t = 0; t < 22 && a.acks?.due; t++) await vi.advanceTimersByTimeAsync(TICK_MS);
+    expect(a.acks?.due).toBe(0);
+    recordAck(a, 'g:c0', { epoch: 'E', seq: 25 });
     release();
     await vi.advanceTimersByTimeAsync(0);
-    expect(a.acks.get('g:c0')).toEqual({ epoch: 'E', seq: 25 });
+    expect(a.acks?.pending()).toEqual(new Map([['g:c0', { epoch: 'E', seq: 25 }]]));
+    // b's write failed too, and nothing newer came: its ack is due again
+    expect(b.acks?.pending()).toEqual(new Map([['g:c1', { epoch: 'E', seq: 11 }]]));
     store.available = true;
     expect(await store.cursorOf('u0', 'd', 'g:c0')).toBeNull();
 
     // round 3: the store is back; each cursor gets the newest ack
-    for (let t = 0; t < 44 && (a.acks?.size || b.acks?.size); t++) await vi.advanceTimersByTimeAsync(TICK_MS);
+    for (let t = 0; t < 44 && (a.acks?.due || b.acks?.due); t++) await vi.advanceTimersByTimeAsync(TICK_MS);
     expect(await store.cursorOf('u0', 'd', 'g:c0')).toEqual({ epoch: 'E', seq: 25 });
     expect(await store.cursorOf('u1', 'd', 'g:c1')).toEqual({ epoch: 'E', seq: 11 });
 
-    // an older ack written later does not move a cursor back
-    a.acks = new Map([['g:c0', { epoch: 'E', seq: 20 }]]);
+    // an older ack than one written is not written again, and cannot move the cursor back
+    recordAck(a, 'g:c0', { epoch: 'E', seq: 20 });
+    expect(a.acks?.due).toBe(0);
     await gw.flushAcks(a);
     expect(await store.cursorOf('u0', 'd', 'g:c0')).toEqual({ epoch: 'E', seq: 25 });
     gw.stop();

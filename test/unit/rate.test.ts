@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RateBuckets } from '../../server/gateway/rate.ts';
+import { BUCKET_IDLE_MS, PRUNE_EVERY_MS, RateBuckets } from '../../server/gateway/rate.ts';
 
 describe('RateBuckets', () => {
   it('allows a burst, then the rate', () => {
@@ -27,12 +27,47 @@ describe('RateBuckets', () => {
     );
   });
 
-  it('keeps users apart and forgets idle full buckets', () => {
+  it('keeps users apart and forgets full buckets idle for BUCKET_IDLE_MS', () => {
     const b = new RateBuckets(1, 1);
     expect(b.take('a', 0)).toBe(true);
     expect(b.take('a', 0)).toBe(false);
     expect(b.take('b', 0)).toBe(true);
-    b.prune(10_000);
+    b.prune(BUCKET_IDLE_MS);
     expect(b.size).toBe(0);
+  });
+
+  // issue 10: a sender every 2 s at the defaults (50/s, burst 100) refilled in between, and a
+  // prune that dropped every full bucket made each send allocate a new one (promoted garbage)
+  it('keeps a full bucket that was used within BUCKET_IDLE_MS: a steady sender keeps one bucket', () => {
+    const b = new RateBuckets(50, 100);
+    for (let t = 0; t < 30_000; t += 2000) {
+      expect(b.take('a', t)).toBe(true);
+      b.prune(t + 1000);
+      expect(b.size).toBe(1);
+    }
+    b.prune(28_000 + BUCKET_IDLE_MS - PRUNE_EVERY_MS);
+    expect(b.size).toBe(1);
+    b.prune(28_000 + BUCKET_IDLE_MS);
+    expect(b.size).toBe(0);
+  });
+
+  it('prune walks the buckets at most once a PRUNE_EVERY_MS, however often it is called', () => {
+    const b = new RateBuckets(50, 100);
+    b.take('a', 0);
+    b.prune(BUCKET_IDLE_MS);
+    expect(b.size).toBe(0);
+    b.take('b', 0);
+    b.prune(BUCKET_IDLE_MS + PRUNE_EVERY_MS - 1);
+    expect(b.size).toBe(1);
+    b.prune(BUCKET_IDLE_MS + PRUNE_EVERY_MS);
+    expect(b.size).toBe(0);
+  });
+
+  it('a bucket not yet full is kept however long it was idle', () => {
+    const b = new RateBuckets(0.001, 5);
+    for (let i = 0; i < 5; i++) b.take('a', 0);
+    b.prune(2 * BUCKET_IDLE_MS);
+    expect(b.size).toBe(1);
+    expect(b.take('a', 2 * BUCKET_IDLE_MS)).toBe(false);
   });
 });
