@@ -61,6 +61,37 @@ describe('ConnAcks', () => {
     expect(acks.due).toBe(0);
   });
 
+  it('an older epoch’s failed write is not given back over a newer epoch’s mark written since', () => {
+    const acks = new ConnAcks();
+    acks.record('g:1', m('E', 10));
+    const old = acks.take()!;
+    acks.record('g:1', m('F', 2));
+    acks.take(); // written and confirmed
+    acks.giveBack(old);
+    expect(acks.due).toBe(0);
+    acks.record('g:1', m('F', 1));
+    expect(acks.due).toBe(0);
+  });
+
+  it(`keeps at most ConnAcks.KEPT (${ConnAcks.KEPT}) marks past a flush; a failed write of dropped ones gives them back`, () => {
+    const few = new ConnAcks();
+    for (let i = 0; i < ConnAcks.KEPT; i++) few.record(`g:${i}`, m('E', 5));
+    few.take();
+    few.record('g:0', m('E', 4));
+    expect(few.due).toBe(0); // kept: the older mark is known to be behind
+
+    const many = new ConnAcks();
+    for (let i = 0; i <= ConnAcks.KEPT; i++) many.record(`g:${i}`, m('E', 5));
+    const taken = many.take()!;
+    expect(taken.size).toBe(ConnAcks.KEPT + 1);
+    many.record('g:0', m('E', 4));
+    expect(many.pending()).toEqual(new Map([['g:0', m('E', 4)]])); // dropped: starts over
+    many.giveBack(taken);
+    expect(many.due).toBe(ConnAcks.KEPT + 1);
+    expect(many.pending().get('g:0')).toEqual(m('E', 5));
+    expect(many.pending().get(`g:${ConnAcks.KEPT}`)).toEqual(m('E', 5));
+  });
+
   it('recordAck creates a connection’s acks on its first mark only', () => {
     const conn = { acks: null as ConnAcks | null };
     recordAck(conn, 'g:1', m('', 3));
@@ -79,7 +110,9 @@ describe('ConnAcks', () => {
   // the highest seq acked, and never writes a seq nobody acked.
   it('property: every conversation’s cursor ends at its highest acked seq, whatever fails and in whatever order writes settle', () => {
     const op = fc.oneof(
-      fc.record({ k: fc.constant('ack' as const), conv: fc.constantFrom('g:1', 'g:2', 'g:3'), seq: fc.nat(30) }),
+      fc.record({ k: fc.constant('ack' as const), conv: fc.constantFrom(...Array.from({ length: 40 }, (_, i) => `g:${i}`)), seq: fc.nat(30) }),
+      // acks in more conversations than a connection keeps marks for (ConnAcks.KEPT)
+      fc.record({ k: fc.constant('burst' as const), seq: fc.nat(30) }),
       fc.record({ k: fc.constant('flush' as const) }),
       fc.record({ k: fc.constant('settle' as const), which: fc.nat(), ok: fc.boolean() }),
     );
@@ -97,10 +130,13 @@ describe('ConnAcks', () => {
             store.set(conv, Math.max(store.get(conv) ?? -1, mk.seq));
           }
         };
+        const ack = (conv: string, seq: number) => {
+          acks.record(conv, m('E', seq));
+          (acked.get(conv) ?? acked.set(conv, new Set()).get(conv)!).add(seq);
+        };
         for (const o of ops) {
-          if (o.k === 'ack') {
-            acks.record(o.conv, m('E', o.seq));
-            (acked.get(o.conv) ?? acked.set(o.conv, new Set()).get(o.conv)!).add(o.seq);
+          if (o.k === 'ack') ack(o.conv, o.seq); else if (o.k === 'burst') {
+            for (let i = 0; i < 40; i++) ack(`g:${i}`, o.seq);
           } else if (o.k === 'flush') {
             const t = acks.take();
             if (t) inFlight.push(t);

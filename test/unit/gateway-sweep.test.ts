@@ -11,7 +11,7 @@ import { loadConfig } from '../../server/config/config.ts';
 import { recordAck } from '../../server/gateway/conn-acks.ts';
 import type { Conn } from '../../server/gateway/connection.ts';
 import { Gateway, type GatewayDeps } from '../../server/gateway/gateway.ts';
-import { RateBuckets } from '../../server/gateway/rate.ts';
+import { BUCKET_IDLE_MS, PRUNE_EVERY_MS, RateBuckets } from '../../server/gateway/rate.ts';
 import { createMetrics } from '../../server/observability/metrics.ts';
 import { MemoryBroker } from '../../server/store/memory/memory-bus.ts';
 import { MemoryStore } from '../../server/store/memory/memory-store.ts';
@@ -58,6 +58,7 @@ function setup(n: number, env: Record<string, string> = {}) {
       return new Promise((resolve, reject) => held!.push(() => (async () => effect())().then(resolve, reject)));
     },
   });
+  const buckets = new RateBuckets(50, 100);
   const deps: GatewayDeps = {
     config: loadConfig({ JWT_SECRET: 'k'.repeat(32), ...env }),
     log: pino({ level: 'silent' }),
@@ -66,7 +67,7 @@ function setup(n: number, env: Record<string, string> = {}) {
     hub: {} as GatewayDeps['hub'],
     presence: {} as GatewayDeps['presence'],
     tokens: {} as GatewayDeps['tokens'],
-    buckets: new RateBuckets(50, 100),
+    buckets,
     metrics,
     nodeId: 'n1',
     maxConnections: 100_000,
@@ -85,6 +86,7 @@ function setup(n: number, env: Record<string, string> = {}) {
   }
   return {
     gw,
+    buckets,
     store,
     conns,
     sockets,
@@ -147,7 +149,7 @@ describe('ack flush', () => {
     expect(a.acks?.pending()).toEqual(new Map([['g:c0', { epoch: 'E', seq: 10 }]]));
     expect(b.acks?.pending()).toEqual(new Map([['g:c1', { epoch: 'E', seq: 11 }]]));
 
-    // round 2: the writes start (the acks leave the connections), then newer acks arrive for a, then the store fails
+    // round 2: the writes start (the acks are taken: no longer due), then newer acks arrive for a, then the store fails
     hold();
     for (let t = 0; t < 22 && a.acks?.due; t++) await vi.advanceTimersByTimeAsync(TICK_MS);
     expect(a.acks?.due).toBe(0);
@@ -155,7 +157,7 @@ describe('ack flush', () => {
     release();
     await vi.advanceTimersByTimeAsync(0);
     expect(a.acks?.pending()).toEqual(new Map([['g:c0', { epoch: 'E', seq: 25 }]]));
-    // b's write failed too, and nothing newer came: its ack is due again
+    // b's ack, whether its write had started and failed or not yet, is due as it was
     expect(b.acks?.pending()).toEqual(new Map([['g:c1', { epoch: 'E', seq: 11 }]]));
     store.available = true;
     expect(await store.cursorOf('u0', 'd', 'g:c0')).toBeNull();
@@ -165,11 +167,23 @@ describe('ack flush', () => {
     expect(await store.cursorOf('u0', 'd', 'g:c0')).toEqual({ epoch: 'E', seq: 25 });
     expect(await store.cursorOf('u1', 'd', 'g:c1')).toEqual({ epoch: 'E', seq: 11 });
 
-    // an older ack than one written is not written again, and cannot move the cursor back
+    // an older ack than one written is not due: nothing is written for it
     recordAck(a, 'g:c0', { epoch: 'E', seq: 20 });
     expect(a.acks?.due).toBe(0);
-    await gw.flushAcks(a);
-    expect(await store.cursorOf('u0', 'd', 'g:c0')).toEqual({ epoch: 'E', seq: 25 });
+    gw.stop();
+  });
+});
+
+describe('send buckets', () => {
+  it('the sweep forgets a full bucket once it was idle BUCKET_IDLE_MS, not before', async () => {
+    const { gw, buckets } = setup(3);
+    gw.start();
+    const t0 = Date.now();
+    expect(buckets.take('u0', t0)).toBe(true);
+    await vi.advanceTimersByTimeAsync(BUCKET_IDLE_MS - 2 * PRUNE_EVERY_MS);
+    expect(buckets.size).toBe(1);
+    await vi.advanceTimersByTimeAsync(2 * PRUNE_EVERY_MS + TICK_MS);
+    expect(buckets.size).toBe(0);
     gw.stop();
   });
 });
