@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { ConvChannel, type ChannelIO } from './channel.ts';
 import { CoalescedWork } from '../util/coalesced.ts';
 import { Semaphore } from '../util/semaphore.ts';
+import { nextTurn } from '../util/next-turn.ts';
 import { statesInBatches } from '../store/batched-states.ts';
 import { cursorOfOtherEpoch, ownCursor, owedAfter, type Owed } from './cursor.ts';
 
@@ -60,8 +61,6 @@ function sendGap(conn: Conn, conv: string, from: number, to: number, trimmed: bo
   if (conn.captured) capturing?.out(conn, { t: 'gap', conv, from, to, trimmed });
   conn.send(encode.gap(conv, from, to, trimmed));
 }
-
-const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Delivery on one node: which local connections hold which conversations, the ordering

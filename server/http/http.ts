@@ -20,6 +20,7 @@ import type { RedisLinks } from '../store/links.ts';
 import type { Stores } from '../store/stores.ts';
 import { statesInBatches } from '../store/batched-states.ts';
 import type { Semaphore } from '../util/semaphore.ts';
+import { settledResources } from '../util/next-turn.ts';
 import { capturing, noteHttp } from '../capture/capture.ts';
 
 /** PROTOCOL.md "HTTP": REST routes, health, metrics, and (DEBUG_ROUTES=1) leak-check helpers. */
@@ -204,6 +205,9 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
     }
     if (operator && d.config.DEBUG_ROUTES && parts[0] === 'debug') {
       if (method === 'POST' && path === '/debug/gc') {
+        // read once this turn's queued immediates have run (next-turn.ts), before the GCs so
+        // that nothing runs between them and the heap figures
+        const activeResources = await settledResources();
         v8.setFlagsFromString('--expose-gc');
         const gc = vm.runInNewContext('gc') as (opts?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
         gc();
@@ -230,7 +234,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
           httpSockets: d.httpSockets(),
           connections: d.gateway().connectionCount,
           connectionsOpened: d.gateway().connectionsOpened,
-          activeResources: process.getActiveResourcesInfo(),
+          activeResources,
           ...d.backlog(),
         });
       }
