@@ -49,8 +49,8 @@ export function redisStores(links: RedisLinks, config: Config): Stores {
   return {
     log: new RedisConversationLog(links.cmd, { retentionMaxMsgs: config.RETENTION_MAX_MSGS, retentionMs: config.RETENTION_MS, dedupeTtlMs: config.DEDUPE_TTL_MS, newConversationsPerMinute: config.NEW_CONVERSATIONS_PER_MINUTE, reclaimAddGraceMs: 2 * config.STORE_TIMEOUT_MS }, links.fast),
     cursors: new RedisCursorStore(links.cmd, links.fast),
-    groups: new RedisGroupStore(links.cmd, { groupMax: config.GROUP_MAX, maxGroupsPerUser: config.MAX_GROUPS_PER_USER }),
-    presence: new RedisPresenceStore(links.cmd),
+    groups: new RedisGroupStore(links.cmd, { groupMax: config.GROUP_MAX, maxGroupsPerUser: config.MAX_GROUPS_PER_USER }, links.fast),
+    presence: new RedisPresenceStore(links.cmd, links.fast),
     bus: new RedisBusLink(links, keys.busChannel()),
   };
 }

@@ -177,10 +177,13 @@ export class Hub {
   }
 
   private async syncConvs(conn: Conn, attaches: readonly Attaching[]): Promise<void> {
-    const convs = await this.syncReads.run(() => this.store.groups.userConvs(conn.user));
+    // The device's cursors are read with the index, not after it: a cursor read earlier is
+    // at most older, so at most more is replayed (the states' read was never ordered after
+    // the cursors' either, on another link), and a connect waits one round trip less.
+    const [convs, cursors] = await this.syncReads.run(() => Promise.all([this.store.groups.userConvs(conn.user), this.store.cursors.cursors(conn.user, conn.device)]));
     const pinned = convs.map((c) => this.pin(c));
     try {
-      const [states, cursors] = await Promise.all([this.readStates(convs, pinned, (cs) => statesInBatches(this.store.log, this.syncReads, conn.user, cs)), this.syncReads.run(() => this.store.cursors.cursors(conn.user, conn.device))]);
+      const states = await this.readStates(convs, pinned, (cs) => statesInBatches(this.store.log, this.syncReads, conn.user, cs));
       // closed while the reads ran: its close has left the hub already (removeConn), so
       // nothing would ever take off what is attached from here on
       if (!conn.isOpen) return;

@@ -1,7 +1,8 @@
 // The store seams' contracts (server/store/{log,cursors,groups,presence-store}.ts), one
-// suite run against both implementations: Redis (a real redis-server, the production
-// scripts) and memory (what the in-process core tests stand on). If the two ever
-// disagree, the in-process tests stop meaning anything; this suite is what says so.
+// suite run against every implementation: Redis (a real redis-server, the production
+// scripts; on the command link alone, and with the lean link as a node runs them) and
+// memory (what the in-process core tests stand on). If they ever disagree, the in-process
+// tests stop meaning anything; this suite is what says so.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { RedisCursorStore } from '../../server/store/redis/redis-cursors.ts';
 import { RedisGroupStore } from '../../server/store/redis/redis-groups.ts';
 import { RedisConversationLog } from '../../server/store/redis/redis-log.ts';
 import { RedisPresenceStore } from '../../server/store/redis/redis-presence.ts';
+import { hotScripts, ScriptLink } from '../../server/store/redis/script-link.ts';
 import type { Stores } from '../../server/store/stores.ts';
 import { waitUntil } from '../helpers/procs.ts';
 import { startRedis, type RedisHandle } from '../helpers/redis.ts';
@@ -41,23 +43,37 @@ const clients: Redis[] = [];
 beforeAll(async () => {
   redis = await startRedis();
 }, 60_000);
+const links: ScriptLink[] = [];
 afterAll(async () => {
+  for (const l of links) l.close();
   for (const c of clients) c.disconnect();
   await redis?.cleanup();
 });
 
-async function redisImpl(): Promise<Impl> {
+/**
+ * The Redis stores; `withLean`: with the lean link too (script-link.ts), as a node runs them,
+ * so what it serves (the hot scripts, the connect's commands) keeps the contract as well.
+ */
+async function redisImpl(withLean = false): Promise<Impl> {
   const cmd = new Redis(redis.url);
   const sub = new Redis(redis.url);
   clients.push(cmd, sub);
+  let fast: ScriptLink | null = null;
+  if (withLean) {
+    const link = new ScriptLink(redis.url, 2000, Object.values(hotScripts), 'imstorm-fast-contract');
+    fast = link;
+    link.start();
+    links.push(link);
+    await waitUntil(() => link.isReady || null, { timeoutMs: 5000, what: 'the lean link ready' });
+  }
   const got: string[] = [];
   sub.on('message', (_ch, text: string) => got.push(text));
   await sub.subscribe(keys.busChannel());
   // one client at a time here: a short grace keeps the reclaim timings of the contract readable
   const limits = { retentionMaxMsgs: 1000, retentionMs: 3_600_000, dedupeTtlMs: 3_600_000, reclaimAddGraceMs: 100 };
   return {
-    stores: { log: new RedisConversationLog(cmd, limits), cursors: new RedisCursorStore(cmd), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }), presence: new RedisPresenceStore(cmd) },
-    limitedLog: (l) => ({ log: new RedisConversationLog(cmd, { ...limits, ...l }), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }) }),
+    stores: { log: new RedisConversationLog(cmd, limits, fast), cursors: new RedisCursorStore(cmd, fast), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }, fast), presence: new RedisPresenceStore(cmd, fast) },
+    limitedLog: (l) => ({ log: new RedisConversationLog(cmd, { ...limits, ...l }, fast), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }, fast) }),
     reclaimingLog(l) {
       const other = new Redis(redis.url, { db: 1 });
       clients.push(other);
@@ -109,7 +125,8 @@ const sendReq = (conv: string, sender: string, cmid: string, body = 'hi') => ({
 });
 
 describe.each([
-  ['redis', redisImpl],
+  ['redis', () => redisImpl()],
+  ['redis with the lean link', () => redisImpl(true)],
   ['memory', memoryImpl],
 ])('store contract: %s', (_name, make) => {
   let impl: Impl;

@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import { keys } from '../../server/store/keys.ts';
 import { RedisConversationLog } from '../../server/store/redis/redis-log.ts';
 import { RedisCursorStore } from '../../server/store/redis/redis-cursors.ts';
+import { RedisGroupStore } from '../../server/store/redis/redis-groups.ts';
+import { RedisPresenceStore } from '../../server/store/redis/redis-presence.ts';
 import { hotScripts, ScriptLink } from '../../server/store/redis/script-link.ts';
 import { storeError } from '../../server/store/redis/scripts.ts';
 import { sleep } from '../helpers/procs.ts';
@@ -108,6 +110,48 @@ describe('ScriptLink', () => {
     expect(stateCalls(fastAddr)).toHaveLength(2);
     // on the command link, the XRANGE first
     expect((watch.byAddr.get(cmdAddr) ?? []).map((w) => w[0]!.toLowerCase()).filter((c) => c !== 'client')).toEqual(['xrange', 'evalsha']);
+  });
+
+  // issue 10, the connect storm: a connect's registration and its sync's reads were four
+  // ioredis commands, about 70 µs of the node's CPU a connect
+  it("a connect's commands run on the lean link with the answers of the command link: SADD before conn-open in one write, HKEYS, HGETALL", async () => {
+    const { redis, cmd, link } = await setup();
+    await cmd.client('SETNAME', 'imstorm-cmd-test');
+    const [u, peer] = [uid('cu'), uid('cp')];
+    const fastLog = new RedisConversationLog(cmd, limits, link);
+    const { epoch } = await fastLog.send(dmReq(u, peer, 'c1'));
+    const conv = dm(u, peer);
+    const lean = { presence: new RedisPresenceStore(cmd, link), groups: new RedisGroupStore(cmd, { groupMax: 10, maxGroupsPerUser: 10 }, link), cursors: new RedisCursorStore(cmd, link) };
+    const slow = { presence: new RedisPresenceStore(cmd), groups: new RedisGroupStore(cmd, { groupMax: 10, maxGroupsPerUser: 10 }), cursors: new RedisCursorStore(cmd) };
+    await slow.cursors.advanceCursors(u, 'd1', new Map([[conv, { epoch, seq: 1 }], ['g:other', { epoch: 'e9', seq: 7 }]]));
+
+    const addrOf = async (name: string) => /\baddr=(\S+)/.exec(String(await cmd.client('LIST')).split('\n').find((l) => l.includes(`name=${name} `))!)![1]!;
+    const [fastAddr, cmdAddr] = [await addrOf('imstorm-fast-test'), await addrOf('imstorm-cmd-test')];
+    const watch = await monitor(redis.port);
+    cleanups.push(() => watch.stop());
+    const sock = (link as unknown as { sock: net.Socket }).sock;
+    const calls = watchSyscalls(sock);
+    const reg = { user: u, connId: 'k1', device: 'd1', incarnation: uid('inc'), generation: 1 };
+    expect(await lean.presence.openConn(reg, 5, 'hello')).toEqual([]);
+    expect(calls, 'SADD and EVALSHA leave in one write').toEqual([1]);
+    expect(await lean.groups.userConvs(u)).toEqual(await slow.groups.userConvs(u));
+    expect(await lean.cursors.cursors(u, 'd1')).toEqual(await slow.cursors.cursors(u, 'd1'));
+    expect([...(await lean.cursors.cursors(u, 'd1')).keys()].sort()).toEqual([conv, 'g:other'].sort());
+    expect(await lean.cursors.cursors(u, 'nodevice')).toEqual(new Map());
+    expect(await lean.groups.userConvs(uid('nobody'))).toEqual([]);
+    await sleep(50);
+    const words = (addr: string) => (watch.byAddr.get(addr) ?? []).map((w) => w[0]!.toLowerCase());
+    expect(words(fastAddr)).toEqual(['sadd', 'evalsha', 'hkeys', 'hgetall', 'hgetall', 'hgetall', 'hkeys']);
+    expect(words(cmdAddr)).toEqual(['hkeys', 'hgetall']);
+    expect(await cmd.sismember(keys.nodeConns(reg.incarnation), `${u}\tk1`)).toBe(1);
+    expect(await cmd.hget(keys.conns(u), 'k1')).toBe(`${reg.incarnation}#1|d1`);
+
+    // a SADD Redis refuses fails the open, though the script behind it ran: the caller
+    // removes the registration (presence.ts close of an unconfirmed open)
+    const broken = { ...reg, connId: 'k2', device: 'd2', incarnation: uid('inc') };
+    await cmd.set(keys.nodeConns(broken.incarnation), 'not a set');
+    expect(storeError(await rejection(lean.presence.openConn(broken, 5, 'hello'))).code).toBe('internal');
+    expect(await cmd.hget(keys.conns(u), 'k2')).toBe(`${broken.incarnation}#1|d2`);
   });
 
   it('arguments of every byte-length class and multi-byte UTF-8 reach Redis byte for byte', async () => {

@@ -3,7 +3,7 @@ import type { ConvMark, CursorStore, DeviceMarks, StoredMark } from '../cursors.
 import { holdForTurn } from '../../util/turn-cork.ts';
 import { parseMark, ScriptedStore, storeCall } from './scripts.ts';
 import { strOfRoom, strRoom, UINT_ROOM } from './resp-batch.ts';
-import { hotScripts, type ArgEncoder } from './script-link.ts';
+import { hotScripts, leanCommands, type ArgEncoder } from './script-link.ts';
 
 /**
  * A device's `cursors-advance` arguments: its key, written from its parts (keys.ts keyParts),
@@ -46,6 +46,16 @@ export class RedisCursorStore extends ScriptedStore implements CursorStore {
   private marks(key: string): Promise<Map<string, StoredMark>> {
     return storeCall(async () => {
       const out = new Map<string, StoredMark>();
+      const lean = this.lean(leanCommands.hgetall, [key]);
+      if (lean) {
+        // HGETALL as RESP gives it: field, value, field, value…
+        const flat = (await lean) as string[];
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          const m = parseMark(flat[i + 1]);
+          if (m) out.set(flat[i]!, m);
+        }
+        return out;
+      }
       for (const [conv, v] of Object.entries(await this.redis.hgetall(key))) {
         const m = parseMark(v);
         if (m) out.set(conv, m);

@@ -4,6 +4,7 @@ import { keys } from '../keys.ts';
 import type { GroupInfo, GroupStore } from '../groups.ts';
 import { MEMBERSHIPS_KEPT } from '../log.ts';
 import { newEpoch, ScriptedStore, storeCall } from './scripts.ts';
+import { leanCommands, type ScriptLink } from './script-link.ts';
 
 export interface GroupLimits {
   groupMax: number;
@@ -19,14 +20,15 @@ export class RedisGroupStore extends ScriptedStore implements GroupStore {
   private readonly groupMax: number;
   private readonly maxGroupsPerUser: number;
 
-  constructor(redis: Redis, limits: GroupLimits) {
-    super(redis);
+  constructor(redis: Redis, limits: GroupLimits, fast: ScriptLink | null = null) {
+    super(redis, fast);
     this.groupMax = limits.groupMax;
     this.maxGroupsPerUser = limits.maxGroupsPerUser;
   }
 
   userConvs(user: string): Promise<string[]> {
-    return storeCall(() => this.redis.hkeys(keys.userConvs(user)));
+    const key = keys.userConvs(user);
+    return storeCall(() => (this.lean(leanCommands.hkeys, [key]) as Promise<string[]> | null) ?? this.redis.hkeys(key));
   }
 
   async forgetConvs(user: string, convs: readonly string[]): Promise<void> {

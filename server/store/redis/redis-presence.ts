@@ -1,15 +1,33 @@
 import { keys } from '../keys.ts';
 import type { PresenceState, PresenceStore, Registration } from '../presence-store.ts';
+import type { Redis } from 'ioredis';
 import { ScriptedStore, storeCall } from './scripts.ts';
+import { leanCommands, type ScriptLink } from './script-link.ts';
 
 /** PresenceStore on Redis: leases in one slot, registrations and status in each user's, a registry per incarnation. */
 export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
 
+  constructor(redis: Redis, fast: ScriptLink | null = null) {
+    super(redis, fast);
+  }
+
+  /**
+   * The node's set of its connections holds this one before its registration exists, so a
+   * sweep after this node died finds it (another slot: never in the script). On the lean
+   * link both leave in one write, in that order, and Redis runs them in it; a SADD that
+   * failed fails the open (the caller then removes whatever the script wrote: presence.ts).
+   */
   openConn(reg: Registration, maxDevices: number, mode: 'hello' | 'reregister'): Promise<string[] | null> {
     const member = `${reg.user}\t${reg.connId}`;
     return storeCall(async () => {
-      await this.redis.sadd(keys.nodeConns(reg.incarnation), member);
-      const res = (await this.scripts['conn-open'](keys.conns(reg.user), keys.presence(reg.user), this.channel, reg.user, reg.connId, `${reg.incarnation}#${reg.generation}`, reg.device, maxDevices, mode)) as string[];
+      const args = [keys.conns(reg.user), keys.presence(reg.user), this.channel, reg.user, reg.connId, `${reg.incarnation}#${reg.generation}`, reg.device, maxDevices, mode];
+      const added = this.lean(leanCommands.sadd, [keys.nodeConns(reg.incarnation), member]);
+      let res: string[];
+      if (added) res = (await Promise.all([added, this.hot('conn-open', args)]))[1] as string[];
+      else {
+        await this.redis.sadd(keys.nodeConns(reg.incarnation), member);
+        res = (await this.scripts['conn-open'](...args)) as string[];
+      }
       if (res[0] === 'too_many_devices' || res[0] === 'superseded') {
         await this.redis.srem(keys.nodeConns(reg.incarnation), member);
         return null;

@@ -29,7 +29,7 @@ interface Pending {
   batch: EachAnswer | null;
   index: number;
   deadline: number;
-  /** what to send again as EVAL on NOSCRIPT; null: none (handshake commands, or already retried) */
+  /** what to send again as EVAL on NOSCRIPT; null: none (plain and handshake commands, or already retried) */
   retry: { s: LeanScript; n: number; rest: EncodedBytes } | null;
 }
 
@@ -95,15 +95,36 @@ export function leanScript(name: string, numberOfKeys: number): LeanScript {
   return { sha, lua, numberOfKeys, shaHead: RespBatch.words('EVALSHA', sha, String(numberOfKeys)), evalHead: RespBatch.words('EVAL', lua, String(numberOfKeys)) };
 }
 
-/** The scripts this link runs: the 1:1 path's per-message ones. */
+/** The scripts this link runs: the 1:1 path's per-message ones, and the connect's. */
 export const hotScripts = {
   send: leanScript('send', 5),
   'cursors-advance': leanScript('cursors-advance', 1),
   // conversation states read without a log read ordered before them (redis-log.ts states:
   // a connect's, an attach's, an ack clamp's, a resync's); those after one stay on the command link
   'conv-state': leanScript('conv-state', 3),
+  // a connect's registration (redis-presence.ts openConn)
+  'conn-open': leanScript('conn-open', 2),
 } as const;
 export type HotScript = keyof typeof hotScripts;
+
+/** A plain command's name, encoded once (`command`). */
+export interface LeanCommand {
+  readonly name: string;
+  readonly head: Buffer;
+}
+
+const leanCommand = (name: string): LeanCommand => ({ name, head: RespBatch.words(name) });
+
+/**
+ * The plain commands a connect sends besides its scripts (issue 10, the connect storm: on
+ * ioredis these four commands cost about 70 µs of the node's CPU a connect, with their
+ * garbage): its registration's SADD, then the sync's HKEYS and HGETALL.
+ */
+export const leanCommands = {
+  sadd: leanCommand('SADD'),
+  hkeys: leanCommand('HKEYS'),
+  hgetall: leanCommand('HGETALL'),
+} as const;
 
 export class ScriptLink {
   private sock: net.Socket | null = null;
@@ -167,6 +188,16 @@ export class ScriptLink {
     if (!this.writable()) return Promise.reject(new Error('Connection is closed.'));
     const rest = this.out.command(3, s.shaHead, args);
     return this.expect({ s, n: args.length + 3, rest });
+  }
+
+  /**
+   * One plain command (`leanCommands`), answered as redis-parser reads it: strings, numbers,
+   * arrays (HGETALL's flat). Only while isReady; never sent again.
+   */
+  command(c: LeanCommand, args: readonly (string | number)[]): Promise<unknown> {
+    if (!this.writable()) return Promise.reject(new Error('Connection is closed.'));
+    this.out.command(1, c.head, args);
+    return this.expect(null);
   }
 
   /** One EVALSHA of `s` with `enc`'s arguments for `item`, written straight into the batch; only while isReady. */

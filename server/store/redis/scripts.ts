@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { ProtocolError } from '../../protocol/codes.ts';
 import { keys } from '../keys.ts';
 import { loadLua } from './lua-source.ts';
-import { argsOf, hotScripts, type ArgEncoder, type HotScript, type ScriptLink } from './script-link.ts';
+import { argsOf, hotScripts, type ArgEncoder, type HotScript, type LeanCommand, type ScriptLink } from './script-link.ts';
 
 /**
  * The store's Lua scripts, one file each in ./lua, read once at start. A line
@@ -110,6 +110,12 @@ export abstract class ScriptedStore {
   protected hot(name: HotScript, args: (string | number)[]): Promise<unknown> {
     const fast = this.fast;
     return fast?.isReady ? fast.call(hotScripts[name], args) : this.scripts[name](...args);
+  }
+
+  /** A plain command on the lean link while it is ready; null: not ready (the caller uses ioredis). */
+  protected lean(c: LeanCommand, args: readonly (string | number)[]): Promise<unknown> | null {
+    const fast = this.fast;
+    return fast?.isReady ? fast.command(c, args) : null;
   }
 
   /** A hot script with `enc`'s arguments for `item`: written straight into the lean link's batch while it is ready, else an array for ioredis. */
