@@ -25,13 +25,20 @@ function connectOne(url: string, token: string): Promise<void> {
     sockets.push(ws);
     const timer = setTimeout(() => reject(new Error(`no synced within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
     ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, token })));
+    let refused = '';
     ws.on('message', (d) => {
-      if (d.toString().includes('"t":"synced"')) {
+      const text = d.toString();
+      if (text.includes('"t":"synced"')) {
         clearTimeout(timer);
         resolve();
-      }
+      } else if (text.includes('"t":"error"')) refused = text;
     });
     ws.on('error', reject);
+    // a handshake the server refused (an `error` frame, then its close): named, not waited out
+    ws.on('close', (code, reason) => {
+      clearTimeout(timer);
+      reject(new Error(`closed ${code}${reason.length ? ` (${reason.toString()})` : ''} before synced${refused ? `, after ${refused}` : ''}`));
+    });
   });
 }
 

@@ -1,0 +1,53 @@
+// The bench's raw-ws client process (harness/bench/raw-clients.ts) against real sockets: a
+// handshake the server refuses is reported at once with its close code, reason and error
+// frame, not waited out as "no synced within 30000 ms" (two 100k idle runs ended on that
+// message with nothing to say why).
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import type { RawClientsReply } from '../../harness/bench/raw-clients.ts';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const fn of cleanups.splice(0)) fn();
+});
+
+async function serve(onHello: (ws: import('ws').WebSocket, n: number) => void): Promise<string> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  cleanups.push(() => wss.close());
+  let n = 0;
+  wss.on('connection', (ws) => ws.once('message', () => onHello(ws, n++)));
+  await new Promise((r) => wss.once('listening', r));
+  return `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
+}
+
+function connect(url: string, users: string[]): Promise<{ reply: RawClientsReply; ms: number }> {
+  const child = fork(path.resolve('harness/bench/raw-clients.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  cleanups.push(() => child.kill('SIGKILL'));
+  const t0 = Date.now();
+  child.send({ type: 'connect', urls: [url], secret: 's'.repeat(32), users, concurrency: 2 });
+  return new Promise((resolve) => child.once('message', (reply: RawClientsReply) => resolve({ reply, ms: Date.now() - t0 })));
+}
+
+describe('raw-clients', () => {
+  it('names a refused handshake (close code, reason, the error frame) at once', async () => {
+    const url = await serve((ws, n) => {
+      if (n < 2) ws.send(JSON.stringify({ t: 'synced' }));
+      else {
+        ws.send(JSON.stringify({ t: 'error', code: 'unavailable', msg: 'the store is unavailable; try again later' }));
+        ws.close(1013, 'store unavailable');
+      }
+    });
+    const { reply, ms } = await connect(url, ['u0', 'u1', 'u2']);
+    expect(reply.type).toBe('fatal');
+    expect(reply.type === 'fatal' && reply.message).toMatch(/^closed 1013 \(store unavailable\) before synced, after .*"code":"unavailable"/);
+    expect(ms).toBeLessThan(15_000);
+  });
+
+  it('answers connected once every client is synced', async () => {
+    const url = await serve((ws) => ws.send(JSON.stringify({ t: 'synced' })));
+    const { reply } = await connect(url, ['a', 'b', 'c', 'd']);
+    expect(reply).toMatchObject({ type: 'connected', open: 4 });
+  });
+});
