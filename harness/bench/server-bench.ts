@@ -123,6 +123,7 @@ async function rawClientMemory(users: string[], urls: string[]): Promise<{ rss: 
     const connected = await next();
     if (connected.type !== 'connected') throw new Error('raw ws clients: unexpected reply');
     if (connected.open !== users.length) throw new Error(`raw ws clients: ${connected.open} of ${users.length} open`);
+    if (connected.retried) log(`raw ws clients: ${connected.retried} handshakes refused 1013 (try again later) and tried again`);
     // as long as the fleet's devices stayed connected before its finish
     await sleep(3000);
     cmd({ type: 'measure' });
@@ -226,7 +227,11 @@ try {
   log(`  its RSS: JS heap committed ${perConn.heapCommittedKiB} KiB (young generation ${perConn.youngKiB}), external ${perConn.externalKiB} KiB, the rest (native: sockets, libuv, malloc) ${perConn.otherNativeKiB} KiB, of which malloc's brk heap ${perConn.mallocHeapKiB} KiB`);
   await sleep(2000);
   const perProcess = Math.ceil(n / processes);
-  const raw = await rawClientMemory(Array.from({ length: perProcess }, (_, i) => user(i)), nodes.map((x) => x.wsUrl));
+  const raw = await rawClientMemory(Array.from({ length: perProcess }, (_, i) => user(i)), nodes.map((x) => x.wsUrl)).catch((err: unknown) => {
+    // a handshake the nodes refused: what they logged says why
+    for (const x of nodes) log(`${x.nodeId}'s last log lines:\n${x.tail(8)}`);
+    throw err;
+  });
   const rawKiB = +(raw.rss / 1024).toFixed(2);
   const rawHeapKiB = +(raw.heap / 1024).toFixed(2);
   const kib = (b: number) => +(b / 1024).toFixed(2);

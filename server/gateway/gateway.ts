@@ -449,6 +449,8 @@ export class Gateway {
       if (conn.state === 'closed') return;
       replaced = await this.d.presence.open(conn);
     } catch (err) {
+      // the client hears only `unavailable`; the operator needs what failed (a timeout, a lapsed lease, a refused command)
+      this.d.log.warn({ err: err instanceof Error ? err.message : String(err), conn: conn.id }, 'connect registration failed');
       this.sendError(conn, frame.id, 'unavailable', 'the store is unavailable; try again later');
       return this.close(conn, CloseCode.tryAgainLater, 'store unavailable');
     } finally {

@@ -9,7 +9,7 @@
 // test's process (harness/util/tcp-relay.ts), with STORE_TIMEOUT_MS 400. The hello's store
 // call (presence.open) is answered before the node sends `welcome`; right after `welcome` the
 // node starts the sync, which needs at least three Redis round trips one after another (the
-// user's conversations, then their states and the device's cursors, then the backlog range).
+// user's conversations and the device's cursors, then the states, then the backlog range).
 // The relay is stalled (both directions paused, sockets kept open: a link that stops moving)
 // synchronously in the client's handler of `welcome`. Every round trip is forwarded by this
 // process's event loop, and `welcome` was written by the node no later than the sync's first
