@@ -22,6 +22,15 @@ async function serve(onHello: (ws: import('ws').WebSocket, n: number) => void): 
   return `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
 }
 
+const synced = (ws: import('ws').WebSocket) => ws.send(JSON.stringify({ t: 'synced' }));
+
+/** An `error` frame, then the close, as the node refuses a handshake: 1013 store unavailable, 1008 unauthorized. */
+function refuse(ws: import('ws').WebSocket, close: 1013 | 1008): void {
+  if (close === 1013) ws.send(JSON.stringify({ t: 'error', code: 'unavailable', msg: 'the store is unavailable; try again later' }));
+  else ws.send(JSON.stringify({ t: 'error', code: 'unauthorized', msg: 'invalid token' }));
+  ws.close(close, close === 1013 ? 'store unavailable' : 'unauthorized');
+}
+
 function connect(url: string, users: string[]): Promise<{ reply: RawClientsReply; ms: number }> {
   const child = fork(path.resolve('harness/bench/raw-clients.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   cleanups.push(() => child.kill('SIGKILL'));
@@ -32,37 +41,20 @@ function connect(url: string, users: string[]): Promise<{ reply: RawClientsReply
 
 describe('raw-clients', () => {
   it('tries a handshake closed 1013 again, as a real client would, and counts it', async () => {
-    const url = await serve((ws, n) => {
-      if (n !== 1) return void ws.send(JSON.stringify({ t: 'synced' }));
-      ws.send(JSON.stringify({ t: 'error', code: 'unavailable', msg: 'the store is unavailable; try again later' }));
-      ws.close(1013, 'store unavailable');
-    });
+    const url = await serve((ws, n) => (n !== 1 ? synced(ws) : refuse(ws, 1013)));
     const { reply } = await connect(url, ['u0', 'u1', 'u2']);
     expect(reply).toMatchObject({ type: 'connected', open: 3, retried: 1 });
   });
 
-
   it('names a refused handshake (close code, reason, the error frame): at once for 1008, after its retries for 1013', async () => {
-    const url = await serve((ws, n) => {
-      if (n < 2) ws.send(JSON.stringify({ t: 'synced' }));
-      else {
-        ws.send(JSON.stringify({ t: 'error', code: 'unauthorized', msg: 'invalid token' }));
-        ws.close(1008, 'unauthorized');
-      }
-    });
+    const url = await serve((ws, n) => (n < 2 ? synced(ws) : refuse(ws, 1008)));
     const refused = await connect(url, ['u0', 'u1', 'u2']);
     expect(refused.reply.type === 'fatal' && refused.reply.message).toMatch(/^closed 1008 \(unauthorized\) before synced, after .*"code":"unauthorized"/);
     expect(refused.ms).toBeLessThan(5_000);
   });
 
   it('gives up on a server that keeps answering 1013, naming it', async () => {
-    const url = await serve((ws, n) => {
-      if (n < 2) ws.send(JSON.stringify({ t: 'synced' }));
-      else {
-        ws.send(JSON.stringify({ t: 'error', code: 'unavailable', msg: 'the store is unavailable; try again later' }));
-        ws.close(1013, 'store unavailable');
-      }
-    });
+    const url = await serve((ws, n) => (n < 2 ? synced(ws) : refuse(ws, 1013)));
     const { reply, ms } = await connect(url, ['u0', 'u1', 'u2']);
     expect(reply.type).toBe('fatal');
     expect(reply.type === 'fatal' && reply.message).toMatch(/^closed 1013 \(store unavailable\) before synced, after .*"code":"unavailable"/);
@@ -71,7 +63,7 @@ describe('raw-clients', () => {
   });
 
   it('answers connected once every client is synced', async () => {
-    const url = await serve((ws) => ws.send(JSON.stringify({ t: 'synced' })));
+    const url = await serve(synced);
     const { reply } = await connect(url, ['a', 'b', 'c', 'd']);
     expect(reply).toMatchObject({ type: 'connected', open: 4 });
   });
