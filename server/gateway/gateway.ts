@@ -449,8 +449,7 @@ export class Gateway {
       if (conn.state === 'closed') return;
       replaced = await this.d.presence.open(conn);
     } catch (err) {
-      // the client hears only `unavailable`; the operator needs what failed (a timeout, a lapsed lease, a refused command)
-      this.d.log.warn({ err: err instanceof Error ? err.message : String(err), conn: conn.id }, 'connect registration failed');
+      this.registrationFailed(conn, err);
       this.sendError(conn, frame.id, 'unavailable', 'the store is unavailable; try again later');
       return this.close(conn, CloseCode.tryAgainLater, 'store unavailable');
     } finally {
@@ -490,6 +489,25 @@ export class Gateway {
     });
     for (const t of early) this.onText(conn, t);
     await sync;
+  }
+
+  /** failed registrations since the last line logged about them, and when that was */
+  private readonly registrationFailures = { n: 0, loggedAt: 0 };
+
+  /**
+   * The client hears only `unavailable`; the operator needs what failed (a timeout, a dropped
+   * link, a lapsed lease, a refused command): one line a second at most, with how many failed
+   * since the last (a Redis outage fails every connect of every retrying client).
+   */
+  private registrationFailed(conn: Conn, err: unknown): void {
+    const f = this.registrationFailures;
+    f.n++;
+    const now = Date.now();
+    if (now - f.loggedAt < 1000) return;
+    const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
+    this.d.log.warn({ err: cause instanceof Error ? cause.message : String(cause), failures: f.n, conn: conn.id }, 'connect registrations failed (failures: since the last such line)');
+    f.n = 0;
+    f.loggedAt = now;
   }
 
   /** Handles one request but `send`; resolves once its final reply reached the socket (pacing counts on it). */

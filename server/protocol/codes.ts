@@ -16,8 +16,9 @@ export type ErrorCode = keyof typeof errorCodes;
 /** An expected, answerable failure: becomes an `error` frame or an HTTP error body. */
 export class ProtocolError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
+  /** `cause`: what failed underneath (a store error the client hears only as `unavailable`), for the node's log */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.code = code;
   }
 }

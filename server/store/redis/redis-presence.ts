@@ -12,19 +12,25 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
   }
 
   /**
-   * The node's set of its connections holds this one before its registration exists, so a
-   * sweep after this node died finds it (another slot: never in the script). On the lean
-   * link both leave in one write, in that order, and Redis runs them in it; a SADD that
-   * failed fails the open (the caller then removes whatever the script wrote: presence.ts).
+   * The node's set of its connections holds this one before its registration exists (the
+   * SADD is answered first; another slot, so never inside the script), so a sweep after this
+   * node died finds it, and a SADD Redis refuses (OOM under noeviction) stops the open before
+   * anything is registered. A hello's open uses the lean link while it is ready: presence.ts
+   * orders the connection's close after it, answered or not (`opening`, `unconfirmed`). A
+   * re-registration has no such guard and stays on the command link, whose socket outlives a
+   * timed-out command, so a close written after it on that socket runs after it in Redis (the
+   * lean link drops its socket on a timeout, and a late open there could land after the close).
    */
   openConn(reg: Registration, maxDevices: number, mode: 'hello' | 'reregister'): Promise<string[] | null> {
     const member = `${reg.user}\t${reg.connId}`;
     return storeCall(async () => {
       const args = [keys.conns(reg.user), keys.presence(reg.user), this.channel, reg.user, reg.connId, `${reg.incarnation}#${reg.generation}`, reg.device, maxDevices, mode];
-      const added = this.lean(leanCommands.sadd, [keys.nodeConns(reg.incarnation), member]);
+      const added = mode === 'hello' ? this.lean(leanCommands.sadd, [keys.nodeConns(reg.incarnation), member]) : null;
       let res: string[];
-      if (added) res = (await Promise.all([added, this.hot('conn-open', args)]))[1] as string[];
-      else {
+      if (added) {
+        await added;
+        res = (await this.hot('conn-open', args)) as string[];
+      } else {
         await this.redis.sadd(keys.nodeConns(reg.incarnation), member);
         res = (await this.scripts['conn-open'](...args)) as string[];
       }

@@ -66,8 +66,8 @@ export function newEpoch(): string {
 export function storeError(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  if (/Error running script|ERR user_script|WRONGTYPE|@user_script/i.test(msg)) return new ProtocolError('internal', 'store script failed');
-  return new ProtocolError('unavailable', 'the store did not confirm in time; retry with the same cmid');
+  if (/Error running script|ERR user_script|WRONGTYPE|@user_script/i.test(msg)) return new ProtocolError('internal', 'store script failed', { cause: err });
+  return new ProtocolError('unavailable', 'the store did not confirm in time; retry with the same cmid', { cause: err });
 }
 
 /** Runs a store call under the seams' error contract (see ../log.ts). */
