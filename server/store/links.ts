@@ -169,6 +169,7 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
   private async probeOne(link: Redis, now: number, isCmd: boolean): Promise<void> {
     const answering = link.status === 'ready' && (isCmd || this.subUp);
     if (answering) {
+      const sentAt = Date.now();
       try {
         await link.ping();
         if (isCmd) this.lastCmdOk = Date.now();
@@ -177,7 +178,20 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
       } catch {
         // falls through to the staleness check
       }
-      if (Date.now() - (isCmd ? this.lastCmdOk : this.lastSubOk) > this.timeoutMs) this.drop(link, isCmd, now);
+      const failedAt = Date.now();
+      // A ping whose timeout ran well after it was due (a quarter of STORE_TIMEOUT_MS late)
+      // timed out while this node itself was frozen (SIGSTOP, a long GC, a starved core):
+      // timers run before the poll phase that reads the socket, so its answer may be waiting
+      // unread, and it says nothing about the link. Dropping here cut every node's command
+      // link, and with it its presence lease, after the nodes of a 100k bench were frozen for
+      // 2.6–10 s (connects answered 1013 for a second; README "The ramp alone"). The
+      // staleness counts from now; the next ping decides.
+      if (failedAt - sentAt - this.timeoutMs > this.timeoutMs / 4) {
+        if (isCmd) this.lastCmdOk = failedAt;
+        else this.lastSubOk = failedAt;
+        return;
+      }
+      if (failedAt - (isCmd ? this.lastCmdOk : this.lastSubOk) > this.timeoutMs) this.drop(link, isCmd, now);
       return;
     }
     if (this.closed) return;

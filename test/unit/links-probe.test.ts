@@ -81,6 +81,30 @@ describe('the Redis link probe', () => {
     expect(links.isCmdUp).toBe(false);
   });
 
+  it('does not cut a link whose ping timed out while the node itself was frozen; cuts it when pings then time out on time for STORE_TIMEOUT_MS', async () => {
+    const { links, drops, set, probe } = setup();
+    set('cmd', 'ready');
+    links.cmd.emit('ready');
+    await probe();
+    // the node freezes 3 s with a ping in flight: its timeout runs 2 s late
+    links.cmd.ping = (() => {
+      vi.setSystemTime(Date.now() + 3 * TIMEOUT);
+      return Promise.reject(new Error('Command timed out'));
+    }) as never;
+    await probe();
+    expect(drops.cmd, 'a ping that timed out during a freeze cut the link').toBe(0);
+    expect(links.isCmdUp).toBe(true);
+    // after it, pings time out on time: a link that stopped answering
+    links.cmd.ping = (() => {
+      vi.setSystemTime(Date.now() + TIMEOUT);
+      return Promise.reject(new Error('Command timed out'));
+    }) as never;
+    await probe();
+    expect(drops.cmd).toBe(0);
+    await probe();
+    expect(drops.cmd).toBe(1);
+  });
+
   it('the bus link: its handshake, then its SUBSCRIBE, each timed from its own start', async () => {
     const { links, drops, set, probe } = setup();
     links.sub.subscribe = (() => new Promise(() => {})) as never;
