@@ -14,6 +14,13 @@ describe('settledResources', () => {
     expect(immediates(await settledResources())).toBe(before);
   });
 
+  it('does not count an immediate queued after its own in the same turn', async () => {
+    const before = immediates(process.getActiveResourcesInfo());
+    const sample = settledResources();
+    setImmediate(() => {});
+    expect(immediates(await sample)).toBe(before);
+  });
+
   it('still counts an immediate that re-arms itself every turn, and timers', async () => {
     let turns = 0;
     const loop = () => {
