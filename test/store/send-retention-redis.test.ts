@@ -2,9 +2,8 @@
 // the one order no other test reaches: a send that expires the last orphan (dxnext → 0) and
 // then trims a message whose dedupe entry is still young, making a new orphan. dxnext must
 // then name that orphan, or it is never expired (expireOrphans skips a conversation whose
-// dxnext is 0) and its dedupe entry stays forever. (Written for a send that read meta's
-// fields once up front and had to keep them true to its own writes; that change saved at
-// most 2 % of Redis's CPU a send, 18.24–18.60 µs against 18.56–18.59, and was not kept.)
+// dxnext is 0) and its dedupe entry stays forever. send.lua reads meta's marks once up
+// front (one HMGET), so it must keep them true to its own writes: trim reads dxnext afresh.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../server/store/keys.ts';

@@ -6,7 +6,8 @@
 -- the orphans zset (score: ts, member: `<seq>\n<sender>\n<cmid>`) until DEDUPE_TTL_MS.
 -- meta keeps marks so a call usually reads nothing: tnext (ts of the oldest stored message,
 -- 0 unknown), ddlow/ddnext (last seq whose dedupe entry was expired, and a lower bound of
--- the next one's ts), dxnext (ts of the oldest orphan, 0 none).
+-- the next one's ts), dxnext (ts of the oldest orphan, 0 none). The three gates take the
+-- mark their caller read already (send.lua reads meta in one HMGET), else read it.
 local function fields(e)
   local h = {}
   for i = 1, #e[2], 2 do h[e[2][i]] = e[2][i + 1] end
@@ -29,8 +30,8 @@ local function forget(key, s)
 end
 
 -- Orphans past ddcut, at most `budget`. → entries forgotten, whether more may be due
-local function expireOrphans(ddcut, budget)
-  local dxnext = metaNum('dxnext')
+local function expireOrphans(ddcut, budget, knownDxnext)
+  local dxnext = knownDxnext or metaNum('dxnext')
   if dxnext == 0 or dxnext > ddcut then return 0, false end
   local n = 0
   local due = redis.call('ZRANGEBYSCORE', orphans, '-inf', ddcut, 'LIMIT', 0, budget)
@@ -46,8 +47,8 @@ end
 
 -- Dedupe entries of stored messages past ddcut, in log order, at most `budget`.
 -- → entries forgotten, whether more may be due
-local function expireDedupe(ddcut, budget)
-  if metaNum('ddnext') > ddcut then return 0, false end
+local function expireDedupe(ddcut, budget, knownDdnext)
+  if (knownDdnext or metaNum('ddnext')) > ddcut then return 0, false end
   local ddlow = metaNum('ddlow')
   local es = redis.call('XRANGE', log, (ddlow + 1) .. '-0', '+', 'COUNT', budget)
   local n, nextts = 0, 0
@@ -65,9 +66,9 @@ end
 -- `budget`, never seq `keep` (the message a send just stored); a trimmed message's dedupe
 -- entry younger than ddcut becomes an orphan, an older one is deleted.
 -- → messages trimmed, dedupe entries deleted, whether more may be due
-local function trim(maxn, rcut, ddcut, keep, budget)
+local function trim(maxn, rcut, ddcut, keep, budget, knownTnext)
   local len = redis.call('XLEN', log)
-  if not (len > maxn or metaNum('tnext') <= rcut) then return 0, 0, false end
+  if not (len > maxn or (knownTnext or metaNum('tnext')) <= rcut) then return 0, 0, false end
   local tlow, ddlow, dxnext = metaNum('tlow'), metaNum('ddlow'), metaNum('dxnext')
   local nextts, trimmed, forgotten = 0, tlow, 0
   local es = redis.call('XRANGE', log, '-', '+', 'COUNT', budget)
