@@ -38,6 +38,11 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
         await this.redis.srem(keys.nodeConns(reg.incarnation), member);
         return null;
       }
+      // A sweep of this incarnation (its lease lapsed while the node was away) may have removed
+      // the member between the SADD above and the registration; the set holds it again before
+      // this answers (see sweepIncarnation). A hello needs none: a lapsed lease brings a new
+      // generation, and with it a re-registration of every open connection.
+      if (mode === 'reregister') await this.redis.sadd(keys.nodeConns(reg.incarnation), member);
       return res.slice(1);
     });
   }
@@ -89,19 +94,30 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
       if (generation < 0) return 0;
       let n = 0;
       let cursor = '0';
+      const set = keys.nodeConns(dead);
       do {
-        const [next, members] = await this.redis.sscan(keys.nodeConns(dead), cursor, 'COUNT', 500);
+        const [next, members] = await this.redis.sscan(set, cursor, 'COUNT', 500);
         cursor = next;
         for (const m of members) {
           const tab = m.indexOf('\t');
           const user = m.slice(0, tab);
-          const res = Number(await this.scripts['conn-close'](keys.conns(user), keys.presence(user), this.channel, user, m.slice(tab + 1), dead, generation));
-          if (res >= 0) await this.redis.srem(keys.nodeConns(dead), m);
+          const connId = m.slice(tab + 1);
+          const res = Number(await this.scripts['conn-close'](keys.conns(user), keys.presence(user), this.channel, user, connId, dead, generation));
+          if (res >= 0) {
+            await this.redis.srem(set, m);
+            // The node may have come back and re-registered this connection meanwhile (its SADD
+            // before our SREM, its registration after our close: two slots, no atomic step). Its
+            // re-registration adds the member again after registering; this check covers the
+            // SREM landing after that. A member without a registration is harmless: the next
+            // sweep of the incarnation removes it. (Found by test/store/sweep-race.test.ts.)
+            if ((await this.redis.hexists(keys.conns(user), connId)) === 1) await this.redis.sadd(set, m);
+          }
           if (res === 1) n++;
         }
       } while (cursor !== '0');
-      const forgotten = Number(await this.scripts['sweep-finish'](keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead));
-      if (forgotten === 1 && (await this.redis.scard(keys.nodeConns(dead))) === 0) await this.redis.del(keys.nodeConns(dead));
+      // An emptied set is gone already (Redis drops empty sets); no DEL, which could drop a
+      // member a re-registration added since.
+      await this.scripts['sweep-finish'](keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead);
       return n;
     });
   }
