@@ -23,6 +23,7 @@ import { RequestPace, type Request } from './request-pacer.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import { RingWalk } from '../util/ring-walk.ts';
 import { holdForTurn, releaseNow, spillPast } from '../util/turn-cork.ts';
+import { ThrottledWarning } from '../util/throttled-warning.ts';
 import { frameText, type TextFrame } from './ws-frame.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 
@@ -491,23 +492,18 @@ export class Gateway {
     await sync;
   }
 
-  /** failed registrations since the last line logged about them, and when that was */
-  private readonly registrationFailures = { n: 0, loggedAt: 0 };
-
   /**
    * The client hears only `unavailable`; the operator needs what failed (a timeout, a dropped
    * link, a lapsed lease, a refused command): one line a second at most, with how many failed
    * since the last (a Redis outage fails every connect of every retrying client).
    */
+  private readonly registrationFailures = new ThrottledWarning<{ err: string; conn: string }>((fields, failures) =>
+    this.d.log.warn({ ...fields, failures }, 'connect registrations failed (failures: since the last such line)'),
+  );
+
   private registrationFailed(conn: Conn, err: unknown): void {
-    const f = this.registrationFailures;
-    f.n++;
-    const now = Date.now();
-    if (now - f.loggedAt < 1000) return;
     const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
-    this.d.log.warn({ err: cause instanceof Error ? cause.message : String(cause), failures: f.n, conn: conn.id }, 'connect registrations failed (failures: since the last such line)');
-    f.n = 0;
-    f.loggedAt = now;
+    this.registrationFailures.note({ err: cause instanceof Error ? cause.message : String(cause), conn: conn.id });
   }
 
   /** Handles one request but `send`; resolves once its final reply reached the socket (pacing counts on it). */
