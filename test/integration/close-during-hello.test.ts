@@ -33,8 +33,8 @@ it('a close that arrives while the hello registers the connection removes the re
     cl.redis.pause();
     try {
       c.send(hello);
-      // the node verifies the token and writes the registration's first command (SADD of its
-      // connection set) into the paused Redis's socket
+      // the node verifies the token and writes the registration's first command (HSET of its
+      // node's registry) into the paused Redis's socket
       await sleep(300);
       c.terminate();
       // its close is handled and the close's commands are written behind it
@@ -44,14 +44,14 @@ it('a close that arrives while the hello registers the connection removes the re
     }
     const mine = (w: string[]) => w.some((x) => x.includes(user));
     // once Redis runs what was queued, the node's commands for this user settle
-    await waitUntil(() => [...watch.byAddr].some(([a, l]) => links.has(a) && l.filter(mine).some((w) => w[0]!.toLowerCase() === 'srem')), { timeoutMs: 10_000, what: `the node's SREM for ${user}` });
+    await waitUntil(() => [...watch.byAddr].some(([a, l]) => links.has(a) && l.filter(mine).some((w) => w[0]!.toLowerCase() === 'hdel')), { timeoutMs: 10_000, what: `the node's HDEL of its registry entry for ${user}` });
     await sleep(300);
     const ran = [...watch.byAddr].filter(([a]) => links.has(a)).flatMap(([, l]) => l.filter(mine).map((w) => w[0]!.toLowerCase()));
-    // the race was hit: the registration began (SADD) before the close was handled
-    expect(ran).toContain('sadd');
+    // the race was hit: the registration began (HSET) before the close was handled
+    expect(ran).toContain('hset');
     expect(await cl.redis.command('HLEN', `u:{${user}}:conns`), `commands for ${user}: ${ran.join(', ')}`).toBe(0);
-    for (const set of (await cl.redis.command('KEYS', 'n:{*}:conns')) as string[]) {
-      expect((await cl.redis.command('SMEMBERS', set)) as string[]).not.toContainEqual(expect.stringContaining(user));
+    for (const registry of (await cl.redis.command('KEYS', 'n:{*}:reg')) as string[]) {
+      expect((await cl.redis.command('HKEYS', registry)) as string[]).not.toContainEqual(expect.stringContaining(user));
     }
     const res = await api(node.url, 'GET', `/v1/presence?users=${user}`, { token: await token({ sub: uid('asker') }) });
     expect(res.body.users[user]).toMatchObject({ status: 'offline' });

@@ -114,7 +114,7 @@ describe('ScriptLink', () => {
 
   // issue 10, the connect storm: a connect's registration and its sync's reads were four
   // ioredis commands, about 70 µs of the node's CPU a connect
-  it("a connect's commands run on the lean link with the answers of the command link: SADD answered before conn-open, HKEYS, HGETALL; a re-registration stays on the command link", async () => {
+  it("a connect's commands run on the lean link with the answers of the command link: the registry's HSET answered before conn-open, HKEYS, HGETALL; a re-registration stays on the command link", async () => {
     const { redis, cmd, link } = await setup();
     await cmd.client('SETNAME', 'imstorm-cmd-test');
     const [u, peer] = [uid('cu'), uid('cp')];
@@ -133,7 +133,7 @@ describe('ScriptLink', () => {
     const calls = watchSyscalls(sock);
     const reg = { user: u, connId: 'k1', device: 'd1', incarnation: uid('inc'), generation: 1 };
     expect(await lean.presence.openConn(reg, 5, 'hello')).toEqual([]);
-    expect(calls, 'SADD, then EVALSHA once it was answered').toEqual([1, 1]);
+    expect(calls, 'HSET, then EVALSHA once it was answered').toEqual([1, 1]);
     expect(await lean.groups.userConvs(u)).toEqual(await slow.groups.userConvs(u));
     expect(await lean.cursors.cursors(u, 'd1')).toEqual(await slow.cursors.cursors(u, 'd1'));
     expect([...(await lean.cursors.cursors(u, 'd1')).keys()].sort()).toEqual([conv, 'g:other'].sort());
@@ -143,16 +143,15 @@ describe('ScriptLink', () => {
     const words = (addr: string) => (watch.byAddr.get(addr) ?? []).map((w) => w[0]!.toLowerCase());
     expect(await lean.presence.openConn({ ...reg, generation: 2 }, 5, 'reregister')).toEqual([]);
     await sleep(50);
-    expect(words(fastAddr)).toEqual(['sadd', 'evalsha', 'hkeys', 'hgetall', 'hgetall', 'hgetall', 'hkeys']);
-    // ioredis sends a script it has not run yet on this link as EVAL; a re-registration adds
-    // its member again once registered (a sweep may have removed it: sweep-race.test.ts)
-    expect(words(cmdAddr)).toEqual(['hkeys', 'hgetall', 'sadd', expect.stringMatching(/^eval(sha)?$/), 'sadd']);
-    expect(await cmd.sismember(keys.nodeConns(reg.incarnation), `${u}\tk1`)).toBe(1);
+    expect(words(fastAddr)).toEqual(['hset', 'evalsha', 'hkeys', 'hgetall', 'hgetall', 'hgetall', 'hkeys']);
+    // ioredis sends a script it has not run yet on this link as EVAL
+    expect(words(cmdAddr)).toEqual(['hkeys', 'hgetall', 'hset', expect.stringMatching(/^eval(sha)?$/)]);
+    expect(await cmd.hget(keys.nodeRegistry(reg.incarnation), `${u}\tk1`)).toBe('2');
     expect(await cmd.hget(keys.conns(u), 'k1')).toBe(`${reg.incarnation}#2|d1`);
 
-    // a SADD Redis refuses fails the open before anything is registered
+    // a registry write Redis refuses fails the open before anything is registered
     const broken = { ...reg, connId: 'k2', device: 'd2', incarnation: uid('inc') };
-    await cmd.set(keys.nodeConns(broken.incarnation), 'not a set');
+    await cmd.set(keys.nodeRegistry(broken.incarnation), 'not a hash');
     const refused = storeError(await rejection(lean.presence.openConn(broken, 5, 'hello')));
     expect(refused.code).toBe('internal');
     // what failed underneath stays with it, for the node's log (gateway registrationFailed)

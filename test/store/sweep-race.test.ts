@@ -1,15 +1,18 @@
 // A sweep of a lapsed incarnation racing that node's return, on Redis, in every order
-// fast-check picks. The node's registry of its connections (a set in the incarnation's slot)
+// fast-check picks. The node's registry of its connections (in the incarnation's slot)
 // and each registration (in the user's slot) cannot change in one atomic step, so the sweep
 // and the node's re-registration each take several commands. Whatever the interleaving, a
-// connection registered at the end is in its node's set, or a later sweep never finds it
-// and the user shows online forever after the node dies.
+// connection registered at the end is in its node's registry, or a later sweep never finds
+// it and the user shows online forever after the node dies; and the registry names no
+// connection that is gone (a live node's registry is swept by no one).
 //
-// Each side runs on its own ioredis client, wrapped so that every command waits for its turn:
-// one command in flight at a time, the schedule choosing which side goes next.
+// Each side runs on its own ioredis client whose every command waits for its turn: one
+// command in flight at a time, the schedule choosing which side goes next. The node, back,
+// re-registers its connection and may then open another or close it; the sweep may fail
+// part-way. At the end the registry holds exactly the connections that are registered.
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
+import { Redis, type Command } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keys } from '../../server/store/keys.ts';
 import { RedisPresenceStore } from '../../server/store/redis/redis-presence.ts';
@@ -73,63 +76,89 @@ class Turns {
   }
 }
 
-/** `redis` whose commands (the store's scripts are commands too) each wait for `side`'s turn. */
-function gated(redis: Redis, turns: Turns, side: Side): Redis {
-  return new Proxy(redis, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop, target) as unknown;
-      if (typeof v !== 'function') return v;
-      const name = String(prop);
-      if (!/^(im_|sadd$|srem$|sscan$|scard$|del$|hexists$|hget$)/.test(name)) return (v as (...a: unknown[]) => unknown).bind(target);
-      return async (...args: unknown[]) => {
-        await turns.turn(side, name);
-        try {
-          return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } finally {
-          turns.done();
-        }
+/**
+ * Every command of `redis` (its scripts too: they go through sendCommand) waits for `side`'s
+ * turn; the one numbered `failAt` (from 0) fails instead of reaching Redis, as a sweeper that
+ * dies or loses Redis there would.
+ */
+function gate(redis: Redis, turns: Turns, side: Side, failAt: number | null = null): void {
+  const send = redis.sendCommand.bind(redis);
+  let n = 0;
+  redis.sendCommand = ((command: Command, stream?: unknown) => {
+    void turns.turn(side, command.name).then(() => {
+      const { resolve, reject } = command;
+      command.resolve = (v: unknown) => {
+        resolve(v);
+        turns.done();
       };
-    },
-  });
+      command.reject = (e: Error) => {
+        reject(e);
+        turns.done();
+      };
+      if (n++ === failAt) return command.reject(new Error(`injected: the ${side} failed at this command`));
+      void send(command, stream as never);
+    });
+    return command.promise;
+  }) as Redis['sendCommand'];
 }
 
 const uid = (p: string) => `${p}${randomBytes(4).toString('hex')}`;
 const LEASE_MS = 25;
 
+/** what the node does once back: re-register c1; also open c2 after it; or re-register c1 and close it */
+type Return = 'reregister' | 'then-hello' | 'then-close';
+
 describe('a sweep racing the return of the node it sweeps (Redis)', () => {
-  it('leaves every connection registered at the end in its node’s set, in any interleaving', async () => {
-    const sweeperRedis = new Redis(file.redis.url);
-    const nodeRedis = new Redis(file.redis.url);
-    clients.push(sweeperRedis, nodeRedis);
+  it("leaves the node's registry and the registrations agreeing, in any interleaving, whether the sweep finishes or fails part-way", async () => {
     const setup = new RedisPresenceStore(file.cmd);
-
     await fc.assert(
-      // the schedule as alternating runs, the sweep's first: [3, 4] is three sweep commands,
-      // then four of the node's (a whole re-registration between two sweep steps is likely)
-      fc.asyncProperty(fc.array(fc.nat(6), { minLength: 1, maxLength: 6 }), async (runs) => {
-        const choices = runs.flatMap((n, i) => Array<boolean>(n).fill(i % 2 === 1));
-        // a node with one connection whose lease lapsed
-        const [user, dead, connId] = [uid('u'), uid('n'), uid('c')];
-        const { generation: g1 } = await setup.renewLease(dead, LEASE_MS);
-        await setup.openConn({ user, connId, device: 'd', incarnation: dead, generation: g1 }, 10, 'hello');
-        await new Promise((r) => setTimeout(r, LEASE_MS + 20));
+      fc.asyncProperty(
+        // the schedule as alternating runs, the sweep's first: [3, 4] is three sweep commands,
+        // then four of the node's (a whole re-registration between two sweep steps is likely)
+        fc.array(fc.nat(10), { minLength: 1, maxLength: 6 }),
+        fc.constantFrom<Return>('reregister', 'then-hello', 'then-close'),
+        fc.option(fc.nat(9), { nil: null }),
+        async (runs, back, sweepFailsAt) => {
+          const choices = runs.flatMap((n, i) => Array<boolean>(n).fill(i % 2 === 1));
+          // a node with one connection whose lease lapsed
+          const [user, dead, c1, c2] = [uid('u'), uid('n'), uid('c'), uid('c')];
+          const { generation: g1 } = await setup.renewLease(dead, LEASE_MS);
+          await setup.openConn({ user, connId: c1, device: 'd', incarnation: dead, generation: g1 }, 10, 'hello');
+          await new Promise((r) => setTimeout(r, LEASE_MS + 20));
 
-        const turns = new Turns(choices);
-        const sweeper = new RedisPresenceStore(gated(sweeperRedis, turns, 'sweep'));
-        const node = new RedisPresenceStore(gated(nodeRedis, turns, 'node'));
-        // the node comes back: a new generation, then the re-registration of its connection
-        const comeBack = async () => {
-          const { generation } = await node.renewLease(dead, 60_000);
-          expect(await node.openConn({ user, connId, device: 'd', incarnation: dead, generation }, 10, 'reregister')).toEqual([]);
-        };
-        await Promise.all([turns.run('sweep', () => sweeper.sweepIncarnation(dead, 'sweeper')), turns.run('node', comeBack)]);
+          const turns = new Turns(choices);
+          const sweeperRedis = new Redis(file.redis.url);
+          const nodeRedis = new Redis(file.redis.url);
+          clients.push(sweeperRedis, nodeRedis);
+          await Promise.all([sweeperRedis.ping(), nodeRedis.ping()]);
+          gate(sweeperRedis, turns, 'sweep', sweepFailsAt);
+          gate(nodeRedis, turns, 'node');
+          const sweeper = new RedisPresenceStore(sweeperRedis);
+          const node = new RedisPresenceStore(nodeRedis);
+          const comeBack = async () => {
+            const { generation } = await node.renewLease(dead, 60_000);
+            const reopened = await node.openConn({ user, connId: c1, device: 'd', incarnation: dead, generation }, 10, 'reregister');
+            if (back === 'then-hello') await node.openConn({ user, connId: c2, device: 'e', incarnation: dead, generation }, 10, 'hello');
+            if (back === 'then-close') await node.closeConn(user, c1, dead);
+            return reopened;
+          };
+          const [, reopened] = await Promise.all([
+            turns.run('sweep', () => sweeper.sweepIncarnation(dead, 'sweeper').catch((e: unknown) => (sweepFailsAt === null ? Promise.reject(e) : 0))),
+            turns.run('node', comeBack),
+          ]);
+          sweeperRedis.disconnect();
+          nodeRedis.disconnect();
 
-        const registered = (await file.cmd.hexists(keys.conns(user), connId)) === 1;
-        const listed = (await file.cmd.sismember(keys.nodeConns(dead), `${user}\t${connId}`)) === 1;
-        expect(registered, turns.order.join(' ')).toBe(true);
-        expect(listed, `registered but not in ${keys.nodeConns(dead)} after ${turns.order.join(' ')}`).toBe(true);
-      }),
-      { numRuns: 200 },
+          const order = turns.order.join(' ');
+          expect(reopened, order).toEqual([]);
+          const registry = await file.cmd.hgetall(keys.nodeRegistry(dead));
+          const registered = await file.cmd.hgetall(keys.conns(user));
+          const open = back === 'then-close' ? [] : back === 'then-hello' ? [c1, c2] : [c1];
+          expect(Object.keys(registered).sort(), `registrations after ${order}`).toEqual([...open].sort());
+          expect(Object.keys(registry).sort(), `the node's registry after ${order}`).toEqual(open.map((c) => `${user}\t${c}`).sort());
+        },
+      ),
+      { numRuns: 250 },
     );
-  }, 120_000);
+  }, 180_000);
 });

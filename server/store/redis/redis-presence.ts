@@ -12,37 +12,39 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
   }
 
   /**
-   * The node's set of its connections holds this one before its registration exists (the
-   * SADD is answered first; another slot, so never inside the script), so a sweep after this
-   * node died finds it, and a SADD Redis refuses (OOM under noeviction) stops the open before
-   * anything is registered. A hello's open uses the lean link while it is ready: presence.ts
-   * orders the connection's close after it, answered or not (`opening`, `unconfirmed`). A
-   * re-registration has no such guard and stays on the command link, whose socket outlives a
-   * timed-out command, so a close written after it on that socket runs after it in Redis (the
-   * lean link drops its socket on a timeout, and a late open there could land after the close).
+   * The node's registry (keys.nodeRegistry: each of its connections → the lease generation it
+   * was registered under) holds this one before its registration exists (answered first;
+   * another slot, so never inside the script), so a sweep after this node died finds it, and
+   * a write Redis refuses (OOM under noeviction) stops the open before anything is
+   * registered. A sweep forgets only entries of the generation it claimed or older
+   * (registry-forget.lua), so an entry this node writes after a lapse survives any sweep of
+   * that lapse, in any interleaving (test/store/sweep-race.test.ts; with a plain set, a
+   * sweep's SREM could land between this write and the registration and drop the only record
+   * of a live connection, leaving its user online for good once the node died).
+   * A hello's open uses the lean link while it is ready: presence.ts orders the connection's
+   * close after it, answered or not (`opening`, `unconfirmed`). A re-registration has no such
+   * guard and stays on the command link, whose socket outlives a timed-out command, so a close
+   * written after it on that socket runs after it in Redis (the lean link drops its socket on
+   * a timeout, and a late open there could land after the close).
    */
   openConn(reg: Registration, maxDevices: number, mode: 'hello' | 'reregister'): Promise<string[] | null> {
-    const member = `${reg.user}\t${reg.connId}`;
+    const registry = keys.nodeRegistry(reg.incarnation);
+    const entry = `${reg.user}\t${reg.connId}`;
     return storeCall(async () => {
       const args = [keys.conns(reg.user), keys.presence(reg.user), this.channel, reg.user, reg.connId, `${reg.incarnation}#${reg.generation}`, reg.device, maxDevices, mode];
-      const added = mode === 'hello' ? this.lean(leanCommands.sadd, [keys.nodeConns(reg.incarnation), member]) : null;
+      const added = mode === 'hello' ? this.lean(leanCommands.hset, [registry, entry, reg.generation]) : null;
       let res: string[];
       if (added) {
         await added;
         res = (await this.hot('conn-open', args)) as string[];
       } else {
-        await this.redis.sadd(keys.nodeConns(reg.incarnation), member);
+        await this.redis.hset(registry, entry, reg.generation);
         res = (await this.scripts['conn-open'](...args)) as string[];
       }
       if (res[0] === 'too_many_devices' || res[0] === 'superseded') {
-        await this.redis.srem(keys.nodeConns(reg.incarnation), member);
+        await this.redis.hdel(registry, entry);
         return null;
       }
-      // A sweep of this incarnation (its lease lapsed while the node was away) may have removed
-      // the member between the SADD above and the registration; the set holds it again before
-      // this answers (see sweepIncarnation). A hello needs none: a lapsed lease brings a new
-      // generation, and with it a re-registration of every open connection.
-      if (mode === 'reregister') await this.redis.sadd(keys.nodeConns(reg.incarnation), member);
       return res.slice(1);
     });
   }
@@ -50,7 +52,7 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
   async closeConn(user: string, connId: string, incarnation: string): Promise<void> {
     await storeCall(async () => {
       await this.scripts['conn-close'](keys.conns(user), keys.presence(user), this.channel, user, connId);
-      await this.redis.srem(keys.nodeConns(incarnation), `${user}\t${connId}`);
+      await this.redis.hdel(keys.nodeRegistry(incarnation), `${user}\t${connId}`);
     });
   }
 
@@ -93,40 +95,48 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
       const generation = Number(await this.scripts['sweep-claim'](keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead, sweeper, 10_000));
       if (generation < 0) return 0;
       let n = 0;
+      const registry = keys.nodeRegistry(dead);
       let cursor = '0';
-      const set = keys.nodeConns(dead);
       do {
-        const [next, members] = await this.redis.sscan(set, cursor, 'COUNT', 500);
+        const [next, flat] = await this.redis.hscan(registry, cursor, 'COUNT', 500);
         cursor = next;
-        for (const m of members) {
-          const tab = m.indexOf('\t');
-          const user = m.slice(0, tab);
-          const connId = m.slice(tab + 1);
-          const res = Number(await this.scripts['conn-close'](keys.conns(user), keys.presence(user), this.channel, user, connId, dead, generation));
-          if (res >= 0) {
-            await this.redis.srem(set, m);
-            // The node may have come back and re-registered this connection meanwhile (its SADD
-            // before our SREM, its registration after our close: two slots, no atomic step). Its
-            // re-registration adds the member again after registering; this check covers the
-            // SREM landing after that. A member without a registration is harmless: the next
-            // sweep of the incarnation removes it. (Found by test/store/sweep-race.test.ts.)
-            if ((await this.redis.hexists(keys.conns(user), connId)) === 1) await this.redis.sadd(set, m);
-          }
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          // written after the lapse this sweep claimed: the node is back and the connection lives
+          if (Number(flat[i + 1]) > generation) continue;
+          const res = await this.closeSwept(dead, generation, flat[i]!);
+          if (res >= 0) await this.scripts['registry-forget'](registry, flat[i]!, generation);
           if (res === 1) n++;
         }
       } while (cursor !== '0');
-      // An emptied set is gone already (Redis drops empty sets); no DEL, which could drop a
-      // member a re-registration added since.
+      // a registry as nodes before 2026-12-06 kept it (a set), swept as they swept it
+      const legacy = keys.legacyNodeConns(dead);
+      cursor = '0';
+      do {
+        const [next, members] = await this.redis.sscan(legacy, cursor, 'COUNT', 500);
+        cursor = next;
+        for (const m of members) {
+          const res = await this.closeSwept(dead, generation, m);
+          if (res >= 0) await this.redis.srem(legacy, m);
+          if (res === 1) n++;
+        }
+      } while (cursor !== '0');
       await this.scripts['sweep-finish'](keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead);
       return n;
     });
+  }
+
+  /** conn-close of one registry entry (`<user>\t<conn id>`) for a sweep: 1 removed, 0 not registered, -1 kept (re-registered since) */
+  private async closeSwept(dead: string, generation: number, entry: string): Promise<number> {
+    const tab = entry.indexOf('\t');
+    const user = entry.slice(0, tab);
+    return Number(await this.scripts['conn-close'](keys.conns(user), keys.presence(user), this.channel, user, entry.slice(tab + 1), dead, generation));
   }
 
   async dropLease(incarnation: string): Promise<void> {
     await storeCall(async () => {
       await this.redis.zrem(keys.leases(), incarnation);
       await this.redis.hdel(keys.leaseGens(), incarnation);
-      await this.redis.del(keys.nodeConns(incarnation));
+      await this.redis.del(keys.nodeRegistry(incarnation), keys.legacyNodeConns(incarnation));
     });
   }
 }

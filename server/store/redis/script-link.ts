@@ -118,10 +118,10 @@ const leanCommand = (name: string): LeanCommand => ({ name, head: RespBatch.word
 /**
  * The plain commands a connect sends besides its scripts (issue 10, the connect storm: on
  * ioredis these four commands cost about 70 µs of the node's CPU a connect, with their
- * garbage): its registration's SADD, then the sync's HKEYS and HGETALL.
+ * garbage): its entry in the node's registry (HSET), then the sync's HKEYS and HGETALL.
  */
 export const leanCommands = {
-  sadd: leanCommand('SADD'),
+  hset: leanCommand('HSET'),
   hkeys: leanCommand('HKEYS'),
   hgetall: leanCommand('HGETALL'),
 } as const;

@@ -34,6 +34,7 @@ const scriptKeys = {
   'leases-expired': 1,
   'sweep-claim': 3,
   'sweep-finish': 3,
+  'registry-forget': 1,
 } as const;
 
 export type ScriptName = keyof typeof scriptKeys;
