@@ -70,8 +70,8 @@ export async function settledLeakSample(node: { id: string; url: string }, timeo
 
 /**
  * Redis keys that still name connections once every client left: each user's connection
- * registrations (`u:{user}:conns`) and each live node incarnation's registry
- * (`n:{incarnation}:reg`). Read with pipelined HLEN/SCAN in batches, on its own link.
+ * registrations (`u:{user}:conns`, pipelined HLEN in batches) and each live node
+ * incarnation's registry (`n:{incarnation}:conns`, by SCAN), on its own link.
  */
 export async function goneConnectionKeys(redisUrl: string, users: readonly string[]): Promise<GoneKeysSample> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'imstorm-leak-check' });
@@ -91,21 +91,20 @@ export async function goneConnectionKeys(redisUrl: string, users: readonly strin
         }
       });
     }
-    // the registries (hashes) and, from a server before 2026-12-06, its sets
-    for (const [pattern, size, unit] of [['n:{*}:reg', 'hlen', 'entries'], ['n:{*}:conns', 'scard', 'members']] as const) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        for (const k of keys) {
-          const n = await redis[size](k);
-          if (n > 0) {
-            count++;
-            if (examples.length < 5) examples.push(`${k} (${n} ${unit})`);
-          }
+    // the node registries: hashes, or sets as servers before 2026-12-06 kept them
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'n:{*}:conns', 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) {
+        const set = (await redis.type(k)) === 'set';
+        const n = set ? await redis.scard(k) : await redis.hlen(k);
+        if (n > 0) {
+          count++;
+          if (examples.length < 5) examples.push(`${k} (${n} ${set ? 'members' : 'entries'})`);
         }
-      } while (cursor !== '0');
-    }
+      }
+    } while (cursor !== '0');
     return { at: Date.now(), count, examples };
   } finally {
     redis.disconnect();

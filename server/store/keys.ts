@@ -62,9 +62,11 @@ export const keys = {
   leaseGens: () => `imstorm:{leases}:gen`,
   /** string: which node is sweeping a dead incarnation (a claim with an expiry) */
   leaseSweep: (incarnation: string) => `imstorm:{leases}:sweep:${incarnation}`,
-  /** a node incarnation's registry of its connections: hash `<user>\t<conn id>` → lease generation */
-  nodeRegistry: (incarnation: string) => `n:{${incarnation}}:reg`,
-  /** the registry as nodes before 2026-12-06 kept it (a set of `<user>\t<conn id>`), still swept */
-  legacyNodeConns: (incarnation: string) => `n:{${incarnation}}:conns`,
+  /**
+   * a node incarnation's registry of its connections: hash `<user>\t<conn id>` → the lease
+   * generation it was registered under (before 2026-12-06 a set of `<user>\t<conn id>`; a sweep
+   * reads either, and an older node's sweep fails on a hash, WRONGTYPE, leaving it to a newer)
+   */
+  nodeRegistry: (incarnation: string) => `n:{${incarnation}}:conns`,
   busChannel: () => `imstorm:bus`,
 } as const;

@@ -50,7 +50,7 @@ it('a close that arrives while the hello registers the connection removes the re
     // the race was hit: the registration began (HSET) before the close was handled
     expect(ran).toContain('hset');
     expect(await cl.redis.command('HLEN', `u:{${user}}:conns`), `commands for ${user}: ${ran.join(', ')}`).toBe(0);
-    for (const registry of (await cl.redis.command('KEYS', 'n:{*}:reg')) as string[]) {
+    for (const registry of (await cl.redis.command('KEYS', 'n:{*}:conns')) as string[]) {
       expect((await cl.redis.command('HKEYS', registry)) as string[]).not.toContainEqual(expect.stringContaining(user));
     }
     const res = await api(node.url, 'GET', `/v1/presence?users=${user}`, { token: await token({ sub: uid('asker') }) });

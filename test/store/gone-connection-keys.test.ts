@@ -17,11 +17,11 @@ describe('goneConnectionKeys', () => {
     expect((await goneConnectionKeys(file.redis.url, [user])).count).toBe(0);
     await file.cmd.hset(keys.conns(user), 'c1', `${inc}#1|d`);
     await file.cmd.hset(keys.nodeRegistry(inc), `${user}\tc1`, '1');
-    await file.cmd.sadd(keys.legacyNodeConns(old), `${user}\tc2`);
+    await file.cmd.sadd(keys.nodeRegistry(old), `${user}\tc2`);
     const left = await goneConnectionKeys(file.redis.url, [user]);
     expect(left.count).toBe(3);
-    expect(left.examples).toEqual(expect.arrayContaining([`u:{${user}}:conns (1 entries)`, `${keys.nodeRegistry(inc)} (1 entries)`, `${keys.legacyNodeConns(old)} (1 members)`]));
-    await file.cmd.del(keys.conns(user), keys.nodeRegistry(inc), keys.legacyNodeConns(old));
+    expect(left.examples).toEqual(expect.arrayContaining([`u:{${user}}:conns (1 entries)`, `${keys.nodeRegistry(inc)} (1 entries)`, `${keys.nodeRegistry(old)} (1 members)`]));
+    await file.cmd.del(keys.conns(user), keys.nodeRegistry(inc), keys.nodeRegistry(old));
     expect((await goneConnectionKeys(file.redis.url, [user])).count).toBe(0);
   });
 });

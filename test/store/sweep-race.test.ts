@@ -13,6 +13,9 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { Redis, type Command } from 'ioredis';
+import { pino } from 'pino';
+import type { Conn } from '../../server/gateway/connection.ts';
+import { Presence } from '../../server/presence/presence.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keys } from '../../server/store/keys.ts';
 import { RedisPresenceStore } from '../../server/store/redis/redis-presence.ts';
@@ -37,6 +40,8 @@ class Turns {
   private readonly running = new Set<Side>(['sweep', 'node']);
   private busy = false;
   private next = 0;
+  /** until started, commands pass ungated (a test's setup) */
+  active = false;
   readonly order: string[] = [];
   private readonly choices: readonly boolean[];
 
@@ -52,6 +57,8 @@ class Turns {
   }
 
   turn(side: Side, cmd: string): Promise<void> {
+    // one command a side at a time, or the schedule would lose one (fail rather than hang)
+    if (this.waiting.has(side)) return Promise.reject(new Error(`${side} sent ${cmd} while another of its commands waited`));
     return new Promise((resolve) => {
       this.waiting.set(side, () => {
         this.order.push(`${side}:${cmd}`);
@@ -85,6 +92,7 @@ function gate(redis: Redis, turns: Turns, side: Side, failAt: number | null = nu
   const send = redis.sendCommand.bind(redis);
   let n = 0;
   redis.sendCommand = ((command: Command, stream?: unknown) => {
+    if (!turns.active) return send(command, stream as never);
     void turns.turn(side, command.name).then(() => {
       const { resolve, reject } = command;
       command.resolve = (v: unknown) => {
@@ -95,7 +103,7 @@ function gate(redis: Redis, turns: Turns, side: Side, failAt: number | null = nu
         reject(e);
         turns.done();
       };
-      if (n++ === failAt) return command.reject(new Error(`injected: the ${side} failed at this command`));
+      if (n++ === failAt) return command.reject(new Error(INJECTED));
       void send(command, stream as never);
     });
     return command.promise;
@@ -103,62 +111,130 @@ function gate(redis: Redis, turns: Turns, side: Side, failAt: number | null = nu
 }
 
 const uid = (p: string) => `${p}${randomBytes(4).toString('hex')}`;
-const LEASE_MS = 25;
+const INJECTED = 'injected: the sweep failed at this command';
+const store = () => new RedisPresenceStore(file.cmd);
 
-/** what the node does once back: re-register c1; also open c2 after it; or re-register c1 and close it */
-type Return = 'reregister' | 'then-hello' | 'then-close';
+/** the schedule as alternating runs, the sweep's first: [3, 4] is three sweep commands, then four of the node's */
+const schedule = fc.array(fc.nat(10), { minLength: 1, maxLength: 6 }).map((runs) => runs.flatMap((n, i) => Array<boolean>(n).fill(i % 2 === 1)));
+
+/** Two clients on the test's Redis whose commands are granted by `turns`; the sweeper's fails at `sweepFailsAt`. */
+async function gatedClients(turns: Turns, sweepFailsAt: number | null) {
+  const sweeperRedis = new Redis(file.redis.url);
+  const nodeRedis = new Redis(file.redis.url);
+  clients.push(sweeperRedis, nodeRedis);
+  await Promise.all([sweeperRedis.ping(), nodeRedis.ping()]);
+  gate(sweeperRedis, turns, 'sweep', sweepFailsAt);
+  gate(nodeRedis, turns, 'node');
+  return { sweeper: new RedisPresenceStore(sweeperRedis), node: new RedisPresenceStore(nodeRedis), nodeRedis, end: () => [sweeperRedis, nodeRedis].forEach((c) => c.disconnect()) };
+}
+
+/** The lease of `inc` lapsed (its expiry set in the past: the test does not wait for it). */
+const lapse = (inc: string) => file.cmd.zadd(keys.leases(), 1, inc);
+
+/** A sweep that may fail where the test injected it, and only there. */
+const sweepOrInjected = (s: RedisPresenceStore, inc: string, sweepFailsAt: number | null) =>
+  s.sweepIncarnation(inc, 'sweeper').catch((e: unknown) => {
+    if (sweepFailsAt !== null && e instanceof Error && (e.cause instanceof Error ? e.cause : e).message.includes(INJECTED)) return -1;
+    throw e;
+  });
+
+/**
+ * The node dies for good: its lease lapses, a failed sweep's claim expires, another node
+ * sweeps. Nothing of `user` may be left registered, and the registry must be gone.
+ */
+async function diesAndIsSwept(user: string, inc: string, order: string) {
+  await lapse(inc);
+  await file.cmd.del(keys.leaseSweep(inc));
+  await store().sweepIncarnation(inc, 'final');
+  expect(await file.cmd.hgetall(keys.conns(user)), `registrations left once the node died and was swept, after ${order}`).toEqual({});
+  expect(await file.cmd.exists(keys.nodeRegistry(inc)), `registry left once the node died and was swept, after ${order}`).toBe(0);
+}
+
+/** what the node does once back: re-register c1; also open c2 after it; re-register c1 and close it; open c2 and die again */
+type Return = 'reregister' | 'then-hello' | 'then-close' | 'then-dies';
 
 describe('a sweep racing the return of the node it sweeps (Redis)', () => {
   it("leaves the node's registry and the registrations agreeing, in any interleaving, whether the sweep finishes or fails part-way", async () => {
-    const setup = new RedisPresenceStore(file.cmd);
     await fc.assert(
-      fc.asyncProperty(
-        // the schedule as alternating runs, the sweep's first: [3, 4] is three sweep commands,
-        // then four of the node's (a whole re-registration between two sweep steps is likely)
-        fc.array(fc.nat(10), { minLength: 1, maxLength: 6 }),
-        fc.constantFrom<Return>('reregister', 'then-hello', 'then-close'),
-        fc.option(fc.nat(9), { nil: null }),
-        async (runs, back, sweepFailsAt) => {
-          const choices = runs.flatMap((n, i) => Array<boolean>(n).fill(i % 2 === 1));
-          // a node with one connection whose lease lapsed
-          const [user, dead, c1, c2] = [uid('u'), uid('n'), uid('c'), uid('c')];
-          const { generation: g1 } = await setup.renewLease(dead, LEASE_MS);
-          await setup.openConn({ user, connId: c1, device: 'd', incarnation: dead, generation: g1 }, 10, 'hello');
-          await new Promise((r) => setTimeout(r, LEASE_MS + 20));
+      fc.asyncProperty(schedule, fc.constantFrom<Return>('reregister', 'then-hello', 'then-close', 'then-dies'), fc.option(fc.nat(9), { nil: null }), async (choices, back, sweepFailsAt) => {
+        // a node with one connection whose lease lapsed
+        const [user, dead, c1, c2] = [uid('u'), uid('n'), uid('c'), uid('c')];
+        const { generation: g1 } = await store().renewLease(dead, 60_000);
+        await store().openConn({ user, connId: c1, device: 'd', incarnation: dead, generation: g1 }, 10, 'hello');
+        await lapse(dead);
 
-          const turns = new Turns(choices);
-          const sweeperRedis = new Redis(file.redis.url);
-          const nodeRedis = new Redis(file.redis.url);
-          clients.push(sweeperRedis, nodeRedis);
-          await Promise.all([sweeperRedis.ping(), nodeRedis.ping()]);
-          gate(sweeperRedis, turns, 'sweep', sweepFailsAt);
-          gate(nodeRedis, turns, 'node');
-          const sweeper = new RedisPresenceStore(sweeperRedis);
-          const node = new RedisPresenceStore(nodeRedis);
-          const comeBack = async () => {
-            const { generation } = await node.renewLease(dead, 60_000);
-            const reopened = await node.openConn({ user, connId: c1, device: 'd', incarnation: dead, generation }, 10, 'reregister');
-            if (back === 'then-hello') await node.openConn({ user, connId: c2, device: 'e', incarnation: dead, generation }, 10, 'hello');
-            if (back === 'then-close') await node.closeConn(user, c1, dead);
-            return reopened;
-          };
-          const [, reopened] = await Promise.all([
-            turns.run('sweep', () => sweeper.sweepIncarnation(dead, 'sweeper').catch((e: unknown) => (sweepFailsAt === null ? Promise.reject(e) : 0))),
-            turns.run('node', comeBack),
-          ]);
-          sweeperRedis.disconnect();
-          nodeRedis.disconnect();
+        const turns = new Turns(choices);
+        turns.active = true;
+        const { sweeper, node, nodeRedis, end } = await gatedClients(turns, sweepFailsAt);
+        const comeBack = async () => {
+          const { generation } = await node.renewLease(dead, 60_000);
+          const reopened = await node.openConn({ user, connId: c1, device: 'd', incarnation: dead, generation }, 10, 'reregister');
+          if (back === 'then-hello' || back === 'then-dies') await node.openConn({ user, connId: c2, device: 'e', incarnation: dead, generation }, 10, 'hello');
+          if (back === 'then-close') await node.closeConn(user, c1, dead);
+          if (back === 'then-dies') await nodeRedis.zadd(keys.leases(), 1, dead);
+          return reopened;
+        };
+        const [, reopened] = await Promise.all([turns.run('sweep', () => sweepOrInjected(sweeper, dead, sweepFailsAt)), turns.run('node', comeBack)]);
+        end();
 
-          const order = turns.order.join(' ');
-          expect(reopened, order).toEqual([]);
-          const registry = await file.cmd.hgetall(keys.nodeRegistry(dead));
-          const registered = await file.cmd.hgetall(keys.conns(user));
+        const order = turns.order.join(' ');
+        expect(reopened, order).toEqual([]);
+        if (back !== 'then-dies') {
           const open = back === 'then-close' ? [] : back === 'then-hello' ? [c1, c2] : [c1];
-          expect(Object.keys(registered).sort(), `registrations after ${order}`).toEqual([...open].sort());
-          expect(Object.keys(registry).sort(), `the node's registry after ${order}`).toEqual(open.map((c) => `${user}\t${c}`).sort());
-        },
-      ),
-      { numRuns: 250 },
+          expect(Object.keys(await file.cmd.hgetall(keys.conns(user))).sort(), `registrations after ${order}`).toEqual([...open].sort());
+          expect(Object.keys(await file.cmd.hgetall(keys.nodeRegistry(dead))).sort(), `the node's registry after ${order}`).toEqual(open.map((c) => `${user}\t${c}`).sort());
+        }
+        await diesAndIsSwept(user, dead, order);
+      }),
+      { numRuns: 400 },
+    );
+  }, 180_000);
+
+  it('a hello on its way when the node notices the lapse is re-registered at the next renewal, in any interleaving with the sweep', async () => {
+    await fc.assert(
+      fc.asyncProperty(schedule, async (choices) => {
+        const [user1, user2, dead] = [uid('u'), uid('u'), uid('n')];
+        const turns = new Turns(choices);
+        const { sweeper, node, end } = await gatedClients(turns, null);
+        // the node's presence, on the gated client; u2's hello waits before its first command
+        let letThrough = (): void => {};
+        const held = new Promise<void>((r) => (letThrough = r));
+        const openConn = node.openConn.bind(node);
+        node.openConn = async (reg, max, mode) => {
+          if (reg.user === user2 && mode === 'hello') await held;
+          return openConn(reg, max, mode);
+        };
+        const conns: Conn[] = [];
+        const presence = new Presence(node, pino({ level: 'silent' }), dead, 60_000, 10, () => conns);
+        const connOf = (user: string, id: string) => ({ user, id, device: 'd', registered: false, isOpen: true }) as unknown as Conn;
+        const [c1, c2] = [connOf(user1, uid('c')), connOf(user2, uid('c'))];
+        // before the schedule: c1 open, u2's hello held on its way, then the lease lapses
+        await presence.open(c1);
+        conns.push(c1);
+        const opening = presence.open(c2);
+        await lapse(dead);
+        turns.active = true;
+        // the sweep, against: the renewal that notices the lapse (and re-registers c1), then u2's hello landing
+        await Promise.all([
+          turns.run('sweep', () => sweeper.sweepIncarnation(dead, 'sweeper')),
+          turns.run('node', async () => {
+            await presence.renew();
+            letThrough();
+            expect(await opening).toEqual([]);
+          }),
+        ]);
+        conns.push(c2);
+        // the node's next renewal
+        await presence.renew();
+        end();
+        const order = turns.order.join(' ');
+        for (const c of [c1, c2]) {
+          expect(Object.keys(await file.cmd.hgetall(keys.conns(c.user))), `${c.user}'s registrations after ${order}`).toEqual([c.id]);
+          expect(await file.cmd.hexists(keys.nodeRegistry(dead), `${c.user}\t${c.id}`), `${c.user} in the registry after ${order}`).toBe(1);
+        }
+        for (const c of [c1, c2]) await diesAndIsSwept(c.user, dead, order);
+      }),
+      { numRuns: 200 },
     );
   }, 180_000);
 });

@@ -17,10 +17,12 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
    * another slot, so never inside the script), so a sweep after this node died finds it, and
    * a write Redis refuses (OOM under noeviction) stops the open before anything is
    * registered. A sweep forgets only entries of the generation it claimed or older
-   * (registry-forget.lua), so an entry this node writes after a lapse survives any sweep of
-   * that lapse, in any interleaving (test/store/sweep-race.test.ts; with a plain set, a
-   * sweep's SREM could land between this write and the registration and drop the only record
-   * of a live connection, leaving its user online for good once the node died).
+   * (registry-forget.lua), so what this node writes after a lapse outlives the sweeps of that
+   * lapse, whether they finish or fail part-way; sweep-finish.lua keeps the lease of a node
+   * that lapsed again under a newer generation, so the next sweep takes what it wrote. With a
+   * plain set, a sweep's SREM could land between this write and the registration and drop the
+   * only record of a live connection: its user online for good once the node died. The
+   * interleavings are explored in test/store/sweep-race.test.ts.
    * A hello's open uses the lean link while it is ready: presence.ts orders the connection's
    * close after it, answered or not (`opening`, `unconfirmed`). A re-registration has no such
    * guard and stays on the command link, whose socket outlives a timed-out command, so a close
@@ -97,30 +99,31 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
       let n = 0;
       const registry = keys.nodeRegistry(dead);
       let cursor = '0';
-      do {
-        const [next, flat] = await this.redis.hscan(registry, cursor, 'COUNT', 500);
-        cursor = next;
-        for (let i = 0; i + 1 < flat.length; i += 2) {
-          // written after the lapse this sweep claimed: the node is back and the connection lives
-          if (Number(flat[i + 1]) > generation) continue;
-          const res = await this.closeSwept(dead, generation, flat[i]!);
-          if (res >= 0) await this.scripts['registry-forget'](registry, flat[i]!, generation);
-          if (res === 1) n++;
-        }
-      } while (cursor !== '0');
-      // a registry as nodes before 2026-12-06 kept it (a set), swept as they swept it
-      const legacy = keys.legacyNodeConns(dead);
-      cursor = '0';
-      do {
-        const [next, members] = await this.redis.sscan(legacy, cursor, 'COUNT', 500);
-        cursor = next;
-        for (const m of members) {
-          const res = await this.closeSwept(dead, generation, m);
-          if (res >= 0) await this.redis.srem(legacy, m);
-          if (res === 1) n++;
-        }
-      } while (cursor !== '0');
-      await this.scripts['sweep-finish'](keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead);
+      if ((await this.redis.type(registry)) === 'set') {
+        // the registry of a node before 2026-12-06 (a set, no generations), swept as they swept it
+        do {
+          const [next, members] = await this.redis.sscan(registry, cursor, 'COUNT', 500);
+          cursor = next;
+          for (const m of members) {
+            const res = await this.closeSwept(dead, generation, m);
+            if (res >= 0) await this.redis.srem(registry, m);
+            if (res === 1) n++;
+          }
+        } while (cursor !== '0');
+      } else {
+        do {
+          const [next, flat] = await this.redis.hscan(registry, cursor, 'COUNT', 500);
+          cursor = next;
+          for (let i = 0; i + 1 < flat.length; i += 2) {
+            // written after the lapse this sweep claimed: the node is back and the connection lives
+            if (Number(flat[i + 1]) > generation) continue;
+            const res = await this.closeSwept(dead, generation, flat[i]!);
+            if (res >= 0) await this.scripts['registry-forget'](registry, flat[i]!, generation);
+            if (res === 1) n++;
+          }
+        } while (cursor !== '0');
+      }
+      await this.scripts['sweep-finish'](keys.leases(), keys.leaseGens(), keys.leaseSweep(dead), dead, generation, sweeper);
       return n;
     });
   }
@@ -136,7 +139,7 @@ export class RedisPresenceStore extends ScriptedStore implements PresenceStore {
     await storeCall(async () => {
       await this.redis.zrem(keys.leases(), incarnation);
       await this.redis.hdel(keys.leaseGens(), incarnation);
-      await this.redis.del(keys.nodeRegistry(incarnation), keys.legacyNodeConns(incarnation));
+      await this.redis.del(keys.nodeRegistry(incarnation));
     });
   }
 }
