@@ -18,6 +18,7 @@ import type { Conn } from '../../server/gateway/connection.ts';
 import { Presence } from '../../server/presence/presence.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keys } from '../../server/store/keys.ts';
+import { loadLua } from '../../server/store/redis/lua-source.ts';
 import { RedisPresenceStore } from '../../server/store/redis/redis-presence.ts';
 import { redisForFile } from '../helpers/redis.ts';
 
@@ -189,6 +190,24 @@ describe('a sweep racing the return of the node it sweeps (Redis)', () => {
       { numRuns: 400 },
     );
   }, 180_000);
+
+  it('a registry an older server left as a set is swept as it was (registrations of the lapsed generation removed, the set emptied)', async () => {
+    const [user, dead] = [uid('u'), uid('n')];
+    const { generation } = await store().renewLease(dead, 60_000);
+    // what a server before 2026-12-06 wrote for a hello: a set member, then the registration
+    const open = async (connId: string, device: string) => {
+      await file.cmd.sadd(keys.nodeRegistry(dead), `${user}\t${connId}`);
+      await file.cmd.eval(loadLua('conn-open.lua'), 2, keys.conns(user), keys.presence(user), keys.busChannel(), user, connId, `${dead}#${generation}`, device, 10, 'hello');
+    };
+    await open('c1', 'd1');
+    await open('c2', 'd2');
+    expect(await file.cmd.type(keys.nodeRegistry(dead))).toBe('set');
+    await lapse(dead);
+    expect(await store().sweepIncarnation(dead, 'sweeper')).toBe(2);
+    expect(await file.cmd.hgetall(keys.conns(user))).toEqual({});
+    expect(await file.cmd.exists(keys.nodeRegistry(dead))).toBe(0);
+    expect((await store().presence([user]))[0]!.status).toBe('offline');
+  });
 
   it('a hello on its way when the node notices the lapse is re-registered at the next renewal, in any interleaving with the sweep', async () => {
     await fc.assert(
