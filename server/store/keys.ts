@@ -52,7 +52,7 @@ export const keys = {
   cursors: (user: string, device: string) => `${P.cursorsUser}${user}${P.cursorsDevice}${device}`,
   /** hash: conv → `<epoch>|<seq>` read marks of the user (all devices) */
   reads: (user: string) => `u:{${user}}:read`,
-  /** hash: connection id → `<incarnation>|<device>` */
+  /** hash: connection id → `<incarnation>#<lease generation>|<device>` */
   conns: (user: string) => `u:{${user}}:conns`,
   /** hash: status, v, ts */
   presence: (user: string) => `u:{${user}}:p`,
