@@ -83,6 +83,31 @@ describe('RespBatch', () => {
     );
   });
 
+  // str and strOf copy short ASCII strings byte by byte and fall back to the UTF-8 encoder at
+  // their first other character: that character anywhere, around the length the loop stops at
+  it('short strings that are ASCII up to one other character anywhere are encoded as UTF-8', () => {
+    const other = fc.constantFrom('\u0080', 'é', 'ÿ', 'Ā', '€', '\u{1F600}', '\u007f');
+    const mostlyAscii = fc
+      .tuple(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), minLength: 0, maxLength: 80 }), fc.option(other), fc.nat())
+      .map(([s, o, at]) => (o === null ? s : s.slice(0, at % (s.length + 1)) + o + s.slice(at % (s.length + 1))));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.record({ s: mostlyAscii }), fc.record({ parts: fc.tuple(mostlyAscii, mostlyAscii, mostlyAscii, mostlyAscii) })), { minLength: 1, maxLength: 12 }), (pieces) => {
+        const batch = new RespBatch(() => {
+          throw new Error('one slab holds these');
+        });
+        let room = 0;
+        for (const p of pieces) room += 's' in p ? strRoom(p.s) : strOfRoom(...p.parts);
+        batch.begin(1, RespBatch.words('X'), pieces.length, room);
+        for (const p of pieces) {
+          if ('s' in p) batch.str(p.s);
+          else batch.strOf(...p.parts);
+        }
+        expect(batch.take()!.toString('latin1')).toBe(reference(['X'], pieces.map((p) => ('s' in p ? p.s : p.parts.join('')))).toString('latin1'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('again: the same arguments behind another head (EVAL after NOSCRIPT)', () => {
     const batch = new RespBatch(() => {
       throw new Error('nothing spills here');
