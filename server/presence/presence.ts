@@ -35,6 +35,8 @@ export class Presence {
   private renewTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private leaseHeld = false;
+  /** when the last renewal the store answered was sent: the lease lasts ttlMs from a moment after it */
+  private leaseConfirmedAt = 0;
   /** lapses of the lease seen so far */
   private lapses = 0;
   /** lapses covered by a re-registration that got through every connection (behind `lapses`: one is owed) */
@@ -157,8 +159,10 @@ export class Presence {
 
   private async renewLeaseOnce(): Promise<void> {
     if (this.stopped) return;
+    const sentAt = Date.now();
     try {
       const { held, generation } = await this.store.renewLease(this.incarnation, this.ttlMs);
+      this.leaseConfirmedAt = sentAt;
       // A new generation is a lapse too, though this renewal found the lease held: the one
       // that saw the lapse started the generation in the store, and its answer came later
       // than STORE_TIMEOUT_MS (Redis just back, or resuming from a pause). Counted on `held`
@@ -171,7 +175,15 @@ export class Presence {
       this.leaseHeld = true;
     } catch (err) {
       if (this.leaseHeld) this.log.warn({ err: String(err) }, 'presence lease renewal failed');
-      this.leaseHeld = false;
+      // The lease the last answered renewal wrote still stands until ttlMs after it was sent
+      // (Redis counts from when it ran the renewal, later still), and connects need no more:
+      // a registration the store takes is under that lease, and a lapse after it is caught by
+      // the generation as between renewals. Dropping the lease at once made one failed
+      // renewal turn connects away: a renewal timed out while the node was frozen (its
+      // ioredis timer ran before the socket with its answer was read), or on a Redis busy
+      // with a 100k ramp's backlog, and every connect then waited for a renewal of its own
+      // and was closed 1013 when that one failed as well (README "The ramp alone").
+      if (Date.now() - this.leaseConfirmedAt >= this.ttlMs) this.leaseHeld = false;
       return;
     }
     if (this.reregistered < this.lapses) void this.reregistration();

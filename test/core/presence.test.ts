@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PresenceFrame } from '../../server/protocol/server-frames.ts';
 import { pino } from 'pino';
 import type { Conn } from '../../server/gateway/connection.ts';
@@ -237,5 +237,53 @@ describe('presence, an open whose answer is lost', () => {
     await presence.close(conn);
     expect(store.registeredConns('u')).toEqual([]);
     expect(store.statusOf('u')?.status).toBe('offline');
+  });
+});
+
+describe('presence, a failed renewal', () => {
+  afterEach(() => vi.useRealTimers());
+
+  // the node's clock is moved by hand (only Date is faked: the store's promises run as they are)
+  function nodeWithFailingRenewals() {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(1_800_000_000_000);
+    const { store } = simCluster(1, { presenceTtlMs: TTL });
+    const flaky = Object.create(store) as MemoryStore;
+    const renewals = { fail: false };
+    flaky.renewLease = async (inc, ttl) => {
+      if (renewals.fail) throw new ProtocolError('unavailable', 'the store did not answer in time');
+      return store.renewLease(inc, ttl);
+    };
+    const presence = new Presence(flaky, pino({ level: 'silent' }), 'inc.1', TTL, 10, () => []);
+    const conn = (i: number) => ({ user: `u${i}`, id: `c${i}`, device: 'd', registered: false, isOpen: true }) as unknown as Conn;
+    return { store, presence, renewals, conn };
+  }
+
+  it('does not turn connects away while the lease the last answered renewal wrote still stands', async () => {
+    const { store, presence, renewals, conn } = nodeWithFailingRenewals();
+    await presence.renew();
+    // a renewal times out (a freeze's late timer, a Redis behind a ramp's backlog); registrations still get through
+    vi.advanceTimersByTime(TTL / 3);
+    renewals.fail = true;
+    await presence.renew();
+    await presence.open(conn(1));
+    vi.advanceTimersByTime(TTL / 3);
+    await presence.renew();
+    await presence.open(conn(2));
+    expect(store.registeredConns('u1')).toEqual(['c1']);
+    expect(store.registeredConns('u2')).toEqual(['c2']);
+  });
+
+  it('refuses connects once PRESENCE_TTL_MS passed since the renewal last answered, until one answers again', async () => {
+    const { store, presence, renewals, conn } = nodeWithFailingRenewals();
+    await presence.renew();
+    renewals.fail = true;
+    vi.advanceTimersByTime(TTL);
+    await presence.renew();
+    await expect(presence.open(conn(1))).rejects.toThrow(/lease not held/);
+    expect(store.registeredConns('u1')).toEqual([]);
+    renewals.fail = false;
+    await presence.open(conn(1));
+    expect(store.registeredConns('u1')).toEqual(['c1']);
   });
 });
