@@ -187,7 +187,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
     isReady: () => durable && unfit === null && links.isCmdUp,
     notReadyReason: () => (unfit ? `Redis is not fit to run on: ${unfit}` : null),
     httpSockets: () => httpSockets,
-    backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.commandQueue.length + (links.fast?.inFlight ?? 0), pendingDeregistrations: presence.pendingCloses }),
+    backlog: () => ({ storeCommands: links.cmd.commandQueue.length + links.sub.inFlight + (links.fast?.inFlight ?? 0), pendingDeregistrations: presence.pendingCloses }),
   };
   const withAdmin = config.ADMIN_PORT !== undefined;
   // Every socket on PORT counts toward MAX_CONNECTIONS (and MAX_CONNECTIONS_PER_ADDRESS), see admission.ts

@@ -1,15 +1,17 @@
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { BusSubscription } from './redis/bus-subscription.ts';
 import { hotScripts, ScriptLink } from './redis/script-link.ts';
 import { holdEveryTurn } from '../util/turn-cork.ts';
 
 /**
- * The node's two Redis links: `cmd` for commands and scripts, `sub` for the bus.
+ * The node's Redis links: `cmd` for commands and scripts (ioredis), `sub` for the bus
+ * (redis/bus-subscription.ts), and `fast` for the 1:1 hot scripts.
  *
- * Both fail fast instead of queueing: no offline queue and no resend of unfulfilled
+ * All fail fast instead of queueing: no offline queue and no resend of unfulfilled
  * commands, so a command that timed out is never replayed behind the caller's back (the
- * caller already answered `unavailable`). Each link is probed every STORE_TIMEOUT_MS/2;
+ * caller already answered `unavailable`). `cmd` and `sub` are probed every STORE_TIMEOUT_MS/2;
  * a link that has not answered for STORE_TIMEOUT_MS (handshake included) is dropped and
  * reopened, because a stalled TCP link otherwise looks healthy for minutes.
  */
@@ -25,17 +27,14 @@ export interface LinksEvents {
 
 export class RedisLinks extends EventEmitter<LinksEvents> {
   readonly cmd: Redis;
-  readonly sub: Redis;
+  readonly sub: BusSubscription;
   /** the lean link for the 1:1 hot scripts (redis/script-link.ts); null where it cannot speak the URL */
   readonly fast: ScriptLink | null;
   private readonly timeoutMs: number;
-  private readonly channel: string;
   private probeTimer: NodeJS.Timeout | null = null;
   private lastCmdOk = Date.now();
-  private lastSubOk = Date.now();
-  /** when each link's current connection began its handshake (ioredis 'connect': TCP up) */
+  /** when the command link's current connection began its handshake (ioredis 'connect': TCP up) */
   private cmdHandshakeAt = Date.now();
-  private subHandshakeAt = Date.now();
   private cmdUp = false;
   private subUp = false;
   private closed = false;
@@ -51,7 +50,6 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     super();
     this.log = log;
     this.timeoutMs = timeoutMs;
-    this.channel = channel;
     const base: RedisOptions = {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -65,30 +63,22 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     };
     const suffix = nodeId ? `-${nodeId}` : '';
     this.cmd = new Redis(url, { ...base, connectionName: `imstorm-cmd${suffix}` });
-    this.sub = new Redis(url, { ...base, connectionName: `imstorm-bus${suffix}`, autoResubscribe: false });
+    this.sub = new BusSubscription(url, timeoutMs, channel, `imstorm-bus${suffix}`, {
+      up: () => this.setSub(true),
+      down: () => this.setSub(false),
+      message: (payload) => this.emit('message', payload),
+    });
     this.fast = ScriptLink.supports(url) ? new ScriptLink(url, timeoutMs, Object.values(hotScripts), `imstorm-fast${suffix}`) : null;
     // ioredis emits 'error' for every failed reconnect; the probe and the state
     // transitions below are what we log.
     this.cmd.on('error', () => {});
-    this.sub.on('error', () => {});
     this.cmd.on('connect', () => {
       this.cmdHandshakeAt = Date.now();
       // a new socket each (re)connect; what ioredis writes on it leaves once a turn
       if (this.cmd.stream) holdEveryTurn(this.cmd.stream);
     });
-    this.sub.on('connect', () => (this.subHandshakeAt = Date.now()));
     this.cmd.on('ready', () => this.setCmd(true));
     this.cmd.on('close', () => this.setCmd(false));
-    this.sub.on('ready', () => {
-      // its SUBSCRIBE gets STORE_TIMEOUT_MS of its own
-      this.subHandshakeAt = Date.now();
-      void this.subscribe();
-    });
-    this.sub.on('close', () => this.setSub(false));
-    this.sub.on('message', (_ch: string, payload: string) => {
-      this.lastSubOk = Date.now();
-      this.emit('message', payload);
-    });
   }
 
   get isCmdUp(): boolean {
@@ -100,7 +90,7 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
 
   start(): void {
     this.cmd.connect().catch(() => {});
-    this.sub.connect().catch(() => {});
+    this.sub.start();
     this.fast?.start();
     this.probeTimer = setInterval(() => void this.probe(), Math.max(25, Math.floor(this.timeoutMs / 2)));
     this.probeTimer.unref();
@@ -110,28 +100,15 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
   reopenBus(reason: string): void {
     if (this.closed) return;
     this.log.warn({ reason }, 'reopening the bus link');
-    this.lastSubOk = Date.now();
-    this.setSub(false);
-    this.sub.disconnect(true);
+    this.sub.reopen();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.cmd.disconnect(false);
-    this.sub.disconnect(false);
+    this.sub.close();
     this.fast?.close();
-  }
-
-  private async subscribe(): Promise<void> {
-    try {
-      await this.sub.subscribe(this.channel);
-      this.lastSubOk = Date.now();
-      this.setSub(true);
-    } catch (err) {
-      this.log.warn({ err: String(err) }, 'bus subscribe failed; reopening');
-      this.sub.disconnect(true);
-    }
   }
 
   private setCmd(up: boolean): void {
@@ -151,14 +128,15 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
 
   private async probe(): Promise<void> {
     if (this.closed) return;
-    const now = Date.now();
-    await Promise.all([this.probeOne(this.cmd, now, true), this.probeOne(this.sub, now, false)]);
+    // the bus link times its PING itself (a passed deadline is checked again after a poll phase)
+    this.sub.ping();
+    await this.probeCmd(Date.now());
   }
 
   /**
    * A link that answers is pinged; one that stopped answering for STORE_TIMEOUT_MS is dropped
    * and reopened. A handshake (CLIENT SETNAME/SETINFO and the INFO ready check) gets
-   * STORE_TIMEOUT_MS from its own start, and the bus link's SUBSCRIBE after it as much again. A link waiting to
+   * STORE_TIMEOUT_MS from its own start. A link waiting to
    * reconnect, or still opening its TCP connection, is ioredis's (its retry timer,
    * connectTimeout). The staleness of an answering link is never held against a new
    * connection's handshake: that cut every handshake slower than what was left of the
@@ -166,14 +144,13 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
    * Redis link could stay without its store long after Redis was back (`imstorm explore`:
    * 503s on every node after Redis was killed or paused; test/integration/redis-bounce.test.ts).
    */
-  private async probeOne(link: Redis, now: number, isCmd: boolean): Promise<void> {
-    const answering = link.status === 'ready' && (isCmd || this.subUp);
-    if (answering) {
+  private async probeCmd(now: number): Promise<void> {
+    const link = this.cmd;
+    if (link.status === 'ready') {
       const sentAt = Date.now();
       try {
         await link.ping();
-        if (isCmd) this.lastCmdOk = Date.now();
-        else this.lastSubOk = Date.now();
+        this.lastCmdOk = Date.now();
         return;
       } catch {
         // falls through to the staleness check
@@ -187,30 +164,23 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
       // 2.6–10 s (connects answered 1013 for a second; README "The ramp alone"). The
       // staleness counts from now; the next ping decides.
       if (failedAt - sentAt - this.timeoutMs > this.timeoutMs / 4) {
-        if (isCmd) this.lastCmdOk = failedAt;
-        else this.lastSubOk = failedAt;
+        this.lastCmdOk = failedAt;
         return;
       }
-      if (failedAt - (isCmd ? this.lastCmdOk : this.lastSubOk) > this.timeoutMs) this.drop(link, isCmd, now);
+      if (failedAt - this.lastCmdOk > this.timeoutMs) this.drop(now);
       return;
     }
     if (this.closed) return;
-    const handshaking = link.status === 'connect' || link.status === 'ready';
-    if (handshaking && now - (isCmd ? this.cmdHandshakeAt : this.subHandshakeAt) > this.timeoutMs) this.drop(link, isCmd, now);
+    if (link.status === 'connect' && now - this.cmdHandshakeAt > this.timeoutMs) this.drop(now);
     // nothing would ever reconnect a link that ended (a disconnect caught between ioredis's
     // connect() and its socket): start it again
     else if (link.status === 'end') link.connect().catch(() => {});
   }
 
-  private drop(link: Redis, isCmd: boolean, now: number): void {
+  private drop(now: number): void {
     if (this.closed) return;
-    if (isCmd) {
-      this.lastCmdOk = now;
-      this.setCmd(false);
-    } else {
-      this.lastSubOk = now;
-      this.setSub(false);
-    }
-    link.disconnect(true);
+    this.lastCmdOk = now;
+    this.setCmd(false);
+    this.cmd.disconnect(true);
   }
 }

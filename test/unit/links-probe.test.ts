@@ -1,7 +1,11 @@
-// The Redis link probe (server/store/links.ts) on its own: which link states it drops. Real
-// ioredis objects that never connect (lazyConnect, never started), their state set by hand,
-// the clock by vitest: what is checked is the decision at each probe.
+// The Redis link probe (server/store/links.ts) on its own: which link states it drops. For
+// the command link, a real ioredis object that never connects (lazyConnect, never started),
+// its state set by hand, the clock by vitest: what is checked is the decision at each probe.
+// The bus link (redis/bus-subscription.ts) times its commands itself: it talks to a scripted
+// stand-in for Redis on a real socket, on the real clock.
+import net from 'node:net';
 import { pino } from 'pino';
+import RedisParser from 'redis-parser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RedisLinks } from '../../server/store/links.ts';
 
@@ -9,17 +13,15 @@ const TIMEOUT = 1000;
 
 function setup() {
   const links = new RedisLinks('redis://127.0.0.1:1', TIMEOUT, 'ch', pino({ level: 'silent' }));
-  const drops = { cmd: 0, sub: 0 };
-  const connects = { cmd: 0, sub: 0 };
-  for (const [name, link] of [['cmd', links.cmd], ['sub', links.sub]] as const) {
-    link.disconnect = () => void drops[name]++;
-    link.connect = () => {
-      connects[name]++;
-      return Promise.resolve();
-    };
-    link.ping = (() => Promise.resolve('PONG')) as never;
-  }
-  const set = (link: 'cmd' | 'sub', status: string) => ((links[link] as unknown as { status: string }).status = status);
+  const drops = { cmd: 0 };
+  const connects = { cmd: 0 };
+  links.cmd.disconnect = () => void drops.cmd++;
+  links.cmd.connect = () => {
+    connects.cmd++;
+    return Promise.resolve();
+  };
+  links.cmd.ping = (() => Promise.resolve('PONG')) as never;
+  const set = (link: 'cmd', status: string) => ((links[link] as unknown as { status: string }).status = status);
   const probe = () => (links as unknown as { probe(): Promise<void> }).probe();
   return { links, drops, connects, set, probe };
 }
@@ -105,27 +107,6 @@ describe('the Redis link probe', () => {
     expect(drops.cmd).toBe(1);
   });
 
-  it('the bus link: its handshake, then its SUBSCRIBE, each timed from its own start', async () => {
-    const { links, drops, set, probe } = setup();
-    links.sub.subscribe = (() => new Promise(() => {})) as never;
-    // subscribed long ago, then away for a while
-    vi.advanceTimersByTime(5000);
-    set('sub', 'connect');
-    links.sub.emit('connect');
-    vi.advanceTimersByTime(700);
-    await probe();
-    expect(drops.sub, 'a bus handshake 700 ms old was cut').toBe(0);
-    // ready, SUBSCRIBE in flight (not yet `busUp`)
-    set('sub', 'ready');
-    links.sub.emit('ready');
-    vi.advanceTimersByTime(800);
-    await probe();
-    expect(drops.sub, 'a SUBSCRIBE 800 ms old was cut').toBe(0);
-    vi.advanceTimersByTime(300);
-    await probe();
-    expect(drops.sub, 'a SUBSCRIBE 1100 ms old').toBe(1);
-  });
-
   it('starts again a link that ended by itself', async () => {
     const { connects, set, probe } = setup();
     set('cmd', 'end');
@@ -133,3 +114,128 @@ describe('the Redis link probe', () => {
     expect(connects.cmd).toBe(1);
   });
 });
+
+/**
+ * A stand-in for Redis: each command is answered, in order, `hold(words)` ms after the one
+ * before it was (Infinity: never). Commands are read with redis-parser (a command is a RESP
+ * array of bulk strings).
+ */
+async function scriptedRedis(hold: (words: string[]) => number) {
+  const conns: { sock: net.Socket; closed: number | null; got: { words: string[]; at: number }[] }[] = [];
+  const server = net.createServer((sock) => {
+    const c = { sock, closed: null as number | null, got: [] as { words: string[]; at: number }[] };
+    conns.push(c);
+    sock.on('close', () => (c.closed = Date.now()));
+    sock.on('error', () => {});
+    const reply = (words: string[]): string => {
+      const name = words[0]!.toUpperCase();
+      if (name === 'SUBSCRIBE') return `*3\r\n$9\r\nsubscribe\r\n$${words[1]!.length}\r\n${words[1]}\r\n:1\r\n`;
+      if (name === 'PING') return '*2\r\n$4\r\npong\r\n$0\r\n\r\n';
+      return '+OK\r\n';
+    };
+    // replies leave in order: each waits for the one before it
+    let last = Promise.resolve();
+    const parser = new RedisParser({
+      returnReply: (v: unknown) => {
+        const words = v as string[];
+        c.got.push({ words, at: Date.now() });
+        const ms = hold(words);
+        const prev = last;
+        last = (async () => {
+          await prev;
+          if (ms === Infinity) return new Promise<void>(() => {});
+          await new Promise((r) => setTimeout(r, ms));
+          if (!sock.destroyed) sock.write(reply(words));
+        })();
+      },
+      returnError: () => {},
+    });
+    sock.on('data', (d) => parser.execute(d));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return { url: `redis://127.0.0.1:${port}`, conns, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('the bus link', () => {
+  const T = 400;
+  const live: Array<() => Promise<void> | void> = [];
+  beforeEach(() => vi.useRealTimers());
+  afterEach(async () => {
+    for (const fn of live.splice(0).reverse()) await fn();
+  });
+
+  async function busOn(hold: (words: string[]) => number) {
+    const redis = await scriptedRedis(hold);
+    live.push(redis.close);
+    const links = new RedisLinks(redis.url, T, 'ch', pino({ level: 'silent' }), 'n1');
+    const events: { e: string; at: number }[] = [];
+    links.on('busUp', () => events.push({ e: 'busUp', at: Date.now() }));
+    links.on('busDown', () => events.push({ e: 'busDown', at: Date.now() }));
+    // the bus link alone: the command link would talk to the stand-in too
+    links.sub.start();
+    live.push(() => void links.sub.close());
+    return { redis, links, events };
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('is up only once SUBSCRIBE is answered; its handshake, then its SUBSCRIBE, each get STORE_TIMEOUT_MS of their own', async () => {
+    // CLIENT SETNAME answered after 70 % of the timeout, SUBSCRIBE after 80 % more
+    const { redis, links, events } = await busOn((w) => (w[0] === 'CLIENT' ? 0.7 * T : w[0] === 'SUBSCRIBE' ? 0.8 * T : 0));
+    await sleep(0.7 * T + 0.4 * T);
+    expect(redis.conns[0]!.got.map((g) => g.words[0])).toEqual(['CLIENT', 'SUBSCRIBE']);
+    expect(redis.conns[0]!.got[0]!.words).toEqual(['CLIENT', 'SETNAME', 'imstorm-bus-n1']);
+    expect(redis.conns[0]!.got[1]!.words).toEqual(['SUBSCRIBE', 'ch']);
+    expect(events, 'up before its SUBSCRIBE was answered').toEqual([]);
+    expect(links.isBusUp).toBe(false);
+    await sleep(0.6 * T);
+    expect(events.map((e) => e.e), 'a handshake plus SUBSCRIBE longer than STORE_TIMEOUT_MS in all was cut').toEqual(['busUp']);
+    expect(links.sub.status).toBe('ready');
+    expect(redis.conns.length).toBe(1);
+    expect(redis.conns[0]!.closed).toBeNull();
+  });
+
+  it('cuts a SUBSCRIBE unanswered for STORE_TIMEOUT_MS from its own start, and tries again', async () => {
+    const { redis, events } = await busOn((w) => (w[0] === 'CLIENT' ? 0.7 * T : w[0] === 'SUBSCRIBE' ? Infinity : 0));
+    await sleep(2.5 * T);
+    const first = redis.conns[0]!;
+    const sub = first.got.find((g) => g.words[0] === 'SUBSCRIBE')!;
+    expect(first.closed).not.toBeNull();
+    expect(first.closed! - sub.at).toBeGreaterThanOrEqual(T - 20);
+    expect(first.closed! - sub.at).toBeLessThan(T + 200);
+    expect(redis.conns.length, 'it did not try again').toBeGreaterThan(1);
+    expect(events).toEqual([]);
+  });
+
+  it('a PING unanswered for STORE_TIMEOUT_MS drops the subscription (busDown) and a new one subscribes', async () => {
+    let pings = 0;
+    const { redis, links, events } = await busOn((w) => (w[0] === 'PING' && ++pings === 1 ? Infinity : 0));
+    await sleep(100);
+    expect(events.map((e) => e.e)).toEqual(['busUp']);
+    links.sub.ping();
+    await sleep(T + 400);
+    expect(events.map((e) => e.e)).toEqual(['busUp', 'busDown', 'busUp']);
+    const ping = redis.conns[0]!.got.find((g) => g.words[0] === 'PING')!;
+    expect(events[1]!.at - ping.at).toBeGreaterThanOrEqual(T - 20);
+    expect(redis.conns.length).toBe(2);
+  });
+
+  it('a PING answered late behind a stream of messages does not drop it: the messages are answers too', async () => {
+    let pings = 0;
+    const { redis, links, events } = await busOn((w) => (w[0] === 'PING' && ++pings === 1 ? 2 * T : 0));
+    const got: string[] = [];
+    links.on('message', (p) => got.push(p));
+    await sleep(100);
+    links.sub.ping();
+    for (let i = 0; i < 2 * T; i += 50) {
+      await sleep(50);
+      redis.conns[0]!.sock.write(`*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$${String(i).length}\r\n${i}\r\n`);
+    }
+    await sleep(200);
+    expect(got.length).toBe(2 * T / 50);
+    expect(links.sub.inFlight, 'the PING was answered').toBe(0);
+    expect(events.map((e) => e.e)).toEqual(['busUp']);
+    expect(redis.conns.length).toBe(1);
+  });
+});
+

@@ -1,56 +1,21 @@
-import net from 'node:net';
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import RedisParser from 'redis-parser';
-import { HOLD_MAX_BYTES } from '../../util/turn-cork.ts';
 import { loadLua } from './lua-source.ts';
-import { RespBatch, type EncodedBytes } from './resp-batch.ts';
+import { RespBatch } from './resp-batch.ts';
+import { EachAnswer, RespLink, type Pending } from './resp-link.ts';
 
 /**
  * A lean second Redis link for the 1:1 hot scripts (`send`, `cursors-advance`): EVALSHA
- * written as RESP by hand and replies read with redis-parser (the parser ioredis 4–5 and
- * node_redis used). ioredis spends about 8 µs of CPU a command on its Command objects,
+ * written as RESP by hand on a RespLink (resp-link.ts: its connection, timeouts and
+ * reconnects). ioredis spends about 8 µs of CPU a command on its Command objects,
  * per-command timers and promise chains (issue 10); here a call is encoded straight into
  * bytes (resp-batch.ts) and is one queue entry, and the calls of one event-loop turn leave
  * in one write at its end (or as soon as HOLD_MAX_BYTES are waiting, as turn-cork.ts holds).
  *
  * It never holds a guarantee alone: while it is not ready the caller uses the ioredis link
- * (which owns the node's link state). A call that gets no reply within timeoutMs is
- * rejected, and so is everything behind it: the link is dropped and reopened (replies
- * come in order, so nothing behind an unanswered call has been answered either). Scripts
- * are loaded (SCRIPT LOAD) as part of each connection's handshake, and a NOSCRIPT
- * answer (SCRIPT FLUSH) is retried once as EVAL.
+ * (which owns the node's link state). Scripts are loaded (SCRIPT LOAD) as part of each
+ * connection's handshake, and a NOSCRIPT answer (SCRIPT FLUSH) is retried once as EVAL.
  */
-interface Pending {
-  /** a single call's promise; null for a call of a batch */
-  resolve: ((v: unknown) => void) | null;
-  reject: ((e: Error) => void) | null;
-  /** a call of `callEach`: its batch and its place in it */
-  batch: EachAnswer | null;
-  index: number;
-  deadline: number;
-  /** what to send again as EVAL on NOSCRIPT; null: none (plain and handshake commands, or already retried) */
-  retry: { s: LeanScript; n: number; rest: EncodedBytes } | null;
-}
-
-/** What `callEach` answers: one entry per item, true where Redis answered without an error. */
-class EachAnswer {
-  readonly ok: boolean[];
-  private left: number;
-  private readonly done: (ok: boolean[]) => void;
-
-  constructor(n: number, done: (ok: boolean[]) => void) {
-    this.ok = new Array<boolean>(n).fill(false);
-    this.left = n;
-    this.done = done;
-  }
-
-  settle(i: number, ok: boolean): void {
-    this.ok[i] = ok;
-    if (--this.left === 0) this.done(this.ok);
-  }
-}
-
 /** Where an ArgEncoder writes: the link's batch, or an array (argsOf). */
 export type ArgSink = Pick<RespBatch, 'str' | 'strOf' | 'uint'>;
 
@@ -126,61 +91,22 @@ export const leanCommands = {
   hgetall: leanCommand('HGETALL'),
 } as const;
 
-export class ScriptLink {
-  private sock: net.Socket | null = null;
-  private parser: RedisParser | null = null;
-  private ready = false;
-  private closed = false;
-  private q: Pending[] = [];
-  private head = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private retries = 0;
-  /** a deadline passed and is looked at again after the next poll phase (onTimer): no timer meanwhile */
-  private checking = false;
-  /** what this turn's calls wrote; the bytes of a full slab go to the socket at once */
-  private readonly out = new RespBatch((b) => this.sock?.write(b));
-  private flushDue = false;
-  private readonly flushTurn = () => {
-    this.flushDue = false;
-    this.flush();
-  };
-  private readonly host: string;
-  private readonly port: number;
-  private readonly timeoutMs: number;
+export class ScriptLink extends RespLink {
   private readonly scripts: readonly LeanScript[];
-  private readonly name: string;
 
   constructor(url: string, timeoutMs: number, scripts: readonly LeanScript[], name: string) {
-    this.timeoutMs = timeoutMs;
+    super(url, timeoutMs, name, false);
     this.scripts = scripts;
-    this.name = name;
-    const u = new URL(url);
-    this.host = u.hostname || '127.0.0.1';
-    this.port = Number(u.port || 6379);
   }
 
-  /** A URL this link cannot speak (TLS, AUTH, a database other than 0) leaves it off: the callers use ioredis. */
+  /**
+   * A URL this link is not used for (TLS, AUTH, a database other than 0: it sends no SELECT)
+   * leaves it off: the callers use ioredis. The connection speaks TLS and AUTH (the bus
+   * subscription uses them); this link has not been measured or tested with them.
+   */
   static supports(url: string): boolean {
     const u = new URL(url);
     return u.protocol === 'redis:' && !u.username && !u.password && (u.pathname === '' || u.pathname === '/' || u.pathname === '/0');
-  }
-
-  get isReady(): boolean {
-    return this.ready;
-  }
-
-  /** calls written and not answered yet (the node's `storeCommands` backlog counts them) */
-  get inFlight(): number {
-    return this.q.length - this.head;
-  }
-
-  start(): void {
-    this.connect();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.drop(new Error('Connection is closed.'));
   }
 
   /** One EVALSHA of `s`; only while isReady. */
@@ -232,138 +158,17 @@ export class ScriptLink {
     return { s, n: n + 3, rest: this.out.since(start) };
   }
 
-  /** A command of fixed words (the handshake's). */
-  private send(words: string[]): Promise<unknown> {
-    if (!this.writable()) return Promise.reject(new Error('Connection is closed.'));
-    this.out.command(words.length, RespBatch.words(...words), []);
-    return this.expect(null);
+  /** Each connection loads the scripts: a restarted Redis has none (no NOSCRIPT round trip). */
+  protected override handshake(): Promise<unknown>[] {
+    return this.scripts.map((s) => this.send(['SCRIPT', 'LOAD', s.lua]));
   }
 
-  private writable(): boolean {
-    return this.sock !== null && !this.sock.destroyed;
+  /** NOSCRIPT (SCRIPT FLUSH, or a Redis that lost its scripts): the call again as EVAL, once. */
+  protected override again(p: Pending, err: Error): boolean {
+    if (!err.message.startsWith('NOSCRIPT') || !this.writable()) return false;
+    const r = p.retry!;
+    this.out.again(r.n, r.s.evalHead, r.rest);
+    this.enqueue({ resolve: p.resolve, reject: p.reject, batch: p.batch, index: p.index, deadline: Date.now() + this.timeoutMs, retry: null });
+    return true;
   }
-
-  /** The reply to the command just encoded. */
-  private expect(retry: Pending['retry']): Promise<unknown> {
-    return new Promise((resolve, reject) => this.enqueue({ resolve, reject, batch: null, index: 0, deadline: Date.now() + this.timeoutMs, retry }));
-  }
-
-  /** Waits for the reply to the command just encoded; its bytes leave at the turn's end, or now past HOLD_MAX_BYTES. */
-  private enqueue(p: Pending): void {
-    this.q.push(p);
-    if (this.out.pending >= HOLD_MAX_BYTES) this.flush();
-    else if (!this.flushDue) {
-      this.flushDue = true;
-      setImmediate(this.flushTurn);
-    }
-    if (!this.timer && !this.checking) this.arm();
-  }
-
-  /** Writes what was encoded and not written yet. */
-  private flush(): void {
-    const bytes = this.out.take();
-    if (bytes !== null && this.writable()) this.sock!.write(bytes);
-  }
-
-  private connect(): void {
-    if (this.closed) return;
-    const sock = net.connect({ host: this.host, port: this.port, noDelay: true });
-    this.sock = sock;
-    this.parser = new RedisParser({
-      returnReply: (v: unknown) => this.onReply(v, null),
-      returnError: (e: Error) => this.onReply(undefined, e),
-      returnFatalError: (e: Error) => this.drop(e),
-    });
-    sock.on('data', (d) => this.parser!.execute(d));
-    sock.on('error', () => {});
-    sock.on('close', () => {
-      if (this.sock !== sock) return;
-      this.drop(new Error('Connection is closed.'));
-      const delay = Math.min(100 * ++this.retries, 1000);
-      setTimeout(() => this.connect(), delay).unref();
-    });
-    // the connect itself has timeoutMs too (a paused Redis still completes TCP handshakes)
-    const handshake = [this.send(['CLIENT', 'SETNAME', this.name]), ...this.scripts.map((s) => this.send(['SCRIPT', 'LOAD', s.lua]))];
-    Promise.all(handshake).then(
-      () => {
-        if (this.sock !== sock) return;
-        this.retries = 0;
-        this.ready = true;
-      },
-      () => {},
-    );
-  }
-
-  private onReply(v: unknown, err: Error | null): void {
-    const p = this.q[this.head];
-    if (!p) return this.drop(new Error('reply without a command'));
-    this.q[this.head++] = undefined as unknown as Pending;
-    if (this.head > 1024 && this.head * 2 > this.q.length) {
-      this.q = this.q.slice(this.head);
-      this.head = 0;
-    }
-    if (err !== null && p.retry !== null && err.message.startsWith('NOSCRIPT') && this.writable()) {
-      const r = p.retry;
-      this.out.again(r.n, r.s.evalHead, r.rest);
-      this.enqueue({ resolve: p.resolve, reject: p.reject, batch: p.batch, index: p.index, deadline: Date.now() + this.timeoutMs, retry: null });
-      return;
-    }
-    settle(p, v, err);
-  }
-
-  /** One timer for the oldest call: calls leave in order, so their deadlines are in order too. */
-  private arm(): void {
-    const p = this.q[this.head];
-    if (!p) return;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, p.deadline - Date.now()));
-    this.timer.unref();
-  }
-
-  /**
-   * A deadline passed: the link is dropped unless the reply is already here. Timers run
-   * before the poll phase that reads sockets, so after a turn of the node's own longer than
-   * timeoutMs (a backlog, a long GC, SIGSTOP) the oldest call looks late while its answer
-   * waits unread in the socket: dropping then rejected every call in flight as
-   * `unavailable`, answered or not, and sent the node's sends to the slower ioredis link at
-   * its busiest (the 1:1 bench at 10,000 connections, issue 10: 43,041 sends answered
-   * `unavailable` in one 10 s step). So the check is made again after one poll phase.
-   */
-  private onTimer(): void {
-    this.timer = null;
-    const p = this.q[this.head];
-    if (!p) return;
-    if (p.deadline > Date.now()) return this.arm();
-    this.checking = true;
-    setImmediate(() => {
-      this.checking = false;
-      if (this.q[this.head] === p && p.deadline <= Date.now()) return this.drop(new Error('Command timed out'));
-      this.arm();
-    });
-  }
-
-  /** Rejects every call in flight and closes the socket ('close' reconnects). */
-  private drop(err: Error): void {
-    this.ready = false;
-    // encoded for the socket being dropped: the calls are rejected below
-    this.out.discard();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const q = this.q;
-    const head = this.head;
-    this.q = [];
-    this.head = 0;
-    for (let i = head; i < q.length; i++) settle(q[i]!, undefined, err);
-    const sock = this.sock;
-    if (sock && !sock.destroyed) {
-      if (this.closed) this.sock = null;
-      sock.destroy();
-    }
-  }
-}
-
-/** Answers one call: its promise, or its entry in a batch. */
-function settle(p: Pending, v: unknown, err: Error | null): void {
-  if (p.batch !== null) p.batch.settle(p.index, err === null);
-  else if (err === null) p.resolve!(v);
-  else p.reject!(err);
 }

@@ -1,0 +1,326 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import RedisParser from 'redis-parser';
+import { HOLD_MAX_BYTES } from '../../util/turn-cork.ts';
+import { RespBatch, type EncodedBytes } from './resp-batch.ts';
+import type { LeanScript } from './script-link.ts';
+
+/**
+ * A Redis connection without ioredis: commands written as RESP by hand (resp-batch.ts),
+ * replies read with redis-parser (the parser ioredis 4–5 and node_redis used). Two links
+ * are built on it: the hot scripts' (script-link.ts) and the bus subscription's
+ * (bus-subscription.ts). ioredis spends several µs of CPU on each command and each pub/sub
+ * message (its Command objects, per-command timers, promise chains and event emission).
+ *
+ * It fails fast instead of queueing: a command that gets no reply within timeoutMs is
+ * rejected, and so is everything behind it (replies come in order, so nothing behind an
+ * unanswered command has been answered either); the connection is dropped and opened again
+ * after 100 ms more each attempt, at most 1 s, as the ioredis links' retryStrategy. Nothing
+ * is ever sent again on the new connection. Each connection's handshake (AUTH where the
+ * URL has a password, CLIENT SETNAME, then the link's own) has timeoutMs per command from
+ * the connect; a handshake that fails drops the connection too.
+ */
+export interface Pending {
+  /** a single call's promise; null for a call of a batch */
+  resolve: ((v: unknown) => void) | null;
+  reject: ((e: Error) => void) | null;
+  /** a call of `callEach`: its batch and its place in it */
+  batch: EachAnswer | null;
+  index: number;
+  deadline: number;
+  /** what to send again as EVAL on NOSCRIPT; null: none (plain and handshake commands, or already retried) */
+  retry: { s: LeanScript; n: number; rest: EncodedBytes } | null;
+}
+
+/** What `callEach` answers: one entry per item, true where Redis answered without an error. */
+export class EachAnswer {
+  readonly ok: boolean[];
+  private left: number;
+  private readonly done: (ok: boolean[]) => void;
+
+  constructor(n: number, done: (ok: boolean[]) => void) {
+    this.ok = new Array<boolean>(n).fill(false);
+    this.left = n;
+    this.done = done;
+  }
+
+  settle(i: number, ok: boolean): void {
+    this.ok[i] = ok;
+    if (--this.left === 0) this.done(this.ok);
+  }
+}
+
+/** Where a link connects and how it logs in; the database number is left to the link (pub/sub has none). */
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+  /** rediss:// */
+  tls: boolean;
+  /** ACL user; '' with a password: `AUTH <password>` (requirepass) */
+  username: string;
+  /** '': no AUTH */
+  password: string;
+}
+
+export function endpointOf(url: string): RedisEndpoint {
+  const u = new URL(url);
+  return {
+    // an IPv6 literal's brackets are the URL's, not the address's
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+    port: Number(u.port || 6379),
+    tls: u.protocol === 'rediss:',
+    username: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  };
+}
+
+/** The link's state in the words ioredis used for its `status` (GET /debug/state shows the bus link's). */
+export type LinkStatus = 'wait' | 'connecting' | 'connect' | 'ready' | 'reconnecting' | 'end';
+
+export abstract class RespLink {
+  private sock: net.Socket | null = null;
+  private parser: RedisParser | null = null;
+  private ready = false;
+  private closed = false;
+  private q: Pending[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private retries = 0;
+  /** a deadline passed and is looked at again after the next poll phase (onTimer): no timer meanwhile */
+  private checking = false;
+  /** when the last pub/sub push came while a command waited for its reply (subscriber only) */
+  private pushedAt = 0;
+  /** what this turn's calls wrote; the bytes of a full slab go to the socket at once */
+  protected readonly out = new RespBatch((b) => this.sock?.write(b));
+  private flushDue = false;
+  private readonly flushTurn = () => {
+    this.flushDue = false;
+    this.flush();
+  };
+  protected readonly timeoutMs: number;
+  private readonly endpoint: RedisEndpoint;
+  private readonly name: string;
+  /** RESP2 subscribed mode: a ['message', channel, payload] reply is a push, not a command's answer */
+  private readonly subscriber: boolean;
+
+  constructor(url: string, timeoutMs: number, name: string, subscriber: boolean) {
+    this.timeoutMs = timeoutMs;
+    this.name = name;
+    this.subscriber = subscriber;
+    this.endpoint = endpointOf(url);
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** commands written and not answered yet (the node's `storeCommands` backlog counts them) */
+  get inFlight(): number {
+    return this.q.length - this.head;
+  }
+
+  get status(): LinkStatus {
+    if (this.closed) return 'end';
+    const s = this.sock;
+    if (s === null) return 'wait';
+    if (s.destroyed) return 'reconnecting';
+    if (s.connecting) return 'connecting';
+    return this.ready ? 'ready' : 'connect';
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** For good: nothing reconnects. */
+  close(): void {
+    this.closed = true;
+    this.drop(new Error('Connection is closed.'));
+  }
+
+  /** What a new connection sends after its AUTH and CLIENT SETNAME, all at once. */
+  protected handshake(): Promise<unknown>[] {
+    return [];
+  }
+
+  /** What it sends once the handshake is answered, with a timeoutMs of its own; the link is ready when it is answered. */
+  protected afterHandshake(): Promise<unknown> | null {
+    return null;
+  }
+
+  /** isReady changed (a drop: false, before the calls in flight are rejected). */
+  protected readyChanged(_ready: boolean): void {}
+
+  /** A pub/sub message's payload (subscriber only). */
+  protected pushed(_payload: string): void {}
+
+  /** An error reply `p` may be sent again instead of rejected (true: it was, and waits again). */
+  protected again(_p: Pending, _err: Error): boolean {
+    return false;
+  }
+
+  /** A command of fixed words. */
+  protected send(words: string[]): Promise<unknown> {
+    if (!this.writable()) return Promise.reject(new Error('Connection is closed.'));
+    this.out.command(words.length, RespBatch.words(...words), []);
+    return this.expect(null);
+  }
+
+  protected writable(): boolean {
+    return this.sock !== null && !this.sock.destroyed;
+  }
+
+  /** The reply to the command just encoded. */
+  protected expect(retry: Pending['retry']): Promise<unknown> {
+    return new Promise((resolve, reject) => this.enqueue({ resolve, reject, batch: null, index: 0, deadline: Date.now() + this.timeoutMs, retry }));
+  }
+
+  /** Waits for the reply to the command just encoded; its bytes leave at the turn's end, or now past HOLD_MAX_BYTES. */
+  protected enqueue(p: Pending): void {
+    this.q.push(p);
+    if (this.out.pending >= HOLD_MAX_BYTES) this.flush();
+    else if (!this.flushDue) {
+      this.flushDue = true;
+      setImmediate(this.flushTurn);
+    }
+    if (!this.timer && !this.checking) this.arm();
+  }
+
+  /** Writes what was encoded and not written yet. */
+  private flush(): void {
+    const bytes = this.out.take();
+    if (bytes !== null && this.writable()) this.sock!.write(bytes);
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const { host, port } = this.endpoint;
+    // rediss://: ioredis's `tls: true`, Node's defaults (the system's CAs, the host's name checked)
+    const sock = this.endpoint.tls ? tls.connect({ host, port }) : net.connect({ host, port });
+    sock.setNoDelay(true);
+    this.sock = sock;
+    this.parser = new RedisParser({
+      returnReply: (v: unknown) => this.onReply(v, null),
+      returnError: (e: Error) => this.onReply(undefined, e),
+      returnFatalError: (e: Error) => this.drop(e),
+    });
+    sock.on('data', (d) => this.parser!.execute(d));
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      if (this.sock !== sock) return;
+      this.drop(new Error('Connection is closed.'));
+      const delay = Math.min(100 * ++this.retries, 1000);
+      setTimeout(() => this.connect(), delay).unref();
+    });
+    // the connect itself has timeoutMs too (a paused Redis still completes TCP handshakes)
+    const { username, password } = this.endpoint;
+    // in this order on the wire: nothing else is allowed before AUTH
+    const auth = password ? [this.send(username ? ['AUTH', username, password] : ['AUTH', password])] : [];
+    Promise.all([...auth, this.send(['CLIENT', 'SETNAME', this.name]), ...this.handshake()])
+      .then(() => (this.sock === sock ? this.afterHandshake() : null))
+      .then(
+        () => {
+          if (this.sock !== sock || sock.destroyed) return;
+          this.retries = 0;
+          this.setReady(true);
+        },
+        // an error reply (a wrong password, Redis still loading its data): try again later
+        () => {
+          if (this.sock === sock) this.drop(new Error('handshake failed'));
+        },
+      );
+  }
+
+  private setReady(ready: boolean): void {
+    if (ready === this.ready) return;
+    this.ready = ready;
+    this.readyChanged(ready);
+  }
+
+  private onReply(v: unknown, err: Error | null): void {
+    if (this.subscriber && err === null && isMessage(v)) {
+      // the replies behind a push are on their way: the link answers (dueAt)
+      if (this.head < this.q.length) this.pushedAt = Date.now();
+      return this.pushed(v[2]);
+    }
+    const p = this.q[this.head];
+    if (!p) return this.drop(new Error('reply without a command'));
+    this.q[this.head++] = undefined as unknown as Pending;
+    if (this.head > 1024 && this.head * 2 > this.q.length) {
+      this.q = this.q.slice(this.head);
+      this.head = 0;
+    }
+    if (err !== null && p.retry !== null && this.again(p, err)) return;
+    settle(p, v, err);
+  }
+
+  /**
+   * When `p`'s reply is overdue. A subscriber's PING waits behind every message published
+   * before it: while messages keep coming the link answers, however long the backlog
+   * (ioredis's links counted a message as an answer too).
+   */
+  private dueAt(p: Pending): number {
+    return Math.max(p.deadline, this.pushedAt + this.timeoutMs);
+  }
+
+  /** One timer for the oldest call: calls leave in order, so their deadlines are in order too. */
+  private arm(): void {
+    const p = this.q[this.head];
+    if (!p) return;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, this.dueAt(p) - Date.now()));
+    this.timer.unref();
+  }
+
+  /**
+   * A deadline passed: the link is dropped unless the reply is already here. Timers run
+   * before the poll phase that reads sockets, so after a turn of the node's own longer than
+   * timeoutMs (a backlog, a long GC, SIGSTOP) the oldest call looks late while its answer
+   * waits unread in the socket: dropping then rejected every call in flight as
+   * `unavailable`, answered or not, and sent the node's sends to the slower ioredis link at
+   * its busiest (the 1:1 bench at 10,000 connections, issue 10: 43,041 sends answered
+   * `unavailable` in one 10 s step). So the check is made again after one poll phase.
+   */
+  private onTimer(): void {
+    this.timer = null;
+    const p = this.q[this.head];
+    if (!p) return;
+    if (this.dueAt(p) > Date.now()) return this.arm();
+    this.checking = true;
+    setImmediate(() => {
+      this.checking = false;
+      if (this.q[this.head] === p && this.dueAt(p) <= Date.now()) return this.drop(new Error('Command timed out'));
+      this.arm();
+    });
+  }
+
+  /** Rejects every call in flight and closes the socket ('close' reconnects). */
+  protected drop(err: Error): void {
+    this.setReady(false);
+    // encoded for the socket being dropped: the calls are rejected below
+    this.out.discard();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const q = this.q;
+    const head = this.head;
+    this.q = [];
+    this.head = 0;
+    for (let i = head; i < q.length; i++) settle(q[i]!, undefined, err);
+    const sock = this.sock;
+    if (sock && !sock.destroyed) {
+      if (this.closed) this.sock = null;
+      sock.destroy();
+    }
+  }
+}
+
+/** RESP2 `message` push: ['message', channel, payload]. */
+function isMessage(v: unknown): v is [string, string, string] {
+  return Array.isArray(v) && v.length === 3 && v[0] === 'message';
+}
+
+/** Answers one call: its promise, or its entry in a batch. */
+function settle(p: Pending, v: unknown, err: Error | null): void {
+  if (p.batch !== null) p.batch.settle(p.index, err === null);
+  else if (err === null) p.resolve!(v);
+  else p.reject!(err);
+}
