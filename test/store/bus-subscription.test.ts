@@ -146,7 +146,7 @@ describe('the bus link on a real Redis', () => {
     expect(busClient(String(await pub.client('LIST')), 'imstorm-bus-n1')!.id).toBe(before);
   });
 
-  it('logs in with the URL\'s password (requirepass) and ACL user; a wrong one never comes up', async () => {
+  it('logs in with the URL\'s password (requirepass) and ACL user; a wrong one does not come up, and is tried again', async () => {
     const { redis, pub } = await setup();
     await pub.call('ACL', 'SETUSER', 'bususer', 'on', '>bus pass', '&*', '+@all', '~*');
     await pub.config('SET', 'requirepass', 'pw:1@x');
@@ -162,6 +162,9 @@ describe('the bus link on a real Redis', () => {
     await sleep(2 * TIMEOUT_MS);
     expect(wrong.events).toEqual([]);
     expect(busClient(list, 'imstorm-bus-wrong')).toBeUndefined();
+    // a refused handshake is tried again (after the reconnect delay): once the password is right, it comes up
+    await pub.call('ACL', 'SETUSER', 'bususer', '>nope');
+    await until(() => wrong.links.isBusUp, 3000, 'busUp once the password is right');
   });
 
   it('speaks TLS for rediss:// URLs', async () => {
