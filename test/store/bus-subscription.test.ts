@@ -2,7 +2,7 @@
 // redis-server: payloads exactly as published and in order, a Redis killed and restarted,
 // a Redis paused past the timeout, a node frozen past it, AUTH and TLS.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -169,6 +169,7 @@ describe('the bus link on a real Redis', () => {
 
   it('speaks TLS for rediss:// URLs', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'imstorm-tls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
     const tlsPort = await freePort();
