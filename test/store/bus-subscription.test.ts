@@ -167,6 +167,28 @@ describe('the bus link on a real Redis', () => {
     await until(() => wrong.links.isBusUp, 3000, 'busUp once the password is right');
   });
 
+  // ioredis went on after these two error replies; a handshake that failed on them came up never
+  it('an ACL user refused CLIENT SETNAME (-client) still comes up: the refusal is ignored, the link goes unnamed', async () => {
+    const { redis, pub } = await setup();
+    await pub.call('ACL', 'SETUSER', 'app', 'on', '>pw', '&*', '~*', '+@all', '-client');
+    const bus = busOn(`redis://app:pw@127.0.0.1:${redis.port}`, 'noclient');
+    await until(() => bus.links.isBusUp, 3000, 'busUp for a user without CLIENT');
+    await roundTrip(pub, bus, 'to the unnamed link');
+    const list = String(await pub.client('LIST'));
+    expect(busClient(list, 'imstorm-bus-noclient'), 'SETNAME was refused: the link has no name').toBeUndefined();
+    expect(list.split('\n').filter((l) => / sub=1 /.test(l) && / user=app /.test(l)).length, 'subscribed as app').toBe(1);
+    expect(bus.events).toEqual(['busUp']);
+  });
+
+  it('a URL with a password on a Redis without one comes up (AUTH answered "called without any password configured")', async () => {
+    const { redis, pub } = await setup();
+    const bus = busOn(`redis://:secret@127.0.0.1:${redis.port}`, 'nopass');
+    await until(() => bus.links.isBusUp, 3000, 'busUp with a needless password');
+    await roundTrip(pub, bus, 'authed for nothing');
+    expect(busClient(String(await pub.client('LIST')), 'imstorm-bus-nopass')!.user).toBe('default');
+    expect(bus.events).toEqual(['busUp']);
+  });
+
   it('speaks TLS for rediss:// URLs', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'imstorm-tls-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

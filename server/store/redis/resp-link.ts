@@ -18,7 +18,11 @@ import type { LeanScript } from './script-link.ts';
  * after 100 ms more each attempt, at most 1 s, as the ioredis links' retryStrategy. Nothing
  * is ever sent again on the new connection. Each connection's handshake (AUTH where the
  * URL has a password, CLIENT SETNAME, then the link's own) has timeoutMs per command from
- * the connect; a handshake that fails drops the connection too.
+ * the connect; a handshake that fails drops the connection too. As ioredis did, two error
+ * replies are not failures: CLIENT SETNAME refused (an ACL user without `client`: the link
+ * only goes unnamed in CLIENT LIST), and AUTH on a Redis that has no password (a URL with
+ * one: Redis 6+ "ERR AUTH <password> called without any password configured…", older
+ * "ERR Client sent AUTH, but no password is set").
  */
 export interface Pending {
   /** a single call's promise; null for a call of a batch */
@@ -215,8 +219,8 @@ export abstract class RespLink {
     // the connect itself has timeoutMs too (a paused Redis still completes TCP handshakes)
     const { username, password } = this.endpoint;
     // in this order on the wire: nothing else is allowed before AUTH
-    const auth = password ? [this.send(username ? ['AUTH', username, password] : ['AUTH', password])] : [];
-    Promise.all([...auth, this.send(['CLIENT', 'SETNAME', this.name]), ...this.handshake()])
+    const auth = password ? [this.send(username ? ['AUTH', username, password] : ['AUTH', password]).catch(unless(noPasswordSet))] : [];
+    Promise.all([...auth, this.send(['CLIENT', 'SETNAME', this.name]).catch(unless(() => true)), ...this.handshake()])
       .then(() => (this.sock === sock ? this.afterHandshake() : null))
       .then(
         () => {
@@ -311,6 +315,24 @@ export abstract class RespLink {
       sock.destroy();
     }
   }
+}
+
+/**
+ * A handshake reply that is no failure: `ok(message)` for an error *reply* of Redis's (a
+ * ReplyError of redis-parser's) resolves; anything else (a timeout, a closed connection)
+ * still rejects.
+ */
+function unless(ok: (message: string) => boolean): (e: Error) => unknown {
+  return (e) => {
+    if (e.name === 'ReplyError' && ok(e.message)) return null;
+    throw e;
+  };
+}
+
+/** AUTH with a password on a Redis that has none: ioredis only warned and went on. */
+function noPasswordSet(message: string): boolean {
+  // Redis 6+: "ERR AUTH <password> called without any password configured for the default user…"; before 6: "ERR Client sent AUTH, but no password is set"
+  return message.includes('without any password configured') || message.includes('no password is set');
 }
 
 /** RESP2 `message` push: ['message', channel, payload]. */
