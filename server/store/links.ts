@@ -14,6 +14,10 @@ import { holdEveryTurn } from '../util/turn-cork.ts';
  * caller already answered `unavailable`). `cmd` and `sub` are probed every STORE_TIMEOUT_MS/2;
  * a link that has not answered for STORE_TIMEOUT_MS (handshake included) is dropped and
  * reopened, because a stalled TCP link otherwise looks healthy for minutes.
+ *
+ * A lean link's handshake that fails (`sub`, `fast`: resp-link.ts onHandshake) is logged
+ * once per outage (`warn`, with Redis's reason: a wrong password, a refused command),
+ * not at every retry; it is logged again only after the link was up in between.
  */
 export interface LinksEvents {
   /** the cmd link became usable (first time or after an outage) */
@@ -69,6 +73,8 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
       message: (payload) => this.emit('message', payload),
     });
     this.fast = ScriptLink.supports(url) ? new ScriptLink(url, timeoutMs, Object.values(hotScripts), `imstorm-fast${suffix}`) : null;
+    this.reportHandshakes(this.sub, 'bus');
+    if (this.fast) this.reportHandshakes(this.fast, 'fast');
     // ioredis emits 'error' for every failed reconnect; the probe and the state
     // transitions below are what we log.
     this.cmd.on('error', () => {});
@@ -117,6 +123,18 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     if (up) this.lastCmdOk = Date.now();
     this.log[up ? 'info' : 'warn']({ link: 'cmd' }, up ? 'redis link up' : 'redis link down');
     this.emit(up ? 'up' : 'down');
+  }
+
+  /** A failed handshake is logged once, until the link has been up again. */
+  private reportHandshakes(link: BusSubscription | ScriptLink, name: string): void {
+    let reported = false;
+    link.onHandshake = (failure) => {
+      if (failure === null) reported = false;
+      else if (!reported && !this.closed) {
+        reported = true;
+        this.log.warn({ link: name, reason: failure }, 'redis link handshake failed; trying again until it succeeds');
+      }
+    };
   }
 
   private setSub(up: boolean): void {

@@ -18,7 +18,8 @@ import type { LeanScript } from './script-link.ts';
  * after 100 ms more each attempt, at most 1 s, as the ioredis links' retryStrategy. Nothing
  * is ever sent again on the new connection. Each connection's handshake (AUTH where the
  * URL has a password, CLIENT SETNAME, then the link's own) has timeoutMs per command from
- * the connect; a handshake that fails drops the connection too. As ioredis did, two error
+ * the connect; a handshake that fails drops the connection too, and is reported
+ * (onHandshake). As ioredis did, two error
  * replies are not failures: CLIENT SETNAME refused (an ACL user without `client`: the link
  * only goes unnamed in CLIENT LIST), and AUTH on a Redis that has no password (a URL with
  * one: Redis 6+ "ERR AUTH <password> called without any password configured…", older
@@ -106,6 +107,13 @@ export abstract class RespLink {
   private readonly name: string;
   /** RESP2 subscribed mode: a ['message', channel, payload] reply is a push, not a command's answer */
   private readonly subscriber: boolean;
+
+  /**
+   * The owner hears of each connection's handshake: null once it was answered (the link is
+   * ready), or why it failed (the error's message: Redis's error reply, a timeout, a closed
+   * connection; never the password). It fails again at every retry while the cause lasts.
+   */
+  onHandshake: ((failure: string | null) => void) | null = null;
 
   constructor(url: string, timeoutMs: number, name: string, subscriber: boolean) {
     this.timeoutMs = timeoutMs;
@@ -227,10 +235,18 @@ export abstract class RespLink {
           if (this.sock !== sock || sock.destroyed) return;
           this.retries = 0;
           this.setReady(true);
+          this.onHandshake?.(null);
         },
-        // an error reply (a wrong password, Redis still loading its data): try again later
-        () => {
-          if (this.sock === sock) this.drop(new Error('handshake failed'));
+        // an error reply (a wrong password, Redis still loading its data), a timeout, the
+        // connection closed: drop it and try again later
+        (e: unknown) => {
+          if (this.sock !== sock || this.closed) return;
+          const why = e instanceof Error ? e.message : String(e);
+          try {
+            this.onHandshake?.(why);
+          } finally {
+            this.drop(new Error(`handshake failed: ${why}`));
+          }
         },
       );
   }
