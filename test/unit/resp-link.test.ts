@@ -78,5 +78,24 @@ describe('a failed handshake', () => {
     await until(() => redis.conns.length >= n + 3, 5000, 'three more tries');
     expect(failed().length).toBe(2);
   });
+
+  it('a busUp listener that throws: no unhandled rejection; the link is dropped, reported, and comes up once it no longer throws', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    live.push(() => void process.off('unhandledRejection', onUnhandled));
+    const { redis, links, events, logged } = await busOn({});
+    let throws = 2;
+    links.on('busUp', () => {
+      if (throws-- > 0) throw new Error('listener broke');
+    });
+    await until(() => events.filter((e) => e === 'busUp').length === 3, 5000, 'a third busUp');
+    await sleep(50);
+    expect(unhandled).toEqual([]);
+    expect(events).toEqual(['busUp', 'busDown', 'busUp', 'busDown', 'busUp']);
+    expect(links.isBusUp).toBe(true);
+    expect(redis.conns.length).toBe(3);
+    expect(logged.filter((l) => l.msg.includes('handshake failed'))).toEqual([expect.objectContaining({ link: 'bus', reason: 'listener broke' })]);
+  });
 });
 

@@ -230,25 +230,24 @@ export abstract class RespLink {
     const auth = password ? [this.send(username ? ['AUTH', username, password] : ['AUTH', password]).catch(unless(noPasswordSet))] : [];
     Promise.all([...auth, this.send(['CLIENT', 'SETNAME', this.name]).catch(unless(() => true)), ...this.handshake()])
       .then(() => (this.sock === sock ? this.afterHandshake() : null))
-      .then(
-        () => {
-          if (this.sock !== sock || sock.destroyed) return;
-          this.retries = 0;
-          this.setReady(true);
-          this.onHandshake?.(null);
-        },
-        // an error reply (a wrong password, Redis still loading its data), a timeout, the
-        // connection closed: drop it and try again later
-        (e: unknown) => {
-          if (this.sock !== sock || this.closed) return;
-          const why = e instanceof Error ? e.message : String(e);
-          try {
-            this.onHandshake?.(why);
-          } finally {
-            this.drop(new Error(`handshake failed: ${why}`));
-          }
-        },
-      );
+      .then(() => {
+        if (this.sock !== sock || sock.destroyed) return;
+        this.retries = 0;
+        // may throw (a listener of the owner's): caught below, as a failed handshake
+        this.setReady(true);
+        this.onHandshake?.(null);
+      })
+      // an error reply (a wrong password, Redis still loading its data), a timeout, the
+      // connection closed, or the owner's listener threw: drop it and try again later
+      .catch((e: unknown) => {
+        if (this.sock !== sock || this.closed) return;
+        const why = e instanceof Error ? e.message : String(e);
+        try {
+          this.onHandshake?.(why);
+        } finally {
+          this.drop(new Error(`handshake failed: ${why}`));
+        }
+      });
   }
 
   private setReady(ready: boolean): void {
