@@ -56,6 +56,34 @@ async function busOn(opts: StandInOptions, url?: (port: number) => string) {
   return { redis, links, events, logged };
 }
 
+describe('deadlines count from the write, not from the queueing', () => {
+  it("a bus PING queued, then a turn of the node 2.5× the timeout before it leaves: a link that answers in a few ms stays up", async () => {
+    const { redis, links, events } = await busOn({ hold: (w) => (w[0] === 'PING' ? 3 : 0) });
+    await until(() => links.isBusUp, 3000, 'busUp');
+    // the probe's PING, queued in the timers phase; its bytes leave at the turn's end
+    await queuedThenFrozen(() => links.sub.ping(), 2.5 * T);
+    expect(links.sub.inFlight).toBe(1);
+    await until(() => links.sub.inFlight === 0 || events.length > 1, 3000, 'the PING answered or the link dropped');
+    await sleep(T);
+    expect(events, 'a healthy link was dropped').toEqual(['busUp']);
+    expect(redis.conns.length).toBe(1);
+    expect(redis.conns[0]!.got.map((g) => g.words[0])).toEqual(['CLIENT', 'SUBSCRIBE', 'PING']);
+  });
+
+  it('a hot-script call queued, then such a turn: answered, not rejected, and the link stays up', async () => {
+    const redis = await standInRedis({ hold: (w) => (w[0] === 'EVALSHA' ? 3 : 0) });
+    live.push(redis.close);
+    const link = new ScriptLink(redis.url, T, Object.values(hotScripts), 'imstorm-fast-t');
+    link.start();
+    live.push(() => link.close());
+    await until(() => link.isReady, 3000, 'ready');
+    let answer: Promise<unknown> = Promise.resolve();
+    await queuedThenFrozen(() => (answer = link.call(hotScripts.send, ['a', 'b', 'c', 'd', 'e', 'x'])), 2.5 * T);
+    await expect(answer).resolves.toBe(1);
+    expect(link.isReady).toBe(true);
+    expect(redis.conns.length).toBe(1);
+  });
+});
 
 describe('a failed handshake', () => {
   it('is logged once per outage (warn, with the reason and not the password), not at each retry', async () => {

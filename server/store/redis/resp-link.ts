@@ -17,13 +17,17 @@ import type { LeanScript } from './script-link.ts';
  * unanswered command has been answered either); the connection is dropped and opened again
  * after 100 ms more each attempt, at most 1 s, as the ioredis links' retryStrategy. Nothing
  * is ever sent again on the new connection. Each connection's handshake (AUTH where the
- * URL has a password, CLIENT SETNAME, then the link's own) has timeoutMs per command from
- * the connect; a handshake that fails drops the connection too, and is reported
- * (onHandshake). As ioredis did, two error
- * replies are not failures: CLIENT SETNAME refused (an ACL user without `client`: the link
- * only goes unnamed in CLIENT LIST), and AUTH on a Redis that has no password (a URL with
- * one: Redis 6+ "ERR AUTH <password> called without any password configured…", older
- * "ERR Client sent AUTH, but no password is set").
+ * URL has a password, CLIENT SETNAME, then the link's own) has timeoutMs per command; a
+ * handshake that fails drops the connection too, and is reported (onHandshake). As ioredis
+ * did, two error replies are not failures: CLIENT SETNAME refused (an ACL user without
+ * `client`: the link only goes unnamed in CLIENT LIST), and AUTH on a Redis that has no
+ * password (a URL with one: Redis 6+ "ERR AUTH <password> called without any password
+ * configured…", older "ERR Client sent AUTH, but no password is set").
+ *
+ * A command's timeoutMs counts from when its bytes are written, not from when it was
+ * queued: they leave at the end of the turn (flush), and a turn of the node's own longer
+ * than timeoutMs in between (a backlog, a long GC) would otherwise make a healthy link look
+ * late (its answer cannot have come before the next poll phase).
  */
 export interface Pending {
   /** a single call's promise; null for a call of a batch */
@@ -91,6 +95,8 @@ export abstract class RespLink {
   private head = 0;
   private timer: NodeJS.Timeout | null = null;
   private retries = 0;
+  /** q's entries before this index were written (flush); those at and after it wait for the turn's end */
+  private unwritten = 0;
   /** a deadline passed and is looked at again after the next poll phase (onTimer): no timer meanwhile */
   private checking = false;
   /** when the last pub/sub push came while a command waited for its reply (subscriber only) */
@@ -198,10 +204,22 @@ export abstract class RespLink {
     if (!this.timer && !this.checking) this.arm();
   }
 
-  /** Writes what was encoded and not written yet. */
+  /**
+   * Writes what was encoded and not written yet; the calls just written have timeoutMs from
+   * now if that is later than their deadline (a turn longer than timeoutMs between their
+   * queueing and this write). Deadlines are in queue order, so when the first of them needs
+   * no change neither do the others (the common case: one look).
+   */
   private flush(): void {
     const bytes = this.out.take();
     if (bytes !== null && this.writable()) this.sock!.write(bytes);
+    const q = this.q;
+    let i = Math.max(this.unwritten, this.head);
+    this.unwritten = q.length;
+    if (i >= q.length) return;
+    const deadline = Date.now() + this.timeoutMs;
+    if (q[i]!.deadline >= deadline) return;
+    for (; i < q.length; i++) if (q[i]!.deadline < deadline) q[i]!.deadline = deadline;
   }
 
   private connect(): void {
@@ -267,6 +285,7 @@ export abstract class RespLink {
     this.q[this.head++] = undefined as unknown as Pending;
     if (this.head > 1024 && this.head * 2 > this.q.length) {
       this.q = this.q.slice(this.head);
+      this.unwritten = Math.max(0, this.unwritten - this.head);
       this.head = 0;
     }
     if (err !== null && p.retry !== null && this.again(p, err)) return;
@@ -323,6 +342,7 @@ export abstract class RespLink {
     const head = this.head;
     this.q = [];
     this.head = 0;
+    this.unwritten = 0;
     for (let i = head; i < q.length; i++) settle(q[i]!, undefined, err);
     const sock = this.sock;
     if (sock && !sock.destroyed) {
