@@ -127,3 +127,21 @@ describe('a failed handshake', () => {
   });
 });
 
+describe('close()', () => {
+  it('while waiting to reconnect: clears the reconnect timer', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // nothing listens on port 1: the connect is refused and a reconnect is due
+    const link = new ScriptLink('redis://127.0.0.1:1', T, [], 'imstorm-fast-t');
+    link.start();
+    live.push(() => link.close());
+    const end = performance.now() + 3000;
+    while (link.status !== 'reconnecting' && performance.now() < end) await new Promise((r) => setImmediate(r));
+    expect(link.status).toBe('reconnecting');
+    // the socket's 'close' comes a turn or two after it was destroyed: its handler drops
+    // the handshake's calls (their deadline timer) and arms the reconnect
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    expect(vi.getTimerCount(), 'the reconnect timer alone').toBe(1);
+    link.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

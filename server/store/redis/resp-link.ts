@@ -88,12 +88,13 @@ export type LinkStatus = 'wait' | 'connecting' | 'connect' | 'ready' | 'reconnec
 
 export abstract class RespLink {
   private sock: net.Socket | null = null;
-  private parser: RedisParser | null = null;
   private ready = false;
   private closed = false;
   private q: Pending[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** the reconnect's, between a connection's close and the next connect */
+  private reconnectTimer: NodeJS.Timeout | null = null;
   private retries = 0;
   /** q's entries before this index were written (flush); those at and after it wait for the turn's end */
   private unwritten = 0;
@@ -153,6 +154,8 @@ export abstract class RespLink {
   /** For good: nothing reconnects. */
   close(): void {
     this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
     this.drop(new Error('Connection is closed.'));
   }
 
@@ -229,18 +232,24 @@ export abstract class RespLink {
     const sock = this.endpoint.tls ? tls.connect({ host, port }) : net.connect({ host, port });
     sock.setNoDelay(true);
     this.sock = sock;
-    this.parser = new RedisParser({
+    // this socket's own parser: a new connection has another
+    const parser = new RedisParser({
       returnReply: (v: unknown) => this.onReply(v, null),
       returnError: (e: Error) => this.onReply(undefined, e),
       returnFatalError: (e: Error) => this.drop(e),
     });
-    sock.on('data', (d) => this.parser!.execute(d));
+    sock.on('data', (d) => parser.execute(d));
     sock.on('error', () => {});
     sock.on('close', () => {
       if (this.sock !== sock) return;
       this.drop(new Error('Connection is closed.'));
+      if (this.closed) return;
       const delay = Math.min(100 * ++this.retries, 1000);
-      setTimeout(() => this.connect(), delay).unref();
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        this.connect();
+      }, delay);
+      this.reconnectTimer.unref();
     });
     // the connect itself has timeoutMs too (a paused Redis still completes TCP handshakes)
     const { username, password } = this.endpoint;
