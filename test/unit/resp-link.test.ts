@@ -86,6 +86,25 @@ describe('deadlines count from the write, not from the queueing', () => {
 });
 
 describe('a failed handshake', () => {
+  it('ScriptLink: an error reply to SCRIPT LOAD (LOADING) drops the connection, and the next one becomes ready', async () => {
+    let refused = 0;
+    const redis = await standInRedis({
+      reply: (w) => (w[0] === 'SCRIPT' && refused++ === 0 ? '-LOADING Redis is loading the dataset in memory\r\n' : undefined),
+    });
+    live.push(redis.close);
+    const link = new ScriptLink(redis.url, T, Object.values(hotScripts), 'imstorm-fast-t');
+    const reports: (string | null)[] = [];
+    link.onHandshake = (f) => reports.push(f);
+    link.start();
+    live.push(() => link.close());
+    await until(() => link.isReady, 3000, 'ready');
+    expect(redis.conns.length).toBe(2);
+    expect(redis.conns[0]!.closed).not.toBeNull();
+    expect(redis.conns[1]!.got.filter((g) => g.words[0] === 'SCRIPT').length).toBe(Object.keys(hotScripts).length);
+    expect(reports).toEqual(['LOADING Redis is loading the dataset in memory', null]);
+    await expect(link.call(hotScripts.send, ['a', 'b', 'c', 'd', 'e', 'x'])).resolves.toBe(1);
+  });
+
   it('is logged once per outage (warn, with the reason and not the password), not at each retry', async () => {
     let refuse = true;
     const { redis, links, logged } = await busOn(
