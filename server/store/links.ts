@@ -18,6 +18,14 @@ import { holdEveryTurn } from '../util/turn-cork.ts';
  * A lean link's handshake that fails (`sub`, `fast`: resp-link.ts onHandshake) is logged
  * once per outage (`warn`, with Redis's reason: a wrong password, a refused command),
  * not at every retry; it is logged again only after the link was up in between.
+ *
+ * The bus link is up once SUBSCRIBE is answered, with no check that Redis has finished
+ * loading its data (the INFO ready check ioredis made). That is harmless: a Redis still
+ * loading accepts SUBSCRIBE and PUBLISH (both are allowed while loading), so what is
+ * published from then on arrives; the reads of the resync that follows busUp after an
+ * outage (bus.ts) are answered LOADING meanwhile, and a failed resync is run again 500 ms
+ * later until one succeeds (hub.ts requestResync, util/coalesced.ts), so what was stored
+ * during the outage is still filled from the log.
  */
 export interface LinksEvents {
   /** the cmd link became usable (first time or after an outage) */
