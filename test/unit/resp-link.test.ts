@@ -142,6 +142,8 @@ describe('a failed handshake', () => {
     expect(events).toEqual(['busUp', 'busDown', 'busUp', 'busDown', 'busUp']);
     expect(links.isBusUp).toBe(true);
     expect(redis.conns.length).toBe(3);
+    // backs off like any failure (100 ms, then 200 ms): a listener that always throws is not a 10 Hz reconnect loop
+    expect(redis.conns[2]!.got[0]!.at - redis.conns[1]!.got[0]!.at).toBeGreaterThanOrEqual(180);
     expect(logged.filter((l) => l.msg.includes('handshake failed'))).toEqual([expect.objectContaining({ link: 'bus', reason: 'listener broke' })]);
   });
 });

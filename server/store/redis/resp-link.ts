@@ -259,10 +259,11 @@ export abstract class RespLink {
       .then(() => (this.sock === sock ? this.afterHandshake() : null))
       .then(() => {
         if (this.sock !== sock || sock.destroyed) return;
-        this.retries = 0;
         // may throw (a listener of the owner's): caught below, as a failed handshake
         this.setReady(true);
         this.onHandshake?.(null);
+        // only once up for good: a listener that always throws backs off to 1 s like any failure
+        this.retries = 0;
       })
       // an error reply (a wrong password, Redis still loading its data), a timeout, the
       // connection closed, or the owner's listener threw: drop it and try again later
