@@ -176,7 +176,7 @@ describe('the bus link', () => {
     const sub = first.got.find((g) => g.words[0] === 'SUBSCRIBE')!;
     expect(first.closed).not.toBeNull();
     // not from the connect (that would cut it 0.5 s after it was sent), nor left much longer
-    expect(first.closed! - sub.at).toBeGreaterThanOrEqual(T1 - 20);
+    expect(first.closed! - sub.at).toBeGreaterThanOrEqual(0.75 * T1);
     expect(first.closed! - sub.at).toBeLessThan(1.5 * T1);
     expect(events).toEqual([]);
   });
@@ -184,13 +184,14 @@ describe('the bus link', () => {
   it('a PING unanswered for STORE_TIMEOUT_MS drops the subscription (busDown) and a new one subscribes', async () => {
     let pings = 0;
     const { redis, links, events } = await busOn((w) => (w[0] === 'PING' && ++pings === 1 ? Infinity : 0));
-    await sleep(100);
+    await until(() => events.length > 0, 4 * T, 'busUp');
     expect(events.map((e) => e.e)).toEqual(['busUp']);
     links.sub.ping();
-    await sleep(T + 400);
+    await until(() => events.length >= 3, 6 * T, 'busDown, then busUp again');
     expect(events.map((e) => e.e)).toEqual(['busUp', 'busDown', 'busUp']);
     const ping = redis.conns[0]!.got.find((g) => g.words[0] === 'PING')!;
-    expect(events[1]!.at - ping.at).toBeGreaterThanOrEqual(T - 20);
+    // timed from the PING's write (a little before the stand-in read it), never cut at once
+    expect(events[1]!.at - ping.at).toBeGreaterThanOrEqual(0.75 * T);
     expect(redis.conns.length).toBe(2);
   });
 
@@ -199,7 +200,7 @@ describe('the bus link', () => {
     const { redis, links, events } = await busOn((w) => (w[0] === 'PING' && ++pings === 1 ? 2 * T : 0));
     const got: string[] = [];
     links.on('message', (p) => got.push(p));
-    await sleep(100);
+    await until(() => events.length > 0, 4 * T, 'busUp');
     links.sub.ping();
     for (let i = 0; i < 2 * T; i += 50) {
       await sleep(50);
