@@ -23,7 +23,8 @@ import { holdEveryTurn } from '../util/turn-cork.ts';
  * loading its data (the INFO ready check ioredis made). That is harmless: a Redis still
  * loading accepts SUBSCRIBE and PUBLISH (both are allowed while loading), so what is
  * published from then on arrives; the reads of the resync that follows busUp after an
- * outage (bus.ts) are answered LOADING meanwhile, and a failed resync is run again 500 ms
+ * outage (bus.ts) fail meanwhile (the command link waits for its ready check, a lean link's
+ * read is answered LOADING), and a failed resync is run again 500 ms
  * later until one succeeds (hub.ts requestResync, util/coalesced.ts), so what was stored
  * during the outage is still filled from the log.
  */
