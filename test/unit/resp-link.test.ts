@@ -105,6 +105,17 @@ describe('a failed handshake', () => {
     await expect(link.call(hotScripts.send, ['a', 'b', 'c', 'd', 'e', 'x'])).resolves.toBe(1);
   });
 
+  it('a connection refused is reported with its cause, not only "closed"', async () => {
+    // nothing listens on port 1
+    const link = new ScriptLink('redis://127.0.0.1:1', T, [], 'imstorm-fast-t');
+    const reports: (string | null)[] = [];
+    link.onHandshake = (f) => reports.push(f);
+    link.start();
+    live.push(() => link.close());
+    await until(() => reports.length > 0, 3000, 'a report');
+    expect(reports[0]).toMatch(/^Connection is closed \(connect ECONNREFUSED 127\.0\.0\.1:1\)\.$/);
+  });
+
   it('is logged once per outage (warn, with the reason and not the password), not at each retry', async () => {
     let refuse = true;
     const { redis, links, logged } = await busOn(

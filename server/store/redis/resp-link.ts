@@ -239,10 +239,12 @@ export abstract class RespLink {
       returnFatalError: (e: Error) => this.drop(e),
     });
     sock.on('data', (d) => parser.execute(d));
-    sock.on('error', () => {});
+    // why the socket closed (refused, reset, a TLS certificate refused), for the handshake's report
+    let cause = '';
+    sock.on('error', (e) => (cause = e.message));
     sock.on('close', () => {
       if (this.sock !== sock) return;
-      this.drop(new Error('Connection is closed.'));
+      this.drop(new Error(cause ? `Connection is closed (${cause}).` : 'Connection is closed.'));
       if (this.closed) return;
       const delay = Math.min(100 * ++this.retries, 1000);
       this.reconnectTimer = setTimeout(() => {
