@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisLinks } from '../../server/store/links.ts';
-import { freePort, sleep } from '../helpers/procs.ts';
+import { freePort, sleep, waitUntil } from '../helpers/procs.ts';
 import { startRedis, type RedisHandle, type RedisOptions } from '../helpers/redis.ts';
 
 const TIMEOUT_MS = 400;
@@ -19,13 +19,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const until = (cond: () => boolean, ms: number, what: string) => waitUntil(cond, { timeoutMs: ms, intervalMs: 10, what });
 
 interface Bus {
   links: RedisLinks;

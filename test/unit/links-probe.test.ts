@@ -6,6 +6,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RedisLinks } from '../../server/store/links.ts';
+import { waitUntil } from '../helpers/procs.ts';
 import { standInRedis, type StandInOptions } from '../helpers/stand-in-redis.ts';
 
 const TIMEOUT = 1000;
@@ -135,13 +136,7 @@ describe('the bus link', () => {
     return { redis, links, events };
   }
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await sleep(10);
-    }
-  }
+  const until = (cond: () => boolean, ms: number, what: string) => waitUntil(cond, { timeoutMs: ms, intervalMs: 10, what });
 
   // The order of events is asserted, not wall-clock bounds (a busy 2-core machine delays
   // timers by tens of ms); the margins that remain are 40-50 % of a 1 s timeout.

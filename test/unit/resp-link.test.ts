@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RedisLinks } from '../../server/store/links.ts';
 import { hotScripts, ScriptLink } from '../../server/store/redis/script-link.ts';
+import { waitUntil } from '../helpers/procs.ts';
 import { standInRedis, type StandInOptions } from '../helpers/stand-in-redis.ts';
 
 const T = 200;
@@ -17,13 +18,7 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const until = (cond: () => boolean, ms: number, what: string) => waitUntil(cond, { timeoutMs: ms, intervalMs: 10, what });
 
 /** Runs `fn` in the timers phase, then keeps the node busy for `ms` in the same turn. */
 function queuedThenFrozen(fn: () => void, ms: number): Promise<void> {
