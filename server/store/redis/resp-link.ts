@@ -211,7 +211,8 @@ export abstract class RespLink {
    * Writes what was encoded and not written yet; the calls just written have timeoutMs from
    * now if that is later than their deadline (a turn longer than timeoutMs between their
    * queueing and this write). Deadlines are in queue order, so when the first of them needs
-   * no change neither do the others (the common case: one look).
+   * no change neither do the others: one look when the write comes within the millisecond
+   * its first call was queued in, else one per call written (each call is looked at once).
    */
   private flush(): void {
     const bytes = this.out.take();
