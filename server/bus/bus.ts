@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BusLink } from './link.ts';
 import { decodeBusPayload, type BusPayload } from './payloads.ts';
+import { monoNow } from '../util/clock.ts';
 
 /**
  * Cross-node delivery over a lossy BusLink (link.ts). The node publishes a heartbeat of
@@ -72,7 +73,7 @@ export class Bus {
   }
 
   private beat(): void {
-    const now = Date.now();
+    const now = monoNow();
     if (!this.link.isUp) return;
     if (this.hbSeen < this.hbSent && now - this.hbSentAt > this.timeoutMs) {
       // Our own publication did not come back: the subscriber is stalled or lost.

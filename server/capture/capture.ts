@@ -19,6 +19,7 @@ import { CAPTURE_FILE_RE, CAPTURE_VERSION, userSampled, type CaptureRecord, type
 /** What a capture needs of a connection (the gateway's Conn). */
 export interface CapturedConn {
   readonly id: string;
+  /** when its socket opened, on the monotonic clock (util/clock.ts) */
   readonly openedAt: number;
   readonly user: string;
   readonly device: string;
@@ -205,9 +206,10 @@ export class Capture {
 
   /** hello accepted for a sampled user: its `open` (timed when the socket opened) and `hello` */
   hello(conn: CapturedConn, replaced: readonly string[]): void {
-    // the socket opened before the hello was read: its monotonic time is taken from the wall clock's distance to the capture's start
-    const w = conn.openedAt;
-    const m = Math.max(0, w - this.wallBase).toFixed(1);
+    // the socket opened before the hello was read, at `openedAt` on the monotonic clock
+    // (util/clock.ts, the clock of monoBase); its wall time is read off the capture's start
+    const m = Math.max(0, conn.openedAt - this.monoBase).toFixed(1);
+    const w = Math.round(this.wallBase + (conn.openedAt - this.monoBase));
     this.add(`{"m":${m},"w":${w},"k":"open","conn":${JSON.stringify(conn.id)}}`);
     this.rec({ k: 'hello', conn: conn.id, user: conn.user, device: conn.device });
     if (replaced.length) this.rec({ k: 'replace', conn: conn.id, replaced });

@@ -86,6 +86,7 @@ export class Conn {
   readonly ws: ClientSocket;
   state: ConnState = 'hello';
   identity: Identity | null = null;
+  /** when its socket opened, when a frame last came, when it was last pinged: on the monotonic clock (util/clock.ts) */
   readonly openedAt: number;
   lastSeen: number;
   lastPing: number;

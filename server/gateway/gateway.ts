@@ -26,6 +26,7 @@ import { holdForTurn, releaseNow, spillPast } from '../util/turn-cork.ts';
 import { ThrottledWarning } from '../util/throttled-warning.ts';
 import { frameText, type TextFrame } from './ws-frame.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
+import { monoNow } from '../util/clock.ts';
 
 const BAD_FRAMES_LIMIT = 10;
 /** pongs a client may be owed (its pings answered but not yet written): ws 8's default maxPendingAutoPongs */
@@ -166,7 +167,7 @@ export class Gateway {
   private sweepTimer: NodeJS.Timeout | null = null;
   /** the sweep's tick, and when it last ran: a tick far later than due means this node was frozen */
   private sweepTickMs = SWEEP_TICK_MS;
-  private lastSweepAt = Date.now();
+  private lastSweepAt = monoNow();
   private sweepWalk: RingWalk<Conn> = new RingWalk(this.all, 1);
   /** unsent bytes of the connections the sweep's round has looked at so far */
   private roundUnsent = 0;
@@ -217,7 +218,7 @@ export class Gateway {
     const round = Math.max(20, Math.min(1000, Math.floor(c.HEARTBEAT_MS / 4), Math.floor(c.HELLO_TIMEOUT_MS / 4)));
     this.sweepTickMs = Math.min(SWEEP_TICK_MS, round);
     this.sweepWalk = new RingWalk(this.all, round / this.sweepTickMs);
-    this.lastSweepAt = Date.now();
+    this.lastSweepAt = monoNow();
     this.sweepTimer = setInterval(() => this.sweep(), this.sweepTickMs);
     this.sweepTimer.unref();
     this.acks.start();
@@ -258,7 +259,7 @@ export class Gateway {
       setTimeout(() => ws.terminate(), 1000).unref();
       return;
     }
-    const conn = new Conn(`${this.d.nodeId}.${this.bootId}.${(this.seq++).toString(36)}`, ws, Date.now());
+    const conn = new Conn(`${this.d.nodeId}.${this.bootId}.${(this.seq++).toString(36)}`, ws, monoNow());
     this.connectionsOpened++;
     this.all.add(conn);
     // from here on its events reach the handlers below (before: none but 'open', ignored)
@@ -269,7 +270,7 @@ export class Gateway {
   private readonly socketEvents: SocketEvents = {
     message: (conn, data, isBinary) => this.onFrame(conn, data, isBinary),
     pong: (conn) => {
-      conn.lastSeen = Date.now();
+      conn.lastSeen = monoNow();
     },
     // ws's autoPong, with its maxPendingAutoPongs: a client that floods pings and does not
     // read its pongs is cut once MAX_OWED_PONGS are owed, instead of the node buffering them
@@ -306,7 +307,7 @@ export class Gateway {
   // ---- frames --------------------------------------------------------------------
 
   private onFrame(conn: Conn, data: RawData, isBinary: boolean): void {
-    conn.lastSeen = Date.now();
+    conn.lastSeen = monoNow();
     this.d.metrics.framesIn.inc();
     if (conn.state === 'closed') return;
     const text = isBinary ? null : data.toString();
@@ -355,7 +356,7 @@ export class Gateway {
   // ---- pacing: requests start within the connection's limits (request-pacer.ts) -----------
 
   private submit(conn: Conn, req: Request): void {
-    const pace = (conn.pace ??= new RequestPace(Date.now()));
+    const pace = (conn.pace ??= new RequestPace(monoNow()));
     if (pace.waiting) {
       // The socket is paused; these are the frames ws had already read. Bounded by what one
       // socket read holds (64 KiB of frames), so the queue needs no cap of its own.
@@ -369,7 +370,7 @@ export class Gateway {
 
   /** Starts `req` if the limits allow it now; otherwise arranges for pump() to try again. */
   private tryStart(conn: Conn, pace: RequestPace, req: Request): boolean {
-    const wait = pace.admit(req, Date.now());
+    const wait = pace.admit(req, monoNow());
     if (wait === 0) {
       if ('frame' in req && req.frame.t === 'ack' && this.ackHeld(conn, req.frame)) pace.finish(req);
       else void this.run(conn, pace, req);
@@ -664,7 +665,8 @@ export class Gateway {
    * count them all again at the round's end, and shed on that count.
    */
   private sweep(): void {
-    const now = Date.now();
+    const now = monoNow();
+    const wallNow = Date.now();
     const c = this.d.config;
     const frozenMs = now - this.lastSweepAt - this.sweepTickMs;
     this.lastSweepAt = now;
@@ -685,14 +687,14 @@ export class Gateway {
         this.roundUnsent = 0;
         break;
       }
-      this.roundUnsent += this.check(conn, now);
+      this.roundUnsent += this.check(conn, now, wallNow);
     }
     // at most once a second: the buckets throttle their own walk
     this.d.buckets.prune(now);
   }
 
   /** Closes `conn` if its hello, heartbeat or token ran out, pings it when due; answers its unsent bytes. */
-  private check(conn: Conn, now: number): number {
+  private check(conn: Conn, now: number, wallNow: number): number {
     const c = this.d.config;
     const from = this.livenessFrom;
     if (conn.state === 'hello') {
@@ -704,7 +706,7 @@ export class Gateway {
       this.close(conn, CloseCode.heartbeatTimeout, 'heartbeat timeout');
       return 0;
     }
-    if (conn.identity!.expMs <= now) {
+    if (conn.identity!.expMs <= wallNow) {
       this.close(conn, CloseCode.unauthorized, 'token expired');
       return 0;
     }
@@ -748,13 +750,13 @@ export class Gateway {
     this.acks.stop();
     const conns = [...this.all];
     const n = conns.length;
-    const start = Date.now();
+    const start = monoNow();
     const deadline = start + drainMs + this.d.config.STORE_TIMEOUT_MS;
     const flushing = new Set<Promise<void>>();
-    const untilDeadline = () => new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref());
+    const untilDeadline = () => new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - monoNow())).unref());
     for (let i = 0; i < n; i++) {
       const due = start + (i * drainMs) / n;
-      const wait = due - Date.now();
+      const wait = due - monoNow();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const conn = conns[i]!;
       if (conn.state === 'closed') continue;

@@ -22,6 +22,7 @@ import { statesInBatches } from '../store/batched-states.ts';
 import type { Semaphore } from '../util/semaphore.ts';
 import { settledResources } from '../util/next-turn.ts';
 import { capturing, noteHttp } from '../capture/capture.ts';
+import { monoNow } from '../util/clock.ts';
 
 /** PROTOCOL.md "HTTP": REST routes, health, metrics, and (DEBUG_ROUTES=1) leak-check helpers. */
 export interface HttpDeps {
@@ -295,7 +296,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
       // a change is paced per user, and its list is bounded by GROUP_MAX, before anything is read or written
       const changing = method === 'POST' || method === 'DELETE';
       if (changing) {
-        const now = Date.now();
+        const now = monoNow();
         if (d.groupBuckets.size > 10_000) d.groupBuckets.prune(now);
         if (!d.groupBuckets.take(me.user, now)) fail('rate_limited', `over ${d.config.GROUP_OPS_RATE} group changes/s (burst ${d.config.GROUP_OPS_BURST}); slow down and retry`);
       }

@@ -4,6 +4,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { ProtocolError } from '../protocol/codes.ts';
 import { convForUser } from '../protocol/ids.ts';
 import type { ConversationLog, SendResult } from '../store/log.ts';
+import { monoNow } from '../util/clock.ts';
 
 /**
  * How much bigger than MAX_BODY_BYTES a body may be in the form it is stored and pushed in
@@ -49,7 +50,7 @@ export class MessageSender {
     if (storedBodyBytes(bodyJson) > storedMax) {
       throw new ProtocolError('too_large', `body is over ${storedMax} bytes once JSON-escaped (${STORED_BODY_FACTOR} × MAX_BODY_BYTES; control characters take 6 bytes each)`);
     }
-    if (!this.buckets.take(user, Date.now())) throw new ProtocolError('rate_limited', `over ${l.SEND_RATE} sends/s (burst ${l.SEND_BURST}); slow down and retry`);
+    if (!this.buckets.take(user, monoNow())) throw new ProtocolError('rate_limited', `over ${l.SEND_RATE} sends/s (burst ${l.SEND_BURST}); slow down and retry`);
     const res = await this.log.send({ conv, isGroup: ref.kind === 'group', dmUsers: ref.kind === 'dm' ? [ref.a, ref.b] : [], sender: user, cmid, bodyJson });
     this.metrics.sends.inc({ dup: String(res.dup) });
     this.metrics.sendLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);

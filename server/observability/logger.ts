@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
+import { monoNow } from '../util/clock.ts';
 
 /** Log bytes held while stdout is not taking them; lines beyond are dropped (and counted). */
 export const LOG_BUFFER_BYTES = 8 << 20;
@@ -47,7 +48,7 @@ class Stdout {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
-          if (Date.now() < until) {
+          if (monoNow() < until) {
             Atomics.wait(pause, 0, 0, 5);
             continue;
           }
@@ -77,7 +78,7 @@ class Stdout {
   flushSync(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.drain(Date.now() + ms);
+    this.drain(monoNow() + ms);
   }
 }
 

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import client from 'prom-client';
+import { monoNow } from '../util/clock.ts';
 
 /**
  * How often the expensive process gauges (open fds: a /proc/self/fd scan; active handles:
@@ -14,10 +15,10 @@ export function sampled<T>(fn: () => T, everyMs: number): { get(): T; refresh():
   let at = -Infinity;
   let value: T;
   const refresh = () => {
-    at = Date.now();
+    at = monoNow();
     return (value = fn());
   };
-  return { get: () => (Date.now() - at >= everyMs ? refresh() : value), refresh };
+  return { get: () => (monoNow() - at >= everyMs ? refresh() : value), refresh };
 }
 
 function countOpenFds(): number {

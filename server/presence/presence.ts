@@ -5,6 +5,7 @@ import { textFrame } from '../gateway/ws-frame.ts';
 import { capturing } from '../capture/capture.ts';
 import { CoalescedWork } from '../util/coalesced.ts';
 import type { PresenceStore } from '../store/presence-store.ts';
+import { monoNow } from '../util/clock.ts';
 
 /**
  * Presence on one node: the node's lease, registration of its connections under it,
@@ -36,7 +37,7 @@ export class Presence {
   private sweepTimer: NodeJS.Timeout | null = null;
   private leaseHeld = false;
   /** when the last renewal the store answered was sent: the lease lasts ttlMs from a moment after it */
-  private leaseConfirmedAt = 0;
+  private leaseConfirmedAt = -Infinity;
   /** lapses of the lease seen so far */
   private lapses = 0;
   /** lapses covered by a re-registration that got through every connection (behind `lapses`: one is owed) */
@@ -159,7 +160,7 @@ export class Presence {
 
   private async renewLeaseOnce(): Promise<void> {
     if (this.stopped) return;
-    const sentAt = Date.now();
+    const sentAt = monoNow();
     try {
       const { held, generation } = await this.store.renewLease(this.incarnation, this.ttlMs);
       this.leaseConfirmedAt = sentAt;
@@ -183,7 +184,7 @@ export class Presence {
       // ioredis timer ran before the socket with its answer was read), or on a Redis busy
       // with a 100k ramp's backlog, and every connect then waited for a renewal of its own
       // and was closed 1013 when that one failed as well (README "The ramp alone").
-      if (Date.now() - this.leaseConfirmedAt >= this.ttlMs) this.leaseHeld = false;
+      if (monoNow() - this.leaseConfirmedAt >= this.ttlMs) this.leaseHeld = false;
       return;
     }
     if (this.reregistered < this.lapses) void this.reregistration();

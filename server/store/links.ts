@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { BusSubscription } from './redis/bus-subscription.ts';
 import { hotScripts, ScriptLink } from './redis/script-link.ts';
 import { holdEveryTurn } from '../util/turn-cork.ts';
+import { monoNow } from '../util/clock.ts';
 
 /**
  * The node's Redis links: `cmd` for commands and scripts (ioredis), `sub` for the bus
@@ -45,9 +46,9 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
   readonly fast: ScriptLink | null;
   private readonly timeoutMs: number;
   private probeTimer: NodeJS.Timeout | null = null;
-  private lastCmdOk = Date.now();
+  private lastCmdOk = monoNow();
   /** when the command link's current connection began its handshake (ioredis 'connect': TCP up) */
-  private cmdHandshakeAt = Date.now();
+  private cmdHandshakeAt = monoNow();
   private cmdUp = false;
   private subUp = false;
   private closed = false;
@@ -88,7 +89,7 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     // transitions below are what we log.
     this.cmd.on('error', () => {});
     this.cmd.on('connect', () => {
-      this.cmdHandshakeAt = Date.now();
+      this.cmdHandshakeAt = monoNow();
       // a new socket each (re)connect; what ioredis writes on it leaves once a turn
       if (this.cmd.stream) holdEveryTurn(this.cmd.stream);
     });
@@ -129,7 +130,7 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
   private setCmd(up: boolean): void {
     if (up === this.cmdUp) return;
     this.cmdUp = up;
-    if (up) this.lastCmdOk = Date.now();
+    if (up) this.lastCmdOk = monoNow();
     this.log[up ? 'info' : 'warn']({ link: 'cmd' }, up ? 'redis link up' : 'redis link down');
     this.emit(up ? 'up' : 'down');
   }
@@ -157,7 +158,7 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
     if (this.closed) return;
     // the bus link times its PING itself (a passed deadline is checked again after a poll phase)
     this.sub.ping();
-    await this.probeCmd(Date.now());
+    await this.probeCmd(monoNow());
   }
 
   /**
@@ -174,15 +175,15 @@ export class RedisLinks extends EventEmitter<LinksEvents> {
   private async probeCmd(now: number): Promise<void> {
     const link = this.cmd;
     if (link.status === 'ready') {
-      const sentAt = Date.now();
+      const sentAt = monoNow();
       try {
         await link.ping();
-        this.lastCmdOk = Date.now();
+        this.lastCmdOk = monoNow();
         return;
       } catch {
         // falls through to the staleness check
       }
-      const failedAt = Date.now();
+      const failedAt = monoNow();
       // A ping whose timeout ran well after it was due (a quarter of STORE_TIMEOUT_MS late)
       // timed out while this node itself was frozen (SIGSTOP, a long GC, a starved core):
       // timers run before the poll phase that reads the socket, so its answer may be waiting

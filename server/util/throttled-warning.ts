@@ -1,3 +1,5 @@
+import { monoNow } from './clock.ts';
+
 /**
  * A warning that may repeat thousands of times a second (every connect of every retrying
  * client during a Redis outage): at most one line per interval, each with how many
@@ -21,7 +23,7 @@ export class ThrottledWarning<F extends object> {
   note(fields: F): void {
     this.pending++;
     this.last = fields;
-    const wait = this.writtenAt + this.intervalMs - Date.now();
+    const wait = this.writtenAt + this.intervalMs - monoNow();
     if (wait <= 0) return this.flush();
     this.timer ??= setTimeout(() => {
       this.timer = null;
@@ -34,6 +36,6 @@ export class ThrottledWarning<F extends object> {
     this.write(this.last, this.pending);
     this.pending = 0;
     this.last = null;
-    this.writtenAt = Date.now();
+    this.writtenAt = monoNow();
   }
 }

@@ -76,7 +76,13 @@ describe('capture', () => {
     const hellos = recs.filter((r) => r.k === 'hello' && (r.user === a || r.user === b));
     expect(hellos.map((h) => h.k === 'hello' && `${h.user}/${h.device}`)).toEqual([`${a}/d1`, `${b}/d1`, `${b}/d1`]);
     const connOf = (i: number) => (hellos[i] as Extract<CaptureRecord, { k: 'hello' }>).conn;
-    expect(recs.find((r) => r.k === 'open' && r.conn === connOf(0))).toBeDefined();
+    // an open is written with its hello, timed when the socket opened (the monotonic clock, util/clock.ts): not after its hello, not before the file, its wall time beside it
+    const open0 = recs.find((r) => r.k === 'open' && r.conn === connOf(0))!;
+    const hello0 = hellos[0]!;
+    expect(open0.m).toBeGreaterThanOrEqual(0);
+    expect(open0.m).toBeLessThanOrEqual(hello0.m);
+    expect(hello0.m - open0.m).toBeLessThan(5_000);
+    expect(Math.abs(hello0.w - open0.w - (hello0.m - open0.m))).toBeLessThan(50);
     const send = recs.find((r) => r.k === 'in' && r.t === 'send' && r.conn === connOf(0));
     expect(send).toMatchObject({ conv, cmid: 'c1', bytes: Buffer.byteLength(secretBody), hash: expect.stringMatching(/^[0-9a-f]{12}$/) });
     expect(send).not.toHaveProperty('body');

@@ -119,7 +119,7 @@ describe('capture hooks', () => {
 
   it('a record that cannot be made stops the capture, logged once, and never throws into its caller', async () => {
     const { cap, errors } = begin();
-    const conn = { id: 'n1.x.9', openedAt: Date.now(), user: 'ua', device: 'd1', captured: true, isOpen: true };
+    const conn = { id: 'n1.x.9', openedAt: performance.now(), user: 'ua', device: 'd1', captured: true, isOpen: true };
     cap.msg(conn, 'g:x', 1, 'live');
     // a field JSON cannot write
     expect(() => cap.out(conn, { t: 'page', id: 'r1', conv: 'g:x', n: 1n as unknown as number })).not.toThrow();

@@ -11,7 +11,7 @@ import { captureRecord } from '../../server/capture/schema.ts';
 const root = mkdtempSync(path.join(os.tmpdir(), 'imstorm-capwriter-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const conn = { id: 'n.x.1', openedAt: Date.now(), user: 'u1', device: 'd1', captured: true, isOpen: true };
+const conn = { id: 'n.x.1', openedAt: performance.now(), user: 'u1', device: 'd1', captured: true, isOpen: true };
 const until = async (cond: () => boolean, what: string) => {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
   expect(cond(), what).toBe(true);

@@ -243,9 +243,9 @@ describe('presence, an open whose answer is lost', () => {
 describe('presence, a failed renewal', () => {
   afterEach(() => vi.useRealTimers());
 
-  // the node's clock is moved by hand (only Date is faked: the store's promises run as they are)
+  // the node's clocks are moved by hand (only Date and performance are faked: the store's promises run as they are)
   function nodeWithFailingRenewals() {
-    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
     vi.setSystemTime(1_800_000_000_000);
     const { store } = simCluster(1, { presenceTtlMs: TTL });
     const flaky = Object.create(store) as MemoryStore;
@@ -272,6 +272,18 @@ describe('presence, a failed renewal', () => {
     await presence.open(conn(2));
     expect(store.registeredConns('u1')).toEqual(['c1']);
     expect(store.registeredConns('u2')).toEqual(['c2']);
+  });
+
+  it('gives the lease up PRESENCE_TTL_MS after the renewal last answered though the wall clock was set an hour back meanwhile', async () => {
+    const { store, presence, renewals, conn } = nodeWithFailingRenewals();
+    await presence.renew();
+    // vi.setSystemTime moves Date alone (a step of the wall clock); the lease's age is on the monotonic clock
+    vi.setSystemTime(Date.now() - 3_600_000);
+    renewals.fail = true;
+    vi.advanceTimersByTime(TTL);
+    await presence.renew();
+    await expect(presence.open(conn(1)), 'connects taken for an hour under a lease that had lapsed').rejects.toThrow(/lease not held/);
+    expect(store.registeredConns('u1')).toEqual([]);
   });
 
   it('refuses connects once PRESENCE_TTL_MS passed since the renewal last answered, until one answers again', async () => {

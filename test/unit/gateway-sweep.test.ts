@@ -14,7 +14,9 @@ import { Gateway, type GatewayDeps } from '../../server/gateway/gateway.ts';
 import { BUCKET_IDLE_MS, PRUNE_EVERY_MS, RateBuckets } from '../../server/gateway/rate.ts';
 import { createMetrics } from '../../server/observability/metrics.ts';
 import { MemoryBroker } from '../../server/store/memory/memory-bus.ts';
+import { CloseCode } from '../../server/protocol/codes.ts';
 import { MemoryStore } from '../../server/store/memory/memory-store.ts';
+import { monoNow } from '../../server/util/clock.ts';
 import { Semaphore } from '../../server/util/semaphore.ts';
 
 const TICK_MS = 50;
@@ -104,7 +106,7 @@ function setup(n: number, env: Record<string, string> = {}) {
 const devicesOf = (c: StoreCall) => (c.label.startsWith('advanceCursorsBatch ') ? Number(c.label.split(' ')[1]) : 1);
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -178,8 +180,8 @@ describe('send buckets', () => {
   it('the sweep forgets a full bucket once it was idle BUCKET_IDLE_MS, not before', async () => {
     const { gw, buckets } = setup(3);
     gw.start();
-    const t0 = Date.now();
-    expect(buckets.take('u0', t0)).toBe(true);
+    // the sends' clock (messaging/send.ts: util/clock.ts)
+    expect(buckets.take('u0', performance.now())).toBe(true);
     await vi.advanceTimersByTimeAsync(BUCKET_IDLE_MS - 2 * PRUNE_EVERY_MS);
     expect(buckets.size).toBe(1);
     await vi.advanceTimersByTimeAsync(2 * PRUNE_EVERY_MS + TICK_MS);
@@ -198,7 +200,7 @@ describe('heartbeat pings', () => {
     gw.start();
     for (let t = 0; t < 80; t++) {
       await vi.advanceTimersByTimeAsync(ROUND_MS);
-      for (const c of conns) c.lastSeen = Date.now(); // every pong comes back
+      for (const c of conns) c.lastSeen = monoNow(); // every pong comes back
     }
     gw.stop();
     const count = (width: number) => {
@@ -246,5 +248,40 @@ describe('outbound shedding', () => {
     expect(reads).toBeGreaterThanOrEqual(2); // the round read it, and the count at the round's end
     expect(draining!.closes).toEqual([]);
     expect(small!.closes).toEqual([]);
+  });
+});
+
+describe('liveness when the wall clock is set', () => {
+  // vi.setSystemTime moves Date alone, as NTP, a resumed VM or an operator's `date -s` moves
+  // the wall clock; the gateway's windows count on the monotonic clock (util/clock.ts), which
+  // the fake timers' ticks move
+  it('an hour back: a silent connection is still closed 4408 after two heartbeat windows, one that answers is not', async () => {
+    const HEARTBEAT_MS = 25_000;
+    const { gw, conns, sockets } = setup(4);
+    gw.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    vi.setSystemTime(Date.now() - 3_600_000);
+    for (let s = 0; s < (2 * HEARTBEAT_MS) / 1000 + 3; s++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      conns[0]!.lastSeen = monoNow(); // its pongs come back
+    }
+    gw.stop();
+    expect(sockets[1]!.closes, 'a silent connection outlived its heartbeat window by the step').toEqual([CloseCode.heartbeatTimeout]);
+    expect(sockets[0]!.closes).toEqual([]);
+  });
+
+  it('an hour forward: no connection is judged on the step, but a token is (its `exp` is on the wall clock)', async () => {
+    const { gw, conns, sockets } = setup(4);
+    for (const c of conns) c.identity = { ...c.identity!, expMs: Date.now() + 2 * 3_600_000 };
+    conns[3]!.identity = { ...conns[3]!.identity!, expMs: Date.now() + 1_800_000 };
+    gw.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    vi.setSystemTime(Date.now() + 3_600_000);
+    for (let s = 0; s < 5; s++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      for (const c of conns) c.lastSeen = monoNow();
+    }
+    gw.stop();
+    expect(sockets.map((s) => s.closes)).toEqual([[], [], [], [CloseCode.unauthorized]]);
   });
 });

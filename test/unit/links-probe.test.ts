@@ -90,7 +90,7 @@ describe('the Redis link probe', () => {
     await probe();
     // the node freezes 3 s with a ping in flight: its timeout runs 2 s late
     links.cmd.ping = (() => {
-      vi.setSystemTime(Date.now() + 3 * TIMEOUT);
+      vi.advanceTimersByTime(3 * TIMEOUT);
       return Promise.reject(new Error('Command timed out'));
     }) as never;
     await probe();
@@ -98,13 +98,28 @@ describe('the Redis link probe', () => {
     expect(links.isCmdUp).toBe(true);
     // after it, pings time out on time: a link that stopped answering
     links.cmd.ping = (() => {
-      vi.setSystemTime(Date.now() + TIMEOUT);
+      vi.advanceTimersByTime(TIMEOUT);
       return Promise.reject(new Error('Command timed out'));
     }) as never;
     await probe();
     expect(drops.cmd).toBe(0);
     await probe();
     expect(drops.cmd).toBe(1);
+  });
+
+  it('cuts a link that stops answering though the wall clock was set an hour back meanwhile (it counts on the monotonic clock)', async () => {
+    const { links, drops, set, probe } = setup();
+    set('cmd', 'ready');
+    links.cmd.emit('ready');
+    await probe();
+    // vi.setSystemTime moves Date alone: a step of the wall clock, as NTP or an operator makes
+    vi.setSystemTime(Date.now() - 3_600_000);
+    links.cmd.ping = (() => {
+      vi.advanceTimersByTime(TIMEOUT / 2);
+      return Promise.reject(new Error('Command timed out'));
+    }) as never;
+    for (let i = 0; i < 4; i++) await probe();
+    expect(drops.cmd, 'a link that stopped answering was kept for the hour of the step').toBe(1);
   });
 
   it('starts again a link that ended by itself', async () => {

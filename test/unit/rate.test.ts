@@ -1,6 +1,12 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BUCKET_IDLE_MS, PRUNE_EVERY_MS, RateBuckets } from '../../server/gateway/rate.ts';
+import { MessageSender } from '../../server/messaging/send.ts';
+import { createMetrics } from '../../server/observability/metrics.ts';
+import { MemoryBroker } from '../../server/store/memory/memory-bus.ts';
+import { MemoryStore } from '../../server/store/memory/memory-store.ts';
+
+const metrics = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0 });
 
 describe('RateBuckets', () => {
   it('allows a burst, then the rate', () => {
@@ -69,5 +75,32 @@ describe('RateBuckets', () => {
     b.prune(2 * BUCKET_IDLE_MS);
     expect(b.size).toBe(1);
     expect(b.take('a', 2 * BUCKET_IDLE_MS)).toBe(false);
+  });
+});
+
+describe('a sender\'s bucket when the wall clock is set', () => {
+  afterEach(() => vi.useRealTimers());
+
+  // Date stepped by hand (vi.setSystemTime moves Date, not performance.now: a step of the wall
+  // clock, which NTP, a resumed VM or an operator makes), the monotonic clock by the test's ticks
+  it('an hour back: the user sends on at their rate (the bucket counted on Date.now() was an hour of tokens short, rate_limited until the clock caught up)', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    vi.setSystemTime(1_800_000_000_000);
+    const store = new MemoryStore(new MemoryBroker());
+    const sender = new MessageSender(store, new RateBuckets(10, 5), metrics, { MAX_BODY_BYTES: 1024, SEND_RATE: 10, SEND_BURST: 5 });
+    const send = (i: number) => sender.send('u1', 'dm:u1:u2', `m${i}`, 'hi');
+    for (let i = 0; i < 3; i++) await send(i);
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await send(3);
+    await send(4);
+    await expect(send(5)).rejects.toThrow(/over 10 sends\/s/);
+    // the rate, on the clock that was never set
+    vi.advanceTimersByTime(100);
+    await send(6);
+    // an hour forward: a refill to the burst at most, never more
+    vi.setSystemTime(Date.now() + 2 * 3_600_000);
+    vi.advanceTimersByTime(1000);
+    for (let i = 7; i < 12; i++) await send(i);
+    await expect(send(12)).rejects.toThrow(/over 10 sends\/s/);
   });
 });

@@ -80,6 +80,28 @@ describe('deadlines count from the write, not from the queueing', () => {
   });
 });
 
+describe('deadlines when the wall clock is set', () => {
+  it('an hour back with a call in flight that Redis never answers: rejected after the timeout, not an hour later', async () => {
+    const redis = await standInRedis({ hold: (w) => (w[0] === 'EVALSHA' ? Infinity : 0) });
+    live.push(redis.close);
+    const link = new ScriptLink(redis.url, T, Object.values(hotScripts), 'imstorm-fast-t');
+    link.start();
+    live.push(() => link.close());
+    await until(() => link.isReady, 3000, 'ready');
+    // Date alone is faked, and stepped as NTP or an operator steps the wall clock; timers and
+    // the monotonic clock (util/clock.ts) run on
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const answer = link.call(hotScripts.send, ['a', 'b', 'c', 'd', 'e', 'x']);
+    const settled = answer.then(
+      () => 'answered',
+      (e: Error) => e.message,
+    );
+    vi.setSystemTime(Date.now() - 3_600_000);
+    const outcome = await Promise.race([settled, sleep(10 * T).then(() => 'still waiting')]);
+    expect(outcome).toBe('Command timed out');
+  });
+});
+
 describe('a failed handshake', () => {
   it('ScriptLink: an error reply to SCRIPT LOAD (LOADING) drops the connection, and the next one becomes ready', async () => {
     let refused = 0;

@@ -4,6 +4,7 @@ import RedisParser from 'redis-parser';
 import { HOLD_MAX_BYTES } from '../../util/turn-cork.ts';
 import { RespBatch, type EncodedBytes } from './resp-batch.ts';
 import type { LeanScript } from './script-link.ts';
+import { monoNow } from '../../util/clock.ts';
 
 /**
  * A Redis connection without ioredis: commands written as RESP by hand (resp-batch.ts),
@@ -101,7 +102,7 @@ export abstract class RespLink {
   /** a deadline passed and is looked at again after the next poll phase (onTimer): no timer meanwhile */
   private checking = false;
   /** when the last pub/sub push came while a command waited for its reply (subscriber only) */
-  private pushedAt = 0;
+  private pushedAt = -Infinity;
   /** what this turn's calls wrote; the bytes of a full slab go to the socket at once */
   protected readonly out = new RespBatch((b) => this.sock?.write(b));
   private flushDue = false;
@@ -193,7 +194,7 @@ export abstract class RespLink {
 
   /** The reply to the command just encoded. */
   protected expect(retry: Pending['retry']): Promise<unknown> {
-    return new Promise((resolve, reject) => this.enqueue({ resolve, reject, batch: null, index: 0, deadline: Date.now() + this.timeoutMs, retry }));
+    return new Promise((resolve, reject) => this.enqueue({ resolve, reject, batch: null, index: 0, deadline: monoNow() + this.timeoutMs, retry }));
   }
 
   /** Waits for the reply to the command just encoded; its bytes leave at the turn's end, or now past HOLD_MAX_BYTES. */
@@ -211,8 +212,8 @@ export abstract class RespLink {
    * Writes what was encoded and not written yet; the calls just written have timeoutMs from
    * now if that is later than their deadline (a turn longer than timeoutMs between their
    * queueing and this write). Deadlines are in queue order, so when the first of them needs
-   * no change neither do the others: one look when the write comes within the millisecond
-   * its first call was queued in, else one per call written (each call is looked at once).
+   * no change neither do the others; else each call written is looked at once (a compare and
+   * a store: the monotonic clock's fractional milliseconds move on between any two calls).
    */
   private flush(): void {
     const bytes = this.out.take();
@@ -221,7 +222,7 @@ export abstract class RespLink {
     let i = Math.max(this.unwritten, this.head);
     this.unwritten = q.length;
     if (i >= q.length) return;
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = monoNow() + this.timeoutMs;
     if (q[i]!.deadline >= deadline) return;
     for (; i < q.length; i++) if (q[i]!.deadline < deadline) q[i]!.deadline = deadline;
   }
@@ -290,7 +291,7 @@ export abstract class RespLink {
   private onReply(v: unknown, err: Error | null): void {
     if (this.subscriber && err === null && isMessage(v)) {
       // the replies behind a push are on their way: the link answers (dueAt)
-      if (this.head < this.q.length) this.pushedAt = Date.now();
+      if (this.head < this.q.length) this.pushedAt = monoNow();
       return this.pushed(v[2]);
     }
     const p = this.q[this.head];
@@ -318,7 +319,7 @@ export abstract class RespLink {
   private arm(): void {
     const p = this.q[this.head];
     if (!p) return;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, this.dueAt(p) - Date.now()));
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, this.dueAt(p) - monoNow()));
     this.timer.unref();
   }
 
@@ -335,11 +336,11 @@ export abstract class RespLink {
     this.timer = null;
     const p = this.q[this.head];
     if (!p) return;
-    if (this.dueAt(p) > Date.now()) return this.arm();
+    if (this.dueAt(p) > monoNow()) return this.arm();
     this.checking = true;
     setImmediate(() => {
       this.checking = false;
-      if (this.q[this.head] === p && this.dueAt(p) <= Date.now()) return this.drop(new Error('Command timed out'));
+      if (this.q[this.head] === p && this.dueAt(p) <= monoNow()) return this.drop(new Error('Command timed out'));
       this.arm();
     });
   }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { loadLua } from './lua-source.ts';
 import { RespBatch } from './resp-batch.ts';
 import { EachAnswer, RespLink, type Pending } from './resp-link.ts';
+import { monoNow } from '../../util/clock.ts';
 
 /**
  * A lean second Redis link for the 1:1 hot scripts (`send`, `cursors-advance`): EVALSHA
@@ -145,7 +146,7 @@ export class ScriptLink extends RespLink {
       const answer = new EachAnswer(items.length, done);
       for (let i = 0; i < items.length; i++) {
         const retry = this.encode(s, items[i]!, enc);
-        this.enqueue({ resolve: null, reject: null, batch: answer, index: i, deadline: Date.now() + this.timeoutMs, retry });
+        this.enqueue({ resolve: null, reject: null, batch: answer, index: i, deadline: monoNow() + this.timeoutMs, retry });
       }
     });
   }
@@ -168,7 +169,7 @@ export class ScriptLink extends RespLink {
     if (!err.message.startsWith('NOSCRIPT') || !this.writable()) return false;
     const r = p.retry!;
     this.out.again(r.n, r.s.evalHead, r.rest);
-    this.enqueue({ resolve: p.resolve, reject: p.reject, batch: p.batch, index: p.index, deadline: Date.now() + this.timeoutMs, retry: null });
+    this.enqueue({ resolve: p.resolve, reject: p.reject, batch: p.batch, index: p.index, deadline: monoNow() + this.timeoutMs, retry: null });
     return true;
   }
 }
