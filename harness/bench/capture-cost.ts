@@ -16,7 +16,7 @@ if (!Number.isInteger(N) || N < 1000 || N > 10_000_000) {
 const dir = mkdtempSync(path.join(os.tmpdir(), 'imstorm-capture-cost-'));
 const log = { error: (...a: unknown[]) => console.error(...a), warn: () => {}, info: () => {} };
 const cap = new Capture({ dir, node: 'bench', incarnation: 'bench.0', sample: 1, maxBytes: 1 << 30, bodies: false, log: log as never });
-const conn = { id: 'bench.4f3a9c21.1x9', openedAt: Date.now(), user: 'u123', device: 'd0', captured: true, isOpen: true };
+const conn = { id: 'bench.4f3a9c21.1x9', openedAt: performance.now(), user: 'u123', device: 'd0', captured: true, isOpen: true };
 
 async function timed(what: string, one: (i: number) => void): Promise<void> {
   const c0 = process.cpuUsage();

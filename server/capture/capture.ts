@@ -11,10 +11,10 @@
 import { createHash } from 'node:crypto';
 import { close, mkdirSync, open, readdirSync, statSync, unlink, writev, writeSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { ClientFrame } from '../protocol/frames.ts';
 import { CAPTURE_FILE_RE, CAPTURE_VERSION, userSampled, type CaptureRecord, type OutboundRecord } from './schema.ts';
+import { monoNow } from '../util/clock.ts';
 
 /** What a capture needs of a connection (the gateway's Conn). */
 export interface CapturedConn {
@@ -61,7 +61,7 @@ export function startCapture(o: CaptureOptions): Capture {
 export class Capture {
   private readonly o: CaptureOptions;
   private readonly wallBase = Date.now();
-  private readonly monoBase = performance.now();
+  private readonly monoBase = monoNow();
   private readonly stamp: string;
   /** chunks filled and waiting for the disk, then the one being filled (`pos` bytes of it) */
   private full: Buffer[] = [];
@@ -133,7 +133,7 @@ export class Capture {
     const w = Date.now();
     if (w !== this.lastW || precise) {
       this.lastW = w;
-      this.stampText = `"m":${(performance.now() - this.monoBase).toFixed(3)},"w":${w}`;
+      this.stampText = `"m":${(monoNow() - this.monoBase).toFixed(3)},"w":${w}`;
     }
     return this.stampText;
   }
@@ -207,9 +207,13 @@ export class Capture {
   /** hello accepted for a sampled user: its `open` (timed when the socket opened) and `hello` */
   hello(conn: CapturedConn, replaced: readonly string[]): void {
     // the socket opened before the hello was read, at `openedAt` on the monotonic clock
-    // (util/clock.ts, the clock of monoBase); its wall time is read off the capture's start
+    // (util/clock.ts, the clock of monoBase); its wall time is the wall clock now less the
+    // connection's age, as every other record's `w` is the wall clock when it was written
+    // (read off the capture's start instead, a wall-clock step since then put it an hour off
+    // the connection's other records, and replay reconnects by it)
+    const now = monoNow();
     const m = Math.max(0, conn.openedAt - this.monoBase).toFixed(1);
-    const w = Math.round(this.wallBase + (conn.openedAt - this.monoBase));
+    const w = Math.round(Date.now() - (now - conn.openedAt));
     this.add(`{"m":${m},"w":${w},"k":"open","conn":${JSON.stringify(conn.id)}}`);
     this.rec({ k: 'hello', conn: conn.id, user: conn.user, device: conn.device });
     if (replaced.length) this.rec({ k: 'replace', conn: conn.id, replaced });
@@ -300,7 +304,7 @@ export class Capture {
   // ---- writing ------------------------------------------------------------------
 
   private newFileHeader(): void {
-    const head: CaptureRecord = { k: 'file', m: +(performance.now() - this.monoBase).toFixed(1), w: Date.now(), v: CAPTURE_VERSION, node: this.o.node, incarnation: this.o.incarnation, index: this.fileIndex, sample: this.o.sample, bodies: this.o.bodies, up: Math.round(this.monoBase) };
+    const head: CaptureRecord = { k: 'file', m: +(monoNow() - this.monoBase).toFixed(1), w: Date.now(), v: CAPTURE_VERSION, node: this.o.node, incarnation: this.o.incarnation, index: this.fileIndex, sample: this.o.sample, bodies: this.o.bodies, up: Math.round(this.monoBase) };
     // the header goes first in its file, ahead of whatever is queued for it
     this.header = Buffer.from(JSON.stringify(head) + '\n');
   }
@@ -420,8 +424,8 @@ export class Capture {
   async stop(signal: string, timeoutMs = 2000): Promise<void> {
     if (!this.on) return;
     if (!this.stopRecorded) this.node('stop', signal);
-    const deadline = Date.now() + timeoutMs;
-    while ((this.queuedBytes || this.header || this.writing) && !this.failure && Date.now() < deadline) {
+    const deadline = monoNow() + timeoutMs;
+    while ((this.queuedBytes || this.header || this.writing) && !this.failure && monoNow() < deadline) {
       this.flush();
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -479,13 +483,13 @@ export function routeOf(method: string, url: string): string {
 export function capturedHttp<Req extends { method?: string; url?: string }, Res extends { statusCode: number; once(ev: 'finish' | 'close', fn: () => void): unknown }>(cap: Capture, handler: (req: Req, res: Res) => void): (req: Req, res: Res) => void {
   return (req, res) => {
     if (!cap.on) return handler(req, res);
-    const start = performance.now();
+    const start = monoNow();
     let done = false;
     const record = () => {
       if (done) return;
       done = true;
       const [method, route] = [req.method ?? 'GET', req.url ?? '/'];
-      cap.http({ method, route: routeOf(method, route), status: res.statusCode, ms: +(performance.now() - start).toFixed(1), ...httpNotes.get(res) });
+      cap.http({ method, route: routeOf(method, route), status: res.statusCode, ms: +(monoNow() - start).toFixed(1), ...httpNotes.get(res) });
     };
     res.once('finish', record);
     res.once('close', record);

@@ -36,8 +36,14 @@ export class Presence {
   private renewTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private leaseHeld = false;
-  /** when the last renewal the store answered was sent: the lease lasts ttlMs from a moment after it */
+  /**
+   * When the last renewal the store answered was sent (the lease lasts ttlMs from a moment
+   * after it), on both clocks: the monotonic one stands still while the host is suspended
+   * (a laptop's sleep, a paused VM) and Redis's TTL does not; the wall clock is stepped. The
+   * lease counts as lapsed once either says ttlMs passed: the side that refuses connects.
+   */
   private leaseConfirmedAt = -Infinity;
+  private leaseConfirmedWallAt = -Infinity;
   /** lapses of the lease seen so far */
   private lapses = 0;
   /** lapses covered by a re-registration that got through every connection (behind `lapses`: one is owed) */
@@ -161,9 +167,11 @@ export class Presence {
   private async renewLeaseOnce(): Promise<void> {
     if (this.stopped) return;
     const sentAt = monoNow();
+    const sentWallAt = Date.now();
     try {
       const { held, generation } = await this.store.renewLease(this.incarnation, this.ttlMs);
       this.leaseConfirmedAt = sentAt;
+      this.leaseConfirmedWallAt = sentWallAt;
       // A new generation is a lapse too, though this renewal found the lease held: the one
       // that saw the lapse started the generation in the store, and its answer came later
       // than STORE_TIMEOUT_MS (Redis just back, or resuming from a pause). Counted on `held`
@@ -184,7 +192,7 @@ export class Presence {
       // ioredis timer ran before the socket with its answer was read), or on a Redis busy
       // with a 100k ramp's backlog, and every connect then waited for a renewal of its own
       // and was closed 1013 when that one failed as well (README "The ramp alone").
-      if (monoNow() - this.leaseConfirmedAt >= this.ttlMs) this.leaseHeld = false;
+      if (monoNow() - this.leaseConfirmedAt >= this.ttlMs || Date.now() - this.leaseConfirmedWallAt >= this.ttlMs) this.leaseHeld = false;
       return;
     }
     if (this.reregistered < this.lapses) void this.reregistration();

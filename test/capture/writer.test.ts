@@ -4,9 +4,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, vi } from 'vitest';
 import { Capture, captureFiles } from '../../server/capture/capture.ts';
 import { captureRecord } from '../../server/capture/schema.ts';
+import { monoNow } from '../../server/util/clock.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'imstorm-capwriter-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -108,4 +109,31 @@ it('a send and its answer carry their own monotonic time, within a wall-clock mi
   const stamps = recs.filter((r) => r.k === 'in' || r.k === 'out').map((r) => r.m);
   expect(stamps.length).toBeGreaterThan(2);
   expect(stamps.some((m) => Math.abs(m * 10 - Math.round(m * 10)) > 1e-6), `stamps ${stamps.slice(-6).join(', ')}`).toBe(true);
+});
+
+it('an `open` written with its hello after the wall clock was set an hour back: its `w` is the connection\'s, beside the hello\'s, and its `m` on the monotonic clock', async () => {
+  const dir = path.join(root, 'clock-step');
+  // Date stepped by hand (vi.setSystemTime moves Date alone, as NTP or an operator steps the
+  // wall clock); the monotonic clock (performance, util/clock.ts) runs on with the ticks
+  vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+  try {
+    vi.setSystemTime(1_800_000_000_000);
+    const cap = new Capture({ dir, node: 'n3', incarnation: 'n3.cc', sample: 1, maxBytes: 1_048_576, bodies: false, log: { error: () => {}, warn: () => {}, info: () => {} } as never });
+    vi.advanceTimersByTime(100);
+    const c = { ...conn, id: 'n3.x.1', openedAt: monoNow() };
+    vi.advanceTimersByTime(30);
+    vi.setSystemTime(Date.now() - 3_600_000);
+    vi.advanceTimersByTime(20);
+    cap.hello(c, []);
+    vi.useRealTimers();
+    await cap.stop('test');
+    const recs = captureFiles(dir).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean)).map((l) => captureRecord.parse(JSON.parse(l)));
+    const open = recs.find((r) => r.k === 'open')!;
+    const hello = recs.find((r) => r.k === 'hello')!;
+    expect(hello.w - open.w, 'the open timed an hour off its hello').toBe(50);
+    expect(open.m).toBeCloseTo(100, 0);
+    expect(hello.m).toBeCloseTo(150, 0);
+  } finally {
+    vi.useRealTimers();
+  }
 });

@@ -286,6 +286,16 @@ describe('presence, a failed renewal', () => {
     expect(store.registeredConns('u1')).toEqual([]);
   });
 
+  it('gives the lease up when the host was suspended for PRESENCE_TTL_MS (the wall clock moved on, the monotonic one stood still; the TTL in Redis ran)', async () => {
+    const { store, presence, renewals, conn } = nodeWithFailingRenewals();
+    await presence.renew();
+    vi.setSystemTime(Date.now() + TTL);
+    renewals.fail = true;
+    await presence.renew();
+    await expect(presence.open(conn(1))).rejects.toThrow(/lease not held/);
+    expect(store.registeredConns('u1')).toEqual([]);
+  });
+
   it('refuses connects once PRESENCE_TTL_MS passed since the renewal last answered, until one answers again', async () => {
     const { store, presence, renewals, conn } = nodeWithFailingRenewals();
     await presence.renew();

@@ -88,9 +88,9 @@ describe('deadlines when the wall clock is set', () => {
     link.start();
     live.push(() => link.close());
     await until(() => link.isReady, 3000, 'ready');
-    // Date alone is faked, and stepped as NTP or an operator steps the wall clock; timers and
-    // the monotonic clock (util/clock.ts) run on
-    vi.useFakeTimers({ toFake: ['Date'] });
+    // Date alone is faked (moving with real time), and stepped as NTP or an operator steps the
+    // wall clock; timers and the monotonic clock (util/clock.ts) run on
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, advanceTimeDelta: 5 });
     const answer = link.call(hotScripts.send, ['a', 'b', 'c', 'd', 'e', 'x']);
     const settled = answer.then(
       () => 'answered',
