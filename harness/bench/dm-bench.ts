@@ -242,8 +242,15 @@ await rig.run('bench:dm', async () => {
   const steps: StepResult[] = [];
   const comparisons: Array<{ offeredPerSec: number; deliveredPerSec: number | null; p99: number | null; cpuPerDelivery: number | null; cpuPerDeliveryWithRedis: number | null; eventLoopLagP99Ms: { imstorm: number; rawWs: number } }> = [];
   if (o.rates.length) {
-    // the warm-up also makes every dm: conversation exist (its first message)
-    if (o['warmup-seconds'] > 0) for (const t of targets) await runStep(t, procs, o.rates[0]!, o['warmup-seconds'], true, quietPids);
+    // The warm-up also makes every dm: conversation exist (its first message: index writes and
+    // a round trip more, and state the node keeps for good), so it lasts until every client
+    // sent once (N / rate s). At 3 s and 2,500/s it reached three quarters of 10,000 clients,
+    // and the first measured step made the other 1,250 dms, growing old space into its major GCs.
+    const warmupSeconds = Math.max(o['warmup-seconds'], Math.ceil(N / o.rates[0]!));
+    if (o['warmup-seconds'] > 0) {
+      if (warmupSeconds > o['warmup-seconds']) log(`warm-up ${warmupSeconds} s (not ${o['warmup-seconds']}): every client sends once at ${o.rates[0]}/s, so every dm exists before the first measured step`);
+      for (const t of targets) await runStep(t, procs, o.rates[0]!, warmupSeconds, true, quietPids);
+    }
     for (const rate of o.rates) {
       const raw = await runStep(targets[0]!, procs, rate, o['step-seconds'], false, quietPids);
       const im = await runStep(targets[1]!, procs, rate, o['step-seconds'], false, quietPids);
