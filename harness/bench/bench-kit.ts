@@ -20,6 +20,26 @@ import type { ReceiverCommand, ReceiverReply } from './fanout-plan.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
+export const RECEIVERS_PER_PROCESS = 16_000;
+
+/** receiver processes for N clients (dm-bench, fanout-bench: each holds its clients for both servers), unless given */
+export function receiverProcesses(connections: number, given?: number): number {
+  return given ?? Math.max(1, Math.ceil((2 * connections) / RECEIVERS_PER_PROCESS));
+}
+
+/**
+ * dm-bench's warm-up, in seconds: at least `flag`, and long enough that every client sends
+ * once, since a dm's first message makes it (index writes, a round trip more, state the node
+ * keeps for good) and a measured step must not: each of P processes sends rate / P a second,
+ * round robin over its at most ⌈N / P⌉ clients. 0 stays 0 (no warm-up). `imstorm bench`
+ * sizes its deadline for dm-bench with it too.
+ */
+export function dmWarmupSeconds(flag: number, connections: number, firstRate: number, processes: number): number {
+  if (flag <= 0 || !(firstRate > 0)) return flag;
+  return Math.max(flag, Math.ceil((Math.ceil(connections / processes) * processes) / firstRate));
+}
+
 /** monitorEventLoopDelay (the server's metric and the baseline's) records whole intervals of its 10 ms timer: an idle loop reads about 10.1 ms */
 export const LAG_RESOLUTION_MS = 10;
 

@@ -14,6 +14,7 @@ import { onExit } from '../env/procs.ts';
 import { parseCommandFlags, UsageError, type CliIo, type Subcommand } from '../subcommand.ts';
 import { whole } from '../util/cli-flags.ts';
 import { benchHtml } from './bench-html.ts';
+import { dmWarmupSeconds, receiverProcesses } from './bench-kit.ts';
 import { configKey, dmStep, fanoutStep, flatRatios, idlePresence, idleStep, STEPS, stormStep, type BenchResult, type HistoryLine, type StepName, type StepResult } from './bench-result.ts';
 
 export const DEFAULT_HISTORY = path.join('reports', 'bench-history.ndjson');
@@ -95,7 +96,8 @@ function plan(f: Flags, outDir: string): Plan[] {
     plans.push({
       script: 'dm-bench.ts',
       args: ['--connections', String(n), '--rates', dmRates.length ? dmRates.join(',') : 'none', ...common, '--out', path.join(outDir, 'storm-dm.json')],
-      deadlineMs: sweepMs(dmRates.length, 2 * n),
+      // its warm-up lasts until every client sent once (dmWarmupSeconds), longer than --warmup-seconds at a low first rate
+      deadlineMs: sweepMs(dmRates.length, 2 * n) + 2000 * (dmRates.length ? dmWarmupSeconds(warmup, n, dmRates[0]!, receiverProcesses(n)) - warmup : 0),
       makes: f.steps.filter((s) => s === 'storm' || s === 'dm'),
     });
   }
@@ -263,7 +265,7 @@ export const benchCommand: Subcommand = {
     '  --group-size S            fan-out group size (default 100)',
     '  --fanout-rates LIST       fan-out deliveries/s (default 2500,5000,10000; quick 1000,2000)',
     '  --step-seconds N          one rate\'s sending time (default 10; quick 3)',
-    '  --warmup-seconds N        unrecorded first step per server (default 3; quick 2)',
+    '  --warmup-seconds N        unrecorded first step per server (default 3; quick 2); dm: at least until every client sent once',
     '  --grace-seconds N         longest wait for stragglers (default 5; quick 3)',
     '  --pin auto|off            taskset servers to CPU 0 and load to the others (default auto)',
     '  --out DIR                 where bench.json, bench.html and the steps\' JSON go',

@@ -23,11 +23,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
-import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, ratio, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, receiverProcesses, dmWarmupSeconds, forkChild, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, ratio, RECEIVERS_PER_PROCESS, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, dmConv, nowMs, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
-/** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
-const PER_PROCESS = 16_000;
 /** issue 10's lines for 1:1: p99 < 50 ms up to 5,000 msg/s, < 250 ms above; ≥ 99.9 % delivered */
 const passP99Ms = (rate: number) => (rate <= 5000 ? 50 : 250);
 const PASS_DELIVERED = 0.999;
@@ -46,8 +44,8 @@ const argsSchema = z
     ...SWEEP_FLAGS,
   })
   .superRefine((o, ctx) => {
-    const need = Math.ceil((2 * o.connections) / PER_PROCESS);
-    if (o['receiver-processes'] !== undefined && o['receiver-processes'] < need) ctx.addIssue({ code: 'custom', path: ['receiver-processes'], message: `${o['receiver-processes']} cannot hold 2 × ${o.connections} connections at ${PER_PROCESS} a process; give at least ${need}` });
+    const need = receiverProcesses(o.connections);
+    if (o['receiver-processes'] !== undefined && o['receiver-processes'] < need) ctx.addIssue({ code: 'custom', path: ['receiver-processes'], message: `${o['receiver-processes']} cannot hold 2 × ${o.connections} connections at ${RECEIVERS_PER_PROCESS} a process; give at least ${need}` });
   });
 
 const o = benchArgs('bench:dm', USAGE, {
@@ -58,7 +56,9 @@ const o = benchArgs('bench:dm', USAGE, {
     ...SWEEP_OPTIONS,
   }, argsSchema);
 const N = o.connections;
-const P = o['receiver-processes'] ?? Math.max(1, Math.ceil((2 * N) / PER_PROCESS));
+const P = receiverProcesses(N, o['receiver-processes']);
+/** the warm-up's length (dmWarmupSeconds): every client sends once in it */
+const warmupSeconds = o.rates.length ? dmWarmupSeconds(o['warmup-seconds'], N, o.rates[0]!, P) : 0;
 const log = (msg: string) => process.stdout.write(`[bench:dm] ${msg}\n`);
 const jwtSecret = randomBytes(32).toString('hex');
 const pins = pinning(o.pin);
@@ -242,11 +242,9 @@ await rig.run('bench:dm', async () => {
   const steps: StepResult[] = [];
   const comparisons: Array<{ offeredPerSec: number; deliveredPerSec: number | null; p99: number | null; cpuPerDelivery: number | null; cpuPerDeliveryWithRedis: number | null; eventLoopLagP99Ms: { imstorm: number; rawWs: number } }> = [];
   if (o.rates.length) {
-    // The warm-up also makes every dm: conversation exist (its first message: index writes and
-    // a round trip more, and state the node keeps for good), so it lasts until every client
-    // sent once (N / rate s). At 3 s and 2,500/s it reached three quarters of 10,000 clients,
-    // and the first measured step made the other 1,250 dms, growing old space into its major GCs.
-    const warmupSeconds = Math.max(o['warmup-seconds'], Math.ceil(N / o.rates[0]!));
+    // The warm-up also makes every dm: conversation exist, so it lasts until every client sent
+    // once (dmWarmupSeconds). At 3 s and 2,500/s it reached three quarters of 10,000 clients,
+    // and the first measured step made the other 1,250 dms.
     if (o['warmup-seconds'] > 0) {
       if (warmupSeconds > o['warmup-seconds']) log(`warm-up ${warmupSeconds} s (not ${o['warmup-seconds']}): every client sends once at ${o.rates[0]}/s, so every dm exists before the first measured step`);
       for (const t of targets) await runStep(t, procs, o.rates[0]!, warmupSeconds, true, quietPids);
@@ -274,7 +272,7 @@ await rig.run('bench:dm', async () => {
     at: new Date().toISOString(),
     node: process.version,
     machine: { cpus: os.cpus().length, loadavg: os.loadavg(), pinning: pins.text },
-    config: { connections: N, concurrency: o.concurrency, rates: o.rates, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], receiverProcesses: P, redisAppendfsync: o['redis-fsync'], ackEveryMs: ACK_EVERY_MS, testBugs: process.env.BENCH_TEST_BUGS ?? null },
+    config: { connections: N, concurrency: o.concurrency, rates: o.rates, stepSeconds: o['step-seconds'], graceSeconds: o['grace-seconds'], warmupSeconds: o['warmup-seconds'], warmupSecondsRun: warmupSeconds, receiverProcesses: P, redisAppendfsync: o['redis-fsync'], ackEveryMs: ACK_EVERY_MS, testBugs: process.env.BENCH_TEST_BUGS ?? null },
     storm: { rawWs: rawStorm, imstorm: imStorm, ratio: stormRatio },
     steps,
     comparisons,

@@ -24,11 +24,9 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import { createGroups } from '../fleet/setup.ts';
 import { decodeHistogram, summarize } from '../measure/latency.ts';
-import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, receiverProcesses, RECEIVERS_PER_PROCESS, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
-/** connections per receiver process (both servers' counted): under the 20,000 open files a process may hold here */
-const PER_PROCESS = 16_000;
 /** the pass line of a step (issue 10) */
 const PASS = { p99Ms: 100, delivered: 0.999 };
 const USAGE = 'usage: npm run bench:fanout -- [--receivers 10000] [--group-size 100] [--rates 2500,5000,10000] [--step-seconds 10] [--grace-seconds 5] [--warmup-seconds 3] [--receiver-processes N] [--pin auto|off] [--repeat 1] [--redis-fsync always|everysec|no] [--cpu-prof DIR] [--capture DIR] [--capture-sample 1] [--out FILE]';
@@ -53,8 +51,8 @@ const argsSchema = z
   .superRefine((o, ctx) => {
     if (o.receivers % o['group-size'] !== 0) ctx.addIssue({ code: 'custom', path: ['receivers'], message: `must be a multiple of --group-size (${o['group-size']}), e.g. ${Math.max(1, Math.round(o.receivers / o['group-size'])) * o['group-size']}` });
     for (const r of o.rates) if (r < o['group-size']) ctx.addIssue({ code: 'custom', path: ['rates'], message: `${r} deliveries/s is under one message a second to groups of ${o['group-size']}; give at least ${o['group-size']}` });
-    const need = Math.ceil((2 * o.receivers) / PER_PROCESS);
-    if (o['receiver-processes'] !== undefined && o['receiver-processes'] < need) ctx.addIssue({ code: 'custom', path: ['receiver-processes'], message: `${o['receiver-processes']} cannot hold 2 × ${o.receivers} connections at ${PER_PROCESS} a process; give at least ${need}` });
+    const need = receiverProcesses(o.receivers);
+    if (o['receiver-processes'] !== undefined && o['receiver-processes'] < need) ctx.addIssue({ code: 'custom', path: ['receiver-processes'], message: `${o['receiver-processes']} cannot hold 2 × ${o.receivers} connections at ${RECEIVERS_PER_PROCESS} a process; give at least ${need}` });
   });
 
 const o = benchArgs('bench:fanout', USAGE, {
@@ -70,7 +68,7 @@ const o = benchArgs('bench:fanout', USAGE, {
 const R = o.receivers;
 const S = o['group-size'];
 const G = R / S;
-const P = o['receiver-processes'] ?? Math.ceil((2 * R) / PER_PROCESS);
+const P = receiverProcesses(R, o['receiver-processes']);
 const STEP_MS = o['step-seconds'] * 1000;
 
 const log = (msg: string) => process.stdout.write(`[bench:fanout] ${msg}\n`);
