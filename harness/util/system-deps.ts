@@ -1,21 +1,26 @@
 /**
  * The system packages imstorm needs beyond npm: redis-server (the local environment and
- * the tests) and Chromium (the report test). `ensureSystemPackages` installs what is
+ * the tests), Chromium (the report test) and libfaketime (the clock-step test). `ensureSystemPackages` installs what is
  * missing from Debian's packages when it can (root, apt-get present, not told otherwise),
  * and otherwise says exactly what to install — so the README's commands work on a fresh
  * Debian machine with nothing done by hand.
  *
- *   node harness/util/system-deps.ts redis chromium     (npm test runs this first)
+ *   node harness/util/system-deps.ts redis chromium libfaketime     (npm test runs this first)
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Debian's libfaketime, multi-threaded build (its package's path on this architecture) */
+export const LIBFAKETIME = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/faketime/libfaketimeMT.so.1`;
+
 export interface SystemPackage {
   name: string;
-  /** the executable that proves it is installed */
+  /** the executable that proves it is installed (or, with `library`, the file) */
   binary: string;
+  /** `binary` is a shared library: readable is enough */
+  library?: boolean;
   debian: string;
   why: string;
   otherwise: string;
@@ -36,13 +41,21 @@ export const SYSTEM_PACKAGES: Record<string, SystemPackage> = {
     why: 'the report test opens report.html in headless Chromium',
     otherwise: 'apt-get install -y chromium (Debian), or set IMSTORM_CHROMIUM to a Chromium/Chrome binary',
   },
+  libfaketime: {
+    name: 'libfaketime',
+    binary: LIBFAKETIME,
+    library: true,
+    debian: 'libfaketime',
+    why: 'the clock-step test runs a node under libfaketime (LD_PRELOAD) to step its wall clock',
+    otherwise: 'apt-get install -y libfaketime (Debian/Ubuntu)',
+  },
 };
 
-function onPath(binary: string): boolean {
+function onPath(binary: string, library = false): boolean {
   const candidates = binary.includes('/') ? [binary] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, binary));
   return candidates.some((p) => {
     try {
-      accessSync(p, constants.X_OK);
+      accessSync(p, library ? constants.R_OK : constants.X_OK);
       return true;
     } catch {
       return false;
@@ -51,7 +64,7 @@ function onPath(binary: string): boolean {
 }
 
 export function missingPackages(keys: readonly string[]): SystemPackage[] {
-  return keys.map((k) => SYSTEM_PACKAGES[k]!).filter((p) => !onPath(p.binary) && !(p.binary === 'redis-server' && process.env.REDIS_SERVER_BIN && onPath(process.env.REDIS_SERVER_BIN)));
+  return keys.map((k) => SYSTEM_PACKAGES[k]!).filter((p) => !onPath(p.binary, p.library) && !(p.binary === 'redis-server' && process.env.REDIS_SERVER_BIN && onPath(process.env.REDIS_SERVER_BIN)));
 }
 
 /** Installs missing packages with apt-get when possible; returns what is still missing. */
