@@ -37,6 +37,12 @@ export const configSchema = z.object({
   MAX_BODY_BYTES: int(1).default(16384),
   SEND_RATE: z.coerce.number().positive().default(50),
   SEND_BURST: int(1).default(100),
+  MAX_SENDS_IN_FLIGHT: z.coerce
+    .number({ message: 'must be the sends a node lets wait for Redis at once, 1..1000000, e.g. 512' })
+    .int('must be a whole number of sends; use 1..1000000, e.g. 512')
+    .min(1, 'must be at least 1 send; use 1..1000000, e.g. 512')
+    .max(1_000_000, 'must be at most 1000000; use 1..1000000, e.g. 512')
+    .default(512),
   MAX_DEVICES: int(1).default(10),
   PRESENCE_SUBS_MAX: int(0).default(1000),
   BACKLOG_LIMIT: int(1).default(500),

@@ -27,6 +27,7 @@ import { ThrottledWarning } from '../util/throttled-warning.ts';
 import { frameText, type TextFrame } from './ws-frame.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 import { monoNow } from '../util/clock.ts';
+import { SendGate } from './send-gate.ts';
 
 const BAD_FRAMES_LIMIT = 10;
 /** pongs a client may be owed (its pings answered but not yet written): ws 8's default maxPendingAutoPongs */
@@ -180,6 +181,20 @@ export class Gateway {
   private livenessFrom = 0;
   private pings = 0;
   private accepting = true;
+  /** the node's sends waiting for the store, at most MAX_SENDS_IN_FLIGHT (send-gate.ts) */
+  readonly sends: SendGate<Conn>;
+  private readonly resumeHeld = (conn: Conn): void => {
+    const pace = conn.pace;
+    if (!pace) return;
+    if (!conn.isOpen) {
+      // closing (a drain's 1001, a cut): what it sent meanwhile is not started; unanswered, a send is retried with its cmid
+      pace.waiting = null;
+      return;
+    }
+    // the node did not read it while it waited: that time is not the client's silence
+    conn.lastSeen = monoNow();
+    this.pump(conn, pace);
+  };
 
   constructor(deps: GatewayDeps) {
     this.d = deps;
@@ -195,6 +210,10 @@ export class Gateway {
     const options: ServerOptions = { noServer: true, maxPayload: deps.config.MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, autoPong: false, WebSocket: NodeSocket as unknown as typeof WebSocket };
     this.wss = new WebSocketServer(options);
     this.acks = new AckFlusher(deps.store.cursors, this.all);
+    this.sends = new SendGate<Conn>(deps.config.MAX_SENDS_IN_FLIGHT, (conn, err) => {
+      deps.log.error({ err, conn: conn.id }, 'resuming a connection held for a send slot failed; closing it');
+      this.close(conn, CloseCode.tryAgainLater, 'internal error');
+    });
   }
 
   get connectionCount(): number {
@@ -295,6 +314,7 @@ export class Gateway {
     const wasOpen = conn.state === 'open';
     conn.state = 'closed';
     this.all.delete(conn);
+    this.sends.forget(conn);
     if (conn.identity && wasOpen) {
       const flushed = this.flushAcks(conn);
       this.d.hub.removeConn(conn);
@@ -370,6 +390,8 @@ export class Gateway {
 
   /** Starts `req` if the limits allow it now; otherwise arranges for pump() to try again. */
   private tryStart(conn: Conn, pace: RequestPace, req: Request): boolean {
+    // the node's bound first, so a held send takes none of its connection's tokens; its end resumes this connection
+    if ('frame' in req && req.frame.t === 'send' && !this.sends.admit(conn)) return false;
     const wait = pace.admit(req, monoNow());
     if (wait === 0) {
       if ('frame' in req && req.frame.t === 'ack' && this.ackHeld(conn, req.frame)) pace.finish(req);
@@ -399,7 +421,13 @@ export class Gateway {
         // 5,000 msg/s (issue 10, a sampling heap profile).
         const f = req.frame;
         try {
-          const res = await this.d.sender.send(conn.user, f.conv, f.cmid, f.body);
+          this.sends.start();
+          let res;
+          try {
+            res = await this.d.sender.send(conn.user, f.conv, f.cmid, f.body);
+          } finally {
+            this.sends.end(this.resumeHeld);
+          }
           if (conn.captured) capturing?.out(conn, { t: 'sent', id: f.id, conv: f.conv, seq: res.seq, cmid: f.cmid, dup: res.dup });
           const queued = conn.sendAndDrain(encode.sent(f.id, f.conv, res.seq, f.cmid, res.ts, res.dup));
           if (queued !== SENT) await queued;
@@ -702,7 +730,8 @@ export class Gateway {
       return 0;
     }
     if (conn.state !== 'open') return 0;
-    if (now - Math.max(conn.lastSeen, from) > 2 * c.HEARTBEAT_MS) {
+    // a connection the node itself stopped reading (its send waits for a slot) is not judged silent
+    if (now - Math.max(conn.lastSeen, from) > 2 * c.HEARTBEAT_MS && !this.sends.holding(conn)) {
       this.close(conn, CloseCode.heartbeatTimeout, 'heartbeat timeout');
       return 0;
     }

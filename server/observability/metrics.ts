@@ -68,7 +68,7 @@ function gcDurations(registry: client.Registry): void {
 }
 
 /** The node's Prometheus series (PROTOCOL.md "GET /metrics"). */
-export function createMetrics(sources: { connections: () => number; unsentBytes: () => number; channels: () => number; framesOut: () => number; connectionsOpened?: () => number }) {
+export function createMetrics(sources: { connections: () => number; unsentBytes: () => number; channels: () => number; framesOut: () => number; connectionsOpened?: () => number; sends?: () => { inFlight: number; holds: number; held: number } }) {
   const registry = new client.Registry();
   // Standard names (process_*, nodejs_*), so stock dashboards work.
   client.collectDefaultMetrics({ register: registry });
@@ -85,6 +85,7 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
 
   let reported = 0;
   let openedReported = 0;
+  let holdsReported = 0;
   const counter = (name: string, help: string, labelNames: string[] = []) => new client.Counter({ name, help, labelNames, registers: [registry] });
   const m = {
     registry,
@@ -136,6 +137,18 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
   };
   new client.Gauge({ name: 'imstorm_connections', help: 'open WebSocket connections', registers: [registry], collect() { this.set(sources.connections()); } });
   new client.Gauge({ name: 'imstorm_unsent_bytes', help: 'bytes queued on all connections, not yet written to the socket', registers: [registry], collect() { this.set(sources.unsentBytes()); } });
+  new client.Gauge({ name: 'imstorm_sends_in_flight', help: 'sends waiting for the store (at most MAX_SENDS_IN_FLIGHT)', registers: [registry], collect() { this.set(sources.sends?.().inFlight ?? 0); } });
+  new client.Gauge({ name: 'imstorm_send_held_connections', help: 'connections whose next send waits for one of the MAX_SENDS_IN_FLIGHT slots (their sockets not read meanwhile)', registers: [registry], collect() { this.set(sources.sends?.().held ?? 0); } });
+  new client.Counter({
+    name: 'imstorm_send_holds_total',
+    help: 'times a connection began to wait for one of the MAX_SENDS_IN_FLIGHT slots',
+    registers: [registry],
+    collect() {
+      const now = sources.sends?.().holds ?? 0;
+      this.inc(now - holdsReported);
+      holdsReported = now;
+    },
+  });
   new client.Gauge({ name: 'imstorm_channels', help: 'conversations with local connections', registers: [registry], collect() { this.set(sources.channels()); } });
   new client.Gauge({
     name: 'imstorm_event_loop_lag_seconds',

@@ -1,0 +1,80 @@
+/**
+ * The node's bound on sends waiting for the store, across all its connections
+ * (MAX_SENDS_IN_FLIGHT). Each connection's own limits (request-pacer.ts) let 10,000 clients
+ * sending once a second each have up to 32 requests in flight; when the node falls behind
+ * (more sends offered than it and its Redis can carry), every send it reads starts at once,
+ * and the in-flight sends, their promises and commands outlive young-generation collections
+ * that then cost more the further behind it is: the node spirals (issue 10: the 1:1 bench's
+ * warm-up at 10,000 msg/s delivered 37–164 messages/s while it lagged). Past the bound a
+ * connection's next send waits in its socket instead, the socket paused; slots go to held
+ * connections in the order they began to wait as sends end.
+ *
+ * Only `send` is counted: it is the request clients make at a rate (SEND_RATE per user);
+ * the others are paced per connection (REQUEST_LIMITS) and answered from fewer store calls.
+ * A send holds its slot until the store answered, not until its reply is written, so a
+ * client that stops reading its replies holds no slot of the node (only its own in-flight).
+ */
+export class SendGate<C> {
+  /** sends started and not yet answered by the store */
+  inFlight = 0;
+  /** times a connection began to wait for a slot (imstorm_send_holds_total) */
+  holds = 0;
+  readonly max: number;
+  /** connections whose next send waits for a slot, in the order they began to wait */
+  private readonly held = new Set<C>();
+  private readonly onResumeError: (conn: C, err: unknown) => void;
+
+  /** `onResumeError`: a resume threw; the gate goes on with the next connection (the caller should close this one) */
+  constructor(max: number, onResumeError: (conn: C, err: unknown) => void) {
+    if (!(Number.isInteger(max) && max >= 1)) throw new RangeError(`SendGate: max must be a whole number ≥ 1, got ${max}`);
+    this.max = max;
+    this.onResumeError = onResumeError;
+  }
+
+  /** Whether a send may start now (the caller then calls start()); else `conn` waits for end() to resume it. */
+  admit(conn: C): boolean {
+    if (this.inFlight < this.max) return true;
+    if (!this.held.has(conn)) {
+      this.held.add(conn);
+      this.holds++;
+    }
+    return false;
+  }
+
+  start(): void {
+    this.inFlight++;
+  }
+
+  /**
+   * A send's store call ended: hands free slots to held connections, first held first,
+   * through `resume`. A resumed connection that starts nothing (its own limits hold it) leaves
+   * the slot to the next; one that fills the node again is held once more, at the back.
+   */
+  end(resume: (conn: C) => void): void {
+    this.inFlight--;
+    for (const conn of this.held) {
+      if (this.inFlight >= this.max) return;
+      this.held.delete(conn);
+      try {
+        resume(conn);
+      } catch (err) {
+        // the others must not stay paused behind it: nothing else would wake them
+        this.onResumeError(conn, err);
+      }
+    }
+  }
+
+  /** whether `conn` waits for a slot (its socket paused by the node, not by its own limits) */
+  holding(conn: C): boolean {
+    return this.held.has(conn);
+  }
+
+  /** `conn` closed: it waits no more */
+  forget(conn: C): void {
+    this.held.delete(conn);
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+}
