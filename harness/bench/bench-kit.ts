@@ -63,6 +63,15 @@ export function gcPausesFromMetrics(text: string): GcPauses | null {
   return Object.fromEntries(GC_KINDS.map((k) => [k, { count: counts[k] ?? 0, ms: (sums[k] ?? 0) * 1000 }])) as GcPauses;
 }
 
+/**
+ * `imstorm_send_holds_total` from a node's /metrics text: times a connection's send waited
+ * for one of the node's MAX_SENDS_IN_FLIGHT slots (server/gateway/send-gate.ts); null when
+ * the node does not export it. A step that held none ran below the bound throughout.
+ */
+export function sendHoldsFromMetrics(text: string): number | null {
+  return new PromSnapshot(text).select('imstorm_send_holds_total')[0]?.value ?? null;
+}
+
 /** What was paused between two readings of the same process (null when either is missing). */
 export function gcDelta(before: GcPauses | null, after: GcPauses | null): GcPauses | null {
   if (!before || !after) return null;
@@ -250,6 +259,8 @@ export interface SweepStep<Name extends string = string> {
   eventLoopLagP99Ms: number;
   /** the server process's GC pauses from just before the step to the end of its wait for stragglers (null: not read) */
   gcPauses: GcPauses | null;
+  /** dm-bench.ts, an imstorm node: times it held a connection's send for a MAX_SENDS_IN_FLIGHT slot over the same span (null: not read; absent for raw-ws) */
+  sendHolds?: number | null;
   acksSent: number;
   /** how long the servers took to go quiet before the step (false: they did not within SETTLE_MAX_MS) */
   settled: { ms: number; quiet: boolean };
@@ -311,6 +322,8 @@ export interface BenchTarget<Name extends string = string> {
   lagP99Ms(): Promise<number>;
   /** the server process's GC pauses since it started (null: not read) */
   gcPauses(): Promise<GcPauses | null>;
+  /** an imstorm node: imstorm_send_holds_total since it started (null: not read) */
+  sendHolds?(): Promise<number | null>;
   /** RSS and heap after a full GC */
   memory(): Promise<ServerMemory>;
 }
@@ -359,6 +372,10 @@ export function imstormTarget<Name extends string>(name: Name, node: ServerNodeH
     async gcPauses() {
       const text = await metrics('GC pauses');
       return text === null ? null : gcPausesFromMetrics(text);
+    },
+    async sendHolds() {
+      const text = await metrics('send holds');
+      return text === null ? null : sendHoldsFromMetrics(text);
     },
     memory: () => nodeMemory(node),
   };

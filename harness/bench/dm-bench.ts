@@ -132,6 +132,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   if (!settled.quiet) log('the servers were still busy after 60 s; stepping on anyway (said in the report)');
   // read before the step's clock starts: its sends are due from t0 on, and the totals only grow
   const gc0 = await t.gcPauses();
+  const holds0 = (await t.sendHolds?.()) ?? null;
   const loadavg1 = +os.loadavg()[0]!.toFixed(2);
   const step = ++stepSeq;
   const t0 = nowMs() + 300;
@@ -160,6 +161,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   const wall1 = nowMs();
   const lag = await t.lagP99Ms();
   const gcPauses = gcDelta(gc0, await t.gcPauses());
+  const holds1 = t.sendHolds ? await t.sendHolds() : null;
   const sum = mergeHistograms(stats.map((s) => s.histogram));
   const sent = stats.reduce((n, s) => n + s.sent, 0);
   const errors: Record<string, number> = {};
@@ -182,6 +184,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
     eventLoopDelayP99Ms: +lag.toFixed(1),
     eventLoopLagP99Ms: +Math.max(0, lag - LAG_RESOLUTION_MS).toFixed(1),
     gcPauses,
+    ...(t.sendHolds ? { sendHolds: holds0 === null || holds1 === null ? null : holds1 - holds0 } : {}),
     acksSent: stats.reduce((n, s) => n + s.acksSent, 0),
     settled,
     loadavg1,
@@ -190,7 +193,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   const errs = Object.entries(errors);
   log(
     `${warmup ? 'warm-up ' : ''}dm ${t.name.padEnd(7)} offered ${rate}/s: delivered ${r.deliveredPerSec}/s (${(share * 100).toFixed(2)} % of ${sent}), p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ` +
-      `CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, load generator ${r.loadCpu!.microsPerDelivery} µs/delivery (${Math.round(r.loadCpu!.shareOfLoadCpus * 100)} % of its CPUs), loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(errors)}` : ''}`,
+      `CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, load generator ${r.loadCpu!.microsPerDelivery} µs/delivery (${Math.round(r.loadCpu!.shareOfLoadCpus * 100)} % of its CPUs), loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks${r.sendHolds ? `, sends held for a slot ${r.sendHolds} times (MAX_SENDS_IN_FLIGHT)` : ''}; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(errors)}` : ''}`,
   );
   return r;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forkChild, formatGc, gcDelta, gcPausesFromMetrics, nextMessage, rawWsTarget } from '../../harness/bench/bench-kit.ts';
+import { forkChild, formatGc, gcDelta, gcPausesFromMetrics, nextMessage, rawWsTarget, sendHoldsFromMetrics } from '../../harness/bench/bench-kit.ts';
 import { collectGarbage } from '../../harness/util/gc.ts';
 import { createMetrics } from '../../server/observability/metrics.ts';
 
@@ -66,5 +66,16 @@ describe('bench: GC pauses of a step', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+});
+
+describe("bench: a step's send holds (MAX_SENDS_IN_FLIGHT)", () => {
+  it('reads imstorm_send_holds_total as a node exports it, and null from a server without it', async () => {
+    let holds = 0;
+    const m = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0, sends: () => ({ inFlight: 3, holds, held: 1 }) });
+    expect(sendHoldsFromMetrics(await m.registry.metrics())).toBe(0);
+    holds = 17;
+    expect(sendHoldsFromMetrics(await m.registry.metrics())).toBe(17);
+    expect(sendHoldsFromMetrics('imstorm_connections 3\n')).toBeNull();
   });
 });
