@@ -3,41 +3,26 @@
 // sends end, and every send is still answered, in each connection's order. The real gateway on
 // real loopback sockets, over the in-memory seams: a log whose `send` waits until the test
 // lets it answer, counting how many wait at once.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { mintToken } from '../../harness/util/tokens.ts';
 import { waitUntil } from '../../harness/env/procs.ts';
-import { loadConfig } from '../../server/config/config.ts';
-import { Hub } from '../../server/delivery/hub.ts';
-import { Gateway } from '../../server/gateway/gateway.ts';
-import { RateBuckets } from '../../server/gateway/rate.ts';
-import { TokenVerifier } from '../../server/gateway/tokens.ts';
-import { MessageSender } from '../../server/messaging/send.ts';
-import { createMetrics } from '../../server/observability/metrics.ts';
-import { Presence } from '../../server/presence/presence.ts';
+import { mintToken } from '../../harness/util/tokens.ts';
 import { dmConv } from '../../server/protocol/ids.ts';
 import type { ConversationLog } from '../../server/store/log.ts';
 import { MemoryBroker } from '../../server/store/memory/memory-bus.ts';
 import { MemoryStore } from '../../server/store/memory/memory-store.ts';
-import { Semaphore } from '../../server/util/semaphore.ts';
+import { LOOPBACK_SECRET as SECRET, loopbackGateway, type LoopbackGateway } from './loopback-gateway.ts';
 
-const SECRET = 'k'.repeat(32);
-const silent = pino({ level: 'silent' });
 const MAX = 4;
 const USERS = 6;
 const SENDS_EACH = 3;
 
-let server: Server | null = null;
-let gateway: Gateway | null = null;
+let node: LoopbackGateway | null = null;
 const clients: WebSocket[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.terminate();
-  gateway?.stop();
-  server?.close();
-  server = gateway = null;
+  node?.close();
+  node = null;
 });
 
 /** A log whose sends wait for release(); `peak` is the most that waited at once. */
@@ -68,34 +53,10 @@ function stalledLog(store: MemoryStore) {
   return { log, stats, waiting, release };
 }
 
-async function node(store: MemoryStore, log: ConversationLog, env: Record<string, string>) {
-  const config = loadConfig({ JWT_SECRET: SECRET, MAX_SENDS_IN_FLIGHT: String(MAX), ...env });
-  const sends = { inFlight: 0, holds: 0, held: 0 };
-  const metrics = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0, sends: () => (gateway ? { inFlight: gateway.sends.inFlight, holds: gateway.sends.holds, held: gateway.sends.heldCount } : sends) });
-  const hub = new Hub({ log, cursors: store, groups: store }, silent, metrics, { backlogLimit: 1000, slowConsumerBytes: 1 << 30 });
-  const presence = new Presence(store, silent, 'n1.test', 30_000, 10, () => hub.conns.values());
-  const buckets = new RateBuckets(config.SEND_RATE, config.SEND_BURST);
-  const gw = new Gateway({
-    config,
-    log: silent,
-    store: { log, cursors: store },
-    sender: new MessageSender(log, buckets, metrics, config),
-    hub,
-    presence,
-    tokens: new TokenVerifier({ secret: SECRET, audience: config.JWT_AUDIENCE, issuer: config.JWT_ISSUER, maxAgeS: config.JWT_MAX_AGE_S }),
-    buckets,
-    metrics,
-    nodeId: 'n1',
-    maxConnections: 100,
-    bulkReads: new Semaphore(8),
-  });
-  gateway = gw;
-  gw.start();
-  const http = createServer();
-  http.on('upgrade', (req, socket, head) => gw.handleUpgrade(req, socket, head));
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  server = http;
-  return { gw, metrics, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws` };
+/** A loopback node with MAX_SENDS_IN_FLIGHT = MAX over `log`. */
+async function gateNode(store: MemoryStore, log: ConversationLog, env: Record<string, string>) {
+  node = await loopbackGateway(store, log, { env: { MAX_SENDS_IN_FLIGHT: String(MAX), ...env } });
+  return node;
 }
 
 interface Client {
@@ -124,12 +85,29 @@ async function connect(url: string, user: string): Promise<Client> {
   return c;
 }
 
+/**
+ * Clients `users` (at least MAX + 1) connected to a fresh node whose store answers when told;
+ * the first MAX send one each and fill the node, then the next one's send is held.
+ */
+async function fullNode(users: string[], env: Record<string, string> = {}) {
+  const store = new MemoryStore(new MemoryBroker({ auto: true }));
+  const stalled = stalledLog(store);
+  const { gw, url } = await gateNode(store, stalled.log, env);
+  const cs = await Promise.all(users.map((u) => connect(url, u)));
+  const send = (i: number, j: number) => cs[i]!.ws.send(JSON.stringify({ t: 'send', id: `s${j}`, conv: dmConv(users[i]!, 'peer'), cmid: `${users[i]}${j}`, body: `m${j}` }));
+  for (let i = 0; i < MAX; i++) send(i, 0);
+  await waitUntil(() => stalled.stats.active === MAX, { timeoutMs: 5000, what: 'the node full' });
+  send(MAX, 0);
+  await waitUntil(() => gw.sends.heldCount === 1, { timeoutMs: 5000, what: `${users[MAX]} held` });
+  return { ...stalled, gw, cs, send };
+}
+
 describe('the node bounds the sends waiting for its store (MAX_SENDS_IN_FLIGHT)', () => {
   it(`${USERS} clients pipelining ${SENDS_EACH} sends each: at most ${MAX} reach the store at once, held clients are not cut as silent, and every send is answered in order`, { timeout: 30_000 }, async () => {
     const store = new MemoryStore(new MemoryBroker({ auto: true }));
     const { log, stats, waiting, release } = stalledLog(store);
     // heartbeats of 400 ms: a held client (its socket not read) would be judged silent after 800
-    const { gw, metrics, url } = await node(store, log, { HEARTBEAT_MS: '400' });
+    const { gw, metrics, url } = await gateNode(store, log, { HEARTBEAT_MS: '400' });
     const users = Array.from({ length: USERS }, (_, i) => `u${i}`);
     const cs = await Promise.all(users.map((u) => connect(url, u)));
     cs.forEach((c, i) => {
@@ -168,17 +146,8 @@ describe('the node bounds the sends waiting for its store (MAX_SENDS_IN_FLIGHT)'
   });
 
   it('slots go to held connections oldest first: clients held early are not passed over by ones that send again', { timeout: 30_000 }, async () => {
-    const store = new MemoryStore(new MemoryBroker({ auto: true }));
-    const { log, stats, release } = stalledLog(store);
-    const { gw, url } = await node(store, log, {});
-    const users = ['a', 'b', 'c', 'd', 'e', 'f'];
-    const cs = await Promise.all(users.map((u) => connect(url, u)));
-    const send = (i: number, j: number) => cs[i]!.ws.send(JSON.stringify({ t: 'send', id: `s${j}`, conv: dmConv(users[i]!, 'peer'), cmid: `${users[i]}${j}`, body: `m${j}` }));
     // a..d fill the node; then e is held, then f, then a..d with their second sends
-    for (let i = 0; i < MAX; i++) send(i, 0);
-    await waitUntil(() => stats.active === MAX, { timeoutMs: 5000, what: 'the node full' });
-    send(4, 0);
-    await waitUntil(() => gw.sends.heldCount === 1, { timeoutMs: 5000, what: 'e held' });
+    const { stats, release, gw, cs, send } = await fullNode(['a', 'b', 'c', 'd', 'e', 'f']);
     send(5, 0);
     await waitUntil(() => gw.sends.heldCount === 2, { timeoutMs: 5000, what: 'f held' });
     for (let i = 0; i < MAX; i++) send(i, 1);
@@ -197,17 +166,8 @@ describe('the node bounds the sends waiting for its store (MAX_SENDS_IN_FLIGHT)'
   });
 
   it('a held client that closes is forgotten, and a send refused by its bucket gives its slot back', { timeout: 30_000 }, async () => {
-    const store = new MemoryStore(new MemoryBroker({ auto: true }));
-    const { log, stats, release } = stalledLog(store);
     // one send per user, then none for a long while: g's second send is answered rate_limited
-    const { gw, url } = await node(store, log, { SEND_RATE: '0.001', SEND_BURST: '1' });
-    const users = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
-    const cs = await Promise.all(users.map((u) => connect(url, u)));
-    const send = (i: number, j: number) => cs[i]!.ws.send(JSON.stringify({ t: 'send', id: `s${j}`, conv: dmConv(users[i]!, 'peer'), cmid: `${users[i]}${j}`, body: `m${j}` }));
-    for (let i = 0; i < MAX; i++) send(i, 0);
-    await waitUntil(() => stats.active === MAX, { timeoutMs: 5000, what: 'the node full' });
-    send(4, 0);
-    await waitUntil(() => gw.sends.heldCount === 1, { timeoutMs: 5000, what: 'e held' });
+    const { stats, release, gw, cs, send } = await fullNode(['a', 'b', 'c', 'd', 'e', 'f', 'g'], { SEND_RATE: '0.001', SEND_BURST: '1' });
     send(5, 0);
     send(6, 0);
     send(6, 1);
@@ -231,16 +191,7 @@ describe('the node bounds the sends waiting for its store (MAX_SENDS_IN_FLIGHT)'
   });
 
   it('a connection held when the node drains starts none of its held sends once a slot frees (its client retries them elsewhere)', { timeout: 30_000 }, async () => {
-    const store = new MemoryStore(new MemoryBroker({ auto: true }));
-    const { log, stats, release } = stalledLog(store);
-    const { gw, url } = await node(store, log, {});
-    const users = ['a', 'b', 'c', 'd', 'e'];
-    const cs = await Promise.all(users.map((u) => connect(url, u)));
-    const send = (i: number) => cs[i]!.ws.send(JSON.stringify({ t: 'send', id: 's0', conv: dmConv(users[i]!, 'peer'), cmid: `${users[i]}0`, body: 'm' }));
-    for (let i = 0; i < MAX; i++) send(i);
-    await waitUntil(() => stats.active === MAX, { timeoutMs: 5000, what: 'the node full' });
-    send(4);
-    await waitUntil(() => gw.sends.heldCount === 1, { timeoutMs: 5000, what: 'e held' });
+    const { stats, release, gw, cs } = await fullNode(['a', 'b', 'c', 'd', 'e']);
     const drained = gw.drain(10);
     // every connection sent its 1001: e's is closing while its send still waits for a slot
     // (ws answers the server's close frame at once: CLOSING until the TCP connection ends)

@@ -2,66 +2,21 @@
 // `error` `unavailable` and closes 1013. A connect sync that fails after a backlog has filled
 // the socket must still get both out: the real gateway on a real loopback socket, over the
 // in-memory seams (a log whose backlog read fails once the socket holds unsent bytes).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mintToken } from '../../harness/util/tokens.ts';
-import { loadConfig } from '../../server/config/config.ts';
-import { Hub } from '../../server/delivery/hub.ts';
-import { Gateway } from '../../server/gateway/gateway.ts';
-import { RateBuckets } from '../../server/gateway/rate.ts';
-import { TokenVerifier } from '../../server/gateway/tokens.ts';
-import { MessageSender } from '../../server/messaging/send.ts';
-import { createMetrics } from '../../server/observability/metrics.ts';
-import { Presence } from '../../server/presence/presence.ts';
 import type { ConversationLog } from '../../server/store/log.ts';
 import { MemoryBroker } from '../../server/store/memory/memory-bus.ts';
 import { MemoryStore } from '../../server/store/memory/memory-store.ts';
-import { Semaphore } from '../../server/util/semaphore.ts';
+import type { Gateway } from '../../server/gateway/gateway.ts';
 import { HOLD_MAX_BYTES } from '../../server/util/turn-cork.ts';
+import { LOOPBACK_SECRET as SECRET, loopbackGateway, type LoopbackGateway } from './loopback-gateway.ts';
 
-const SECRET = 'k'.repeat(32);
-const silent = pino({ level: 'silent' });
-
-let server: Server | null = null;
-let gateway: Gateway | null = null;
+let node: LoopbackGateway | null = null;
 afterEach(() => {
-  gateway?.stop();
-  server?.close();
-  server = gateway = null;
+  node?.close();
+  node = null;
 });
-
-/** A node's gateway, hub and presence over one in-memory store, listening on loopback. */
-async function node(store: MemoryStore, log: ConversationLog) {
-  const config = loadConfig({ JWT_SECRET: SECRET });
-  const metrics = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0 });
-  const hub = new Hub({ log, cursors: store, groups: store }, silent, metrics, { backlogLimit: 1_000_000, slowConsumerBytes: 1 << 30 });
-  const presence = new Presence(store, silent, 'n1.test', 30_000, 10, () => hub.conns.values());
-  const buckets = new RateBuckets(config.SEND_RATE, config.SEND_BURST);
-  const gw = new Gateway({
-    config,
-    log: silent,
-    store: { log, cursors: store },
-    sender: new MessageSender(log, buckets, metrics, config),
-    hub,
-    presence,
-    tokens: new TokenVerifier({ secret: SECRET, audience: config.JWT_AUDIENCE, issuer: config.JWT_ISSUER, maxAgeS: config.JWT_MAX_AGE_S }),
-    buckets,
-    metrics,
-    nodeId: 'n1',
-    maxConnections: 100,
-    bulkReads: new Semaphore(8),
-  });
-  gateway = gw;
-  gw.start();
-  const http = createServer();
-  http.on('upgrade', (req, socket, head) => gw.handleUpgrade(req, socket, head));
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  server = http;
-  return { gw, metrics, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws` };
-}
 
 /**
  * u a's connect sync over a 30,000-message dm backlog, failing part-way with the socket full:
@@ -95,7 +50,7 @@ async function failedSync() {
       };
     },
   });
-  const n = await node(store, log);
+  const n = (node = await loopbackGateway(store, log, { backlogLimit: 1_000_000 }));
   gw = n.gw;
 
   const client = new WebSocket(n.url, { perMessageDeflate: false });
