@@ -26,3 +26,25 @@ export function keepsPretenuring(execArgv: readonly string[]): boolean {
 }
 
 if (!keepsPretenuring(process.execArgv)) v8.setFlagsFromString('--no-allocation-site-pretenuring');
+
+/**
+ * `--heap-growing-percent=100`: after each full collection V8 lets old space grow to twice
+ * what was live before the next one, where its own heuristics chose as little as a tenth more
+ * on a busy node. The node's sends leave a steady trickle of objects that outlive two
+ * scavenges and then die (about 600 bytes a message at 4,000 msg/s: README "Full collections
+ * under load" under "The 1:1 step alone"), so with the small
+ * margin a full collection came every two to three seconds under load, each one marking the
+ * whole heap on the core the node shares with its Redis. In the 1:1 bench at 5,000 msg/s
+ * (`dm-bench.ts --connections 10000 --rates 2500,5000`, 2026-12-06, four runs each
+ * alternated) V8's default had 4 major collections in every 10 s step and missed the 50 ms
+ * line in 4 of 4 (108–150 ms); with this, 0 majors and 4 of 4 passed (17–20 ms). The cost is
+ * old space up to twice its live size between collections (a memory-reducing collection, as
+ * the idle bench takes, still shrinks it).
+ *
+ * An operator's own `--heap-growing-percent=N` at start wins.
+ */
+export function keepsHeapGrowing(execArgv: readonly string[]): boolean {
+  return execArgv.some((a) => /^--heap[-_]growing[-_]percent(=|$)/.test(a));
+}
+
+if (!keepsHeapGrowing(process.execArgv)) v8.setFlagsFromString('--heap-growing-percent=100');

@@ -3,7 +3,7 @@
 // first), or the node runs with V8's defaults and nothing says so.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { keepsPretenuring } from '../../server/v8-flags.ts';
+import { keepsHeapGrowing, keepsPretenuring } from '../../server/v8-flags.ts';
 
 const entries = ['server/main.ts', 'server/test-main.ts'];
 
@@ -32,5 +32,12 @@ describe('the server entries load their V8 flags first', () => {
     expect(keepsPretenuring([])).toBe(false);
     expect(keepsPretenuring(['--no-allocation-site-pretenuring'])).toBe(false);
     expect(keepsPretenuring(['--allocation-site-pretenuring-x'])).toBe(false);
+  });
+
+  it("an operator's --heap-growing-percent=N, in either spelling, keeps theirs", () => {
+    expect(keepsHeapGrowing(['--heap-growing-percent=30'])).toBe(true);
+    expect(keepsHeapGrowing(['--max-old-space-size=4096', '--heap_growing_percent=0'])).toBe(true);
+    expect(keepsHeapGrowing([])).toBe(false);
+    expect(keepsHeapGrowing(['--heap-growing-percentage=30'])).toBe(false);
   });
 });
