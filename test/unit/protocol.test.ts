@@ -95,6 +95,14 @@ describe('configuration', () => {
     }
   });
 
+  it('MAX_SENDS_IN_FLIGHT: 1..1000000 sends (default 512); anything else names the variable, the range and an example', () => {
+    expect(loadConfig({ JWT_SECRET: S }).MAX_SENDS_IN_FLIGHT).toBe(512);
+    expect(loadConfig({ JWT_SECRET: S }, ['--max-sends-in-flight', '64']).MAX_SENDS_IN_FLIGHT).toBe(64);
+    for (const bad of ['abc', '0', '-1', '1.5', '2000000']) {
+      expect(() => loadConfig({ JWT_SECRET: S, MAX_SENDS_IN_FLIGHT: bad })).toThrow(new RegExp(`MAX_SENDS_IN_FLIGHT / --max-sends-in-flight: .*1\\.\\.1000000, e\\.g\\. 512.*got "${bad.replace('.', '\\.')}"`));
+    }
+  });
+
   it('the test entry knows its deliberate bugs and names unknown ones', () => {
     expect(parseTestBugs('skip_dedupe, drop_replay')).toEqual(['skip_dedupe', 'drop_replay']);
     // every variant is named, whichever branch added it
