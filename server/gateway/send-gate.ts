@@ -52,6 +52,8 @@ export class SendGate<C> {
    */
   end(resume: (conn: C) => void): void {
     this.inFlight--;
+    // every send ends here: no iterator made when nobody waits (the common case)
+    if (this.held.size === 0) return;
     for (const conn of this.held) {
       if (this.inFlight >= this.max) return;
       this.held.delete(conn);
