@@ -27,7 +27,7 @@ import { ThrottledWarning } from '../util/throttled-warning.ts';
 import { frameText, type TextFrame } from './ws-frame.ts';
 import { TokenError, type TokenVerifier } from './tokens.ts';
 import { monoNow } from '../util/clock.ts';
-import { SendGate } from './send-gate.ts';
+import { SendGate, SlotWaitExpired } from './send-gate.ts';
 
 const BAD_FRAMES_LIMIT = 10;
 /** pongs a client may be owed (its pings answered but not yet written): ws 8's default maxPendingAutoPongs */
@@ -214,6 +214,24 @@ export class Gateway {
       deps.log.error({ err, conn: conn.id }, 'resuming a connection held for a send slot failed; closing it');
       this.close(conn, CloseCode.tryAgainLater, 'internal error');
     });
+  }
+
+  /**
+   * Runs an HTTP send (`POST /v1/messages`) in one of the node's MAX_SENDS_IN_FLIGHT slots,
+   * waiting behind held connections for at most STORE_TIMEOUT_MS; past that, 503 `unavailable`.
+   */
+  async withSendSlot<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      await this.sends.acquire(this.d.config.STORE_TIMEOUT_MS);
+    } catch (err) {
+      if (err instanceof SlotWaitExpired) throw new ProtocolError('unavailable', `${err.message}; retry later`);
+      throw err;
+    }
+    try {
+      return await send();
+    } finally {
+      this.sends.end(this.resumeHeld);
+    }
   }
 
   get connectionCount(): number {

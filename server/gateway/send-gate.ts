@@ -1,3 +1,15 @@
+/** An HTTP send waiting for a slot (acquire): it is a distinct object, never a connection, so end() tells the two apart. */
+class SlotWait {
+  timer: NodeJS.Timeout | null = null;
+  readonly grant: () => void;
+  constructor(grant: () => void) {
+    this.grant = grant;
+  }
+}
+
+/** A send that waited its whole deadline for a slot (acquire); the HTTP route answers it 503 `unavailable`. */
+export class SlotWaitExpired extends Error {}
+
 /**
  * The node's bound on sends waiting for the store, across all its connections
  * (MAX_SENDS_IN_FLIGHT). Each connection's own limits (request-pacer.ts) let 10,000 clients
@@ -13,6 +25,10 @@
  * the others are paced per connection (REQUEST_LIMITS) and answered from fewer store calls.
  * A send holds its slot until the store answered, not until its reply is written, so a
  * client that stops reading its replies holds no slot of the node (only its own in-flight).
+ *
+ * `POST /v1/messages` has no socket to pause: its request waits for a slot in the same queue
+ * (acquire), for at most a deadline, so many HTTP clients sending at once cannot put more
+ * sends in flight than the bound either.
  */
 export class SendGate<C> {
   /** sends started and not yet answered by the store */
@@ -20,8 +36,8 @@ export class SendGate<C> {
   /** times a connection began to wait for a slot (imstorm_send_holds_total) */
   holds = 0;
   readonly max: number;
-  /** connections whose next send waits for a slot, in the order they began to wait */
-  private readonly held = new Set<C>();
+  /** connections whose next send waits for a slot, and HTTP sends waiting for one, in the order they began to wait */
+  private readonly held = new Set<C | SlotWait>();
   private readonly onResumeError: (conn: C, err: unknown) => void;
 
   /** `onResumeError`: a resume threw; the gate goes on with the next connection (the caller should close this one) */
@@ -46,8 +62,34 @@ export class SendGate<C> {
   }
 
   /**
-   * A send's store call ended: hands free slots to held connections, first held first,
-   * through `resume`. A resumed connection that starts nothing (its own limits hold it) leaves
+   * For a send that cannot wait in a paused socket (`POST /v1/messages`): resolves once a slot
+   * is its own, already counted as start() does, so the caller runs its send and then end().
+   * It waits behind the connections held before it; after `maxWaitMs` it leaves the queue and
+   * rejects with SlotWaitExpired.
+   */
+  acquire(maxWaitMs: number): Promise<void> {
+    if (this.inFlight < this.max) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const wait: SlotWait = new SlotWait(() => {
+        if (wait.timer) clearTimeout(wait.timer);
+        resolve();
+      });
+      wait.timer = setTimeout(() => {
+        this.held.delete(wait);
+        reject(new SlotWaitExpired(`no send slot freed within ${maxWaitMs} ms: all MAX_SENDS_IN_FLIGHT (${this.max}) of the node's sends wait for the store`));
+      }, maxWaitMs);
+      wait.timer.unref();
+      this.held.add(wait);
+      this.holds++;
+    });
+  }
+
+  /**
+   * A send's store call ended: hands free slots to held connections (through `resume`) and
+   * waiting HTTP sends, first held first. A resumed connection that starts nothing (its own limits hold it) leaves
    * the slot to the next; one that fills the node again is held once more, at the back.
    */
   end(resume: (conn: C) => void): void {
@@ -57,6 +99,12 @@ export class SendGate<C> {
     for (const conn of this.held) {
       if (this.inFlight >= this.max) return;
       this.held.delete(conn);
+      if (conn instanceof SlotWait) {
+        // counted now: its send starts a microtask later, and no other may take the slot meanwhile
+        this.inFlight++;
+        conn.grant();
+        continue;
+      }
       try {
         resume(conn);
       } catch (err) {

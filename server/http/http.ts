@@ -260,7 +260,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
     if (method === 'POST' && path === '/v1/messages') {
       const b = parse(postMessage, await readJson(req, caps.message));
       if (capturing) noteHttp(res, { device: me.device, conv: b.conv, cmid: b.cmid, bytes: Buffer.byteLength(b.body) });
-      const r = await d.sender.send(me.user, b.conv, b.cmid, b.body);
+      const r = await d.gateway().withSendSlot(() => d.sender.send(me.user, b.conv, b.cmid, b.body));
       return json(res, r.dup ? 200 : 201, { conv: b.conv, seq: r.seq, cmid: b.cmid, ts: r.ts, dup: r.dup });
     }
 

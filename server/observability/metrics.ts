@@ -138,10 +138,10 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
   new client.Gauge({ name: 'imstorm_connections', help: 'open WebSocket connections', registers: [registry], collect() { this.set(sources.connections()); } });
   new client.Gauge({ name: 'imstorm_unsent_bytes', help: 'bytes queued on all connections, not yet written to the socket', registers: [registry], collect() { this.set(sources.unsentBytes()); } });
   new client.Gauge({ name: 'imstorm_sends_in_flight', help: 'sends waiting for the store (at most MAX_SENDS_IN_FLIGHT)', registers: [registry], collect() { this.set(sources.sends?.().inFlight ?? 0); } });
-  new client.Gauge({ name: 'imstorm_send_held_connections', help: 'connections whose next send waits for one of the MAX_SENDS_IN_FLIGHT slots (their sockets not read meanwhile)', registers: [registry], collect() { this.set(sources.sends?.().held ?? 0); } });
+  new client.Gauge({ name: 'imstorm_send_held_connections', help: 'connections whose next send waits for one of the MAX_SENDS_IN_FLIGHT slots (their sockets not read meanwhile), and POST /v1/messages requests waiting for one', registers: [registry], collect() { this.set(sources.sends?.().held ?? 0); } });
   new client.Counter({
     name: 'imstorm_send_holds_total',
-    help: 'times a connection began to wait for one of the MAX_SENDS_IN_FLIGHT slots',
+    help: 'times a connection or a POST /v1/messages request began to wait for one of the MAX_SENDS_IN_FLIGHT slots',
     registers: [registry],
     collect() {
       const now = sources.sends?.().holds ?? 0;

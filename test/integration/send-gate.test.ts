@@ -2,7 +2,8 @@
 // embedded one): with every Redis answer 300 ms late, 20 clients pipelining 5 sends each put
 // at most MAX_SENDS_IN_FLIGHT sends at the store at once (imstorm_sends_in_flight, sampled),
 // the rest wait in their sockets (imstorm_send_holds_total), and every send is still answered
-// `sent` and delivered to its peer in seq order.
+// `sent` and delivered to its peer in seq order. `POST /v1/messages` counts against the same
+// bound: its requests wait for a slot (at most STORE_TIMEOUT_MS, then 503 and nothing stored).
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectAs } from '../helpers/cluster.ts';
 import type { Client, Frame } from '../helpers/client.ts';
@@ -10,6 +11,8 @@ import { dm, uid } from '../helpers/ids.ts';
 import { startNode, type NodeHandle } from '../helpers/nodes.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { startHarness } from '../faults/helpers.ts';
+import { api } from '../helpers/http.ts';
+import { token } from '../helpers/tokens.ts';
 
 const MAX = 8;
 const CLIENTS = 20;
@@ -27,15 +30,50 @@ async function metric(n: NodeHandle, name: string): Promise<number> {
   return Number(line.split(' ')[1]);
 }
 
+/** A node whose Redis is behind the embedded Toxiproxy; `slowRedis()` makes every answer 300 ms late. */
+async function nodeBehindProxy(env: Record<string, number>) {
+  const redis = await startRedis();
+  cleanups.push(() => redis.cleanup());
+  const tp = await startHarness();
+  cleanups.push(() => tp.close());
+  const proxy = await tp.proxy(`127.0.0.1:${redis.port}`);
+  const n = await startNode({ redisUrl: `redis://${proxy.listen}`, env });
+  cleanups.push(() => n.kill());
+  let toxic: { remove(): Promise<unknown> } | undefined;
+  const slowRedis = async () => {
+    toxic = await proxy.addToxic({ name: 'slow', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } } as never);
+  };
+  const fastRedis = () => toxic!.remove();
+  return { n, slowRedis, fastRedis };
+}
+
+/** Samples imstorm_sends_in_flight every 20 ms until stopped; resolves to the most it saw. */
+function samplePeak(n: NodeHandle): () => Promise<number> {
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, await metric(n, 'imstorm_sends_in_flight'));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return async () => {
+    sampling = false;
+    await sampler;
+    return peak;
+  };
+}
+
+/** The bodies stored in `conv`, read over HTTP as `user`. */
+async function stored(n: NodeHandle, user: string, conv: string): Promise<string[]> {
+  const res = await api(n.url, 'GET', `/v1/conversations/${encodeURIComponent(conv)}/messages`, { token: await token({ sub: user }) });
+  expect(res.status, res.text).toBe(200);
+  return (res.body.msgs as Array<{ body: string }>).map((m) => m.body);
+}
+
 describe('MAX_SENDS_IN_FLIGHT: the node bounds the sends waiting for Redis', () => {
   it(`with Redis answering 300 ms late, ${CLIENTS} clients × ${SENDS_EACH} pipelined sends keep at most ${MAX} at Redis, and every send is answered and delivered in seq order`, { timeout: 60_000 }, async () => {
-    const redis = await startRedis();
-    cleanups.push(() => redis.cleanup());
-    const tp = await startHarness();
-    cleanups.push(() => tp.close());
-    const proxy = await tp.proxy(`127.0.0.1:${redis.port}`);
-    const n = await startNode({ redisUrl: `redis://${proxy.listen}`, env: { MAX_SENDS_IN_FLIGHT: MAX } });
-    cleanups.push(() => n.kill());
+    const { n, slowRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: MAX });
 
     const senders: Client[] = [];
     const peers: Client[] = [];
@@ -45,24 +83,16 @@ describe('MAX_SENDS_IN_FLIGHT: the node bounds the sends waiting for Redis', () 
       peers.push(await connectAs(n, p));
     }
     for (const c of [...senders, ...peers]) await c.waitSynced();
-    await proxy.addToxic({ name: 'slow', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } } as never);
+    await slowRedis();
 
-    let peak = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        peak = Math.max(peak, await metric(n, 'imstorm_sends_in_flight'));
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    const peakSeen = samplePeak(n);
     const replies = senders.map((c, i) => {
       const conv = dm(names[i]![0], names[i]![1]);
       for (let j = 0; j < SENDS_EACH; j++) c.send({ t: 'send', id: `s${j}`, conv, cmid: `m${j}`, body: `b${j}` });
       return c.waitForCount((f: Frame) => f.t === 'sent' || f.t === 'error', SENDS_EACH, 30_000);
     });
     const answered = await Promise.all(replies);
-    sampling = false;
-    await sampler;
+    const peak = await peakSeen();
 
     // unbounded, all 100 would wait for Redis together (each client may have 32 requests in flight)
     expect(peak, 'the most sends /metrics saw waiting for Redis').toBe(MAX);
@@ -83,5 +113,53 @@ describe('MAX_SENDS_IN_FLIGHT: the node bounds the sends waiting for Redis', () 
       expect(got.map((f) => [f.seq, f.body])).toEqual([...bodyOf].sort((x, y) => Number(x[0]) - Number(y[0])));
     }
     for (const c of [...senders, ...peers]) c.terminate();
+  });
+
+  it(`POST /v1/messages waits for a slot too: 40 users sending at once over HTTP keep at most ${MAX} at Redis, every send answered 201 and stored`, { timeout: 60_000 }, async () => {
+    // 5 rounds of 8 new dms, each 2 round trips of 300 ms: the last wait about 2.4 s, past the default STORE_TIMEOUT_MS
+    const { n, slowRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: MAX, STORE_TIMEOUT_MS: 10_000 });
+    const pairs = Array.from({ length: 40 }, () => [uid('h'), uid('p')] as const);
+    await slowRedis();
+    const peakSeen = samplePeak(n);
+    const answers = await Promise.all(
+      pairs.map(async ([s, p]) => api(n.url, 'POST', '/v1/messages', { token: await token({ sub: s }), body: { conv: dm(s, p), cmid: 'c1', body: `from ${s}` }, timeoutMs: 30_000 })),
+    );
+    const peak = await peakSeen();
+    // unbounded, all 40 would wait for Redis together
+    expect(peak, 'the most sends /metrics saw waiting for Redis').toBe(MAX);
+    expect(await metric(n, 'imstorm_send_holds_total')).toBeGreaterThan(0);
+    expect(await metric(n, 'imstorm_sends_in_flight')).toBe(0);
+    for (const [i, res] of answers.entries()) {
+      expect(res.status, res.text).toBe(201);
+      expect(res.body).toMatchObject({ conv: dm(pairs[i]![0], pairs[i]![1]), seq: 1, cmid: 'c1', dup: false });
+    }
+    for (const [s, p] of pairs.slice(0, 5)) expect(await stored(n, s, dm(s, p))).toEqual([`from ${s}`]);
+  });
+
+  it('an HTTP send that waited STORE_TIMEOUT_MS for a slot is answered 503 unavailable, stored nothing, and goes through when retried', { timeout: 60_000 }, async () => {
+    const { n, slowRedis, fastRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: 1, STORE_TIMEOUT_MS: 1000 });
+    const pairs = Array.from({ length: 12 }, () => [uid('h'), uid('p')] as const);
+    const tokens = await Promise.all(pairs.map(([s]) => token({ sub: s })));
+    const post = (i: number) => api(n.url, 'POST', '/v1/messages', { token: tokens[i], body: { conv: dm(pairs[i]![0], pairs[i]![1]), cmid: 'c1', body: 'once' }, timeoutMs: 30_000 });
+    await slowRedis();
+    // one slot, each send ≥ 300 ms at Redis: about 3 fit in the 1 s wait, the rest run out of it
+    const answers = await Promise.all(pairs.map((_, i) => post(i)));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((st) => st === 201).length, statuses.join(',')).toBeGreaterThan(0);
+    const refused = [...answers.keys()].filter((i) => answers[i]!.status !== 201);
+    expect(refused.length, statuses.join(',')).toBeGreaterThan(0);
+    for (const i of refused) {
+      expect(answers[i]!.status, answers[i]!.text).toBe(503);
+      expect(answers[i]!.body).toEqual({ code: 'unavailable', message: "no send slot freed within 1000 ms: all MAX_SENDS_IN_FLIGHT (1) of the node's sends wait for the store; retry later" });
+    }
+    await fastRedis();
+    for (const [i, [s, p]] of pairs.entries()) {
+      // a refused send was never started: nothing stored; an answered one is stored once
+      expect(await stored(n, s, dm(s, p)), s).toEqual(refused.includes(i) ? [] : ['once']);
+    }
+    // the client retries with the same cmid (PROTOCOL.md: 503 is retryable): stored once, no duplicate
+    for (const i of refused) expect((await post(i)).status).toBe(201);
+    for (const i of [...answers.keys()]) expect((await post(i)).body, `retry ${i}`).toMatchObject({ seq: 1, dup: true });
+    for (const [s, p] of pairs) expect(await stored(n, s, dm(s, p))).toEqual(['once']);
   });
 });

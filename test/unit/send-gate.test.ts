@@ -3,17 +3,24 @@
 // hold them, closes — run through random sequences. Whatever the order: the bound holds, a
 // connection with a send waiting is always either held by the gate or held by its own
 // limits (no wake-up lost), slots go in the order connections began to wait, and a resume
-// that throws does not strand the connections behind it.
+// that throws does not strand the connections behind it. HTTP sends (acquire) wait in the
+// same queue, for at most their deadline.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { SendGate } from '../../server/gateway/send-gate.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SendGate, SlotWaitExpired } from '../../server/gateway/send-gate.ts';
 
 type Op =
   | { k: 'arrive'; c: number }
   | { k: 'answer' }
   | { k: 'block'; c: number }
   | { k: 'unblock'; c: number }
-  | { k: 'close'; c: number };
+  | { k: 'close'; c: number }
+  | { k: 'http' }
+  | { k: 'tick' };
+
+/** how long an HTTP send waits for a slot in the model, and how far one `tick` moves the (fake) clock */
+const HTTP_WAIT_MS = 100;
+const TICK_MS = 60;
 
 const CONNS = 4;
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -37,6 +44,10 @@ function model(max: number, throwOn: number | null = null) {
   const closed = Array.from({ length: CONNS }, () => false);
   let started = 0;
   let answered = 0;
+  /** HTTP sends: waiting for a slot, granted one (started), and run out of their wait */
+  let httpWaiting = 0;
+  let httpStarted = 0;
+  let httpExpired = 0;
   /** connections in the order they began to wait for the gate, and in the order it resumed them */
   const heldOrder: number[] = [];
   const resumedOrder: number[] = [];
@@ -73,7 +84,7 @@ function model(max: number, throwOn: number | null = null) {
         if (waiting[o.c] === 1) pump(o.c);
         return;
       case 'answer':
-        if (started === answered) return;
+        if (started + httpStarted === answered) return;
         answered++;
         gate.end(resume);
         return;
@@ -87,11 +98,28 @@ function model(max: number, throwOn: number | null = null) {
       case 'close':
         close(o.c);
         return;
+      case 'http':
+        httpWaiting++;
+        gate.acquire(HTTP_WAIT_MS).then(
+          () => {
+            httpWaiting--;
+            httpStarted++;
+          },
+          (err: unknown) => {
+            expect(err).toBeInstanceOf(SlotWaitExpired);
+            httpWaiting--;
+            httpExpired++;
+          },
+        );
+        return;
+      case 'tick':
+        vi.advanceTimersByTime(TICK_MS);
+        return;
     }
   }
 
   function check(): void {
-    expect(gate.inFlight).toBe(started - answered);
+    expect(gate.inFlight).toBe(started + httpStarted - answered);
     expect(gate.inFlight).toBeLessThanOrEqual(max);
     // held only while the node is full: a free slot with someone waiting would be a lost wake-up
     if (gate.heldCount > 0) expect(gate.inFlight).toBe(max);
@@ -99,9 +127,13 @@ function model(max: number, throwOn: number | null = null) {
       if (gate.holding(c)) expect(waiting[c], `conn ${c} held with nothing waiting`).toBeGreaterThan(0);
       if (waiting[c]! > 0) expect(gate.holding(c) || blocked[c], `conn ${c} has sends waiting and nothing will wake it`).toBe(true);
     }
+    // every HTTP send still waiting is in the gate's queue: none forgotten, none counted twice
+    let heldConns = 0;
+    for (let c = 0; c < CONNS; c++) if (gate.holding(c)) heldConns++;
+    expect(gate.heldCount).toBe(heldConns + httpWaiting);
   }
 
-  return { gate, apply, check, heldOrder, resumedOrder, errors, waiting };
+  return { gate, apply, check, heldOrder, resumedOrder, errors, waiting, http: () => ({ waiting: httpWaiting, started: httpStarted, expired: httpExpired }) };
 }
 
 describe('SendGate', () => {
@@ -154,6 +186,79 @@ describe('SendGate', () => {
     expect(m.gate.inFlight).toBe(2);
     expect(m.gate.heldCount).toBe(0);
     m.check();
+  });
+
+  describe('HTTP sends (acquire)', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    /** lets the acquire promises settle (they resolve in microtasks, not timers) */
+    const settle = async () => {
+      for (let i = 0; i < 3; i++) await Promise.resolve();
+    };
+
+    it('keep the bound, lose no wake-up and are never granted after their deadline, mixed with connections', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const withHttp = fc.oneof(
+        { weight: 6, arbitrary: op },
+        { weight: 2, arbitrary: fc.constant({ k: 'http' as const }) },
+        { weight: 3, arbitrary: fc.constant({ k: 'tick' as const }) },
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(withHttp, { maxLength: 120 }), async (max, ops) => {
+          const m = model(max);
+          for (const o of ops) {
+            m.apply(o);
+            await settle();
+            m.check();
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('waits behind the connections held before it and ahead of those held after, its slot counted when granted', async () => {
+      const m = model(1);
+      m.apply({ k: 'arrive', c: 0 }); // in flight
+      m.apply({ k: 'arrive', c: 1 }); // held first
+      m.apply({ k: 'http' }); // waits second
+      m.apply({ k: 'arrive', c: 2 }); // held third
+      await settle();
+      expect(m.gate.heldCount).toBe(3);
+      m.apply({ k: 'answer' });
+      await settle();
+      expect(m.resumedOrder).toEqual([1]);
+      expect(m.http().started).toBe(0);
+      m.apply({ k: 'answer' });
+      // granted synchronously by end(): its slot is taken before its promise settles
+      expect(m.gate.inFlight).toBe(1);
+      expect(m.gate.holding(2)).toBe(true);
+      await settle();
+      expect(m.http()).toEqual({ waiting: 0, started: 1, expired: 0 });
+      m.apply({ k: 'answer' });
+      expect(m.resumedOrder).toEqual([1, 2]);
+      m.check();
+    });
+
+    it('past its deadline leaves the queue with SlotWaitExpired naming the bound, and takes no slot later', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const gate = new SendGate<number>(1, () => {});
+      await gate.acquire(50); // the one slot
+      const late = gate.acquire(50);
+      const outcome = late.then(() => 'granted', (err: unknown) => err);
+      expect(gate.heldCount).toBe(1);
+      vi.advanceTimersByTime(49);
+      await settle();
+      expect(gate.heldCount).toBe(1);
+      vi.advanceTimersByTime(1);
+      const err = await outcome;
+      expect(err).toBeInstanceOf(SlotWaitExpired);
+      expect(String(err)).toBe(`Error: no send slot freed within 50 ms: all MAX_SENDS_IN_FLIGHT (1) of the node's sends wait for the store`);
+      expect(gate.heldCount).toBe(0);
+      gate.end(() => {});
+      expect(gate.inFlight).toBe(0);
+      expect(gate.holds).toBe(1);
+    });
   });
 
   it('refuses a bound that is not a whole number ≥ 1', () => {
