@@ -753,7 +753,10 @@ export class Gateway {
       this.close(conn, CloseCode.heartbeatTimeout, 'heartbeat timeout');
       return 0;
     }
-    if (conn.identity!.expMs <= wallNow) {
+    // PROTOCOL.md: at `exp` the connection closes unless the client sent `auth`; while the node
+    // itself does not read the connection (its send waits for a slot), an `auth` it sent may be
+    // waiting unread, so its token is judged once the node reads it again
+    if (conn.identity!.expMs <= wallNow && !this.sends.holding(conn)) {
       this.close(conn, CloseCode.unauthorized, 'token expired');
       return 0;
     }

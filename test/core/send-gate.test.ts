@@ -64,12 +64,14 @@ interface Client {
   sent: Array<{ id: string; seq: number; cmid: string }>;
   closedWith: number | null;
   errors: string[];
+  /** ids of the `ok` answers */
+  oks: string[];
 }
 
-async function connect(url: string, user: string): Promise<Client> {
+async function connect(url: string, user: string, expiresIn = '1h'): Promise<Client> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   clients.push(ws);
-  const c: Client = { ws, sent: [], closedWith: null, errors: [] };
+  const c: Client = { ws, sent: [], closedWith: null, errors: [], oks: [] };
   let synced!: () => void;
   const ready = new Promise<void>((r) => (synced = r));
   ws.on('message', (data) => {
@@ -77,10 +79,11 @@ async function connect(url: string, user: string): Promise<Client> {
     if (f.t === 'synced') synced();
     if (f.t === 'sent') c.sent.push({ id: f.id, seq: f.seq, cmid: f.cmid });
     if (f.t === 'error') c.errors.push(JSON.stringify(f));
+    if (f.t === 'ok') c.oks.push(f.id);
   });
   ws.on('close', (code) => (c.closedWith = code));
   await new Promise<void>((r, j) => ws.once('open', () => r()).once('error', j));
-  ws.send(JSON.stringify({ t: 'hello', v: 1, token: await mintToken(SECRET, user, { dev: 'd1' }) }));
+  ws.send(JSON.stringify({ t: 'hello', v: 1, token: await mintToken(SECRET, user, { dev: 'd1', expiresIn }) }));
   await ready;
   return c;
 }
@@ -89,11 +92,11 @@ async function connect(url: string, user: string): Promise<Client> {
  * Clients `users` (at least MAX + 1) connected to a fresh node whose store answers when told;
  * the first MAX send one each and fill the node, then the next one's send is held.
  */
-async function fullNode(users: string[], env: Record<string, string> = {}) {
+async function fullNode(users: string[], env: Record<string, string> = {}, expiresIn: Record<string, string> = {}) {
   const store = new MemoryStore(new MemoryBroker({ auto: true }));
   const stalled = stalledLog(store);
   const { gw, url } = await gateNode(store, stalled.log, env);
-  const cs = await Promise.all(users.map((u) => connect(url, u)));
+  const cs = await Promise.all(users.map((u) => connect(url, u, expiresIn[u])));
   const send = (i: number, j: number) => cs[i]!.ws.send(JSON.stringify({ t: 'send', id: `s${j}`, conv: dmConv(users[i]!, 'peer'), cmid: `${users[i]}${j}`, body: `m${j}` }));
   for (let i = 0; i < MAX; i++) send(i, 0);
   await waitUntil(() => stalled.stats.active === MAX, { timeoutMs: 5000, what: 'the node full' });
@@ -188,6 +191,25 @@ describe('the node bounds the sends waiting for its store (MAX_SENDS_IN_FLIGHT)'
     expect([...stats.cmids].sort()).toEqual(['a0', 'b0', 'c0', 'd0', 'f0', 'g0']);
     expect(gw.sends.inFlight).toBe(0);
     expect(gw.sends.heldCount).toBe(0);
+  });
+
+  it('a held client whose token runs out while it waits is not closed 4401: the `auth` it sent behind its send is read and answered once a slot frees', { timeout: 30_000 }, async () => {
+    // e's token lasts 1–2 s (exp is in whole seconds); its send is held, and its `auth` waits behind it
+    const { stats, release, gw, cs } = await fullNode(['a', 'b', 'c', 'd', 'e'], {}, { e: '2s' });
+    const e = cs[4]!;
+    e.ws.send(JSON.stringify({ t: 'auth', id: 'r1', token: await mintToken(SECRET, 'e', { dev: 'd1' }) }));
+    // past e's exp and a few sweeps (one a second): the node has not read e since it was held
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(e.closedWith, 'e closed while held').toBeNull();
+    expect(gw.sends.holding([...gw.connections()].find((c) => c.user === 'e')!)).toBe(true);
+    stats.open = true;
+    release(MAX);
+    await waitUntil(() => e.sent.length === 1 && e.oks.length === 1, { timeoutMs: 5000, what: "e's send and auth answered" });
+    expect(e.oks).toEqual(['r1']);
+    // read again, and refreshed: the next sweeps keep it open
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(e.closedWith).toBeNull();
+    expect(e.errors).toEqual([]);
   });
 
   it('a connection held when the node drains starts none of its held sends once a slot frees (its client retries them elsewhere)', { timeout: 30_000 }, async () => {
