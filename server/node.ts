@@ -95,7 +95,7 @@ export async function runNode(config: Config, opts: NodeOptions = {}): Promise<v
   if (opts.wrapStores) stores = opts.wrapStores(stores, links);
 
   let gateway: Gateway;
-  const metrics = createMetrics({ connections: () => gateway?.connectionCount ?? 0, unsentBytes: () => gateway?.unsentBytes() ?? 0, channels: () => hub.channelCount, framesOut: () => frameStats.out, connectionsOpened: () => gateway?.connectionsOpened ?? 0, sends: () => ({ inFlight: gateway?.sends.inFlight ?? 0, holds: gateway?.sends.holds ?? 0, held: gateway?.sends.heldCount ?? 0 }) });
+  const metrics = createMetrics({ connections: () => gateway?.connectionCount ?? 0, unsentBytes: () => gateway?.unsentBytes() ?? 0, channels: () => hub.channelCount, framesOut: () => frameStats.out, connectionsOpened: () => gateway?.connectionsOpened ?? 0, sends: () => ({ inFlight: gateway?.sends.inFlight ?? 0, holds: gateway?.sends.holds ?? 0, held: gateway?.sends.heldConnections ?? 0, waitingRequests: gateway?.sends.waitingRequests ?? 0 }) });
   const hub = new Hub(stores, log, metrics, { backlogLimit: config.BACKLOG_LIMIT, slowConsumerBytes: config.SLOW_CONSUMER_BYTES });
   const presence = new Presence(stores.presence, log, incarnation, config.PRESENCE_TTL_MS, config.MAX_DEVICES, () => hub.conns.values(), (conn) => gateway.close(conn, CloseCode.replaced, 'replaced by a newer connection'));
   const tokens = new TokenVerifier({ secret: config.JWT_SECRET, adminSecret: config.ADMIN_JWT_SECRET, audience: config.JWT_AUDIENCE, issuer: config.JWT_ISSUER, maxAgeS: config.JWT_MAX_AGE_S });

@@ -217,12 +217,13 @@ export class Gateway {
   }
 
   /**
-   * Runs an HTTP send (`POST /v1/messages`) in one of the node's MAX_SENDS_IN_FLIGHT slots,
-   * waiting behind held connections for at most STORE_TIMEOUT_MS; past that, 503 `unavailable`.
+   * Runs an HTTP send (`POST /v1/messages`, after MessageSender.admit) in one of the node's
+   * MAX_SENDS_IN_FLIGHT slots, waiting behind held connections for at most STORE_TIMEOUT_MS
+   * (past that, 503 `unavailable`) or until `signal` says its client left (nothing started).
    */
-  async withSendSlot<T>(send: () => Promise<T>): Promise<T> {
+  async withSendSlot<T>(signal: AbortSignal, send: () => Promise<T>): Promise<T> {
     try {
-      await this.sends.acquire(this.d.config.STORE_TIMEOUT_MS);
+      await this.sends.acquire(this.d.config.STORE_TIMEOUT_MS, signal);
     } catch (err) {
       if (err instanceof SlotWaitExpired) throw new ProtocolError('unavailable', `${err.message}; retry later`);
       throw err;
@@ -604,6 +605,8 @@ export class Gateway {
             return this.close(conn, CloseCode.unauthorized, 'unauthorized');
           }
           conn.identity = { ...conn.identity!, expMs: id.expMs };
+          // a new token: its own expiry may be deferred once again
+          this.authDue.delete(conn);
           return await this.ok(conn, f.id);
         }
         case 'ping':
@@ -614,6 +617,9 @@ export class Gateway {
       await this.replyError(conn, f.id, err);
     }
   }
+
+  /** connections found with their token expired while held for a send slot → until when their `auth` may still be read (expiryDeferred; rare) */
+  private readonly authDue = new WeakMap<Conn, number>();
 
   /** users whose current presence a connection still waits for, while a retry is scheduled */
   private readonly presenceRetries = new WeakMap<Conn, Set<string>>();
@@ -739,6 +745,23 @@ export class Gateway {
     this.d.buckets.prune(now);
   }
 
+  /**
+   * PROTOCOL.md: at `exp` a connection closes unless the client sent `auth`. While the node
+   * itself does not read a connection (its send waits for a slot), an `auth` it sent may wait
+   * unread in its socket: one found expired while held gets 2 × STORE_TIMEOUT_MS, held or not,
+   * for the node to read and answer it, and is closed 4401 after that. Once per token, so a
+   * connection the node keeps holding (a node full for long) cannot go on with an expired token.
+   */
+  private expiryDeferred(conn: Conn, now: number): boolean {
+    const due = this.authDue.get(conn);
+    if (due === undefined) {
+      if (!this.sends.holding(conn)) return false;
+      this.authDue.set(conn, now + 2 * this.d.config.STORE_TIMEOUT_MS);
+      return true;
+    }
+    return now < due;
+  }
+
   /** Closes `conn` if its hello, heartbeat or token ran out, pings it when due; answers its unsent bytes. */
   private check(conn: Conn, now: number, wallNow: number): number {
     const c = this.d.config;
@@ -753,10 +776,7 @@ export class Gateway {
       this.close(conn, CloseCode.heartbeatTimeout, 'heartbeat timeout');
       return 0;
     }
-    // PROTOCOL.md: at `exp` the connection closes unless the client sent `auth`; while the node
-    // itself does not read the connection (its send waits for a slot), an `auth` it sent may be
-    // waiting unread, so its token is judged once the node reads it again
-    if (conn.identity!.expMs <= wallNow && !this.sends.holding(conn)) {
+    if (conn.identity!.expMs <= wallNow && !this.expiryDeferred(conn, now)) {
       this.close(conn, CloseCode.unauthorized, 'token expired');
       return 0;
     }

@@ -10,6 +10,9 @@ class SlotWait {
 /** A send that waited its whole deadline for a slot (acquire); the HTTP route answers it 503 `unavailable`. */
 export class SlotWaitExpired extends Error {}
 
+/** A send whose client left while it waited for a slot (acquire's signal): it gave up its place. */
+export class SlotWaitAborted extends Error {}
+
 /**
  * The node's bound on sends waiting for the store, across all its connections
  * (MAX_SENDS_IN_FLIGHT). Each connection's own limits (request-pacer.ts) let 10,000 clients
@@ -33,8 +36,10 @@ export class SlotWaitExpired extends Error {}
 export class SendGate<C> {
   /** sends started and not yet answered by the store */
   inFlight = 0;
-  /** times a connection began to wait for a slot (imstorm_send_holds_total) */
+  /** times a connection or an HTTP send began to wait for a slot (imstorm_send_holds_total) */
   holds = 0;
+  /** HTTP sends waiting for a slot now (acquire) */
+  waitingRequests = 0;
   readonly max: number;
   /** connections whose next send waits for a slot, and HTTP sends waiting for one, in the order they began to wait */
   private readonly held = new Set<C | SlotWait>();
@@ -65,25 +70,40 @@ export class SendGate<C> {
    * For a send that cannot wait in a paused socket (`POST /v1/messages`): resolves once a slot
    * is its own, already counted as start() does, so the caller runs its send and then end().
    * It waits behind the connections held before it; after `maxWaitMs` it leaves the queue and
-   * rejects with SlotWaitExpired.
+   * rejects with SlotWaitExpired, and when `signal` aborts (its client left) with SlotWaitAborted.
    */
-  acquire(maxWaitMs: number): Promise<void> {
+  acquire(maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new SlotWaitAborted('the client left before its send started'));
     if (this.inFlight < this.max) {
       this.inFlight++;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const wait: SlotWait = new SlotWait(() => {
+      // leaves the queue, however it ends: granted, run out, or its client gone
+      const settle = () => {
         if (wait.timer) clearTimeout(wait.timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waitingRequests--;
+      };
+      const wait: SlotWait = new SlotWait(() => {
+        settle();
         resolve();
       });
+      const onAbort = () => {
+        this.held.delete(wait);
+        settle();
+        reject(new SlotWaitAborted('the client left before its send started'));
+      };
       wait.timer = setTimeout(() => {
         this.held.delete(wait);
+        settle();
         reject(new SlotWaitExpired(`no send slot freed within ${maxWaitMs} ms: all MAX_SENDS_IN_FLIGHT (${this.max}) of the node's sends wait for the store`));
       }, maxWaitMs);
       wait.timer.unref();
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.held.add(wait);
       this.holds++;
+      this.waitingRequests++;
     });
   }
 
@@ -124,7 +144,13 @@ export class SendGate<C> {
     this.held.delete(conn);
   }
 
+  /** connections held and HTTP sends waiting */
   get heldCount(): number {
     return this.held.size;
+  }
+
+  /** connections held (imstorm_send_held_connections) */
+  get heldConnections(): number {
+    return this.held.size - this.waitingRequests;
   }
 }

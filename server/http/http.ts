@@ -23,6 +23,7 @@ import type { Semaphore } from '../util/semaphore.ts';
 import { settledResources } from '../util/next-turn.ts';
 import { capturing, noteHttp } from '../capture/capture.ts';
 import { monoNow } from '../util/clock.ts';
+import { SlotWaitAborted } from '../gateway/send-gate.ts';
 
 /** PROTOCOL.md "HTTP": REST routes, health, metrics, and (DEBUG_ROUTES=1) leak-check helpers. */
 export interface HttpDeps {
@@ -260,7 +261,12 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
     if (method === 'POST' && path === '/v1/messages') {
       const b = parse(postMessage, await readJson(req, caps.message));
       if (capturing) noteHttp(res, { device: me.device, conv: b.conv, cmid: b.cmid, bytes: Buffer.byteLength(b.body) });
-      const r = await d.gateway().withSendSlot(() => d.sender.send(me.user, b.conv, b.cmid, b.body));
+      // refused by what needs no store call before it waits for a send slot
+      const bodyJson = d.sender.admit(me.user, b.conv, b.body);
+      // the response not yet written: a close is the client leaving, which gives up its place
+      const left = new AbortController();
+      res.once('close', () => left.abort());
+      const r = await d.gateway().withSendSlot(left.signal, () => d.sender.storeAdmitted(me.user, b.conv, b.cmid, bodyJson));
       return json(res, r.dup ? 200 : 201, { conv: b.conv, seq: r.seq, cmid: b.cmid, ts: r.ts, dup: r.dup });
     }
 
@@ -358,7 +364,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((err: unknown) => {
-      if (res.headersSent || err instanceof ClientGone) return void res.destroy();
+      if (res.headersSent || err instanceof ClientGone || err instanceof SlotWaitAborted) return void res.destroy();
       if (err instanceof ProtocolError) {
         d.metrics.errors.inc({ code: err.code });
         return json(res, errorCodes[err.code].http, { code: err.code, message: err.message });

@@ -41,6 +41,26 @@ export class MessageSender {
   async send(user: string, conv: string, cmid: string, body: string): Promise<SendResult> {
     const started = process.hrtime.bigint();
     const ref = convForUser(conv, user);
+    return this.store(user, conv, ref, cmid, this.bodyAndToken(user, body), started);
+  }
+
+  /**
+   * What send() checks before its store call — a dm's membership, the body's size, the user's
+   * send bucket (a token taken) — for `POST /v1/messages`, whose request then waits for one of
+   * the node's send slots: a request these refuse does not wait. Returns the body as JSON for
+   * storeAdmitted().
+   */
+  admit(user: string, conv: string, body: string): string {
+    convForUser(conv, user);
+    return this.bodyAndToken(user, body);
+  }
+
+  /** The store call of a send admit() passed. */
+  storeAdmitted(user: string, conv: string, cmid: string, bodyJson: string): Promise<SendResult> {
+    return this.store(user, conv, convForUser(conv, user), cmid, bodyJson, process.hrtime.bigint());
+  }
+
+  private bodyAndToken(user: string, body: string): string {
     const l = this.limits;
     // PROTOCOL.md sizes a body by its UTF-8 bytes; what Redis holds is its JSON text, which
     // escapes may make up to 6× larger, so that is bounded too (STORED_BODY_FACTOR).
@@ -51,6 +71,10 @@ export class MessageSender {
       throw new ProtocolError('too_large', `body is over ${storedMax} bytes once JSON-escaped (${STORED_BODY_FACTOR} × MAX_BODY_BYTES; control characters take 6 bytes each)`);
     }
     if (!this.buckets.take(user, monoNow())) throw new ProtocolError('rate_limited', `over ${l.SEND_RATE} sends/s (burst ${l.SEND_BURST}); slow down and retry`);
+    return bodyJson;
+  }
+
+  private async store(user: string, conv: string, ref: ReturnType<typeof convForUser>, cmid: string, bodyJson: string, started: bigint): Promise<SendResult> {
     const res = await this.log.send({ conv, isGroup: ref.kind === 'group', dmUsers: ref.kind === 'dm' ? [ref.a, ref.b] : [], sender: user, cmid, bodyJson });
     this.metrics.sends.inc({ dup: String(res.dup) });
     this.metrics.sendLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);

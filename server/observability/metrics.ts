@@ -68,7 +68,7 @@ function gcDurations(registry: client.Registry): void {
 }
 
 /** The node's Prometheus series (PROTOCOL.md "GET /metrics"). */
-export function createMetrics(sources: { connections: () => number; unsentBytes: () => number; channels: () => number; framesOut: () => number; connectionsOpened?: () => number; sends?: () => { inFlight: number; holds: number; held: number } }) {
+export function createMetrics(sources: { connections: () => number; unsentBytes: () => number; channels: () => number; framesOut: () => number; connectionsOpened?: () => number; sends?: () => { inFlight: number; holds: number; held: number; waitingRequests: number } }) {
   const registry = new client.Registry();
   // Standard names (process_*, nodejs_*), so stock dashboards work.
   client.collectDefaultMetrics({ register: registry });
@@ -138,7 +138,8 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
   new client.Gauge({ name: 'imstorm_connections', help: 'open WebSocket connections', registers: [registry], collect() { this.set(sources.connections()); } });
   new client.Gauge({ name: 'imstorm_unsent_bytes', help: 'bytes queued on all connections, not yet written to the socket', registers: [registry], collect() { this.set(sources.unsentBytes()); } });
   new client.Gauge({ name: 'imstorm_sends_in_flight', help: 'sends waiting for the store (at most MAX_SENDS_IN_FLIGHT)', registers: [registry], collect() { this.set(sources.sends?.().inFlight ?? 0); } });
-  new client.Gauge({ name: 'imstorm_send_held_connections', help: 'connections whose next send waits for one of the MAX_SENDS_IN_FLIGHT slots (their sockets not read meanwhile), and POST /v1/messages requests waiting for one', registers: [registry], collect() { this.set(sources.sends?.().held ?? 0); } });
+  new client.Gauge({ name: 'imstorm_send_held_connections', help: 'connections whose next send waits for one of the MAX_SENDS_IN_FLIGHT slots (their sockets not read meanwhile)', registers: [registry], collect() { this.set(sources.sends?.().held ?? 0); } });
+  new client.Gauge({ name: 'imstorm_send_waiting_requests', help: 'POST /v1/messages requests waiting for one of the MAX_SENDS_IN_FLIGHT slots (at most STORE_TIMEOUT_MS each)', registers: [registry], collect() { this.set(sources.sends?.().waitingRequests ?? 0); } });
   new client.Counter({
     name: 'imstorm_send_holds_total',
     help: 'times a connection or a POST /v1/messages request began to wait for one of the MAX_SENDS_IN_FLIGHT slots',

@@ -41,7 +41,7 @@ export async function loopbackGateway(store: MemoryStore, log: ConversationLog, 
     unsentBytes: () => gw?.unsentBytes() ?? 0,
     channels: () => 0,
     framesOut: () => 0,
-    sends: () => ({ inFlight: gw?.sends.inFlight ?? 0, holds: gw?.sends.holds ?? 0, held: gw?.sends.heldCount ?? 0 }),
+    sends: () => ({ inFlight: gw?.sends.inFlight ?? 0, holds: gw?.sends.holds ?? 0, held: gw?.sends.heldConnections ?? 0, waitingRequests: gw?.sends.waitingRequests ?? 0 }),
   });
   const hub = new Hub({ log, cursors: store, groups: store }, silent, metrics, { backlogLimit: opts.backlogLimit ?? 1000, slowConsumerBytes: 1 << 30 });
   const presence = new Presence(store, silent, 'n1.test', 30_000, 10, () => hub.conns.values());

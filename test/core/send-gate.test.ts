@@ -66,12 +66,15 @@ interface Client {
   errors: string[];
   /** ids of the `ok` answers */
   oks: string[];
+  /** its hello token's exp, in ms */
+  expMs: number;
 }
 
 async function connect(url: string, user: string, expiresIn = '1h'): Promise<Client> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   clients.push(ws);
-  const c: Client = { ws, sent: [], closedWith: null, errors: [], oks: [] };
+  const token = await mintToken(SECRET, user, { dev: 'd1', expiresIn });
+  const c: Client = { ws, sent: [], closedWith: null, errors: [], oks: [], expMs: 1000 * (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp };
   let synced!: () => void;
   const ready = new Promise<void>((r) => (synced = r));
   ws.on('message', (data) => {
@@ -83,7 +86,7 @@ async function connect(url: string, user: string, expiresIn = '1h'): Promise<Cli
   });
   ws.on('close', (code) => (c.closedWith = code));
   await new Promise<void>((r, j) => ws.once('open', () => r()).once('error', j));
-  ws.send(JSON.stringify({ t: 'hello', v: 1, token: await mintToken(SECRET, user, { dev: 'd1', expiresIn }) }));
+  ws.send(JSON.stringify({ t: 'hello', v: 1, token }));
   await ready;
   return c;
 }
@@ -194,12 +197,12 @@ describe('the node bounds the sends waiting for its store (MAX_SENDS_IN_FLIGHT)'
   });
 
   it('a held client whose token runs out while it waits is not closed 4401: the `auth` it sent behind its send is read and answered once a slot frees', { timeout: 30_000 }, async () => {
-    // e's token lasts 1–2 s (exp is in whole seconds); its send is held, and its `auth` waits behind it
-    const { stats, release, gw, cs } = await fullNode(['a', 'b', 'c', 'd', 'e'], {}, { e: '2s' });
+    // e's token lasts 3–4 s (exp is in whole seconds); its send is held, and its `auth` waits behind it
+    const { stats, release, gw, cs } = await fullNode(['a', 'b', 'c', 'd', 'e'], {}, { e: '4s' });
     const e = cs[4]!;
     e.ws.send(JSON.stringify({ t: 'auth', id: 'r1', token: await mintToken(SECRET, 'e', { dev: 'd1' }) }));
-    // past e's exp and a few sweeps (one a second): the node has not read e since it was held
-    await new Promise((r) => setTimeout(r, 3000));
+    // past e's exp and a sweep round (a second): the node has not read e since it was held
+    await waitUntil(() => Date.now() > e.expMs + 1500, { timeoutMs: 10_000, what: "e's exp and a sweep round past" });
     expect(e.closedWith, 'e closed while held').toBeNull();
     expect(gw.sends.holding([...gw.connections()].find((c) => c.user === 'e')!)).toBe(true);
     stats.open = true;
@@ -210,6 +213,20 @@ describe('the node bounds the sends waiting for its store (MAX_SENDS_IN_FLIGHT)'
     await new Promise((r) => setTimeout(r, 1500));
     expect(e.closedWith).toBeNull();
     expect(e.errors).toEqual([]);
+  });
+
+  it('a held client whose token ran out is closed 4401 once its grace (2 × STORE_TIMEOUT_MS) passed, though the node still holds it', { timeout: 30_000 }, async () => {
+    // a full node keeps e held throughout; e sends no `auth`: it may not go on with its expired token
+    const { stats, cs } = await fullNode(['a', 'b', 'c', 'd', 'e'], { STORE_TIMEOUT_MS: '500' }, { e: '2s' });
+    const e = cs[4]!;
+    let heldAtClose: boolean | null = null;
+    e.ws.once('close', () => (heldAtClose = stats.active === MAX));
+    await waitUntil(() => e.closedWith !== null, { timeoutMs: 10_000, what: 'e closed' });
+    expect(e.closedWith).toBe(4401);
+    // closed after its exp plus the 1 s grace, while the node was still full
+    expect(Date.now()).toBeGreaterThanOrEqual(e.expMs + 1000);
+    expect(heldAtClose).toBe(true);
+    expect(stats.cmids).not.toContain('e0');
   });
 
   it('a connection held when the node drains starts none of its held sends once a slot frees (its client retries them elsewhere)', { timeout: 30_000 }, async () => {

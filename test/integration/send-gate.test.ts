@@ -30,7 +30,7 @@ async function metric(n: NodeHandle, name: string): Promise<number> {
   return Number(line.split(' ')[1]);
 }
 
-/** A node whose Redis is behind the embedded Toxiproxy; `slowRedis()` makes every answer 300 ms late. */
+/** A node whose Redis is behind the embedded Toxiproxy; `slowRedis(ms)` makes every answer that late (300 ms by default). */
 async function nodeBehindProxy(env: Record<string, number>) {
   const redis = await startRedis();
   cleanups.push(() => redis.cleanup());
@@ -40,8 +40,8 @@ async function nodeBehindProxy(env: Record<string, number>) {
   const n = await startNode({ redisUrl: `redis://${proxy.listen}`, env });
   cleanups.push(() => n.kill());
   let toxic: { remove(): Promise<unknown> } | undefined;
-  const slowRedis = async () => {
-    toxic = await proxy.addToxic({ name: 'slow', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } } as never);
+  const slowRedis = async (latency = 300) => {
+    toxic = await proxy.addToxic({ name: 'slow', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency, jitter: 0 } } as never);
   };
   const fastRedis = () => toxic!.remove();
   return { n, slowRedis, fastRedis };
@@ -141,7 +141,9 @@ describe('MAX_SENDS_IN_FLIGHT: the node bounds the sends waiting for Redis', () 
     const pairs = Array.from({ length: 12 }, () => [uid('h'), uid('p')] as const);
     const tokens = await Promise.all(pairs.map(([s]) => token({ sub: s })));
     const post = (i: number) => api(n.url, 'POST', '/v1/messages', { token: tokens[i], body: { conv: dm(pairs[i]![0], pairs[i]![1]), cmid: 'c1', body: 'once' }, timeoutMs: 30_000 });
-    await slowRedis();
+    // 150 ms, so a send that got its slot is answered well within STORE_TIMEOUT_MS (two round
+    // trips for a new dm) even on a loaded machine, and only the wait for a slot runs out
+    await slowRedis(150);
     // one slot, each send ≥ 300 ms at Redis: about 3 fit in the 1 s wait, the rest run out of it
     const answers = await Promise.all(pairs.map((_, i) => post(i)));
     const statuses = answers.map((r) => r.status);
@@ -161,5 +163,43 @@ describe('MAX_SENDS_IN_FLIGHT: the node bounds the sends waiting for Redis', () 
     for (const i of refused) expect((await post(i)).status).toBe(201);
     for (const i of [...answers.keys()]) expect((await post(i)).body, `retry ${i}`).toMatchObject({ seq: 1, dup: true });
     for (const [s, p] of pairs) expect(await stored(n, s, dm(s, p))).toEqual(['once']);
+  });
+
+  it('an HTTP send whose client hangs up while it waits for a slot leaves the queue and is never stored', { timeout: 60_000 }, async () => {
+    const { n, slowRedis, fastRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: 1 });
+    const [a, b] = [uid('h'), uid('p')];
+    const [c, d] = [uid('h'), uid('p')];
+    await slowRedis();
+    // a's send holds the one slot for two round trips of 300 ms; c's waits, then its client gives up
+    const first = api(n.url, 'POST', '/v1/messages', { token: await token({ sub: a }), body: { conv: dm(a, b), cmid: 'c1', body: 'kept' }, timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    const gaveUp = api(n.url, 'POST', '/v1/messages', { token: await token({ sub: c }), body: { conv: dm(c, d), cmid: 'c1', body: 'abandoned' }, timeoutMs: 150 }).catch((err: unknown) => err);
+    expect(String(await gaveUp)).toMatch(/TimeoutError|aborted/);
+    expect((await first).status).toBe(201);
+    await fastRedis();
+    expect(await metric(n, 'imstorm_send_waiting_requests')).toBe(0);
+    expect(await metric(n, 'imstorm_sends_in_flight')).toBe(0);
+    expect(await stored(n, c, dm(c, d))).toEqual([]);
+    expect(await stored(n, a, dm(a, b))).toEqual(['kept']);
+  });
+
+  it('an HTTP send its bucket refuses is answered 429 at once, not after waiting for a slot', { timeout: 60_000 }, async () => {
+    const { n, slowRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: 1, SEND_RATE: 0.01, SEND_BURST: 1 });
+    const [a, b] = [uid('h'), uid('p')];
+    const tok = await token({ sub: a });
+    await slowRedis();
+    // a's first send takes the one slot (two round trips of 300 ms) and its bucket's one token
+    const t0 = performance.now();
+    const first = api(n.url, 'POST', '/v1/messages', { token: tok, body: { conv: dm(a, b), cmid: 'c1', body: 'one' }, timeoutMs: 30_000 }).then((r) => ({ r, ms: performance.now() - t0 }));
+    await new Promise((r) => setTimeout(r, 50));
+    const t1 = performance.now();
+    const second = await api(n.url, 'POST', '/v1/messages', { token: tok, body: { conv: dm(a, b), cmid: 'c2', body: 'two' }, timeoutMs: 30_000 });
+    const secondMs = performance.now() - t1;
+    expect(second.status, second.text).toBe(429);
+    expect(second.body).toMatchObject({ code: 'rate_limited' });
+    const { r, ms: firstMs } = await first;
+    expect(r.status).toBe(201);
+    // waiting for the slot, it would have been answered about when the first was (≥ 600 ms)
+    expect(secondMs, `first took ${Math.round(firstMs)} ms`).toBeLessThan(firstMs / 2);
   });
 });

@@ -72,7 +72,7 @@ describe('bench: GC pauses of a step', () => {
 describe("bench: a step's send holds (MAX_SENDS_IN_FLIGHT)", () => {
   it('reads imstorm_send_holds_total as a node exports it, and null from a server without it', async () => {
     let holds = 0;
-    const m = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0, sends: () => ({ inFlight: 3, holds, held: 1 }) });
+    const m = createMetrics({ connections: () => 0, unsentBytes: () => 0, channels: () => 0, framesOut: () => 0, sends: () => ({ inFlight: 3, holds, held: 1, waitingRequests: 0 }) });
     expect(sendHoldsFromMetrics(await m.registry.metrics())).toBe(0);
     holds = 17;
     expect(sendHoldsFromMetrics(await m.registry.metrics())).toBe(17);

@@ -7,7 +7,7 @@
 // same queue, for at most their deadline.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SendGate, SlotWaitExpired } from '../../server/gateway/send-gate.ts';
+import { SendGate, SlotWaitAborted, SlotWaitExpired } from '../../server/gateway/send-gate.ts';
 
 type Op =
   | { k: 'arrive'; c: number }
@@ -131,6 +131,8 @@ function model(max: number, throwOn: number | null = null) {
     let heldConns = 0;
     for (let c = 0; c < CONNS; c++) if (gate.holding(c)) heldConns++;
     expect(gate.heldCount).toBe(heldConns + httpWaiting);
+    expect(gate.waitingRequests).toBe(httpWaiting);
+    expect(gate.heldConnections).toBe(heldConns);
   }
 
   return { gate, apply, check, heldOrder, resumedOrder, errors, waiting, http: () => ({ waiting: httpWaiting, started: httpStarted, expired: httpExpired }) };
@@ -258,6 +260,28 @@ describe('SendGate', () => {
       gate.end(() => {});
       expect(gate.inFlight).toBe(0);
       expect(gate.holds).toBe(1);
+    });
+
+    it('whose client left gives up its place at once, and the slot goes to the next', async () => {
+      const gate = new SendGate<number>(1, () => {});
+      await gate.acquire(10_000); // the one slot
+      const left = new AbortController();
+      const first = gate.acquire(10_000, left.signal).then(() => 'granted', (err: unknown) => err);
+      const second = gate.acquire(10_000).then(() => 'granted');
+      expect([gate.heldCount, gate.waitingRequests, gate.heldConnections]).toEqual([2, 2, 0]);
+      left.abort();
+      expect(await first).toBeInstanceOf(SlotWaitAborted);
+      expect([gate.heldCount, gate.waitingRequests]).toEqual([1, 1]);
+      gate.end(() => {});
+      expect(await second).toBe('granted');
+      expect([gate.inFlight, gate.heldCount, gate.waitingRequests]).toEqual([1, 0, 0]);
+      // a client already gone does not queue at all
+      const gone = new AbortController();
+      gone.abort();
+      await expect(gate.acquire(10_000, gone.signal)).rejects.toBeInstanceOf(SlotWaitAborted);
+      expect(gate.heldCount).toBe(0);
+      gate.end(() => {});
+      expect(gate.inFlight).toBe(0);
     });
   });
 
