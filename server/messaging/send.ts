@@ -38,10 +38,17 @@ export class MessageSender {
     this.limits = limits;
   }
 
-  async send(user: string, conv: string, cmid: string, body: string): Promise<SendResult> {
+  /** Rejects (never throws) with a ProtocolError for what it refuses. Not `async` itself: one promise a message, store()'s. */
+  send(user: string, conv: string, cmid: string, body: string): Promise<SendResult> {
     const started = process.hrtime.bigint();
-    const ref = convForUser(conv, user);
-    return this.store(user, conv, ref, cmid, this.bodyAndToken(user, body), started);
+    let ref, bodyJson;
+    try {
+      ref = convForUser(conv, user);
+      bodyJson = this.bodyAndToken(user, body);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.store(user, conv, ref, cmid, bodyJson, started);
   }
 
   /**
@@ -56,8 +63,8 @@ export class MessageSender {
   }
 
   /** The store call of a send admit() passed. */
-  storeAdmitted(user: string, conv: string, cmid: string, bodyJson: string): Promise<SendResult> {
-    return this.store(user, conv, convForUser(conv, user), cmid, bodyJson, process.hrtime.bigint());
+  async storeAdmitted(user: string, conv: string, cmid: string, bodyJson: string): Promise<SendResult> {
+    return await this.store(user, conv, convForUser(conv, user), cmid, bodyJson, process.hrtime.bigint());
   }
 
   private bodyAndToken(user: string, body: string): string {
