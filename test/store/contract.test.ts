@@ -44,6 +44,13 @@ beforeAll(async () => {
   redis = await startRedis();
 }, 60_000);
 const links: ScriptLink[] = [];
+/**
+ * The next Redis database a reclaiming log gets, one each: the reclaim index and the dedupe
+ * entries a variant's test leaves expire seconds later, and a later variant sharing the
+ * database reclaimed them as its own (CI, 2026-12-07: the lean variant's first reclaim counted
+ * one conversation where it expected none).
+ */
+let nextReclaimDb = 1;
 afterAll(async () => {
   for (const l of links) l.close();
   for (const c of clients) c.disconnect();
@@ -75,7 +82,7 @@ async function redisImpl(withLean = false): Promise<Impl> {
     stores: { log: new RedisConversationLog(cmd, limits, fast), cursors: new RedisCursorStore(cmd, fast), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }, fast), presence: new RedisPresenceStore(cmd, fast) },
     limitedLog: (l) => ({ log: new RedisConversationLog(cmd, { ...limits, ...l }, fast), groups: new RedisGroupStore(cmd, { groupMax: GROUP_MAX, maxGroupsPerUser: MAX_GROUPS }, fast) }),
     reclaimingLog(l) {
-      const other = new Redis(redis.url, { db: 1 });
+      const other = new Redis(redis.url, { db: nextReclaimDb++ });
       clients.push(other);
       return {
         log: new RedisConversationLog(other, { ...limits, ...l }),
