@@ -13,6 +13,7 @@ import { startRedis } from '../helpers/redis.ts';
 import { startHarness } from '../faults/helpers.ts';
 import { api } from '../helpers/http.ts';
 import { token } from '../helpers/tokens.ts';
+import { waitUntil } from '../helpers/procs.ts';
 
 const MAX = 8;
 const CLIENTS = 20;
@@ -201,5 +202,38 @@ describe('MAX_SENDS_IN_FLIGHT: the node bounds the sends waiting for Redis', () 
     expect(r.status).toBe(201);
     // waiting for the slot, it would have been answered about when the first was (≥ 600 ms)
     expect(secondMs, `first took ${Math.round(firstMs)} ms`).toBeLessThan(firstMs / 2);
+  });
+
+  it('a client held for a slot when its token runs out is not closed 4401: the `auth` it sent behind its held send is answered once the node reads it', { timeout: 90_000 }, async () => {
+    // one slot, every Redis answer 300 ms late: 12 clients' sends (two round trips each, for
+    // a new dm) take the slot before e's, so e's turn comes 10–15 s on, past its token's exp;
+    // STORE_TIMEOUT_MS 20 s makes its grace (2 × that) far longer than the wait
+    const { n, slowRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: 1, STORE_TIMEOUT_MS: 20_000 });
+    const others = await Promise.all(Array.from({ length: 12 }, async () => {
+      const name = uid('s');
+      return { name, c: await connectAs(n, name) };
+    }));
+    const e = uid('e');
+    const ec = await connectAs(n, e, undefined, { expInSec: 3 });
+    const expBy = Date.now() + 3000;
+    for (const o of others) await o.c.waitSynced();
+    await ec.waitSynced();
+    await slowRedis();
+    for (const o of others) o.c.send({ t: 'send', id: 's1', conv: dm(o.name, uid('p')), cmid: 'c1', body: 'b' });
+    await new Promise((r) => setTimeout(r, 100));
+    ec.send({ t: 'send', id: 'e1', conv: dm(e, uid('p')), cmid: 'c1', body: 'b' });
+    ec.send({ t: 'auth', id: 'r1', token: await token({ sub: e }) });
+    // its token ran out a sweep round ago (a round is a second) while the node had not read it
+    await waitUntil(() => Date.now() > expBy + 1500, { timeoutMs: 10_000, what: "e's exp and a sweep round past" });
+    expect(ec.closed, 'e closed while held').toBeUndefined();
+    expect(ec.frames.filter((f) => f.id === 'r1'), 'auth answered before its turn').toEqual([]);
+    expect(await metric(n, 'imstorm_send_held_connections')).toBeGreaterThan(0);
+    expect(await ec.waitFor((f) => f.id === 'r1', 30_000)).toMatchObject({ t: 'ok', id: 'r1' });
+    expect(await ec.waitFor((f) => f.id === 'e1', 30_000)).toMatchObject({ t: 'sent', id: 'e1', seq: 1 });
+    // refreshed: the sweeps that follow keep it open
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(ec.closed).toBeUndefined();
+    for (const o of others) o.c.terminate();
+    ec.terminate();
   });
 });
