@@ -37,6 +37,7 @@ export const NODE_SERIES: readonly NodeSeriesDef[] = [
   { key: 'rssBytes', kind: 'gauge', unit: 'bytes', label: 'resident set size', read: (p) => p.value('process_resident_memory_bytes') },
   { key: 'heapUsedBytes', kind: 'gauge', unit: 'bytes', label: 'V8 heap in use', read: (p) => p.value('nodejs_heap_size_used_bytes') },
   { key: 'eventLoopLagMs', kind: 'gauge', unit: 'ms', label: 'event-loop delay p99 since the previous scrape', read: (p) => secondsToMs(p.value('imstorm_event_loop_lag_seconds')) },
+  { key: 'eventLoopDelayMaxMs', kind: 'gauge', unit: 'ms', label: 'longest event-loop delay in the 2 s before the scrape (no other scraper resets it)', read: (p) => secondsToMs(p.value('imstorm_event_loop_delay_max_seconds')) },
   { key: 'openFds', kind: 'gauge', unit: 'count', label: 'open file descriptors', read: (p) => p.value('imstorm_open_fds') },
   { key: 'activeHandles', kind: 'gauge', unit: 'count', label: 'active libuv resources (all types)', read: (p) => p.sum('imstorm_active_handles') },
   { key: 'unsentBytes', kind: 'gauge', unit: 'bytes', label: 'unsent outbound bytes (all connections)', read: (p) => p.value('imstorm_unsent_bytes') },

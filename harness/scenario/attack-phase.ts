@@ -81,7 +81,7 @@ export function attackNotes(r: HostileResult, report: Pick<Report, 'latency' | '
   };
   const lines = [
     `attack: seed ${r.seed} (a run with the same --seed generates the same fast-check frames and HTTP requests), ${((r.end - r.start) / 1000).toFixed(1)} s`,
-    `attack figures: other users' send→sent p99 ${fig('latency.sendToSent.p99', (v) => `${v.toFixed(0)} ms`)}; node RSS peak ${fig('server.*.rssBytes.max', (v) => `${(v / 1048576).toFixed(0)} MiB`)}; event-loop lag peak ${fig('server.*.eventLoopLagMs.max', (v) => `${v.toFixed(0)} ms`)}`,
+    `attack figures: other users' send→sent p99 ${fig('latency.sendToSent.p99', (v) => `${v.toFixed(0)} ms`)}; node RSS peak ${fig('server.*.rssBytes.max', (v) => `${(v / 1048576).toFixed(0)} MiB`)}; longest event-loop delay ${fig('server.*.eventLoopDelayMaxMs.max', (v) => `${v.toFixed(0)} ms`)}`,
   ];
   for (const a of r.record.attacks) {
     const answers = Object.entries(a.answers).sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ×${n}`).join('; ');

@@ -13,6 +13,7 @@ import { convForUser } from '../protocol/ids.ts';
 import { nestsDeeperThan } from '../protocol/json-depth.ts';
 import { encode } from '../protocol/server-frames.ts';
 import type { MessageSender } from '../messaging/send.ts';
+import { PRESENCE_BATCH } from '../store/batched-states.ts';
 import type { Stores } from '../store/stores.ts';
 import { capturing } from '../capture/capture.ts';
 import { AckFlusher } from './ack-flusher.ts';
@@ -625,35 +626,44 @@ export class Gateway {
   private readonly presenceRetries = new WeakMap<Conn, Set<string>>();
 
   /**
-   * Sends the current presence of `users` still subscribed, and resolves once the frames
-   * reached the socket; on a store failure retries (backing off up to 5 s) while the
-   * connection is open, and resolves at once.
+   * Sends the current presence of `users` still subscribed, PRESENCE_BATCH at a time: each
+   * batch read, then its frames written and drained, before the next is read. Resolves once
+   * the last frames reached the socket; a reader that does not drain holds its own
+   * subscription's reads, not the node's memory. On a store failure the users not yet sent
+   * are read again (backing off up to 5 s) while the connection is open, and it resolves at once.
    */
   private async sendPresenceStates(conn: Conn, users: string[], attempt: number): Promise<void> {
-    let states;
-    try {
-      states = await this.d.bulkReads.run(() => this.d.presence.states(users));
-    } catch {
-      if (!conn.isOpen) return;
-      let pending = this.presenceRetries.get(conn);
-      const scheduled = pending !== undefined;
-      if (!pending) this.presenceRetries.set(conn, (pending = new Set()));
-      for (const u of users) if (conn.presenceSubs?.has(u)) pending.add(u);
-      if (scheduled) return;
-      setTimeout(() => {
-        this.presenceRetries.delete(conn);
-        const again = [...pending].filter((u) => conn.presenceSubs?.has(u));
-        if (again.length && conn.isOpen) void this.sendPresenceStates(conn, again, attempt + 1);
-      }, Math.min(5000, 250 * 2 ** attempt)).unref();
-      return;
+    for (let from = 0; from < users.length && conn.isOpen; from += PRESENCE_BATCH) {
+      const batch = users.slice(from, from + PRESENCE_BATCH);
+      let states;
+      try {
+        states = await this.d.bulkReads.run(() => this.d.presence.states(batch));
+      } catch {
+        return this.retryPresenceStates(conn, users.slice(from), attempt);
+      }
+      let last: Promise<void> | undefined;
+      batch.forEach((u, i) => {
+        const s = states[i]!;
+        if (this.d.presence.admitState(conn, u, s.v)) last = conn.sendAndDrain(encode.presence(u, s.status, s.v, s.ts));
+      });
+      // frames on one socket are written in order: the last one written means all were
+      await last;
     }
-    let last: Promise<void> | undefined;
-    users.forEach((u, i) => {
-      const s = states[i]!;
-      if (this.d.presence.admitState(conn, u, s.v)) last = conn.sendAndDrain(encode.presence(u, s.status, s.v, s.ts));
-    });
-    // frames on one socket are written in order: the last one written means all were
-    await last;
+  }
+
+  /** After a failed read: `users` still subscribed are read again later (one retry pending a connection). */
+  private retryPresenceStates(conn: Conn, users: string[], attempt: number): void {
+    if (!conn.isOpen) return;
+    let pending = this.presenceRetries.get(conn);
+    const scheduled = pending !== undefined;
+    if (!pending) this.presenceRetries.set(conn, (pending = new Set()));
+    for (const u of users) if (conn.presenceSubs?.has(u)) pending.add(u);
+    if (scheduled) return;
+    setTimeout(() => {
+      this.presenceRetries.delete(conn);
+      const again = [...pending].filter((u) => conn.presenceSubs?.has(u));
+      if (again.length && conn.isOpen) void this.sendPresenceStates(conn, again, attempt + 1);
+    }, Math.min(5000, 250 * 2 ** attempt)).unref();
   }
 
   /**

@@ -18,7 +18,7 @@ import { startCursor } from '../delivery/cursor.ts';
 import type { MessageSender } from '../messaging/send.ts';
 import type { RedisLinks } from '../store/links.ts';
 import type { Stores } from '../store/stores.ts';
-import { statesInBatches } from '../store/batched-states.ts';
+import { presenceInBatches, statesInBatches } from '../store/batched-states.ts';
 import type { Semaphore } from '../util/semaphore.ts';
 import { settledResources } from '../util/next-turn.ts';
 import { capturing, noteHttp } from '../capture/capture.ts';
@@ -219,6 +219,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
         // a while), so RSS read next counts what is held rather than what the last burst of
         // garbage needed (the bench's RSS per idle connection)
         if (url.searchParams.get('reduce') === '1') gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+        d.metrics.excuseStall();
         let openFds = -1;
         try {
           openFds = readdirSync('/proc/self/fd').length - 1;
@@ -342,7 +343,7 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
       const users = [...new Set(raw.split(',').filter(Boolean))];
       if (users.length > 1000) fail('too_large', 'at most 1000 users per request');
       for (const u of users) if (!USER_ID_RE.test(u)) fail('bad_request', `query \`users\`: "${u}" is not a valid user id`);
-      const states = await d.bulkReads.run(() => d.store.presence.presence(users));
+      const states = await presenceInBatches(d.store.presence, d.bulkReads, users);
       return json(res, 200, { users: Object.fromEntries(users.map((u, i) => [u, states[i]])) });
     }
 
