@@ -634,12 +634,15 @@ export class Gateway {
    */
   private async sendPresenceStates(conn: Conn, users: string[], attempt: number): Promise<void> {
     for (let from = 0; from < users.length && conn.isOpen; from += PRESENCE_BATCH) {
-      const batch = users.slice(from, from + PRESENCE_BATCH);
+      // those unsubscribed meanwhile are not read
+      const batch = users.slice(from, from + PRESENCE_BATCH).filter((u) => conn.presenceSubs?.has(u));
+      if (!batch.length) continue;
       let states;
       try {
         states = await this.d.bulkReads.run(() => this.d.presence.states(batch));
       } catch {
-        return this.retryPresenceStates(conn, users.slice(from), attempt);
+        // a read after some were sent starts the back-off again: the store answered meanwhile
+        return this.retryPresenceStates(conn, users.slice(from), from === 0 ? attempt : 0);
       }
       let last: Promise<void> | undefined;
       batch.forEach((u, i) => {

@@ -67,55 +67,66 @@ function gcDurations(registry: client.Registry): void {
   }).observe({ entryTypes: ['gc'] });
 }
 
-/** The node's Prometheus series (PROTOCOL.md "GET /metrics"). */
 const DELAY_RESOLUTION_MS = 10;
 const DELAY_SLICE_MS = 250;
-const DELAY_SLICES = 8;
+/** eight full slices and the one being filled: a stall stays in view 2–2.25 s */
+const DELAY_SLICES = 9;
 
 /**
- * The longest event-loop delay in the last DELAY_SLICES × DELAY_SLICE_MS, kept in slices the
- * node rolls on its own clock. imstorm_event_loop_lag_seconds is reset by whichever scrape
- * reads it, so a second scraper hides stalls from the first: the hostile scenario's /metrics
- * attack took the onset of its floods out of the harness's samples (windows of a few ms, read
- * as 0, 2026-12-07). Two seconds overlap a sampler's 1 s interval and its jitter, so every
- * stall is in at least one of its samples.
+ * The longest event-loop delay of the last two seconds, kept in slices of the node's own
+ * clock. imstorm_event_loop_lag_seconds is reset by whichever scrape reads it, so a second
+ * scraper hides stalls from the first: the hostile scenario's /metrics attack took the onset
+ * of its floods out of the harness's samples (windows of a few ms, read as 0, 2026-12-07).
+ * Two seconds cover a 1 s sampler's interval, its jitter and one scrape that timed out.
  *
  * Measured by a 10 ms JS timer rather than monitorEventLoopDelay, whose samples cannot be
  * told apart: the collections an operator forces (POST /debug/gc, 50–100 ms under load,
  * taken by the harness's leak samples while no client is connected) are `excuse`d, so the
- * gauge shows the node's own stalls.
+ * gauge shows the node's own stalls. One per process, as the event loop is.
  */
 class LoopStalls {
   private readonly slices = new Array<number>(DELAY_SLICES).fill(0);
-  private at = 0;
+  private slice = Math.floor(performance.now() / DELAY_SLICE_MS);
   private last = performance.now();
-  private excused = false;
+  private excusedAt = -1;
 
   constructor() {
-    setInterval(() => {
-      const now = performance.now();
-      const gap = now - this.last;
-      this.last = now;
-      if (this.excused) this.excused = false;
-      else if (gap > this.slices[this.at]!) this.slices[this.at] = gap;
-    }, DELAY_RESOLUTION_MS).unref();
-    setInterval(() => {
-      this.at = (this.at + 1) % DELAY_SLICES;
-      this.slices[this.at] = 0;
-    }, DELAY_SLICE_MS).unref();
+    setInterval(() => this.tick(), DELAY_RESOLUTION_MS).unref();
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const gap = now - this.last;
+    const excused = this.excusedAt >= this.last;
+    this.last = now;
+    this.roll(now);
+    const at = this.slice % DELAY_SLICES;
+    // the gap an excused stall is in is not counted (whatever else ran in it)
+    if (!excused && gap > this.slices[at]!) this.slices[at] = gap;
+  }
+
+  /** starts the slice `now` falls in, clearing the ones that fell out of view */
+  private roll(now: number): void {
+    const slice = Math.floor(now / DELAY_SLICE_MS);
+    for (let n = Math.min(slice - this.slice, DELAY_SLICES); n > 0; n--) this.slices[(slice - n + 1) % DELAY_SLICES] = 0;
+    this.slice = Math.max(this.slice, slice);
   }
 
   /** ms; it includes the 10 ms timer period, as the lag gauge does */
   get worstMs(): number {
+    this.roll(performance.now());
     return Math.max(...this.slices);
   }
 
-  /** the turn running now stalls on purpose: its delay is not counted */
+  /** the turn running now stalls on purpose (a forced collection): its delay is not counted */
   excuse(): void {
-    this.excused = true;
+    this.excusedAt = performance.now();
   }
 }
 
+let loopStalls: LoopStalls | null = null;
+
+/** The node's Prometheus series (PROTOCOL.md "GET /metrics"). */
 export function createMetrics(sources: { connections: () => number; unsentBytes: () => number; channels: () => number; framesOut: () => number; connectionsOpened?: () => number; sends?: () => { inFlight: number; holds: number; held: number; waitingRequests: number } }) {
   const registry = new client.Registry();
   // Standard names (process_*, nodejs_*), so stock dashboards work.
@@ -130,7 +141,7 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
   const resources = sampled(countResources, PROCESS_SAMPLE_MS);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
-  const stalls = new LoopStalls();
+  const stalls = (loopStalls ??= new LoopStalls());
 
   let reported = 0;
   let openedReported = 0;

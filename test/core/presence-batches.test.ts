@@ -77,6 +77,9 @@ describe('presence.sub of PRESENCE_SUBS_MAX users', () => {
     const batches = USERS.length / PRESENCE_BATCH;
     for (let k = 0; k < batches; k++) {
       await waitUntil(() => reads.length === k + 1, { timeoutMs: 5000, what: `read ${k + 1}` });
+      // no read ahead of the answer
+      await new Promise((r) => setTimeout(r, 30));
+      expect(reads.length).toBe(k + 1);
       expect(reads[k]!.users).toEqual(USERS.slice(k * PRESENCE_BATCH, (k + 1) * PRESENCE_BATCH));
       // the previous batch's frames reached the client before this read was asked for
       expect(c.frames).toBe(k * PRESENCE_BATCH);
@@ -113,5 +116,23 @@ describe('presence.sub of PRESENCE_SUBS_MAX users', () => {
     expect(reads.length).toBe(11);
     expect(c.oks).toEqual(['p1']);
     expect([...c.presence.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('users unsubscribed while the first batch is read are not read at all', async () => {
+    const { store, held, reads } = heldPresenceStore();
+    node = await loopbackGateway(held, store);
+    const c = await watcher(node.url);
+    c.ws.send(JSON.stringify({ t: 'presence.sub', id: 'p1', users: USERS }));
+    await waitUntil(() => reads.length === 1, { timeoutMs: 5000, what: 'read 1' });
+    c.ws.send(JSON.stringify({ t: 'presence.unsub', id: 'u1', users: USERS.slice(500) }));
+    await waitUntil(() => c.oks.includes('u1'), { timeoutMs: 5000, what: 'ok u1' });
+    for (let k = 0; k < 5; k++) {
+      await waitUntil(() => reads.length === k + 1, { timeoutMs: 5000, what: `read ${k + 1}` });
+      reads[k]!.answer();
+    }
+    await waitUntil(() => c.oks.includes('p1') && c.frames === 500, { timeoutMs: 5000, what: 'ok p1 and 500 frames' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reads.length).toBe(5);
+    expect([...c.presence.keys()].sort()).toEqual(USERS.slice(0, 500).sort());
   });
 });
