@@ -229,7 +229,7 @@ function serverCharts(r: Report): ChartSpec[] {
   perNode('server-heap', 'V8 heap in use per node', 'heapUsedBytes', 'heap used (MiB)', 'MiB', MiB, 'nodejs_heap_size_used_bytes (before GC: it saw-tooths).');
   perNode('server-fds', 'Open file descriptors per node', 'openFds', 'file descriptors', '', 1, 'imstorm_open_fds: should return to its baseline once clients leave.');
   perNode('server-lag', 'Event-loop lag per node', 'eventLoopLagMs', 'lag p99 (ms)', 'ms', 1, 'imstorm_event_loop_lag_seconds: p99 event-loop delay between scrapes.');
-  perNode('server-delay-max', 'Longest event-loop delay per node', 'eventLoopDelayMaxMs', 'longest delay (ms)', 'ms', 1, 'imstorm_event_loop_delay_max_seconds: the longest event-loop delay in the 2 s before each scrape, kept by the node whoever else scrapes it (the p99 gauge above is reset by every scrape).');
+  perNode('server-delay-max', 'Longest event-loop delay per node', 'eventLoopDelayMaxMs', 'longest delay (ms)', 'ms', 1, 'imstorm_event_loop_delay_max_seconds: the longest event-loop delay in (at least) the 2 s before each scrape, kept by the node whoever else scrapes it (the p99 gauge above is reset by every scrape).');
   const redis = server.targets.find((t) => t.kind === 'redis' && hasData(t.values['usedMemoryBytes'] ?? []));
   if (redis) {
     out.push({

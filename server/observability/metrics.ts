@@ -224,7 +224,7 @@ export function createMetrics(sources: { connections: () => number; unsentBytes:
   });
   new client.Gauge({
     name: 'imstorm_event_loop_delay_max_seconds',
-    help: `longest event-loop delay in the last ${(DELAY_SLICES * DELAY_SLICE_MS) / 1000} s, whoever scrapes and how often (it includes the 10 ms sampling period, as the lag gauge does)`,
+    help: `longest event-loop delay in at least the last ${((DELAY_SLICES - 1) * DELAY_SLICE_MS) / 1000} s, whoever scrapes and how often (it includes the 10 ms sampling period, as the lag gauge does)`,
     registers: [registry],
     collect() {
       this.set(stalls.worstMs / 1000);
