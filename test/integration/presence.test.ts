@@ -8,6 +8,7 @@ import { api } from '../helpers/http.ts';
 import { uid } from '../helpers/ids.ts';
 import { sleep, waitUntil } from '../helpers/procs.ts';
 import { token } from '../helpers/tokens.ts';
+import { PRESENCE_BATCH } from '../../server/store/batched-states.ts';
 
 const PRESENCE_SUBS_MAX = 5;
 
@@ -186,5 +187,29 @@ describe('GET /v1/presence', () => {
     const ok = await api(A.url, 'GET', `/v1/presence?users=${exactly}`, { token: t });
     expect(ok.status).toBe(200);
     expect(Object.keys(ok.body.users)).toHaveLength(1000);
+  });
+});
+
+describe(`more users than one presence read covers (PRESENCE_BATCH = ${PRESENCE_BATCH})`, () => {
+  it('presence.sub and GET /v1/presence of 250 users: each user gets its own state, those online in the first, middle and last batch too', async () => {
+    // a node with the default PRESENCE_SUBS_MAX (1000)
+    const C = await cl.addNode({ PRESENCE_SUBS_MAX: undefined });
+    const users = Array.from({ length: 250 }, () => uid('b'));
+    const onlineAt = [0, PRESENCE_BATCH + 37, 249];
+    const online = new Set(onlineAt.map((i) => users[i]!));
+    for (const u of online) cl.track(await connectAs(A, u));
+    // GET reads the 250 in three batches; a state paired with the wrong user shows here
+    await waitUntil(async () => Object.values(await httpPresence(C, users)).filter((s) => s.status === 'online').length === online.size, { timeoutMs: 10_000, what: 'the three users online' });
+    const got = await httpPresence(C, users);
+    expect(Object.keys(got).sort()).toEqual([...users].sort());
+    for (const u of users) expect(got[u]!.status, u).toBe(online.has(u) ? 'online' : 'offline');
+
+    const w = cl.track(await connectAs(C, uid('w')));
+    expect((await w.request({ t: 'presence.sub', users })).t).toBe('ok');
+    await w.waitFor(() => users.every((u) => latest(w, u) !== undefined), 10_000);
+    for (const u of users) {
+      expect(presenceOf(w, u), u).toHaveLength(1);
+      expect(latest(w, u)!.status, u).toBe(online.has(u) ? 'online' : 'offline');
+    }
   });
 });
