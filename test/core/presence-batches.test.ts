@@ -68,12 +68,26 @@ async function watcher(url: string) {
   return c;
 }
 
+/** A node over a store whose presence reads the test answers, and a client that sent `presence.sub` p1 of USERS. */
+async function subscribedToAll() {
+  const { store, held, reads } = heldPresenceStore();
+  node = await loopbackGateway(held, store);
+  const c = await watcher(node.url);
+  c.ws.send(JSON.stringify({ t: 'presence.sub', id: 'p1', users: USERS }));
+  return { reads, c };
+}
+
+/** Answers reads `from` up to `to` (exclusive), each once it was asked for. */
+async function answerReads(reads: Read[], from: number, to: number): Promise<void> {
+  for (let k = from; k < to; k++) {
+    await waitUntil(() => reads.length === k + 1, { timeoutMs: 5000, what: `read ${k + 1}` });
+    reads[k]!.answer();
+  }
+}
+
 describe('presence.sub of PRESENCE_SUBS_MAX users', () => {
   it(`is read ${PRESENCE_BATCH} users at a time, each batch's frames on the socket before the next batch is read`, async () => {
-    const { store, held, reads } = heldPresenceStore();
-    node = await loopbackGateway(held, store);
-    const c = await watcher(node.url);
-    c.ws.send(JSON.stringify({ t: 'presence.sub', id: 'p1', users: USERS }));
+    const { reads, c } = await subscribedToAll();
     const batches = USERS.length / PRESENCE_BATCH;
     for (let k = 0; k < batches; k++) {
       await waitUntil(() => reads.length === k + 1, { timeoutMs: 5000, what: `read ${k + 1}` });
@@ -95,14 +109,8 @@ describe('presence.sub of PRESENCE_SUBS_MAX users', () => {
   });
 
   it('a batch whose read fails is read again with every user after it, later; each user still gets one frame', async () => {
-    const { store, held, reads } = heldPresenceStore();
-    node = await loopbackGateway(held, store);
-    const c = await watcher(node.url);
-    c.ws.send(JSON.stringify({ t: 'presence.sub', id: 'p1', users: USERS }));
-    for (let k = 0; k < 2; k++) {
-      await waitUntil(() => reads.length === k + 1, { timeoutMs: 5000, what: `read ${k + 1}` });
-      reads[k]!.answer();
-    }
+    const { reads, c } = await subscribedToAll();
+    await answerReads(reads, 0, 2);
     await waitUntil(() => reads.length === 3, { timeoutMs: 5000, what: 'read 3' });
     reads[2]!.fail();
     // the retry after the back-off reads users 200.. in batches again
@@ -119,17 +127,11 @@ describe('presence.sub of PRESENCE_SUBS_MAX users', () => {
   });
 
   it('users unsubscribed while the first batch is read are not read at all', async () => {
-    const { store, held, reads } = heldPresenceStore();
-    node = await loopbackGateway(held, store);
-    const c = await watcher(node.url);
-    c.ws.send(JSON.stringify({ t: 'presence.sub', id: 'p1', users: USERS }));
+    const { reads, c } = await subscribedToAll();
     await waitUntil(() => reads.length === 1, { timeoutMs: 5000, what: 'read 1' });
     c.ws.send(JSON.stringify({ t: 'presence.unsub', id: 'u1', users: USERS.slice(500) }));
     await waitUntil(() => c.oks.includes('u1'), { timeoutMs: 5000, what: 'ok u1' });
-    for (let k = 0; k < 5; k++) {
-      await waitUntil(() => reads.length === k + 1, { timeoutMs: 5000, what: `read ${k + 1}` });
-      reads[k]!.answer();
-    }
+    await answerReads(reads, 0, 5);
     await waitUntil(() => c.oks.includes('p1') && c.frames === 500, { timeoutMs: 5000, what: 'ok p1 and 500 frames' });
     await new Promise((r) => setTimeout(r, 100));
     expect(reads.length).toBe(5);
