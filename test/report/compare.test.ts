@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compare, compareRow, defaultRules, formatComparisonMarkdown, formatComparisonText, parseRule } from '../../harness/report/compare.ts';
+import { seriesInfo } from '../../harness/measure/sampler.ts';
+import type { Report } from '../../harness/report/schema.ts';
 import { syntheticReport } from './synthetic.ts';
 
 const a = syntheticReport({ seed: 7 });
@@ -73,5 +75,37 @@ describe('compare', () => {
     expect(rules).toContain('http.healthz.rps');
     expect(rules).toContain('server.*.rssBytes.max');
     expect(rules).toContain('checks.violations');
+  });
+
+  describe('the longest event-loop delay', () => {
+    const DELAY = 'server.*.eventLoopDelayMaxMs.max';
+    /** run `r` as if its nodes had the gauge: each node's series at `factor` times its lag */
+    const withDelay = (r: Report, factor: number): Report => {
+      const copy = structuredClone(r);
+      copy.server!.series['eventLoopDelayMaxMs'] = seriesInfo('eventLoopDelayMaxMs');
+      for (const tg of copy.server!.targets) {
+        if (tg.kind === 'node') tg.values['eventLoopDelayMaxMs'] = tg.values['eventLoopLagMs']!.map((v) => (v === null ? null : v * factor));
+      }
+      return copy;
+    };
+
+    it('has no row when neither run sampled it (reports from before the gauge)', () => {
+      expect(defaultRules(a, a).map((r) => r.metric)).not.toContain(DELAY);
+    });
+
+    it('fails a candidate whose worst turn grew by more than half and 20 ms', () => {
+      // the synthetic lag peaks at about 51–54 ms: ×1.2 stays within ±20 ms, ×2 is +100 %
+      const row = (b: Report) => compare(withDelay(a, 1), b).rows.find((r) => r.metric === DELAY)!;
+      expect(row(withDelay(a, 1.2))).toMatchObject({ pass: true, limit: '+50% (±20 ms)' });
+      const worse = row(withDelay(a, 2));
+      expect(worse).toMatchObject({ pass: false, deltaPct: 100 });
+      expect(compare(withDelay(a, 1), withDelay(a, 2)).pass).toBe(false);
+    });
+
+    it('compares an old baseline with a new candidate without failing: the row says which run lacks it', () => {
+      const c = compare(a, withDelay(a, 3));
+      expect(c.rows.find((r) => r.metric === DELAY)).toMatchObject({ pass: true, deltaPct: null, note: 'not in run a' });
+      expect(c.pass).toBe(true);
+    });
   });
 });
