@@ -42,6 +42,18 @@ export class RateBuckets {
     return true;
   }
 
+  /**
+   * Gives back a token `take` took for a request refused before it did anything (an HTTP
+   * send that got no send slot in time, or whose client left while it waited): its retry
+   * is not charged twice. Never above the burst; a bucket pruned meanwhile starts full.
+   */
+  giveBack(user: string, now: number): void {
+    const b = this.buckets.get(user);
+    if (!b) return;
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000 + 1);
+    b.at = now;
+  }
+
   prune(now: number): void {
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;

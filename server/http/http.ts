@@ -267,7 +267,17 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
       // the response not yet written: a close is the client leaving, which gives up its place
       const left = new AbortController();
       res.once('close', () => left.abort());
-      const r = await d.gateway().withSendSlot(left.signal, () => d.sender.storeAdmitted(me.user, b.conv, b.cmid, bodyJson));
+      let started = false;
+      const r = await d.gateway()
+        .withSendSlot(left.signal, () => {
+          started = true;
+          return d.sender.storeAdmitted(me.user, b.conv, b.cmid, bodyJson);
+        })
+        .catch((err: unknown) => {
+          // no slot in time (503), or the client left: nothing was tried, so its token is not spent
+          if (!started) d.sender.unadmit(me.user);
+          throw err;
+        });
       return json(res, r.dup ? 200 : 201, { conv: b.conv, seq: r.seq, cmid: b.cmid, ts: r.ts, dup: r.dup });
     }
 

@@ -62,6 +62,11 @@ export class MessageSender {
     return this.bodyAndToken(user, body);
   }
 
+  /** The token admit() took, back: the send it admitted never reached the store. */
+  unadmit(user: string): void {
+    this.buckets.giveBack(user, monoNow());
+  }
+
   /** The store call of a send admit() passed. */
   async storeAdmitted(user: string, conv: string, cmid: string, bodyJson: string): Promise<SendResult> {
     return await this.store(user, conv, convForUser(conv, user), cmid, bodyJson, process.hrtime.bigint());

@@ -166,6 +166,28 @@ describe('MAX_SENDS_IN_FLIGHT: the node bounds the sends waiting for Redis', () 
     for (const [s, p] of pairs) expect(await stored(n, s, dm(s, p))).toEqual(['once']);
   });
 
+  it("a 503'd HTTP send gives its bucket's token back: with a burst of one, its retry is stored, not refused 429", { timeout: 60_000 }, async () => {
+    const { n, slowRedis, fastRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: 1, STORE_TIMEOUT_MS: 1000, SEND_RATE: 0.01, SEND_BURST: 1 });
+    const [a, b] = [uid('h'), uid('p')];
+    const [c, d] = [uid('h'), uid('p')];
+    // a's send to a new dm holds the one slot for three answers of 600 ms; c's waits 1 s for it
+    await slowRedis(600);
+    const first = api(n.url, 'POST', '/v1/messages', { token: await token({ sub: a }), body: { conv: dm(a, b), cmid: 'c1', body: 'first' }, timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    const tok = await token({ sub: c });
+    const refused = await api(n.url, 'POST', '/v1/messages', { token: tok, body: { conv: dm(c, d), cmid: 'c1', body: 'retried' }, timeoutMs: 30_000 });
+    expect(refused.status, refused.text).toBe(503);
+    expect((await first).status).toBe(201);
+    await fastRedis();
+    // c's only token (0.01/s refills one in 100 s) came back with the 503
+    const retry = await api(n.url, 'POST', '/v1/messages', { token: tok, body: { conv: dm(c, d), cmid: 'c1', body: 'retried' }, timeoutMs: 30_000 });
+    expect(retry.status, retry.text).toBe(201);
+    expect(await stored(n, c, dm(c, d))).toEqual(['retried']);
+    // and it was one token, not more: the next send is over the bucket
+    const over = await api(n.url, 'POST', '/v1/messages', { token: tok, body: { conv: dm(c, d), cmid: 'c2', body: 'over' }, timeoutMs: 30_000 });
+    expect(over.status, over.text).toBe(429);
+  });
+
   it('an HTTP send whose client hangs up while it waits for a slot leaves the queue and is never stored', { timeout: 60_000 }, async () => {
     const { n, slowRedis, fastRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: 1 });
     const [a, b] = [uid('h'), uid('p')];

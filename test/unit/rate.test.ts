@@ -33,6 +33,27 @@ describe('RateBuckets', () => {
     );
   });
 
+  it('giveBack returns one token taken, never above the burst, and only to that user', () => {
+    const b = new RateBuckets(0.001, 2);
+    expect(b.take('a', 0) && b.take('a', 0)).toBe(true);
+    expect(b.take('a', 0)).toBe(false);
+    b.giveBack('a', 10);
+    expect(b.take('b', 10)).toBe(true);
+    expect(b.take('a', 10)).toBe(true);
+    expect(b.take('a', 10)).toBe(false);
+    // a full bucket stays at the burst
+    const full = new RateBuckets(0.001, 2);
+    full.take('c', 0);
+    full.giveBack('c', 0);
+    full.giveBack('c', 0);
+    let granted = 0;
+    for (let i = 0; i < 5; i++) if (full.take('c', 0)) granted++;
+    expect(granted).toBe(2);
+    // a user with no bucket gets none made (it would start full anyway)
+    full.giveBack('nobody', 0);
+    expect(full.size).toBe(1);
+  });
+
   it('keeps users apart and forgets full buckets idle for BUCKET_IDLE_MS', () => {
     const b = new RateBuckets(1, 1);
     expect(b.take('a', 0)).toBe(true);
