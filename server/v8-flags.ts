@@ -12,7 +12,7 @@ import v8 from 'node:v8';
  * connect storm, a slow Redis: every in-flight send, its promise and its command outlive a
  * collection then) goes on filling old space with objects that die within milliseconds, and
  * each old-space collection marks the whole live heap on the core the node shares with its
- * Redis. In the 1:1 bench at 5,000 msg/s (README "The 1:1 step alone", 2026-12-05) the node
+ * Redis. In the 1:1 bench at 5,000 msg/s (docs/performance-journal.md, 2026-12-05) the node
  * without the flag missed the p99 line of 50 ms in 9 runs of 9 (52–126 ms, median 58); with
  * it set here, 4 of 6 met it (41–63 ms, median 48) at the same CPU per message. Group fan-out
  * did not move; the connect storm's CPU per connect read a median 362 µs against 353 over

@@ -22,7 +22,7 @@ class AckMark implements StoredMark {
  * the connection's Map of marks away and the next ack started a fresh one: Map and marks
  * lived about a second, past two young-generation collections, so they were promoted to old
  * space and left there for a major collection to sweep — 7.5 % of the bytes the 1:1
- * bench's node promoted (README, "Acks and rate buckets kept in place"). The price: a
+ * bench's node promoted (docs/performance-journal.md, "Acks and rate buckets kept in place"). The price: a
  * connection keeps one small object per conversation it acked, up to KEPT; one holding more
  * drops them all at each flush and starts over, as every connection did before.
  */
