@@ -34,7 +34,7 @@ export class RateBuckets {
       b = { tokens: this.burst, at: now };
       this.buckets.set(user, b);
     } else {
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000);
+      b.tokens = this.refilled(b, now);
       b.at = now;
     }
     if (b.tokens < 1) return false;
@@ -43,22 +43,27 @@ export class RateBuckets {
   }
 
   /**
-   * Gives back a token `take` took for a request refused before it did anything (an HTTP
-   * send that got no send slot in time, or whose client left while it waited): its retry
-   * is not charged twice. Never above the burst; a bucket pruned meanwhile starts full.
+   * Gives back a token `take` took for a request the node refused before it did anything (an
+   * HTTP send that got no send slot in time): its retry is not charged twice. Never above
+   * the burst; a bucket pruned meanwhile starts full.
    */
   giveBack(user: string, now: number): void {
     const b = this.buckets.get(user);
     if (!b) return;
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000 + 1);
+    b.tokens = Math.min(this.burst, this.refilled(b, now) + 1);
     b.at = now;
+  }
+
+  /** the bucket's tokens at `now`: what it held, plus the rate since, at most the burst */
+  private refilled(b: { tokens: number; at: number }, now: number): number {
+    return Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000);
   }
 
   prune(now: number): void {
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
     for (const [user, b] of this.buckets) {
-      if (now - b.at >= BUCKET_IDLE_MS && b.tokens + ((now - b.at) * this.rate) / 1000 >= this.burst) this.buckets.delete(user);
+      if (now - b.at >= BUCKET_IDLE_MS && this.refilled(b, now) >= this.burst) this.buckets.delete(user);
     }
   }
 

@@ -274,8 +274,10 @@ export function createHttpHandler(d: HttpDeps, surface: HttpSurface = 'all') {
           return d.sender.storeAdmitted(me.user, b.conv, b.cmid, bodyJson);
         })
         .catch((err: unknown) => {
-          // no slot in time (503), or the client left: nothing was tried, so its token is not spent
-          if (!started) d.sender.unadmit(me.user);
+          // No slot in time (503): the node refused it untried, so its token is not spent. A
+          // client that hangs up while it waits keeps paying: else leaving and coming back
+          // would cycle the queue without any bucket bounding it.
+          if (!started && err instanceof ProtocolError && err.code === 'unavailable') d.sender.unadmit(me.user);
           throw err;
         });
       return json(res, r.dup ? 200 : 201, { conv: b.conv, seq: r.seq, cmid: b.cmid, ts: r.ts, dup: r.dup });

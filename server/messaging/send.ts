@@ -62,7 +62,7 @@ export class MessageSender {
     return this.bodyAndToken(user, body);
   }
 
-  /** The token admit() took, back: the send it admitted never reached the store. */
+  /** The token admit() took, back: the node refused the send it admitted before its store call. */
   unadmit(user: string): void {
     this.buckets.giveBack(user, monoNow());
   }

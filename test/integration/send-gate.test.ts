@@ -188,6 +188,25 @@ describe('MAX_SENDS_IN_FLIGHT: the node bounds the sends waiting for Redis', () 
     expect(over.status, over.text).toBe(429);
   });
 
+  it('an HTTP send whose client hangs up while it waits keeps its token spent: with a burst of one, its next send is refused 429', { timeout: 60_000 }, async () => {
+    const { n, slowRedis, fastRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: 1, SEND_RATE: 0.01, SEND_BURST: 1 });
+    const [a, b] = [uid('h'), uid('p')];
+    const [c, d] = [uid('h'), uid('p')];
+    await slowRedis();
+    // a's send holds the one slot (two round trips of 300 ms or more); c's waits, then its client gives up
+    const first = api(n.url, 'POST', '/v1/messages', { token: await token({ sub: a }), body: { conv: dm(a, b), cmid: 'c1', body: 'kept' }, timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    const tok = await token({ sub: c });
+    const gaveUp = api(n.url, 'POST', '/v1/messages', { token: tok, body: { conv: dm(c, d), cmid: 'c1', body: 'abandoned' }, timeoutMs: 150 }).catch((err: unknown) => err);
+    expect(String(await gaveUp)).toMatch(/TimeoutError|aborted/);
+    expect((await first).status).toBe(201);
+    await fastRedis();
+    await waitUntil(async () => (await metric(n, 'imstorm_send_waiting_requests')) === 0, { timeoutMs: 5000, what: 'the abandoned request left the queue' });
+    const next = await api(n.url, 'POST', '/v1/messages', { token: tok, body: { conv: dm(c, d), cmid: 'c2', body: 'next' }, timeoutMs: 30_000 });
+    expect(next.status, next.text).toBe(429);
+    expect(await stored(n, c, dm(c, d))).toEqual([]);
+  });
+
   it('an HTTP send whose client hangs up while it waits for a slot leaves the queue and is never stored', { timeout: 60_000 }, async () => {
     const { n, slowRedis, fastRedis } = await nodeBehindProxy({ MAX_SENDS_IN_FLIGHT: 1 });
     const [a, b] = [uid('h'), uid('p')];
