@@ -14,9 +14,10 @@ import { REPO_ROOT } from '../env/paths.ts';
 import { track } from '../env/procs.ts';
 import { startRedisProcess, type RedisProcessHandle } from '../env/redis-process.ts';
 import { startServerNode, type ServerNodeHandle } from '../env/server-node.ts';
+import { decodeHistogram, summarize, type LatencySummary } from '../measure/latency.ts';
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
-import type { ReceiverCommand, ReceiverReply } from './fanout-plan.ts';
+import { LATENCY_WINDOW_MS, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -238,6 +239,41 @@ export function perConnectionKiB(before: ServerMemory, after: ServerMemory, conn
 /** a / b to 2 decimals, null where b is 0 (no ratio to a zero baseline) or either is missing */
 export const ratio = (a: number | null | undefined, b: number | null | undefined): number | null => (a === null || a === undefined || b === null || b === undefined || !(b > 0) ? null : +(a / b).toFixed(2));
 
+/** The receiver processes' latency histograms (encoded; '' from a process that recorded none) as one summary. */
+export function mergeHistograms(encoded: string[]): LatencySummary {
+  const parts = encoded.filter(Boolean);
+  const hist = decodeHistogram(parts[0] ?? '');
+  for (const e of parts.slice(1)) hist.add(decodeHistogram(e));
+  return summarize(hist);
+}
+
+/** A step's latency over the messages meant to leave in one LATENCY_WINDOW_MS window (fanout-plan.ts). */
+export interface LatencyWindow {
+  /** the window's start, seconds after the step's first intended send (the first and last windows may be partial) */
+  fromS: number;
+  messages: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** The receiver processes' windows (stats `windows`) merged, in time order, for the step that began at `t0`. */
+export function latencyWindows(perProcess: Array<Array<[number, string]>>, t0: number): LatencyWindow[] {
+  const byKey = new Map<number, string[]>();
+  for (const windows of perProcess) for (const [k, h] of windows) byKey.set(k, [...(byKey.get(k) ?? []), h]);
+  return [...byKey.keys()]
+    .sort((a, b) => a - b)
+    .map((k) => {
+      const sum = mergeHistograms(byKey.get(k)!);
+      return { fromS: +(Math.max(0, k * LATENCY_WINDOW_MS - t0) / 1000).toFixed(1), messages: sum.count, p50Ms: sum.percentiles.p50, p99Ms: sum.percentiles.p99 };
+    });
+}
+
+/** `p50/p99 by 5 s of send time: 3/40, 4/52, 900/2400 ms` for a step line */
+export function formatWindows(ws: LatencyWindow[]): string {
+  const ms = (x: number) => (x >= 100 ? Math.round(x) : +x.toFixed(1));
+  return `p50/p99 by ${LATENCY_WINDOW_MS / 1000} s of send time: ${ws.map((w) => `${ms(w.p50Ms)}/${ms(w.p99Ms)}`).join(', ')} ms`;
+}
+
 /** One sweep step of a bench target (fanout-bench.ts, dm-bench.ts): what the step JSON holds. */
 export interface SweepStep<Name extends string = string> {
   target: Name;
@@ -250,6 +286,8 @@ export interface SweepStep<Name extends string = string> {
   /** deliveries received by the end of the wait / deliveries owed (sends answered `sent` × group size) */
   deliveredShare: number;
   latencyMs: { p50: number; p99: number; max: number };
+  /** the same by window of intended send time: a p50 that climbs window after window says the step fell behind its rate */
+  latencyByWindow: LatencyWindow[];
   cpuMicrosPerDelivery: { server: number; withRedis?: number };
   /** dm-bench.ts: what the receiver processes (the load generator, on the other CPU) used, per delivery; the load CPUs' share of what they could give */
   loadCpu?: { microsPerDelivery: number; shareOfLoadCpus: number };

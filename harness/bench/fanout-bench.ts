@@ -23,8 +23,7 @@ import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { createGroups } from '../fleet/setup.ts';
-import { decodeHistogram, summarize } from '../measure/latency.ts';
-import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, receiverProcesses, RECEIVERS_PER_PROCESS, formatGc, gcDelta, imstormTarget, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, receiverProcesses, RECEIVERS_PER_PROCESS, formatGc, formatWindows, gcDelta, imstormTarget, latencyWindows, mergeHistograms, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** the pass line of a step (issue 10) */
@@ -186,9 +185,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
   const cpu1 = { server: cpuMicros(target.pids.server), redis: target.pids.redis ? cpuMicros(target.pids.redis) : 0 };
   const lag = await target.lagP99Ms();
   const gcPauses = gcDelta(gc0, await target.gcPauses());
-  const hist = decodeHistogram(stats.find((s) => s.histogram)?.histogram ?? '');
-  for (const s of stats) if (s.histogram && s !== stats.find((x) => x.histogram)) hist.add(decodeHistogram(s.histogram));
-  const sum = summarize(hist);
+  const sum = mergeHistograms(stats.map((s) => s.histogram));
   const inTime = stats.reduce((n, s) => n + s.inTime, 0);
   const serverCpu = cpu1.server - cpu0.server;
   const redisCpu = cpu1.redis - cpu0.redis;
@@ -203,6 +200,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
     deliveredPerSec: Math.round(inTime / seconds),
     deliveredShare: +share.toFixed(5),
     latencyMs: { p50: sum.percentiles.p50, p99: sum.percentiles.p99, max: sum.max },
+    latencyByWindow: latencyWindows(stats.map((s) => s.windows), t0),
     cpuMicrosPerDelivery: { server: received ? +(serverCpu / received).toFixed(1) : 0, ...(target.pids.redis ? { withRedis: received ? +((serverCpu + redisCpu) / received).toFixed(1) : 0 } : {}) },
     eventLoopDelayP99Ms: +lag.toFixed(1),
     eventLoopLagP99Ms: +Math.max(0, lag - LAG_RESOLUTION_MS).toFixed(1),
@@ -216,7 +214,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
   log(
     `${warmup ? 'warm-up ' : ''}${target.name.padEnd(7)} offered ${rate}/s: delivered ${r.deliveredPerSec}/s (${(share * 100).toFixed(2)} % of ${owed}), ` +
       `p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, ` +
-      `loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(r.sendsAnswered.errors)}` : ''}`,
+      `loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks; ${formatWindows(r.latencyByWindow)}; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(r.sendsAnswered.errors)}` : ''}`,
   );
   return r;
 }

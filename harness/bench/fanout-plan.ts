@@ -28,6 +28,14 @@ export function parseBody(body: string): { step: number; intendedMs: number } | 
 /** Wall-clock ms with sub-ms resolution, comparable across processes of this machine. */
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 
+/**
+ * Latency is also kept per LATENCY_WINDOW_MS of intended send time (window k holds the
+ * messages meant to leave in [k·W, (k+1)·W) on the `nowMs` clock): a step whose p50 climbs
+ * window after window fell behind the offered rate, one whose p50 stays flat while its p99
+ * jumps had stalls. The overall p99 alone cannot tell the two apart.
+ */
+export const LATENCY_WINDOW_MS = 5000;
+
 /** how often a receiver acks what it received since its last ack */
 export const ACK_EVERY_MS = 50;
 
@@ -41,6 +49,6 @@ export type ReceiverCommand =
   | { type: 'close'; target: string };
 export type ReceiverReply =
   | { type: 'connected'; target: string; ok: number; failed: number; firstError: string | null; seconds: number; histogram: string }
-  | { type: 'stats'; step: number; received: number; inTime: number; acksSent: number; histogram: string; issued: number; sent: number; errors: Record<string, number> }
+  | { type: 'stats'; step: number; received: number; inTime: number; acksSent: number; histogram: string; windows: Array<[number, string]>; issued: number; sent: number; errors: Record<string, number> }
   | { type: 'closed'; target: string };
 

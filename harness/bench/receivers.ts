@@ -18,9 +18,10 @@ import type { Histogram } from 'hdr-histogram-js';
 import { mintToken } from '../util/tokens.ts';
 import WebSocket from 'ws';
 import { encodeHistogram } from '../measure/latency.ts';
-import { ACK_EVERY_MS, bodyOf, nowMs, parseBody, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
+import { ACK_EVERY_MS, bodyOf, LATENCY_WINDOW_MS, nowMs, parseBody, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 const CONNECT_TIMEOUT_MS = 60_000;
+const newHist = (): Histogram => hdr.build({ numberOfSignificantValueDigits: 3, autoResize: true });
 
 interface Rx {
   ws: WebSocket;
@@ -35,6 +36,8 @@ interface StepStats {
   received: number;
   inTime: number;
   hist: Histogram;
+  /** the same latencies by window of intended send time (LATENCY_WINDOW_MS), keyed by window number */
+  windows: Map<number, Histogram>;
   /** 1:1 sweep: sends written, and their answers */
   issued: number;
   sent: number;
@@ -85,7 +88,12 @@ function onMsg(rx: Rx, text: string): void {
   const now = nowMs();
   st.received++;
   if (now <= st.endMs) st.inTime++;
-  st.hist.recordValue(Math.max(0, Math.round((now - b.intendedMs) * 1000)));
+  const us = Math.max(0, Math.round((now - b.intendedMs) * 1000));
+  st.hist.recordValue(us);
+  const k = Math.floor(b.intendedMs / LATENCY_WINDOW_MS);
+  let w = st.windows.get(k);
+  if (!w) st.windows.set(k, (w = newHist()));
+  w.recordValue(us);
 }
 
 async function connectOne(url: string, user: string, conv: string, connectHist: Histogram): Promise<Rx> {
@@ -124,7 +132,7 @@ async function connect(c: Extract<ReceiverCommand, { type: 'connect' }>): Promis
   let next = 0;
   let failed = 0;
   let firstError: string | null = null;
-  const hist = hdr.build({ numberOfSignificantValueDigits: 3, autoResize: true });
+  const hist = newHist();
   await Promise.all(
     Array.from({ length: Math.min(c.concurrency, c.users.length) }, async () => {
       while (next < c.users.length) {
@@ -184,12 +192,12 @@ process.on('message', (c: ReceiverCommand) => {
     case 'drive':
       return void drive(c);
     case 'begin':
-      steps.set(c.step, { endMs: c.endMs, received: 0, inTime: 0, hist: hdr.build({ numberOfSignificantValueDigits: 3, autoResize: true }), issued: 0, sent: 0, errors: {} });
+      steps.set(c.step, { endMs: c.endMs, received: 0, inTime: 0, hist: newHist(), windows: new Map(), issued: 0, sent: 0, errors: {} });
       acksSent = 0;
       return;
     case 'stats': {
       const st = steps.get(c.step);
-      return reply({ type: 'stats', step: c.step, received: st?.received ?? 0, inTime: st?.inTime ?? 0, acksSent, histogram: st ? encodeHistogram(st.hist) : '', issued: st?.issued ?? 0, sent: st?.sent ?? 0, errors: st?.errors ?? {} });
+      return reply({ type: 'stats', step: c.step, received: st?.received ?? 0, inTime: st?.inTime ?? 0, acksSent, histogram: st ? encodeHistogram(st.hist) : '', windows: st ? [...st.windows].map(([k, h]) => [k, encodeHistogram(h)]) : [], issued: st?.issued ?? 0, sent: st?.sent ?? 0, errors: st?.errors ?? {} });
     }
     case 'close': {
       for (const rx of byTarget.get(c.target) ?? []) {

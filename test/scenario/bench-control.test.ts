@@ -53,6 +53,14 @@ it('the real server passes the CI bounds; bench.json, bench.html and a history l
   const im = sweep.steps.find((st) => st.target === 'imstorm' && !st.warmup)!;
   expect(im.gcPauses!.minor.count).toBeGreaterThan(0);
   expect(im.gcPauses!.minor.ms).toBeGreaterThan(0);
+  // and its latency by 5 s of send time: every delivery timed falls in one window, in time order
+  for (const st of sweep.steps) {
+    const ws = st.latencyByWindow;
+    expect(ws.length, `${st.target} step ${st.step}`).toBeGreaterThan(0);
+    expect(ws.map((w) => w.fromS)).toEqual([...ws.map((w) => w.fromS)].sort((a, b) => a - b));
+    for (const w of ws) expect(w.p99Ms).toBeGreaterThanOrEqual(w.p50Ms);
+  }
+  expect(im.latencyByWindow.reduce((n, w) => n + w.messages, 0)).toBeGreaterThan(0);
   expect(r.ratios['storm.cpuPerConnect']).toBeGreaterThan(0);
   expect(r.ratios['fanout.cpuPerDelivery']).toBeGreaterThan(0);
   const html = readFileSync(path.join(dir, 'bench.html'), 'utf8');
