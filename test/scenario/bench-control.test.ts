@@ -53,7 +53,7 @@ it('the real server passes the CI bounds; bench.json, bench.html and a history l
   const im = sweep.steps.find((st) => st.target === 'imstorm' && !st.warmup)!;
   expect(im.gcPauses!.minor.count).toBeGreaterThan(0);
   expect(im.gcPauses!.minor.ms).toBeGreaterThan(0);
-  // and its latency by 5 s of send time: every delivery timed falls in one window, in time order
+  // and its latency by 5 s of send time: windows in every step, in time order, the imstorm step's holding deliveries
   for (const st of sweep.steps) {
     const ws = st.latencyByWindow;
     expect(ws.length, `${st.target} step ${st.step}`).toBeGreaterThan(0);
