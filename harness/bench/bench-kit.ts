@@ -18,6 +18,7 @@ import { decodeHistogram, summarize, type LatencySummary } from '../measure/late
 import { PromSnapshot } from '../measure/prometheus.ts';
 import { httpCall } from '../util/http-call.ts';
 import { LATENCY_WINDOW_MS, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
+import type { StepContention } from './cpu-contention.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -288,6 +289,8 @@ export interface SweepStep<Name extends string = string> {
   latencyMs: { p50: number; p99: number; max: number };
   /** the same by window of intended send time: a p50 that climbs window after window says the step fell behind its rate */
   latencyByWindow: LatencyWindow[];
+  /** who waited for a core over the step, and second by second (cpu-contention.ts): a starved step measures the machine as much as the server */
+  contention: StepContention;
   cpuMicrosPerDelivery: { server: number; withRedis?: number };
   /** dm-bench.ts: what the receiver processes (the load generator, on the other CPU) used, per delivery; the load CPUs' share of what they could give */
   loadCpu?: { microsPerDelivery: number; shareOfLoadCpus: number };

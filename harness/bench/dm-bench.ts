@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, receiverProcesses, dmWarmupSeconds, forkChild, formatGc, formatWindows, gcDelta, imstormTarget, latencyWindows, mergeHistograms, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, ratio, RECEIVERS_PER_PROCESS, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { formatContention, watchContention } from './cpu-contention.ts';
 import { ACK_EVERY_MS, dmConv, nowMs, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** issue 10's lines for 1:1: p99 < 50 ms up to 5,000 msg/s, < 250 ms above; ≥ 99.9 % delivered */
@@ -135,6 +136,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   const cpu0 = cpuOf(t);
   const load0 = loadCpu(procs);
   const wall0 = nowMs();
+  const contention = watchContention({ ...t.pids, load: procs.map((p) => p.pid!) });
   for (const p of procs) p.send({ type: 'drive', step, target: t.name, t0, endMs, perSec: rate / P } satisfies ReceiverCommand);
   await sleep(Math.max(0, endMs - nowMs()));
   const graceEnd = Math.max(endMs, nowMs()) + o['grace-seconds'] * 1000;
@@ -151,6 +153,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   const cpu1 = cpuOf(t);
   const load1 = loadCpu(procs);
   const wall1 = nowMs();
+  const waits = contention.stop();
   const lag = await t.lagP99Ms();
   const gcPauses = gcDelta(gc0, await t.gcPauses());
   const holds1 = t.sendHolds ? await t.sendHolds() : null;
@@ -172,6 +175,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
     deliveredShare: +share.toFixed(5),
     latencyMs: { p50: sum.percentiles.p50, p99: sum.percentiles.p99, max: sum.max },
     latencyByWindow: latencyWindows(stats.map((s) => s.windows), t0),
+    contention: waits,
     cpuMicrosPerDelivery: { server: received ? +((cpu1.server - cpu0.server) / received).toFixed(1) : 0, ...(t.pids.redis ? { withRedis: received ? +((cpu1.server - cpu0.server + cpu1.redis - cpu0.redis) / received).toFixed(1) : 0 } : {}) },
     loadCpu: { microsPerDelivery: received ? +((load1 - load0) / received).toFixed(1) : 0, shareOfLoadCpus: +((load1 - load0) / 1000 / ((wall1 - wall0) * LOAD_CPU_COUNT)).toFixed(3) },
     eventLoopDelayP99Ms: +lag.toFixed(1),
@@ -186,7 +190,7 @@ async function runStep(t: Target, procs: ChildProcess[], rate: number, seconds: 
   const errs = Object.entries(errors);
   log(
     `${warmup ? 'warm-up ' : ''}dm ${t.name.padEnd(7)} offered ${rate}/s: delivered ${r.deliveredPerSec}/s (${(share * 100).toFixed(2)} % of ${sent}), p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ` +
-      `CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, load generator ${r.loadCpu!.microsPerDelivery} µs/delivery (${Math.round(r.loadCpu!.shareOfLoadCpus * 100)} % of its CPUs), loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks${r.sendHolds ? `, sends held for a slot ${r.sendHolds} times (MAX_SENDS_IN_FLIGHT)` : ''}; ${formatWindows(r.latencyByWindow)}; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(errors)}` : ''}`,
+      `CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, load generator ${r.loadCpu!.microsPerDelivery} µs/delivery (${Math.round(r.loadCpu!.shareOfLoadCpus * 100)} % of its CPUs), loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks${r.sendHolds ? `, sends held for a slot ${r.sendHolds} times (MAX_SENDS_IN_FLIGHT)` : ''}; ${formatWindows(r.latencyByWindow)}; ${formatContention(waits)}; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(errors)}` : ''}`,
   );
   return r;
 }

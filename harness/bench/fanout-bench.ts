@@ -24,6 +24,7 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import { createGroups } from '../fleet/setup.ts';
 import { askAll, BenchRig, SWEEP_FLAGS, SWEEP_OPTIONS, baselineMemory, benchArgs, UNTHROTTLED_NODE_ENV, writeBenchReport, rawWsTarget, type BenchTarget, benchTestBugs, cpuMicros, forkChild, receiverProcesses, RECEIVERS_PER_PROCESS, formatGc, formatWindows, gcDelta, imstormTarget, latencyWindows, mergeHistograms, LAG_RESOLUTION_MS, nextMessage, perConnectionKiB, pinning, settle, sleep, type ServerMemory, type SweepStep } from './bench-kit.ts';
+import { formatContention, watchContention } from './cpu-contention.ts';
 import { ACK_EVERY_MS, bodyOf, groupConv, groupId, nowMs, PUBLISHER, receiverUser, type ReceiverCommand, type ReceiverReply } from './fanout-plan.ts';
 
 /** the pass line of a step (issue 10) */
@@ -154,6 +155,8 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
   await askAll(procs, { type: 'stats', step }, 'stats', 10_000); // every receiver process has begun the step
   await target.lagP99Ms(); // resets the window
   const cpu0 = { server: cpuMicros(target.pids.server), redis: target.pids.redis ? cpuMicros(target.pids.redis) : 0 };
+  // the load: the receiver processes, and this process, the publisher
+  const contention = watchContention({ ...target.pids, load: [...procs.map((p) => p.pid!), process.pid] });
 
   // open loop: message i is due at t0 + i / msgsPerSec, whatever happened to the earlier ones
   let i = 0;
@@ -183,6 +186,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
     await sleep(250);
   }
   const cpu1 = { server: cpuMicros(target.pids.server), redis: target.pids.redis ? cpuMicros(target.pids.redis) : 0 };
+  const waits = contention.stop();
   const lag = await target.lagP99Ms();
   const gcPauses = gcDelta(gc0, await target.gcPauses());
   const sum = mergeHistograms(stats.map((s) => s.histogram));
@@ -201,6 +205,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
     deliveredShare: +share.toFixed(5),
     latencyMs: { p50: sum.percentiles.p50, p99: sum.percentiles.p99, max: sum.max },
     latencyByWindow: latencyWindows(stats.map((s) => s.windows), t0),
+    contention: waits,
     cpuMicrosPerDelivery: { server: received ? +(serverCpu / received).toFixed(1) : 0, ...(target.pids.redis ? { withRedis: received ? +((serverCpu + redisCpu) / received).toFixed(1) : 0 } : {}) },
     eventLoopDelayP99Ms: +lag.toFixed(1),
     eventLoopLagP99Ms: +Math.max(0, lag - LAG_RESOLUTION_MS).toFixed(1),
@@ -214,7 +219,7 @@ async function runStep(target: Target, pub: Publisher, procs: ChildProcess[], ra
   log(
     `${warmup ? 'warm-up ' : ''}${target.name.padEnd(7)} offered ${rate}/s: delivered ${r.deliveredPerSec}/s (${(share * 100).toFixed(2)} % of ${owed}), ` +
       `p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, CPU ${r.cpuMicrosPerDelivery.server} µs/delivery${r.cpuMicrosPerDelivery.withRedis !== undefined ? ` (${r.cpuMicrosPerDelivery.withRedis} with Redis)` : ''}, ` +
-      `loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks; ${formatWindows(r.latencyByWindow)}; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(r.sendsAnswered.errors)}` : ''}`,
+      `loop lag p99 ${r.eventLoopLagP99Ms} ms, ${formatGc(gcPauses)}, ${r.acksSent} acks; ${formatWindows(r.latencyByWindow)}; ${formatContention(waits)}; load avg ${loadavg1} — ${r.pass ? 'PASS' : 'FAIL'}${errs.length ? `; sends answered with errors ${JSON.stringify(r.sendsAnswered.errors)}` : ''}`,
   );
   return r;
 }

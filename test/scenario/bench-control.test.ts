@@ -61,6 +61,15 @@ it('the real server passes the CI bounds; bench.json, bench.html and a history l
     for (const w of ws) expect(w.p99Ms).toBeGreaterThanOrEqual(w.p50Ms);
   }
   expect(im.latencyByWindow.reduce((n, w) => n + w.messages, 0)).toBeGreaterThan(0);
+  // and who waited for a core: every role read in every step, second by second; the node used CPU in its step
+  for (const st of sweep.steps) {
+    const c = st.contention;
+    expect(c.seconds.length, `${st.target} step ${st.step}`).toBeGreaterThan(0);
+    for (const v of [c.waitPct.server, c.waitPct.load, c.cpu.server, c.cpu.load]) expect(v).toBeGreaterThanOrEqual(0);
+    expect(c.waitPct.server!).toBeLessThanOrEqual(105);
+    if (st.target === 'imstorm') expect(c.waitPct.redis).toBeGreaterThanOrEqual(0);
+  }
+  expect(im.contention.cpu.server).toBeGreaterThan(0);
   expect(r.ratios['storm.cpuPerConnect']).toBeGreaterThan(0);
   expect(r.ratios['fanout.cpuPerDelivery']).toBeGreaterThan(0);
   const html = readFileSync(path.join(dir, 'bench.html'), 'utf8');
