@@ -1,6 +1,7 @@
 // bench.html of `imstorm bench`: one self-contained page (uPlot inlined, no network). Per
 // step a table of imstorm beside the raw-ws baseline and their ratios; for the sweeps
-// (fanout, dm) the curves over the offered rate: p99, CPU µs per delivery, event-loop lag.
+// (fanout, dm) the curves over the offered rate: p99, CPU µs per delivery, event-loop lag,
+// the server's wait for a core; and each rate's latency by 5 s of send time.
 import { escapeHtml as h } from '../report/format.ts';
 import { uplotSources } from '../report/html.ts';
 import type { BenchResult, Figures, StepResult } from './bench-result.ts';
@@ -14,8 +15,22 @@ const TITLES: Record<StepResult['step'], string> = {
 
 const cell = (x: number | null | undefined, unit = '') => (x === null || x === undefined ? '—' : `${x}${unit}`);
 
+/** the server's wait for a core (its Redis's beside it) and the machine's CPU pressure, sweeps only */
+function waitCell(f: Figures): string {
+  if (f.waitedForCorePct == null) return '—';
+  return `${f.waitedForCorePct} %${f.redisWaitedForCorePct != null ? ` (Redis ${f.redisWaitedForCorePct} %)` : ''}${f.cpuPressurePct != null ? `<br><span class="muted">pressure ${f.cpuPressurePct} %</span>` : ''}`;
+}
+
 function figuresRow(who: string, f: Figures): string {
-  return `<td>${h(who)}</td><td>${cell(f.p50Ms, ' ms')}</td><td>${cell(f.p99Ms, ' ms')}</td><td>${cell(f.perSec, '/s')}</td><td>${cell(f.cpuMicros, ' µs')}${f.cpuMicrosWithRedis != null ? ` (${f.cpuMicrosWithRedis} with Redis)` : ''}</td><td>${cell(f.eventLoopLagP99Ms, ' ms')}</td><td>${cell(f.heapKiBPerConnection, ' KiB')}</td><td>${cell(f.rssKiBPerConnection, ' KiB')}</td><td>${f.pass === undefined ? '' : f.pass ? 'PASS' : '<b class="fail">FAIL</b>'}</td>`;
+  return `<td>${h(who)}</td><td>${cell(f.p50Ms, ' ms')}</td><td>${cell(f.p99Ms, ' ms')}</td><td>${cell(f.perSec, '/s')}</td><td>${cell(f.cpuMicros, ' µs')}${f.cpuMicrosWithRedis != null ? ` (${f.cpuMicrosWithRedis} with Redis)` : ''}</td><td>${cell(f.eventLoopLagP99Ms, ' ms')}</td><td>${waitCell(f)}</td><td>${cell(f.heapKiBPerConnection, ' KiB')}</td><td>${cell(f.rssKiBPerConnection, ' KiB')}</td><td>${f.pass === undefined ? '' : f.pass ? 'PASS' : '<b class="fail">FAIL</b>'}</td>`;
+}
+
+const ms = (x: number) => (x >= 100 ? Math.round(x) : +x.toFixed(1));
+
+/** each run's p50/p99 by window of send time, as the step lines print them; '' when no run has windows */
+function windowsText(who: string, f: Figures): string {
+  const runs = (f.latencyByWindow ?? []).filter((ws) => ws.length);
+  return runs.length ? `${who}: ${runs.map((ws) => ws.map((w) => `${ms(w.p50Ms)}/${ms(w.p99Ms)}`).join(', ')).join(' · ')} ms` : '';
 }
 
 function stepHtml(s: StepResult, i: number): string {
@@ -27,18 +42,20 @@ function stepHtml(s: StepResult, i: number): string {
       const ratios = Object.entries(p.ratios)
         .map(([k, v]) => `${h(k)} ×${cell(v)}`)
         .join(', ');
-      return `<tr><td rowspan="3">${h(at)}</td>${figuresRow('imstorm', p.imstorm)}</tr><tr>${figuresRow('raw-ws', p.rawWs)}</tr><tr><td>ratio</td><td colspan="8" class="muted">${ratios}</td></tr>`;
+      const windows = [windowsText('imstorm', p.imstorm), windowsText('raw-ws', p.rawWs)].filter(Boolean).join('; ');
+      const windowsRow = windows ? `<tr><td>by 5 s</td><td colspan="9" class="muted">p50/p99 by 5 s of send time (a p50 that climbs: behind the rate; one p99 up: a stall) — ${h(windows)}</td></tr>` : '';
+      return `<tr><td rowspan="${windows ? 4 : 3}">${h(at)}</td>${figuresRow('imstorm', p.imstorm)}</tr><tr>${figuresRow('raw-ws', p.rawWs)}</tr><tr><td>ratio</td><td colspan="9" class="muted">${ratios}</td></tr>${windowsRow}`;
     })
     .join('');
   const presence = s.presence
     ? `<p>With <b>${s.presence.subscriptions} presence subscriptions</b> per connection (${s.presence.connections} connections, from ${h(s.presence.source)}): heap <b>${s.presence.heapKiBPerConnection} KiB</b>, RSS <b>${s.presence.rssKiBPerConnection} KiB</b> per connection (×${cell(s.presence.heapRatioToIdle)} and ×${cell(s.presence.rssRatioToIdle)} the figures above; raw ws has no presence to compare with).</p>`
     : '';
   const load = s.load ? `<p>Load generator: the fleet adds <b>${s.load.fleetRssKiB} KiB</b> RSS per device (heap ${s.load.fleetHeapKiB} KiB), a raw ws client ${s.load.rawWsClientRssKiB} KiB (heap ${s.load.rawWsClientHeapKiB} KiB).</p>` : '';
-  const charts = s.points.length > 1 ? `<div class="charts"><div id="c${i}-p99"></div><div id="c${i}-cpu"></div><div id="c${i}-lag"></div></div>` : '';
+  const charts = s.points.length > 1 ? `<div class="charts"><div id="c${i}-p99"></div><div id="c${i}-cpu"></div><div id="c${i}-lag"></div><div id="c${i}-wait"></div></div>` : '';
   return `<section><h2>${h(TITLES[s.step])}</h2>
 <p class="muted">${h(Object.entries(s.config).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : String(v)}`).join(' · '))} · load average ${h(s.loadavg1.join(', '))} · from ${h(s.source)}</p>
 <p>Ratios (imstorm ÷ raw-ws, higher is worse${s.ratioRates ? `; CPU and p99: medians over ${h(s.ratioRates.join(', '))}/s, the rates both servers carried (≥ 95 % delivered), else the lowest` : ''}): ${Object.entries(s.ratios).map(([k, v]) => `<b>${h(k)}</b> ×${cell(v)}`).join(', ')}</p>
-<table><thead><tr><th>offered</th><th>server</th><th>p50</th><th>p99</th><th>${perSec}</th><th>${cpu}</th><th>loop lag p99</th><th>heap/conn</th><th>RSS/conn</th><th>pass</th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th>offered</th><th>server</th><th>p50</th><th>p99</th><th>${perSec}</th><th>${cpu}</th><th>loop lag p99</th><th>waited for a core</th><th>heap/conn</th><th>RSS/conn</th><th>pass</th></tr></thead><tbody>${rows}</tbody></table>
 ${presence}${load}${charts}</section>`;
 }
 
@@ -53,6 +70,7 @@ function chartData(r: BenchResult) {
       p99: [s.points.map((p) => p.imstorm.p99Ms), s.points.map((p) => p.rawWs.p99Ms)],
       cpu: [s.points.map((p) => p.imstorm.cpuMicros), s.points.map((p) => p.rawWs.cpuMicros), s.points.map((p) => p.imstorm.cpuMicrosWithRedis ?? null)],
       lag: [s.points.map((p) => p.imstorm.eventLoopLagP99Ms), s.points.map((p) => p.rawWs.eventLoopLagP99Ms)],
+      wait: [s.points.map((p) => p.imstorm.waitedForCorePct ?? null), s.points.map((p) => p.rawWs.waitedForCorePct ?? null), s.points.map((p) => p.imstorm.redisWaitedForCorePct ?? null)],
     }));
 }
 
@@ -71,6 +89,7 @@ for (const d of data) {
   chart('c' + d.i + '-p99', 'p99 send → receive', 'ms', d.x, d.p99, ['imstorm', 'raw-ws']);
   chart('c' + d.i + '-cpu', 'server CPU per delivery', 'µs', d.x, d.cpu, ['imstorm', 'raw-ws', 'imstorm + Redis']);
   chart('c' + d.i + '-lag', 'event-loop lag p99', 'ms', d.x, d.lag, ['imstorm', 'raw-ws']);
+  chart('c' + d.i + '-wait', 'server waited for a core', '% of the step', d.x, d.wait, ['imstorm', 'raw-ws', 'its Redis']);
 }`;
 
 export function benchHtml(r: BenchResult): string {

@@ -23,6 +23,20 @@ export interface Figures {
   heapKiBPerConnection: number | null;
   rssKiBPerConnection: number | null;
   pass?: boolean;
+  /** sweeps: the share of the step the server's main thread waited for a core, % (its Redis's beside it), and the machine's CPU pressure (cpu-contention.ts); medians over the runs */
+  waitedForCorePct?: number | null;
+  redisWaitedForCorePct?: number | null;
+  cpuPressurePct?: number | null;
+  /** sweeps: p50/p99 by 5 s of intended send time, one list a run of the rate */
+  latencyByWindow?: LatencyWindowJson[][];
+}
+
+/** a step JSON's latencyByWindow entry (bench-kit.ts LatencyWindow) */
+export interface LatencyWindowJson {
+  fromS: number;
+  messages: number;
+  p50Ms: number;
+  p99Ms: number;
 }
 
 export interface SweepPoint {
@@ -130,6 +144,9 @@ interface SweepStepJson {
   eventLoopLagP99Ms: number;
   loadavg1: number;
   pass: boolean;
+  /** absent in step files written before they carried it */
+  latencyByWindow?: LatencyWindowJson[];
+  contention?: { waitPct: { server: number | null; redis?: number | null }; cpuPressurePct: number | null };
 }
 interface StormJson {
   connections: number;
@@ -248,6 +265,10 @@ function sweep(steps: SweepStepJson[], perConnection: Partial<Record<'raw-ws' | 
         heapKiBPerConnection: perConnection[t]?.heapKiB ?? null,
         rssKiBPerConnection: perConnection[t]?.rssKiB ?? null,
         pass: xs.every((s) => s.pass),
+        waitedForCorePct: median(xs.map((s) => s.contention?.waitPct.server ?? null)),
+        ...(t === 'imstorm' ? { redisWaitedForCorePct: median(xs.map((s) => s.contention?.waitPct.redis ?? null)) } : {}),
+        cpuPressurePct: median(xs.map((s) => s.contention?.cpuPressurePct ?? null)),
+        latencyByWindow: xs.map((s) => s.latencyByWindow ?? []),
       };
     };
     const im = fig('imstorm');

@@ -170,7 +170,7 @@ export function summaryLines(r: BenchResult): string[] {
     for (const p of s.points) {
       const at = p.offeredPerSec ? ` at ${p.offeredPerSec}/s` : '';
       const side = (f: typeof p.imstorm) =>
-        `p50 ${fmt(f.p50Ms, ' ms')} p99 ${fmt(f.p99Ms, ' ms')}, ${fmt(f.perSec, '/s')}, CPU ${fmt(f.cpuMicros, ' µs')}${f.cpuMicrosWithRedis != null ? ` (${f.cpuMicrosWithRedis} with Redis)` : ''}, lag p99 ${fmt(f.eventLoopLagP99Ms, ' ms')}, heap ${fmt(f.heapKiBPerConnection, ' KiB')} RSS ${fmt(f.rssKiBPerConnection, ' KiB')}/conn${f.pass === undefined ? '' : f.pass ? ' PASS' : ' FAIL'}`;
+        `p50 ${fmt(f.p50Ms, ' ms')} p99 ${fmt(f.p99Ms, ' ms')}, ${fmt(f.perSec, '/s')}, CPU ${fmt(f.cpuMicros, ' µs')}${f.cpuMicrosWithRedis != null ? ` (${f.cpuMicrosWithRedis} with Redis)` : ''}, lag p99 ${fmt(f.eventLoopLagP99Ms, ' ms')}${f.waitedForCorePct != null ? `, waited for a core ${f.waitedForCorePct} %` : ''}, heap ${fmt(f.heapKiBPerConnection, ' KiB')} RSS ${fmt(f.rssKiBPerConnection, ' KiB')}/conn${f.pass === undefined ? '' : f.pass ? ' PASS' : ' FAIL'}`;
       lines.push(`${s.step}${at}: imstorm ${side(p.imstorm)}`);
       lines.push(`${' '.repeat(s.step.length + at.length)}  raw-ws  ${side(p.rawWs)}`);
     }

@@ -110,3 +110,33 @@ describe('imstorm bench: flags', () => {
     expect(r.out).toMatch(/^Usage: imstorm bench /);
   });
 });
+
+describe("bench result: who waited for a core, and latency by window, in a sweep's figures", () => {
+  const withSignals = (target: 'raw-ws' | 'imstorm', offered: number, wait: number, fromS: number) => ({
+    ...step(target, offered, offered, 50, 10),
+    latencyByWindow: [{ fromS, messages: 500, p50Ms: 2.25, p99Ms: 140.4 }],
+    contention: { waitPct: { server: wait, ...(target === 'imstorm' ? { redis: wait - 5 } : {}) }, cpuPressurePct: 40 },
+  });
+
+  it('medians of the runs of a rate, per side; the windows one list a run; the table, the chart and the summary show them', () => {
+    const s = fanoutStep(fanout([withSignals('raw-ws', 1000, 10, 0), withSignals('imstorm', 1000, 20, 0), withSignals('imstorm', 1000, 30, 5)]), 'f.json');
+    const p = s.points[0]!;
+    expect(p.imstorm).toMatchObject({ waitedForCorePct: 25, redisWaitedForCorePct: 20, cpuPressurePct: 40 });
+    expect(p.rawWs.waitedForCorePct).toBe(10);
+    expect(p.rawWs).not.toHaveProperty('redisWaitedForCorePct');
+    expect(p.imstorm.latencyByWindow!.map((ws) => ws[0]!.fromS)).toEqual([0, 5]);
+    const r = { steps: [s], at: 'now', commit: null, node: 'v22', machine: { cpus: 2, loadavgStart: [1], loadavgEnd: [1], pinning: 'off' }, quick: true, testBugs: null, seconds: 1, ratios: {}, config: '' } as unknown as BenchResult;
+    const html = benchHtml(r);
+    expect(html).toContain('<td>25 % (Redis 20 %)<br><span class="muted">pressure 40 %</span></td>');
+    expect(html).toContain('imstorm: 2.3/140 · 2.3/140 ms; raw-ws: 2.3/140 ms');
+    expect(html).toContain("'server waited for a core'");
+    expect(summaryLines(r).join('\n')).toContain('waited for a core 25 %');
+  });
+
+  it('a step file from before the signals reads as no figure, not as zero', () => {
+    const s = fanoutStep(fanout([step('raw-ws', 1000, 1000, 30, 10), step('imstorm', 1000, 990, 60, 20)]), 'f.json');
+    expect(s.points[0]!.imstorm.waitedForCorePct).toBeNull();
+    expect(s.points[0]!.imstorm.latencyByWindow).toEqual([[]]);
+    expect(benchHtml({ steps: [s], at: 'now', commit: null, node: 'v22', machine: { cpus: 2, loadavgStart: [1], loadavgEnd: [1], pinning: 'off' }, quick: true, testBugs: null, seconds: 1, ratios: {}, config: '' } as unknown as BenchResult)).not.toContain('by 5 s of send time');
+  });
+});
