@@ -140,7 +140,8 @@ export function watchContention(p: StepProcesses, everyMs = 1000): { stop(): Ste
     seconds.push({ atS: round((now.atMs - first.atMs) / 1000, 2), ...between(last, now) });
     last = now;
   };
-  const timer = setInterval(take, everyMs);
+  // unref: a step that fails before stop() leaves nothing that keeps the bench alive
+  const timer = setInterval(take, everyMs).unref();
   return {
     stop() {
       clearInterval(timer);
