@@ -4,7 +4,35 @@
 // baseline run's, and a ratio may not exceed a fixed bound (--max-ratio step.ratio=N).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { BenchResult, HistoryLine } from './bench-result.ts';
+import { z } from 'zod';
+import type { HistoryLine } from './bench-result.ts';
+
+// What compare reads of a bench.json or a history line (bench-result.ts writes both): the
+// files are the user's to give, so each is checked here and a bad one named with its field.
+const ratios = z.record(z.string(), z.number().nullable());
+const benchJson = z.object({
+  kind: z.literal('imstorm-bench'),
+  at: z.string(),
+  commit: z.string().nullable(),
+  testBugs: z.string().nullable().optional(),
+  config: z.string().optional(),
+  ratios,
+});
+const historyLine = z.object({
+  at: z.string(),
+  config: z.string(),
+  commit: z.string().nullable(),
+  quick: z.boolean(),
+  testBugs: z.string().nullable(),
+  loadavg1: z.number(),
+  out: z.string(),
+  ratios,
+}) satisfies z.ZodType<HistoryLine>;
+
+const firstIssue = (err: z.ZodError) => {
+  const i = err.issues[0];
+  return i ? `${i.path.length ? `field \`${i.path.join('.')}\`: ` : ''}${i.message}` : 'invalid';
+};
 
 export interface RatioRun {
   label: string;
@@ -54,8 +82,15 @@ export function loadRatioRun(spec: string): RatioRun {
   }
   const file = existsSync(spec) && statSync(spec).isDirectory() ? path.join(spec, 'bench.json') : spec;
   if (!existsSync(file)) throw new Error(`${file}: no such bench result (give a bench.json, its directory, or <history.ndjson>:<line>)`);
-  const r = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
-  if (r.kind !== 'imstorm-bench' || typeof r.ratios !== 'object') throw new Error(`${file}: not an imstorm bench result (kind ${JSON.stringify(r.kind)})`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new Error(`${file}: not JSON (give the bench.json an imstorm bench run wrote)`);
+  }
+  const parsed = benchJson.safeParse(raw);
+  if (!parsed.success) throw new Error(`${file}: not an imstorm bench result (${firstIssue(parsed.error)})`);
+  const r = parsed.data;
   return { label: `${file} (${r.at}${r.commit ? `, ${r.commit}` : ''}${r.testBugs ? `, TEST_BUGS=${r.testBugs}` : ''})`, config: r.config ?? '', ratios: r.ratios };
 }
 
@@ -65,11 +100,15 @@ export function readHistory(file: string): HistoryLine[] {
     .split('\n')
     .filter((l) => l.trim())
     .map((l, i) => {
+      let raw: unknown;
       try {
-        return JSON.parse(l) as HistoryLine;
+        raw = JSON.parse(l);
       } catch {
         throw new Error(`${file}:${i + 1}: not a JSON line`);
       }
+      const parsed = historyLine.safeParse(raw);
+      if (!parsed.success) throw new Error(`${file}:${i + 1}: not a bench history line (${firstIssue(parsed.error)})`);
+      return parsed.data;
     });
 }
 

@@ -48,6 +48,23 @@ describe('bench ratio gate', () => {
     expect(() => loadRatioRun(`${file}:9`)).toThrow('there is no line 9');
   });
 
+  it('a history line or bench.json that is not one: an error naming the file, the line and the field', () => {
+    const file = path.join(dir, 'bad.ndjson');
+    const good = { at: 't', config: 'a', commit: null, quick: true, testBugs: null, loadavg1: 1, out: 'o', ratios: { 'storm.cpuPerConnect': 1 } };
+    writeFileSync(file, `${JSON.stringify(good)}\n${JSON.stringify({ ...good, ratios: { 'storm.cpuPerConnect': '1.5' } })}\n`);
+    expect(() => lastTwo(file)).toThrow(/bad\.ndjson:2: not a bench history line \(field `ratios\.storm\.cpuPerConnect`: .*number/);
+    const { config: _, ...noConfig } = good;
+    writeFileSync(file, `${JSON.stringify(noConfig)}\n`);
+    expect(() => loadRatioRun(`${file}:1`)).toThrow(/bad\.ndjson:1: not a bench history line \(field `config`/);
+    const bench = path.join(dir, 'bench.json');
+    writeFileSync(bench, JSON.stringify({ kind: 'imstorm-bench', at: 't', commit: null, testBugs: null, config: 'a' }));
+    expect(() => loadRatioRun(bench)).toThrow(/bench\.json: not an imstorm bench result \(field `ratios`/);
+    writeFileSync(bench, JSON.stringify({ kind: 'something-else', at: 't', commit: null, ratios: {} }));
+    expect(() => loadRatioRun(bench)).toThrow(/not an imstorm bench result \(field `kind`/);
+    writeFileSync(bench, '{"kind": ');
+    expect(() => loadRatioRun(bench)).toThrow(/bench\.json: not JSON/);
+  });
+
   it('compare --bench: exit 1 with the step and ratio on stderr; 2 without a limit', async () => {
     const file = path.join(dir, 'h2.ndjson');
     const line = (v: number) => JSON.stringify({ at: 't', config: 'fanout:1000', commit: null, quick: true, testBugs: null, loadavg1: 1, out: 'o', ratios: { 'fanout.cpuPerDelivery': v } });
