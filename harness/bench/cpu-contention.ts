@@ -6,7 +6,7 @@ import { cpuMicros } from './bench-kit.ts';
  * with its Redis and the load generator, a step's latency measures that sharing as much as
  * the server: in the 1:1 bench at 10,000 msg/s on 2 cores (issue 10, 2026-12-07) the node's
  * event loop waited for a core a quarter to two fifths of every second while the three
- * together used about 1.8 of the 2 cores. Each step says so beside its latency, so a slow
+ * together used about 1.7 of the 2 cores. Each step says so beside its latency, so a slow
  * step that was starved reads differently from one the server lost on its own.
  *
  * CPU is the whole process's (/proc/<pid>/stat); the wait is its main thread's, the event
