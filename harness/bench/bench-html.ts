@@ -4,7 +4,9 @@
 // the server's wait for a core; and each rate's latency by 5 s of send time.
 import { escapeHtml as h } from '../report/format.ts';
 import { uplotSources } from '../report/html.ts';
+import { windowPairs } from './bench-kit.ts';
 import type { BenchResult, Figures, StepResult } from './bench-result.ts';
+import { LATENCY_WINDOW_MS } from './fanout-plan.ts';
 
 const TITLES: Record<StepResult['step'], string> = {
   idle: 'Idle connections (5 conversations each)',
@@ -25,13 +27,13 @@ function figuresRow(who: string, f: Figures): string {
   return `<td>${h(who)}</td><td>${cell(f.p50Ms, ' ms')}</td><td>${cell(f.p99Ms, ' ms')}</td><td>${cell(f.perSec, '/s')}</td><td>${cell(f.cpuMicros, ' µs')}${f.cpuMicrosWithRedis != null ? ` (${f.cpuMicrosWithRedis} with Redis)` : ''}</td><td>${cell(f.eventLoopLagP99Ms, ' ms')}</td><td>${waitCell(f)}</td><td>${cell(f.heapKiBPerConnection, ' KiB')}</td><td>${cell(f.rssKiBPerConnection, ' KiB')}</td><td>${f.pass === undefined ? '' : f.pass ? 'PASS' : '<b class="fail">FAIL</b>'}</td>`;
 }
 
-const ms = (x: number) => (x >= 100 ? Math.round(x) : +x.toFixed(1));
-
 /** each run's p50/p99 by window of send time, as the step lines print them; '' when no run has windows */
 function windowsText(who: string, f: Figures): string {
   const runs = (f.latencyByWindow ?? []).filter((ws) => ws.length);
-  return runs.length ? `${who}: ${runs.map((ws) => ws.map((w) => `${ms(w.p50Ms)}/${ms(w.p99Ms)}`).join(', ')).join(' · ')} ms` : '';
+  return runs.length ? `${who}: ${runs.map(windowPairs).join(' · ')} ms` : '';
 }
+
+const WINDOW_S = LATENCY_WINDOW_MS / 1000;
 
 function stepHtml(s: StepResult, i: number): string {
   const perSec = s.step === 'storm' ? 'connects/s' : s.step === 'idle' ? 'connects/s' : 'delivered/s';
@@ -43,7 +45,7 @@ function stepHtml(s: StepResult, i: number): string {
         .map(([k, v]) => `${h(k)} ×${cell(v)}`)
         .join(', ');
       const windows = [windowsText('imstorm', p.imstorm), windowsText('raw-ws', p.rawWs)].filter(Boolean).join('; ');
-      const windowsRow = windows ? `<tr><td>by 5 s</td><td colspan="9" class="muted">p50/p99 by 5 s of send time (a p50 that climbs: behind the rate; one p99 up: a stall) — ${h(windows)}</td></tr>` : '';
+      const windowsRow = windows ? `<tr><td>by ${WINDOW_S} s</td><td colspan="9" class="muted">p50/p99 by ${WINDOW_S} s of send time (a p50 that climbs: behind the rate; one p99 up: a stall) — ${h(windows)}</td></tr>` : '';
       return `<tr><td rowspan="${windows ? 4 : 3}">${h(at)}</td>${figuresRow('imstorm', p.imstorm)}</tr><tr>${figuresRow('raw-ws', p.rawWs)}</tr><tr><td>ratio</td><td colspan="9" class="muted">${ratios}</td></tr>${windowsRow}`;
     })
     .join('');

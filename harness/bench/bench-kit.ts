@@ -271,8 +271,13 @@ export function latencyWindows(perProcess: Array<Array<[number, string]>>, t0: n
 
 /** `p50/p99 by 5 s of send time: 3/40, 4/52, 900/2400 ms` for a step line */
 export function formatWindows(ws: LatencyWindow[]): string {
+  return `p50/p99 by ${LATENCY_WINDOW_MS / 1000} s of send time: ${windowPairs(ws)} ms`;
+}
+
+/** `20/71.2, 19.5/139, …`: each window's p50/p99 in ms (whole ms from 100 on); the step lines and bench.html */
+export function windowPairs(ws: LatencyWindow[]): string {
   const ms = (x: number) => (x >= 100 ? Math.round(x) : +x.toFixed(1));
-  return `p50/p99 by ${LATENCY_WINDOW_MS / 1000} s of send time: ${ws.map((w) => `${ms(w.p50Ms)}/${ms(w.p99Ms)}`).join(', ')} ms`;
+  return ws.map((w) => `${ms(w.p50Ms)}/${ms(w.p99Ms)}`).join(', ');
 }
 
 /** One sweep step of a bench target (fanout-bench.ts, dm-bench.ts): what the step JSON holds. */

@@ -5,6 +5,7 @@
  * oriented so that higher is worse (CPU, latency, memory, time per connect): a regression
  * gate then only ever asks "did it rise?".
  */
+import type { LatencyWindow } from './bench-kit.ts';
 
 export const STEPS = ['idle', 'storm', 'fanout', 'dm'] as const;
 export type StepName = (typeof STEPS)[number];
@@ -28,15 +29,7 @@ export interface Figures {
   redisWaitedForCorePct?: number | null;
   cpuPressurePct?: number | null;
   /** sweeps: p50/p99 by 5 s of intended send time, one list a run of the rate */
-  latencyByWindow?: LatencyWindowJson[][];
-}
-
-/** a step JSON's latencyByWindow entry (bench-kit.ts LatencyWindow) */
-export interface LatencyWindowJson {
-  fromS: number;
-  messages: number;
-  p50Ms: number;
-  p99Ms: number;
+  latencyByWindow?: LatencyWindow[][];
 }
 
 export interface SweepPoint {
@@ -145,7 +138,7 @@ interface SweepStepJson {
   loadavg1: number;
   pass: boolean;
   /** absent in step files written before they carried it */
-  latencyByWindow?: LatencyWindowJson[];
+  latencyByWindow?: LatencyWindow[];
   contention?: { waitPct: { server: number | null; redis?: number | null }; cpuPressurePct: number | null };
 }
 interface StormJson {
