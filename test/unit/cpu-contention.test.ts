@@ -68,8 +68,7 @@ describe('real processes', () => {
     burn();
     burn();
     burn();
-    await new Promise((r) => setTimeout(r, 300));
-    const pids = burnerPids(burners);
+    const pids = await burnerPids(burners);
     const w = watchContention({ server: pids[0]!, load: pids.slice(1) }, 500);
     await new Promise((r) => setTimeout(r, 1600));
     const c = w.stop();
@@ -91,11 +90,19 @@ describe('real processes', () => {
   });
 });
 
-/** the busy shell under each `timeout`: its only child */
-function burnerPids(list: ChildProcess[]): number[] {
-  return list.map((b) => {
-    const [pid] = readFileSync(`/proc/${b.pid}/task/${b.pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
-    if (!pid) throw new Error(`timeout ${b.pid} has no child yet`);
-    return pid;
-  });
+/** the busy shell under each `timeout` (its only child, once it runs `sh`), waited for at most 5 s: a loaded machine starts them late */
+async function burnerPids(list: ChildProcess[]): Promise<number[]> {
+  const shellOf = (b: ChildProcess): number | null => {
+    try {
+      const [pid] = readFileSync(`/proc/${b.pid}/task/${b.pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+      return pid && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sh' ? pid : null;
+    } catch {
+      return null;
+    }
+  };
+  for (const until = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 50))) {
+    const pids = list.map(shellOf);
+    if (pids.every((p) => p !== null)) return pids as number[];
+    if (Date.now() > until) throw new Error(`no busy shell under timeout ${list[pids.indexOf(null)]!.pid} after 5 s`);
+  }
 }
